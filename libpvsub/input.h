@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * input: turning command-line inputs into ELF files to scan.
+ *
+ * An input is a file, a directory (walked recursively, entries in byte order
+ * of their names, symbolic links inside directories not followed), or an
+ * archive read with libarchive straight from memory, never unpacked to disk:
+ * tar, cpio, zip, ar, Debian .deb, RPM; compressed with gzip, xz, zstd or
+ * bzip2; nested to any depth up to a limit.  A single compressed file
+ * (`kvm.ko.xz`, `.ko.zst`, `.ko.gz`) is decompressed in memory.
+ *
+ * Every ELF file found is handed to a callback with its display path, whose
+ * archive members are separated by '!':
+ *     image.tar!inner.tar.gz!lib/modules/x.ko.xz
+ * Files that are neither ELF nor archives are skipped silently inside
+ * directories and archives; named explicitly on the command line they are an
+ * error.  Errors (unreadable file, corrupt archive, a limit exceeded) are
+ * handed to the same callback as an item with `error` set, and the walk goes
+ * on with the next entry or input where it can.
+ */
+#ifndef PVSUB_INPUT_H
+#define PVSUB_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libpvsub/log.h"
+#include "libpvsub/util.h"
+
+struct pvsub_input_limits {
+	uint64_t max_entry_size;   /* one file or archive member, decompressed */
+	uint64_t max_total_size;   /* all bytes decompressed from one input */
+	unsigned max_depth;        /* archives inside archives */
+};
+
+/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8. */
+void pvsub_input_limits_default(struct pvsub_input_limits *l) _nonnull_(1);
+
+struct pvsub_item {
+	char *path;          /* display path, '!'-separated inside archives */
+	uint8_t *data;       /* malloc'ed file content, NULL for an error item */
+	size_t size;
+	char *error;         /* one-line reason (without the path), or NULL */
+};
+
+/*
+ * Called for each ELF file and each error, in walk order.  The callback owns
+ * @item and everything in it from then on: free it with pvsub_item_free().
+ * Return 0 to go on, or a negative errno to stop the walk (returned as is).
+ */
+typedef int (*pvsub_item_fn)(void *data, struct pvsub_item *item);
+
+void pvsub_item_free(struct pvsub_item *item);
+
+/*
+ * Walk one command-line input.  Returns 0 when the walk completed (even if
+ * error items were delivered), or the callback's negative return value, or
+ * -ENOMEM.  @ctx may be NULL (debug messages about skipped entries go there).
+ */
+int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path, const struct pvsub_input_limits *limits,
+		     pvsub_item_fn fn, void *data) _must_check_ _nonnull_(2, 3, 4);
+
+/*
+ * Same for bytes already in memory (@name is the display path), as if they
+ * were a file named on the command line.  Used for tests and fuzzing.
+ */
+int pvsub_input_walk_memory(struct pvsub_ctx *ctx, const char *name, const uint8_t *buf, size_t len,
+			    const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
+	_must_check_ _nonnull_(2, 5, 6);
+
+#endif

@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* STUB: to be implemented. */
+#include <errno.h>
+
+#include "libpvsub/manifest.h"

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * manifest: the subtraction manifest (DESIGN §6, pvsub-manifest(5)).
+ *
+ * An XML document, valid against schemas/pvsub-manifest.xsd, that binds the
+ * tool, the policy (id, version, SHA-256 of its canonical form, patterns),
+ * the certified object and the original it came from, each executable
+ * section or segment with its SHA-256, every finding, every rewrite, the
+ * relocation and mutable windows, every violation, and the verdict.
+ *
+ * Serialisation is canonical: elements in a fixed order, attributes in a
+ * fixed order, lists sorted as the scan sorts them, no timestamps, UTF-8,
+ * LF line ends, two-space indentation.  The same input and policy always give
+ * the same bytes.
+ */
+#ifndef PVSUB_MANIFEST_H
+#define PVSUB_MANIFEST_H
+
+#include "libpvsub/policy.h"
+#include "libpvsub/scan.h"
+#include "libpvsub/util.h"
+
+struct pvsub_manifest_input {
+	const char *tool_name;                   /* "pvsub-scan" */
+	const char *tool_version;
+	const struct pvsub_policy *policy;
+	const char *object_path;                 /* display path of the certified object */
+	const struct pvsub_scan_result *result;  /* scan of the certified object */
+	/* SHA-256 (hex) of the original the object came from; NULL when the
+	 * object is the original (no rewrite). */
+	const char *original_sha256;
+};
+
+/*
+ * Serialise the manifest into @out (appended).  The verdict is `certified`
+ * when the result is clean, else `rejected` with one <reason> per finding
+ * class and violation kind.  0 or -ENOMEM.
+ */
+int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out) _must_check_
+	_nonnull_(1, 2);
+
+/*
+ * Validate @len bytes of XML against the manifest schema compiled into the
+ * library (no network, no DTD).  0, or -EINVAL with the first problem in
+ * @diag (line number and message).
+ */
+int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag) _must_check_
+	_nonnull_(1);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan: one ELF file against one policy.
+ *
+ * Finds every occurrence of every pattern at every byte offset of every
+ * executable region and every junction between two regions that can be
+ * adjacent in memory, classifies each, and collects the file's layout
+ * violations and the facts the manifest binds (hashes of the file and of each
+ * region, relocation window counts).  The result owns copies of everything it
+ * reports, so it outlives the image and the input bytes.
+ */
+#ifndef PVSUB_SCAN_H
+#define PVSUB_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libpvsub/classify.h"
+#include "libpvsub/crypto.h"
+#include "libpvsub/image.h"
+#include "libpvsub/policy.h"
+#include "libpvsub/search.h"
+#include "libpvsub/util.h"
+
+struct pvsub_finding {
+	const struct pvsub_pattern *pattern; /* points into the scan's matcher */
+	/* Where: a section name (ET_REL), "A|B" for a junction of two sections,
+	 * or NULL for a segment (then segment >= 0, and segment2 for a junction). */
+	char *section;
+	int segment;
+	int segment2;
+	int64_t offset;          /* from the start of the (first) section/segment */
+	uint64_t file_offset;    /* of the first byte, when it is in the file */
+	unsigned pad;            /* junctions: zero padding bytes assumed between */
+	bool junction;
+	uint8_t bytes[PVSUB_PATTERN_MAX];
+	uint8_t len;
+	struct pvsub_classification cls;
+};
+
+struct pvsub_region_summary {
+	char *name;              /* section name or "segment N" */
+	bool is_segment;
+	unsigned index;
+	uint64_t file_offset;
+	uint64_t size;
+	char sha256[PVSUB_SHA256_HEX_LEN];
+	size_t reloc_windows;
+};
+
+struct pvsub_scan_result {
+	enum pvsub_elf_kind kind;
+	uint16_t machine;
+	uint64_t size;
+	char sha256[PVSUB_SHA256_HEX_LEN];
+	struct pvsub_modsig modsig;
+
+	struct pvsub_finding *findings;
+	size_t n_findings;
+	struct pvsub_violation *violations;
+	size_t n_violations;
+	struct pvsub_region_summary *regions;
+	size_t n_regions;
+	size_t reloc_windows;    /* total over all regions */
+
+	bool deep;
+	struct pvsub_deep_stats deep_stats;
+};
+
+struct pvsub_scan_opts {
+	const struct pvsub_policy *policy;
+	const struct pvsub_matcher *matcher;  /* built from policy */
+	struct pvsub_decoder *decoder;        /* per thread */
+	bool deep;                            /* decode everything, collect stats */
+};
+
+/*
+ * Scan @size bytes at @data.  -EINVAL with a one-line reason when the bytes
+ * are not an ELF file pvsub can scan, -ENOMEM.  Findings are sorted by region
+ * order (junctions after the regions), then offset, then pattern.
+ */
+int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, size_t size,
+		      struct pvsub_scan_result **out, struct pvsub_diag *diag)
+	_must_check_ _nonnull_(1, 2, 4);
+
+void pvsub_scan_result_free(struct pvsub_scan_result *r);
+
+/* True when the file may be certified as is: no finding, no violation. */
+bool pvsub_scan_result_clean(const struct pvsub_scan_result *r) _nonnull_(1);
+
+#endif
