@@ -1,2 +1,854 @@
 /* SPDX-License-Identifier: MIT */
+#include <elf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "libpvsub/image.h"
+
+#define MODSIG_MARKER "~Module signature appended~\n"
+#define MODSIG_MARKER_LEN (sizeof(MODSIG_MARKER) - 1)
+#define MODSIG_INFO_LEN 12 /* struct module_signature */
+
+/* Per-region data computed on demand. */
+struct region_extra {
+	struct pvsub_code_start *starts;
+	size_t n_starts;
+	bool starts_done;
+	struct pvsub_reloc_window *windows;
+	size_t n_windows;
+	bool windows_done;
+};
+
+struct pvsub_image {
+	const uint8_t *data;
+	size_t size;       /* whole input */
+	size_t elf_size;   /* without an appended module signature */
+	Elf *elf;
+	enum pvsub_elf_kind kind;
+	uint16_t machine;
+	size_t shnum, shstrndx;
+
+	struct pvsub_region *regions;
+	struct region_extra *extra;
+	size_t n_regions;
+	char **region_names; /* owned names for segments */
+
+	struct pvsub_violation *violations;
+	size_t n_violations;
+
+	struct pvsub_modsig modsig;
+};
+
+static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
+static bool libelf_ok;
+
+static void libelf_init(void)
+{
+	libelf_ok = elf_version(EV_CURRENT) != EV_NONE;
+}
+
+const char *pvsub_elf_kind_name(enum pvsub_elf_kind k)
+{
+	switch (k) {
+	case PVSUB_ELF_REL: return "REL";
+	case PVSUB_ELF_DYN: return "DYN";
+	case PVSUB_ELF_EXEC: return "EXEC";
+	}
+	return "?";
+}
+
+static uint64_t page_down(uint64_t x)
+{
+	return x & ~(uint64_t)(PVSUB_PAGE_SIZE - 1);
+}
+
+static uint64_t page_up(uint64_t x)
+{
+	return x > UINT64_MAX - (PVSUB_PAGE_SIZE - 1) ? UINT64_MAX : page_down(x + PVSUB_PAGE_SIZE - 1);
+}
+
+static _printf_format_(3, 4) int add_violation(struct pvsub_image *img, const char *kind, const char *fmt,
+					      ...)
+{
+	struct pvsub_violation *v;
+	va_list ap;
+
+	v = realloc(img->violations, (img->n_violations + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	img->violations = v;
+	v += img->n_violations++;
+	v->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int add_region(struct pvsub_image *img, const struct pvsub_region *r)
+{
+	struct pvsub_region *v;
+	struct region_extra *e;
+
+	v = realloc(img->regions, (img->n_regions + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	img->regions = v;
+	e = realloc(img->extra, (img->n_regions + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	img->extra = e;
+	img->regions[img->n_regions] = *r;
+	memset(&img->extra[img->n_regions], 0, sizeof(*e));
+	img->n_regions++;
+	return 0;
+}
+
+/*
+ * A Linux module signature is PKCS#7 data, then struct module_signature
+ * (algo, hash, id_type, signer_len, key_id_len, pad[3], be32 sig_len), then
+ * the marker.  Anything inconsistent is an input error: a file that claims a
+ * signature but whose trailer does not add up cannot be trusted either way.
+ */
+static int parse_modsig(struct pvsub_image *img, struct pvsub_diag *diag)
+{
+	const uint8_t *info;
+	uint32_t sig_len;
+	size_t need;
+
+	img->elf_size = img->size;
+	if (img->size < MODSIG_MARKER_LEN ||
+	    memcmp(img->data + img->size - MODSIG_MARKER_LEN, MODSIG_MARKER, MODSIG_MARKER_LEN) != 0)
+		return 0;
+	if (img->size < MODSIG_MARKER_LEN + MODSIG_INFO_LEN)
+		return pvsub_diag_set(diag, EINVAL, "truncated module signature trailer");
+	info = img->data + img->size - MODSIG_MARKER_LEN - MODSIG_INFO_LEN;
+	sig_len = (uint32_t)info[8] << 24 | (uint32_t)info[9] << 16 | (uint32_t)info[10] << 8 | info[11];
+	need = MODSIG_MARKER_LEN + MODSIG_INFO_LEN + (size_t)sig_len;
+	if (sig_len == 0 || need > img->size)
+		return pvsub_diag_set(diag, EINVAL, "module signature length %u does not fit the file",
+				      sig_len);
+	img->modsig.present = true;
+	img->modsig.offset = img->size - need;
+	img->modsig.size = need;
+	img->modsig.sig_len = sig_len;
+	img->modsig.algo = info[0];
+	img->modsig.hash = info[1];
+	img->modsig.id_type = info[2];
+	img->elf_size = img->size - need;
+	return 0;
+}
+
+static int check_ident(struct pvsub_image *img, struct pvsub_diag *diag)
+{
+	const uint8_t *e = img->data;
+	uint16_t type, machine;
+
+	if (img->elf_size < EI_NIDENT || memcmp(e, ELFMAG, SELFMAG) != 0)
+		return pvsub_diag_set(diag, EINVAL, "not an ELF file");
+	if (img->elf_size < sizeof(Elf64_Ehdr))
+		return pvsub_diag_set(diag, EINVAL, "truncated ELF header");
+	if (e[EI_CLASS] != ELFCLASS64)
+		return pvsub_diag_set(diag, EINVAL, "unsupported ELF class %u (pvsub scans ELF64 x86-64)",
+				      e[EI_CLASS]);
+	if (e[EI_DATA] != ELFDATA2LSB)
+		return pvsub_diag_set(diag, EINVAL, "unsupported byte order (pvsub scans little-endian x86-64)");
+	memcpy(&type, e + offsetof(Elf64_Ehdr, e_type), sizeof(type));
+	memcpy(&machine, e + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+	if (machine != EM_X86_64)
+		return pvsub_diag_set(diag, EINVAL, "unsupported machine %u (pvsub scans x86-64 only)", machine);
+	switch (type) {
+	case ET_REL: img->kind = PVSUB_ELF_REL; break;
+	case ET_DYN: img->kind = PVSUB_ELF_DYN; break;
+	case ET_EXEC: img->kind = PVSUB_ELF_EXEC; break;
+	default:
+		return pvsub_diag_set(diag, EINVAL, "unsupported ELF type %u", type);
+	}
+	img->machine = machine;
+	return 0;
+}
+
+static const char *section_name(const struct pvsub_image *img, const GElf_Shdr *sh)
+{
+	const char *name = elf_strptr(img->elf, img->shstrndx, sh->sh_name);
+
+	return name ? name : "<bad name>";
+}
+
+static bool section_in_file(const struct pvsub_image *img, const GElf_Shdr *sh)
+{
+	if (sh->sh_type == SHT_NOBITS || sh->sh_size == 0)
+		return true;
+	return sh->sh_offset <= img->elf_size && sh->sh_size <= img->elf_size - sh->sh_offset;
+}
+
+struct extent {
+	uint64_t start, end;
+	size_t index;
+};
+
+static int cmp_extent(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Report every pair of file-backed sections whose bytes overlap. */
+static int check_overlaps(struct pvsub_image *img)
+{
+	struct extent *ext;
+	size_t n = 0;
+	int r = 0;
+
+	ext = calloc(img->shnum ? img->shnum : 1, sizeof(*ext));
+	if (!ext)
+		return -ENOMEM;
+	for (size_t i = 1; i < img->shnum; i++) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(elf_getscn(img->elf, i), &sh))
+			continue;
+		if (sh.sh_type == SHT_NOBITS || sh.sh_type == SHT_NULL || sh.sh_size == 0 ||
+		    !section_in_file(img, &sh))
+			continue;
+		ext[n++] = (struct extent){ sh.sh_offset, sh.sh_offset + sh.sh_size, i };
+	}
+	qsort(ext, n, sizeof(*ext), cmp_extent);
+	/* Compare each section with the furthest-reaching one before it, so
+	 * a section nested inside a long one is caught too. */
+	for (size_t i = 1, far = 0; i < n && r == 0; i++) {
+		if (ext[i].start < ext[far].end)
+			r = add_violation(img, "overlapping-sections",
+					  "sections %zu and %zu overlap in the file at offset 0x%llx",
+					  ext[far].index, ext[i].index, (unsigned long long)ext[i].start);
+		if (ext[i].end > ext[far].end)
+			far = i;
+	}
+	free(ext);
+	return r;
+}
+
+static int load_sections(struct pvsub_image *img, struct pvsub_diag *diag)
+{
+	int r;
+
+	if (elf_getshdrnum(img->elf, &img->shnum) < 0)
+		return pvsub_diag_set(diag, EINVAL, "bad section header table: %s", elf_errmsg(-1));
+	if (img->shnum == 0)
+		return 0;
+	if (elf_getshdrstrndx(img->elf, &img->shstrndx) < 0)
+		return pvsub_diag_set(diag, EINVAL, "bad section name table index: %s", elf_errmsg(-1));
+
+	for (size_t i = 1; i < img->shnum; i++) {
+		GElf_Shdr sh;
+		bool exec;
+
+		if (!gelf_getshdr(elf_getscn(img->elf, i), &sh))
+			return pvsub_diag_set(diag, EINVAL, "bad section header %zu: %s", i, elf_errmsg(-1));
+		exec = (sh.sh_flags & SHF_ALLOC) && (sh.sh_flags & SHF_EXECINSTR);
+		if (!section_in_file(img, &sh)) {
+			r = add_violation(img, "section-out-of-file",
+					  "section %zu (%s) lies outside the file (offset 0x%llx, size 0x%llx)", i,
+					  section_name(img, &sh), (unsigned long long)sh.sh_offset,
+					  (unsigned long long)sh.sh_size);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (!exec)
+			continue;
+		if (sh.sh_flags & SHF_WRITE) {
+			r = add_violation(img, "wx-section", "section %zu (%s) is writable and executable", i,
+					  section_name(img, &sh));
+			if (r < 0)
+				return r;
+		}
+		if (sh.sh_type == SHT_NOBITS) {
+			r = add_violation(img, "exec-nobits", "section %zu (%s) is executable SHT_NOBITS", i,
+					  section_name(img, &sh));
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (img->kind != PVSUB_ELF_REL || sh.sh_size == 0)
+			continue;
+		r = add_region(img, &(struct pvsub_region){
+					    .name = section_name(img, &sh),
+					    .index = (unsigned)i,
+					    .file_offset = sh.sh_offset,
+					    .bytes = img->data + sh.sh_offset,
+					    .size = sh.sh_size,
+					    .origin = 0,
+					    .align = sh.sh_addralign ? sh.sh_addralign : 1,
+					    .vaddr = 0,
+				    });
+		if (r < 0)
+			return r;
+	}
+	return check_overlaps(img);
+}
+
+static int check_dynamic(struct pvsub_image *img, const GElf_Phdr *ph)
+{
+	GElf_Dyn dyn;
+	size_t n;
+
+	if (ph->p_offset > img->elf_size || ph->p_filesz > img->elf_size - ph->p_offset)
+		return 0; /* reported as segment-out-of-file */
+	n = ph->p_filesz / sizeof(Elf64_Dyn);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&dyn, img->data + ph->p_offset + i * sizeof(Elf64_Dyn), sizeof(dyn));
+		if (dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag == DT_TEXTREL || (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_TEXTREL)))
+			return add_violation(img, "textrel", "dynamic section has text relocations (%s)",
+					     dyn.d_tag == DT_TEXTREL ? "DT_TEXTREL" : "DF_TEXTREL");
+	}
+	return 0;
+}
+
+static int load_segments(struct pvsub_image *img, struct pvsub_diag *diag)
+{
+	size_t phnum;
+	int r;
+
+	if (elf_getphdrnum(img->elf, &phnum) < 0)
+		return pvsub_diag_set(diag, EINVAL, "bad program header table: %s", elf_errmsg(-1));
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		uint64_t start, end;
+		char *name;
+
+		if (!gelf_getphdr(img->elf, (int)i, &ph))
+			return pvsub_diag_set(diag, EINVAL, "bad program header %zu: %s", i, elf_errmsg(-1));
+		if (ph.p_type == PT_GNU_STACK && (ph.p_flags & PF_X)) {
+			r = add_violation(img, "exec-stack", "PT_GNU_STACK asks for an executable stack");
+			if (r < 0)
+				return r;
+		}
+		if (ph.p_type == PT_DYNAMIC) {
+			r = check_dynamic(img, &ph);
+			if (r < 0)
+				return r;
+		}
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (ph.p_offset > img->elf_size || ph.p_filesz > img->elf_size - ph.p_offset) {
+			r = add_violation(img, "segment-out-of-file",
+					  "segment %zu lies outside the file (offset 0x%llx, size 0x%llx)", i,
+					  (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz);
+			if (r < 0)
+				return r;
+		}
+		if (!(ph.p_flags & PF_X))
+			continue;
+		if (ph.p_flags & PF_W) {
+			r = add_violation(img, "wx-segment", "segment %zu is writable and executable", i);
+			if (r < 0)
+				return r;
+		}
+		/* The loader maps whole pages: the file bytes from the page below
+		 * p_offset to the page end above p_offset+p_filesz execute too. */
+		if (ph.p_offset > img->elf_size)
+			continue;
+		start = page_down(ph.p_offset);
+		end = ph.p_filesz > img->elf_size - ph.p_offset ? img->elf_size
+								: page_up(ph.p_offset + ph.p_filesz);
+		if (end > img->elf_size)
+			end = img->elf_size;
+		if (end <= start)
+			continue;
+		if (asprintf(&name, "segment %zu", i) < 0)
+			return -ENOMEM;
+		{
+			char **names = realloc(img->region_names, (img->n_regions + 1) * sizeof(*names));
+
+			if (!names) {
+				free(name);
+				return -ENOMEM;
+			}
+			img->region_names = names;
+			names[img->n_regions] = name;
+		}
+		r = add_region(img, &(struct pvsub_region){
+					    .name = name,
+					    .is_segment = true,
+					    .index = (unsigned)i,
+					    .file_offset = start,
+					    .bytes = img->data + start,
+					    .size = end - start,
+					    .origin = (int64_t)start - (int64_t)ph.p_offset,
+					    .align = PVSUB_PAGE_SIZE,
+					    .vaddr = ph.p_vaddr - (ph.p_offset - start),
+				    });
+		if (r < 0) {
+			free(name);
+			img->region_names[img->n_regions] = NULL;
+			return r;
+		}
+	}
+	return 0;
+}
+
+int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out, struct pvsub_diag *diag)
+{
+	struct pvsub_image *img;
+	int r;
+
+	pthread_once(&libelf_once, libelf_init);
+	if (!libelf_ok)
+		return pvsub_diag_set(diag, EIO, "libelf initialisation failed");
+
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	img->data = data;
+	img->size = size;
+
+	r = parse_modsig(img, diag);
+	if (r < 0)
+		goto fail;
+	r = check_ident(img, diag);
+	if (r < 0)
+		goto fail;
+	/* libelf only reads through this pointer (ELF_C_READ semantics). */
+	img->elf = elf_memory((char *)(uintptr_t)data, img->elf_size);
+	if (!img->elf || elf_kind(img->elf) != ELF_K_ELF) {
+		r = pvsub_diag_set(diag, EINVAL, "malformed ELF file: %s", elf_errmsg(-1));
+		goto fail;
+	}
+	r = load_sections(img, diag);
+	if (r < 0)
+		goto fail;
+	if (img->kind != PVSUB_ELF_REL) {
+		r = load_segments(img, diag);
+		if (r < 0)
+			goto fail;
+	}
+	/* Relocation windows are collected now, not on demand, because
+	 * collecting them finds violations the caller must see. */
+	for (size_t i = 0; i < img->n_regions; i++) {
+		const struct pvsub_reloc_window *w;
+		size_t n;
+
+		r = pvsub_image_reloc_windows(img, i, &w, &n);
+		if (r < 0)
+			goto fail;
+	}
+	*out = img;
+	return 0;
+fail:
+	if (r == -ENOMEM)
+		pvsub_diag_set(diag, ENOMEM, "out of memory");
+	pvsub_image_free(img);
+	return r;
+}
+
+void pvsub_image_free(struct pvsub_image *img)
+{
+	if (!img)
+		return;
+	for (size_t i = 0; i < img->n_regions; i++) {
+		free(img->extra[i].starts);
+		free(img->extra[i].windows);
+		if (img->region_names)
+			free(img->region_names[i]);
+	}
+	free(img->region_names);
+	free(img->extra);
+	free(img->regions);
+	free(img->violations);
+	if (img->elf)
+		elf_end(img->elf);
+	free(img);
+}
+
+enum pvsub_elf_kind pvsub_image_kind(const struct pvsub_image *img)
+{
+	return img->kind;
+}
+
+uint16_t pvsub_image_machine(const struct pvsub_image *img)
+{
+	return img->machine;
+}
+
+const uint8_t *pvsub_image_data(const struct pvsub_image *img, size_t *size)
+{
+	if (size)
+		*size = img->size;
+	return img->data;
+}
+
+size_t pvsub_image_region_count(const struct pvsub_image *img)
+{
+	return img->n_regions;
+}
+
+const struct pvsub_region *pvsub_image_region(const struct pvsub_image *img, size_t i)
+{
+	return i < img->n_regions ? &img->regions[i] : NULL;
+}
+
+size_t pvsub_image_violation_count(const struct pvsub_image *img)
+{
+	return img->n_violations;
+}
+
+const struct pvsub_violation *pvsub_image_violation(const struct pvsub_image *img, size_t i)
+{
+	return i < img->n_violations ? &img->violations[i] : NULL;
+}
+
+const struct pvsub_modsig *pvsub_image_modsig(const struct pvsub_image *img)
+{
+	return &img->modsig;
+}
+
+bool pvsub_image_may_adjoin(const struct pvsub_image *img, size_t a, size_t b, size_t *max_pad)
+{
+	const struct pvsub_region *ra, *rb;
+
+	if (a == b || a >= img->n_regions || b >= img->n_regions)
+		return false;
+	ra = &img->regions[a];
+	rb = &img->regions[b];
+	if (img->kind == PVSUB_ELF_REL) {
+		/* The module loader places sections one after another, each at
+		 * its own alignment: anything from 0 to align-1 zero bytes. */
+		*max_pad = rb->align > 1 ? (size_t)PVSUB_MIN(rb->align - 1, (uint64_t)SIZE_MAX) : 0;
+		return true;
+	}
+	*max_pad = 0;
+	return ra->vaddr + ra->size == rb->vaddr;
+}
+
+/* --- code starts ----------------------------------------------------------- */
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct pvsub_code_start *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	/* Prefer a named start over the anonymous region start. */
+	return (x->name == NULL) - (y->name == NULL);
+}
+
+struct start_list {
+	struct pvsub_code_start *v;
+	size_t n, cap;
+};
+
+static int push_start(struct start_list *l, size_t pos, size_t size, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct pvsub_code_start *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct pvsub_code_start){ pos, size, name };
+	return 0;
+}
+
+/* Position of address/section offset @value in region @rg, or SIZE_MAX. */
+static size_t region_pos(const struct pvsub_image *img, const struct pvsub_region *rg, uint64_t value)
+{
+	if (img->kind == PVSUB_ELF_REL)
+		return value < rg->size ? (size_t)value : SIZE_MAX;
+	if (value < rg->vaddr || value - rg->vaddr >= rg->size)
+		return SIZE_MAX;
+	return (size_t)(value - rg->vaddr);
+}
+
+static int collect_symbol_starts(struct pvsub_image *img, const struct pvsub_region *rg, Elf_Scn *scn,
+				 const GElf_Shdr *symsh, struct start_list *l)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t n;
+
+	if (!d || symsh->sh_entsize != sizeof(Elf64_Sym))
+		return 0;
+	n = d->d_size / sizeof(Elf64_Sym);
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym sym;
+		unsigned type;
+		size_t pos;
+
+		if (!gelf_getsym(d, (int)i, &sym))
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && !(img->kind == PVSUB_ELF_REL && type == STT_NOTYPE && sym.st_name))
+			continue;
+		if (img->kind == PVSUB_ELF_REL && sym.st_shndx != rg->index)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		pos = region_pos(img, rg, sym.st_value);
+		if (pos == SIZE_MAX)
+			continue;
+		if (push_start(l, pos, sym.st_size, elf_strptr(img->elf, symsh->sh_link, sym.st_name)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int pvsub_image_code_starts(struct pvsub_image *img, size_t i, const struct pvsub_code_start **starts,
+			    size_t *n)
+{
+	struct region_extra *e;
+	struct start_list l = { 0 };
+	bool have_symtab = false;
+	int r;
+
+	if (i >= img->n_regions)
+		return -EINVAL;
+	e = &img->extra[i];
+	if (e->starts_done)
+		goto done;
+
+	r = push_start(&l, 0, 0, NULL);
+	for (size_t k = 1; k < img->shnum && r == 0; k++) {
+		Elf_Scn *scn = elf_getscn(img->elf, k);
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		have_symtab = true;
+		r = collect_symbol_starts(img, &img->regions[i], scn, &sh, &l);
+	}
+	for (size_t k = 1; k < img->shnum && r == 0; k++) {
+		Elf_Scn *scn = elf_getscn(img->elf, k);
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_DYNSYM && !have_symtab)
+			r = collect_symbol_starts(img, &img->regions[i], scn, &sh, &l);
+		/* In a linked file, each executable section starts on an
+		 * instruction (.init, .plt, .text...). */
+		else if (img->kind != PVSUB_ELF_REL && (sh.sh_flags & SHF_EXECINSTR) &&
+			 sh.sh_type != SHT_NOBITS) {
+			size_t pos = region_pos(img, &img->regions[i], sh.sh_addr);
+
+			if (pos != SIZE_MAX)
+				r = push_start(&l, pos, sh.sh_size, section_name(img, &sh));
+		}
+	}
+	if (r < 0) {
+		free(l.v);
+		return r;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), cmp_start);
+	{
+		size_t w = 0;
+
+		for (size_t k = 0; k < l.n; k++)
+			if (w == 0 || l.v[k].pos != l.v[w - 1].pos)
+				l.v[w++] = l.v[k];
+		l.n = w;
+	}
+	e->starts = l.v;
+	e->n_starts = l.n;
+	e->starts_done = true;
+done:
+	*starts = e->starts;
+	*n = e->n_starts;
+	return 0;
+}
+
+/* --- relocation windows ------------------------------------------------------ */
+
+/* Bytes written by an x86-64 relocation type; unknown types are assumed to
+ * write 8 bytes, the widest field, so nothing is under-reported. */
+static uint8_t reloc_size(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_NONE:
+	case R_X86_64_TLSDESC_CALL:
+		return 0;
+	case R_X86_64_8:
+	case R_X86_64_PC8:
+		return 1;
+	case R_X86_64_16:
+	case R_X86_64_PC16:
+		return 2;
+	case R_X86_64_PC32:
+	case R_X86_64_GOT32:
+	case R_X86_64_PLT32:
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+	case R_X86_64_TLSGD:
+	case R_X86_64_TLSLD:
+	case R_X86_64_DTPOFF32:
+	case R_X86_64_GOTTPOFF:
+	case R_X86_64_TPOFF32:
+	case R_X86_64_GOTPC32:
+	case R_X86_64_SIZE32:
+	case R_X86_64_GOTPC32_TLSDESC:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+		return 4;
+	default:
+		return 8;
+	}
+}
+
+static int cmp_window(const void *a, const void *b)
+{
+	const struct pvsub_reloc_window *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return (x->size > y->size) - (x->size < y->size);
+}
+
+/* The symbol table a relocation section refers to, looked up once. */
+struct symtab_ref {
+	Elf_Data *data;
+	size_t strndx;
+};
+
+static void symtab_open(struct pvsub_image *img, size_t index, struct symtab_ref *st)
+{
+	Elf_Scn *scn = elf_getscn(img->elf, index);
+	GElf_Shdr sh;
+
+	st->data = NULL;
+	st->strndx = 0;
+	if (!scn || !gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		return;
+	st->data = elf_getdata(scn, NULL);
+	st->strndx = sh.sh_link;
+}
+
+static const char *symbol_name(struct pvsub_image *img, const struct symtab_ref *st, size_t symidx)
+{
+	GElf_Sym sym;
+
+	if (!st->data || symidx > INT32_MAX || !gelf_getsym(st->data, (int)symidx, &sym))
+		return NULL;
+	if (GELF_ST_TYPE(sym.st_info) == STT_SECTION) {
+		GElf_Shdr tsh;
+
+		if (sym.st_shndx >= img->shnum || !gelf_getshdr(elf_getscn(img->elf, sym.st_shndx), &tsh))
+			return NULL;
+		return section_name(img, &tsh);
+	}
+	return elf_strptr(img->elf, st->strndx, sym.st_name);
+}
+
+static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn, const GElf_Shdr *sh,
+			   struct pvsub_reloc_window **v, size_t *n, size_t *cap)
+{
+	const struct pvsub_region *rg = &img->regions[region];
+	Elf_Data *d = elf_getdata(scn, NULL);
+	bool rela = sh->sh_type == SHT_RELA;
+	size_t ent = rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
+	struct symtab_ref st;
+	size_t count;
+	int r;
+
+	symtab_open(img, sh->sh_link, &st);
+	if (!d || sh->sh_entsize != ent)
+		return add_violation(img, "bad-relocations", "relocation section %s is malformed",
+				     section_name(img, sh));
+	count = d->d_size / ent;
+	for (size_t k = 0; k < count; k++) {
+		GElf_Rela rel = { 0 };
+		GElf_Rel rl;
+		uint32_t type;
+		uint8_t size;
+
+		if (rela) {
+			if (!gelf_getrela(d, (int)k, &rel))
+				continue;
+		} else {
+			if (!gelf_getrel(d, (int)k, &rl))
+				continue;
+			rel.r_offset = rl.r_offset;
+			rel.r_info = rl.r_info;
+		}
+		type = (uint32_t)GELF_R_TYPE(rel.r_info);
+		size = reloc_size(type);
+		if (size == 0)
+			continue;
+		if (rel.r_offset > rg->size || size > rg->size - rel.r_offset) {
+			r = add_violation(img, "relocation-out-of-section",
+					  "relocation %zu of %s writes outside %s (offset 0x%llx)", k,
+					  section_name(img, sh), rg->name, (unsigned long long)rel.r_offset);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (*n == *cap) {
+			size_t ncap = *cap ? 2 * *cap : 64;
+			struct pvsub_reloc_window *nv = realloc(*v, ncap * sizeof(**v));
+
+			if (!nv)
+				return -ENOMEM;
+			*v = nv;
+			*cap = ncap;
+		}
+		(*v)[(*n)++] = (struct pvsub_reloc_window){
+			.pos = (size_t)rel.r_offset,
+			.size = size,
+			.type = type,
+			.symbol = symbol_name(img, &st, GELF_R_SYM(rel.r_info)),
+			.addend = rel.r_addend,
+		};
+	}
+	return 0;
+}
+
+int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i, const struct pvsub_reloc_window **w,
+			      size_t *n)
+{
+	struct pvsub_reloc_window *v = NULL;
+	size_t count = 0, cap = 0;
+	struct region_extra *e;
+	int r = 0;
+
+	if (i >= img->n_regions)
+		return -EINVAL;
+	e = &img->extra[i];
+	if (e->windows_done)
+		goto done;
+	if (img->kind == PVSUB_ELF_REL) {
+		for (size_t k = 1; k < img->shnum && r == 0; k++) {
+			Elf_Scn *scn = elf_getscn(img->elf, k);
+			GElf_Shdr sh;
+
+			if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL) ||
+			    sh.sh_info != img->regions[i].index)
+				continue;
+			r = collect_windows(img, i, scn, &sh, &v, &count, &cap);
+		}
+	}
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	if (count)
+		qsort(v, count, sizeof(*v), cmp_window);
+	e->windows = v;
+	e->n_windows = count;
+	e->windows_done = true;
+done:
+	*w = e->windows;
+	*n = e->n_windows;
+	return 0;
+}

@@ -114,7 +114,7 @@ int pvsub_image_code_starts(struct pvsub_image *img, size_t i, const struct pvsu
 			    size_t *n) _must_check_ _nonnull_(1, 3, 4);
 
 /* Relocation windows of region @i (ET_REL only; empty otherwise), sorted by
- * pos.  Lazy, like pvsub_image_code_starts(). */
+ * pos.  Collected when the image is built (they can add violations). */
 int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i, const struct pvsub_reloc_window **w,
 			      size_t *n) _must_check_ _nonnull_(1, 3, 4);
 

@@ -1,2 +1,490 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "libpvsub/scan.h"
+
+#define PADDING_NAME "(padding)"
+
+struct scan_state {
+	const struct pvsub_scan_opts *opts;
+	struct pvsub_image *img;
+	struct pvsub_scan_result *res;
+	size_t cap_findings;
+	size_t region; /* region being searched */
+};
+
+static _printf_format_(3, 4) int add_scan_violation(struct scan_state *st, const char *kind,
+						    const char *fmt, ...)
+{
+	struct pvsub_scan_result *res = st->res;
+	struct pvsub_violation *v;
+	va_list ap;
+
+	v = realloc(res->violations, (res->n_violations + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	res->violations = v;
+	v += res->n_violations++;
+	v->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static struct pvsub_finding *new_finding(struct scan_state *st)
+{
+	struct pvsub_scan_result *res = st->res;
+
+	if (res->n_findings == st->cap_findings) {
+		size_t cap = st->cap_findings ? 2 * st->cap_findings : 8;
+		struct pvsub_finding *v = realloc(res->findings, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		res->findings = v;
+		st->cap_findings = cap;
+	}
+	memset(&res->findings[res->n_findings], 0, sizeof(res->findings[0]));
+	res->findings[res->n_findings].segment = -1;
+	res->findings[res->n_findings].segment2 = -1;
+	return &res->findings[res->n_findings++];
+}
+
+static bool overlaps_window(struct pvsub_image *img, size_t region, size_t pos, size_t len)
+{
+	const struct pvsub_reloc_window *w;
+	size_t n, lo = 0, hi, from;
+
+	if (len == 0 || pvsub_image_reloc_windows(img, region, &w, &n) < 0 || n == 0)
+		return false;
+	/* Windows are sorted by pos and at most 8 bytes wide: start at the
+	 * first one that begins less than 8 bytes before @pos. */
+	from = pos > 8 ? pos - 8 : 0;
+	hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w[mid].pos < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < n && w[i].pos < pos + len; i++)
+		if (w[i].pos + w[i].size > pos)
+			return true;
+	return false;
+}
+
+static int on_region_hit(void *data, size_t pos, size_t pattern)
+{
+	struct scan_state *st = data;
+	const struct pvsub_region *rg = pvsub_image_region(st->img, st->region);
+	const struct pvsub_pattern *p = pvsub_matcher_pattern(st->opts->matcher, pattern);
+	struct pvsub_finding *f = new_finding(st);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	f->pattern = p;
+	f->len = p->len;
+	memcpy(f->bytes, rg->bytes + pos, p->len);
+	f->offset = (int64_t)pos + rg->origin;
+	f->file_offset = rg->file_offset + pos;
+	if (rg->is_segment) {
+		f->segment = (int)rg->index;
+	} else {
+		f->section = strdup(rg->name);
+		if (!f->section)
+			return -ENOMEM;
+	}
+	r = pvsub_classify(st->opts->decoder, st->img, st->region, pos, p->len, &f->cls);
+	return r < 0 ? r : 0;
+}
+
+/* --- junctions ------------------------------------------------------------------
+ *
+ * Bytes that execute one after another without being one region: the end of
+ * region A, maybe zero padding, then the start of region B, and so on when B
+ * is shorter than a pattern.  A chain is searched as one small buffer; only
+ * occurrences that start in A's tail and end in the chain's last element are
+ * kept, so each is reported once, by the shortest chain that holds it.  The
+ * padding that may follow any region (alignment, page tail) and precede an
+ * ET_REL section are chain elements too.
+ */
+#define PAD_ELEMENT SIZE_MAX
+#define MAX_CHAIN (2 * PVSUB_PATTERN_MAX)
+#define SEAM_BUDGET 200000u
+
+struct chain {
+	size_t elem[MAX_CHAIN];     /* regions, or PAD_ELEMENT */
+	size_t start[MAX_CHAIN];    /* where each element's bytes begin in buf */
+	size_t end[MAX_CHAIN];      /* and end */
+	size_t n;
+	uint8_t buf[4 * PVSUB_PATTERN_MAX];
+	size_t len;
+	size_t tail_len;            /* bytes of the first element */
+	size_t last_start;          /* where the last element begins */
+	size_t seams;               /* searches done, against SEAM_BUDGET */
+	bool over_budget;
+	struct scan_state *st;
+};
+
+static int chain_name(const struct pvsub_image *img, const struct chain *c, char **out)
+{
+	struct pvsub_buf b = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		if (i)
+			r = pvsub_buf_putc(&b, '|');
+		if (r == 0)
+			r = pvsub_buf_puts(&b, c->elem[i] == PAD_ELEMENT ? PADDING_NAME
+								 : pvsub_image_region(img, c->elem[i])->name);
+	}
+	if (r < 0) {
+		pvsub_buf_release(&b);
+		return r;
+	}
+	*out = pvsub_buf_steal(&b, NULL);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Does element @k of the chain, at buf[c->start[k]..), overlap [s, e)? */
+static bool elem_overlaps_window(const struct chain *c, size_t k, size_t s, size_t e)
+{
+	const struct pvsub_region *rg;
+	size_t from, to, base;
+
+	if (c->elem[k] == PAD_ELEMENT)
+		return false;
+	rg = pvsub_image_region(c->st->img, c->elem[k]);
+	from = PVSUB_MAX(s, c->start[k]);
+	to = k + 1 < c->n ? PVSUB_MIN(e, c->start[k + 1]) : e;
+	if (from >= to)
+		return false;
+	/* The first element holds only the tail of its region. */
+	base = k == 0 ? rg->size - c->tail_len : 0;
+	return overlaps_window(c->st->img, c->elem[k], base + from - c->start[k], to - from);
+}
+
+/* How many bytes of [s, e) are padding rather than region bytes. */
+static size_t zeros_covered(const struct chain *c, size_t s, size_t e)
+{
+	size_t real = 0;
+
+	for (size_t k = 0; k < c->n; k++) {
+		size_t from = PVSUB_MAX(s, c->start[k]), to = PVSUB_MIN(e, c->end[k]);
+
+		if (c->elem[k] != PAD_ELEMENT && from < to)
+			real += to - from;
+	}
+	return e - s - real;
+}
+
+static int on_chain_hit(void *data, size_t s, size_t pattern)
+{
+	struct chain *c = data;
+	struct scan_state *st = c->st;
+	const struct pvsub_pattern *p = pvsub_matcher_pattern(st->opts->matcher, pattern);
+	const struct pvsub_region *first = NULL;
+	size_t e = s + p->len;
+	struct pvsub_finding *f;
+	int r;
+
+	if (s >= c->tail_len || e <= c->last_start)
+		return 0;
+	f = new_finding(st);
+	if (!f)
+		return -ENOMEM;
+	f->pattern = p;
+	f->len = p->len;
+	memcpy(f->bytes, c->buf + s, p->len);
+	f->junction = true;
+	f->pad = (unsigned)zeros_covered(c, s, e);
+	if (c->elem[0] != PAD_ELEMENT) {
+		first = pvsub_image_region(st->img, c->elem[0]);
+		f->offset = (int64_t)(first->size - c->tail_len + s) + first->origin;
+		f->file_offset = first->file_offset + first->size - c->tail_len + s;
+	} else {
+		/* Padding before the next region: offset negative from its start. */
+		const struct pvsub_region *next = pvsub_image_region(st->img, c->elem[1]);
+
+		f->offset = (int64_t)s - (int64_t)c->start[1] + next->origin;
+		f->file_offset = next->file_offset;
+		first = next;
+	}
+	if (first->is_segment) {
+		f->segment = (int)first->index;
+		if (c->n == 2 && c->elem[0] != PAD_ELEMENT && c->elem[1] != PAD_ELEMENT)
+			f->segment2 = (int)pvsub_image_region(st->img, c->elem[1])->index;
+	}
+	r = chain_name(st->img, c, &f->section);
+	if (r < 0)
+		return r;
+	f->cls.cls = PVSUB_CLASS_SPANNING;
+	for (size_t k = 0; k < c->n; k++)
+		if (elem_overlaps_window(c, k, s, e))
+			f->cls.cls = PVSUB_CLASS_RELOCATION;
+	return 0;
+}
+
+static bool chain_has(const struct chain *c, size_t region)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->elem[i] == region)
+			return true;
+	return false;
+}
+
+static int extend_chain(struct chain *c);
+
+/* Append @pad zeros then element @next; search; go deeper if an occurrence
+ * starting in the first element could still reach past @next. */
+static int try_element(struct chain *c, size_t next, size_t pad)
+{
+	size_t overlap = pvsub_matcher_max_len(c->st->opts->matcher) - 1;
+	size_t saved_len = c->len, saved_last = c->last_start;
+	size_t take, size, reach = c->tail_len + overlap;
+	bool whole;
+	int r;
+
+	if (c->n == MAX_CHAIN || c->len + pad >= reach)
+		return 0;
+	if (++c->seams > SEAM_BUDGET) {
+		c->over_budget = true;
+		return 0;
+	}
+	size = next == PAD_ELEMENT ? overlap : pvsub_image_region(c->st->img, next)->size;
+	take = PVSUB_MIN(size, reach - c->len - pad);
+	whole = take == size && next != PAD_ELEMENT;
+	memset(c->buf + c->len, 0, pad);
+	c->last_start = c->len + pad;
+	if (next == PAD_ELEMENT) {
+		memset(c->buf + c->last_start, 0, take);
+	} else {
+		memcpy(c->buf + c->last_start, pvsub_image_region(c->st->img, next)->bytes, take);
+	}
+	c->len = c->last_start + take;
+	c->elem[c->n] = next;
+	c->start[c->n] = c->last_start;
+	c->end[c->n] = c->len;
+	c->n++;
+	r = pvsub_matcher_search(c->st->opts->matcher, c->buf, c->len, on_chain_hit, c);
+	if (r == 0 && whole && c->len < reach)
+		r = extend_chain(c);
+	c->n--;
+	c->len = saved_len;
+	c->last_start = saved_last;
+	return r;
+}
+
+/* Does region @i continue, in memory, with zero bytes that can execute? */
+static bool followed_by_zeros(const struct pvsub_image *img, size_t i)
+{
+	const struct pvsub_region *rg = pvsub_image_region(img, i);
+
+	if (pvsub_image_kind(img) == PVSUB_ELF_REL)
+		return true; /* alignment padding or the page tail */
+	/* A segment cut short by the end of the file: the rest of its last
+	 * page reads as zeros when mapped. */
+	return rg->size % PVSUB_PAGE_SIZE != 0;
+}
+
+static int extend_chain(struct chain *c)
+{
+	struct pvsub_image *img = c->st->img;
+	size_t last = c->elem[c->n - 1], n = pvsub_image_region_count(img);
+	size_t overlap = pvsub_matcher_max_len(c->st->opts->matcher) - 1;
+	int r = 0;
+
+	for (size_t b = 0; b < n && r == 0; b++) {
+		size_t max_pad = 0;
+
+		if (chain_has(c, b))
+			continue;
+		if (last == PAD_ELEMENT) {
+			if (pvsub_image_kind(img) != PVSUB_ELF_REL)
+				continue;
+		} else if (!pvsub_image_may_adjoin(img, last, b, &max_pad)) {
+			continue;
+		}
+		/* Padding of overlap bytes or more separates the two for every
+		 * pattern; the padding element covers that case. */
+		max_pad = PVSUB_MIN(max_pad, overlap - 1);
+		for (size_t pad = 0; pad <= max_pad && r == 0; pad++)
+			r = try_element(c, b, pad);
+	}
+	if (r == 0 && last != PAD_ELEMENT && followed_by_zeros(img, last))
+		r = try_element(c, PAD_ELEMENT, 0);
+	return r;
+}
+
+static int search_junctions(struct scan_state *st)
+{
+	size_t n = pvsub_image_region_count(st->img);
+	size_t overlap = pvsub_matcher_max_len(st->opts->matcher) - 1;
+	struct chain *c;
+	int r = 0;
+
+	if (overlap == 0)
+		return 0; /* 1-byte patterns cannot cross anything */
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->st = st;
+	for (size_t a = 0; a < n && r == 0; a++) {
+		const struct pvsub_region *ra = pvsub_image_region(st->img, a);
+
+		c->n = 1;
+		c->elem[0] = a;
+		c->start[0] = 0;
+		c->end[0] = PVSUB_MIN(overlap, ra->size);
+		c->tail_len = PVSUB_MIN(overlap, ra->size);
+		memcpy(c->buf, ra->bytes + ra->size - c->tail_len, c->tail_len);
+		c->len = c->tail_len;
+		r = extend_chain(c);
+	}
+	if (r == 0 && pvsub_image_kind(st->img) == PVSUB_ELF_REL) {
+		/* Zeros before a section: what alignment padding leaves there. */
+		c->n = 1;
+		c->elem[0] = PAD_ELEMENT;
+		c->start[0] = 0;
+		c->end[0] = overlap;
+		c->tail_len = overlap;
+		memset(c->buf, 0, overlap);
+		c->len = overlap;
+		r = extend_chain(c);
+	}
+	if (r == 0 && c->over_budget)
+		r = add_scan_violation(st, "junction-limit",
+				       "more than %u junction combinations; junctions not fully checked",
+				       SEAM_BUDGET);
+	free(c);
+	return r;
+}
+
+/* --- the scan -------------------------------------------------------------------- */
+
+static int summarise_regions(struct scan_state *st)
+{
+	struct pvsub_scan_result *res = st->res;
+	size_t n = pvsub_image_region_count(st->img);
+	int r;
+
+	res->regions = calloc(n ? n : 1, sizeof(*res->regions));
+	if (!res->regions)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct pvsub_region *rg = pvsub_image_region(st->img, i);
+		struct pvsub_region_summary *sum = &res->regions[res->n_regions];
+		const struct pvsub_reloc_window *w;
+		size_t nw;
+
+		sum->name = strdup(rg->name);
+		if (!sum->name)
+			return -ENOMEM;
+		res->n_regions++;
+		sum->is_segment = rg->is_segment;
+		sum->index = rg->index;
+		sum->file_offset = rg->file_offset;
+		sum->size = rg->size;
+		r = pvsub_sha256_hex(rg->bytes, rg->size, sum->sha256);
+		if (r < 0)
+			return r;
+		r = pvsub_image_reloc_windows(st->img, i, &w, &nw);
+		if (r < 0)
+			return r;
+		sum->reloc_windows = nw;
+		res->reloc_windows += nw;
+	}
+	return 0;
+}
+
+static int copy_violations(struct scan_state *st)
+{
+	size_t n = pvsub_image_violation_count(st->img);
+	struct pvsub_scan_result *res = st->res;
+	struct pvsub_violation *v;
+
+	if (n == 0)
+		return 0;
+	v = realloc(res->violations, (res->n_violations + n) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	res->violations = v;
+	for (size_t i = 0; i < n; i++)
+		v[res->n_violations++] = *pvsub_image_violation(st->img, i);
+	return 0;
+}
+
+int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, size_t size,
+		      struct pvsub_scan_result **out, struct pvsub_diag *diag)
+{
+	struct scan_state st = { .opts = opts };
+	struct pvsub_scan_result *res;
+	int r;
+
+	res = calloc(1, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	st.res = res;
+	r = pvsub_image_new(data, size, &st.img, diag);
+	if (r < 0)
+		goto fail;
+	res->kind = pvsub_image_kind(st.img);
+	res->machine = pvsub_image_machine(st.img);
+	res->size = size;
+	res->modsig = *pvsub_image_modsig(st.img);
+	r = pvsub_sha256_hex(data, size, res->sha256);
+	if (r == 0)
+		r = summarise_regions(&st);
+	if (r == 0)
+		r = copy_violations(&st);
+	for (size_t i = 0; r == 0 && i < pvsub_image_region_count(st.img); i++) {
+		const struct pvsub_region *rg = pvsub_image_region(st.img, i);
+
+		st.region = i;
+		r = pvsub_matcher_search(opts->matcher, rg->bytes, rg->size, on_region_hit, &st);
+	}
+	if (r == 0)
+		r = search_junctions(&st);
+	if (r == 0 && opts->deep) {
+		res->deep = true;
+		for (size_t i = 0; r == 0 && i < pvsub_image_region_count(st.img); i++)
+			r = pvsub_deep_sweep(opts->decoder, st.img, i, &res->deep_stats);
+	}
+	if (r < 0) {
+		pvsub_diag_set(diag, r, "scan failed: %s", strerror(-r));
+		goto fail;
+	}
+	pvsub_image_free(st.img);
+	*out = res;
+	return 0;
+fail:
+	pvsub_image_free(st.img);
+	pvsub_scan_result_free(res);
+	return r;
+}
+
+void pvsub_scan_result_free(struct pvsub_scan_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_findings; i++)
+		free(r->findings[i].section);
+	for (size_t i = 0; i < r->n_regions; i++)
+		free(r->regions[i].name);
+	free(r->findings);
+	free(r->violations);
+	free(r->regions);
+	free(r);
+}
+
+bool pvsub_scan_result_clean(const struct pvsub_scan_result *r)
+{
+	return r->n_findings == 0 && r->n_violations == 0;
+}

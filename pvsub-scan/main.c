@@ -1,1 +1,703 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvsub-scan: find every occurrence of a policy's patterns in the memory
+ * that can execute in ELF files, directories and guest images.
+ *
+ * The tool is thin: inputs come from libpvsub/input, scanning from
+ * libpvsub/scan, output from libpvsub/report and libpvsub/manifest.  This
+ * file parses options, runs the ordered work queue and maps results to the
+ * exit status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libpvsub/input.h"
+#include "libpvsub/log.h"
+#include "libpvsub/manifest.h"
+#include "libpvsub/policy.h"
+#include "libpvsub/report.h"
+#include "libpvsub/scan.h"
+#include "libpvsub/search.h"
+#include "libpvsub/workq.h"
+#include "libpvsub/x86.h"
+
+#define PROGRAM "pvsub-scan"
+
+enum exit_status {
+	EXIT_CLEAN = 0,
+	EXIT_FINDINGS = 1,
+	EXIT_ERROR = 2,
+};
+
+enum {
+	OPT_LIST_POLICIES = 0x100,
+	OPT_JUNIT,
+	OPT_MANIFEST,
+	OPT_MANIFEST_DIR,
+	OPT_DEEP,
+	OPT_COLOR,
+	OPT_NO_COLOR,
+	OPT_MAX_ENTRY,
+	OPT_MAX_TOTAL,
+	OPT_MAX_DEPTH,
+	OPT_REWRITE,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_VERSION,
+	OPT_HELP,
+};
+
+static const struct option long_options[] = {
+	{ "policy", required_argument, NULL, 'p' },
+	{ "list-policies", no_argument, NULL, OPT_LIST_POLICIES },
+	{ "format", required_argument, NULL, 'f' },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "manifest", required_argument, NULL, OPT_MANIFEST },
+	{ "manifest-dir", required_argument, NULL, OPT_MANIFEST_DIR },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "deep", no_argument, NULL, OPT_DEEP },
+	{ "color", optional_argument, NULL, OPT_COLOR },
+	{ "colour", optional_argument, NULL, OPT_COLOR },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "max-entry-size", required_argument, NULL, OPT_MAX_ENTRY },
+	{ "max-total-size", required_argument, NULL, OPT_MAX_TOTAL },
+	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
+	{ "rewrite", no_argument, NULL, OPT_REWRITE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "output-dir", required_argument, NULL, 'O' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROGRAM " [OPTION]... INPUT...\n"
+		"Find gate opcodes (VMFUNC, WRPKRU, XRSTOR...) at every byte offset that can\n"
+		"execute in ELF objects, directories and guest images (tar, cpio, zip, ar, deb,\n"
+		"rpm; gzip, xz, zstd, bzip2; nested), and classify each occurrence.\n"
+		"\n"
+		"Policy:\n"
+		"  -p, --policy=NAME|FILE    built-in profile or XML policy file (default: default)\n"
+		"      --list-policies       list the built-in profiles and exit\n"
+		"\n"
+		"Output:\n"
+		"  -f, --format=FORMAT       text (default), json or sarif, on standard output\n"
+		"      --junit=FILE          also write a JUnit XML report to FILE\n"
+		"      --manifest=FILE       write the subtraction manifest of the one ELF file\n"
+		"      --manifest-dir=DIR    write one manifest per ELF file under DIR\n"
+		"      --deep                decode every instruction and report decoding statistics\n"
+		"      --color[=WHEN]        colour text output: auto (default), always, never\n"
+		"      --no-progress         no progress bar on standard error\n"
+		"  -v, --verbose             list clean files and notes too\n"
+		"  -q, --quiet               print only findings, violations and errors\n"
+		"\n"
+		"Processing:\n"
+		"  -j, --jobs=N              scan N files in parallel (output order is unchanged)\n"
+		"      --max-entry-size=SIZE largest file or archive member, decompressed (512M)\n"
+		"      --max-total-size=SIZE most bytes decompressed from one input (8G)\n"
+		"      --max-depth=N         deepest nesting of archives (8)\n"
+		"\n"
+		"      --help                display this help and exit\n"
+		"      --version             output version information and exit\n"
+		"\n"
+		"SIZE takes a K, M or G suffix (powers of 1024).\n"
+		"\n"
+		"Exit status: 0 if every file is clean, 1 if findings or violations remain,\n"
+		"2 on a usage error or if any input could not be read or scanned.\n"
+		"\n"
+		"Rewriting (--rewrite -o OUT / -O DIR) is not available in this version.\n"
+		"See pvsub-scan(1), pvsub-policy(5), pvsub-manifest(5) and pvsub(7).\n");
+}
+
+static void version(void)
+{
+	printf(PROGRAM " (pvsub) " PACKAGE_VERSION "\n"
+		       "License: MIT.\n"
+		       "This is free software: you are free to change and redistribute it.\n"
+		       "There is NO WARRANTY, to the extent permitted by law.\n");
+}
+
+static _printf_format_(1, 2) void error_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGRAM ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* --- the job pipeline ------------------------------------------------------------ */
+
+struct options {
+	const char *policy;
+	enum pvsub_report_format format;
+	const char *junit;
+	const char *manifest;
+	const char *manifest_dir;
+	unsigned jobs;
+	bool deep;
+	int color; /* -1 auto */
+	int progress; /* -1 auto */
+	bool verbose, quiet;
+	struct pvsub_input_limits limits;
+};
+
+struct run {
+	const struct options *opt;
+	struct pvsub_policy *policy;
+	struct pvsub_matcher *matcher;
+	struct pvsub_decoder **decoders;
+	unsigned ndecoders;
+	struct pvsub_report *report;
+	int status;
+	bool report_failed;
+
+	/* --manifest FILE: the one manifest, written at the end. */
+	size_t elf_files;
+	struct pvsub_buf single_manifest;
+
+	/* progress */
+	bool progress;
+	struct timespec started, last_progress;
+	size_t done_files;
+	uint64_t done_bytes;
+	bool progress_shown;
+};
+
+struct job {
+	struct pvsub_item *item;
+	struct pvsub_scan_result *result;
+	char *error;
+	struct pvsub_buf manifest;
+	size_t size;
+};
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	pvsub_item_free(j->item);
+	pvsub_scan_result_free(j->result);
+	free(j->error);
+	pvsub_buf_release(&j->manifest);
+	free(j);
+}
+
+static void scan_job(void *p, unsigned worker, void *data)
+{
+	struct job *j = p;
+	struct run *run = data;
+	struct pvsub_scan_opts so = {
+		.policy = run->policy,
+		.matcher = run->matcher,
+		.decoder = run->decoders[worker],
+		.deep = run->opt->deep,
+	};
+	struct pvsub_diag diag = { "" };
+	int r;
+
+	if (j->item->error)
+		return;
+	j->size = j->item->size;
+	r = pvsub_scan_buffer(&so, j->item->data, j->item->size, &j->result, &diag);
+	if (r < 0) {
+		j->error = strdup(diag.msg[0] ? diag.msg : strerror(-r));
+	} else if (run->opt->manifest || run->opt->manifest_dir) {
+		struct pvsub_manifest_input mi = {
+			.tool_name = PROGRAM,
+			.tool_version = PACKAGE_VERSION,
+			.policy = run->policy,
+			.object_path = j->item->path,
+			.result = j->result,
+		};
+
+		if (pvsub_manifest_write(&mi, &j->manifest) < 0)
+			j->error = strdup("cannot serialise the manifest: out of memory");
+	}
+	/* The bytes are no longer needed; free them early to bound memory. */
+	free(j->item->data);
+	j->item->data = NULL;
+}
+
+/* Map a display path to a relative file name under --manifest-dir: every
+ * path and archive component becomes a directory, and nothing can climb
+ * out ("..", absolute paths). */
+static int manifest_path(const char *dir, const char *display, char **out)
+{
+	struct pvsub_buf b = { 0 };
+	const char *p = display;
+	int r = pvsub_buf_puts(&b, dir);
+
+	while (r == 0 && *p) {
+		size_t n = strcspn(p, "/!");
+
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* empty or "." component */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			r = pvsub_buf_puts(&b, "/__");
+		} else {
+			r = pvsub_buf_putc(&b, '/');
+			if (r == 0)
+				r = pvsub_buf_append(&b, p, n);
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	if (r == 0)
+		r = pvsub_buf_puts(&b, ".manifest.xml");
+	if (r < 0) {
+		pvsub_buf_release(&b);
+		return r;
+	}
+	*out = pvsub_buf_steal(&b, NULL);
+	return 0;
+}
+
+static int make_parents(char *path)
+{
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			int r = -errno;
+
+			*s = '/';
+			return r;
+		}
+		*s = '/';
+	}
+	return 0;
+}
+
+static void write_manifest_dir(struct run *run, struct job *j)
+{
+	struct pvsub_diag diag = { "" };
+	char *path = NULL;
+	int r;
+
+	r = manifest_path(run->opt->manifest_dir, j->item->path, &path);
+	if (r == 0)
+		r = make_parents(path);
+	if (r == 0)
+		r = pvsub_write_file_atomic(path, j->manifest.data, j->manifest.len, 0644, &diag);
+	if (r < 0) {
+		error_msg("%s: cannot write manifest %s: %s", j->item->path, path ? path : "",
+			  diag.msg[0] ? diag.msg : strerror(-r));
+		run->status = EXIT_ERROR;
+	}
+	free(path);
+}
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void show_progress(struct run *run, bool final)
+{
+	struct timespec now;
+
+	if (!run->progress)
+		return;
+	if (final) {
+		if (run->progress_shown)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* Only work that takes a while deserves a progress line. */
+	if (seconds_between(&run->started, &now) < 0.5 || seconds_between(&run->last_progress, &now) < 0.1)
+		return;
+	run->last_progress = now;
+	run->progress_shown = true;
+	fprintf(stderr, "\r\033[K" PROGRAM ": %zu files, %.1f MiB scanned", run->done_files,
+		(double)run->done_bytes / (1024.0 * 1024.0));
+}
+
+static void finish_job(void *p, void *data)
+{
+	struct job *j = p;
+	struct run *run = data;
+	struct pvsub_file_record rec = { .path = j->item->path };
+	const char *err = j->item->error ? j->item->error : j->error;
+
+	if (err) {
+		rec.status = PVSUB_FILE_ERROR;
+		rec.error = err;
+		run->status = EXIT_ERROR;
+		if (run->opt->format != PVSUB_REPORT_TEXT)
+			error_msg("%s: %s", j->item->path, err);
+	} else {
+		rec.result = j->result;
+		if (pvsub_scan_result_clean(j->result)) {
+			rec.status = PVSUB_FILE_CLEAN;
+		} else {
+			rec.status = PVSUB_FILE_FINDINGS;
+			if (run->status == EXIT_CLEAN)
+				run->status = EXIT_FINDINGS;
+		}
+		run->elf_files++;
+		if (run->opt->manifest_dir)
+			write_manifest_dir(run, j);
+		else if (run->opt->manifest && run->elf_files == 1)
+			run->single_manifest = j->manifest, j->manifest = (struct pvsub_buf){ 0 };
+	}
+	if (!run->report_failed && pvsub_report_add(run->report, &rec) < 0) {
+		error_msg("cannot write the report: %s", strerror(errno));
+		run->report_failed = true;
+		run->status = EXIT_ERROR;
+	}
+	run->done_files++;
+	run->done_bytes += j->size;
+	show_progress(run, false);
+	job_free(j);
+}
+
+struct walk_ctx {
+	struct pvsub_workq *q;
+};
+
+static int on_item(void *data, struct pvsub_item *item)
+{
+	struct walk_ctx *w = data;
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		pvsub_item_free(item);
+		return -ENOMEM;
+	}
+	j->item = item;
+	return pvsub_workq_submit(w->q, j);
+}
+
+/* --- set-up ------------------------------------------------------------------------ */
+
+static void list_policies(void)
+{
+	for (const char *const *n = pvsub_policy_builtin_names(); *n; n++) {
+		struct pvsub_policy *p = NULL;
+		size_t count = 0;
+
+		if (pvsub_policy_new_builtin(*n, &p, NULL) == 0)
+			pvsub_policy_patterns(p, &count);
+		printf("%-10s %zu patterns  %s\n", *n, count, pvsub_policy_builtin_description(*n));
+		pvsub_policy_free(p);
+	}
+}
+
+static bool want_color(int setting)
+{
+	const char *term = getenv("TERM");
+
+	if (setting >= 0)
+		return setting;
+	if (getenv("NO_COLOR"))
+		return false;
+	return isatty(STDOUT_FILENO) && term && strcmp(term, "dumb") != 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *opt)
+{
+	int c;
+
+	*opt = (struct options){ .policy = "default", .jobs = 1, .color = -1, .progress = -1 };
+	pvsub_input_limits_default(&opt->limits);
+	while ((c = getopt_long(argc, argv, "p:f:j:o:O:vq", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			opt->policy = optarg;
+			break;
+		case OPT_LIST_POLICIES:
+			list_policies();
+			exit(EXIT_CLEAN);
+		case 'f':
+			if (pvsub_report_format_parse(optarg, &opt->format) < 0) {
+				error_msg("invalid format '%s' (text, json or sarif)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_JUNIT:
+			opt->junit = optarg;
+			break;
+		case OPT_MANIFEST:
+			opt->manifest = optarg;
+			break;
+		case OPT_MANIFEST_DIR:
+			opt->manifest_dir = optarg;
+			break;
+		case 'j': {
+			char *end;
+			long n;
+
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > 256) {
+				error_msg("invalid number of jobs '%s' (1 to 256)", optarg);
+				return -EINVAL;
+			}
+			opt->jobs = (unsigned)n;
+			break;
+		}
+		case OPT_DEEP:
+			opt->deep = true;
+			break;
+		case OPT_COLOR:
+			if (!optarg || strcmp(optarg, "always") == 0)
+				opt->color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				opt->color = 0;
+			else if (strcmp(optarg, "auto") == 0)
+				opt->color = -1;
+			else {
+				error_msg("invalid colour setting '%s' (auto, always or never)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_NO_COLOR:
+			opt->color = 0;
+			break;
+		case OPT_PROGRESS:
+			opt->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			opt->progress = 0;
+			break;
+		case OPT_MAX_ENTRY:
+		case OPT_MAX_TOTAL: {
+			uint64_t v;
+
+			if (parse_size(optarg, &v) < 0 || v == 0) {
+				error_msg("invalid size '%s'", optarg);
+				return -EINVAL;
+			}
+			if (c == OPT_MAX_ENTRY)
+				opt->limits.max_entry_size = v;
+			else
+				opt->limits.max_total_size = v;
+			break;
+		}
+		case OPT_MAX_DEPTH: {
+			char *end;
+			long n;
+
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || n < 0 || n > 64) {
+				error_msg("invalid depth '%s' (0 to 64)", optarg);
+				return -EINVAL;
+			}
+			opt->limits.max_depth = (unsigned)n;
+			break;
+		}
+		case OPT_REWRITE:
+		case 'o':
+		case 'O':
+			error_msg("rewriting is not available in this version of pvsub-scan");
+			return -ENOTSUP;
+		case 'v':
+			opt->verbose = true;
+			break;
+		case 'q':
+			opt->quiet = true;
+			break;
+		case OPT_VERSION:
+			version();
+			exit(EXIT_CLEAN);
+		case OPT_HELP:
+			usage(stdout);
+			exit(EXIT_CLEAN);
+		default:
+			fputs("Try '" PROGRAM " --help' for more information.\n", stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		error_msg("no input given");
+		fputs("Try '" PROGRAM " --help' for more information.\n", stderr);
+		return -EINVAL;
+	}
+	if (opt->manifest && opt->manifest_dir) {
+		error_msg("--manifest and --manifest-dir cannot be used together");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void log_to_stderr(void *data, int priority, const char *fmt, va_list ap)
+{
+	fputs(PROGRAM ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static int setup(struct run *run, const struct options *opt)
+{
+	struct pvsub_diag diag = { "" };
+	const struct pvsub_pattern *pats;
+	size_t n;
+	int r;
+
+	r = pvsub_policy_load(opt->policy, &run->policy, &diag);
+	if (r < 0) {
+		error_msg("%s: %s", opt->policy, diag.msg[0] ? diag.msg : strerror(-r));
+		return r;
+	}
+	pats = pvsub_policy_patterns(run->policy, &n);
+	r = pvsub_matcher_new(pats, n, &run->matcher);
+	if (r < 0) {
+		error_msg("%s: cannot build a matcher: %s", opt->policy, strerror(-r));
+		return r;
+	}
+	run->ndecoders = opt->jobs;
+	run->decoders = calloc(run->ndecoders, sizeof(*run->decoders));
+	if (!run->decoders)
+		return -ENOMEM;
+	for (unsigned i = 0; i < run->ndecoders; i++) {
+		r = pvsub_decoder_new(&run->decoders[i]);
+		if (r < 0) {
+			error_msg("cannot start the x86 decoder: %s", strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void teardown(struct run *run)
+{
+	for (unsigned i = 0; run->decoders && i < run->ndecoders; i++)
+		pvsub_decoder_free(run->decoders[i]);
+	free(run->decoders);
+	pvsub_matcher_free(run->matcher);
+	pvsub_policy_free(run->policy);
+	pvsub_report_free(run->report);
+	pvsub_buf_release(&run->single_manifest);
+}
+
+static void write_outputs(struct run *run)
+{
+	struct pvsub_diag diag = { "" };
+
+	if (pvsub_report_finish(run->report) < 0 || fflush(stdout) != 0) {
+		error_msg("cannot write the report: %s", strerror(errno));
+		run->status = EXIT_ERROR;
+	}
+	if (run->opt->junit) {
+		FILE *f = fopen(run->opt->junit, "w");
+
+		if (!f || pvsub_report_write_junit(run->report, f) < 0 || fclose(f) != 0) {
+			error_msg("%s: cannot write the JUnit report: %s", run->opt->junit, strerror(errno));
+			run->status = EXIT_ERROR;
+		}
+	}
+	if (run->opt->manifest) {
+		if (run->elf_files != 1) {
+			error_msg("%s: --manifest needs exactly one ELF file, the inputs hold %zu "
+				  "(use --manifest-dir)",
+				  run->opt->manifest, run->elf_files);
+			run->status = EXIT_ERROR;
+		} else if (pvsub_write_file_atomic(run->opt->manifest, run->single_manifest.data,
+						   run->single_manifest.len, 0644, &diag) < 0) {
+			error_msg("%s: %s", run->opt->manifest, diag.msg);
+			run->status = EXIT_ERROR;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct run run = { .opt = &opt };
+	struct pvsub_ctx *ctx = NULL;
+	struct walk_ctx walk = { NULL };
+	struct pvsub_report_opts ro;
+	int r;
+
+	if (parse_args(argc, argv, &opt) < 0)
+		return EXIT_ERROR;
+	if (pvsub_ctx_new(&ctx) < 0) {
+		error_msg("out of memory");
+		return EXIT_ERROR;
+	}
+	pvsub_ctx_set_log_fn(ctx, log_to_stderr, NULL);
+	pvsub_ctx_set_log_priority(ctx, opt.verbose ? PVSUB_LOG_INFO : PVSUB_LOG_WARNING);
+	if (setup(&run, &opt) < 0) {
+		run.status = EXIT_ERROR;
+		goto out;
+	}
+	ro = (struct pvsub_report_opts){
+		.format = opt.format,
+		.color = opt.format == PVSUB_REPORT_TEXT && want_color(opt.color),
+		.verbose = opt.verbose,
+		.tool_name = PROGRAM,
+		.tool_version = PACKAGE_VERSION,
+		.policy = run.policy,
+		.want_junit = opt.junit != NULL,
+	};
+	if (pvsub_report_new(&ro, stdout, &run.report) < 0) {
+		error_msg("out of memory");
+		run.status = EXIT_ERROR;
+		goto out;
+	}
+	run.progress = opt.progress == 1 || (opt.progress == -1 && isatty(STDERR_FILENO) && !opt.quiet);
+	clock_gettime(CLOCK_MONOTONIC, &run.started);
+	run.last_progress = run.started;
+
+	r = pvsub_workq_new(opt.jobs, 4 * (size_t)opt.jobs, scan_job, finish_job, &run, &walk.q);
+	if (r < 0) {
+		error_msg("cannot start workers: %s", strerror(-r));
+		run.status = EXIT_ERROR;
+		goto out;
+	}
+	for (int i = optind; i < argc && r >= 0; i++) {
+		r = pvsub_input_walk(ctx, argv[i], &opt.limits, on_item, &walk);
+		if (r < 0)
+			error_msg("%s: %s", argv[i], strerror(-r));
+	}
+	pvsub_workq_finish(walk.q);
+	if (r < 0)
+		run.status = EXIT_ERROR;
+	show_progress(&run, true);
+	write_outputs(&run);
+out:
+	teardown(&run);
+	pvsub_ctx_unref(ctx);
+	return run.status;
+}

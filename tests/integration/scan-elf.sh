@@ -1,1 +1,103 @@
-exit 77
+#!/bin/sh
+# What counts as executable memory (DESIGN §4), end to end through the tool:
+# section junctions, page-extended segments, violations, module signature
+# trailers, and bad ELF files.
+. "$top_srcdir/tests/lib.sh"
+command -v python3 >/dev/null || skip "python3 is needed to read JSON"
+
+# A gate split across two executable sections: 0f 01 | d4.
+cat > junction.s <<'ASM'
+	.text
+	ret
+	.byte 0x0f, 0x01
+	.section .text.unlikely,"ax",@progbits
+	.byte 0xd4
+	ret
+ASM
+"$CC" -c junction.s -o junction.o
+expect_status 1 "$SCAN" --format json junction.o
+cp out j.json
+[ "$(json_query j.json 'd["summary"]["findings"]')" = 1 ] || fail "junction: $(cat j.json)"
+[ "$(json_query j.json 'd["files"][0]["findings"][0]["section"]')" = ".text|.text.unlikely" ] ||
+	fail "junction section name: $(cat j.json)"
+[ "$(json_query j.json 'd["files"][0]["findings"][0]["class"]')" = spanning ] || fail "junction class"
+
+# The same split with the second section aligned to 4: the loader may put
+# up to 3 zero bytes between them, so no VMFUNC can form...
+cat > padded.s <<'ASM'
+	.text
+	ret
+	.byte 0x0f, 0x01
+	.section .text.unlikely,"ax",@progbits
+	.p2align 2
+	.byte 0xd4
+	ret
+ASM
+"$CC" -c padded.s -o padded.o
+expect_status 1 "$SCAN" --format json padded.o
+cp out p.json
+# ...except with no padding at all; with 1 to 3 zero bytes (0f 01 00 d4...)
+# there is no VMFUNC, so exactly one finding, at pad 0.
+[ "$(json_query p.json '[(f["section"], f["pad"]) for f in d["files"][0]["findings"]]')" = \
+	"[('.text|.text.unlikely', 0)]" ] || fail "padded junction: $(cat p.json)"
+
+# A pattern that needs the zero padding: "01 00 00" after a section ending in 01.
+cat > zeros.xml <<'XML'
+<policy xmlns="urn:pvsub:policy:1" id="zeros" version="1">
+  <pattern id="z" bytes="c3 01 00 00"/>
+</policy>
+XML
+printf '\t.text\n\t.byte 0xc3, 0x01\n' | asm tail
+expect_status 1 "$SCAN" --policy zeros.xml --format json tail.o
+cp out z.json
+json_query z.json 'd["files"][0]["findings"][0]["section"]' | grep -q '(padding)' ||
+	fail "section tail followed by padding: $(cat z.json)"
+
+# Shared objects: page-extended executable segments.
+cat > so.c <<'C'
+unsigned long pvsub_test_magic(void) { return 0xd4010f; }
+C
+"$CC" -O2 -shared -fPIC so.c -o clean.so
+expect_status 1 "$SCAN" --format json clean.so
+cp out so.json
+[ "$(json_query so.json 'd["files"][0]["elf_type"]')" = DYN ] || fail "elf_type of a .so"
+json_query so.json '[f.get("segment") for f in d["files"][0]["findings"]]' | grep -q '[0-9]' ||
+	fail "finding in a segment not reported by segment: $(cat so.json)"
+
+# Violations: an executable stack and a writable+executable segment.
+"$CC" -O2 -shared -fPIC -Wl,-z,execstack so.c -o execstack.so
+expect_status 1 "$SCAN" --format json --policy syscall execstack.so
+cp out es.json
+json_query es.json '[v["kind"] for v in d["files"][0]["violations"]]' | grep -q exec-stack ||
+	fail "exec-stack violation missing: $(cat es.json)"
+
+# An appended module signature is recognised and not scanned as code.
+printf '\t.text\n\tret\n' | asm mod
+python3 - mod.o signed.ko <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+sig = b'\x0f\x01\xef' * 20          # a gate in the signature blob must not count
+info = struct.pack('>BBBBB3xI', 0, 0, 2, 0, 0, len(sig))
+open(sys.argv[2], 'wb').write(data + sig + info + b'~Module signature appended~\n')
+PY
+expect_status 0 "$SCAN" --format json signed.ko
+cp out sig.json
+[ "$(json_query sig.json 'd["files"][0]["module_signature"]["size"]')" = "$((60 + 12 + 28))" ] ||
+	fail "module signature not reported: $(cat sig.json)"
+
+# Bad ELF files: one clear line naming the path, status 2, others still scanned.
+head -c 100 mod.o > truncated.o
+python3 - mod.o wrongmachine.o <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+d[18] = 40  # EM_ARM
+open(sys.argv[2], 'wb').write(d)
+PY
+expect_status 2 "$SCAN" --format json truncated.o wrongmachine.o mod.o
+cp out bad.json
+grep -q "wrongmachine.o: .*machine" err || fail "wrong machine not explained: $(cat err)"
+grep -q "truncated.o: " err || fail "truncated ELF not named: $(cat err)"
+[ "$(json_query bad.json '[f["status"] for f in d["files"]]')" = "['error', 'error', 'clean']" ] ||
+	fail "statuses: $(cat bad.json)"
+[ "$(json_query bad.json 'd["summary"]["errors"]')" = 2 ] || fail "error count"
+exit 0
