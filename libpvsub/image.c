@@ -22,6 +22,7 @@ struct region_extra {
 	struct pvsub_reloc_window *windows;
 	size_t n_windows;
 	bool windows_done;
+	size_t window_count;   /* counted when the image is built */
 };
 
 struct pvsub_image {
@@ -144,6 +145,40 @@ static int parse_modsig(struct pvsub_image *img, struct pvsub_diag *diag)
 	return 0;
 }
 
+/* libelf quietly treats header tables beyond the end of the file as absent;
+ * for a scanner that would turn a truncated file into a clean one. */
+static int check_header_tables(struct pvsub_image *img, struct pvsub_diag *diag)
+{
+	Elf64_Ehdr eh;
+	uint64_t shnum;
+
+	memcpy(&eh, img->data, sizeof(eh));
+	if (eh.e_phnum) {
+		if (eh.e_phentsize != sizeof(Elf64_Phdr))
+			return pvsub_diag_set(diag, EINVAL, "bad program header size %u", eh.e_phentsize);
+		if (eh.e_phoff > img->elf_size ||
+		    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > img->elf_size - eh.e_phoff)
+			return pvsub_diag_set(diag, EINVAL,
+					      "truncated: the program header table lies outside the file");
+	}
+	if (eh.e_shoff == 0)
+		return 0;
+	if (eh.e_shentsize != sizeof(Elf64_Shdr))
+		return pvsub_diag_set(diag, EINVAL, "bad section header size %u", eh.e_shentsize);
+	if (eh.e_shoff > img->elf_size || sizeof(Elf64_Shdr) > img->elf_size - eh.e_shoff)
+		return pvsub_diag_set(diag, EINVAL, "truncated: the section header table lies outside the file");
+	shnum = eh.e_shnum;
+	if (shnum == 0) { /* extended numbering: the count is in section 0 */
+		Elf64_Shdr sh0;
+
+		memcpy(&sh0, img->data + eh.e_shoff, sizeof(sh0));
+		shnum = sh0.sh_size;
+	}
+	if (shnum > (img->elf_size - eh.e_shoff) / sizeof(Elf64_Shdr))
+		return pvsub_diag_set(diag, EINVAL, "truncated: the section header table lies outside the file");
+	return 0;
+}
+
 static int check_ident(struct pvsub_image *img, struct pvsub_diag *diag)
 {
 	const uint8_t *e = img->data;
@@ -170,7 +205,7 @@ static int check_ident(struct pvsub_image *img, struct pvsub_diag *diag)
 		return pvsub_diag_set(diag, EINVAL, "unsupported ELF type %u", type);
 	}
 	img->machine = machine;
-	return 0;
+	return check_header_tables(img, diag);
 }
 
 static const char *section_name(const struct pvsub_image *img, const GElf_Shdr *sh)
@@ -398,6 +433,75 @@ static int load_segments(struct pvsub_image *img, struct pvsub_diag *diag)
 	return 0;
 }
 
+static size_t region_of_section(const struct pvsub_image *img, size_t shndx)
+{
+	for (size_t i = 0; i < img->n_regions; i++)
+		if (img->regions[i].index == shndx)
+			return i;
+	return SIZE_MAX;
+}
+
+static uint8_t reloc_size(uint32_t type);
+
+/*
+ * Every relocation aimed at an executable section is checked and counted
+ * when the image is built, straight from the file bytes: this is on every
+ * scan's path, while the sorted, named windows are only needed near
+ * occurrences (pvsub_image_reloc_windows).
+ */
+static int check_relocations(struct pvsub_image *img)
+{
+	int r;
+
+	for (size_t k = 1; k < img->shnum; k++) {
+		GElf_Shdr sh;
+		size_t region, ent, count;
+		const struct pvsub_region *rg;
+
+		if (!gelf_getshdr(elf_getscn(img->elf, k), &sh) ||
+		    (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL))
+			continue;
+		region = region_of_section(img, sh.sh_info);
+		if (region == SIZE_MAX)
+			continue;
+		rg = &img->regions[region];
+		ent = sh.sh_type == SHT_RELA ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
+		if (sh.sh_entsize != ent || !section_in_file(img, &sh) || sh.sh_size % ent) {
+			r = add_violation(img, "bad-relocations", "relocation section %s is malformed",
+					  section_name(img, &sh));
+			if (r < 0)
+				return r;
+			continue;
+		}
+		count = sh.sh_size / ent;
+		for (size_t e = 0; e < count; e++) {
+			Elf64_Rel rel; /* r_offset and r_info lead both forms */
+			uint8_t size;
+
+			memcpy(&rel, img->data + sh.sh_offset + e * ent, sizeof(rel));
+			size = reloc_size((uint32_t)ELF64_R_TYPE(rel.r_info));
+			if (size == 0)
+				continue;
+			if (rel.r_offset > rg->size || size > rg->size - rel.r_offset) {
+				r = add_violation(img, "relocation-out-of-section",
+						  "relocation %zu of %s writes outside %s (offset 0x%llx)", e,
+						  section_name(img, &sh), rg->name,
+						  (unsigned long long)rel.r_offset);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			img->extra[region].window_count++;
+		}
+	}
+	return 0;
+}
+
+size_t pvsub_image_reloc_window_count(const struct pvsub_image *img, size_t i)
+{
+	return i < img->n_regions ? img->extra[i].window_count : 0;
+}
+
 int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out, struct pvsub_diag *diag)
 {
 	struct pvsub_image *img;
@@ -433,13 +537,8 @@ int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out, 
 		if (r < 0)
 			goto fail;
 	}
-	/* Relocation windows are collected now, not on demand, because
-	 * collecting them finds violations the caller must see. */
-	for (size_t i = 0; i < img->n_regions; i++) {
-		const struct pvsub_reloc_window *w;
-		size_t n;
-
-		r = pvsub_image_reloc_windows(img, i, &w, &n);
+	if (img->kind == PVSUB_ELF_REL) {
+		r = check_relocations(img);
 		if (r < 0)
 			goto fail;
 	}
@@ -760,12 +859,10 @@ static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn,
 	size_t ent = rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
 	struct symtab_ref st;
 	size_t count;
-	int r;
 
 	symtab_open(img, sh->sh_link, &st);
 	if (!d || sh->sh_entsize != ent)
-		return add_violation(img, "bad-relocations", "relocation section %s is malformed",
-				     section_name(img, sh));
+		return 0; /* reported by check_relocations() */
 	count = d->d_size / ent;
 	for (size_t k = 0; k < count; k++) {
 		GElf_Rela rel = { 0 };
@@ -786,14 +883,8 @@ static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn,
 		size = reloc_size(type);
 		if (size == 0)
 			continue;
-		if (rel.r_offset > rg->size || size > rg->size - rel.r_offset) {
-			r = add_violation(img, "relocation-out-of-section",
-					  "relocation %zu of %s writes outside %s (offset 0x%llx)", k,
-					  section_name(img, sh), rg->name, (unsigned long long)rel.r_offset);
-			if (r < 0)
-				return r;
-			continue;
-		}
+		if (rel.r_offset > rg->size || size > rg->size - rel.r_offset)
+			continue; /* reported by check_relocations() */
 		if (*n == *cap) {
 			size_t ncap = *cap ? 2 * *cap : 64;
 			struct pvsub_reloc_window *nv = realloc(*v, ncap * sizeof(**v));
@@ -842,8 +933,11 @@ int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i, const struct pv
 		free(v);
 		return r;
 	}
-	if (count)
-		qsort(v, count, sizeof(*v), cmp_window);
+	for (size_t k = 1; k < count; k++)
+		if (cmp_window(&v[k - 1], &v[k]) > 0) {
+			qsort(v, count, sizeof(*v), cmp_window);
+			break;
+		}
 	e->windows = v;
 	e->n_windows = count;
 	e->windows_done = true;

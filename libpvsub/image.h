@@ -114,9 +114,14 @@ int pvsub_image_code_starts(struct pvsub_image *img, size_t i, const struct pvsu
 			    size_t *n) _must_check_ _nonnull_(1, 3, 4);
 
 /* Relocation windows of region @i (ET_REL only; empty otherwise), sorted by
- * pos.  Collected when the image is built (they can add violations). */
+ * pos, with symbol names.  Built on first use, like the code starts.
+ * Relocations that write outside their section are violations (found when
+ * the image is built) and have no window. */
 int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i, const struct pvsub_reloc_window **w,
 			      size_t *n) _must_check_ _nonnull_(1, 3, 4);
+
+/* Number of relocation windows of region @i, without building them. */
+size_t pvsub_image_reloc_window_count(const struct pvsub_image *img, size_t i) _nonnull_(1);
 
 size_t pvsub_image_violation_count(const struct pvsub_image *img) _nonnull_(1);
 const struct pvsub_violation *pvsub_image_violation(const struct pvsub_image *img, size_t i) _nonnull_(1);

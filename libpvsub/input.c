@@ -1,5 +1,780 @@
 /* SPDX-License-Identifier: MIT */
-/* STUB: to be implemented. */
+/*
+ * input: files, directories and archives, read without ever writing to disk.
+ *
+ * Budgets.  max_entry_size bounds one delivered file or archive member and is
+ * enforced while decompressing, chunk by chunk, so a decompression bomb costs
+ * at most one limit of memory.  max_total_size bounds the bytes decompressed
+ * out of one file on disk (a file named on the command line, or each file
+ * found while walking a directory: a directory is bounded by the disk, a
+ * bomb is not), and is what ends the walk of an archive whose members are
+ * all under the entry limit but too many.  max_depth counts archives inside
+ * archives; the file on disk is depth 0.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "libpvsub/input.h"
+
+#define CHUNK_SIZE (64 * 1024)
+/* Enough to see the tar magic at offset 257. */
+#define SNIFF_SIZE 512
+/* libarchive asks to retry after skipping damaged tar headers; bound that. */
+#define MAX_RETRIES 64
+
+#define MSG_NOT_RECOGNISED "not an ELF file or a recognised archive"
+
+enum kind {
+	KIND_OTHER,
+	KIND_ELF,
+	KIND_ARCHIVE,
+	/* A short or loose magic: an archive only if libarchive agrees. */
+	KIND_MAYBE_ARCHIVE,
+};
+
+/* What the walk of one archive member asks its archive loop to do next. */
+enum step {
+	STEP_NEXT,
+	STEP_STOP_ARCHIVE,
+};
+
+struct walker {
+	struct pvsub_ctx *ctx;
+	const struct pvsub_input_limits *lim;
+	pvsub_item_fn fn;
+	void *data;
+	const char *input_path;
+	uint64_t total;
+	bool input_stopped;
+};
+
+/* Ancestors of a directory being walked, to refuse bind-mount loops. */
+struct dir_frame {
+	dev_t dev;
+	ino_t ino;
+	const struct dir_frame *up;
+};
+
+void pvsub_input_limits_default(struct pvsub_input_limits *l)
+{
+	l->max_entry_size = UINT64_C(512) << 20;
+	l->max_total_size = UINT64_C(8) << 30;
+	l->max_depth = 8;
+}
+
+void pvsub_item_free(struct pvsub_item *item)
+{
+	if (!item)
+		return;
+	free(item->path);
+	free(item->data);
+	free(item->error);
+	free(item);
+}
+
+static bool has_prefix(const uint8_t *p, size_t n, const void *magic, size_t mlen)
+{
+	return n >= mlen && memcmp(p, magic, mlen) == 0;
+}
+
+static bool is_elf(const uint8_t *p, size_t n)
+{
+	return has_prefix(p, n, "\x7f" "ELF", 4);
+}
+
+/* lzma-alone has no magic: accept what libarchive's own bidder would. */
+static bool looks_like_lzma(const uint8_t *p, size_t n)
+{
+	uint32_t dict;
+
+	if (n < 13 || p[0] > 224)
+		return false;
+	dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+	for (unsigned bit = 12; bit < 31; bit++) {
+		if (dict == 1U << bit || dict == (1U << bit) + (1U << (bit - 1)))
+			return true;
+	}
+	return false;
+}
+
+static enum kind sniff(const uint8_t *p, size_t n)
+{
+	static const uint8_t gzip[] = { 0x1f, 0x8b, 0x08 };
+	static const uint8_t xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
+	static const uint8_t zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	static const uint8_t rpm[] = { 0xed, 0xab, 0xee, 0xdb };
+	static const uint8_t cpio_bin_le[] = { 0xc7, 0x71 };
+	static const uint8_t cpio_bin_be[] = { 0x71, 0xc7 };
+
+	if (is_elf(p, n))
+		return KIND_ELF;
+	if (has_prefix(p, n, gzip, sizeof(gzip)) || has_prefix(p, n, xz, sizeof(xz)) ||
+	    has_prefix(p, n, zstd, sizeof(zstd)) || has_prefix(p, n, rpm, sizeof(rpm)) ||
+	    has_prefix(p, n, "!<arch>\n", 8) || has_prefix(p, n, "PK\x03\x04", 4) ||
+	    has_prefix(p, n, "070701", 6) || has_prefix(p, n, "070702", 6) ||
+	    has_prefix(p, n, "070707", 6))
+		return KIND_ARCHIVE;
+	/* A bzip2 stream starts with a block or the end-of-stream marker. */
+	if (n >= 10 && has_prefix(p, n, "BZh", 3) && p[3] >= '1' && p[3] <= '9' &&
+	    (memcmp(p + 4, "\x31\x41\x59\x26\x53\x59", 6) == 0 ||
+	     memcmp(p + 4, "\x17\x72\x45\x38\x50\x90", 6) == 0))
+		return KIND_ARCHIVE;
+	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
+		return KIND_ARCHIVE;
+	if (has_prefix(p, n, cpio_bin_le, 2) || has_prefix(p, n, cpio_bin_be, 2) ||
+	    (p && n && p[0] == 0x5d && looks_like_lzma(p, n)))
+		return KIND_MAYBE_ARCHIVE;
+	return KIND_OTHER;
+}
+
+static char *join(const char *a, const char *sep, const char *b)
+{
+	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+	char *s = malloc(la + ls + lb + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, sep, ls);
+	memcpy(s + la + ls, b, lb + 1);
+	return s;
+}
+
+/* Reports are line-oriented: a message from libarchive must not break a line. */
+static void one_line(char *s)
+{
+	size_t n;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	}
+	n = strlen(s);
+	while (n && s[n - 1] == ' ')
+		s[--n] = '\0';
+}
+
+/* Hand an item to the callback; @data (may be NULL) is consumed in any case. */
+static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
+{
+	struct pvsub_item *item = calloc(1, sizeof(*item));
+	int r;
+
+	if (!item)
+		goto nomem;
+	item->path = strdup(path);
+	if (!item->path)
+		goto nomem;
+	item->data = data;
+	item->size = data ? size : 0;
+	item->error = error;
+	r = w->fn(w->data, item);
+	return r < 0 ? r : 0;
+nomem:
+	free(item);
+	free(data);
+	free(error);
+	return -ENOMEM;
+}
+
+static int emit_error(struct walker *w, const char *path, const char *fmt, ...) _printf_format_(3, 4);
+
+static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
+{
+	struct pvsub_buf msg = { 0 };
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = pvsub_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0 || !msg.data) {
+		pvsub_buf_release(&msg);
+		return -ENOMEM;
+	}
+	one_line(msg.data);
+	return emit(w, path, NULL, 0, pvsub_buf_steal(&msg, NULL));
+}
+
+static int emit_archive_error(struct walker *w, const char *path, struct archive *a)
+{
+	const char *msg = archive_error_string(a);
+
+	return emit_error(w, path, "%s", msg && *msg ? msg : "unreadable archive");
+}
+
+static int emit_too_big(struct walker *w, const char *path)
+{
+	return emit_error(w, path, "entry exceeds the size limit (%" PRIu64 " bytes)",
+			  w->lim->max_entry_size);
+}
+
+static void start_input(struct walker *w, const char *path)
+{
+	w->input_path = path;
+	w->total = 0;
+	w->input_stopped = false;
+}
+
+/* Count @n decompressed bytes against the input's budget.  Returns 1 when the
+ * budget is exhausted (error already delivered), 0 to go on, or < 0. */
+static int charge(struct walker *w, size_t n)
+{
+	int r;
+
+	w->total += n;
+	if (w->total <= w->lim->max_total_size)
+		return 0;
+	r = emit_error(w, w->input_path, "input exceeds the total size limit (%" PRIu64 " bytes)",
+		       w->lim->max_total_size);
+	w->input_stopped = true;
+	return r < 0 ? r : 1;
+}
+
+static bool has_real_filter(struct archive *a)
+{
+	int n = archive_filter_count(a);
+
+	for (int i = 0; i < n; i++) {
+		if (archive_filter_code(a, i) != ARCHIVE_FILTER_NONE)
+			return true;
+	}
+	return false;
+}
+
+static int archive_new_reader(struct archive **out)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return -ENOMEM;
+	/* Unsupported filters or formats only narrow what we accept; an error
+	 * here cannot make the reader unsafe, so the results are not checked. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_lzma(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_rpm(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_ar(a);
+	/* Lowest bidder: a lone compressed file such as kvm.ko.xz. */
+	archive_read_support_format_raw(a);
+	*out = a;
+	return 0;
+}
+
+static int walk_archive(struct walker *w, struct archive *a, const char *apath, unsigned depth,
+			bool weak, bool explicit);
+
+/* Opening reads ahead through the filters, so it can already fail. */
+static int open_failed(struct walker *w, struct archive *a, const char *apath, bool weak,
+		       bool explicit)
+{
+	if (weak && !explicit) {
+		pvsub_dbg(w->ctx, "%s: skipped: %s", apath, archive_error_string(a));
+		return 0;
+	}
+	return emit_archive_error(w, apath, a);
+}
+
+static int walk_archive_memory(struct walker *w, const char *apath, const uint8_t *buf, size_t len,
+			       unsigned depth, bool weak, bool explicit)
+{
+	struct archive *a = NULL;
+	int r;
+
+	r = archive_new_reader(&a);
+	if (r < 0)
+		return r;
+	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
+		r = open_failed(w, a, apath, weak, explicit);
+	else
+		r = walk_archive(w, a, apath, depth, weak, explicit);
+	archive_read_free(a);
+	return r;
+}
+
+/*
+ * Deal with the content of one file or member at @path.  @owned, when not
+ * NULL, points at the malloc'ed @buf and may be taken over (then set to NULL).
+ */
+static int walk_content(struct walker *w, const char *path, const uint8_t *buf, size_t len,
+			uint8_t **owned, unsigned depth, bool explicit)
+{
+	enum kind kind = sniff(buf, len);
+	uint8_t *copy;
+
+	switch (kind) {
+	case KIND_ELF:
+		if (owned && *owned) {
+			copy = *owned;
+			*owned = NULL;
+		} else {
+			copy = malloc(len ? len : 1);
+			if (!copy)
+				return -ENOMEM;
+			memcpy(copy, buf, len);
+		}
+		return emit(w, path, copy, len, NULL);
+	case KIND_ARCHIVE:
+	case KIND_MAYBE_ARCHIVE:
+		if (depth > w->lim->max_depth)
+			return emit_error(w, path, "archive nesting exceeds the depth limit (%u)",
+					  w->lim->max_depth);
+		return walk_archive_memory(w, path, buf, len, depth, kind == KIND_MAYBE_ARCHIVE,
+					   explicit);
+	case KIND_OTHER:
+		break;
+	}
+	if (explicit)
+		return emit_error(w, path, MSG_NOT_RECOGNISED);
+	pvsub_dbg(w->ctx, "%s: skipped, not an ELF file or a recognised archive", path);
+	return 0;
+}
+
+/*
+ * Read the current member into @out, at most max_entry_size bytes.  *@complete
+ * tells whether @out then holds the whole member; when it does not, an error
+ * item has been delivered or the input's budget is exhausted.  @too_big: the
+ * member is already known to be over the limit, only drain it.  @quiet: a
+ * stream that fails to decompress is just not what its loose magic suggested.
+ */
+static int read_member(struct walker *w, struct archive *a, const char *apath, const char *mpath,
+		       bool too_big, bool quiet, struct pvsub_buf *out, bool *complete)
+{
+	ssize_t n;
+	int r;
+
+	*complete = false;
+	for (;;) {
+		if (too_big)
+			pvsub_buf_reset(out);
+		r = pvsub_buf_reserve(out, CHUNK_SIZE);
+		if (r < 0)
+			return r;
+		n = archive_read_data(a, out->data + out->len, CHUNK_SIZE);
+		if (n == 0)
+			break;
+		if (n == ARCHIVE_FATAL && quiet) {
+			pvsub_dbg(w->ctx, "%s: skipped: %s", apath, archive_error_string(a));
+			return STEP_STOP_ARCHIVE;
+		}
+		if (n == ARCHIVE_FATAL) {
+			r = emit_archive_error(w, apath, a);
+			return r < 0 ? r : STEP_STOP_ARCHIVE;
+		}
+		if (n < 0) {
+			/* This member only (encrypted, unsupported method): skip it. */
+			r = emit_archive_error(w, mpath, a);
+			return r < 0 ? r : STEP_NEXT;
+		}
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		r = charge(w, (size_t)n);
+		if (r)
+			return r < 0 ? r : STEP_STOP_ARCHIVE;
+		if (!too_big && out->len > w->lim->max_entry_size) {
+			r = emit_too_big(w, mpath);
+			if (r < 0)
+				return r;
+			/* Drain rather than skip so that the bytes a bomb makes us
+			 * decompress still count against the input's budget. */
+			too_big = true;
+		}
+	}
+	*complete = !too_big;
+	return STEP_NEXT;
+}
+
+static int walk_entry(struct walker *w, struct archive *a, struct archive_entry *entry,
+		      const char *apath, unsigned depth, bool weak, bool explicit)
+{
+	struct pvsub_buf content = { 0 };
+	const char *name;
+	char *mpath = NULL;
+	uint8_t *owned;
+	size_t len;
+	mode_t type;
+	bool raw = archive_format(a) == ARCHIVE_FORMAT_RAW;
+	bool too_big, complete;
+	int r;
+
+	name = archive_entry_pathname(entry);
+	if (!name)
+		name = archive_entry_pathname_utf8(entry);
+	if (!name)
+		name = "?";
+	/* ar members (GNU ar in deterministic mode) may carry no file type. */
+	type = archive_entry_filetype(entry);
+	if ((type != AE_IFREG && type != 0) ||
+	    (archive_entry_hardlink(entry) && archive_entry_size_is_set(entry) &&
+	     archive_entry_size(entry) == 0)) {
+		pvsub_dbg(w->ctx, "%s!%s: skipped, not a regular file", apath, name);
+		return STEP_NEXT;
+	}
+	/* A lone compressed file keeps its own name: no member component. */
+	mpath = raw ? strdup(apath) : join(apath, "!", name);
+	if (!mpath)
+		return -ENOMEM;
+
+	too_big = archive_entry_size_is_set(entry) &&
+		  (uint64_t)archive_entry_size(entry) > w->lim->max_entry_size;
+	if (too_big) {
+		r = emit_too_big(w, mpath);
+		if (r < 0)
+			goto out;
+		/* Stored data is skipped by seeking; compressed data has to be
+		 * decompressed anyway, so drain it against the budget instead. */
+		if (!has_real_filter(a)) {
+			r = STEP_NEXT;
+			if (archive_read_data_skip(a) == ARCHIVE_FATAL) {
+				r = emit_archive_error(w, apath, a);
+				r = r < 0 ? r : STEP_STOP_ARCHIVE;
+			}
+			goto out;
+		}
+	}
+
+	r = read_member(w, a, apath, mpath, too_big, raw && weak && !explicit, &content, &complete);
+	if (r < 0 || r == STEP_STOP_ARCHIVE || !complete)
+		goto out;
+
+	if (raw && !is_elf((const uint8_t *)content.data, content.len)) {
+		/* libarchive already had its say on what the stream holds. */
+		if (explicit)
+			r = emit_error(w, mpath, "compressed content is " MSG_NOT_RECOGNISED);
+		else
+			pvsub_dbg(w->ctx, "%s: skipped, compressed content is not ELF", mpath);
+		r = r < 0 ? r : STEP_NEXT;
+		goto out;
+	}
+	owned = (uint8_t *)pvsub_buf_steal(&content, &len);
+	if (!owned) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = walk_content(w, mpath, owned, len, &owned, raw ? depth : depth + 1, false);
+	free(owned);
+	r = r < 0 ? r : STEP_NEXT;
+out:
+	pvsub_buf_release(&content);
+	free(mpath);
+	return r;
+}
+
+/*
+ * Walk the members of an opened archive.  @weak: the magic that sent us here
+ * is loose, so a stream libarchive does not recognise is simply not an
+ * archive.  @explicit: the archive was named by the user.
+ */
+static int walk_archive(struct walker *w, struct archive *a, const char *apath, unsigned depth,
+			bool weak, bool explicit)
+{
+	struct archive_entry *entry;
+	unsigned retries = 0;
+	bool first = true;
+	int r;
+
+	while (!w->input_stopped) {
+		r = archive_read_next_header(a, &entry);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r == ARCHIVE_RETRY) {
+			/* Damaged headers: libarchive resynchronises on the next
+			 * good one.  Say it once; give up on endless damage. */
+			if (++retries > MAX_RETRIES)
+				break;
+			if (retries == 1) {
+				r = emit_archive_error(w, apath, a);
+				if (r < 0)
+					return r;
+			}
+			continue;
+		}
+		if (r < ARCHIVE_WARN)
+			goto bad_archive;
+		if (r == ARCHIVE_WARN)
+			pvsub_dbg(w->ctx, "%s: %s", apath, archive_error_string(a));
+		if (first && archive_format(a) == ARCHIVE_FORMAT_RAW && !has_real_filter(a))
+			goto unrecognised;
+		first = false;
+		r = walk_entry(w, a, entry, apath, depth, weak, explicit);
+		if (r < 0)
+			return r;
+		if (r == STEP_STOP_ARCHIVE)
+			break;
+	}
+	return 0;
+
+bad_archive:
+	if (!(first && weak))
+		return emit_archive_error(w, apath, a);
+unrecognised:
+	if (!weak)
+		return emit_error(w, apath, "unrecognised or corrupt archive");
+	if (explicit)
+		return emit_error(w, apath, MSG_NOT_RECOGNISED);
+	pvsub_dbg(w->ctx, "%s: skipped, not a recognised archive", apath);
+	return 0;
+}
+
+static int read_fd_all(int fd, uint64_t max, struct pvsub_buf *out)
+{
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		r = pvsub_buf_reserve(out, (size_t)PVSUB_MIN((uint64_t)st.st_size, max + 1));
+		if (r < 0)
+			return r;
+	}
+	for (;;) {
+		r = pvsub_buf_reserve(out, CHUNK_SIZE);
+		if (r < 0)
+			return r;
+		n = read(fd, out->data + out->len, CHUNK_SIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		if (out->len > max)
+			return -EFBIG;
+	}
+}
+
+static ssize_t pread_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
+{
+	struct pvsub_buf content = { 0 };
+	struct archive *a = NULL;
+	uint8_t head[SNIFF_SIZE];
+	uint8_t *data;
+	size_t len;
+	enum kind kind;
+	ssize_t n;
+	int r;
+
+	start_input(w, path);
+	n = pread_full(fd, head, sizeof(head));
+	if (n < 0)
+		return emit_error(w, path, "%s", strerror((int)-n));
+	kind = sniff(head, (size_t)n);
+	switch (kind) {
+	case KIND_ELF:
+		r = read_fd_all(fd, w->lim->max_entry_size, &content);
+		if (r == -EFBIG) {
+			r = emit_too_big(w, path);
+		} else if (r == -ENOMEM) {
+			/* fall through to the exit */
+		} else if (r < 0) {
+			r = emit_error(w, path, "%s", strerror(-r));
+		} else {
+			data = (uint8_t *)pvsub_buf_steal(&content, &len);
+			r = data ? emit(w, path, data, len, NULL) : -ENOMEM;
+		}
+		break;
+	case KIND_ARCHIVE:
+	case KIND_MAYBE_ARCHIVE:
+		r = archive_new_reader(&a);
+		if (r < 0)
+			break;
+		if (archive_read_open_fd(a, fd, CHUNK_SIZE) != ARCHIVE_OK)
+			r = open_failed(w, a, path, kind == KIND_MAYBE_ARCHIVE, explicit);
+		else
+			r = walk_archive(w, a, path, 0, kind == KIND_MAYBE_ARCHIVE, explicit);
+		break;
+	default:
+		r = 0;
+		if (explicit)
+			r = emit_error(w, path, MSG_NOT_RECOGNISED);
+		else
+			pvsub_dbg(w->ctx, "%s: skipped, not an ELF file or a recognised archive", path);
+		break;
+	}
+	if (a)
+		archive_read_free(a);
+	pvsub_buf_release(&content);
+	return r;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk_fd(struct walker *w, int fd, const char *path, bool explicit,
+		   const struct dir_frame *up);
+
+static int walk_dir_entry(struct walker *w, int dfd, const char *dpath, const char *name,
+			  const struct dir_frame *frame)
+{
+	struct stat st;
+	char *path;
+	int fd, flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+	int r = 0;
+
+	path = join(dpath, dpath[0] && dpath[strlen(dpath) - 1] == '/' ? "" : "/", name);
+	if (!path)
+		return -ENOMEM;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = emit_error(w, path, "%s", strerror(errno));
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode) || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))) {
+		pvsub_dbg(w->ctx, "%s: skipped, not a regular file or directory", path);
+		goto out;
+	}
+	fd = openat(dfd, name, flags | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+	if (fd < 0) {
+		r = emit_error(w, path, "%s", strerror(errno));
+		goto out;
+	}
+	r = walk_fd(w, fd, path, false, frame);
+out:
+	free(path);
+	return r;
+}
+
+/* Takes over @fd. */
+static int walk_dir(struct walker *w, int fd, const char *path, const struct stat *st,
+		    const struct dir_frame *up)
+{
+	struct dir_frame frame = { .dev = st->st_dev, .ino = st->st_ino, .up = up };
+	struct dirent *de;
+	DIR *dir = NULL;
+	char **names = NULL, **grown;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	for (const struct dir_frame *f = up; f; f = f->up) {
+		if (f->dev == st->st_dev && f->ino == st->st_ino) {
+			close(fd);
+			return emit_error(w, path, "directory loop");
+		}
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = emit_error(w, path, "%s", strerror(errno));
+		close(fd);
+		return r;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(dir);
+		if (!de)
+			break;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			grown = realloc(names, cap * sizeof(*names));
+			if (!grown) {
+				r = -ENOMEM;
+				goto out;
+			}
+			names = grown;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (errno) {
+		r = emit_error(w, path, "%s", strerror(errno));
+		goto out;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = walk_dir_entry(w, dirfd(dir), path, names[i], &frame);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(dir);
+	return r;
+}
+
+/* Takes over @fd. */
+static int walk_fd(struct walker *w, int fd, const char *path, bool explicit,
+		   const struct dir_frame *up)
+{
+	struct stat st;
+	int r;
+
+	if (fstat(fd, &st) < 0) {
+		r = emit_error(w, path, "%s", strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (S_ISDIR(st.st_mode))
+		return walk_dir(w, fd, path, &st, up);
+	if (S_ISREG(st.st_mode))
+		r = walk_file(w, fd, path, explicit);
+	else if (explicit)
+		r = emit_error(w, path, "not a regular file or directory");
+	else
+		r = 0;
+	close(fd);
+	return r;
+}
+
+int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path, const struct pvsub_input_limits *limits,
+		     pvsub_item_fn fn, void *data)
+{
+	struct walker w = { .ctx = ctx, .lim = limits, .fn = fn, .data = data };
+	int fd;
+
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the scan. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return emit_error(&w, path, "%s", strerror(errno));
+	return walk_fd(&w, fd, path, true, NULL);
+}
+
+int pvsub_input_walk_memory(struct pvsub_ctx *ctx, const char *name, const uint8_t *buf, size_t len,
+			    const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
+{
+	struct walker w = { .ctx = ctx, .lim = limits, .fn = fn, .data = data };
+
+	start_input(&w, name);
+	if (is_elf(buf, len) && len > limits->max_entry_size)
+		return emit_too_big(&w, name);
+	return walk_content(&w, name, buf, len, NULL, 0, true);
+}

@@ -28,6 +28,15 @@
 #include "libpvsub/log.h"
 #include "libpvsub/util.h"
 
+/*
+ * Limits against hostile archives.  An entry over max_entry_size, or nested
+ * deeper than max_depth (the file itself is depth 0), becomes an error item
+ * and the walk goes on with the next member.  max_total_size counts the
+ * member bytes decompressed out of one file on disk (or one memory buffer):
+ * each file found in a directory has its own budget, since a directory is
+ * bounded by the disk and a decompression bomb is not.  Once it is spent, an
+ * error item names that file and the rest of it is skipped.
+ */
 struct pvsub_input_limits {
 	uint64_t max_entry_size;   /* one file or archive member, decompressed */
 	uint64_t max_total_size;   /* all bytes decompressed from one input */

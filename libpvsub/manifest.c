@@ -1,5 +1,466 @@
 /* SPDX-License-Identifier: MIT */
-/* STUB: to be implemented. */
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/globals.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
 
 #include "libpvsub/manifest.h"
+#include "libpvsub/schemas.h"
+
+/*
+ * The writer appends into @out and keeps the first error: every emitter below
+ * is a no-op once @err is set, so the serialiser reads top to bottom like the
+ * document it produces.
+ */
+struct writer {
+	struct pvsub_buf *out;
+	int err;
+};
+
+static void w_puts(struct writer *w, const char *s)
+{
+	if (!w->err)
+		w->err = pvsub_buf_puts(w->out, s);
+}
+
+static _printf_format_(2, 3) void w_printf(struct writer *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->err)
+		return;
+	va_start(ap, fmt);
+	w->err = pvsub_buf_vprintf(w->out, fmt, ap);
+	va_end(ap);
+}
+
+/* ` name="value"` with @value escaped. */
+static void w_attr(struct writer *w, const char *name, const char *value)
+{
+	w_printf(w, " %s=\"", name);
+	if (!w->err)
+		w->err = pvsub_buf_xml_string(w->out, value);
+	w_puts(w, "\"");
+}
+
+static void w_attr_u64(struct writer *w, const char *name, uint64_t v)
+{
+	w_printf(w, " %s=\"%" PRIu64 "\"", name, v);
+}
+
+static void w_attr_hex(struct writer *w, const char *name, const uint8_t *bytes, size_t len)
+{
+	char hex[2 * PVSUB_PATTERN_MAX + 1];
+
+	len = PVSUB_MIN(len, (size_t)PVSUB_PATTERN_MAX);
+	pvsub_hex(bytes, len, hex);
+	w_attr(w, name, hex);
+}
+
+/* An element holding only child elements: `<name/>` when it has none. */
+static void w_list_open(struct writer *w, const char *name, size_t n)
+{
+	w_printf(w, "  <%s%s>\n", name, n ? "" : "/");
+}
+
+static void w_list_close(struct writer *w, const char *name, size_t n)
+{
+	if (n)
+		w_printf(w, "  </%s>\n", name);
+}
+
+/* Names from other modules, never NULL even for a value out of range (the
+ * schema then rejects the document instead of the writer crashing). */
+static const char *class_name(enum pvsub_class c)
+{
+	const char *s = pvsub_class_name(c);
+
+	return s ? s : "unknown";
+}
+
+static void write_policy(struct writer *w, const struct pvsub_policy *p)
+{
+	const struct pvsub_pattern *pats;
+	size_t n = 0;
+
+	pats = pvsub_policy_patterns(p, &n);
+	w_puts(w, "  <policy");
+	w_attr(w, "id", pvsub_policy_id(p));
+	w_printf(w, " version=\"%lu\"", pvsub_policy_version(p));
+	w_attr(w, "on-instruction", pvsub_on_instruction_name(pvsub_policy_on_instruction(p)));
+	w_attr(w, "sha256", pvsub_policy_sha256_hex(p));
+	w_puts(w, n ? ">\n" : "/>\n");
+	for (size_t i = 0; i < n; i++) {
+		w_puts(w, "    <pattern");
+		w_attr(w, "id", pats[i].id);
+		w_attr_hex(w, "value", pats[i].value, pats[i].len);
+		w_attr_hex(w, "mask", pats[i].mask, pats[i].len);
+		w_puts(w, "/>\n");
+	}
+	if (n)
+		w_puts(w, "  </policy>\n");
+}
+
+static void write_regions(struct writer *w, const struct pvsub_scan_result *r)
+{
+	w_list_open(w, "regions", r->n_regions);
+	for (size_t i = 0; i < r->n_regions; i++) {
+		const struct pvsub_region_summary *g = &r->regions[i];
+
+		w_puts(w, "    <region");
+		w_attr(w, "name", g->name ? g->name : "");
+		w_attr(w, "kind", g->is_segment ? "segment" : "section");
+		w_attr_u64(w, "index", g->index);
+		w_attr_u64(w, "file-offset", g->file_offset);
+		w_attr_u64(w, "size", g->size);
+		w_attr(w, "sha256", g->sha256);
+		w_attr_u64(w, "relocation-windows", g->reloc_windows);
+		w_puts(w, "/>\n");
+	}
+	w_list_close(w, "regions", r->n_regions);
+}
+
+static void write_findings(struct writer *w, const struct pvsub_scan_result *r)
+{
+	w_list_open(w, "findings", r->n_findings);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct pvsub_finding *f = &r->findings[i];
+
+		w_puts(w, "    <finding");
+		w_attr(w, "pattern", f->pattern ? f->pattern->id : "");
+		if (f->section) {
+			w_attr(w, "section", f->section);
+		} else {
+			w_attr_u64(w, "segment", (unsigned)f->segment);
+			if (f->junction)
+				w_attr_u64(w, "segment2", (unsigned)f->segment2);
+		}
+		w_printf(w, " offset=\"%" PRId64 "\"", f->offset);
+		w_attr_u64(w, "file-offset", f->file_offset);
+		w_attr_hex(w, "bytes", f->bytes, f->len);
+		w_attr(w, "class", class_name(f->cls.cls));
+		if (f->cls.field[0])
+			w_attr(w, "field", f->cls.field);
+		if (f->junction)
+			w_attr_u64(w, "pad", f->pad);
+		w_puts(w, "/>\n");
+	}
+	w_list_close(w, "findings", r->n_findings);
+}
+
+static void write_violations(struct writer *w, const struct pvsub_scan_result *r)
+{
+	w_list_open(w, "violations", r->n_violations);
+	for (size_t i = 0; i < r->n_violations; i++) {
+		const struct pvsub_violation *v = &r->violations[i];
+
+		w_puts(w, "    <violation");
+		w_attr(w, "kind", v->kind ? v->kind : "");
+		w_attr(w, "detail", v->detail);
+		w_puts(w, "/>\n");
+	}
+	w_list_close(w, "violations", r->n_violations);
+}
+
+/* A reason is a count of one finding class or one violation kind. */
+struct reason {
+	const char *what;  /* class name or violation kind */
+	bool violation;
+	size_t count;
+};
+
+static int reason_cmp(const void *a, const void *b)
+{
+	const struct reason *x = a, *y = b;
+
+	/* findings before violations, then by name: the order a reader scans */
+	if (x->violation != y->violation)
+		return x->violation ? 1 : -1;
+	return strcmp(x->what, y->what);
+}
+
+static void count_reason(struct reason *rs, size_t *n, const char *what, bool violation)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (rs[i].violation == violation && strcmp(rs[i].what, what) == 0) {
+			rs[i].count++;
+			return;
+		}
+	}
+	rs[*n] = (struct reason){ .what = what, .violation = violation, .count = 1 };
+	(*n)++;
+}
+
+static int write_verdict(struct writer *w, const struct pvsub_scan_result *r)
+{
+	struct reason *rs = NULL;
+	size_t n = 0, max;
+	bool clean = r->n_findings == 0 && r->n_violations == 0;
+
+	if (clean) {
+		w_puts(w, "  <verdict result=\"certified\"/>\n");
+		return 0;
+	}
+	max = r->n_findings + r->n_violations;
+	rs = calloc(max, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_findings; i++)
+		count_reason(rs, &n, class_name(r->findings[i].cls.cls), false);
+	for (size_t i = 0; i < r->n_violations; i++)
+		count_reason(rs, &n, r->violations[i].kind ? r->violations[i].kind : "", true);
+	qsort(rs, n, sizeof(*rs), reason_cmp);
+
+	w_puts(w, "  <verdict result=\"rejected\">\n");
+	for (size_t i = 0; i < n; i++) {
+		char text[160];
+
+		if (rs[i].violation)
+			snprintf(text, sizeof(text), "%zu violation%s of kind %s", rs[i].count,
+				 rs[i].count == 1 ? "" : "s", rs[i].what);
+		else
+			snprintf(text, sizeof(text), "%zu finding%s of class %s", rs[i].count,
+				 rs[i].count == 1 ? "" : "s", rs[i].what);
+		w_puts(w, "    <reason>");
+		if (!w->err)
+			w->err = pvsub_buf_xml_string(w->out, text);
+		w_puts(w, "</reason>\n");
+	}
+	w_puts(w, "  </verdict>\n");
+	free(rs);
+	return 0;
+}
+
+int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out)
+{
+	const struct pvsub_scan_result *r = in->result;
+	struct writer w = { .out = out };
+	const char *elf_type;
+	size_t start = out->len;
+	int err;
+
+	if (!r || !in->policy || !in->object_path || !in->tool_name || !in->tool_version)
+		return -EINVAL;
+	elf_type = pvsub_elf_kind_name(r->kind);
+
+	w_puts(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	w_puts(&w, "<manifest xmlns=\"urn:pvsub:manifest:1\" version=\"1\">\n");
+
+	w_puts(&w, "  <tool");
+	w_attr(&w, "name", in->tool_name);
+	w_attr(&w, "version", in->tool_version);
+	w_puts(&w, "/>\n");
+
+	write_policy(&w, in->policy);
+
+	w_puts(&w, "  <object");
+	w_attr(&w, "path", in->object_path);
+	w_attr_u64(&w, "size", r->size);
+	w_attr(&w, "sha256", r->sha256);
+	w_attr(&w, "elf-type", elf_type ? elf_type : "unknown");
+	w_attr_u64(&w, "machine", r->machine);
+	w_puts(&w, "/>\n");
+
+	if (in->original_sha256) {
+		w_puts(&w, "  <original");
+		w_attr(&w, "sha256", in->original_sha256);
+		w_puts(&w, "/>\n");
+	}
+	if (r->modsig.present) {
+		w_puts(&w, "  <module-signature");
+		w_attr_u64(&w, "size", r->modsig.size);
+		w_puts(&w, "/>\n");
+	}
+
+	write_regions(&w, r);
+	write_findings(&w, r);
+	/* The rewriter and the patch-site analysis fill these; until the scan
+	 * result carries them they are present and empty, so the document shape
+	 * never depends on which features ran. */
+	w_list_open(&w, "rewrites", 0);
+	w_list_open(&w, "mutable-windows", 0);
+	write_violations(&w, r);
+	err = write_verdict(&w, r);
+	if (err == 0)
+		w_puts(&w, "</manifest>\n");
+	if (err == 0)
+		err = w.err;
+
+	if (err < 0) {
+		/* never leave half a document appended */
+		out->len = start;
+		if (out->data)
+			out->data[start] = '\0';
+	}
+	return err;
+}
+
+/* -------------------------------------------------------------------------- */
+
+struct xml_errors {
+	struct pvsub_diag *diag;
+	bool seen;
+};
+
+/* Keep the first error only: later ones are usually consequences of it. */
+static void on_xml_error(void *ctx, xmlErrorPtr e)
+{
+	struct xml_errors *xe = ctx;
+	size_t n;
+	char msg[PVSUB_DIAG_MAX];
+
+	if (xe->seen || !e)
+		return;
+	if (e->level == XML_ERR_WARNING)
+		return;
+	xe->seen = true;
+	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "unknown XML error");
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (e->line > 0)
+		pvsub_diag_set(xe->diag, EINVAL, "line %d: %s", e->line, msg);
+	else
+		pvsub_diag_set(xe->diag, EINVAL, "%s", msg);
+}
+
+static bool is_element(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
+}
+
+static size_t attr_len(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	size_t len = v ? (size_t)xmlStrlen(v) : 0;
+
+	xmlFree(v);
+	return len;
+}
+
+static bool has(xmlNode *n, const char *name)
+{
+	return xmlHasProp(n, (const xmlChar *)name) != NULL;
+}
+
+static const char *finding_problem(xmlNode *e)
+{
+	if (has(e, "section") && has(e, "segment"))
+		return "finding has both section and segment";
+	if (!has(e, "section") && !has(e, "segment"))
+		return "finding has neither section nor segment";
+	if (has(e, "segment2") && !has(e, "segment"))
+		return "finding has segment2 without segment";
+	return NULL;
+}
+
+/*
+ * The rules of pvsub-manifest(5) that XML Schema 1.0 cannot say: a finding
+ * names exactly one of section and segment (segment2 only with segment), and
+ * a pattern's value and mask have the same length.  Runs on a valid
+ * document, so the element structure is known.
+ */
+static int check_beyond_schema(xmlDoc *doc, struct pvsub_diag *diag)
+{
+	xmlNode *root = xmlDocGetRootElement(doc);
+
+	for (xmlNode *c = root ? root->children : NULL; c; c = c->next) {
+		bool findings = is_element(c, "findings"), policy = is_element(c, "policy");
+
+		for (xmlNode *e = c->children; e && (findings || policy); e = e->next) {
+			const char *problem = NULL;
+
+			if (e->type != XML_ELEMENT_NODE)
+				continue;
+			if (policy && attr_len(e, "value") != attr_len(e, "mask"))
+				problem = "pattern value and mask differ in length";
+			if (findings)
+				problem = finding_problem(e);
+			if (problem)
+				return pvsub_diag_set(diag, EINVAL, "line %ld: %s", xmlGetLineNo(e),
+						      problem);
+		}
+	}
+	return 0;
+}
+
+int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag)
+{
+	xmlStructuredErrorFunc saved_fn = xmlStructuredError;
+	void *saved_ctx = xmlStructuredErrorContext;
+	struct xml_errors xe = { .diag = diag };
+	xmlSchemaParserCtxtPtr pctxt = NULL;
+	xmlSchemaValidCtxtPtr vctxt = NULL;
+	xmlSchemaPtr schema = NULL;
+	xmlDocPtr doc = NULL;
+	int r;
+
+	pvsub_diag_clear(diag);
+	if (len > INT_MAX)
+		return pvsub_diag_set(diag, EINVAL, "manifest too large");
+
+	/* libxml2 reports some errors (parser, I/O) only through the thread's
+	 * global handler: route them here for the duration of the call. */
+	xmlSetStructuredErrorFunc(&xe, on_xml_error);
+
+	pctxt = xmlSchemaNewMemParserCtxt(pvsub_schema_manifest_xsd,
+					  (int)pvsub_schema_manifest_xsd_len);
+	if (!pctxt) {
+		r = -ENOMEM;
+		goto out;
+	}
+	xmlSchemaSetParserStructuredErrors(pctxt, on_xml_error, &xe);
+	schema = xmlSchemaParse(pctxt);
+	if (!schema) {
+		/* a broken built-in schema is a build bug, not the document's */
+		r = -EIO;
+		if (!xe.seen)
+			pvsub_diag_set(diag, EIO, "the built-in manifest schema does not compile");
+		goto out;
+	}
+
+	/* No network, no DTD loading, no entity substitution; a document with a
+	 * DTD at all is refused below. */
+	doc = xmlReadMemory(xml, (int)len, "manifest.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	if (!doc) {
+		r = -EINVAL;
+		if (!xe.seen)
+			pvsub_diag_set(diag, EINVAL, "not well-formed XML");
+		goto out;
+	}
+	if (doc->intSubset || doc->extSubset) {
+		r = pvsub_diag_set(diag, EINVAL, "manifest has a document type declaration");
+		goto out;
+	}
+
+	vctxt = xmlSchemaNewValidCtxt(schema);
+	if (!vctxt) {
+		r = -ENOMEM;
+		goto out;
+	}
+	xmlSchemaSetValidStructuredErrors(vctxt, on_xml_error, &xe);
+	r = xmlSchemaValidateDoc(vctxt, doc);
+	if (r < 0) {
+		r = pvsub_diag_set(diag, EIO, "schema validation failed internally");
+	} else if (r > 0) {
+		if (!xe.seen)
+			pvsub_diag_set(diag, EINVAL, "not valid against the manifest schema");
+		r = -EINVAL;
+	} else {
+		r = check_beyond_schema(doc, diag);
+	}
+out:
+	xmlSchemaFreeValidCtxt(vctxt);
+	xmlFreeDoc(doc);
+	xmlSchemaFree(schema);
+	xmlSchemaFreeParserCtxt(pctxt);
+	xmlSetStructuredErrorFunc(saved_ctx, saved_fn);
+	return r;
+}

@@ -45,6 +45,9 @@ struct pvsub_policy;
  * `HH/MM`, and a final `/N` or `/Nm`) into masked patterns, appended to
  * *@pats (realloc'ed; *@n updated).  `/Nm` expands to three patterns (ModRM
  * mod 00, 01, 10).  0 or -EINVAL with the reason in @diag.
+ * @id must be 1..PVSUB_PATTERN_ID_MAX-1 characters of [A-Za-z0-9._:-].  An
+ * `HH/MM` whose value has bits outside its mask, more than 16 bytes, or only
+ * wildcards are errors.  On any failure *@pats and *@n are left unchanged.
  */
 int pvsub_pattern_compile(const char *id, const char *expr, struct pvsub_pattern **pats, size_t *n,
 			  struct pvsub_diag *diag) _must_check_ _nonnull_(1, 2, 3, 4);
@@ -68,6 +71,12 @@ int pvsub_policy_new_builtin(const char *name, struct pvsub_policy **out, struct
  * and refuses documents that have one (so no entity is ever expanded).
  * -EINVAL (malformed, invalid against the schema, bad tokens) or -ENOMEM,
  * with a one-line reason in @diag.
+ *
+ * libxml2's error handlers and external entity loader are process-wide, so
+ * they are swapped for the duration of the call and restored afterwards:
+ * call this (and the two functions below) from one thread at a time, in
+ * practice the main thread while setting up.  The result is immutable and
+ * may then be shared by any number of threads.
  */
 int pvsub_policy_new_from_memory(const char *xml, size_t len, const char *name,
 				 struct pvsub_policy **out, struct pvsub_diag *diag)
@@ -89,7 +98,8 @@ unsigned long pvsub_policy_version(const struct pvsub_policy *p) _nonnull_(1);
 enum pvsub_on_instruction pvsub_policy_on_instruction(const struct pvsub_policy *p) _nonnull_(1);
 const char *pvsub_on_instruction_name(enum pvsub_on_instruction a);
 
-/* The compiled patterns, in document order (includes expanded first). */
+/* The compiled patterns, in document order (each include expanded where it
+ * stands; a `/Nm` token gives three consecutive patterns with one id). */
 const struct pvsub_pattern *pvsub_policy_patterns(const struct pvsub_policy *p, size_t *n)
 	_nonnull_(1, 2);
 

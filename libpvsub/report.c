@@ -1,5 +1,1351 @@
 /* SPDX-License-Identifier: MIT */
-/* STUB: to be implemented. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
+#include "libpvsub/crypto.h"
 #include "libpvsub/report.h"
+
+#define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
+#define SARIF_INFO_URI "https://example.invalid/pvsub"
+#define FINGERPRINT_KEY "pvsubFinding/v1"
+
+#define ANSI_BOLD "\033[1m"
+#define ANSI_RED "\033[31m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_BOLD_RED "\033[1;31m"
+#define ANSI_RESET "\033[0m"
+
+/* ---- a small JSON writer: 2-space indentation, one member per line -------- */
+
+#define JSON_MAX_DEPTH 16
+
+/*
+ * Writes into @b and keeps the first error, so that callers emit a whole
+ * object and check once.  It may start at any depth: JSON and SARIF
+ * documents are assembled from per-file chunks rendered at the depth where
+ * they will be spliced in.
+ */
+struct json {
+	struct pvsub_buf *b;
+	int err;
+	unsigned depth;
+	bool empty[JSON_MAX_DEPTH]; /* nothing written yet at this depth */
+};
+
+static void json_init(struct json *j, struct pvsub_buf *b, unsigned depth)
+{
+	*j = (struct json){ .b = b, .depth = depth };
+	j->empty[depth] = true;
+}
+
+static void j_puts(struct json *j, const char *s)
+{
+	if (!j->err)
+		j->err = pvsub_buf_puts(j->b, s);
+}
+
+static void j_string(struct json *j, const char *s)
+{
+	j_puts(j, "\"");
+	if (!j->err)
+		j->err = pvsub_buf_json_string(j->b, s);
+	j_puts(j, "\"");
+}
+
+static void j_indent(struct json *j, unsigned depth)
+{
+	for (unsigned i = 0; i < depth; i++)
+		j_puts(j, "  ");
+}
+
+/* Start a member (in an object, @key set) or an element (in an array). */
+static void j_member(struct json *j, const char *key)
+{
+	j_puts(j, j->empty[j->depth] ? "\n" : ",\n");
+	j->empty[j->depth] = false;
+	j_indent(j, j->depth);
+	if (key) {
+		j_string(j, key);
+		j_puts(j, ": ");
+	}
+}
+
+static void j_open(struct json *j, const char *key, char brace)
+{
+	char s[2] = { brace, '\0' };
+
+	j_member(j, key);
+	j_puts(j, s);
+	if (j->depth + 1 >= JSON_MAX_DEPTH) {
+		j->err = j->err ? j->err : -EINVAL;
+		return;
+	}
+	j->depth++;
+	j->empty[j->depth] = true;
+}
+
+/* Top-level value: no separator before it. */
+static void j_open_root(struct json *j, char brace)
+{
+	char s[2] = { brace, '\0' };
+
+	j_puts(j, s);
+	j->depth++;
+	j->empty[j->depth] = true;
+}
+
+static void j_close(struct json *j, char brace)
+{
+	char s[2] = { brace, '\0' };
+
+	if (j->depth == 0) {
+		j->err = j->err ? j->err : -EINVAL;
+		return;
+	}
+	if (!j->empty[j->depth]) {
+		j_puts(j, "\n");
+		j_indent(j, j->depth - 1);
+	}
+	j_puts(j, s);
+	j->depth--;
+}
+
+/* A string member; NULL gives null. */
+static void j_str(struct json *j, const char *key, const char *v)
+{
+	j_member(j, key);
+	if (v)
+		j_string(j, v);
+	else
+		j_puts(j, "null");
+}
+
+static void j_raw(struct json *j, const char *key, const char *literal)
+{
+	j_member(j, key);
+	j_puts(j, literal);
+}
+
+static void j_u64(struct json *j, const char *key, uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%" PRIu64, v);
+	j_raw(j, key, s);
+}
+
+static void j_i64(struct json *j, const char *key, int64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%" PRId64, v);
+	j_raw(j, key, s);
+}
+
+/* Splice @n elements rendered by a json_init(…, depth) writer at this depth. */
+static void j_splice(struct json *j, const struct pvsub_buf *chunk, size_t n)
+{
+	if (!n)
+		return;
+	j_puts(j, j->empty[j->depth] ? "" : ",");
+	if (!j->err && chunk->len)
+		j->err = pvsub_buf_append(j->b, chunk->data, chunk->len);
+	j->empty[j->depth] = false;
+}
+
+/* ---- rules (SARIF) ---------------------------------------------------------- */
+
+enum rule_kind {
+	RULE_PATTERN,
+	RULE_VIOLATION,
+	RULE_INPUT_ERROR,
+};
+
+struct rule {
+	char *id;
+	enum rule_kind kind;
+	char *patterns; /* RULE_PATTERN: "0f 01 ef" or "0f ae 28/f8, 0f ae 68/f8, …" */
+};
+
+/* The kinds that image.h documents; others still get a rule when they occur. */
+static const struct {
+	const char *kind;
+	const char *text;
+} violation_kinds[] = {
+	{ "wx-segment", "A loadable segment is both writable and executable" },
+	{ "exec-stack", "The stack is executable (PT_GNU_STACK has PF_X)" },
+	{ "textrel", "The object has text relocations (DT_TEXTREL): code changes at load time" },
+	{ "exec-nobits", "An executable section has no bytes in the file (SHT_NOBITS)" },
+	{ "overlapping-sections", "Executable sections overlap in the file" },
+	{ "section-out-of-file", "An executable section lies outside the file" },
+	{ "segment-out-of-file", "An executable segment lies outside the file" },
+	{ "wx-section", "A section is both writable and executable" },
+};
+
+#define RULE_INPUT_ERROR_ID "input-error"
+#define RULE_VIOLATION_PREFIX "violation/"
+
+struct pvsub_report {
+	enum pvsub_report_format format;
+	bool color, verbose, want_junit;
+	FILE *out;
+	char *tool_name, *tool_version;
+	bool have_policy;
+	char *policy_id;
+	unsigned long policy_version;
+	char policy_sha256[PVSUB_SHA256_HEX_LEN];
+
+	struct pvsub_report_summary sum;
+	size_t rewritten;
+
+	/* JSON: rendered "files" elements; SARIF: rendered "results" elements */
+	struct pvsub_buf body;
+	size_t n_body;
+	/* SARIF: toolExecutionNotifications elements */
+	struct pvsub_buf notes;
+	size_t n_notes;
+	struct rule *rules;
+	size_t n_rules;
+
+	struct pvsub_buf junit;
+	size_t junit_failures;
+
+	bool finished;
+};
+
+int pvsub_report_format_parse(const char *s, enum pvsub_report_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = PVSUB_REPORT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = PVSUB_REPORT_JSON;
+	else if (strcmp(s, "sarif") == 0)
+		*out = PVSUB_REPORT_SARIF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *pvsub_file_status_name(enum pvsub_file_status s)
+{
+	switch (s) {
+	case PVSUB_FILE_CLEAN: return "clean";
+	case PVSUB_FILE_FINDINGS: return "findings";
+	case PVSUB_FILE_REWRITTEN: return "rewritten";
+	case PVSUB_FILE_ERROR: return "error";
+	}
+	return "error";
+}
+
+static const char *class_name(enum pvsub_class c)
+{
+	const char *s = pvsub_class_name(c);
+
+	return s ? s : "unknown";
+}
+
+static bool class_is_warning(enum pvsub_class c)
+{
+	/* Their final bytes are only known at load time, where the loader
+	 * re-checks them: worth a look, not proof of a gate. */
+	return c == PVSUB_CLASS_RELOCATION || c == PVSUB_CLASS_PATCH_SITE;
+}
+
+static const char *pattern_id(const struct pvsub_finding *f)
+{
+	return f->pattern && f->pattern->id[0] ? f->pattern->id : "unknown";
+}
+
+static const char *violation_kind(const struct pvsub_violation *v)
+{
+	return v->kind && v->kind[0] ? v->kind : "unknown";
+}
+
+static void rule_free_all(struct pvsub_report *rep)
+{
+	for (size_t i = 0; i < rep->n_rules; i++) {
+		free(rep->rules[i].id);
+		free(rep->rules[i].patterns);
+	}
+	free(rep->rules);
+	rep->rules = NULL;
+	rep->n_rules = 0;
+}
+
+static ssize_t rule_find(const struct pvsub_report *rep, enum rule_kind kind, const char *id)
+{
+	for (size_t i = 0; i < rep->n_rules; i++)
+		if (rep->rules[i].kind == kind && strcmp(rep->rules[i].id, id) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Index of the rule @kind/@id, added at the end when new so that indices
+ * already rendered into results stay valid. */
+static int rule_get(struct pvsub_report *rep, enum rule_kind kind, const char *id, size_t *index)
+{
+	ssize_t i = rule_find(rep, kind, id);
+	struct rule *rules;
+	char *copy;
+
+	if (i >= 0) {
+		*index = (size_t)i;
+		return 0;
+	}
+	copy = strdup(id);
+	if (!copy)
+		return -ENOMEM;
+	rules = realloc(rep->rules, (rep->n_rules + 1) * sizeof(*rules));
+	if (!rules) {
+		free(copy);
+		return -ENOMEM;
+	}
+	rep->rules = rules;
+	rules[rep->n_rules] = (struct rule){ .id = copy, .kind = kind };
+	*index = rep->n_rules++;
+	return 0;
+}
+
+static int rule_violation(struct pvsub_report *rep, const char *kind, size_t *index)
+{
+	char id[PVSUB_DIAG_MAX];
+
+	snprintf(id, sizeof(id), RULE_VIOLATION_PREFIX "%s", kind);
+	return rule_get(rep, RULE_VIOLATION, id, index);
+}
+
+/* Pattern rules first (policy order, one per id; `/Nm` gives three patterns
+ * with one id), then the violation kinds, then input errors. */
+static int rules_init(struct pvsub_report *rep, const struct pvsub_policy *policy)
+{
+	const struct pvsub_pattern *pats = NULL;
+	size_t n = 0, idx;
+	int r;
+
+	if (policy)
+		pats = pvsub_policy_patterns(policy, &n);
+	for (size_t i = 0; i < n; i++) {
+		char tokens[3 * PVSUB_PATTERN_MAX * 2 + 1];
+		struct pvsub_buf b = { 0 };
+		struct rule *rule;
+
+		r = rule_get(rep, RULE_PATTERN, pats[i].id, &idx);
+		if (r < 0)
+			return r;
+		rule = &rep->rules[idx];
+		pvsub_pattern_format(&pats[i], tokens, sizeof(tokens));
+		if (rule->patterns) {
+			r = pvsub_buf_printf(&b, "%s, %s", rule->patterns, tokens);
+		} else {
+			r = pvsub_buf_puts(&b, tokens);
+		}
+		if (r < 0) {
+			pvsub_buf_release(&b);
+			return r;
+		}
+		free(rule->patterns);
+		rule->patterns = pvsub_buf_steal(&b, NULL);
+		if (!rule->patterns)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(violation_kinds); i++) {
+		r = rule_violation(rep, violation_kinds[i].kind, &idx);
+		if (r < 0)
+			return r;
+	}
+	return rule_get(rep, RULE_INPUT_ERROR, RULE_INPUT_ERROR_ID, &idx);
+}
+
+int pvsub_report_new(const struct pvsub_report_opts *opts, FILE *out, struct pvsub_report **rep)
+{
+	struct pvsub_report *p;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->format = opts->format;
+	p->color = opts->color;
+	p->verbose = opts->verbose;
+	p->want_junit = opts->want_junit;
+	p->out = out;
+	p->tool_name = strdup(opts->tool_name ? opts->tool_name : "pvsub-scan");
+	p->tool_version = strdup(opts->tool_version ? opts->tool_version : PACKAGE_VERSION);
+	if (!p->tool_name || !p->tool_version) {
+		r = -ENOMEM;
+		goto err;
+	}
+	/* Copied, so the policy need not outlive the report. */
+	if (opts->policy) {
+		p->have_policy = true;
+		p->policy_id = strdup(pvsub_policy_id(opts->policy));
+		if (!p->policy_id) {
+			r = -ENOMEM;
+			goto err;
+		}
+		p->policy_version = pvsub_policy_version(opts->policy);
+		snprintf(p->policy_sha256, sizeof(p->policy_sha256), "%s",
+			 pvsub_policy_sha256_hex(opts->policy));
+	}
+	if (p->format == PVSUB_REPORT_SARIF) {
+		r = rules_init(p, opts->policy);
+		if (r < 0)
+			goto err;
+	}
+	*rep = p;
+	return 0;
+err:
+	pvsub_report_free(p);
+	return r;
+}
+
+void pvsub_report_free(struct pvsub_report *rep)
+{
+	if (!rep)
+		return;
+	pvsub_buf_release(&rep->junit);
+	rule_free_all(rep);
+	pvsub_buf_release(&rep->notes);
+	pvsub_buf_release(&rep->body);
+	free(rep->policy_id);
+	free(rep->tool_version);
+	free(rep->tool_name);
+	free(rep);
+}
+
+void pvsub_report_get_summary(const struct pvsub_report *rep, struct pvsub_report_summary *s)
+{
+	*s = rep->sum;
+}
+
+/* ---- shared wording ------------------------------------------------------- */
+
+/* Where a finding is, as the text report writes it: ".text+0x1f",
+ * "segment 2-0x40", ".text|.text.unlikely+0xffe (pad 0)". */
+static int put_location(struct pvsub_buf *b, const struct pvsub_finding *f)
+{
+	uint64_t mag = f->offset < 0 ? (uint64_t)0 - (uint64_t)f->offset : (uint64_t)f->offset;
+	int r;
+
+	if (f->section)
+		r = pvsub_buf_puts(b, f->section);
+	else if (f->junction)
+		r = pvsub_buf_printf(b, "segment %d|segment %d", f->segment, f->segment2);
+	else
+		r = pvsub_buf_printf(b, "segment %d", f->segment);
+	if (r == 0)
+		r = pvsub_buf_printf(b, "%c0x%" PRIx64, f->offset < 0 ? '-' : '+', mag);
+	if (r == 0 && f->junction)
+		r = pvsub_buf_printf(b, " (pad %u)", f->pad);
+	return r;
+}
+
+/* "0f 01 ef" */
+static void hex_spaced(const struct pvsub_finding *f, char *out)
+{
+	size_t len = PVSUB_MIN((size_t)f->len, (size_t)PVSUB_PATTERN_MAX);
+	char *p = out;
+
+	for (size_t i = 0; i < len; i++) {
+		pvsub_hex(&f->bytes[i], 1, p);
+		p += 2;
+		if (i + 1 < len)
+			*p++ = ' ';
+	}
+	*p = '\0';
+}
+
+static void hex_plain(const struct pvsub_finding *f, char *out)
+{
+	pvsub_hex(f->bytes, PVSUB_MIN((size_t)f->len, (size_t)PVSUB_PATTERN_MAX), out);
+}
+
+/*
+ * "PATH: LOC: ID (BYTES) CLASS[ FIELD][: INSN]" without a newline; with
+ * @color, the path bold and the class red (a real gate instruction) or
+ * yellow.
+ */
+static int put_finding_line(struct pvsub_buf *b, const char *path, const struct pvsub_finding *f,
+			    bool color)
+{
+	char hex[3 * PVSUB_PATTERN_MAX + 1];
+	const char *hue = f->cls.cls == PVSUB_CLASS_INSTRUCTION ? ANSI_RED : ANSI_YELLOW;
+	int r;
+
+	hex_spaced(f, hex);
+	r = pvsub_buf_printf(b, "%s%s%s: ", color ? ANSI_BOLD : "", path, color ? ANSI_RESET : "");
+	if (r == 0)
+		r = put_location(b, f);
+	if (r == 0)
+		r = pvsub_buf_printf(b, ": %s (%s) %s%s%s%s%s", pattern_id(f), hex,
+				     color ? hue : "", class_name(f->cls.cls),
+				     f->cls.field[0] ? " " : "", f->cls.field,
+				     color ? ANSI_RESET : "");
+	if (r == 0 && f->cls.insn_text[0])
+		r = pvsub_buf_printf(b, ": %s", f->cls.insn_text);
+	return r;
+}
+
+static int put_violation_line(struct pvsub_buf *b, const char *path,
+			      const struct pvsub_violation *v, bool color)
+{
+	const char *on = color ? ANSI_YELLOW : "", *off = color ? ANSI_RESET : "";
+
+	return pvsub_buf_printf(b, "%s%s%s: %sviolation %s%s: %s", color ? ANSI_BOLD : "", path,
+				off, on, violation_kind(v), off, v->detail);
+}
+
+static const char *record_error(const struct pvsub_file_record *rec)
+{
+	return rec->error && rec->error[0] ? rec->error : "cannot be scanned";
+}
+
+/* ---- text ----------------------------------------------------------------- */
+
+static int text_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
+{
+	const struct pvsub_scan_result *res = rec->result;
+	struct pvsub_buf b = { 0 };
+	bool color = rep->color;
+	int r = 0;
+
+	if (rec->status == PVSUB_FILE_ERROR) {
+		r = pvsub_buf_printf(&b, "%s%s%s: %serror:%s %s\n", color ? ANSI_BOLD : "",
+				     rec->path, color ? ANSI_RESET : "",
+				     color ? ANSI_BOLD_RED : "", color ? ANSI_RESET : "",
+				     record_error(rec));
+		goto write;
+	}
+	if (res && res->modsig.present && rep->verbose)
+		r = pvsub_buf_printf(&b,
+				     "%s: note: appended module signature (%" PRIu64
+				     " bytes) not scanned as code\n",
+				     rec->path, res->modsig.size);
+	for (size_t i = 0; res && r == 0 && i < res->n_findings; i++) {
+		r = put_finding_line(&b, rec->path, &res->findings[i], color);
+		if (r == 0)
+			r = pvsub_buf_putc(&b, '\n');
+	}
+	for (size_t i = 0; res && r == 0 && i < res->n_violations; i++) {
+		r = put_violation_line(&b, rec->path, &res->violations[i], color);
+		if (r == 0)
+			r = pvsub_buf_putc(&b, '\n');
+	}
+	if (r == 0 && rep->verbose && rec->status == PVSUB_FILE_CLEAN)
+		r = pvsub_buf_printf(&b, "%s: clean\n", rec->path);
+	else if (r == 0 && rep->verbose && rec->status == PVSUB_FILE_REWRITTEN)
+		r = pvsub_buf_printf(&b, "%s: rewritten\n", rec->path);
+write:
+	if (r == 0 && b.len && fwrite(b.data, 1, b.len, rep->out) != b.len)
+		r = -EIO;
+	pvsub_buf_release(&b);
+	return r;
+}
+
+static int text_finish(struct pvsub_report *rep)
+{
+	const struct pvsub_report_summary *s = &rep->sum;
+	size_t with_findings = s->files - s->clean - s->errors;
+	char rewritten[64] = "";
+
+	if (rep->rewritten)
+		snprintf(rewritten, sizeof(rewritten), " (%zu rewritten)", rep->rewritten);
+	if (fprintf(rep->out,
+		    "%zu files scanned: %zu clean%s, %zu with findings "
+		    "(%zu findings, %zu violations), %zu errors\n",
+		    s->files, s->clean, rewritten, with_findings, s->findings, s->violations,
+		    s->errors) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static void json_finding(struct json *j, const struct pvsub_finding *f)
+{
+	char hex[2 * PVSUB_PATTERN_MAX + 1];
+
+	hex_plain(f, hex);
+	j_open(j, NULL, '{');
+	j_str(j, "pattern", pattern_id(f));
+	if (f->section)
+		j_str(j, "section", f->section);
+	else
+		j_i64(j, "segment", f->segment);
+	j_i64(j, "offset", f->offset);
+	j_str(j, "bytes", hex);
+	j_str(j, "class", class_name(f->cls.cls));
+	j_str(j, "field", f->cls.field[0] ? f->cls.field : NULL);
+	/* additions to the DESIGN §5 shape, documented in pvsub-scan(1) */
+	j_u64(j, "file_offset", f->file_offset);
+	j_str(j, "instruction", f->cls.insn_text[0] ? f->cls.insn_text : NULL);
+	if (f->junction) {
+		j_u64(j, "pad", f->pad);
+		if (f->section) {
+			const char *bar = strchr(f->section, '|');
+			int n = bar ? (int)(bar - f->section) : (int)strlen(f->section);
+			char first[PVSUB_DIAG_MAX];
+
+			snprintf(first, sizeof(first), "%.*s", n, f->section);
+			j_open(j, "sections", '[');
+			j_str(j, NULL, first);
+			j_str(j, NULL, bar ? bar + 1 : "");
+			j_close(j, ']');
+		} else {
+			j_i64(j, "segment2", f->segment2);
+		}
+	}
+	j_close(j, '}');
+}
+
+static void json_file(struct json *j, const struct pvsub_file_record *rec)
+{
+	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
+
+	j_open(j, NULL, '{');
+	j_str(j, "path", rec->path);
+	j_str(j, "elf_type", res ? pvsub_elf_kind_name(res->kind) : NULL);
+	j_str(j, "status", pvsub_file_status_name(rec->status));
+	j_open(j, "findings", '[');
+	for (size_t i = 0; res && i < res->n_findings; i++)
+		json_finding(j, &res->findings[i]);
+	j_close(j, ']');
+	j_open(j, "violations", '[');
+	for (size_t i = 0; res && i < res->n_violations; i++) {
+		j_open(j, NULL, '{');
+		j_str(j, "kind", violation_kind(&res->violations[i]));
+		j_str(j, "detail", res->violations[i].detail);
+		j_close(j, '}');
+	}
+	j_close(j, ']');
+	j_str(j, "error", rec->status == PVSUB_FILE_ERROR ? record_error(rec) : NULL);
+	/* additions */
+	if (res) {
+		j_u64(j, "size", res->size);
+		j_str(j, "sha256", res->sha256);
+	} else {
+		j_raw(j, "size", "null");
+		j_raw(j, "sha256", "null");
+	}
+	if (res && res->modsig.present) {
+		j_open(j, "module_signature", '{');
+		j_u64(j, "size", res->modsig.size);
+		j_close(j, '}');
+	} else {
+		j_raw(j, "module_signature", "null");
+	}
+	if (res && res->deep) {
+		j_open(j, "deep", '{');
+		j_u64(j, "bytes", res->deep_stats.bytes);
+		j_u64(j, "instructions", res->deep_stats.instructions);
+		j_u64(j, "table_hits", res->deep_stats.table_hits);
+		j_u64(j, "undecoded_bytes", res->deep_stats.undecoded_bytes);
+		j_u64(j, "undecoded_runs", res->deep_stats.undecoded_runs);
+		j_close(j, '}');
+	}
+	j_close(j, '}');
+}
+
+/* Depth of the "files" elements: root object > "files" array. */
+#define JSON_FILES_DEPTH 2
+
+static int json_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
+{
+	size_t start = rep->body.len;
+	struct json j;
+
+	json_init(&j, &rep->body, JSON_FILES_DEPTH);
+	j.empty[JSON_FILES_DEPTH] = rep->n_body == 0;
+	json_file(&j, rec);
+	if (j.err) {
+		rep->body.len = start;
+		if (rep->body.data)
+			rep->body.data[start] = '\0';
+		return j.err;
+	}
+	rep->n_body++;
+	return 0;
+}
+
+static int write_buf(FILE *out, const struct pvsub_buf *b)
+{
+	if (b->len && fwrite(b->data, 1, b->len, out) != b->len)
+		return -EIO;
+	return 0;
+}
+
+static int json_finish(struct pvsub_report *rep)
+{
+	const struct pvsub_report_summary *s = &rep->sum;
+	struct pvsub_buf b = { 0 };
+	struct json j;
+	int r;
+
+	json_init(&j, &b, 0);
+	j_open_root(&j, '{');
+	j_open(&j, "tool", '{');
+	j_str(&j, "name", rep->tool_name);
+	j_str(&j, "version", rep->tool_version);
+	j_close(&j, '}');
+	if (rep->have_policy) {
+		j_open(&j, "policy", '{');
+		j_str(&j, "id", rep->policy_id);
+		j_u64(&j, "version", rep->policy_version);
+		j_str(&j, "sha256", rep->policy_sha256);
+		j_close(&j, '}');
+	} else {
+		j_raw(&j, "policy", "null");
+	}
+	j_open(&j, "files", '[');
+	j_splice(&j, &rep->body, rep->n_body);
+	j_close(&j, ']');
+	j_open(&j, "summary", '{');
+	j_u64(&j, "files", s->files);
+	j_u64(&j, "findings", s->findings);
+	j_u64(&j, "errors", s->errors);
+	j_u64(&j, "violations", s->violations);
+	j_u64(&j, "clean", s->clean);
+	j_close(&j, '}');
+	j_close(&j, '}');
+	j_puts(&j, "\n");
+	r = j.err;
+	if (r == 0)
+		r = write_buf(rep->out, &b);
+	pvsub_buf_release(&b);
+	return r;
+}
+
+/* ---- SARIF ---------------------------------------------------------------- */
+
+/* RFC 3986: keep unreserved characters plus the path separators we use
+ * ('/' and the archive separator '!'), percent-encode every other byte. */
+static int put_uri(struct pvsub_buf *b, const char *path)
+{
+	int r = 0;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p && r == 0; p++) {
+		bool alnum = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9');
+
+		if (alnum || strchr("-._~/!", *p))
+			r = pvsub_buf_putc(b, (char)*p);
+		else
+			r = pvsub_buf_printf(b, "%%%02X", *p);
+	}
+	return r;
+}
+
+/* "pvsubFinding/v1": stable across runs and unrelated edits elsewhere in
+ * the file, so dashboards can follow one occurrence. */
+static int fingerprint(const char *material, char out[PVSUB_SHA256_HEX_LEN])
+{
+	return pvsub_sha256_hex(material, strlen(material), out);
+}
+
+static void sarif_location(struct json *j, const char *uri, bool region, uint64_t offset,
+			   uint64_t length)
+{
+	j_open(j, "locations", '[');
+	j_open(j, NULL, '{');
+	j_open(j, "physicalLocation", '{');
+	j_open(j, "artifactLocation", '{');
+	j_str(j, "uri", uri);
+	j_close(j, '}');
+	if (region) {
+		j_open(j, "region", '{');
+		j_u64(j, "byteOffset", offset);
+		j_u64(j, "byteLength", length);
+		j_close(j, '}');
+	}
+	j_close(j, '}');
+	j_close(j, '}');
+	j_close(j, ']');
+}
+
+static void sarif_result_head(struct json *j, const struct rule *rule, size_t index,
+			      const char *level, const char *message)
+{
+	j_open(j, NULL, '{');
+	j_str(j, "ruleId", rule->id);
+	j_u64(j, "ruleIndex", index);
+	j_str(j, "level", level);
+	j_open(j, "message", '{');
+	j_str(j, "text", message);
+	j_close(j, '}');
+}
+
+static void sarif_fingerprint(struct json *j, const char *hash)
+{
+	j_open(j, "partialFingerprints", '{');
+	j_str(j, FINGERPRINT_KEY, hash);
+	j_close(j, '}');
+}
+
+/* Depth of "results" elements: root > "runs" > run > "results". */
+#define SARIF_RESULTS_DEPTH 4
+/* Depth of notification elements: root > runs > run > invocations >
+ * invocation > toolExecutionNotifications. */
+#define SARIF_NOTES_DEPTH 6
+
+/* What the class means for this occurrence, in words, for SARIF viewers. */
+static int put_class_phrase(struct pvsub_buf *b, const struct pvsub_classification *c)
+{
+	const char *insn = c->insn_text;
+
+	switch (c->cls) {
+	case PVSUB_CLASS_INSTRUCTION:
+		return insn[0] ? pvsub_buf_printf(b, "is a real instruction: `%s`", insn)
+			       : pvsub_buf_puts(b, "is a real instruction");
+	case PVSUB_CLASS_EMBEDDED:
+		return pvsub_buf_printf(b, "is embedded in the %s of `%s`",
+					c->field[0] ? c->field : "encoding", insn[0] ? insn : "?");
+	case PVSUB_CLASS_SPANNING:
+		return insn[0] ? pvsub_buf_printf(b, "spans the instruction boundary after `%s`",
+						  insn)
+			       : pvsub_buf_puts(b, "spans an instruction boundary");
+	case PVSUB_CLASS_RELOCATION:
+		return pvsub_buf_puts(b, "overlaps a relocation window (final bytes known at load "
+					 "time)");
+	case PVSUB_CLASS_PATCH_SITE:
+		return pvsub_buf_puts(b, "overlaps a kernel load-time patch site");
+	case PVSUB_CLASS_UNDECODED:
+		return pvsub_buf_puts(b, "lies in bytes that do not decode as code");
+	}
+	return pvsub_buf_printf(b, "has class %s", class_name(c->cls));
+}
+
+static int sarif_finding(struct pvsub_report *rep, struct json *j, const char *path,
+			 const char *uri, const struct pvsub_finding *f)
+{
+	char hex[3 * PVSUB_PATTERN_MAX + 1], hash[PVSUB_SHA256_HEX_LEN];
+	struct pvsub_buf loc = { 0 }, msg = { 0 }, fp = { 0 };
+	size_t index;
+	int r;
+
+	r = rule_get(rep, RULE_PATTERN, pattern_id(f), &index);
+	if (r == 0)
+		r = put_location(&loc, f);
+	hex_spaced(f, hex);
+	if (r == 0)
+		r = pvsub_buf_printf(&msg, "Pattern %s (%s) at %s ", pattern_id(f), hex, loc.data);
+	if (r == 0)
+		r = put_class_phrase(&msg, &f->cls);
+	if (r == 0) {
+		if (f->section)
+			r = pvsub_buf_printf(&fp, "%s\n%s", path, f->section);
+		else
+			r = pvsub_buf_printf(&fp, "%s\nsegment %d", path, f->segment);
+	}
+	if (r == 0)
+		r = pvsub_buf_printf(&fp, "\n%" PRId64 "\n%s", f->offset, pattern_id(f));
+	/* a junction may match at one offset with several paddings */
+	if (r == 0 && f->junction)
+		r = pvsub_buf_printf(&fp, "\n%u", f->pad);
+	if (r == 0)
+		r = fingerprint(fp.data, hash);
+	if (r < 0)
+		goto out;
+
+	sarif_result_head(j, &rep->rules[index], index,
+			  class_is_warning(f->cls.cls) ? "warning" : "error", msg.data);
+	sarif_location(j, uri, true, f->file_offset, f->len);
+	sarif_fingerprint(j, hash);
+	j_open(j, "properties", '{');
+	j_str(j, "class", class_name(f->cls.cls));
+	j_str(j, "field", f->cls.field[0] ? f->cls.field : NULL);
+	j_str(j, "location", loc.data);
+	j_close(j, '}');
+	j_close(j, '}');
+out:
+	pvsub_buf_release(&fp);
+	pvsub_buf_release(&msg);
+	pvsub_buf_release(&loc);
+	return r;
+}
+
+static int sarif_violation(struct pvsub_report *rep, struct json *j, const char *path,
+			   const char *uri, const struct pvsub_violation *v)
+{
+	struct pvsub_buf msg = { 0 }, fp = { 0 };
+	char hash[PVSUB_SHA256_HEX_LEN];
+	size_t index;
+	int r;
+
+	r = rule_violation(rep, violation_kind(v), &index);
+	if (r == 0)
+		r = pvsub_buf_printf(&msg, "Violation %s: %s", violation_kind(v), v->detail);
+	if (r == 0)
+		r = pvsub_buf_printf(&fp, "%s\nviolation\n%s\n%s", path, violation_kind(v),
+				     v->detail);
+	if (r == 0)
+		r = fingerprint(fp.data, hash);
+	if (r == 0) {
+		sarif_result_head(j, &rep->rules[index], index, "error", msg.data);
+		sarif_location(j, uri, false, 0, 0);
+		sarif_fingerprint(j, hash);
+		j_close(j, '}');
+	}
+	pvsub_buf_release(&fp);
+	pvsub_buf_release(&msg);
+	return r;
+}
+
+static int sarif_error(struct pvsub_report *rep, struct json *j, const char *path, const char *uri,
+		       const char *error)
+{
+	struct pvsub_buf msg = { 0 }, fp = { 0 };
+	char hash[PVSUB_SHA256_HEX_LEN];
+	size_t index;
+	int r;
+
+	r = rule_get(rep, RULE_INPUT_ERROR, RULE_INPUT_ERROR_ID, &index);
+	if (r == 0)
+		r = pvsub_buf_printf(&msg, "%s: %s", path, error);
+	if (r == 0)
+		r = pvsub_buf_printf(&fp, "%s\n" RULE_INPUT_ERROR_ID, path);
+	if (r == 0)
+		r = fingerprint(fp.data, hash);
+	if (r < 0)
+		goto out;
+	sarif_result_head(j, &rep->rules[index], index, "error", msg.data);
+	sarif_location(j, uri, false, 0, 0);
+	sarif_fingerprint(j, hash);
+	j_close(j, '}');
+
+	/* The run did not cover this input: say so where SARIF consumers look
+	 * for tool failures, too. */
+	{
+		struct json n;
+		size_t start = rep->notes.len;
+
+		json_init(&n, &rep->notes, SARIF_NOTES_DEPTH);
+		n.empty[SARIF_NOTES_DEPTH] = rep->n_notes == 0;
+		j_open(&n, NULL, '{');
+		j_str(&n, "level", "error");
+		j_open(&n, "message", '{');
+		j_str(&n, "text", msg.data);
+		j_close(&n, '}');
+		sarif_location(&n, uri, false, 0, 0);
+		j_close(&n, '}');
+		if (n.err) {
+			rep->notes.len = start;
+			r = n.err;
+			goto out;
+		}
+		rep->n_notes++;
+	}
+out:
+	pvsub_buf_release(&fp);
+	pvsub_buf_release(&msg);
+	return r;
+}
+
+static int sarif_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
+{
+	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
+	struct pvsub_buf uri = { 0 };
+	size_t start = rep->body.len, added = 0;
+	struct json j;
+	int r;
+
+	json_init(&j, &rep->body, SARIF_RESULTS_DEPTH);
+	j.empty[SARIF_RESULTS_DEPTH] = rep->n_body == 0;
+	r = put_uri(&uri, rec->path);
+	if (r < 0)
+		goto out;
+	if (rec->status == PVSUB_FILE_ERROR) {
+		r = sarif_error(rep, &j, rec->path, uri.data, record_error(rec));
+		added++;
+	}
+	for (size_t i = 0; res && r == 0 && i < res->n_findings; i++, added++)
+		r = sarif_finding(rep, &j, rec->path, uri.data, &res->findings[i]);
+	for (size_t i = 0; res && r == 0 && i < res->n_violations; i++, added++)
+		r = sarif_violation(rep, &j, rec->path, uri.data, &res->violations[i]);
+	if (r == 0)
+		r = j.err;
+out:
+	if (r < 0) {
+		rep->body.len = start;
+		if (rep->body.data)
+			rep->body.data[start] = '\0';
+	} else {
+		rep->n_body += added;
+	}
+	pvsub_buf_release(&uri);
+	return r;
+}
+
+static void sarif_text(struct json *j, const char *key, const char *text)
+{
+	j_open(j, key, '{');
+	j_str(j, "text", text);
+	j_close(j, '}');
+}
+
+static const char *violation_text(const char *kind)
+{
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(violation_kinds); i++)
+		if (strcmp(violation_kinds[i].kind, kind) == 0)
+			return violation_kinds[i].text;
+	return "The object breaks a layout rule for executable memory";
+}
+
+/* "any-int" -> "AnyInt": SARIF wants rule names that read as identifiers. */
+static void rule_name(const char *prefix, const char *id, char *out, size_t outlen)
+{
+	size_t n = 0;
+	bool up = true;
+
+	for (const char *s = prefix; *s && n + 1 < outlen; s++)
+		out[n++] = *s;
+	for (const char *s = id; *s && n + 1 < outlen; s++) {
+		char c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+			up = true;
+			continue;
+		}
+		if (up && c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		up = false;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+}
+
+static const char pattern_full_fmt[] =
+	"Policy %s forbids the byte pattern %s (%s) at every byte offset of memory that can "
+	"execute: as an instruction, inside another instruction, across two instructions, "
+	"across two adjacent sections, or produced at load time by a relocation or a kernel "
+	"patch site. Guest code that contains it could switch into the privileged view without "
+	"passing through a gate.";
+static const char pattern_help[] =
+	"Remove the occurrence. A real gate instruction must come out of the source (or be "
+	"trapped when the policy says on-instruction \"trap\"); occurrences embedded in or "
+	"spanning other instructions are subtracted by `pvsub-scan --rewrite`. Relocation and "
+	"patch-site findings are re-checked at load time by pvsub-loader. See pvsub-scan(1).";
+static const char violation_full_fmt[] =
+	"%s. pvsub cannot certify an object whose executable memory can change or grow beyond "
+	"what was scanned (violation kind %s).";
+static const char violation_help[] =
+	"Rebuild the object so that no memory is both writable and executable, the stack is not "
+	"executable, there are no text relocations, and every executable section lies inside the "
+	"file. See pvsub-scan(1).";
+static const char input_short[] = "The input could not be scanned";
+static const char input_full[] =
+	"The file is not an ELF object pvsub can scan (truncated, corrupt, wrong machine) or "
+	"could not be read; nothing in it was checked.";
+static const char input_help[] =
+	"Check that the input is an x86-64 ELF64 object, shared object or executable, or an "
+	"archive that holds such files.";
+
+static int sarif_rule(struct json *j, const struct rule *rule, const char *policy_id)
+{
+	const char *pats = rule->patterns ? rule->patterns : "not in the policy";
+	struct pvsub_buf s = { 0 }, f = { 0 }, h = { 0 };
+	const char *kind;
+	char name[128];
+	int r = 0;
+
+	switch (rule->kind) {
+	case RULE_PATTERN:
+		rule_name("GateOpcode", rule->id, name, sizeof(name));
+		r = pvsub_buf_printf(&s, "Forbidden byte pattern %s (%s) in executable memory",
+				     rule->id, pats);
+		if (r == 0)
+			r = pvsub_buf_printf(&f, pattern_full_fmt, policy_id ? policy_id : "(none)",
+					     rule->id, pats);
+		if (r == 0)
+			r = pvsub_buf_puts(&h, pattern_help);
+		break;
+	case RULE_VIOLATION:
+		kind = rule->id + strlen(RULE_VIOLATION_PREFIX);
+		rule_name("Violation", kind, name, sizeof(name));
+		r = pvsub_buf_puts(&s, violation_text(kind));
+		if (r == 0)
+			r = pvsub_buf_printf(&f, violation_full_fmt, violation_text(kind), kind);
+		if (r == 0)
+			r = pvsub_buf_puts(&h, violation_help);
+		break;
+	case RULE_INPUT_ERROR:
+		snprintf(name, sizeof(name), "InputError");
+		r = pvsub_buf_puts(&s, input_short);
+		if (r == 0)
+			r = pvsub_buf_puts(&f, input_full);
+		if (r == 0)
+			r = pvsub_buf_puts(&h, input_help);
+		break;
+	}
+	if (r < 0)
+		goto out;
+	j_open(j, NULL, '{');
+	j_str(j, "id", rule->id);
+	j_str(j, "name", name);
+	sarif_text(j, "shortDescription", s.data);
+	sarif_text(j, "fullDescription", f.data);
+	sarif_text(j, "help", h.data);
+	j_open(j, "defaultConfiguration", '{');
+	j_str(j, "level", "error");
+	j_close(j, '}');
+	j_open(j, "properties", '{');
+	j_open(j, "tags", '[');
+	j_str(j, NULL, rule->kind == RULE_INPUT_ERROR ? "reliability" : "security");
+	j_close(j, ']');
+	if (rule->kind != RULE_INPUT_ERROR)
+		j_str(j, "security-severity", rule->kind == RULE_PATTERN ? "9.0" : "7.0");
+	j_close(j, '}');
+	j_close(j, '}');
+out:
+	pvsub_buf_release(&h);
+	pvsub_buf_release(&f);
+	pvsub_buf_release(&s);
+	return r;
+}
+
+static int sarif_finish(struct pvsub_report *rep)
+{
+	struct pvsub_buf b = { 0 };
+	struct json j;
+	int r = 0;
+
+	json_init(&j, &b, 0);
+	j_open_root(&j, '{');
+	j_str(&j, "$schema", SARIF_SCHEMA);
+	j_str(&j, "version", "2.1.0");
+	j_open(&j, "runs", '[');
+	j_open(&j, NULL, '{');
+
+	j_open(&j, "tool", '{');
+	j_open(&j, "driver", '{');
+	j_str(&j, "name", rep->tool_name);
+	j_str(&j, "version", rep->tool_version);
+	j_str(&j, "semanticVersion", rep->tool_version);
+	j_str(&j, "informationUri", SARIF_INFO_URI);
+	j_open(&j, "rules", '[');
+	for (size_t i = 0; r == 0 && i < rep->n_rules; i++)
+		r = sarif_rule(&j, &rep->rules[i], rep->policy_id);
+	j_close(&j, ']');
+	j_close(&j, '}');
+	j_close(&j, '}');
+
+	j_open(&j, "invocations", '[');
+	j_open(&j, NULL, '{');
+	j_raw(&j, "executionSuccessful", rep->sum.errors ? "false" : "true");
+	j_open(&j, "toolExecutionNotifications", '[');
+	j_splice(&j, &rep->notes, rep->n_notes);
+	j_close(&j, ']');
+	j_close(&j, '}');
+	j_close(&j, ']');
+
+	j_open(&j, "results", '[');
+	j_splice(&j, &rep->body, rep->n_body);
+	j_close(&j, ']');
+
+	if (rep->have_policy) {
+		j_open(&j, "properties", '{');
+		j_open(&j, "policy", '{');
+		j_str(&j, "id", rep->policy_id);
+		j_u64(&j, "version", rep->policy_version);
+		j_str(&j, "sha256", rep->policy_sha256);
+		j_close(&j, '}');
+		j_close(&j, '}');
+	}
+
+	j_close(&j, '}');
+	j_close(&j, ']');
+	j_close(&j, '}');
+	j_puts(&j, "\n");
+	if (r == 0)
+		r = j.err;
+	if (r == 0)
+		r = write_buf(rep->out, &b);
+	pvsub_buf_release(&b);
+	return r;
+}
+
+/* ---- JUnit ---------------------------------------------------------------- */
+
+static int x_attr(struct pvsub_buf *b, const char *name, const char *value)
+{
+	int r = pvsub_buf_printf(b, " %s=\"", name);
+
+	if (r == 0)
+		r = pvsub_buf_xml_string(b, value);
+	if (r == 0)
+		r = pvsub_buf_putc(b, '"');
+	return r;
+}
+
+/* <failure message="SHORT" type="TYPE">LINE</failure> */
+static int x_failure(struct pvsub_buf *b, const char *elem, const char *type, const char *message,
+		     const char *body)
+{
+	int r = pvsub_buf_printf(b, "      <%s", elem);
+
+	if (r == 0)
+		r = x_attr(b, "message", message);
+	if (r == 0)
+		r = x_attr(b, "type", type);
+	if (r == 0)
+		r = pvsub_buf_putc(b, '>');
+	if (r == 0)
+		r = pvsub_buf_xml_string(b, body);
+	if (r == 0)
+		r = pvsub_buf_printf(b, "</%s>\n", elem);
+	return r;
+}
+
+static int junit_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
+{
+	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
+	struct pvsub_buf *b = &rep->junit, line = { 0 }, msg = { 0 };
+	size_t start = b->len, problems = 0;
+	int r;
+
+	if (res)
+		problems = res->n_findings + res->n_violations;
+	r = pvsub_buf_puts(b, "    <testcase");
+	if (r == 0)
+		r = x_attr(b, "classname", rep->tool_name);
+	if (r == 0)
+		r = x_attr(b, "name", rec->path);
+	if (r == 0)
+		r = pvsub_buf_puts(b, problems || !res ? ">\n" : "/>\n");
+	if (r == 0 && !res)
+		r = x_failure(b, "error", RULE_INPUT_ERROR_ID, record_error(rec),
+			      record_error(rec));
+	for (size_t i = 0; res && r == 0 && i < res->n_findings; i++) {
+		const struct pvsub_finding *f = &res->findings[i];
+
+		pvsub_buf_reset(&line);
+		pvsub_buf_reset(&msg);
+		r = put_finding_line(&line, rec->path, f, false);
+		if (r == 0)
+			r = pvsub_buf_printf(&msg, "%s at ", pattern_id(f));
+		if (r == 0)
+			r = put_location(&msg, f);
+		if (r == 0)
+			r = pvsub_buf_printf(&msg, ": %s", class_name(f->cls.cls));
+		if (r == 0)
+			r = x_failure(b, "failure", "finding", msg.data, line.data);
+	}
+	for (size_t i = 0; res && r == 0 && i < res->n_violations; i++) {
+		const struct pvsub_violation *v = &res->violations[i];
+
+		pvsub_buf_reset(&line);
+		pvsub_buf_reset(&msg);
+		r = put_violation_line(&line, rec->path, v, false);
+		if (r == 0)
+			r = pvsub_buf_printf(&msg, "violation %s", violation_kind(v));
+		if (r == 0)
+			r = x_failure(b, "failure", "violation", msg.data, line.data);
+	}
+	if (r == 0 && (problems || !res))
+		r = pvsub_buf_puts(b, "    </testcase>\n");
+	if (r < 0) {
+		b->len = start;
+		if (b->data)
+			b->data[start] = '\0';
+	} else if (res && problems) {
+		rep->junit_failures++;
+	}
+	pvsub_buf_release(&msg);
+	pvsub_buf_release(&line);
+	return r;
+}
+
+#define COUNTS " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+
+int pvsub_report_write_junit(struct pvsub_report *rep, FILE *out)
+{
+	struct pvsub_buf b = { 0 };
+	const char *suite = rep->tool_name;
+	size_t tests = rep->sum.files, fail = rep->junit_failures, err = rep->sum.errors;
+	int r;
+
+	if (!rep->want_junit)
+		return -EINVAL;
+	r = pvsub_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
+	if (r == 0)
+		r = x_attr(&b, "name", suite);
+	if (r == 0)
+		r = pvsub_buf_printf(&b, COUNTS ">\n  <testsuite", tests, fail, err);
+	if (r == 0)
+		r = x_attr(&b, "name", suite);
+	if (r == 0)
+		r = pvsub_buf_printf(&b, COUNTS "%s\n", tests, fail, err, tests ? ">" : "/>");
+	if (r == 0 && rep->junit.len)
+		r = pvsub_buf_append(&b, rep->junit.data, rep->junit.len);
+	if (r == 0 && tests)
+		r = pvsub_buf_puts(&b, "  </testsuite>\n");
+	if (r == 0)
+		r = pvsub_buf_puts(&b, "</testsuites>\n");
+	if (r == 0)
+		r = write_buf(out, &b);
+	if (r == 0 && fflush(out) != 0)
+		r = -EIO;
+	pvsub_buf_release(&b);
+	return r;
+}
+
+/* ---- entry points ----------------------------------------------------------- */
+
+static void count(struct pvsub_report *rep, const struct pvsub_file_record *rec)
+{
+	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
+
+	rep->sum.files++;
+	if (rec->status == PVSUB_FILE_ERROR)
+		rep->sum.errors++;
+	if (rec->status == PVSUB_FILE_CLEAN || rec->status == PVSUB_FILE_REWRITTEN)
+		rep->sum.clean++;
+	if (rec->status == PVSUB_FILE_REWRITTEN)
+		rep->rewritten++;
+	if (res) {
+		rep->sum.findings += res->n_findings;
+		rep->sum.violations += res->n_violations;
+	}
+}
+
+int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
+{
+	int r = 0;
+
+	if (rep->finished || !rec->path)
+		return -EINVAL;
+	/* JUnit first: it only appends to memory, so a failure there leaves
+	 * nothing half-written on the output stream. */
+	if (rep->want_junit)
+		r = junit_add(rep, rec);
+	if (r == 0) {
+		switch (rep->format) {
+		case PVSUB_REPORT_TEXT: r = text_add(rep, rec); break;
+		case PVSUB_REPORT_JSON: r = json_add(rep, rec); break;
+		case PVSUB_REPORT_SARIF: r = sarif_add(rep, rec); break;
+		}
+	}
+	/* Counted even on failure: the summary covers every record offered,
+	 * like the exit status the caller derives from them. */
+	count(rep, rec);
+	return r;
+}
+
+int pvsub_report_finish(struct pvsub_report *rep)
+{
+	int r = 0;
+
+	if (rep->finished)
+		return 0;
+	rep->finished = true;
+	switch (rep->format) {
+	case PVSUB_REPORT_TEXT: r = text_finish(rep); break;
+	case PVSUB_REPORT_JSON: r = json_finish(rep); break;
+	case PVSUB_REPORT_SARIF: r = sarif_finish(rep); break;
+	}
+	if (r == 0 && fflush(rep->out) != 0)
+		r = -EIO;
+	return r;
+}

@@ -9,6 +9,30 @@
  *
  * The JSON shape is a stable interface (pvsub-scan(1), DESIGN §5): keys may
  * be added, never renamed or removed.
+ *
+ * Keys added to the DESIGN §5 shape, always after the original ones, in this
+ * order (2-space indentation, deterministic output):
+ *   finding: "file_offset" (number), "instruction" (capstone text or null);
+ *            junctions also "pad" (number) and either "sections" (the two
+ *            section names) or "segment2" (the second segment index).
+ *   file:    "size" and "sha256" of the whole file (null on error),
+ *            "module_signature" ({"size": N} or null), and "deep"
+ *            ({bytes, instructions, table_hits, undecoded_bytes,
+ *            undecoded_runs}) only when the file was scanned with --deep.
+ *   summary: "clean" (files clean or rewritten).
+ *   root:    "policy" is null when the report was made without a policy.
+ *
+ * SARIF: one rule per pattern id of the policy (in policy order), then
+ * "violation/KIND" for each violation kind, then "input-error"; kinds or
+ * pattern ids met later that are not in this list get rules appended.
+ * Results carry partialFingerprints["pvsubFinding/v1"], the SHA-256 of
+ * "PATH\nSECTION-or-'segment N'\nOFFSET\nPATTERN" (plus "\nPAD" for a
+ * junction).  Input errors are results of rule "input-error" and also
+ * toolExecutionNotifications; executionSuccessful is false when any input
+ * failed.
+ *
+ * The report copies the policy's id, version and hash (and, for SARIF, its
+ * pattern ids) when it is created: the policy need not outlive it.
  */
 #ifndef PVSUB_REPORT_H
 #define PVSUB_REPORT_H

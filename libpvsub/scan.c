@@ -381,9 +381,6 @@ static int summarise_regions(struct scan_state *st)
 	for (size_t i = 0; i < n; i++) {
 		const struct pvsub_region *rg = pvsub_image_region(st->img, i);
 		struct pvsub_region_summary *sum = &res->regions[res->n_regions];
-		const struct pvsub_reloc_window *w;
-		size_t nw;
-
 		sum->name = strdup(rg->name);
 		if (!sum->name)
 			return -ENOMEM;
@@ -392,14 +389,13 @@ static int summarise_regions(struct scan_state *st)
 		sum->index = rg->index;
 		sum->file_offset = rg->file_offset;
 		sum->size = rg->size;
-		r = pvsub_sha256_hex(rg->bytes, rg->size, sum->sha256);
-		if (r < 0)
-			return r;
-		r = pvsub_image_reloc_windows(st->img, i, &w, &nw);
-		if (r < 0)
-			return r;
-		sum->reloc_windows = nw;
-		res->reloc_windows += nw;
+		if (st->opts->hashes) {
+			r = pvsub_sha256_hex(rg->bytes, rg->size, sum->sha256);
+			if (r < 0)
+				return r;
+		}
+		sum->reloc_windows = pvsub_image_reloc_window_count(st->img, i);
+		res->reloc_windows += sum->reloc_windows;
 	}
 	return 0;
 }
@@ -439,7 +435,8 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 	res->machine = pvsub_image_machine(st.img);
 	res->size = size;
 	res->modsig = *pvsub_image_modsig(st.img);
-	r = pvsub_sha256_hex(data, size, res->sha256);
+	if (opts->hashes)
+		r = pvsub_sha256_hex(data, size, res->sha256);
 	if (r == 0)
 		r = summarise_regions(&st);
 	if (r == 0)

@@ -45,7 +45,7 @@ struct pvsub_region_summary {
 	unsigned index;
 	uint64_t file_offset;
 	uint64_t size;
-	char sha256[PVSUB_SHA256_HEX_LEN];
+	char sha256[PVSUB_SHA256_HEX_LEN]; /* "" unless opts->hashes */
 	size_t reloc_windows;
 };
 
@@ -53,7 +53,7 @@ struct pvsub_scan_result {
 	enum pvsub_elf_kind kind;
 	uint16_t machine;
 	uint64_t size;
-	char sha256[PVSUB_SHA256_HEX_LEN];
+	char sha256[PVSUB_SHA256_HEX_LEN]; /* "" unless opts->hashes */
 	struct pvsub_modsig modsig;
 
 	struct pvsub_finding *findings;
@@ -73,6 +73,9 @@ struct pvsub_scan_opts {
 	const struct pvsub_matcher *matcher;  /* built from policy */
 	struct pvsub_decoder *decoder;        /* per thread */
 	bool deep;                            /* decode everything, collect stats */
+	/* SHA-256 of the file and of each region (for manifests and JSON);
+	 * without it the sha256 fields are empty strings. */
+	bool hashes;
 };
 
 /*

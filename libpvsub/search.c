@@ -2,10 +2,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "libpvsub/search.h"
 
 #define NKEYS 65536u
+#define MAX_VECTOR_KEYS 8
 
 /* A pattern reachable from a 16-bit key: the key is the pattern's bytes
  * anchor and anchor+1, so the occurrence starts @anchor bytes earlier. */
@@ -28,6 +32,10 @@ struct pvsub_matcher {
 	/* Patterns of length 1, checked alone at the buffer's last byte. */
 	uint16_t *singles;
 	size_t n_singles;
+	/* When few keys are live (the usual case: exact anchors), the search
+	 * compares 16 offsets at a time against each of them. */
+	unsigned n_keys;
+	uint8_t key_lo[MAX_VECTOR_KEYS], key_hi[MAX_VECTOR_KEYS];
 };
 
 struct hit {
@@ -157,8 +165,14 @@ int pvsub_matcher_new(const struct pvsub_pattern *pats, size_t n, struct pvsub_m
 		for_each_key(&pats[i], m->anchor_tmp[i], count_key, m, i);
 	}
 	for (unsigned key = 0; key < NKEYS; key++) {
-		if (m->first[key + 1])
+		if (m->first[key + 1]) {
 			m->bitmap[key / 64] |= UINT64_C(1) << (key % 64);
+			if (m->n_keys < MAX_VECTOR_KEYS) {
+				m->key_lo[m->n_keys] = key & 0xff;
+				m->key_hi[m->n_keys] = key >> 8;
+			}
+			m->n_keys++;
+		}
 		m->first[key + 1] += m->first[key];
 	}
 	m->refs = malloc((m->first[NKEYS] ? m->first[NKEYS] : 1) * sizeof(*m->refs));
@@ -260,15 +274,62 @@ static int check_key(const struct pvsub_matcher *m, const uint8_t *buf, size_t l
 	return 0;
 }
 
+#ifdef __SSE2__
+/* Offsets [0, *done) of @buf searched 16 at a time against the live keys;
+ * the caller finishes the rest with the scalar loop. */
+static int search_vector(const struct pvsub_matcher *m, const uint8_t *buf, size_t len, size_t *done,
+			 struct hits *h)
+{
+	__m128i lo[MAX_VECTOR_KEYS], hi[MAX_VECTOR_KEYS];
+	unsigned nk = m->n_keys;
+	size_t i = 0;
+	int r;
+
+	for (unsigned k = 0; k < nk; k++) {
+		lo[k] = _mm_set1_epi8((char)m->key_lo[k]);
+		hi[k] = _mm_set1_epi8((char)m->key_hi[k]);
+	}
+	/* Each step reads buf[i .. i+16]: the key at i+15 needs byte i+16. */
+	for (; i + 17 <= len; i += 16) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(buf + i));
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(buf + i + 1));
+		__m128i any = _mm_setzero_si128();
+		unsigned mask;
+
+		for (unsigned k = 0; k < nk; k++)
+			any = _mm_or_si128(any, _mm_and_si128(_mm_cmpeq_epi8(v0, lo[k]), _mm_cmpeq_epi8(v1, hi[k])));
+		mask = (unsigned)_mm_movemask_epi8(any);
+		while (__builtin_expect(mask != 0, 0)) {
+			size_t at = i + (unsigned)__builtin_ctz(mask);
+
+			r = check_key(m, buf, len, at, buf[at] | (unsigned)buf[at + 1] << 8, h);
+			if (r < 0)
+				return r;
+			mask &= mask - 1;
+		}
+	}
+	*done = i;
+	return 0;
+}
+#endif
+
 int pvsub_matcher_search(const struct pvsub_matcher *m, const uint8_t *buf, size_t len,
 			 pvsub_match_fn fn, void *data)
 {
 	struct hits h = { 0 };
+	size_t start = 0;
 	int r = 0;
 
 	if (len == 0)
 		return 0;
-	for (size_t i = 0; i + 1 < len; i++) {
+#ifdef __SSE2__
+	if (m->n_keys <= MAX_VECTOR_KEYS) {
+		r = search_vector(m, buf, len, &start, &h);
+		if (r < 0)
+			goto out;
+	}
+#endif
+	for (size_t i = start; i + 1 < len; i++) {
 		unsigned key = buf[i] | (unsigned)buf[i + 1] << 8;
 
 		if (__builtin_expect(bit_set(m->bitmap, key), 0)) {

@@ -55,13 +55,25 @@ struct pvsub_insn {
 /* The field that byte @i (0 <= i < insn->len) of @insn belongs to. */
 enum pvsub_x86_field pvsub_insn_field_at(const struct pvsub_insn *insn, unsigned i) _nonnull_(1);
 
-/* An instruction that capstone 4.0.2 cannot decode. */
+/*
+ * An instruction that capstone 4.0.2 cannot decode.  @value/@mask are
+ * matched at the opcode start, i.e. after the legacy prefixes and REX (a
+ * VEX/EVEX prefix is part of the match).  The decoded length counts the
+ * skipped prefixes too.
+ */
 struct pvsub_x86_extra {
 	uint8_t match_len;
 	uint8_t value[8];
 	uint8_t mask[8];
-	uint8_t insn_len;        /* total length when matched at the opcode start */
+	/* Total length from the opcode start; for @has_modrm entries the length
+	 * with a register-direct ModRM, SIB and displacement come on top. */
+	uint8_t insn_len;
 	const char *mnemonic;
+	/* 0x66, 0xf2 or 0xf3 that must be among the legacy prefixes; 0: none of
+	 * them may be present. */
+	uint8_t prefix;
+	bool has_modrm;          /* a ModRM byte follows the @match_len bytes */
+	bool mem_only;           /* ... and it must have mod != 3 */
 };
 /* The table (terminated by an entry with match_len 0). */
 extern const struct pvsub_x86_extra pvsub_x86_extra_table[];

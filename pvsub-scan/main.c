@@ -102,7 +102,7 @@ static void usage(FILE *out)
 		"      --color[=WHEN]        colour text output: auto (default), always, never\n"
 		"      --no-progress         no progress bar on standard error\n"
 		"  -v, --verbose             list clean files and notes too\n"
-		"  -q, --quiet               print only findings, violations and errors\n"
+		"  -q, --quiet               no progress line\n"
 		"\n"
 		"Processing:\n"
 		"  -j, --jobs=N              scan N files in parallel (output order is unchanged)\n"
@@ -230,6 +230,7 @@ static void scan_job(void *p, unsigned worker, void *data)
 		.matcher = run->matcher,
 		.decoder = run->decoders[worker],
 		.deep = run->opt->deep,
+		.hashes = run->opt->format != PVSUB_REPORT_TEXT || run->opt->manifest || run->opt->manifest_dir,
 	};
 	struct pvsub_diag diag = { "" };
 	int r;

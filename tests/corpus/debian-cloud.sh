@@ -21,7 +21,7 @@ mv out scan.json
 dpkg-deb -x "$deb" root
 python3 "$top_srcdir/tests/corpus/count-occurrences.py" root > expected.txt
 
-python3 - scan.json expected.txt "$(basename "$deb")" <<'PY'
+python3 - scan.json expected.txt "$deb" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 deb = sys.argv[3]
