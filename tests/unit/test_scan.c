@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpvsub/scan.h"
+#include "tests/unit/elfgen.h"
+
+static struct pvsub_policy *policy;
+static struct pvsub_matcher *matcher;
+static struct pvsub_decoder *decoder;
+static uint8_t *data;
+static size_t size;
+
+static void setup(void)
+{
+	const struct pvsub_pattern *p;
+	size_t n;
+
+	cr_assert_eq(pvsub_policy_new_builtin("default", &policy, NULL), 0);
+	p = pvsub_policy_patterns(policy, &n);
+	cr_assert_eq(pvsub_matcher_new(p, n, &matcher), 0);
+	cr_assert_eq(pvsub_decoder_new(&decoder), 0);
+}
+
+static void teardown(void)
+{
+	pvsub_decoder_free(decoder);
+	pvsub_matcher_free(matcher);
+	pvsub_policy_free(policy);
+	free(data);
+	data = NULL;
+}
+
+TestSuite(scan, .init = setup, .fini = teardown);
+
+static struct pvsub_scan_result *scan_asm(const char *src, bool hashes)
+{
+	struct pvsub_scan_opts o = { policy, matcher, decoder, false, hashes };
+	struct pvsub_scan_result *res = NULL;
+	struct pvsub_diag diag = { "" };
+
+	free(data);
+	cr_assert_eq(elfgen_assemble(src, NULL, &data, &size), 0);
+	cr_assert_eq(pvsub_scan_buffer(&o, data, size, &res, &diag), 0, "%s", diag.msg);
+	return res;
+}
+
+Test(scan, chain_through_a_one_byte_section)
+{
+	/* 0f | 01 | d4: VMFUNC only if three sections are laid end to end. */
+	struct pvsub_scan_result *r = scan_asm("\t.section .a,\"ax\",@progbits\n\tret\n\t.byte 0x0f\n"
+					       "\t.section .b,\"ax\",@progbits\n\t.byte 0x01\n"
+					       "\t.section .c,\"ax\",@progbits\n\t.byte 0xd4\n\tret\n",
+					       false);
+
+	cr_assert_eq(r->n_findings, 1);
+	cr_assert_str_eq(r->findings[0].section, ".a|.b|.c");
+	cr_assert(r->findings[0].junction);
+	cr_assert_eq(r->findings[0].offset, 1);
+	cr_assert_eq(r->findings[0].pad, 0);
+	cr_assert_eq(r->findings[0].cls.cls, PVSUB_CLASS_SPANNING);
+	cr_assert_str_eq(r->findings[0].pattern->id, "vmfunc");
+	cr_assert_eq(r->sha256[0], '\0', "no hashes unless asked");
+	pvsub_scan_result_free(r);
+}
+
+Test(scan, junction_in_both_orders_and_with_padding)
+{
+	/* .y ends in 0f 01, .x starts with d4 and is aligned to 2: the pair
+	 * (.y, .x) forms VMFUNC with no padding only; (.x, .y) never. */
+	struct pvsub_scan_result *r = scan_asm("\t.section .x,\"ax\",@progbits\n\t.p2align 1\n"
+					       "\t.byte 0xd4\n\tret\n"
+					       "\t.section .y,\"ax\",@progbits\n\tret\n\t.byte 0x0f, 0x01\n",
+					       true);
+
+	cr_assert_eq(r->n_findings, 1);
+	cr_assert_str_eq(r->findings[0].section, ".y|.x");
+	cr_assert_eq(r->findings[0].offset, 1);
+	cr_assert_eq(strlen(r->sha256), 64);
+	cr_assert_eq(r->n_regions, 2);
+	cr_assert_eq(strlen(r->regions[0].sha256), 64);
+	pvsub_scan_result_free(r);
+}
+
+Test(scan, findings_inside_sections_come_first_in_order)
+{
+	struct pvsub_scan_result *r = scan_asm("\t.text\n\t.byte 0x0f,0x01,0xef\n\tnop\n\t.byte 0x0f,0x01,0xd4\n"
+					       "\t.section .t2,\"ax\",@progbits\n\t.byte 0x0f,0xae,0x28\n",
+					       false);
+
+	cr_assert_eq(r->n_findings, 3);
+	cr_assert_str_eq(r->findings[0].section, ".text");
+	cr_assert_eq(r->findings[0].offset, 0);
+	cr_assert_str_eq(r->findings[0].pattern->id, "wrpkru");
+	cr_assert_eq(r->findings[0].cls.cls, PVSUB_CLASS_INSTRUCTION);
+	cr_assert_eq(r->findings[1].offset, 4);
+	cr_assert_str_eq(r->findings[1].pattern->id, "vmfunc");
+	cr_assert_str_eq(r->findings[2].section, ".t2");
+	cr_assert_str_eq(r->findings[2].pattern->id, "xrstor");
+	cr_assert_eq(r->findings[2].file_offset,
+		     r->regions[1].file_offset, "file offset of the first byte");
+	pvsub_scan_result_free(r);
+}
+
+Test(scan, junction_over_a_relocation_is_class_relocation)
+{
+	/* .b starts with a 32-bit relocated field whose bytes on disk are
+	 * d4 00 00 00 (the addend): after .a's 0f 01 they form VMFUNC, but
+	 * only until the loader writes the field. */
+	struct pvsub_scan_result *r = scan_asm("\t.section .a,\"ax\",@progbits\n\tret\n\t.byte 0x0f, 0x01\n"
+					       "\t.section .b,\"ax\",@progbits\n\t.reloc ., R_X86_64_32, ext\n"
+					       "\t.long 0xd4\n",
+					       false);
+	size_t rel = 0;
+
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].cls.cls == PVSUB_CLASS_RELOCATION)
+			rel++;
+	cr_assert_geq(r->n_findings, 1);
+	cr_assert_eq(rel, r->n_findings);
+	cr_assert_eq(r->reloc_windows, 1);
+	pvsub_scan_result_free(r);
+}
+
+Test(scan, clean_object_is_clean)
+{
+	struct pvsub_scan_result *r = scan_asm("\t.text\n\tret\n", false);
+
+	cr_assert(pvsub_scan_result_clean(r));
+	cr_assert_eq(r->kind, PVSUB_ELF_REL);
+	pvsub_scan_result_free(r);
+}
