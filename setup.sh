@@ -39,6 +39,7 @@ fi
 
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
 	echo "setup.sh: generating the build system"
+	mkdir -p m4
 	autoreconf -fi
 fi
 if [ ! -f Makefile ] || [ configure -nt config.status ]; then

@@ -2,14 +2,18 @@
 /*
  * input: files, directories and archives, read without ever writing to disk.
  *
+ * A nested archive is read into memory as a member and opened from there, so
+ * each nesting level holds one member.  The type of a member is decided by
+ * its magic bytes, never by its name.
+ *
  * Budgets.  max_entry_size bounds one delivered file or archive member and is
  * enforced while decompressing, chunk by chunk, so a decompression bomb costs
- * at most one limit of memory.  max_total_size bounds the bytes decompressed
- * out of one file on disk (a file named on the command line, or each file
- * found while walking a directory: a directory is bounded by the disk, a
- * bomb is not), and is what ends the walk of an archive whose members are
- * all under the entry limit but too many.  max_depth counts archives inside
- * archives; the file on disk is depth 0.
+ * memory in proportion to the limit, not to the bomb.  max_total_size bounds
+ * the member bytes decompressed out of one file on disk (a file named on the
+ * command line, or each file found while walking a directory: a directory is
+ * bounded by the disk, a bomb is not), and is what ends the walk of an
+ * archive whose members are each under the entry limit but too many.
+ * max_depth counts archives inside archives; the file on disk is depth 0.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +35,14 @@
 #define SNIFF_SIZE 512
 /* libarchive asks to retry after skipping damaged tar headers; bound that. */
 #define MAX_RETRIES 64
+
+/* libarchive's errno for "Unrecognized archive format", which archive.h
+ * leaves out: EFTYPE where the system has it, EILSEQ elsewhere. */
+#ifdef EFTYPE
+#define LA_ERRNO_FILE_FORMAT EFTYPE
+#else
+#define LA_ERRNO_FILE_FORMAT EILSEQ
+#endif
 
 #define MSG_NOT_RECOGNISED "not an ELF file or a recognised archive"
 
@@ -71,12 +84,24 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l)
 	l->max_depth = 8;
 }
 
+void pvsub_item_release_data(struct pvsub_item *item)
+{
+	if (!item || !item->data)
+		return;
+	if (item->mapped)
+		munmap(item->data, item->size);
+	else
+		free(item->data);
+	item->data = NULL;
+	item->mapped = false;
+}
+
 void pvsub_item_free(struct pvsub_item *item)
 {
 	if (!item)
 		return;
+	pvsub_item_release_data(item);
 	free(item->path);
-	free(item->data);
 	free(item->error);
 	free(item);
 }
@@ -164,7 +189,8 @@ static void one_line(char *s)
 }
 
 /* Hand an item to the callback; @data (may be NULL) is consumed in any case. */
-static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
+static int emit_item(struct walker *w, const char *path, uint8_t *data, size_t size, bool mapped,
+		     char *error)
 {
 	struct pvsub_item *item = calloc(1, sizeof(*item));
 	int r;
@@ -176,17 +202,29 @@ static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, 
 		goto nomem;
 	item->data = data;
 	item->size = data ? size : 0;
+	item->mapped = mapped;
 	item->error = error;
 	r = w->fn(w->data, item);
 	return r < 0 ? r : 0;
 nomem:
+	if (item)
+		free(item->path);
 	free(item);
-	free(data);
+	if (mapped)
+		munmap(data, size);
+	else
+		free(data);
 	free(error);
 	return -ENOMEM;
 }
 
-static int emit_error(struct walker *w, const char *path, const char *fmt, ...) _printf_format_(3, 4);
+static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
+{
+	return emit_item(w, path, data, size, false, error);
+}
+
+static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
+	_printf_format_(3, 4);
 
 static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
 {
@@ -278,10 +316,31 @@ static int archive_new_reader(struct archive **out)
 static int walk_archive(struct walker *w, struct archive *a, const char *apath, unsigned depth,
 			bool weak, bool explicit);
 
-/* Opening reads ahead through the filters, so it can already fail. */
+/*
+ * The raw format takes any decompressed stream of one byte or more, so a
+ * format error behind a working filter means an empty stream (Debian ships
+ * empty man pages as .gz): compressed content that is not ELF.
+ */
+static bool empty_compressed(struct archive *a)
+{
+	return has_real_filter(a) && archive_errno(a) == LA_ERRNO_FILE_FORMAT;
+}
+
+static int skip_empty(struct walker *w, const char *apath, bool explicit)
+{
+	if (explicit)
+		return emit_error(w, apath, "compressed content is " MSG_NOT_RECOGNISED);
+	pvsub_dbg(w->ctx, "%s: skipped, empty compressed content", apath);
+	return 0;
+}
+
+/* Opening reads ahead through the filters and picks the format, so it can
+ * already fail. */
 static int open_failed(struct walker *w, struct archive *a, const char *apath, bool weak,
 		       bool explicit)
 {
+	if (empty_compressed(a))
+		return skip_empty(w, apath, explicit);
 	if (weak && !explicit) {
 		pvsub_dbg(w->ctx, "%s: skipped: %s", apath, archive_error_string(a));
 		return 0;
@@ -340,7 +399,7 @@ static int walk_content(struct walker *w, const char *path, const uint8_t *buf, 
 	}
 	if (explicit)
 		return emit_error(w, path, MSG_NOT_RECOGNISED);
-	pvsub_dbg(w->ctx, "%s: skipped, not an ELF file or a recognised archive", path);
+	pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);
 	return 0;
 }
 
@@ -519,6 +578,8 @@ static int walk_archive(struct walker *w, struct archive *a, const char *apath, 
 	return 0;
 
 bad_archive:
+	if (first && empty_compressed(a))
+		return skip_empty(w, apath, explicit);
 	if (!(first && weak))
 		return emit_archive_error(w, apath, a);
 unrecognised:
@@ -536,8 +597,11 @@ static int read_fd_all(int fd, uint64_t max, struct pvsub_buf *out)
 	ssize_t n;
 	int r;
 
+	/* The size is a hint only: the file may change while it is read. */
 	if (fstat(fd, &st) == 0 && st.st_size > 0) {
-		r = pvsub_buf_reserve(out, (size_t)PVSUB_MIN((uint64_t)st.st_size, max + 1));
+		if ((uint64_t)st.st_size > max)
+			return -EFBIG;
+		r = pvsub_buf_reserve(out, (size_t)st.st_size);
 		if (r < 0)
 			return r;
 	}
@@ -577,6 +641,28 @@ static ssize_t pread_full(int fd, uint8_t *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/*
+ * Map a plain ELF file instead of copying it: the scan reads only its
+ * executable sections, and a copy would touch every page.  -EAGAIN when
+ * mapping is not possible (the caller reads the file instead).
+ * Like any mmap-based reader, this assumes the file is not truncated while
+ * it is being scanned.
+ */
+static int map_elf(struct walker *w, int fd, const char *path)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX)
+		return -EAGAIN;
+	if ((uint64_t)st.st_size > w->lim->max_entry_size)
+		return emit_too_big(w, path);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return -EAGAIN;
+	return emit_item(w, path, p, (size_t)st.st_size, true, NULL);
+}
+
 static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 {
 	struct pvsub_buf content = { 0 };
@@ -595,6 +681,9 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 	kind = sniff(head, (size_t)n);
 	switch (kind) {
 	case KIND_ELF:
+		r = map_elf(w, fd, path);
+		if (r != -EAGAIN)
+			break;
 		r = read_fd_all(fd, w->lim->max_entry_size, &content);
 		if (r == -EFBIG) {
 			r = emit_too_big(w, path);
@@ -622,7 +711,7 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 		if (explicit)
 			r = emit_error(w, path, MSG_NOT_RECOGNISED);
 		else
-			pvsub_dbg(w->ctx, "%s: skipped, not an ELF file or a recognised archive", path);
+			pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);
 		break;
 	}
 	if (a)
@@ -755,8 +844,8 @@ static int walk_fd(struct walker *w, int fd, const char *path, bool explicit,
 	return r;
 }
 
-int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path, const struct pvsub_input_limits *limits,
-		     pvsub_item_fn fn, void *data)
+int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path,
+		     const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
 {
 	struct walker w = { .ctx = ctx, .lim = limits, .fn = fn, .data = data };
 	int fd;

@@ -85,7 +85,8 @@ int pvsub_report_new(const struct pvsub_report_opts *opts, FILE *out, struct pvs
 	_must_check_ _nonnull_(1, 2, 3);
 
 /* Add one file (copied as needed; @rec may be freed afterwards).  Text
- * output is written immediately.  0, -ENOMEM or -EIO. */
+ * output is written immediately.  0, -ENOMEM or -EIO; -EINVAL after
+ * pvsub_report_finish().  JUnit may be written before or after finishing. */
 int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *rec) _must_check_
 	_nonnull_(1, 2);
 

@@ -254,8 +254,7 @@ static void scan_job(void *p, unsigned worker, void *data)
 			j->error = strdup("cannot serialise the manifest: out of memory");
 	}
 	/* The bytes are no longer needed; free them early to bound memory. */
-	free(j->item->data);
-	j->item->data = NULL;
+	pvsub_item_release_data(j->item);
 }
 
 /* Map a display path to a relative file name under --manifest-dir: every

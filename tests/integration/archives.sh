@@ -58,7 +58,10 @@ has_file() {
 		# Between a file's path and its status there are only scalars.
 		re="$re[^{}]*\"status\": *\"$2\""
 	fi
-	flat | grep -q "$re" || { cat out.json; fail "no file '$1' ${2:+with status $2} in the report"; }
+	flat | grep -q "$re" || {
+		cat out.json
+		fail "no file '$1' ${2:+with status $2} in the report"
+	}
 }
 
 # A real relocatable object, clean under the default policy.

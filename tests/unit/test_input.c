@@ -76,7 +76,8 @@ static struct pvsub_input_limits limits(void)
 	return l;
 }
 
-static void walk_mem(const char *name, const void *buf, size_t len, const struct pvsub_input_limits *l)
+static void walk_mem(const char *name, const void *buf, size_t len,
+		     const struct pvsub_input_limits *l)
 {
 	int r = pvsub_input_walk_memory(NULL, name, buf, len, l, collect, &seen);
 
@@ -167,8 +168,9 @@ static struct blob build(la_setter format, la_setter filter, const struct member
 		cr_assert_geq(archive_write_header(a, e), ARCHIVE_WARN, "%s: %s", m[i].name,
 			      archive_error_string(a));
 		if (m[i].type == REG && m[i].size)
-			cr_assert_eq(archive_write_data(a, m[i].data, m[i].size), (la_ssize_t)m[i].size,
-				     "%s: %s", m[i].name, archive_error_string(a));
+			cr_assert_eq(archive_write_data(a, m[i].data, m[i].size),
+				     (la_ssize_t)m[i].size, "%s: %s", m[i].name,
+				     archive_error_string(a));
 		archive_entry_free(e);
 	}
 	cr_assert_eq(archive_write_close(a), ARCHIVE_OK, "%s", archive_error_string(a));
@@ -199,6 +201,9 @@ static uint8_t *fake_elf(size_t size, unsigned seed)
 }
 
 static const char text[] = "this is not an ELF file\n";
+
+#define NOT_ELF "not an ELF file or a recognised archive"
+#define COMPRESSED_NOT_ELF "compressed content is " NOT_ELF
 
 #define M(name, buf, size) { (name), (buf), (size), REG, NULL }
 
@@ -321,13 +326,16 @@ Test(input, compressed_single_elf_inside_tar)
 	uint8_t *elf = fake_elf(2000, 6);
 	struct blob c = compress(archive_write_add_filter_xz, elf, 2000);
 	struct blob ct = compress(archive_write_add_filter_zstd, text, sizeof(text));
+	struct blob empty = compress(archive_write_add_filter_gzip, "", 0);
 	struct member m[] = { M("lib/modules/x.ko.xz", c.data, c.len),
-			      M("lib/modules/notes.zst", ct.data, ct.len) };
-	struct blob t = build(archive_write_set_format_ustar, NULL, m, 2);
+			      M("lib/modules/notes.zst", ct.data, ct.len),
+			      M("man/empty.1.gz", empty.data, empty.len) };
+	struct blob t = build(archive_write_set_format_ustar, NULL, m, 3);
 	struct pvsub_input_limits l = limits();
 
 	walk_mem("image.tar", t.data, t.len, &l);
-	/* The compressed text is neither ELF nor an archive: skipped silently. */
+	/* The compressed text (and an empty .gz, as Debian ships some man pages)
+	 * is neither ELF nor an archive: skipped silently. */
 	cr_assert_eq(seen.n, 1);
 	expect_file(0, "image.tar!lib/modules/x.ko.xz", elf, 2000);
 
@@ -335,7 +343,12 @@ Test(input, compressed_single_elf_inside_tar)
 	seen_reset();
 	walk_mem("notes.zst", ct.data, ct.len, &l);
 	cr_assert_eq(seen.n, 1);
-	expect_error(0, "notes.zst", "compressed content is not an ELF file or a recognised archive");
+	expect_error(0, "notes.zst", COMPRESSED_NOT_ELF);
+	seen_reset();
+	walk_mem("empty.gz", empty.data, empty.len, &l);
+	cr_assert_eq(seen.n, 1);
+	expect_error(0, "empty.gz", COMPRESSED_NOT_ELF);
+	free(empty.data);
 	free(t.data);
 	free(c.data);
 	free(ct.data);
@@ -349,7 +362,8 @@ static struct blob nested(const uint8_t *e1, const uint8_t *e2, const uint8_t *e
 	struct member zm[] = { M("./lib/modules/6.1/kernel/x.ko", e1, 100) };
 	struct blob zip = build(archive_write_set_format_zip, NULL, zm, 1);
 	struct member cm[] = { M("c.zip", zip.data, zip.len), M("d.ko", e2, 200) };
-	struct blob cpio = build(archive_write_set_format_cpio_newc, archive_write_add_filter_xz, cm, 2);
+	struct blob cpio = build(archive_write_set_format_cpio_newc, archive_write_add_filter_xz,
+				 cm, 2);
 	struct member tm[] = { M("b.cpio.xz", cpio.data, cpio.len), M("top.ko", e3, 300) };
 	struct blob tar = build(archive_write_set_format_pax, archive_write_add_filter_gzip, tm, 2);
 
@@ -412,10 +426,12 @@ Test(input, debian_package)
 {
 	uint8_t *elf = fake_elf(4096, 10);
 	struct member cm[] = { M("./control", text, sizeof(text)) };
-	struct blob control = build(archive_write_set_format_ustar, archive_write_add_filter_gzip, cm, 1);
+	struct blob control = build(archive_write_set_format_ustar, archive_write_add_filter_gzip,
+				    cm, 1);
 	struct member dm[] = { { "./lib/", NULL, 0, DIR_, NULL },
 			       M("./lib/modules/6.1/kernel/x.ko", elf, 4096) };
-	struct blob data = build(archive_write_set_format_gnutar, archive_write_add_filter_xz, dm, 2);
+	struct blob data = build(archive_write_set_format_gnutar, archive_write_add_filter_xz,
+				 dm, 2);
 	struct member debm[] = { M("debian-binary", "2.0\n", 4),
 				 M("control.tar.gz", control.data, control.len),
 				 M("data.tar.xz", data.data, data.len) };
@@ -443,7 +459,8 @@ Test(input, ar_members_without_a_file_type)
 
 	memcpy(buf, "!<arch>\n", 8);
 	len = 8;
-	snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10d`\n", "x.o/", "0", "0", "0", "644", 101);
+	snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10d`\n", "x.o/", "0", "0", "0", "644",
+		 101);
 	memcpy(buf + len, hdr, 60);
 	len += 60;
 	memcpy(buf + len, elf, 101);
@@ -533,8 +550,8 @@ Test(input, explicit_non_elf_and_elf_in_memory)
 	walk_mem("empty", "", 0, &l);
 	walk_mem("x.ko", elf, 10, &l);
 	cr_assert_eq(seen.n, 3);
-	expect_error(0, "notes.txt", "not an ELF file or a recognised archive");
-	expect_error(1, "empty", "not an ELF file or a recognised archive");
+	expect_error(0, "notes.txt", NOT_ELF);
+	expect_error(1, "empty", NOT_ELF);
 	expect_file(2, "x.ko", elf, 10);
 	free(elf);
 }
@@ -546,7 +563,8 @@ static const uint8_t corrupt_gz[] = { 0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3, 0xf
 Test(input, corrupt_gzip_is_an_error_and_the_walk_goes_on)
 {
 	uint8_t *g1 = fake_elf(100, 13), *g2 = fake_elf(200, 14);
-	struct member m[] = { M("good1.ko", g1, 100), M("broken.tar.gz", corrupt_gz, sizeof(corrupt_gz)),
+	struct member m[] = { M("good1.ko", g1, 100),
+			      M("broken.tar.gz", corrupt_gz, sizeof(corrupt_gz)),
 			      M("good2.ko", g2, 200) };
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, 3);
 	struct pvsub_input_limits l = limits();
@@ -648,7 +666,8 @@ Test(input, total_over_the_limit_stops_that_input)
 {
 	uint8_t *e1 = fake_elf(2000, 20), *e2 = fake_elf(2000, 21), *e3 = fake_elf(2000, 22);
 	struct member m[] = { M("1.ko", e1, 2000), M("2.ko", e2, 2000), M("3.ko", e3, 2000) };
-	struct blob t = build(archive_write_set_format_cpio_newc, archive_write_add_filter_gzip, m, 3);
+	struct blob t = build(archive_write_set_format_cpio_newc, archive_write_add_filter_gzip,
+			      m, 3);
 	struct pvsub_input_limits l = limits();
 
 	l.max_total_size = 5000;
@@ -697,7 +716,8 @@ Test(input, truncations_and_corruptions_never_crash)
 	samples[0] = nested(e1, e2, e3);
 	samples[1] = build(archive_write_set_format_zip, NULL, zm, 2);
 	samples[2] = build(archive_write_set_format_ar_svr4, NULL, zm, 2);
-	samples[3] = build(archive_write_set_format_cpio_odc, archive_write_add_filter_bzip2, zm, 2);
+	samples[3] = build(archive_write_set_format_cpio_odc, archive_write_add_filter_bzip2,
+			   zm, 2);
 	for (size_t s = 0; s < PVSUB_ARRAY_SIZE(samples); s++) {
 		struct blob *b = &samples[s];
 		uint8_t *copy = malloc(b->len);
@@ -850,7 +870,7 @@ Test(input, files_on_disk)
 	snprintf(want, sizeof(want), "%s/img.tar.bz2!lib/x.ko", dir);
 	expect_file(2, want, e, 3000);
 	snprintf(want, sizeof(want), "%s/notes.txt", dir);
-	expect_error(3, want, "not an ELF file or a recognised archive");
+	expect_error(3, want, NOT_ELF);
 	expect_error(4, "/nonexistent/pvsub-missing.ko", strerror(ENOENT));
 	expect_error(5, "/dev/null", "not a regular file or directory");
 
