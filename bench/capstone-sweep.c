@@ -34,7 +34,7 @@ static void sweep(const uint8_t *code, size_t size, void *data)
 
 int main(int argc, char **argv)
 {
-	struct sweep s = { 0 };
+	struct sweep s = {0};
 	long files;
 
 	if (argc != 2) {

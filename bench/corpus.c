@@ -31,7 +31,8 @@ static void visit(uint8_t *buf, size_t len)
 			GElf_Shdr sh;
 
 			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-			    (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) != (SHF_ALLOC | SHF_EXECINSTR) ||
+			    (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) !=
+				    (SHF_ALLOC | SHF_EXECINSTR) ||
 			    sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
 				continue;
 			range_fn(buf + sh.sh_offset, sh.sh_size, range_data);
@@ -40,8 +41,9 @@ static void visit(uint8_t *buf, size_t len)
 		for (size_t i = 0; i < n; i++) {
 			GElf_Phdr ph;
 
-			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) ||
-			    ph.p_offset > len || ph.p_filesz > len - ph.p_offset)
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+			    !(ph.p_flags & PF_X) || ph.p_offset > len ||
+			    ph.p_filesz > len - ph.p_offset)
 				continue;
 			range_fn(buf + ph.p_offset, ph.p_filesz, range_data);
 		}
@@ -64,7 +66,8 @@ static int on_file(const char *path, const struct stat *st, int type, struct FTW
 	buf = malloc((size_t)st->st_size);
 	got = buf ? read(fd, buf, (size_t)st->st_size) : -1;
 	close(fd);
-	if (got == st->st_size && buf[0] == 0x7f && buf[1] == 'E' && buf[2] == 'L' && buf[3] == 'F') {
+	if (got == st->st_size && buf[0] == 0x7f && buf[1] == 'E' && buf[2] == 'L' &&
+	    buf[3] == 'F') {
 		visit(buf, (size_t)got);
 		files++;
 	}

@@ -200,7 +200,8 @@ int pvsub_deep_sweep(struct pvsub_decoder *d, struct pvsub_image *img, size_t re
 			stop = reg->size;
 		while (at < stop) {
 			/* the last instruction may run past the next start */
-			if (pvsub_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) < 0) {
+			if (pvsub_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) <
+			    0) {
 				st->undecoded_bytes++;
 				if (!in_run)
 					st->undecoded_runs++;

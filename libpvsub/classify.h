@@ -19,11 +19,11 @@
 
 enum pvsub_class {
 	PVSUB_CLASS_INSTRUCTION, /* a real gate instruction at an instruction boundary */
-	PVSUB_CLASS_EMBEDDED,    /* inside one instruction (field says where) */
-	PVSUB_CLASS_SPANNING,    /* crosses an instruction boundary */
-	PVSUB_CLASS_RELOCATION,  /* overlaps a relocation window */
-	PVSUB_CLASS_PATCH_SITE,  /* overlaps a kernel mutable window */
-	PVSUB_CLASS_UNDECODED,   /* in bytes that do not decode as code */
+	PVSUB_CLASS_EMBEDDED,	 /* inside one instruction (field says where) */
+	PVSUB_CLASS_SPANNING,	 /* crosses an instruction boundary */
+	PVSUB_CLASS_RELOCATION,	 /* overlaps a relocation window */
+	PVSUB_CLASS_PATCH_SITE,	 /* overlaps a kernel mutable window */
+	PVSUB_CLASS_UNDECODED,	 /* in bytes that do not decode as code */
 };
 
 /* "instruction", "embedded", "spanning", "relocation", "patch-site",
@@ -57,11 +57,11 @@ int pvsub_classify(struct pvsub_decoder *d, struct pvsub_image *img, size_t regi
 
 /* Statistics of a full linear sweep (--deep). */
 struct pvsub_deep_stats {
-	uint64_t bytes;            /* bytes in the regions swept */
-	uint64_t instructions;     /* decoded by capstone */
-	uint64_t table_hits;       /* decoded by pvsub_x86_extra_table */
-	uint64_t undecoded_bytes;  /* skipped one at a time after a decode failure */
-	uint64_t undecoded_runs;   /* separate runs of undecoded bytes */
+	uint64_t bytes;		  /* bytes in the regions swept */
+	uint64_t instructions;	  /* decoded by capstone */
+	uint64_t table_hits;	  /* decoded by pvsub_x86_extra_table */
+	uint64_t undecoded_bytes; /* skipped one at a time after a decode failure */
+	uint64_t undecoded_runs;  /* separate runs of undecoded bytes */
 };
 
 /* Sweep region @region from each code start to the next, adding to @st. */

@@ -22,13 +22,13 @@ struct region_extra {
 	struct pvsub_reloc_window *windows;
 	size_t n_windows;
 	bool windows_done;
-	size_t window_count;   /* counted when the image is built */
+	size_t window_count; /* counted when the image is built */
 };
 
 struct pvsub_image {
 	const uint8_t *data;
-	size_t size;       /* whole input */
-	size_t elf_size;   /* without an appended module signature */
+	size_t size;	 /* whole input */
+	size_t elf_size; /* without an appended module signature */
 	Elf *elf;
 	enum pvsub_elf_kind kind;
 	uint16_t machine;
@@ -56,9 +56,12 @@ static void libelf_init(void)
 const char *pvsub_elf_kind_name(enum pvsub_elf_kind k)
 {
 	switch (k) {
-	case PVSUB_ELF_REL: return "REL";
-	case PVSUB_ELF_DYN: return "DYN";
-	case PVSUB_ELF_EXEC: return "EXEC";
+	case PVSUB_ELF_REL:
+		return "REL";
+	case PVSUB_ELF_DYN:
+		return "DYN";
+	case PVSUB_ELF_EXEC:
+		return "EXEC";
 	}
 	return "?";
 }
@@ -70,11 +73,12 @@ static uint64_t page_down(uint64_t x)
 
 static uint64_t page_up(uint64_t x)
 {
-	return x > UINT64_MAX - (PVSUB_PAGE_SIZE - 1) ? UINT64_MAX : page_down(x + PVSUB_PAGE_SIZE - 1);
+	return x > UINT64_MAX - (PVSUB_PAGE_SIZE - 1) ? UINT64_MAX
+						      : page_down(x + PVSUB_PAGE_SIZE - 1);
 }
 
-static _printf_format_(3, 4) int add_violation(struct pvsub_image *img, const char *kind, const char *fmt,
-					      ...)
+static _printf_format_(3, 4) int add_violation(struct pvsub_image *img, const char *kind,
+					       const char *fmt, ...)
 {
 	struct pvsub_violation *v;
 	va_list ap;
@@ -123,17 +127,18 @@ static int parse_modsig(struct pvsub_image *img, struct pvsub_diag *diag)
 	size_t need;
 
 	img->elf_size = img->size;
-	if (img->size < MODSIG_MARKER_LEN ||
-	    memcmp(img->data + img->size - MODSIG_MARKER_LEN, MODSIG_MARKER, MODSIG_MARKER_LEN) != 0)
+	if (img->size < MODSIG_MARKER_LEN || memcmp(img->data + img->size - MODSIG_MARKER_LEN,
+						    MODSIG_MARKER, MODSIG_MARKER_LEN) != 0)
 		return 0;
 	if (img->size < MODSIG_MARKER_LEN + MODSIG_INFO_LEN)
 		return pvsub_diag_set(diag, EINVAL, "truncated module signature trailer");
 	info = img->data + img->size - MODSIG_MARKER_LEN - MODSIG_INFO_LEN;
-	sig_len = (uint32_t)info[8] << 24 | (uint32_t)info[9] << 16 | (uint32_t)info[10] << 8 | info[11];
+	sig_len = (uint32_t)info[8] << 24 | (uint32_t)info[9] << 16 | (uint32_t)info[10] << 8 |
+		  info[11];
 	need = MODSIG_MARKER_LEN + MODSIG_INFO_LEN + (size_t)sig_len;
 	if (sig_len == 0 || need > img->size)
-		return pvsub_diag_set(diag, EINVAL, "module signature length %u does not fit the file",
-				      sig_len);
+		return pvsub_diag_set(diag, EINVAL,
+				      "module signature length %u does not fit the file", sig_len);
 	img->modsig.present = true;
 	img->modsig.offset = img->size - need;
 	img->modsig.size = need;
@@ -155,18 +160,21 @@ static int check_header_tables(struct pvsub_image *img, struct pvsub_diag *diag)
 	memcpy(&eh, img->data, sizeof(eh));
 	if (eh.e_phnum) {
 		if (eh.e_phentsize != sizeof(Elf64_Phdr))
-			return pvsub_diag_set(diag, EINVAL, "bad program header size %u", eh.e_phentsize);
+			return pvsub_diag_set(diag, EINVAL, "bad program header size %u",
+					      eh.e_phentsize);
 		if (eh.e_phoff > img->elf_size ||
 		    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > img->elf_size - eh.e_phoff)
-			return pvsub_diag_set(diag, EINVAL,
-					      "truncated: the program header table lies outside the file");
+			return pvsub_diag_set(
+				diag, EINVAL,
+				"truncated: the program header table lies outside the file");
 	}
 	if (eh.e_shoff == 0)
 		return 0;
 	if (eh.e_shentsize != sizeof(Elf64_Shdr))
 		return pvsub_diag_set(diag, EINVAL, "bad section header size %u", eh.e_shentsize);
 	if (eh.e_shoff > img->elf_size || sizeof(Elf64_Shdr) > img->elf_size - eh.e_shoff)
-		return pvsub_diag_set(diag, EINVAL, "truncated: the section header table lies outside the file");
+		return pvsub_diag_set(diag, EINVAL,
+				      "truncated: the section header table lies outside the file");
 	shnum = eh.e_shnum;
 	if (shnum == 0) { /* extended numbering: the count is in section 0 */
 		Elf64_Shdr sh0;
@@ -175,7 +183,8 @@ static int check_header_tables(struct pvsub_image *img, struct pvsub_diag *diag)
 		shnum = sh0.sh_size;
 	}
 	if (shnum > (img->elf_size - eh.e_shoff) / sizeof(Elf64_Shdr))
-		return pvsub_diag_set(diag, EINVAL, "truncated: the section header table lies outside the file");
+		return pvsub_diag_set(diag, EINVAL,
+				      "truncated: the section header table lies outside the file");
 	return 0;
 }
 
@@ -189,18 +198,27 @@ static int check_ident(struct pvsub_image *img, struct pvsub_diag *diag)
 	if (img->elf_size < sizeof(Elf64_Ehdr))
 		return pvsub_diag_set(diag, EINVAL, "truncated ELF header");
 	if (e[EI_CLASS] != ELFCLASS64)
-		return pvsub_diag_set(diag, EINVAL, "unsupported ELF class %u (pvsub scans ELF64 x86-64)",
+		return pvsub_diag_set(diag, EINVAL,
+				      "unsupported ELF class %u (pvsub scans ELF64 x86-64)",
 				      e[EI_CLASS]);
 	if (e[EI_DATA] != ELFDATA2LSB)
-		return pvsub_diag_set(diag, EINVAL, "unsupported byte order (pvsub scans little-endian x86-64)");
+		return pvsub_diag_set(diag, EINVAL,
+				      "unsupported byte order (pvsub scans little-endian x86-64)");
 	memcpy(&type, e + offsetof(Elf64_Ehdr, e_type), sizeof(type));
 	memcpy(&machine, e + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
 	if (machine != EM_X86_64)
-		return pvsub_diag_set(diag, EINVAL, "unsupported machine %u (pvsub scans x86-64 only)", machine);
+		return pvsub_diag_set(diag, EINVAL,
+				      "unsupported machine %u (pvsub scans x86-64 only)", machine);
 	switch (type) {
-	case ET_REL: img->kind = PVSUB_ELF_REL; break;
-	case ET_DYN: img->kind = PVSUB_ELF_DYN; break;
-	case ET_EXEC: img->kind = PVSUB_ELF_EXEC; break;
+	case ET_REL:
+		img->kind = PVSUB_ELF_REL;
+		break;
+	case ET_DYN:
+		img->kind = PVSUB_ELF_DYN;
+		break;
+	case ET_EXEC:
+		img->kind = PVSUB_ELF_EXEC;
+		break;
 	default:
 		return pvsub_diag_set(diag, EINVAL, "unsupported ELF type %u", type);
 	}
@@ -254,16 +272,17 @@ static int check_overlaps(struct pvsub_image *img)
 		if (sh.sh_type == SHT_NOBITS || sh.sh_type == SHT_NULL || sh.sh_size == 0 ||
 		    !section_in_file(img, &sh))
 			continue;
-		ext[n++] = (struct extent){ sh.sh_offset, sh.sh_offset + sh.sh_size, i };
+		ext[n++] = (struct extent){sh.sh_offset, sh.sh_offset + sh.sh_size, i};
 	}
 	qsort(ext, n, sizeof(*ext), cmp_extent);
 	/* Compare each section with the furthest-reaching one before it, so
 	 * a section nested inside a long one is caught too. */
 	for (size_t i = 1, far = 0; i < n && r == 0; i++) {
 		if (ext[i].start < ext[far].end)
-			r = add_violation(img, "overlapping-sections",
-					  "sections %zu and %zu overlap in the file at offset 0x%llx",
-					  ext[far].index, ext[i].index, (unsigned long long)ext[i].start);
+			r = add_violation(
+				img, "overlapping-sections",
+				"sections %zu and %zu overlap in the file at offset 0x%llx",
+				ext[far].index, ext[i].index, (unsigned long long)ext[i].start);
 		if (ext[i].end > ext[far].end)
 			far = i;
 	}
@@ -280,19 +299,23 @@ static int load_sections(struct pvsub_image *img, struct pvsub_diag *diag)
 	if (img->shnum == 0)
 		return 0;
 	if (elf_getshdrstrndx(img->elf, &img->shstrndx) < 0)
-		return pvsub_diag_set(diag, EINVAL, "bad section name table index: %s", elf_errmsg(-1));
+		return pvsub_diag_set(diag, EINVAL, "bad section name table index: %s",
+				      elf_errmsg(-1));
 
 	for (size_t i = 1; i < img->shnum; i++) {
 		GElf_Shdr sh;
 		bool exec;
 
 		if (!gelf_getshdr(elf_getscn(img->elf, i), &sh))
-			return pvsub_diag_set(diag, EINVAL, "bad section header %zu: %s", i, elf_errmsg(-1));
+			return pvsub_diag_set(diag, EINVAL, "bad section header %zu: %s", i,
+					      elf_errmsg(-1));
 		exec = (sh.sh_flags & SHF_ALLOC) && (sh.sh_flags & SHF_EXECINSTR);
 		if (!section_in_file(img, &sh)) {
 			r = add_violation(img, "section-out-of-file",
-					  "section %zu (%s) lies outside the file (offset 0x%llx, size 0x%llx)", i,
-					  section_name(img, &sh), (unsigned long long)sh.sh_offset,
+					  "section %zu (%s) lies outside the file (offset 0x%llx, "
+					  "size 0x%llx)",
+					  i, section_name(img, &sh),
+					  (unsigned long long)sh.sh_offset,
 					  (unsigned long long)sh.sh_size);
 			if (r < 0)
 				return r;
@@ -301,13 +324,15 @@ static int load_sections(struct pvsub_image *img, struct pvsub_diag *diag)
 		if (!exec)
 			continue;
 		if (sh.sh_flags & SHF_WRITE) {
-			r = add_violation(img, "wx-section", "section %zu (%s) is writable and executable", i,
+			r = add_violation(img, "wx-section",
+					  "section %zu (%s) is writable and executable", i,
 					  section_name(img, &sh));
 			if (r < 0)
 				return r;
 		}
 		if (sh.sh_type == SHT_NOBITS) {
-			r = add_violation(img, "exec-nobits", "section %zu (%s) is executable SHT_NOBITS", i,
+			r = add_violation(img, "exec-nobits",
+					  "section %zu (%s) is executable SHT_NOBITS", i,
 					  section_name(img, &sh));
 			if (r < 0)
 				return r;
@@ -343,8 +368,10 @@ static int check_dynamic(struct pvsub_image *img, const GElf_Phdr *ph)
 		memcpy(&dyn, img->data + ph->p_offset + i * sizeof(Elf64_Dyn), sizeof(dyn));
 		if (dyn.d_tag == DT_NULL)
 			break;
-		if (dyn.d_tag == DT_TEXTREL || (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_TEXTREL)))
-			return add_violation(img, "textrel", "dynamic section has text relocations (%s)",
+		if (dyn.d_tag == DT_TEXTREL ||
+		    (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_TEXTREL)))
+			return add_violation(img, "textrel",
+					     "dynamic section has text relocations (%s)",
 					     dyn.d_tag == DT_TEXTREL ? "DT_TEXTREL" : "DF_TEXTREL");
 	}
 	return 0;
@@ -363,9 +390,11 @@ static int load_segments(struct pvsub_image *img, struct pvsub_diag *diag)
 		char *name;
 
 		if (!gelf_getphdr(img->elf, (int)i, &ph))
-			return pvsub_diag_set(diag, EINVAL, "bad program header %zu: %s", i, elf_errmsg(-1));
+			return pvsub_diag_set(diag, EINVAL, "bad program header %zu: %s", i,
+					      elf_errmsg(-1));
 		if (ph.p_type == PT_GNU_STACK && (ph.p_flags & PF_X)) {
-			r = add_violation(img, "exec-stack", "PT_GNU_STACK asks for an executable stack");
+			r = add_violation(img, "exec-stack",
+					  "PT_GNU_STACK asks for an executable stack");
 			if (r < 0)
 				return r;
 		}
@@ -377,16 +406,18 @@ static int load_segments(struct pvsub_image *img, struct pvsub_diag *diag)
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (ph.p_offset > img->elf_size || ph.p_filesz > img->elf_size - ph.p_offset) {
-			r = add_violation(img, "segment-out-of-file",
-					  "segment %zu lies outside the file (offset 0x%llx, size 0x%llx)", i,
-					  (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz);
+			r = add_violation(
+				img, "segment-out-of-file",
+				"segment %zu lies outside the file (offset 0x%llx, size 0x%llx)", i,
+				(unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz);
 			if (r < 0)
 				return r;
 		}
 		if (!(ph.p_flags & PF_X))
 			continue;
 		if (ph.p_flags & PF_W) {
-			r = add_violation(img, "wx-segment", "segment %zu is writable and executable", i);
+			r = add_violation(img, "wx-segment",
+					  "segment %zu is writable and executable", i);
 			if (r < 0)
 				return r;
 		}
@@ -395,8 +426,9 @@ static int load_segments(struct pvsub_image *img, struct pvsub_diag *diag)
 		if (ph.p_offset > img->elf_size)
 			continue;
 		start = page_down(ph.p_offset);
-		end = ph.p_filesz > img->elf_size - ph.p_offset ? img->elf_size
-								: page_up(ph.p_offset + ph.p_filesz);
+		end = ph.p_filesz > img->elf_size - ph.p_offset
+			      ? img->elf_size
+			      : page_up(ph.p_offset + ph.p_filesz);
 		if (end > img->elf_size)
 			end = img->elf_size;
 		if (end <= start)
@@ -404,7 +436,8 @@ static int load_segments(struct pvsub_image *img, struct pvsub_diag *diag)
 		if (asprintf(&name, "segment %zu", i) < 0)
 			return -ENOMEM;
 		{
-			char **names = realloc(img->region_names, (img->n_regions + 1) * sizeof(*names));
+			char **names =
+				realloc(img->region_names, (img->n_regions + 1) * sizeof(*names));
 
 			if (!names) {
 				free(name);
@@ -467,7 +500,8 @@ static int check_relocations(struct pvsub_image *img)
 		rg = &img->regions[region];
 		ent = sh.sh_type == SHT_RELA ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
 		if (sh.sh_entsize != ent || !section_in_file(img, &sh) || sh.sh_size % ent) {
-			r = add_violation(img, "bad-relocations", "relocation section %s is malformed",
+			r = add_violation(img, "bad-relocations",
+					  "relocation section %s is malformed",
 					  section_name(img, &sh));
 			if (r < 0)
 				return r;
@@ -483,10 +517,11 @@ static int check_relocations(struct pvsub_image *img)
 			if (size == 0)
 				continue;
 			if (rel.r_offset > rg->size || size > rg->size - rel.r_offset) {
-				r = add_violation(img, "relocation-out-of-section",
-						  "relocation %zu of %s writes outside %s (offset 0x%llx)", e,
-						  section_name(img, &sh), rg->name,
-						  (unsigned long long)rel.r_offset);
+				r = add_violation(
+					img, "relocation-out-of-section",
+					"relocation %zu of %s writes outside %s (offset 0x%llx)", e,
+					section_name(img, &sh), rg->name,
+					(unsigned long long)rel.r_offset);
 				if (r < 0)
 					return r;
 				continue;
@@ -502,7 +537,8 @@ size_t pvsub_image_reloc_window_count(const struct pvsub_image *img, size_t i)
 	return i < img->n_regions ? img->extra[i].window_count : 0;
 }
 
-int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out, struct pvsub_diag *diag)
+int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
+		    struct pvsub_diag *diag)
 {
 	struct pvsub_image *img;
 	int r;
@@ -658,12 +694,13 @@ static int push_start(struct start_list *l, size_t pos, size_t size, const char 
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct pvsub_code_start){ pos, size, name };
+	l->v[l->n++] = (struct pvsub_code_start){pos, size, name};
 	return 0;
 }
 
 /* Position of address/section offset @value in region @rg, or SIZE_MAX. */
-static size_t region_pos(const struct pvsub_image *img, const struct pvsub_region *rg, uint64_t value)
+static size_t region_pos(const struct pvsub_image *img, const struct pvsub_region *rg,
+			 uint64_t value)
 {
 	if (img->kind == PVSUB_ELF_REL)
 		return value < rg->size ? (size_t)value : SIZE_MAX;
@@ -672,8 +709,8 @@ static size_t region_pos(const struct pvsub_image *img, const struct pvsub_regio
 	return (size_t)(value - rg->vaddr);
 }
 
-static int collect_symbol_starts(struct pvsub_image *img, const struct pvsub_region *rg, Elf_Scn *scn,
-				 const GElf_Shdr *symsh, struct start_list *l)
+static int collect_symbol_starts(struct pvsub_image *img, const struct pvsub_region *rg,
+				 Elf_Scn *scn, const GElf_Shdr *symsh, struct start_list *l)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t n;
@@ -689,7 +726,8 @@ static int collect_symbol_starts(struct pvsub_image *img, const struct pvsub_reg
 		if (!gelf_getsym(d, (int)i, &sym))
 			continue;
 		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && !(img->kind == PVSUB_ELF_REL && type == STT_NOTYPE && sym.st_name))
+		if (type != STT_FUNC &&
+		    !(img->kind == PVSUB_ELF_REL && type == STT_NOTYPE && sym.st_name))
 			continue;
 		if (img->kind == PVSUB_ELF_REL && sym.st_shndx != rg->index)
 			continue;
@@ -698,17 +736,18 @@ static int collect_symbol_starts(struct pvsub_image *img, const struct pvsub_reg
 		pos = region_pos(img, rg, sym.st_value);
 		if (pos == SIZE_MAX)
 			continue;
-		if (push_start(l, pos, sym.st_size, elf_strptr(img->elf, symsh->sh_link, sym.st_name)) < 0)
+		if (push_start(l, pos, sym.st_size,
+			       elf_strptr(img->elf, symsh->sh_link, sym.st_name)) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-int pvsub_image_code_starts(struct pvsub_image *img, size_t i, const struct pvsub_code_start **starts,
-			    size_t *n)
+int pvsub_image_code_starts(struct pvsub_image *img, size_t i,
+			    const struct pvsub_code_start **starts, size_t *n)
 {
 	struct region_extra *e;
-	struct start_list l = { 0 };
+	struct start_list l = {0};
 	bool have_symtab = false;
 	int r;
 
@@ -828,7 +867,8 @@ static void symtab_open(struct pvsub_image *img, size_t index, struct symtab_ref
 
 	st->data = NULL;
 	st->strndx = 0;
-	if (!scn || !gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+	if (!scn || !gelf_getshdr(scn, &sh) ||
+	    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 		return;
 	st->data = elf_getdata(scn, NULL);
 	st->strndx = sh.sh_link;
@@ -843,15 +883,17 @@ static const char *symbol_name(struct pvsub_image *img, const struct symtab_ref 
 	if (GELF_ST_TYPE(sym.st_info) == STT_SECTION) {
 		GElf_Shdr tsh;
 
-		if (sym.st_shndx >= img->shnum || !gelf_getshdr(elf_getscn(img->elf, sym.st_shndx), &tsh))
+		if (sym.st_shndx >= img->shnum ||
+		    !gelf_getshdr(elf_getscn(img->elf, sym.st_shndx), &tsh))
 			return NULL;
 		return section_name(img, &tsh);
 	}
 	return elf_strptr(img->elf, st->strndx, sym.st_name);
 }
 
-static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn, const GElf_Shdr *sh,
-			   struct pvsub_reloc_window **v, size_t *n, size_t *cap)
+static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn,
+			   const GElf_Shdr *sh, struct pvsub_reloc_window **v, size_t *n,
+			   size_t *cap)
 {
 	const struct pvsub_region *rg = &img->regions[region];
 	Elf_Data *d = elf_getdata(scn, NULL);
@@ -865,7 +907,7 @@ static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn,
 		return 0; /* reported by check_relocations() */
 	count = d->d_size / ent;
 	for (size_t k = 0; k < count; k++) {
-		GElf_Rela rel = { 0 };
+		GElf_Rela rel = {0};
 		GElf_Rel rl;
 		uint32_t type;
 		uint8_t size;
@@ -905,8 +947,8 @@ static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn,
 	return 0;
 }
 
-int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i, const struct pvsub_reloc_window **w,
-			      size_t *n)
+int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i,
+			      const struct pvsub_reloc_window **w, size_t *n)
 {
 	struct pvsub_reloc_window *v = NULL;
 	size_t count = 0, cap = 0;
@@ -923,7 +965,8 @@ int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i, const struct pv
 			Elf_Scn *scn = elf_getscn(img->elf, k);
 			GElf_Shdr sh;
 
-			if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL) ||
+			if (!gelf_getshdr(scn, &sh) ||
+			    (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL) ||
 			    sh.sh_info != img->regions[i].index)
 				continue;
 			r = collect_windows(img, i, scn, &sh, &v, &count, &cap);

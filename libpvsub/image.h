@@ -38,22 +38,22 @@ const char *pvsub_elf_kind_name(enum pvsub_elf_kind k);
 
 /* One range of bytes that can execute. */
 struct pvsub_region {
-	const char *name;      /* section name, or "segment N" */
-	bool is_segment;       /* ET_DYN/ET_EXEC program header */
-	unsigned index;        /* section header index, or program header index */
-	uint64_t file_offset;  /* file offset of bytes[0] */
-	const uint8_t *bytes;  /* points into the image's data */
+	const char *name;     /* section name, or "segment N" */
+	bool is_segment;      /* ET_DYN/ET_EXEC program header */
+	unsigned index;	      /* section header index, or program header index */
+	uint64_t file_offset; /* file offset of bytes[0] */
+	const uint8_t *bytes; /* points into the image's data */
 	size_t size;
-	int64_t origin;        /* offset of bytes[0] from the section/segment start */
-	uint64_t align;        /* sh_addralign (at least 1), or the page size */
-	uint64_t vaddr;        /* address of bytes[0] (0 based for ET_REL) */
+	int64_t origin; /* offset of bytes[0] from the section/segment start */
+	uint64_t align; /* sh_addralign (at least 1), or the page size */
+	uint64_t vaddr; /* address of bytes[0] (0 based for ET_REL) */
 };
 
 /* A place where decoding may start: function symbols, plus each region start. */
 struct pvsub_code_start {
-	size_t pos;            /* index into region->bytes */
-	size_t size;           /* st_size, 0 if unknown */
-	const char *name;      /* symbol name, or NULL for the region start */
+	size_t pos;	  /* index into region->bytes */
+	size_t size;	  /* st_size, 0 if unknown */
+	const char *name; /* symbol name, or NULL for the region start */
 };
 
 /*
@@ -61,26 +61,26 @@ struct pvsub_code_start {
  * relocation applied to an executable section (ET_REL).
  */
 struct pvsub_reloc_window {
-	size_t pos;            /* index into region->bytes */
-	uint8_t size;          /* bytes written: 1, 2, 4 or 8 */
-	uint32_t type;         /* R_X86_64_* */
-	const char *symbol;    /* symbol name, or NULL */
+	size_t pos;	    /* index into region->bytes */
+	uint8_t size;	    /* bytes written: 1, 2, 4 or 8 */
+	uint32_t type;	    /* R_X86_64_* */
+	const char *symbol; /* symbol name, or NULL */
 	int64_t addend;
 };
 
 /* A layout rule that the file breaks (reported on its own, DESIGN §4). */
 struct pvsub_violation {
-	const char *kind;      /* "wx-segment", "exec-stack", "textrel", "exec-nobits",
-	                          "overlapping-sections", "section-out-of-file",
-	                          "segment-out-of-file", "wx-section" */
+	const char *kind; /* "wx-segment", "exec-stack", "textrel", "exec-nobits",
+			     "overlapping-sections", "section-out-of-file",
+			     "segment-out-of-file", "wx-section" */
 	char detail[160];
 };
 
 /* An appended Linux module signature (`~Module signature appended~\n`). */
 struct pvsub_modsig {
 	bool present;
-	uint64_t offset;       /* where the PKCS#7 blob starts = end of the ELF bytes */
-	uint64_t size;         /* blob + 12-byte struct module_signature + 28-byte marker */
+	uint64_t offset; /* where the PKCS#7 blob starts = end of the ELF bytes */
+	uint64_t size;	 /* blob + 12-byte struct module_signature + 28-byte marker */
 	uint32_t sig_len;
 	uint8_t algo, hash, id_type;
 };
@@ -110,21 +110,24 @@ const struct pvsub_region *pvsub_image_region(const struct pvsub_image *img, siz
  * including pos 0.  Built lazily on first call (not thread-safe with itself
  * on the same image; an image is used by one thread at a time).
  */
-int pvsub_image_code_starts(struct pvsub_image *img, size_t i, const struct pvsub_code_start **starts,
-			    size_t *n) _must_check_ _nonnull_(1, 3, 4);
+int pvsub_image_code_starts(struct pvsub_image *img, size_t i,
+			    const struct pvsub_code_start **starts, size_t *n)
+	_must_check_ _nonnull_(1, 3, 4);
 
 /* Relocation windows of region @i (ET_REL only; empty otherwise), sorted by
  * pos, with symbol names.  Built on first use, like the code starts.
  * Relocations that write outside their section are violations (found when
  * the image is built) and have no window. */
-int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i, const struct pvsub_reloc_window **w,
-			      size_t *n) _must_check_ _nonnull_(1, 3, 4);
+int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i,
+			      const struct pvsub_reloc_window **w, size_t *n)
+	_must_check_ _nonnull_(1, 3, 4);
 
 /* Number of relocation windows of region @i, without building them. */
 size_t pvsub_image_reloc_window_count(const struct pvsub_image *img, size_t i) _nonnull_(1);
 
 size_t pvsub_image_violation_count(const struct pvsub_image *img) _nonnull_(1);
-const struct pvsub_violation *pvsub_image_violation(const struct pvsub_image *img, size_t i) _nonnull_(1);
+const struct pvsub_violation *pvsub_image_violation(const struct pvsub_image *img, size_t i)
+	_nonnull_(1);
 
 const struct pvsub_modsig *pvsub_image_modsig(const struct pvsub_image *img) _nonnull_(1);
 

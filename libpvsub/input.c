@@ -113,7 +113,10 @@ static bool has_prefix(const uint8_t *p, size_t n, const void *magic, size_t mle
 
 static bool is_elf(const uint8_t *p, size_t n)
 {
-	return has_prefix(p, n, "\x7f" "ELF", 4);
+	return has_prefix(p, n,
+			  "\x7f"
+			  "ELF",
+			  4);
 }
 
 /* lzma-alone has no magic: accept what libarchive's own bidder would. */
@@ -133,12 +136,12 @@ static bool looks_like_lzma(const uint8_t *p, size_t n)
 
 static enum kind sniff(const uint8_t *p, size_t n)
 {
-	static const uint8_t gzip[] = { 0x1f, 0x8b, 0x08 };
-	static const uint8_t xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
-	static const uint8_t zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
-	static const uint8_t rpm[] = { 0xed, 0xab, 0xee, 0xdb };
-	static const uint8_t cpio_bin_le[] = { 0xc7, 0x71 };
-	static const uint8_t cpio_bin_be[] = { 0x71, 0xc7 };
+	static const uint8_t gzip[] = {0x1f, 0x8b, 0x08};
+	static const uint8_t xz[] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
+	static const uint8_t zstd[] = {0x28, 0xb5, 0x2f, 0xfd};
+	static const uint8_t rpm[] = {0xed, 0xab, 0xee, 0xdb};
+	static const uint8_t cpio_bin_le[] = {0xc7, 0x71};
+	static const uint8_t cpio_bin_be[] = {0x71, 0xc7};
 
 	if (is_elf(p, n))
 		return KIND_ELF;
@@ -228,7 +231,7 @@ static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
 
 static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
 {
-	struct pvsub_buf msg = { 0 };
+	struct pvsub_buf msg = {0};
 	va_list ap;
 	int r;
 
@@ -460,7 +463,7 @@ static int read_member(struct walker *w, struct archive *a, const char *apath, c
 static int walk_entry(struct walker *w, struct archive *a, struct archive_entry *entry,
 		      const char *apath, unsigned depth, bool weak, bool explicit)
 {
-	struct pvsub_buf content = { 0 };
+	struct pvsub_buf content = {0};
 	const char *name;
 	char *mpath = NULL;
 	uint8_t *owned;
@@ -665,7 +668,7 @@ static int map_elf(struct walker *w, int fd, const char *path)
 
 static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 {
-	struct pvsub_buf content = { 0 };
+	struct pvsub_buf content = {0};
 	struct archive *a = NULL;
 	uint8_t head[SNIFF_SIZE];
 	uint8_t *data;
@@ -762,7 +765,7 @@ out:
 static int walk_dir(struct walker *w, int fd, const char *path, const struct stat *st,
 		    const struct dir_frame *up)
 {
-	struct dir_frame frame = { .dev = st->st_dev, .ino = st->st_ino, .up = up };
+	struct dir_frame frame = {.dev = st->st_dev, .ino = st->st_ino, .up = up};
 	struct dirent *de;
 	DIR *dir = NULL;
 	char **names = NULL, **grown;
@@ -847,7 +850,7 @@ static int walk_fd(struct walker *w, int fd, const char *path, bool explicit,
 int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path,
 		     const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
 {
-	struct walker w = { .ctx = ctx, .lim = limits, .fn = fn, .data = data };
+	struct walker w = {.ctx = ctx, .lim = limits, .fn = fn, .data = data};
 	int fd;
 
 	/* O_NONBLOCK: a FIFO named by mistake must not hang the scan. */
@@ -860,7 +863,7 @@ int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path,
 int pvsub_input_walk_memory(struct pvsub_ctx *ctx, const char *name, const uint8_t *buf, size_t len,
 			    const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
 {
-	struct walker w = { .ctx = ctx, .lim = limits, .fn = fn, .data = data };
+	struct walker w = {.ctx = ctx, .lim = limits, .fn = fn, .data = data};
 
 	start_input(&w, name);
 	if (is_elf(buf, len) && len > limits->max_entry_size)

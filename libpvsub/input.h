@@ -38,19 +38,19 @@
  * error item names that file and the rest of it is skipped.
  */
 struct pvsub_input_limits {
-	uint64_t max_entry_size;   /* one file or archive member, decompressed */
-	uint64_t max_total_size;   /* all bytes decompressed from one input */
-	unsigned max_depth;        /* archives inside archives */
+	uint64_t max_entry_size; /* one file or archive member, decompressed */
+	uint64_t max_total_size; /* all bytes decompressed from one input */
+	unsigned max_depth;	 /* archives inside archives */
 };
 
 /* Defaults: 512 MiB per entry, 8 GiB per input, depth 8. */
 void pvsub_input_limits_default(struct pvsub_input_limits *l) _nonnull_(1);
 
 struct pvsub_item {
-	char *path;          /* display path, '!'-separated inside archives */
-	uint8_t *data;       /* file content, NULL for an error item */
+	char *path;    /* display path, '!'-separated inside archives */
+	uint8_t *data; /* file content, NULL for an error item */
 	size_t size;
-	char *error;         /* one-line reason (without the path), or NULL */
+	char *error; /* one-line reason (without the path), or NULL */
 	/* A plain ELF file on disk is mapped read-only rather than copied
 	 * (data is then an mmap of `size` bytes); archive members are always
 	 * malloc'ed.  Release data only with pvsub_item_release_data(). */
@@ -74,8 +74,9 @@ void pvsub_item_release_data(struct pvsub_item *item);
  * error items were delivered), or the callback's negative return value, or
  * -ENOMEM.  @ctx may be NULL (debug messages about skipped entries go there).
  */
-int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path, const struct pvsub_input_limits *limits,
-		     pvsub_item_fn fn, void *data) _must_check_ _nonnull_(2, 3, 4);
+int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path,
+		     const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
+	_must_check_ _nonnull_(2, 3, 4);
 
 /*
  * Same for bytes already in memory (@name is the display path), as if they

@@ -170,7 +170,7 @@ static void write_violations(struct writer *w, const struct pvsub_scan_result *r
 
 /* A reason is a count of one finding class or one violation kind. */
 struct reason {
-	const char *what;  /* class name or violation kind */
+	const char *what; /* class name or violation kind */
 	bool violation;
 	size_t count;
 };
@@ -193,7 +193,7 @@ static void count_reason(struct reason *rs, size_t *n, const char *what, bool vi
 			return;
 		}
 	}
-	rs[*n] = (struct reason){ .what = what, .violation = violation, .count = 1 };
+	rs[*n] = (struct reason){.what = what, .violation = violation, .count = 1};
 	(*n)++;
 }
 
@@ -240,7 +240,7 @@ static int write_verdict(struct writer *w, const struct pvsub_scan_result *r)
 int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out)
 {
 	const struct pvsub_scan_result *r = in->result;
-	struct writer w = { .out = out };
+	struct writer w = {.out = out};
 	const char *elf_type;
 	size_t start = out->len;
 	int err;
@@ -394,7 +394,7 @@ int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag
 {
 	xmlStructuredErrorFunc saved_fn = xmlStructuredError;
 	void *saved_ctx = xmlStructuredErrorContext;
-	struct xml_errors xe = { .diag = diag };
+	struct xml_errors xe = {.diag = diag};
 	xmlSchemaParserCtxtPtr pctxt = NULL;
 	xmlSchemaValidCtxtPtr vctxt = NULL;
 	xmlSchemaPtr schema = NULL;

@@ -21,11 +21,11 @@
 #include "libpvsub/util.h"
 
 struct pvsub_manifest_input {
-	const char *tool_name;                   /* "pvsub-scan" */
+	const char *tool_name; /* "pvsub-scan" */
 	const char *tool_version;
 	const struct pvsub_policy *policy;
-	const char *object_path;                 /* display path of the certified object */
-	const struct pvsub_scan_result *result;  /* scan of the certified object */
+	const char *object_path;		/* display path of the certified object */
+	const struct pvsub_scan_result *result; /* scan of the certified object */
 	/* SHA-256 (hex) of the original the object came from; NULL when the
 	 * object is the original (no rewrite). */
 	const char *original_sha256;
@@ -36,15 +36,15 @@ struct pvsub_manifest_input {
  * when the result is clean, else `rejected` with one <reason> per finding
  * class and violation kind.  0 or -ENOMEM.
  */
-int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out) _must_check_
-	_nonnull_(1, 2);
+int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out)
+	_must_check_ _nonnull_(1, 2);
 
 /*
  * Validate @len bytes of XML against the manifest schema compiled into the
  * library (no network, no DTD).  0, or -EINVAL with the first problem in
  * @diag (line number and message).
  */
-int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag) _must_check_
-	_nonnull_(1);
+int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag)
+	_must_check_ _nonnull_(1);
 
 #endif

@@ -248,22 +248,22 @@ struct builtin_pattern {
 };
 
 static const struct builtin_pattern vmfunc_patterns[] = {
-	{ "vmfunc", "0f 01 d4" },
-	{ NULL, NULL },
+	{"vmfunc", "0f 01 d4"},
+	{NULL, NULL},
 };
 
 static const struct builtin_pattern pku_patterns[] = {
-	{ "wrpkru", "0f 01 ef" },
-	{ "xrstor", "0f ae /5m" },
-	{ "xrstors", "0f c7 /3m" },
-	{ NULL, NULL },
+	{"wrpkru", "0f 01 ef"},
+	{"xrstor", "0f ae /5m"},
+	{"xrstors", "0f c7 /3m"},
+	{NULL, NULL},
 };
 
 static const struct builtin_pattern syscall_patterns[] = {
-	{ "syscall", "0f 05" },
-	{ "sysenter", "0f 34" },
-	{ "int80", "cd 80" },
-	{ NULL, NULL },
+	{"syscall", "0f 05"},
+	{"sysenter", "0f 34"},
+	{"int80", "cd 80"},
+	{NULL, NULL},
 };
 
 struct builtin_profile {
@@ -273,20 +273,19 @@ struct builtin_profile {
 };
 
 static const struct builtin_profile builtin_profiles[] = {
-	{ "vmfunc", "VMFUNC (0f 01 d4): guests in VMs with EPT-view gates",
-	  { vmfunc_patterns, NULL } },
-	{ "pku",
-	  "WRPKRU (0f 01 ef), XRSTOR (0f ae /5m), XRSTORS (0f c7 /3m): "
-	  "user-space gates with protection keys",
-	  { pku_patterns, NULL } },
-	{ "syscall",
-	  "SYSCALL (0f 05), SYSENTER (0f 34), INT 80h (cd 80): "
-	  "drivers that reach the kernel only through the runtime",
-	  { syscall_patterns, NULL } },
-	{ "default", "vmfunc + pku: every gate opcode", { vmfunc_patterns, pku_patterns, NULL } },
+	{"vmfunc", "VMFUNC (0f 01 d4): guests in VMs with EPT-view gates", {vmfunc_patterns, NULL}},
+	{"pku",
+	 "WRPKRU (0f 01 ef), XRSTOR (0f ae /5m), XRSTORS (0f c7 /3m): "
+	 "user-space gates with protection keys",
+	 {pku_patterns, NULL}},
+	{"syscall",
+	 "SYSCALL (0f 05), SYSENTER (0f 34), INT 80h (cd 80): "
+	 "drivers that reach the kernel only through the runtime",
+	 {syscall_patterns, NULL}},
+	{"default", "vmfunc + pku: every gate opcode", {vmfunc_patterns, pku_patterns, NULL}},
 };
 
-static const char *const builtin_names[] = { "vmfunc", "pku", "syscall", "default", NULL };
+static const char *const builtin_names[] = {"vmfunc", "pku", "syscall", "default", NULL};
 
 const char *const *pvsub_policy_builtin_names(void)
 {
@@ -346,7 +345,7 @@ static int policy_new(const char *id, unsigned long version, enum pvsub_on_instr
 		      struct pvsub_pattern *pats, size_t n, struct pvsub_policy **out,
 		      struct pvsub_diag *diag)
 {
-	struct pvsub_buf canon = { 0 };
+	struct pvsub_buf canon = {0};
 	struct pvsub_policy *p = NULL;
 	int r;
 
@@ -606,7 +605,7 @@ static bool explain_bytes_error(const struct xml_state *st, struct pvsub_diag *d
 	struct pvsub_pattern *tmp = NULL;
 	xmlNodePtr elem = st->node; /* the element, also for attribute errors */
 	xmlChar *id = NULL, *bytes = NULL;
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 	size_t n = 0;
 	bool explained = false;
 
@@ -696,7 +695,7 @@ static int policy_from_doc(xmlDocPtr doc, struct pvsub_policy **out, struct pvsu
 	}
 
 	for (xmlNodePtr c = root->children; c; c = c->next) {
-		struct pvsub_diag d = { { 0 } };
+		struct pvsub_diag d = {{0}};
 		xmlChar *a = NULL, *b = NULL;
 
 		if (c->type != XML_ELEMENT_NODE)
@@ -748,7 +747,7 @@ int pvsub_policy_new_from_memory(const char *xml, size_t len, const char *name,
 				 struct pvsub_policy **out, struct pvsub_diag *diag)
 {
 	struct xml_handlers saved;
-	struct xml_state st = { 0 };
+	struct xml_state st = {0};
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlSchemaParserCtxtPtr sparser = NULL;
 	xmlSchemaPtr schema = NULL;

@@ -116,7 +116,8 @@ const struct pvsub_pattern *pvsub_policy_patterns(const struct pvsub_policy *p, 
  * Two policies that compile to the same patterns in the same order have the
  * same canonical form, whatever their XML looked like.
  */
-int pvsub_policy_canonical(const struct pvsub_policy *p, struct pvsub_buf *out) _must_check_ _nonnull_(1, 2);
+int pvsub_policy_canonical(const struct pvsub_policy *p, struct pvsub_buf *out)
+	_must_check_ _nonnull_(1, 2);
 /* SHA-256 of the canonical form, as 64 hex digits (computed once). */
 const char *pvsub_policy_sha256_hex(const struct pvsub_policy *p) _nonnull_(1);
 

@@ -37,7 +37,7 @@ struct json {
 
 static void json_init(struct json *j, struct pvsub_buf *b, unsigned depth)
 {
-	*j = (struct json){ .b = b, .depth = depth };
+	*j = (struct json){.b = b, .depth = depth};
 	j->empty[depth] = true;
 }
 
@@ -75,7 +75,7 @@ static void j_member(struct json *j, const char *key)
 
 static void j_open(struct json *j, const char *key, char brace)
 {
-	char s[2] = { brace, '\0' };
+	char s[2] = {brace, '\0'};
 
 	j_member(j, key);
 	j_puts(j, s);
@@ -90,7 +90,7 @@ static void j_open(struct json *j, const char *key, char brace)
 /* Top-level value: no separator before it. */
 static void j_open_root(struct json *j, char brace)
 {
-	char s[2] = { brace, '\0' };
+	char s[2] = {brace, '\0'};
 
 	j_puts(j, s);
 	j->depth++;
@@ -99,7 +99,7 @@ static void j_open_root(struct json *j, char brace)
 
 static void j_close(struct json *j, char brace)
 {
-	char s[2] = { brace, '\0' };
+	char s[2] = {brace, '\0'};
 
 	if (j->depth == 0) {
 		j->err = j->err ? j->err : -EINVAL;
@@ -175,14 +175,14 @@ static const struct {
 	const char *kind;
 	const char *text;
 } violation_kinds[] = {
-	{ "wx-segment", "A loadable segment is both writable and executable" },
-	{ "exec-stack", "The stack is executable (PT_GNU_STACK has PF_X)" },
-	{ "textrel", "The object has text relocations (DT_TEXTREL): code changes at load time" },
-	{ "exec-nobits", "An executable section has no bytes in the file (SHT_NOBITS)" },
-	{ "overlapping-sections", "Executable sections overlap in the file" },
-	{ "section-out-of-file", "An executable section lies outside the file" },
-	{ "segment-out-of-file", "An executable segment lies outside the file" },
-	{ "wx-section", "A section is both writable and executable" },
+	{"wx-segment", "A loadable segment is both writable and executable"},
+	{"exec-stack", "The stack is executable (PT_GNU_STACK has PF_X)"},
+	{"textrel", "The object has text relocations (DT_TEXTREL): code changes at load time"},
+	{"exec-nobits", "An executable section has no bytes in the file (SHT_NOBITS)"},
+	{"overlapping-sections", "Executable sections overlap in the file"},
+	{"section-out-of-file", "An executable section lies outside the file"},
+	{"segment-out-of-file", "An executable segment lies outside the file"},
+	{"wx-section", "A section is both writable and executable"},
 };
 
 #define RULE_INPUT_ERROR_ID "input-error"
@@ -232,10 +232,14 @@ int pvsub_report_format_parse(const char *s, enum pvsub_report_format *out)
 const char *pvsub_file_status_name(enum pvsub_file_status s)
 {
 	switch (s) {
-	case PVSUB_FILE_CLEAN: return "clean";
-	case PVSUB_FILE_FINDINGS: return "findings";
-	case PVSUB_FILE_REWRITTEN: return "rewritten";
-	case PVSUB_FILE_ERROR: return "error";
+	case PVSUB_FILE_CLEAN:
+		return "clean";
+	case PVSUB_FILE_FINDINGS:
+		return "findings";
+	case PVSUB_FILE_REWRITTEN:
+		return "rewritten";
+	case PVSUB_FILE_ERROR:
+		return "error";
 	}
 	return "error";
 }
@@ -304,7 +308,7 @@ static int rule_get(struct pvsub_report *rep, enum rule_kind kind, const char *i
 		return -ENOMEM;
 	}
 	rep->rules = rules;
-	rules[rep->n_rules] = (struct rule){ .id = copy, .kind = kind };
+	rules[rep->n_rules] = (struct rule){.id = copy, .kind = kind};
 	*index = rep->n_rules++;
 	return 0;
 }
@@ -329,7 +333,7 @@ static int rules_init(struct pvsub_report *rep, const struct pvsub_policy *polic
 		pats = pvsub_policy_patterns(policy, &n);
 	for (size_t i = 0; i < n; i++) {
 		char tokens[3 * PVSUB_PATTERN_MAX * 2 + 1];
-		struct pvsub_buf b = { 0 };
+		struct pvsub_buf b = {0};
 		struct rule *rule;
 
 		r = rule_get(rep, RULE_PATTERN, pats[i].id, &idx);
@@ -508,15 +512,14 @@ static const char *record_error(const struct pvsub_file_record *rec)
 static int text_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->result;
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 	bool color = rep->color;
 	int r = 0;
 
 	if (rec->status == PVSUB_FILE_ERROR) {
 		r = pvsub_buf_printf(&b, "%s%s%s: %serror:%s %s\n", color ? ANSI_BOLD : "",
-				     rec->path, color ? ANSI_RESET : "",
-				     color ? ANSI_BOLD_RED : "", color ? ANSI_RESET : "",
-				     record_error(rec));
+				     rec->path, color ? ANSI_RESET : "", color ? ANSI_BOLD_RED : "",
+				     color ? ANSI_RESET : "", record_error(rec));
 		goto write;
 	}
 	if (res && res->modsig.present && rep->verbose)
@@ -680,7 +683,7 @@ static int write_buf(FILE *out, const struct pvsub_buf *b)
 static int json_finish(struct pvsub_report *rep)
 {
 	const struct pvsub_report_summary *s = &rep->sum;
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 	struct json j;
 	int r;
 
@@ -821,7 +824,7 @@ static int sarif_finding(struct pvsub_report *rep, struct json *j, const char *p
 			 const char *uri, const struct pvsub_finding *f)
 {
 	char hex[3 * PVSUB_PATTERN_MAX + 1], hash[PVSUB_SHA256_HEX_LEN];
-	struct pvsub_buf loc = { 0 }, msg = { 0 }, fp = { 0 };
+	struct pvsub_buf loc = {0}, msg = {0}, fp = {0};
 	size_t index;
 	int r;
 
@@ -869,7 +872,7 @@ out:
 static int sarif_violation(struct pvsub_report *rep, struct json *j, const char *path,
 			   const char *uri, const struct pvsub_violation *v)
 {
-	struct pvsub_buf msg = { 0 }, fp = { 0 };
+	struct pvsub_buf msg = {0}, fp = {0};
 	char hash[PVSUB_SHA256_HEX_LEN];
 	size_t index;
 	int r;
@@ -896,7 +899,7 @@ static int sarif_violation(struct pvsub_report *rep, struct json *j, const char 
 static int sarif_error(struct pvsub_report *rep, struct json *j, const char *path, const char *uri,
 		       const char *error)
 {
-	struct pvsub_buf msg = { 0 }, fp = { 0 };
+	struct pvsub_buf msg = {0}, fp = {0};
 	char hash[PVSUB_SHA256_HEX_LEN];
 	size_t index;
 	int r;
@@ -946,7 +949,7 @@ out:
 static int sarif_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
-	struct pvsub_buf uri = { 0 };
+	struct pvsub_buf uri = {0};
 	size_t start = rep->body.len, added = 0;
 	struct json j;
 	int r;
@@ -1045,7 +1048,7 @@ static const char input_help[] =
 static int sarif_rule(struct json *j, const struct rule *rule, const char *policy_id)
 {
 	const char *pats = rule->patterns ? rule->patterns : "not in the policy";
-	struct pvsub_buf s = { 0 }, f = { 0 }, h = { 0 };
+	struct pvsub_buf s = {0}, f = {0}, h = {0};
 	const char *kind;
 	char name[128];
 	int r = 0;
@@ -1107,7 +1110,7 @@ out:
 
 static int sarif_finish(struct pvsub_report *rep)
 {
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 	struct json j;
 	int r = 0;
 
@@ -1201,7 +1204,7 @@ static int x_failure(struct pvsub_buf *b, const char *elem, const char *type, co
 static int junit_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
-	struct pvsub_buf *b = &rep->junit, line = { 0 }, msg = { 0 };
+	struct pvsub_buf *b = &rep->junit, line = {0}, msg = {0};
 	size_t start = b->len, problems = 0;
 	int r;
 
@@ -1261,7 +1264,7 @@ static int junit_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 
 int pvsub_report_write_junit(struct pvsub_report *rep, FILE *out)
 {
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 	const char *suite = rep->tool_name;
 	size_t tests = rep->sum.files, fail = rep->junit_failures, err = rep->sum.errors;
 	int r;
@@ -1322,9 +1325,15 @@ int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 		r = junit_add(rep, rec);
 	if (r == 0) {
 		switch (rep->format) {
-		case PVSUB_REPORT_TEXT: r = text_add(rep, rec); break;
-		case PVSUB_REPORT_JSON: r = json_add(rep, rec); break;
-		case PVSUB_REPORT_SARIF: r = sarif_add(rep, rec); break;
+		case PVSUB_REPORT_TEXT:
+			r = text_add(rep, rec);
+			break;
+		case PVSUB_REPORT_JSON:
+			r = json_add(rep, rec);
+			break;
+		case PVSUB_REPORT_SARIF:
+			r = sarif_add(rep, rec);
+			break;
 		}
 	}
 	/* Counted even on failure: the summary covers every record offered,
@@ -1341,9 +1350,15 @@ int pvsub_report_finish(struct pvsub_report *rep)
 		return 0;
 	rep->finished = true;
 	switch (rep->format) {
-	case PVSUB_REPORT_TEXT: r = text_finish(rep); break;
-	case PVSUB_REPORT_JSON: r = json_finish(rep); break;
-	case PVSUB_REPORT_SARIF: r = sarif_finish(rep); break;
+	case PVSUB_REPORT_TEXT:
+		r = text_finish(rep);
+		break;
+	case PVSUB_REPORT_JSON:
+		r = json_finish(rep);
+		break;
+	case PVSUB_REPORT_SARIF:
+		r = sarif_finish(rep);
+		break;
 	}
 	if (r == 0 && fflush(rep->out) != 0)
 		r = -EIO;

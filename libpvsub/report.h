@@ -55,7 +55,7 @@ int pvsub_report_format_parse(const char *s, enum pvsub_report_format *out) _non
 
 enum pvsub_file_status {
 	PVSUB_FILE_CLEAN,
-	PVSUB_FILE_FINDINGS,     /* findings or violations remain */
+	PVSUB_FILE_FINDINGS, /* findings or violations remain */
 	PVSUB_FILE_REWRITTEN,
 	PVSUB_FILE_ERROR,
 };
@@ -63,20 +63,20 @@ enum pvsub_file_status {
 const char *pvsub_file_status_name(enum pvsub_file_status s);
 
 struct pvsub_file_record {
-	const char *path;                        /* display path */
+	const char *path; /* display path */
 	enum pvsub_file_status status;
-	const struct pvsub_scan_result *result;  /* NULL for ERROR */
-	const char *error;                       /* one line, for ERROR */
+	const struct pvsub_scan_result *result; /* NULL for ERROR */
+	const char *error;			/* one line, for ERROR */
 };
 
 struct pvsub_report_opts {
 	enum pvsub_report_format format;
-	bool color;            /* text only: ANSI colours */
-	bool verbose;          /* text only: list clean files too */
+	bool color;	       /* text only: ANSI colours */
+	bool verbose;	       /* text only: list clean files too */
 	const char *tool_name; /* "pvsub-scan" */
 	const char *tool_version;
 	const struct pvsub_policy *policy;
-	bool want_junit;       /* keep what pvsub_report_write_junit() needs */
+	bool want_junit; /* keep what pvsub_report_write_junit() needs */
 };
 
 struct pvsub_report;
@@ -87,8 +87,8 @@ int pvsub_report_new(const struct pvsub_report_opts *opts, FILE *out, struct pvs
 /* Add one file (copied as needed; @rec may be freed afterwards).  Text
  * output is written immediately.  0, -ENOMEM or -EIO; -EINVAL after
  * pvsub_report_finish().  JUnit may be written before or after finishing. */
-int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *rec) _must_check_
-	_nonnull_(1, 2);
+int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
+	_must_check_ _nonnull_(1, 2);
 
 /* Write what remains (summary; the whole JSON/SARIF document). 0 or -EIO. */
 int pvsub_report_finish(struct pvsub_report *rep) _must_check_ _nonnull_(1);

@@ -120,30 +120,31 @@ static int on_region_hit(void *data, size_t pos, size_t pattern)
 #define SEAM_BUDGET 200000u
 
 struct chain {
-	size_t elem[MAX_CHAIN];     /* regions, or PAD_ELEMENT */
-	size_t start[MAX_CHAIN];    /* where each element's bytes begin in buf */
-	size_t end[MAX_CHAIN];      /* and end */
+	size_t elem[MAX_CHAIN];	 /* regions, or PAD_ELEMENT */
+	size_t start[MAX_CHAIN]; /* where each element's bytes begin in buf */
+	size_t end[MAX_CHAIN];	 /* and end */
 	size_t n;
 	uint8_t buf[4 * PVSUB_PATTERN_MAX];
 	size_t len;
-	size_t tail_len;            /* bytes of the first element */
-	size_t last_start;          /* where the last element begins */
-	size_t seams;               /* searches done, against SEAM_BUDGET */
+	size_t tail_len;   /* bytes of the first element */
+	size_t last_start; /* where the last element begins */
+	size_t seams;	   /* searches done, against SEAM_BUDGET */
 	bool over_budget;
 	struct scan_state *st;
 };
 
 static int chain_name(const struct pvsub_image *img, const struct chain *c, char **out)
 {
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 	int r = 0;
 
 	for (size_t i = 0; i < c->n && r == 0; i++) {
 		if (i)
 			r = pvsub_buf_putc(&b, '|');
 		if (r == 0)
-			r = pvsub_buf_puts(&b, c->elem[i] == PAD_ELEMENT ? PADDING_NAME
-								 : pvsub_image_region(img, c->elem[i])->name);
+			r = pvsub_buf_puts(&b, c->elem[i] == PAD_ELEMENT
+						       ? PADDING_NAME
+						       : pvsub_image_region(img, c->elem[i])->name);
 	}
 	if (r < 0) {
 		pvsub_buf_release(&b);
@@ -360,9 +361,10 @@ static int search_junctions(struct scan_state *st)
 		r = extend_chain(c);
 	}
 	if (r == 0 && c->over_budget)
-		r = add_scan_violation(st, "junction-limit",
-				       "more than %u junction combinations; junctions not fully checked",
-				       SEAM_BUDGET);
+		r = add_scan_violation(
+			st, "junction-limit",
+			"more than %u junction combinations; junctions not fully checked",
+			SEAM_BUDGET);
 	free(c);
 	return r;
 }
@@ -420,7 +422,7 @@ static int copy_violations(struct scan_state *st)
 int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, size_t size,
 		      struct pvsub_scan_result **out, struct pvsub_diag *diag)
 {
-	struct scan_state st = { .opts = opts };
+	struct scan_state st = {.opts = opts};
 	struct pvsub_scan_result *res;
 	int r;
 

@@ -30,9 +30,9 @@ struct pvsub_finding {
 	char *section;
 	int segment;
 	int segment2;
-	int64_t offset;          /* from the start of the (first) section/segment */
-	uint64_t file_offset;    /* of the first byte, when it is in the file */
-	unsigned pad;            /* junctions: zero padding bytes assumed between */
+	int64_t offset;	      /* from the start of the (first) section/segment */
+	uint64_t file_offset; /* of the first byte, when it is in the file */
+	unsigned pad;	      /* junctions: zero padding bytes assumed between */
 	bool junction;
 	uint8_t bytes[PVSUB_PATTERN_MAX];
 	uint8_t len;
@@ -40,7 +40,7 @@ struct pvsub_finding {
 };
 
 struct pvsub_region_summary {
-	char *name;              /* section name or "segment N" */
+	char *name; /* section name or "segment N" */
 	bool is_segment;
 	unsigned index;
 	uint64_t file_offset;
@@ -62,7 +62,7 @@ struct pvsub_scan_result {
 	size_t n_violations;
 	struct pvsub_region_summary *regions;
 	size_t n_regions;
-	size_t reloc_windows;    /* total over all regions */
+	size_t reloc_windows; /* total over all regions */
 
 	bool deep;
 	struct pvsub_deep_stats deep_stats;
@@ -70,9 +70,9 @@ struct pvsub_scan_result {
 
 struct pvsub_scan_opts {
 	const struct pvsub_policy *policy;
-	const struct pvsub_matcher *matcher;  /* built from policy */
-	struct pvsub_decoder *decoder;        /* per thread */
-	bool deep;                            /* decode everything, collect stats */
+	const struct pvsub_matcher *matcher; /* built from policy */
+	struct pvsub_decoder *decoder;	     /* per thread */
+	bool deep;			     /* decode everything, collect stats */
 	/* SHA-256 of the file and of each region (for manifests and JSON);
 	 * without it the sha256 fields are empty strings. */
 	bool hashes;

@@ -54,7 +54,14 @@ static bool is_common_byte(uint8_t value, uint8_t mask)
 	if (mask != 0xff)
 		return true;
 	switch (value) {
-	case 0x00: case 0x0f: case 0xff: case 0x48: case 0x89: case 0x8b: case 0xe8: case 0x01:
+	case 0x00:
+	case 0x0f:
+	case 0xff:
+	case 0x48:
+	case 0x89:
+	case 0x8b:
+	case 0xe8:
+	case 0x01:
 		return true;
 	}
 	return false;
@@ -95,14 +102,15 @@ static unsigned byte_choices(uint8_t value, uint8_t mask, uint8_t out[256])
 /* Call @fn for every 16-bit key (byte at anchor, byte after it) on which
  * pattern @p can be anchored.  The byte after a 1-byte pattern is free. */
 static void for_each_key(const struct pvsub_pattern *p, unsigned anchor,
-			 void (*fn)(struct pvsub_matcher *m, unsigned key, size_t i), struct pvsub_matcher *m,
-			 size_t i)
+			 void (*fn)(struct pvsub_matcher *m, unsigned key, size_t i),
+			 struct pvsub_matcher *m, size_t i)
 {
 	uint8_t lo[256], hi[256];
 	unsigned nlo, nhi;
 
 	nlo = byte_choices(p->value[anchor], p->mask[anchor], lo);
-	nhi = p->len < 2 ? byte_choices(0, 0, hi) : byte_choices(p->value[anchor + 1], p->mask[anchor + 1], hi);
+	nhi = p->len < 2 ? byte_choices(0, 0, hi)
+			 : byte_choices(p->value[anchor + 1], p->mask[anchor + 1], hi);
 	for (unsigned a = 0; a < nlo; a++)
 		for (unsigned b = 0; b < nhi; b++)
 			fn(m, lo[a] | (unsigned)hi[b] << 8, i);
@@ -115,7 +123,7 @@ static void count_key(struct pvsub_matcher *m, unsigned key, size_t i)
 
 static void fill_key(struct pvsub_matcher *m, unsigned key, size_t i)
 {
-	m->refs[m->fill[key]++] = (struct anchor_ref){ (uint16_t)i, m->anchor_tmp[i] };
+	m->refs[m->fill[key]++] = (struct anchor_ref){(uint16_t)i, m->anchor_tmp[i]};
 }
 
 static bool pattern_valid(const struct pvsub_pattern *p)
@@ -236,7 +244,7 @@ static int push_hit(struct hits *h, size_t offset, size_t pattern)
 		h->v = v;
 		h->cap = cap;
 	}
-	h->v[h->n++] = (struct hit){ offset, pattern };
+	h->v[h->n++] = (struct hit){offset, pattern};
 	return 0;
 }
 
@@ -277,8 +285,8 @@ static int check_key(const struct pvsub_matcher *m, const uint8_t *buf, size_t l
 #ifdef __SSE2__
 /* Offsets [0, *done) of @buf searched 16 at a time against the live keys;
  * the caller finishes the rest with the scalar loop. */
-static int search_vector(const struct pvsub_matcher *m, const uint8_t *buf, size_t len, size_t *done,
-			 struct hits *h)
+static int search_vector(const struct pvsub_matcher *m, const uint8_t *buf, size_t len,
+			 size_t *done, struct hits *h)
 {
 	__m128i lo[MAX_VECTOR_KEYS], hi[MAX_VECTOR_KEYS];
 	unsigned nk = m->n_keys;
@@ -297,7 +305,8 @@ static int search_vector(const struct pvsub_matcher *m, const uint8_t *buf, size
 		unsigned mask;
 
 		for (unsigned k = 0; k < nk; k++)
-			any = _mm_or_si128(any, _mm_and_si128(_mm_cmpeq_epi8(v0, lo[k]), _mm_cmpeq_epi8(v1, hi[k])));
+			any = _mm_or_si128(any, _mm_and_si128(_mm_cmpeq_epi8(v0, lo[k]),
+							      _mm_cmpeq_epi8(v1, hi[k])));
 		mask = (unsigned)_mm_movemask_epi8(any);
 		while (__builtin_expect(mask != 0, 0)) {
 			size_t at = i + (unsigned)__builtin_ctz(mask);
@@ -316,7 +325,7 @@ static int search_vector(const struct pvsub_matcher *m, const uint8_t *buf, size
 int pvsub_matcher_search(const struct pvsub_matcher *m, const uint8_t *buf, size_t len,
 			 pvsub_match_fn fn, void *data)
 {
-	struct hits h = { 0 };
+	struct hits h = {0};
 	size_t start = 0;
 	int r = 0;
 

@@ -32,7 +32,8 @@ void pvsub_matcher_free(struct pvsub_matcher *m);
 /* Longest pattern length (the overlap needed between adjacent chunks). */
 size_t pvsub_matcher_max_len(const struct pvsub_matcher *m) _nonnull_(1);
 size_t pvsub_matcher_count(const struct pvsub_matcher *m) _nonnull_(1);
-const struct pvsub_pattern *pvsub_matcher_pattern(const struct pvsub_matcher *m, size_t i) _nonnull_(1);
+const struct pvsub_pattern *pvsub_matcher_pattern(const struct pvsub_matcher *m, size_t i)
+	_nonnull_(1);
 
 /*
  * Called for each occurrence, in ascending (offset, pattern index) order.

@@ -188,11 +188,21 @@ int pvsub_buf_json_string(struct pvsub_buf *b, const char *s)
 			continue;
 		}
 		switch (*p) {
-		case '"': r = pvsub_buf_puts(b, "\\\""); break;
-		case '\\': r = pvsub_buf_puts(b, "\\\\"); break;
-		case '\n': r = pvsub_buf_puts(b, "\\n"); break;
-		case '\r': r = pvsub_buf_puts(b, "\\r"); break;
-		case '\t': r = pvsub_buf_puts(b, "\\t"); break;
+		case '"':
+			r = pvsub_buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			r = pvsub_buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			r = pvsub_buf_puts(b, "\\n");
+			break;
+		case '\r':
+			r = pvsub_buf_puts(b, "\\r");
+			break;
+		case '\t':
+			r = pvsub_buf_puts(b, "\\t");
+			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				r = pvsub_buf_printf(b, "\\u%04x", *p);
@@ -223,14 +233,30 @@ int pvsub_buf_xml_string(struct pvsub_buf *b, const char *s)
 			continue;
 		}
 		switch (*p) {
-		case '<': r = pvsub_buf_puts(b, "&lt;"); break;
-		case '>': r = pvsub_buf_puts(b, "&gt;"); break;
-		case '&': r = pvsub_buf_puts(b, "&amp;"); break;
-		case '"': r = pvsub_buf_puts(b, "&quot;"); break;
-		case '\'': r = pvsub_buf_puts(b, "&apos;"); break;
-		case '\t': r = pvsub_buf_puts(b, "&#9;"); break;
-		case '\n': r = pvsub_buf_puts(b, "&#10;"); break;
-		case '\r': r = pvsub_buf_puts(b, "&#13;"); break;
+		case '<':
+			r = pvsub_buf_puts(b, "&lt;");
+			break;
+		case '>':
+			r = pvsub_buf_puts(b, "&gt;");
+			break;
+		case '&':
+			r = pvsub_buf_puts(b, "&amp;");
+			break;
+		case '"':
+			r = pvsub_buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			r = pvsub_buf_puts(b, "&apos;");
+			break;
+		case '\t':
+			r = pvsub_buf_puts(b, "&#9;");
+			break;
+		case '\n':
+			r = pvsub_buf_puts(b, "&#10;");
+			break;
+		case '\r':
+			r = pvsub_buf_puts(b, "&#13;");
+			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				r = pvsub_buf_puts(b, REPLACEMENT_CHAR);
@@ -313,7 +339,8 @@ out:
 	return r;
 }
 
-int pvsub_read_file(const char *path, size_t max, uint8_t **data, size_t *len, struct pvsub_diag *diag)
+int pvsub_read_file(const char *path, size_t max, uint8_t **data, size_t *len,
+		    struct pvsub_diag *diag)
 {
 	struct stat st;
 	uint8_t *buf = NULL;

@@ -61,8 +61,8 @@ int pvsub_buf_printf(struct pvsub_buf *b, const char *fmt, ...) _printf_format_(
 int pvsub_buf_vprintf(struct pvsub_buf *b, const char *fmt, va_list ap) _must_check_;
 /* Reserve room for @extra more bytes (plus the terminating NUL). */
 int pvsub_buf_reserve(struct pvsub_buf *b, size_t extra) _must_check_;
-void pvsub_buf_reset(struct pvsub_buf *b);      /* len = 0, keep memory */
-void pvsub_buf_release(struct pvsub_buf *b);    /* free memory, zero it */
+void pvsub_buf_reset(struct pvsub_buf *b);   /* len = 0, keep memory */
+void pvsub_buf_release(struct pvsub_buf *b); /* free memory, zero it */
 /* Hand the bytes to the caller (free() them); the buffer becomes empty. */
 char *pvsub_buf_steal(struct pvsub_buf *b, size_t *len);
 

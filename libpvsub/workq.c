@@ -19,8 +19,8 @@ struct pvsub_workq {
 	unsigned nthreads;
 	pthread_t *threads;
 	pthread_mutex_t lock;
-	pthread_cond_t have_work;  /* workers wait for a job */
-	pthread_cond_t have_done;  /* the producer waits for the oldest job */
+	pthread_cond_t have_work; /* workers wait for a job */
+	pthread_cond_t have_done; /* the producer waits for the oldest job */
 
 	/* A ring of jobs by sequence number: [head, next_run) are running or
 	 * done, [next_run, tail) wait for a worker. */
@@ -142,7 +142,7 @@ int pvsub_workq_submit(struct pvsub_workq *q, void *job)
 		pthread_cond_wait(&q->have_done, &q->lock);
 		consume_ready(q);
 	}
-	q->ring[q->tail % q->cap] = (struct slot){ job, false };
+	q->ring[q->tail % q->cap] = (struct slot){job, false};
 	q->tail++;
 	pthread_cond_signal(&q->have_work);
 	pthread_mutex_unlock(&q->lock);

@@ -49,8 +49,17 @@ static bool map_has_modrm(const uint16_t *map, uint8_t op)
 static bool is_legacy_prefix(uint8_t b)
 {
 	switch (b) {
-	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-	case 0x2e: case 0x36: case 0x3e: case 0x26: case 0x64: case 0x65:
+	case 0x66:
+	case 0x67:
+	case 0xf0:
+	case 0xf2:
+	case 0xf3:
+	case 0x2e:
+	case 0x36:
+	case 0x3e:
+	case 0x26:
+	case 0x64:
+	case 0x65:
 		return true;
 	default:
 		return false;
@@ -169,7 +178,7 @@ static int modrm_layout(const uint8_t *code, size_t len, size_t at, bool reg_onl
 			in->disp_size = 4;
 		i++;
 	} else if (mod == 0 && rm == 5) {
-		in->disp_size = 4;   /* RIP-relative */
+		in->disp_size = 4; /* RIP-relative */
 	}
 	if (mod == 1)
 		in->disp_size = 1;
@@ -277,46 +286,60 @@ static void capstone_layout(const cs_insn *ci, const uint8_t *code, struct pvsub
  * that kernels emit through inline assembly or alternatives; the generic
  * VEX/EVEX rules come last.
  */
-#define FIXED3(b2, pfx, name) \
-	{ .match_len = 3, .value = { 0x0f, 0x01, (b2) }, .mask = { 0xff, 0xff, 0xff }, \
-	  .insn_len = 3, .mnemonic = (name), .prefix = (pfx) }
+#define FIXED3(b2, pfx, name)                                                                      \
+	{                                                                                          \
+		.match_len = 3, .value = {0x0f, 0x01, (b2)}, .mask = {0xff, 0xff, 0xff},           \
+		.insn_len = 3, .mnemonic = (name), .prefix = (pfx)                                 \
+	}
 /* 0F 38 @b2 /r, memory operand only. */
-#define MAP38_MEM(b2, pfx, name) \
-	{ .match_len = 3, .value = { 0x0f, 0x38, (b2) }, .mask = { 0xff, 0xff, 0xff }, \
-	  .insn_len = 4, .mnemonic = (name), .prefix = (pfx), .has_modrm = true, \
-	  .mem_only = true }
+#define MAP38_MEM(b2, pfx, name)                                                                   \
+	{                                                                                          \
+		.match_len = 3, .value = {0x0f, 0x38, (b2)}, .mask = {0xff, 0xff, 0xff},           \
+		.insn_len = 4, .mnemonic = (name), .prefix = (pfx), .has_modrm = true,             \
+		.mem_only = true                                                                   \
+	}
 /* Three-byte VEX with map @mm and implied prefix @pp, any R/X/B/W/vvvv/L. */
-#define VEX3(mm, pp, op, imm, memonly, name) \
-	{ .match_len = 4, .value = { 0xc4, (mm), (pp), (op) }, .mask = { 0xff, 0x1f, 0x03, 0xff }, \
-	  .insn_len = (uint8_t)(5 + (imm)), .mnemonic = (name), .has_modrm = true, \
-	  .mem_only = (memonly) }
+#define VEX3(mm, pp, op, imm, memonly, name)                                                       \
+	{                                                                                          \
+		.match_len = 4, .value = {0xc4, (mm), (pp), (op)},                                 \
+		.mask = {0xff, 0x1f, 0x03, 0xff}, .insn_len = (uint8_t)(5 + (imm)),                \
+		.mnemonic = (name), .has_modrm = true, .mem_only = (memonly)                       \
+	}
 /* EVEX with map @mm and implied prefix @pp, any W, length, masking, registers. */
-#define EVEX(mm, pp, op, imm, name) \
-	{ .match_len = 5, .value = { 0x62, (mm), 0x04 | (pp), 0x00, (op) }, \
-	  .mask = { 0xff, 0x07, 0x07, 0x00, 0xff }, .insn_len = (uint8_t)(6 + (imm)), \
-	  .mnemonic = (name), .has_modrm = true }
+#define EVEX(mm, pp, op, imm, name)                                                                \
+	{                                                                                          \
+		.match_len = 5, .value = {0x62, (mm), 0x04 | (pp), 0x00, (op)},                    \
+		.mask = {0xff, 0x07, 0x07, 0x00, 0xff}, .insn_len = (uint8_t)(6 + (imm)),          \
+		.mnemonic = (name), .has_modrm = true                                              \
+	}
 /*
  * Any VEX/EVEX instruction of map @mm (with opcode @op under @opmask): these
  * encodings always carry ModRM, and an imm8 exactly for map 0F3A and for the
  * map-0F opcodes listed in GENERIC_IMM_0F, so their length is known even for
  * opcodes capstone 4 lacks (its AVX-512 tables are incomplete).
  */
-#define GEN_VEX2(op, opmask, imm) \
-	{ .match_len = 3, .value = { 0xc5, 0x00, (op) }, .mask = { 0xff, 0x00, (opmask) }, \
-	  .insn_len = (uint8_t)(4 + (imm)), .mnemonic = "(vex)", .has_modrm = true }
-#define GEN_VEX3(mm, op, opmask, imm) \
-	{ .match_len = 4, .value = { 0xc4, (mm), 0x00, (op) }, \
-	  .mask = { 0xff, 0x1f, 0x00, (opmask) }, .insn_len = (uint8_t)(5 + (imm)), \
-	  .mnemonic = "(vex)", .has_modrm = true }
-#define GEN_EVEX(mm, op, opmask, imm) \
-	{ .match_len = 5, .value = { 0x62, (mm), 0x04, 0x00, (op) }, \
-	  .mask = { 0xff, 0x07, 0x04, 0x00, (opmask) }, .insn_len = (uint8_t)(6 + (imm)), \
-	  .mnemonic = "(evex)", .has_modrm = true }
-#define GENERIC_IMM_0F(G) \
-	G(0x70, 0xfc, 1), /* 70-73: pshuf*, shift/rotate groups */ \
-	G(0xc2, 0xff, 1), /* cmpps/pd/ss/sd */ \
-	G(0xc4, 0xfe, 1), /* pinsrw, pextrw */ \
-	G(0xc6, 0xff, 1)  /* shufps/pd */
+#define GEN_VEX2(op, opmask, imm)                                                                  \
+	{                                                                                          \
+		.match_len = 3, .value = {0xc5, 0x00, (op)}, .mask = {0xff, 0x00, (opmask)},       \
+		.insn_len = (uint8_t)(4 + (imm)), .mnemonic = "(vex)", .has_modrm = true           \
+	}
+#define GEN_VEX3(mm, op, opmask, imm)                                                              \
+	{                                                                                          \
+		.match_len = 4, .value = {0xc4, (mm), 0x00, (op)},                                 \
+		.mask = {0xff, 0x1f, 0x00, (opmask)}, .insn_len = (uint8_t)(5 + (imm)),            \
+		.mnemonic = "(vex)", .has_modrm = true                                             \
+	}
+#define GEN_EVEX(mm, op, opmask, imm)                                                              \
+	{                                                                                          \
+		.match_len = 5, .value = {0x62, (mm), 0x04, 0x00, (op)},                           \
+		.mask = {0xff, 0x07, 0x04, 0x00, (opmask)}, .insn_len = (uint8_t)(6 + (imm)),      \
+		.mnemonic = "(evex)", .has_modrm = true                                            \
+	}
+#define GENERIC_IMM_0F(G)                                                                          \
+	G(0x70, 0xfc, 1),	  /* 70-73: pshuf*, shift/rotate groups */                         \
+		G(0xc2, 0xff, 1), /* cmpps/pd/ss/sd */                                             \
+		G(0xc4, 0xfe, 1), /* pinsrw, pextrw */                                             \
+		G(0xc6, 0xff, 1)  /* shufps/pd */
 #define GEN_VEX3_0F(op, opmask, imm) GEN_VEX3(0x01, op, opmask, imm)
 #define GEN_EVEX_0F(op, opmask, imm) GEN_EVEX(0x01, op, opmask, imm)
 
@@ -373,7 +396,7 @@ const struct pvsub_x86_extra pvsub_x86_extra_table[] = {
 	GEN_EVEX(0x01, 0x00, 0x00, 0),
 	GEN_EVEX(0x02, 0x00, 0x00, 0),
 	GEN_EVEX(0x03, 0x00, 0x00, 1),
-	{ .match_len = 0 },
+	{.match_len = 0},
 };
 
 /* The prefixes an entry allows: its mandatory one present, or none at all. */

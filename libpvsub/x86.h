@@ -21,7 +21,7 @@
 #define PVSUB_X86_MAX_INSN 15
 
 enum pvsub_x86_field {
-	PVSUB_X86_FIELD_PREFIX,   /* legacy prefixes, REX, VEX/EVEX/XOP prefix bytes */
+	PVSUB_X86_FIELD_PREFIX, /* legacy prefixes, REX, VEX/EVEX/XOP prefix bytes */
 	PVSUB_X86_FIELD_OPCODE,
 	PVSUB_X86_FIELD_MODRM,
 	PVSUB_X86_FIELD_SIB,
@@ -36,7 +36,7 @@ const char *pvsub_x86_field_name(enum pvsub_x86_field f);
  * -1 (or size 0) when the instruction has no such field. */
 struct pvsub_insn {
 	uint8_t len;
-	uint8_t opcode_offset;   /* first opcode byte (after all prefixes) */
+	uint8_t opcode_offset; /* first opcode byte (after all prefixes) */
 	uint8_t opcode_len;
 	int8_t modrm_offset;
 	int8_t sib_offset;
@@ -44,10 +44,10 @@ struct pvsub_insn {
 	uint8_t disp_size;
 	int8_t imm_offset;
 	uint8_t imm_size;
-	int8_t imm2_offset;      /* second immediate (ENTER, EXTRQ/INSERTQ), or -1 */
+	int8_t imm2_offset; /* second immediate (ENTER, EXTRQ/INSERTQ), or -1 */
 	uint8_t imm2_size;
-	bool from_table;         /* decoded by pvsub's table, not by capstone */
-	unsigned id;             /* capstone instruction id (X86_INS_*), 0 for table entries */
+	bool from_table; /* decoded by pvsub's table, not by capstone */
+	unsigned id;	 /* capstone instruction id (X86_INS_*), 0 for table entries */
 	char mnemonic[32];
 	char op_str[160];
 };
@@ -72,8 +72,8 @@ struct pvsub_x86_extra {
 	/* 0x66, 0xf2 or 0xf3 that must be among the legacy prefixes; 0: none of
 	 * them may be present. */
 	uint8_t prefix;
-	bool has_modrm;          /* a ModRM byte follows the @match_len bytes */
-	bool mem_only;           /* ... and it must have mod != 3 */
+	bool has_modrm; /* a ModRM byte follows the @match_len bytes */
+	bool mem_only;	/* ... and it must have mod != 3 */
 };
 /* The table (terminated by an entry with match_len 0). */
 extern const struct pvsub_x86_extra pvsub_x86_extra_table[];

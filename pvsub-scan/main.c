@@ -55,30 +55,30 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "policy", required_argument, NULL, 'p' },
-	{ "list-policies", no_argument, NULL, OPT_LIST_POLICIES },
-	{ "format", required_argument, NULL, 'f' },
-	{ "junit", required_argument, NULL, OPT_JUNIT },
-	{ "manifest", required_argument, NULL, OPT_MANIFEST },
-	{ "manifest-dir", required_argument, NULL, OPT_MANIFEST_DIR },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "deep", no_argument, NULL, OPT_DEEP },
-	{ "color", optional_argument, NULL, OPT_COLOR },
-	{ "colour", optional_argument, NULL, OPT_COLOR },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "max-entry-size", required_argument, NULL, OPT_MAX_ENTRY },
-	{ "max-total-size", required_argument, NULL, OPT_MAX_TOTAL },
-	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
-	{ "rewrite", no_argument, NULL, OPT_REWRITE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "output-dir", required_argument, NULL, 'O' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+	{"policy", required_argument, NULL, 'p'},
+	{"list-policies", no_argument, NULL, OPT_LIST_POLICIES},
+	{"format", required_argument, NULL, 'f'},
+	{"junit", required_argument, NULL, OPT_JUNIT},
+	{"manifest", required_argument, NULL, OPT_MANIFEST},
+	{"manifest-dir", required_argument, NULL, OPT_MANIFEST_DIR},
+	{"jobs", required_argument, NULL, 'j'},
+	{"deep", no_argument, NULL, OPT_DEEP},
+	{"color", optional_argument, NULL, OPT_COLOR},
+	{"colour", optional_argument, NULL, OPT_COLOR},
+	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"max-entry-size", required_argument, NULL, OPT_MAX_ENTRY},
+	{"max-total-size", required_argument, NULL, OPT_MAX_TOTAL},
+	{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+	{"rewrite", no_argument, NULL, OPT_REWRITE},
+	{"output", required_argument, NULL, 'o'},
+	{"output-dir", required_argument, NULL, 'O'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *out)
@@ -90,7 +90,8 @@ static void usage(FILE *out)
 		"rpm; gzip, xz, zstd, bzip2; nested), and classify each occurrence.\n"
 		"\n"
 		"Policy:\n"
-		"  -p, --policy=NAME|FILE    built-in profile or XML policy file (default: default)\n"
+		"  -p, --policy=NAME|FILE    built-in profile or XML policy file (default: "
+		"default)\n"
 		"      --list-policies       list the built-in profiles and exit\n"
 		"\n"
 		"Output:\n"
@@ -98,7 +99,8 @@ static void usage(FILE *out)
 		"      --junit=FILE          also write a JUnit XML report to FILE\n"
 		"      --manifest=FILE       write the subtraction manifest of the one ELF file\n"
 		"      --manifest-dir=DIR    write one manifest per ELF file under DIR\n"
-		"      --deep                decode every instruction and report decoding statistics\n"
+		"      --deep                decode every instruction and report decoding "
+		"statistics\n"
 		"      --color[=WHEN]        colour text output: auto (default), always, never\n"
 		"      --no-progress         no progress bar on standard error\n"
 		"  -v, --verbose             list clean files and notes too\n"
@@ -152,11 +154,25 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s || s[0] == '-')
 		return -EINVAL;
 	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: return -EINVAL;
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (*end || v > (UINT64_MAX >> shift))
 		return -EINVAL;
@@ -174,7 +190,7 @@ struct options {
 	const char *manifest_dir;
 	unsigned jobs;
 	bool deep;
-	int color; /* -1 auto */
+	int color;    /* -1 auto */
 	int progress; /* -1 auto */
 	bool verbose, quiet;
 	struct pvsub_input_limits limits;
@@ -230,9 +246,10 @@ static void scan_job(void *p, unsigned worker, void *data)
 		.matcher = run->matcher,
 		.decoder = run->decoders[worker],
 		.deep = run->opt->deep,
-		.hashes = run->opt->format != PVSUB_REPORT_TEXT || run->opt->manifest || run->opt->manifest_dir,
+		.hashes = run->opt->format != PVSUB_REPORT_TEXT || run->opt->manifest ||
+			  run->opt->manifest_dir,
 	};
-	struct pvsub_diag diag = { "" };
+	struct pvsub_diag diag = {""};
 	int r;
 
 	if (j->item->error)
@@ -262,7 +279,7 @@ static void scan_job(void *p, unsigned worker, void *data)
  * out ("..", absolute paths). */
 static int manifest_path(const char *dir, const char *display, char **out)
 {
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 	const char *p = display;
 	int r = pvsub_buf_puts(&b, dir);
 
@@ -309,7 +326,7 @@ static int make_parents(char *path)
 
 static void write_manifest_dir(struct run *run, struct job *j)
 {
-	struct pvsub_diag diag = { "" };
+	struct pvsub_diag diag = {""};
 	char *path = NULL;
 	int r;
 
@@ -344,7 +361,8 @@ static void show_progress(struct run *run, bool final)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	/* Only work that takes a while deserves a progress line. */
-	if (seconds_between(&run->started, &now) < 0.5 || seconds_between(&run->last_progress, &now) < 0.1)
+	if (seconds_between(&run->started, &now) < 0.5 ||
+	    seconds_between(&run->last_progress, &now) < 0.1)
 		return;
 	run->last_progress = now;
 	run->progress_shown = true;
@@ -356,7 +374,7 @@ static void finish_job(void *p, void *data)
 {
 	struct job *j = p;
 	struct run *run = data;
-	struct pvsub_file_record rec = { .path = j->item->path };
+	struct pvsub_file_record rec = {.path = j->item->path};
 	const char *err = j->item->error ? j->item->error : j->error;
 
 	if (err) {
@@ -378,7 +396,7 @@ static void finish_job(void *p, void *data)
 		if (run->opt->manifest_dir)
 			write_manifest_dir(run, j);
 		else if (run->opt->manifest && run->elf_files == 1)
-			run->single_manifest = j->manifest, j->manifest = (struct pvsub_buf){ 0 };
+			run->single_manifest = j->manifest, j->manifest = (struct pvsub_buf){0};
 	}
 	if (!run->report_failed && pvsub_report_add(run->report, &rec) < 0) {
 		error_msg("cannot write the report: %s", strerror(errno));
@@ -438,7 +456,7 @@ static int parse_args(int argc, char **argv, struct options *opt)
 {
 	int c;
 
-	*opt = (struct options){ .policy = "default", .jobs = 1, .color = -1, .progress = -1 };
+	*opt = (struct options){.policy = "default", .jobs = 1, .color = -1, .progress = -1};
 	pvsub_input_limits_default(&opt->limits);
 	while ((c = getopt_long(argc, argv, "p:f:j:o:O:vq", long_options, NULL)) != -1) {
 		switch (c) {
@@ -487,7 +505,8 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			else if (strcmp(optarg, "auto") == 0)
 				opt->color = -1;
 			else {
-				error_msg("invalid colour setting '%s' (auto, always or never)", optarg);
+				error_msg("invalid colour setting '%s' (auto, always or never)",
+					  optarg);
 				return -EINVAL;
 			}
 			break;
@@ -570,7 +589,7 @@ static void log_to_stderr(void *data, int priority, const char *fmt, va_list ap)
 
 static int setup(struct run *run, const struct options *opt)
 {
-	struct pvsub_diag diag = { "" };
+	struct pvsub_diag diag = {""};
 	const struct pvsub_pattern *pats;
 	size_t n;
 	int r;
@@ -613,7 +632,7 @@ static void teardown(struct run *run)
 
 static void write_outputs(struct run *run)
 {
-	struct pvsub_diag diag = { "" };
+	struct pvsub_diag diag = {""};
 
 	if (pvsub_report_finish(run->report) < 0 || fflush(stdout) != 0) {
 		error_msg("cannot write the report: %s", strerror(errno));
@@ -623,7 +642,8 @@ static void write_outputs(struct run *run)
 		FILE *f = fopen(run->opt->junit, "w");
 
 		if (!f || pvsub_report_write_junit(run->report, f) < 0 || fclose(f) != 0) {
-			error_msg("%s: cannot write the JUnit report: %s", run->opt->junit, strerror(errno));
+			error_msg("%s: cannot write the JUnit report: %s", run->opt->junit,
+				  strerror(errno));
 			run->status = EXIT_ERROR;
 		}
 	}
@@ -644,9 +664,9 @@ static void write_outputs(struct run *run)
 int main(int argc, char **argv)
 {
 	struct options opt;
-	struct run run = { .opt = &opt };
+	struct run run = {.opt = &opt};
 	struct pvsub_ctx *ctx = NULL;
-	struct walk_ctx walk = { NULL };
+	struct walk_ctx walk = {NULL};
 	struct pvsub_report_opts ro;
 	int r;
 
@@ -676,7 +696,8 @@ int main(int argc, char **argv)
 		run.status = EXIT_ERROR;
 		goto out;
 	}
-	run.progress = opt.progress == 1 || (opt.progress == -1 && isatty(STDERR_FILENO) && !opt.quiet);
+	run.progress =
+		opt.progress == 1 || (opt.progress == -1 && isatty(STDERR_FILENO) && !opt.quiet);
 	clock_gettime(CLOCK_MONOTONIC, &run.started);
 	run.last_progress = run.started;
 

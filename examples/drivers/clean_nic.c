@@ -23,7 +23,7 @@ int nic_post(struct ring *r, uint64_t addr, uint32_t len)
 
 	if (next == r->head)
 		return -1;
-	r->d[r->tail] = (struct desc){ addr, len, 1 };
+	r->d[r->tail] = (struct desc){addr, len, 1};
 	r->tail = next;
 	return 0;
 }

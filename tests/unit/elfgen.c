@@ -30,8 +30,8 @@ static int build(const char *lang, const char *src, const char *flags, uint8_t *
 	fclose(f);
 	if (!flags)
 		flags = "";
-	if (asprintf(&cmd, "%s %s %s -x %s %s -o %s", cc, strstr(flags, "-shared") ? "" : "-c", flags,
-		     lang, srcpath, outpath) < 0) {
+	if (asprintf(&cmd, "%s %s %s -x %s %s -o %s", cc, strstr(flags, "-shared") ? "" : "-c",
+		     flags, lang, srcpath, outpath) < 0) {
 		cmd = NULL;
 		goto out;
 	}

@@ -32,7 +32,7 @@ TestSuite(classify, .init = setup, .fini = teardown);
 /* Assemble @src and return the index of its .text region. */
 static size_t build(const char *src)
 {
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	size_t len;
 
 	cr_assert_eq(elfgen_assemble(src, NULL, &obj, &len), 0, "assembling failed");
@@ -241,9 +241,10 @@ Test(classify, bad_arguments)
 
 Test(classify, deep_sweep_statistics)
 {
-	size_t r = build(".text\n" FUNC("f") "nop\n.byte 0x0f,0x01,0xef\nret\n.byte 0x06,0x06\n"
-			 FUNC("g") "nop\nret\n.byte 0x06\n");
-	struct pvsub_deep_stats st = { 0 };
+	size_t r =
+		build(".text\n" FUNC("f") "nop\n.byte 0x0f,0x01,0xef\nret\n.byte 0x06,0x06\n" FUNC(
+			"g") "nop\nret\n.byte 0x06\n");
+	struct pvsub_deep_stats st = {0};
 
 	cr_assert_eq(pvsub_deep_sweep(dec, img, r, &st), 0);
 	cr_expect_eq(st.bytes, 10);

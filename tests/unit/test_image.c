@@ -35,7 +35,7 @@ TestSuite(image, .fini = teardown);
 
 static struct pvsub_image *open_ok(void)
 {
-	struct pvsub_diag diag = { "" };
+	struct pvsub_diag diag = {""};
 	struct pvsub_image *img = NULL;
 
 	cr_assert_eq(pvsub_image_new(data, size, &img, &diag), 0, "%s", diag.msg);
@@ -44,7 +44,7 @@ static struct pvsub_image *open_ok(void)
 
 static void expect_error(const char *needle)
 {
-	struct pvsub_diag diag = { "" };
+	struct pvsub_diag diag = {""};
 	struct pvsub_image *img = NULL;
 
 	cr_assert_eq(pvsub_image_new(data, size, &img, &diag), -EINVAL);
@@ -74,11 +74,12 @@ static Elf64_Shdr *section(const char *name)
 	return NULL;
 }
 
-static const char two_texts[] = "\t.text\n"
-				"\t.globl f\n\t.type f,@function\nf:\n\tnop\n\tcall ext\n\tret\n\t.size f,.-f\n"
-				"\t.globl g\n\t.type g,@function\ng:\n\tret\n\t.size g,.-g\n"
-				"\t.section .text.unlikely,\"ax\",@progbits\n\t.p2align 4\n\tud2\n"
-				"\t.data\n\t.quad 1\n";
+static const char two_texts[] =
+	"\t.text\n"
+	"\t.globl f\n\t.type f,@function\nf:\n\tnop\n\tcall ext\n\tret\n\t.size f,.-f\n"
+	"\t.globl g\n\t.type g,@function\ng:\n\tret\n\t.size g,.-g\n"
+	"\t.section .text.unlikely,\"ax\",@progbits\n\t.p2align 4\n\tud2\n"
+	"\t.data\n\t.quad 1\n";
 
 Test(image, relocatable_regions_are_exec_sections)
 {
@@ -189,7 +190,8 @@ Test(image, section_out_of_file_and_overlap)
 	img = open_ok();
 	cr_assert(has_violation(img, "section-out-of-file"));
 	cr_assert(has_violation(img, "overlapping-sections"));
-	cr_assert_eq(pvsub_image_region_count(img), 1, "a section outside the file is not a region");
+	cr_assert_eq(pvsub_image_region_count(img), 1,
+		     "a section outside the file is not a region");
 	pvsub_image_free(img);
 }
 

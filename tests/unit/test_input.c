@@ -25,7 +25,7 @@ typedef int (*la_setter)(struct archive *);
 struct seen {
 	size_t n;
 	struct pvsub_item *items[MAX_ITEMS];
-	size_t stop_after;    /* stop the walk after this many items (0: never) */
+	size_t stop_after; /* stop the walk after this many items (0: never) */
 };
 
 static struct seen seen;
@@ -53,7 +53,11 @@ static int collect(void *data, struct pvsub_item *item)
 	} else {
 		cr_assert_not_null(item->data, "%s: no data", item->path);
 		cr_assert_geq(item->size, 4);
-		cr_assert_eq(memcmp(item->data, "\x7f" "ELF", 4), 0, "%s: not ELF", item->path);
+		cr_assert_eq(memcmp(item->data,
+				    "\x7f"
+				    "ELF",
+				    4),
+			     0, "%s: not ELF", item->path);
 	}
 	s->items[s->n++] = item;
 	if (s->stop_after && s->n == s->stop_after)
@@ -128,7 +132,7 @@ struct blob {
 static struct blob build(la_setter format, la_setter filter, const struct member *m, size_t n)
 {
 	size_t cap = 4 << 20, used = 0;
-	struct blob b = { .data = malloc(cap) };
+	struct blob b = {.data = malloc(cap)};
 	struct archive *a = archive_write_new();
 
 	cr_assert_not_null(b.data);
@@ -182,7 +186,7 @@ static struct blob build(la_setter format, la_setter filter, const struct member
 /* One member, compressed on its own (`x.ko.xz`). */
 static struct blob compress(la_setter filter, const void *data, size_t size)
 {
-	struct member m = { "data", data, size, REG, NULL };
+	struct member m = {"data", data, size, REG, NULL};
 
 	return build(archive_write_set_format_raw, filter, &m, 1);
 }
@@ -194,7 +198,10 @@ static uint8_t *fake_elf(size_t size, unsigned seed)
 
 	cr_assert_not_null(p);
 	cr_assert_geq(size, 4);
-	memcpy(p, "\x7f" "ELF", 4);
+	memcpy(p,
+	       "\x7f"
+	       "ELF",
+	       4);
 	for (size_t i = 4; i < size; i++)
 		p[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 8));
 	return p;
@@ -205,7 +212,10 @@ static const char text[] = "this is not an ELF file\n";
 #define NOT_ELF "not an ELF file or a recognised archive"
 #define COMPRESSED_NOT_ELF "compressed content is " NOT_ELF
 
-#define M(name, buf, size) { (name), (buf), (size), REG, NULL }
+#define M(name, buf, size)                                                                         \
+	{                                                                                          \
+		(name), (buf), (size), REG, NULL                                                   \
+	}
 
 /* --- formats, filters, member types ------------------------------------------------------ */
 
@@ -213,12 +223,9 @@ Test(input, tar_delivers_regular_elf_members_only)
 {
 	uint8_t *a = fake_elf(300, 1), *b = fake_elf(5000, 2);
 	struct member m[] = {
-		{ "lib/", NULL, 0, DIR_, NULL },
-		M("lib/a.ko", a, 300),
-		M("README", text, sizeof(text)),
-		{ "lib/l.ko", NULL, 0, SYMLINK, "a.ko" },
-		M("lib/b.o", b, 5000),
-		{ "lib/c.ko", NULL, 0, HARDLINK, "lib/a.ko" },
+		{"lib/", NULL, 0, DIR_, NULL},	 M("lib/a.ko", a, 300),
+		M("README", text, sizeof(text)), {"lib/l.ko", NULL, 0, SYMLINK, "a.ko"},
+		M("lib/b.o", b, 5000),		 {"lib/c.ko", NULL, 0, HARDLINK, "lib/a.ko"},
 	};
 	struct pvsub_input_limits l = limits();
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, PVSUB_ARRAY_SIZE(m));
@@ -238,17 +245,17 @@ Test(input, every_archive_format)
 		const char *name;
 		la_setter set;
 	} formats[] = {
-		{ "pax", archive_write_set_format_pax },
-		{ "ustar", archive_write_set_format_ustar },
-		{ "gnutar", archive_write_set_format_gnutar },
-		{ "newc", archive_write_set_format_cpio_newc },
-		{ "odc", archive_write_set_format_cpio_odc },
-		{ "zip", archive_write_set_format_zip },
-		{ "ar-svr4", archive_write_set_format_ar_svr4 },
-		{ "ar-bsd", archive_write_set_format_ar_bsd },
+		{"pax", archive_write_set_format_pax},
+		{"ustar", archive_write_set_format_ustar},
+		{"gnutar", archive_write_set_format_gnutar},
+		{"newc", archive_write_set_format_cpio_newc},
+		{"odc", archive_write_set_format_cpio_odc},
+		{"zip", archive_write_set_format_zip},
+		{"ar-svr4", archive_write_set_format_ar_svr4},
+		{"ar-bsd", archive_write_set_format_ar_bsd},
 	};
 	uint8_t *elf = fake_elf(1234, 3);
-	struct member m[] = { M("y.txt", text, sizeof(text)), M("x.ko", elf, 1234) };
+	struct member m[] = {M("y.txt", text, sizeof(text)), M("x.ko", elf, 1234)};
 	struct pvsub_input_limits l = limits();
 
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(formats); i++) {
@@ -271,14 +278,14 @@ Test(input, every_compression_filter)
 		const char *name;
 		la_setter set;
 	} filters[] = {
-		{ "t.tar.gz", archive_write_add_filter_gzip },
-		{ "t.tar.xz", archive_write_add_filter_xz },
-		{ "t.tar.zst", archive_write_add_filter_zstd },
-		{ "t.tar.bz2", archive_write_add_filter_bzip2 },
-		{ "t.tar.lzma", archive_write_add_filter_lzma },
+		{"t.tar.gz", archive_write_add_filter_gzip},
+		{"t.tar.xz", archive_write_add_filter_xz},
+		{"t.tar.zst", archive_write_add_filter_zstd},
+		{"t.tar.bz2", archive_write_add_filter_bzip2},
+		{"t.tar.lzma", archive_write_add_filter_lzma},
 	};
 	uint8_t *elf = fake_elf(7000, 4);
-	struct member m[] = { M("m/x.ko", elf, 7000) };
+	struct member m[] = {M("m/x.ko", elf, 7000)};
 	struct pvsub_input_limits l = limits();
 
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(filters); i++) {
@@ -301,10 +308,10 @@ Test(input, compressed_single_elf_keeps_its_name)
 		const char *name;
 		la_setter set;
 	} filters[] = {
-		{ "kvm.ko.gz", archive_write_add_filter_gzip },
-		{ "kvm.ko.xz", archive_write_add_filter_xz },
-		{ "kvm.ko.zst", archive_write_add_filter_zstd },
-		{ "kvm.ko.bz2", archive_write_add_filter_bzip2 },
+		{"kvm.ko.gz", archive_write_add_filter_gzip},
+		{"kvm.ko.xz", archive_write_add_filter_xz},
+		{"kvm.ko.zst", archive_write_add_filter_zstd},
+		{"kvm.ko.bz2", archive_write_add_filter_bzip2},
 	};
 	uint8_t *elf = fake_elf(2000, 5);
 	struct pvsub_input_limits l = limits();
@@ -327,9 +334,9 @@ Test(input, compressed_single_elf_inside_tar)
 	struct blob c = compress(archive_write_add_filter_xz, elf, 2000);
 	struct blob ct = compress(archive_write_add_filter_zstd, text, sizeof(text));
 	struct blob empty = compress(archive_write_add_filter_gzip, "", 0);
-	struct member m[] = { M("lib/modules/x.ko.xz", c.data, c.len),
-			      M("lib/modules/notes.zst", ct.data, ct.len),
-			      M("man/empty.1.gz", empty.data, empty.len) };
+	struct member m[] = {M("lib/modules/x.ko.xz", c.data, c.len),
+			     M("lib/modules/notes.zst", ct.data, ct.len),
+			     M("man/empty.1.gz", empty.data, empty.len)};
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, 3);
 	struct pvsub_input_limits l = limits();
 
@@ -359,12 +366,12 @@ Test(input, compressed_single_elf_inside_tar)
  * 100, 200 and 300 bytes. */
 static struct blob nested(const uint8_t *e1, const uint8_t *e2, const uint8_t *e3)
 {
-	struct member zm[] = { M("./lib/modules/6.1/kernel/x.ko", e1, 100) };
+	struct member zm[] = {M("./lib/modules/6.1/kernel/x.ko", e1, 100)};
 	struct blob zip = build(archive_write_set_format_zip, NULL, zm, 1);
-	struct member cm[] = { M("c.zip", zip.data, zip.len), M("d.ko", e2, 200) };
-	struct blob cpio = build(archive_write_set_format_cpio_newc, archive_write_add_filter_xz,
-				 cm, 2);
-	struct member tm[] = { M("b.cpio.xz", cpio.data, cpio.len), M("top.ko", e3, 300) };
+	struct member cm[] = {M("c.zip", zip.data, zip.len), M("d.ko", e2, 200)};
+	struct blob cpio =
+		build(archive_write_set_format_cpio_newc, archive_write_add_filter_xz, cm, 2);
+	struct member tm[] = {M("b.cpio.xz", cpio.data, cpio.len), M("top.ko", e3, 300)};
 	struct blob tar = build(archive_write_set_format_pax, archive_write_add_filter_gzip, tm, 2);
 
 	free(zip.data);
@@ -425,16 +432,16 @@ Test(input, depth_over_limit_is_an_error_for_that_member)
 Test(input, debian_package)
 {
 	uint8_t *elf = fake_elf(4096, 10);
-	struct member cm[] = { M("./control", text, sizeof(text)) };
-	struct blob control = build(archive_write_set_format_ustar, archive_write_add_filter_gzip,
-				    cm, 1);
-	struct member dm[] = { { "./lib/", NULL, 0, DIR_, NULL },
-			       M("./lib/modules/6.1/kernel/x.ko", elf, 4096) };
-	struct blob data = build(archive_write_set_format_gnutar, archive_write_add_filter_xz,
-				 dm, 2);
-	struct member debm[] = { M("debian-binary", "2.0\n", 4),
-				 M("control.tar.gz", control.data, control.len),
-				 M("data.tar.xz", data.data, data.len) };
+	struct member cm[] = {M("./control", text, sizeof(text))};
+	struct blob control =
+		build(archive_write_set_format_ustar, archive_write_add_filter_gzip, cm, 1);
+	struct member dm[] = {{"./lib/", NULL, 0, DIR_, NULL},
+			      M("./lib/modules/6.1/kernel/x.ko", elf, 4096)};
+	struct blob data =
+		build(archive_write_set_format_gnutar, archive_write_add_filter_xz, dm, 2);
+	struct member debm[] = {M("debian-binary", "2.0\n", 4),
+				M("control.tar.gz", control.data, control.len),
+				M("data.tar.xz", data.data, data.len)};
 	struct blob deb = build(archive_write_set_format_ar_svr4, NULL, debm, 3);
 	struct pvsub_input_limits l = limits();
 
@@ -477,7 +484,7 @@ Test(input, ar_members_without_a_file_type)
 Test(input, damaged_tar_header)
 {
 	uint8_t *a = fake_elf(100, 50), *b = fake_elf(2000, 51), *c = fake_elf(300, 52);
-	struct member m[] = { M("a.ko", a, 100), M("b.ko", b, 2000), M("c.ko", c, 300) };
+	struct member m[] = {M("a.ko", a, 100), M("b.ko", b, 2000), M("c.ko", c, 300)};
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, 3);
 	struct pvsub_input_limits l = limits();
 
@@ -499,7 +506,7 @@ Test(input, damaged_tar_header)
 Test(input, endless_tar_damage_gives_up)
 {
 	uint8_t *a = fake_elf(100, 53), *b = fake_elf(100 * 512, 54), *c = fake_elf(300, 55);
-	struct member m[] = { M("a.ko", a, 100), M("b.ko", b, 100 * 512), M("c.ko", c, 300) };
+	struct member m[] = {M("a.ko", a, 100), M("b.ko", b, 100 * 512), M("c.ko", c, 300)};
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, 3);
 	struct pvsub_input_limits l = limits();
 
@@ -518,12 +525,12 @@ Test(input, endless_tar_damage_gives_up)
  * error; named explicitly it is. */
 Test(input, loose_magic_that_is_not_an_archive_is_skipped)
 {
-	static const uint8_t fake_lzma[32] = { 0x5d, 0x00, 0x00, 0x80, 0x00, 0xff, 0xff, 0xff, 0xff,
-					       0xff, 0xff, 0xff, 0xff, 0x42, 0x42, 0x42 };
-	static const uint8_t fake_cpio[16] = { 0xc7, 0x71, 1, 2, 3 };
+	static const uint8_t fake_lzma[32] = {0x5d, 0x00, 0x00, 0x80, 0x00, 0xff, 0xff, 0xff,
+					      0xff, 0xff, 0xff, 0xff, 0xff, 0x42, 0x42, 0x42};
+	static const uint8_t fake_cpio[16] = {0xc7, 0x71, 1, 2, 3};
 	uint8_t *elf = fake_elf(64, 11);
-	struct member m[] = { M("a.lzma", fake_lzma, sizeof(fake_lzma)),
-			      M("b.bin", fake_cpio, sizeof(fake_cpio)), M("c.ko", elf, 64) };
+	struct member m[] = {M("a.lzma", fake_lzma, sizeof(fake_lzma)),
+			     M("b.bin", fake_cpio, sizeof(fake_cpio)), M("c.ko", elf, 64)};
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, 3);
 	struct pvsub_input_limits l = limits();
 
@@ -557,15 +564,16 @@ Test(input, explicit_non_elf_and_elf_in_memory)
 }
 
 /* gzip header, then a deflate block of the reserved type 3. */
-static const uint8_t corrupt_gz[] = { 0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff,
-				      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t corrupt_gz[] = {0x1f, 0x8b, 0x08, 0,    0,	   0,	 0,    0,
+				     0,	   3,	 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				     0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 Test(input, corrupt_gzip_is_an_error_and_the_walk_goes_on)
 {
 	uint8_t *g1 = fake_elf(100, 13), *g2 = fake_elf(200, 14);
-	struct member m[] = { M("good1.ko", g1, 100),
-			      M("broken.tar.gz", corrupt_gz, sizeof(corrupt_gz)),
-			      M("good2.ko", g2, 200) };
+	struct member m[] = {M("good1.ko", g1, 100),
+			     M("broken.tar.gz", corrupt_gz, sizeof(corrupt_gz)),
+			     M("good2.ko", g2, 200)};
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, 3);
 	struct pvsub_input_limits l = limits();
 
@@ -587,11 +595,11 @@ Test(input, corrupt_gzip_is_an_error_and_the_walk_goes_on)
 Test(input, truncated_tar)
 {
 	uint8_t *a = fake_elf(1000, 15), *b = fake_elf(10000, 16), *c = fake_elf(50, 17);
-	struct member m[] = { M("a.ko", a, 1000), M("b.ko", b, 10000) };
+	struct member m[] = {M("a.ko", a, 1000), M("b.ko", b, 10000)};
 	struct blob t = build(archive_write_set_format_ustar, NULL, m, 2);
 	/* a: header and two blocks; b: header and part of its data. */
 	size_t cut = 512 + 1024 + 512 + 3000;
-	struct member om[] = { M("t.tar", t.data, cut), M("after.ko", c, 50) };
+	struct member om[] = {M("t.tar", t.data, cut), M("after.ko", c, 50)};
 	struct blob outer = build(archive_write_set_format_ustar, NULL, om, 2);
 	struct pvsub_input_limits l = limits();
 
@@ -617,7 +625,7 @@ Test(input, truncated_tar)
 Test(input, truncated_compressed_stream)
 {
 	uint8_t *big = fake_elf(200000, 18);
-	struct member m[] = { M("big.ko", big, 200000) };
+	struct member m[] = {M("big.ko", big, 200000)};
 	struct blob t = build(archive_write_set_format_ustar, archive_write_add_filter_xz, m, 1);
 	struct pvsub_input_limits l = limits();
 
@@ -632,12 +640,15 @@ Test(input, entry_over_the_size_limit)
 {
 	size_t big_size = 100 * 1024;
 	uint8_t *zeros = calloc(1, big_size), *small = fake_elf(500, 19);
-	struct member m[] = { M("big.ko", zeros, big_size), M("small.ko", small, 500) };
+	struct member m[] = {M("big.ko", zeros, big_size), M("small.ko", small, 500)};
 	struct blob tgz, zip, bomb;
 	struct pvsub_input_limits l = limits();
 
 	cr_assert_not_null(zeros);
-	memcpy(zeros, "\x7f" "ELF", 4);
+	memcpy(zeros,
+	       "\x7f"
+	       "ELF",
+	       4);
 	tgz = build(archive_write_set_format_ustar, archive_write_add_filter_gzip, m, 2);
 	zip = build(archive_write_set_format_zip, NULL, m, 2);
 	bomb = compress(archive_write_add_filter_xz, zeros, big_size);
@@ -665,9 +676,9 @@ Test(input, entry_over_the_size_limit)
 Test(input, total_over_the_limit_stops_that_input)
 {
 	uint8_t *e1 = fake_elf(2000, 20), *e2 = fake_elf(2000, 21), *e3 = fake_elf(2000, 22);
-	struct member m[] = { M("1.ko", e1, 2000), M("2.ko", e2, 2000), M("3.ko", e3, 2000) };
-	struct blob t = build(archive_write_set_format_cpio_newc, archive_write_add_filter_gzip,
-			      m, 3);
+	struct member m[] = {M("1.ko", e1, 2000), M("2.ko", e2, 2000), M("3.ko", e3, 2000)};
+	struct blob t =
+		build(archive_write_set_format_cpio_newc, archive_write_add_filter_gzip, m, 3);
 	struct pvsub_input_limits l = limits();
 
 	l.max_total_size = 5000;
@@ -690,7 +701,7 @@ Test(input, total_over_the_limit_stops_that_input)
 Test(input, callback_can_stop_the_walk)
 {
 	uint8_t *e1 = fake_elf(20, 23), *e2 = fake_elf(30, 24);
-	struct member m[] = { M("1.ko", e1, 20), M("2.ko", e2, 30) };
+	struct member m[] = {M("1.ko", e1, 20), M("2.ko", e2, 30)};
 	struct blob t = build(archive_write_set_format_pax, NULL, m, 2);
 	struct pvsub_input_limits l = limits();
 
@@ -710,14 +721,14 @@ Test(input, truncations_and_corruptions_never_crash)
 {
 	uint8_t *e1 = fake_elf(100, 25), *e2 = fake_elf(200, 26), *e3 = fake_elf(300, 27);
 	struct blob samples[4];
-	struct member zm[] = { M("a.ko", e3, 300), M("b.ko", e2, 200) };
+	struct member zm[] = {M("a.ko", e3, 300), M("b.ko", e2, 200)};
 	struct pvsub_input_limits l = limits();
 
 	samples[0] = nested(e1, e2, e3);
 	samples[1] = build(archive_write_set_format_zip, NULL, zm, 2);
 	samples[2] = build(archive_write_set_format_ar_svr4, NULL, zm, 2);
-	samples[3] = build(archive_write_set_format_cpio_odc, archive_write_add_filter_bzip2,
-			   zm, 2);
+	samples[3] =
+		build(archive_write_set_format_cpio_odc, archive_write_add_filter_bzip2, zm, 2);
 	for (size_t s = 0; s < PVSUB_ARRAY_SIZE(samples); s++) {
 		struct blob *b = &samples[s];
 		uint8_t *copy = malloc(b->len);
@@ -770,7 +781,7 @@ Test(input, directory_walk_is_sorted_and_skips_symlinks)
 	char path[1024], sub[512], want[1024];
 	uint8_t *a = fake_elf(64, 30), *b = fake_elf(65, 31), *z = fake_elf(66, 32),
 		*up = fake_elf(67, 33), *x = fake_elf(68, 34);
-	struct member m[] = { M("x.ko", x, 68) };
+	struct member m[] = {M("x.ko", x, 68)};
 	struct blob t = build(archive_write_set_format_ustar, archive_write_add_filter_zstd, m, 1);
 	struct pvsub_input_limits l = limits();
 
@@ -842,7 +853,7 @@ Test(input, files_on_disk)
 	char *dir = mkdtemp(tmpl);
 	char path[1024], want[1024];
 	uint8_t *e = fake_elf(3000, 40);
-	struct member m[] = { M("lib/x.ko", e, 3000) };
+	struct member m[] = {M("lib/x.ko", e, 3000)};
 	struct blob t = build(archive_write_set_format_ustar, archive_write_add_filter_bzip2, m, 1);
 	struct pvsub_input_limits l = limits();
 

@@ -9,7 +9,6 @@
 
 #include "libpvsub/manifest.h"
 
-
 /* ---- a hand-built scan result (the scanner is not involved) -------------- */
 
 static const char policy_xml[] =
@@ -23,8 +22,8 @@ static struct pvsub_policy *policy;
 static const struct pvsub_pattern wrpkru = {
 	.id = "wrpkru",
 	.len = 3,
-	.value = { 0x0f, 0x01, 0xef },
-	.mask = { 0xff, 0xff, 0xff },
+	.value = {0x0f, 0x01, 0xef},
+	.mask = {0xff, 0xff, 0xff},
 };
 
 static char sec_text[] = ".text";
@@ -62,7 +61,7 @@ static void finding(struct pvsub_finding *f, char *section, int64_t off, uint64_
 
 static void setup(void)
 {
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 	int r;
 
 	/* may run twice when a test adds its own .init */
@@ -79,12 +78,11 @@ static void setup(void)
 	result.modsig.present = true;
 	result.modsig.size = 700;
 
-	regions[0] = (struct pvsub_region_summary){ .name = name_text, .index = 1,
-						    .file_offset = 64, .size = 32,
-						    .reloc_windows = 2 };
+	regions[0] = (struct pvsub_region_summary){
+		.name = name_text, .index = 1, .file_offset = 64, .size = 32, .reloc_windows = 2};
 	fill_sha(regions[0].sha256, 'b');
-	regions[1] = (struct pvsub_region_summary){ .name = name_unlikely, .index = 2,
-						    .file_offset = 96, .size = 8 };
+	regions[1] = (struct pvsub_region_summary){
+		.name = name_unlikely, .index = 2, .file_offset = 96, .size = 8};
 	fill_sha(regions[1].sha256, 'c');
 	result.regions = regions;
 	result.n_regions = 2;
@@ -123,7 +121,7 @@ static char *write_manifest(const struct pvsub_scan_result *r, const char *origi
 		.result = r,
 		.original_sha256 = original,
 	};
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 
 	cr_assert_eq(pvsub_manifest_write(&in, &b), 0);
 	return pvsub_buf_steal(&b, len);
@@ -195,7 +193,7 @@ Test(manifest, canonical_bytes_repeat)
 		.object_path = "a.ko",
 		.result = &result,
 	};
-	struct pvsub_buf a = { 0 }, b = { 0 };
+	struct pvsub_buf a = {0}, b = {0};
 
 	cr_assert_eq(pvsub_manifest_write(&in, &a), 0);
 	/* appended, not overwritten */
@@ -212,7 +210,7 @@ Test(manifest, canonical_bytes_repeat)
 
 Test(manifest, golden_validates)
 {
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 	size_t len;
 	char *xml = write_manifest(&result, ORIGINAL, &len);
 
@@ -223,7 +221,7 @@ Test(manifest, golden_validates)
 Test(manifest, clean_result_is_certified_and_valid)
 {
 	struct pvsub_scan_result clean = result;
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 	size_t len;
 	char *xml;
 
@@ -249,7 +247,7 @@ Test(manifest, segments_and_counts)
 	struct pvsub_scan_result dyn = result;
 	struct pvsub_finding f[3];
 	struct pvsub_region_summary seg = regions[0];
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 	size_t len;
 	char *xml;
 
@@ -289,9 +287,9 @@ Test(manifest, segments_and_counts)
 
 Test(manifest, missing_input_is_einval)
 {
-	struct pvsub_manifest_input in = { .tool_name = "t", .tool_version = "1", .policy = policy,
-					   .object_path = "x" };
-	struct pvsub_buf b = { 0 };
+	struct pvsub_manifest_input in = {
+		.tool_name = "t", .tool_version = "1", .policy = policy, .object_path = "x"};
+	struct pvsub_buf b = {0};
 
 	cr_assert_eq(pvsub_manifest_write(&in, &b), -EINVAL);
 	cr_assert_eq(b.len, 0);
@@ -302,7 +300,7 @@ Test(manifest, missing_input_is_einval)
 static char *tamper(const char *xml, const char *from, const char *to)
 {
 	const char *at = strstr(xml, from);
-	struct pvsub_buf b = { 0 };
+	struct pvsub_buf b = {0};
 
 	cr_assert_not_null(at, "'%s' not in the manifest", from);
 	cr_assert_eq(pvsub_buf_append(&b, xml, (size_t)(at - xml)), 0);
@@ -313,7 +311,7 @@ static char *tamper(const char *xml, const char *from, const char *to)
 
 static void expect_invalid(const char *xml, const char *from, const char *to, const char *why)
 {
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 	char *bad = tamper(xml, from, to);
 
 	cr_assert_eq(pvsub_manifest_validate(bad, strlen(bad), &d), -EINVAL, "%s accepted", why);
@@ -356,7 +354,7 @@ Test(manifest, tampered_documents_fail, .init = cr_redirect_stderr)
 	{
 		char *a = tamper(xml, "  <rewrites/>\n  <mutable-windows/>\n",
 				 "  <mutable-windows/>\n  <rewrites/>\n");
-		struct pvsub_diag d = { { 0 } };
+		struct pvsub_diag d = {{0}};
 
 		cr_assert_eq(pvsub_manifest_validate(a, strlen(a), &d), -EINVAL);
 		free(a);
@@ -371,7 +369,7 @@ Test(manifest, tampered_documents_fail, .init = cr_redirect_stderr)
 Test(manifest, diag_names_the_line)
 {
 	static const char bad[] = "<?xml version=\"1.0\"?>\n<manifest>\n<oops\n";
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 
 	cr_assert_eq(pvsub_manifest_validate(bad, strlen(bad), &d), -EINVAL);
 	cr_assert_eq(strncmp(d.msg, "line ", 5), 0, "%s", d.msg);
@@ -383,7 +381,7 @@ Test(manifest, dtd_and_entities_refused)
 		"<?xml version=\"1.0\"?>\n"
 		"<!DOCTYPE manifest [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
 		"<manifest xmlns=\"urn:pvsub:manifest:1\" version=\"1\">&x;</manifest>\n";
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 
 	cr_assert_eq(pvsub_manifest_validate(dtd, strlen(dtd), &d), -EINVAL);
 	cr_assert_neq(d.msg[0], '\0');
@@ -397,7 +395,7 @@ Test(manifest, every_truncation_fails_cleanly)
 
 	/* all but the final newline leaves an incomplete document */
 	for (size_t n = 0; n + 1 < len; n += 7) {
-		struct pvsub_diag d = { { 0 } };
+		struct pvsub_diag d = {{0}};
 
 		cr_assert_eq(pvsub_manifest_validate(xml, n, &d), -EINVAL, "prefix %zu accepted",
 			     n);

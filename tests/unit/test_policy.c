@@ -70,7 +70,7 @@ static void assert_format(const struct pvsub_pattern *p, const char *expected)
 static void assert_compile_error(const char *id, const char *expr, const char *needle)
 {
 	struct pvsub_pattern *pats = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	size_t n = 0;
 	int r;
 
@@ -88,7 +88,7 @@ static void assert_compile_error(const char *id, const char *expr, const char *n
 static void assert_xml_error(const char *fixture_name, const char *needle)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	int r = load_fixture(fixture_name, &p, &diag);
 
 	cr_assert_eq(r, -EINVAL, "%s: r=%d (%s)", fixture_name, r, diag.msg);
@@ -98,7 +98,7 @@ static void assert_xml_error(const char *fixture_name, const char *needle)
 	cr_assert_null(strchr(diag.msg, '\n'), "diag must be one line: '%s'", diag.msg);
 }
 
-static const uint8_t FF3[] = { 0xff, 0xff, 0xff };
+static const uint8_t FF3[] = {0xff, 0xff, 0xff};
 
 /* --- byte tokens ------------------------------------------------------------- */
 
@@ -109,7 +109,7 @@ Test(pattern, exact_bytes)
 
 	cr_assert_eq(pvsub_pattern_compile("vmfunc", "0f 01 d4", &pats, &n, NULL), 0);
 	cr_assert_eq(n, 1);
-	assert_pattern(&pats[0], "vmfunc", 3, (const uint8_t[]){ 0x0f, 0x01, 0xd4 }, FF3);
+	assert_pattern(&pats[0], "vmfunc", 3, (const uint8_t[]){0x0f, 0x01, 0xd4}, FF3);
 	assert_format(&pats[0], "0f 01 d4");
 	free(pats);
 }
@@ -121,11 +121,11 @@ Test(pattern, case_insensitive_and_any_whitespace)
 
 	cr_assert_eq(pvsub_pattern_compile("x", "\t 0F\n01   D4 \r", &pats, &n, NULL), 0);
 	cr_assert_eq(n, 1);
-	assert_pattern(&pats[0], "x", 3, (const uint8_t[]){ 0x0f, 0x01, 0xd4 }, FF3);
+	assert_pattern(&pats[0], "x", 3, (const uint8_t[]){0x0f, 0x01, 0xd4}, FF3);
 	cr_assert_eq(pvsub_pattern_compile("y", "0F C0/F8 /3M", &pats, &n, NULL), 0);
 	cr_assert_eq(n, 4);
-	assert_pattern(&pats[1], "y", 3, (const uint8_t[]){ 0x0f, 0xc0, 0x18 },
-		       (const uint8_t[]){ 0xff, 0xf8, 0xf8 });
+	assert_pattern(&pats[1], "y", 3, (const uint8_t[]){0x0f, 0xc0, 0x18},
+		       (const uint8_t[]){0xff, 0xf8, 0xf8});
 	free(pats);
 }
 
@@ -135,8 +135,8 @@ Test(pattern, wildcard)
 	size_t n = 0;
 
 	cr_assert_eq(pvsub_pattern_compile("any-int", "cd ??", &pats, &n, NULL), 0);
-	assert_pattern(&pats[0], "any-int", 2, (const uint8_t[]){ 0xcd, 0x00 },
-		       (const uint8_t[]){ 0xff, 0x00 });
+	assert_pattern(&pats[0], "any-int", 2, (const uint8_t[]){0xcd, 0x00},
+		       (const uint8_t[]){0xff, 0x00});
 	assert_format(&pats[0], "cd ??");
 	free(pats);
 }
@@ -147,8 +147,8 @@ Test(pattern, value_and_mask)
 	size_t n = 0;
 
 	cr_assert_eq(pvsub_pattern_compile("masked", "0f 01 c0/f8", &pats, &n, NULL), 0);
-	assert_pattern(&pats[0], "masked", 3, (const uint8_t[]){ 0x0f, 0x01, 0xc0 },
-		       (const uint8_t[]){ 0xff, 0xff, 0xf8 });
+	assert_pattern(&pats[0], "masked", 3, (const uint8_t[]){0x0f, 0x01, 0xc0},
+		       (const uint8_t[]){0xff, 0xff, 0xf8});
 	assert_format(&pats[0], "0f 01 c0/f8");
 	free(pats);
 }
@@ -170,8 +170,8 @@ Test(pattern, modrm_reg_any_mod)
 
 	cr_assert_eq(pvsub_pattern_compile("xrstor-any", "0f ae /5", &pats, &n, NULL), 0);
 	cr_assert_eq(n, 1);
-	assert_pattern(&pats[0], "xrstor-any", 3, (const uint8_t[]){ 0x0f, 0xae, 0x28 },
-		       (const uint8_t[]){ 0xff, 0xff, 0x38 });
+	assert_pattern(&pats[0], "xrstor-any", 3, (const uint8_t[]){0x0f, 0xae, 0x28},
+		       (const uint8_t[]){0xff, 0xff, 0x38});
 	assert_format(&pats[0], "0f ae 28/38");
 	free(pats);
 }
@@ -179,15 +179,15 @@ Test(pattern, modrm_reg_any_mod)
 Test(pattern, modrm_memory_forms_expand_to_three)
 {
 	struct pvsub_pattern *pats = NULL;
-	const uint8_t mask[] = { 0xff, 0xff, 0xf8 };
+	const uint8_t mask[] = {0xff, 0xff, 0xf8};
 	size_t n = 0;
 
 	cr_assert_eq(pvsub_pattern_compile("xrstor", "0f ae /5m", &pats, &n, NULL), 0);
 	cr_assert_eq(n, 3);
 	/* mod 00, 01, 10 with reg 101: never mod 11 (0f ae e8 is LFENCE). */
-	assert_pattern(&pats[0], "xrstor", 3, (const uint8_t[]){ 0x0f, 0xae, 0x28 }, mask);
-	assert_pattern(&pats[1], "xrstor", 3, (const uint8_t[]){ 0x0f, 0xae, 0x68 }, mask);
-	assert_pattern(&pats[2], "xrstor", 3, (const uint8_t[]){ 0x0f, 0xae, 0xa8 }, mask);
+	assert_pattern(&pats[0], "xrstor", 3, (const uint8_t[]){0x0f, 0xae, 0x28}, mask);
+	assert_pattern(&pats[1], "xrstor", 3, (const uint8_t[]){0x0f, 0xae, 0x68}, mask);
+	assert_pattern(&pats[2], "xrstor", 3, (const uint8_t[]){0x0f, 0xae, 0xa8}, mask);
 	assert_format(&pats[0], "0f ae 28/f8");
 	assert_format(&pats[1], "0f ae 68/f8");
 	assert_format(&pats[2], "0f ae a8/f8");
@@ -356,7 +356,7 @@ Test(pattern, hostile_token_stays_on_one_short_line)
 Test(builtin, names_and_descriptions)
 {
 	const char *const *names = pvsub_policy_builtin_names();
-	static const char *const expected[] = { "vmfunc", "pku", "syscall", "default" };
+	static const char *const expected[] = {"vmfunc", "pku", "syscall", "default"};
 	size_t i;
 
 	for (i = 0; names[i]; i++) {
@@ -372,7 +372,7 @@ Test(builtin, names_and_descriptions)
 static struct pvsub_policy *builtin(const char *name)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_eq(pvsub_policy_new_builtin(name, &p, &diag), 0, "%s: %s", name, diag.msg);
 	cr_assert_not_null(p);
@@ -390,21 +390,21 @@ Test(builtin, vmfunc)
 	cr_assert_eq(pvsub_policy_on_instruction(p), PVSUB_ON_INSTRUCTION_REJECT);
 	pats = pvsub_policy_patterns(p, &n);
 	cr_assert_eq(n, 1);
-	assert_pattern(&pats[0], "vmfunc", 3, (const uint8_t[]){ 0x0f, 0x01, 0xd4 }, FF3);
+	assert_pattern(&pats[0], "vmfunc", 3, (const uint8_t[]){0x0f, 0x01, 0xd4}, FF3);
 	pvsub_policy_free(p);
 }
 
 static void assert_pku(const struct pvsub_pattern *pats)
 {
-	const uint8_t m[] = { 0xff, 0xff, 0xf8 };
+	const uint8_t m[] = {0xff, 0xff, 0xf8};
 
-	assert_pattern(&pats[0], "wrpkru", 3, (const uint8_t[]){ 0x0f, 0x01, 0xef }, FF3);
-	assert_pattern(&pats[1], "xrstor", 3, (const uint8_t[]){ 0x0f, 0xae, 0x28 }, m);
-	assert_pattern(&pats[2], "xrstor", 3, (const uint8_t[]){ 0x0f, 0xae, 0x68 }, m);
-	assert_pattern(&pats[3], "xrstor", 3, (const uint8_t[]){ 0x0f, 0xae, 0xa8 }, m);
-	assert_pattern(&pats[4], "xrstors", 3, (const uint8_t[]){ 0x0f, 0xc7, 0x18 }, m);
-	assert_pattern(&pats[5], "xrstors", 3, (const uint8_t[]){ 0x0f, 0xc7, 0x58 }, m);
-	assert_pattern(&pats[6], "xrstors", 3, (const uint8_t[]){ 0x0f, 0xc7, 0x98 }, m);
+	assert_pattern(&pats[0], "wrpkru", 3, (const uint8_t[]){0x0f, 0x01, 0xef}, FF3);
+	assert_pattern(&pats[1], "xrstor", 3, (const uint8_t[]){0x0f, 0xae, 0x28}, m);
+	assert_pattern(&pats[2], "xrstor", 3, (const uint8_t[]){0x0f, 0xae, 0x68}, m);
+	assert_pattern(&pats[3], "xrstor", 3, (const uint8_t[]){0x0f, 0xae, 0xa8}, m);
+	assert_pattern(&pats[4], "xrstors", 3, (const uint8_t[]){0x0f, 0xc7, 0x18}, m);
+	assert_pattern(&pats[5], "xrstors", 3, (const uint8_t[]){0x0f, 0xc7, 0x58}, m);
+	assert_pattern(&pats[6], "xrstors", 3, (const uint8_t[]){0x0f, 0xc7, 0x98}, m);
 }
 
 Test(builtin, pku)
@@ -422,14 +422,14 @@ Test(builtin, syscall)
 {
 	struct pvsub_policy *p = builtin("syscall");
 	const struct pvsub_pattern *pats;
-	const uint8_t ff[] = { 0xff, 0xff };
+	const uint8_t ff[] = {0xff, 0xff};
 	size_t n;
 
 	pats = pvsub_policy_patterns(p, &n);
 	cr_assert_eq(n, 3);
-	assert_pattern(&pats[0], "syscall", 2, (const uint8_t[]){ 0x0f, 0x05 }, ff);
-	assert_pattern(&pats[1], "sysenter", 2, (const uint8_t[]){ 0x0f, 0x34 }, ff);
-	assert_pattern(&pats[2], "int80", 2, (const uint8_t[]){ 0xcd, 0x80 }, ff);
+	assert_pattern(&pats[0], "syscall", 2, (const uint8_t[]){0x0f, 0x05}, ff);
+	assert_pattern(&pats[1], "sysenter", 2, (const uint8_t[]){0x0f, 0x34}, ff);
+	assert_pattern(&pats[2], "int80", 2, (const uint8_t[]){0xcd, 0x80}, ff);
 	pvsub_policy_free(p);
 }
 
@@ -443,7 +443,7 @@ Test(builtin, default_is_vmfunc_then_pku)
 	cr_assert_eq(pvsub_policy_version(p), 1);
 	pats = pvsub_policy_patterns(p, &n);
 	cr_assert_eq(n, 8);
-	assert_pattern(&pats[0], "vmfunc", 3, (const uint8_t[]){ 0x0f, 0x01, 0xd4 }, FF3);
+	assert_pattern(&pats[0], "vmfunc", 3, (const uint8_t[]){0x0f, 0x01, 0xd4}, FF3);
 	assert_pku(pats + 1);
 	pvsub_policy_free(p);
 }
@@ -451,7 +451,7 @@ Test(builtin, default_is_vmfunc_then_pku)
 Test(builtin, unknown)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_eq(pvsub_policy_new_builtin("vmfunc2", &p, &diag), -ENOENT);
 	cr_assert_null(p);
@@ -462,7 +462,7 @@ Test(builtin, unknown)
 Test(builtin, canonical_form_exact)
 {
 	struct pvsub_policy *p = builtin("vmfunc");
-	struct pvsub_buf buf = { 0 };
+	struct pvsub_buf buf = {0};
 	char sha[PVSUB_SHA256_HEX_LEN];
 	static const char expected[] = "pvsub-policy-canonical 1\n"
 				       "id builtin:vmfunc\n"
@@ -491,7 +491,7 @@ Test(builtin, on_instruction_names)
 Test(xml, design_example)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	const struct pvsub_pattern *pats;
 	size_t n;
 
@@ -502,23 +502,23 @@ Test(xml, design_example)
 	pats = pvsub_policy_patterns(p, &n);
 	cr_assert_eq(n, 7 + 1 + 3 + 1 + 1);
 	assert_pku(pats);
-	assert_pattern(&pats[7], "vmfunc", 3, (const uint8_t[]){ 0x0f, 0x01, 0xd4 }, FF3);
+	assert_pattern(&pats[7], "vmfunc", 3, (const uint8_t[]){0x0f, 0x01, 0xd4}, FF3);
 	cr_assert_str_eq(pats[8].id, "xrstor");
 	cr_assert_str_eq(pats[10].id, "xrstor");
 	cr_assert_eq(pats[10].value[2], 0xa8);
-	assert_pattern(&pats[11], "any-int", 2, (const uint8_t[]){ 0xcd, 0 },
-		       (const uint8_t[]){ 0xff, 0 });
-	assert_pattern(&pats[12], "masked", 3, (const uint8_t[]){ 0x0f, 0x01, 0xc0 },
-		       (const uint8_t[]){ 0xff, 0xff, 0xf8 });
+	assert_pattern(&pats[11], "any-int", 2, (const uint8_t[]){0xcd, 0},
+		       (const uint8_t[]){0xff, 0});
+	assert_pattern(&pats[12], "masked", 3, (const uint8_t[]){0x0f, 0x01, 0xc0},
+		       (const uint8_t[]){0xff, 0xff, 0xf8});
 	pvsub_policy_free(p);
 }
 
 Test(xml, include_contributes_where_it_stands)
 {
-	static const char *const order[] = { "first",  "syscall", "sysenter", "int80",
-					     "middle", "vmfunc",  "last" };
+	static const char *const order[] = {"first",  "syscall", "sysenter", "int80",
+					    "middle", "vmfunc",	 "last"};
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	const struct pvsub_pattern *pats;
 	size_t n;
 
@@ -534,7 +534,7 @@ Test(xml, include_contributes_where_it_stands)
 Test(xml, trap)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	size_t n;
 
 	cr_assert_eq(load_fixture("trap.xml", &p, &diag), 0, "%s", diag.msg);
@@ -626,7 +626,7 @@ Test(xml, billion_laughs_refused, .timeout = 10)
 Test(xml, external_entity_refused)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_eq(load_fixture("external-entity.xml", &p, &diag), -EINVAL);
 	cr_assert_not_null(strstr(diag.msg, "DTDs are not allowed"), "%s", diag.msg);
@@ -645,17 +645,17 @@ Test(xml, external_resources_never_opened, .timeout = 10)
 {
 	char dir[] = "/tmp/pvsub-policy-XXXXXX", fifo[64], *xml = NULL;
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	static const char *const templates[][2] = {
-		{ "<?xml version='1.0'?><!DOCTYPE policy SYSTEM 'file://",
-		  "'><policy xmlns='urn:pvsub:policy:1' id='x' version='1'>"
-		  "<include profile='vmfunc'/></policy>" },
-		{ "<?xml version='1.0'?><!DOCTYPE policy [<!ENTITY e SYSTEM 'file://",
-		  "'>]><policy xmlns='urn:pvsub:policy:1' id='x' version='1'>"
-		  "<pattern id='&e;' bytes='0f'/></policy>" },
-		{ "<?xml version='1.0'?><!DOCTYPE policy [<!ENTITY % pe SYSTEM '",
-		  "'> %pe;]><policy xmlns='urn:pvsub:policy:1' id='x' version='1'>"
-		  "<include profile='vmfunc'/></policy>" },
+		{"<?xml version='1.0'?><!DOCTYPE policy SYSTEM 'file://",
+		 "'><policy xmlns='urn:pvsub:policy:1' id='x' version='1'>"
+		 "<include profile='vmfunc'/></policy>"},
+		{"<?xml version='1.0'?><!DOCTYPE policy [<!ENTITY e SYSTEM 'file://",
+		 "'>]><policy xmlns='urn:pvsub:policy:1' id='x' version='1'>"
+		 "<pattern id='&e;' bytes='0f'/></policy>"},
+		{"<?xml version='1.0'?><!DOCTYPE policy [<!ENTITY % pe SYSTEM '",
+		 "'> %pe;]><policy xmlns='urn:pvsub:policy:1' id='x' version='1'>"
+		 "<include profile='vmfunc'/></policy>"},
 	};
 
 	cr_assert_not_null(mkdtemp(dir));
@@ -674,7 +674,7 @@ Test(xml, external_resources_never_opened, .timeout = 10)
 Test(xml, undeclared_entity_is_an_error)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_eq(load_string("<policy xmlns='urn:pvsub:policy:1' id='&x;' version='1'>"
 				 "<include profile='vmfunc'/></policy>",
@@ -687,7 +687,7 @@ Test(xml, undeclared_entity_is_an_error)
 Test(xml, ids_are_checked)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_eq(load_string("<policy xmlns='urn:pvsub:policy:1' id='a b' version='1'>"
 				 "<include profile='vmfunc'/></policy>",
@@ -713,25 +713,30 @@ Test(xml, reads_only_the_given_length)
 				  "<include profile='vmfunc'/></policy>";
 	char buf[sizeof(doc) + 16];
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	memcpy(buf, doc, sizeof(doc) - 1);
 	memcpy(buf + sizeof(doc) - 1, "<garbage>&&&&&&", 16);
-	cr_assert_eq(pvsub_policy_new_from_memory(buf, sizeof(doc) - 1, "buf", &p, &diag), 0,
-		     "%s", diag.msg);
+	cr_assert_eq(pvsub_policy_new_from_memory(buf, sizeof(doc) - 1, "buf", &p, &diag), 0, "%s",
+		     diag.msg);
 	pvsub_policy_free(p);
 }
 
 Test(xml, garbage_never_crashes)
 {
 	static const char *const inputs[] = {
-		"", " ", "<", "<policy", "\xff\xfe<\0p", "<?xml version='1.0'?>",
+		"",
+		" ",
+		"<",
+		"<policy",
+		"\xff\xfe<\0p",
+		"<?xml version='1.0'?>",
 		"<policy xmlns='urn:pvsub:policy:1'/>",
 		"<p:policy xmlns:p='urn:pvsub:policy:1' id='a' version='1'><q:pattern/></p:policy>",
 		"<policy xmlns='urn:pvsub:policy:1' id='a' version='1'><![CDATA[x]]></policy>",
 	};
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(inputs); i++) {
 		size_t len = i == 4 ? 5 : strlen(inputs[i]);
@@ -746,9 +751,9 @@ Test(xml, garbage_never_crashes)
 
 Test(xml, libxml2_never_prints, .init = cr_redirect_stderr)
 {
-	static const char *const bad[] = { "bad-token.xml",	  "missing-bytes.xml",
-					   "malformed.xml",	  "billion-laughs.xml",
-					   "external-entity.xml", "wrong-namespace.xml" };
+	static const char *const bad[] = {"bad-token.xml",	 "missing-bytes.xml",
+					  "malformed.xml",	 "billion-laughs.xml",
+					  "external-entity.xml", "wrong-namespace.xml"};
 	struct pvsub_policy *p = NULL;
 
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(bad); i++)
@@ -760,8 +765,8 @@ Test(xml, libxml2_never_prints, .init = cr_redirect_stderr)
 Test(xml, same_patterns_same_hash)
 {
 	struct pvsub_policy *a = NULL, *b = NULL, *c = NULL;
-	struct pvsub_buf ca = { 0 }, cb = { 0 };
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_buf ca = {0}, cb = {0};
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_eq(load_fixture("same-a.xml", &a, &diag), 0, "%s", diag.msg);
 	cr_assert_eq(load_fixture("same-b.xml", &b, &diag), 0, "%s", diag.msg);
@@ -796,8 +801,8 @@ Test(xml, same_patterns_same_hash)
 Test(xml, canonical_form_exact)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_buf buf = { 0 };
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_buf buf = {0};
+	struct pvsub_diag diag = {{0}};
 	char sha[PVSUB_SHA256_HEX_LEN];
 	static const char expected[] = "pvsub-policy-canonical 1\n"
 				       "id site:small\n"
@@ -838,7 +843,7 @@ Test(load, builtin_name)
 Test(load, file_path)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	char *path = fixture("trap.xml");
 
 	cr_assert_eq(pvsub_policy_load(path, &p, &diag), 0, "%s", diag.msg);
@@ -850,7 +855,7 @@ Test(load, file_path)
 Test(load, unknown)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_eq(pvsub_policy_load("no-such-policy", &p, &diag), -ENOENT);
 	cr_assert_str_eq(diag.msg, "no such built-in policy or file");
@@ -861,7 +866,7 @@ Test(load, file_limit_is_one_mebibyte)
 {
 	char path[] = "/tmp/pvsub-policy-big-XXXXXX";
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 	int fd = mkstemp(path);
 
 	cr_assert_geq(fd, 0);
@@ -875,7 +880,7 @@ Test(load, file_limit_is_one_mebibyte)
 Test(load, directory_is_not_a_policy)
 {
 	struct pvsub_policy *p = NULL;
-	struct pvsub_diag diag = { { 0 } };
+	struct pvsub_diag diag = {{0}};
 
 	cr_assert_lt(pvsub_policy_load("/", &p, &diag), 0);
 	cr_assert_null(p);

@@ -9,7 +9,6 @@
 #include "libpvsub/crypto.h"
 #include "libpvsub/report.h"
 
-
 /* ---- a tiny JSON syntax checker (RFC 8259), enough to prove validity ------ */
 
 struct jp {
@@ -140,19 +139,26 @@ static bool jp_value(struct jp *p)
 	if (p->pos >= p->len)
 		return false;
 	switch (p->s[p->pos]) {
-	case '{': return jp_container(p, '}', true);
-	case '[': return jp_container(p, ']', false);
-	case '"': return jp_string(p);
-	case 't': return jp_lit(p, "true");
-	case 'f': return jp_lit(p, "false");
-	case 'n': return jp_lit(p, "null");
-	default: return jp_number(p);
+	case '{':
+		return jp_container(p, '}', true);
+	case '[':
+		return jp_container(p, ']', false);
+	case '"':
+		return jp_string(p);
+	case 't':
+		return jp_lit(p, "true");
+	case 'f':
+		return jp_lit(p, "false");
+	case 'n':
+		return jp_lit(p, "null");
+	default:
+		return jp_number(p);
 	}
 }
 
 static bool json_valid(const char *s, size_t len)
 {
-	struct jp p = { .s = s, .len = len };
+	struct jp p = {.s = s, .len = len};
 
 	if (!jp_value(&p))
 		return false;
@@ -162,10 +168,14 @@ static bool json_valid(const char *s, size_t len)
 
 Test(report, json_checker_rejects_bad_json)
 {
-	static const char *const bad[] = { "", "{", "{\"a\" 1}", "[1,]", "{\"a\":1,}", "\"x",
-					   "\"\t\"", "01x", "[1] 2", "{'a':1}", "nul" };
+	static const char *const bad[] = {"",		"{",	   "{\"a\" 1}", "[1,]",
+					  "{\"a\":1,}", "\"x",	   "\"\t\"",	"01x",
+					  "[1] 2",	"{'a':1}", "nul"};
 	static const char *const good[] = {
-		"{}", "[]", "{\"a\": [1, -2.5e3, true, null, \"\\u00e9\"]}", "  0 ",
+		"{}",
+		"[]",
+		"{\"a\": [1, -2.5e3, true, null, \"\\u00e9\"]}",
+		"  0 ",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -184,10 +194,16 @@ static bool starts_with(const char *s, const char *prefix)
 static struct pvsub_policy *policy;
 
 static const struct pvsub_pattern wrpkru = {
-	.id = "wrpkru", .len = 3, .value = { 0x0f, 0x01, 0xef }, .mask = { 0xff, 0xff, 0xff },
+	.id = "wrpkru",
+	.len = 3,
+	.value = {0x0f, 0x01, 0xef},
+	.mask = {0xff, 0xff, 0xff},
 };
 static const struct pvsub_pattern xrstor = {
-	.id = "xrstor", .len = 3, .value = { 0x0f, 0xae, 0x28 }, .mask = { 0xff, 0xff, 0xf8 },
+	.id = "xrstor",
+	.len = 3,
+	.value = {0x0f, 0xae, 0x28},
+	.mask = {0xff, 0xff, 0xf8},
 };
 
 static char sec_text[] = ".text";
@@ -195,10 +211,10 @@ static char sec_junction[] = ".text|.text.unlikely";
 
 static struct pvsub_finding rel_findings[4];
 static struct pvsub_violation rel_violations[1];
-static struct pvsub_scan_result rel;     /* an ET_REL with findings */
+static struct pvsub_scan_result rel; /* an ET_REL with findings */
 static struct pvsub_finding dyn_findings[2];
-static struct pvsub_scan_result dyn;     /* an ET_DYN with segment findings */
-static struct pvsub_scan_result clean;   /* nothing found, signed module */
+static struct pvsub_scan_result dyn;   /* an ET_DYN with segment findings */
+static struct pvsub_scan_result clean; /* nothing found, signed module */
 
 static void finding(struct pvsub_finding *f, const struct pvsub_pattern *pat, char *section,
 		    int64_t off, uint64_t file_off, enum pvsub_class cls, const char *field,
@@ -220,7 +236,7 @@ static void finding(struct pvsub_finding *f, const struct pvsub_pattern *pat, ch
 
 static void setup(void)
 {
-	struct pvsub_diag d = { { 0 } };
+	struct pvsub_diag d = {{0}};
 
 	pvsub_policy_free(policy);
 	policy = NULL;
@@ -297,13 +313,14 @@ static void run(enum pvsub_report_format format, bool color, bool verbose, struc
 		struct output *junit, struct pvsub_report_summary *sum)
 {
 	const struct pvsub_file_record recs[] = {
-		{ .path = "drv.o", .status = PVSUB_FILE_FINDINGS, .result = &rel },
-		{ .path = "img dir/a.deb!data.tar.xz!./usr/lib/libx.so",
-		  .status = PVSUB_FILE_FINDINGS,
-		  .result = &dyn },
-		{ .path = "bad\"name.ko", .status = PVSUB_FILE_ERROR,
-		  .error = "truncated ELF header" },
-		{ .path = "ok.ko", .status = PVSUB_FILE_CLEAN, .result = &clean },
+		{.path = "drv.o", .status = PVSUB_FILE_FINDINGS, .result = &rel},
+		{.path = "img dir/a.deb!data.tar.xz!./usr/lib/libx.so",
+		 .status = PVSUB_FILE_FINDINGS,
+		 .result = &dyn},
+		{.path = "bad\"name.ko",
+		 .status = PVSUB_FILE_ERROR,
+		 .error = "truncated ELF header"},
+		{.path = "ok.ko", .status = PVSUB_FILE_CLEAN, .result = &clean},
 	};
 	struct pvsub_report_opts opts = {
 		.format = format,
@@ -351,7 +368,7 @@ static const char text_golden[] =
 
 Test(report, text_golden)
 {
-	struct output out = { 0 };
+	struct output out = {0};
 	struct pvsub_report_summary s;
 
 	run(PVSUB_REPORT_TEXT, false, false, &out, NULL, &s);
@@ -366,7 +383,7 @@ Test(report, text_golden)
 
 Test(report, text_verbose_lists_clean_and_signature)
 {
-	struct output out = { 0 };
+	struct output out = {0};
 
 	run(PVSUB_REPORT_TEXT, false, true, &out, NULL, NULL);
 	cr_assert_not_null(strstr(out.data, "ok.ko: note: appended module signature (740 bytes) "
@@ -383,7 +400,7 @@ Test(report, text_verbose_lists_clean_and_signature)
 
 Test(report, text_color)
 {
-	struct output out = { 0 };
+	struct output out = {0};
 
 	run(PVSUB_REPORT_TEXT, true, false, &out, NULL, NULL);
 	cr_assert_not_null(strstr(out.data, "\033[1mdrv.o\033[0m: .text+0x10: wrpkru (0f 01 ef) "
@@ -399,13 +416,15 @@ Test(report, text_color)
 
 Test(report, rewritten_counts_as_clean)
 {
-	struct pvsub_report_opts opts = { .format = PVSUB_REPORT_TEXT, .policy = policy,
-					  .tool_name = "pvsub-scan", .tool_version = "1" };
-	struct pvsub_file_record rec = { .path = "x.ko", .status = PVSUB_FILE_REWRITTEN,
-					 .result = &clean };
+	struct pvsub_report_opts opts = {.format = PVSUB_REPORT_TEXT,
+					 .policy = policy,
+					 .tool_name = "pvsub-scan",
+					 .tool_version = "1"};
+	struct pvsub_file_record rec = {
+		.path = "x.ko", .status = PVSUB_FILE_REWRITTEN, .result = &clean};
 	struct pvsub_report_summary s;
 	struct pvsub_report *rep = NULL;
-	struct output out = { 0 };
+	struct output out = {0};
 	FILE *f = open_memstream(&out.data, &out.len);
 
 	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
@@ -463,7 +482,7 @@ static void python_agrees(const struct output *out)
 
 Test(report, json_valid_and_shaped)
 {
-	struct output out = { 0 };
+	struct output out = {0};
 
 	run(PVSUB_REPORT_JSON, true, true, &out, NULL, NULL);
 	cr_assert(json_valid(out.data, out.len), "invalid JSON:\n%s", out.data);
@@ -479,17 +498,16 @@ Test(report, json_valid_and_shaped)
 	cr_assert_not_null(strstr(out.data, pvsub_policy_sha256_hex(policy)));
 
 	/* the DESIGN §5 keys of a finding, in order, then the additions */
-	cr_assert_not_null(strstr(out.data,
-				  "        {\n"
-				  "          \"pattern\": \"wrpkru\",\n"
-				  "          \"section\": \".text\",\n"
-				  "          \"offset\": 33,\n"
-				  "          \"bytes\": \"0f01ef\",\n"
-				  "          \"class\": \"embedded\",\n"
-				  "          \"field\": \"immediate\",\n"
-				  "          \"file_offset\": 97,\n"
-				  "          \"instruction\": \"mov eax, 0xef010f\"\n"
-				  "        }"),
+	cr_assert_not_null(strstr(out.data, "        {\n"
+					    "          \"pattern\": \"wrpkru\",\n"
+					    "          \"section\": \".text\",\n"
+					    "          \"offset\": 33,\n"
+					    "          \"bytes\": \"0f01ef\",\n"
+					    "          \"class\": \"embedded\",\n"
+					    "          \"field\": \"immediate\",\n"
+					    "          \"file_offset\": 97,\n"
+					    "          \"instruction\": \"mov eax, 0xef010f\"\n"
+					    "        }"),
 			   "%s", out.data);
 	cr_assert_not_null(strstr(out.data, "\"class\": \"instruction\",\n"
 					    "          \"field\": null,"));
@@ -536,11 +554,12 @@ Test(report, json_valid_and_shaped)
 
 Test(report, json_empty_and_hostile_strings)
 {
-	struct pvsub_report_opts opts = { .format = PVSUB_REPORT_JSON, .policy = NULL };
-	struct pvsub_file_record rec = { .path = "x\n\x01\xff.ko", .status = PVSUB_FILE_ERROR,
-					 .error = "bad \"\\\" \t byte" };
+	struct pvsub_report_opts opts = {.format = PVSUB_REPORT_JSON, .policy = NULL};
+	struct pvsub_file_record rec = {.path = "x\n\x01\xff.ko",
+					.status = PVSUB_FILE_ERROR,
+					.error = "bad \"\\\" \t byte"};
 	struct pvsub_report *rep = NULL;
-	struct output out = { 0 };
+	struct output out = {0};
 	FILE *f = open_memstream(&out.data, &out.len);
 
 	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
@@ -579,11 +598,11 @@ Test(report, json_empty_and_hostile_strings)
 
 Test(report, output_is_deterministic)
 {
-	enum pvsub_report_format fmts[] = { PVSUB_REPORT_TEXT, PVSUB_REPORT_JSON,
-					    PVSUB_REPORT_SARIF };
+	enum pvsub_report_format fmts[] = {PVSUB_REPORT_TEXT, PVSUB_REPORT_JSON,
+					   PVSUB_REPORT_SARIF};
 
 	for (size_t i = 0; i < 3; i++) {
-		struct output a = { 0 }, b = { 0 }, ja = { 0 }, jb = { 0 };
+		struct output a = {0}, b = {0}, ja = {0}, jb = {0};
 
 		run(fmts[i], false, true, &a, &ja, NULL);
 		run(fmts[i], false, true, &b, &jb, NULL);
@@ -610,7 +629,7 @@ static size_t count_of(const char *hay, const char *needle)
 
 Test(report, sarif_required_keys)
 {
-	struct output out = { 0 };
+	struct output out = {0};
 	char hash[PVSUB_SHA256_HEX_LEN], want[256];
 	static const char material[] = "drv.o\n.text\n16\nwrpkru";
 
@@ -659,8 +678,8 @@ Test(report, sarif_required_keys)
 					    "                  \"byteOffset\": 80,\n"
 					    "                  \"byteLength\": 3\n"));
 	/* archive paths keep '!' and '/', spaces are escaped */
-	cr_assert_not_null(strstr(out.data,
-				  "\"uri\": \"img%20dir/a.deb!data.tar.xz!./usr/lib/libx.so\""));
+	cr_assert_not_null(
+		strstr(out.data, "\"uri\": \"img%20dir/a.deb!data.tar.xz!./usr/lib/libx.so\""));
 	cr_assert_not_null(strstr(out.data, "\"uri\": \"bad%22name.ko\""));
 
 	cr_assert_eq(pvsub_sha256_hex(material, strlen(material), hash), 0);
@@ -680,7 +699,7 @@ Test(report, sarif_required_keys)
 
 Test(report, sarif_fingerprints_differ_by_place)
 {
-	struct output out = { 0 };
+	struct output out = {0};
 	char *p;
 	char a[65], b[65];
 
@@ -721,7 +740,7 @@ static void xml_well_formed(const struct output *x)
 
 Test(report, junit_document)
 {
-	struct output out = { 0 }, junit = { 0 };
+	struct output out = {0}, junit = {0};
 
 	run(PVSUB_REPORT_TEXT, false, false, &out, &junit, NULL);
 	/* the format does not change the JUnit document */
@@ -752,10 +771,10 @@ Test(report, junit_document)
 
 Test(report, junit_empty_run)
 {
-	struct pvsub_report_opts opts = { .format = PVSUB_REPORT_SARIF, .policy = policy,
-					  .want_junit = true };
+	struct pvsub_report_opts opts = {
+		.format = PVSUB_REPORT_SARIF, .policy = policy, .want_junit = true};
 	struct pvsub_report *rep = NULL;
-	struct output out = { 0 }, junit = { 0 };
+	struct output out = {0}, junit = {0};
 	FILE *f = open_memstream(&out.data, &out.len), *j;
 
 	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);

@@ -36,9 +36,9 @@ TestSuite(scan, .init = setup, .fini = teardown);
 
 static struct pvsub_scan_result *scan_asm(const char *src, bool hashes)
 {
-	struct pvsub_scan_opts o = { policy, matcher, decoder, false, hashes };
+	struct pvsub_scan_opts o = {policy, matcher, decoder, false, hashes};
 	struct pvsub_scan_result *res = NULL;
-	struct pvsub_diag diag = { "" };
+	struct pvsub_diag diag = {""};
 
 	free(data);
 	cr_assert_eq(elfgen_assemble(src, NULL, &data, &size), 0);
@@ -49,10 +49,11 @@ static struct pvsub_scan_result *scan_asm(const char *src, bool hashes)
 Test(scan, chain_through_a_one_byte_section)
 {
 	/* 0f | 01 | d4: VMFUNC only if three sections are laid end to end. */
-	struct pvsub_scan_result *r = scan_asm("\t.section .a,\"ax\",@progbits\n\tret\n\t.byte 0x0f\n"
-					       "\t.section .b,\"ax\",@progbits\n\t.byte 0x01\n"
-					       "\t.section .c,\"ax\",@progbits\n\t.byte 0xd4\n\tret\n",
-					       false);
+	struct pvsub_scan_result *r =
+		scan_asm("\t.section .a,\"ax\",@progbits\n\tret\n\t.byte 0x0f\n"
+			 "\t.section .b,\"ax\",@progbits\n\t.byte 0x01\n"
+			 "\t.section .c,\"ax\",@progbits\n\t.byte 0xd4\n\tret\n",
+			 false);
 
 	cr_assert_eq(r->n_findings, 1);
 	cr_assert_str_eq(r->findings[0].section, ".a|.b|.c");
@@ -69,10 +70,11 @@ Test(scan, junction_in_both_orders_and_with_padding)
 {
 	/* .y ends in 0f 01, .x starts with d4 and is aligned to 2: the pair
 	 * (.y, .x) forms VMFUNC with no padding only; (.x, .y) never. */
-	struct pvsub_scan_result *r = scan_asm("\t.section .x,\"ax\",@progbits\n\t.p2align 1\n"
-					       "\t.byte 0xd4\n\tret\n"
-					       "\t.section .y,\"ax\",@progbits\n\tret\n\t.byte 0x0f, 0x01\n",
-					       true);
+	struct pvsub_scan_result *r =
+		scan_asm("\t.section .x,\"ax\",@progbits\n\t.p2align 1\n"
+			 "\t.byte 0xd4\n\tret\n"
+			 "\t.section .y,\"ax\",@progbits\n\tret\n\t.byte 0x0f, 0x01\n",
+			 true);
 
 	cr_assert_eq(r->n_findings, 1);
 	cr_assert_str_eq(r->findings[0].section, ".y|.x");
@@ -85,9 +87,10 @@ Test(scan, junction_in_both_orders_and_with_padding)
 
 Test(scan, findings_inside_sections_come_first_in_order)
 {
-	struct pvsub_scan_result *r = scan_asm("\t.text\n\t.byte 0x0f,0x01,0xef\n\tnop\n\t.byte 0x0f,0x01,0xd4\n"
-					       "\t.section .t2,\"ax\",@progbits\n\t.byte 0x0f,0xae,0x28\n",
-					       false);
+	struct pvsub_scan_result *r =
+		scan_asm("\t.text\n\t.byte 0x0f,0x01,0xef\n\tnop\n\t.byte 0x0f,0x01,0xd4\n"
+			 "\t.section .t2,\"ax\",@progbits\n\t.byte 0x0f,0xae,0x28\n",
+			 false);
 
 	cr_assert_eq(r->n_findings, 3);
 	cr_assert_str_eq(r->findings[0].section, ".text");
@@ -98,8 +101,8 @@ Test(scan, findings_inside_sections_come_first_in_order)
 	cr_assert_str_eq(r->findings[1].pattern->id, "vmfunc");
 	cr_assert_str_eq(r->findings[2].section, ".t2");
 	cr_assert_str_eq(r->findings[2].pattern->id, "xrstor");
-	cr_assert_eq(r->findings[2].file_offset,
-		     r->regions[1].file_offset, "file offset of the first byte");
+	cr_assert_eq(r->findings[2].file_offset, r->regions[1].file_offset,
+		     "file offset of the first byte");
 	pvsub_scan_result_free(r);
 }
 
@@ -108,10 +111,11 @@ Test(scan, junction_over_a_relocation_is_class_relocation)
 	/* .b starts with a 32-bit relocated field whose bytes on disk are
 	 * d4 00 00 00 (the addend): after .a's 0f 01 they form VMFUNC, but
 	 * only until the loader writes the field. */
-	struct pvsub_scan_result *r = scan_asm("\t.section .a,\"ax\",@progbits\n\tret\n\t.byte 0x0f, 0x01\n"
-					       "\t.section .b,\"ax\",@progbits\n\t.reloc ., R_X86_64_32, ext\n"
-					       "\t.long 0xd4\n",
-					       false);
+	struct pvsub_scan_result *r =
+		scan_asm("\t.section .a,\"ax\",@progbits\n\tret\n\t.byte 0x0f, 0x01\n"
+			 "\t.section .b,\"ax\",@progbits\n\t.reloc ., R_X86_64_32, ext\n"
+			 "\t.long 0xd4\n",
+			 false);
 	size_t rel = 0;
 
 	for (size_t i = 0; i < r->n_findings; i++)

@@ -47,9 +47,10 @@ static void naive(const struct pvsub_pattern *pats, size_t npats, const uint8_t 
 				collect(h, o, p);
 }
 
-static struct pvsub_pattern pat(const char *id, size_t len, const uint8_t *value, const uint8_t *mask)
+static struct pvsub_pattern pat(const char *id, size_t len, const uint8_t *value,
+				const uint8_t *mask)
 {
-	struct pvsub_pattern p = { 0 };
+	struct pvsub_pattern p = {0};
 
 	snprintf(p.id, sizeof(p.id), "%s", id);
 	p.len = (uint8_t)len;
@@ -71,7 +72,7 @@ static void assert_same(const struct hitlist *a, const struct hitlist *b, size_t
 
 Test(search, finds_vmfunc_at_every_position)
 {
-	static const uint8_t vmfunc[] = { 0x0f, 0x01, 0xd4 };
+	static const uint8_t vmfunc[] = {0x0f, 0x01, 0xd4};
 	struct pvsub_pattern p = pat("vmfunc", 3, vmfunc, NULL);
 	struct pvsub_matcher *m;
 	uint8_t buf[64];
@@ -95,11 +96,11 @@ Test(search, finds_vmfunc_at_every_position)
 
 Test(search, single_byte_pattern_at_last_byte)
 {
-	static const uint8_t cc[] = { 0xcc };
+	static const uint8_t cc[] = {0xcc};
 	struct pvsub_pattern p = pat("int3", 1, cc, NULL);
 	struct pvsub_matcher *m;
-	uint8_t buf[5] = { 0xcc, 0, 0xcc, 0, 0xcc };
-	struct hitlist h = { 0 };
+	uint8_t buf[5] = {0xcc, 0, 0xcc, 0, 0xcc};
+	struct hitlist h = {0};
 
 	cr_assert_eq(pvsub_matcher_new(&p, 1, &m), 0);
 	cr_assert_eq(pvsub_matcher_search(m, buf, sizeof(buf), collect, &h), 0);
@@ -115,9 +116,9 @@ Test(search, single_byte_pattern_at_last_byte)
 
 Test(search, rejects_bad_patterns)
 {
-	static const uint8_t v[] = { 0x00, 0x00 };
-	static const uint8_t nomask[] = { 0x00, 0x00 };
-	static const uint8_t one[] = { 0x01 };
+	static const uint8_t v[] = {0x00, 0x00};
+	static const uint8_t nomask[] = {0x00, 0x00};
+	static const uint8_t one[] = {0x01};
 	struct pvsub_pattern wild = pat("wild", 2, v, nomask);
 	struct pvsub_pattern bad = pat("bad", 1, one, NULL);
 	struct pvsub_matcher *m = NULL;
@@ -137,10 +138,10 @@ static int stop_after_first(void *data, size_t offset, size_t pattern)
 
 Test(search, callback_stops_the_search)
 {
-	static const uint8_t v[] = { 0xab };
+	static const uint8_t v[] = {0xab};
 	struct pvsub_pattern p = pat("ab", 1, v, NULL);
 	struct pvsub_matcher *m;
-	struct hitlist h = { 0 };
+	struct hitlist h = {0};
 	uint8_t buf[8];
 
 	memset(buf, 0xab, sizeof(buf));
@@ -212,10 +213,11 @@ Test(search, agrees_with_naive_reference_on_random_buffers, .timeout = 600)
  * code bytes, for the default policy's shapes (exact and ModRM-masked). */
 Test(search, planted_at_every_offset_of_a_page)
 {
-	static const uint8_t wrpkru[] = { 0x0f, 0x01, 0xef };
-	static const uint8_t xrstor[] = { 0x0f, 0xae, 0x28 };
-	static const uint8_t xrstor_mask[] = { 0xff, 0xff, 0xf8 };
-	struct pvsub_pattern pats[2] = { pat("wrpkru", 3, wrpkru, NULL), pat("xrstor", 3, xrstor, xrstor_mask) };
+	static const uint8_t wrpkru[] = {0x0f, 0x01, 0xef};
+	static const uint8_t xrstor[] = {0x0f, 0xae, 0x28};
+	static const uint8_t xrstor_mask[] = {0xff, 0xff, 0xf8};
+	struct pvsub_pattern pats[2] = {pat("wrpkru", 3, wrpkru, NULL),
+					pat("xrstor", 3, xrstor, xrstor_mask)};
 	struct pvsub_matcher *m;
 	static uint8_t page[4096];
 	struct hitlist *h = malloc(sizeof(*h)), *want = malloc(sizeof(*want));
@@ -224,7 +226,7 @@ Test(search, planted_at_every_offset_of_a_page)
 	for (size_t pos = 0; pos + 3 <= sizeof(page); pos++) {
 		for (size_t i = 0; i < sizeof(page); i++)
 			page[i] = (uint8_t)(rnd() % 3 == 0 ? 0x0f : rnd());
-		memcpy(page + pos, pos % 2 ? wrpkru : (const uint8_t[]){ 0x0f, 0xae, 0x2d }, 3);
+		memcpy(page + pos, pos % 2 ? wrpkru : (const uint8_t[]){0x0f, 0xae, 0x2d}, 3);
 		naive(pats, 2, page, sizeof(page), want);
 		h->n = 0;
 		cr_assert_eq(pvsub_matcher_search(m, page, sizeof(page), collect, h), 0);

@@ -41,7 +41,8 @@ static void done(void *p, void *data)
 	struct job *j = p;
 	struct state *st = data;
 
-	cr_assert_eq(j->seq, st->next_expected, "consumed %zu, expected %zu", j->seq, st->next_expected);
+	cr_assert_eq(j->seq, st->next_expected, "consumed %zu, expected %zu", j->seq,
+		     st->next_expected);
 	cr_assert_eq(j->result, j->seq * j->seq);
 	cr_assert_lt(j->worker, st->threads ? st->threads : 1);
 	st->next_expected++;
@@ -50,7 +51,7 @@ static void done(void *p, void *data)
 
 static void run(unsigned threads, size_t njobs, size_t inflight)
 {
-	struct state st = { .threads = threads };
+	struct state st = {.threads = threads};
 	struct pvsub_workq *q;
 
 	cr_assert_eq(pvsub_workq_new(threads, inflight, work, done, &st, &q), 0);

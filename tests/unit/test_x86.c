@@ -24,6 +24,8 @@ struct layout_case {
 	const char *mnemonic;
 };
 
+/* One case per entry reads better than one field per line. */
+/* clang-format off */
 static const struct layout_case cases[] = {
 	{ "mov imm32 to [base+index*4+disp32] (REX.W, SIB)",
 	  { 0x48, 0xc7, 0x84, 0x88, 0x78, 0x56, 0x34, 0x12, 0xef, 0xbe, 0xad, 0xde }, 12,
@@ -98,6 +100,7 @@ static const struct layout_case cases[] = {
 	{ "movdir64b [rax+disp32] (table)", { 0x66, 0x0f, 0x38, 0xf8, 0x80, 1, 2, 3, 4 }, 9,
 	  9, 1, 3, 4, -1, 5, 4, -1, 0, -1, 0, true, "movdir64b" },
 };
+/* clang-format on */
 
 static struct pvsub_decoder *dec;
 
@@ -124,7 +127,8 @@ Test(x86, exact_layouts)
 		cr_expect_eq(in.len, c->len, "%s: len %u", c->what, in.len);
 		cr_expect_eq(in.opcode_offset, c->opcode_offset, "%s: opcode_offset %u", c->what,
 			     in.opcode_offset);
-		cr_expect_eq(in.opcode_len, c->opcode_len, "%s: opcode_len %u", c->what, in.opcode_len);
+		cr_expect_eq(in.opcode_len, c->opcode_len, "%s: opcode_len %u", c->what,
+			     in.opcode_len);
 		cr_expect_eq(in.modrm_offset, c->modrm, "%s: modrm %d", c->what, in.modrm_offset);
 		cr_expect_eq(in.sib_offset, c->sib, "%s: sib %d", c->what, in.sib_offset);
 		cr_expect_eq(in.disp_offset, c->disp, "%s: disp %d", c->what, in.disp_offset);
@@ -141,7 +145,8 @@ Test(x86, exact_layouts)
 Test(x86, decode_does_not_read_past_len)
 {
 	/* mov imm32 to r/m cut short, at every length */
-	static const uint8_t b[] = { 0x48, 0xc7, 0x84, 0x88, 0x78, 0x56, 0x34, 0x12, 0xef, 0xbe, 0xad, 0xde };
+	static const uint8_t b[] = {0x48, 0xc7, 0x84, 0x88, 0x78, 0x56,
+				    0x34, 0x12, 0xef, 0xbe, 0xad, 0xde};
 	struct pvsub_insn in;
 
 	for (size_t n = 0; n < sizeof(b); n++) {
@@ -226,22 +231,27 @@ Test(x86, every_table_entry)
 		count++;
 		cr_assert_leq(e->match_len, sizeof(e->value));
 		for (size_t i = 0; i < e->match_len; i++)
-			cr_expect_eq(e->value[i] & e->mask[i], e->value[i], "%s: value outside mask",
-				     e->mnemonic);
+			cr_expect_eq(e->value[i] & e->mask[i], e->value[i],
+				     "%s: value outside mask", e->mnemonic);
 		cr_assert_eq(pvsub_decode(dec, b, n, 0, &in), 0, "%s", e->mnemonic);
-		cr_expect_eq(in.len, expect, "%s: len %u, expected %zu", e->mnemonic, in.len, expect);
+		cr_expect_eq(in.len, expect, "%s: len %u, expected %zu", e->mnemonic, in.len,
+			     expect);
 		got = cs_disasm(cs, b, n, 0, 1, &ci);
 		if (got) {
 			/* capstone knows this encoding: lengths must agree */
-			cr_expect_eq(ci->size, expect, "%s: capstone len %u", e->mnemonic, ci->size);
+			cr_expect_eq(ci->size, expect, "%s: capstone len %u", e->mnemonic,
+				     ci->size);
 			cs_free(ci, got);
 			continue;
 		}
 		cr_expect(in.from_table, "%s", e->mnemonic);
 		cr_expect_str_eq(in.mnemonic, e->mnemonic, "entry shadowed by an earlier one");
-		cr_expect_eq(in.opcode_offset, (e->prefix ? 1 : 0) + (e->value[0] == 0x62 ? 4 :
-				 e->value[0] == 0xc4 ? 3 : e->value[0] == 0xc5 ? 2 : 0), "%s",
-			     e->mnemonic);
+		cr_expect_eq(in.opcode_offset,
+			     (e->prefix ? 1 : 0) + (e->value[0] == 0x62	  ? 4
+						    : e->value[0] == 0xc4 ? 3
+						    : e->value[0] == 0xc5 ? 2
+									  : 0),
+			     "%s", e->mnemonic);
 		if (e->has_modrm)
 			cr_expect_geq(in.modrm_offset, 0, "%s", e->mnemonic);
 	}
@@ -251,10 +261,10 @@ Test(x86, every_table_entry)
 
 Test(x86, field_at_and_names)
 {
-	static const uint8_t b[] = { 0x66, 0xc7, 0x44, 0x24, 0x08, 0x34, 0x12 };
+	static const uint8_t b[] = {0x66, 0xc7, 0x44, 0x24, 0x08, 0x34, 0x12};
 	static const enum pvsub_x86_field want[] = {
 		PVSUB_X86_FIELD_PREFIX, PVSUB_X86_FIELD_OPCODE, PVSUB_X86_FIELD_MODRM,
-		PVSUB_X86_FIELD_SIB,    PVSUB_X86_FIELD_DISP,   PVSUB_X86_FIELD_IMM,
+		PVSUB_X86_FIELD_SIB,	PVSUB_X86_FIELD_DISP,	PVSUB_X86_FIELD_IMM,
 		PVSUB_X86_FIELD_IMM,
 	};
 	struct pvsub_insn in;
