@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,12 +87,8 @@ void pvsub_item_release_data(struct pvsub_item *item)
 {
 	if (!item || !item->data)
 		return;
-	if (item->mapped)
-		munmap(item->data, item->size);
-	else
-		free(item->data);
+	free(item->data);
 	item->data = NULL;
-	item->mapped = false;
 }
 
 void pvsub_item_free(struct pvsub_item *item)
@@ -192,8 +187,7 @@ static void one_line(char *s)
 }
 
 /* Hand an item to the callback; @data (may be NULL) is consumed in any case. */
-static int emit_item(struct walker *w, const char *path, uint8_t *data, size_t size, bool mapped,
-		     char *error)
+static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
 {
 	struct pvsub_item *item = calloc(1, sizeof(*item));
 	int r;
@@ -205,7 +199,6 @@ static int emit_item(struct walker *w, const char *path, uint8_t *data, size_t s
 		goto nomem;
 	item->data = data;
 	item->size = data ? size : 0;
-	item->mapped = mapped;
 	item->error = error;
 	r = w->fn(w->data, item);
 	return r < 0 ? r : 0;
@@ -213,17 +206,9 @@ nomem:
 	if (item)
 		free(item->path);
 	free(item);
-	if (mapped)
-		munmap(data, size);
-	else
-		free(data);
+	free(data);
 	free(error);
 	return -ENOMEM;
-}
-
-static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
-{
-	return emit_item(w, path, data, size, false, error);
 }
 
 static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
@@ -644,28 +629,6 @@ static ssize_t pread_full(int fd, uint8_t *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/*
- * Map a plain ELF file instead of copying it: the scan reads only its
- * executable sections, and a copy would touch every page.  -EAGAIN when
- * mapping is not possible (the caller reads the file instead).
- * Like any mmap-based reader, this assumes the file is not truncated while
- * it is being scanned.
- */
-static int map_elf(struct walker *w, int fd, const char *path)
-{
-	struct stat st;
-	void *p;
-
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX)
-		return -EAGAIN;
-	if ((uint64_t)st.st_size > w->lim->max_entry_size)
-		return emit_too_big(w, path);
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return -EAGAIN;
-	return emit_item(w, path, p, (size_t)st.st_size, true, NULL);
-}
-
 static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 {
 	struct pvsub_buf content = {0};
@@ -684,9 +647,6 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 	kind = sniff(head, (size_t)n);
 	switch (kind) {
 	case KIND_ELF:
-		r = map_elf(w, fd, path);
-		if (r != -EAGAIN)
-			break;
 		r = read_fd_all(fd, w->lim->max_entry_size, &content);
 		if (r == -EFBIG) {
 			r = emit_too_big(w, path);

@@ -48,13 +48,9 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l) _nonnull_(1);
 
 struct pvsub_item {
 	char *path;    /* display path, '!'-separated inside archives */
-	uint8_t *data; /* file content, NULL for an error item */
+	uint8_t *data; /* malloc'ed file content, NULL for an error item */
 	size_t size;
 	char *error; /* one-line reason (without the path), or NULL */
-	/* A plain ELF file on disk is mapped read-only rather than copied
-	 * (data is then an mmap of `size` bytes); archive members are always
-	 * malloc'ed.  Release data only with pvsub_item_release_data(). */
-	bool mapped;
 };
 
 /*
@@ -66,7 +62,7 @@ typedef int (*pvsub_item_fn)(void *data, struct pvsub_item *item);
 
 void pvsub_item_free(struct pvsub_item *item);
 
-/* Free or unmap item->data now (size is kept); NULL-safe. */
+/* Free item->data now, keeping the rest (size included); NULL-safe. */
 void pvsub_item_release_data(struct pvsub_item *item);
 
 /*

@@ -37,4 +37,32 @@ grep -q "gate.o" out || fail "the inputs after a bad one were not scanned"
 expect_status 2 "$SCAN" notelf.txt
 # The vmfunc finding is invisible to a policy without VMFUNC.
 expect_status 0 "$SCAN" --policy syscall gate.o
+
+# --manifest needs exactly one ELF file; nothing is written otherwise.
+expect_status 2 "$SCAN" --manifest two.xml clean.o gate.o
+grep -q "exactly one ELF file" err || fail "--manifest with two files not explained"
+[ ! -e two.xml ] || fail "a manifest was written for two files"
+
+# --manifest-dir mirrors display paths, archive members included, and never
+# writes outside DIR, whatever the member names say.
+mkdir -p src/sub
+cp clean.o src/sub/a.o
+cp gate.o 'src/..weird.o'
+tar -C src -cf image.tar sub/a.o '..weird.o'
+python3 - image.tar <<'PY'
+import sys, tarfile, io
+# A member that tries to climb out of the manifest directory.
+with tarfile.open(sys.argv[1], "a") as t:
+    data = open("gate.o", "rb").read()
+    info = tarfile.TarInfo("../../escape.o")
+    info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+PY
+expect_status 1 "$SCAN" --manifest-dir mdir image.tar clean.o
+for m in mdir/image.tar/sub/a.o.manifest.xml mdir/image.tar/..weird.o.manifest.xml \
+	mdir/image.tar/__/__/escape.o.manifest.xml mdir/clean.o.manifest.xml; do
+	[ -s "$m" ] || fail "missing manifest $m: $(find mdir -type f)"
+done
+[ "$(find mdir -type f | wc -l)" -eq 4 ] || fail "unexpected manifests: $(find mdir -type f)"
+[ ! -e escape.o.manifest.xml ] && [ ! -e ../escape.o.manifest.xml ] || fail "wrote outside DIR"
 exit 0
