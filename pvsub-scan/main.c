@@ -110,7 +110,7 @@ static void usage(FILE *out)
 		"Processing:\n"
 		"  -j, --jobs=N              scan N files in parallel (output order is unchanged)\n"
 		"      --max-entry-size=SIZE largest file or archive member, decompressed (512M)\n"
-		"      --max-total-size=SIZE most bytes decompressed from one input (8G)\n"
+		"      --max-total-size=SIZE most bytes decompressed from one archive (8G)\n"
 		"      --max-depth=N         deepest nesting of archives (8)\n"
 		"\n"
 		"      --help                display this help and exit\n"
