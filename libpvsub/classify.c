@@ -118,6 +118,14 @@ static void embedded_field(const struct pvsub_insn *in, unsigned first, unsigned
 int pvsub_classify(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
 		   size_t len, struct pvsub_classification *out)
 {
+	return pvsub_classify_next(d, img, region, pos, len, NULL, out);
+}
+
+int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
+			size_t len, struct pvsub_decode_cursor *cur,
+			struct pvsub_classification *out)
+{
+	size_t start;
 	const struct pvsub_region *reg;
 	const struct pvsub_reloc_window *w;
 	const struct pvsub_code_start *starts;
@@ -146,6 +154,12 @@ int pvsub_classify(struct pvsub_decoder *d, struct pvsub_image *img, size_t regi
 	at = ns ? starts[last_start_before(starts, ns, pos)].pos : 0;
 	if (at > pos)
 		at = 0;
+	start = at;
+	/* Occurrences come in ascending order: resume the sweep from the last
+	 * boundary found from the same start instead of decoding it again. */
+	if (cur && cur->bytes == reg->bytes && cur->start == start && cur->at >= at &&
+	    cur->at <= pos)
+		at = cur->at;
 	for (;;) {
 		if (pvsub_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) < 0) {
 			out->cls = PVSUB_CLASS_UNDECODED;
@@ -156,6 +170,11 @@ int pvsub_classify(struct pvsub_decoder *d, struct pvsub_image *img, size_t regi
 		at += in.len;
 	}
 
+	if (cur) {
+		cur->bytes = reg->bytes;
+		cur->start = start;
+		cur->at = at;
+	}
 	out->insn_pos = at;
 	out->insn_len = in.len;
 	insn_text(&in, out->insn_text, sizeof(out->insn_text));

@@ -55,6 +55,23 @@ struct pvsub_classification {
 int pvsub_classify(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
 		   size_t len, struct pvsub_classification *out) _must_check_ _nonnull_(1, 2, 6);
 
+/*
+ * Where the last classification's linear decode stopped, so the next one,
+ * further on from the same code start, can resume there.  Zero-initialise
+ * it before the first call; it is only a cache (results never depend on it).
+ */
+struct pvsub_decode_cursor {
+	const uint8_t *bytes; /* region the cursor belongs to */
+	size_t start;	      /* code start the decode began at */
+	size_t at;	      /* an instruction boundary reached from it */
+};
+
+/* pvsub_classify() for a series of occurrences in ascending order: linear
+ * in the size of the region rather than in occurrences times its size. */
+int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
+			size_t len, struct pvsub_decode_cursor *cur,
+			struct pvsub_classification *out) _must_check_ _nonnull_(1, 2, 7);
+
 /* Statistics of a full linear sweep (--deep). */
 struct pvsub_deep_stats {
 	uint64_t bytes;		  /* bytes in the regions swept */

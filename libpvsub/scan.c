@@ -14,6 +14,7 @@ struct scan_state {
 	struct pvsub_scan_result *res;
 	size_t cap_findings;
 	size_t region; /* region being searched */
+	struct pvsub_decode_cursor cursor;
 };
 
 static _printf_format_(3, 4) int add_scan_violation(struct scan_state *st, const char *kind,
@@ -101,7 +102,8 @@ static int on_region_hit(void *data, size_t pos, size_t pattern)
 		if (!f->section)
 			return -ENOMEM;
 	}
-	r = pvsub_classify(st->opts->decoder, st->img, st->region, pos, p->len, &f->cls);
+	r = pvsub_classify_next(st->opts->decoder, st->img, st->region, pos, p->len, &st->cursor,
+				&f->cls);
 	return r < 0 ? r : 0;
 }
 

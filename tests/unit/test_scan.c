@@ -135,3 +135,37 @@ Test(scan, clean_object_is_clean)
 	cr_assert_eq(r->kind, PVSUB_ELF_REL);
 	pvsub_scan_result_free(r);
 }
+
+Test(scan, resumed_decoding_matches_fresh_decoding)
+{
+	/* Many occurrences under one symbol: the scan resumes its decode
+	 * from the previous occurrence; each answer must equal a decode from
+	 * the function start. */
+	struct pvsub_buf src = {0};
+	struct pvsub_scan_result *r;
+	struct pvsub_image *img;
+
+	cr_assert_eq(pvsub_buf_puts(&src, "\t.text\n\t.globl f\n\t.type f,@function\nf:\n"), 0);
+	for (int i = 0; i < 300; i++)
+		cr_assert_eq(
+			pvsub_buf_printf(&src, i % 3 ? "\tmovl $0x00ef010f, %%eax\n"
+						     : "\tmovl 0x00d4010f(%%rdi), %%ecx\n\tnop\n"),
+			0);
+	cr_assert_eq(pvsub_buf_puts(&src, "\tret\n\t.size f,.-f\n"), 0);
+	r = scan_asm(src.data, false);
+	pvsub_buf_release(&src);
+	cr_assert_eq(r->n_findings, 300);
+	cr_assert_eq(pvsub_image_new(data, size, &img, NULL), 0);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		struct pvsub_classification fresh;
+
+		cr_assert_eq(pvsub_classify(decoder, img, 0, (size_t)r->findings[i].offset,
+					    r->findings[i].len, &fresh),
+			     0);
+		cr_assert_eq(fresh.cls, r->findings[i].cls.cls, "finding %zu", i);
+		cr_assert_eq(fresh.insn_pos, r->findings[i].cls.insn_pos, "finding %zu", i);
+		cr_assert_str_eq(fresh.field, r->findings[i].cls.field, "finding %zu", i);
+	}
+	pvsub_image_free(img);
+	pvsub_scan_result_free(r);
+}
