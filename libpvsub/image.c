@@ -223,7 +223,7 @@ static int check_ident(struct pvsub_image *img, struct pvsub_diag *diag)
 		return pvsub_diag_set(diag, EINVAL, "unsupported ELF type %u", type);
 	}
 	img->machine = machine;
-	return check_header_tables(img, diag);
+	return 0;
 }
 
 static const char *section_name(const struct pvsub_image *img, const GElf_Shdr *sh)
@@ -377,93 +377,153 @@ static int check_dynamic(struct pvsub_image *img, const GElf_Phdr *ph)
 	return 0;
 }
 
+#define MAX_LOADS 1024
+
+/* A PT_LOAD as the loader maps it: whole pages of virtual memory. */
+struct load {
+	size_t index;
+	GElf_Phdr ph;
+	uint64_t lo, hi; /* page-aligned virtual range of its file-backed pages */
+};
+
+struct interval {
+	uint64_t lo, hi;
+};
+
+static int add_segment_region(struct pvsub_image *img, const struct load *ld, uint64_t vlo,
+			      uint64_t vhi)
+{
+	uint64_t file_lo = page_down(ld->ph.p_offset) + (vlo - ld->lo);
+	uint64_t file_hi = file_lo + (vhi - vlo);
+	char *name, **names;
+	int r;
+
+	if (file_lo >= img->elf_size)
+		return 0;
+	if (file_hi > img->elf_size || file_hi < file_lo)
+		file_hi = img->elf_size;
+	if (asprintf(&name, "segment %zu", ld->index) < 0)
+		return -ENOMEM;
+	names = realloc(img->region_names, (img->n_regions + 1) * sizeof(*names));
+	if (!names) {
+		free(name);
+		return -ENOMEM;
+	}
+	img->region_names = names;
+	names[img->n_regions] = name;
+	r = add_region(img, &(struct pvsub_region){
+				    .name = name,
+				    .is_segment = true,
+				    .index = (unsigned)ld->index,
+				    .file_offset = file_lo,
+				    .bytes = img->data + file_lo,
+				    .size = file_hi - file_lo,
+				    .origin = (int64_t)file_lo - (int64_t)ld->ph.p_offset,
+				    .align = PVSUB_PAGE_SIZE,
+				    .vaddr = vlo,
+			    });
+	if (r < 0) {
+		free(name);
+		img->region_names[img->n_regions] = NULL;
+	}
+	return r;
+}
+
+/*
+ * The pages that executable segment @i really supplies: the loader maps
+ * PT_LOADs in order with MAP_FIXED, so a page that a later PT_LOAD also
+ * covers holds the later segment's bytes.  Each remaining run of pages is
+ * one region; junctions between regions are then junctions in memory.
+ */
+static int add_segment_regions(struct pvsub_image *img, const struct load *loads, size_t n,
+			       size_t i)
+{
+	struct interval iv[2 * MAX_LOADS + 1];
+	size_t niv = 1;
+	int r = 0;
+
+	iv[0] = (struct interval){loads[i].lo, loads[i].hi};
+	for (size_t j = i + 1; j < n; j++) {
+		size_t out = 0;
+		struct interval cut = {loads[j].lo, loads[j].hi};
+
+		for (size_t k = 0; k < niv; k++) {
+			struct interval v = iv[k];
+
+			if (cut.hi <= v.lo || cut.lo >= v.hi) {
+				iv[out++] = v;
+				continue;
+			}
+			if (v.lo < cut.lo)
+				iv[out++] = (struct interval){v.lo, cut.lo};
+			if (cut.hi < v.hi)
+				iv[out++] = (struct interval){cut.hi, v.hi};
+		}
+		niv = out;
+	}
+	for (size_t k = 0; k < niv && r == 0; k++)
+		if (iv[k].hi > iv[k].lo)
+			r = add_segment_region(img, &loads[i], iv[k].lo, iv[k].hi);
+	return r;
+}
+
 static int load_segments(struct pvsub_image *img, struct pvsub_diag *diag)
 {
-	size_t phnum;
-	int r;
+	struct load *loads = NULL;
+	size_t phnum, nloads = 0;
+	int r = 0;
 
 	if (elf_getphdrnum(img->elf, &phnum) < 0)
 		return pvsub_diag_set(diag, EINVAL, "bad program header table: %s", elf_errmsg(-1));
-	for (size_t i = 0; i < phnum; i++) {
+	loads = calloc(PVSUB_MIN(phnum, (size_t)MAX_LOADS) + 1, sizeof(*loads));
+	if (!loads)
+		return -ENOMEM;
+	for (size_t i = 0; i < phnum && r == 0; i++) {
 		GElf_Phdr ph;
-		uint64_t start, end;
-		char *name;
 
-		if (!gelf_getphdr(img->elf, (int)i, &ph))
-			return pvsub_diag_set(diag, EINVAL, "bad program header %zu: %s", i,
-					      elf_errmsg(-1));
-		if (ph.p_type == PT_GNU_STACK && (ph.p_flags & PF_X)) {
+		if (!gelf_getphdr(img->elf, (int)i, &ph)) {
+			r = pvsub_diag_set(diag, EINVAL, "bad program header %zu: %s", i,
+					   elf_errmsg(-1));
+			break;
+		}
+		if (ph.p_type == PT_GNU_STACK && (ph.p_flags & PF_X))
 			r = add_violation(img, "exec-stack",
 					  "PT_GNU_STACK asks for an executable stack");
-			if (r < 0)
-				return r;
-		}
-		if (ph.p_type == PT_DYNAMIC) {
+		if (r == 0 && ph.p_type == PT_DYNAMIC)
 			r = check_dynamic(img, &ph);
-			if (r < 0)
-				return r;
-		}
-		if (ph.p_type != PT_LOAD)
+		if (r < 0 || ph.p_type != PT_LOAD)
 			continue;
-		if (ph.p_offset > img->elf_size || ph.p_filesz > img->elf_size - ph.p_offset) {
+		if (ph.p_offset > img->elf_size || ph.p_filesz > img->elf_size - ph.p_offset)
 			r = add_violation(
 				img, "segment-out-of-file",
 				"segment %zu lies outside the file (offset 0x%llx, size 0x%llx)", i,
 				(unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz);
-			if (r < 0)
-				return r;
-		}
-		if (!(ph.p_flags & PF_X))
-			continue;
-		if (ph.p_flags & PF_W) {
+		if (r == 0 && (ph.p_flags & PF_X) && (ph.p_flags & PF_W))
 			r = add_violation(img, "wx-segment",
 					  "segment %zu is writable and executable", i);
-			if (r < 0)
-				return r;
+		if (r < 0)
+			break;
+		if (nloads == MAX_LOADS) {
+			r = pvsub_diag_set(diag, EINVAL,
+					   "too many loadable segments (more than %d)", MAX_LOADS);
+			break;
 		}
 		/* The loader maps whole pages: the file bytes from the page below
 		 * p_offset to the page end above p_offset+p_filesz execute too. */
-		if (ph.p_offset > img->elf_size)
-			continue;
-		start = page_down(ph.p_offset);
-		end = ph.p_filesz > img->elf_size - ph.p_offset
-			      ? img->elf_size
-			      : page_up(ph.p_offset + ph.p_filesz);
-		if (end > img->elf_size)
-			end = img->elf_size;
-		if (end <= start)
-			continue;
-		if (asprintf(&name, "segment %zu", i) < 0)
-			return -ENOMEM;
-		{
-			char **names =
-				realloc(img->region_names, (img->n_regions + 1) * sizeof(*names));
-
-			if (!names) {
-				free(name);
-				return -ENOMEM;
-			}
-			img->region_names = names;
-			names[img->n_regions] = name;
-		}
-		r = add_region(img, &(struct pvsub_region){
-					    .name = name,
-					    .is_segment = true,
-					    .index = (unsigned)i,
-					    .file_offset = start,
-					    .bytes = img->data + start,
-					    .size = end - start,
-					    .origin = (int64_t)start - (int64_t)ph.p_offset,
-					    .align = PVSUB_PAGE_SIZE,
-					    .vaddr = ph.p_vaddr - (ph.p_offset - start),
-				    });
-		if (r < 0) {
-			free(name);
-			img->region_names[img->n_regions] = NULL;
-			return r;
-		}
+		loads[nloads++] = (struct load){
+			.index = i,
+			.ph = ph,
+			.lo = page_down(ph.p_vaddr),
+			.hi = ph.p_filesz > UINT64_MAX - ph.p_vaddr
+				      ? UINT64_MAX
+				      : page_up(ph.p_vaddr + ph.p_filesz),
+		};
 	}
-	return 0;
+	for (size_t i = 0; i < nloads && r == 0; i++)
+		if ((loads[i].ph.p_flags & PF_X) && loads[i].ph.p_offset <= img->elf_size)
+			r = add_segment_regions(img, loads, nloads, i);
+	free(loads);
+	return r;
 }
 
 static size_t region_of_section(const struct pvsub_image *img, size_t shndx)
@@ -553,10 +613,15 @@ int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
 	img->data = data;
 	img->size = size;
 
-	r = parse_modsig(img, diag);
-	if (r < 0)
-		goto fail;
+	img->elf_size = size;
 	r = check_ident(img, diag);
+	/* Only a module carries an appended signature.  Anywhere else the
+	 * marker is just bytes, and honouring it would cut executable page
+	 * tails out of the scan. */
+	if (r == 0 && img->kind == PVSUB_ELF_REL)
+		r = parse_modsig(img, diag);
+	if (r == 0)
+		r = check_header_tables(img, diag);
 	if (r < 0)
 		goto fail;
 	/* libelf only reads through this pointer (ELF_C_READ semantics). */

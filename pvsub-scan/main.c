@@ -378,6 +378,10 @@ static void finish_job(void *p, void *data)
 	struct pvsub_file_record rec = {.path = j->item->path};
 	const char *err = j->item->error ? j->item->error : j->error;
 
+	/* A job without result or error ran out of memory on the way. */
+	if (!err && !j->result)
+		err = "out of memory";
+
 	if (err) {
 		rec.status = PVSUB_FILE_ERROR;
 		rec.error = err;
@@ -572,6 +576,10 @@ static int parse_args(int argc, char **argv, struct options *opt)
 	if (optind >= argc) {
 		error_msg("no input given");
 		fputs("Try '" PROGRAM " --help' for more information.\n", stderr);
+		return -EINVAL;
+	}
+	if ((opt->manifest && !*opt->manifest) || (opt->manifest_dir && !*opt->manifest_dir)) {
+		error_msg("--manifest and --manifest-dir need a non-empty path");
 		return -EINVAL;
 	}
 	if (opt->manifest && opt->manifest_dir) {

@@ -100,4 +100,52 @@ grep -q "truncated.o: " err || fail "truncated ELF not named: $(cat err)"
 [ "$(json_query bad.json '[f["status"] for f in d["files"]]')" = "['error', 'error', 'clean']" ] ||
 	fail "statuses: $(cat bad.json)"
 [ "$(json_query bad.json 'd["summary"]["errors"]')" = 2 ] || fail "error count"
+
+# Hand-made executables (ET_EXEC) for what the loader does with pages.
+cat > mkelf.py <<'PY'
+import struct, sys
+
+def ehdr(phnum):
+    return (b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8 +
+            struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x400000, 64, 0, 0, 64, 56, phnum, 64, 0, 0))
+
+def phdr(flags, off, vaddr, filesz):
+    return struct.pack("<IIQQQQQQ", 1, flags, off, vaddr, vaddr, filesz, filesz, 0x1000)
+
+which = sys.argv[1]
+if which in ("tail", "tail-marker"):
+    # One R+X PT_LOAD of 0x100 bytes: the rest of its page is mapped too,
+    # and a gate there executes.  A module-signature marker at the end must
+    # not hide it: only relocatable modules carry one.
+    body = ehdr(1) + phdr(5, 0, 0x400000, 0x100)
+    body += b"\x90" * (0x100 - len(body))
+    tail = b"\x0f\x01\xd4" + b"\xcc" * 13
+    if which == "tail-marker":
+        tail += bytes([0, 0, 2, 0, 0, 0, 0, 0]) + struct.pack(">I", 16) + b"~Module signature appended~\n"
+    sys.stdout.buffer.write(body + tail)
+elif which == "overlap":
+    # Segment B shares its first page with segment A's last one: the loader
+    # maps B's file page there, right after A's first page, so 0f at the end
+    # of A's first page meets 05 from B's file page (SYSCALL).
+    f = bytearray(b"\xcc" * 0x3900)
+    f[0:64] = ehdr(2)
+    f[64:120] = phdr(5, 0, 0x400000, 0x1800)
+    f[120:176] = phdr(5, 0x3800, 0x401800, 0x100)
+    f[0xfff] = 0x0f
+    f[0x3000] = 0x05
+    sys.stdout.buffer.write(bytes(f))
+PY
+python3 mkelf.py tail > tail.elf
+python3 mkelf.py tail-marker > tail-marker.elf
+python3 mkelf.py overlap > overlap.elf
+for f in tail.elf tail-marker.elf; do
+	expect_status 1 "$SCAN" --format json "$f"
+	cp out t.json
+	[ "$(json_query t.json '[(x["segment"], x["offset"]) for x in d["files"][0]["findings"]]')" = \
+		"[(0, 256)]" ] || fail "$f: page tail gate: $(cat t.json)"
+done
+expect_status 1 "$SCAN" --format json --policy syscall overlap.elf
+cp out o.json
+[ "$(json_query o.json '[(x["section"], x["offset"]) for x in d["files"][0]["findings"]]')" = \
+	"[('segment 0|segment 1', 4095)]" ] || fail "overlapping segments: $(cat o.json)"
 exit 0
