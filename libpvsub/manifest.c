@@ -464,3 +464,134 @@ out:
 	xmlSetStructuredErrorFunc(saved_ctx, saved_fn);
 	return r;
 }
+
+/* -------------------------------------------------------------------------- */
+
+void pvsub_manifest_info_free(struct pvsub_manifest_info *info)
+{
+	if (!info)
+		return;
+	for (size_t i = 0; i < info->n_regions; i++)
+		free(info->regions[i].name);
+	free(info->regions);
+	free(info->object_path);
+	free(info->policy_id);
+	free(info);
+}
+
+/* Attribute values of a document the schema has accepted: present where
+ * required, numbers in range, hashes 64 hex digits. */
+static char *attr_dup(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s = v ? strdup((const char *)v) : strdup("");
+
+	xmlFree(v);
+	return s;
+}
+
+static uint64_t attr_u64(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	uint64_t x = v ? strtoull((const char *)v, NULL, 10) : 0;
+
+	xmlFree(v);
+	return x;
+}
+
+static void attr_sha(xmlNode *n, const char *name, char out[PVSUB_SHA256_HEX_LEN])
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+
+	snprintf(out, PVSUB_SHA256_HEX_LEN, "%s", v ? (const char *)v : "");
+	xmlFree(v);
+}
+
+static bool attr_is(xmlNode *n, const char *name, const char *want)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	bool eq = v && strcmp((const char *)v, want) == 0;
+
+	xmlFree(v);
+	return eq;
+}
+
+static int read_regions(xmlNode *list, struct pvsub_manifest_info *info)
+{
+	size_t n = 0;
+
+	for (xmlNode *e = list->children; e; e = e->next)
+		n += is_element(e, "region");
+	if (!n)
+		return 0;
+	info->regions = calloc(n, sizeof(*info->regions));
+	if (!info->regions)
+		return -ENOMEM;
+	for (xmlNode *e = list->children; e; e = e->next) {
+		struct pvsub_manifest_region *g;
+
+		if (!is_element(e, "region"))
+			continue;
+		g = &info->regions[info->n_regions++];
+		g->name = attr_dup(e, "name");
+		if (!g->name)
+			return -ENOMEM;
+		g->is_segment = attr_is(e, "kind", "segment");
+		g->file_offset = attr_u64(e, "file-offset");
+		g->size = attr_u64(e, "size");
+		attr_sha(e, "sha256", g->sha256);
+	}
+	return 0;
+}
+
+int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info **out,
+			struct pvsub_diag *diag)
+{
+	struct pvsub_manifest_info *info = NULL;
+	xmlDocPtr doc = NULL;
+	xmlNode *root;
+	int r;
+
+	r = pvsub_manifest_validate(xml, len, diag);
+	if (r < 0)
+		return r;
+	doc = xmlReadMemory(xml, (int)len, "manifest.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root) {
+		r = pvsub_diag_set(diag, EINVAL, "not well-formed XML");
+		goto out;
+	}
+	info = calloc(1, sizeof(*info));
+	if (!info) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (xmlNode *c = root->children; c && r == 0; c = c->next) {
+		if (is_element(c, "policy")) {
+			info->policy_id = attr_dup(c, "id");
+			info->policy_version = attr_u64(c, "version");
+			attr_sha(c, "sha256", info->policy_sha256);
+			if (!info->policy_id)
+				r = -ENOMEM;
+		} else if (is_element(c, "object")) {
+			info->object_path = attr_dup(c, "path");
+			info->object_size = attr_u64(c, "size");
+			attr_sha(c, "sha256", info->object_sha256);
+			if (!info->object_path)
+				r = -ENOMEM;
+		} else if (is_element(c, "regions")) {
+			r = read_regions(c, info);
+		} else if (is_element(c, "verdict")) {
+			info->certified = attr_is(c, "result", "certified");
+		}
+	}
+	if (r < 0)
+		goto out;
+	*out = info;
+	info = NULL;
+out:
+	pvsub_manifest_info_free(info);
+	xmlFreeDoc(doc);
+	return r;
+}

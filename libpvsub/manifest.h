@@ -16,6 +16,7 @@
 #ifndef PVSUB_MANIFEST_H
 #define PVSUB_MANIFEST_H
 
+#include "libpvsub/crypto.h"
 #include "libpvsub/policy.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
@@ -46,5 +47,37 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
  */
 int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag)
 	_must_check_ _nonnull_(1);
+
+/* ---- reading (pvsub-sign verify, the loader) ------------------------------- */
+
+struct pvsub_manifest_region {
+	char *name;
+	bool is_segment;
+	uint64_t file_offset;
+	uint64_t size;
+	char sha256[PVSUB_SHA256_HEX_LEN];
+};
+
+/* What a verifier needs from a manifest. */
+struct pvsub_manifest_info {
+	char *policy_id;
+	uint64_t policy_version;
+	char policy_sha256[PVSUB_SHA256_HEX_LEN];
+	char *object_path;
+	uint64_t object_size;
+	char object_sha256[PVSUB_SHA256_HEX_LEN];
+	bool certified; /* verdict result="certified" */
+	size_t n_regions;
+	struct pvsub_manifest_region *regions;
+};
+
+/*
+ * Validate @len bytes of XML as pvsub_manifest_validate() does, then extract
+ * the fields above into a new *@out (free with pvsub_manifest_info_free()).
+ * 0, -EINVAL (not a valid manifest; reason in @diag), -ENOMEM.
+ */
+int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info **out,
+			struct pvsub_diag *diag) _must_check_ _nonnull_(1, 3);
+void pvsub_manifest_info_free(struct pvsub_manifest_info *info);
 
 #endif

@@ -1,2 +1,7 @@
 # tests/qemu/local.mk: included from the top-level Makefile.am (non-recursive).
-# Use += on shared variables (bin_PROGRAMS, TESTS, EXTRA_DIST, ...).
+# Real-kernel tests: boot.sh boots the Debian cloud kernel under QEMU with a
+# busybox initramfs; the tests using it skip without qemu, busybox-static or
+# the kernel package (fail with PVSUB_REQUIRE_CORPUS=1).
+QEMU_TESTS = tests/qemu/module-signature.sh
+TESTS += $(QEMU_TESTS)
+EXTRA_DIST += $(QEMU_TESTS) tests/qemu/boot.sh

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "libpvsub/bundle.h"
+
+bool pvsub_bundle_driver_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > PVSUB_BUNDLE_NAME_MAX || name[0] == '.')
+		return false;
+	if (strcmp(name, PVSUB_BUNDLE_MANIFEST) == 0 || strcmp(name, PVSUB_BUNDLE_SIGNATURE) == 0 ||
+	    strcmp(name, PVSUB_BUNDLE_CERT) == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		/* printable ASCII only: no separators, no terminal escapes */
+		if (c == '/' || c == '\\' || c < 0x21 || c > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static la_ssize_t buf_write(struct archive *a, void *ctx, const void *data, size_t len)
+{
+	if (pvsub_buf_append(ctx, data, len) < 0) {
+		archive_set_error(a, ENOMEM, "out of memory");
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static int write_member(struct archive *a, struct archive_entry *e, const char *name,
+			const struct pvsub_bundle_member *m)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)m->len);
+	archive_entry_set_mtime(e, 0, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return -EIO;
+	if (m->len && archive_write_data(a, m->data, m->len) != (la_ssize_t)m->len)
+		return -EIO;
+	return 0;
+}
+
+int pvsub_bundle_write(const struct pvsub_bundle *b, struct pvsub_buf *out, struct pvsub_diag *diag)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	size_t start = out->len;
+	int r = 0;
+
+	if (!b->driver_name || !pvsub_bundle_driver_name_ok(b->driver_name))
+		return pvsub_diag_set(diag, EINVAL, "driver name '%s' cannot be a bundle member",
+				      b->driver_name ? b->driver_name : "");
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(a) != ARCHIVE_OK ||
+	    archive_write_open(a, out, NULL, buf_write, NULL) != ARCHIVE_OK) {
+		r = -EIO;
+		goto out;
+	}
+	if ((r = write_member(a, e, b->driver_name, &b->driver)) < 0 ||
+	    (r = write_member(a, e, PVSUB_BUNDLE_MANIFEST, &b->manifest)) < 0 ||
+	    (r = write_member(a, e, PVSUB_BUNDLE_SIGNATURE, &b->signature)) < 0 ||
+	    (r = write_member(a, e, PVSUB_BUNDLE_CERT, &b->cert)) < 0)
+		goto out;
+	if (archive_write_close(a) != ARCHIVE_OK)
+		r = -EIO;
+out:
+	if (r == -EIO)
+		pvsub_diag_set(diag, EIO, "cannot write the bundle: %s",
+			       a && archive_error_string(a) ? archive_error_string(a) : "unknown");
+	if (r < 0) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = '\0';
+	}
+	archive_entry_free(e);
+	archive_write_free(a);
+	return r;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+void pvsub_bundle_release(struct pvsub_bundle *b)
+{
+	if (!b)
+		return;
+	free(b->driver_name);
+	free(b->driver.data);
+	free(b->manifest.data);
+	free(b->signature.data);
+	free(b->cert.data);
+	memset(b, 0, sizeof(*b));
+}
+
+static const char *type_name(mode_t type)
+{
+	switch (type) {
+	case AE_IFDIR:
+		return "a directory";
+	case AE_IFLNK:
+		return "a symbolic link";
+	case AE_IFCHR:
+	case AE_IFBLK:
+		return "a device";
+	case AE_IFIFO:
+		return "a FIFO";
+	case AE_IFSOCK:
+		return "a socket";
+	}
+	return "not a regular file";
+}
+
+/* Where a member of this name goes, or NULL (with the reason) if none. */
+static struct pvsub_bundle_member *slot_for(struct pvsub_bundle *b, const char *name,
+					    const char **why)
+{
+	struct pvsub_bundle_member *m = NULL;
+
+	if (name[0] == '/') {
+		*why = "absolute path";
+		return NULL;
+	}
+	if (strcmp(name, "..") == 0 || strncmp(name, "../", 3) == 0 || strstr(name, "/../") ||
+	    (strlen(name) >= 3 && strcmp(name + strlen(name) - 3, "/..") == 0)) {
+		*why = "path with ..";
+		return NULL;
+	}
+	if (strcmp(name, PVSUB_BUNDLE_MANIFEST) == 0)
+		m = &b->manifest;
+	else if (strcmp(name, PVSUB_BUNDLE_SIGNATURE) == 0)
+		m = &b->signature;
+	else if (strcmp(name, PVSUB_BUNDLE_CERT) == 0)
+		m = &b->cert;
+	else if (pvsub_bundle_driver_name_ok(name))
+		m = b->driver_name ? NULL : &b->driver;
+	if (!m) {
+		*why = "unexpected member";
+		return NULL;
+	}
+	if (m->data) {
+		*why = "duplicate member";
+		return NULL;
+	}
+	return m;
+}
+
+static int read_member(struct archive *a, struct archive_entry *e, size_t max,
+		       struct pvsub_bundle_member *m, struct pvsub_diag *diag)
+{
+	const char *name = archive_entry_pathname(e);
+	la_int64_t size = archive_entry_size(e);
+	la_ssize_t got;
+
+	if (!archive_entry_size_is_set(e) || size < 0 || (uint64_t)size > max)
+		return pvsub_diag_set(diag, EINVAL, "%s: member too large", name);
+	m->data = malloc((size_t)size + 1);
+	if (!m->data)
+		return -ENOMEM;
+	got = size ? archive_read_data(a, m->data, (size_t)size) : 0;
+	if (got != size)
+		return pvsub_diag_set(diag, EINVAL, "%s: truncated member: %s", name,
+				      got < 0 ? archive_error_string(a) : "short read");
+	m->len = (size_t)size;
+	return 0;
+}
+
+int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct pvsub_bundle *out,
+		      struct pvsub_diag *diag)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	int r = 0, st;
+
+	memset(out, 0, sizeof(*out));
+	a = archive_read_new();
+	if (!a)
+		return -ENOMEM;
+	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_open_memory(a, data ? data : (const uint8_t *)"", len) != ARCHIVE_OK) {
+		r = pvsub_diag_set(diag, EINVAL, "not a bundle: %s",
+				   archive_error_string(a) ? archive_error_string(a) : "unknown");
+		goto out;
+	}
+	while ((st = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e), *why = NULL;
+		struct pvsub_bundle_member *m;
+
+		if (!name || !*name) {
+			r = pvsub_diag_set(diag, EINVAL, "member without a name");
+			goto out;
+		}
+		if (archive_entry_hardlink(e) || archive_entry_symlink(e)) {
+			r = pvsub_diag_set(diag, EINVAL, "%s: refusing a link", name);
+			goto out;
+		}
+		if (archive_entry_filetype(e) != AE_IFREG) {
+			r = pvsub_diag_set(diag, EINVAL, "%s: refusing %s", name,
+					   type_name(archive_entry_filetype(e)));
+			goto out;
+		}
+		m = slot_for(out, name, &why);
+		if (!m) {
+			r = pvsub_diag_set(diag, EINVAL, "%s: refusing: %s", name, why);
+			goto out;
+		}
+		if (m == &out->driver) {
+			out->driver_name = strdup(name);
+			if (!out->driver_name) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+		r = read_member(a, e, max_member, m, diag);
+		if (r < 0)
+			goto out;
+	}
+	if (st != ARCHIVE_EOF) {
+		r = pvsub_diag_set(diag, EINVAL, "not a valid bundle: %s",
+				   archive_error_string(a) ? archive_error_string(a)
+							   : "bad header");
+		goto out;
+	}
+	if (!out->driver_name || !out->manifest.data || !out->signature.data || !out->cert.data)
+		r = pvsub_diag_set(diag, EINVAL, "incomplete bundle: missing %s",
+				   !out->driver_name	  ? "the driver"
+				   : !out->manifest.data  ? PVSUB_BUNDLE_MANIFEST
+				   : !out->signature.data ? PVSUB_BUNDLE_SIGNATURE
+							  : PVSUB_BUNDLE_CERT);
+out:
+	archive_read_free(a);
+	return r;
+}
+
+int pvsub_bundle_extract(const struct pvsub_bundle *b, const char *dir, struct pvsub_diag *diag)
+{
+	const struct {
+		const char *name;
+		const struct pvsub_bundle_member *m;
+	} files[] = {
+		{b->driver_name, &b->driver},
+		{PVSUB_BUNDLE_MANIFEST, &b->manifest},
+		{PVSUB_BUNDLE_SIGNATURE, &b->signature},
+		{PVSUB_BUNDLE_CERT, &b->cert},
+	};
+	char *paths[PVSUB_ARRAY_SIZE(files)] = {0};
+	size_t done = 0;
+	int r = 0;
+
+	if (!b->driver_name || !pvsub_bundle_driver_name_ok(b->driver_name))
+		return pvsub_diag_set(diag, EINVAL, "bad driver member name");
+	for (; done < PVSUB_ARRAY_SIZE(files); done++) {
+		if (asprintf(&paths[done], "%s/%s", dir, files[done].name) < 0) {
+			paths[done] = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		r = pvsub_write_file_atomic(paths[done], files[done].m->data, files[done].m->len,
+					    0644, diag);
+		if (r < 0) {
+			free(paths[done]);
+			paths[done] = NULL;
+			break;
+		}
+	}
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(files); i++) {
+		if (r < 0 && paths[i])
+			unlink(paths[i]);
+		free(paths[i]);
+	}
+	return r;
+}

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvsub-sign: sign and verify subtraction manifests and Linux modules, and
+ * pack a signed driver into a reproducible bundle (DESIGN §7).
+ *
+ * One file per subcommand; this one dispatches and holds what they share.
+ * The cryptography is in libpvsub/crypto, the module trailer in
+ * libpvsub/modsig, the archive in libpvsub/bundle.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvsub-sign/pvsub-sign.h"
+
+void error_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGRAM ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGRAM ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" PROGRAM "%s%s --help' for more information.\n", cmd ? " " : "",
+		cmd ? cmd : "");
+	return EXIT_USAGE;
+}
+
+int read_input(const char *path, uint8_t **data, size_t *len)
+{
+	struct pvsub_diag d = {{0}};
+
+	if (pvsub_read_file(path, INPUT_MAX, data, len, &d) < 0) {
+		error_msg("%s: %s", path, d.msg[0] ? d.msg : "cannot read");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The first line of @path, without its newline. */
+static int read_pass_file(const char *path, char **out)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	r = read_input(path, &data, &len);
+	if (r)
+		return r;
+	data[strcspn((char *)data, "\r\n")] = '\0';
+	*out = (char *)data;
+	return 0;
+}
+
+int load_signer(const char *key, const char *cert, const char *pass_file, struct pvsub_signer **out)
+{
+	struct pvsub_diag d = {{0}};
+	char *pass = NULL;
+	const char *env = getenv("PVSUB_KEY_PASS");
+	int r;
+
+	if (!key || !cert)
+		return usage_error(NULL, "--key and --cert are required");
+	if (pass_file) {
+		r = read_pass_file(pass_file, &pass);
+		if (r)
+			return r;
+	} else if (env) {
+		pass = strdup(env);
+		if (!pass) {
+			error_msg("out of memory");
+			return EXIT_USAGE;
+		}
+	}
+	r = pvsub_signer_load(key, cert, pass, out, &d);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+	}
+	if (r < 0) {
+		error_msg("%s: %s", key, d.msg[0] ? d.msg : strerror(-r));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+bool is_verification_failure(int err)
+{
+	return err == -EBADMSG || err == -EKEYREJECTED || err == -EKEYEXPIRED || err == -ENOKEY;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROGRAM " COMMAND [OPTION]... FILE...\n"
+		"Sign and verify pvsub subtraction manifests and Linux kernel modules, and\n"
+		"pack a signed driver into a reproducible bundle.\n"
+		"\n"
+		"Commands:\n"
+		"  sign --key KEY --cert CERT [--hash ALG] FILE [-o SIG]\n"
+		"                            detached CMS signature (DER) of FILE, default "
+		"FILE.p7s\n"
+		"  sign --module --key KEY --cert CERT MODULE.ko [-o OUT]\n"
+		"                            append a Linux module signature (in place without "
+		"-o)\n"
+		"  verify --module --keyring CERTS MODULE.ko...\n"
+		"                            check appended module signatures as the kernel does\n"
+		"  verify --ca CA --manifest M --binary B\n"
+		"                            check M.p7s, the chain to CA, the schema and the "
+		"hashes\n"
+		"  verify --ca CA BUNDLE     the same for the contents of a bundle\n"
+		"  bundle --key KEY --cert CERT -o OUT DRIVER MANIFEST\n"
+		"                            sign MANIFEST and write a reproducible bundle\n"
+		"  unbundle [-C DIR] BUNDLE  extract a bundle's four files into DIR\n"
+		"\n"
+		"Key options (sign, bundle):\n"
+		"  -k, --key=KEY             PEM private key file or pkcs11: URI\n"
+		"  -c, --cert=CERT           PEM certificate of the key\n"
+		"      --pass-file=FILE      passphrase or PIN: first line of FILE\n"
+		"                            (default: $PVSUB_KEY_PASS)\n"
+		"      --hash=ALG            sha256 (default), sha384 or sha512\n"
+		"\n"
+		"      --help                display this help and exit\n"
+		"      --version             output version information and exit\n"
+		"\n"
+		"'" PROGRAM " COMMAND --help' lists the options of COMMAND.\n"
+		"\n"
+		"Exit status: 0 if all is well, 1 if a verification failed, 2 on a usage\n"
+		"or input error.\n"
+		"See pvsub-sign(1), pvsub-manifest(5) and pvsub(7).\n");
+}
+
+static void version(void)
+{
+	printf(PROGRAM " (pvsub) " PACKAGE_VERSION "\n"
+		       "License: MIT.\n"
+		       "This is free software: you are free to change and redistribute it.\n"
+		       "There is NO WARRANTY, to the extent permitted by law.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{"sign", cmd_sign},
+		{"verify", cmd_verify},
+		{"bundle", cmd_bundle},
+		{"unbundle", cmd_unbundle},
+	};
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd)
+		return usage_error(NULL, "no command");
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return EXIT_GOOD;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		version();
+		return EXIT_GOOD;
+	}
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(cmds); i++)
+		if (strcmp(cmd, cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	return usage_error(NULL, "unknown command '%s'", cmd);
+}

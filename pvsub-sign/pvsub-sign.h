@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* pvsub-sign: what the subcommands share (main.c). */
+#ifndef PVSUB_SIGN_H
+#define PVSUB_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libpvsub/crypto.h"
+#include "libpvsub/util.h"
+
+#define PROGRAM "pvsub-sign"
+
+/* Exit statuses, as pvsub-sign(1) documents them. */
+enum exit_status {
+	EXIT_GOOD = 0,
+	EXIT_FAILED = 1, /* verification failed */
+	EXIT_USAGE = 2,	 /* usage or input error */
+};
+
+/* Largest input file read into memory. */
+#define INPUT_MAX ((size_t)1 << 30)
+
+void error_msg(const char *fmt, ...) _printf_format_(1, 2);
+/* "Try 'pvsub-sign CMD --help'" on stderr; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) _printf_format_(2, 3);
+
+/* Read @path whole; prints the error.  0 or EXIT_USAGE. */
+int read_input(const char *path, uint8_t **data, size_t *len);
+
+/* The signer from --key/--cert, the passphrase from @pass_file or else
+ * $PVSUB_KEY_PASS.  Prints the error.  0 or EXIT_USAGE. */
+int load_signer(const char *key, const char *cert, const char *pass_file,
+		struct pvsub_signer **out);
+
+/* Whether a negative errno from a verification means "failed" (exit 1)
+ * rather than an operational error (exit 2). */
+bool is_verification_failure(int err);
+
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_unbundle(int argc, char **argv);
+
+#endif

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* pvsub-sign sign: a detached CMS signature, or an appended module signature. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "libpvsub/modsig.h"
+#include "pvsub-sign/pvsub-sign.h"
+
+enum {
+	OPT_HASH = 0x100,
+	OPT_PASS_FILE,
+	OPT_HELP,
+};
+
+static const struct option options[] = {
+	{"key", required_argument, NULL, 'k'},
+	{"cert", required_argument, NULL, 'c'},
+	{"hash", required_argument, NULL, OPT_HASH},
+	{"pass-file", required_argument, NULL, OPT_PASS_FILE},
+	{"module", no_argument, NULL, 'm'},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static void usage(void)
+{
+	printf("Usage: " PROGRAM " sign --key KEY --cert CERT [OPTION]... FILE\n"
+	       "  or:  " PROGRAM " sign --module --key KEY --cert CERT [OPTION]... MODULE.ko\n"
+	       "Write a detached CMS signature (DER) of FILE to FILE.p7s, or append a Linux\n"
+	       "module signature to MODULE.ko (replacing any signature already there).\n"
+	       "\n"
+	       "  -k, --key=KEY             PEM private key file or pkcs11: URI\n"
+	       "  -c, --cert=CERT           PEM certificate of the key\n"
+	       "      --pass-file=FILE      passphrase or PIN: first line of FILE\n"
+	       "                            (default: $PVSUB_KEY_PASS)\n"
+	       "      --hash=ALG            sha256 (default), sha384 or sha512\n"
+	       "  -m, --module              append a kernel module signature\n"
+	       "  -o, --output=OUT          write here (default: FILE.p7s; the module in place)\n"
+	       "      --help                display this help and exit\n");
+}
+
+static int write_out(const char *path, const void *data, size_t len, unsigned mode)
+{
+	struct pvsub_diag d = {{0}};
+
+	if (pvsub_write_file_atomic(path, data, len, mode, &d) < 0) {
+		error_msg("%s: %s", path, d.msg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+	const char *key = NULL, *cert = NULL, *pass_file = NULL, *output = NULL, *input;
+	enum pvsub_hash hash = PVSUB_HASH_SHA256;
+	struct pvsub_signer *signer = NULL;
+	struct pvsub_buf out = {0};
+	struct pvsub_diag d = {{0}};
+	bool module = false;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *sig_path = NULL;
+	unsigned mode = 0644;
+	struct stat st;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:c:mo:", options, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			key = optarg;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case OPT_HASH:
+			if (pvsub_hash_from_name(optarg, &hash) < 0)
+				return usage_error("sign", "invalid hash '%s'", optarg);
+			break;
+		case OPT_PASS_FILE:
+			pass_file = optarg;
+			break;
+		case 'm':
+			module = true;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_HELP:
+			usage();
+			return EXIT_GOOD;
+		default:
+			return usage_error("sign", "invalid option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("sign",
+				   optind == argc ? "no input file" : "more than one input");
+	input = argv[optind];
+
+	r = load_signer(key, cert, pass_file, &signer);
+	if (r)
+		goto out;
+	r = read_input(input, &data, &len);
+	if (r)
+		goto out;
+
+	if (module) {
+		if (pvsub_modsig_sign(signer, hash, data, len, &out, &d) < 0) {
+			error_msg("%s: %s", input, d.msg);
+			r = EXIT_USAGE;
+			goto out;
+		}
+		/* in place keeps the module's permissions */
+		if (!output && stat(input, &st) == 0)
+			mode = st.st_mode & 07777;
+		r = write_out(output ? output : input, out.data, out.len, mode);
+		goto out;
+	}
+
+	if (pvsub_cms_sign(signer, hash, 0, data, len, &out, &d) < 0) {
+		error_msg("%s: %s", input, d.msg);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	if (!output) {
+		if (asprintf(&sig_path, "%s.p7s", input) < 0) {
+			sig_path = NULL;
+			error_msg("out of memory");
+			r = EXIT_USAGE;
+			goto out;
+		}
+		output = sig_path;
+	}
+	r = write_out(output, out.data, out.len, 0644);
+out:
+	free(sig_path);
+	free(data);
+	pvsub_buf_release(&out);
+	pvsub_signer_free(signer);
+	return r;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpvsub/modsig.h"
+#include "tests/unit/signfix.h"
+
+static struct signfix fx;
+static struct pvsub_signer *signer;
+static struct pvsub_trust *keyring;
+
+static void setup(void)
+{
+	struct pvsub_diag d = {{0}};
+
+	signfix_make(&fx);
+	cr_assert_eq(pvsub_signer_load(fx.key, fx.cert, NULL, &signer, &d), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_trust_load(fx.cert, &keyring, &d), 0, "%s", d.msg);
+}
+
+static void teardown(void)
+{
+	pvsub_trust_free(keyring);
+	pvsub_signer_free(signer);
+	signfix_remove(&fx);
+}
+
+/* A stand-in module: the format does not care what the bytes are. */
+static const uint8_t module[] = "\x7f"
+				"ELF a very small module body, 48 bytes long...";
+
+static void sign_module(const uint8_t *data, size_t len, struct pvsub_buf *out)
+{
+	struct pvsub_diag d = {{0}};
+
+	cr_assert_eq(pvsub_modsig_sign(signer, PVSUB_HASH_SHA256, data, len, out, &d), 0, "%s",
+		     d.msg);
+}
+
+Test(modsig, build_layout)
+{
+	static const uint8_t sig[] = {0x30, 0x01, 0x02};
+	static const uint8_t info[12] = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3};
+	struct pvsub_modsig_trailer t;
+	struct pvsub_buf b = {0};
+
+	cr_assert_eq(pvsub_modsig_build(module, 10, sig, sizeof(sig), &b), 0);
+	cr_assert_eq(b.len, 10 + 3 + 12 + 28);
+	cr_assert_eq(memcmp(b.data, module, 10), 0);
+	cr_assert_eq(memcmp(b.data + 10, sig, 3), 0);
+	cr_assert_eq(memcmp(b.data + 13, info, 12), 0);
+	cr_assert_eq(memcmp(b.data + 25, "~Module signature appended~\n", 28), 0);
+
+	cr_assert_eq(pvsub_modsig_parse((uint8_t *)b.data, b.len, &t, NULL), 0);
+	cr_assert_eq(t.content_len, 10);
+	cr_assert_eq(t.sig_len, 3);
+	cr_assert_eq(t.sig, (uint8_t *)b.data + 10);
+	cr_assert_eq(t.id_type, PVSUB_MODSIG_ID_PKCS7);
+	cr_assert_eq(pvsub_modsig_strip((uint8_t *)b.data, b.len), 10);
+	cr_assert_eq(pvsub_modsig_build(module, 10, sig, 0, &b), -EINVAL);
+	pvsub_buf_release(&b);
+}
+
+Test(modsig, parse_refuses_malformed_trailers)
+{
+	static const uint8_t sig[] = {0x30, 0x01, 0x02};
+	struct pvsub_modsig_trailer t;
+	struct pvsub_diag d = {{0}};
+	struct pvsub_buf b = {0};
+	uint8_t *info;
+
+	cr_assert_eq(pvsub_modsig_parse(module, sizeof(module), &t, &d), -ENOKEY);
+	cr_assert_eq(pvsub_modsig_parse(NULL, 0, &t, &d), -ENOKEY);
+	cr_assert_eq(pvsub_modsig_strip(module, sizeof(module)), sizeof(module));
+
+	cr_assert_eq(pvsub_modsig_build(module, 4, sig, sizeof(sig), &b), 0);
+	info = (uint8_t *)b.data + b.len - 40;
+	for (size_t i = 0; i < 8; i++) {
+		if (i == 2)
+			continue;
+		info[i] = 1;
+		cr_assert_eq(pvsub_modsig_parse((uint8_t *)b.data, b.len, &t, &d), -EBADMSG,
+			     "field %zu", i);
+		info[i] = 0;
+	}
+	info[2] = 1;
+	cr_assert_eq(pvsub_modsig_parse((uint8_t *)b.data, b.len, &t, &d), -EBADMSG);
+	cr_assert(strstr(d.msg, "id_type"), "%s", d.msg);
+	info[2] = 2;
+	info[11] = 8; /* sig_len reaches before the file */
+	cr_assert_eq(pvsub_modsig_parse((uint8_t *)b.data, b.len, &t, &d), -EBADMSG);
+	info[11] = 0;
+	cr_assert_eq(pvsub_modsig_parse((uint8_t *)b.data, b.len, &t, &d), -EBADMSG);
+	info[11] = 7; /* the whole module is signature: still in range */
+	cr_assert_eq(pvsub_modsig_parse((uint8_t *)b.data, b.len, &t, &d), 0);
+	cr_assert_eq(t.content_len, 0);
+	/* every truncation of the marker-ended tail, without reading outside */
+	for (size_t n = 0; n <= 40; n++) {
+		int r = pvsub_modsig_parse((uint8_t *)b.data + b.len - n, n, &t, NULL);
+
+		cr_assert(r == -ENOKEY || r == -EBADMSG, "tail of %zu: %d", n, r);
+	}
+	pvsub_buf_release(&b);
+}
+
+Test(modsig, sign_verify_and_replace, .init = setup, .fini = teardown)
+{
+	struct pvsub_buf once = {0}, twice = {0}, stacked = {0};
+	struct pvsub_trust *other = NULL;
+	struct pvsub_modsig_trailer t;
+	struct pvsub_diag d = {{0}};
+
+	sign_module(module, sizeof(module), &once);
+	cr_assert_eq(pvsub_modsig_parse((uint8_t *)once.data, once.len, &t, &d), 0);
+	cr_assert_eq(t.content_len, sizeof(module));
+	cr_assert_eq(memcmp(once.data, module, sizeof(module)), 0);
+	cr_assert_eq(pvsub_modsig_verify((uint8_t *)once.data, once.len, keyring, &d), 0, "%s",
+		     d.msg);
+
+	/* signing a signed module replaces the signature */
+	sign_module((uint8_t *)once.data, once.len, &twice);
+	cr_assert_eq(twice.len, once.len);
+	cr_assert_eq(memcmp(twice.data, once.data, once.len), 0);
+
+	/* a stack made by someone else collapses to one signature too */
+	cr_assert_eq(pvsub_modsig_build((uint8_t *)once.data, once.len, t.sig, t.sig_len, &stacked),
+		     0);
+	pvsub_buf_reset(&twice);
+	sign_module((uint8_t *)stacked.data, stacked.len, &twice);
+	cr_assert_eq(twice.len, once.len);
+
+	cr_assert_eq(pvsub_modsig_verify(module, sizeof(module), keyring, &d), -ENOKEY);
+
+	/* a malformed trailer is neither stripped nor stacked upon */
+	stacked.data[stacked.len - 40] = 1; /* algo */
+	pvsub_buf_reset(&twice);
+	cr_assert_eq(pvsub_modsig_sign(signer, PVSUB_HASH_SHA256, (uint8_t *)stacked.data,
+				       stacked.len, &twice, &d),
+		     -EBADMSG);
+	cr_assert(strstr(d.msg, "malformed"), "%s", d.msg);
+	cr_assert_eq(pvsub_trust_load(fx.cert2, &other, &d), 0);
+	cr_assert_eq(pvsub_modsig_verify((uint8_t *)once.data, once.len, other, &d), -EKEYREJECTED);
+	cr_assert(strstr(d.msg, "untrusted signer"), "%s", d.msg);
+	pvsub_trust_free(other);
+	pvsub_buf_release(&stacked);
+	pvsub_buf_release(&twice);
+	pvsub_buf_release(&once);
+}
+
+Test(modsig, any_flipped_byte_fails, .init = setup, .fini = teardown, .timeout = 600)
+{
+	struct pvsub_buf b = {0};
+	static const uint8_t masks[] = {0x01, 0xff};
+
+	sign_module(module, sizeof(module), &b);
+	for (size_t m = 0; m < sizeof(masks); m++) {
+		for (size_t i = 0; i < b.len; i++) {
+			b.data[i] ^= (char)masks[m];
+			cr_assert_neq(pvsub_modsig_verify((uint8_t *)b.data, b.len, keyring, NULL),
+				      0, "byte %zu ^ %#x of %zu still verifies", i, masks[m],
+				      b.len);
+			b.data[i] ^= (char)masks[m];
+		}
+	}
+	cr_assert_eq(pvsub_modsig_verify((uint8_t *)b.data, b.len, keyring, NULL), 0);
+	pvsub_buf_release(&b);
+}
