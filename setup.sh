@@ -15,7 +15,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 libelf-dev libcapstone-dev libxml2-dev libxml2-utils libarchive-dev libssl-dev
 libcriterion-dev
 xz-utils zstd bzip2 gzip cpio tar zip binutils python3 dpkg-dev rpm
-openssl kmod qemu-system-x86 busybox-static softhsm2 libengine-pkcs11-openssl"
+openssl kmod qemu-system-x86 busybox-static softhsm2 libengine-pkcs11-openssl
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,2 +1,32 @@
 # fuzz/local.mk: included from the top-level Makefile.am (non-recursive).
 # Use += on shared variables (bin_PROGRAMS, TESTS, EXTRA_DIST, ...).
+
+# --- libFuzzer harnesses (make fuzz; never part of make check) ---------------
+# build-and-run.sh compiles libpvsub's sources again with clang and the
+# fuzzing sanitizers, seeds a corpus per harness from the fixtures and the
+# sample image, and runs each harness FUZZ_SECONDS seconds; any crash, leak,
+# timeout or sanitizer report fails.  Findings are left in fuzz/artifacts/.
+FUZZ_HARNESSES = fuzz/fuzz_image.c fuzz/fuzz_input.c fuzz/fuzz_policy.c \
+	fuzz/fuzz_pattern.c fuzz/fuzz_manifest.c
+FUZZ_SECONDS = 60
+FUZZ_TARGETS =
+CLANG = clang
+EXTRA_DIST += $(FUZZ_HARNESSES) fuzz/build-and-run.sh fuzz/README.md
+
+fuzz: all
+	FUZZ_SECONDS='$(FUZZ_SECONDS)' CLANG='$(CLANG)' \
+		$(SHELL) $(top_srcdir)/fuzz/build-and-run.sh $(top_srcdir) $(top_builddir) \
+		$(FUZZ_TARGETS)
+.PHONY: fuzz clean-local-fuzz
+clean-local: clean-local-fuzz
+clean-local-fuzz:
+	-rm -rf fuzz/obj fuzz/seeds fuzz/tmp fuzz/corpus fuzz/artifacts fuzz/*.log fuzz/*.dict \
+		fuzz/fuzz_image fuzz/fuzz_input fuzz/fuzz_policy fuzz/fuzz_pattern fuzz/fuzz_manifest
+
+# --- mutation tests (make check): hostile ELF files and archives -------------------
+check_PROGRAMS += fuzz/mutate
+fuzz_mutate_SOURCES = fuzz/mutate.c
+fuzz_mutate_LDADD = libpvsub/libpvsub.la
+MUTATION_TESTS = tests/integration/mutate-elf.sh tests/integration/mutate-archive.sh
+TESTS += $(MUTATION_TESTS)
+EXTRA_DIST += $(MUTATION_TESTS)

@@ -119,7 +119,10 @@ static int on_region_hit(void *data, size_t pos, size_t pattern)
  */
 #define PAD_ELEMENT SIZE_MAX
 #define MAX_CHAIN (2 * PVSUB_PATTERN_MAX)
-#define SEAM_BUDGET 200000u
+#define SEAM_BUDGET 2000000u
+/* Pairs of regions looked at, adjoining or not: thousands of regions that
+ * never meet must not make the search quadratic in time either. */
+#define PAIR_BUDGET (1u << 24)
 
 struct chain {
 	size_t elem[MAX_CHAIN];	 /* regions, or PAD_ELEMENT */
@@ -131,6 +134,7 @@ struct chain {
 	size_t tail_len;   /* bytes of the first element */
 	size_t last_start; /* where the last element begins */
 	size_t seams;	   /* searches done, against SEAM_BUDGET */
+	size_t pairs;	   /* against PAIR_BUDGET */
 	bool over_budget;
 	struct scan_state *st;
 };
@@ -304,9 +308,13 @@ static int extend_chain(struct chain *c)
 	size_t overlap = pvsub_matcher_max_len(c->st->opts->matcher) - 1;
 	int r = 0;
 
-	for (size_t b = 0; b < n && r == 0; b++) {
+	for (size_t b = 0; b < n && r == 0 && !c->over_budget; b++) {
 		size_t max_pad = 0;
 
+		if (++c->pairs > PAIR_BUDGET) {
+			c->over_budget = true;
+			break;
+		}
 		if (chain_has(c, b))
 			continue;
 		if (last == PAD_ELEMENT) {
@@ -339,7 +347,9 @@ static int search_junctions(struct scan_state *st)
 	if (!c)
 		return -ENOMEM;
 	c->st = st;
-	for (size_t a = 0; a < n && r == 0; a++) {
+	/* Once over budget the search is incomplete anyway (a violation says
+	 * so): stop rather than walk the remaining pairs for nothing. */
+	for (size_t a = 0; a < n && r == 0 && !c->over_budget; a++) {
 		const struct pvsub_region *ra = pvsub_image_region(st->img, a);
 
 		c->n = 1;
@@ -351,7 +361,7 @@ static int search_junctions(struct scan_state *st)
 		c->len = c->tail_len;
 		r = extend_chain(c);
 	}
-	if (r == 0 && pvsub_image_kind(st->img) == PVSUB_ELF_REL) {
+	if (r == 0 && !c->over_budget && pvsub_image_kind(st->img) == PVSUB_ELF_REL) {
 		/* Zeros before a section: what alignment padding leaves there. */
 		c->n = 1;
 		c->elem[0] = PAD_ELEMENT;

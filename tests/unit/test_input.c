@@ -898,3 +898,24 @@ Test(input, files_on_disk)
 	free(t.data);
 	free(e);
 }
+
+/* Found by fuzz_input (issue 5): a newc cpio header whose name length says
+ * 128 MiB in a 3 KiB input.  libarchive reserves a read-ahead buffer of
+ * that size before it finds the data missing; the walk must end with one
+ * error item for the input, not a crash or a hang. */
+Test(input, cpio_name_length_past_the_end)
+{
+	struct pvsub_input_limits l = limits();
+	char hdr[111];
+	uint8_t buf[3072];
+
+	/* magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
+	 * devminor, rdevmajor, rdevminor, namesize, check */
+	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", 1u,
+		 0100644u, 0u, 0u, 1u, 0u, 16u, 0u, 0u, 0u, 0u, 0x08000000u, 0u);
+	memset(buf, 'A', sizeof(buf));
+	memcpy(buf, hdr, 110);
+	walk_mem("huge-name.cpio", buf, sizeof(buf), &l);
+	cr_assert_eq(seen.n, 1);
+	expect_error(0, "huge-name.cpio", NULL);
+}

@@ -1,0 +1,156 @@
+#!/bin/sh
+# build-and-run.sh SRCDIR BUILDDIR [HARNESS...]
+#
+# Build the libFuzzer harnesses in SRCDIR/fuzz together with libpvsub's own
+# sources, compiled here with clang and the fuzzing sanitizers (the gcc-built
+# libpvsub.la cannot be used: libFuzzer needs clang's coverage
+# instrumentation in the code under test), into BUILDDIR/fuzz/.  Then seed a
+# corpus for each harness from the test fixtures and the sample image, and
+# run each harness for FUZZ_SECONDS seconds (default 60).  Exit status 1 if
+# any harness found a crash, a leak, a timeout or a sanitizer report; the
+# input that did it is left in BUILDDIR/fuzz/artifacts/.
+#
+# Environment: CLANG (default clang), FUZZ_SECONDS, FUZZ_BUILD_ONLY=1 (build
+# and seed, do not run), FUZZ_FLAGS (more libFuzzer options).
+set -eu
+src=$(cd "$1" && pwd)
+build=$(cd "$2" && pwd)
+shift 2
+clang=${CLANG:-clang}
+seconds=${FUZZ_SECONDS:-60}
+harnesses=${*:-image input policy pattern manifest}
+out=$build/fuzz
+scan=$build/pvsub-scan/pvsub-scan
+
+command -v "$clang" >/dev/null 2>&1 || {
+	echo "fuzz: $clang not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
+	exit 1
+}
+for f in "$build/config.h" "$build/libpvsub/schemas.c" "$scan"; do
+	[ -e "$f" ] || { echo "fuzz: $f is missing; run make first" >&2; exit 1; }
+done
+
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+pkgs="libelf capstone libxml-2.0 libarchive libcrypto"
+cflags="-std=gnu11 -g -O1 -pthread $san -include $build/config.h -I$src -I$build"
+cflags="$cflags $(pkg-config --cflags $pkgs)"
+libs="$(pkg-config --libs $pkgs) -pthread"
+
+mkdir -p "$out/obj" "$out/seeds" "$out/corpus" "$out/artifacts"
+
+echo "fuzz: compiling libpvsub with $clang"
+objs=
+for c in "$src"/libpvsub/*.c "$build/libpvsub/schemas.c"; do
+	o=$out/obj/$(basename "$c" .c).o
+	# shellcheck disable=SC2086
+	"$clang" $cflags -fsanitize=fuzzer-no-link -c -o "$o" "$c"
+	objs="$objs $o"
+done
+for h in $harnesses; do
+	# shellcheck disable=SC2086
+	"$clang" $cflags -fsanitize=fuzzer -o "$out/fuzz_$h" "$src/fuzz/fuzz_$h.c" $objs $libs
+done
+
+# --- seed corpora, made fresh from the fixtures (no binary seed is committed)
+seeds=$out/seeds
+rm -rf "$seeds"
+mkdir -p "$seeds/image" "$seeds/input" "$seeds/policy" "$seeds/pattern" "$seeds/manifest"
+tmp=$out/tmp
+rm -rf "$tmp"
+mkdir -p "$tmp"
+
+for s in "$src"/examples/drivers/*.c "$src"/examples/drivers/*.S; do
+	"$clang" -c -O2 -fno-asynchronous-unwind-tables -o "$seeds/image/$(basename "$s").o" "$s"
+done
+# A relocatable object with many sections, relocations and symbols.
+cat > "$tmp/multi.c" <<'CEOF'
+extern int ext_value;
+extern void ext_call(int);
+static int counter;
+int table[4] = {1, 2, 3, 4};
+__attribute__((section(".text.one"))) int one(int x) { ext_call(x); return x + ext_value; }
+__attribute__((section(".init.text"))) int two(void) { return table[counter++ & 3]; }
+__attribute__((section(".exit.text"), aligned(32))) void three(void) { ext_call(counter); }
+int main(void) { return one(two()); }
+CEOF
+"$clang" -c -O1 -o "$seeds/image/multi.o" "$tmp/multi.c"
+"$clang" -shared -fPIC -O1 -o "$seeds/image/multi.so" "$tmp/multi.c" -Wl,--unresolved-symbols=ignore-all
+cp "$build/examples/sample-root/usr/lib/libpvsub-sample.so" "$seeds/image/" 2>/dev/null || :
+# A module with an appended signature (struct module_signature: algo, hash,
+# id_type = 2 (PKCS#7), signer_len, key_id_len, pad[3], sig_len big endian).
+{
+	cat "$seeds/image/clean_nic.c.o"
+	printf '0123456789abcdef'
+	printf '\000\000\002\000\000\000\000\000\000\000\000\020'
+	printf '~Module signature appended~\n'
+} > "$seeds/image/signed.ko"
+
+cp "$build/examples/sample-guest.tar.gz" "$seeds/input/"
+cp "$build/examples/sample-root/boot/initrd.cpio.gz" "$seeds/input/" 2>/dev/null || :
+mkdir -p "$tmp/root/lib/modules"
+cp "$seeds/image/multi.o" "$tmp/root/lib/modules/multi.ko"
+cp "$seeds/image/junction.S.o" "$tmp/root/lib/modules/junction.ko"
+xz -c "$tmp/root/lib/modules/junction.ko" > "$seeds/input/junction.ko.xz"
+(cd "$tmp/root" && tar --format=gnu -cf "$seeds/input/root.tar" .)
+(cd "$tmp/root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc > "$seeds/input/root.cpio")
+(cd "$tmp/root/lib/modules" && ar qc "$seeds/input/mods.a" multi.ko junction.ko)
+if command -v zip >/dev/null 2>&1; then
+	(cd "$tmp/root" && zip -q -r "$seeds/input/root.zip" .)
+fi
+if command -v zstd >/dev/null 2>&1; then
+	zstd -q -c "$seeds/input/root.cpio" > "$seeds/input/root.cpio.zst"
+fi
+if command -v bzip2 >/dev/null 2>&1; then
+	bzip2 -c "$seeds/input/root.tar" > "$seeds/input/root.tar.bz2"
+fi
+
+cp "$src"/tests/fixtures/policy/*.xml "$seeds/policy/"
+i=0
+for e in '0f 01 d4' '0f 01 ef' '0f ae /5m' '0f ae 28/f8' '?? 0f 05' '48/f8 0f c7 /1' 'ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff'; do
+	i=$((i + 1))
+	printf '%s' "$e" > "$seeds/pattern/$i"
+done
+
+for o in "$seeds"/image/*; do
+	"$scan" -q --no-progress --manifest "$seeds/manifest/$(basename "$o").xml" "$o" \
+		>/dev/null 2>&1 || :
+done
+
+# Dictionaries: the element and attribute names of each schema.
+for s in policy manifest; do
+	sed -n 's/.*name="\([^"]*\)".*/"\1"/p' "$src/schemas/pvsub-$s.xsd" | sort -u > "$out/$s.dict"
+done
+
+[ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
+
+# --- run -------------------------------------------------------------------------
+failed=
+for h in $harnesses; do
+	mkdir -p "$out/corpus/$h"
+	extra=
+	asan=${ASAN_OPTIONS:-}
+	case $h in
+	policy | manifest) extra=-dict=$out/$h.dict ;;
+	# libarchive sizes a read-ahead buffer from a header field before it
+	# knows the data is there (a cpio name length of up to 4 GiB): without
+	# sanitizers a malloc never touched, under ASan seconds of shadow
+	# memory work per input.  Refuse such allocations (libarchive then
+	# fails the archive cleanly); the RSS limit still catches real use.
+	input) asan=${asan:+$asan:}allocator_may_return_null=1:max_allocation_size_mb=1024 ;;
+	esac
+	echo "fuzz: fuzz_$h for $seconds s"
+	# shellcheck disable=SC2086
+	if ! ASAN_OPTIONS=$asan "$out/fuzz_$h" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix="$out/artifacts/$h-" $extra ${FUZZ_FLAGS:-} \
+		"$out/corpus/$h" "$seeds/$h" > "$out/$h.log" 2>&1; then
+		tail -60 "$out/$h.log" >&2
+		failed="$failed $h"
+	fi
+	grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+.*DONE)' "$out/$h.log" || :
+done
+rm -rf "$tmp"
+if [ -n "$failed" ]; then
+	echo "fuzz: FAILED:$failed (inputs in $out/artifacts/)" >&2
+	exit 1
+fi
+echo "fuzz: all harnesses ran $seconds s without a finding"
