@@ -36,11 +36,12 @@ struct pvsub_image {
 
 	struct pvsub_region *regions;
 	struct region_extra *extra;
-	size_t n_regions;
-	char **region_names; /* owned names for segments */
+	size_t n_regions, regions_cap; /* regions and extra share the capacity */
+	char **region_names;	       /* owned names for segments */
+	size_t names_cap;
 
 	struct pvsub_violation *violations;
-	size_t n_violations;
+	size_t n_violations, violations_cap;
 
 	struct pvsub_modsig modsig;
 };
@@ -77,17 +78,36 @@ static uint64_t page_up(uint64_t x)
 						      : page_down(x + PVSUB_PAGE_SIZE - 1);
 }
 
+/* Make room for one more element in *@arr (of @cap elements, @n used),
+ * doubling, so hostile files with many sections stay linear. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? 2 * *cap : 8;
+	if (ncap > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 static _printf_format_(3, 4) int add_violation(struct pvsub_image *img, const char *kind,
 					       const char *fmt, ...)
 {
 	struct pvsub_violation *v;
 	va_list ap;
 
-	v = realloc(img->violations, (img->n_violations + 1) * sizeof(*v));
-	if (!v)
+	if (grow((void **)&img->violations, &img->violations_cap, img->n_violations, sizeof(*v)) <
+	    0)
 		return -ENOMEM;
-	img->violations = v;
-	v += img->n_violations++;
+	v = &img->violations[img->n_violations++];
 	v->kind = kind;
 	va_start(ap, fmt);
 	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
@@ -97,19 +117,16 @@ static _printf_format_(3, 4) int add_violation(struct pvsub_image *img, const ch
 
 static int add_region(struct pvsub_image *img, const struct pvsub_region *r)
 {
-	struct pvsub_region *v;
-	struct region_extra *e;
+	size_t cap = img->regions_cap;
 
-	v = realloc(img->regions, (img->n_regions + 1) * sizeof(*v));
-	if (!v)
+	if (grow((void **)&img->regions, &cap, img->n_regions, sizeof(*img->regions)) < 0)
 		return -ENOMEM;
-	img->regions = v;
-	e = realloc(img->extra, (img->n_regions + 1) * sizeof(*e));
-	if (!e)
+	cap = img->regions_cap;
+	if (grow((void **)&img->extra, &cap, img->n_regions, sizeof(*img->extra)) < 0)
 		return -ENOMEM;
-	img->extra = e;
+	img->regions_cap = cap;
 	img->regions[img->n_regions] = *r;
-	memset(&img->extra[img->n_regions], 0, sizeof(*e));
+	memset(&img->extra[img->n_regions], 0, sizeof(img->extra[0]));
 	img->n_regions++;
 	return 0;
 }
@@ -395,7 +412,7 @@ static int add_segment_region(struct pvsub_image *img, const struct load *ld, ui
 {
 	uint64_t file_lo = page_down(ld->ph.p_offset) + (vlo - ld->lo);
 	uint64_t file_hi = file_lo + (vhi - vlo);
-	char *name, **names;
+	char *name;
 	int r;
 
 	if (file_lo >= img->elf_size)
@@ -404,13 +421,12 @@ static int add_segment_region(struct pvsub_image *img, const struct load *ld, ui
 		file_hi = img->elf_size;
 	if (asprintf(&name, "segment %zu", ld->index) < 0)
 		return -ENOMEM;
-	names = realloc(img->region_names, (img->n_regions + 1) * sizeof(*names));
-	if (!names) {
+	if (grow((void **)&img->region_names, &img->names_cap, img->n_regions,
+		 sizeof(*img->region_names)) < 0) {
 		free(name);
 		return -ENOMEM;
 	}
-	img->region_names = names;
-	names[img->n_regions] = name;
+	img->region_names[img->n_regions] = name;
 	r = add_region(img, &(struct pvsub_region){
 				    .name = name,
 				    .is_segment = true,
