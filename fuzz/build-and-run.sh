@@ -42,6 +42,9 @@ echo "fuzz: compiling libpvsub with $clang"
 objs=
 for c in "$src"/libpvsub/*.c "$build/libpvsub/schemas.c"; do
 	o=$out/obj/$(basename "$c" .c).o
+	# In an in-tree build the generated schemas.c is in the glob too:
+	# compile it once.
+	case " $objs " in *" $o "*) continue ;; esac
 	# shellcheck disable=SC2086
 	"$clang" $cflags -fsanitize=fuzzer-no-link -c -o "$o" "$c"
 	objs="$objs $o"
