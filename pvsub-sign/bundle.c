@@ -12,16 +12,11 @@
 #include "pvsub-sign/pvsub-sign.h"
 
 enum {
-	OPT_HASH = 0x100,
-	OPT_PASS_FILE,
-	OPT_HELP,
+	OPT_HELP = 0x100,
 };
 
 static const struct option options[] = {
-	{"key", required_argument, NULL, 'k'},
-	{"cert", required_argument, NULL, 'c'},
-	{"hash", required_argument, NULL, OPT_HASH},
-	{"pass-file", required_argument, NULL, OPT_PASS_FILE},
+	SIGNER_LONG_OPTIONS,
 	{"output", required_argument, NULL, 'o'},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -67,8 +62,8 @@ static int check_manifest(const char *m_path, const struct pvsub_bundle *b)
 
 int cmd_bundle(int argc, char **argv)
 {
-	const char *key = NULL, *cert = NULL, *pass_file = NULL, *output = NULL;
-	enum pvsub_hash hash = PVSUB_HASH_SHA256;
+	struct signer_opts so = {.hash = PVSUB_HASH_SHA256};
+	const char *output = NULL;
 	struct pvsub_signer *signer = NULL;
 	struct pvsub_bundle b = {0};
 	struct pvsub_buf sig = {0}, pem = {0}, out = {0};
@@ -78,20 +73,12 @@ int cmd_bundle(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:c:o:", options, NULL)) != -1) {
+		r = signer_option(c, optarg, "bundle", &so);
+		if (r == EXIT_USAGE)
+			return r;
+		if (r)
+			continue;
 		switch (c) {
-		case 'k':
-			key = optarg;
-			break;
-		case 'c':
-			cert = optarg;
-			break;
-		case OPT_HASH:
-			if (pvsub_hash_from_name(optarg, &hash) < 0)
-				return usage_error("bundle", "invalid hash '%s'", optarg);
-			break;
-		case OPT_PASS_FILE:
-			pass_file = optarg;
-			break;
 		case 'o':
 			output = optarg;
 			break;
@@ -118,7 +105,7 @@ int cmd_bundle(int argc, char **argv)
 				argv[optind]);
 		goto out;
 	}
-	r = load_signer(key, cert, pass_file, &signer);
+	r = load_signer(so.key, so.cert, so.pass_file, &signer);
 	if (!r)
 		r = read_input(argv[optind], &b.driver.data, &b.driver.len);
 	if (!r)
@@ -127,13 +114,13 @@ int cmd_bundle(int argc, char **argv)
 		r = check_manifest(argv[optind + 1], &b);
 	if (r)
 		goto out;
-	if (pvsub_cms_sign(signer, hash, 0, b.manifest.data, b.manifest.len, &sig, &d) < 0) {
+	if (pvsub_cms_sign(signer, so.hash, 0, b.manifest.data, b.manifest.len, &sig, &d) < 0) {
 		error_msg("%s: %s", argv[optind + 1], d.msg);
 		r = EXIT_USAGE;
 		goto out;
 	}
 	if (pvsub_signer_cert_pem(signer, &pem) < 0) {
-		error_msg("%s: cannot encode the certificate", cert);
+		error_msg("%s: cannot encode the certificate", so.cert);
 		r = EXIT_USAGE;
 		goto out;
 	}

@@ -65,6 +65,26 @@ static int read_pass_file(const char *path, char **out)
 	return 0;
 }
 
+int signer_option(int c, const char *arg, const char *cmd, struct signer_opts *o)
+{
+	switch (c) {
+	case 'k':
+		o->key = arg;
+		return 1;
+	case 'c':
+		o->cert = arg;
+		return 1;
+	case OPT_SIGNER_HASH:
+		if (pvsub_hash_from_name(arg, &o->hash) < 0)
+			return usage_error(cmd, "invalid hash '%s'", arg);
+		return 1;
+	case OPT_SIGNER_PASS_FILE:
+		o->pass_file = arg;
+		return 1;
+	}
+	return 0;
+}
+
 int load_signer(const char *key, const char *cert, const char *pass_file, struct pvsub_signer **out)
 {
 	struct pvsub_diag d = {{0}};

@@ -33,6 +33,27 @@ int read_input(const char *path, uint8_t **data, size_t *len);
 int load_signer(const char *key, const char *cert, const char *pass_file,
 		struct pvsub_signer **out);
 
+/* The options of every subcommand that signs (sign, bundle). */
+enum {
+	OPT_SIGNER_HASH = 0x180, /* clear of each subcommand's own 0x100... */
+	OPT_SIGNER_PASS_FILE,
+};
+#define SIGNER_LONG_OPTIONS                                                                        \
+	{"key", required_argument, NULL, 'k'}, {"cert", required_argument, NULL, 'c'},             \
+		{"hash", required_argument, NULL, OPT_SIGNER_HASH},                                \
+	{                                                                                          \
+		"pass-file", required_argument, NULL, OPT_SIGNER_PASS_FILE                         \
+	}
+
+struct signer_opts {
+	const char *key, *cert, *pass_file;
+	enum pvsub_hash hash; /* PVSUB_HASH_SHA256 unless --hash */
+};
+
+/* If getopt's @c is one of SIGNER_LONG_OPTIONS, store @arg in @o and return
+ * 1 (or EXIT_USAGE, after a usage error for @cmd, on a bad --hash); else 0. */
+int signer_option(int c, const char *arg, const char *cmd, struct signer_opts *o);
+
 /* Whether a negative errno from a verification means "failed" (exit 1)
  * rather than an operational error (exit 2). */
 bool is_verification_failure(int err);

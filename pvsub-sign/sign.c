@@ -11,16 +11,11 @@
 #include "pvsub-sign/pvsub-sign.h"
 
 enum {
-	OPT_HASH = 0x100,
-	OPT_PASS_FILE,
-	OPT_HELP,
+	OPT_HELP = 0x100,
 };
 
 static const struct option options[] = {
-	{"key", required_argument, NULL, 'k'},
-	{"cert", required_argument, NULL, 'c'},
-	{"hash", required_argument, NULL, OPT_HASH},
-	{"pass-file", required_argument, NULL, OPT_PASS_FILE},
+	SIGNER_LONG_OPTIONS,
 	{"module", no_argument, NULL, 'm'},
 	{"output", required_argument, NULL, 'o'},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -57,8 +52,8 @@ static int write_out(const char *path, const void *data, size_t len, unsigned mo
 
 int cmd_sign(int argc, char **argv)
 {
-	const char *key = NULL, *cert = NULL, *pass_file = NULL, *output = NULL, *input;
-	enum pvsub_hash hash = PVSUB_HASH_SHA256;
+	struct signer_opts so = {.hash = PVSUB_HASH_SHA256};
+	const char *output = NULL, *input;
 	struct pvsub_signer *signer = NULL;
 	struct pvsub_buf out = {0};
 	struct pvsub_diag d = {{0}};
@@ -72,20 +67,12 @@ int cmd_sign(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:c:mo:", options, NULL)) != -1) {
+		r = signer_option(c, optarg, "sign", &so);
+		if (r == EXIT_USAGE)
+			return r;
+		if (r)
+			continue;
 		switch (c) {
-		case 'k':
-			key = optarg;
-			break;
-		case 'c':
-			cert = optarg;
-			break;
-		case OPT_HASH:
-			if (pvsub_hash_from_name(optarg, &hash) < 0)
-				return usage_error("sign", "invalid hash '%s'", optarg);
-			break;
-		case OPT_PASS_FILE:
-			pass_file = optarg;
-			break;
 		case 'm':
 			module = true;
 			break;
@@ -104,7 +91,7 @@ int cmd_sign(int argc, char **argv)
 				   optind == argc ? "no input file" : "more than one input");
 	input = argv[optind];
 
-	r = load_signer(key, cert, pass_file, &signer);
+	r = load_signer(so.key, so.cert, so.pass_file, &signer);
 	if (r)
 		goto out;
 	r = read_input(input, &data, &len);
@@ -112,7 +99,7 @@ int cmd_sign(int argc, char **argv)
 		goto out;
 
 	if (module) {
-		if (pvsub_modsig_sign(signer, hash, data, len, &out, &d) < 0) {
+		if (pvsub_modsig_sign(signer, so.hash, data, len, &out, &d) < 0) {
 			error_msg("%s: %s", input, d.msg);
 			r = EXIT_USAGE;
 			goto out;
@@ -124,7 +111,7 @@ int cmd_sign(int argc, char **argv)
 		goto out;
 	}
 
-	if (pvsub_cms_sign(signer, hash, 0, data, len, &out, &d) < 0) {
+	if (pvsub_cms_sign(signer, so.hash, 0, data, len, &out, &d) < 0) {
 		error_msg("%s: %s", input, d.msg);
 		r = EXIT_USAGE;
 		goto out;
