@@ -42,3 +42,35 @@ asm() {
 json_query() {
 	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
+
+# scan_survives ARG...: run pvsub-scan (20 s at most), output in ./out and
+# ./err; fail on a status above 2 (a crash or the timeout) or on any
+# sanitizer report.
+scan_survives() {
+	set +e
+	timeout 20 "$SCAN" --no-progress "$@" >out 2>err
+	got=$?
+	set -e
+	if [ "$got" -gt 2 ] || grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' err; then
+		tail -n 40 err >&2
+		fail "pvsub-scan $* exited $got"
+	fi
+}
+
+# in_batches N FUNCTION DIR: call FUNCTION with the files of DIR, N at a time
+# (the names must be free of spaces).
+in_batches() {
+	_ib_n=$1 _ib_fn=$2
+	set -- "$3"/*
+	while [ $# -gt 0 ]; do
+		_ib_batch=
+		_ib_i=0
+		while [ $# -gt 0 ] && [ $_ib_i -lt "$_ib_n" ]; do
+			_ib_batch="$_ib_batch $1"
+			shift
+			_ib_i=$((_ib_i + 1))
+		done
+		# shellcheck disable=SC2086
+		"$_ib_fn" $_ib_batch
+	done
+}

@@ -23,29 +23,7 @@ export ASAN_OPTIONS
 
 # scan_ok FILE...: pvsub-scan --format json; status 0-2, no sanitizer report.
 scan_ok() {
-	set +e
-	timeout 20 "$SCAN" --no-progress --format json "$@" >out 2>err
-	got=$?
-	set -e
-	if [ "$got" -gt 2 ] || grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' err; then
-		tail -n 40 err >&2
-		fail "pvsub-scan $* exited $got"
-	fi
-}
-
-scan_dir() {
-	set -- "$1"/*
-	while [ $# -gt 0 ]; do
-		batch=
-		i=0
-		while [ $# -gt 0 ] && [ $i -lt $BATCH ]; do
-			batch="$batch $1"
-			shift
-			i=$((i + 1))
-		done
-		# shellcheck disable=SC2086 # the names are ours, without spaces
-		scan_ok $batch
-	done
+	scan_survives --format json "$@"
 }
 
 # --- bases ------------------------------------------------------------------------
@@ -87,7 +65,7 @@ seed=100
 for f in bases/*; do
 	rm -f mut/*
 	"$MUTATE" "$seed" "$PER_BASE" "$f" mut
-	scan_dir mut
+	in_batches "$BATCH" scan_ok mut
 	seed=$((seed + 1))
 done
 echo "mutants: $((seed - 100)) bases x $PER_BASE"

@@ -25,30 +25,7 @@ run_batch() {
 	2) set -- -j 2 --manifest-dir manifests "$@" ;;
 	3) set -- --junit junit.xml "$@" ;;
 	esac
-	set +e
-	timeout 20 "$SCAN" --no-progress "$@" >out 2>err
-	got=$?
-	set -e
-	if [ "$got" -gt 2 ] || grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' err; then
-		tail -n 40 err >&2
-		fail "pvsub-scan $* exited $got"
-	fi
-}
-
-# scan_dir DIR: every file in DIR, BATCH at a time.
-scan_dir() {
-	set -- "$1"/*
-	while [ $# -gt 0 ]; do
-		batch=
-		i=0
-		while [ $# -gt 0 ] && [ $i -lt $BATCH ]; do
-			batch="$batch $1"
-			shift
-			i=$((i + 1))
-		done
-		# shellcheck disable=SC2086 # the names are ours, without spaces
-		run_batch $batch
-	done
+	scan_survives "$@"
 }
 
 # --- base objects, built here ---------------------------------------------------
@@ -113,7 +90,7 @@ seed=1
 for f in bases/*; do
 	rm -f mut/*
 	"$MUTATE" --elf "$seed" "$PER_BASE" "$f" mut
-	scan_dir mut
+	in_batches "$BATCH" run_batch mut
 	seed=$((seed + 1))
 done
 echo "mutants: $((seed - 1)) bases x $PER_BASE in $runs pvsub-scan runs"
