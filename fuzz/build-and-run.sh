@@ -12,21 +12,32 @@
 #
 # Environment: CLANG (default clang), FUZZ_SECONDS, FUZZ_BUILD_ONLY=1 (build
 # and seed, do not run), FUZZ_FLAGS (more libFuzzer options).
+#
+# The signature harnesses (verify, modsig, bundle seeds) need a CA and a
+# signer: made once with the openssl command in BUILDDIR/fuzz/pki and kept,
+# so that the signed inputs in the corpus stay valid from one run to the
+# next.  The harnesses find them through PVSUB_FUZZ_CA, PVSUB_FUZZ_CERT and
+# PVSUB_FUZZ_KEY (set them too when replaying an input by hand).
 set -eu
 src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
 shift 2
 clang=${CLANG:-clang}
 seconds=${FUZZ_SECONDS:-60}
-harnesses=${*:-image input policy pattern manifest}
+harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite}
 out=$build/fuzz
 scan=$build/pvsub-scan/pvsub-scan
+sign=$build/pvsub-sign/pvsub-sign
 
 command -v "$clang" >/dev/null 2>&1 || {
 	echo "fuzz: $clang not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
 	exit 1
 }
-for f in "$build/config.h" "$build/libpvsub/schemas.c" "$scan"; do
+command -v openssl >/dev/null 2>&1 || {
+	echo "fuzz: the openssl command is needed (Debian: apt-get install openssl)" >&2
+	exit 1
+}
+for f in "$build/config.h" "$build/libpvsub/schemas.c" "$scan" "$sign"; do
 	[ -e "$f" ] || { echo "fuzz: $f is missing; run make first" >&2; exit 1; }
 done
 
@@ -57,7 +68,9 @@ done
 # --- seed corpora, made fresh from the fixtures (no binary seed is committed)
 seeds=$out/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/image" "$seeds/input" "$seeds/policy" "$seeds/pattern" "$seeds/manifest"
+for h in image input policy pattern manifest verify bundle modsig rewrite; do
+	mkdir -p "$seeds/$h"
+done
 tmp=$out/tmp
 rm -rf "$tmp"
 mkdir -p "$tmp"
@@ -119,6 +132,76 @@ for o in "$seeds"/image/*; do
 		>/dev/null 2>&1 || :
 done
 
+# --- signatures: a CA and a signer it issued, made once and kept (see the top)
+pki=$out/pki
+if [ ! -s "$pki/s.pem" ]; then
+	rm -rf "$pki"
+	mkdir -p "$pki"
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.pem" \
+			-days 3650 -subj "/CN=pvsub fuzz ca" \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
+			openssl req -newkey rsa:2048 -nodes -keyout "$pki/s.key" -out "$pki/s.csr" \
+				-subj "/CN=pvsub fuzz signer" &&
+			openssl x509 -req -in "$pki/s.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
+				-set_serial 0x5eed -days 3650 -out "$pki/s.pem"
+	} > "$out/pki.log" 2>&1 || {
+		cat "$out/pki.log" >&2
+		rm -rf "$pki"
+		echo "fuzz: cannot make the test PKI" >&2
+		exit 1
+	}
+fi
+PVSUB_FUZZ_CA=$pki/ca.pem PVSUB_FUZZ_CERT=$pki/s.pem PVSUB_FUZZ_KEY=$pki/s.key
+export PVSUB_FUZZ_CA PVSUB_FUZZ_CERT PVSUB_FUZZ_KEY
+
+# be16 N: N as two bytes, big endian (the signature length of a verify seed)
+be16() {
+	# shellcheck disable=SC2059
+	printf "\\$(printf %03o $(($1 >> 8)))\\$(printf %03o $(($1 & 255)))"
+}
+
+# verify: each manifest with its signature; bundle: each driver whose
+# manifest describes it, plain and gzip'ed; modsig: modules signed with
+# each hash, re-signed, and the hand-made trailer above.
+for m in "$seeds"/manifest/*.xml; do
+	b=$(basename "$m" .xml)
+	for hash in sha256 sha384; do
+		"$sign" sign --key "$pki/s.key" --cert "$pki/s.pem" --hash "$hash" -o "$tmp/m.p7s" "$m" \
+			>/dev/null 2>&1 || continue
+		{
+			be16 "$(wc -c < "$tmp/m.p7s")"
+			cat "$tmp/m.p7s" "$m"
+		} > "$seeds/verify/$b-$hash"
+	done
+	if [ -f "$seeds/image/$b" ] &&
+		"$sign" bundle --key "$pki/s.key" --cert "$pki/s.pem" -o "$seeds/bundle/$b.tar" \
+			"$seeds/image/$b" "$m" >/dev/null 2>&1; then
+		gzip -n -c "$seeds/bundle/$b.tar" > "$seeds/bundle/$b.tar.gz"
+	fi
+done
+for o in multi.o junction.S.o clean_nic.c.o; do
+	[ -f "$seeds/image/$o" ] || continue
+	for hash in sha256 sha512; do
+		"$sign" sign --module --key "$pki/s.key" --cert "$pki/s.pem" --hash "$hash" \
+			-o "$seeds/modsig/$o-$hash.ko" "$seeds/image/$o" >/dev/null 2>&1 || :
+	done
+done
+cp "$seeds/image/signed.ko" "$seeds/modsig/"
+# A second signature stacked on a signed module (the 16-byte dummy and its
+# trailer from signed.ko), which stripping must peel off too.
+if [ -f "$seeds/modsig/multi.o-sha256.ko" ]; then
+	tail -c 56 "$seeds/image/signed.ko" > "$tmp/trailer"
+	cat "$seeds/modsig/multi.o-sha256.ko" "$tmp/trailer" > "$seeds/modsig/stacked.ko"
+fi
+# The rewriter starts from the relocatable objects and signed modules.
+for o in "$seeds"/image/*.o "$seeds"/image/signed.ko "$seeds"/modsig/*.ko; do
+	if [ -f "$o" ]; then cp "$o" "$seeds/rewrite/"; fi
+done
+for h in verify bundle modsig rewrite; do
+	[ -n "$(ls "$seeds/$h")" ] || { echo "fuzz: no $h seed could be made" >&2; exit 1; }
+done
+
 # Dictionaries: the element and attribute names of each schema.
 for s in policy manifest; do
 	sed -n 's/.*name="\([^"]*\)".*/"\1"/p' "$src/schemas/pvsub-$s.xsd" | sort -u > "$out/$s.dict"
@@ -134,6 +217,7 @@ for h in $harnesses; do
 	asan=${ASAN_OPTIONS:-}
 	case $h in
 	policy | manifest) extra=-dict=$out/$h.dict ;;
+	verify) extra=-dict=$out/manifest.dict ;;
 	# libarchive sizes a read-ahead buffer from a header field before it
 	# knows the data is there (a cpio name length of up to 4 GiB): without
 	# sanitizers a malloc never touched, under ASan seconds of shadow

@@ -18,7 +18,9 @@ static int on_item(void *data, struct pvsub_item *item)
 	struct pvsub_image *img = NULL;
 	size_t *count = data;
 
-	if (!item->path || (!item->data && !item->error))
+	/* an error is one line: reports are line-oriented */
+	if (!item->path || (!item->data && !item->error) ||
+	    (item->error && (!item->error[0] || strchr(item->error, '\n'))))
 		abort();
 	if (item->data && pvsub_image_new(item->data, item->size, &img, &diag) == 0)
 		pvsub_image_free(img);

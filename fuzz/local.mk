@@ -7,7 +7,8 @@
 # sample image, and runs each harness FUZZ_SECONDS seconds; any crash, leak,
 # timeout or sanitizer report fails.  Findings are left in fuzz/artifacts/.
 FUZZ_HARNESSES = fuzz/fuzz_image.c fuzz/fuzz_input.c fuzz/fuzz_policy.c \
-	fuzz/fuzz_pattern.c fuzz/fuzz_manifest.c
+	fuzz/fuzz_pattern.c fuzz/fuzz_manifest.c fuzz/fuzz_verify.c fuzz/fuzz_bundle.c \
+	fuzz/fuzz_modsig.c fuzz/fuzz_rewrite.c
 FUZZ_SECONDS = 60
 FUZZ_TARGETS =
 CLANG = clang
@@ -20,8 +21,9 @@ fuzz: all
 .PHONY: fuzz clean-local-fuzz
 clean-local: clean-local-fuzz
 clean-local-fuzz:
-	-rm -rf fuzz/obj fuzz/seeds fuzz/tmp fuzz/corpus fuzz/artifacts fuzz/*.log fuzz/*.dict \
-		fuzz/fuzz_image fuzz/fuzz_input fuzz/fuzz_policy fuzz/fuzz_pattern fuzz/fuzz_manifest
+	-rm -rf fuzz/obj fuzz/seeds fuzz/tmp fuzz/corpus fuzz/artifacts fuzz/pki fuzz/*.log \
+		fuzz/*.dict fuzz/fuzz_image fuzz/fuzz_input fuzz/fuzz_policy fuzz/fuzz_pattern \
+		fuzz/fuzz_manifest fuzz/fuzz_verify fuzz/fuzz_bundle fuzz/fuzz_modsig fuzz/fuzz_rewrite
 
 # --- mutation tests (make check): hostile ELF files and archives -------------------
 check_PROGRAMS += fuzz/mutate
@@ -30,3 +32,8 @@ fuzz_mutate_LDADD = libpvsub/libpvsub.la
 MUTATION_TESTS = tests/integration/mutate-elf.sh tests/integration/mutate-archive.sh
 TESTS += $(MUTATION_TESTS)
 EXTRA_DIST += $(MUTATION_TESTS)
+
+# --- regressions: what the fuzzers found, and compressed input that is not ELF -----
+HOSTILE_TESTS = tests/integration/fuzz-regressions.sh tests/integration/compressed-garbage.sh
+TESTS += $(HOSTILE_TESTS)
+EXTRA_DIST += $(HOSTILE_TESTS)

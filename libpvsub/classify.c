@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "libpvsub/classify.h"
+#include "libpvsub/kmeta.h"
 
 const char *pvsub_class_name(enum pvsub_class c)
 {
@@ -146,6 +147,21 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 	if (overlaps_reloc(w, nw, pos, pos + len)) {
 		out->cls = PVSUB_CLASS_RELOCATION;
 		return 0;
+	}
+
+	const struct pvsub_mwindow *mw;
+	size_t nmw;
+	r = pvsub_image_mutable_windows(img, region, &mw, &nmw);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nmw; i++) {
+		/* region->bytes start at the section start for ET_REL (origin 0). */
+		uint64_t lo = mw[i].offset, hi = lo + mw[i].len;
+		if (lo < pos + len && pos < hi) {
+			out->cls = PVSUB_CLASS_PATCH_SITE;
+			snprintf(out->field, sizeof(out->field), "%s", pvsub_window_kind_name(mw[i].kind));
+			return 0;
+		}
 	}
 
 	r = pvsub_image_code_starts(img, region, &starts, &ns);

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "libpvsub/image.h"
+#include "libpvsub/kmeta.h"
+#include "libpvsub/relobj.h"
 
 #define MODSIG_MARKER "~Module signature appended~\n"
 #define MODSIG_MARKER_LEN (sizeof(MODSIG_MARKER) - 1)
@@ -44,6 +46,11 @@ struct pvsub_image {
 	size_t n_violations, violations_cap;
 
 	struct pvsub_modsig modsig;
+
+	/* Mutable windows of all regions (ET_REL), built on first use. */
+	bool mwindows_built;
+	struct pvsub_mwindow *mwindows;
+	size_t n_mwindows;
 };
 
 static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
@@ -682,9 +689,60 @@ void pvsub_image_free(struct pvsub_image *img)
 	free(img->extra);
 	free(img->regions);
 	free(img->violations);
+	free(img->mwindows);
 	if (img->elf)
 		elf_end(img->elf);
 	free(img);
+}
+
+/*
+ * A module whose tables cannot be read (kmeta says why) simply has no
+ * windows: its occurrences are then classified as plain code, which is
+ * stricter, never looser.
+ */
+static int build_mwindows(struct pvsub_image *img)
+{
+	struct pvsub_relobj *o = NULL;
+	img->mwindows_built = true;
+	if (img->kind != PVSUB_ELF_REL)
+		return 0;
+	int r = pvsub_relobj_view(img->data, img->elf_size, &o, NULL);
+	if (r == -ENOMEM)
+		return r;
+	if (r == 0) {
+		r = pvsub_kmeta_windows(o, &img->mwindows, &img->n_mwindows, NULL);
+		if (r < 0 && r != -ENOMEM)
+			r = 0;
+	}
+	pvsub_relobj_free(o);
+	return r;
+}
+
+int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
+				const struct pvsub_mwindow **w, size_t *n)
+{
+	*w = NULL;
+	*n = 0;
+	if (i >= img->n_regions)
+		return -EINVAL;
+	if (!img->mwindows_built) {
+		int r = build_mwindows(img);
+		if (r < 0)
+			return r;
+	}
+	const struct pvsub_region *rg = &img->regions[i];
+	if (rg->is_segment)
+		return 0;
+	/* Sorted by section, then offset: the region's run. */
+	size_t k = 0;
+	while (k < img->n_mwindows && img->mwindows[k].section < rg->index)
+		k++;
+	size_t first = k;
+	while (k < img->n_mwindows && img->mwindows[k].section == rg->index)
+		k++;
+	*w = img->mwindows + first;
+	*n = k - first;
+	return 0;
 }
 
 enum pvsub_elf_kind pvsub_image_kind(const struct pvsub_image *img)

@@ -122,6 +122,17 @@ int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i,
 			      const struct pvsub_reloc_window **w, size_t *n)
 	_must_check_ _nonnull_(1, 3, 4);
 
+/*
+ * Kernel mutable windows (kmeta.h) of region @i (ET_REL only; empty
+ * otherwise or when the module's tables cannot be read), sorted by offset;
+ * offsets are from the section start.  Built on first use for the whole
+ * image, like the code starts.
+ */
+struct pvsub_mwindow;
+int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
+				const struct pvsub_mwindow **w, size_t *n)
+	_must_check_ _nonnull_(1, 3, 4);
+
 /* Number of relocation windows of region @i, without building them. */
 size_t pvsub_image_reloc_window_count(const struct pvsub_image *img, size_t i) _nonnull_(1);
 

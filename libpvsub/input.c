@@ -322,6 +322,22 @@ static int skip_empty(struct walker *w, const char *apath, bool explicit)
 	return 0;
 }
 
+/*
+ * libarchive's tar reader takes any stream that starts with a zero block: to
+ * it that is an empty archive's end marker.  A file on disk needs the ustar
+ * magic to be sent here (sniff()), but decompressed content has no such
+ * check, so a .ko.gz that inflates to zeros would scan as an empty archive
+ * and the input would vanish without a word.  A "tar" whose very first
+ * header is the end marker has shown no tar header at all: treat it as the
+ * compressed content it is, not an archive (an empty tar.gz says the same as
+ * an empty tar, which sniff() does not recognise either).
+ */
+static bool zero_block_tar(struct archive *a)
+{
+	return has_real_filter(a) &&
+	       (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+}
+
 /* Opening reads ahead through the filters and picks the format, so it can
  * already fail. */
 static int open_failed(struct walker *w, struct archive *a, const char *apath, bool weak,
@@ -536,6 +552,13 @@ static int walk_archive(struct walker *w, struct archive *a, const char *apath, 
 
 	while (!w->input_stopped) {
 		r = archive_read_next_header(a, &entry);
+		if (r == ARCHIVE_EOF && first && !retries && zero_block_tar(a)) {
+			if (explicit)
+				return emit_error(w, apath,
+						  "compressed content is " MSG_NOT_RECOGNISED);
+			pvsub_dbg(w->ctx, "%s: skipped, compressed content is zeros", apath);
+			return 0;
+		}
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r == ARCHIVE_RETRY) {

@@ -237,6 +237,52 @@ static int write_verdict(struct writer *w, const struct pvsub_scan_result *r)
 	return 0;
 }
 
+/* <rewrites>: every change, then every refused site; the sizes when the
+ * rewriter ran. */
+static void write_rewrites(struct writer *w, const struct pvsub_rewrite_result *rw)
+{
+	char hex[2 * (PVSUB_REWRITE_MAX_SEQ + PVSUB_PATTERN_MAX) + 1];
+
+	if (!rw || (rw->n_sites == 0 && rw->n_refusals == 0)) {
+		w_list_open(w, "rewrites", 0);
+		return;
+	}
+	w_puts(w, "  <rewrites");
+	w_attr_u64(w, "size-before", rw->size_before);
+	if (rw->data)
+		w_attr_u64(w, "size-after", rw->size);
+	w_attr_u64(w, "code-before", rw->code_before);
+	if (rw->data)
+		w_attr_u64(w, "code-after", rw->code_after);
+	w_puts(w, ">\n");
+	for (size_t i = 0; i < rw->n_sites; i++) {
+		const struct pvsub_rewrite_site *s = &rw->sites[i];
+		w_puts(w, "    <rewrite");
+		w_attr(w, "section", s->section);
+		w_attr_u64(w, "offset", s->offset);
+		w_attr(w, "class", pvsub_class_name(s->cls));
+		w_attr(w, "rule", s->rule);
+		pvsub_hex(s->insn, s->insn_len, hex);
+		w_attr(w, "original-bytes", hex);
+		pvsub_hex(s->new_insn, s->new_len, hex);
+		w_attr(w, "new-bytes", hex);
+		w_attr(w, "pattern", s->pattern);
+		pvsub_hex(s->bytes, s->len, hex);
+		w_attr(w, "occurrence", hex);
+		w_attr_u64(w, "new-offset", s->new_offset);
+		w_attr_u64(w, "padding", s->padding);
+		w_puts(w, "/>\n");
+	}
+	for (size_t i = 0; i < rw->n_refusals; i++) {
+		w_puts(w, "    <refused");
+		w_attr(w, "section", rw->refusals[i].section);
+		w_attr_u64(w, "offset", rw->refusals[i].offset);
+		w_attr(w, "reason", rw->refusals[i].reason);
+		w_puts(w, "/>\n");
+	}
+	w_puts(w, "  </rewrites>\n");
+}
+
 int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out)
 {
 	const struct pvsub_scan_result *r = in->result;
@@ -280,10 +326,10 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 
 	write_regions(&w, r);
 	write_findings(&w, r);
-	/* The rewriter and the patch-site analysis fill these; until the scan
-	 * result carries them they are present and empty, so the document shape
-	 * never depends on which features ran. */
-	w_list_open(&w, "rewrites", 0);
+	write_rewrites(&w, in->rewrite);
+	/* The patch-site analysis fills this; until the scan result carries
+	 * the windows it is present and empty, so the document shape never
+	 * depends on which features ran. */
 	w_list_open(&w, "mutable-windows", 0);
 	write_violations(&w, r);
 	err = write_verdict(&w, r);
@@ -321,8 +367,15 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
 		return;
 	xe->seen = true;
 	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "unknown XML error");
+	/* One line, as policy.c does it: libxml2 messages may have several
+	 * ("Input is not proper UTF-8...\nBytes: ...") and may quote the
+	 * document, whose control characters must not reach a terminal. */
+	for (char *c = msg; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	}
 	n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+	while (n && msg[n - 1] == ' ')
 		msg[--n] = '\0';
 	if (e->line > 0)
 		pvsub_diag_set(xe->diag, EINVAL, "line %d: %s", e->line, msg);

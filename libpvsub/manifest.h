@@ -18,6 +18,7 @@
 
 #include "libpvsub/crypto.h"
 #include "libpvsub/policy.h"
+#include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
 
@@ -30,6 +31,8 @@ struct pvsub_manifest_input {
 	/* SHA-256 (hex) of the original the object came from; NULL when the
 	 * object is the original (no rewrite). */
 	const char *original_sha256;
+	/* The rewriter's record (rewrites, refusals, sizes), or NULL. */
+	const struct pvsub_rewrite_result *rewrite;
 };
 
 /*

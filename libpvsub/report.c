@@ -509,6 +509,38 @@ static const char *record_error(const struct pvsub_file_record *rec)
 
 /* ---- text ----------------------------------------------------------------- */
 
+/* What --rewrite did: refusals one per line, then one summary line. */
+static int text_rewrite(struct pvsub_buf *b, const struct pvsub_file_record *rec, bool color)
+{
+	const struct pvsub_rewrite_result *rw = rec->rewrite;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < rw->n_refusals; i++)
+		r = pvsub_buf_printf(b, "%s%s%s: %s+%#" PRIx64 ": %srefused:%s %s\n",
+				     color ? ANSI_BOLD : "", rec->path, color ? ANSI_RESET : "",
+				     rw->refusals[i].section, rw->refusals[i].offset,
+				     color ? ANSI_BOLD_RED : "", color ? ANSI_RESET : "",
+				     rw->refusals[i].reason);
+	if (r == 0 && rw->n_refusals)
+		r = pvsub_buf_printf(b, "%s: not rewritten: %zu site%s refused, nothing written\n",
+				     rec->path, rw->n_refusals, rw->n_refusals == 1 ? "" : "s");
+	if (r == 0 && rec->output && rw->n_sites)
+		r = pvsub_buf_printf(b,
+				     "%s: rewritten to %s: %zu change%s, %" PRIu64 " -> %zu bytes "
+				     "(code %" PRIu64 " -> %" PRIu64 ")\n",
+				     rec->path, rec->output, rw->n_sites, rw->n_sites == 1 ? "" : "s",
+				     rw->size_before, rw->size, rw->code_before, rw->code_after);
+	else if (r == 0 && rec->output)
+		r = pvsub_buf_printf(b, "%s: nothing to rewrite; copied to %s\n", rec->path,
+				     rec->output);
+	if (r == 0 && rec->output && rw->n_sites && rw->modsig_stripped)
+		r = pvsub_buf_printf(b,
+				     "%s: note: the module signature was removed; sign %s again "
+				     "(pvsub-sign)\n",
+				     rec->path, rec->output);
+	return r;
+}
+
 static int text_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->result;
@@ -537,6 +569,8 @@ static int text_add(struct pvsub_report *rep, const struct pvsub_file_record *re
 		if (r == 0)
 			r = pvsub_buf_putc(&b, '\n');
 	}
+	if (r == 0 && rec->rewrite)
+		r = text_rewrite(&b, rec, color);
 	if (r == 0 && rep->verbose && rec->status == PVSUB_FILE_CLEAN)
 		r = pvsub_buf_printf(&b, "%s: clean\n", rec->path);
 	else if (r == 0 && rep->verbose && rec->status == PVSUB_FILE_REWRITTEN)
@@ -604,6 +638,56 @@ static void json_finding(struct json *j, const struct pvsub_finding *f)
 	j_close(j, '}');
 }
 
+static void json_rewrite(struct json *j, const struct pvsub_file_record *rec)
+{
+	const struct pvsub_rewrite_result *rw = rec->rewrite;
+	char hex[2 * PVSUB_REWRITE_MAX_SEQ + 1];
+
+	j_str(j, "output", rec->output);
+	j_u64(j, "size_before", rw->size_before);
+	if (rec->output && rw->data)
+		j_u64(j, "size_after", rw->size);
+	else if (rec->output)
+		j_u64(j, "size_after", rw->size_before);
+	else
+		j_raw(j, "size_after", "null");
+	j_u64(j, "code_before", rw->code_before);
+	j_u64(j, "code_after", rw->code_after);
+	j_raw(j, "module_signature_removed",
+	      rec->output && rw->data && rw->modsig_stripped ? "true" : "false");
+	j_open(j, "rewrites", '[');
+	for (size_t i = 0; i < rw->n_sites; i++) {
+		const struct pvsub_rewrite_site *s = &rw->sites[i];
+		j_open(j, NULL, '{');
+		j_str(j, "section", s->section);
+		j_u64(j, "offset", s->offset);
+		j_str(j, "pattern", s->pattern);
+		j_str(j, "class", class_name(s->cls));
+		j_str(j, "field", s->field[0] ? s->field : NULL);
+		j_str(j, "rule", s->rule);
+		pvsub_hex(s->bytes, s->len, hex);
+		j_str(j, "bytes", hex);
+		pvsub_hex(s->insn, s->insn_len, hex);
+		j_str(j, "original", hex);
+		pvsub_hex(s->new_insn, s->new_len, hex);
+		j_str(j, "replacement", hex);
+		j_u64(j, "padding", s->padding);
+		j_u64(j, "new_offset", s->new_offset);
+		j_u64(j, "round", s->round);
+		j_close(j, '}');
+	}
+	j_close(j, ']');
+	j_open(j, "refused", '[');
+	for (size_t i = 0; i < rw->n_refusals; i++) {
+		j_open(j, NULL, '{');
+		j_str(j, "section", rw->refusals[i].section);
+		j_u64(j, "offset", rw->refusals[i].offset);
+		j_str(j, "reason", rw->refusals[i].reason);
+		j_close(j, '}');
+	}
+	j_close(j, ']');
+}
+
 static void json_file(struct json *j, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
@@ -640,6 +724,8 @@ static void json_file(struct json *j, const struct pvsub_file_record *rec)
 	} else {
 		j_raw(j, "module_signature", "null");
 	}
+	if (rec->rewrite)
+		json_rewrite(j, rec);
 	if (res && res->deep) {
 		j_open(j, "deep", '{');
 		j_u64(j, "bytes", res->deep_stats.bytes);

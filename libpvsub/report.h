@@ -41,6 +41,7 @@
 #include <stdio.h>
 
 #include "libpvsub/policy.h"
+#include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
 
@@ -67,6 +68,10 @@ struct pvsub_file_record {
 	enum pvsub_file_status status;
 	const struct pvsub_scan_result *result; /* NULL for ERROR */
 	const char *error;			/* one line, for ERROR */
+	/* --rewrite: what the rewriter did (or refused), and where the output
+	 * went (NULL when nothing was written). */
+	const struct pvsub_rewrite_result *rewrite;
+	const char *output;
 };
 
 struct pvsub_report_opts {

@@ -529,6 +529,104 @@ void pvsub_decoder_free(struct pvsub_decoder *d)
 	free(d);
 }
 
+/* Encoding number of a general register of any width; -1 for others. */
+static int gpr_number(unsigned reg)
+{
+	static const struct {
+		unsigned r;
+		int8_t n;
+	} map[] = {
+		{X86_REG_AL, 0}, {X86_REG_AH, 0}, {X86_REG_AX, 0}, {X86_REG_EAX, 0}, {X86_REG_RAX, 0},
+		{X86_REG_CL, 1}, {X86_REG_CH, 1}, {X86_REG_CX, 1}, {X86_REG_ECX, 1}, {X86_REG_RCX, 1},
+		{X86_REG_DL, 2}, {X86_REG_DH, 2}, {X86_REG_DX, 2}, {X86_REG_EDX, 2}, {X86_REG_RDX, 2},
+		{X86_REG_BL, 3}, {X86_REG_BH, 3}, {X86_REG_BX, 3}, {X86_REG_EBX, 3}, {X86_REG_RBX, 3},
+		{X86_REG_SPL, 4}, {X86_REG_SP, 4}, {X86_REG_ESP, 4}, {X86_REG_RSP, 4},
+		{X86_REG_BPL, 5}, {X86_REG_BP, 5}, {X86_REG_EBP, 5}, {X86_REG_RBP, 5},
+		{X86_REG_SIL, 6}, {X86_REG_SI, 6}, {X86_REG_ESI, 6}, {X86_REG_RSI, 6},
+		{X86_REG_DIL, 7}, {X86_REG_DI, 7}, {X86_REG_EDI, 7}, {X86_REG_RDI, 7},
+		{X86_REG_R8B, 8}, {X86_REG_R8W, 8}, {X86_REG_R8D, 8}, {X86_REG_R8, 8},
+		{X86_REG_R9B, 9}, {X86_REG_R9W, 9}, {X86_REG_R9D, 9}, {X86_REG_R9, 9},
+		{X86_REG_R10B, 10}, {X86_REG_R10W, 10}, {X86_REG_R10D, 10}, {X86_REG_R10, 10},
+		{X86_REG_R11B, 11}, {X86_REG_R11W, 11}, {X86_REG_R11D, 11}, {X86_REG_R11, 11},
+		{X86_REG_R12B, 12}, {X86_REG_R12W, 12}, {X86_REG_R12D, 12}, {X86_REG_R12, 12},
+		{X86_REG_R13B, 13}, {X86_REG_R13W, 13}, {X86_REG_R13D, 13}, {X86_REG_R13, 13},
+		{X86_REG_R14B, 14}, {X86_REG_R14W, 14}, {X86_REG_R14D, 14}, {X86_REG_R14, 14},
+		{X86_REG_R15B, 15}, {X86_REG_R15W, 15}, {X86_REG_R15D, 15}, {X86_REG_R15, 15},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].r == reg)
+			return map[i].n;
+	return -1;
+}
+
+static uint16_t gpr_bit(unsigned reg)
+{
+	int n = gpr_number(reg);
+	return n < 0 ? 0 : (uint16_t)(1u << n);
+}
+
+/* Mnemonics that read arithmetic flags whatever capstone's eflags say. */
+static bool reads_flags_by_name(const char *m)
+{
+	static const char *const prefixes[] = {"j", "set", "cmov", "fcmov", "adc", "sbb", "rcl",
+					       "rcr", "pushf", "lahf", "cmc", "loop"};
+	if (strcmp(m, "jmp") == 0 || strcmp(m, "ljmp") == 0)
+		return false;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(m, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static void flag_use(const cs_insn *ci, struct pvsub_insn *in)
+{
+	const uint64_t ef = ci->detail->x86.eflags;
+	const uint64_t test = X86_EFLAGS_TEST_OF | X86_EFLAGS_TEST_SF | X86_EFLAGS_TEST_ZF |
+			      X86_EFLAGS_TEST_PF | X86_EFLAGS_TEST_CF | X86_EFLAGS_TEST_AF;
+	static const uint64_t kill[6] = {
+		X86_EFLAGS_MODIFY_OF | X86_EFLAGS_RESET_OF | X86_EFLAGS_SET_OF | X86_EFLAGS_UNDEFINED_OF,
+		X86_EFLAGS_MODIFY_SF | X86_EFLAGS_RESET_SF | X86_EFLAGS_SET_SF | X86_EFLAGS_UNDEFINED_SF,
+		X86_EFLAGS_MODIFY_ZF | X86_EFLAGS_RESET_ZF | X86_EFLAGS_SET_ZF | X86_EFLAGS_UNDEFINED_ZF,
+		X86_EFLAGS_MODIFY_AF | X86_EFLAGS_RESET_AF | X86_EFLAGS_SET_AF | X86_EFLAGS_UNDEFINED_AF,
+		X86_EFLAGS_MODIFY_PF | X86_EFLAGS_RESET_PF | X86_EFLAGS_SET_PF | X86_EFLAGS_UNDEFINED_PF,
+		X86_EFLAGS_MODIFY_CF | X86_EFLAGS_RESET_CF | X86_EFLAGS_SET_CF | X86_EFLAGS_UNDEFINED_CF,
+	};
+	in->flags_read = (ef & test) || reads_flags_by_name(ci->mnemonic);
+	in->flags_write_all = true;
+	for (unsigned i = 0; i < 6; i++)
+		if (!(ef & kill[i]))
+			in->flags_write_all = false;
+}
+
+/* The register summary of struct pvsub_insn, from capstone's detail. */
+static void register_use(const cs_insn *ci, struct pvsub_insn *in)
+{
+	const cs_detail *dt = ci->detail;
+	const cs_x86 *x = &dt->x86;
+
+	in->regs_known = true;
+	for (unsigned i = 0; i < dt->regs_read_count; i++)
+		in->gpr_implicit |= gpr_bit(dt->regs_read[i]);
+	for (unsigned i = 0; i < dt->regs_write_count; i++)
+		in->gpr_implicit |= gpr_bit(dt->regs_write[i]);
+	for (unsigned i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		if (op->type == X86_OP_REG) {
+			in->gpr_operands |= gpr_bit(op->reg);
+		} else if (op->type == X86_OP_MEM) {
+			in->mem_operands++;
+			in->mem_base = (int8_t)(op->mem.base == X86_REG_RIP ? 16
+								     : gpr_number(op->mem.base));
+			in->mem_index = (int8_t)gpr_number(op->mem.index);
+		}
+	}
+	for (unsigned i = 0; i < dt->groups_count; i++)
+		if (dt->groups[i] == X86_GRP_JUMP || dt->groups[i] == X86_GRP_CALL ||
+		    dt->groups[i] == X86_GRP_BRANCH_RELATIVE || dt->groups[i] == X86_GRP_RET)
+			in->is_branch = true;
+	flag_use(ci, in);
+}
+
 static void copy_text(char *dst, size_t size, const char *src)
 {
 	size_t n = strnlen(src, size - 1);
@@ -556,6 +654,8 @@ int pvsub_decode(struct pvsub_decoder *d, const uint8_t *code, size_t len, uint6
 		copy_text(out->op_str, sizeof(out->op_str), d->insn->op_str);
 		if (compute_layout(code, out) < 0)
 			capstone_layout(d->insn, code, out);
+		out->mem_base = out->mem_index = -1;
+		register_use(d->insn, out);
 		return 0;
 	}
 	r = extra_decode(code, PVSUB_MIN(len, (size_t)PVSUB_X86_MAX_INSN), &e);
@@ -563,6 +663,7 @@ int pvsub_decode(struct pvsub_decoder *d, const uint8_t *code, size_t len, uint6
 		return r;
 	out->len = (uint8_t)r;
 	out->from_table = true;
+	out->mem_base = out->mem_index = -1;
 	copy_text(out->mnemonic, sizeof(out->mnemonic), e->mnemonic);
 	if (compute_layout(code, out) < 0)
 		return -EILSEQ;

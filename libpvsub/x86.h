@@ -48,6 +48,21 @@ struct pvsub_insn {
 	uint8_t imm2_size;
 	bool from_table; /* decoded by pvsub's table, not by capstone */
 	unsigned id;	 /* capstone instruction id (X86_INS_*), 0 for table entries */
+	/* Register use (capstone decodes only; all zero / -1 for table
+	 * entries): general registers numbered as in the encoding (rax 0 ...
+	 * r15 15), as bit masks over any width (al, ax, eax, rax are all 0). */
+	bool regs_known;
+	uint16_t gpr_operands; /* named as register operands */
+	uint16_t gpr_implicit; /* read or written implicitly */
+	int8_t mem_base;       /* of the memory operand: 0-15, 16 rip, -1 none */
+	int8_t mem_index;
+	uint8_t mem_operands;  /* how many memory operands */
+	bool is_branch;	       /* a jump, call or loop, relative or not (capstone's groups) */
+	/* Arithmetic flags (OF SF ZF AF PF CF): read; all six written or left
+	 * undefined.  Capstone's model, completed by mnemonic for the readers
+	 * it does not describe. */
+	bool flags_read;
+	bool flags_write_all;
 	char mnemonic[32];
 	char op_str[160];
 };

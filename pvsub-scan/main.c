@@ -19,11 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libpvsub/crypto.h"
 #include "libpvsub/input.h"
 #include "libpvsub/log.h"
 #include "libpvsub/manifest.h"
 #include "libpvsub/policy.h"
 #include "libpvsub/report.h"
+#include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/search.h"
 #include "libpvsub/workq.h"
@@ -107,6 +109,13 @@ static void usage(FILE *out)
 		"  -v, --verbose             list clean files and notes too\n"
 		"  -q, --quiet               no progress line\n"
 		"\n"
+		"Rewriting (relocatable objects: kernel modules, driver objects):\n"
+		"      --rewrite             remove every occurrence, keeping behaviour; the\n"
+		"                            output must rescan clean or nothing is written\n"
+		"  -o, --output=FILE         write the one rewritten object to FILE\n"
+		"  -O, --output-dir=DIR      write each rewritten object under DIR, at its\n"
+		"                            input path (archive members as directories)\n"
+		"\n"
 		"Processing:\n"
 		"  -j, --jobs=N              scan N files in parallel (output order is unchanged)\n"
 		"      --max-entry-size=SIZE largest file or archive member, decompressed (512M)\n"
@@ -118,10 +127,10 @@ static void usage(FILE *out)
 		"\n"
 		"SIZE takes a K, M or G suffix (powers of 1024).\n"
 		"\n"
-		"Exit status: 0 if every file is clean, 1 if findings or violations remain,\n"
+		"Exit status: 0 if every file is clean (with --rewrite: every output was written\n"
+		"and rescans clean), 1 if findings or violations remain or a site was refused,\n"
 		"2 on a usage error or if any input could not be read or scanned.\n"
 		"\n"
-		"Rewriting (--rewrite -o OUT / -O DIR) is not available in this version.\n"
 		"See pvsub-scan(1), pvsub-policy(5), pvsub-manifest(5) and pvsub(7).\n");
 }
 
@@ -195,6 +204,9 @@ struct options {
 	int progress; /* -1 auto */
 	bool verbose, quiet;
 	struct pvsub_input_limits limits;
+	bool rewrite;
+	const char *output;	/* -o */
+	const char *output_dir; /* -O */
 };
 
 struct run {
@@ -209,6 +221,7 @@ struct run {
 
 	/* --manifest FILE: the one manifest, written at the end. */
 	size_t elf_files;
+	size_t outputs; /* --rewrite: objects handed to write_rewritten() */
 	struct pvsub_buf single_manifest;
 
 	/* progress */
@@ -221,7 +234,9 @@ struct run {
 
 struct job {
 	struct pvsub_item *item;
-	struct pvsub_scan_result *result;
+	struct pvsub_scan_result *result; /* with --rewrite: of the output when written */
+	struct pvsub_rewrite_result *rw;
+	bool unchanged; /* --rewrite found nothing to change: the input is the output */
 	char *error;
 	struct pvsub_buf manifest;
 	size_t size;
@@ -233,9 +248,94 @@ static void job_free(struct job *j)
 		return;
 	pvsub_item_free(j->item);
 	pvsub_scan_result_free(j->result);
+	pvsub_rewrite_result_free(j->rw);
 	free(j->error);
 	pvsub_buf_release(&j->manifest);
 	free(j);
+}
+
+static void make_manifest(struct job *j, struct run *run, const char *original_sha256)
+{
+	if (!run->opt->manifest && !run->opt->manifest_dir)
+		return;
+	struct pvsub_manifest_input mi = {
+		.tool_name = PROGRAM,
+		.tool_version = PACKAGE_VERSION,
+		.policy = run->policy,
+		.object_path = j->item->path,
+		.result = j->result,
+		.original_sha256 = original_sha256,
+		.rewrite = j->rw,
+	};
+
+	if (pvsub_manifest_write(&mi, &j->manifest) < 0)
+		j->error = strdup("cannot serialise the manifest: out of memory");
+}
+
+/* What the rescan of a rewritten object may still find: only what the
+ * loader judges (relocation windows, patch sites). */
+static bool only_load_time_findings(const struct pvsub_scan_result *res)
+{
+	for (size_t i = 0; i < res->n_findings; i++) {
+		enum pvsub_class c = res->findings[i].cls.cls;
+		if (c != PVSUB_CLASS_RELOCATION && c != PVSUB_CLASS_PATCH_SITE)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * --rewrite: rewrite, then scan the output (or, when something was refused
+ * or nothing changed, the input) for the report and the manifest.  The
+ * output is kept in j->rw->data and written by finish_job().
+ */
+static void rewrite_job(struct job *j, struct run *run, const struct pvsub_scan_opts *so)
+{
+	struct pvsub_rewrite_opts ro = {
+		.policy = run->policy,
+		.matcher = run->matcher,
+		.decoder = so->decoder,
+	};
+	struct pvsub_diag diag = {""};
+	char original[PVSUB_SHA256_HEX_LEN];
+	int r = pvsub_rewrite_buffer(&ro, j->item->data, j->item->size, &j->rw, &diag);
+
+	if (r == 0)
+		r = pvsub_sha256_hex(j->item->data, j->item->size, original);
+	if (r < 0) {
+		j->error = strdup(diag.msg[0] ? diag.msg : strerror(-r));
+		return;
+	}
+	j->unchanged = j->rw->n_refusals == 0 && j->rw->n_sites == 0;
+	if (j->rw->data && !j->unchanged) {
+		r = pvsub_scan_buffer(so, j->rw->data, j->rw->size, &j->result, &diag);
+		if (r == 0 && !only_load_time_findings(j->result)) {
+			/* Never write what does not rescan clean; say what is left. */
+			const struct pvsub_finding *f = &j->result->findings[0];
+			while (f->cls.cls == PVSUB_CLASS_RELOCATION ||
+			       f->cls.cls == PVSUB_CLASS_PATCH_SITE)
+				f++;
+			snprintf(diag.msg, sizeof(diag.msg),
+				 "the rewritten object still holds %s at %s+%#llx (%s)",
+				 f->pattern->id, f->section ? f->section : "?",
+				 (unsigned long long)f->offset, pvsub_class_name(f->cls.cls));
+			free(j->rw->data);
+			j->rw->data = NULL;
+			pvsub_scan_result_free(j->result);
+			j->result = NULL;
+			j->error = strdup(diag.msg);
+		}
+	} else {
+		r = pvsub_scan_buffer(so, j->item->data, j->item->size, &j->result, &diag);
+	}
+	if (r < 0) {
+		j->error = strdup(diag.msg[0] ? diag.msg : strerror(-r));
+		return;
+	}
+	if (!j->error)
+		make_manifest(j, run, j->rw->data && !j->unchanged ? original : NULL);
+	if (!j->unchanged)
+		pvsub_item_release_data(j->item);
 }
 
 static void scan_job(void *p, unsigned worker, void *data)
@@ -256,29 +356,23 @@ static void scan_job(void *p, unsigned worker, void *data)
 	if (j->item->error)
 		return;
 	j->size = j->item->size;
-	r = pvsub_scan_buffer(&so, j->item->data, j->item->size, &j->result, &diag);
-	if (r < 0) {
-		j->error = strdup(diag.msg[0] ? diag.msg : strerror(-r));
-	} else if (run->opt->manifest || run->opt->manifest_dir) {
-		struct pvsub_manifest_input mi = {
-			.tool_name = PROGRAM,
-			.tool_version = PACKAGE_VERSION,
-			.policy = run->policy,
-			.object_path = j->item->path,
-			.result = j->result,
-		};
-
-		if (pvsub_manifest_write(&mi, &j->manifest) < 0)
-			j->error = strdup("cannot serialise the manifest: out of memory");
+	if (run->opt->rewrite) {
+		rewrite_job(j, run, &so);
+	} else {
+		r = pvsub_scan_buffer(&so, j->item->data, j->item->size, &j->result, &diag);
+		if (r < 0)
+			j->error = strdup(diag.msg[0] ? diag.msg : strerror(-r));
+		else
+			make_manifest(j, run, NULL);
+		/* The bytes are no longer needed; free them early to bound memory. */
+		pvsub_item_release_data(j->item);
 	}
-	/* The bytes are no longer needed; free them early to bound memory. */
-	pvsub_item_release_data(j->item);
 }
 
 /* Map a display path to a relative file name under --manifest-dir: every
  * path and archive component becomes a directory, and nothing can climb
  * out ("..", absolute paths). */
-static int manifest_path(const char *dir, const char *display, char **out)
+static int mirror_path(const char *dir, const char *display, const char *suffix, char **out)
 {
 	struct pvsub_buf b = {0};
 	const char *p = display;
@@ -301,7 +395,7 @@ static int manifest_path(const char *dir, const char *display, char **out)
 			p++;
 	}
 	if (r == 0)
-		r = pvsub_buf_puts(&b, ".manifest.xml");
+		r = pvsub_buf_puts(&b, suffix);
 	if (r < 0) {
 		pvsub_buf_release(&b);
 		return r;
@@ -331,7 +425,7 @@ static void write_manifest_dir(struct run *run, struct job *j)
 	char *path = NULL;
 	int r;
 
-	r = manifest_path(run->opt->manifest_dir, j->item->path, &path);
+	r = mirror_path(run->opt->manifest_dir, j->item->path, ".manifest.xml", &path);
 	if (r == 0)
 		r = make_parents(path);
 	if (r == 0)
@@ -342,6 +436,86 @@ static void write_manifest_dir(struct run *run, struct job *j)
 		run->status = EXIT_ERROR;
 	}
 	free(path);
+}
+
+/* Where --rewrite writes the object of @j: -o FILE, or its input path
+ * mirrored under -O DIR without a compression suffix (the output is not
+ * compressed). */
+static int output_path(struct run *run, const struct job *j, char **out)
+{
+	static const char *const zsuffix[] = {".xz", ".gz", ".zst", ".bz2"};
+	if (run->opt->output) {
+		if (run->outputs > 1)
+			return -EEXIST;
+		*out = strdup(run->opt->output);
+		return *out ? 0 : -ENOMEM;
+	}
+	char *display = strdup(j->item->path);
+	if (!display)
+		return -ENOMEM;
+	size_t n = strlen(display);
+	for (size_t k = 0; k < sizeof(zsuffix) / sizeof(zsuffix[0]); k++) {
+		size_t l = strlen(zsuffix[k]);
+		if (n > l + 3 && strcmp(display + n - l, zsuffix[k]) == 0 &&
+		    strncmp(display + n - l - 3, ".ko", 3) == 0)
+			display[n - l] = '\0';
+	}
+	int r = mirror_path(run->opt->output_dir, display, "", out);
+	free(display);
+	return r;
+}
+
+/* Write the output of a --rewrite job; its path in *@written.  The input is
+ * never touched: an output that resolves to the input is refused. */
+static int write_rewritten(struct run *run, struct job *j, char **written)
+{
+	struct pvsub_diag diag = {""};
+	const uint8_t *data = j->unchanged ? j->item->data : j->rw->data;
+	size_t size = j->unchanged ? j->item->size : j->rw->size;
+	char *path = NULL;
+	struct stat in, out;
+	int r;
+
+	run->outputs++;
+	r = output_path(run, j, &path);
+	if (r == -EEXIST) {
+		error_msg("%s: -o takes one object, and the inputs hold more (use -O DIR)",
+			  j->item->path);
+		return r;
+	}
+	if (r == 0 && run->opt->output_dir)
+		r = make_parents(path);
+	if (r == 0 && stat(j->item->path, &in) == 0 && stat(path, &out) == 0 &&
+	    in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+		error_msg("%s: the output %s is the input; it is never overwritten", j->item->path,
+			  path);
+		free(path);
+		return -EEXIST;
+	}
+	if (r == 0)
+		r = pvsub_write_file_atomic(path, data, size, 0644, &diag);
+	if (r < 0) {
+		error_msg("%s: cannot write %s: %s", j->item->path, path ? path : "",
+			  diag.msg[0] ? diag.msg : strerror(-r));
+		free(path);
+		return r;
+	}
+	*written = path;
+	return 0;
+}
+
+/* Status of a --rewrite job that produced a result. */
+static enum pvsub_file_status rewrite_status(struct run *run, struct job *j, char **written)
+{
+	if (j->rw->n_refusals)
+		return PVSUB_FILE_FINDINGS;
+	if (write_rewritten(run, j, written) < 0)
+		return PVSUB_FILE_ERROR;
+	if (j->result->n_violations)
+		return PVSUB_FILE_FINDINGS;
+	if (j->unchanged && j->result->n_findings == 0)
+		return PVSUB_FILE_CLEAN;
+	return only_load_time_findings(j->result) ? PVSUB_FILE_REWRITTEN : PVSUB_FILE_FINDINGS;
 }
 
 static double seconds_between(const struct timespec *a, const struct timespec *b)
@@ -377,6 +551,7 @@ static void finish_job(void *p, void *data)
 	struct run *run = data;
 	struct pvsub_file_record rec = {.path = j->item->path};
 	const char *err = j->item->error ? j->item->error : j->error;
+	char *written = NULL;
 
 	/* A job without result or error ran out of memory on the way. */
 	if (!err && !j->result)
@@ -390,12 +565,19 @@ static void finish_job(void *p, void *data)
 			error_msg("%s: %s", j->item->path, err);
 	} else {
 		rec.result = j->result;
-		if (pvsub_scan_result_clean(j->result)) {
+		rec.rewrite = j->rw;
+		if (run->opt->rewrite)
+			rec.status = rewrite_status(run, j, &written);
+		else if (pvsub_scan_result_clean(j->result))
 			rec.status = PVSUB_FILE_CLEAN;
-		} else {
+		else
 			rec.status = PVSUB_FILE_FINDINGS;
-			if (run->status == EXIT_CLEAN)
-				run->status = EXIT_FINDINGS;
+		rec.output = written;
+		if (rec.status == PVSUB_FILE_ERROR) {
+			rec.error = "the output could not be written";
+			run->status = EXIT_ERROR;
+		} else if (rec.status == PVSUB_FILE_FINDINGS && run->status == EXIT_CLEAN) {
+			run->status = EXIT_FINDINGS;
 		}
 		run->elf_files++;
 		if (run->opt->manifest_dir)
@@ -411,6 +593,7 @@ static void finish_job(void *p, void *data)
 	run->done_files++;
 	run->done_bytes += j->size;
 	show_progress(run, false);
+	free(written);
 	job_free(j);
 }
 
@@ -552,10 +735,14 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			break;
 		}
 		case OPT_REWRITE:
+			opt->rewrite = true;
+			break;
 		case 'o':
+			opt->output = optarg;
+			break;
 		case 'O':
-			error_msg("rewriting is not available in this version of pvsub-scan");
-			return -ENOTSUP;
+			opt->output_dir = optarg;
+			break;
 		case 'v':
 			opt->verbose = true;
 			break;
@@ -584,6 +771,18 @@ static int parse_args(int argc, char **argv, struct options *opt)
 	}
 	if (opt->manifest && opt->manifest_dir) {
 		error_msg("--manifest and --manifest-dir cannot be used together");
+		return -EINVAL;
+	}
+	if (opt->rewrite && !!opt->output == !!opt->output_dir) {
+		error_msg("--rewrite needs one of -o FILE or -O DIR");
+		return -EINVAL;
+	}
+	if (!opt->rewrite && (opt->output || opt->output_dir)) {
+		error_msg("-o and -O are only used with --rewrite");
+		return -EINVAL;
+	}
+	if ((opt->output && !*opt->output) || (opt->output_dir && !*opt->output_dir)) {
+		error_msg("-o and -O need a non-empty path");
 		return -EINVAL;
 	}
 	return 0;

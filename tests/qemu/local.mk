@@ -2,6 +2,6 @@
 # Real-kernel tests: boot.sh boots the Debian cloud kernel under QEMU with a
 # busybox initramfs; the tests using it skip without qemu, busybox-static or
 # the kernel package (fail with PVSUB_REQUIRE_CORPUS=1).
-QEMU_TESTS = tests/qemu/module-signature.sh
+QEMU_TESTS = tests/qemu/module-signature.sh tests/qemu/rewrite-crypto.sh
 TESTS += $(QEMU_TESTS)
-EXTRA_DIST += $(QEMU_TESTS) tests/qemu/boot.sh
+EXTRA_DIST += $(QEMU_TESTS) tests/qemu/boot.sh tests/qemu/choose-patterns.py

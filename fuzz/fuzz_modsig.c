@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness: appended module signatures.  The trailer parse
+ * (pvsub_modsig_parse) against its own contract and a rebuild of what it
+ * found; stripping; verification against a keyring (the PKCS#7 blob through
+ * pvsub's canonical-form check and OpenSSL); and, for input that ends in the
+ * marker, re-signing, which must replace the signature or refuse a
+ * malformed trailer, and give a module that verifies.
+ *
+ * The keyring is the PEM certificate named by $PVSUB_FUZZ_CERT, its key
+ * $PVSUB_FUZZ_KEY (build-and-run.sh makes both and signs the seeds with
+ * them); without them only parsing and stripping are fuzzed.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpvsub/modsig.h"
+
+#define TRAILER_LEN (PVSUB_MODSIG_INFO_LEN + PVSUB_MODSIG_MAGIC_LEN)
+
+static struct pvsub_trust *keyring;
+static struct pvsub_signer *signer;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *cert = getenv("PVSUB_FUZZ_CERT"), *key = getenv("PVSUB_FUZZ_KEY");
+	struct pvsub_diag d = {{0}};
+
+	(void)argc;
+	(void)argv;
+	if (!cert || !*cert || !key || !*key) {
+		fprintf(stderr, "fuzz_modsig: PVSUB_FUZZ_CERT or PVSUB_FUZZ_KEY not set, "
+				"no verification or signing\n");
+		return 0;
+	}
+	if (pvsub_trust_load(cert, &keyring, &d) < 0 ||
+	    pvsub_signer_load(key, cert, NULL, &signer, &d) < 0) {
+		fprintf(stderr, "fuzz_modsig: %s\n", d.msg);
+		abort();
+	}
+	return 0;
+}
+
+static void check_diag(int r, const struct pvsub_diag *d)
+{
+	if (r < 0 && r != -ENOMEM && (!d->msg[0] || strchr(d->msg, '\n')))
+		abort();
+}
+
+static void check_parse(const uint8_t *data, size_t size)
+{
+	struct pvsub_modsig_trailer t;
+	struct pvsub_diag d = {{0}};
+	struct pvsub_buf again = {0};
+	int r = pvsub_modsig_parse(data, size, &t, &d);
+
+	check_diag(r, &d);
+	if (r == -ENOKEY || r == -EBADMSG)
+		return;
+	if (r != 0 || t.id_type != PVSUB_MODSIG_ID_PKCS7 || t.sig_len == 0 ||
+	    t.content_len + t.sig_len + TRAILER_LEN != size || t.sig != data + t.content_len)
+		abort();
+	/* the trailer pvsub writes for that signature is the one it found */
+	if (pvsub_modsig_build(data, t.content_len, t.sig, t.sig_len, &again) < 0 ||
+	    again.len != size || memcmp(again.data, data, size) != 0)
+		abort();
+	pvsub_buf_release(&again);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pvsub_modsig_trailer t;
+	struct pvsub_diag d = {{0}};
+	struct pvsub_buf out = {0};
+	size_t content;
+	int r;
+
+	check_parse(data, size);
+
+	/* stripping ends on a module with no well-formed signature left */
+	content = pvsub_modsig_strip(data, size);
+	if (content > size || pvsub_modsig_parse(data, content, &t, NULL) == 0)
+		abort();
+
+	if (!keyring)
+		return 0;
+	r = pvsub_modsig_verify(data, size, keyring, &d);
+	if (r < 0 && r != -ENOKEY && r != -EBADMSG && r != -EKEYREJECTED && r != -ENOMEM &&
+	    r != -EIO)
+		abort();
+	check_diag(r, &d);
+
+	/* Signing costs a millisecond: only for input with a marker, where
+	 * replacing or refusing is at stake. */
+	if (size < PVSUB_MODSIG_MAGIC_LEN || memcmp(data + size - PVSUB_MODSIG_MAGIC_LEN,
+						    PVSUB_MODSIG_MAGIC, PVSUB_MODSIG_MAGIC_LEN))
+		return 0;
+	r = pvsub_modsig_sign(signer, PVSUB_HASH_SHA256, data, size, &out, &d);
+	if (r == -EBADMSG) {
+		/* refused: what is left after stripping ends in a bad trailer */
+		if (pvsub_modsig_parse(data, content, &t, NULL) != -EBADMSG)
+			abort();
+	} else if (r == 0) {
+		if (pvsub_modsig_parse((const uint8_t *)out.data, out.len, &t, NULL) != 0 ||
+		    t.content_len != content || memcmp(out.data, data, content) != 0 ||
+		    pvsub_modsig_verify((const uint8_t *)out.data, out.len, keyring, &d) != 0)
+			abort();
+	} else if (r != -ENOMEM && r != -EIO) {
+		abort();
+	}
+	pvsub_buf_release(&out);
+	return 0;
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpvsub/kmeta.h"
+
+const char *pvsub_window_kind_name(enum pvsub_window_kind k)
+{
+	switch (k) {
+	case PVSUB_WINDOW_ALTERNATIVE:
+		return "alternative";
+	case PVSUB_WINDOW_ALT_REPLACEMENT:
+		return "alt-replacement";
+	case PVSUB_WINDOW_JUMP_LABEL:
+		return "jump-label";
+	case PVSUB_WINDOW_FTRACE:
+		return "ftrace";
+	case PVSUB_WINDOW_STATIC_CALL:
+		return "static-call";
+	case PVSUB_WINDOW_RETPOLINE:
+		return "retpoline";
+	case PVSUB_WINDOW_RETURN_THUNK:
+		return "return-thunk";
+	case PVSUB_WINDOW_SMP_LOCK:
+		return "smp-lock";
+	case PVSUB_WINDOW_PARAVIRT:
+		return "paravirt";
+	case PVSUB_WINDOW_ENDBR_SEAL:
+		return "endbr-seal";
+	}
+	return "?";
+}
+
+/* How a window's length is known. */
+enum len_rule {
+	LEN_FIXED,	/* spec->len */
+	LEN_BYTE,	/* a byte of the entry, at spec->len_off */
+	LEN_BRANCH,	/* the call/jmp/jcc at the site */
+	LEN_JUMP_LABEL, /* the jmp or NOP at the site */
+};
+
+/*
+ * One pointer field of a table (Linux 6.1 x86-64 layouts):
+ *   struct alt_instr { s32 instr, repl; u16 cpuid; u8 instrlen, replacementlen; }   12
+ *   struct jump_entry { s32 code, target; long key; }                               16
+ *   __mcount_loc: unsigned long ip;                                                  8
+ *   struct static_call_site { s32 addr, key; }                                       8
+ *   .retpoline_sites, .return_sites, .smp_locks, .ibt_endbr_seal: s32               4
+ *   struct paravirt_patch_site { u8 *instr; u8 type, len; }                         16
+ */
+struct table_spec {
+	const char *name;
+	unsigned entsize;
+	unsigned ptr_off;
+	bool abs64; /* R_X86_64_64, else R_X86_64_PC32 */
+	enum pvsub_window_kind kind;
+	enum len_rule rule;
+	unsigned len; /* LEN_FIXED: the length; LEN_BYTE: offset of the length byte */
+};
+
+static const struct table_spec specs[] = {
+	{".altinstructions", 12, 0, false, PVSUB_WINDOW_ALTERNATIVE, LEN_BYTE, 10},
+	{".altinstructions", 12, 4, false, PVSUB_WINDOW_ALT_REPLACEMENT, LEN_BYTE, 11},
+	{"__jump_table", 16, 0, false, PVSUB_WINDOW_JUMP_LABEL, LEN_JUMP_LABEL, 0},
+	{"__mcount_loc", 8, 0, true, PVSUB_WINDOW_FTRACE, LEN_FIXED, 5},
+	{".static_call_sites", 8, 0, false, PVSUB_WINDOW_STATIC_CALL, LEN_FIXED, 5},
+	{".retpoline_sites", 4, 0, false, PVSUB_WINDOW_RETPOLINE, LEN_BRANCH, 0},
+	{".return_sites", 4, 0, false, PVSUB_WINDOW_RETURN_THUNK, LEN_BRANCH, 0},
+	{".smp_locks", 4, 0, false, PVSUB_WINDOW_SMP_LOCK, LEN_FIXED, 1},
+	{".parainstructions", 16, 0, true, PVSUB_WINDOW_PARAVIRT, LEN_BYTE, 9},
+	{".ibt_endbr_seal", 4, 0, false, PVSUB_WINDOW_ENDBR_SEAL, LEN_FIXED, 4},
+};
+
+/* Tables whose entries point at code but define no window. */
+static const char *const ref_tables[] = {
+	"__ex_table", "__bug_table", ".orc_unwind_ip", ".call_sites", ".kcfi_traps",
+	"__patchable_function_entries",
+};
+
+bool pvsub_kmeta_is_code_table(const char *name)
+{
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (strcmp(name, specs[i].name) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(ref_tables) / sizeof(ref_tables[0]); i++)
+		if (strcmp(name, ref_tables[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Length of the call/jmp/jcc at @p (a retpoline or return-thunk site), 0 if
+ * it is none of them. */
+static unsigned branch_len(const uint8_t *p, size_t avail)
+{
+	size_t k = 0;
+	if (avail > 0 && (p[0] == 0x2e || p[0] == 0x3e))
+		k = 1;
+	if (avail > k && (p[k] == 0xe8 || p[k] == 0xe9))
+		return (unsigned)k + 5;
+	if (avail > k + 1 && p[k] == 0x0f && (p[k + 1] & 0xf0) == 0x80)
+		return (unsigned)k + 6;
+	return 0;
+}
+
+static unsigned jump_label_len(const uint8_t *p, size_t avail)
+{
+	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+	if (avail >= 2 && (p[0] == 0xeb || (p[0] == 0x66 && p[1] == 0x90)))
+		return 2;
+	if (avail >= 5 && (p[0] == 0xe9 || memcmp(p, nop5, 5) == 0))
+		return 5;
+	return 0;
+}
+
+struct wlist {
+	struct pvsub_mwindow *w;
+	size_t n, cap;
+};
+
+static int wlist_push(struct wlist *l, const struct pvsub_mwindow *w)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *p = realloc(l->w, cap * sizeof(*l->w));
+		if (!p)
+			return -ENOMEM;
+		l->w = p;
+		l->cap = cap;
+	}
+	l->w[l->n++] = *w;
+	return 0;
+}
+
+/* The relocation section that applies to section @idx, 0 if none. */
+static size_t rela_for(const struct pvsub_relobj *o, size_t idx)
+{
+	for (size_t i = 1; i < o->n_sec; i++)
+		if (o->sec[i].sh.sh_type == SHT_RELA && o->sec[i].sh.sh_info == idx)
+			return i;
+	return 0;
+}
+
+static unsigned window_len(const struct table_spec *sp, const struct pvsub_relobj_section *tab,
+			   uint64_t entry, const uint8_t *site, size_t avail)
+{
+	switch (sp->rule) {
+	case LEN_FIXED:
+		return sp->len;
+	case LEN_BYTE:
+		return tab->data[entry + sp->len];
+	case LEN_BRANCH:
+		return branch_len(site, avail);
+	case LEN_JUMP_LABEL:
+		return jump_label_len(site, avail);
+	}
+	return 0;
+}
+
+static int one_entry(const struct pvsub_relobj *o, const struct table_spec *sp, size_t tab,
+		     const Elf64_Rela *ra, struct wlist *l, struct pvsub_diag *diag)
+{
+	const struct pvsub_relobj_section *t = &o->sec[tab];
+	uint64_t entry = ra->r_offset - sp->ptr_off;
+	uint32_t want = sp->abs64 ? R_X86_64_64 : R_X86_64_PC32;
+	size_t symi = ELF64_R_SYM(ra->r_info);
+	Elf64_Sym sym;
+
+	if (ELF64_R_TYPE(ra->r_info) != want || symi == 0 || symi >= pvsub_relobj_sym_count(o))
+		return pvsub_diag_set(diag, EINVAL, "%s+%#llx: unexpected relocation", sp->name,
+				      (unsigned long long)ra->r_offset);
+	pvsub_relobj_sym_get(o, symi, &sym);
+	if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= o->n_sec ||
+	    !(o->sec[sym.st_shndx].sh.sh_flags & SHF_EXECINSTR))
+		return pvsub_diag_set(diag, EINVAL, "%s+%#llx: does not point into code", sp->name,
+				      (unsigned long long)ra->r_offset);
+	const struct pvsub_relobj_section *code = &o->sec[sym.st_shndx];
+	uint64_t at = sym.st_value + (uint64_t)ra->r_addend;
+	if (at >= code->size || !code->data)
+		return pvsub_diag_set(diag, EINVAL, "%s+%#llx: points past the end of %s", sp->name,
+				      (unsigned long long)ra->r_offset, code->name);
+	unsigned len = window_len(sp, t, entry, code->data + at, code->size - at);
+	if (len == 0 || len > code->size - at)
+		return pvsub_diag_set(diag, EINVAL,
+				      "%s+%#llx: no patch site of a known size at %s+%#llx", sp->name,
+				      (unsigned long long)ra->r_offset, code->name,
+				      (unsigned long long)at);
+	struct pvsub_mwindow w = {
+		.section = sym.st_shndx,
+		.offset = at,
+		.len = len,
+		.kind = sp->kind,
+		.table = tab,
+		.table_off = entry,
+	};
+	return wlist_push(l, &w) < 0 ? pvsub_diag_set(diag, ENOMEM, "out of memory") : 0;
+}
+
+static int one_table(const struct pvsub_relobj *o, const struct table_spec *sp, struct wlist *l,
+		     struct pvsub_diag *diag)
+{
+	size_t tab = pvsub_relobj_find(o, sp->name);
+	if (!tab || o->sec[tab].sh.sh_type == SHT_NOBITS || o->sec[tab].size == 0)
+		return 0;
+	if (o->sec[tab].size % sp->entsize)
+		return pvsub_diag_set(diag, EINVAL, "%s: size %zu is not a multiple of %u", sp->name,
+				      o->sec[tab].size, sp->entsize);
+	size_t rs = rela_for(o, tab);
+	size_t entries = o->sec[tab].size / sp->entsize, found = 0;
+	size_t nr = rs ? pvsub_relobj_rela_count(o, rs) : 0;
+	for (size_t k = 0; k < nr; k++) {
+		Elf64_Rela ra;
+		pvsub_relobj_rela_get(o, rs, k, &ra);
+		if (ra.r_offset % sp->entsize != sp->ptr_off || ra.r_offset >= o->sec[tab].size)
+			continue;
+		int r = one_entry(o, sp, tab, &ra, l, diag);
+		if (r < 0)
+			return r;
+		found++;
+	}
+	if (found != entries)
+		return pvsub_diag_set(diag, EINVAL,
+				      "%s: %zu entries but %zu relocations of their pointer field",
+				      sp->name, entries, found);
+	return 0;
+}
+
+static int cmp_window(const void *a, const void *b)
+{
+	const struct pvsub_mwindow *x = a, *y = b;
+	if (x->section != y->section)
+		return x->section < y->section ? -1 : 1;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+int pvsub_kmeta_windows(const struct pvsub_relobj *o, struct pvsub_mwindow **out, size_t *n,
+			struct pvsub_diag *diag)
+{
+	struct wlist l = {0};
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		int r = one_table(o, &specs[i], &l, diag);
+		if (r < 0) {
+			free(l.w);
+			return r;
+		}
+	}
+	if (l.n)
+		qsort(l.w, l.n, sizeof(*l.w), cmp_window);
+	*out = l.w;
+	*n = l.n;
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rewrite: opcode subtraction for relocatable objects (DESIGN §5
+ * "Rewriting").
+ *
+ * The rewriter is a careful reassembler.  Every executable section with an
+ * occurrence it must remove is decoded completely; each occurrence is then
+ * removed by a rule:
+ *
+ *   nop-split   an occurrence across two instructions: NOP padding between
+ *   rel-adjust  in the displacement of an intra-section branch or RIP-relative
+ *               operand: padding moves the code so the displacement changes
+ *   imm-lea     in the immediate of `mov $imm, reg`: `mov $a, reg;
+ *               lea b(reg), reg` with a + b = imm (no flag, stack or other
+ *               register changes)
+ *   trap        a real gate instruction under an on-instruction="trap" policy:
+ *               `ud2`, padded with int3 to the same length
+ *
+ * and the code after it shifts.  Then every intra-section relative branch
+ * and RIP-relative operand is re-encoded (rel8 promoted to rel32 until a
+ * fixpoint), and every relocation, symbol and metadata entry that points
+ * into a changed section is moved.  The new bytes are searched again; new
+ * occurrences (a shifted displacement can create one) are removed the same
+ * way, for a bounded number of rounds.
+ *
+ * Nothing is guessed: a site with no rule, a section that does not decode
+ * completely, a relocation that is not an instruction's displacement or
+ * immediate, a data reference that might be a jump-table difference, or a
+ * mutable window (kmeta.h) that would have to change is a refusal, with the
+ * site and the reason.  An object with a refusal is not written at all.
+ * Occurrences that overlap a relocation window or lie inside a mutable
+ * window are left: only the loader can judge them.
+ */
+#ifndef PVSUB_REWRITE_H
+#define PVSUB_REWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libpvsub/classify.h"
+#include "libpvsub/policy.h"
+#include "libpvsub/search.h"
+#include "libpvsub/util.h"
+#include "libpvsub/x86.h"
+
+/* Longest replacement sequence of one instruction. */
+#define PVSUB_REWRITE_MAX_SEQ 40
+
+/* One change the rewriter made for an occurrence. */
+struct pvsub_rewrite_site {
+	char *section;
+	uint64_t offset;     /* the occurrence, in the input section */
+	uint64_t new_offset; /* where the changed instruction starts in the output */
+	const char *pattern; /* pattern id (points into the policy) */
+	enum pvsub_class cls;
+	char field[48]; /* EMBEDDED: the field(s) */
+	const char *rule;
+	unsigned round;			      /* 0: in the input; n: created by round n-1's shifts */
+	uint8_t bytes[PVSUB_PATTERN_MAX];     /* the occurrence's bytes */
+	uint8_t len;
+	uint8_t insn[PVSUB_X86_MAX_INSN];     /* the original instruction changed */
+	uint8_t insn_len;
+	uint8_t new_insn[PVSUB_REWRITE_MAX_SEQ]; /* what it became (padding not included) */
+	uint8_t new_len;
+	uint16_t padding; /* NOP bytes now in front of it */
+};
+
+/* A site that cannot be changed safely. */
+struct pvsub_rewrite_refusal {
+	char *section;
+	uint64_t offset; /* in the input section */
+	char reason[200];
+};
+
+struct pvsub_rewrite_result {
+	uint8_t *data; /* the rewritten object; NULL when anything was refused */
+	size_t size;
+	uint64_t size_before;		/* input bytes, signature included */
+	uint64_t code_before, code_after; /* bytes of the changed sections */
+	bool modsig_stripped;
+	unsigned rounds;
+	struct pvsub_rewrite_site *sites;
+	size_t n_sites;
+	struct pvsub_rewrite_refusal *refusals;
+	size_t n_refusals;
+};
+
+struct pvsub_rewrite_opts {
+	const struct pvsub_policy *policy;
+	const struct pvsub_matcher *matcher; /* built from @policy */
+	struct pvsub_decoder *decoder;	     /* per thread */
+};
+
+/* "nop-split", "rel-adjust", "imm-lea", "trap" */
+extern const char *const pvsub_rewrite_rules[];
+
+/*
+ * Rewrite the object in @size bytes at @data.  -EINVAL with a one-line
+ * reason for input that is not an ET_REL object pvsub can read (an ET_DYN
+ * or ET_EXEC file, a broken ELF), -ENOMEM.  Otherwise 0 and a result that
+ * either holds the new object or lists why it could not be made.  An object
+ * without occurrences is returned unchanged (minus any module signature).
+ */
+int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
+			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)
+	_must_check_ _nonnull_(1, 2, 4);
+
+void pvsub_rewrite_result_free(struct pvsub_rewrite_result *r);
+
+#endif

@@ -1,0 +1,21 @@
+# tests/rewrite/local.mk: included from the top-level Makefile.am (non-recursive).
+# Per-rule rewriter tests: assembler fixtures linked into a test program, run
+# before and after pvsub-scan --rewrite.
+REWRITE_TESTS = \
+	tests/rewrite/nop-split.sh \
+	tests/rewrite/rel-adjust.sh \
+	tests/rewrite/imm-lea.sh \
+	tests/rewrite/lea-arith.sh \
+	tests/rewrite/scratch-imm.sh \
+	tests/rewrite/scratch-disp.sh \
+	tests/rewrite/trap.sh \
+	tests/rewrite/refusal.sh \
+	tests/rewrite/relocations.sh \
+	tests/rewrite/jump-table.sh \
+	tests/rewrite/rel8-only.sh \
+	tests/rewrite/edge.sh
+TESTS += $(REWRITE_TESTS)
+EXTRA_DIST += $(REWRITE_TESTS) \
+	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/check.py \
+	tests/rewrite/driver.h tests/rewrite/probe.S \
+	$(REWRITE_TESTS:.sh=.S) $(REWRITE_TESTS:.sh=-driver.c)
