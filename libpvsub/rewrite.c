@@ -23,127 +23,14 @@
 #include "libpvsub/kmeta.h"
 #include "libpvsub/relobj.h"
 #include "libpvsub/rewrite.h"
+#include "libpvsub/rewrite_internal.h"
 
 #define MAX_ROUNDS 32
 #define MAX_PAD 1024
-#define MAX_SEQ PVSUB_REWRITE_MAX_SEQ
 
 const char *const pvsub_rewrite_rules[] = {
 	"nop-split", "rel-adjust", "imm-lea", "trap", "alu-split", "disp-rebase", "sp-rebase",
-	"scratch",   "lea-arith", NULL,
-};
-
-enum rule {
-	RULE_NONE,
-	RULE_TRAP,
-	RULE_IMM_LEA,
-	RULE_ALU_SPLIT,
-	RULE_DISP_REBASE,
-	RULE_SP_REBASE,
-	RULE_SCRATCH,
-	RULE_LEA_ARITH,
-};
-
-/* Index into pvsub_rewrite_rules. */
-enum action {
-	ACT_NOP_SPLIT,
-	ACT_REL_ADJUST,
-	ACT_IMM_LEA,
-	ACT_TRAP,
-	ACT_ALU_SPLIT,
-	ACT_DISP_REBASE,
-	ACT_SP_REBASE,
-	ACT_SCRATCH,
-	ACT_LEA_ARITH,
-};
-
-enum rel_kind {
-	REL_NONE,
-	REL_JMP,  /* eb / e9 */
-	REL_JCC,  /* 7x / 0f 8x */
-	REL_CALL, /* e8 */
-	REL_LOOP, /* e0-e3: loop*, jrcxz; rel8 only */
-	REL_OTHER, /* xbegin and friends: rel32 in the immediate */
-	REL_RIP,  /* RIP-relative disp32 */
-};
-
-struct unit {
-	uint64_t off; /* in the input section */
-	struct pvsub_insn in;
-	enum rel_kind rk;
-	bool rel_has_reloc; /* the relative field is relocated: not ours to fix */
-	bool has_reloc;	    /* any relocation inside */
-	bool fixed;	    /* overlaps a mutable window: bytes and size stay */
-	bool no_pad;	    /* starts strictly inside a mutable window */
-	bool long_form;	    /* rel8 branch promoted to rel32 */
-	bool one_insn;	    /* an exception-table site: may not become a sequence */
-	int8_t reloc_at;    /* offset of its one relocated field, -1 none, -2 several */
-	/* A rule that carries the relocated field: where it is in seq, and
-	 * where the instruction holding it ends there. */
-	int8_t fld_old;
-	uint8_t fld_new, fld_end;
-	int64_t target;	    /* REL_* without relocation: target in the input section */
-	uint16_t pad;
-	uint8_t padv; /* NOP variant */
-	enum rule rule;
-	unsigned cand; /* next candidate for the rule's parameters */
-	uint8_t seq[MAX_SEQ];
-	uint8_t seq_len;
-	/* Within seq[sp_lo, sp_hi) the stack pointer is sp_delta bytes lower
-	 * than the unwind data of the instruction says (ORC entries added). */
-	uint8_t sp_lo, sp_hi;
-	int32_t sp_delta;
-	bool sp_no_restore; /* the state after the unit has its own entry */
-	uint8_t enc_len;
-	/* The layout as last placed: a round judges every occurrence against
-	 * it, while its fixes change pad and enc_len for the next round. */
-	uint64_t nstart; /* output offset of the padding */
-	uint16_t lay_pad;
-	uint8_t lay_len;
-};
-
-struct sect {
-	size_t idx;
-	const char *name;
-	const uint8_t *in; /* input bytes */
-	size_t size;
-	bool decoded;
-	bool rewrite;
-	struct unit *u;
-	size_t n;
-	size_t rela; /* its SHT_RELA section, 0 if none */
-	struct pvsub_buf out;
-	uint64_t new_size;
-	uint64_t last_site; /* input offset of the last instruction acted on */
-};
-
-/* The ORC tables (Linux 6.1 struct orc_entry: s16 sp_offset, s16
- * bp_offset, then sp_reg:4, bp_reg:4, type:2, end:1). */
-#define ORC_ENTRY_SIZE 6
-#define ORC_REG_UNDEFINED 0
-#define ORC_REG_BP 4
-#define ORC_REG_SP 5
-
-struct orc_ref {
-	size_t section;	 /* code section */
-	uint64_t offset; /* input offset */
-	size_t entry;	 /* index into .orc_unwind */
-};
-
-struct rw {
-	const struct pvsub_rewrite_opts *opts;
-	struct pvsub_relobj *o;
-	bool kernel;	    /* a Linux module: no red zone below the stack pointer */
-	size_t orc_ip, orc; /* .orc_unwind_ip and .orc_unwind, 0 without */
-	struct orc_ref *orc_refs; /* sorted by section, offset */
-	size_t n_orc_refs;
-	struct pvsub_mwindow *win;
-	size_t n_win;
-	struct sect *s;
-	size_t n_s;
-	struct pvsub_rewrite_result *res;
-	size_t sites_cap, refusals_cap;
-	int err; /* -ENOMEM seen */
+	"scratch",   "lea-arith", "scratch-disp", "call-r11", NULL,
 };
 
 /* --- results ---------------------------------------------------------------- */
@@ -216,7 +103,7 @@ void pvsub_rewrite_result_free(struct pvsub_rewrite_result *r)
 
 /* --- little-endian fields ---------------------------------------------------- */
 
-static int64_t get_sle(const uint8_t *p, unsigned size)
+int64_t rw_get_sle(const uint8_t *p, unsigned size)
 {
 	uint64_t v = 0;
 	for (unsigned i = 0; i < size; i++)
@@ -226,13 +113,13 @@ static int64_t get_sle(const uint8_t *p, unsigned size)
 	return (int64_t)v;
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned size)
+void rw_put_le(uint8_t *p, uint64_t v, unsigned size)
 {
 	for (unsigned i = 0; i < size; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static bool fits(int64_t v, unsigned size)
+bool rw_fits(int64_t v, unsigned size)
 {
 	if (size >= 8)
 		return true;
@@ -290,7 +177,7 @@ static size_t rela_for(const struct pvsub_relobj *o, size_t idx)
 /* --- units ----------------------------------------------------------------------- */
 
 /* The unit that contains input offset @x, or n. */
-static size_t unit_at(const struct sect *s, uint64_t x)
+size_t rw_unit_at(const struct sect *s, uint64_t x)
 {
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
@@ -337,7 +224,7 @@ static bool map_offset(const struct sect *s, uint64_t x, bool pad, uint64_t *out
 		*out = s->new_size;
 		return true;
 	}
-	size_t i = unit_at(s, x);
+	size_t i = rw_unit_at(s, x);
 	if (i == s->n)
 		return false;
 	const struct unit *u = &s->u[i];
@@ -418,10 +305,10 @@ static int decode_section(struct rw *w, struct sect *s, bool must)
 		u->fld_old = -1;
 		if (u->rk != REL_NONE && u->rk != REL_RIP)
 			u->target = (int64_t)(at + u->in.len) +
-				    get_sle(s->in + at + u->in.imm_offset, u->in.imm_size);
+				    rw_get_sle(s->in + at + u->in.imm_offset, u->in.imm_size);
 		else if (u->rk == REL_RIP)
 			u->target = (int64_t)(at + u->in.len) +
-				    get_sle(s->in + at + u->in.disp_offset, 4);
+				    rw_get_sle(s->in + at + u->in.disp_offset, 4);
 		u->enc_len = u->in.len;
 		at += u->in.len;
 		s->n++;
@@ -441,7 +328,7 @@ static void check_symbols(struct rw *w, struct sect *s)
 			continue;
 		if (sym.st_value == s->size)
 			continue;
-		size_t i = unit_at(s, sym.st_value);
+		size_t i = rw_unit_at(s, sym.st_value);
 		if (i == s->n || s->u[i].off != sym.st_value)
 			refuse(w, s->name, sym.st_value,
 			       "symbol %s does not start on an instruction boundary",
@@ -460,7 +347,7 @@ static void check_relocations(struct rw *w, struct sect *s)
 		Elf64_Rela ra;
 		pvsub_relobj_rela_get(w->o, s->rela, k, &ra);
 		unsigned size = reloc_size(ELF64_R_TYPE(ra.r_info));
-		size_t i = unit_at(s, ra.r_offset);
+		size_t i = rw_unit_at(s, ra.r_offset);
 		if (size == 0) {
 			refuse(w, s->name, ra.r_offset, "relocation type %u is not supported",
 			       (unsigned)ELF64_R_TYPE(ra.r_info));
@@ -495,7 +382,7 @@ static void mark_windows(struct rw *w, struct sect *s)
 		const struct pvsub_mwindow *mw = &w->win[k];
 		if (mw->section != s->idx)
 			continue;
-		for (size_t i = unit_at(s, mw->offset); i < s->n; i++) {
+		for (size_t i = rw_unit_at(s, mw->offset); i < s->n; i++) {
 			struct unit *u = &s->u[i];
 			if (u->off >= mw->offset + mw->len)
 				break;
@@ -522,7 +409,7 @@ static void mark_exception_sites(struct rw *w, struct sect *s)
 		pvsub_relobj_sym_get(w->o, symi, &sym);
 		if (sym.st_shndx != s->idx)
 			continue;
-		size_t i = unit_at(s, sym.st_value + (uint64_t)ra.r_addend);
+		size_t i = rw_unit_at(s, sym.st_value + (uint64_t)ra.r_addend);
 		if (i < s->n)
 			s->u[i].one_insn = true;
 	}
@@ -539,7 +426,7 @@ static void check_targets(struct rw *w, struct sect *s)
 			       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
 			continue;
 		}
-		size_t t = unit_at(s, (uint64_t)u->target);
+		size_t t = rw_unit_at(s, (uint64_t)u->target);
 		if ((uint64_t)u->target != s->size && (t == s->n || s->u[t].off != (uint64_t)u->target))
 			refuse(w, s->name, u->off,
 			       "`%s%s%s` points inside an instruction (code used as data?)",
@@ -583,136 +470,6 @@ static void emit_pad(uint8_t *p, unsigned len, unsigned v)
 	}
 }
 
-static unsigned rex_of(const uint8_t *b, const struct pvsub_insn *in)
-{
-	if (in->opcode_offset > 0 && (b[in->opcode_offset - 1] & 0xf0) == 0x40)
-		return b[in->opcode_offset - 1];
-	return 0;
-}
-
-/* `mov $imm, reg` forms imm-lea can replace: the register, the width and
- * the value.  *@wide64: the destination is 64-bit; *@imm64: movabs. */
-static bool imm_mov(const uint8_t *b, const struct pvsub_insn *in, unsigned *reg, bool *wide64,
-		    bool *imm64, uint64_t *value)
-{
-	unsigned rex = rex_of(b, in);
-	if (in->opcode_offset != (rex ? 1 : 0) || in->opcode_len != 1 || in->imm_offset < 0)
-		return false;
-	uint8_t op = b[in->opcode_offset];
-	bool w = rex & 8;
-	if (op >= 0xb8 && op <= 0xbf) {
-		*reg = (op & 7u) | ((rex & 1u) << 3);
-		*wide64 = w;
-		*imm64 = w;
-		*value = w ? (uint64_t)get_sle(b + in->imm_offset, 8)
-			   : (uint32_t)get_sle(b + in->imm_offset, 4);
-		return in->imm_size == (w ? 8 : 4);
-	}
-	if (op == 0xc7 && in->modrm_offset >= 0 && (b[in->modrm_offset] & 0xf8) == 0xc0 &&
-	    in->imm_size == 4) {
-		*reg = (b[in->modrm_offset] & 7u) | ((rex & 1u) << 3);
-		*wide64 = w;
-		*imm64 = false;
-		int64_t v = get_sle(b + in->imm_offset, 4);
-		*value = w ? (uint64_t)v : (uint32_t)v;
-		return true;
-	}
-	return false;
-}
-
-/* The candidate split b for imm-lea number @k: 1, -1, 2, -2, ... then
- * larger steps so that high bytes change too. */
-static int32_t lea_candidate(unsigned k)
-{
-	int32_t mag = k < 512 ? (int32_t)(k / 2 + 1) : (int32_t)((k - 511) * 0x10101);
-	return (k & 1) ? -mag : mag;
-}
-
-/* How the loaded constant is turned into a before the lea: as is, `not`
- * or `bswap` (neither changes flags), so that every byte can change. */
-enum twist {
-	TWIST_NONE,
-	TWIST_NOT,
-	TWIST_BSWAP,
-	TWIST_COUNT,
-};
-
-static uint64_t bswap_width(uint64_t v, bool wide)
-{
-	return wide ? __builtin_bswap64(v) : __builtin_bswap32((uint32_t)v);
-}
-
-/*
- * Encode `mov $t(a), reg; [not|bswap reg;] lea b(reg), reg` into @seq, with
- * a = value - b; its length, or 0 when the constant cannot be encoded (a
- * sign-extended imm32 destination whose loaded value does not fit).
- */
-static unsigned encode_imm_lea(uint8_t *seq, unsigned reg, bool wide64, bool imm64, uint64_t value,
-			       int32_t b, enum twist tw)
-{
-	unsigned n = 0;
-	uint64_t a = value - (uint64_t)(int64_t)b;
-	unsigned rexb = reg >> 3;
-	bool wide = wide64 || imm64;
-	if (!wide)
-		a = (uint32_t)a;
-	uint64_t load = tw == TWIST_NOT ? ~a : tw == TWIST_BSWAP ? bswap_width(a, wide) : a;
-	if (!wide)
-		load = (uint32_t)load;
-	if (imm64) {
-		seq[n++] = (uint8_t)(0x48 | rexb);
-		seq[n++] = (uint8_t)(0xb8 | (reg & 7));
-		put_le(seq + n, load, 8);
-		n += 8;
-	} else if (wide64) {
-		int64_t sl = (int64_t)load;
-		if (sl < INT32_MIN || sl > INT32_MAX)
-			return 0;
-		seq[n++] = (uint8_t)(0x48 | rexb);
-		seq[n++] = 0xc7;
-		seq[n++] = (uint8_t)(0xc0 | (reg & 7));
-		put_le(seq + n, load, 4);
-		n += 4;
-	} else {
-		if (rexb)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0xb8 | (reg & 7));
-		put_le(seq + n, load, 4);
-		n += 4;
-	}
-	if (tw != TWIST_NONE) {
-		if (wide || rexb)
-			seq[n++] = (uint8_t)(0x40 | (wide ? 8u : 0u) | rexb);
-		if (tw == TWIST_NOT) {
-			seq[n++] = 0xf7;
-			seq[n++] = (uint8_t)(0xd0 | (reg & 7));
-		} else {
-			seq[n++] = 0x0f;
-			seq[n++] = (uint8_t)(0xc8 | (reg & 7));
-		}
-	}
-	unsigned rex = (wide ? 8u : 0u) | (rexb ? 4u : 0u) | rexb;
-	if (rex)
-		seq[n++] = (uint8_t)(0x40 | rex);
-	seq[n++] = 0x8d;
-	bool d8 = b >= -128 && b <= 127;
-	seq[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((reg & 7) << 3) | (reg & 7));
-	if ((reg & 7) == 4)
-		seq[n++] = 0x24; /* SIB: base = rsp/r12, no index */
-	put_le(seq + n, (uint64_t)(int64_t)b, d8 ? 1 : 4);
-	n += d8 ? 1 : 4;
-	return n;
-}
-
-/* A 64-bit destination from a sign-extended imm32 needs a to fit too. */
-static bool imm_lea_ok(bool wide64, bool imm64, uint64_t value, int32_t b)
-{
-	if (!wide64 || imm64)
-		return true;
-	int64_t a = (int64_t)value - b;
-	return a >= INT32_MIN && a <= INT32_MAX;
-}
-
 struct hit_ctx {
 	bool hit;
 };
@@ -725,7 +482,7 @@ static int note_hit(void *data, size_t offset, size_t pattern)
 	return 1;
 }
 
-static bool has_pattern(const struct rw *w, const uint8_t *p, size_t len)
+bool rw_has_pattern(const struct rw *w, const uint8_t *p, size_t len)
 {
 	struct hit_ctx h = {false};
 	(void)pvsub_matcher_search(w->opts->matcher, p, len, note_hit, &h);
@@ -758,11 +515,11 @@ static void emit_insn(const struct sect *s, const struct unit *u, uint8_t *p)
 			p[n++] = 0x0f;
 			p[n++] = (uint8_t)(0x80 | cc);
 		}
-		put_le(p + n, (uint64_t)disp, 4);
+		rw_put_le(p + n, (uint64_t)disp, 4);
 		return;
 	}
 	memcpy(p, b, u->in.len);
-	put_le(p + rel_field_offset(u), (uint64_t)disp, rel_field_size(u));
+	rw_put_le(p + rel_field_offset(u), (uint64_t)disp, rel_field_size(u));
 }
 
 static void emit_unit(const struct sect *s, const struct unit *u, uint8_t *p)
@@ -803,7 +560,7 @@ static bool layout(struct rw *w, struct sect *s)
 		for (size_t i = 0; i < s->n; i++) {
 			struct unit *u = &s->u[i];
 			if (u->rk == REL_NONE || u->rel_has_reloc || u->rule != RULE_NONE ||
-			    fits(current_disp(s, u), rel_field_size(u)))
+			    rw_fits(current_disp(s, u), rel_field_size(u)))
 				continue;
 			if (u->long_form || u->fixed || (u->rk != REL_JMP && u->rk != REL_JCC) ||
 			    u->in.imm_size != 1) {
@@ -964,7 +721,7 @@ static bool fix_spanning(struct sect *s, size_t a, size_t b, uint64_t p)
 static bool fix_rel(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
-	size_t t = unit_at(s, (uint64_t)u->target);
+	size_t t = rw_unit_at(s, (uint64_t)u->target);
 	bool forward = (uint64_t)u->target > u->off;
 	int64_t disp = current_disp(s, u);
 	unsigned fsize = rel_field_size(u), foff = u->long_form ? u->enc_len - 4u : rel_field_offset(u);
@@ -973,11 +730,11 @@ static bool fix_rel(const struct rw *w, struct sect *s, size_t i)
 
 	for (k = 1; k < MAX_PAD; k++) {
 		int64_t d = forward ? disp + k : disp - k;
-		if (!fits(d, fsize))
+		if (!rw_fits(d, fsize))
 			break; /* promotion follows; the next round looks again */
 		emit_insn(s, u, buf);
-		put_le(buf + foff, (uint64_t)d, fsize);
-		if (!has_pattern(w, buf, u->enc_len))
+		rw_put_le(buf + foff, (uint64_t)d, fsize);
+		if (!rw_has_pattern(w, buf, u->enc_len))
 			break;
 	}
 	if (forward) {
@@ -996,142 +753,6 @@ static bool fix_rel(const struct rw *w, struct sect *s, size_t i)
 	return false;
 }
 
-static void set_rule(struct unit *u, enum rule rule, const uint8_t *seq, unsigned n)
-{
-	memcpy(u->seq, seq, n);
-	u->seq_len = (uint8_t)n;
-	u->enc_len = (uint8_t)n;
-	u->rule = rule;
-}
-
-static bool fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
-{
-	struct unit *u = &s->u[i];
-	unsigned reg;
-	bool wide64, imm64;
-	uint64_t value;
-	if (!imm_mov(s->in + u->off, &u->in, &reg, &wide64, &imm64, &value))
-		return false;
-	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
-		int32_t b = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(wide64, imm64, value, b))
-			continue;
-		uint8_t seq[MAX_SEQ];
-		unsigned n = encode_imm_lea(seq, reg, wide64, imm64, value, b,
-					    (enum twist)(u->cand / 1024));
-		if (n == 0 || has_pattern(w, seq, n))
-			continue;
-		set_rule(u, RULE_IMM_LEA, seq, n);
-		u->cand++;
-		return true;
-	}
-	return false;
-}
-
-static bool fix_trap(struct sect *s, size_t i)
-{
-	struct unit *u = &s->u[i];
-	if (u->in.len < 2)
-		return false;
-	u->seq[0] = 0x0f;
-	u->seq[1] = 0x0b;
-	memset(u->seq + 2, 0xcc, u->in.len - 2u);
-	u->seq_len = u->in.len;
-	u->enc_len = u->in.len;
-	u->rule = RULE_TRAP;
-	return true;
-}
-
-/* A pseudo-random 32-bit mask for candidate @k (deterministic). */
-static uint32_t mask_candidate(unsigned k)
-{
-	uint32_t x = 0x9e3779b9u * (k + 1);
-	x ^= x >> 15;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	return x;
-}
-
-/*
- * alu-split: `and/or/xor $imm32, reg` becomes two instructions of the same
- * operation whose immediates combine to imm (and: a & b, or: a | b, xor:
- * a ^ b).  The second one leaves exactly the flags the original would (SF,
- * ZF, PF from the result; CF = OF = 0; AF undefined either way).  Register
- * destinations only: a split read-modify-write of memory could be seen half
- * done.
- */
-static bool fix_alu_split(const struct rw *w, struct sect *s, size_t i)
-{
-	struct unit *u = &s->u[i];
-	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, &u->in), op = b[u->in.opcode_offset], ext, reg;
-	if (u->in.opcode_offset != (rex ? 1u : 0u) || u->in.imm_size != 4)
-		return false;
-	if (op == 0x81 && u->in.modrm_offset >= 0 && (b[u->in.modrm_offset] & 0xc0) == 0xc0) {
-		ext = (b[u->in.modrm_offset] >> 3) & 7;
-		reg = (b[u->in.modrm_offset] & 7u) | ((rex & 1u) << 3);
-	} else if (op == 0x25 || op == 0x0d || op == 0x35) {
-		ext = op == 0x25 ? 4 : op == 0x0d ? 1 : 6;
-		reg = 0;
-	} else {
-		return false;
-	}
-	if (ext != 4 && ext != 1 && ext != 6)
-		return false;
-	uint32_t imm = (uint32_t)get_sle(b + u->in.imm_offset, 4);
-	for (; u->cand < 2048; u->cand++) {
-		uint32_t m = mask_candidate(u->cand), x, y;
-		if (ext == 4) { /* and */
-			x = imm | (m & ~imm);
-			y = imm | (~m & ~imm);
-		} else if (ext == 1) { /* or */
-			x = imm & m;
-			y = imm & ~m;
-		} else { /* xor */
-			x = m;
-			y = imm ^ m;
-		}
-		uint8_t seq[MAX_SEQ];
-		unsigned n = 0;
-		for (unsigned k = 0; k < 2; k++) {
-			if (rex & 9)
-				seq[n++] = (uint8_t)(0x40 | (rex & 9));
-			seq[n++] = 0x81;
-			seq[n++] = (uint8_t)(0xc0 | (ext << 3) | (reg & 7));
-			put_le(seq + n, k ? y : x, 4);
-			n += 4;
-		}
-		if (has_pattern(w, seq, n))
-			continue;
-		set_rule(u, RULE_ALU_SPLIT, seq, n);
-		u->cand++;
-		return true;
-	}
-	return false;
-}
-
-/* `lea d(reg), reg` on the full 64-bit register (or its low 32 bits, zero
- * extended), into @p; its length. */
-static unsigned encode_lea_w(uint8_t *p, unsigned reg, int32_t d, bool wide)
-{
-	unsigned n = 0;
-	bool d8 = d >= -128 && d <= 127;
-	unsigned rex = (wide ? 8u : 0u) | ((reg >> 3) << 2) | (reg >> 3);
-	if (rex)
-		p[n++] = (uint8_t)(0x40 | rex);
-	p[n++] = 0x8d;
-	p[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((reg & 7) << 3) | (reg & 7));
-	if ((reg & 7) == 4)
-		p[n++] = 0x24;
-	put_le(p + n, (uint64_t)(int64_t)d, d8 ? 1 : 4);
-	return n + (d8 ? 1 : 4);
-}
-
-static unsigned encode_lea_self(uint8_t *p, unsigned reg, int32_t d)
-{
-	return encode_lea_w(p, reg, d, true);
-}
-
 /*
  * disp-rebase: the memory operand base(,index,scale) + disp becomes
  * (base + d) + (disp - d): `lea d(base), base; the instruction with
@@ -1143,7 +764,7 @@ static unsigned encode_lea_self(uint8_t *p, unsigned reg, int32_t d)
  * catches (the fixup would see the moved base).
  */
 /* The ORC entry in force at input offset @off of section @sec, or NULL. */
-static const uint8_t *orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
+const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 {
 	const struct orc_ref *best = NULL;
 	size_t lo = 0, hi = w->n_orc_refs;
@@ -1162,502 +783,6 @@ static const uint8_t *orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 	return w->o->sec[w->orc].data + best->entry * ORC_ENTRY_SIZE;
 }
 
-/* Does an ORC entry start exactly at input offset @off? */
-static bool orc_entry_starts(const struct rw *w, size_t sec, uint64_t off)
-{
-	for (size_t k = 0; k < w->n_orc_refs; k++)
-		if (w->orc_refs[k].section == sec && w->orc_refs[k].offset == off)
-			return true;
-	return false;
-}
-
-/* May unit @u run with the stack pointer lowered for a moment?  Its unwind
- * data (if the object has any) must compute the frame from rsp or rbp. */
-static bool stack_may_move(const struct rw *w, const struct sect *s, const struct unit *u)
-{
-	if (!w->orc)
-		return true;
-	const uint8_t *e = orc_entry_at(w, s->idx, u->off);
-	if (!e)
-		return false;
-	unsigned sp_reg = e[4] & 0x0f;
-	return sp_reg == ORC_REG_SP || sp_reg == ORC_REG_BP;
-}
-
-/*
- * May the displacement of @u's memory operand be given another value?  Not
- * for a compressed EVEX disp8 (scaled by the operand size), and not for a
- * branch through memory: the moved register would be seen by the code it
- * reaches (a callee's first argument, say) before it is restored.
- */
-static bool disp_may_change(const uint8_t *b, const struct pvsub_insn *in)
-{
-	bool evex = in->opcode_offset >= 4 && b[in->opcode_offset - 4] == 0x62;
-	return in->regs_known && !in->is_branch && in->disp_offset >= 0 && in->disp_size > 0 &&
-	       !(evex && in->disp_size == 1);
-}
-
-/* A load that overwrites all of register @reg and uses no other register
- * operand: mov, lea, movzx, movsx, movsxd into a 32- or 64-bit register. */
-static bool loads_whole(const uint8_t *b, const struct pvsub_insn *in, unsigned reg)
-{
-	unsigned rex = rex_of(b, in);
-	if (in->opcode_offset != (rex ? 1u : 0u) || in->modrm_offset < 0 ||
-	    in->gpr_operands != (1u << reg) || (in->gpr_implicit & (1u << reg)))
-		return false;
-	unsigned dest = ((b[in->modrm_offset] >> 3) & 7u) | (((rex >> 2) & 1u) << 3);
-	const uint8_t *op = b + in->opcode_offset;
-	bool known = (in->opcode_len == 1 && (op[0] == 0x8b || op[0] == 0x8d ||
-					      (op[0] == 0x63 && (rex & 8)))) ||
-		     (in->opcode_len == 2 && op[0] == 0x0f &&
-		      (op[1] == 0xb6 || op[1] == 0xb7 || op[1] == 0xbe || op[1] == 0xbf));
-	return known && dest == reg;
-}
-
-/* May the register @reg (the base or index of unit @u's memory operand) be
- * moved for a moment?  rsp never (sp-rebase does that), rbp only where the
- * unwind data does not read it (its frame from rsp, the caller's rbp saved
- * on the stack). */
-static bool reg_may_move(const struct rw *w, const struct sect *s, const struct unit *u,
-			 unsigned reg)
-{
-	if (reg == 4)
-		return false;
-	if (reg != 5 || !w->orc)
-		return true;
-	const uint8_t *e = orc_entry_at(w, s->idx, u->off);
-	return e && (e[4] & 0x0f) == ORC_REG_SP && (e[4] >> 4) == 1 /* ORC_REG_PREV_SP */;
-}
-
-/* End of the ModRM, SIB and displacement bytes of @in. */
-static unsigned mem_end(const struct pvsub_insn *in)
-{
-	if (in->disp_offset >= 0)
-		return (unsigned)(in->disp_offset + in->disp_size);
-	if (in->sib_offset >= 0)
-		return (unsigned)in->sib_offset + 1;
-	return (unsigned)in->modrm_offset + 1;
-}
-
-/*
- * Copy @in (bytes @b) into @p with its memory operand's displacement set to
- * @disp and, when @reg >= 0, ModRM.reg set to @reg & 7 (REX.R is the
- * caller's): a disp8 that no longer fits becomes a disp32, a missing one
- * (mod 00) is added.  Only for a memory operand with a base register.
- * Returns the length written and *@disp_at, or 0 when @disp cannot be
- * encoded.
- */
-static unsigned put_mem_insn(uint8_t *p, const uint8_t *b, const struct pvsub_insn *in,
-			     unsigned from, int64_t disp, int reg, unsigned *disp_at)
-{
-	unsigned ms = (unsigned)in->modrm_offset, n = 0;
-	uint8_t modrm = b[ms];
-	unsigned mod = modrm >> 6;
-	bool sib = in->sib_offset >= 0;
-	if (mod == 3 || (mod == 0 && (modrm & 7) == 5) ||
-	    (mod == 0 && sib && (b[in->sib_offset] & 7) == 5) || !fits(disp, 4))
-		return 0;
-	unsigned size = fits(disp, 1) && (mod != 2 || in->disp_size != 4) ? 1 : 4;
-	if (mod == 2)
-		size = 4; /* keep a disp32 a disp32 */
-	memcpy(p, b + from, ms - from);
-	n = ms - from;
-	if (reg >= 0)
-		modrm = (uint8_t)((modrm & 0xc7) | ((unsigned)(reg & 7) << 3));
-	p[n++] = (uint8_t)((modrm & 0x3f) | (size == 1 ? 0x40 : 0x80));
-	if (sib)
-		p[n++] = b[in->sib_offset];
-	*disp_at = n;
-	put_le(p + n, (uint64_t)disp, size);
-	n += size;
-	unsigned me = mem_end(in);
-	memcpy(p + n, b + me, in->len - me);
-	return n + (in->len - me);
-}
-
-/* Scale of the SIB index of @in (1, 2, 4, 8). */
-static unsigned sib_scale(const uint8_t *b, const struct pvsub_insn *in)
-{
-	return in->sib_offset >= 0 ? 1u << (b[in->sib_offset] >> 6) : 1;
-}
-
-/*
- * disp-rebase: the memory operand base + index*scale + disp becomes
- * (base + d) + index*scale + (disp - d): `lea d(base), base; the
- * instruction with displacement disp - d; lea -d(base), base`; without a
- * base the index moves instead (by d, the displacement by d*scale).  lea
- * changes no flags and the register is restored before anything else runs.
- * Only for a register the instruction uses for nothing else (no register
- * operand, no implicit use) -- or that it overwrites as a whole, when no
- * restore is needed -- never rsp, rbp only where the unwinder does not read
- * it, and never for an instruction whose fault an exception table catches
- * (the fixup would see the moved register).
- */
-static bool fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
-{
-	struct unit *u = &s->u[i];
-	const struct pvsub_insn *in = &u->in;
-	const uint8_t *b = s->in + u->off;
-	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base == 16 ||
-	    (in->mem_base < 0 && in->mem_index < 0) || in->mem_index == in->mem_base)
-		return false;
-	/* A relocated immediate is carried over; nothing else may be relocated. */
-	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
-		return false;
-	bool by_index = in->mem_base < 0;
-	unsigned reg = (unsigned)(by_index ? in->mem_index : in->mem_base);
-	int64_t scale = by_index ? (int64_t)sib_scale(b, in) : 1;
-	if (!reg_may_move(w, s, u, reg))
-		return false;
-	bool restore = true;
-	if ((in->gpr_operands | in->gpr_implicit) & (1u << reg)) {
-		if (by_index || !loads_whole(b, in, reg))
-			return false;
-		restore = false;
-	}
-	int64_t disp = get_sle(b + in->disp_offset, in->disp_size);
-	for (; u->cand < 4096; u->cand++) {
-		int32_t d = lea_candidate(u->cand);
-		int64_t d2 = disp - d * scale;
-		if (!fits(d2, in->disp_size))
-			continue;
-		uint8_t seq[MAX_SEQ];
-		unsigned n = encode_lea_self(seq, reg, d);
-		memcpy(seq + n, b, in->len);
-		put_le(seq + n + in->disp_offset, (uint64_t)d2, in->disp_size);
-		n += in->len;
-		unsigned lea_len = n - in->len, end = n;
-		if (restore)
-			n += encode_lea_self(seq + n, reg, -d);
-		if (has_pattern(w, seq, n))
-			continue;
-		set_rule(u, RULE_DISP_REBASE, seq, n);
-		if (u->has_reloc) {
-			u->fld_old = u->reloc_at;
-			u->fld_new = (uint8_t)(lea_len + (unsigned)u->reloc_at);
-			u->fld_end = (uint8_t)end;
-		}
-		u->cand++;
-		return true;
-	}
-	return false;
-}
-
-/*
- * sp-rebase: a memory operand based on rsp whose displacement holds the
- * pattern: `lea -D(%rsp), %rsp; the instruction with disp + D; lea
- * D(%rsp), %rsp`.  Moving rsp *down* never exposes live stack (an
- * interrupt or signal frame goes below the new rsp, below any red zone);
- * ORC entries describe the lowered stack (added when the object is
- * written).
- */
-static bool fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
-{
-	struct unit *u = &s->u[i];
-	const struct pvsub_insn *in = &u->in;
-	const uint8_t *b = s->in + u->off;
-	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base != 4 ||
-	    in->mem_index == 4 || ((in->gpr_operands | in->gpr_implicit) & (1u << 4)) ||
-	    !stack_may_move(w, s, u))
-		return false;
-	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
-		return false;
-	int64_t disp = get_sle(b + in->disp_offset, in->disp_size);
-	for (; u->cand < 512; u->cand++) {
-		int32_t d = 8 * (int32_t)(u->cand + 1);
-		uint8_t seq[MAX_SEQ];
-		unsigned at, n = encode_lea_self(seq, 4, -d), lo = n;
-		unsigned k = put_mem_insn(seq + n, b, in, 0, disp + d, -1, &at);
-		if (k == 0)
-			break;
-		/* the bytes after the operand (the immediate) end the copy */
-		unsigned tail = n + k - (in->len - mem_end(in));
-		n += k;
-		unsigned end = n;
-		unsigned hi = n + encode_lea_self(seq + n, 4, d);
-		if (hi > MAX_SEQ || has_pattern(w, seq, hi))
-			continue;
-		set_rule(u, RULE_SP_REBASE, seq, hi);
-		if (u->has_reloc) {
-			u->fld_old = u->reloc_at;
-			u->fld_new = (uint8_t)(tail + ((unsigned)u->reloc_at - mem_end(in)));
-			u->fld_end = (uint8_t)end;
-		}
-		u->sp_lo = (uint8_t)lo;
-		u->sp_hi = (uint8_t)hi;
-		u->sp_delta = (uint16_t)d;
-		u->cand++;
-		return true;
-	}
-	return false;
-}
-
-/* The reg-operand opcode for an immediate form (op r/m, imm -> op r/m, reg)
- * and the immediate's width; 0 when the rule does not know the form. */
-static unsigned scratch_opcode(const uint8_t *b, const struct pvsub_insn *in, bool *eax_form,
-			       bool *imm8)
-{
-	static const uint8_t alu[8] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39};
-	uint8_t op = b[in->opcode_offset];
-	unsigned ext = in->modrm_offset >= 0 ? (b[in->modrm_offset] >> 3) & 7u : 0;
-	*eax_form = false;
-	*imm8 = false;
-	if (in->opcode_len != 1)
-		return 0;
-	switch (op) {
-	case 0x81:
-		return alu[ext];
-	case 0x83:
-		*imm8 = true;
-		return alu[ext];
-	case 0xc7:
-		return ext == 0 ? 0x89 : 0;
-	case 0xf7:
-		return ext == 0 ? 0x85 : 0;
-	case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d:
-		*eax_form = true;
-		return (unsigned)op - 4;
-	case 0xa9:
-		*eax_form = true;
-		return 0x85;
-	}
-	return 0;
-}
-
-/*
- * scratch: an instruction with an immediate that no cheaper rule can
- * change (cmp, test, add, sub, adc, sbb, mov to memory, ...): `push %r;
- * mov $a, %r32 or %r64; lea b(%r), %r (a + b = imm); the register form of
- * the instruction; pop %r`.  push, mov, lea and pop change no flags; %r is
- * a register the instruction does not use.  Outside the kernel the 128-byte
- * red zone below rsp is skipped first (lea -128(%rsp), %rsp).  A memory
- * operand based on rsp gets the pushed bytes added to its displacement; a
- * relocated displacement (RIP-relative or absolute) is carried over.
- */
-static bool fix_scratch(const struct rw *w, struct sect *s, size_t i)
-{
-	struct unit *u = &s->u[i];
-	const struct pvsub_insn *in = &u->in;
-	const uint8_t *b = s->in + u->off;
-	bool eax_form, imm8;
-	unsigned newop = scratch_opcode(b, in, &eax_form, &imm8);
-	/* Not for an instruction that uses rsp itself (`sub $N, %rsp`): the
-	 * push moves it. */
-	if (!newop || !in->regs_known || in->is_branch || in->mem_operands > 1 ||
-	    in->imm_offset < 0 || ((in->gpr_operands | in->gpr_implicit) & (1u << 4)) ||
-	    !stack_may_move(w, s, u))
-		return false;
-	/* A relocation may only be the displacement, which is copied as is;
-	 * an intra-section RIP-relative operand would need its target. */
-	bool carry = u->has_reloc;
-	if (carry && (u->reloc_at != in->disp_offset || in->disp_size != 4))
-		return false;
-	if (u->rk == REL_RIP && !u->rel_has_reloc)
-		return false;
-	if (in->mem_base == 4 && in->disp_offset >= 0 && !disp_may_change(b, in))
-		return false;
-	/* Prefixes other than segment, operand size and lock: no. */
-	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
-	for (unsigned k = 0; k < npfx; k++)
-		if (!memchr("\x26\x2e\x36\x3e\x64\x65\x66\xf0", b[k], 8))
-			return false;
-	uint16_t used = in->gpr_operands | in->gpr_implicit | (1u << 4);
-	if (in->mem_base >= 0 && in->mem_base < 16)
-		used |= (uint16_t)(1u << in->mem_base);
-	if (in->mem_index >= 0)
-		used |= (uint16_t)(1u << in->mem_index);
-	unsigned r = 0;
-	while (r < 16 && (used & (1u << r)))
-		r++;
-	if (r == 16)
-		return false;
-	bool wide = rex & 8;
-	uint64_t value = imm8 ? (uint64_t)get_sle(b + in->imm_offset, 1)
-			      : (uint64_t)get_sle(b + in->imm_offset, in->imm_size);
-	if (!wide)
-		value = (uint32_t)value;
-	unsigned skip = w->kernel ? 0 : 128, push = skip + 8;
-	int64_t disp = in->disp_offset >= 0 ? get_sle(b + in->disp_offset, in->disp_size) : 0;
-
-	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
-		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(wide, false, value, lb))
-			continue;
-		uint8_t seq[MAX_SEQ + 16];
-		unsigned n = 0, lo, hi, fld = 0, end;
-		if (skip)
-			n += encode_lea_self(seq + n, 4, -(int32_t)skip);
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
-		lo = n;
-		unsigned ml = encode_imm_lea(seq + n, r, wide, false, value, lb,
-					     (enum twist)(u->cand / 1024));
-		if (ml == 0)
-			continue;
-		n += ml;
-		/* the instruction, register form: prefixes, REX, opcode, operand */
-		for (unsigned k = 0; k < npfx; k++)
-			seq[n++] = b[k];
-		unsigned nrex = (rex & 0x0b) | ((r >> 3) << 2);
-		if (eax_form)
-			nrex = (wide ? 8u : 0u) | ((r >> 3) << 2);
-		if (nrex)
-			seq[n++] = (uint8_t)(0x40 | nrex);
-		seq[n++] = (uint8_t)newop;
-		if (eax_form) {
-			seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3)); /* rm = eax/rax */
-		} else if (in->mem_base == 4) {
-			unsigned at, ms = (unsigned)in->modrm_offset;
-			unsigned k = put_mem_insn(seq + n, b, in, ms, disp + push, (int)r, &at);
-			if (k == 0)
-				break;
-			n += k - (in->len - mem_end(in)); /* no immediate in the reg form */
-		} else {
-			unsigned ms = (unsigned)in->modrm_offset, me = mem_end(in);
-			memcpy(seq + n, b + ms, me - ms);
-			seq[n] = (uint8_t)((seq[n] & 0xc7) | ((r & 7) << 3));
-			if (in->disp_offset >= 0)
-				fld = n + (unsigned)(in->disp_offset - (int)ms);
-			n += me - ms;
-		}
-		end = n;
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
-		hi = n;
-		if (skip)
-			n += encode_lea_self(seq + n, 4, (int32_t)skip);
-		if (n > MAX_SEQ || has_pattern(w, seq, n))
-			continue;
-		set_rule(u, RULE_SCRATCH, seq, n);
-		if (carry) {
-			u->fld_old = in->disp_offset;
-			u->fld_new = (uint8_t)fld;
-			u->fld_end = (uint8_t)end;
-		}
-		/* ORC: the stack is lower from the push to the pop (kernel
-		 * objects, which have no red-zone skip). */
-		u->sp_lo = (uint8_t)lo;
-		u->sp_hi = (uint8_t)hi;
-		u->sp_delta = (uint16_t)push;
-		u->cand++;
-		return true;
-	}
-	return false;
-}
-
-/*
- * Are the arithmetic flags that unit @i leaves dead?  Yes when, on every
- * path after it, an instruction writes all six before any reads one.  The
- * path is followed through unconditional jumps inside the section; it ends
- * "dead" at a return, a call or a jump to another function: the x86-64
- * psABI gives the status flags no role across calls and returns, and the
- * kernel is built to it.  A conditional branch, an indirect jump, an
- * instruction whose use is not modelled or a long path ends it "maybe
- * live".
- */
-static bool flags_dead_after(const struct sect *s, size_t i)
-{
-	size_t j = i + 1;
-	for (unsigned steps = 0; steps < 64 && j < s->n; steps++) {
-		const struct unit *u = &s->u[j];
-		const struct pvsub_insn *in = &u->in;
-		if (!in->regs_known || in->flags_read)
-			return false;
-		if (in->is_branch) {
-			if (u->rk == REL_CALL || strncmp(in->mnemonic, "ret", 3) == 0 ||
-			    strncmp(in->mnemonic, "call", 4) == 0)
-				return true;
-			if (u->rk != REL_JMP)
-				return false;
-			if (u->rel_has_reloc)
-				return true; /* a tail call */
-			size_t t = unit_at(s, (uint64_t)u->target);
-			if (t == s->n || s->u[t].off != (uint64_t)u->target)
-				return false;
-			j = t;
-			continue;
-		}
-		if (in->flags_write_all)
-			return true;
-		j++;
-	}
-	return false;
-}
-
-/*
- * lea-arith: `add $imm, reg` or `sub $imm, reg` whose flags are dead (see
- * flags_dead_after) is `lea imm(reg), reg`, or two such leas when one
- * still holds the pattern.  On rsp both steps go the same way as the
- * original, so the stack never exposes or covers live data, and the ORC
- * entry between them describes the intermediate stack.
- */
-static bool fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
-{
-	struct unit *u = &s->u[i];
-	const struct pvsub_insn *in = &u->in;
-	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, in), op = b[in->opcode_offset], ext, reg;
-	if (in->opcode_offset != (rex ? 1u : 0u) || in->opcode_len != 1 || !in->regs_known)
-		return false;
-	if ((op == 0x81 || op == 0x83) && (b[in->modrm_offset] & 0xc0) == 0xc0) {
-		ext = (b[in->modrm_offset] >> 3) & 7;
-		reg = (b[in->modrm_offset] & 7u) | ((rex & 1u) << 3);
-	} else if (op == 0x05 || op == 0x2d) {
-		ext = op == 0x05 ? 0 : 5;
-		reg = 0;
-	} else {
-		return false;
-	}
-	if ((ext != 0 && ext != 5) || !flags_dead_after(s, i))
-		return false;
-	bool wide = rex & 8;
-	int64_t imm = get_sle(b + in->imm_offset, op == 0x83 ? 1 : 4);
-	int64_t delta = ext == 0 ? imm : -imm;
-	if (!fits(delta, 4))
-		return false;
-	/* On rsp, with ORC: a frame computed from rbp does not care; one
-	 * computed from rsp must already have its entry for the state after. */
-	bool sp_entries = false;
-	if (reg == 4) {
-		const uint8_t *e = w->orc ? orc_entry_at(w, s->idx, u->off) : NULL;
-		if (!wide || (w->orc && !e))
-			return false;
-		if (e && (e[4] & 0x0f) != ORC_REG_BP) {
-			if ((e[4] & 0x0f) != ORC_REG_SP ||
-			    !orc_entry_starts(w, s->idx, u->off + in->len))
-				return false;
-			sp_entries = true;
-		}
-	}
-	for (; u->cand < 2048; u->cand++) {
-		int64_t a = u->cand == 0 ? delta : lea_candidate(u->cand - 1);
-		int64_t rest = delta - a;
-		if (reg == 4 && u->cand && (a == 0 || (a < 0) != (delta < 0) ||
-					    (rest != 0 && (rest < 0) != (delta < 0))))
-			continue;
-		if (!fits(rest, 4))
-			continue;
-		uint8_t seq[MAX_SEQ];
-		unsigned n = encode_lea_w(seq, reg, (int32_t)a, wide), lo = n;
-		if (rest)
-			n += encode_lea_w(seq + n, reg, (int32_t)rest, wide);
-		if (has_pattern(w, seq, n))
-			continue;
-		set_rule(u, RULE_LEA_ARITH, seq, n);
-		if (sp_entries && rest) {
-			u->sp_lo = (uint8_t)lo;
-			u->sp_hi = (uint8_t)n;
-			u->sp_delta = (int32_t)-a;
-			u->sp_no_restore = true;
-		}
-		u->cand++;
-		return true;
-	}
-	return false;
-}
-
 /* One occurrence inside unit @i's instruction bytes. */
 static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ *oc, unsigned len,
 		       unsigned round)
@@ -1669,12 +794,14 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 
 	if (u->rule != RULE_NONE) {
 		/* Inside a sequence of ours: try its next parameters. */
-		if ((u->rule == RULE_IMM_LEA && fix_imm_lea(w, s, i)) ||
-		    (u->rule == RULE_ALU_SPLIT && fix_alu_split(w, s, i)) ||
-		    (u->rule == RULE_DISP_REBASE && fix_disp_rebase(w, s, i)) ||
-		    (u->rule == RULE_SP_REBASE && fix_sp_rebase(w, s, i)) ||
-		    (u->rule == RULE_SCRATCH && fix_scratch(w, s, i)) ||
-		    (u->rule == RULE_LEA_ARITH && fix_lea_arith(w, s, i)))
+		if ((u->rule == RULE_IMM_LEA && rw_fix_imm_lea(w, s, i)) ||
+		    (u->rule == RULE_ALU_SPLIT && rw_fix_alu_split(w, s, i)) ||
+		    (u->rule == RULE_DISP_REBASE && rw_fix_disp_rebase(w, s, i)) ||
+		    (u->rule == RULE_SP_REBASE && rw_fix_sp_rebase(w, s, i)) ||
+		    (u->rule == RULE_SCRATCH && rw_fix_scratch(w, s, i)) ||
+		    (u->rule == RULE_LEA_ARITH && rw_fix_lea_arith(w, s, i)) ||
+		    (u->rule == RULE_SCRATCH_DISP && rw_fix_scratch_disp(w, s, i)) ||
+		    (u->rule == RULE_CALL_R11 && rw_fix_call_r11(w, s, i)))
 			return;
 		refuse(w, s->name, where, "no replacement for `%s%s%s` avoids the pattern",
 		       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
@@ -1699,7 +826,7 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	}
 	if (rel == u->in.opcode_offset) {
 		if (pvsub_policy_on_instruction(w->opts->policy) == PVSUB_ON_INSTRUCTION_TRAP &&
-		    fix_trap(s, i)) {
+		    rw_fix_trap(s, i)) {
 			record(w, s, i, oc, len, round, PVSUB_CLASS_INSTRUCTION, NULL, ACT_TRAP);
 			return;
 		}
@@ -1721,32 +848,42 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 		}
 	}
 	if (!u->has_reloc && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    fix_imm_lea(w, s, i)) {
+	    rw_fix_imm_lea(w, s, i)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_IMM_LEA);
 		return;
 	}
 	if (!u->has_reloc && !u->one_insn && u->in.imm_offset >= 0 &&
-	    rel + len > (unsigned)u->in.imm_offset && fix_alu_split(w, s, i)) {
+	    rel + len > (unsigned)u->in.imm_offset && rw_fix_alu_split(w, s, i)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_ALU_SPLIT);
 		return;
 	}
 	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && fix_disp_rebase(w, s, i)) {
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_disp_rebase(w, s, i)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_DISP_REBASE);
 		return;
 	}
 	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && fix_sp_rebase(w, s, i)) {
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_sp_rebase(w, s, i)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SP_REBASE);
 		return;
 	}
+	if (!u->has_reloc && !u->one_insn && u->in.disp_offset >= 0 &&
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_call_r11(w, s, i)) {
+		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_CALL_R11);
+		return;
+	}
+	if (!u->one_insn && u->in.disp_offset >= 0 &&
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_scratch_disp(w, s, i)) {
+		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SCRATCH_DISP);
+		return;
+	}
 	if (!u->has_reloc && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    fix_lea_arith(w, s, i)) {
+	    rw_fix_lea_arith(w, s, i)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_LEA_ARITH);
 		return;
 	}
 	if (!u->one_insn && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    fix_scratch(w, s, i)) {
+	    rw_fix_scratch(w, s, i)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SCRATCH);
 		return;
 	}
@@ -1898,7 +1035,7 @@ static bool place_field(struct rw *w, size_t tsec, uint64_t off, uint32_t type, 
 		return true; /* data: the field means S + A itself */
 	if (!ps->decoded)
 		return !pc && !ps->rewrite;
-	size_t i = unit_at(ps, off);
+	size_t i = rw_unit_at(ps, off);
 	if (i == ps->n)
 		return false;
 	const struct unit *u = &ps->u[i];
@@ -2150,7 +1287,7 @@ static int add_orc_entries(struct rw *w)
 			const struct unit *u = &s->u[k];
 			if (!u->sp_delta)
 				continue;
-			const uint8_t *e = orc_entry_at(w, s->idx, u->off);
+			const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
 			if (!e || !secsym) {
 				refuse(w, s->name, u->off, "no ORC entry describes this instruction");
 				continue;

@@ -13,6 +13,16 @@
  *   imm-lea     in the immediate of `mov $imm, reg`: `mov $a, reg;
  *               lea b(reg), reg` with a + b = imm (no flag, stack or other
  *               register changes)
+ *   alu-split   and/or/xor $imm, reg as two operations of the same kind
+ *   lea-arith   add/sub $imm, reg whose flags are dead: lea
+ *   disp-rebase in a displacement: the base (or index) register moved by
+ *               lea before and back after
+ *   sp-rebase   the same for rsp, which only ever moves down
+ *   scratch     any other immediate: push a free register, build the value
+ *               in it, the register form of the instruction, pop
+ *   scratch-disp a displacement with a free base or index slot: the value
+ *               built in a pushed register used in that slot
+ *   call-r11    call *disp(base): the target loaded into r11 first
  *   trap        a real gate instruction under an on-instruction="trap" policy:
  *               `ud2`, padded with int3 to the same length
  *
@@ -92,7 +102,7 @@ struct pvsub_rewrite_opts {
 	struct pvsub_decoder *decoder;	     /* per thread */
 };
 
-/* "nop-split", "rel-adjust", "imm-lea", "trap" */
+/* The rule names, indexed as the rewriter's actions; NULL-terminated. */
 extern const char *const pvsub_rewrite_rules[];
 
 /*

@@ -1,7 +1,8 @@
 # tests/rewrite/local.mk: included from the top-level Makefile.am (non-recursive).
 # Per-rule rewriter tests: assembler fixtures linked into a test program, run
-# before and after pvsub-scan --rewrite.
-REWRITE_TESTS = \
+# before and after pvsub-scan --rewrite; compiled.sh does the same with gcc
+# and clang output under random stress policies.
+REWRITE_RULE_TESTS = \
 	tests/rewrite/nop-split.sh \
 	tests/rewrite/rel-adjust.sh \
 	tests/rewrite/imm-lea.sh \
@@ -14,8 +15,10 @@ REWRITE_TESTS = \
 	tests/rewrite/jump-table.sh \
 	tests/rewrite/rel8-only.sh \
 	tests/rewrite/edge.sh
+REWRITE_TESTS = $(REWRITE_RULE_TESTS) tests/rewrite/compiled.sh
 TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/check.py \
 	tests/rewrite/driver.h tests/rewrite/probe.S \
-	$(REWRITE_TESTS:.sh=.S) $(REWRITE_TESTS:.sh=-driver.c)
+	$(REWRITE_RULE_TESTS:.sh=.S) $(REWRITE_RULE_TESTS:.sh=-driver.c) \
+	tests/rewrite/compiled-work.c tests/rewrite/compiled-driver.c

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rewrite_internal: the rewriter's model, shared by rewrite.c (sections,
+ * layout, rounds, the object's relocations, symbols and tables) and
+ * rewrite_rules.c (what one instruction becomes).  Not part of the
+ * library's interface.
+ */
+#ifndef PVSUB_REWRITE_INTERNAL_H
+#define PVSUB_REWRITE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libpvsub/kmeta.h"
+#include "libpvsub/relobj.h"
+#include "libpvsub/rewrite.h"
+#include "libpvsub/x86.h"
+
+#define MAX_SEQ PVSUB_REWRITE_MAX_SEQ
+
+enum rule {
+	RULE_NONE,
+	RULE_TRAP,
+	RULE_IMM_LEA,
+	RULE_ALU_SPLIT,
+	RULE_DISP_REBASE,
+	RULE_SP_REBASE,
+	RULE_SCRATCH,
+	RULE_LEA_ARITH,
+	RULE_SCRATCH_DISP,
+	RULE_CALL_R11,
+};
+
+/* Index into pvsub_rewrite_rules. */
+enum action {
+	ACT_NOP_SPLIT,
+	ACT_REL_ADJUST,
+	ACT_IMM_LEA,
+	ACT_TRAP,
+	ACT_ALU_SPLIT,
+	ACT_DISP_REBASE,
+	ACT_SP_REBASE,
+	ACT_SCRATCH,
+	ACT_LEA_ARITH,
+	ACT_SCRATCH_DISP,
+	ACT_CALL_R11,
+};
+
+enum rel_kind {
+	REL_NONE,
+	REL_JMP,  /* eb / e9 */
+	REL_JCC,  /* 7x / 0f 8x */
+	REL_CALL, /* e8 */
+	REL_LOOP, /* e0-e3: loop*, jrcxz; rel8 only */
+	REL_OTHER, /* xbegin and friends: rel32 in the immediate */
+	REL_RIP,  /* RIP-relative disp32 */
+};
+
+struct unit {
+	uint64_t off; /* in the input section */
+	struct pvsub_insn in;
+	enum rel_kind rk;
+	bool rel_has_reloc; /* the relative field is relocated: not ours to fix */
+	bool has_reloc;	    /* any relocation inside */
+	bool fixed;	    /* overlaps a mutable window: bytes and size stay */
+	bool no_pad;	    /* starts strictly inside a mutable window */
+	bool long_form;	    /* rel8 branch promoted to rel32 */
+	bool one_insn;	    /* an exception-table site: may not become a sequence */
+	int8_t reloc_at;    /* offset of its one relocated field, -1 none, -2 several */
+	/* A rule that carries the relocated field: where it is in seq, and
+	 * where the instruction holding it ends there. */
+	int8_t fld_old;
+	uint8_t fld_new, fld_end;
+	int64_t target;	    /* REL_* without relocation: target in the input section */
+	uint16_t pad;
+	uint8_t padv; /* NOP variant */
+	enum rule rule;
+	unsigned cand; /* next candidate for the rule's parameters */
+	uint8_t seq[MAX_SEQ];
+	uint8_t seq_len;
+	/* Within seq[sp_lo, sp_hi) the stack pointer is sp_delta bytes lower
+	 * than the unwind data of the instruction says (ORC entries added). */
+	uint8_t sp_lo, sp_hi;
+	int32_t sp_delta;
+	bool sp_no_restore; /* the state after the unit has its own entry */
+	uint8_t enc_len;
+	/* The layout as last placed: a round judges every occurrence against
+	 * it, while its fixes change pad and enc_len for the next round. */
+	uint64_t nstart; /* output offset of the padding */
+	uint16_t lay_pad;
+	uint8_t lay_len;
+};
+
+struct sect {
+	size_t idx;
+	const char *name;
+	const uint8_t *in; /* input bytes */
+	size_t size;
+	bool decoded;
+	bool rewrite;
+	struct unit *u;
+	size_t n;
+	size_t rela; /* its SHT_RELA section, 0 if none */
+	struct pvsub_buf out;
+	uint64_t new_size;
+	uint64_t last_site; /* input offset of the last instruction acted on */
+};
+
+/* The ORC tables (Linux 6.1 struct orc_entry: s16 sp_offset, s16
+ * bp_offset, then sp_reg:4, bp_reg:4, type:2, end:1). */
+#define ORC_ENTRY_SIZE 6
+#define ORC_REG_UNDEFINED 0
+#define ORC_REG_BP 4
+#define ORC_REG_SP 5
+
+struct orc_ref {
+	size_t section;	 /* code section */
+	uint64_t offset; /* input offset */
+	size_t entry;	 /* index into .orc_unwind */
+};
+
+struct rw {
+	const struct pvsub_rewrite_opts *opts;
+	struct pvsub_relobj *o;
+	bool kernel;	    /* a Linux module: no red zone below the stack pointer */
+	size_t orc_ip, orc; /* .orc_unwind_ip and .orc_unwind, 0 without */
+	struct orc_ref *orc_refs; /* sorted by section, offset */
+	size_t n_orc_refs;
+	struct pvsub_mwindow *win;
+	size_t n_win;
+	struct sect *s;
+	size_t n_s;
+	struct pvsub_rewrite_result *res;
+	size_t sites_cap, refusals_cap;
+	int err; /* -ENOMEM seen */
+};
+
+/* --- helpers of rewrite.c the rules use ------------------------------------- */
+
+/* Little-endian field of @size bytes at @p, sign-extended / written. */
+int64_t rw_get_sle(const uint8_t *p, unsigned size);
+void rw_put_le(uint8_t *p, uint64_t v, unsigned size);
+/* @v fits a signed field of @size bytes. */
+bool rw_fits(int64_t v, unsigned size);
+/* The unit that contains input offset @x of @s, or s->n. */
+size_t rw_unit_at(const struct sect *s, uint64_t x);
+/* Some pattern of the policy occurs in @len bytes at @p. */
+bool rw_has_pattern(const struct rw *w, const uint8_t *p, size_t len);
+/* The ORC entry (6 bytes) in force at input offset @off of section @sec,
+ * or NULL. */
+const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off);
+
+/* --- the rules (rewrite_rules.c) ---------------------------------------------- */
+/*
+ * Each tries to give unit @i of @s a replacement without any pattern of the
+ * policy, starting from the unit's next untried candidate; true when it
+ * set one (u->rule, u->seq, and the stack and relocated-field notes).
+ * Called again on the same unit, it tries the next candidates.  False when
+ * the rule does not apply to the instruction or no candidate is clean.
+ */
+bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_alu_split(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i);
+/* `ud2` padded with int3 to the instruction's length. */
+bool rw_fix_trap(struct sect *s, size_t i);
+
+#endif

@@ -1,0 +1,978 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rewrite rules: what one instruction holding an occurrence becomes
+ * (see rewrite.h for the list, rewrite_internal.h for the contract).  Every
+ * replacement keeps the registers, the flags and memory as the original
+ * leaves them; each rule says why.
+ */
+#include <string.h>
+
+#include "libpvsub/rewrite_internal.h"
+
+static unsigned rex_of(const uint8_t *b, const struct pvsub_insn *in)
+{
+	if (in->opcode_offset > 0 && (b[in->opcode_offset - 1] & 0xf0) == 0x40)
+		return b[in->opcode_offset - 1];
+	return 0;
+}
+
+/* `mov $imm, reg` forms imm-lea can replace: the register, the width and
+ * the value.  *@wide64: the destination is 64-bit; *@imm64: movabs. */
+static bool imm_mov(const uint8_t *b, const struct pvsub_insn *in, unsigned *reg, bool *wide64,
+		    bool *imm64, uint64_t *value)
+{
+	unsigned rex = rex_of(b, in);
+	if (in->opcode_offset != (rex ? 1 : 0) || in->opcode_len != 1 || in->imm_offset < 0)
+		return false;
+	uint8_t op = b[in->opcode_offset];
+	bool w = rex & 8;
+	if (op >= 0xb8 && op <= 0xbf) {
+		*reg = (op & 7u) | ((rex & 1u) << 3);
+		*wide64 = w;
+		*imm64 = w;
+		*value = w ? (uint64_t)rw_get_sle(b + in->imm_offset, 8)
+			   : (uint32_t)rw_get_sle(b + in->imm_offset, 4);
+		return in->imm_size == (w ? 8 : 4);
+	}
+	if (op == 0xc7 && in->modrm_offset >= 0 && (b[in->modrm_offset] & 0xf8) == 0xc0 &&
+	    in->imm_size == 4) {
+		*reg = (b[in->modrm_offset] & 7u) | ((rex & 1u) << 3);
+		*wide64 = w;
+		*imm64 = false;
+		int64_t v = rw_get_sle(b + in->imm_offset, 4);
+		*value = w ? (uint64_t)v : (uint32_t)v;
+		return true;
+	}
+	return false;
+}
+
+/* The candidate split b for imm-lea number @k: 1, -1, 2, -2, ... then
+ * larger steps so that high bytes change too. */
+static int32_t lea_candidate(unsigned k)
+{
+	int32_t mag = k < 512 ? (int32_t)(k / 2 + 1) : (int32_t)((k - 511) * 0x10101);
+	return (k & 1) ? -mag : mag;
+}
+
+/* How the loaded constant is turned into a before the lea: as is, `not`
+ * or `bswap` (neither changes flags), so that every byte can change. */
+enum twist {
+	TWIST_NONE,
+	TWIST_NOT,
+	TWIST_BSWAP,
+	TWIST_COUNT,
+};
+
+static uint64_t bswap_width(uint64_t v, bool wide)
+{
+	return wide ? __builtin_bswap64(v) : __builtin_bswap32((uint32_t)v);
+}
+
+/*
+ * Encode `mov $t(a), reg; [not|bswap reg;] lea b(reg), reg` into @seq, with
+ * a = value - b; its length, or 0 when the constant cannot be encoded (a
+ * sign-extended imm32 destination whose loaded value does not fit).
+ */
+static unsigned encode_imm_lea(uint8_t *seq, unsigned reg, bool wide64, bool imm64, uint64_t value,
+			       int32_t b, enum twist tw)
+{
+	unsigned n = 0;
+	uint64_t a = value - (uint64_t)(int64_t)b;
+	unsigned rexb = reg >> 3;
+	bool wide = wide64 || imm64;
+	if (!wide)
+		a = (uint32_t)a;
+	uint64_t load = tw == TWIST_NOT ? ~a : tw == TWIST_BSWAP ? bswap_width(a, wide) : a;
+	if (!wide)
+		load = (uint32_t)load;
+	if (imm64) {
+		seq[n++] = (uint8_t)(0x48 | rexb);
+		seq[n++] = (uint8_t)(0xb8 | (reg & 7));
+		rw_put_le(seq + n, load, 8);
+		n += 8;
+	} else if (wide64) {
+		int64_t sl = (int64_t)load;
+		if (sl < INT32_MIN || sl > INT32_MAX)
+			return 0;
+		seq[n++] = (uint8_t)(0x48 | rexb);
+		seq[n++] = 0xc7;
+		seq[n++] = (uint8_t)(0xc0 | (reg & 7));
+		rw_put_le(seq + n, load, 4);
+		n += 4;
+	} else {
+		if (rexb)
+			seq[n++] = 0x41;
+		seq[n++] = (uint8_t)(0xb8 | (reg & 7));
+		rw_put_le(seq + n, load, 4);
+		n += 4;
+	}
+	if (tw != TWIST_NONE) {
+		if (wide || rexb)
+			seq[n++] = (uint8_t)(0x40 | (wide ? 8u : 0u) | rexb);
+		if (tw == TWIST_NOT) {
+			seq[n++] = 0xf7;
+			seq[n++] = (uint8_t)(0xd0 | (reg & 7));
+		} else {
+			seq[n++] = 0x0f;
+			seq[n++] = (uint8_t)(0xc8 | (reg & 7));
+		}
+	}
+	unsigned rex = (wide ? 8u : 0u) | (rexb ? 4u : 0u) | rexb;
+	if (rex)
+		seq[n++] = (uint8_t)(0x40 | rex);
+	seq[n++] = 0x8d;
+	bool d8 = b >= -128 && b <= 127;
+	seq[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((reg & 7) << 3) | (reg & 7));
+	if ((reg & 7) == 4)
+		seq[n++] = 0x24; /* SIB: base = rsp/r12, no index */
+	rw_put_le(seq + n, (uint64_t)(int64_t)b, d8 ? 1 : 4);
+	n += d8 ? 1 : 4;
+	return n;
+}
+
+/* A 64-bit destination from a sign-extended imm32 needs a to fit too. */
+static bool imm_lea_ok(bool wide64, bool imm64, uint64_t value, int32_t b)
+{
+	if (!wide64 || imm64)
+		return true;
+	int64_t a = (int64_t)value - b;
+	return a >= INT32_MIN && a <= INT32_MAX;
+}
+
+static void set_rule(struct unit *u, enum rule rule, const uint8_t *seq, unsigned n)
+{
+	memcpy(u->seq, seq, n);
+	u->seq_len = (uint8_t)n;
+	u->enc_len = (uint8_t)n;
+	u->rule = rule;
+}
+
+bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	unsigned reg;
+	bool wide64, imm64;
+	uint64_t value;
+	if (!imm_mov(s->in + u->off, &u->in, &reg, &wide64, &imm64, &value))
+		return false;
+	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
+		int32_t b = lea_candidate(u->cand % 1024);
+		if (!imm_lea_ok(wide64, imm64, value, b))
+			continue;
+		uint8_t seq[MAX_SEQ];
+		unsigned n = encode_imm_lea(seq, reg, wide64, imm64, value, b,
+					    (enum twist)(u->cand / 1024));
+		if (n == 0 || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_IMM_LEA, seq, n);
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+bool rw_fix_trap(struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	if (u->in.len < 2)
+		return false;
+	u->seq[0] = 0x0f;
+	u->seq[1] = 0x0b;
+	memset(u->seq + 2, 0xcc, u->in.len - 2u);
+	u->seq_len = u->in.len;
+	u->enc_len = u->in.len;
+	u->rule = RULE_TRAP;
+	return true;
+}
+
+/* A pseudo-random 32-bit mask for candidate @k (deterministic). */
+static uint32_t mask_candidate(unsigned k)
+{
+	uint32_t x = 0x9e3779b9u * (k + 1);
+	x ^= x >> 15;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	return x;
+}
+
+/*
+ * alu-split: `and/or/xor $imm32, reg` becomes two instructions of the same
+ * operation whose immediates combine to imm (and: a & b, or: a | b, xor:
+ * a ^ b).  The second one leaves exactly the flags the original would (SF,
+ * ZF, PF from the result; CF = OF = 0; AF undefined either way).  Register
+ * destinations only: a split read-modify-write of memory could be seen half
+ * done.
+ */
+bool rw_fix_alu_split(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const uint8_t *b = s->in + u->off;
+	unsigned rex = rex_of(b, &u->in), op = b[u->in.opcode_offset], ext, reg;
+	if (u->in.opcode_offset != (rex ? 1u : 0u) || u->in.imm_size != 4)
+		return false;
+	if (op == 0x81 && u->in.modrm_offset >= 0 && (b[u->in.modrm_offset] & 0xc0) == 0xc0) {
+		ext = (b[u->in.modrm_offset] >> 3) & 7;
+		reg = (b[u->in.modrm_offset] & 7u) | ((rex & 1u) << 3);
+	} else if (op == 0x25 || op == 0x0d || op == 0x35) {
+		ext = op == 0x25 ? 4 : op == 0x0d ? 1 : 6;
+		reg = 0;
+	} else {
+		return false;
+	}
+	if (ext != 4 && ext != 1 && ext != 6)
+		return false;
+	uint32_t imm = (uint32_t)rw_get_sle(b + u->in.imm_offset, 4);
+	for (; u->cand < 2048; u->cand++) {
+		uint32_t m = mask_candidate(u->cand), x, y;
+		if (ext == 4) { /* and */
+			x = imm | (m & ~imm);
+			y = imm | (~m & ~imm);
+		} else if (ext == 1) { /* or */
+			x = imm & m;
+			y = imm & ~m;
+		} else { /* xor */
+			x = m;
+			y = imm ^ m;
+		}
+		uint8_t seq[MAX_SEQ];
+		unsigned n = 0;
+		for (unsigned k = 0; k < 2; k++) {
+			if (rex & 9)
+				seq[n++] = (uint8_t)(0x40 | (rex & 9));
+			seq[n++] = 0x81;
+			seq[n++] = (uint8_t)(0xc0 | (ext << 3) | (reg & 7));
+			rw_put_le(seq + n, k ? y : x, 4);
+			n += 4;
+		}
+		if (rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_ALU_SPLIT, seq, n);
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/* `lea d(reg), reg` on the full 64-bit register (or its low 32 bits, zero
+ * extended), into @p; its length. */
+static unsigned encode_lea_w(uint8_t *p, unsigned reg, int32_t d, bool wide)
+{
+	unsigned n = 0;
+	bool d8 = d >= -128 && d <= 127;
+	unsigned rex = (wide ? 8u : 0u) | ((reg >> 3) << 2) | (reg >> 3);
+	if (rex)
+		p[n++] = (uint8_t)(0x40 | rex);
+	p[n++] = 0x8d;
+	p[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((reg & 7) << 3) | (reg & 7));
+	if ((reg & 7) == 4)
+		p[n++] = 0x24;
+	rw_put_le(p + n, (uint64_t)(int64_t)d, d8 ? 1 : 4);
+	return n + (d8 ? 1 : 4);
+}
+
+static unsigned encode_lea_self(uint8_t *p, unsigned reg, int32_t d)
+{
+	return encode_lea_w(p, reg, d, true);
+}
+
+/* Does an ORC entry start exactly at input offset @off? */
+static bool orc_entry_starts(const struct rw *w, size_t sec, uint64_t off)
+{
+	for (size_t k = 0; k < w->n_orc_refs; k++)
+		if (w->orc_refs[k].section == sec && w->orc_refs[k].offset == off)
+			return true;
+	return false;
+}
+
+/* May unit @u run with the stack pointer lowered for a moment?  Its unwind
+ * data (if the object has any) must compute the frame from rsp or rbp. */
+static bool stack_may_move(const struct rw *w, const struct sect *s, const struct unit *u)
+{
+	if (!w->orc)
+		return true;
+	const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
+	if (!e)
+		return false;
+	unsigned sp_reg = e[4] & 0x0f;
+	return sp_reg == ORC_REG_SP || sp_reg == ORC_REG_BP;
+}
+
+/*
+ * May the displacement of @u's memory operand be given another value?  Not
+ * for a compressed EVEX disp8 (scaled by the operand size), and not for a
+ * branch through memory: the moved register would be seen by the code it
+ * reaches (a callee's first argument, say) before it is restored.
+ */
+static bool disp_may_change(const uint8_t *b, const struct pvsub_insn *in)
+{
+	bool evex = in->opcode_offset >= 4 && b[in->opcode_offset - 4] == 0x62;
+	return in->regs_known && !in->is_branch && in->disp_offset >= 0 && in->disp_size > 0 &&
+	       !(evex && in->disp_size == 1);
+}
+
+/* A load that overwrites all of register @reg and uses no other register
+ * operand: mov, lea, movzx, movsx, movsxd into a 32- or 64-bit register. */
+static bool loads_whole(const uint8_t *b, const struct pvsub_insn *in, unsigned reg)
+{
+	unsigned rex = rex_of(b, in);
+	if (in->opcode_offset != (rex ? 1u : 0u) || in->modrm_offset < 0 ||
+	    in->gpr_operands != (1u << reg) || (in->gpr_implicit & (1u << reg)))
+		return false;
+	unsigned dest = ((b[in->modrm_offset] >> 3) & 7u) | (((rex >> 2) & 1u) << 3);
+	const uint8_t *op = b + in->opcode_offset;
+	bool known = (in->opcode_len == 1 && (op[0] == 0x8b || op[0] == 0x8d ||
+					      (op[0] == 0x63 && (rex & 8)))) ||
+		     (in->opcode_len == 2 && op[0] == 0x0f &&
+		      (op[1] == 0xb6 || op[1] == 0xb7 || op[1] == 0xbe || op[1] == 0xbf));
+	return known && dest == reg;
+}
+
+/* May the register @reg (the base or index of unit @u's memory operand) be
+ * moved for a moment?  rsp never (sp-rebase does that), rbp only where the
+ * unwind data does not read it (its frame from rsp, the caller's rbp saved
+ * on the stack). */
+static bool reg_may_move(const struct rw *w, const struct sect *s, const struct unit *u,
+			 unsigned reg)
+{
+	if (reg == 4)
+		return false;
+	if (reg != 5 || !w->orc)
+		return true;
+	const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
+	return e && (e[4] & 0x0f) == ORC_REG_SP && (e[4] >> 4) == 1 /* ORC_REG_PREV_SP */;
+}
+
+/* End of the ModRM, SIB and displacement bytes of @in. */
+static unsigned mem_end(const struct pvsub_insn *in)
+{
+	if (in->disp_offset >= 0)
+		return (unsigned)(in->disp_offset + in->disp_size);
+	if (in->sib_offset >= 0)
+		return (unsigned)in->sib_offset + 1;
+	return (unsigned)in->modrm_offset + 1;
+}
+
+/*
+ * Copy @in (bytes @b) into @p with its memory operand's displacement set to
+ * @disp and, when @reg >= 0, ModRM.reg set to @reg & 7 (REX.R is the
+ * caller's): a disp8 that no longer fits becomes a disp32, a missing one
+ * (mod 00) is added.  Only for a memory operand with a base register.
+ * Returns the length written and *@disp_at, or 0 when @disp cannot be
+ * encoded.
+ */
+static unsigned put_mem_insn(uint8_t *p, const uint8_t *b, const struct pvsub_insn *in,
+			     unsigned from, int64_t disp, int reg, unsigned *disp_at)
+{
+	unsigned ms = (unsigned)in->modrm_offset, n = 0;
+	uint8_t modrm = b[ms];
+	unsigned mod = modrm >> 6;
+	bool sib = in->sib_offset >= 0;
+	if (mod == 3 || (mod == 0 && (modrm & 7) == 5) ||
+	    (mod == 0 && sib && (b[in->sib_offset] & 7) == 5) || !rw_fits(disp, 4))
+		return 0;
+	unsigned size = rw_fits(disp, 1) && (mod != 2 || in->disp_size != 4) ? 1 : 4;
+	if (mod == 2)
+		size = 4; /* keep a disp32 a disp32 */
+	memcpy(p, b + from, ms - from);
+	n = ms - from;
+	if (reg >= 0)
+		modrm = (uint8_t)((modrm & 0xc7) | ((unsigned)(reg & 7) << 3));
+	p[n++] = (uint8_t)((modrm & 0x3f) | (size == 1 ? 0x40 : 0x80));
+	if (sib)
+		p[n++] = b[in->sib_offset];
+	*disp_at = n;
+	rw_put_le(p + n, (uint64_t)disp, size);
+	n += size;
+	unsigned me = mem_end(in);
+	memcpy(p + n, b + me, in->len - me);
+	return n + (in->len - me);
+}
+
+/* Scale of the SIB index of @in (1, 2, 4, 8). */
+static unsigned sib_scale(const uint8_t *b, const struct pvsub_insn *in)
+{
+	return in->sib_offset >= 0 ? 1u << (b[in->sib_offset] >> 6) : 1;
+}
+
+/*
+ * disp-rebase: the memory operand base + index*scale + disp becomes
+ * (base + d) + index*scale + (disp - d): `lea d(base), base; the
+ * instruction with displacement disp - d; lea -d(base), base`; without a
+ * base the index moves instead (by d, the displacement by d*scale).  lea
+ * changes no flags and the register is restored before anything else runs.
+ * Only for a register the instruction uses for nothing else (no register
+ * operand, no implicit use) -- or that it overwrites as a whole, when no
+ * restore is needed -- never rsp, rbp only where the unwinder does not read
+ * it, and never for an instruction whose fault an exception table catches
+ * (the fixup would see the moved register).
+ */
+bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base == 16 ||
+	    (in->mem_base < 0 && in->mem_index < 0) || in->mem_index == in->mem_base)
+		return false;
+	/* A relocated immediate is carried over; nothing else may be relocated. */
+	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
+		return false;
+	bool by_index = in->mem_base < 0;
+	unsigned reg = (unsigned)(by_index ? in->mem_index : in->mem_base);
+	int64_t scale = by_index ? (int64_t)sib_scale(b, in) : 1;
+	if (!reg_may_move(w, s, u, reg))
+		return false;
+	bool restore = true;
+	if ((in->gpr_operands | in->gpr_implicit) & (1u << reg)) {
+		if (by_index || !loads_whole(b, in, reg))
+			return false;
+		restore = false;
+	}
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
+	for (; u->cand < 4096; u->cand++) {
+		int32_t d = lea_candidate(u->cand);
+		int64_t d2 = disp - d * scale;
+		if (!rw_fits(d2, in->disp_size))
+			continue;
+		uint8_t seq[MAX_SEQ];
+		unsigned n = encode_lea_self(seq, reg, d);
+		memcpy(seq + n, b, in->len);
+		rw_put_le(seq + n + in->disp_offset, (uint64_t)d2, in->disp_size);
+		n += in->len;
+		unsigned lea_len = n - in->len, end = n;
+		if (restore)
+			n += encode_lea_self(seq + n, reg, -d);
+		if (rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_DISP_REBASE, seq, n);
+		if (u->has_reloc) {
+			u->fld_old = u->reloc_at;
+			u->fld_new = (uint8_t)(lea_len + (unsigned)u->reloc_at);
+			u->fld_end = (uint8_t)end;
+		}
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * sp-rebase: a memory operand based on rsp whose displacement holds the
+ * pattern: `lea -D(%rsp), %rsp; the instruction with disp + D; lea
+ * D(%rsp), %rsp`.  Moving rsp *down* never exposes live stack (an
+ * interrupt or signal frame goes below the new rsp, below any red zone);
+ * ORC entries describe the lowered stack (added when the object is
+ * written).
+ */
+bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base != 4 ||
+	    in->mem_index == 4 || ((in->gpr_operands | in->gpr_implicit) & (1u << 4)) ||
+	    !stack_may_move(w, s, u))
+		return false;
+	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
+		return false;
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
+	for (; u->cand < 512; u->cand++) {
+		int32_t d = 8 * (int32_t)(u->cand + 1);
+		uint8_t seq[MAX_SEQ];
+		unsigned at, n = encode_lea_self(seq, 4, -d), lo = n;
+		unsigned k = put_mem_insn(seq + n, b, in, 0, disp + d, -1, &at);
+		if (k == 0)
+			break;
+		/* the bytes after the operand (the immediate) end the copy */
+		unsigned tail = n + k - (in->len - mem_end(in));
+		n += k;
+		unsigned end = n;
+		unsigned hi = n + encode_lea_self(seq + n, 4, d);
+		if (hi > MAX_SEQ || rw_has_pattern(w, seq, hi))
+			continue;
+		set_rule(u, RULE_SP_REBASE, seq, hi);
+		if (u->has_reloc) {
+			u->fld_old = u->reloc_at;
+			u->fld_new = (uint8_t)(tail + ((unsigned)u->reloc_at - mem_end(in)));
+			u->fld_end = (uint8_t)end;
+		}
+		u->sp_lo = (uint8_t)lo;
+		u->sp_hi = (uint8_t)hi;
+		u->sp_delta = (uint16_t)d;
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/* `imul reg, r/m` (0f af): the form `imul dst, r/m, $imm` becomes, with the
+ * immediate in the scratch register and a mov to dst after it. */
+#define IMUL_REG 0x0fafu
+
+/* The reg-operand opcode for an immediate form (op r/m, imm -> op r/m, reg)
+ * and the immediate's width; 0 when the rule does not know the form. */
+static unsigned scratch_opcode(const uint8_t *b, const struct pvsub_insn *in, bool *eax_form,
+			       bool *imm8)
+{
+	static const uint8_t alu[8] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39};
+	uint8_t op = b[in->opcode_offset];
+	unsigned ext = in->modrm_offset >= 0 ? (b[in->modrm_offset] >> 3) & 7u : 0;
+	*eax_form = false;
+	*imm8 = false;
+	if (in->opcode_len != 1)
+		return 0;
+	switch (op) {
+	case 0x81:
+		return alu[ext];
+	case 0x83:
+		*imm8 = true;
+		return alu[ext];
+	case 0xc7:
+		return ext == 0 ? 0x89 : 0;
+	case 0xf7:
+		return ext == 0 ? 0x85 : 0;
+	case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d:
+		*eax_form = true;
+		return (unsigned)op - 4;
+	case 0xa9:
+		*eax_form = true;
+		return 0x85;
+	case 0x6b:
+		*imm8 = true;
+		return IMUL_REG;
+	case 0x69:
+		return IMUL_REG;
+	}
+	return 0;
+}
+
+/*
+ * scratch: an instruction with an immediate that no cheaper rule can
+ * change (cmp, test, add, sub, adc, sbb, mov to memory, imul, ...): `push %r;
+ * mov $a, %r32 or %r64; lea b(%r), %r (a + b = imm); the register form of
+ * the instruction; pop %r`.  push, mov, lea and pop change no flags; %r is
+ * a register the instruction does not use.  Outside the kernel the 128-byte
+ * red zone below rsp is skipped first (lea -128(%rsp), %rsp).  A memory
+ * operand based on rsp gets the pushed bytes added to its displacement; a
+ * relocated displacement (RIP-relative or absolute) is carried over.
+ */
+bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	bool eax_form, imm8;
+	unsigned newop = scratch_opcode(b, in, &eax_form, &imm8);
+	/* Not for an instruction that uses rsp itself (`sub $N, %rsp`): the
+	 * push moves it. */
+	if (!newop || !in->regs_known || in->is_branch || in->mem_operands > 1 ||
+	    in->imm_offset < 0 || ((in->gpr_operands | in->gpr_implicit) & (1u << 4)) ||
+	    !stack_may_move(w, s, u))
+		return false;
+	/* A relocation may only be the displacement, which is copied as is;
+	 * an intra-section RIP-relative operand would need its target. */
+	bool carry = u->has_reloc;
+	if (carry && (u->reloc_at != in->disp_offset || in->disp_size != 4))
+		return false;
+	if (u->rk == REL_RIP && !u->rel_has_reloc)
+		return false;
+	if (in->mem_base == 4 && in->disp_offset >= 0 && !disp_may_change(b, in))
+		return false;
+	/* Prefixes other than segment, operand size and lock: no. */
+	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	for (unsigned k = 0; k < npfx; k++)
+		if (!memchr("\x26\x2e\x36\x3e\x64\x65\x66\xf0", b[k], 8))
+			return false;
+	uint16_t used = in->gpr_operands | in->gpr_implicit | (1u << 4);
+	if (in->mem_base >= 0 && in->mem_base < 16)
+		used |= (uint16_t)(1u << in->mem_base);
+	if (in->mem_index >= 0)
+		used |= (uint16_t)(1u << in->mem_index);
+	unsigned r = 0;
+	while (r < 16 && (used & (1u << r)))
+		r++;
+	if (r == 16)
+		return false;
+	bool wide = rex & 8;
+	/* imul's first operand must be a register, and not rsp */
+	if (newop == IMUL_REG && eax_form)
+		return false;
+	uint64_t value = imm8 ? (uint64_t)rw_get_sle(b + in->imm_offset, 1)
+			      : (uint64_t)rw_get_sle(b + in->imm_offset, in->imm_size);
+	if (!wide)
+		value = (uint32_t)value;
+	unsigned skip = w->kernel ? 0 : 128, push = skip + 8;
+	int64_t disp = in->disp_offset >= 0 ? rw_get_sle(b + in->disp_offset, in->disp_size) : 0;
+
+	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
+		int32_t lb = lea_candidate(u->cand % 1024);
+		if (!imm_lea_ok(wide, false, value, lb))
+			continue;
+		uint8_t seq[MAX_SEQ + 16];
+		unsigned n = 0, lo, hi, fld = 0, end;
+		if (skip)
+			n += encode_lea_self(seq + n, 4, -(int32_t)skip);
+		if (r >= 8)
+			seq[n++] = 0x41;
+		seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
+		lo = n;
+		unsigned ml = encode_imm_lea(seq + n, r, wide, false, value, lb,
+					     (enum twist)(u->cand / 1024));
+		if (ml == 0)
+			continue;
+		n += ml;
+		/* the instruction, register form: prefixes, REX, opcode, operand */
+		for (unsigned k = 0; k < npfx; k++)
+			seq[n++] = b[k];
+		unsigned nrex = (rex & 0x0b) | ((r >> 3) << 2);
+		if (eax_form)
+			nrex = (wide ? 8u : 0u) | ((r >> 3) << 2);
+		if (nrex)
+			seq[n++] = (uint8_t)(0x40 | nrex);
+		if (newop == IMUL_REG)
+			seq[n++] = 0x0f;
+		seq[n++] = (uint8_t)newop;
+		if (eax_form) {
+			seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3)); /* rm = eax/rax */
+		} else if (in->mem_base == 4) {
+			unsigned at, ms = (unsigned)in->modrm_offset;
+			unsigned k = put_mem_insn(seq + n, b, in, ms, disp + push, (int)r, &at);
+			if (k == 0)
+				break;
+			n += k - (in->len - mem_end(in)); /* no immediate in the reg form */
+		} else {
+			unsigned ms = (unsigned)in->modrm_offset, me = mem_end(in);
+			memcpy(seq + n, b + ms, me - ms);
+			seq[n] = (uint8_t)((seq[n] & 0xc7) | ((r & 7) << 3));
+			if (in->disp_offset >= 0)
+				fld = n + (unsigned)(in->disp_offset - (int)ms);
+			n += me - ms;
+		}
+		end = n;
+		if (newop == IMUL_REG) {
+			/* mov %r, dst: the product to where imul put it, no flags */
+			unsigned dst = ((b[in->modrm_offset] >> 3) & 7u) | (((rex >> 2) & 1u) << 3);
+			unsigned mrex = (wide ? 8u : 0u) | ((r >> 3) << 2) | (dst >> 3);
+			if (memchr(b, 0x66, npfx))
+				seq[n++] = 0x66;
+			if (mrex)
+				seq[n++] = (uint8_t)(0x40 | mrex);
+			seq[n++] = 0x89;
+			seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3) | (dst & 7));
+		}
+		if (r >= 8)
+			seq[n++] = 0x41;
+		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
+		hi = n;
+		if (skip)
+			n += encode_lea_self(seq + n, 4, (int32_t)skip);
+		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_SCRATCH, seq, n);
+		if (carry) {
+			u->fld_old = in->disp_offset;
+			u->fld_new = (uint8_t)fld;
+			u->fld_end = (uint8_t)end;
+		}
+		/* ORC: the stack is lower from the push to the pop (kernel
+		 * objects, which have no red-zone skip). */
+		u->sp_lo = (uint8_t)lo;
+		u->sp_hi = (uint8_t)hi;
+		u->sp_delta = (uint16_t)push;
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Are the arithmetic flags that unit @i leaves dead?  Yes when, on every
+ * path after it, an instruction writes all six before any reads one.  The
+ * path is followed through unconditional jumps inside the section; it ends
+ * "dead" at a return, a call or a jump to another function: the x86-64
+ * psABI gives the status flags no role across calls and returns, and the
+ * kernel is built to it.  A conditional branch, an indirect jump, an
+ * instruction whose use is not modelled or a long path ends it "maybe
+ * live".
+ */
+static bool flags_dead_after(const struct sect *s, size_t i)
+{
+	size_t j = i + 1;
+	for (unsigned steps = 0; steps < 64 && j < s->n; steps++) {
+		const struct unit *u = &s->u[j];
+		const struct pvsub_insn *in = &u->in;
+		if (!in->regs_known || in->flags_read)
+			return false;
+		if (in->is_branch) {
+			if (u->rk == REL_CALL || strncmp(in->mnemonic, "ret", 3) == 0 ||
+			    strncmp(in->mnemonic, "call", 4) == 0)
+				return true;
+			if (u->rk != REL_JMP)
+				return false;
+			if (u->rel_has_reloc)
+				return true; /* a tail call */
+			size_t t = rw_unit_at(s, (uint64_t)u->target);
+			if (t == s->n || s->u[t].off != (uint64_t)u->target)
+				return false;
+			j = t;
+			continue;
+		}
+		if (in->flags_write_all)
+			return true;
+		j++;
+	}
+	return false;
+}
+
+/*
+ * lea-arith: `add $imm, reg` or `sub $imm, reg` whose flags are dead (see
+ * flags_dead_after) is `lea imm(reg), reg`, or two such leas when one
+ * still holds the pattern.  On rsp both steps go the same way as the
+ * original, so the stack never exposes or covers live data, and the ORC
+ * entry between them describes the intermediate stack.
+ */
+bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	unsigned rex = rex_of(b, in), op = b[in->opcode_offset], ext, reg;
+	if (in->opcode_offset != (rex ? 1u : 0u) || in->opcode_len != 1 || !in->regs_known)
+		return false;
+	if ((op == 0x81 || op == 0x83) && (b[in->modrm_offset] & 0xc0) == 0xc0) {
+		ext = (b[in->modrm_offset] >> 3) & 7;
+		reg = (b[in->modrm_offset] & 7u) | ((rex & 1u) << 3);
+	} else if (op == 0x05 || op == 0x2d) {
+		ext = op == 0x05 ? 0 : 5;
+		reg = 0;
+	} else {
+		return false;
+	}
+	if ((ext != 0 && ext != 5) || !flags_dead_after(s, i))
+		return false;
+	bool wide = rex & 8;
+	int64_t imm = rw_get_sle(b + in->imm_offset, op == 0x83 ? 1 : 4);
+	int64_t delta = ext == 0 ? imm : -imm;
+	if (!rw_fits(delta, 4))
+		return false;
+	/* On rsp, with ORC: a frame computed from rbp does not care; one
+	 * computed from rsp must already have its entry for the state after. */
+	bool sp_entries = false;
+	if (reg == 4) {
+		const uint8_t *e = w->orc ? rw_orc_entry_at(w, s->idx, u->off) : NULL;
+		if (!wide || (w->orc && !e))
+			return false;
+		if (e && (e[4] & 0x0f) != ORC_REG_BP) {
+			if ((e[4] & 0x0f) != ORC_REG_SP ||
+			    !orc_entry_starts(w, s->idx, u->off + in->len))
+				return false;
+			sp_entries = true;
+		}
+	}
+	for (; u->cand < 2048; u->cand++) {
+		int64_t a = u->cand == 0 ? delta : lea_candidate(u->cand - 1);
+		int64_t rest = delta - a;
+		if (reg == 4 && u->cand && (a == 0 || (a < 0) != (delta < 0) ||
+					    (rest != 0 && (rest < 0) != (delta < 0))))
+			continue;
+		if (!rw_fits(rest, 4))
+			continue;
+		uint8_t seq[MAX_SEQ];
+		unsigned n = encode_lea_w(seq, reg, (int32_t)a, wide), lo = n;
+		if (rest)
+			n += encode_lea_w(seq + n, reg, (int32_t)rest, wide);
+		if (rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_LEA_ARITH, seq, n);
+		if (sp_entries && rest) {
+			u->sp_lo = (uint8_t)lo;
+			u->sp_hi = (uint8_t)n;
+			u->sp_delta = (int32_t)-a;
+			u->sp_no_restore = true;
+		}
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/* Legacy prefixes a rule may copy in front of a re-encoded instruction
+ * (not 67: the address size would change what a register means). */
+static bool plain_prefixes(const uint8_t *b, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (!memchr("\x26\x2e\x36\x3e\x64\x65\x66\xf0\xf2\xf3", b[k], 10))
+			return false;
+	return true;
+}
+
+/*
+ * scratch-disp: a memory operand whose displacement holds the pattern and
+ * that has a free base or index slot: `push %r; mov $disp, %r (built as in
+ * imm-lea); the instruction with %r in the free slot and no displacement;
+ * pop %r`.  push, mov, lea and pop change no flags; %r is a register the
+ * instruction does not use (never rsp, rbp, r12 or r13, whose encodings are
+ * special).  An rsp-based operand gets the pushed bytes added; a relocated
+ * immediate is carried over; outside the kernel the red zone is skipped.
+ * Not for branches (the callee would see the pushed word) nor for
+ * exception-table sites.
+ */
+bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base == 16 ||
+	    (in->mem_base >= 0 && in->mem_index >= 0) || in->modrm_offset < 0 ||
+	    !plain_prefixes(b, npfx) || ((in->gpr_operands | in->gpr_implicit) & (1u << 4)) ||
+	    !stack_may_move(w, s, u))
+		return false;
+	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
+		return false;
+	uint16_t used = in->gpr_operands | in->gpr_implicit | 0x3030u; /* rsp rbp r12 r13 */
+	if (in->mem_base >= 0)
+		used |= (uint16_t)(1u << in->mem_base);
+	if (in->mem_index >= 0)
+		used |= (uint16_t)(1u << in->mem_index);
+	unsigned r = 0;
+	while (r < 16 && (used & (1u << r)))
+		r++;
+	if (r == 16)
+		return false;
+	unsigned skip = w->kernel ? 0 : 128, push = skip + 8;
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
+	if (in->mem_base == 4)
+		disp += push;
+	unsigned ms = (unsigned)in->modrm_offset, me = mem_end(in);
+	unsigned reg = (b[ms] >> 3) & 7u;
+	/* The new ModRM/SIB: r as the index under the base, or as the base
+	 * over the index, or alone. */
+	uint8_t modrm, sib = 0, d8 = 0;
+	bool has_sib = true, has_d8 = false;
+	unsigned nrex = rex & 0x0c; /* W and R stay */
+	if (in->mem_base >= 0) {
+		unsigned base = (unsigned)in->mem_base;
+		has_d8 = (base & 7) == 5; /* rbp/r13 as base need a displacement */
+		modrm = (uint8_t)((has_d8 ? 0x44 : 0x04) | (reg << 3));
+		sib = (uint8_t)(((r & 7) << 3) | (base & 7));
+		nrex |= ((r >> 3) << 1) | (base >> 3);
+	} else if (in->mem_index >= 0) {
+		unsigned idx = (unsigned)in->mem_index;
+		modrm = (uint8_t)(0x04 | (reg << 3));
+		sib = (uint8_t)((b[in->sib_offset] & 0xc0) | ((idx & 7) << 3) | (r & 7));
+		nrex |= ((idx >> 3) << 1) | (r >> 3);
+	} else {
+		modrm = (uint8_t)(0x00 | (reg << 3) | (r & 7));
+		has_sib = false;
+		nrex |= r >> 3;
+	}
+	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
+		int32_t lb = lea_candidate(u->cand % 1024);
+		if (!imm_lea_ok(true, false, (uint64_t)disp, lb))
+			continue;
+		uint8_t seq[MAX_SEQ + 16];
+		unsigned n = 0, lo, hi, end, tail;
+		if (skip)
+			n += encode_lea_self(seq + n, 4, -(int32_t)skip);
+		if (r >= 8)
+			seq[n++] = 0x41;
+		seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
+		lo = n;
+		unsigned ml = encode_imm_lea(seq + n, r, true, false, (uint64_t)disp, lb,
+					     (enum twist)(u->cand / 1024));
+		if (ml == 0)
+			continue;
+		n += ml;
+		memcpy(seq + n, b, npfx);
+		n += npfx;
+		if (nrex)
+			seq[n++] = (uint8_t)(0x40 | nrex);
+		memcpy(seq + n, b + in->opcode_offset, ms - in->opcode_offset);
+		n += ms - in->opcode_offset;
+		seq[n++] = modrm;
+		if (has_sib)
+			seq[n++] = sib;
+		if (has_d8)
+			seq[n++] = d8;
+		tail = n;
+		memcpy(seq + n, b + me, in->len - me);
+		n += in->len - me;
+		end = n;
+		if (r >= 8)
+			seq[n++] = 0x41;
+		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
+		hi = n;
+		if (skip)
+			n += encode_lea_self(seq + n, 4, (int32_t)skip);
+		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_SCRATCH_DISP, seq, n);
+		if (u->has_reloc) {
+			u->fld_old = u->reloc_at;
+			u->fld_new = (uint8_t)(tail + ((unsigned)u->reloc_at - me));
+			u->fld_end = (uint8_t)end;
+		}
+		u->sp_lo = (uint8_t)lo;
+		u->sp_hi = (uint8_t)hi;
+		u->sp_delta = (int32_t)push;
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * call-r11: `call *disp(base[,index,s])` with the pattern in disp: `lea
+ * d(base), base; mov disp-d(base[,index,s]), %r11; lea -d(base), base;
+ * call *%r11`.  The x86-64 psABI makes r11 a temporary that no call takes
+ * as input and every call may clobber, so it is free at a call; the base is
+ * restored before the callee runs.  Only `call` (a `jmp` through memory
+ * may be a jump table inside the function, where r11 can be live).
+ */
+bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	if (!in->regs_known || in->opcode_len != 1 || b[in->opcode_offset] != 0xff ||
+	    in->modrm_offset < 0 || ((b[in->modrm_offset] >> 3) & 7) != 2 ||
+	    (b[in->modrm_offset] >> 6) == 3 || in->disp_offset < 0 || in->mem_base < 0 ||
+	    in->mem_base > 15 || in->mem_base == 11 || in->mem_index == 11 ||
+	    in->mem_index == in->mem_base || !reg_may_move(w, s, u, (unsigned)in->mem_base))
+		return false;
+	/* Only segment and notrack/branch-hint prefixes (no 66, no 67). */
+	for (unsigned k = 0; k < npfx; k++)
+		if (!memchr("\x26\x2e\x36\x3e\x64\x65", b[k], 6))
+			return false;
+	unsigned base = (unsigned)in->mem_base, ms = (unsigned)in->modrm_offset;
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
+	for (; u->cand < 4096; u->cand++) {
+		int32_t d = lea_candidate(u->cand);
+		int64_t d2 = disp - d;
+		if (!rw_fits(d2, in->disp_size))
+			continue;
+		uint8_t seq[MAX_SEQ];
+		unsigned n = encode_lea_self(seq, base, d);
+		memcpy(seq + n, b, npfx); /* segment override of the load */
+		n += npfx;
+		seq[n++] = (uint8_t)(0x4c | (rex & 3)); /* W, R (r11), X and B of the operand */
+		seq[n++] = 0x8b;
+		size_t at = n;
+		memcpy(seq + n, b + ms, in->len - ms);
+		seq[at] = (uint8_t)((seq[at] & 0xc7) | (3u << 3));
+		rw_put_le(seq + at + (in->disp_offset - (int)ms), (uint64_t)d2, in->disp_size);
+		n += in->len - ms;
+		n += encode_lea_self(seq + n, base, -d);
+		seq[n++] = 0x41;
+		seq[n++] = 0xff;
+		seq[n++] = 0xd3; /* call *%r11 */
+		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_CALL_R11, seq, n);
+		u->cand++;
+		return true;
+	}
+	return false;
+}

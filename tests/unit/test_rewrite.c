@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * relobj, kmeta and the rewriter's bookkeeping on small objects assembled
+ * at test time.  What rewritten code does is tested by running it
+ * (tests/rewrite/, tests/qemu/rewrite-crypto.sh); here: that the object
+ * around it stays right.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpvsub/kmeta.h"
+#include "libpvsub/relobj.h"
+#include "libpvsub/rewrite.h"
+#include "libpvsub/scan.h"
+#include "tests/unit/elfgen.h"
+
+static struct pvsub_policy *policy;
+static struct pvsub_matcher *matcher;
+static struct pvsub_decoder *decoder;
+static uint8_t *data;
+static size_t size;
+
+static void use_policy(const char *patterns)
+{
+	char xml[1024];
+	const struct pvsub_pattern *p;
+	size_t n;
+	struct pvsub_diag d = {""};
+
+	snprintf(xml, sizeof(xml),
+		 "<?xml version=\"1.0\"?><policy xmlns=\"urn:pvsub:policy:1\" id=\"t\" "
+		 "version=\"1\">%s</policy>",
+		 patterns);
+	pvsub_matcher_free(matcher);
+	pvsub_policy_free(policy);
+	cr_assert_eq(pvsub_policy_new_from_memory(xml, strlen(xml), "t", &policy, &d), 0, "%s",
+		     d.msg);
+	p = pvsub_policy_patterns(policy, &n);
+	cr_assert_eq(pvsub_matcher_new(p, n, &matcher), 0);
+}
+
+static void setup(void)
+{
+	cr_assert_eq(pvsub_decoder_new(&decoder), 0);
+}
+
+static void teardown(void)
+{
+	pvsub_decoder_free(decoder);
+	pvsub_matcher_free(matcher);
+	pvsub_policy_free(policy);
+	matcher = NULL;
+	policy = NULL;
+	free(data);
+	data = NULL;
+}
+
+TestSuite(rewrite, .init = setup, .fini = teardown);
+
+static void assemble(const char *src)
+{
+	free(data);
+	cr_assert_eq(elfgen_assemble(src, NULL, &data, &size), 0);
+}
+
+static struct pvsub_rewrite_result *rewrite(void)
+{
+	struct pvsub_rewrite_opts o = {policy, matcher, decoder};
+	struct pvsub_rewrite_result *r = NULL;
+	struct pvsub_diag d = {""};
+
+	cr_assert_eq(pvsub_rewrite_buffer(&o, data, size, &r, &d), 0, "%s", d.msg);
+	return r;
+}
+
+static const Elf64_Sym *symbol(struct pvsub_relobj *o, const char *name)
+{
+	size_t n;
+	Elf64_Sym *s = pvsub_relobj_symbols(o, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pvsub_relobj_symbol_name(o, &s[i]), name) == 0)
+			return &s[i];
+	cr_assert_fail("no symbol %s", name);
+	return NULL;
+}
+
+Test(rewrite, relobj_writes_back_what_it_read)
+{
+	struct pvsub_relobj *a = NULL, *b = NULL;
+	struct pvsub_buf out = {0};
+
+	assemble("\t.text\n\t.globl f\nf:\tcall g\n\tlea d(%rip), %rax\n\tret\n"
+		 "\t.data\nd:\t.quad f\n\t.section .rodata\n\t.asciz \"x\"\n");
+	cr_assert_eq(pvsub_relobj_load(data, size, &a, NULL), 0);
+	cr_assert_eq(pvsub_relobj_write(a, &out), 0);
+	cr_assert_eq(pvsub_relobj_load((uint8_t *)out.data, out.len, &b, NULL), 0);
+	cr_assert_eq(a->n_sec, b->n_sec);
+	for (size_t i = 1; i < a->n_sec; i++) {
+		cr_assert_str_eq(a->sec[i].name, b->sec[i].name);
+		cr_assert_eq(a->sec[i].sh.sh_type, b->sec[i].sh.sh_type);
+		cr_assert_eq(a->sec[i].sh.sh_flags, b->sec[i].sh.sh_flags);
+		cr_assert_eq(a->sec[i].size, b->sec[i].size);
+		cr_assert(a->sec[i].size == 0 ||
+				  memcmp(a->sec[i].data, b->sec[i].data, a->sec[i].size) == 0,
+			  "section %s differs", a->sec[i].name);
+		cr_assert_eq(b->sec[i].sh.sh_offset % (b->sec[i].sh.sh_addralign ?: 1), 0);
+	}
+	pvsub_relobj_free(a);
+	pvsub_relobj_free(b);
+	pvsub_buf_release(&out);
+}
+
+Test(rewrite, relobj_refuses_a_shared_object)
+{
+	struct pvsub_relobj *o = NULL;
+	struct pvsub_diag d = {""};
+
+	free(data);
+	cr_assert_eq(elfgen_compile_c("int f(void) { return 1; }\n", "-shared -fPIC", &data, &size), 0);
+	cr_assert_eq(pvsub_relobj_load(data, size, &o, &d), -EINVAL);
+	cr_assert(strstr(d.msg, "ET_REL"), "%s", d.msg);
+}
+
+/* The tables of a module, written as the kernel's macros write them. */
+static const char kernel_tables[] =
+	"\t.text\n"
+	"f:\tnop\n"
+	"1:\tcall g\n"			      /* ftrace site */
+	"2:\tlock incl (%rdi)\n"	      /* smp lock */
+	"3:\t.byte 0x0f,0x1f,0x44,0,0\n"      /* jump label nop5 */
+	"4:\tret\n"
+	"661:\tmovl $1, %eax\n662:\n"	      /* alternative original */
+	"\tret\n"
+	"\t.section __mcount_loc,\"a\"\n\t.quad 1b\n"
+	"\t.section .smp_locks,\"a\"\n\t.long 2b - .\n"
+	"\t.section __jump_table,\"aw\"\n\t.long 3b - ., 4b - .\n\t.quad 0\n"
+	"\t.section .altinstr_replacement,\"ax\"\n663:\txorl %eax, %eax\n664:\n"
+	"\t.section .altinstructions,\"a\"\n"
+	"\t.long 661b - ., 663b - .\n\t.word 42\n\t.byte 662b-661b, 664b-663b\n";
+
+Test(rewrite, kmeta_reads_the_mutable_windows)
+{
+	struct pvsub_relobj *o = NULL;
+	struct pvsub_mwindow *w = NULL;
+	size_t n = 0;
+	struct pvsub_diag d = {""};
+
+	assemble(kernel_tables);
+	cr_assert_eq(pvsub_relobj_load(data, size, &o, NULL), 0);
+	cr_assert_eq(pvsub_kmeta_windows(o, &w, &n, &d), 0, "%s", d.msg);
+	cr_assert_eq(n, 5);
+	size_t text = pvsub_relobj_find(o, ".text");
+	/* sorted by section, then offset: f=0 nop, 1: call (5), 2: lock incl
+	 * (3), 3: nop5, 4: ret, 661: mov (5) */
+	cr_assert_eq(w[0].section, text);
+	cr_assert_eq(w[0].kind, PVSUB_WINDOW_FTRACE);
+	cr_assert_eq(w[0].offset, 1);
+	cr_assert_eq(w[0].len, 5);
+	cr_assert_eq(w[1].kind, PVSUB_WINDOW_SMP_LOCK);
+	cr_assert_eq(w[1].offset, 6);
+	cr_assert_eq(w[1].len, 1);
+	cr_assert_eq(w[2].kind, PVSUB_WINDOW_JUMP_LABEL);
+	cr_assert_eq(w[2].offset, 9);
+	cr_assert_eq(w[2].len, 5);
+	cr_assert_eq(w[3].kind, PVSUB_WINDOW_ALTERNATIVE);
+	cr_assert_eq(w[3].offset, 15);
+	cr_assert_eq(w[3].len, 5);
+	cr_assert_eq(w[4].kind, PVSUB_WINDOW_ALT_REPLACEMENT);
+	cr_assert_eq(w[4].len, 2);
+	free(w);
+	pvsub_relobj_free(o);
+}
+
+Test(rewrite, kmeta_refuses_a_table_of_the_wrong_shape)
+{
+	struct pvsub_relobj *o = NULL;
+	struct pvsub_mwindow *w = NULL;
+	size_t n = 0;
+	struct pvsub_diag d = {""};
+
+	assemble("\t.text\nf:\tret\n\t.section .smp_locks,\"a\"\n\t.long f - .\n\t.byte 0\n");
+	cr_assert_eq(pvsub_relobj_load(data, size, &o, NULL), 0);
+	cr_assert_eq(pvsub_kmeta_windows(o, &w, &n, &d), -EINVAL);
+	cr_assert(strstr(d.msg, ".smp_locks"), "%s", d.msg);
+	pvsub_relobj_free(o);
+}
+
+Test(rewrite, an_occurrence_in_a_window_is_a_patch_site)
+{
+	struct pvsub_scan_opts so = {0};
+	struct pvsub_scan_result *r = NULL;
+
+	use_policy("<pattern id=\"nop5\" bytes=\"1f 44 00\"/>");
+	assemble(kernel_tables);
+	so = (struct pvsub_scan_opts){policy, matcher, decoder, false, false};
+	cr_assert_eq(pvsub_scan_buffer(&so, data, size, &r, NULL), 0);
+	cr_assert_eq(r->n_findings, 1);
+	cr_assert_eq(r->findings[0].cls.cls, PVSUB_CLASS_PATCH_SITE);
+	cr_assert_str_eq(r->findings[0].cls.field, "jump-label");
+	pvsub_scan_result_free(r);
+}
+
+Test(rewrite, symbols_relocations_and_tables_follow_the_code)
+{
+	struct pvsub_relobj *o = NULL;
+
+	/* c3 55 48: the ret of f and the start of g; padding goes in front of
+	 * g, and everything after it moves by the same amount. */
+	use_policy("<pattern id=\"p\" bytes=\"c3 55 48\"/>");
+	assemble("\t.text\n\t.globl f, g, h\n\t.type f,@function\n\t.type g,@function\n"
+		 "f:\tmovl $1, %eax\n\tret\n\t.size f, .-f\n"
+		 "g:\tpush %rbp\n\tmov %rsp, %rbp\n1:\tcall h\n\tpop %rbp\n\tret\n\t.size g, .-g\n"
+		 "h:\tret\n"
+		 "\t.section __ex_table,\"a\"\n\t.long 1b - ., h - ., 0\n"
+		 "\t.data\n\t.quad g\n\t.quad 1b\n");
+	struct pvsub_rewrite_result *r = rewrite();
+	cr_assert_eq(r->n_refusals, 0, "%s", r->n_refusals ? r->refusals[0].reason : "");
+	cr_assert_eq(r->n_sites, 1);
+	cr_assert_str_eq(r->sites[0].rule, "nop-split");
+	cr_assert_eq(r->sites[0].cls, PVSUB_CLASS_SPANNING);
+	cr_assert_not_null(r->data);
+
+	cr_assert_eq(pvsub_relobj_load(r->data, r->size, &o, NULL), 0);
+	size_t text = pvsub_relobj_find(o, ".text");
+	const uint8_t *t = o->sec[text].data;
+	unsigned pad = (unsigned)(o->sec[text].size - 18);
+	cr_assert(pad >= 1, "no padding");
+	cr_assert_eq(symbol(o, "f")->st_value, 0);
+	cr_assert_eq(symbol(o, "f")->st_size, 6);
+	cr_assert_eq(symbol(o, "g")->st_value, 6 + pad);
+	cr_assert_eq(t[6 + pad], 0x55, "g does not start with its push");
+	cr_assert_eq(symbol(o, "g")->st_size, 11);
+	cr_assert_eq(symbol(o, "h")->st_value, 17 + pad);
+	/* the call's relocation moved with it, and so did the table and the
+	 * data pointing into .text */
+	size_t rt = 0, rd = 0, rx = 0;
+	for (size_t i = 1; i < o->n_sec; i++) {
+		if (o->sec[i].sh.sh_type != SHT_RELA)
+			continue;
+		if (o->sec[i].sh.sh_info == text)
+			rt = i;
+		else if (strcmp(o->sec[o->sec[i].sh.sh_info].name, ".data") == 0)
+			rd = i;
+		else if (strcmp(o->sec[o->sec[i].sh.sh_info].name, "__ex_table") == 0)
+			rx = i;
+	}
+	size_t n;
+	Elf64_Rela *ra = pvsub_relobj_relas(o, rt, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(ra[0].r_offset, 6 + pad + 5, "the call's field is at g+5");
+	ra = pvsub_relobj_relas(o, rd, &n);
+	cr_assert_eq(n, 2);
+	Elf64_Sym s;
+	pvsub_relobj_sym_get(o, ELF64_R_SYM(ra[1].r_info), &s);
+	cr_assert_eq(s.st_value + (uint64_t)ra[1].r_addend, 6 + pad + 4, "1b is g+4");
+	ra = pvsub_relobj_relas(o, rx, &n);
+	cr_assert_eq(n, 2);
+	pvsub_relobj_sym_get(o, ELF64_R_SYM(ra[0].r_info), &s);
+	cr_assert_eq(s.st_value + (uint64_t)ra[0].r_addend, 6 + pad + 4);
+	pvsub_relobj_free(o);
+	pvsub_rewrite_result_free(r);
+}
+
+Test(rewrite, undecodable_code_is_refused_and_nothing_is_written)
+{
+	use_policy("<pattern id=\"p\" bytes=\"aa bb cc\"/>");
+	assemble("\t.text\nf:\tret\n\t.byte 0x0f, 0xff, 0xaa, 0xbb, 0xcc\n");
+	struct pvsub_rewrite_result *r = rewrite();
+	cr_assert_null(r->data);
+	cr_assert_eq(r->n_sites, 0);
+	cr_assert_geq(r->n_refusals, 1);
+	cr_assert_str_eq(r->refusals[0].section, ".text");
+	cr_assert(strstr(r->refusals[0].reason, "decode"), "%s", r->refusals[0].reason);
+	pvsub_rewrite_result_free(r);
+}
+
+Test(rewrite, a_gate_instruction_is_refused_or_trapped)
+{
+	use_policy("<pattern id=\"wrpkru\" bytes=\"0f 01 ef\"/>");
+	assemble("\t.text\nf:\txor %ecx, %ecx\n\t.byte 0x0f, 0x01, 0xef\n\tret\n");
+	struct pvsub_rewrite_result *r = rewrite();
+	cr_assert_null(r->data);
+	cr_assert(strstr(r->refusals[0].reason, "policy rejects"), "%s", r->refusals[0].reason);
+	pvsub_rewrite_result_free(r);
+
+	pvsub_matcher_free(matcher);
+	pvsub_policy_free(policy);
+	const char *xml = "<?xml version=\"1.0\"?><policy xmlns=\"urn:pvsub:policy:1\" id=\"t\" "
+			  "version=\"1\" on-instruction=\"trap\"><pattern id=\"wrpkru\" "
+			  "bytes=\"0f 01 ef\"/></policy>";
+	const struct pvsub_pattern *p;
+	size_t n;
+	cr_assert_eq(pvsub_policy_new_from_memory(xml, strlen(xml), "t", &policy, NULL), 0);
+	p = pvsub_policy_patterns(policy, &n);
+	cr_assert_eq(pvsub_matcher_new(p, n, &matcher), 0);
+	r = rewrite();
+	cr_assert_not_null(r->data);
+	cr_assert_str_eq(r->sites[0].rule, "trap");
+	cr_assert_eq(r->sites[0].new_len, 3);
+	cr_assert_eq(memcmp(r->sites[0].new_insn, "\x0f\x0b\xcc", 3), 0);
+	pvsub_rewrite_result_free(r);
+}
+
+Test(rewrite, an_object_without_occurrences_is_unchanged)
+{
+	use_policy("<pattern id=\"p\" bytes=\"aa bb cc\"/>");
+	assemble("\t.text\nf:\tret\n");
+	struct pvsub_rewrite_result *r = rewrite();
+	cr_assert_eq(r->n_sites, 0);
+	cr_assert_eq(r->n_refusals, 0);
+	pvsub_rewrite_result_free(r);
+}
