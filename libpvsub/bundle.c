@@ -234,7 +234,13 @@ int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct
 				goto out;
 			}
 		}
-		r = read_member(a, e, max_member, m, diag);
+		/* Only the driver may be large: the metadata members are capped
+		 * so that a small compressed bundle cannot claim gigabytes for
+		 * each of them. */
+		r = read_member(a, e,
+				m == &out->driver ? max_member
+						  : PVSUB_MIN(max_member, (size_t)PVSUB_BUNDLE_META_MAX),
+				m, diag);
 		if (r < 0)
 			goto out;
 	}

@@ -31,6 +31,9 @@ struct pvsub_bundle_member {
 	size_t len;
 };
 
+/* Largest manifest, signature or certificate member read from a bundle. */
+#define PVSUB_BUNDLE_META_MAX (16u << 20)
+
 struct pvsub_bundle {
 	char *driver_name;
 	struct pvsub_bundle_member driver, manifest, signature, cert;
@@ -48,8 +51,10 @@ int pvsub_bundle_write(const struct pvsub_bundle *b, struct pvsub_buf *out, stru
 
 /*
  * Parse @len bytes into @out (zeroed first; release with
- * pvsub_bundle_release() even on failure).  A member larger than
- * @max_member bytes is refused.  0, -EINVAL with the reason, -ENOMEM.
+ * pvsub_bundle_release() even on failure).  A driver larger than
+ * @max_member bytes, or a manifest, signature or certificate larger than
+ * PVSUB_BUNDLE_META_MAX (or @max_member), is refused.  0, -EINVAL with the
+ * reason, -ENOMEM.
  */
 int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct pvsub_bundle *out,
 		      struct pvsub_diag *diag) _must_check_ _nonnull_(4);

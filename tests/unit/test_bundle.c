@@ -232,3 +232,31 @@ Test(bundle, extract)
 	/* a failure removes what was written */
 	cr_assert_neq(pvsub_bundle_extract(&b, "/nonexistent-dir", &d), 0);
 }
+
+Test(bundle, only_the_driver_may_be_large)
+{
+	size_t big = PVSUB_BUNDLE_META_MAX + 1;
+	uint8_t *huge = calloc(1, big);
+	struct pvsub_bundle b = sample(), r = {0};
+	struct pvsub_buf out = {0};
+	struct pvsub_diag d = {{0}};
+
+	cr_assert_not_null(huge);
+	/* A driver past the metadata cap reads; a manifest of that size does not. */
+	b.driver = (struct pvsub_bundle_member){huge, big};
+	cr_assert_eq(pvsub_bundle_write(&b, &out, &d), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_bundle_read((uint8_t *)out.data, out.len, 1u << 30, &r, &d), 0, "%s",
+		     d.msg);
+	cr_assert_eq(r.driver.len, big);
+	pvsub_bundle_release(&r);
+	pvsub_buf_release(&out);
+
+	b = sample();
+	b.manifest = (struct pvsub_bundle_member){huge, big};
+	cr_assert_eq(pvsub_bundle_write(&b, &out, &d), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_bundle_read((uint8_t *)out.data, out.len, 1u << 30, &r, &d), -EINVAL);
+	cr_assert(strstr(d.msg, "too large"), "%s", d.msg);
+	pvsub_bundle_release(&r);
+	pvsub_buf_release(&out);
+	free(huge);
+}

@@ -313,3 +313,42 @@ Test(rewrite, an_object_without_occurrences_is_unchanged)
 	cr_assert_eq(r->n_refusals, 0);
 	pvsub_rewrite_result_free(r);
 }
+
+Test(rewrite, windows_keep_their_bytes_and_tables_follow)
+{
+	struct pvsub_relobj *a = NULL, *b = NULL;
+	struct pvsub_mwindow *wa = NULL, *wb = NULL;
+	size_t na = 0, nb = 0;
+
+	/* c3 b8 01: the ret before the alternative and its first bytes; the
+	 * padding goes in front of the window, never into it. */
+	use_policy("<pattern id=\"p\" bytes=\"c3 b8 01\"/>");
+	assemble(kernel_tables);
+	struct pvsub_rewrite_result *r = rewrite();
+	cr_assert_eq(r->n_refusals, 0, "%s", r->n_refusals ? r->refusals[0].reason : "");
+	cr_assert_not_null(r->data);
+	cr_assert_eq(pvsub_relobj_load(data, size, &a, NULL), 0);
+	cr_assert_eq(pvsub_relobj_load(r->data, r->size, &b, NULL), 0);
+	cr_assert_eq(pvsub_kmeta_windows(a, &wa, &na, NULL), 0);
+	cr_assert_eq(pvsub_kmeta_windows(b, &wb, &nb, NULL), 0);
+	cr_assert_eq(na, nb);
+	size_t text = pvsub_relobj_find(a, ".text");
+	unsigned pad = (unsigned)(b->sec[text].size - a->sec[text].size);
+	cr_assert_geq(pad, 1);
+	for (size_t i = 0; i < na; i++) {
+		cr_assert_eq(wa[i].kind, wb[i].kind);
+		cr_assert_eq(wa[i].len, wb[i].len);
+		/* before the padding nothing moved; after it, everything by pad */
+		uint64_t want = wa[i].section == text && wa[i].offset >= 15 ? wa[i].offset + pad
+									   : wa[i].offset;
+		cr_assert_eq(wb[i].offset, want, "window %zu", i);
+		cr_assert_eq(memcmp(a->sec[wa[i].section].data + wa[i].offset,
+				    b->sec[wb[i].section].data + wb[i].offset, wa[i].len),
+			     0, "window %zu changed", i);
+	}
+	free(wa);
+	free(wb);
+	pvsub_relobj_free(a);
+	pvsub_relobj_free(b);
+	pvsub_rewrite_result_free(r);
+}
