@@ -740,8 +740,10 @@ int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 	size_t first = k;
 	while (k < img->n_mwindows && img->mwindows[k].section == rg->index)
 		k++;
-	*w = img->mwindows + first;
-	*n = k - first;
+	if (k > first) {
+		*w = img->mwindows + first;
+		*n = k - first;
+	}
 	return 0;
 }
 

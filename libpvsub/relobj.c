@@ -6,6 +6,9 @@
 #include "libpvsub/image.h"
 #include "libpvsub/relobj.h"
 
+/* The largest section alignment accepted (a page; modules use at most that). */
+#define RELOBJ_MAX_ALIGN 4096u
+
 void pvsub_relobj_free(struct pvsub_relobj *o)
 {
 	if (!o)
@@ -53,6 +56,13 @@ static int check_table(const struct pvsub_relobj *o, size_t i, struct pvsub_diag
 	else if (sh->sh_type == SHT_REL)
 		return pvsub_diag_set(diag, EINVAL, "section %s: SHT_REL relocations (x86-64 uses RELA)",
 				      o->sec[i].name);
+	/* Writing pads each section to its alignment: keep that bounded. */
+	if (sh->sh_addralign > RELOBJ_MAX_ALIGN ||
+	    (sh->sh_addralign & (sh->sh_addralign - 1)) != 0)
+		return pvsub_diag_set(diag, EINVAL,
+				      "section %s: alignment %llu is not a power of two up to %u",
+				      o->sec[i].name, (unsigned long long)sh->sh_addralign,
+				      RELOBJ_MAX_ALIGN);
 	if (ent && (sh->sh_entsize != ent || sh->sh_size % ent))
 		return pvsub_diag_set(diag, EINVAL, "section %s: bad entry size", o->sec[i].name);
 	if (sh->sh_type == SHT_RELA && (sh->sh_link != o->symtab || sh->sh_info == 0 ||

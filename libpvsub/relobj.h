@@ -48,7 +48,8 @@ struct pvsub_relobj {
  * Load the ET_REL object in @size bytes at @data (which pvsub_image_new()
  * must accept).  An appended module signature is dropped (had_modsig says
  * so).  -EINVAL with a one-line reason for anything else than a 64-bit
- * x86-64 ET_REL file with a section table, -ENOMEM.
+ * x86-64 ET_REL file with a section table (or one whose sections ask for an
+ * alignment that is not a power of two up to 4096), -ENOMEM.
  */
 int pvsub_relobj_load(const uint8_t *data, size_t size, struct pvsub_relobj **out,
 		      struct pvsub_diag *diag) _must_check_ _nonnull_(1, 3);

@@ -31,3 +31,29 @@ for m in utf8 newline; do
 	grep -q "schema error: line [0-9]" err || { cat err; fail "$m.xml: no schema error"; }
 done
 grep -q "forged line" err || { cat err; fail "the quoted value is not in the message"; }
+
+# fuzz_rewrite: a section asking for an alignment of 6597069766660 bytes;
+# writing the rewritten object padded towards it for minutes and gigabytes.
+# Alignments must now be powers of two up to 4096 (modules use at most 256).
+printf '\t.text\n\tmov $0x11223344, %%eax\n\tret\n' | asm align
+python3 - align.o <<'PY'
+import struct, sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+shoff = struct.unpack_from("<Q", d, 0x28)[0]
+shnum, shstrndx = struct.unpack_from("<HH", d, 0x3c)
+names = struct.unpack_from("<Q", d, shoff + shstrndx * 64 + 24)[0]
+for i in range(shnum):
+    name = struct.unpack_from("<I", d, shoff + i * 64)[0]
+    if d[names + name:names + name + 6] == b".text\0":
+        struct.pack_into("<Q", d, shoff + i * 64 + 48, 6597069766660)
+open(p, "wb").write(d)
+PY
+cat > rw-policy.xml <<'XML'
+<?xml version="1.0"?>
+<policy xmlns="urn:pvsub:policy:1" id="t" version="1"><pattern id="p" bytes="44 33 22"/></policy>
+XML
+expect_status 2 timeout 10 "$SCAN" --rewrite --policy rw-policy.xml -o align.out align.o
+grep -q "alignment 6597069766660 is not a power of two" out err ||
+	fail "no reason given for the alignment"
+[ ! -e align.out ] || fail "an output was written for a refused object"
