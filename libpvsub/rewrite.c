@@ -55,11 +55,13 @@ static _printf_format_(4, 5) void refuse(struct rw *w, const char *section, uint
 		w->err = -ENOMEM;
 		return;
 	}
+	pvsub_one_line(f->section);
 	f->offset = offset;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
 	va_end(ap);
+	pvsub_one_line(f->reason);
 	res->n_refusals++;
 }
 
@@ -83,6 +85,7 @@ static struct pvsub_rewrite_site *new_site(struct rw *w, const struct sect *s)
 		w->err = -ENOMEM;
 		return NULL;
 	}
+	pvsub_one_line(site->section);
 	res->n_sites++;
 	return site;
 }

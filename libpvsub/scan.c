@@ -101,6 +101,7 @@ static int on_region_hit(void *data, size_t pos, size_t pattern)
 		f->section = strdup(rg->name);
 		if (!f->section)
 			return -ENOMEM;
+		pvsub_one_line(f->section); /* a name from the file, shown in reports */
 	}
 	r = pvsub_classify_next(st->opts->decoder, st->img, st->region, pos, p->len, &st->cursor,
 				&f->cls);
@@ -157,6 +158,8 @@ static int chain_name(const struct pvsub_image *img, const struct chain *c, char
 		return r;
 	}
 	*out = pvsub_buf_steal(&b, NULL);
+	if (*out)
+		pvsub_one_line(*out);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -398,6 +401,7 @@ static int summarise_regions(struct scan_state *st)
 		sum->name = strdup(rg->name);
 		if (!sum->name)
 			return -ENOMEM;
+		pvsub_one_line(sum->name);
 		res->n_regions++;
 		sum->is_segment = rg->is_segment;
 		sum->index = rg->index;

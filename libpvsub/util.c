@@ -10,6 +10,13 @@
 
 #include "libpvsub/util.h"
 
+void pvsub_one_line(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 int pvsub_diag_set(struct pvsub_diag *d, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -18,6 +25,8 @@ int pvsub_diag_set(struct pvsub_diag *d, int err, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 		va_end(ap);
+		/* Names from hostile files end up in messages: keep them one line. */
+		pvsub_one_line(d->msg);
 	}
 	return err > 0 ? -err : err;
 }

@@ -33,6 +33,11 @@ struct pvsub_diag {
 	char msg[PVSUB_DIAG_MAX];
 };
 
+/* Replace every control character of @s (below 0x20, and 0x7f) with '?',
+ * in place: for text that must stay one line, such as names taken from a
+ * hostile file. */
+void pvsub_one_line(char *s) _nonnull_(1);
+
 /* Format a message into @d (no-op when @d is NULL).  Always returns -@err
  * when @err is positive, or @err unchanged when it is already negative, so a
  * caller can write `return pvsub_diag_set(d, EINVAL, "bad thing %d", x);`. */

@@ -57,3 +57,31 @@ expect_status 2 timeout 10 "$SCAN" --rewrite --policy rw-policy.xml -o align.out
 grep -q "alignment 6597069766660 is not a power of two" out err ||
 	fail "no reason given for the alignment"
 [ ! -e align.out ] || fail "an output was written for a refused object"
+
+# fuzz_rewrite: a section name with a newline in it split the one-line
+# error.  Every diagnostic, refusal and finding now shows control
+# characters of names taken from the file as '?'.
+python3 - align.o <<'PY'
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+i = d.find(b".text\0")
+assert i > 0
+d[i:i + 6] = b".t\nxt\0"
+open(p, "wb").write(d)
+PY
+expect_status 2 "$SCAN" --rewrite --policy rw-policy.xml -o align.out align.o
+[ "$(cat out err | grep -c 'alignment 6597069766660')" -eq 1 ] || { cat out err; fail "no reason"; }
+grep -q '\.t?xt: alignment' out err || { cat out err; fail "the name is not shown as .t?xt"; }
+printf '\t.section .te,"ax",@progbits\n\t.byte 0x0f,0x01,0xef\n\tret\n' | asm nl
+python3 - nl.o <<'PY'
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+i = d.find(b".te\0")
+d[i:i + 4] = b".t\n\0"
+open(p, "wb").write(d)
+PY
+expect_status 1 "$SCAN" nl.o
+[ "$(grep -c 'wrpkru' out)" -eq 1 ] && grep -q '^nl.o: \.t?+0x0: wrpkru' out ||
+	{ cat out; fail "a finding in a section named with a newline is not one line"; }
