@@ -74,3 +74,11 @@ in_batches() {
 		"$_ib_fn" $_ib_batch
 	done
 }
+
+# real_kernel_tier: called first by the tests that need the Debian kernel
+# package (and QEMU).  PVSUB_SKIP_REAL_KERNEL=1 skips them: CI sets it for
+# make distcheck, after the same tests passed twice on the same tree.
+real_kernel_tier() {
+	[ "${PVSUB_SKIP_REAL_KERNEL:-0}" != 1 ] ||
+		skip "real-kernel tier skipped (PVSUB_SKIP_REAL_KERNEL=1)"
+}

@@ -8,6 +8,7 @@
 # the build tree).  Without network or apt it skips, unless
 # PVSUB_REQUIRE_CORPUS=1 (CI), when it fails.
 . "$top_srcdir/tests/lib.sh"
+real_kernel_tier
 command -v python3 >/dev/null || fail "python3 is needed"
 cache=${PVSUB_CORPUS_DIR:-$top_builddir/tests/corpus-cache}
 if ! deb=$("$top_srcdir/tests/corpus/fetch-kernel.sh" "$cache"); then

@@ -10,6 +10,7 @@
 # Skips until pvsub-sign is built, and when qemu, busybox-static or the
 # kernel package are missing (fails instead when PVSUB_REQUIRE_CORPUS=1).
 . "$top_srcdir/tests/lib.sh"
+real_kernel_tier
 SIGN="$top_builddir/pvsub-sign/pvsub-sign"
 BOOT="$top_srcdir/tests/qemu/boot.sh"
 MOD=kernel/lib/crc-itu-t.ko

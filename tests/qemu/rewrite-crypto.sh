@@ -18,6 +18,7 @@
 # Skips without qemu, busybox-static or the kernel package (fails instead
 # when PVSUB_REQUIRE_CORPUS=1).
 . "$top_srcdir/tests/lib.sh"
+real_kernel_tier
 BOOT="$top_srcdir/tests/qemu/boot.sh"
 CHOOSE="$top_srcdir/tests/qemu/choose-patterns.py"
 baseline=${PVSUB_REWRITE_CRYPTO_BASELINE:-0}
