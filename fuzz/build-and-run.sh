@@ -11,7 +11,8 @@
 # input that did it is left in BUILDDIR/fuzz/artifacts/.
 #
 # Environment: CLANG (default clang), FUZZ_SECONDS, FUZZ_BUILD_ONLY=1 (build
-# and seed, do not run), FUZZ_FLAGS (more libFuzzer options).
+# and seed, do not run), FUZZ_FLAGS (more libFuzzer options), FUZZ_JOBS
+# (harnesses run at a time; default one per core).
 #
 # The signature harnesses (verify, modsig, bundle seeds) need a CA and a
 # signer: made once with the openssl command in BUILDDIR/fuzz/pki and kept,
@@ -210,8 +211,9 @@ done
 [ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 
 # --- run -------------------------------------------------------------------------
-failed=
-for h in $harnesses; do
+# run_one H: run harness H for $seconds s; status 1 on any finding.
+run_one() {
+	h=$1
 	mkdir -p "$out/corpus/$h"
 	extra=
 	asan=${ASAN_OPTIONS:-}
@@ -231,13 +233,35 @@ for h in $harnesses; do
 		-print_final_stats=1 -artifact_prefix="$out/artifacts/$h-" $extra ${FUZZ_FLAGS:-} \
 		"$out/corpus/$h" "$seeds/$h" > "$out/$h.log" 2>&1; then
 		tail -60 "$out/$h.log" >&2
-		failed="$failed $h"
+		return 1
 	fi
 	grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+.*DONE)' "$out/$h.log" || :
+}
+
+# Each harness is one process on one core: run FUZZ_JOBS of them at a time
+# (default: the number of cores), each lane its share in order.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+rm -f "$out"/lane-*.failed
+lane=0
+while [ "$lane" -lt "$jobs" ]; do
+	(
+		i=0
+		for h in $harnesses; do
+			if [ $((i % jobs)) -eq "$lane" ] && ! run_one "$h"; then
+				echo "$h" >> "$out/lane-$lane.failed"
+			fi
+			i=$((i + 1))
+		done
+	) &
+	lane=$((lane + 1))
 done
+wait
+failed=$(cat "$out"/lane-*.failed 2>/dev/null | tr '\n' ' ')
+rm -f "$out"/lane-*.failed
 rm -rf "$tmp"
 if [ -n "$failed" ]; then
-	echo "fuzz: FAILED:$failed (inputs in $out/artifacts/)" >&2
+	echo "fuzz: FAILED: $failed(inputs in $out/artifacts/)" >&2
 	exit 1
 fi
 echo "fuzz: all harnesses ran $seconds s without a finding"

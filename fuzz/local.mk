@@ -11,11 +11,12 @@ FUZZ_HARNESSES = fuzz/fuzz_image.c fuzz/fuzz_input.c fuzz/fuzz_policy.c \
 	fuzz/fuzz_modsig.c fuzz/fuzz_rewrite.c
 FUZZ_SECONDS = 60
 FUZZ_TARGETS =
+FUZZ_JOBS =
 CLANG = clang
 EXTRA_DIST += $(FUZZ_HARNESSES) fuzz/build-and-run.sh fuzz/README.md
 
 fuzz: all
-	FUZZ_SECONDS='$(FUZZ_SECONDS)' CLANG='$(CLANG)' \
+	FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' CLANG='$(CLANG)' \
 		$(SHELL) $(top_srcdir)/fuzz/build-and-run.sh $(top_srcdir) $(top_builddir) \
 		$(FUZZ_TARGETS)
 .PHONY: fuzz clean-local-fuzz
