@@ -1314,8 +1314,24 @@ static int add_orc_entries(struct rw *w)
 	return r;
 }
 
+/* Nothing changed: the output is the input, byte for byte, signature
+ * included (the writer would lay it out again, and a hostile file's odd
+ * parts with it). */
+static int copy_input(struct rw *w)
+{
+	size_t len = w->input_size;
+	w->res->data = malloc(len ? len : 1);
+	if (!w->res->data)
+		return -ENOMEM;
+	memcpy(w->res->data, w->input, len);
+	w->res->size = len;
+	return 0;
+}
+
 static int finish(struct rw *w)
 {
+	if (w->res->n_sites == 0 && w->res->n_refusals == 0)
+		return copy_input(w);
 	size_t n = pvsub_relobj_sym_count(w->o);
 	struct symmap m = {calloc(n + 1, sizeof(uint64_t)), calloc(n + 1, sizeof(uint64_t))};
 	if (!m.value || !m.size) {
@@ -1512,7 +1528,7 @@ static int run(struct rw *w)
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)
 {
-	struct rw w = {.opts = opts};
+	struct rw w = {.opts = opts, .input = data, .input_size = size};
 	int r = pvsub_relobj_load(data, size, &w.o, diag);
 	if (r < 0)
 		return r;

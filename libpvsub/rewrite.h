@@ -110,7 +110,7 @@ extern const char *const pvsub_rewrite_rules[];
  * reason for input that is not an ET_REL object pvsub can read (an ET_DYN
  * or ET_EXEC file, a broken ELF), -ENOMEM.  Otherwise 0 and a result that
  * either holds the new object or lists why it could not be made.  An object
- * without occurrences is returned unchanged (minus any module signature).
+ * with nothing to change is returned byte for byte, signature included.
  */
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)

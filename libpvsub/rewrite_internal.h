@@ -122,6 +122,8 @@ struct orc_ref {
 
 struct rw {
 	const struct pvsub_rewrite_opts *opts;
+	const uint8_t *input; /* the object as given */
+	size_t input_size;
 	struct pvsub_relobj *o;
 	bool kernel;	    /* a Linux module: no red zone below the stack pointer */
 	size_t orc_ip, orc; /* .orc_unwind_ip and .orc_unwind, 0 without */
