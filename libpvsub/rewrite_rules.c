@@ -139,6 +139,17 @@ static bool imm_lea_ok(bool wide64, bool imm64, uint64_t value, int32_t b)
 	return a >= INT32_MIN && a <= INT32_MAX;
 }
 
+/* The unit's one relocated field (u->reloc_at, if any) now lies at
+ * @fld_new of its sequence, in an instruction that ends at @end there. */
+static void carry_field(struct unit *u, unsigned fld_new, unsigned end)
+{
+	if (!u->has_reloc)
+		return;
+	u->fld_old = u->reloc_at;
+	u->fld_new = (uint8_t)fld_new;
+	u->fld_end = (uint8_t)end;
+}
+
 static void set_rule(struct unit *u, enum rule rule, const uint8_t *seq, unsigned n)
 {
 	memcpy(u->seq, seq, n);
@@ -445,11 +456,7 @@ bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
 		if (rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_DISP_REBASE, seq, n);
-		if (u->has_reloc) {
-			u->fld_old = u->reloc_at;
-			u->fld_new = (uint8_t)(lea_len + (unsigned)u->reloc_at);
-			u->fld_end = (uint8_t)end;
-		}
+		carry_field(u, lea_len + (unsigned)u->reloc_at, end);
 		u->cand++;
 		return true;
 	}
@@ -491,11 +498,7 @@ bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
 		if (hi > MAX_SEQ || rw_has_pattern(w, seq, hi))
 			continue;
 		set_rule(u, RULE_SP_REBASE, seq, hi);
-		if (u->has_reloc) {
-			u->fld_old = u->reloc_at;
-			u->fld_new = (uint8_t)(tail + ((unsigned)u->reloc_at - mem_end(in)));
-			u->fld_end = (uint8_t)end;
-		}
+		carry_field(u, tail + ((unsigned)u->reloc_at - mem_end(in)), end);
 		u->sp_lo = (uint8_t)lo;
 		u->sp_hi = (uint8_t)hi;
 		u->sp_delta = (uint16_t)d;
@@ -571,8 +574,7 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 		return false;
 	/* A relocation may only be the displacement, which is copied as is;
 	 * an intra-section RIP-relative operand would need its target. */
-	bool carry = u->has_reloc;
-	if (carry && (u->reloc_at != in->disp_offset || in->disp_size != 4))
+	if (u->has_reloc && (u->reloc_at != in->disp_offset || in->disp_size != 4))
 		return false;
 	if (u->rk == REL_RIP && !u->rel_has_reloc)
 		return false;
@@ -669,11 +671,7 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_SCRATCH, seq, n);
-		if (carry) {
-			u->fld_old = in->disp_offset;
-			u->fld_new = (uint8_t)fld;
-			u->fld_end = (uint8_t)end;
-		}
+		carry_field(u, fld, end); /* reloc_at is the displacement */
 		/* ORC: the stack is lower from the push to the pop (kernel
 		 * objects, which have no red-zone skip). */
 		u->sp_lo = (uint8_t)lo;
@@ -908,11 +906,7 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_SCRATCH_DISP, seq, n);
-		if (u->has_reloc) {
-			u->fld_old = u->reloc_at;
-			u->fld_new = (uint8_t)(tail + ((unsigned)u->reloc_at - me));
-			u->fld_end = (uint8_t)end;
-		}
+		carry_field(u, tail + ((unsigned)u->reloc_at - me), end);
 		u->sp_lo = (uint8_t)lo;
 		u->sp_hi = (uint8_t)hi;
 		u->sp_delta = (int32_t)push;

@@ -80,13 +80,10 @@ static inline void print_value(uint64_t v)
 		printf("%" PRIx64, v);
 }
 
-/* Call @fn with @in and print the state it leaves.  A register that kept its
- * value is printed as "in": the inputs may be addresses. */
-static inline void probe(const char *label, void (*fn)(void), const uint64_t in[NREG])
+/* Print @label and the registers @out left, "in" for one that kept its
+ * value from @in (the inputs may be addresses). */
+static inline void print_regs(const char *label, const uint64_t in[NREG], const uint64_t out[NREG])
 {
-	uint64_t out[NREG] = {0};
-
-	pvsub_probe(fn, in, out);
 	printf("%s:", label);
 	for (int i = 0; i < RFLAGS; i++) {
 		printf(" %s=", reg_name[i]);
@@ -95,6 +92,15 @@ static inline void probe(const char *label, void (*fn)(void), const uint64_t in[
 		else
 			print_value(out[i]);
 	}
+}
+
+/* Call @fn with @in and print the state it leaves. */
+static inline void probe(const char *label, void (*fn)(void), const uint64_t in[NREG])
+{
+	uint64_t out[NREG] = {0};
+
+	pvsub_probe(fn, in, out);
+	print_regs(label, in, out);
 	printf(" flags=%03" PRIx64 " rsp=%" PRId64 " mem=%016" PRIx64 "\n",
 	       out[RFLAGS] & ARITH_FLAGS, (int64_t)out[RSP_CHANGE], mem_digest());
 }
@@ -106,14 +112,7 @@ static inline void probe_dead_flags(const char *label, void (*fn)(void), const u
 	uint64_t out[NREG] = {0};
 
 	pvsub_probe(fn, in, out);
-	printf("%s:", label);
-	for (int i = 0; i < RFLAGS; i++) {
-		printf(" %s=", reg_name[i]);
-		if (out[i] == in[i])
-			printf("in");
-		else
-			print_value(out[i]);
-	}
+	print_regs(label, in, out);
 	printf(" rsp=%" PRId64 " mem=%016" PRIx64 "\n", (int64_t)out[RSP_CHANGE], mem_digest());
 }
 
