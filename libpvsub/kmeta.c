@@ -74,8 +74,8 @@ static const struct table_spec specs[] = {
 
 /* Tables whose entries point at code but define no window. */
 static const char *const ref_tables[] = {
-	"__ex_table", "__bug_table", ".orc_unwind_ip", ".call_sites", ".kcfi_traps",
-	"__patchable_function_entries",
+	"__ex_table",  "__bug_table", ".orc_unwind_ip",
+	".call_sites", ".kcfi_traps", "__patchable_function_entries",
 };
 
 bool pvsub_kmeta_is_code_table(const char *name)
@@ -157,6 +157,8 @@ static unsigned window_len(const struct table_spec *sp, const struct pvsub_relob
 	return 0;
 }
 
+/* One entry's window into @l: 1 when the entry is well formed (an empty
+ * window is not added), or a negative errno with @diag set. */
 static int one_entry(const struct pvsub_relobj *o, const struct table_spec *sp, size_t tab,
 		     const Elf64_Rela *ra, struct wlist *l, struct pvsub_diag *diag)
 {
@@ -176,14 +178,27 @@ static int one_entry(const struct pvsub_relobj *o, const struct table_spec *sp, 
 				      (unsigned long long)ra->r_offset);
 	const struct pvsub_relobj_section *code = &o->sec[sym.st_shndx];
 	uint64_t at = sym.st_value + (uint64_t)ra->r_addend;
+	/*
+	 * An alternative may have an empty replacement (the kernel then fills
+	 * the site with NOPs) or, in principle, an empty original: a length
+	 * byte of 0 defines no window, and its pointer may sit at the very end
+	 * of its section or where the next entry's bytes start.
+	 */
+	if (sp->rule == LEN_BYTE && t->data[entry + sp->len] == 0) {
+		if (at > code->size)
+			return pvsub_diag_set(diag, EINVAL, "%s+%#llx: points past the end of %s",
+					      sp->name, (unsigned long long)ra->r_offset,
+					      code->name);
+		return 1;
+	}
 	if (at >= code->size || !code->data)
 		return pvsub_diag_set(diag, EINVAL, "%s+%#llx: points past the end of %s", sp->name,
 				      (unsigned long long)ra->r_offset, code->name);
 	unsigned len = window_len(sp, t, entry, code->data + at, code->size - at);
 	if (len == 0 || len > code->size - at)
 		return pvsub_diag_set(diag, EINVAL,
-				      "%s+%#llx: no patch site of a known size at %s+%#llx", sp->name,
-				      (unsigned long long)ra->r_offset, code->name,
+				      "%s+%#llx: no patch site of a known size at %s+%#llx",
+				      sp->name, (unsigned long long)ra->r_offset, code->name,
 				      (unsigned long long)at);
 	struct pvsub_mwindow w = {
 		.section = sym.st_shndx,
@@ -193,7 +208,7 @@ static int one_entry(const struct pvsub_relobj *o, const struct table_spec *sp, 
 		.table = tab,
 		.table_off = entry,
 	};
-	return wlist_push(l, &w) < 0 ? pvsub_diag_set(diag, ENOMEM, "out of memory") : 0;
+	return wlist_push(l, &w) < 0 ? pvsub_diag_set(diag, ENOMEM, "out of memory") : 1;
 }
 
 static int one_table(const struct pvsub_relobj *o, const struct table_spec *sp, struct wlist *l,
@@ -203,8 +218,8 @@ static int one_table(const struct pvsub_relobj *o, const struct table_spec *sp, 
 	if (!tab || o->sec[tab].sh.sh_type == SHT_NOBITS || o->sec[tab].size == 0)
 		return 0;
 	if (o->sec[tab].size % sp->entsize)
-		return pvsub_diag_set(diag, EINVAL, "%s: size %zu is not a multiple of %u", sp->name,
-				      o->sec[tab].size, sp->entsize);
+		return pvsub_diag_set(diag, EINVAL, "%s: size %zu is not a multiple of %u",
+				      sp->name, o->sec[tab].size, sp->entsize);
 	size_t rs = rela_for(o, tab);
 	size_t entries = o->sec[tab].size / sp->entsize, found = 0;
 	size_t nr = rs ? pvsub_relobj_rela_count(o, rs) : 0;

@@ -200,6 +200,8 @@ struct pvsub_report {
 
 	struct pvsub_report_summary sum;
 	size_t rewritten;
+	size_t by_status[PVSUB_FILE_STATUS_COUNT];
+	bool rewrite;
 
 	/* JSON: rendered "files" elements; SARIF: rendered "results" elements */
 	struct pvsub_buf body;
@@ -238,8 +240,11 @@ const char *pvsub_file_status_name(enum pvsub_file_status s)
 		return "findings";
 	case PVSUB_FILE_REWRITTEN:
 		return "rewritten";
+	case PVSUB_FILE_REFUSED:
+		return "refused";
 	case PVSUB_FILE_ERROR:
-		return "error";
+	case PVSUB_FILE_STATUS_COUNT:
+		break;
 	}
 	return "error";
 }
@@ -375,6 +380,7 @@ int pvsub_report_new(const struct pvsub_report_opts *opts, FILE *out, struct pvs
 	p->color = opts->color;
 	p->verbose = opts->verbose;
 	p->want_junit = opts->want_junit;
+	p->rewrite = opts->rewrite;
 	p->out = out;
 	p->tool_name = strdup(opts->tool_name ? opts->tool_name : "pvsub-scan");
 	p->tool_version = strdup(opts->tool_version ? opts->tool_version : PACKAGE_VERSION);
@@ -528,8 +534,9 @@ static int text_rewrite(struct pvsub_buf *b, const struct pvsub_file_record *rec
 		r = pvsub_buf_printf(b,
 				     "%s: rewritten to %s: %zu change%s, %" PRIu64 " -> %zu bytes "
 				     "(code %" PRIu64 " -> %" PRIu64 ")\n",
-				     rec->path, rec->output, rw->n_sites, rw->n_sites == 1 ? "" : "s",
-				     rw->size_before, rw->size, rw->code_before, rw->code_after);
+				     rec->path, rec->output, rw->n_sites,
+				     rw->n_sites == 1 ? "" : "s", rw->size_before, rw->size,
+				     rw->code_before, rw->code_after);
 	else if (r == 0 && rec->output)
 		r = pvsub_buf_printf(b, "%s: nothing to rewrite; copied to %s\n", rec->path,
 				     rec->output);
@@ -585,6 +592,18 @@ write:
 static int text_finish(struct pvsub_report *rep)
 {
 	const struct pvsub_report_summary *s = &rep->sum;
+	const size_t *st = rep->by_status;
+
+	/* --rewrite: every file is in exactly one of these. */
+	if (rep->rewrite) {
+		if (fprintf(rep->out,
+			    "%zu file%s: %zu clean, %zu rewritten, %zu refused, %zu error%s\n",
+			    s->files, s->files == 1 ? "" : "s", st[PVSUB_FILE_CLEAN],
+			    st[PVSUB_FILE_REWRITTEN], st[PVSUB_FILE_REFUSED], st[PVSUB_FILE_ERROR],
+			    st[PVSUB_FILE_ERROR] == 1 ? "" : "s") < 0)
+			return -EIO;
+		return 0;
+	}
 	size_t with_findings = s->files - s->clean - s->errors;
 	char rewritten[64] = "";
 
@@ -683,9 +702,17 @@ static void json_rewrite(struct json *j, const struct pvsub_file_record *rec)
 		j_str(j, "section", rw->refusals[i].section);
 		j_u64(j, "offset", rw->refusals[i].offset);
 		j_str(j, "reason", rw->refusals[i].reason);
+		j_str(j, "pattern", rw->refusals[i].pattern);
 		j_close(j, '}');
 	}
 	j_close(j, ']');
+	/* Growth of the changed sections' code, as a fraction of their size. */
+	char growth[32] = "null";
+	if (rw->code_before)
+		snprintf(growth, sizeof(growth), "%.4f",
+			 ((double)rw->code_after - (double)rw->code_before) /
+				 (double)rw->code_before);
+	j_raw(j, "code_growth", growth);
 }
 
 static void json_file(struct json *j, const struct pvsub_file_record *rec)
@@ -797,6 +824,11 @@ static int json_finish(struct pvsub_report *rep)
 	j_u64(&j, "errors", s->errors);
 	j_u64(&j, "violations", s->violations);
 	j_u64(&j, "clean", s->clean);
+	/* Each file in exactly one bucket, named as its "status". */
+	j_open(&j, "status", '{');
+	for (unsigned k = 0; k < PVSUB_FILE_STATUS_COUNT; k++)
+		j_u64(&j, pvsub_file_status_name((enum pvsub_file_status)k), rep->by_status[k]);
+	j_close(&j, '}');
 	j_close(&j, '}');
 	j_close(&j, '}');
 	j_puts(&j, "\n");
@@ -1393,6 +1425,7 @@ static void count(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 		rep->sum.clean++;
 	if (rec->status == PVSUB_FILE_REWRITTEN)
 		rep->rewritten++;
+	rep->by_status[rec->status]++;
 	if (res) {
 		rep->sum.findings += res->n_findings;
 		rep->sum.violations += res->n_violations;

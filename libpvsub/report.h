@@ -59,8 +59,10 @@ enum pvsub_file_status {
 	PVSUB_FILE_FINDINGS, /* findings or violations remain */
 	PVSUB_FILE_REWRITTEN,
 	PVSUB_FILE_ERROR,
+	PVSUB_FILE_REFUSED, /* --rewrite: a site could not be changed; nothing written */
+	PVSUB_FILE_STATUS_COUNT
 };
-/* "clean", "findings", "rewritten", "error" */
+/* "clean", "findings", "rewritten", "error", "refused" */
 const char *pvsub_file_status_name(enum pvsub_file_status s);
 
 struct pvsub_file_record {
@@ -82,6 +84,9 @@ struct pvsub_report_opts {
 	const char *tool_version;
 	const struct pvsub_policy *policy;
 	bool want_junit; /* keep what pvsub_report_write_junit() needs */
+	/* A --rewrite run: the text summary counts clean, rewritten, refused
+	 * and error files. */
+	bool rewrite;
 };
 
 struct pvsub_report;

@@ -29,8 +29,9 @@
 #define MAX_PAD 1024
 
 const char *const pvsub_rewrite_rules[] = {
-	"nop-split", "rel-adjust", "imm-lea", "trap", "alu-split", "disp-rebase", "sp-rebase",
-	"scratch",   "lea-arith", "scratch-disp", "call-r11", NULL,
+	"nop-split",   "rel-adjust", "imm-lea", "trap",	     "alu-split",
+	"disp-rebase", "sp-rebase",  "scratch", "lea-arith", "scratch-disp",
+	"call-r11",    "int3-tail",  NULL,
 };
 
 /* --- results ---------------------------------------------------------------- */
@@ -57,6 +58,7 @@ static _printf_format_(4, 5) void refuse(struct rw *w, const char *section, uint
 	}
 	pvsub_one_line(f->section);
 	f->offset = offset;
+	f->pattern = w->pattern;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
@@ -101,6 +103,7 @@ void pvsub_rewrite_result_free(struct pvsub_rewrite_result *r)
 	free(r->sites);
 	free(r->refusals);
 	free(r->data);
+	pvsub_scan_result_free(r->scan);
 	free(r);
 }
 
@@ -224,7 +227,7 @@ static bool same_shape(const struct unit *u)
 static bool map_offset(const struct sect *s, uint64_t x, bool pad, uint64_t *out)
 {
 	if (x == s->size) {
-		*out = s->new_size;
+		*out = s->new_size - s->tail; /* the int3 tail belongs to no code */
 		return true;
 	}
 	size_t i = rw_unit_at(s, x);
@@ -351,6 +354,10 @@ static void check_relocations(struct rw *w, struct sect *s)
 		pvsub_relobj_rela_get(w->o, s->rela, k, &ra);
 		unsigned size = reloc_size(ELF64_R_TYPE(ra.r_info));
 		size_t i = rw_unit_at(s, ra.r_offset);
+		/* The module loader ignores R_X86_64_NONE; it is carried along
+		 * (fix_relocation) but constrains nothing. */
+		if (ELF64_R_TYPE(ra.r_info) == R_X86_64_NONE)
+			continue;
 		if (size == 0) {
 			refuse(w, s->name, ra.r_offset, "relocation type %u is not supported",
 			       (unsigned)ELF64_R_TYPE(ra.r_info));
@@ -425,12 +432,14 @@ static void check_targets(struct rw *w, struct sect *s)
 		if (u->rk == REL_NONE || u->rel_has_reloc)
 			continue;
 		if (u->target < 0 || (uint64_t)u->target > s->size) {
-			refuse(w, s->name, u->off, "`%s%s%s` reaches outside its section without a relocation",
+			refuse(w, s->name, u->off,
+			       "`%s%s%s` reaches outside its section without a relocation",
 			       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
 			continue;
 		}
 		size_t t = rw_unit_at(s, (uint64_t)u->target);
-		if ((uint64_t)u->target != s->size && (t == s->n || s->u[t].off != (uint64_t)u->target))
+		if ((uint64_t)u->target != s->size &&
+		    (t == s->n || s->u[t].off != (uint64_t)u->target))
 			refuse(w, s->name, u->off,
 			       "`%s%s%s` points inside an instruction (code used as data?)",
 			       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
@@ -543,7 +552,7 @@ static void place(struct sect *s)
 		u->lay_len = u->enc_len;
 		pos += u->pad + u->enc_len;
 	}
-	s->new_size = pos;
+	s->new_size = pos + s->tail;
 }
 
 static int64_t current_disp(const struct sect *s, const struct unit *u)
@@ -568,7 +577,8 @@ static bool layout(struct rw *w, struct sect *s)
 			if (u->long_form || u->fixed || (u->rk != REL_JMP && u->rk != REL_JCC) ||
 			    u->in.imm_size != 1) {
 				refuse(w, s->name, u->off,
-				       "`%s%s%s` no longer reaches its target and cannot be made longer%s",
+				       "`%s%s%s` no longer reaches its target and cannot be made "
+				       "longer%s",
 				       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str,
 				       u->fixed ? " (it is part of a patch site)" : "");
 				return false;
@@ -590,6 +600,7 @@ static int emit_section(struct sect *s)
 		return r;
 	for (size_t i = 0; i < s->n; i++)
 		emit_unit(s, &s->u[i], (uint8_t *)s->out.data + s->u[i].nstart);
+	memset((uint8_t *)s->out.data + s->new_size - s->tail, 0xcc, s->tail);
 	s->out.len = s->new_size;
 	return 0;
 }
@@ -727,7 +738,8 @@ static bool fix_rel(const struct rw *w, struct sect *s, size_t i)
 	size_t t = rw_unit_at(s, (uint64_t)u->target);
 	bool forward = (uint64_t)u->target > u->off;
 	int64_t disp = current_disp(s, u);
-	unsigned fsize = rel_field_size(u), foff = u->long_form ? u->enc_len - 4u : rel_field_offset(u);
+	unsigned fsize = rel_field_size(u),
+		 foff = u->long_form ? u->enc_len - 4u : rel_field_offset(u);
 	uint8_t buf[PVSUB_X86_MAX_INSN];
 	unsigned k;
 
@@ -833,8 +845,9 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 			record(w, s, i, oc, len, round, PVSUB_CLASS_INSTRUCTION, NULL, ACT_TRAP);
 			return;
 		}
-		refuse(w, s->name, where, "`%s%s%s` is a gate instruction and the policy rejects it",
-		       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
+		refuse(w, s->name, where,
+		       "`%s%s%s` is a gate instruction and the policy rejects it", u->in.mnemonic,
+		       u->in.op_str[0] ? " " : "", u->in.op_str);
 		return;
 	}
 	if (u->rk != REL_NONE && !u->rel_has_reloc) {
@@ -845,7 +858,8 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 				       ACT_REL_ADJUST);
 			else
 				refuse(w, s->name, where,
-				       "cannot change the displacement of `%s%s%s` (no room to move code)",
+				       "cannot change the displacement of `%s%s%s` (no room to "
+				       "move code)",
 				       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
 			return;
 		}
@@ -890,8 +904,8 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SCRATCH);
 		return;
 	}
-	refuse(w, s->name, where, "no rewrite rule removes the pattern from the %s of `%s%s%s`", field,
-	       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
+	refuse(w, s->name, where, "no rewrite rule removes the pattern from the %s of `%s%s%s`",
+	       field, u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
 }
 
 static void fix_occurrence(struct rw *w, struct sect *s, const struct occ *oc, unsigned round)
@@ -908,7 +922,8 @@ static void fix_occurrence(struct rw *w, struct sect *s, const struct occ *oc, u
 			record(w, s, b, oc, len, round, PVSUB_CLASS_SPANNING, NULL, ACT_NOP_SPLIT);
 		else
 			refuse(w, s->name, round ? ua->off : oc->pos,
-			       "across instructions where padding is not allowed (inside a patch site)");
+			       "across instructions where padding is not allowed (inside a patch "
+			       "site)");
 		return;
 	}
 	fix_inside(w, s, a, oc, len, round);
@@ -943,7 +958,9 @@ static int round_once(struct rw *w, struct sect *s, unsigned round)
 		/* One change per unit and round: the next round sees its effect. */
 		if (acted && oc->pos < done_to)
 			continue;
+		w->pattern = pvsub_matcher_pattern(w->opts->matcher, oc->pattern)->id;
 		fix_occurrence(w, s, oc, round);
+		w->pattern = NULL;
 		acted++;
 		done_to = oc->pos + len;
 	}
@@ -961,43 +978,155 @@ static struct sect *sect_of(struct rw *w, size_t idx)
 	return NULL;
 }
 
+/* Does the occurrence at input offset @pos of @s lie in a mutable window
+ * or overlap a relocation window (of the input)? */
+static bool judged_at_load(const struct rw *w, const struct sect *s, uint64_t pos, unsigned len)
+{
+	for (size_t j = 0; j < w->n_win; j++)
+		if (w->win[j].section == s->idx && w->win[j].offset <= pos &&
+		    pos + len <= w->win[j].offset + w->win[j].len)
+			return true;
+	size_t n = s->rela ? pvsub_relobj_rela_count(w->o, s->rela) : 0;
+	for (size_t j = 0; j < n; j++) {
+		Elf64_Rela ra;
+		pvsub_relobj_rela_get(w->o, s->rela, j, &ra);
+		unsigned sz = reloc_size(ELF64_R_TYPE(ra.r_info));
+		if (ra.r_offset < pos + len && pos < ra.r_offset + sz)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The occurrences in the input bytes of @s that the rewriter must remove
+ * (all but those judged at load time), into @l; with the mutable windows
+ * known so far (none before the kernel tables are read).
+ */
+static int occurrences_to_fix(struct rw *w, const struct sect *s, struct occ_list *l)
+{
+	struct occ_list all = {0};
+	int r = pvsub_matcher_search(w->opts->matcher, s->in, s->size, collect_occ, &all);
+	for (size_t k = 0; r == 0 && k < all.n; k++) {
+		unsigned len = pvsub_matcher_pattern(w->opts->matcher, all.v[k].pattern)->len;
+		if (!judged_at_load(w, s, all.v[k].pos, len))
+			r = collect_occ(l, all.v[k].pos, all.v[k].pattern);
+	}
+	free(all.v);
+	return r;
+}
+
 static bool needs_rewrite(struct rw *w, struct sect *s)
 {
-	/* A first, cheap look: any occurrence outside relocation windows and
-	 * mutable windows?  Decoding follows only for such sections. */
 	struct occ_list l = {0};
-	if (pvsub_matcher_search(w->opts->matcher, s->in, s->size, collect_occ, &l) < 0) {
+	if (occurrences_to_fix(w, s, &l) < 0)
+		w->err = -ENOMEM;
+	free(l.v);
+	return l.n > 0;
+}
+
+/*
+ * Section @s cannot be rewritten at all (the refusals from @first on say
+ * why): every occurrence in it that needed a change is blocked by that, and
+ * is named with the first reason.
+ */
+static void refuse_all_occurrences(struct rw *w, struct sect *s, size_t first)
+{
+	struct occ_list l = {0};
+	char why[sizeof(w->res->refusals[0].reason)];
+	uint64_t at = w->res->refusals[first].offset;
+	snprintf(why, sizeof(why), "%s", w->res->refusals[first].reason);
+	if (occurrences_to_fix(w, s, &l) < 0) {
 		w->err = -ENOMEM;
 		free(l.v);
-		return false;
+		return;
 	}
-	bool need = false;
-	for (size_t k = 0; k < l.n && !need; k++) {
-		unsigned len = pvsub_matcher_pattern(w->opts->matcher, l.v[k].pattern)->len;
-		bool inwin = false;
-		for (size_t j = 0; j < w->n_win && !inwin; j++)
-			inwin = w->win[j].section == s->idx && w->win[j].offset <= l.v[k].pos &&
-				l.v[k].pos + len <= w->win[j].offset + w->win[j].len;
-		bool inrel = false;
-		size_t n = s->rela ? pvsub_relobj_rela_count(w->o, s->rela) : 0;
-		for (size_t j = 0; j < n && !inrel; j++) {
-			Elf64_Rela ra;
-			pvsub_relobj_rela_get(w->o, s->rela, j, &ra);
-			unsigned sz = reloc_size(ELF64_R_TYPE(ra.r_info));
-			inrel = ra.r_offset < l.v[k].pos + len && l.v[k].pos < ra.r_offset + sz;
-		}
-		need = !inwin && !inrel;
+	for (size_t k = 0; k < l.n; k++) {
+		w->pattern = pvsub_matcher_pattern(w->opts->matcher, l.v[k].pattern)->id;
+		refuse(w, s->name, l.v[k].pos, "%s cannot be changed: at %s+%#" PRIx64 ", %s",
+		       s->name, s->name, at, why);
 	}
+	w->pattern = NULL;
 	free(l.v);
-	return need;
+}
+
+/* The last instruction of @s never falls through to what follows the
+ * section, whatever the kernel patches into it. */
+static bool ends_unconditionally(const struct rw *w, const struct sect *s)
+{
+	if (!s->n)
+		return false;
+	const struct unit *u = &s->u[s->n - 1];
+	const uint8_t *op = s->in + u->off + u->in.opcode_offset;
+	if (u->off + u->in.len != s->size)
+		return false;
+	if (u->fixed) {
+		/* Only sites that the kernel patches into another jump or a
+		 * return: retpoline, return thunk and static-call sites. */
+		for (size_t k = 0; k < w->n_win; k++) {
+			const struct pvsub_mwindow *mw = &w->win[k];
+			if (mw->section == s->idx && mw->offset <= u->off &&
+			    u->off < mw->offset + mw->len && mw->kind != PVSUB_WINDOW_RETPOLINE &&
+			    mw->kind != PVSUB_WINDOW_RETURN_THUNK &&
+			    mw->kind != PVSUB_WINDOW_STATIC_CALL)
+				return false;
+		}
+	}
+	if (u->in.opcode_len == 1)
+		return op[0] == 0xe9 || op[0] == 0xeb || op[0] == 0xc3 || op[0] == 0xc2 ||
+		       op[0] == 0xcc ||
+		       (op[0] == 0xff && u->in.modrm_offset >= 0 &&
+			((s->in[u->off + u->in.modrm_offset] >> 3) & 7) >= 4 &&
+			((s->in[u->off + u->in.modrm_offset] >> 3) & 7) <= 5);
+	return u->in.opcode_len == 2 && op[0] == 0x0f && op[1] == 0x0b; /* ud2 */
+}
+
+/*
+ * int3-tail: an occurrence that the input already forms across the end of
+ * @s and whatever the module loader puts after it (zero padding, the next
+ * section) is broken by one int3 after the section's last instruction,
+ * which is never reached when that instruction is an unconditional jump or
+ * return.  The rescan of the output checks every padding variant again.
+ */
+static void add_int3_tail(struct rw *w, struct sect *s)
+{
+	if (!ends_unconditionally(w, s)) {
+		w->pattern = s->tail_pattern;
+		refuse(w, s->name, s->tail_site,
+		       "an occurrence across the end of %s, whose last instruction may fall "
+		       "through, so nothing can be put after it",
+		       s->name);
+		w->pattern = NULL;
+		return;
+	}
+	s->tail = 1;
+	place(s);
+	if (emit_section(s) < 0) {
+		w->err = -ENOMEM;
+		return;
+	}
+	struct pvsub_rewrite_site *site = new_site(w, s);
+	if (!site)
+		return;
+	const struct unit *u = &s->u[s->n - 1];
+	site->offset = s->tail_site;
+	site->new_offset = s->n - 1; /* an offset once the layout is final */
+	site->pattern = s->tail_pattern;
+	site->cls = PVSUB_CLASS_SPANNING;
+	site->rule = pvsub_rewrite_rules[ACT_INT3_TAIL];
+	site->len = s->tail_len;
+	memcpy(site->bytes, s->tail_bytes, s->tail_len);
+	site->insn_len = u->in.len;
+	memcpy(site->insn, s->in + u->off, u->in.len);
 }
 
 static int rewrite_section(struct rw *w, struct sect *s)
 {
+	size_t before = w->res->n_refusals;
 	if (strcmp(s->name, ".altinstr_replacement") == 0) {
 		refuse(w, s->name, 0,
 		       "replacement code of alternatives is copied into fixed-size windows at load "
 		       "time; it is not rewritten");
+		refuse_all_occurrences(w, s, before);
 		return 0;
 	}
 	check_symbols(w, s);
@@ -1005,12 +1134,19 @@ static int rewrite_section(struct rw *w, struct sect *s)
 	check_targets(w, s);
 	mark_windows(w, s);
 	mark_exception_sites(w, s);
-	if (w->res->n_refusals)
+	if (w->res->n_refusals != before) {
+		refuse_all_occurrences(w, s, before);
 		return 0;
+	}
 	for (unsigned round = 0; round < MAX_ROUNDS; round++) {
 		int acted = round_once(w, s, round);
-		if (acted <= 0)
+		if (acted < 0)
 			return 0;
+		if (acted == 0) {
+			if (s->tail_len)
+				add_int3_tail(w, s);
+			return 0;
+		}
 		if (round + 1 > w->res->rounds)
 			w->res->rounds = round + 1;
 	}
@@ -1093,6 +1229,25 @@ static void map_symbols(struct rw *w, struct symmap *m)
 	}
 }
 
+/* R_X86_64_NONE changes no byte: its place follows the instruction it is
+ * in, and nothing else about it matters. */
+static void carry_none(struct rw *w, size_t tsec, Elf64_Rela *ra)
+{
+	struct sect *ps = sect_of(w, tsec);
+	if (!ps || !ps->rewrite || !ps->decoded)
+		return;
+	if (ra->r_offset >= ps->size) {
+		if (ra->r_offset == ps->size)
+			ra->r_offset = ps->new_size;
+		return;
+	}
+	size_t i = rw_unit_at(ps, ra->r_offset);
+	if (i == ps->n)
+		return;
+	const struct unit *u = &ps->u[i];
+	ra->r_offset = insn_start(u) + (same_shape(u) ? ra->r_offset - u->off : 0);
+}
+
 static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct symmap *m)
 {
 	const struct pvsub_relobj *o = w->o;
@@ -1105,6 +1260,10 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	bool alloc = o->sec[tsec].sh.sh_flags & SHF_ALLOC;
 	Elf64_Sym sym = {0};
 
+	if (type == R_X86_64_NONE) {
+		carry_none(w, tsec, ra);
+		return;
+	}
 	if (symi && symi < pvsub_relobj_sym_count(o))
 		pvsub_relobj_sym_get(o, symi, &sym);
 	struct sect *ss = symi && sym.st_shndx < o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
@@ -1146,7 +1305,8 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 		/* Debug information (not loaded) may point anywhere; leave it. */
 		if (alloc)
 			refuse(w, tname, old_place,
-			       "reference to %s+%#" PRIx64 " (not an instruction boundary) cannot be moved",
+			       "reference to %s+%#" PRIx64
+			       " (not an instruction boundary) cannot be moved",
 			       ss->name, ref);
 		return;
 	}
@@ -1188,8 +1348,10 @@ static void self_check(struct rw *w, struct sect *s)
 		if (pvsub_decode(w->opts->decoder, out + insn_start(u), s->new_size - insn_start(u),
 				 insn_start(u), &in) < 0 ||
 		    in.len != u->enc_len) {
-			refuse(w, s->name, u->off, "internal check failed: the rewritten `%s%s%s` does "
-			       "not decode as planned", u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
+			refuse(w, s->name, u->off,
+			       "internal check failed: the rewritten `%s%s%s` does "
+			       "not decode as planned",
+			       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
 			return;
 		}
 	}
@@ -1292,7 +1454,8 @@ static int add_orc_entries(struct rw *w)
 				continue;
 			const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
 			if (!e || !secsym) {
-				refuse(w, s->name, u->off, "no ORC entry describes this instruction");
+				refuse(w, s->name, u->off,
+				       "no ORC entry describes this instruction");
 				continue;
 			}
 			uint64_t lo = insn_start(u) + u->sp_lo, hi = insn_start(u) + u->sp_hi;
@@ -1392,6 +1555,7 @@ static int finish(struct rw *w)
 		return r;
 	}
 	w->res->data = (uint8_t *)pvsub_buf_steal(&out, &w->res->size);
+	w->res->modsig_stripped = w->o->had_modsig;
 	return w->res->data ? 0 : -ENOMEM;
 }
 
@@ -1428,8 +1592,8 @@ static int load_orc(struct rw *w)
 		Elf64_Sym sym;
 		pvsub_relobj_rela_get(o, rs, k, &ra);
 		size_t symi = ELF64_R_SYM(ra.r_info);
-		if (ELF64_R_TYPE(ra.r_info) != R_X86_64_PC32 || ra.r_offset % 4 || ra.r_offset / 4 >= n ||
-		    symi == 0 || symi >= pvsub_relobj_sym_count(o)) {
+		if (ELF64_R_TYPE(ra.r_info) != R_X86_64_PC32 || ra.r_offset % 4 ||
+		    ra.r_offset / 4 >= n || symi == 0 || symi >= pvsub_relobj_sym_count(o)) {
 			refuse(w, ".orc_unwind_ip", ra.r_offset, "unexpected relocation");
 			return 0;
 		}
@@ -1447,7 +1611,8 @@ static int load_orc(struct rw *w)
 /* A Linux module (or a part of one): built without a red zone. */
 static bool is_kernel_object(const struct pvsub_relobj *o)
 {
-	return pvsub_relobj_find(o, ".modinfo") || pvsub_relobj_find(o, ".gnu.linkonce.this_module") ||
+	return pvsub_relobj_find(o, ".modinfo") ||
+	       pvsub_relobj_find(o, ".gnu.linkonce.this_module") ||
 	       pvsub_relobj_find(o, ".orc_unwind_ip") || pvsub_relobj_find(o, "__ksymtab");
 }
 
@@ -1481,9 +1646,17 @@ static void free_rw(struct rw *w)
 	free(w->win);
 	free(w->orc_refs);
 	pvsub_relobj_free(w->o);
+	pvsub_scan_result_free(w->in_scan);
+	pvsub_scan_result_free(w->out_scan);
 }
 
-static int run(struct rw *w)
+/*
+ * The kernel tables (mutable windows, ORC), read only once a change is
+ * needed: an object with nothing to change is copied whatever its tables
+ * hold.  A table that cannot be read is a refusal; the analysis goes on
+ * without it so that every other blocking site is named too.
+ */
+static int load_metadata(struct rw *w)
 {
 	struct pvsub_diag why;
 	int r = pvsub_kmeta_windows(w->o, &w->win, &w->n_win, &why);
@@ -1491,26 +1664,120 @@ static int run(struct rw *w)
 		return r;
 	if (r < 0) {
 		refuse(w, "(metadata)", 0, "%s", why.msg);
-		return w->err;
+		w->win = NULL;
+		w->n_win = 0;
 	}
 	w->kernel = is_kernel_object(w->o);
-	r = load_orc(w);
-	if (r == 0)
-		r = collect_sections(w);
+	return load_orc(w);
+}
+
+/* An occurrence found by the scan that only the loader can judge. */
+static bool load_time_finding(const struct pvsub_finding *f)
+{
+	return f->cls.cls == PVSUB_CLASS_RELOCATION || f->cls.cls == PVSUB_CLASS_PATCH_SITE;
+}
+
+/* The one code section called @name, NULL (with a refusal) if there is
+ * none or more than one. */
+static struct sect *sect_named(struct rw *w, const char *name, int64_t offset)
+{
+	struct sect *found = NULL;
+	for (size_t i = 0; i < w->n_s; i++) {
+		if (strcmp(w->s[i].name, name) != 0)
+			continue;
+		if (found) {
+			refuse(w, name, (uint64_t)offset,
+			       "an occurrence across the end of %s, a name that several code "
+			       "sections have",
+			       name);
+			return NULL;
+		}
+		found = &w->s[i];
+	}
+	return found;
+}
+
+/*
+ * Occurrences that the input forms across the end of a section (the
+ * scanner's junction findings) get an int3 tail on that section
+ * (add_int3_tail); one in the zero padding in front of a section cannot be
+ * changed.  True when any section needs a tail.
+ */
+static bool mark_junctions(struct rw *w)
+{
+	const struct pvsub_scan_result *in = w->in_scan;
+	bool any = false;
+	for (size_t k = 0; k < in->n_findings; k++) {
+		const struct pvsub_finding *f = &in->findings[k];
+		if (!f->junction || load_time_finding(f) || !f->section)
+			continue;
+		char first[PVSUB_DIAG_MAX];
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(f->section, "|"), f->section);
+		w->pattern = f->pattern->id;
+		if (strcmp(first, "(padding)") == 0) {
+			refuse(w, f->section, (uint64_t)f->offset,
+			       "formed by zero padding the module loader may put in front of a "
+			       "section and the section's first bytes, which cannot be changed");
+		} else {
+			struct sect *s = sect_named(w, first, f->offset);
+			if (s && !s->tail_len) {
+				s->tail_site = (uint64_t)f->offset;
+				s->tail_pattern = f->pattern->id;
+				s->tail_len = f->len;
+				memcpy(s->tail_bytes, f->bytes, f->len);
+				s->rewrite = true;
+				any = true;
+			}
+		}
+		w->pattern = NULL;
+	}
+	return any;
+}
+
+/* The input's layout violations: the output would have them too. */
+static void refuse_violations(struct rw *w)
+{
+	for (size_t k = 0; k < w->in_scan->n_violations; k++) {
+		const struct pvsub_violation *v = &w->in_scan->violations[k];
+		refuse(w, "(object)", 0, "violation %s: %s", v->kind, v->detail);
+	}
+}
+
+static int run(struct rw *w)
+{
+	int r = collect_sections(w);
 	if (r < 0)
 		return r;
-	bool any = false;
+	refuse_violations(w);
+	/* A first, cheap look: any occurrence outside relocation windows? */
+	bool any = mark_junctions(w);
+	for (size_t i = 0; i < w->n_s; i++)
+		any |= needs_rewrite(w, &w->s[i]);
+	if (w->err)
+		return w->err;
+	if (!any && !w->res->n_refusals)
+		return copy_input(w);
+	r = load_metadata(w);
+	if (r < 0)
+		return r;
+	/* Again, now that the mutable windows are known. */
+	any = false;
 	for (size_t i = 0; i < w->n_s; i++) {
-		w->s[i].rewrite = needs_rewrite(w, &w->s[i]);
-		any |= w->s[i].rewrite;
+		struct sect *s = &w->s[i];
+		s->rewrite = s->tail_len || needs_rewrite(w, s);
+		any |= s->rewrite;
 	}
 	if (w->err)
 		return w->err;
 	if (any) {
 		/* Decode every code section: references into a rewritten one need
 		 * the instruction around their place. */
-		for (size_t i = 0; i < w->n_s && r == 0; i++)
+		for (size_t i = 0; i < w->n_s && r == 0; i++) {
+			size_t before = w->res->n_refusals;
 			r = decode_section(w, &w->s[i], w->s[i].rewrite);
+			if (r == 0 && w->s[i].rewrite && !w->s[i].decoded)
+				refuse_all_occurrences(w, &w->s[i], before);
+		}
 		for (size_t i = 0; i < w->n_s && r == 0 && !w->err; i++)
 			if (w->s[i].rewrite && w->s[i].decoded)
 				r = rewrite_section(w, &w->s[i]);
@@ -1518,43 +1785,118 @@ static int run(struct rw *w)
 			return r;
 		if (w->err)
 			return w->err;
-		if (w->res->n_refusals)
-			return 0;
 	}
+	if (w->res->n_refusals)
+		return 0;
 	r = finish(w);
 	return r < 0 ? r : w->err;
+}
+
+/*
+ * The rescan: the output (or, unchanged, the input) may still hold only
+ * what the loader judges.  Anything else -- an occurrence the rewrite
+ * formed across a section's end, say -- is a refusal, each named.
+ */
+static int check_output(struct rw *w)
+{
+	struct pvsub_rewrite_result *res = w->res;
+	struct pvsub_scan_result *out = NULL;
+	struct pvsub_diag diag = {""};
+	if (res->n_sites) {
+		struct pvsub_scan_opts so = w->scan_opts;
+		int r = pvsub_scan_buffer(&so, res->data, res->size, &out, &diag);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			refuse(w, "(object)", 0, "the rewritten object does not read back: %s",
+			       diag.msg);
+			return 0;
+		}
+	}
+	const struct pvsub_scan_result *sc = out ? out : w->in_scan;
+	for (size_t k = 0; k < sc->n_findings; k++) {
+		const struct pvsub_finding *f = &sc->findings[k];
+		if (load_time_finding(f))
+			continue;
+		w->pattern = f->pattern->id;
+		refuse(w, f->section ? f->section : "(segment)", (uint64_t)f->offset,
+		       "the %s still holds %s here (%s)%s", out ? "rewritten object" : "object",
+		       f->pattern->id, pvsub_class_name(f->cls.cls),
+		       f->junction ? ", across the end of a section" : "");
+		w->pattern = NULL;
+	}
+	if (res->n_refusals) {
+		pvsub_scan_result_free(out);
+		return 0;
+	}
+	w->out_scan = out;
+	return 0;
+}
+
+/* Nothing is made when anything was refused: no change to report, only
+ * the refusals. */
+static void drop_output(struct pvsub_rewrite_result *res)
+{
+	free(res->data);
+	res->data = NULL;
+	res->size = 0;
+	for (size_t k = 0; k < res->n_sites; k++)
+		free(res->sites[k].section);
+	res->n_sites = 0;
+	res->code_before = res->code_after = 0;
+	res->modsig_stripped = false;
 }
 
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)
 {
-	struct rw w = {.opts = opts, .input = data, .input_size = size};
+	struct rw w = {
+		.opts = opts,
+		.input = data,
+		.input_size = size,
+		.scan_opts =
+			{
+				.policy = opts->policy,
+				.matcher = opts->matcher,
+				.decoder = opts->decoder,
+				.deep = opts->deep,
+				.hashes = opts->hashes,
+			},
+	};
 	int r = pvsub_relobj_load(data, size, &w.o, diag);
 	if (r < 0)
 		return r;
+	/* The input as the scanner sees it: junctions and violations. */
+	r = pvsub_scan_buffer(&w.scan_opts, data, size, &w.in_scan, diag);
+	if (r < 0) {
+		free_rw(&w);
+		return r;
+	}
 	w.res = calloc(1, sizeof(*w.res));
 	if (!w.res) {
 		free_rw(&w);
 		return pvsub_diag_set(diag, ENOMEM, "out of memory");
 	}
 	w.res->size_before = size;
-	w.res->modsig_stripped = w.o->had_modsig;
 	r = run(&w);
-	free_rw(&w);
+	if (r == 0 && !w.res->n_refusals)
+		r = check_output(&w);
 	if (r < 0) {
+		free_rw(&w);
 		pvsub_rewrite_result_free(w.res);
 		return pvsub_diag_set(diag, -r, "out of memory");
 	}
-	if (w.res->n_refusals) {
-		/* Nothing was made: no change to report, only the refusals. */
-		free(w.res->data);
-		w.res->data = NULL;
-		w.res->size = 0;
-		for (size_t k = 0; k < w.res->n_sites; k++)
-			free(w.res->sites[k].section);
-		w.res->n_sites = 0;
-		w.res->code_before = w.res->code_after = 0;
+	if (w.res->n_refusals)
+		drop_output(w.res);
+	/* The report shows what was written, or else the input. */
+	if (w.out_scan) {
+		w.res->scan = w.out_scan;
+		w.out_scan = NULL;
+	} else {
+		w.res->scan = w.in_scan;
+		w.in_scan = NULL;
 	}
+	free_rw(&w);
 	*out = w.res;
 	return 0;
 }

@@ -50,6 +50,7 @@
 
 #include "libpvsub/classify.h"
 #include "libpvsub/policy.h"
+#include "libpvsub/scan.h"
 #include "libpvsub/search.h"
 #include "libpvsub/util.h"
 #include "libpvsub/x86.h"
@@ -66,27 +67,33 @@ struct pvsub_rewrite_site {
 	enum pvsub_class cls;
 	char field[48]; /* EMBEDDED: the field(s) */
 	const char *rule;
-	unsigned round;			      /* 0: in the input; n: created by round n-1's shifts */
-	uint8_t bytes[PVSUB_PATTERN_MAX];     /* the occurrence's bytes */
+	unsigned round;			  /* 0: in the input; n: created by round n-1's shifts */
+	uint8_t bytes[PVSUB_PATTERN_MAX]; /* the occurrence's bytes */
 	uint8_t len;
-	uint8_t insn[PVSUB_X86_MAX_INSN];     /* the original instruction changed */
+	uint8_t insn[PVSUB_X86_MAX_INSN]; /* the original instruction changed */
 	uint8_t insn_len;
 	uint8_t new_insn[PVSUB_REWRITE_MAX_SEQ]; /* what it became (padding not included) */
 	uint8_t new_len;
 	uint16_t padding; /* NOP bytes now in front of it */
 };
 
-/* A site that cannot be changed safely. */
+/*
+ * A site that cannot be changed safely: an occurrence (@pattern set) or
+ * something that blocks every change (a table that cannot be read, a
+ * relocation that cannot be moved: @pattern NULL).  When a whole section
+ * cannot be changed, each of its occurrences is listed with that reason.
+ */
 struct pvsub_rewrite_refusal {
 	char *section;
-	uint64_t offset; /* in the input section */
+	uint64_t offset;     /* in the input section */
+	const char *pattern; /* pattern id (points into the policy), or NULL */
 	char reason[200];
 };
 
 struct pvsub_rewrite_result {
 	uint8_t *data; /* the rewritten object; NULL when anything was refused */
 	size_t size;
-	uint64_t size_before;		/* input bytes, signature included */
+	uint64_t size_before;		  /* input bytes, signature included */
 	uint64_t code_before, code_after; /* bytes of the changed sections */
 	bool modsig_stripped;
 	unsigned rounds;
@@ -94,12 +101,19 @@ struct pvsub_rewrite_result {
 	size_t n_sites;
 	struct pvsub_rewrite_refusal *refusals;
 	size_t n_refusals;
+	/* The scan of the output when one was made (it holds only what the
+	 * loader judges: relocation and mutable windows), else of the input:
+	 * what a report shows for the file. */
+	struct pvsub_scan_result *scan;
 };
 
 struct pvsub_rewrite_opts {
 	const struct pvsub_policy *policy;
 	const struct pvsub_matcher *matcher; /* built from @policy */
 	struct pvsub_decoder *decoder;	     /* per thread */
+	/* How result->scan is made (pvsub_scan_opts). */
+	bool deep;
+	bool hashes;
 };
 
 /* The rule names, indexed as the rewriter's actions; NULL-terminated. */
@@ -110,7 +124,13 @@ extern const char *const pvsub_rewrite_rules[];
  * reason for input that is not an ET_REL object pvsub can read (an ET_DYN
  * or ET_EXEC file, a broken ELF), -ENOMEM.  Otherwise 0 and a result that
  * either holds the new object or lists why it could not be made.  An object
- * with nothing to change is returned byte for byte, signature included.
+ * with nothing to change is returned byte for byte, signature included,
+ * whatever its kernel tables hold (they are read only when a change needs
+ * them).
+ *
+ * The output is accepted only when its rescan holds nothing but
+ * relocation and mutable windows (the loader's to judge) and no layout
+ * violation; everything else is a refusal, each blocking site named.
  */
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)

@@ -15,6 +15,7 @@
 #include "libpvsub/kmeta.h"
 #include "libpvsub/relobj.h"
 #include "libpvsub/rewrite.h"
+#include "libpvsub/scan.h"
 #include "libpvsub/x86.h"
 
 #define MAX_SEQ PVSUB_REWRITE_MAX_SEQ
@@ -45,16 +46,17 @@ enum action {
 	ACT_LEA_ARITH,
 	ACT_SCRATCH_DISP,
 	ACT_CALL_R11,
+	ACT_INT3_TAIL,
 };
 
 enum rel_kind {
 	REL_NONE,
-	REL_JMP,  /* eb / e9 */
-	REL_JCC,  /* 7x / 0f 8x */
-	REL_CALL, /* e8 */
-	REL_LOOP, /* e0-e3: loop*, jrcxz; rel8 only */
+	REL_JMP,   /* eb / e9 */
+	REL_JCC,   /* 7x / 0f 8x */
+	REL_CALL,  /* e8 */
+	REL_LOOP,  /* e0-e3: loop*, jrcxz; rel8 only */
 	REL_OTHER, /* xbegin and friends: rel32 in the immediate */
-	REL_RIP,  /* RIP-relative disp32 */
+	REL_RIP,   /* RIP-relative disp32 */
 };
 
 struct unit {
@@ -72,7 +74,7 @@ struct unit {
 	 * where the instruction holding it ends there. */
 	int8_t fld_old;
 	uint8_t fld_new, fld_end;
-	int64_t target;	    /* REL_* without relocation: target in the input section */
+	int64_t target; /* REL_* without relocation: target in the input section */
 	uint16_t pad;
 	uint8_t padv; /* NOP variant */
 	enum rule rule;
@@ -103,8 +105,16 @@ struct sect {
 	size_t n;
 	size_t rela; /* its SHT_RELA section, 0 if none */
 	struct pvsub_buf out;
-	uint64_t new_size;
+	uint64_t new_size;  /* tail included */
 	uint64_t last_site; /* input offset of the last instruction acted on */
+	/* An occurrence the input forms across the section's end (a junction
+	 * finding of the scan): int3 bytes appended after the last
+	 * instruction (int3-tail), where it was, and what. */
+	unsigned tail;
+	uint64_t tail_site;
+	const char *tail_pattern;
+	uint8_t tail_bytes[PVSUB_PATTERN_MAX];
+	uint8_t tail_len;
 };
 
 /* The ORC tables (Linux 6.1 struct orc_entry: s16 sp_offset, s16
@@ -125,8 +135,8 @@ struct rw {
 	const uint8_t *input; /* the object as given */
 	size_t input_size;
 	struct pvsub_relobj *o;
-	bool kernel;	    /* a Linux module: no red zone below the stack pointer */
-	size_t orc_ip, orc; /* .orc_unwind_ip and .orc_unwind, 0 without */
+	bool kernel;		  /* a Linux module: no red zone below the stack pointer */
+	size_t orc_ip, orc;	  /* .orc_unwind_ip and .orc_unwind, 0 without */
 	struct orc_ref *orc_refs; /* sorted by section, offset */
 	size_t n_orc_refs;
 	struct pvsub_mwindow *win;
@@ -135,7 +145,11 @@ struct rw {
 	size_t n_s;
 	struct pvsub_rewrite_result *res;
 	size_t sites_cap, refusals_cap;
-	int err; /* -ENOMEM seen */
+	const char *pattern; /* id of the occurrence being fixed, for refusals */
+	struct pvsub_scan_opts scan_opts;
+	struct pvsub_scan_result *in_scan;  /* the input, scanned */
+	struct pvsub_scan_result *out_scan; /* the output, when it was rescanned */
+	int err;			    /* -ENOMEM seen */
 };
 
 /* --- helpers of rewrite.c the rules use ------------------------------------- */

@@ -272,22 +272,11 @@ static void make_manifest(struct job *j, struct run *run, const char *original_s
 		j->error = strdup("cannot serialise the manifest: out of memory");
 }
 
-/* What the rescan of a rewritten object may still find: only what the
- * loader judges (relocation windows, patch sites). */
-static bool only_load_time_findings(const struct pvsub_scan_result *res)
-{
-	for (size_t i = 0; i < res->n_findings; i++) {
-		enum pvsub_class c = res->findings[i].cls.cls;
-		if (c != PVSUB_CLASS_RELOCATION && c != PVSUB_CLASS_PATCH_SITE)
-			return false;
-	}
-	return true;
-}
-
 /*
- * --rewrite: rewrite, then scan the output (or, when something was refused
- * or nothing changed, the input) for the report and the manifest.  The
- * output is kept in j->rw->data and written by finish_job().
+ * --rewrite: the library rewrites, rescans and decides; its result carries
+ * the scan of the output (or of the input, when nothing was written or
+ * changed) for the report and the manifest.  The output is kept in
+ * j->rw->data and written by finish_job().
  */
 static void rewrite_job(struct job *j, struct run *run, const struct pvsub_scan_opts *so)
 {
@@ -295,6 +284,8 @@ static void rewrite_job(struct job *j, struct run *run, const struct pvsub_scan_
 		.policy = run->policy,
 		.matcher = run->matcher,
 		.decoder = so->decoder,
+		.deep = so->deep,
+		.hashes = so->hashes,
 	};
 	struct pvsub_diag diag = {""};
 	char original[PVSUB_SHA256_HEX_LEN];
@@ -307,33 +298,9 @@ static void rewrite_job(struct job *j, struct run *run, const struct pvsub_scan_
 		return;
 	}
 	j->unchanged = j->rw->n_refusals == 0 && j->rw->n_sites == 0;
-	if (j->rw->data && !j->unchanged) {
-		r = pvsub_scan_buffer(so, j->rw->data, j->rw->size, &j->result, &diag);
-		if (r == 0 && !only_load_time_findings(j->result)) {
-			/* Never write what does not rescan clean; say what is left. */
-			const struct pvsub_finding *f = &j->result->findings[0];
-			while (f->cls.cls == PVSUB_CLASS_RELOCATION ||
-			       f->cls.cls == PVSUB_CLASS_PATCH_SITE)
-				f++;
-			snprintf(diag.msg, sizeof(diag.msg),
-				 "the rewritten object still holds %s at %s+%#llx (%s)",
-				 f->pattern->id, f->section ? f->section : "?",
-				 (unsigned long long)f->offset, pvsub_class_name(f->cls.cls));
-			free(j->rw->data);
-			j->rw->data = NULL;
-			pvsub_scan_result_free(j->result);
-			j->result = NULL;
-			j->error = strdup(diag.msg);
-		}
-	} else {
-		r = pvsub_scan_buffer(so, j->item->data, j->item->size, &j->result, &diag);
-	}
-	if (r < 0) {
-		j->error = strdup(diag.msg[0] ? diag.msg : strerror(-r));
-		return;
-	}
-	if (!j->error)
-		make_manifest(j, run, j->rw->data && !j->unchanged ? original : NULL);
+	j->result = j->rw->scan;
+	j->rw->scan = NULL;
+	make_manifest(j, run, j->rw->data && !j->unchanged ? original : NULL);
 	if (!j->unchanged)
 		pvsub_item_release_data(j->item);
 }
@@ -504,18 +471,17 @@ static int write_rewritten(struct run *run, struct job *j, char **written)
 	return 0;
 }
 
-/* Status of a --rewrite job that produced a result. */
+/* Status of a --rewrite job that produced a result: the library accepted
+ * the output (only load-time windows left) or refused it. */
 static enum pvsub_file_status rewrite_status(struct run *run, struct job *j, char **written)
 {
 	if (j->rw->n_refusals)
-		return PVSUB_FILE_FINDINGS;
+		return PVSUB_FILE_REFUSED;
 	if (write_rewritten(run, j, written) < 0)
 		return PVSUB_FILE_ERROR;
-	if (j->result->n_violations)
-		return PVSUB_FILE_FINDINGS;
 	if (j->unchanged && j->result->n_findings == 0)
 		return PVSUB_FILE_CLEAN;
-	return only_load_time_findings(j->result) ? PVSUB_FILE_REWRITTEN : PVSUB_FILE_FINDINGS;
+	return PVSUB_FILE_REWRITTEN;
 }
 
 static double seconds_between(const struct timespec *a, const struct timespec *b)
@@ -576,7 +542,9 @@ static void finish_job(void *p, void *data)
 		if (rec.status == PVSUB_FILE_ERROR) {
 			rec.error = "the output could not be written";
 			run->status = EXIT_ERROR;
-		} else if (rec.status == PVSUB_FILE_FINDINGS && run->status == EXIT_CLEAN) {
+		} else if ((rec.status == PVSUB_FILE_FINDINGS ||
+			    rec.status == PVSUB_FILE_REFUSED) &&
+			   run->status == EXIT_CLEAN) {
 			run->status = EXIT_FINDINGS;
 		}
 		run->elf_files++;
@@ -907,6 +875,7 @@ int main(int argc, char **argv)
 		.tool_version = PACKAGE_VERSION,
 		.policy = run.policy,
 		.want_junit = opt.junit != NULL,
+		.rewrite = opt.rewrite,
 	};
 	if (pvsub_report_new(&ro, stdout, &run.report) < 0) {
 		error_msg("out of memory");

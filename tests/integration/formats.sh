@@ -44,7 +44,7 @@ g="$f0[\"findings\"][0]"
 keys="['bytes', 'class', 'field', 'file_offset', 'instruction', 'offset', 'pattern', 'section']"
 [ "$(q "sorted($g)")" = "$keys" ] || fail "finding keys: $(q "sorted($g)")"
 [ "$(q 'd["files"][1]["status"]')" = clean ] || fail "files[1].status"
-summary="{'files': 2, 'findings': 1, 'errors': 0, 'violations': 0, 'clean': 1}"
+summary="{'files': 2, 'findings': 1, 'errors': 0, 'violations': 0, 'clean': 1, 'status': {'clean': 1, 'findings': 1, 'rewritten': 0, 'error': 0, 'refused': 0}}"
 [ "$(q 'd["summary"]')" = "$summary" ] || fail "summary: $(q 'd["summary"]')"
 
 # An input error is a file entry with status "error" and a message.

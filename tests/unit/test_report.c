@@ -547,7 +547,14 @@ Test(report, json_valid_and_shaped)
 					    "    \"findings\": 6,\n"
 					    "    \"errors\": 1,\n"
 					    "    \"violations\": 1,\n"
-					    "    \"clean\": 1\n"
+					    "    \"clean\": 1,\n"
+					    "    \"status\": {\n"
+					    "      \"clean\": 1,\n"
+					    "      \"findings\": 2,\n"
+					    "      \"rewritten\": 0,\n"
+					    "      \"error\": 1,\n"
+					    "      \"refused\": 0\n"
+					    "    }\n"
 					    "  }\n}\n"));
 	free(out.data);
 }
