@@ -1,7 +1,9 @@
 # tests/qemu/local.mk: included from the top-level Makefile.am (non-recursive).
 # Real-kernel tests: boot.sh boots the Debian cloud kernel under QEMU with a
 # busybox initramfs; the tests using it skip without qemu, busybox-static or
-# the kernel package (fail with PVSUB_REQUIRE_CORPUS=1).
+# the kernel package (fail with PVSUB_REQUIRE_CORPUS=1).  lib.sh holds what
+# they share.
 QEMU_TESTS = tests/qemu/module-signature.sh tests/qemu/rewrite-crypto.sh
 TESTS += $(QEMU_TESTS)
-EXTRA_DIST += $(QEMU_TESTS) tests/qemu/boot.sh tests/qemu/choose-patterns.py
+EXTRA_DIST += $(QEMU_TESTS) tests/qemu/lib.sh tests/qemu/boot.sh \
+	tests/qemu/choose-patterns.py
