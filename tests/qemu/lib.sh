@@ -1,6 +1,7 @@
 # Helpers for the QEMU tests (sourced after tests/lib.sh): what they need,
 # the kernel package, and the boot.  The boot itself, and the choice of
-# accelerator, are boot.sh's.
+# accelerator (KVM when a probe boot shows that it works, else TCG;
+# PVSUB_QEMU_ACCEL=kvm|tcg forces one), are boot.sh's.
 BOOT="$top_srcdir/tests/qemu/boot.sh"
 
 # qemu_missing MESSAGE: something the QEMU tier needs is missing: skip, or

@@ -9,6 +9,8 @@
 #
 # Skips until pvsub-sign is built, and when qemu, busybox-static or the
 # kernel package are missing (fails instead when PVSUB_REQUIRE_CORPUS=1).
+# The boot uses KVM when a probe shows that it works, TCG otherwise;
+# PVSUB_QEMU_ACCEL=kvm|tcg forces one (see boot.sh).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/qemu/lib.sh"
 SIGN="$top_builddir/pvsub-sign/pvsub-sign"

@@ -16,7 +16,8 @@
 # checks pass on unchanged code and that a failure is the rewriter's.
 #
 # Skips without qemu, busybox-static or the kernel package (fails instead
-# when PVSUB_REQUIRE_CORPUS=1).
+# when PVSUB_REQUIRE_CORPUS=1).  The boot uses KVM when a probe shows that
+# it works, TCG otherwise; PVSUB_QEMU_ACCEL=kvm|tcg forces one (see boot.sh).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/qemu/lib.sh"
 qemu_tier python3
