@@ -14,7 +14,7 @@
 #                copied to /modules/
 #   -f SRC=DEST  any other file, copied to DEST (absolute; default /NAME)
 #   -a APPEND    extra kernel command line
-#   -t SECONDS   timeout of the whole boot (default 300)
+#   -t SECONDS   timeout of the boot that runs the script (default 300)
 #   -l LOG       where to keep the serial console (default: WORKDIR/console.log)
 #   -w WORKDIR   scratch directory, kept (default: a temporary one, removed)
 #
@@ -27,8 +27,21 @@
 # boot timed out, 125 that the guest never reported (a panic, a missing
 # tool, a bad kernel), with the console log's tail on stderr.
 #
-# KVM is used when /dev/kvm is usable, TCG otherwise.  QEMU and BUSYBOX
-# override the qemu-system-x86_64 and (static) busybox found in PATH.
+# The accelerator is chosen here and nowhere else.  PVSUB_QEMU_ACCEL=kvm
+# or tcg forces one (a forced KVM that QEMU cannot use fails the boot);
+# unset, empty or "auto", a short probe boot of the same kernel and
+# initramfs under KVM must reach the initramfs's init within
+# PVSUB_QEMU_PROBE_TIMEOUT seconds (default 30; KVM needs 1 or 2).  When it
+# does not, because QEMU aborts (an MSR it cannot set), reports a KVM
+# failure ("KVM internal error", "emulation failure": the vCPU stops and
+# QEMU would wait forever) or runs out of time, the boot falls back to TCG
+# with one line on stderr saying why.  Only QEMU's behaviour decides: a
+# /dev/kvm that exists and is writable may still be unusable (nested
+# virtualisation).  Every QEMU run is bounded, and one that reports a KVM
+# failure is stopped at once.
+#
+# QEMU and BUSYBOX override the qemu-system-x86_64 and (static) busybox
+# found in PATH.
 set -eu
 
 me=boot.sh
@@ -63,6 +76,18 @@ if [ -z "$snippet" ]; then
 	[ -r "$guest" ] || die "cannot read $guest"
 fi
 
+accel=${PVSUB_QEMU_ACCEL:-auto}
+case $accel in
+auto | kvm | tcg) ;;
+*) die "PVSUB_QEMU_ACCEL=$accel: expected kvm, tcg or auto" ;;
+esac
+probe_timeout=${PVSUB_QEMU_PROBE_TIMEOUT:-30}
+for n in "$timeout" "$probe_timeout"; do
+	case $n in
+	'' | *[!0-9]* | 0) die "timeout '$n': expected a number of seconds" ;;
+	esac
+done
+
 qemu=${QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null || die "$qemu not found"
 command -v cpio >/dev/null || die "cpio not found"
@@ -73,11 +98,22 @@ if LC_ALL=C readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter'; t
 	die "$busybox is dynamically linked (install busybox-static)"
 fi
 
+keep_work=1
 if [ -z "$work" ]; then
 	work=$(mktemp -d "${TMPDIR:-/tmp}/pvsub-qemu.XXXXXX")
-	trap 'rm -rf "$work"' EXIT
+	keep_work=0
 fi
 mkdir -p "$work"
+# On the way out, stop a QEMU still running (this script was interrupted).
+cleanup() {
+	if [ -s "$work/qemu.pid" ] && [ ! -e "$work/qemu.rc" ]; then
+		kill "$(cat "$work/qemu.pid")" 2>/dev/null || :
+	fi
+	[ "$keep_work" = 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 [ -n "$log" ] || log=$work/console.log
 
 # The kernel: take only vmlinuz and the modules asked for out of a .deb.
@@ -135,6 +171,12 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 export PATH=/bin KVER=$kver
 cd /
+case " \$(cat /proc/cmdline) " in
+*" pvsub.probe=1 "*)
+	echo PVSUB-PROBE-OK
+	poweroff -f
+	;;
+esac
 echo PVSUB-GUEST-START
 sh /guest.sh
 echo "PVSUB-GUEST-EXIT=\$?"
@@ -145,29 +187,94 @@ chmod 755 "$root/init"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
 	gzip -1 >"$work/initrd.gz"
 
-accel=tcg
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	accel=kvm
+# qemu_run ACCEL SECONDS LOG ERR APPEND: boot the initramfs under ACCEL
+# for at most SECONDS, console in LOG, QEMU's messages in ERR, APPEND added
+# to the kernel command line.  QEMU runs in the background so that its
+# messages can be watched: one that says KVM cannot run the guest stops it
+# at once.  Sets qstatus (QEMU's exit status, 124 when the time ran out)
+# and qfail (QEMU's KVM complaint when it was stopped for one, else empty).
+kvm_failure='KVM internal error\|emulation failure'
+qemu_run() {
+	rm -f "$work/qemu.pid" "$work/qemu.rc" "$work/qemu.rc.tmp"
+	(
+		timeout "$2" "$qemu" -machine "q35,accel=$1" -cpu max -m 1G -smp 1 \
+			-nographic -no-reboot -nic none \
+			-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
+			-append "console=ttyS0 panic=-1 rdinit=/init $5" \
+			</dev/null >"$3" 2>"$4" &
+		echo $! >"$work/qemu.pid"
+		st=0
+		wait $! || st=$?
+		echo "$st" >"$work/qemu.rc.tmp"
+		mv "$work/qemu.rc.tmp" "$work/qemu.rc"
+	) 2>/dev/null & # not the shell's own "Aborted": QEMU's messages are in ERR
+	qfail=''
+	while [ ! -s "$work/qemu.rc" ]; do
+		if [ -z "$qfail" ] && grep -q "$kvm_failure" "$4" 2>/dev/null; then
+			qfail=$(qemu_why "$4")
+			while [ ! -s "$work/qemu.pid" ]; do
+				sleep 0.1 2>/dev/null || sleep 1
+			done
+			kill "$(cat "$work/qemu.pid")" 2>/dev/null || :
+		fi
+		sleep 0.2 2>/dev/null || sleep 1
+	done
+	wait
+	qstatus=$(cat "$work/qemu.rc")
+}
+
+# qemu_why ERR: QEMU's complaint in one line, without the program's name:
+# its first line that says what went wrong (else its first line), plus
+# "emulation failure" when KVM said so further down.
+qemu_why() {
+	_why=$(tr -d '\r' <"$1" | sed 's/^[^ :]*qemu[^ :]*: //; s/^error: //' |
+		grep -i -m1 'error\|fail\|could not\|cannot\|assert' || :)
+	[ -n "$_why" ] || _why=$(tr -d '\r' <"$1" | sed 's/^[^ :]*qemu[^ :]*: //' | grep -m1 . || :)
+	case $_why in
+	*'emulation failure'*) ;;
+	*) grep -q 'emulation failure' "$1" && _why="$_why; emulation failure" ;;
+	esac
+	printf '%s' "$_why" | cut -c1-200
+}
+
+if [ "$accel" = auto ]; then
+	qemu_run kvm "$probe_timeout" "$work/probe.log" "$work/probe.err" pvsub.probe=1
+	if [ -z "$qfail" ] && tr -d '\r' <"$work/probe.log" | grep -qx PVSUB-PROBE-OK; then
+		accel=kvm
+	else
+		if [ -n "$qfail" ]; then
+			why="qemu: $qfail"
+		elif [ "$qstatus" -eq 124 ]; then
+			why="the guest did not reach init within $probe_timeout s"
+		elif [ -s "$work/probe.err" ]; then
+			why="qemu: $(qemu_why "$work/probe.err")"
+		else
+			why="qemu exited $qstatus before the guest reached init"
+		fi
+		echo "$me: KVM unusable ($why), using TCG" >&2
+		accel=tcg
+	fi
 fi
 echo "$me: booting $kver ($accel), console in $log" >&2
-status=0
-timeout "$timeout" "$qemu" -machine q35,accel=$accel -cpu max -m 1G -smp 1 \
-	-nographic -no-reboot -nic none \
-	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 rdinit=/init $append" \
-	</dev/null >"$log" 2>"$work/qemu.err" || status=$?
+qemu_run "$accel" "$timeout" "$log" "$work/qemu.err" "$append"
+status=$qstatus
 
 code=$(tr -d '\r' <"$log" | sed -n 's/^PVSUB-GUEST-EXIT=\([0-9][0-9]*\)$/\1/p' | tail -1)
 if [ -n "$code" ]; then
 	exit "$code"
 fi
 {
-	if [ "$status" -eq 124 ]; then
+	if [ -n "$qfail" ]; then
+		echo "$me: QEMU stopped: KVM cannot run the guest ($qfail)"
+	elif [ "$status" -eq 124 ]; then
 		echo "$me: the guest did not finish within $timeout s"
 	else
 		echo "$me: the guest never reported its status (qemu exit $status)"
 	fi
 	cat "$work/qemu.err"
+	if [ "$accel" = kvm ] && [ "${PVSUB_QEMU_ACCEL:-}" = kvm ]; then
+		echo "$me: KVM was forced by PVSUB_QEMU_ACCEL=kvm (auto falls back to TCG)"
+	fi
 	echo "--- last lines of $log"
 	tail -40 "$log"
 } >&2

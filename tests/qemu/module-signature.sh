@@ -9,32 +9,20 @@
 #
 # Skips until pvsub-sign is built, and when qemu, busybox-static or the
 # kernel package are missing (fails instead when PVSUB_REQUIRE_CORPUS=1).
+# The boot uses KVM when a probe shows that it works, TCG otherwise;
+# PVSUB_QEMU_ACCEL=kvm|tcg forces one (see boot.sh).
 . "$top_srcdir/tests/lib.sh"
-real_kernel_tier
+. "$top_srcdir/tests/qemu/lib.sh"
 SIGN="$top_builddir/pvsub-sign/pvsub-sign"
-BOOT="$top_srcdir/tests/qemu/boot.sh"
 MOD=kernel/lib/crc-itu-t.ko
 NAME=crc_itu_t
 
+real_kernel_tier
 "$SIGN" --version >/dev/null 2>&1 || skip "pvsub-sign is not built"
-missing() {
-	[ "${PVSUB_REQUIRE_CORPUS:-0}" = 1 ] && fail "$*"
-	skip "$*"
-}
-for tool in qemu-system-x86_64 cpio dpkg-deb openssl python3 objcopy readelf; do
-	command -v "$tool" >/dev/null || missing "$tool is not installed"
-done
-busybox=$(command -v busybox) || missing "busybox is not installed"
-if LC_ALL=C readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter'; then
-	missing "$busybox is dynamically linked (install busybox-static)"
-fi
-cache=${PVSUB_CORPUS_DIR:-$top_builddir/tests/corpus-cache}
-deb=$("$top_srcdir/tests/corpus/fetch-kernel.sh" "$cache") ||
-	missing "cannot fetch the Debian cloud kernel"
-echo "kernel: $deb"
+qemu_tier openssl python3 objcopy
 
 mkdir k
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C k --wildcards './boot/vmlinuz-*' "./lib/modules/*/$MOD"
+dpkg-deb --fsys-tarfile "$KERNEL_DEB" | tar -x -C k --wildcards './boot/vmlinuz-*' "./lib/modules/*/$MOD"
 cp k/lib/modules/*/"$MOD" debian.ko
 
 # The module must load on its own: no dependencies.
@@ -97,16 +85,11 @@ rmmod $NAME
 step pvsub insmod /modules/pvsub.ko
 EOF
 
-start=$(date +%s)
-set +e
-sh "$BOOT" -k k -f corrupt.ko=/modules/corrupt.ko -f debian.ko=/modules/debian.ko \
-	-f pvsub.ko=/modules/pvsub.ko -l console.log -w boot -t "${PVSUB_QEMU_TIMEOUT:-300}" guest.sh
-status=$?
-set -e
-echo "boot took $(($(date +%s) - start)) s"
-[ "$status" -eq 0 ] || {
-	tail -60 console.log
-	fail "the guest exited $status"
+qemu_boot -k k -f corrupt.ko=/modules/corrupt.ko -f debian.ko=/modules/debian.ko \
+	-f pvsub.ko=/modules/pvsub.ko -l console.log -w boot guest.sh
+[ "$boot_status" -eq 0 ] || {
+	[ ! -f console.log ] || tail -60 console.log
+	fail "the guest exited $boot_status"
 }
 tr -d '\r' <console.log >console.txt
 

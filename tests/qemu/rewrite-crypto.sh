@@ -16,10 +16,11 @@
 # checks pass on unchanged code and that a failure is the rewriter's.
 #
 # Skips without qemu, busybox-static or the kernel package (fails instead
-# when PVSUB_REQUIRE_CORPUS=1).
+# when PVSUB_REQUIRE_CORPUS=1).  The boot uses KVM when a probe shows that
+# it works, TCG otherwise; PVSUB_QEMU_ACCEL=kvm|tcg forces one (see boot.sh).
 . "$top_srcdir/tests/lib.sh"
-real_kernel_tier
-BOOT="$top_srcdir/tests/qemu/boot.sh"
+. "$top_srcdir/tests/qemu/lib.sh"
+qemu_tier python3
 CHOOSE="$top_srcdir/tests/qemu/choose-patterns.py"
 baseline=${PVSUB_REWRITE_CRYPTO_BASELINE:-0}
 
@@ -28,22 +29,6 @@ DEPS="kernel/crypto/cryptd.ko kernel/crypto/crypto_simd.ko kernel/crypto/twofish
 MODS="kernel/arch/x86/crypto/aesni-intel.ko kernel/arch/x86/crypto/sha256-ssse3.ko
 kernel/crypto/twofish_generic.ko kernel/crypto/camellia_generic.ko
 kernel/crypto/serpent_generic.ko kernel/crypto/sha3_generic.ko"
-
-missing() {
-	[ "${PVSUB_REQUIRE_CORPUS:-0}" = 1 ] && fail "$*"
-	skip "$*"
-}
-for tool in qemu-system-x86_64 cpio dpkg-deb python3 readelf; do
-	command -v "$tool" >/dev/null || missing "$tool is not installed"
-done
-busybox=$(command -v busybox) || missing "busybox is not installed"
-if LC_ALL=C readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter'; then
-	missing "$busybox is dynamically linked (install busybox-static)"
-fi
-cache=${PVSUB_CORPUS_DIR:-$top_builddir/tests/corpus-cache}
-deb=$("$top_srcdir/tests/corpus/fetch-kernel.sh" "$cache") ||
-	missing "cannot fetch the Debian cloud kernel"
-echo "kernel: $deb"
 
 seed=${PVSUB_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $seed (replay with PVSUB_SEED=$seed)"
@@ -54,7 +39,7 @@ for m in $DEPS $MODS; do
 	pats="$pats ./lib/modules/*/$m"
 done
 # shellcheck disable=SC2086 # the patterns are split on purpose
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C k --wildcards $pats
+dpkg-deb --fsys-tarfile "$KERNEL_DEB" | tar -x -C k --wildcards $pats
 for m in $DEPS $MODS; do
 	cp k/lib/modules/*/"$m" orig/
 done
@@ -220,13 +205,10 @@ echo "GUEST-CHECKS \$st"
 exit \$st
 EOF
 
-start=$(date +%s)
-set +e
 # shellcheck disable=SC2086 # $files is a list of options
-sh "$BOOT" -k k $files -l console.log -w boot -t "${PVSUB_QEMU_TIMEOUT:-300}" guest.sh
-status=$?
-set -e
-echo "boot took $(($(date +%s) - start)) s"
+qemu_boot -k k $files -l console.log -w boot guest.sh
+status=$boot_status
+touch console.log
 tr -d '\r' <console.log >console.txt
 # The verdicts on the test log; /proc/crypto and the kernel log too when
 # something failed.
