@@ -29,9 +29,9 @@
 #define MAX_PAD 1024
 
 const char *const pvsub_rewrite_rules[] = {
-	"nop-split",   "rel-adjust", "imm-lea", "trap",	     "alu-split",
-	"disp-rebase", "sp-rebase",  "scratch", "lea-arith", "scratch-disp",
-	"call-r11",    "int3-tail",  NULL,
+	"nop-split", "rel-adjust", "imm-lea",	"trap",		"alu-split", "disp-rebase",
+	"sp-rebase", "scratch",	   "lea-arith", "scratch-disp", "call-r11",  "int3-tail",
+	"load-dest", "bp-rebase",  "push-imm",	"push-mem",	"and-btr",   NULL,
 };
 
 /* --- results ---------------------------------------------------------------- */
@@ -386,12 +386,28 @@ static void check_relocations(struct rw *w, struct sect *s)
 	}
 }
 
+/* Is @mw the lock prefix that starts an instruction of @s (.smp_locks: the
+ * kernel turns it into a ds prefix on one CPU)?  That byte must stay in
+ * front of its instruction, but the instruction may move, and be part of a
+ * rule's sequence that copies it whole. */
+static bool lock_prefix_window(const struct sect *s, const struct pvsub_mwindow *mw)
+{
+	if (mw->kind != PVSUB_WINDOW_SMP_LOCK || mw->len != 1 || s->in[mw->offset] != 0xf0)
+		return false;
+	size_t i = rw_unit_at(s, mw->offset);
+	return i < s->n && s->u[i].off == mw->offset;
+}
+
 static void mark_windows(struct rw *w, struct sect *s)
 {
 	for (size_t k = 0; k < w->n_win; k++) {
 		const struct pvsub_mwindow *mw = &w->win[k];
 		if (mw->section != s->idx)
 			continue;
+		if (lock_prefix_window(s, mw)) {
+			s->u[rw_unit_at(s, mw->offset)].lock_site = true;
+			continue;
+		}
 		for (size_t i = rw_unit_at(s, mw->offset); i < s->n; i++) {
 			struct unit *u = &s->u[i];
 			if (u->off >= mw->offset + mw->len)
@@ -652,12 +668,31 @@ static bool in_reloc_window(const struct rw *w, const struct sect *s, uint64_t p
 }
 
 /* The occurrence lies inside one mutable window (judged at load time). */
+/*
+ * Where the byte of instruction-start @x of @s that a kernel table points at
+ * is now: the start of its instruction, or, for the lock prefix of an
+ * instruction a rule copied into a sequence (@lock), that copy's prefix.
+ * False as map_offset(), or when a lock prefix was not carried.
+ */
+static bool map_site(const struct sect *s, uint64_t x, bool lock, uint64_t *out)
+{
+	size_t i = rw_unit_at(s, x);
+	if (!lock || i == s->n || s->u[i].off != x || s->u[i].rule == RULE_NONE)
+		return map_offset(s, x, false, out);
+	const struct unit *u = &s->u[i];
+	if (u->insn_at < 0 || u->seq[u->insn_at] != 0xf0)
+		return false;
+	*out = insn_start(u) + (uint64_t)u->insn_at;
+	return true;
+}
+
 static bool in_mutable_window(const struct rw *w, const struct sect *s, uint64_t p, unsigned len)
 {
 	for (size_t k = 0; k < w->n_win; k++) {
 		const struct pvsub_mwindow *mw = &w->win[k];
 		uint64_t at;
-		if (mw->section != s->idx || !map_offset(s, mw->offset, false, &at))
+		if (mw->section != s->idx ||
+		    !map_site(s, mw->offset, mw->kind == PVSUB_WINDOW_SMP_LOCK, &at))
 			continue;
 		if (at <= p && p + len <= at + mw->len)
 			return true;
@@ -703,11 +738,63 @@ static void record(struct rw *w, const struct sect *s, size_t ui, const struct o
 	memcpy(site->insn, s->in + u->off, u->in.len);
 }
 
+/* A rel8 branch that cannot be made longer: part of a patch site, or
+ * loop/jrcxz.  Padding may not push its target out of its reach. */
+static bool short_for_good(const struct unit *u)
+{
+	return u->rk != REL_NONE && u->rk != REL_RIP && !u->rel_has_reloc && !u->long_form &&
+	       u->in.imm_size == 1 && (u->fixed || u->rk == REL_LOOP);
+}
+
+/* Bytes from the end of unit @from to the start of unit @to's instruction
+ * (forward), as the units stand now; @to may be s->n (the section's end). */
+static uint64_t span_bytes(const struct sect *s, size_t from, size_t to)
+{
+	uint64_t n = 0;
+	for (size_t m = from + 1; m < to; m++)
+		n += s->u[m].pad + s->u[m].enc_len;
+	return to < s->n ? n + s->u[to].pad : n;
+}
+
+/* Would @by more bytes of padding in front of unit @j take the target of
+ * a short_for_good() branch out of its reach? */
+static bool pad_breaks_short(const struct sect *s, size_t j, unsigned by)
+{
+	for (size_t q = 0; q < s->n_shorts; q++) {
+		size_t k = s->shorts[q];
+		const struct unit *f = &s->u[k];
+		size_t t =
+			(uint64_t)f->target == s->size ? s->n : rw_unit_at(s, (uint64_t)f->target);
+		if (t > k && k < j && j <= t && span_bytes(s, k, t) + by > 127)
+			return true;
+		/* backward: from the target's instruction to the branch's end */
+		if (t < k && t < j && j <= k &&
+		    s->u[t].enc_len + span_bytes(s, t, k) + f->enc_len + by > 128)
+			return true;
+	}
+	return false;
+}
+
+/* The short_for_good() branches of @s, once its windows are marked. */
+static int find_shorts(struct sect *s)
+{
+	for (size_t k = 0; k < s->n; k++) {
+		if (!short_for_good(&s->u[k]))
+			continue;
+		void *p = realloc(s->shorts, (s->n_shorts + 1) * sizeof(*s->shorts));
+		if (!p)
+			return -ENOMEM;
+		s->shorts = p;
+		s->shorts[s->n_shorts++] = k;
+	}
+	return 0;
+}
+
 /* Grow (or vary) the padding in front of unit @i; false if it may not. */
 static bool bump_pad(struct sect *s, size_t i, unsigned by)
 {
 	struct unit *u = &s->u[i];
-	if (u->no_pad || u->pad + by > MAX_PAD)
+	if (u->no_pad || u->pad + by > MAX_PAD || (by && pad_breaks_short(s, i, by)))
 		return false;
 	if (by == 0) {
 		/* Vary first; grow when all variants were tried. */
@@ -799,6 +886,15 @@ const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 }
 
 /* One occurrence inside unit @i's instruction bytes. */
+/* A rule's first try on unit @i: from its first candidate (a rule tried
+ * before may have left the unit's counter anywhere). */
+static bool attempt(const struct rw *w, struct sect *s, size_t i,
+		    bool (*fix)(const struct rw *, struct sect *, size_t))
+{
+	s->u[i].cand = 0;
+	return fix(w, s, i);
+}
+
 static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ *oc, unsigned len,
 		       unsigned round)
 {
@@ -816,7 +912,12 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 		    (u->rule == RULE_SCRATCH && rw_fix_scratch(w, s, i)) ||
 		    (u->rule == RULE_LEA_ARITH && rw_fix_lea_arith(w, s, i)) ||
 		    (u->rule == RULE_SCRATCH_DISP && rw_fix_scratch_disp(w, s, i)) ||
-		    (u->rule == RULE_CALL_R11 && rw_fix_call_r11(w, s, i)))
+		    (u->rule == RULE_CALL_R11 && rw_fix_call_r11(w, s, i)) ||
+		    (u->rule == RULE_LOAD_DEST && rw_fix_load_dest(w, s, i)) ||
+		    (u->rule == RULE_BP_REBASE && rw_fix_bp_rebase(w, s, i)) ||
+		    (u->rule == RULE_PUSH_IMM && rw_fix_push_imm(w, s, i)) ||
+		    (u->rule == RULE_PUSH_MEM && rw_fix_push_mem(w, s, i)) ||
+		    (u->rule == RULE_AND_BTR && rw_fix_and_btr(w, s, i)))
 			return;
 		refuse(w, s->name, where, "no replacement for `%s%s%s` avoids the pattern",
 		       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
@@ -865,43 +966,72 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 		}
 	}
 	if (!u->has_reloc && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    rw_fix_imm_lea(w, s, i)) {
+	    attempt(w, s, i, rw_fix_imm_lea)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_IMM_LEA);
 		return;
 	}
 	if (!u->has_reloc && !u->one_insn && u->in.imm_offset >= 0 &&
-	    rel + len > (unsigned)u->in.imm_offset && rw_fix_alu_split(w, s, i)) {
+	    rel + len > (unsigned)u->in.imm_offset && attempt(w, s, i, rw_fix_alu_split)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_ALU_SPLIT);
 		return;
 	}
 	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_disp_rebase(w, s, i)) {
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
+	    attempt(w, s, i, rw_fix_load_dest)) {
+		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_LOAD_DEST);
+		return;
+	}
+	if (!u->one_insn && u->in.disp_offset >= 0 &&
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
+	    attempt(w, s, i, rw_fix_disp_rebase)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_DISP_REBASE);
 		return;
 	}
 	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_sp_rebase(w, s, i)) {
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
+	    attempt(w, s, i, rw_fix_sp_rebase)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SP_REBASE);
 		return;
 	}
+	if (!u->one_insn && u->in.disp_offset >= 0 &&
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
+	    attempt(w, s, i, rw_fix_bp_rebase)) {
+		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_BP_REBASE);
+		return;
+	}
 	if (!u->has_reloc && !u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_call_r11(w, s, i)) {
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
+	    attempt(w, s, i, rw_fix_call_r11)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_CALL_R11);
 		return;
 	}
 	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) && rw_fix_scratch_disp(w, s, i)) {
+	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
+	    attempt(w, s, i, rw_fix_scratch_disp)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SCRATCH_DISP);
 		return;
 	}
 	if (!u->has_reloc && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    rw_fix_lea_arith(w, s, i)) {
+	    attempt(w, s, i, rw_fix_lea_arith)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_LEA_ARITH);
 		return;
 	}
-	if (!u->one_insn && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    rw_fix_scratch(w, s, i)) {
+	/* Any occurrence of an instruction with an immediate: scratch moves
+	 * the immediate to a register and, if need be, rebases the operand. */
+	if (!u->one_insn && u->in.imm_offset >= 0 && attempt(w, s, i, rw_fix_scratch)) {
 		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SCRATCH);
+		return;
+	}
+	if (!u->one_insn && u->in.imm_offset >= 0 && attempt(w, s, i, rw_fix_push_imm)) {
+		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_PUSH_IMM);
+		return;
+	}
+	if (!u->has_reloc && u->in.imm_offset >= 0 && attempt(w, s, i, rw_fix_and_btr)) {
+		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_AND_BTR);
+		return;
+	}
+	if (!u->one_insn && u->in.disp_offset >= 0 && attempt(w, s, i, rw_fix_push_mem)) {
+		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_PUSH_MEM);
 		return;
 	}
 	refuse(w, s->name, where, "no rewrite rule removes the pattern from the %s of `%s%s%s`",
@@ -1134,6 +1264,10 @@ static int rewrite_section(struct rw *w, struct sect *s)
 	check_targets(w, s);
 	mark_windows(w, s);
 	mark_exception_sites(w, s);
+	if (find_shorts(s) < 0) {
+		w->err = -ENOMEM;
+		return 0;
+	}
 	if (w->res->n_refusals != before) {
 		refuse_all_occurrences(w, s, before);
 		return 0;
@@ -1301,7 +1435,8 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	uint64_t ref = sym.st_value + (uint64_t)ra->r_addend + (uint64_t)ob;
 	uint64_t nref;
 	bool orc = strcmp(tname, ".orc_unwind_ip") == 0;
-	if (!map_offset(ss, ref, orc, &nref)) {
+	bool lock = strcmp(tname, ".smp_locks") == 0;
+	if (orc ? !map_offset(ss, ref, true, &nref) : !map_site(ss, ref, lock, &nref)) {
 		/* Debug information (not loaded) may point anywhere; leave it. */
 		if (alloc)
 			refuse(w, tname, old_place,
@@ -1393,17 +1528,30 @@ struct orc_add {
 	size_t count;
 };
 
+/* Add @delta to the s16 at @p. */
+static void orc_adjust(uint8_t *p, int32_t delta)
+{
+	int16_t v = (int16_t)(p[0] | (p[1] << 8));
+	v = (int16_t)(v + delta);
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)((uint16_t)v >> 8);
+}
+
+/* An ORC entry at output offset @at: @entry with the stack @sp_delta lower
+ * and rbp @bp_delta higher than it says (the rules check that the offsets
+ * still fit). */
 static int orc_push(struct rw *w, struct orc_add *a, size_t secsym, uint64_t at,
-		    const uint8_t *entry, int32_t delta)
+		    const uint8_t *entry, int32_t sp_delta, int32_t bp_delta)
 {
 	uint8_t e[ORC_ENTRY_SIZE];
 	memcpy(e, entry, sizeof(e));
-	if ((e[4] & 0x0f) == ORC_REG_SP) {
-		int16_t sp = (int16_t)(e[0] | (e[1] << 8));
-		sp = (int16_t)(sp + delta);
-		e[0] = (uint8_t)sp;
-		e[1] = (uint8_t)((uint16_t)sp >> 8);
-	}
+	unsigned sp_reg = e[4] & 0x0f, bp_reg = e[4] >> 4;
+	if (sp_reg == ORC_REG_SP)
+		orc_adjust(e, sp_delta);
+	if (sp_reg == ORC_REG_BP || sp_reg == ORC_REG_BP_INDIRECT)
+		orc_adjust(e, -bp_delta);
+	if (bp_reg == ORC_REG_BP)
+		orc_adjust(e + 2, -bp_delta);
 	uint32_t zero = 0;
 	Elf64_Rela ra = {
 		.r_offset = (w->o->sec[w->orc_ip].size / 4 + a->count) * 4,
@@ -1433,10 +1581,12 @@ static int append_section(struct rw *w, size_t idx, const struct pvsub_buf *more
 }
 
 /*
- * Units that lower the stack for a moment get two ORC entries: where the
- * stack goes down (the unit's entry, with the frame sp_delta further
- * away) and where it is back (the unit's entry as it was), unless an entry
- * already starts there.  The module loader sorts the tables.
+ * Units that move the stack or rbp for a moment get an ORC entry at each
+ * of their notes: the unit's entry with the frame sp_delta further away or
+ * rbp bp_delta higher, or as it was once the change is undone.  A note at
+ * the very end of the sequence describes the state after the unit, which
+ * an entry of the next instruction already describes when there is one;
+ * it is added only when there is none.  The module loader sorts the tables.
  */
 static int add_orc_entries(struct rw *w)
 {
@@ -1450,7 +1600,7 @@ static int add_orc_entries(struct rw *w)
 		size_t secsym = section_symbol(w, s->idx);
 		for (size_t k = 0; k < s->n && r == 0; k++) {
 			const struct unit *u = &s->u[k];
-			if (!u->sp_delta)
+			if (!u->n_orc)
 				continue;
 			const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
 			if (!e || !secsym) {
@@ -1458,10 +1608,13 @@ static int add_orc_entries(struct rw *w)
 				       "no ORC entry describes this instruction");
 				continue;
 			}
-			uint64_t lo = insn_start(u) + u->sp_lo, hi = insn_start(u) + u->sp_hi;
-			r = orc_push(w, &a, secsym, lo, e, u->sp_delta);
-			if (r == 0 && !u->sp_no_restore && !orc_entry_exists(w, rs, s->idx, hi))
-				r = orc_push(w, &a, secsym, hi, e, 0);
+			for (unsigned k2 = 0; k2 < u->n_orc && r == 0; k2++) {
+				const struct orc_note *nt = &u->orc[k2];
+				uint64_t at = insn_start(u) + nt->at;
+				if (nt->at == u->enc_len && orc_entry_exists(w, rs, s->idx, at))
+					continue;
+				r = orc_push(w, &a, secsym, at, e, nt->sp_delta, nt->bp_delta);
+			}
 		}
 	}
 	if (r == 0 && a.count) {
@@ -1640,13 +1793,13 @@ static void free_rw(struct rw *w)
 {
 	for (size_t i = 0; i < w->n_s; i++) {
 		free(w->s[i].u);
+		free(w->s[i].shorts);
 		pvsub_buf_release(&w->s[i].out);
 	}
 	free(w->s);
 	free(w->win);
 	free(w->orc_refs);
 	pvsub_relobj_free(w->o);
-	pvsub_scan_result_free(w->in_scan);
 	pvsub_scan_result_free(w->out_scan);
 }
 
@@ -1703,9 +1856,8 @@ static struct sect *sect_named(struct rw *w, const char *name, int64_t offset)
  * (add_int3_tail); one in the zero padding in front of a section cannot be
  * changed.  True when any section needs a tail.
  */
-static bool mark_junctions(struct rw *w)
+static bool mark_junctions(struct rw *w, const struct pvsub_scan_result *in)
 {
-	const struct pvsub_scan_result *in = w->in_scan;
 	bool any = false;
 	for (size_t k = 0; k < in->n_findings; k++) {
 		const struct pvsub_finding *f = &in->findings[k];
@@ -1750,7 +1902,10 @@ static int run(struct rw *w)
 		return r;
 	refuse_violations(w);
 	/* A first, cheap look: any occurrence outside relocation windows? */
-	bool any = mark_junctions(w);
+	/* ... and where an earlier attempt's output formed them. */
+	bool any = mark_junctions(w, w->in_scan);
+	if (w->more_tails)
+		any |= mark_junctions(w, w->more_tails);
 	for (size_t i = 0; i < w->n_s; i++)
 		any |= needs_rewrite(w, &w->s[i]);
 	if (w->err)
@@ -1825,12 +1980,26 @@ static int check_output(struct rw *w)
 		       f->junction ? ", across the end of a section" : "");
 		w->pattern = NULL;
 	}
-	if (res->n_refusals) {
-		pvsub_scan_result_free(out);
-		return 0;
-	}
 	w->out_scan = out;
 	return 0;
+}
+
+/* Did the output hold occurrences across a section's end that an int3
+ * tail on that section could break, which this attempt did not give? */
+static bool tails_would_help(struct rw *w)
+{
+	const struct pvsub_scan_result *out = w->out_scan;
+	for (size_t k = 0; out && k < out->n_findings; k++) {
+		const struct pvsub_finding *f = &out->findings[k];
+		if (!f->junction || load_time_finding(f) || !f->section)
+			continue;
+		size_t n = strcspn(f->section, "|");
+		for (size_t i = 0; i < w->n_s; i++)
+			if (strlen(w->s[i].name) == n &&
+			    strncmp(w->s[i].name, f->section, n) == 0 && !w->s[i].tail_len)
+				return true;
+	}
+	return false;
 }
 
 /* Nothing is made when anything was refused: no change to report, only
@@ -1847,56 +2016,70 @@ static void drop_output(struct pvsub_rewrite_result *res)
 	res->modsig_stripped = false;
 }
 
+/* Attempts at one object: an int3 tail may have to be added where the
+ * rewritten code first formed an occurrence across a section's end. */
+#define MAX_ATTEMPTS 3
+
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)
 {
-	struct rw w = {
-		.opts = opts,
-		.input = data,
-		.input_size = size,
-		.scan_opts =
-			{
-				.policy = opts->policy,
-				.matcher = opts->matcher,
-				.decoder = opts->decoder,
-				.deep = opts->deep,
-				.hashes = opts->hashes,
-			},
+	struct pvsub_scan_opts so = {
+		.policy = opts->policy,
+		.matcher = opts->matcher,
+		.decoder = opts->decoder,
+		.deep = opts->deep,
+		.hashes = opts->hashes,
 	};
-	int r = pvsub_relobj_load(data, size, &w.o, diag);
-	if (r < 0)
-		return r;
-	/* The input as the scanner sees it: junctions and violations. */
-	r = pvsub_scan_buffer(&w.scan_opts, data, size, &w.in_scan, diag);
-	if (r < 0) {
+	struct pvsub_scan_result *in_scan = NULL, *tails = NULL;
+	int r = 0;
+	for (unsigned attempt = 0;; attempt++) {
+		struct rw w = {.opts = opts, .input = data, .input_size = size, .scan_opts = so};
+		r = pvsub_relobj_load(data, size, &w.o, diag);
+		/* The input as the scanner sees it: junctions and violations. */
+		if (r == 0 && !in_scan)
+			r = pvsub_scan_buffer(&so, data, size, &in_scan, diag);
+		if (r == 0) {
+			w.res = calloc(1, sizeof(*w.res));
+			r = w.res ? 0 : pvsub_diag_set(diag, ENOMEM, "out of memory");
+		}
+		if (r == 0) {
+			w.in_scan = in_scan;
+			w.more_tails = tails;
+			w.res->size_before = size;
+			r = run(&w);
+			if (r == 0 && !w.res->n_refusals)
+				r = check_output(&w);
+			if (r < 0)
+				pvsub_diag_set(diag, -r, "out of memory");
+		}
+		if (r == 0 && w.res->n_refusals && attempt + 1 < MAX_ATTEMPTS &&
+		    tails_would_help(&w)) {
+			pvsub_scan_result_free(tails);
+			tails = w.out_scan;
+			w.out_scan = NULL;
+			pvsub_rewrite_result_free(w.res);
+			free_rw(&w);
+			continue;
+		}
+		if (r == 0) {
+			if (w.res->n_refusals)
+				drop_output(w.res);
+			/* The report shows what was written, or else the input. */
+			if (w.out_scan && !w.res->n_refusals) {
+				w.res->scan = w.out_scan;
+				w.out_scan = NULL;
+			} else {
+				w.res->scan = in_scan;
+				in_scan = NULL;
+			}
+			*out = w.res;
+		} else {
+			pvsub_rewrite_result_free(w.res);
+		}
 		free_rw(&w);
-		return r;
+		break;
 	}
-	w.res = calloc(1, sizeof(*w.res));
-	if (!w.res) {
-		free_rw(&w);
-		return pvsub_diag_set(diag, ENOMEM, "out of memory");
-	}
-	w.res->size_before = size;
-	r = run(&w);
-	if (r == 0 && !w.res->n_refusals)
-		r = check_output(&w);
-	if (r < 0) {
-		free_rw(&w);
-		pvsub_rewrite_result_free(w.res);
-		return pvsub_diag_set(diag, -r, "out of memory");
-	}
-	if (w.res->n_refusals)
-		drop_output(w.res);
-	/* The report shows what was written, or else the input. */
-	if (w.out_scan) {
-		w.res->scan = w.out_scan;
-		w.out_scan = NULL;
-	} else {
-		w.res->scan = w.in_scan;
-		w.in_scan = NULL;
-	}
-	free_rw(&w);
-	*out = w.res;
-	return 0;
+	pvsub_scan_result_free(in_scan);
+	pvsub_scan_result_free(tails);
+	return r;
 }

@@ -31,6 +31,11 @@ enum rule {
 	RULE_LEA_ARITH,
 	RULE_SCRATCH_DISP,
 	RULE_CALL_R11,
+	RULE_LOAD_DEST,
+	RULE_BP_REBASE,
+	RULE_PUSH_IMM,
+	RULE_PUSH_MEM,
+	RULE_AND_BTR,
 };
 
 /* Index into pvsub_rewrite_rules. */
@@ -47,6 +52,11 @@ enum action {
 	ACT_SCRATCH_DISP,
 	ACT_CALL_R11,
 	ACT_INT3_TAIL,
+	ACT_LOAD_DEST,
+	ACT_BP_REBASE,
+	ACT_PUSH_IMM,
+	ACT_PUSH_MEM,
+	ACT_AND_BTR,
 };
 
 enum rel_kind {
@@ -59,6 +69,13 @@ enum rel_kind {
 	REL_RIP,   /* RIP-relative disp32 */
 };
 
+#define MAX_ORC_NOTES 6
+
+struct orc_note {
+	uint8_t at; /* offset in the unit's sequence */
+	int32_t sp_delta, bp_delta;
+};
+
 struct unit {
 	uint64_t off; /* in the input section */
 	struct pvsub_insn in;
@@ -69,6 +86,7 @@ struct unit {
 	bool no_pad;	    /* starts strictly inside a mutable window */
 	bool long_form;	    /* rel8 branch promoted to rel32 */
 	bool one_insn;	    /* an exception-table site: may not become a sequence */
+	bool lock_site;	    /* its lock prefix is an .smp_locks window (moves with it) */
 	int8_t reloc_at;    /* offset of its one relocated field, -1 none, -2 several */
 	/* A rule that carries the relocated field: where it is in seq, and
 	 * where the instruction holding it ends there. */
@@ -81,11 +99,15 @@ struct unit {
 	unsigned cand; /* next candidate for the rule's parameters */
 	uint8_t seq[MAX_SEQ];
 	uint8_t seq_len;
-	/* Within seq[sp_lo, sp_hi) the stack pointer is sp_delta bytes lower
-	 * than the unwind data of the instruction says (ORC entries added). */
-	uint8_t sp_lo, sp_hi;
-	int32_t sp_delta;
-	bool sp_no_restore; /* the state after the unit has its own entry */
+	/* Where the sequence moves the stack or rbp: from orc[k].at on, the
+	 * stack pointer is sp_delta bytes lower and rbp bp_delta bytes higher
+	 * than the unit's unwind entry says (ORC entries are added for them;
+	 * zero deltas: the entry itself again). */
+	struct orc_note orc[MAX_ORC_NOTES];
+	uint8_t n_orc;
+	/* Where in seq the copy of the original instruction starts, prefixes
+	 * included (its lock prefix, its fault), -1 when there is none. */
+	int8_t insn_at;
 	uint8_t enc_len;
 	/* The layout as last placed: a round judges every occurrence against
 	 * it, while its fixes change pad and enc_len for the next round. */
@@ -105,7 +127,9 @@ struct sect {
 	size_t n;
 	size_t rela; /* its SHT_RELA section, 0 if none */
 	struct pvsub_buf out;
-	uint64_t new_size;  /* tail included */
+	uint64_t new_size; /* tail included */
+	size_t *shorts;	   /* units of rel8 branches that cannot grow */
+	size_t n_shorts;
 	uint64_t last_site; /* input offset of the last instruction acted on */
 	/* An occurrence the input forms across the section's end (a junction
 	 * finding of the scan): int3 bytes appended after the last
@@ -121,8 +145,15 @@ struct sect {
  * bp_offset, then sp_reg:4, bp_reg:4, type:2, end:1). */
 #define ORC_ENTRY_SIZE 6
 #define ORC_REG_UNDEFINED 0
+#define ORC_REG_PREV_SP 1
+#define ORC_REG_DX 2
+#define ORC_REG_DI 3
 #define ORC_REG_BP 4
 #define ORC_REG_SP 5
+#define ORC_REG_R10 6
+#define ORC_REG_R13 7
+#define ORC_REG_BP_INDIRECT 8
+#define ORC_REG_SP_INDIRECT 9
 
 struct orc_ref {
 	size_t section;	 /* code section */
@@ -147,9 +178,10 @@ struct rw {
 	size_t sites_cap, refusals_cap;
 	const char *pattern; /* id of the occurrence being fixed, for refusals */
 	struct pvsub_scan_opts scan_opts;
-	struct pvsub_scan_result *in_scan;  /* the input, scanned */
-	struct pvsub_scan_result *out_scan; /* the output, when it was rescanned */
-	int err;			    /* -ENOMEM seen */
+	const struct pvsub_scan_result *in_scan;    /* the input, scanned */
+	const struct pvsub_scan_result *more_tails; /* an earlier attempt's output */
+	struct pvsub_scan_result *out_scan;	    /* the output, when it was rescanned */
+	int err;				    /* -ENOMEM seen */
 };
 
 /* --- helpers of rewrite.c the rules use ------------------------------------- */
@@ -183,6 +215,11 @@ bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i);
 bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i);
 bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i);
 bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i);
+bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i);
 /* `ud2` padded with int3 to the instruction's length. */
 bool rw_fix_trap(struct sect *s, size_t i);
 

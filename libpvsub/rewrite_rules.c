@@ -150,12 +150,76 @@ static void carry_field(struct unit *u, unsigned fld_new, unsigned end)
 	u->fld_end = (uint8_t)end;
 }
 
+/* Give @u the sequence @seq; the rule then notes its stack, unwind and
+ * instruction-copy facts, which start cleared. */
 static void set_rule(struct unit *u, enum rule rule, const uint8_t *seq, unsigned n)
 {
 	memcpy(u->seq, seq, n);
 	u->seq_len = (uint8_t)n;
 	u->enc_len = (uint8_t)n;
 	u->rule = rule;
+	u->n_orc = 0;
+	u->insn_at = -1;
+}
+
+/* From offset @at of its sequence on, @u's stack is @sp lower and rbp @bp
+ * higher than its unwind entry says. */
+static void note_orc(struct unit *u, unsigned at, int32_t sp, int32_t bp)
+{
+	if (u->n_orc < MAX_ORC_NOTES)
+		u->orc[u->n_orc++] = (struct orc_note){(uint8_t)at, sp, bp};
+}
+
+/* The general register (rax 0 ... r15 15) an ORC register number names,
+ * -1 for none (undefined, the previous frame). */
+static int orc_gpr(unsigned orc_reg)
+{
+	switch (orc_reg) {
+	case ORC_REG_DX:
+		return 2;
+	case ORC_REG_DI:
+		return 7;
+	case ORC_REG_BP:
+	case ORC_REG_BP_INDIRECT:
+		return 5;
+	case ORC_REG_SP:
+	case ORC_REG_SP_INDIRECT:
+		return 4;
+	case ORC_REG_R10:
+		return 10;
+	case ORC_REG_R13:
+		return 13;
+	}
+	return -1;
+}
+
+/*
+ * The general registers that the unwinder reads at unit @u (a mask over
+ * rax 0 ... r15 15): the one its frame is computed from, and rbp when the
+ * entry says the caller's rbp is still in it (undefined) or saved relative
+ * to it.  A rule may change none of them, even for a moment, except as
+ * sp-rebase and bp-rebase do (with ORC entries describing the change).
+ * Without ORC tables nothing is read; without an entry for @u, or with an
+ * entry of no known frame, the stack and frame registers are.
+ */
+static uint16_t unwind_regs(const struct rw *w, const struct sect *s, const struct unit *u)
+{
+	const uint16_t stack = (1u << 4) | (1u << 5);
+	if (!w->orc)
+		return 0;
+	const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
+	if (!e)
+		return stack;
+	unsigned sp_reg = e[4] & 0x0f, bp_reg = e[4] >> 4;
+	int g = orc_gpr(sp_reg);
+	if (g < 0)
+		return stack;
+	uint16_t m = (uint16_t)(1u << g);
+	if (bp_reg == ORC_REG_UNDEFINED || bp_reg == ORC_REG_BP)
+		m |= 1u << 5;
+	else if (bp_reg != ORC_REG_PREV_SP)
+		return stack | m;
+	return m;
 }
 
 bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
@@ -164,7 +228,9 @@ bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
 	unsigned reg;
 	bool wide64, imm64;
 	uint64_t value;
-	if (!imm_mov(s->in + u->off, &u->in, &reg, &wide64, &imm64, &value))
+	/* The register holds an intermediate value for a moment. */
+	if (!imm_mov(s->in + u->off, &u->in, &reg, &wide64, &imm64, &value) ||
+	    (unwind_regs(w, s, u) & (1u << reg)))
 		return false;
 	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
 		int32_t b = lea_candidate(u->cand % 1024);
@@ -230,7 +296,7 @@ bool rw_fix_alu_split(const struct rw *w, struct sect *s, size_t i)
 	} else {
 		return false;
 	}
-	if (ext != 4 && ext != 1 && ext != 6)
+	if ((ext != 4 && ext != 1 && ext != 6) || (unwind_regs(w, s, u) & (1u << reg)))
 		return false;
 	uint32_t imm = (uint32_t)rw_get_sle(b + u->in.imm_offset, 4);
 	for (; u->cand < 2048; u->cand++) {
@@ -296,7 +362,9 @@ static bool orc_entry_starts(const struct rw *w, size_t sec, uint64_t off)
 }
 
 /* May unit @u run with the stack pointer lowered for a moment?  Its unwind
- * data (if the object has any) must compute the frame from rsp or rbp. */
+ * data (if the object has any) must compute the frame from a register: from
+ * rsp, whose entry is then adjusted, or from another one, which does not
+ * see the change.  An indirect frame through rsp is not adjusted: no. */
 static bool stack_may_move(const struct rw *w, const struct sect *s, const struct unit *u)
 {
 	if (!w->orc)
@@ -305,7 +373,19 @@ static bool stack_may_move(const struct rw *w, const struct sect *s, const struc
 	if (!e)
 		return false;
 	unsigned sp_reg = e[4] & 0x0f;
-	return sp_reg == ORC_REG_SP || sp_reg == ORC_REG_BP;
+	return orc_gpr(sp_reg) >= 0 && sp_reg != ORC_REG_SP_INDIRECT;
+}
+
+/* A scratch register for unit @u, not among @used nor read by the
+ * unwinder; 16 if there is none. */
+static unsigned free_register(const struct rw *w, const struct sect *s, const struct unit *u,
+			      uint16_t used)
+{
+	used |= unwind_regs(w, s, u);
+	unsigned r = 0;
+	while (r < 16 && (used & (1u << r)))
+		r++;
+	return r;
 }
 
 /*
@@ -331,26 +411,20 @@ static bool loads_whole(const uint8_t *b, const struct pvsub_insn *in, unsigned 
 		return false;
 	unsigned dest = ((b[in->modrm_offset] >> 3) & 7u) | (((rex >> 2) & 1u) << 3);
 	const uint8_t *op = b + in->opcode_offset;
-	bool known = (in->opcode_len == 1 && (op[0] == 0x8b || op[0] == 0x8d ||
-					      (op[0] == 0x63 && (rex & 8)))) ||
+	bool known = (in->opcode_len == 1 &&
+		      (op[0] == 0x8b || op[0] == 0x8d || (op[0] == 0x63 && (rex & 8)))) ||
 		     (in->opcode_len == 2 && op[0] == 0x0f &&
 		      (op[1] == 0xb6 || op[1] == 0xb7 || op[1] == 0xbe || op[1] == 0xbf));
 	return known && dest == reg;
 }
 
 /* May the register @reg (the base or index of unit @u's memory operand) be
- * moved for a moment?  rsp never (sp-rebase does that), rbp only where the
- * unwind data does not read it (its frame from rsp, the caller's rbp saved
- * on the stack). */
+ * moved for a moment?  rsp never (sp-rebase does that), nor any register
+ * the unwinder reads there (bp-rebase moves rbp with ORC entries). */
 static bool reg_may_move(const struct rw *w, const struct sect *s, const struct unit *u,
 			 unsigned reg)
 {
-	if (reg == 4)
-		return false;
-	if (reg != 5 || !w->orc)
-		return true;
-	const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
-	return e && (e[4] & 0x0f) == ORC_REG_SP && (e[4] >> 4) == 1 /* ORC_REG_PREV_SP */;
+	return reg != 4 && !(unwind_regs(w, s, u) & (1u << reg));
 }
 
 /* End of the ModRM, SIB and displacement bytes of @in. */
@@ -405,6 +479,77 @@ static unsigned sib_scale(const uint8_t *b, const struct pvsub_insn *in)
 	return in->sib_offset >= 0 ? 1u << (b[in->sib_offset] >> 6) : 1;
 }
 
+static bool fits_s16(int64_t v)
+{
+	return v >= INT16_MIN && v <= INT16_MAX;
+}
+
+/*
+ * `lea d(reg), reg; the instruction with its displacement less d*scale;
+ * lea -d(reg), reg` for unit @i (disp-rebase, and bp-rebase with the ORC
+ * entry @orc in force there, whose offsets then describe the moved rbp).
+ */
+static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, bool by_index,
+		   const uint8_t *orc)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	if (!disp_may_change(b, in) || in->mem_operands != 1)
+		return false;
+	/* A relocated immediate is carried over; nothing else may be relocated. */
+	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
+		return false;
+	int64_t scale = by_index ? (int64_t)sib_scale(b, in) : 1;
+	bool restore = true;
+	if ((in->gpr_operands | in->gpr_implicit) & (1u << reg)) {
+		if (by_index || !loads_whole(b, in, reg))
+			return false;
+		restore = false;
+	}
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
+	int64_t orc_sp = orc ? rw_get_sle(orc, 2) : 0, orc_bp = orc ? rw_get_sle(orc + 2, 2) : 0;
+	bool adj_sp =
+		orc && ((orc[4] & 0x0f) == ORC_REG_BP || (orc[4] & 0x0f) == ORC_REG_BP_INDIRECT);
+	bool adj_bp = orc && (orc[4] >> 4) == ORC_REG_BP;
+	/* Candidates: the move d, and whether a nop separates the
+	 * instruction from the leas (a pattern may span their bytes). */
+	for (; u->cand < 4 * 4096; u->cand++) {
+		int32_t d = lea_candidate(u->cand / 4);
+		unsigned nops = u->cand % 4;
+		int64_t d2 = disp - d * scale;
+		if (!rw_fits(d2, in->disp_size) || (adj_sp && !fits_s16(orc_sp - d)) ||
+		    (adj_bp && !fits_s16(orc_bp - d)) || (!restore && (nops & 2)))
+			continue;
+		uint8_t seq[MAX_SEQ + 8];
+		unsigned n = encode_lea_self(seq, reg, d), moved = n;
+		if (nops & 1)
+			seq[n++] = 0x90;
+		memcpy(seq + n, b, in->len);
+		rw_put_le(seq + n + in->disp_offset, (uint64_t)d2, in->disp_size);
+		n += in->len;
+		unsigned lea_len = n - in->len, end = n;
+		if (nops & 2)
+			seq[n++] = 0x90;
+		if (restore)
+			n += encode_lea_self(seq + n, reg, -d);
+		if (n > MAX_SEQ)
+			continue;
+		if (rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, orc ? RULE_BP_REBASE : RULE_DISP_REBASE, seq, n);
+		carry_field(u, lea_len + (unsigned)u->reloc_at, end);
+		u->insn_at = (int8_t)lea_len;
+		if (orc) {
+			note_orc(u, moved, 0, d);
+			note_orc(u, n, 0, 0);
+		}
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
 /*
  * disp-rebase: the memory operand base + index*scale + disp becomes
  * (base + d) + index*scale + (disp - d): `lea d(base), base; the
@@ -419,48 +564,37 @@ static unsigned sib_scale(const uint8_t *b, const struct pvsub_insn *in)
  */
 bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	const struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
-	const uint8_t *b = s->in + u->off;
-	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base == 16 ||
-	    (in->mem_base < 0 && in->mem_index < 0) || in->mem_index == in->mem_base)
-		return false;
-	/* A relocated immediate is carried over; nothing else may be relocated. */
-	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
+	if (in->mem_base == 16 || (in->mem_base < 0 && in->mem_index < 0) ||
+	    in->mem_index == in->mem_base)
 		return false;
 	bool by_index = in->mem_base < 0;
 	unsigned reg = (unsigned)(by_index ? in->mem_index : in->mem_base);
-	int64_t scale = by_index ? (int64_t)sib_scale(b, in) : 1;
-	if (!reg_may_move(w, s, u, reg))
+	return reg_may_move(w, s, u, reg) && rebase(w, s, i, reg, by_index, NULL);
+}
+
+/*
+ * bp-rebase: disp-rebase of rbp where the unwinder reads it (a frame
+ * computed from rbp, directly or through the word it points at, or the
+ * caller's rbp saved relative to it): between the two leas rbp is d
+ * higher, and ORC entries there say so (sp_offset and bp_offset d lower).
+ * Kernel objects only (without ORC, disp-rebase moves rbp freely).
+ */
+bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
+{
+	const struct unit *u = &s->u[i];
+	if (!w->orc || u->in.mem_base != 5 || u->in.mem_index == 5)
 		return false;
-	bool restore = true;
-	if ((in->gpr_operands | in->gpr_implicit) & (1u << reg)) {
-		if (by_index || !loads_whole(b, in, reg))
-			return false;
-		restore = false;
-	}
-	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
-	for (; u->cand < 4096; u->cand++) {
-		int32_t d = lea_candidate(u->cand);
-		int64_t d2 = disp - d * scale;
-		if (!rw_fits(d2, in->disp_size))
-			continue;
-		uint8_t seq[MAX_SEQ];
-		unsigned n = encode_lea_self(seq, reg, d);
-		memcpy(seq + n, b, in->len);
-		rw_put_le(seq + n + in->disp_offset, (uint64_t)d2, in->disp_size);
-		n += in->len;
-		unsigned lea_len = n - in->len, end = n;
-		if (restore)
-			n += encode_lea_self(seq + n, reg, -d);
-		if (rw_has_pattern(w, seq, n))
-			continue;
-		set_rule(u, RULE_DISP_REBASE, seq, n);
-		carry_field(u, lea_len + (unsigned)u->reloc_at, end);
-		u->cand++;
-		return true;
-	}
-	return false;
+	const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
+	if (!e)
+		return false;
+	unsigned sp_reg = e[4] & 0x0f, bp_reg = e[4] >> 4;
+	bool sp_by_bp = sp_reg == ORC_REG_BP || sp_reg == ORC_REG_BP_INDIRECT;
+	if ((bp_reg != ORC_REG_BP && bp_reg != ORC_REG_PREV_SP) || orc_gpr(sp_reg) < 0 ||
+	    sp_reg == ORC_REG_SP_INDIRECT || (!sp_by_bp && bp_reg != ORC_REG_BP))
+		return false;
+	return rebase(w, s, i, 5, false, e);
 }
 
 /*
@@ -499,9 +633,9 @@ bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
 			continue;
 		set_rule(u, RULE_SP_REBASE, seq, hi);
 		carry_field(u, tail + ((unsigned)u->reloc_at - mem_end(in)), end);
-		u->sp_lo = (uint8_t)lo;
-		u->sp_hi = (uint8_t)hi;
-		u->sp_delta = (uint16_t)d;
+		u->insn_at = (int8_t)lo;
+		note_orc(u, lo, d, 0);
+		note_orc(u, hi, 0, 0);
 		u->cand++;
 		return true;
 	}
@@ -534,7 +668,14 @@ static unsigned scratch_opcode(const uint8_t *b, const struct pvsub_insn *in, bo
 		return ext == 0 ? 0x89 : 0;
 	case 0xf7:
 		return ext == 0 ? 0x85 : 0;
-	case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d:
+	case 0x05:
+	case 0x0d:
+	case 0x15:
+	case 0x1d:
+	case 0x25:
+	case 0x2d:
+	case 0x35:
+	case 0x3d:
 		*eax_form = true;
 		return (unsigned)op - 4;
 	case 0xa9:
@@ -549,26 +690,127 @@ static unsigned scratch_opcode(const uint8_t *b, const struct pvsub_insn *in, bo
 	return 0;
 }
 
+/* What rw_fix_scratch() found out about an instruction. */
+struct scratch_plan {
+	unsigned newop; /* the register form's opcode (IMUL_REG: 0f af) */
+	bool eax_form;	/* the short rAX form (no ModRM) */
+	bool wide;	/* REX.W */
+	unsigned rex, npfx;
+	unsigned r;	/* the scratch register */
+	uint64_t value; /* the immediate, as the instruction uses it */
+	unsigned skip;	/* red zone skipped first (0 in the kernel) */
+	int64_t disp;	/* of the memory operand, 0 if none */
+	int rebase_reg; /* base that may move for the displacement, -1 none */
+};
+
+/*
+ * The scratch sequence for lea candidate @lb and twist @tw, with the base
+ * of the memory operand moved by @d (0: not moved), into @seq; its length
+ * (0 when the candidate cannot be encoded), the relocated field's and the
+ * instruction's places, and the stack window.
+ */
+static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
+			    const struct pvsub_insn *in, int32_t lb, enum twist tw, int32_t d,
+			    uint8_t *seq, unsigned *fld, unsigned *end, unsigned *insn_at,
+			    unsigned *lo, unsigned *hi)
+{
+	unsigned n = 0, r = pl->r, push = pl->skip + 8;
+	if (pl->skip)
+		n += encode_lea_self(seq + n, 4, -(int32_t)pl->skip);
+	if (r >= 8)
+		seq[n++] = 0x41;
+	seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
+	*lo = n;
+	unsigned ml = encode_imm_lea(seq + n, r, pl->wide, false, pl->value, lb, tw);
+	if (ml == 0)
+		return 0;
+	n += ml;
+	if (d)
+		n += encode_lea_self(seq + n, (unsigned)pl->rebase_reg, d);
+	/* the instruction, register form: prefixes, REX, opcode, operand */
+	*insn_at = n;
+	for (unsigned k = 0; k < pl->npfx; k++)
+		seq[n++] = b[k];
+	unsigned nrex = (pl->rex & 0x0b) | ((r >> 3) << 2);
+	if (pl->eax_form)
+		nrex = (pl->wide ? 8u : 0u) | ((r >> 3) << 2);
+	if (nrex)
+		seq[n++] = (uint8_t)(0x40 | nrex);
+	if (pl->newop == IMUL_REG)
+		seq[n++] = 0x0f;
+	seq[n++] = (uint8_t)pl->newop;
+	*fld = 0;
+	if (pl->eax_form) {
+		seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3)); /* rm = eax/rax */
+	} else if (in->mem_base == 4) {
+		unsigned at, ms = (unsigned)in->modrm_offset;
+		unsigned k = put_mem_insn(seq + n, b, in, ms, pl->disp + push, (int)r, &at);
+		if (k == 0)
+			return 0;
+		n += k - (in->len - mem_end(in)); /* no immediate in the reg form */
+	} else {
+		unsigned ms = (unsigned)in->modrm_offset, me = mem_end(in);
+		memcpy(seq + n, b + ms, me - ms);
+		seq[n] = (uint8_t)((seq[n] & 0xc7) | ((r & 7) << 3));
+		if (in->disp_offset >= 0) {
+			*fld = n + (unsigned)(in->disp_offset - (int)ms);
+			if (d && !rw_fits(pl->disp - d, in->disp_size))
+				return 0;
+			if (d)
+				rw_put_le(seq + *fld, (uint64_t)(pl->disp - d), in->disp_size);
+		}
+		n += me - ms;
+	}
+	*end = n;
+	if (pl->newop == IMUL_REG) {
+		/* mov %r, dst: the product to where imul put it, no flags */
+		unsigned dst = ((b[in->modrm_offset] >> 3) & 7u) | (((pl->rex >> 2) & 1u) << 3);
+		unsigned mrex = (pl->wide ? 8u : 0u) | ((r >> 3) << 2) | (dst >> 3);
+		if (memchr(b, 0x66, pl->npfx))
+			seq[n++] = 0x66;
+		if (mrex)
+			seq[n++] = (uint8_t)(0x40 | mrex);
+		seq[n++] = 0x89;
+		seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3) | (dst & 7));
+	}
+	if (d)
+		n += encode_lea_self(seq + n, (unsigned)pl->rebase_reg, -d);
+	if (r >= 8)
+		seq[n++] = 0x41;
+	seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
+	*hi = n;
+	if (pl->skip)
+		n += encode_lea_self(seq + n, 4, (int32_t)pl->skip);
+	return n;
+}
+
+/* Base moves tried per scratch candidate when the displacement holds a
+ * pattern too. */
+#define SCRATCH_REBASES 64
+
 /*
  * scratch: an instruction with an immediate that no cheaper rule can
  * change (cmp, test, add, sub, adc, sbb, mov to memory, imul, ...): `push %r;
  * mov $a, %r32 or %r64; lea b(%r), %r (a + b = imm); the register form of
  * the instruction; pop %r`.  push, mov, lea and pop change no flags; %r is
- * a register the instruction does not use.  Outside the kernel the 128-byte
- * red zone below rsp is skipped first (lea -128(%rsp), %rsp).  A memory
- * operand based on rsp gets the pushed bytes added to its displacement; a
- * relocated displacement (RIP-relative or absolute) is carried over.
+ * a register the instruction does not use and the unwinder does not read.
+ * Outside the kernel the 128-byte red zone below rsp is skipped first (lea
+ * -128(%rsp), %rsp).  A memory operand based on rsp gets the pushed bytes
+ * added to its displacement; a relocated displacement (RIP-relative or
+ * absolute) is carried over.  When the displacement holds a pattern as
+ * well, its base is moved around the instruction as disp-rebase does.
  */
 bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
-	bool eax_form, imm8;
-	unsigned newop = scratch_opcode(b, in, &eax_form, &imm8);
+	struct scratch_plan pl = {.rebase_reg = -1};
+	bool imm8;
+	pl.newop = scratch_opcode(b, in, &pl.eax_form, &imm8);
 	/* Not for an instruction that uses rsp itself (`sub $N, %rsp`): the
 	 * push moves it. */
-	if (!newop || !in->regs_known || in->is_branch || in->mem_operands > 1 ||
+	if (!pl.newop || !in->regs_known || in->is_branch || in->mem_operands > 1 ||
 	    in->imm_offset < 0 || ((in->gpr_operands | in->gpr_implicit) & (1u << 4)) ||
 	    !stack_may_move(w, s, u))
 		return false;
@@ -581,8 +823,9 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 	if (in->mem_base == 4 && in->disp_offset >= 0 && !disp_may_change(b, in))
 		return false;
 	/* Prefixes other than segment, operand size and lock: no. */
-	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
-	for (unsigned k = 0; k < npfx; k++)
+	pl.rex = rex_of(b, in);
+	pl.npfx = in->opcode_offset - (pl.rex ? 1u : 0u);
+	for (unsigned k = 0; k < pl.npfx; k++)
 		if (!memchr("\x26\x2e\x36\x3e\x64\x65\x66\xf0", b[k], 8))
 			return false;
 	uint16_t used = in->gpr_operands | in->gpr_implicit | (1u << 4);
@@ -590,93 +833,50 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 		used |= (uint16_t)(1u << in->mem_base);
 	if (in->mem_index >= 0)
 		used |= (uint16_t)(1u << in->mem_index);
-	unsigned r = 0;
-	while (r < 16 && (used & (1u << r)))
-		r++;
-	if (r == 16)
+	pl.r = free_register(w, s, u, used);
+	if (pl.r == 16)
 		return false;
-	bool wide = rex & 8;
+	pl.wide = pl.rex & 8;
 	/* imul's first operand must be a register, and not rsp */
-	if (newop == IMUL_REG && eax_form)
+	if (pl.newop == IMUL_REG && pl.eax_form)
 		return false;
-	uint64_t value = imm8 ? (uint64_t)rw_get_sle(b + in->imm_offset, 1)
-			      : (uint64_t)rw_get_sle(b + in->imm_offset, in->imm_size);
-	if (!wide)
-		value = (uint32_t)value;
-	unsigned skip = w->kernel ? 0 : 128, push = skip + 8;
-	int64_t disp = in->disp_offset >= 0 ? rw_get_sle(b + in->disp_offset, in->disp_size) : 0;
+	pl.value = imm8 ? (uint64_t)rw_get_sle(b + in->imm_offset, 1)
+			: (uint64_t)rw_get_sle(b + in->imm_offset, in->imm_size);
+	if (!pl.wide)
+		pl.value = (uint32_t)pl.value;
+	pl.skip = w->kernel ? 0 : 128;
+	pl.disp = in->disp_offset >= 0 ? rw_get_sle(b + in->disp_offset, in->disp_size) : 0;
+	if (in->disp_offset >= 0 && !u->has_reloc && disp_may_change(b, in) && in->mem_base >= 0 &&
+	    in->mem_base < 16 && in->mem_base != 4 && in->mem_index != in->mem_base &&
+	    reg_may_move(w, s, u, (unsigned)in->mem_base) &&
+	    !((in->gpr_operands | in->gpr_implicit) & (1u << in->mem_base)))
+		pl.rebase_reg = in->mem_base;
 
 	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
 		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(wide, false, value, lb))
+		if (!imm_lea_ok(pl.wide, false, pl.value, lb))
 			continue;
-		uint8_t seq[MAX_SEQ + 16];
-		unsigned n = 0, lo, hi, fld = 0, end;
-		if (skip)
-			n += encode_lea_self(seq + n, 4, -(int32_t)skip);
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
-		lo = n;
-		unsigned ml = encode_imm_lea(seq + n, r, wide, false, value, lb,
-					     (enum twist)(u->cand / 1024));
-		if (ml == 0)
-			continue;
-		n += ml;
-		/* the instruction, register form: prefixes, REX, opcode, operand */
-		for (unsigned k = 0; k < npfx; k++)
-			seq[n++] = b[k];
-		unsigned nrex = (rex & 0x0b) | ((r >> 3) << 2);
-		if (eax_form)
-			nrex = (wide ? 8u : 0u) | ((r >> 3) << 2);
-		if (nrex)
-			seq[n++] = (uint8_t)(0x40 | nrex);
-		if (newop == IMUL_REG)
-			seq[n++] = 0x0f;
-		seq[n++] = (uint8_t)newop;
-		if (eax_form) {
-			seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3)); /* rm = eax/rax */
-		} else if (in->mem_base == 4) {
-			unsigned at, ms = (unsigned)in->modrm_offset;
-			unsigned k = put_mem_insn(seq + n, b, in, ms, disp + push, (int)r, &at);
-			if (k == 0)
+		uint8_t seq[MAX_SEQ + 32];
+		unsigned n = 0, fld, end, insn_at, lo, hi;
+		unsigned tries = pl.rebase_reg >= 0 ? SCRATCH_REBASES : 1;
+		for (unsigned k = 0; k < tries; k++) {
+			/* small moves, then ones that change the high bytes */
+			int32_t d = k == 0 ? 0 : lea_candidate(k < 32 ? k - 1 : 512 + (k - 32));
+			n = scratch_seq(&pl, b, in, lb, (enum twist)(u->cand / 1024), d, seq, &fld,
+					&end, &insn_at, &lo, &hi);
+			if (n && n <= MAX_SEQ && !rw_has_pattern(w, seq, n))
 				break;
-			n += k - (in->len - mem_end(in)); /* no immediate in the reg form */
-		} else {
-			unsigned ms = (unsigned)in->modrm_offset, me = mem_end(in);
-			memcpy(seq + n, b + ms, me - ms);
-			seq[n] = (uint8_t)((seq[n] & 0xc7) | ((r & 7) << 3));
-			if (in->disp_offset >= 0)
-				fld = n + (unsigned)(in->disp_offset - (int)ms);
-			n += me - ms;
+			n = 0;
 		}
-		end = n;
-		if (newop == IMUL_REG) {
-			/* mov %r, dst: the product to where imul put it, no flags */
-			unsigned dst = ((b[in->modrm_offset] >> 3) & 7u) | (((rex >> 2) & 1u) << 3);
-			unsigned mrex = (wide ? 8u : 0u) | ((r >> 3) << 2) | (dst >> 3);
-			if (memchr(b, 0x66, npfx))
-				seq[n++] = 0x66;
-			if (mrex)
-				seq[n++] = (uint8_t)(0x40 | mrex);
-			seq[n++] = 0x89;
-			seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3) | (dst & 7));
-		}
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
-		hi = n;
-		if (skip)
-			n += encode_lea_self(seq + n, 4, (int32_t)skip);
-		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
+		if (n == 0)
 			continue;
 		set_rule(u, RULE_SCRATCH, seq, n);
 		carry_field(u, fld, end); /* reloc_at is the displacement */
+		u->insn_at = (int8_t)insn_at;
 		/* ORC: the stack is lower from the push to the pop (kernel
 		 * objects, which have no red-zone skip). */
-		u->sp_lo = (uint8_t)lo;
-		u->sp_hi = (uint8_t)hi;
-		u->sp_delta = (uint16_t)push;
+		note_orc(u, lo, (int32_t)(pl.skip + 8), 0);
+		note_orc(u, hi, 0, 0);
 		u->cand++;
 		return true;
 	}
@@ -696,7 +896,7 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 static bool flags_dead_after(const struct sect *s, size_t i)
 {
 	size_t j = i + 1;
-	for (unsigned steps = 0; steps < 64 && j < s->n; steps++) {
+	for (unsigned steps = 0; steps < 512 && j < s->n; steps++) {
 		const struct unit *u = &s->u[j];
 		const struct pvsub_insn *in = &u->in;
 		if (!in->regs_known || in->flags_read)
@@ -721,6 +921,11 @@ static bool flags_dead_after(const struct sect *s, size_t i)
 	}
 	return false;
 }
+
+/* lea-arith's short-step chains: at most this many leas, and how many
+ * ways of cutting the value are tried. */
+#define LEA_CHAIN 5
+#define LEA_CHAIN_CANDIDATES 256
 
 /*
  * lea-arith: `add $imm, reg` or `sub $imm, reg` whose flags are dead (see
@@ -753,25 +958,34 @@ bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
 	int64_t delta = ext == 0 ? imm : -imm;
 	if (!rw_fits(delta, 4))
 		return false;
-	/* On rsp, with ORC: a frame computed from rbp does not care; one
-	 * computed from rsp must already have its entry for the state after. */
+	/* On rsp, with ORC: a frame computed from another register does not
+	 * care; one computed from rsp must already have its entry for the
+	 * state after.  Any other register the unwinder reads: no. */
 	bool sp_entries = false;
 	if (reg == 4) {
 		const uint8_t *e = w->orc ? rw_orc_entry_at(w, s->idx, u->off) : NULL;
+		int g = e ? orc_gpr(e[4] & 0x0fu) : -1;
 		if (!wide || (w->orc && !e))
 			return false;
-		if (e && (e[4] & 0x0f) != ORC_REG_BP) {
+		if (e && (g < 0 || g == 4)) {
 			if ((e[4] & 0x0f) != ORC_REG_SP ||
 			    !orc_entry_starts(w, s->idx, u->off + in->len))
 				return false;
 			sp_entries = true;
 		}
+	} else if (unwind_regs(w, s, u) & (1u << reg)) {
+		return false;
 	}
 	for (; u->cand < 2048; u->cand++) {
-		int64_t a = u->cand == 0 ? delta : lea_candidate(u->cand - 1);
+		/* the whole; small and high-byte splits; then fractions of it,
+		 * whose two halves avoid the high bytes of the whole */
+		int64_t a = u->cand == 0     ? delta
+			    : u->cand < 1024 ? lea_candidate(u->cand - 1)
+					     : delta * (1 + (u->cand - 1024) % 15) / 16 +
+						       lea_candidate((u->cand - 1024) / 15);
 		int64_t rest = delta - a;
-		if (reg == 4 && u->cand && (a == 0 || (a < 0) != (delta < 0) ||
-					    (rest != 0 && (rest < 0) != (delta < 0))))
+		if (reg == 4 && u->cand &&
+		    (a == 0 || (a < 0) != (delta < 0) || (rest != 0 && (rest < 0) != (delta < 0))))
 			continue;
 		if (!rw_fits(rest, 4))
 			continue;
@@ -782,12 +996,42 @@ bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
 		if (rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_LEA_ARITH, seq, n);
-		if (sp_entries && rest) {
-			u->sp_lo = (uint8_t)lo;
-			u->sp_hi = (uint8_t)n;
-			u->sp_delta = (int32_t)-a;
-			u->sp_no_restore = true;
+		if (sp_entries && rest)
+			note_orc(u, lo, (int32_t)-a, 0);
+		u->cand++;
+		return true;
+	}
+	/* Then chains of up to LEA_CHAIN short steps (disp8: no high bytes at
+	 * all), all the same way, the first one's size varied. */
+	int64_t mag = delta < 0 ? -delta : delta;
+	for (; u->cand < 2048 + LEA_CHAIN_CANDIDATES; u->cand++) {
+		unsigned k = u->cand - 2048, steps = 2 + k % (LEA_CHAIN - 1);
+		if (mag > 127 * (int64_t)steps || (int64_t)steps > mag)
+			continue;
+		uint8_t seq[MAX_SEQ];
+		unsigned n = 0, at[LEA_CHAIN];
+		int64_t done = 0, step = 0;
+		for (unsigned j = 0; j < steps; j++) {
+			int64_t left = mag - done, rem = steps - j;
+			step = (left + rem - 1) / rem; /* an even share */
+			if (j == 0)
+				step -= (int64_t)(k / (LEA_CHAIN - 1)) % step;
+			if (step < 1 || step > 127 || left - step > 127 * (rem - 1))
+				break;
+			n += encode_lea_w(seq + n, reg, (int32_t)(delta < 0 ? -step : step), wide);
+			done += step;
+			at[j] = n;
 		}
+		if (done != mag || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_LEA_ARITH, seq, n);
+		/* The stack after each lea but the last (the next instruction's
+		 * entry describes the state after it). */
+		for (unsigned j = 0; sp_entries && j + 1 < steps; j++)
+			note_orc(u, at[j],
+				 (int32_t)-rw_get_sle(seq + at[j] - 1, 1) +
+					 (j ? u->orc[j - 1].sp_delta : 0),
+				 0);
 		u->cand++;
 		return true;
 	}
@@ -833,9 +1077,7 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		used |= (uint16_t)(1u << in->mem_base);
 	if (in->mem_index >= 0)
 		used |= (uint16_t)(1u << in->mem_index);
-	unsigned r = 0;
-	while (r < 16 && (used & (1u << r)))
-		r++;
+	unsigned r = free_register(w, s, u, used);
 	if (r == 16)
 		return false;
 	unsigned skip = w->kernel ? 0 : 128, push = skip + 8;
@@ -882,6 +1124,7 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		if (ml == 0)
 			continue;
 		n += ml;
+		unsigned insn_at = n;
 		memcpy(seq + n, b, npfx);
 		n += npfx;
 		if (nrex)
@@ -907,9 +1150,9 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 			continue;
 		set_rule(u, RULE_SCRATCH_DISP, seq, n);
 		carry_field(u, tail + ((unsigned)u->reloc_at - me), end);
-		u->sp_lo = (uint8_t)lo;
-		u->sp_hi = (uint8_t)hi;
-		u->sp_delta = (int32_t)push;
+		u->insn_at = (int8_t)insn_at;
+		note_orc(u, lo, (int32_t)push, 0);
+		note_orc(u, hi, 0, 0);
 		u->cand++;
 		return true;
 	}
@@ -965,6 +1208,327 @@ bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_CALL_R11, seq, n);
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * load-dest: a load into a whole general register whose displacement holds
+ * the pattern -- mov, movzx, movsx, movsxd or lea into a 32- or 64-bit
+ * register -- uses that register, which it overwrites anyway, as the
+ * scratch: `lea disp-d(base,index,s), dst64; the load from d(dst64)`.  The
+ * address is the same, and so are its segment, width and fault; lea
+ * changes no flags.  Nothing is pushed and no other register changes, so
+ * it works where the stack may not move.  Not into rsp (the stack would
+ * point elsewhere for a moment), nor a register the unwinder reads, nor
+ * for an exception-table site (its fixup would see the address in dst).
+ */
+bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base < 0 ||
+	    in->mem_base > 15 || u->has_reloc || in->modrm_offset < 0 || in->imm_offset >= 0)
+		return false;
+	/* Segment prefixes only: no operand or address size, no lock or rep. */
+	for (unsigned k = 0; k < npfx; k++)
+		if (!memchr("\x26\x2e\x36\x3e\x64\x65", b[k], 6))
+			return false;
+	const uint8_t *op = b + in->opcode_offset;
+	bool known = (in->opcode_len == 1 &&
+		      (op[0] == 0x8b || op[0] == 0x8d || (op[0] == 0x63 && (rex & 8)))) ||
+		     (in->opcode_len == 2 && op[0] == 0x0f &&
+		      (op[1] == 0xb6 || op[1] == 0xb7 || op[1] == 0xbe || op[1] == 0xbf));
+	unsigned ms = (unsigned)in->modrm_offset;
+	unsigned dst = ((b[ms] >> 3) & 7u) | (((rex >> 2) & 1u) << 3);
+	if (!known || dst == 4 || in->gpr_operands != (1u << dst) || in->gpr_implicit ||
+	    (unwind_regs(w, s, u) & (1u << dst)))
+		return false;
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
+	for (; u->cand < 4096; u->cand++) {
+		int32_t d = lea_candidate(u->cand);
+		uint8_t seq[MAX_SEQ + 16];
+		unsigned at, n = 0;
+		/* lea disp-d(mem), dst64: REX.W, R for dst, X and B as they were */
+		seq[n++] = (uint8_t)(0x48 | ((dst >> 3) << 2) | (rex & 3u));
+		seq[n++] = 0x8d;
+		unsigned k = put_mem_insn(seq + n, b, in, ms, disp - d, (int)dst, &at);
+		if (k == 0)
+			continue;
+		n += k;
+		/* the load itself, from d(dst64) */
+		unsigned insn_at = n;
+		memcpy(seq + n, b, npfx);
+		n += npfx;
+		unsigned nrex = (rex & 8u) | ((dst >> 3) << 2) | (dst >> 3);
+		if (nrex)
+			seq[n++] = (uint8_t)(0x40 | nrex);
+		memcpy(seq + n, op, in->opcode_len);
+		n += in->opcode_len;
+		bool d8 = d >= -128 && d <= 127;
+		seq[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((dst & 7) << 3) | (dst & 7));
+		if ((dst & 7) == 4)
+			seq[n++] = 0x24; /* SIB: base r12, no index */
+		rw_put_le(seq + n, (uint64_t)(int64_t)d, d8 ? 1 : 4);
+		n += d8 ? 1 : 4;
+		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_LOAD_DEST, seq, n);
+		u->insn_at = (int8_t)insn_at;
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * push-imm: `push $imm` (sign-extended to 64 bits) with the pattern in its
+ * immediate: `push %r; push %r; mov $imm, %r (built as in imm-lea); mov %r,
+ * 8(%rsp); pop %r`.  The stack ends as after the push (one word lower,
+ * holding imm), %r and the flags as they were.  The second push writes the
+ * word below the final stack pointer, where outside the kernel a red zone
+ * may hold live data: kernel objects only.  ORC entries describe the
+ * stack one and two words lower.
+ */
+bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	if (!w->kernel || in->opcode_offset != 0 || in->opcode_len != 1 ||
+	    (b[0] != 0x68 && b[0] != 0x6a) || u->has_reloc || !stack_may_move(w, s, u))
+		return false;
+	unsigned r = free_register(w, s, u, 1u << 4);
+	if (r == 16)
+		return false;
+	uint64_t value = (uint64_t)rw_get_sle(b + in->imm_offset, in->imm_size);
+	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
+		int32_t lb = lea_candidate(u->cand % 1024);
+		if (!imm_lea_ok(true, false, value, lb))
+			continue;
+		uint8_t seq[MAX_SEQ + 16];
+		unsigned n = 0, one, two;
+		for (unsigned k = 0; k < 2; k++) {
+			if (r >= 8)
+				seq[n++] = 0x41;
+			seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
+			if (k == 0)
+				one = n;
+		}
+		two = n;
+		unsigned ml = encode_imm_lea(seq + n, r, true, false, value, lb,
+					     (enum twist)(u->cand / 1024));
+		if (ml == 0)
+			continue;
+		n += ml;
+		seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2)); /* mov %r, 8(%rsp) */
+		seq[n++] = 0x89;
+		seq[n++] = (uint8_t)(0x44 | ((r & 7) << 3));
+		seq[n++] = 0x24;
+		seq[n++] = 0x08;
+		if (r >= 8)
+			seq[n++] = 0x41;
+		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
+		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_PUSH_IMM, seq, n);
+		note_orc(u, one, 8, 0);
+		note_orc(u, two, 16, 0);
+		note_orc(u, n, 8, 0);
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * push-mem: `push qword ptr [mem]` with the pattern in its displacement:
+ * as push-imm, with the word loaded into %r from the same address (an
+ * rsp-based one 16 bytes further, past the two pushes): `mov disp(mem), %r`,
+ * or, when that displacement still holds a pattern, `lea disp-d(mem), %r;
+ * mov d(%r), %r`.  Kernel objects only (see push-imm); not for an
+ * exception-table site (the load moves).
+ */
+bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	if (!w->kernel || in->opcode_len != 1 || b[in->opcode_offset] != 0xff ||
+	    in->modrm_offset < 0 || ((b[in->modrm_offset] >> 3) & 7) != 6 ||
+	    (b[in->modrm_offset] >> 6) == 3 || !disp_may_change(b, in) || in->mem_base < 0 ||
+	    in->mem_base > 15 || u->has_reloc || (rex & 8) || !stack_may_move(w, s, u))
+		return false;
+	for (unsigned k = 0; k < npfx; k++)
+		if (!memchr("\x26\x2e\x36\x3e\x64\x65", b[k], 6))
+			return false;
+	uint16_t used = (uint16_t)((1u << 4) | (1u << in->mem_base));
+	if (in->mem_index >= 0)
+		used |= (uint16_t)(1u << in->mem_index);
+	unsigned r = free_register(w, s, u, used), ms = (unsigned)in->modrm_offset;
+	if (r == 16)
+		return false;
+	int64_t disp =
+		rw_get_sle(b + in->disp_offset, in->disp_size) + (in->mem_base == 4 ? 16 : 0);
+	for (; u->cand < 4096; u->cand++) {
+		int32_t d = u->cand ? lea_candidate(u->cand - 1) : 0;
+		uint8_t seq[MAX_SEQ + 32];
+		unsigned n = 0, at, one, two, insn_at;
+		for (unsigned k = 0; k < 2; k++) {
+			if (r >= 8)
+				seq[n++] = 0x41;
+			seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
+			if (k == 0)
+				one = n;
+		}
+		two = n;
+		unsigned xb = rex & 3u; /* X and B of the operand */
+		if (d) {
+			/* lea disp-d(mem), %r */
+			seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2) | xb);
+			seq[n++] = 0x8d;
+			unsigned k = put_mem_insn(seq + n, b, in, ms, disp - d, (int)r, &at);
+			if (k == 0)
+				continue;
+			n += k;
+		}
+		/* mov (d(%r) or disp(mem)), %r, with the segment of the push */
+		insn_at = n;
+		memcpy(seq + n, b, npfx);
+		n += npfx;
+		if (d) {
+			seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2) | (r >> 3));
+			seq[n++] = 0x8b;
+			bool d8 = d >= -128 && d <= 127;
+			seq[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((r & 7) << 3) | (r & 7));
+			if ((r & 7) == 4)
+				seq[n++] = 0x24;
+			rw_put_le(seq + n, (uint64_t)(int64_t)d, d8 ? 1 : 4);
+			n += d8 ? 1 : 4;
+		} else {
+			seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2) | xb);
+			seq[n++] = 0x8b;
+			unsigned k = put_mem_insn(seq + n, b, in, ms, disp, (int)r, &at);
+			if (k == 0)
+				continue;
+			n += k;
+		}
+		seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2)); /* mov %r, 8(%rsp) */
+		seq[n++] = 0x89;
+		seq[n++] = (uint8_t)(0x44 | ((r & 7) << 3));
+		seq[n++] = 0x24;
+		seq[n++] = 0x08;
+		if (r >= 8)
+			seq[n++] = 0x41;
+		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
+		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_PUSH_MEM, seq, n);
+		u->insn_at = (int8_t)insn_at;
+		note_orc(u, one, 8, 0);
+		note_orc(u, two, 16, 0);
+		note_orc(u, n, 8, 0);
+		u->cand++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * and-btr: `and $imm32, reg` whose every two-way split (alu-split) still
+ * holds a pattern -- a mask with few clear bits, say -512 -- and whose
+ * flags are dead (see flags_dead_after): `and $x, reg` with x keeping one
+ * to three of the bits imm clears (or up to six, when x fits in a
+ * sign-extended byte), then `btr $k, reg` for each of them.
+ * The value is the same; the flags are not (btr leaves ZF and sets CF),
+ * hence the condition.  Each step only clears bits, so the stack pointer
+ * only ever moves down; a register the unwinder reads is not used, nor
+ * rsp when the frame is computed from it.
+ */
+bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	const struct pvsub_insn *in = &u->in;
+	const uint8_t *b = s->in + u->off;
+	unsigned rex = rex_of(b, in);
+	if (in->opcode_offset != (rex ? 1u : 0u) || in->opcode_len != 1 ||
+	    b[in->opcode_offset] != 0x81 || in->modrm_offset < 0 ||
+	    (b[in->modrm_offset] & 0xf8) != 0xe0 || in->imm_size != 4 || !in->regs_known)
+		return false;
+	unsigned reg = (b[in->modrm_offset] & 7u) | ((rex & 1u) << 3);
+	if ((unwind_regs(w, s, u) & (1u << reg)) || !flags_dead_after(s, i))
+		return false;
+	uint32_t imm = (uint32_t)rw_get_sle(b + in->imm_offset, 4);
+	uint32_t clear = ~imm & 0x7fffffffu; /* bits x may keep, to be cleared by btr */
+	unsigned bits[31], nb = 0;
+	for (unsigned k = 0; k < 31; k++)
+		if (clear & (1u << k))
+			bits[nb++] = k;
+	/* Candidates: x keeping one clear bit, two, three; then the short
+	 * forms x = -128 ... -1 (and $imm8) that keep at most six. */
+	const unsigned singles = 31, pairs = 31 * 31, triples = 31 * 31 * 31;
+	for (; u->cand < singles + pairs + triples + 128; u->cand++) {
+		unsigned c = u->cand, pick[6], np = 0;
+		uint32_t x = imm;
+		bool short_form = false;
+		if (c < singles + pairs + triples) {
+			if (c < singles) {
+				pick[np++] = c;
+			} else if (c < singles + pairs) {
+				c -= singles;
+				pick[np++] = c / 31;
+				pick[np++] = c % 31;
+			} else {
+				c -= singles + pairs;
+				pick[np++] = c / (31 * 31);
+				pick[np++] = (c / 31) % 31;
+				pick[np++] = c % 31;
+			}
+			bool ok = true;
+			for (unsigned k = 0; k < np; k++)
+				ok = ok && pick[k] < nb && (k == 0 || pick[k] > pick[k - 1]);
+			if (!ok)
+				continue;
+			for (unsigned k = 0; k < np; k++) {
+				x |= 1u << bits[pick[k]];
+				pick[k] = bits[pick[k]];
+			}
+		} else {
+			x = (uint32_t) - (int32_t)(c - (singles + pairs + triples) + 1);
+			uint32_t extra = x & ~imm;
+			if ((x & imm) != imm || (extra & 0x80000000u))
+				continue;
+			for (unsigned k = 0; k < 31 && np < 6; k++)
+				if (extra & (1u << k))
+					pick[np++] = k;
+			if (__builtin_popcount(extra) > 6)
+				continue;
+			short_form = true;
+		}
+		uint8_t seq[MAX_SEQ];
+		unsigned n = 0;
+		if (rex & 9)
+			seq[n++] = (uint8_t)(0x40 | (rex & 9));
+		seq[n++] = short_form ? 0x83 : 0x81;
+		seq[n++] = (uint8_t)(0xe0 | (reg & 7));
+		rw_put_le(seq + n, x, short_form ? 1 : 4);
+		n += short_form ? 1 : 4;
+		for (unsigned k = 0; k < np; k++) {
+			if (rex & 9)
+				seq[n++] = (uint8_t)(0x40 | (rex & 9));
+			seq[n++] = 0x0f;
+			seq[n++] = 0xba;
+			seq[n++] = (uint8_t)(0xf0 | (reg & 7)); /* btr $k, reg */
+			seq[n++] = (uint8_t)pick[k];
+		}
+		if (rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_AND_BTR, seq, n);
 		u->cand++;
 		return true;
 	}

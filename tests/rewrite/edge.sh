@@ -51,7 +51,7 @@ while read -r id b1 b2 b3 cf <&3; do
 	scan_expect "$id.xml" edge.o "$id:$cf"
 	# Any rule will do: the behaviour is what counts.
 	rewrite_or_refuse "$id.xml" edge.o "$id-out.o" \
-		"$id=nop-split|rel-adjust|imm-lea|alu-split|disp-rebase|sp-rebase|scratch|scratch-imm|scratch-disp"
+		"$id=nop-split|rel-adjust|imm-lea|alu-split|disp-rebase|sp-rebase|scratch|scratch-imm|scratch-disp|load-dest|bp-rebase|lea-arith|and-btr|push-imm|push-mem|call-r11"
 	[ -e "$id-out.o" ] || refused="$refused $id"
 done 3<sites
 echo "refused:${refused:- none}" >&2

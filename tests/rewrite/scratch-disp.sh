@@ -25,9 +25,10 @@ cat > policy.xml <<'XML'
 XML
 
 # The rule names: scratch-disp in DESIGN; this version of the rewriter also has
-# disp-rebase (move the base register there and back with lea) and calls the
+# disp-rebase (move the base register there and back with lea), load-dest (a
+# load builds its address in its own destination) and calls the
 # general one scratch.
-rule='scratch-disp|scratch|disp-rebase'
+rule='scratch-disp|scratch|disp-rebase|load-dest'
 sites="load store add_m sub_r cmp movl addl nobase self rex inc cmov loop"
 build scratch-disp
 expect=
