@@ -38,6 +38,18 @@ static void usage(void)
 	       "      --help                display this help and exit\n");
 }
 
+/* Refuse a driver that is not an x86-64 ELF object (pvsub-sign(1)). */
+static int check_driver(const char *path, const struct pvsub_bundle *b)
+{
+	struct pvsub_diag d = {{0}};
+
+	if (pvsub_bundle_check_driver(b->driver.data, b->driver.len, &d) < 0) {
+		error_msg("%s: %s", path, d.msg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* Refuse to sign a manifest that would not verify against this driver. */
 static int check_manifest(const char *m_path, const struct pvsub_bundle *b)
 {
@@ -105,13 +117,19 @@ int cmd_bundle(int argc, char **argv)
 				argv[optind]);
 		goto out;
 	}
-	r = load_signer(so.key, so.cert, so.pass_file, &signer);
+	if (!so.key || !so.cert) {
+		r = usage_error("bundle", "--key and --cert are required");
+		goto out;
+	}
+	r = read_input(argv[optind], &b.driver.data, &b.driver.len);
 	if (!r)
-		r = read_input(argv[optind], &b.driver.data, &b.driver.len);
+		r = check_driver(argv[optind], &b);
 	if (!r)
 		r = read_input(argv[optind + 1], &b.manifest.data, &b.manifest.len);
 	if (!r)
 		r = check_manifest(argv[optind + 1], &b);
+	if (!r)
+		r = load_signer(so.key, so.cert, so.pass_file, &signer);
 	if (r)
 		goto out;
 	if (pvsub_cms_sign(signer, so.hash, 0, b.manifest.data, b.manifest.len, &sig, &d) < 0) {

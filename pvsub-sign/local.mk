@@ -36,6 +36,7 @@ SIGN_INTEGRATION_TESTS = \
 	tests/integration/sign-module.sh \
 	tests/integration/sign-manifest.sh \
 	tests/integration/sign-bundle.sh \
-	tests/integration/sign-pkcs11.sh
+	tests/integration/sign-pkcs11.sh \
+	tests/integration/sign-refuse.sh
 TESTS += $(SIGN_UNIT_TESTS) $(SIGN_INTEGRATION_TESTS)
 EXTRA_DIST += $(SIGN_INTEGRATION_TESTS) tests/integration/sign-lib.sh

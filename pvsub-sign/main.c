@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libpvsub/modsig.h"
 #include "pvsub-sign/pvsub-sign.h"
 
 void error_msg(const char *fmt, ...)
@@ -112,6 +113,17 @@ int load_signer(const char *key, const char *cert, const char *pass_file, struct
 	}
 	if (r < 0) {
 		error_msg("%s: %s", key, d.msg[0] ? d.msg : strerror(-r));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int check_signable(const char *path, const uint8_t *data, size_t len)
+{
+	struct pvsub_diag d = {{0}};
+
+	if (pvsub_modsig_check_signable(data, len, &d) < 0) {
+		error_msg("%s: %s", path, d.msg);
 		return EXIT_USAGE;
 	}
 	return 0;

@@ -33,6 +33,10 @@ int read_input(const char *path, uint8_t **data, size_t *len);
 int load_signer(const char *key, const char *cert, const char *pass_file,
 		struct pvsub_signer **out);
 
+/* Refuse @len bytes read from @path unless they can carry a module
+ * signature (pvsub_modsig_check_signable()); prints why.  0 or EXIT_USAGE. */
+int check_signable(const char *path, const uint8_t *data, size_t len);
+
 /* The options of every subcommand that signs (sign, bundle). */
 enum {
 	OPT_SIGNER_HASH = 0x180, /* clear of each subcommand's own 0x100... */

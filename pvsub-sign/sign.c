@@ -91,10 +91,19 @@ int cmd_sign(int argc, char **argv)
 				   optind == argc ? "no input file" : "more than one input");
 	input = argv[optind];
 
-	r = load_signer(so.key, so.cert, so.pass_file, &signer);
+	if (!so.key || !so.cert)
+		return usage_error("sign", "--key and --cert are required");
+	r = read_input(input, &data, &len);
 	if (r)
 		goto out;
-	r = read_input(input, &data, &len);
+	/* before the key: a file that cannot be signed is refused whatever
+	 * the key, and nothing is written */
+	if (module) {
+		r = check_signable(input, data, len);
+		if (r)
+			goto out;
+	}
+	r = load_signer(so.key, so.cert, so.pass_file, &signer);
 	if (r)
 		goto out;
 
