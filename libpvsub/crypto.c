@@ -265,6 +265,44 @@ void pvsub_signer_free(struct pvsub_signer *s)
 	free(s);
 }
 
+/* @t as "YYYY-MM-DD HH:MM:SS UTC" */
+static int format_time(const ASN1_TIME *t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		return -EIO;
+	return 0;
+}
+
+int pvsub_signer_check_validity(const struct pvsub_signer *s, time_t now, struct pvsub_diag *diag)
+{
+	const ASN1_TIME *before = X509_get0_notBefore(s->cert),
+			*after = X509_get0_notAfter(s->cert);
+	char name[256], when[64];
+	int b, a;
+
+	ERR_clear_error();
+	b = X509_cmp_time(before, &now);
+	a = X509_cmp_time(after, &now);
+	if (b == 0 || a == 0) {
+		ERR_clear_error();
+		return pvsub_diag_set(diag, EIO, "cannot read the certificate's validity period");
+	}
+	if (b < 0 && a > 0)
+		return 0;
+	X509_NAME_oneline(X509_get_subject_name(s->cert), name, sizeof(name));
+	if (format_time(a > 0 ? before : after, when, sizeof(when)) < 0) {
+		ERR_clear_error();
+		return pvsub_diag_set(diag, EIO, "cannot read the certificate's validity period");
+	}
+	if (a > 0)
+		return pvsub_diag_set(diag, EKEYEXPIRED,
+				      "certificate %s is not valid yet (notBefore %s)", name, when);
+	return pvsub_diag_set(diag, EKEYEXPIRED, "certificate %s expired (notAfter %s)", name,
+			      when);
+}
+
 static int x509_pem(X509 *x, struct pvsub_buf *out)
 {
 	BIO *bio = BIO_new(BIO_s_mem());

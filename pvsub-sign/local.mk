@@ -37,6 +37,7 @@ SIGN_INTEGRATION_TESTS = \
 	tests/integration/sign-manifest.sh \
 	tests/integration/sign-bundle.sh \
 	tests/integration/sign-pkcs11.sh \
-	tests/integration/sign-refuse.sh
+	tests/integration/sign-refuse.sh \
+	tests/integration/sign-validity.sh
 TESTS += $(SIGN_UNIT_TESTS) $(SIGN_INTEGRATION_TESTS)
 EXTRA_DIST += $(SIGN_INTEGRATION_TESTS) tests/integration/sign-lib.sh

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "libpvsub/modsig.h"
 #include "pvsub-sign/pvsub-sign.h"
@@ -115,6 +116,12 @@ int load_signer(const char *key, const char *cert, const char *pass_file, struct
 		error_msg("%s: %s", key, d.msg[0] ? d.msg : strerror(-r));
 		return EXIT_USAGE;
 	}
+	/* Signing goes on: the kernel ignores the validity of module signing
+	 * certificates, and a CI job may sign with a renewed certificate
+	 * later.  But verify --ca will refuse a manifest signature made with
+	 * it, so say so now rather than at verification. */
+	if (pvsub_signer_check_validity(*out, time(NULL), &d) < 0)
+		fprintf(stderr, PROGRAM ": warning: %s: %s; signing anyway\n", cert, d.msg);
 	return 0;
 }
 

@@ -29,7 +29,8 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_format_(2, 3);
 int read_input(const char *path, uint8_t **data, size_t *len);
 
 /* The signer from --key/--cert, the passphrase from @pass_file or else
- * $PVSUB_KEY_PASS.  Prints the error.  0 or EXIT_USAGE. */
+ * $PVSUB_KEY_PASS.  Prints the error, and a warning when the certificate is
+ * outside its validity period (signing goes on).  0 or EXIT_USAGE. */
 int load_signer(const char *key, const char *cert, const char *pass_file,
 		struct pvsub_signer **out);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "libpvsub/crypto.h"
 #include "libpvsub/manifest.h"
@@ -315,4 +316,23 @@ Test(manifest_read, refuses_invalid)
 	cr_assert(strstr(d.msg, "line 5"), "%s", d.msg);
 	cr_assert_eq(pvsub_manifest_read("<manifest", 9, &m, &d), -EINVAL);
 	free(bad);
+}
+
+Test(crypto, signer_validity, .init = setup, .fini = teardown)
+{
+	struct pvsub_signer *s = signer(fx.key, fx.cert), *old = signer(fx.key_old, fx.cert_old);
+	struct pvsub_diag d = {{0}};
+	time_t now = time(NULL);
+
+	cr_assert_eq(pvsub_signer_check_validity(s, now, &d), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_signer_check_validity(old, now, &d), -EKEYEXPIRED);
+	cr_assert(strstr(d.msg, "expired (notAfter "), "%s", d.msg);
+	cr_assert(strstr(d.msg, " UTC)"), "%s", d.msg);
+	/* the same certificate before and after its period */
+	cr_assert_eq(pvsub_signer_check_validity(s, now - 30L * 86400, &d), -EKEYEXPIRED);
+	cr_assert(strstr(d.msg, "is not valid yet (notBefore "), "%s", d.msg);
+	cr_assert_eq(pvsub_signer_check_validity(s, now + 3650L * 86400, &d), -EKEYEXPIRED);
+	cr_assert(strstr(d.msg, "expired (notAfter "), "%s", d.msg);
+	pvsub_signer_free(old);
+	pvsub_signer_free(s);
 }
