@@ -136,6 +136,7 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 static int load_pem_key(const char *path, const char *pass, EVP_PKEY **out, struct pvsub_diag *diag)
 {
 	struct pass_ctx pc = {.pass = pass};
+	char what[PATH_MAX + 64];
 	BIO *bio = NULL;
 	int r;
 
@@ -148,12 +149,12 @@ static int load_pem_key(const char *path, const char *pass, EVP_PKEY **out, stru
 		return 0;
 	if (pc.asked && !pass) {
 		ERR_clear_error();
-		return pvsub_diag_set(diag, EINVAL,
+		return pvsub_diag_set(diag, ENOKEY,
 				      "%s: the key is encrypted and no passphrase was given", path);
 	}
-	return pvsub_crypto_diag(diag, EINVAL,
-				 pc.asked ? "cannot decrypt the key (wrong passphrase?)"
-					  : "not a PEM private key");
+	snprintf(what, sizeof(what), "%s: %s", path,
+		 pc.asked ? "cannot decrypt the key (wrong passphrase?)" : "not a PEM private key");
+	return pvsub_crypto_diag(diag, EINVAL, what);
 }
 
 #pragma GCC diagnostic push
@@ -212,6 +213,7 @@ static void engine_release(ENGINE *e)
 
 static int load_cert(const char *path, X509 **out, struct pvsub_diag *diag)
 {
+	char what[PATH_MAX + 32];
 	BIO *bio = NULL;
 	int r;
 
@@ -220,8 +222,10 @@ static int load_cert(const char *path, X509 **out, struct pvsub_diag *diag)
 		return r;
 	*out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	if (!*out)
-		return pvsub_crypto_diag(diag, EINVAL, "not a PEM certificate");
+	if (!*out) {
+		snprintf(what, sizeof(what), "%s: not a PEM certificate", path);
+		return pvsub_crypto_diag(diag, EINVAL, what);
+	}
 	return 0;
 }
 
@@ -229,13 +233,15 @@ int pvsub_signer_load(const char *key, const char *cert, const char *pass,
 		      struct pvsub_signer **out, struct pvsub_diag *diag)
 {
 	struct pvsub_signer *s;
+	bool is_pkcs11;
 	int r;
 
 	ERR_clear_error();
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (strncmp(key, "pkcs11:", 7) == 0)
+	is_pkcs11 = strncmp(key, "pkcs11:", 7) == 0;
+	if (is_pkcs11)
 		r = load_pkcs11_key(key, pass, &s->key, &s->engine, diag);
 	else
 		r = load_pem_key(key, pass, &s->key, diag);
@@ -245,7 +251,16 @@ int pvsub_signer_load(const char *key, const char *cert, const char *pass,
 	if (r < 0)
 		goto err;
 	if (X509_check_private_key(s->cert, s->key) != 1) {
-		r = pvsub_crypto_diag(diag, EINVAL, "the key does not match the certificate");
+		/* a PKCS#11 URI is not repeated: it may carry the PIN */
+		ERR_clear_error();
+		if (is_pkcs11)
+			r = pvsub_diag_set(diag, EINVAL,
+					   "%s: the certificate does not match the PKCS#11 key",
+					   cert);
+		else
+			r = pvsub_diag_set(diag, EINVAL,
+					   "%s: the key does not match the certificate %s", key,
+					   cert);
 		goto err;
 	}
 	*out = s;

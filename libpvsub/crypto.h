@@ -55,8 +55,11 @@ struct pvsub_signer;
  * with @pass; NULL means none) or a PKCS#11 URI ("pkcs11:...") resolved
  * through OpenSSL's "pkcs11" engine; @cert a PEM certificate file.  The key
  * must match the certificate.  0, -ENOENT/-EACCES (unreadable file),
- * -EINVAL (not a key or certificate, wrong passphrase, mismatch), -ENOTSUP
- * (no PKCS#11 support installed), -ENOMEM.
+ * -ENOKEY (the PEM key is encrypted and @pass is NULL), -EINVAL (not a key
+ * or certificate, wrong passphrase, mismatch), -ENOTSUP (no PKCS#11 support
+ * installed), -ENOMEM.  The message in @diag starts with the one file that
+ * failed (never with a PKCS#11 URI, which may hold a PIN) and says nothing
+ * of how a tool takes a passphrase.
  */
 int pvsub_signer_load(const char *key, const char *cert, const char *pass,
 		      struct pvsub_signer **out, struct pvsub_diag *diag)

@@ -8,6 +8,7 @@
  * libpvsub/modsig, the archive in libpvsub/bundle.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,28 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry '" PROGRAM "%s%s --help' for more information.\n", cmd ? " " : "",
 		cmd ? cmd : "");
 	return EXIT_USAGE;
+}
+
+int option_error(const char *cmd, char **argv, int c)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	size_t name_len = strcspn(arg, "=");
+
+	/* GNU getopt's own words, once, from the program rather than the
+	 * subcommand, followed by the subcommand's "Try" line */
+	if (strncmp(arg, "--", 2) == 0) {
+		if (c == ':')
+			return usage_error(cmd, "option '%s' requires an argument", arg);
+		if (optopt && arg[name_len] == '=')
+			return usage_error(cmd, "option '%.*s' doesn't allow an argument",
+					   (int)name_len, arg);
+		return usage_error(cmd, "unrecognized option '%.*s'", (int)name_len, arg);
+	}
+	if (c == ':')
+		return usage_error(cmd, "option requires an argument -- '%c'", optopt);
+	if (optopt > 0 && optopt < 0x100)
+		return usage_error(cmd, "invalid option -- '%c'", optopt);
+	return usage_error(cmd, "invalid option '%s'", arg);
 }
 
 int read_input(const char *path, uint8_t **data, size_t *len)
@@ -87,7 +110,8 @@ int signer_option(int c, const char *arg, const char *cmd, struct signer_opts *o
 	return 0;
 }
 
-int load_signer(const char *key, const char *cert, const char *pass_file, struct pvsub_signer **out)
+int load_signer(const char *cmd, const char *key, const char *cert, const char *pass_file,
+		struct pvsub_signer **out)
 {
 	struct pvsub_diag d = {{0}};
 	char *pass = NULL;
@@ -95,7 +119,7 @@ int load_signer(const char *key, const char *cert, const char *pass_file, struct
 	int r;
 
 	if (!key || !cert)
-		return usage_error(NULL, "--key and --cert are required");
+		return usage_error(cmd, "--key and --cert are required");
 	if (pass_file) {
 		r = read_pass_file(pass_file, &pass);
 		if (r)
@@ -112,8 +136,13 @@ int load_signer(const char *key, const char *cert, const char *pass_file, struct
 		explicit_bzero(pass, strlen(pass));
 		free(pass);
 	}
+	/* the library names the file that failed */
+	if (r == -ENOKEY) {
+		error_msg("%s; give it with --pass-file=FILE or in PVSUB_KEY_PASS", d.msg);
+		return EXIT_USAGE;
+	}
 	if (r < 0) {
-		error_msg("%s: %s", key, d.msg[0] ? d.msg : strerror(-r));
+		error_msg("%s", d.msg[0] ? d.msg : strerror(-r));
 		return EXIT_USAGE;
 	}
 	/* Signing goes on: the kernel ignores the validity of module signing
@@ -182,7 +211,7 @@ static void usage(FILE *out)
 		"See pvsub-sign(1), pvsub-manifest(5) and pvsub(7).\n");
 }
 
-static void version(void)
+void print_version(void)
 {
 	printf(PROGRAM " (pvsub) " PACKAGE_VERSION "\n"
 		       "License: MIT.\n"
@@ -210,7 +239,7 @@ int main(int argc, char **argv)
 		return EXIT_GOOD;
 	}
 	if (strcmp(cmd, "--version") == 0) {
-		version();
+		print_version();
 		return EXIT_GOOD;
 	}
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(cmds); i++)

@@ -1,0 +1,83 @@
+#!/bin/sh
+# pvsub-sign's command line: one error per mistake, naming the file that
+# failed and only that one, pointing at the subcommand's own --help; --help
+# and --version after every subcommand; a hint at --pass-file and
+# PVSUB_KEY_PASS for an encrypted key.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/sign-lib.sh"
+mkpki
+modko m
+
+# one_error CMD STATUS ARG...: pvsub-sign ARG... exits STATUS with exactly
+# one error line and the "Try 'pvsub-sign CMD --help'" line
+one_error() {
+	cmd=$1 st=$2
+	shift 2
+	expect_status "$st" "$SIGN" "$@"
+	[ ! -s out ] || fail "'$*' wrote to stdout: $(cat out)"
+	[ "$(wc -l < err)" -eq 2 ] || fail "'$*': not one error: $(cat err)"
+	head -n 1 err | grep -q '^pvsub-sign: ' || fail "'$*': $(cat err)"
+	[ "$(sed -n 2p err)" = "Try 'pvsub-sign $cmd --help' for more information." ] ||
+		fail "'$*': $(cat err)"
+}
+
+for c in sign verify bundle unbundle; do
+	expect_status 0 "$SIGN" $c --version
+	head -n 1 out | grep -Eq '^pvsub-sign \(pvsub\) [0-9]+\.[0-9]+' ||
+		fail "$c --version: $(cat out err)"
+	[ ! -s err ] || fail "$c --version: $(cat err)"
+	expect_status 0 "$SIGN" $c --help
+	grep -q "^Usage: pvsub-sign $c" out || fail "$c --help"
+	grep -q -- '--version' out || fail "$c --help does not list --version"
+	one_error $c 2 $c --frobnicate
+	grep -q "unrecognized option '--frobnicate'" err || fail "$c: $(cat err)"
+	one_error $c 2 $c -Z
+	grep -q "invalid option -- 'Z'" err || fail "$c: $(cat err)"
+	one_error $c 2 $c --help=yes
+	grep -q "option '--help' doesn't allow an argument" err || fail "$c: $(cat err)"
+done
+one_error sign 2 sign --key
+grep -q "option '--key' requires an argument" err || fail "sign --key: $(cat err)"
+one_error sign 2 sign m.ko -k
+grep -q "option requires an argument -- 'k'" err || fail "sign -k: $(cat err)"
+one_error verify 2 verify --module m.ko --keyring
+one_error bundle 2 bundle -o
+one_error unbundle 2 unbundle -C
+# the subcommand's own usage errors point at its own --help
+one_error sign 2 sign --key s.key m.ko
+grep -q -- '--key and --cert are required' err || fail "sign: $(cat err)"
+one_error sign 2 sign --key s.key --cert s.pem
+one_error bundle 2 bundle --key s.key -o b.tar m.ko m.xml
+one_error verify 2 verify --module m.ko
+one_error unbundle 2 unbundle a b
+# the top level keeps its own
+expect_status 2 "$SIGN" frobnicate
+[ "$(sed -n 2p err)" = "Try 'pvsub-sign --help' for more information." ] || fail "$(cat err)"
+
+# an encrypted key without a passphrase: its name once, and where the
+# passphrase goes
+expect_status 2 "$SIGN" sign --module --key senc.key --cert s.pem m.ko
+[ "$(wc -l < err)" -eq 1 ] || fail "encrypted key: $(cat err)"
+[ "$(grep -o 'senc.key' err | wc -l)" -eq 1 ] || fail "encrypted key named twice: $(cat err)"
+grep -q '^pvsub-sign: senc.key: the key is encrypted' err || fail "encrypted key: $(cat err)"
+grep -q -- '--pass-file' err && grep -q 'PVSUB_KEY_PASS' err ||
+	fail "no hint at --pass-file or PVSUB_KEY_PASS: $(cat err)"
+expect_status 0 "$SCAN" --manifest m.xml m.ko
+expect_status 2 "$SIGN" bundle --key senc.key --cert s.pem -o b.tar m.ko m.xml
+grep -q -- 'senc.key: the key is encrypted.*--pass-file' err || fail "bundle: $(cat err)"
+
+# a missing or bad certificate is the certificate's fault, not the key's
+expect_status 2 "$SIGN" sign --key s.key --cert nocert.pem m.ko
+[ "$(cat err)" = "pvsub-sign: nocert.pem: No such file or directory" ] ||
+	fail "missing certificate: $(cat err)"
+expect_status 2 "$SIGN" sign --key s.key --cert s.key m.ko
+grep -q '^pvsub-sign: s.key: not a PEM certificate' err || fail "bad certificate: $(cat err)"
+expect_status 2 "$SIGN" sign --key nokey.pem --cert s.pem m.ko
+[ "$(cat err)" = "pvsub-sign: nokey.pem: No such file or directory" ] ||
+	fail "missing key: $(cat err)"
+expect_status 2 "$SIGN" sign --key s.pem --cert s.pem m.ko
+grep -q '^pvsub-sign: s.pem: not a PEM private key' err || fail "bad key: $(cat err)"
+expect_status 2 "$SIGN" sign --key s2.key --cert s.pem m.ko
+grep -q '^pvsub-sign: s2.key: the key does not match the certificate s.pem$' err ||
+	fail "mismatch: $(cat err)"
+exit 0
