@@ -2,7 +2,8 @@
 # pvsub-sign's command line: one error per mistake, naming the file that
 # failed and only that one, pointing at the subcommand's own --help; --help
 # and --version after every subcommand; a hint at --pass-file and
-# PVSUB_KEY_PASS for an encrypted key.
+# PVSUB_KEY_PASS for an encrypted key.  And the sign tests' own helpers are
+# POSIX sh (make check may run them with dash).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/sign-lib.sh"
 mkpki
@@ -80,4 +81,18 @@ grep -q '^pvsub-sign: s.pem: not a PEM private key' err || fail "bad key: $(cat 
 expect_status 2 "$SIGN" sign --key s2.key --cert s.pem m.ko
 grep -q '^pvsub-sign: s2.key: the key does not match the certificate s.pem$' err ||
 	fail "mismatch: $(cat err)"
+
+# sign-lib.sh under a POSIX shell that is not bash: no $RANDOM
+if command -v dash >/dev/null; then
+	mkdir posix
+	(cd posix && dash -eu -c '
+		fail() { echo "FAIL: $*" >&2; exit 1; }
+		skip() { echo "SKIP: $*" >&2; exit 77; }
+		. "$top_srcdir/tests/integration/sign-lib.sh"
+		mkpki') >posix.log 2>&1 || {
+		cat posix.log
+		fail "sign-lib.sh does not run under dash"
+	}
+	[ -s posix/s.pem ] && [ -s posix/s2.pem ] || fail "mkpki under dash made no certificates"
+fi
 exit 0

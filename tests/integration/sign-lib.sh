@@ -19,7 +19,9 @@ mkpki() {
 	for s in s:ca s2:ca2; do
 		k=${s%:*} c=${s#*:}
 		ossl req -newkey rsa:2048 -nodes -keyout $k.key -out $k.csr -subj "/CN=pvsub signer $k"
-		ossl x509 -req -in $k.csr -CA $c.pem -CAkey $c.key -set_serial 0x$(date +%s)$RANDOM \
+		# a serial of 64 random bits (POSIX sh has no $RANDOM)
+		serial=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+		ossl x509 -req -in $k.csr -CA $c.pem -CAkey $c.key -set_serial "0x$serial" \
 			-days 30 -out $k.pem
 	done
 	# An expired certificate needs explicit dates: openssl ca takes them.
