@@ -1,9 +1,9 @@
 #!/bin/sh
-# pvsub-sign's command line: one error per mistake, naming the file that
-# failed and only that one, pointing at the subcommand's own --help; --help
-# and --version after every subcommand; a hint at --pass-file and
-# PVSUB_KEY_PASS for an encrypted key.  And the sign tests' own helpers are
-# POSIX sh (make check may run them with dash).
+# pvsub-sign's and brp-pvsub-sign's command lines: one error per mistake,
+# naming the file that failed and only that one, pointing at the
+# subcommand's own --help; --help and --version after every subcommand; a
+# hint at --pass-file and PVSUB_KEY_PASS for an encrypted key.  And the sign
+# tests' own helpers are POSIX sh (make check may run them with dash).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/sign-lib.sh"
 mkpki
@@ -81,6 +81,22 @@ grep -q '^pvsub-sign: s.pem: not a PEM private key' err || fail "bad key: $(cat 
 expect_status 2 "$SIGN" sign --key s2.key --cert s.pem m.ko
 grep -q '^pvsub-sign: s2.key: the key does not match the certificate s.pem$' err ||
 	fail "mismatch: $(cat err)"
+
+# brp-pvsub-sign: an option without its value is a usage error, not a shell
+# error
+BRP="$top_srcdir/rpm/brp-pvsub-sign"
+for o in --scan --sign --policy --key --cert; do
+	expect_status 2 sh "$BRP" $o
+	[ "$(sed -n 1p err)" = "brp-pvsub-sign: option $o needs a value" ] ||
+		fail "brp-pvsub-sign $o: $(cat err)"
+	sed -n 2p err | grep -q '^usage: brp-pvsub-sign .*--key KEY.pem --cert CERT.pem' ||
+		fail "brp-pvsub-sign $o: no usage line: $(cat err)"
+	[ "$(wc -l < err)" -eq 2 ] || fail "brp-pvsub-sign $o: $(cat err)"
+done
+expect_status 2 sh "$BRP" --key k.pem --cert
+grep -q 'option --cert needs a value' err || fail "brp-pvsub-sign --cert: $(cat err)"
+expect_status 2 sh "$BRP" --frob x
+grep -q "unknown argument '--frob'" err && grep -q '^usage: ' err || fail "$(cat err)"
 
 # sign-lib.sh under a POSIX shell that is not bash: no $RANDOM
 if command -v dash >/dev/null; then

@@ -4,7 +4,7 @@
 # (a bundle's driver may also be a shared object or an executable), judged
 # by content, not by name.  A refusal is exit 2, one line saying why, the
 # file untouched and no output written; compressed modules are told to be
-# signed before compressing.
+# signed before compressing.  brp-pvsub-sign fails the build with that line.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/sign-lib.sh"
 command -v python3 >/dev/null || fail "python3 is needed"
@@ -108,4 +108,17 @@ done
 describe m.ko.xz
 expect_status 2 "$SIGN" bundle --key s.key --cert s.pem -o b.tar m.ko.xz m.ko.xz.xml
 grep -q 'xz-compressed.*sign before compressing' err || fail "bundle: compression not named"
+
+# brp-pvsub-sign: a module whose content is compressed (pvsub-scan reads it
+# as the module inside, so only the signer sees it) fails the build with
+# pvsub-sign's reason, and the file is left as it was.
+mkdir -p root/lib/modules/x/extra
+cp m.ko.xz root/lib/modules/x/extra/packed.ko
+expect_status 1 env RPM_BUILD_ROOT="$T/root" sh "$top_srcdir/rpm/brp-pvsub-sign" \
+	--scan "$SCAN" --sign "$SIGN" --key "$T/s.key" --cert "$T/s.pem"
+grep -q '^brp-pvsub-sign: /lib/modules/x/extra/packed.ko: pvsub-sign could not sign it' err ||
+	fail "brp-pvsub-sign: no line for the module: $(cat err)"
+grep -q 'packed.ko: xz-compressed.*sign before compressing' err ||
+	fail "brp-pvsub-sign: pvsub-sign's reason lost: $(cat err)"
+cmp -s m.ko.xz root/lib/modules/x/extra/packed.ko || fail "brp-pvsub-sign changed the module"
 exit 0

@@ -42,4 +42,13 @@ expect_status 0 "$SIGN" sign --module --key s.key --cert s.pem m.ko -o signed.ko
 [ ! -s err ] || fail "a valid certificate gave: $(cat err)"
 expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o b.tar m.ko m.xml
 [ ! -s err ] || fail "a valid certificate gave: $(cat err)"
+
+# brp-pvsub-sign passes the warning into the build log and goes on
+mkdir -p root/lib/modules/x/extra
+cp m.ko root/lib/modules/x/extra/
+expect_status 0 env RPM_BUILD_ROOT="$T/root" sh "$top_srcdir/rpm/brp-pvsub-sign" \
+	--scan "$SCAN" --sign "$SIGN" --key "$T/s.key" --cert "$T/old.pem"
+grep -q "^pvsub-sign: warning: $T/old.pem: certificate .*expired" err ||
+	fail "brp-pvsub-sign hid the warning: $(cat err)"
+grep -q 'brp-pvsub-sign: 1 module(s) done' out || fail "brp-pvsub-sign: $(cat out err)"
 exit 0
