@@ -85,7 +85,7 @@ grep -q '^pvsub-sign: s2.key: the key does not match the certificate s.pem$' err
 # brp-pvsub-sign: an option without its value is a usage error, not a shell
 # error
 BRP="$top_srcdir/rpm/brp-pvsub-sign"
-for o in --scan --sign --policy --key --cert; do
+for o in --scan --sign --policy --rewrite --key --cert; do
 	expect_status 2 sh "$BRP" $o
 	[ "$(sed -n 1p err)" = "brp-pvsub-sign: option $o needs a value" ] ||
 		fail "brp-pvsub-sign $o: $(cat err)"
@@ -97,6 +97,8 @@ expect_status 2 sh "$BRP" --key k.pem --cert
 grep -q 'option --cert needs a value' err || fail "brp-pvsub-sign --cert: $(cat err)"
 expect_status 2 sh "$BRP" --frob x
 grep -q "unknown argument '--frob'" err && grep -q '^usage: ' err || fail "$(cat err)"
+expect_status 2 sh "$BRP" --rewrite yes
+grep -q "takes 0 or 1" err || fail "brp-pvsub-sign --rewrite yes: $(cat err)"
 
 # sign-lib.sh under a POSIX shell that is not bash: no $RANDOM
 if command -v dash >/dev/null; then
