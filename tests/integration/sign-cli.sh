@@ -100,6 +100,42 @@ grep -q "unknown argument '--frob'" err && grep -q '^usage: ' err || fail "$(cat
 expect_status 2 sh "$BRP" --rewrite yes
 grep -q "takes 0 or 1" err || fail "brp-pvsub-sign --rewrite yes: $(cat err)"
 
+# The man pages say what the tools do: every long option of every
+# subcommand's --help is in pvsub-sign(1); every macro of macros.pvsub and
+# every option of brp-pvsub-sign is in pvsub-rpm(7), which no longer calls
+# rewriting unavailable; pvsub-sign(1) says what sign --module and bundle
+# refuse and what a certificate outside its validity gives.
+#
+# man_has PAGE OPTION: PAGE mentions --OPTION as troff writes it (\-\-opt)
+man_has() {
+	grep -qF -- "$(printf '%s' "$2" | sed 's/-/\\-/g')" "$top_srcdir/man/$1"
+}
+for c in sign verify bundle unbundle; do
+	for o in $("$SIGN" $c --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		man_has pvsub-sign.1 "$o" || fail "pvsub-sign $c $o is not in pvsub-sign(1)"
+	done
+done
+for o in $(sh "$BRP" --help | grep -o -- '--[a-z]*' | sort -u); do
+	man_has pvsub-rpm.7 "$o" || fail "brp-pvsub-sign $o is not in pvsub-rpm(7)"
+done
+macros=$(sed -n 's/^#\{0,1\}%\(_\{1,2\}pvsub_[a-z_]*\).*/\1/p' "$top_srcdir/rpm/macros.pvsub.in" |
+	sort -u)
+case " $(echo $macros) " in
+*" _pvsub_rewrite "*) ;;
+*) fail "no %_pvsub_rewrite in macros.pvsub: $macros" ;;
+esac
+for mac in $macros; do
+	grep -qF "%$mac" "$top_srcdir/man/pvsub-rpm.7" || fail "%$mac is not in pvsub-rpm(7)"
+done
+for what in 'Only an x86-64 ELF relocatable object can carry a module signature' \
+	'signed before compressing' '^\.SH "CERTIFICATE VALIDITY"' 'signing anyway' \
+	'^\.B ET_DYN$'; do
+	grep -q "$what" "$top_srcdir/man/pvsub-sign.1" || fail "pvsub-sign(1) lacks '$what'"
+done
+if grep -q 'not available' "$top_srcdir/man/pvsub-rpm.7"; then
+	fail "pvsub-rpm(7) still calls something not available"
+fi
+
 # sign-lib.sh under a POSIX shell that is not bash: no $RANDOM
 if command -v dash >/dev/null; then
 	mkdir posix
