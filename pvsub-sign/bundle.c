@@ -107,7 +107,7 @@ int cmd_bundle(int argc, char **argv)
 			print_version();
 			return EXIT_GOOD;
 		default:
-			return option_error("bundle", argv, c);
+			return option_error("bundle", argv, c, options);
 		}
 	}
 	if (!output)

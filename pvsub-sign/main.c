@@ -42,23 +42,45 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int option_error(const char *cmd, char **argv, int c)
+/* The long option of @longopts, taking no argument and reported by getopt
+ * as @val, that @arg ("--name=value", name possibly abbreviated) gave a
+ * value; NULL if @arg is not that. */
+static const struct option *long_with_value(const char *arg, const struct option *longopts, int val)
+{
+	size_t n;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return NULL;
+	n = strcspn(arg + 2, "=");
+	if (arg[2 + n] != '=')
+		return NULL;
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->has_arg == no_argument && o->val == val && strncmp(o->name, arg + 2, n) == 0)
+			return o;
+	return NULL;
+}
+
+int option_error(const char *cmd, char **argv, int c, const struct option *longopts)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "";
-	size_t name_len = strcspn(arg, "=");
+	const struct option *o;
 
-	/* GNU getopt's own words, once, from the program rather than the
-	 * subcommand, followed by the subcommand's "Try" line */
-	if (strncmp(arg, "--", 2) == 0) {
-		if (c == ':')
+	/*
+	 * GNU getopt's own words, once, from the program rather than the
+	 * subcommand, followed by the subcommand's "Try" line.  An unknown
+	 * long option leaves optopt 0; a missing argument can only be the last
+	 * word; an unknown letter inside a cluster ("-mZk") leaves optind on
+	 * the cluster, so argv[optind - 1] says nothing about it.
+	 */
+	if (c == ':') {
+		if (strncmp(arg, "--", 2) == 0)
 			return usage_error(cmd, "option '%s' requires an argument", arg);
-		if (optopt && arg[name_len] == '=')
-			return usage_error(cmd, "option '%.*s' doesn't allow an argument",
-					   (int)name_len, arg);
-		return usage_error(cmd, "unrecognized option '%.*s'", (int)name_len, arg);
-	}
-	if (c == ':')
 		return usage_error(cmd, "option requires an argument -- '%c'", optopt);
+	}
+	if (optopt == 0)
+		return usage_error(cmd, "unrecognized option '%.*s'", (int)strcspn(arg, "="), arg);
+	if ((o = long_with_value(arg, longopts, optopt)) != NULL)
+		return usage_error(cmd, "option '--%s' doesn't allow an argument", o->name);
 	if (optopt > 0 && optopt < 0x100)
 		return usage_error(cmd, "invalid option -- '%c'", optopt);
 	return usage_error(cmd, "invalid option '%s'", arg);

@@ -3,6 +3,7 @@
 #ifndef PVSUB_SIGN_H
 #define PVSUB_SIGN_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,10 +28,10 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_format_(2, 3);
 
 /*
  * The one error for what getopt_long() returned as @c ('?' or ':') when
- * the subcommand @cmd parses @argv with opterr = 0 and an optstring that
- * starts with ':'; returns EXIT_USAGE.
+ * the subcommand @cmd parses @argv with @longopts, opterr = 0 and an
+ * optstring that starts with ':'; returns EXIT_USAGE.
  */
-int option_error(const char *cmd, char **argv, int c);
+int option_error(const char *cmd, char **argv, int c, const struct option *longopts);
 
 /* --version, for the top level and after every subcommand. */
 void print_version(void);

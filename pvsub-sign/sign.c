@@ -93,7 +93,7 @@ int cmd_sign(int argc, char **argv)
 			print_version();
 			return EXIT_GOOD;
 		default:
-			return option_error("sign", argv, c);
+			return option_error("sign", argv, c, options);
 		}
 	}
 	if (optind + 1 != argc)

@@ -56,7 +56,7 @@ int cmd_unbundle(int argc, char **argv)
 			print_version();
 			return EXIT_GOOD;
 		default:
-			return option_error("unbundle", argv, c);
+			return option_error("unbundle", argv, c, options);
 		}
 	}
 	if (optind + 1 != argc)

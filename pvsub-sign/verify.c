@@ -294,7 +294,7 @@ int cmd_verify(int argc, char **argv)
 			print_version();
 			return EXIT_GOOD;
 		default:
-			return option_error("verify", argv, c);
+			return option_error("verify", argv, c, options);
 		}
 	}
 

@@ -42,6 +42,14 @@ grep -q "option '--key' requires an argument" err || fail "sign --key: $(cat err
 one_error sign 2 sign m.ko -k
 grep -q "option requires an argument -- 'k'" err || fail "sign -k: $(cat err)"
 one_error verify 2 verify --module m.ko --keyring
+# an unknown letter inside a cluster, after a long option; a value given to
+# an abbreviated option that takes none
+one_error sign 2 sign --module -Zm m.ko
+grep -q "invalid option -- 'Z'" err || fail "sign --module -Zm: $(cat err)"
+one_error sign 2 sign --mod=yes m.ko
+grep -q "option '--module' doesn't allow an argument" err || fail "sign --mod=yes: $(cat err)"
+one_error verify 2 verify --quiet=1 m.ko
+grep -q "option '--quiet' doesn't allow an argument" err || fail "verify --quiet=1: $(cat err)"
 one_error bundle 2 bundle -o
 one_error unbundle 2 unbundle -C
 # the subcommand's own usage errors point at its own --help
