@@ -2,14 +2,15 @@
 /*
  * libFuzzer harness: appended module signatures.  The trailer parse
  * (pvsub_modsig_parse) against its own contract and a rebuild of what it
- * found; stripping; verification against a keyring (the PKCS#7 blob through
- * pvsub's canonical-form check and OpenSSL); and, for input that ends in the
- * marker, re-signing, which must replace the signature or refuse a
- * malformed trailer, and give a module that verifies.
+ * found; stripping; the check of what may carry a signature; verification
+ * against a keyring (the PKCS#7 blob through pvsub's canonical-form check
+ * and OpenSSL); and, for input that ends in the marker, re-signing, which
+ * must replace the signature or refuse a malformed trailer, and give a
+ * module that verifies.
  *
  * The keyring is the PEM certificate named by $PVSUB_FUZZ_CERT, its key
  * $PVSUB_FUZZ_KEY (build-and-run.sh makes both and signs the seeds with
- * them); without them only parsing and stripping are fuzzed.
+ * them); without them only parsing, stripping and the check are fuzzed.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -81,6 +82,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	check_parse(data, size);
+
+	/* what may be signed: 0 or a one-line refusal, never anything else */
+	r = pvsub_modsig_check_signable(data, size, &d);
+	if (r != 0 && r != -ENOEXEC)
+		abort();
+	check_diag(r, &d);
 
 	/* stripping ends on a module with no well-formed signature left */
 	content = pvsub_modsig_strip(data, size);

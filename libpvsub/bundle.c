@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 
 #include "libpvsub/bundle.h"
+#include "libpvsub/modsig.h"
 
 bool pvsub_bundle_driver_name_ok(const char *name)
 {
@@ -27,6 +28,12 @@ bool pvsub_bundle_driver_name_ok(const char *name)
 			return false;
 	}
 	return true;
+}
+
+int pvsub_bundle_check_driver(const uint8_t *data, size_t len, struct pvsub_diag *diag)
+{
+	return pvsub_modsig_check_object(
+		data, len, PVSUB_OBJECT_REL | PVSUB_OBJECT_DYN | PVSUB_OBJECT_EXEC, diag);
 }
 
 /* ---- writing ---------------------------------------------------------------- */

@@ -44,6 +44,17 @@ struct pvsub_bundle {
  * three fixed names. */
 bool pvsub_bundle_driver_name_ok(const char *name) _nonnull_(1);
 
+/*
+ * Whether @len bytes at @data can be a bundle's driver: an x86-64 ELF
+ * object, relocatable (a kernel module or driver object), shared or
+ * executable -- whatever pvsub-scan certifies with a manifest -- checked as
+ * pvsub_modsig_check_object() does.  A compressed file, a text file, a
+ * 32-bit, big-endian or other-machine object is refused: 0 or -ENOEXEC with
+ * the reason.
+ */
+int pvsub_bundle_check_driver(const uint8_t *data, size_t len, struct pvsub_diag *diag)
+	_must_check_;
+
 /* Serialise @b (nothing is taken over) into @out.  0, -EINVAL (bad driver
  * name; reason in @diag), -EIO (libarchive), -ENOMEM. */
 int pvsub_bundle_write(const struct pvsub_bundle *b, struct pvsub_buf *out, struct pvsub_diag *diag)

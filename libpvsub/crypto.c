@@ -136,6 +136,7 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 static int load_pem_key(const char *path, const char *pass, EVP_PKEY **out, struct pvsub_diag *diag)
 {
 	struct pass_ctx pc = {.pass = pass};
+	char what[PATH_MAX + 64];
 	BIO *bio = NULL;
 	int r;
 
@@ -148,12 +149,12 @@ static int load_pem_key(const char *path, const char *pass, EVP_PKEY **out, stru
 		return 0;
 	if (pc.asked && !pass) {
 		ERR_clear_error();
-		return pvsub_diag_set(diag, EINVAL,
+		return pvsub_diag_set(diag, ENOKEY,
 				      "%s: the key is encrypted and no passphrase was given", path);
 	}
-	return pvsub_crypto_diag(diag, EINVAL,
-				 pc.asked ? "cannot decrypt the key (wrong passphrase?)"
-					  : "not a PEM private key");
+	snprintf(what, sizeof(what), "%s: %s", path,
+		 pc.asked ? "cannot decrypt the key (wrong passphrase?)" : "not a PEM private key");
+	return pvsub_crypto_diag(diag, EINVAL, what);
 }
 
 #pragma GCC diagnostic push
@@ -212,6 +213,7 @@ static void engine_release(ENGINE *e)
 
 static int load_cert(const char *path, X509 **out, struct pvsub_diag *diag)
 {
+	char what[PATH_MAX + 32];
 	BIO *bio = NULL;
 	int r;
 
@@ -220,8 +222,10 @@ static int load_cert(const char *path, X509 **out, struct pvsub_diag *diag)
 		return r;
 	*out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	if (!*out)
-		return pvsub_crypto_diag(diag, EINVAL, "not a PEM certificate");
+	if (!*out) {
+		snprintf(what, sizeof(what), "%s: not a PEM certificate", path);
+		return pvsub_crypto_diag(diag, EINVAL, what);
+	}
 	return 0;
 }
 
@@ -229,13 +233,15 @@ int pvsub_signer_load(const char *key, const char *cert, const char *pass,
 		      struct pvsub_signer **out, struct pvsub_diag *diag)
 {
 	struct pvsub_signer *s;
+	bool is_pkcs11;
 	int r;
 
 	ERR_clear_error();
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (strncmp(key, "pkcs11:", 7) == 0)
+	is_pkcs11 = strncmp(key, "pkcs11:", 7) == 0;
+	if (is_pkcs11)
 		r = load_pkcs11_key(key, pass, &s->key, &s->engine, diag);
 	else
 		r = load_pem_key(key, pass, &s->key, diag);
@@ -245,7 +251,16 @@ int pvsub_signer_load(const char *key, const char *cert, const char *pass,
 	if (r < 0)
 		goto err;
 	if (X509_check_private_key(s->cert, s->key) != 1) {
-		r = pvsub_crypto_diag(diag, EINVAL, "the key does not match the certificate");
+		/* a PKCS#11 URI is not repeated: it may carry the PIN */
+		ERR_clear_error();
+		if (is_pkcs11)
+			r = pvsub_diag_set(diag, EINVAL,
+					   "%s: the certificate does not match the PKCS#11 key",
+					   cert);
+		else
+			r = pvsub_diag_set(diag, EINVAL,
+					   "%s: the key does not match the certificate %s", key,
+					   cert);
 		goto err;
 	}
 	*out = s;
@@ -263,6 +278,44 @@ void pvsub_signer_free(struct pvsub_signer *s)
 	EVP_PKEY_free(s->key);
 	engine_release(s->engine);
 	free(s);
+}
+
+/* @t as "YYYY-MM-DD HH:MM:SS UTC" */
+static int format_time(const ASN1_TIME *t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		return -EIO;
+	return 0;
+}
+
+int pvsub_signer_check_validity(const struct pvsub_signer *s, time_t now, struct pvsub_diag *diag)
+{
+	const ASN1_TIME *before = X509_get0_notBefore(s->cert),
+			*after = X509_get0_notAfter(s->cert);
+	char name[256], when[64];
+	int b, a;
+
+	ERR_clear_error();
+	b = X509_cmp_time(before, &now);
+	a = X509_cmp_time(after, &now);
+	if (b == 0 || a == 0) {
+		ERR_clear_error();
+		return pvsub_diag_set(diag, EIO, "cannot read the certificate's validity period");
+	}
+	if (b < 0 && a > 0)
+		return 0;
+	X509_NAME_oneline(X509_get_subject_name(s->cert), name, sizeof(name));
+	if (format_time(a > 0 ? before : after, when, sizeof(when)) < 0) {
+		ERR_clear_error();
+		return pvsub_diag_set(diag, EIO, "cannot read the certificate's validity period");
+	}
+	if (a > 0)
+		return pvsub_diag_set(diag, EKEYEXPIRED,
+				      "certificate %s is not valid yet (notBefore %s)", name, when);
+	return pvsub_diag_set(diag, EKEYEXPIRED, "certificate %s expired (notAfter %s)", name,
+			      when);
 }
 
 static int x509_pem(X509 *x, struct pvsub_buf *out)

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "libpvsub/util.h"
 
@@ -54,13 +55,28 @@ struct pvsub_signer;
  * with @pass; NULL means none) or a PKCS#11 URI ("pkcs11:...") resolved
  * through OpenSSL's "pkcs11" engine; @cert a PEM certificate file.  The key
  * must match the certificate.  0, -ENOENT/-EACCES (unreadable file),
- * -EINVAL (not a key or certificate, wrong passphrase, mismatch), -ENOTSUP
- * (no PKCS#11 support installed), -ENOMEM.
+ * -ENOKEY (the PEM key is encrypted and @pass is NULL), -EINVAL (not a key
+ * or certificate, wrong passphrase, mismatch), -ENOTSUP (no PKCS#11 support
+ * installed), -ENOMEM.  The message in @diag starts with the one file that
+ * failed (never with a PKCS#11 URI, which may hold a PIN) and says nothing
+ * of how a tool takes a passphrase.
  */
 int pvsub_signer_load(const char *key, const char *cert, const char *pass,
 		      struct pvsub_signer **out, struct pvsub_diag *diag)
 	_must_check_ _nonnull_(1, 2, 4);
 void pvsub_signer_free(struct pvsub_signer *s);
+
+/*
+ * Whether the signer's certificate is within its validity period at @now.
+ * Signing does not depend on it (the kernel ignores the validity of module
+ * signing certificates), but a manifest signature is verified against the
+ * chain at the time of verification, so a tool warns.  0, or -EKEYEXPIRED
+ * with "certificate SUBJECT expired (notAfter TIME)" or "certificate
+ * SUBJECT is not valid yet (notBefore TIME)" in @diag, TIME as
+ * "YYYY-MM-DD HH:MM:SS UTC"; -EIO if the dates cannot be read.
+ */
+int pvsub_signer_check_validity(const struct pvsub_signer *s, time_t now, struct pvsub_diag *diag)
+	_must_check_ _nonnull_(1);
 
 /* The signer's certificate as PEM text (appended to @out). */
 int pvsub_signer_cert_pem(const struct pvsub_signer *s, struct pvsub_buf *out)

@@ -50,6 +50,37 @@ size_t pvsub_modsig_strip(const uint8_t *data, size_t len);
 int pvsub_modsig_build(const uint8_t *content, size_t content_len, const uint8_t *sig,
 		       size_t sig_len, struct pvsub_buf *out) _must_check_ _nonnull_(5);
 
+/* The ELF types pvsub_modsig_check_object() may accept, as a mask. */
+enum pvsub_object_types {
+	PVSUB_OBJECT_REL = 1u << 0,  /* ET_REL: kernel modules, driver objects */
+	PVSUB_OBJECT_DYN = 1u << 1,  /* ET_DYN: shared objects, PIEs */
+	PVSUB_OBJECT_EXEC = 1u << 2, /* ET_EXEC */
+};
+
+/*
+ * Whether @len bytes at @data are an x86-64 ELF object of one of @types
+ * (a mask of enum pvsub_object_types): ELFCLASS64, little-endian,
+ * EM_X86_64, and a section header table of 64-byte entries inside the
+ * file, as the kernel's module loader checks; an ET_REL object must have
+ * one.  Appended module signatures are ignored.  The content decides, never
+ * a file name.  0, or -ENOEXEC with a one-line reason in @diag (no file
+ * name in it) that says what the bytes are instead: compressed (gzip, xz,
+ * zstd, bzip2, lz4: with the advice to sign before compressing), not ELF,
+ * truncated, 32-bit, big-endian, another machine, another ELF type.
+ */
+int pvsub_modsig_check_object(const uint8_t *data, size_t len, unsigned types,
+			      struct pvsub_diag *diag) _must_check_;
+
+/*
+ * Whether @len bytes at @data can carry a Linux module signature: an x86-64
+ * ELF relocatable object (pvsub_modsig_check_object() with
+ * PVSUB_OBJECT_REL).  pvsub_modsig_sign() signs any bytes: whoever signs a
+ * file calls this first, so that a compressed module or a text file is
+ * refused, not corrupted.
+ */
+int pvsub_modsig_check_signable(const uint8_t *data, size_t len, struct pvsub_diag *diag)
+	_must_check_;
+
 /*
  * Sign a module as the kernel's sign-file does (CMS, no attributes, no
  * certificates, signer by issuer and serial) and append the result to @out:

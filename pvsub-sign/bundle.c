@@ -19,6 +19,7 @@ static const struct option options[] = {
 	SIGNER_LONG_OPTIONS,
 	{"output", required_argument, NULL, 'o'},
 	{"help", no_argument, NULL, OPT_HELP},
+	VERSION_LONG_OPTION,
 	{NULL, 0, NULL, 0},
 };
 
@@ -35,7 +36,23 @@ static void usage(void)
 	       "                            (default: $PVSUB_KEY_PASS)\n"
 	       "      --hash=ALG            sha256 (default), sha384 or sha512\n"
 	       "  -o, --output=OUT          the bundle to write\n"
-	       "      --help                display this help and exit\n");
+	       "      --help                display this help and exit\n"
+	       "      --version             output version information and exit\n"
+	       "\n"
+	       "DRIVER must be an uncompressed x86-64 ELF object: relocatable (a kernel module\n"
+	       "or driver object), shared or executable.\n");
+}
+
+/* Refuse a driver that is not an x86-64 ELF object (pvsub-sign(1)). */
+static int check_driver(const char *path, const struct pvsub_bundle *b)
+{
+	struct pvsub_diag d = {{0}};
+
+	if (pvsub_bundle_check_driver(b->driver.data, b->driver.len, &d) < 0) {
+		error_msg("%s: %s", path, d.msg);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 /* Refuse to sign a manifest that would not verify against this driver. */
@@ -72,7 +89,8 @@ int cmd_bundle(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:c:o:", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:c:o:", options, NULL)) != -1) {
 		r = signer_option(c, optarg, "bundle", &so);
 		if (r == EXIT_USAGE)
 			return r;
@@ -85,8 +103,11 @@ int cmd_bundle(int argc, char **argv)
 		case OPT_HELP:
 			usage();
 			return EXIT_GOOD;
+		case OPT_VERSION:
+			print_version();
+			return EXIT_GOOD;
 		default:
-			return usage_error("bundle", "invalid option");
+			return option_error("bundle", argv, c, options);
 		}
 	}
 	if (!output)
@@ -105,13 +126,19 @@ int cmd_bundle(int argc, char **argv)
 				argv[optind]);
 		goto out;
 	}
-	r = load_signer(so.key, so.cert, so.pass_file, &signer);
+	if (!so.key || !so.cert) {
+		r = usage_error("bundle", "--key and --cert are required");
+		goto out;
+	}
+	r = read_input(argv[optind], &b.driver.data, &b.driver.len);
 	if (!r)
-		r = read_input(argv[optind], &b.driver.data, &b.driver.len);
+		r = check_driver(argv[optind], &b);
 	if (!r)
 		r = read_input(argv[optind + 1], &b.manifest.data, &b.manifest.len);
 	if (!r)
 		r = check_manifest(argv[optind + 1], &b);
+	if (!r)
+		r = load_signer("bundle", so.key, so.cert, so.pass_file, &signer);
 	if (r)
 		goto out;
 	if (pvsub_cms_sign(signer, so.hash, 0, b.manifest.data, b.manifest.len, &sig, &d) < 0) {

@@ -37,6 +37,8 @@ SIGN_INTEGRATION_TESTS = \
 	tests/integration/sign-manifest.sh \
 	tests/integration/sign-bundle.sh \
 	tests/integration/sign-pkcs11.sh \
-	tests/integration/sign-lib-dash.sh
+	tests/integration/sign-refuse.sh \
+	tests/integration/sign-validity.sh \
+	tests/integration/sign-cli.sh
 TESTS += $(SIGN_UNIT_TESTS) $(SIGN_INTEGRATION_TESTS)
 EXTRA_DIST += $(SIGN_INTEGRATION_TESTS) tests/integration/sign-lib.sh

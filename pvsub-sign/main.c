@@ -8,11 +8,14 @@
  * libpvsub/modsig, the archive in libpvsub/bundle.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "libpvsub/modsig.h"
 #include "pvsub-sign/pvsub-sign.h"
 
 void error_msg(const char *fmt, ...)
@@ -37,6 +40,50 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry '" PROGRAM "%s%s --help' for more information.\n", cmd ? " " : "",
 		cmd ? cmd : "");
 	return EXIT_USAGE;
+}
+
+/* The long option of @longopts, taking no argument and reported by getopt
+ * as @val, that @arg ("--name=value", name possibly abbreviated) gave a
+ * value; NULL if @arg is not that. */
+static const struct option *long_with_value(const char *arg, const struct option *longopts, int val)
+{
+	size_t n;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return NULL;
+	n = strcspn(arg + 2, "=");
+	if (arg[2 + n] != '=')
+		return NULL;
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->has_arg == no_argument && o->val == val && strncmp(o->name, arg + 2, n) == 0)
+			return o;
+	return NULL;
+}
+
+int option_error(const char *cmd, char **argv, int c, const struct option *longopts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	const struct option *o;
+
+	/*
+	 * GNU getopt's own words, once, from the program rather than the
+	 * subcommand, followed by the subcommand's "Try" line.  An unknown
+	 * long option leaves optopt 0; a missing argument can only be the last
+	 * word; an unknown letter inside a cluster ("-mZk") leaves optind on
+	 * the cluster, so argv[optind - 1] says nothing about it.
+	 */
+	if (c == ':') {
+		if (strncmp(arg, "--", 2) == 0)
+			return usage_error(cmd, "option '%s' requires an argument", arg);
+		return usage_error(cmd, "option requires an argument -- '%c'", optopt);
+	}
+	if (optopt == 0)
+		return usage_error(cmd, "unrecognized option '%.*s'", (int)strcspn(arg, "="), arg);
+	if ((o = long_with_value(arg, longopts, optopt)) != NULL)
+		return usage_error(cmd, "option '--%s' doesn't allow an argument", o->name);
+	if (optopt > 0 && optopt < 0x100)
+		return usage_error(cmd, "invalid option -- '%c'", optopt);
+	return usage_error(cmd, "invalid option '%s'", arg);
 }
 
 int read_input(const char *path, uint8_t **data, size_t *len)
@@ -85,7 +132,8 @@ int signer_option(int c, const char *arg, const char *cmd, struct signer_opts *o
 	return 0;
 }
 
-int load_signer(const char *key, const char *cert, const char *pass_file, struct pvsub_signer **out)
+int load_signer(const char *cmd, const char *key, const char *cert, const char *pass_file,
+		struct pvsub_signer **out)
 {
 	struct pvsub_diag d = {{0}};
 	char *pass = NULL;
@@ -93,7 +141,7 @@ int load_signer(const char *key, const char *cert, const char *pass_file, struct
 	int r;
 
 	if (!key || !cert)
-		return usage_error(NULL, "--key and --cert are required");
+		return usage_error(cmd, "--key and --cert are required");
 	if (pass_file) {
 		r = read_pass_file(pass_file, &pass);
 		if (r)
@@ -110,8 +158,30 @@ int load_signer(const char *key, const char *cert, const char *pass_file, struct
 		explicit_bzero(pass, strlen(pass));
 		free(pass);
 	}
+	/* the library names the file that failed */
+	if (r == -ENOKEY) {
+		error_msg("%s; give it with --pass-file=FILE or in PVSUB_KEY_PASS", d.msg);
+		return EXIT_USAGE;
+	}
 	if (r < 0) {
-		error_msg("%s: %s", key, d.msg[0] ? d.msg : strerror(-r));
+		error_msg("%s", d.msg[0] ? d.msg : strerror(-r));
+		return EXIT_USAGE;
+	}
+	/* Signing goes on: the kernel ignores the validity of module signing
+	 * certificates, and a CI job may sign with a renewed certificate
+	 * later.  But verify --ca will refuse a manifest signature made with
+	 * it, so say so now rather than at verification. */
+	if (pvsub_signer_check_validity(*out, time(NULL), &d) < 0)
+		fprintf(stderr, PROGRAM ": warning: %s: %s; signing anyway\n", cert, d.msg);
+	return 0;
+}
+
+int check_signable(const char *path, const uint8_t *data, size_t len)
+{
+	struct pvsub_diag d = {{0}};
+
+	if (pvsub_modsig_check_signable(data, len, &d) < 0) {
+		error_msg("%s: %s", path, d.msg);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -163,7 +233,7 @@ static void usage(FILE *out)
 		"See pvsub-sign(1), pvsub-manifest(5) and pvsub(7).\n");
 }
 
-static void version(void)
+void print_version(void)
 {
 	printf(PROGRAM " (pvsub) " PACKAGE_VERSION "\n"
 		       "License: MIT.\n"
@@ -191,7 +261,7 @@ int main(int argc, char **argv)
 		return EXIT_GOOD;
 	}
 	if (strcmp(cmd, "--version") == 0) {
-		version();
+		print_version();
 		return EXIT_GOOD;
 	}
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(cmds); i++)

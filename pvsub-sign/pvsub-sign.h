@@ -3,6 +3,7 @@
 #ifndef PVSUB_SIGN_H
 #define PVSUB_SIGN_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,13 +26,34 @@ void error_msg(const char *fmt, ...) _printf_format_(1, 2);
 /* "Try 'pvsub-sign CMD --help'" on stderr; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_format_(2, 3);
 
+/*
+ * The one error for what getopt_long() returned as @c ('?' or ':') when
+ * the subcommand @cmd parses @argv with @longopts, opterr = 0 and an
+ * optstring that starts with ':'; returns EXIT_USAGE.
+ */
+int option_error(const char *cmd, char **argv, int c, const struct option *longopts);
+
+/* --version, for the top level and after every subcommand. */
+void print_version(void);
+#define OPT_VERSION 0x1ff /* clear of every subcommand's own options */
+#define VERSION_LONG_OPTION                                                                        \
+	{                                                                                          \
+		"version", no_argument, NULL, OPT_VERSION                                          \
+	}
+
 /* Read @path whole; prints the error.  0 or EXIT_USAGE. */
 int read_input(const char *path, uint8_t **data, size_t *len);
 
-/* The signer from --key/--cert, the passphrase from @pass_file or else
- * $PVSUB_KEY_PASS.  Prints the error.  0 or EXIT_USAGE. */
-int load_signer(const char *key, const char *cert, const char *pass_file,
+/* The signer from --key/--cert of the subcommand @cmd, the passphrase from
+ * @pass_file or else $PVSUB_KEY_PASS.  Prints the error, and a warning when
+ * the certificate is outside its validity period (signing goes on).  0 or
+ * EXIT_USAGE. */
+int load_signer(const char *cmd, const char *key, const char *cert, const char *pass_file,
 		struct pvsub_signer **out);
+
+/* Refuse @len bytes read from @path unless they can carry a module
+ * signature (pvsub_modsig_check_signable()); prints why.  0 or EXIT_USAGE. */
+int check_signable(const char *path, const uint8_t *data, size_t len);
 
 /* The options of every subcommand that signs (sign, bundle). */
 enum {

@@ -19,6 +19,7 @@ static const struct option options[] = {
 	{"module", no_argument, NULL, 'm'},
 	{"output", required_argument, NULL, 'o'},
 	{"help", no_argument, NULL, OPT_HELP},
+	VERSION_LONG_OPTION,
 	{NULL, 0, NULL, 0},
 };
 
@@ -36,7 +37,12 @@ static void usage(void)
 	       "      --hash=ALG            sha256 (default), sha384 or sha512\n"
 	       "  -m, --module              append a kernel module signature\n"
 	       "  -o, --output=OUT          write here (default: FILE.p7s; the module in place)\n"
-	       "      --help                display this help and exit\n");
+	       "      --help                display this help and exit\n"
+	       "      --version             output version information and exit\n"
+	       "\n"
+	       "With --module, MODULE.ko must be an uncompressed x86-64 ELF relocatable object:\n"
+	       "anything else (a .ko.xz, .ko.gz or .ko.zst, a text file) is refused and left\n"
+	       "untouched.  A certificate outside its validity period gives a warning.\n");
 }
 
 static int write_out(const char *path, const void *data, size_t len, unsigned mode)
@@ -66,7 +72,8 @@ int cmd_sign(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:c:mo:", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:c:mo:", options, NULL)) != -1) {
 		r = signer_option(c, optarg, "sign", &so);
 		if (r == EXIT_USAGE)
 			return r;
@@ -82,8 +89,11 @@ int cmd_sign(int argc, char **argv)
 		case OPT_HELP:
 			usage();
 			return EXIT_GOOD;
+		case OPT_VERSION:
+			print_version();
+			return EXIT_GOOD;
 		default:
-			return usage_error("sign", "invalid option");
+			return option_error("sign", argv, c, options);
 		}
 	}
 	if (optind + 1 != argc)
@@ -91,10 +101,19 @@ int cmd_sign(int argc, char **argv)
 				   optind == argc ? "no input file" : "more than one input");
 	input = argv[optind];
 
-	r = load_signer(so.key, so.cert, so.pass_file, &signer);
+	if (!so.key || !so.cert)
+		return usage_error("sign", "--key and --cert are required");
+	r = read_input(input, &data, &len);
 	if (r)
 		goto out;
-	r = read_input(input, &data, &len);
+	/* before the key: a file that cannot be signed is refused whatever
+	 * the key, and nothing is written */
+	if (module) {
+		r = check_signable(input, data, len);
+		if (r)
+			goto out;
+	}
+	r = load_signer("sign", so.key, so.cert, so.pass_file, &signer);
 	if (r)
 		goto out;
 

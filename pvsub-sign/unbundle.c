@@ -15,6 +15,7 @@ enum {
 static const struct option options[] = {
 	{"directory", required_argument, NULL, 'C'},
 	{"help", no_argument, NULL, OPT_HELP},
+	VERSION_LONG_OPTION,
 	{NULL, 0, NULL, 0},
 };
 
@@ -27,7 +28,8 @@ static void usage(void)
 	       "This does not verify the bundle: use '" PROGRAM " verify --ca CA BUNDLE'.\n"
 	       "\n"
 	       "  -C, --directory=DIR       extract into DIR, which must exist\n"
-	       "      --help                display this help and exit\n");
+	       "      --help                display this help and exit\n"
+	       "      --version             output version information and exit\n");
 }
 
 int cmd_unbundle(int argc, char **argv)
@@ -41,7 +43,8 @@ int cmd_unbundle(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "C:", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":C:", options, NULL)) != -1) {
 		switch (c) {
 		case 'C':
 			dir = optarg;
@@ -49,8 +52,11 @@ int cmd_unbundle(int argc, char **argv)
 		case OPT_HELP:
 			usage();
 			return EXIT_GOOD;
+		case OPT_VERSION:
+			print_version();
+			return EXIT_GOOD;
 		default:
-			return usage_error("unbundle", "invalid option");
+			return option_error("unbundle", argv, c, options);
 		}
 	}
 	if (optind + 1 != argc)

@@ -35,6 +35,7 @@ static const struct option options[] = {
 	{"require-certified", no_argument, NULL, OPT_REQUIRE_CERTIFIED},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
+	VERSION_LONG_OPTION,
 	{NULL, 0, NULL, 0},
 };
 
@@ -56,6 +57,7 @@ static void usage(void)
 	       "      --require-certified   also fail unless the verdict is certified\n"
 	       "  -q, --quiet               print nothing on success\n"
 	       "      --help                display this help and exit\n"
+	       "      --version             output version information and exit\n"
 	       "\n"
 	       "Exit status: 0 verified, 1 verification failed, 2 usage or input error.\n");
 }
@@ -258,7 +260,8 @@ int cmd_verify(int argc, char **argv)
 	int c, r = EXIT_GOOD;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "mq", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":mq", options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o.module = true;
@@ -287,8 +290,11 @@ int cmd_verify(int argc, char **argv)
 		case OPT_HELP:
 			usage();
 			return EXIT_GOOD;
+		case OPT_VERSION:
+			print_version();
+			return EXIT_GOOD;
 		default:
-			return usage_error("verify", "invalid option");
+			return option_error("verify", argv, c, options);
 		}
 	}
 

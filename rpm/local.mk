@@ -16,6 +16,6 @@ rpm/macros.pvsub: $(top_srcdir)/rpm/macros.pvsub.in Makefile
 		$(top_srcdir)/rpm/macros.pvsub.in >$@.tmp && mv $@.tmp $@
 CLEANFILES += rpm/macros.pvsub
 
-RPM_TESTS = rpm/test-rpmbuild.sh
+RPM_TESTS = rpm/test-rpmbuild.sh rpm/test-rpmbuild-rewrite.sh
 TESTS += $(RPM_TESTS)
-EXTRA_DIST += $(RPM_TESTS) rpm/macros.pvsub.in rpm/brp-pvsub-sign rpm/example.spec
+EXTRA_DIST += $(RPM_TESTS) rpm/test-lib.sh rpm/macros.pvsub.in rpm/brp-pvsub-sign rpm/example.spec

@@ -4,6 +4,7 @@
 #   ca.pem/ca.key      a CA            s.pem/s.key    a signer it issued
 #   ca2.pem/ca2.key    another CA      s2.pem/s2.key  a signer that one issued
 #   old.pem            an expired certificate for s.key, issued by ca
+#   future.pem         a certificate for s.key, issued by ca, not valid yet
 #   senc.key           s.key encrypted with the passphrase "s3cret"
 SIGN="$top_builddir/pvsub-sign/pvsub-sign"
 command -v openssl >/dev/null || skip "the openssl command is needed (Debian: openssl)"
@@ -40,6 +41,8 @@ mkpki() {
 	CNF
 	ossl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in s.csr -out old.pem \
 		-startdate 20200101000000Z -enddate 20200201000000Z -notext -subj "/CN=pvsub expired"
+	ossl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in s.csr -out future.pem \
+		-startdate 20991231000000Z -enddate 21000131000000Z -notext -subj "/CN=pvsub future"
 	ossl pkey -in s.key -aes256 -passout pass:s3cret -out senc.key
 }
 

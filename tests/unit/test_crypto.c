@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "libpvsub/crypto.h"
 #include "libpvsub/manifest.h"
@@ -72,17 +73,28 @@ Test(crypto, signer_load_errors, .init = setup, .fini = teardown)
 	struct pvsub_signer *s = NULL;
 	struct pvsub_diag d = {{0}};
 
+	/* each message starts with the one file that failed, and only that */
 	cr_assert_eq(pvsub_signer_load("/nonexistent/key.pem", fx.cert, NULL, &s, &d), -ENOENT);
-	cr_assert(strstr(d.msg, "/nonexistent/key.pem"), "%s", d.msg);
+	cr_assert_eq(strncmp(d.msg, "/nonexistent/key.pem: ", 22), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_signer_load(fx.key, "/nonexistent/cert.pem", NULL, &s, &d), -ENOENT);
+	cr_assert_eq(strncmp(d.msg, "/nonexistent/cert.pem: ", 23), 0, "%s", d.msg);
+	cr_assert_null(strstr(d.msg, fx.key), "%s", d.msg);
 	cr_assert_eq(pvsub_signer_load(fx.key2, fx.cert, NULL, &s, &d), -EINVAL);
 	cr_assert(strstr(d.msg, "does not match"), "%s", d.msg);
+	cr_assert_eq(strncmp(d.msg, fx.key2, strlen(fx.key2)), 0, "%s", d.msg);
 	cr_assert_eq(pvsub_signer_load(fx.cert, fx.cert, NULL, &s, &d), -EINVAL);
+	cr_assert(strstr(d.msg, "not a PEM private key"), "%s", d.msg);
+	cr_assert_eq(strncmp(d.msg, fx.cert, strlen(fx.cert)), 0, "%s", d.msg);
 	cr_assert_eq(pvsub_signer_load(fx.key, fx.key, NULL, &s, &d), -EINVAL);
 	cr_assert(strstr(d.msg, "certificate"), "%s", d.msg);
+	cr_assert_eq(strncmp(d.msg, fx.key, strlen(fx.key)), 0, "%s", d.msg);
 	cr_assert_null(s);
 
-	cr_assert_eq(pvsub_signer_load(fx.key_enc, fx.cert, NULL, &s, &d), -EINVAL);
+	/* an encrypted key without a passphrase is its own case, said once */
+	cr_assert_eq(pvsub_signer_load(fx.key_enc, fx.cert, NULL, &s, &d), -ENOKEY);
 	cr_assert(strstr(d.msg, "passphrase"), "%s", d.msg);
+	cr_assert_eq(strncmp(d.msg, fx.key_enc, strlen(fx.key_enc)), 0, "%s", d.msg);
+	cr_assert_null(strstr(d.msg + strlen(fx.key_enc), fx.key_enc), "%s", d.msg);
 	cr_assert_eq(pvsub_signer_load(fx.key_enc, fx.cert, "wrong", &s, &d), -EINVAL);
 	cr_assert(strstr(d.msg, "passphrase"), "%s", d.msg);
 	cr_assert_eq(pvsub_signer_load(fx.key_enc, fx.cert, "s3cret", &s, &d), 0, "%s", d.msg);
@@ -315,4 +327,23 @@ Test(manifest_read, refuses_invalid)
 	cr_assert(strstr(d.msg, "line 5"), "%s", d.msg);
 	cr_assert_eq(pvsub_manifest_read("<manifest", 9, &m, &d), -EINVAL);
 	free(bad);
+}
+
+Test(crypto, signer_validity, .init = setup, .fini = teardown)
+{
+	struct pvsub_signer *s = signer(fx.key, fx.cert), *old = signer(fx.key_old, fx.cert_old);
+	struct pvsub_diag d = {{0}};
+	time_t now = time(NULL);
+
+	cr_assert_eq(pvsub_signer_check_validity(s, now, &d), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_signer_check_validity(old, now, &d), -EKEYEXPIRED);
+	cr_assert(strstr(d.msg, "expired (notAfter "), "%s", d.msg);
+	cr_assert(strstr(d.msg, " UTC)"), "%s", d.msg);
+	/* the same certificate before and after its period */
+	cr_assert_eq(pvsub_signer_check_validity(s, now - 30L * 86400, &d), -EKEYEXPIRED);
+	cr_assert(strstr(d.msg, "is not valid yet (notBefore "), "%s", d.msg);
+	cr_assert_eq(pvsub_signer_check_validity(s, now + 3650L * 86400, &d), -EKEYEXPIRED);
+	cr_assert(strstr(d.msg, "expired (notAfter "), "%s", d.msg);
+	pvsub_signer_free(old);
+	pvsub_signer_free(s);
 }

@@ -167,3 +167,86 @@ Test(modsig, any_flipped_byte_fails, .init = setup, .fini = teardown, .timeout =
 	cr_assert_eq(pvsub_modsig_verify((uint8_t *)b.data, b.len, keyring, NULL), 0);
 	pvsub_buf_release(&b);
 }
+
+/* A minimal x86-64 ELF header of type @type with @shnum section headers
+ * at offset 64 (left zero), in @buf of 64 + 64 * @shnum bytes. */
+static size_t elf_header(uint8_t *buf, uint16_t type, uint16_t shnum)
+{
+	memset(buf, 0, 64 + 64 * (size_t)shnum);
+	memcpy(buf, "\177ELF\2\1\1", 7); /* ELFCLASS64, ELFDATA2LSB, EV_CURRENT */
+	buf[16] = (uint8_t)type;
+	buf[18] = 62;		    /* EM_X86_64 */
+	buf[20] = 1;		    /* e_version */
+	buf[0x28] = shnum ? 64 : 0; /* e_shoff */
+	buf[0x34] = 64;		    /* e_ehsize */
+	buf[0x3a] = 64;		    /* e_shentsize */
+	buf[0x3c] = (uint8_t)shnum;
+	return 64 + 64 * (size_t)shnum;
+}
+
+static void refused(const uint8_t *data, size_t len, unsigned types, const char *why)
+{
+	struct pvsub_diag d = {{0}};
+
+	cr_assert_eq(pvsub_modsig_check_object(data, len, types, &d), -ENOEXEC, "%s", why);
+	cr_assert(strstr(d.msg, why), "'%s' is not in '%s'", why, d.msg);
+	cr_assert_null(strchr(d.msg, '\n'));
+}
+
+Test(modsig, check_object)
+{
+	static const uint8_t xz[] = {0xfd, '7', 'z', 'X', 'Z', 0, 0, 4};
+	static const uint8_t gz[] = {0x1f, 0x8b, 8, 0};
+	static const uint8_t zst[] = {0x28, 0xb5, 0x2f, 0xfd, 0};
+	const unsigned any = PVSUB_OBJECT_REL | PVSUB_OBJECT_DYN | PVSUB_OBJECT_EXEC;
+	struct pvsub_buf signed_rel = {0};
+	uint8_t buf[64 * 4];
+	size_t n;
+
+	n = elf_header(buf, 1 /* ET_REL */, 3);
+	cr_assert_eq(pvsub_modsig_check_signable(buf, n, NULL), 0);
+	cr_assert_eq(pvsub_modsig_check_object(buf, n, any, NULL), 0);
+	/* an appended signature is not part of the object */
+	cr_assert_eq(pvsub_modsig_build(buf, n, (const uint8_t *)"\x30\x00", 2, &signed_rel), 0);
+	cr_assert_eq(pvsub_modsig_check_signable((uint8_t *)signed_rel.data, signed_rel.len, NULL),
+		     0);
+	pvsub_buf_release(&signed_rel);
+
+	refused(xz, sizeof(xz), PVSUB_OBJECT_REL, "xz-compressed");
+	refused(xz, sizeof(xz), PVSUB_OBJECT_REL, "sign before compressing");
+	refused(gz, sizeof(gz), PVSUB_OBJECT_REL, "gzip-compressed");
+	refused(zst, sizeof(zst), any, "zstd-compressed");
+	refused((const uint8_t *)"BZh91AY", 7, any, "bzip2-compressed");
+	refused((const uint8_t *)"hello\n", 6, PVSUB_OBJECT_REL, "no ELF header");
+	refused(NULL, 0, PVSUB_OBJECT_REL, "no ELF header");
+	refused(buf, 10, PVSUB_OBJECT_REL, "truncated ELF header");
+	refused(buf, 63, PVSUB_OBJECT_REL, "truncated ELF header");
+	refused(buf, n - 1, PVSUB_OBJECT_REL, "section header table lies outside");
+
+	n = elf_header(buf, 3 /* ET_DYN */, 1);
+	refused(buf, n, PVSUB_OBJECT_REL, "ET_DYN");
+	cr_assert_eq(pvsub_modsig_check_object(buf, n, any, NULL), 0);
+	n = elf_header(buf, 2 /* ET_EXEC */, 0);
+	refused(buf, n, PVSUB_OBJECT_REL, "ET_EXEC");
+	cr_assert_eq(pvsub_modsig_check_object(buf, n, any, NULL), 0);
+	n = elf_header(buf, 4 /* ET_CORE */, 0);
+	refused(buf, n, any, "ET_CORE");
+	/* a relocatable object needs its section headers */
+	n = elf_header(buf, 1, 0);
+	refused(buf, n, PVSUB_OBJECT_REL, "without section headers");
+
+	n = elf_header(buf, 1, 1);
+	buf[4] = 1; /* ELFCLASS32 */
+	refused(buf, n, any, "32-bit");
+	buf[4] = 2;
+	buf[5] = 2; /* ELFDATA2MSB */
+	refused(buf, n, any, "big-endian");
+	buf[5] = 1;
+	buf[18] = 183; /* EM_AARCH64 */
+	refused(buf, n, any, "machine 183 (AArch64)");
+	buf[18] = 62;
+	buf[0x3a] = 40; /* e_shentsize of ELF32 */
+	refused(buf, n, any, "section header size");
+	buf[0x3a] = 64;
+	cr_assert_eq(pvsub_modsig_check_object(buf, n, any, NULL), 0);
+}
