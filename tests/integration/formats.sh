@@ -76,7 +76,7 @@ r0='d["runs"][0]["results"][0]'
 	fail "uri"
 [ "$(s "$r0[\"locations\"][0][\"physicalLocation\"][\"region\"][\"byteLength\"]")" = 3 ] ||
 	fail "byteLength"
-[ "$(s "len($r0[\"partialFingerprints\"][\"pvsubFinding/v1\"])")" = 64 ] || fail "fingerprint"
+[ "$(s "len($r0[\"partialFingerprints\"][\"pvsubFinding/v2\"].split(\":\")[0])")" = 64 ] || fail "fingerprint"
 r1='d["runs"][0]["results"][1]'
 [ "$(s "$r1[\"locations\"][0][\"physicalLocation\"][\"artifactLocation\"][\"uri\"]")" = \
 	"sub%20dir/gate%20copy.o" ] || fail "uri not escaped: $(s "$r1[\"locations\"]")"
@@ -87,10 +87,10 @@ r1='d["runs"][0]["results"][1]'
 expect_status 1 "$SCAN" --junit junit.xml gate.o clean.o
 [ -s junit.xml ] || fail "no JUnit file"
 "$XMLLINT" --noout --nonet junit.xml || fail "JUnit is not well-formed"
-grep -q '<testsuite name="pvsub-scan" tests="2" failures="1" errors="0"' junit.xml ||
+grep -q '<testsuite name="pvsub-scan" tests="2" failures="1" errors="0" time="' junit.xml ||
 	fail "JUnit counts: $(cat junit.xml)"
 grep -q '<failure message="[^"]*" type="finding">' junit.xml || fail "no JUnit failure"
-grep -q '<testcase classname="pvsub-scan" name="clean.o"/>' junit.xml || fail "no clean testcase"
+grep -q '<testcase classname="pvsub-scan" name="clean.o" time="[0-9.]*"/>' junit.xml || fail "no clean testcase"
 
 # --- manifest --------------------------------------------------------------
 expect_status 1 "$SCAN" --manifest m1.xml gate.o
