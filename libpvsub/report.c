@@ -220,7 +220,7 @@ struct pvsub_report {
 		char hash[64];
 		uint64_t key;
 		size_t count;
-	} *fp_table;
+	} * fp_table;
 	size_t fp_used, fp_cap;
 
 	struct pvsub_buf junit;
@@ -400,9 +400,9 @@ int pvsub_report_new(const struct pvsub_report_opts *opts, FILE *out, struct pvs
 	p->before_write = opts->before_write;
 	p->before_write_data = opts->before_write_data;
 	p->junit_timestamp = opts->junit_timestamp;
-	p->junit_hostname = strdup(opts->junit_hostname && opts->junit_hostname[0]
-					   ? opts->junit_hostname
-					   : "localhost");
+	p->junit_hostname =
+		strdup(opts->junit_hostname && opts->junit_hostname[0] ? opts->junit_hostname
+								       : "localhost");
 	if (!p->junit_hostname) {
 		r = -ENOMEM;
 		goto err;
@@ -675,8 +675,10 @@ static int put_artifact_uri(const struct pvsub_report *rep, struct pvsub_buf *b,
 	*base = false;
 	if (!rep->sarif_root || (c0 == 1 && path[0] == '-'))
 		return put_uri(b, path);
-	r = normalise_abs(path[0] == '/' ? NULL : rep->cwd ? rep->cwd : rep->sarif_root, path, c0,
-			  &abs);
+	r = normalise_abs(path[0] == '/' ? NULL
+			  : rep->cwd	 ? rep->cwd
+					 : rep->sarif_root,
+			  path, c0, &abs);
 	if (r < 0)
 		goto out;
 	rel = below(abs.data, rep->sarif_root);
@@ -1718,8 +1720,8 @@ static int junit_failure(struct pvsub_buf *b, const struct pvsub_file_record *re
 	}
 	for (size_t i = 0; r == 0 && i < nr; i++) {
 		if (!msg.len)
-			r = pvsub_buf_printf(&msg, "refused at %s+%#" PRIx64, rw->refusals[i].section,
-					     rw->refusals[i].offset);
+			r = pvsub_buf_printf(&msg, "refused at %s+%#" PRIx64,
+					     rw->refusals[i].section, rw->refusals[i].offset);
 		if (r == 0 && text.len)
 			r = pvsub_buf_putc(&text, '\n');
 		if (r == 0)

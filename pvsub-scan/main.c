@@ -159,8 +159,8 @@ static void version(void)
  * standard output when both go to the same place (a terminal, or one file).
  */
 static struct {
-	bool shown;	     /* a progress line is there now */
-	bool same_place;     /* standard output and error go to the same file */
+	bool shown;	 /* a progress line is there now */
+	bool same_place; /* standard output and error go to the same file */
 } tty;
 
 static void progress_clear(void)
@@ -280,8 +280,8 @@ struct job {
 	char *error;
 	struct pvsub_buf manifest;
 	size_t size;
-	const char *input;	 /* the command-line argument it came from */
-	double seconds;		 /* time spent on it in a worker */
+	const char *input; /* the command-line argument it came from */
+	double seconds;	   /* time spent on it in a worker */
 };
 
 static double seconds_between(const struct timespec *a, const struct timespec *b)
@@ -1035,7 +1035,8 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc && r >= 0; i++) {
 		walk.input = argv[i];
 		if (strcmp(argv[i], "-") == 0)
-			r = pvsub_input_walk_fd(ctx, STDIN_FILENO, "-", &opt.limits, on_item, &walk);
+			r = pvsub_input_walk_fd(ctx, STDIN_FILENO, "-", &opt.limits, on_item,
+						&walk);
 		else
 			r = pvsub_input_walk(ctx, argv[i], &opt.limits, on_item, &walk);
 		if (r < 0)

@@ -958,8 +958,8 @@ Test(input, pipes_are_read_as_streams)
 {
 	uint8_t *e1 = fake_elf(70000, 30), *e2 = fake_elf(3000, 31);
 	struct member m[] = {M("a/1.ko", e1, 70000), M("b/2.ko", e2, 3000)};
-	struct blob txz = build(archive_write_set_format_pax_restricted,
-				archive_write_add_filter_xz, m, 2);
+	struct blob txz =
+		build(archive_write_set_format_pax_restricted, archive_write_add_filter_xz, m, 2);
 	struct pvsub_input_limits l = limits();
 
 	walk_pipe("-", e1, 70000, &l);

@@ -737,16 +737,20 @@ Test(report, sarif_required_keys)
 	 * its own material, first of its kind */
 	expect_fingerprint(out.data, "pvsubFinding/v2\ndrv.o\n.text\nwrpkru\n.0f01ef.", 1);
 	expect_fingerprint(out.data,
-			   "pvsubFinding/v2\ndrv.o\n.text|.text.unlikely\nwrpkru\n.0f01ef.\npad 1", 1);
+			   "pvsubFinding/v2\ndrv.o\n.text|.text.unlikely\nwrpkru\n.0f01ef.\npad 1",
+			   1);
 	/* the member path without the archive's name */
-	expect_fingerprint(out.data, "pvsubFinding/v2\ndata.tar.xz!usr/lib/libx.so\nsegment 2\n"
-				     "wrpkru\n.0f01ef.",
+	expect_fingerprint(out.data,
+			   "pvsubFinding/v2\ndata.tar.xz!usr/lib/libx.so\nsegment 2\n"
+			   "wrpkru\n.0f01ef.",
 			   1);
-	expect_fingerprint(out.data, "pvsubFinding/v2\ndata.tar.xz!usr/lib/libx.so\n"
-				     "segment 2|segment 3\nwrpkru\n.0f01ef.\npad 0",
+	expect_fingerprint(out.data,
+			   "pvsubFinding/v2\ndata.tar.xz!usr/lib/libx.so\n"
+			   "segment 2|segment 3\nwrpkru\n.0f01ef.\npad 0",
 			   1);
-	expect_fingerprint(out.data, "pvsubFinding/v2\ndrv.o\nviolation/wx-section\n"
-				     "section .wx is writable and executable",
+	expect_fingerprint(out.data,
+			   "pvsubFinding/v2\ndrv.o\nviolation/wx-section\n"
+			   "section .wx is writable and executable",
 			   1);
 	expect_fingerprint(out.data, "pvsubFinding/v2\nbad\"name.ko\ninput-error", 1);
 
@@ -842,7 +846,9 @@ Test(report, sarif_fingerprints_ignore_spelling_versions_and_offsets)
 		{.path = "/srv/lib/modules/6.1.0-56-cloud-amd64/kernel/kvm.ko",
 		 .input = "/srv/lib/modules",
 		 .result = &a},
-		{.path = "modules/6.1.0-57-cloud-amd64/kernel/kvm.ko", .input = "modules", .result = &a},
+		{.path = "modules/6.1.0-57-cloud-amd64/kernel/kvm.ko",
+		 .input = "modules",
+		 .result = &a},
 	};
 	char t[2][80];
 
@@ -922,8 +928,8 @@ Test(report, identity_recipe)
 		{"drivers/net/e1000.ko", "drivers", "/src", "net/e1000.ko"},
 		{"drivers//net/./e1000.ko", "drivers/", "/src", "net/e1000.ko"},
 		{"drivers-old/x.ko", "drivers", "/src", "x.ko"},
-		{"img-1.2.tar!./lib//modules/6.1.0-56-cloud-amd64/kernel/kvm.ko", "img-1.2.tar", NULL,
-		 "lib/modules/*/kernel/kvm.ko"},
+		{"img-1.2.tar!./lib//modules/6.1.0-56-cloud-amd64/kernel/kvm.ko", "img-1.2.tar",
+		 NULL, "lib/modules/*/kernel/kvm.ko"},
 		{"a.deb!data.tar.xz!./usr/lib/modules/6.1.0/kvm.ko", NULL, NULL,
 		 "data.tar.xz!usr/lib/modules/*/kvm.ko"},
 		/* a module directly in lib/modules has no release to hide */
@@ -954,10 +960,8 @@ Test(report, identity_recipe)
 static void uri_of(const char *path, const char *root, const char *cwd, char *out, size_t n,
 		   bool *base)
 {
-	struct pvsub_report_opts opts = {.format = PVSUB_REPORT_SARIF,
-					 .policy = policy,
-					 .sarif_root = root,
-					 .cwd = cwd};
+	struct pvsub_report_opts opts = {
+		.format = PVSUB_REPORT_SARIF, .policy = policy, .sarif_root = root, .cwd = cwd};
 	const struct pvsub_file_record rec = {
 		.path = path, .status = PVSUB_FILE_FINDINGS, .result = &rel};
 	struct pvsub_report *rep = NULL;
@@ -993,7 +997,8 @@ Test(report, sarif_uris_relative_to_the_root)
 		{"../x.ko", "/src", "/src/sub", "x.ko", true},
 		{"/srcx/y.ko", "/src", "/src", "file:///srcx/y.ko", false},
 		{"../y.ko", "/src", "/src", "file:///y.ko", false},
-		{"/abs dir/y.ko!./lib/m.ko", "/src", "/src", "file:///abs%20dir/y.ko!./lib/m.ko", false},
+		{"/abs dir/y.ko!./lib/m.ko", "/src", "/src", "file:///abs%20dir/y.ko!./lib/m.ko",
+		 false},
 		{"img.tar!./lib/m.ko", "/src", "/src", "img.tar!./lib/m.ko", true},
 		{"-", "/src", "/src", "-", false},
 		{"-!./lib/m.ko", "/src", "/src", "-!./lib/m.ko", false},
@@ -1065,18 +1070,19 @@ Test(report, junit_document)
 		  "%s", junit.data);
 	/* one failure per test case: the first finding in its message, every
 	 * finding and violation a line of its text */
-	cr_assert_not_null(strstr(junit.data,
-				  "    <testcase classname=\"pvsub-scan\" name=\"drv.o\" "
-				  "time=\"0.250\">\n"
-				  "      <failure message=\"wrpkru at .text+0x10: instruction (and 4 "
-				  "more)\" type=\"finding\">drv.o: .text+0x10: wrpkru (0f 01 ef) "
-				  "instruction: wrpkru&#10;drv.o: .text+0x21: wrpkru (0f 01 ef) "
-				  "embedded immediate: mov eax, 0xef010f&#10;drv.o: .text+0x40: xrstor "
-				  "(0f ae 28) relocation&#10;drv.o: .text|.text.unlikely+0x7f (pad 1): "
-				  "wrpkru (0f 01 ef) spanning: ret&#10;drv.o: violation wx-section: "
-				  "section .wx is writable and executable</failure>\n"
-				  "    </testcase>\n"),
-			   "%s", junit.data);
+	cr_assert_not_null(
+		strstr(junit.data,
+		       "    <testcase classname=\"pvsub-scan\" name=\"drv.o\" "
+		       "time=\"0.250\">\n"
+		       "      <failure message=\"wrpkru at .text+0x10: instruction (and 4 "
+		       "more)\" type=\"finding\">drv.o: .text+0x10: wrpkru (0f 01 ef) "
+		       "instruction: wrpkru&#10;drv.o: .text+0x21: wrpkru (0f 01 ef) "
+		       "embedded immediate: mov eax, 0xef010f&#10;drv.o: .text+0x40: xrstor "
+		       "(0f ae 28) relocation&#10;drv.o: .text|.text.unlikely+0x7f (pad 1): "
+		       "wrpkru (0f 01 ef) spanning: ret&#10;drv.o: violation wx-section: "
+		       "section .wx is writable and executable</failure>\n"
+		       "    </testcase>\n"),
+		"%s", junit.data);
 	cr_assert_eq(count_of(junit.data, "<failure "), 2);
 	cr_assert_eq(count_of(junit.data, "<testcase "), 4);
 	/* every testcase, the testsuite and testsuites have a time */
@@ -1188,10 +1194,10 @@ Test(report, before_write_comes_before_every_write)
 					 .policy = policy,
 					 .before_write = on_before_write,
 					 .before_write_data = f};
-	const struct pvsub_file_record quiet = {.path = "c.o", .status = PVSUB_FILE_CLEAN,
-						.result = &clean};
-	const struct pvsub_file_record loud = {.path = "d.o", .status = PVSUB_FILE_FINDINGS,
-					       .result = &rel};
+	const struct pvsub_file_record quiet = {
+		.path = "c.o", .status = PVSUB_FILE_CLEAN, .result = &clean};
+	const struct pvsub_file_record loud = {
+		.path = "d.o", .status = PVSUB_FILE_FINDINGS, .result = &rel};
 	struct pvsub_report *rep = NULL;
 
 	writes_announced = 0;
