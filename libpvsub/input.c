@@ -706,6 +706,124 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 	return r;
 }
 
+/*
+ * A pipe (standard input, /dev/stdin, /dev/fd/N, a FIFO) cannot be read
+ * twice or at an offset: sniff its first bytes, then hand libarchive those
+ * bytes followed by the rest of the stream, so an archive of any size is
+ * walked without being held in memory.  An ELF file is read whole, within
+ * max_entry_size, as from a file.
+ */
+struct stream {
+	int fd;
+	const uint8_t *head;
+	size_t head_len;
+	bool head_given;
+	uint8_t buf[CHUNK_SIZE];
+};
+
+static ssize_t read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static la_ssize_t stream_read(struct archive *a, void *data, const void **out)
+{
+	struct stream *s = data;
+	ssize_t n;
+
+	if (!s->head_given) {
+		s->head_given = true;
+		if (s->head_len) {
+			*out = s->head;
+			return (la_ssize_t)s->head_len;
+		}
+	}
+	do
+		n = read(s->fd, s->buf, sizeof(s->buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return ARCHIVE_FATAL;
+	}
+	*out = s->buf;
+	return (la_ssize_t)n;
+}
+
+static int walk_stream(struct walker *w, int fd, const char *path, bool explicit)
+{
+	struct pvsub_buf content = {0};
+	struct archive *a = NULL;
+	struct stream *s = NULL;
+	uint8_t head[SNIFF_SIZE];
+	uint8_t *data;
+	size_t len;
+	enum kind kind;
+	ssize_t n;
+	int r;
+
+	start_input(w, path);
+	n = read_full(fd, head, sizeof(head));
+	if (n < 0)
+		return emit_error(w, path, "%s", strerror((int)-n));
+	kind = sniff(head, (size_t)n);
+	switch (kind) {
+	case KIND_ELF:
+		r = pvsub_buf_append(&content, head, (size_t)n);
+		if (r == 0)
+			r = read_fd_all(fd, w->lim->max_entry_size, &content);
+		if (r == 0 && content.len > w->lim->max_entry_size)
+			r = -EFBIG;
+		if (r == -EFBIG) {
+			r = emit_too_big(w, path);
+		} else if (r == -ENOMEM) {
+			/* fall through to the exit */
+		} else if (r < 0) {
+			r = emit_error(w, path, "%s", strerror(-r));
+		} else {
+			data = (uint8_t *)pvsub_buf_steal(&content, &len);
+			r = data ? emit(w, path, data, len, NULL) : -ENOMEM;
+		}
+		break;
+	case KIND_ARCHIVE:
+	case KIND_MAYBE_ARCHIVE:
+		s = malloc(sizeof(*s));
+		r = s ? archive_new_reader(&a) : -ENOMEM;
+		if (r < 0)
+			break;
+		*s = (struct stream){.fd = fd, .head = head, .head_len = (size_t)n};
+		if (archive_read_open(a, s, NULL, stream_read, NULL) != ARCHIVE_OK)
+			r = open_failed(w, a, path, kind == KIND_MAYBE_ARCHIVE, explicit);
+		else
+			r = walk_archive(w, a, path, 0, kind == KIND_MAYBE_ARCHIVE, explicit);
+		break;
+	default:
+		r = 0;
+		if (explicit)
+			r = emit_error(w, path, n ? MSG_NOT_RECOGNISED : "empty input");
+		else
+			pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);
+		break;
+	}
+	if (a)
+		archive_read_free(a);
+	free(s);
+	pvsub_buf_release(&content);
+	return r;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -806,6 +924,19 @@ out:
 	return r;
 }
 
+/*
+ * A pipe named on the command line is read as the user asked, blocking.  A
+ * FIFO without a writer does not hang the scan: it reads as empty.
+ */
+static int read_as_stream(struct walker *w, int fd, const char *path)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return emit_error(w, path, "%s", strerror(errno));
+	return walk_stream(w, fd, path, true);
+}
+
 /* Takes over @fd. */
 static int walk_fd(struct walker *w, int fd, const char *path, bool explicit,
 		   const struct dir_frame *up)
@@ -822,6 +953,8 @@ static int walk_fd(struct walker *w, int fd, const char *path, bool explicit,
 		return walk_dir(w, fd, path, &st, up);
 	if (S_ISREG(st.st_mode))
 		r = walk_file(w, fd, path, explicit);
+	else if (explicit && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		r = read_as_stream(w, fd, path);
 	else if (explicit)
 		r = emit_error(w, path, "not a regular file or directory");
 	else
@@ -841,6 +974,31 @@ int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path,
 	if (fd < 0)
 		return emit_error(&w, path, "%s", strerror(errno));
 	return walk_fd(&w, fd, path, true, NULL);
+}
+
+int pvsub_input_walk_fd(struct pvsub_ctx *ctx, int fd, const char *name,
+			const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
+{
+	struct walker w = {.ctx = ctx, .lim = limits, .fn = fn, .data = data};
+	struct stat st;
+	int own;
+
+	if (fstat(fd, &st) < 0)
+		return emit_error(&w, name, "%s", strerror(errno));
+	if (S_ISCHR(st.st_mode) && isatty(fd))
+		return emit_error(&w, name, "standard input is a terminal, not a file");
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (own < 0)
+		return emit_error(&w, name, "%s", strerror(errno));
+	/* A regular file (`< file`) is read from its start like any file; a
+	 * device (/dev/null in a CI job) as a stream, like a pipe. */
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+		int r = read_as_stream(&w, own, name);
+
+		close(own);
+		return r;
+	}
+	return walk_fd(&w, own, name, true, NULL);
 }
 
 int pvsub_input_walk_memory(struct pvsub_ctx *ctx, const char *name, const uint8_t *buf, size_t len,

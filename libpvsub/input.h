@@ -9,6 +9,9 @@
  * bzip2; nested to any depth up to a limit.  A single compressed file
  * (`kvm.ko.xz`, `.ko.zst`, `.ko.gz`) is decompressed in memory.
  *
+ * A pipe named on the command line (standard input, /dev/stdin, a FIFO)
+ * is read as a stream.
+ *
  * Every ELF file found is handed to a callback with its display path, whose
  * archive members are separated by '!':
  *     image.tar!inner.tar.gz!lib/modules/x.ko.xz
@@ -73,6 +76,18 @@ void pvsub_item_release_data(struct pvsub_item *item);
 int pvsub_input_walk(struct pvsub_ctx *ctx, const char *path,
 		     const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
 	_must_check_ _nonnull_(2, 3, 4);
+
+/*
+ * Same for an open file descriptor (standard input for "-"), shown as
+ * @name; @fd stays open and is not the walk's.  It may be a regular file, a
+ * directory, or a pipe, socket or device, which is read as a stream: an ELF file
+ * whole (within max_entry_size), an archive member by member without
+ * holding the whole stream.  A terminal is refused.  Named pipes and FIFOs
+ * given as paths to pvsub_input_walk() are read the same way.
+ */
+int pvsub_input_walk_fd(struct pvsub_ctx *ctx, int fd, const char *name,
+			const struct pvsub_input_limits *limits, pvsub_item_fn fn, void *data)
+	_must_check_ _nonnull_(3, 4, 5);
 
 /*
  * Same for bytes already in memory (@name is the display path), as if they

@@ -4,13 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "libpvsub/crypto.h"
 #include "libpvsub/report.h"
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
-#define SARIF_INFO_URI "https://example.invalid/pvsub"
-#define FINGERPRINT_KEY "pvsubFinding/v1"
+#define FINGERPRINT_KEY "pvsubFinding/v2"
+#define SARIF_SRCROOT "%SRCROOT%"
+/* "HASH:N" */
+#define PVSUB_FINGERPRINT_LEN (PVSUB_SHA256_HEX_LEN + 24)
 
 #define ANSI_BOLD "\033[1m"
 #define ANSI_RED "\033[31m"
@@ -212,11 +215,29 @@ struct pvsub_report {
 	struct rule *rules;
 	size_t n_rules;
 
+	/* SARIF: where URIs start, and the fingerprints handed out so far
+	 * (open addressing on the hash's first 64 bits). */
+	char *sarif_root, *cwd;
+	struct fp_seen {
+		char hash[64];
+		uint64_t key;
+		size_t count;
+	} * fp_table;
+	size_t fp_used, fp_cap;
+
 	struct pvsub_buf junit;
 	size_t junit_failures;
+	double junit_seconds;
+	int64_t junit_timestamp;
+	char *junit_hostname;
+
+	void (*before_write)(void *data);
+	void *before_write_data;
 
 	bool finished;
 };
+
+static int normalise_abs(const char *dir, const char *path, size_t len, struct pvsub_buf *out);
 
 int pvsub_report_format_parse(const char *s, enum pvsub_report_format *out)
 {
@@ -382,6 +403,33 @@ int pvsub_report_new(const struct pvsub_report_opts *opts, FILE *out, struct pvs
 	p->want_junit = opts->want_junit;
 	p->rewrite = opts->rewrite;
 	p->out = out;
+	p->before_write = opts->before_write;
+	p->before_write_data = opts->before_write_data;
+	p->junit_timestamp = opts->junit_timestamp;
+	p->junit_hostname =
+		strdup(opts->junit_hostname && opts->junit_hostname[0] ? opts->junit_hostname
+								       : "localhost");
+	if (!p->junit_hostname) {
+		r = -ENOMEM;
+		goto err;
+	}
+	if (opts->sarif_root) {
+		struct pvsub_buf b = {0};
+
+		/* Kept normalised, so that prefixes compare as strings. */
+		r = normalise_abs(opts->cwd, opts->sarif_root, strlen(opts->sarif_root), &b);
+		p->sarif_root = r == 0 ? pvsub_buf_steal(&b, NULL) : NULL;
+		pvsub_buf_release(&b);
+		if (!p->sarif_root) {
+			r = -ENOMEM;
+			goto err;
+		}
+	}
+	p->cwd = opts->cwd ? strdup(opts->cwd) : NULL;
+	if (opts->cwd && !p->cwd) {
+		r = -ENOMEM;
+		goto err;
+	}
 	p->tool_name = strdup(opts->tool_name ? opts->tool_name : "pvsub-scan");
 	p->tool_version = strdup(opts->tool_version ? opts->tool_version : PACKAGE_VERSION);
 	if (!p->tool_name || !p->tool_version) {
@@ -417,6 +465,10 @@ void pvsub_report_free(struct pvsub_report *rep)
 	if (!rep)
 		return;
 	pvsub_buf_release(&rep->junit);
+	free(rep->junit_hostname);
+	free(rep->fp_table);
+	free(rep->sarif_root);
+	free(rep->cwd);
 	rule_free_all(rep);
 	pvsub_buf_release(&rep->notes);
 	pvsub_buf_release(&rep->body);
@@ -429,6 +481,251 @@ void pvsub_report_free(struct pvsub_report *rep)
 void pvsub_report_get_summary(const struct pvsub_report *rep, struct pvsub_report_summary *s)
 {
 	*s = rep->sum;
+}
+
+/* ---- identities, paths and URIs ------------------------------------------ */
+
+/* One path segment of a display path, and the '!'-part it belongs to. */
+struct seg {
+	const char *s;
+	size_t n;
+	unsigned part;
+};
+
+struct segs {
+	struct seg *v;
+	size_t n, cap;
+};
+
+static bool seg_is(const struct seg *g, const char *lit)
+{
+	return g->n == strlen(lit) && memcmp(g->s, lit, g->n) == 0;
+}
+
+/*
+ * Append the segments of @s (@len bytes) to @out, lexically normalised:
+ * empty and "." segments dropped, ".." removes the segment before it in the
+ * same part (kept when there is none).  '!' starts a new part unless
+ * @one_part.
+ */
+static int segs_add(struct segs *out, const char *s, size_t len, unsigned part, bool one_part)
+{
+	const char *end = s + len;
+
+	while (s < end) {
+		size_t n = 0;
+
+		while (s + n < end && s[n] != '/' && (one_part || s[n] != '!'))
+			n++;
+		struct seg g = {s, n, part};
+
+		if (n == 0 || seg_is(&g, ".")) {
+			/* nothing */
+		} else if (seg_is(&g, "..") && out->n && out->v[out->n - 1].part == part &&
+			   !seg_is(&out->v[out->n - 1], "..")) {
+			out->n--;
+		} else {
+			if (out->n == out->cap) {
+				size_t cap = out->cap ? 2 * out->cap : 16;
+				struct seg *v = realloc(out->v, cap * sizeof(*v));
+
+				if (!v)
+					return -ENOMEM;
+				out->v = v;
+				out->cap = cap;
+			}
+			out->v[out->n++] = g;
+		}
+		s += n;
+		if (s < end && *s == '!')
+			part++;
+		if (s < end)
+			s++;
+	}
+	return 0;
+}
+
+/* Join segments [from, n) with '/' inside a part and '!' between parts. */
+static int segs_join(const struct segs *g, size_t from, struct pvsub_buf *out)
+{
+	int r = 0;
+
+	for (size_t i = from; r == 0 && i < g->n; i++) {
+		if (i > from)
+			r = pvsub_buf_putc(out, g->v[i].part == g->v[i - 1].part ? '/' : '!');
+		if (r == 0)
+			r = pvsub_buf_append(out, g->v[i].s, g->v[i].n);
+	}
+	return r;
+}
+
+int pvsub_report_identity(const char *path, const char *input, const char *cwd,
+			  struct pvsub_buf *out)
+{
+	static const char release[] = "*";
+	const char *bang = strchr(path, '!');
+	size_t c0 = bang ? (size_t)(bang - path) : strlen(path), from, keep = 1;
+	struct segs g = {0}, rel = {0};
+	int r = 0;
+
+	if (bang) {
+		/* Members only: the archive on disk is left out. */
+		r = segs_add(&g, bang + 1, strlen(bang + 1), 1, false);
+		from = 0;
+	} else {
+		size_t il = input ? strlen(input) : 0;
+
+		if (il && il < c0 && strncmp(path, input, il) == 0 &&
+		    (input[il - 1] == '/' || path[il] == '/')) {
+			r = segs_add(&rel, path + il, c0 - il, 0, true);
+			keep = PVSUB_MAX(rel.n, (size_t)1);
+		}
+		if (r == 0 && cwd && path[0] != '/')
+			r = segs_add(&g, cwd, strlen(cwd), 0, true);
+		if (r == 0)
+			r = segs_add(&g, path, c0, 0, true);
+		from = g.n > keep ? g.n - keep : 0;
+	}
+	/* lib/modules/RELEASE/...: the release changes with every kernel. */
+	for (size_t i = 2; r == 0 && i + 1 < g.n; i++) {
+		if (g.v[i - 2].part == g.v[i + 1].part && seg_is(&g.v[i - 2], "lib") &&
+		    seg_is(&g.v[i - 1], "modules")) {
+			g.v[i].s = release;
+			g.v[i].n = 1;
+		}
+	}
+	if (r == 0)
+		r = segs_join(&g, from, out);
+	/* Always a string, even for an empty path. */
+	if (r == 0)
+		r = pvsub_buf_reserve(out, 1);
+	if (r == 0)
+		out->data[out->len] = '\0';
+	free(rel.v);
+	free(g.v);
+	return r;
+}
+
+/* RFC 3986: keep unreserved characters plus the path separators we use
+ * ('/' and the archive separator '!'), percent-encode every other byte. */
+static int put_uri_n(struct pvsub_buf *b, const char *path, size_t len)
+{
+	int r = 0;
+
+	for (const unsigned char *p = (const unsigned char *)path;
+	     r == 0 && p < (const unsigned char *)path + len; p++) {
+		bool alnum = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9');
+
+		if (alnum || (*p && strchr("-._~/!", *p)))
+			r = pvsub_buf_putc(b, (char)*p);
+		else
+			r = pvsub_buf_printf(b, "%%%02X", *p);
+	}
+	return r;
+}
+
+static int put_uri(struct pvsub_buf *b, const char *path)
+{
+	return put_uri_n(b, path, strlen(path));
+}
+
+/* "/a/./b//c/../d" -> "/a/b/d" in @out: @path (@len bytes), after @dir
+ * (absolute) when @path is relative. */
+static int normalise_abs(const char *dir, const char *path, size_t len, struct pvsub_buf *out)
+{
+	struct segs g = {0};
+	int r = 0;
+
+	if (dir && (len == 0 || path[0] != '/'))
+		r = segs_add(&g, dir, strlen(dir), 0, true);
+	if (r == 0)
+		r = segs_add(&g, path, len, 0, true);
+	for (size_t i = 0; r == 0 && i < g.n; i++) {
+		r = pvsub_buf_putc(out, '/');
+		if (r == 0)
+			r = pvsub_buf_append(out, g.v[i].s, g.v[i].n);
+	}
+	if (r == 0 && g.n == 0)
+		r = pvsub_buf_putc(out, '/');
+	free(g.v);
+	return r;
+}
+
+/* @abs below @root ("/" included)?  Then where the rest starts. */
+static const char *below(const char *abs, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (n == 1 && root[0] == '/')
+		return abs + 1;
+	if (strncmp(abs, root, n) == 0 && abs[n] == '/')
+		return abs + n + 1;
+	return NULL;
+}
+
+/*
+ * The artifact URI of display path @path (see report.h).  *@base tells
+ * whether it is relative to %SRCROOT%.
+ */
+static int put_artifact_uri(const struct pvsub_report *rep, struct pvsub_buf *b, const char *path,
+			    bool *base)
+{
+	const char *bang = strchr(path, '!');
+	size_t c0 = bang ? (size_t)(bang - path) : strlen(path);
+	struct pvsub_buf abs = {0};
+	const char *rel;
+	char *real = NULL;
+	int r;
+
+	*base = false;
+	if (!rep->sarif_root || (c0 == 1 && path[0] == '-'))
+		return put_uri(b, path);
+	r = normalise_abs(path[0] == '/' ? NULL
+			  : rep->cwd	 ? rep->cwd
+					 : rep->sarif_root,
+			  path, c0, &abs);
+	if (r < 0)
+		goto out;
+	rel = below(abs.data, rep->sarif_root);
+	if (!rel && path[0] == '/') {
+		/* Named through a symbolic link to a directory under the root?
+		 * (The file's own name is kept: it is what was named.) */
+		char *slash = strrchr(abs.data, '/');
+
+		*slash = '\0';
+		real = realpath(abs.data[0] ? abs.data : "/", NULL);
+		*slash = '/';
+		if (real) {
+			struct pvsub_buf alt = {0};
+
+			r = normalise_abs(real, slash + 1, strlen(slash + 1), &alt);
+			rel = r == 0 ? below(alt.data, rep->sarif_root) : NULL;
+			if (rel) {
+				pvsub_buf_release(&abs);
+				abs = alt;
+				rel = below(abs.data, rep->sarif_root);
+			} else {
+				pvsub_buf_release(&alt);
+			}
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (rel) {
+		*base = true;
+		r = put_uri(b, rel);
+	} else {
+		r = pvsub_buf_puts(b, "file://");
+		if (r == 0)
+			r = put_uri(b, abs.data);
+	}
+	if (r == 0 && bang)
+		r = put_uri(b, bang);
+out:
+	free(real);
+	pvsub_buf_release(&abs);
+	return r;
 }
 
 /* ---- shared wording ------------------------------------------------------- */
@@ -583,6 +880,8 @@ static int text_add(struct pvsub_report *rep, const struct pvsub_file_record *re
 	else if (r == 0 && rep->verbose && rec->status == PVSUB_FILE_REWRITTEN)
 		r = pvsub_buf_printf(&b, "%s: rewritten\n", rec->path);
 write:
+	if (r == 0 && b.len && rep->before_write)
+		rep->before_write(rep->before_write_data);
 	if (r == 0 && b.len && fwrite(b.data, 1, b.len, rep->out) != b.len)
 		r = -EIO;
 	pvsub_buf_release(&b);
@@ -841,46 +1140,79 @@ static int json_finish(struct pvsub_report *rep)
 
 /* ---- SARIF ---------------------------------------------------------------- */
 
-/* RFC 3986: keep unreserved characters plus the path separators we use
- * ('/' and the archive separator '!'), percent-encode every other byte. */
-static int put_uri(struct pvsub_buf *b, const char *path)
+/* The material of a fingerprint starts with this line: see report.h. */
+#define FINGERPRINT_TAG FINGERPRINT_KEY
+
+/*
+ * "HASH:N" for @material: N counts the results of this run with the same
+ * HASH, so identical occurrences (the same bytes around the same pattern in
+ * the same section of the same file) still get distinct fingerprints.
+ */
+static int fingerprint(struct pvsub_report *rep, const char *material,
+		       char out[PVSUB_FINGERPRINT_LEN])
 {
-	int r = 0;
+	char hash[PVSUB_SHA256_HEX_LEN];
+	struct fp_seen *t = rep->fp_table;
+	size_t mask, i;
+	int r = pvsub_sha256_hex(material, strlen(material), hash);
 
-	for (const unsigned char *p = (const unsigned char *)path; *p && r == 0; p++) {
-		bool alnum = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			     (*p >= '0' && *p <= '9');
+	if (r < 0)
+		return r;
+	if (2 * (rep->fp_used + 1) > rep->fp_cap) {
+		size_t cap = rep->fp_cap ? 2 * rep->fp_cap : 256;
+		struct fp_seen *n = calloc(cap, sizeof(*n));
 
-		if (alnum || strchr("-._~/!", *p))
-			r = pvsub_buf_putc(b, (char)*p);
-		else
-			r = pvsub_buf_printf(b, "%%%02X", *p);
+		if (!n)
+			return -ENOMEM;
+		for (size_t k = 0; k < rep->fp_cap; k++) {
+			if (!t[k].count)
+				continue;
+			for (i = t[k].key & (cap - 1); n[i].count; i = (i + 1) & (cap - 1))
+				;
+			n[i] = t[k];
+		}
+		free(t);
+		rep->fp_table = t = n;
+		rep->fp_cap = cap;
 	}
-	return r;
+	mask = rep->fp_cap - 1;
+	uint64_t key = 0;
+
+	for (i = 0; i < 16; i++)
+		key = key << 4 | (uint64_t)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+
+	for (i = key & mask; t[i].count && memcmp(t[i].hash, hash, 64) != 0; i = (i + 1) & mask)
+		;
+	if (!t[i].count) {
+		memcpy(t[i].hash, hash, 64);
+		t[i].key = key;
+		rep->fp_used++;
+	}
+	t[i].count++;
+	snprintf(out, PVSUB_FINGERPRINT_LEN, "%.64s:%zu", hash, t[i].count);
+	return 0;
 }
 
-/* "pvsubFinding/v1": stable across runs and unrelated edits elsewhere in
- * the file, so dashboards can follow one occurrence. */
-static int fingerprint(const char *material, char out[PVSUB_SHA256_HEX_LEN])
-{
-	return pvsub_sha256_hex(material, strlen(material), out);
-}
-
-static void sarif_location(struct json *j, const char *uri, bool region, uint64_t offset,
-			   uint64_t length)
+/* One location whose region GitHub code scanning accepts: "startLine" 1
+ * always, the byte range too when there is one. */
+static void sarif_location(struct json *j, const struct pvsub_buf *uri, bool base, bool bytes,
+			   uint64_t offset, uint64_t length)
 {
 	j_open(j, "locations", '[');
 	j_open(j, NULL, '{');
 	j_open(j, "physicalLocation", '{');
 	j_open(j, "artifactLocation", '{');
-	j_str(j, "uri", uri);
+	j_str(j, "uri", uri->data);
+	if (base)
+		j_str(j, "uriBaseId", SARIF_SRCROOT);
 	j_close(j, '}');
-	if (region) {
-		j_open(j, "region", '{');
+	j_open(j, "region", '{');
+	j_u64(j, "startLine", 1);
+	if (bytes) {
 		j_u64(j, "byteOffset", offset);
 		j_u64(j, "byteLength", length);
-		j_close(j, '}');
 	}
+	j_close(j, '}');
 	j_close(j, '}');
 	j_close(j, '}');
 	j_close(j, ']');
@@ -898,10 +1230,10 @@ static void sarif_result_head(struct json *j, const struct rule *rule, size_t in
 	j_close(j, '}');
 }
 
-static void sarif_fingerprint(struct json *j, const char *hash)
+static void sarif_fingerprint(struct json *j, const char *value)
 {
 	j_open(j, "partialFingerprints", '{');
-	j_str(j, FINGERPRINT_KEY, hash);
+	j_str(j, FINGERPRINT_KEY, value);
 	j_close(j, '}');
 }
 
@@ -938,10 +1270,37 @@ static int put_class_phrase(struct pvsub_buf *b, const struct pvsub_classificati
 	return pvsub_buf_printf(b, "has class %s", class_name(c->cls));
 }
 
-static int sarif_finding(struct pvsub_report *rep, struct json *j, const char *path,
-			 const char *uri, const struct pvsub_finding *f)
+/* BEFORE.BYTES.AFTER in hex: what the occurrence and its surroundings are. */
+static int put_context(struct pvsub_buf *b, const struct pvsub_finding *f)
 {
-	char hex[3 * PVSUB_PATTERN_MAX + 1], hash[PVSUB_SHA256_HEX_LEN];
+	char hex[2 * PVSUB_PATTERN_MAX + 1];
+	uint8_t nb = PVSUB_MIN(f->n_before, (uint8_t)PVSUB_FINDING_CONTEXT);
+	uint8_t na = PVSUB_MIN(f->n_after, (uint8_t)PVSUB_FINDING_CONTEXT);
+	int r;
+
+	pvsub_hex(f->before, nb, hex);
+	r = pvsub_buf_puts(b, hex);
+	hex_plain(f, hex);
+	if (r == 0)
+		r = pvsub_buf_printf(b, ".%s.", hex);
+	pvsub_hex(f->after, na, hex);
+	if (r == 0)
+		r = pvsub_buf_puts(b, hex);
+	return r;
+}
+
+/* The parts of a result that each file shares. */
+struct sarif_file {
+	const char *path;
+	struct pvsub_buf uri;
+	bool base;
+	struct pvsub_buf identity;
+};
+
+static int sarif_finding(struct pvsub_report *rep, struct json *j, const struct sarif_file *sf,
+			 const struct pvsub_finding *f)
+{
+	char hex[3 * PVSUB_PATTERN_MAX + 1], value[PVSUB_FINGERPRINT_LEN];
 	struct pvsub_buf loc = {0}, msg = {0}, fp = {0};
 	size_t index;
 	int r;
@@ -954,26 +1313,30 @@ static int sarif_finding(struct pvsub_report *rep, struct json *j, const char *p
 		r = pvsub_buf_printf(&msg, "Pattern %s (%s) at %s ", pattern_id(f), hex, loc.data);
 	if (r == 0)
 		r = put_class_phrase(&msg, &f->cls);
-	if (r == 0) {
-		if (f->section)
-			r = pvsub_buf_printf(&fp, "%s\n%s", path, f->section);
-		else
-			r = pvsub_buf_printf(&fp, "%s\nsegment %d", path, f->segment);
-	}
 	if (r == 0)
-		r = pvsub_buf_printf(&fp, "\n%" PRId64 "\n%s", f->offset, pattern_id(f));
-	/* a junction may match at one offset with several paddings */
+		r = pvsub_buf_printf(&fp, FINGERPRINT_TAG "\n%s\n", sf->identity.data);
+	if (r == 0 && f->section)
+		r = pvsub_buf_puts(&fp, f->section);
+	else if (r == 0 && f->junction)
+		r = pvsub_buf_printf(&fp, "segment %d|segment %d", f->segment, f->segment2);
+	else if (r == 0)
+		r = pvsub_buf_printf(&fp, "segment %d", f->segment);
+	if (r == 0)
+		r = pvsub_buf_printf(&fp, "\n%s\n", pattern_id(f));
+	if (r == 0)
+		r = put_context(&fp, f);
+	/* a junction may match at one place with several paddings */
 	if (r == 0 && f->junction)
-		r = pvsub_buf_printf(&fp, "\n%u", f->pad);
+		r = pvsub_buf_printf(&fp, "\npad %u", f->pad);
 	if (r == 0)
-		r = fingerprint(fp.data, hash);
+		r = fingerprint(rep, fp.data, value);
 	if (r < 0)
 		goto out;
 
 	sarif_result_head(j, &rep->rules[index], index,
 			  class_is_warning(f->cls.cls) ? "warning" : "error", msg.data);
-	sarif_location(j, uri, true, f->file_offset, f->len);
-	sarif_fingerprint(j, hash);
+	sarif_location(j, &sf->uri, sf->base, true, f->file_offset, f->len);
+	sarif_fingerprint(j, value);
 	j_open(j, "properties", '{');
 	j_str(j, "class", class_name(f->cls.cls));
 	j_str(j, "field", f->cls.field[0] ? f->cls.field : NULL);
@@ -987,11 +1350,11 @@ out:
 	return r;
 }
 
-static int sarif_violation(struct pvsub_report *rep, struct json *j, const char *path,
-			   const char *uri, const struct pvsub_violation *v)
+static int sarif_violation(struct pvsub_report *rep, struct json *j, const struct sarif_file *sf,
+			   const struct pvsub_violation *v)
 {
 	struct pvsub_buf msg = {0}, fp = {0};
-	char hash[PVSUB_SHA256_HEX_LEN];
+	char value[PVSUB_FINGERPRINT_LEN];
 	size_t index;
 	int r;
 
@@ -999,14 +1362,14 @@ static int sarif_violation(struct pvsub_report *rep, struct json *j, const char 
 	if (r == 0)
 		r = pvsub_buf_printf(&msg, "Violation %s: %s", violation_kind(v), v->detail);
 	if (r == 0)
-		r = pvsub_buf_printf(&fp, "%s\nviolation\n%s\n%s", path, violation_kind(v),
-				     v->detail);
+		r = pvsub_buf_printf(&fp, FINGERPRINT_TAG "\n%s\n" RULE_VIOLATION_PREFIX "%s\n%s",
+				     sf->identity.data, violation_kind(v), v->detail);
 	if (r == 0)
-		r = fingerprint(fp.data, hash);
+		r = fingerprint(rep, fp.data, value);
 	if (r == 0) {
 		sarif_result_head(j, &rep->rules[index], index, "error", msg.data);
-		sarif_location(j, uri, false, 0, 0);
-		sarif_fingerprint(j, hash);
+		sarif_location(j, &sf->uri, sf->base, false, 0, 0);
+		sarif_fingerprint(j, value);
 		j_close(j, '}');
 	}
 	pvsub_buf_release(&fp);
@@ -1014,26 +1377,27 @@ static int sarif_violation(struct pvsub_report *rep, struct json *j, const char 
 	return r;
 }
 
-static int sarif_error(struct pvsub_report *rep, struct json *j, const char *path, const char *uri,
+static int sarif_error(struct pvsub_report *rep, struct json *j, const struct sarif_file *sf,
 		       const char *error)
 {
 	struct pvsub_buf msg = {0}, fp = {0};
-	char hash[PVSUB_SHA256_HEX_LEN];
+	char value[PVSUB_FINGERPRINT_LEN];
 	size_t index;
 	int r;
 
 	r = rule_get(rep, RULE_INPUT_ERROR, RULE_INPUT_ERROR_ID, &index);
 	if (r == 0)
-		r = pvsub_buf_printf(&msg, "%s: %s", path, error);
+		r = pvsub_buf_printf(&msg, "%s: %s", sf->path, error);
 	if (r == 0)
-		r = pvsub_buf_printf(&fp, "%s\n" RULE_INPUT_ERROR_ID, path);
+		r = pvsub_buf_printf(&fp, FINGERPRINT_TAG "\n%s\n" RULE_INPUT_ERROR_ID,
+				     sf->identity.data);
 	if (r == 0)
-		r = fingerprint(fp.data, hash);
+		r = fingerprint(rep, fp.data, value);
 	if (r < 0)
 		goto out;
 	sarif_result_head(j, &rep->rules[index], index, "error", msg.data);
-	sarif_location(j, uri, false, 0, 0);
-	sarif_fingerprint(j, hash);
+	sarif_location(j, &sf->uri, sf->base, false, 0, 0);
+	sarif_fingerprint(j, value);
 	j_close(j, '}');
 
 	/* The run did not cover this input: say so where SARIF consumers look
@@ -1049,7 +1413,7 @@ static int sarif_error(struct pvsub_report *rep, struct json *j, const char *pat
 		j_open(&n, "message", '{');
 		j_str(&n, "text", msg.data);
 		j_close(&n, '}');
-		sarif_location(&n, uri, false, 0, 0);
+		sarif_location(&n, &sf->uri, sf->base, false, 0, 0);
 		j_close(&n, '}');
 		if (n.err) {
 			rep->notes.len = start;
@@ -1067,24 +1431,26 @@ out:
 static int sarif_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
-	struct pvsub_buf uri = {0};
+	struct sarif_file sf = {.path = rec->path};
 	size_t start = rep->body.len, added = 0;
 	struct json j;
 	int r;
 
 	json_init(&j, &rep->body, SARIF_RESULTS_DEPTH);
 	j.empty[SARIF_RESULTS_DEPTH] = rep->n_body == 0;
-	r = put_uri(&uri, rec->path);
+	r = put_artifact_uri(rep, &sf.uri, rec->path, &sf.base);
+	if (r == 0)
+		r = pvsub_report_identity(rec->path, rec->input, rep->cwd, &sf.identity);
 	if (r < 0)
 		goto out;
 	if (rec->status == PVSUB_FILE_ERROR) {
-		r = sarif_error(rep, &j, rec->path, uri.data, record_error(rec));
+		r = sarif_error(rep, &j, &sf, record_error(rec));
 		added++;
 	}
 	for (size_t i = 0; res && r == 0 && i < res->n_findings; i++, added++)
-		r = sarif_finding(rep, &j, rec->path, uri.data, &res->findings[i]);
+		r = sarif_finding(rep, &j, &sf, &res->findings[i]);
 	for (size_t i = 0; res && r == 0 && i < res->n_violations; i++, added++)
-		r = sarif_violation(rep, &j, rec->path, uri.data, &res->violations[i]);
+		r = sarif_violation(rep, &j, &sf, &res->violations[i]);
 	if (r == 0)
 		r = j.err;
 out:
@@ -1095,7 +1461,8 @@ out:
 	} else {
 		rep->n_body += added;
 	}
-	pvsub_buf_release(&uri);
+	pvsub_buf_release(&sf.identity);
+	pvsub_buf_release(&sf.uri);
 	return r;
 }
 
@@ -1244,13 +1611,31 @@ static int sarif_finish(struct pvsub_report *rep)
 	j_str(&j, "name", rep->tool_name);
 	j_str(&j, "version", rep->tool_version);
 	j_str(&j, "semanticVersion", rep->tool_version);
-	j_str(&j, "informationUri", SARIF_INFO_URI);
 	j_open(&j, "rules", '[');
 	for (size_t i = 0; r == 0 && i < rep->n_rules; i++)
 		r = sarif_rule(&j, &rep->rules[i], rep->policy_id);
 	j_close(&j, ']');
 	j_close(&j, '}');
 	j_close(&j, '}');
+
+	if (rep->sarif_root) {
+		struct pvsub_buf root = {0};
+
+		/* A file: URI of a directory ends with '/'. */
+		r = pvsub_buf_puts(&root, "file://");
+		if (r == 0)
+			r = put_uri(&root, rep->sarif_root);
+		if (r == 0 && root.data[root.len - 1] != '/')
+			r = pvsub_buf_putc(&root, '/');
+		if (r == 0) {
+			j_open(&j, "originalUriBaseIds", '{');
+			j_open(&j, SARIF_SRCROOT, '{');
+			j_str(&j, "uri", root.data);
+			j_close(&j, '}');
+			j_close(&j, '}');
+		}
+		pvsub_buf_release(&root);
+	}
 
 	j_open(&j, "invocations", '[');
 	j_open(&j, NULL, '{');
@@ -1300,7 +1685,7 @@ static int x_attr(struct pvsub_buf *b, const char *name, const char *value)
 	return r;
 }
 
-/* <failure message="SHORT" type="TYPE">LINE</failure> */
+/* <failure message="SHORT" type="TYPE">TEXT</failure> */
 static int x_failure(struct pvsub_buf *b, const char *elem, const char *type, const char *message,
 		     const char *body)
 {
@@ -1319,91 +1704,184 @@ static int x_failure(struct pvsub_buf *b, const char *elem, const char *type, co
 	return r;
 }
 
+/* Seconds as JUnit writes them: "0.012". */
+static int x_time(struct pvsub_buf *b, double seconds)
+{
+	return pvsub_buf_printf(b, " time=\"%.3f\"", seconds > 0 ? seconds : 0.0);
+}
+
+/*
+ * The one <failure> of a file that is not certified: every finding,
+ * violation and refused site is a line of its text, and the first one, with
+ * how many more there are, is its message.
+ */
+static int junit_failure(struct pvsub_buf *b, const struct pvsub_file_record *rec)
+{
+	const struct pvsub_scan_result *res = rec->result;
+	const struct pvsub_rewrite_result *rw = rec->rewrite;
+	size_t nf = res ? res->n_findings : 0, nv = res ? res->n_violations : 0;
+	size_t nr = rw ? rw->n_refusals : 0, total = nf + nv + nr;
+	struct pvsub_buf text = {0}, msg = {0};
+	const char *type = nf ? "finding" : nv ? "violation" : nr ? "refused" : "not-certified";
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < nf; i++) {
+		const struct pvsub_finding *f = &res->findings[i];
+
+		if (i == 0) {
+			r = pvsub_buf_printf(&msg, "%s at ", pattern_id(f));
+			if (r == 0)
+				r = put_location(&msg, f);
+			if (r == 0)
+				r = pvsub_buf_printf(&msg, ": %s", class_name(f->cls.cls));
+		}
+		if (r == 0 && text.len)
+			r = pvsub_buf_putc(&text, '\n');
+		if (r == 0)
+			r = put_finding_line(&text, rec->path, f, false);
+	}
+	for (size_t i = 0; r == 0 && i < nv; i++) {
+		const struct pvsub_violation *v = &res->violations[i];
+
+		if (!msg.len)
+			r = pvsub_buf_printf(&msg, "violation %s", violation_kind(v));
+		if (r == 0 && text.len)
+			r = pvsub_buf_putc(&text, '\n');
+		if (r == 0)
+			r = put_violation_line(&text, rec->path, v, false);
+	}
+	for (size_t i = 0; r == 0 && i < nr; i++) {
+		if (!msg.len)
+			r = pvsub_buf_printf(&msg, "refused at %s+%#" PRIx64,
+					     rw->refusals[i].section, rw->refusals[i].offset);
+		if (r == 0 && text.len)
+			r = pvsub_buf_putc(&text, '\n');
+		if (r == 0)
+			r = pvsub_buf_printf(&text, "%s: %s+%#" PRIx64 ": refused: %s", rec->path,
+					     rw->refusals[i].section, rw->refusals[i].offset,
+					     rw->refusals[i].reason);
+	}
+	if (r == 0 && !msg.len)
+		r = pvsub_buf_puts(&msg, "not certified");
+	if (r == 0 && total > 1)
+		r = pvsub_buf_printf(&msg, " (and %zu more)", total - 1);
+	if (r == 0 && !text.len)
+		r = pvsub_buf_printf(&text, "%s: not certified", rec->path);
+	if (r == 0)
+		r = x_failure(b, "failure", type, msg.data, text.data);
+	pvsub_buf_release(&msg);
+	pvsub_buf_release(&text);
+	return r;
+}
+
 static int junit_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
-	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
-	struct pvsub_buf *b = &rep->junit, line = {0}, msg = {0};
-	size_t start = b->len, problems = 0;
+	bool error = rec->status == PVSUB_FILE_ERROR || !rec->result;
+	bool failure =
+		!error && (rec->status == PVSUB_FILE_FINDINGS || rec->status == PVSUB_FILE_REFUSED);
+	struct pvsub_buf *b = &rep->junit;
+	size_t start = b->len;
 	int r;
 
-	if (res)
-		problems = res->n_findings + res->n_violations;
 	r = pvsub_buf_puts(b, "    <testcase");
 	if (r == 0)
 		r = x_attr(b, "classname", rep->tool_name);
 	if (r == 0)
 		r = x_attr(b, "name", rec->path);
 	if (r == 0)
-		r = pvsub_buf_puts(b, problems || !res ? ">\n" : "/>\n");
-	if (r == 0 && !res)
+		r = x_time(b, rec->seconds);
+	if (r == 0)
+		r = pvsub_buf_puts(b, failure || error ? ">\n" : "/>\n");
+	if (r == 0 && error)
 		r = x_failure(b, "error", RULE_INPUT_ERROR_ID, record_error(rec),
 			      record_error(rec));
-	for (size_t i = 0; res && r == 0 && i < res->n_findings; i++) {
-		const struct pvsub_finding *f = &res->findings[i];
-
-		pvsub_buf_reset(&line);
-		pvsub_buf_reset(&msg);
-		r = put_finding_line(&line, rec->path, f, false);
-		if (r == 0)
-			r = pvsub_buf_printf(&msg, "%s at ", pattern_id(f));
-		if (r == 0)
-			r = put_location(&msg, f);
-		if (r == 0)
-			r = pvsub_buf_printf(&msg, ": %s", class_name(f->cls.cls));
-		if (r == 0)
-			r = x_failure(b, "failure", "finding", msg.data, line.data);
-	}
-	for (size_t i = 0; res && r == 0 && i < res->n_violations; i++) {
-		const struct pvsub_violation *v = &res->violations[i];
-
-		pvsub_buf_reset(&line);
-		pvsub_buf_reset(&msg);
-		r = put_violation_line(&line, rec->path, v, false);
-		if (r == 0)
-			r = pvsub_buf_printf(&msg, "violation %s", violation_kind(v));
-		if (r == 0)
-			r = x_failure(b, "failure", "violation", msg.data, line.data);
-	}
-	if (r == 0 && (problems || !res))
+	if (r == 0 && failure)
+		r = junit_failure(b, rec);
+	if (r == 0 && (failure || error))
 		r = pvsub_buf_puts(b, "    </testcase>\n");
 	if (r < 0) {
 		b->len = start;
 		if (b->data)
 			b->data[start] = '\0';
-	} else if (res && problems) {
-		rep->junit_failures++;
+		return r;
 	}
-	pvsub_buf_release(&msg);
-	pvsub_buf_release(&line);
-	return r;
+	if (failure)
+		rep->junit_failures++;
+	rep->junit_seconds += rec->seconds > 0 ? rec->seconds : 0.0;
+	return 0;
 }
 
 #define COUNTS " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+
+static int junit_property(struct pvsub_buf *b, const char *name, const char *value)
+{
+	int r = pvsub_buf_puts(b, "      <property");
+
+	if (r == 0)
+		r = x_attr(b, "name", name);
+	if (r == 0)
+		r = x_attr(b, "value", value);
+	if (r == 0)
+		r = pvsub_buf_puts(b, "/>\n");
+	return r;
+}
 
 int pvsub_report_write_junit(struct pvsub_report *rep, FILE *out)
 {
 	struct pvsub_buf b = {0};
 	const char *suite = rep->tool_name;
 	size_t tests = rep->sum.files, fail = rep->junit_failures, err = rep->sum.errors;
+	time_t when = (time_t)rep->junit_timestamp;
+	char stamp[32] = "1970-01-01T00:00:00", version[24];
+	struct tm tm;
 	int r;
 
 	if (!rep->want_junit)
 		return -EINVAL;
+	if (gmtime_r(&when, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	r = pvsub_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
 	if (r == 0)
 		r = x_attr(&b, "name", suite);
 	if (r == 0)
-		r = pvsub_buf_printf(&b, COUNTS ">\n  <testsuite", tests, fail, err);
+		r = pvsub_buf_printf(&b, COUNTS, tests, fail, err);
+	if (r == 0)
+		r = x_time(&b, rep->junit_seconds);
+	if (r == 0)
+		r = pvsub_buf_puts(&b, ">\n  <testsuite");
 	if (r == 0)
 		r = x_attr(&b, "name", suite);
 	if (r == 0)
-		r = pvsub_buf_printf(&b, COUNTS "%s\n", tests, fail, err, tests ? ">" : "/>");
+		r = pvsub_buf_printf(&b, COUNTS, tests, fail, err);
+	if (r == 0)
+		r = x_time(&b, rep->junit_seconds);
+	if (r == 0)
+		r = x_attr(&b, "timestamp", stamp);
+	if (r == 0)
+		r = x_attr(&b, "hostname", rep->junit_hostname);
+	if (r == 0)
+		r = pvsub_buf_puts(&b, " id=\"0\"");
+	if (r == 0)
+		r = x_attr(&b, "package", suite);
+	if (r == 0)
+		r = pvsub_buf_puts(&b, ">\n    <properties>\n");
+	if (r == 0)
+		r = junit_property(&b, "tool.version", rep->tool_version);
+	if (r == 0 && rep->have_policy) {
+		snprintf(version, sizeof(version), "%lu", rep->policy_version);
+		r = junit_property(&b, "policy.id", rep->policy_id);
+		if (r == 0)
+			r = junit_property(&b, "policy.version", version);
+		if (r == 0)
+			r = junit_property(&b, "policy.sha256", rep->policy_sha256);
+	}
+	if (r == 0)
+		r = pvsub_buf_puts(&b, "    </properties>\n");
 	if (r == 0 && rep->junit.len)
 		r = pvsub_buf_append(&b, rep->junit.data, rep->junit.len);
-	if (r == 0 && tests)
-		r = pvsub_buf_puts(&b, "  </testsuite>\n");
 	if (r == 0)
-		r = pvsub_buf_puts(&b, "</testsuites>\n");
+		r = pvsub_buf_puts(&b, "    <system-out/>\n    <system-err/>\n"
+				       "  </testsuite>\n</testsuites>\n");
 	if (r == 0)
 		r = write_buf(out, &b);
 	if (r == 0 && fflush(out) != 0)
@@ -1468,6 +1946,8 @@ int pvsub_report_finish(struct pvsub_report *rep)
 	if (rep->finished)
 		return 0;
 	rep->finished = true;
+	if (rep->before_write)
+		rep->before_write(rep->before_write_data);
 	switch (rep->format) {
 	case PVSUB_REPORT_TEXT:
 		r = text_finish(rep);

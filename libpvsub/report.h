@@ -24,12 +24,50 @@
  *
  * SARIF: one rule per pattern id of the policy (in policy order), then
  * "violation/KIND" for each violation kind, then "input-error"; kinds or
- * pattern ids met later that are not in this list get rules appended.
- * Results carry partialFingerprints["pvsubFinding/v1"], the SHA-256 of
- * "PATH\nSECTION-or-'segment N'\nOFFSET\nPATTERN" (plus "\nPAD" for a
- * junction).  Input errors are results of rule "input-error" and also
- * toolExecutionNotifications; executionSuccessful is false when any input
- * failed.
+ * pattern ids met later that are not in this list get rules appended.  The
+ * driver has no informationUri: pvsub has no web site, and its documentation
+ * is the man page that rules' help texts name.
+ *
+ * Locations.  Every result (findings, violations, input errors) has one
+ * physicalLocation whose region has "startLine": 1, which GitHub code
+ * scanning requires; a finding's region also has the file offset of its
+ * first byte as "byteOffset" and its length as "byteLength".  The artifact
+ * URI is the file's display path with its on-disk part (before the first
+ * '!') made absolute (with opts->cwd) and lexically normalised: under
+ * opts->sarif_root it is relative to that directory, with uriBaseId
+ * "%SRCROOT%" (run.originalUriBaseIds gives "%SRCROOT%" as a file: URI);
+ * elsewhere it is an absolute file: URI.  Archive members follow as
+ * "!MEMBER" (member names as they are in the archive).  Standard input is
+ * the relative URI "-".  Bytes outside RFC 3986's unreserved set, '/' and
+ * '!' are percent-encoded.  Without opts->sarif_root the URI is the display
+ * path itself, percent-encoded, without uriBaseId.
+ *
+ * Fingerprints.  Results carry partialFingerprints["pvsubFinding/v2"],
+ * "HASH:N": HASH is the hex SHA-256 of a material that names what was found
+ * and where it is *identified*, not where the file happens to lie, and N
+ * counts the results of this run with the same HASH (1 for the first, in
+ * report order), as GitHub's own primaryLocationLineHash does, so that two
+ * identical occurrences still differ.  The material is lines joined by
+ * '\n':
+ *   finding:    "pvsubFinding/v2", IDENTITY, LOCATION, PATTERN-ID, CONTEXT,
+ *               and for a junction "pad P";
+ *   violation:  "pvsubFinding/v2", IDENTITY, "violation/KIND", DETAIL;
+ *   input error: "pvsubFinding/v2", IDENTITY, "input-error".
+ * LOCATION is the section name ("A|B" for a junction), or "segment N"
+ * ("segment N|segment M").  CONTEXT is the hex of the up to 8 bytes of the
+ * same region before the occurrence, '.', the occurrence's bytes, '.', and
+ * the up to 8 bytes after it (struct pvsub_finding): the offset is left
+ * out, so an alert survives code being added above it.  IDENTITY is
+ * pvsub_report_identity() of the display path: see there.
+ *
+ * JUnit: one <testsuite> in a <testsuites>, one <testcase> per file, with
+ * at most one <failure> (a file with findings, violations or refused
+ * sites: the first in the message, every one a line of the text) or
+ * <error> (a file that could not be scanned), as the Ant JUnit schema
+ * wants.  Every testcase and the testsuite have "time" in seconds (the
+ * record's, and their sum); the testsuite has "timestamp" (opts, UTC,
+ * without a zone), "hostname", "id" 0, "package", the policy as
+ * <properties>, and empty <system-out/> and <system-err/>.
  *
  * The report copies the policy's id, version and hash (and, for SARIF, its
  * pattern ids) when it is created: the policy need not outlive it.
@@ -38,6 +76,7 @@
 #define PVSUB_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "libpvsub/policy.h"
@@ -74,6 +113,10 @@ struct pvsub_file_record {
 	 * went (NULL when nothing was written). */
 	const struct pvsub_rewrite_result *rewrite;
 	const char *output;
+	/* The command-line input the file was found under, as given (a file,
+	 * a directory), or NULL: see pvsub_report_identity(). */
+	const char *input;
+	double seconds; /* time spent on the file (JUnit), 0 if not measured */
 };
 
 struct pvsub_report_opts {
@@ -87,6 +130,19 @@ struct pvsub_report_opts {
 	/* A --rewrite run: the text summary counts clean, rewritten, refused
 	 * and error files. */
 	bool rewrite;
+	/* SARIF: absolute, normalised directory that URIs are relative to
+	 * (see above), and the absolute current directory that relative
+	 * display paths start from.  NULL: URIs are display paths as given. */
+	const char *sarif_root;
+	const char *cwd;
+	/* JUnit: when the run started (seconds since the epoch) and where. */
+	int64_t junit_timestamp;
+	const char *junit_hostname; /* NULL: "localhost" */
+	/* Called right before the report writes to its stream (text output as
+	 * each file is added, every format when finishing): pvsub-scan clears
+	 * its progress line there.  May be NULL. */
+	void (*before_write)(void *data);
+	void *before_write_data;
 };
 
 struct pvsub_report;
@@ -103,8 +159,9 @@ int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 /* Write what remains (summary; the whole JSON/SARIF document). 0 or -EIO. */
 int pvsub_report_finish(struct pvsub_report *rep) _must_check_ _nonnull_(1);
 
-/* JUnit XML: one <testcase> per file, a <failure> per finding/violation,
- * an <error> for a file that could not be scanned.  0 or -EIO. */
+/* JUnit XML: one <testcase> per file, one <failure> for a file with
+ * findings, violations or refusals, an <error> for a file that could not be
+ * scanned (see above).  0 or -EIO. */
 int pvsub_report_write_junit(struct pvsub_report *rep, FILE *out) _must_check_ _nonnull_(1, 2);
 
 struct pvsub_report_summary {
@@ -114,5 +171,28 @@ void pvsub_report_get_summary(const struct pvsub_report *rep, struct pvsub_repor
 	_nonnull_(1, 2);
 
 void pvsub_report_free(struct pvsub_report *rep);
+
+/*
+ * What identifies the file at display path @path in fingerprints, in
+ * @out (appended, NUL-terminated): what stays the same when the file is
+ * named another way or comes in the next version of its package.
+ *
+ *  - An archive member: the member path, every archive level below the
+ *    file on disk ("data.tar.xz!lib/modules/.../kvm.ko"); the archive's own
+ *    name, often versioned, is left out.
+ *  - A file found in a directory named on the command line (@input): its
+ *    path below that directory.
+ *  - Any other file (named on the command line, or @input unknown): its
+ *    file name.
+ *
+ * Then, in each '!'-separated part, path segments that are empty or "."
+ * are dropped, ".." removes the segment before it, and the segment after
+ * "lib/modules/" that is itself a directory (the kernel release) becomes
+ * "*".  That last rule looks at the whole path, made absolute with @cwd
+ * (may be NULL) when it is relative, so "lib/modules/" named as the input
+ * directory still counts.  0 or -ENOMEM.
+ */
+int pvsub_report_identity(const char *path, const char *input, const char *cwd,
+			  struct pvsub_buf *out) _must_check_ _nonnull_(1, 4);
 
 #endif

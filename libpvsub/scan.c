@@ -80,6 +80,20 @@ static bool overlaps_window(struct pvsub_image *img, size_t region, size_t pos, 
 	return false;
 }
 
+/* The context of an occurrence at [@pos, @pos + @len) of @rg's bytes. */
+static void region_context(struct pvsub_finding *f, const struct pvsub_region *rg, size_t pos,
+			   size_t len)
+{
+	size_t nb = PVSUB_MIN(pos, (size_t)PVSUB_FINDING_CONTEXT);
+	size_t end = PVSUB_MIN(pos + len, rg->size);
+	size_t na = PVSUB_MIN(rg->size - end, (size_t)PVSUB_FINDING_CONTEXT);
+
+	memcpy(f->before, rg->bytes + pos - nb, nb);
+	f->n_before = (uint8_t)nb;
+	memcpy(f->after, rg->bytes + end, na);
+	f->n_after = (uint8_t)na;
+}
+
 static int on_region_hit(void *data, size_t pos, size_t pattern)
 {
 	struct scan_state *st = data;
@@ -93,6 +107,7 @@ static int on_region_hit(void *data, size_t pos, size_t pattern)
 	f->pattern = p;
 	f->len = p->len;
 	memcpy(f->bytes, rg->bytes + pos, p->len);
+	region_context(f, rg, pos, p->len);
 	f->offset = (int64_t)pos + rg->origin;
 	f->file_offset = rg->file_offset + pos;
 	if (rg->is_segment) {
@@ -195,6 +210,34 @@ static size_t zeros_covered(const struct chain *c, size_t s, size_t e)
 	return e - s - real;
 }
 
+/*
+ * Context of a junction occurrence at [s, e) of the chain: the bytes before
+ * it in the first element's region, the bytes after it in the last
+ * element's region (none where that element is padding).
+ */
+static void junction_context(const struct chain *c, struct pvsub_finding *f, size_t s, size_t e)
+{
+	size_t last = c->n - 1;
+
+	f->n_before = f->n_after = 0;
+	if (c->elem[0] != PAD_ELEMENT) {
+		const struct pvsub_region *rg = pvsub_image_region(c->st->img, c->elem[0]);
+		size_t pos = rg->size - c->tail_len + s; /* s < tail_len */
+		size_t nb = PVSUB_MIN(pos, (size_t)PVSUB_FINDING_CONTEXT);
+
+		memcpy(f->before, rg->bytes + pos - nb, nb);
+		f->n_before = (uint8_t)nb;
+	}
+	if (c->elem[last] != PAD_ELEMENT && e > c->start[last]) {
+		const struct pvsub_region *rg = pvsub_image_region(c->st->img, c->elem[last]);
+		size_t end = PVSUB_MIN(e - c->start[last], rg->size);
+		size_t na = PVSUB_MIN(rg->size - end, (size_t)PVSUB_FINDING_CONTEXT);
+
+		memcpy(f->after, rg->bytes + end, na);
+		f->n_after = (uint8_t)na;
+	}
+}
+
 static int on_chain_hit(void *data, size_t s, size_t pattern)
 {
 	struct chain *c = data;
@@ -232,6 +275,7 @@ static int on_chain_hit(void *data, size_t s, size_t pattern)
 		if (c->n == 2 && c->elem[0] != PAD_ELEMENT && c->elem[1] != PAD_ELEMENT)
 			f->segment2 = (int)pvsub_image_region(st->img, c->elem[1])->index;
 	}
+	junction_context(c, f, s, e);
 	r = chain_name(st->img, c, &f->section);
 	if (r < 0)
 		return r;

@@ -23,6 +23,9 @@
 #include "libpvsub/search.h"
 #include "libpvsub/util.h"
 
+/* Bytes of context kept on each side of an occurrence. */
+#define PVSUB_FINDING_CONTEXT 8
+
 struct pvsub_finding {
 	const struct pvsub_pattern *pattern; /* points into the scan's matcher */
 	/* Where: a section name (ET_REL), "A|B" for a junction of two sections,
@@ -37,6 +40,15 @@ struct pvsub_finding {
 	uint8_t bytes[PVSUB_PATTERN_MAX];
 	uint8_t len;
 	struct pvsub_classification cls;
+	/* Up to PVSUB_FINDING_CONTEXT bytes of the same region just before and
+	 * just after the occurrence (fewer at the region's edges; for a
+	 * junction, from the first and the last region it touches).  What the
+	 * code around an occurrence looks like does not change when code
+	 * elsewhere moves it, so reports fingerprint it by these bytes rather
+	 * than by its offset. */
+	uint8_t before[PVSUB_FINDING_CONTEXT];
+	uint8_t after[PVSUB_FINDING_CONTEXT];
+	uint8_t n_before, n_after;
 };
 
 struct pvsub_region_summary {

@@ -53,6 +53,7 @@ enum {
 	OPT_REWRITE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_SARIF_ROOT,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
 	{"list-policies", no_argument, NULL, OPT_LIST_POLICIES},
 	{"format", required_argument, NULL, 'f'},
 	{"junit", required_argument, NULL, OPT_JUNIT},
+	{"sarif-root", required_argument, NULL, OPT_SARIF_ROOT},
 	{"manifest", required_argument, NULL, OPT_MANIFEST},
 	{"manifest-dir", required_argument, NULL, OPT_MANIFEST_DIR},
 	{"jobs", required_argument, NULL, 'j'},
@@ -91,6 +93,7 @@ static void usage(FILE *out)
 		"Find gate opcodes (VMFUNC, WRPKRU, XRSTOR...) at every byte offset that can\n"
 		"execute in ELF objects, directories and guest images (tar, cpio, zip, ar, deb,\n"
 		"rpm; gzip, xz, zstd, bzip2; nested), and classify each occurrence.\n"
+		"An INPUT of - is standard input (an ELF file or an archive, e.g. a pipe).\n"
 		"\n"
 		"Policy:\n"
 		"  -p, --policy=NAME|FILE    built-in profile or XML policy file (default: "
@@ -100,12 +103,18 @@ static void usage(FILE *out)
 		"Output:\n"
 		"  -f, --format=FORMAT       text (default), json or sarif, on standard output\n"
 		"      --junit=FILE          also write a JUnit XML report to FILE\n"
+		"      --sarif-root=DIR      SARIF URIs relative to DIR (default: the current\n"
+		"                            directory); file: URIs for files outside it\n"
 		"      --manifest=FILE       write the subtraction manifest of the one ELF file\n"
 		"      --manifest-dir=DIR    write one manifest per ELF file under DIR\n"
 		"      --deep                decode every instruction and report decoding "
 		"statistics\n"
 		"      --color[=WHEN]        colour text output: auto (default), always, never\n"
-		"      --no-progress         no progress bar on standard error\n"
+		"      --colour[=WHEN]       the same\n"
+		"      --no-color            the same as --color=never\n"
+		"      --progress            show the progress line on standard error even\n"
+		"                            when it is not a terminal\n"
+		"      --no-progress         no progress line on standard error\n"
 		"  -v, --verbose             list clean files and notes too\n"
 		"  -q, --quiet               no progress line\n"
 		"\n"
@@ -129,7 +138,8 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 if every file is clean (with --rewrite: every output was written\n"
 		"and rescans clean), 1 if findings or violations remain or a site was refused,\n"
-		"2 on a usage error or if any input could not be read or scanned.\n"
+		"2 on a usage error or if any input could not be read or scanned (each such input\n"
+		"is named on standard error, and in the report).\n"
 		"\n"
 		"See pvsub-scan(1), pvsub-policy(5), pvsub-manifest(5) and pvsub(7).\n");
 }
@@ -142,10 +152,40 @@ static void version(void)
 		       "There is NO WARRANTY, to the extent permitted by law.\n");
 }
 
+/*
+ * The progress line lives on standard error and is rewritten in place.
+ * Anything else printed while it is shown would be glued to it, so every
+ * message clears it first, and so does the report before it writes to
+ * standard output when both go to the same place (a terminal, or one file).
+ */
+static struct {
+	bool shown;	 /* a progress line is there now */
+	bool same_place; /* standard output and error go to the same file */
+} tty;
+
+static void progress_clear(void)
+{
+	if (!tty.shown)
+		return;
+	fputs("\r\033[K", stderr);
+	tty.shown = false;
+}
+
+/* Report callback: about to write to standard output. */
+static void before_stdout(void *data)
+{
+	if (tty.same_place)
+		progress_clear();
+}
+
 static _printf_format_(1, 2) void error_msg(const char *fmt, ...)
 {
 	va_list ap;
 
+	/* In order with the report, when both go to the same place. */
+	if (tty.same_place)
+		fflush(stdout);
+	progress_clear();
 	fputs(PROGRAM ": ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -196,6 +236,7 @@ struct options {
 	const char *policy;
 	enum pvsub_report_format format;
 	const char *junit;
+	const char *sarif_root;
 	const char *manifest;
 	const char *manifest_dir;
 	unsigned jobs;
@@ -229,7 +270,6 @@ struct run {
 	struct timespec started, last_progress;
 	size_t done_files;
 	uint64_t done_bytes;
-	bool progress_shown;
 };
 
 struct job {
@@ -240,7 +280,14 @@ struct job {
 	char *error;
 	struct pvsub_buf manifest;
 	size_t size;
+	const char *input; /* the command-line argument it came from */
+	double seconds;	   /* time spent on it in a worker */
 };
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
 
 static void job_free(struct job *j)
 {
@@ -318,10 +365,12 @@ static void scan_job(void *p, unsigned worker, void *data)
 			  run->opt->manifest_dir,
 	};
 	struct pvsub_diag diag = {""};
+	struct timespec t0, t1;
 	int r;
 
 	if (j->item->error)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	j->size = j->item->size;
 	if (run->opt->rewrite) {
 		rewrite_job(j, run, &so);
@@ -334,6 +383,8 @@ static void scan_job(void *p, unsigned worker, void *data)
 		/* The bytes are no longer needed; free them early to bound memory. */
 		pvsub_item_release_data(j->item);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	j->seconds = seconds_between(&t0, &t1);
 }
 
 /* Map a display path to a relative file name under --manifest-dir: every
@@ -484,11 +535,6 @@ static enum pvsub_file_status rewrite_status(struct run *run, struct job *j, cha
 	return PVSUB_FILE_REWRITTEN;
 }
 
-static double seconds_between(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
 static void show_progress(struct run *run, bool final)
 {
 	struct timespec now;
@@ -496,8 +542,7 @@ static void show_progress(struct run *run, bool final)
 	if (!run->progress)
 		return;
 	if (final) {
-		if (run->progress_shown)
-			fputs("\r\033[K", stderr);
+		progress_clear();
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -506,7 +551,10 @@ static void show_progress(struct run *run, bool final)
 	    seconds_between(&run->last_progress, &now) < 0.1)
 		return;
 	run->last_progress = now;
-	run->progress_shown = true;
+	/* What the report wrote comes first, not after the line. */
+	if (tty.same_place)
+		fflush(stdout);
+	tty.shown = true;
 	fprintf(stderr, "\r\033[K" PROGRAM ": %zu files, %.1f MiB scanned", run->done_files,
 		(double)run->done_bytes / (1024.0 * 1024.0));
 }
@@ -515,7 +563,8 @@ static void finish_job(void *p, void *data)
 {
 	struct job *j = p;
 	struct run *run = data;
-	struct pvsub_file_record rec = {.path = j->item->path};
+	struct pvsub_file_record rec = {
+		.path = j->item->path, .input = j->input, .seconds = j->seconds};
 	const char *err = j->item->error ? j->item->error : j->error;
 	char *written = NULL;
 
@@ -527,7 +576,10 @@ static void finish_job(void *p, void *data)
 		rec.status = PVSUB_FILE_ERROR;
 		rec.error = err;
 		run->status = EXIT_ERROR;
-		if (run->opt->format != PVSUB_REPORT_TEXT)
+		/* On standard error in every format, so that a CI log shows it
+		 * when the report goes to a file; the text report has the same
+		 * line, so once is enough when both go to one place. */
+		if (run->opt->format != PVSUB_REPORT_TEXT || !tty.same_place)
 			error_msg("%s: %s", j->item->path, err);
 	} else {
 		rec.result = j->result;
@@ -567,6 +619,7 @@ static void finish_job(void *p, void *data)
 
 struct walk_ctx {
 	struct pvsub_workq *q;
+	const char *input; /* being walked */
 };
 
 static int on_item(void *data, struct pvsub_item *item)
@@ -579,6 +632,7 @@ static int on_item(void *data, struct pvsub_item *item)
 		return -ENOMEM;
 	}
 	j->item = item;
+	j->input = w->input;
 	return pvsub_workq_submit(w->q, j);
 }
 
@@ -630,6 +684,13 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_JUNIT:
 			opt->junit = optarg;
+			break;
+		case OPT_SARIF_ROOT:
+			if (!*optarg) {
+				error_msg("--sarif-root needs a directory");
+				return -EINVAL;
+			}
+			opt->sarif_root = optarg;
 			break;
 		case OPT_MANIFEST:
 			opt->manifest = optarg;
@@ -758,6 +819,9 @@ static int parse_args(int argc, char **argv, struct options *opt)
 
 static void log_to_stderr(void *data, int priority, const char *fmt, va_list ap)
 {
+	if (tty.same_place)
+		fflush(stdout);
+	progress_clear();
 	fputs(PROGRAM ": ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -837,6 +901,39 @@ static void write_outputs(struct run *run)
 	}
 }
 
+/* Do standard output and standard error go to the same file, pipe or
+ * terminal? */
+static bool same_place(void)
+{
+	struct stat o, e;
+
+	return fstat(STDOUT_FILENO, &o) == 0 && fstat(STDERR_FILENO, &e) == 0 &&
+	       o.st_dev == e.st_dev && o.st_ino == e.st_ino;
+}
+
+/*
+ * Where SARIF URIs start: --sarif-root, resolved, or the current directory.
+ * Both are set, or both NULL when the current directory is gone and no
+ * root was given (then URIs are the paths as given).
+ */
+static int sarif_paths(const struct options *opt, char **root, char **cwd)
+{
+	*cwd = getcwd(NULL, 0);
+	*root = realpath(opt->sarif_root ? opt->sarif_root : ".", NULL);
+	if (!*root && opt->sarif_root) {
+		error_msg("--sarif-root %s: %s", opt->sarif_root, strerror(errno));
+		free(*cwd);
+		*cwd = NULL;
+		return -EINVAL;
+	}
+	if (!*root || !*cwd) {
+		free(*root);
+		free(*cwd);
+		*root = *cwd = NULL;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -844,10 +941,16 @@ int main(int argc, char **argv)
 	struct pvsub_ctx *ctx = NULL;
 	struct walk_ctx walk = {NULL};
 	struct pvsub_report_opts ro;
+	char *sarif_root = NULL, *cwd = NULL, host[256] = "";
 	int r;
 
 	if (parse_args(argc, argv, &opt) < 0)
 		return EXIT_ERROR;
+	tty.same_place = same_place();
+	if (sarif_paths(&opt, &sarif_root, &cwd) < 0)
+		return EXIT_ERROR;
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
 	/*
 	 * Every file is read whole into a fresh buffer and freed soon after.
 	 * By default glibc serves buffers this large with mmap and returns them
@@ -876,6 +979,11 @@ int main(int argc, char **argv)
 		.policy = run.policy,
 		.want_junit = opt.junit != NULL,
 		.rewrite = opt.rewrite,
+		.sarif_root = sarif_root,
+		.cwd = cwd,
+		.junit_timestamp = (int64_t)time(NULL),
+		.junit_hostname = host,
+		.before_write = before_stdout,
 	};
 	if (pvsub_report_new(&ro, stdout, &run.report) < 0) {
 		error_msg("out of memory");
@@ -894,7 +1002,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = optind; i < argc && r >= 0; i++) {
-		r = pvsub_input_walk(ctx, argv[i], &opt.limits, on_item, &walk);
+		walk.input = argv[i];
+		if (strcmp(argv[i], "-") == 0)
+			r = pvsub_input_walk_fd(ctx, STDIN_FILENO, "-", &opt.limits, on_item,
+						&walk);
+		else
+			r = pvsub_input_walk(ctx, argv[i], &opt.limits, on_item, &walk);
 		if (r < 0)
 			error_msg("%s: %s", argv[i], strerror(-r));
 	}
@@ -906,5 +1019,7 @@ int main(int argc, char **argv)
 out:
 	teardown(&run);
 	pvsub_ctx_unref(ctx);
+	free(sarif_root);
+	free(cwd);
 	return run.status;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libpvsub/input.h"
@@ -918,4 +919,83 @@ Test(input, cpio_name_length_past_the_end)
 	walk_mem("huge-name.cpio", buf, sizeof(buf), &l);
 	cr_assert_eq(seen.n, 1);
 	expect_error(0, "huge-name.cpio", NULL);
+}
+
+/* Feed @len bytes to a pipe from a child process and walk its read end. */
+static void walk_pipe(const char *name, const void *buf, size_t len,
+		      const struct pvsub_input_limits *l)
+{
+	int fds[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		const uint8_t *p = buf;
+
+		close(fds[0]);
+		/* in small pieces, so the reader sees short reads */
+		while (len) {
+			ssize_t n = write(fds[1], p, len < 1000 ? len : 1000);
+
+			if (n <= 0)
+				_exit(1);
+			p += n;
+			len -= (size_t)n;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	cr_assert_eq(pvsub_input_walk_fd(NULL, fds[0], name, l, collect, &seen), 0);
+	/* the descriptor stays the caller's */
+	cr_assert_eq(fcntl(fds[0], F_GETFD) >= 0, true);
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+}
+
+Test(input, pipes_are_read_as_streams)
+{
+	uint8_t *e1 = fake_elf(70000, 30), *e2 = fake_elf(3000, 31);
+	struct member m[] = {M("a/1.ko", e1, 70000), M("b/2.ko", e2, 3000)};
+	struct blob txz =
+		build(archive_write_set_format_pax_restricted, archive_write_add_filter_xz, m, 2);
+	struct pvsub_input_limits l = limits();
+
+	walk_pipe("-", e1, 70000, &l);
+	walk_pipe("-", txz.data, txz.len, &l);
+	walk_pipe("-", text, strlen(text), &l);
+	walk_pipe("-", "", 0, &l);
+	l.max_entry_size = 4000;
+	walk_pipe("-", e1, 70000, &l);
+	walk_pipe("-", txz.data, txz.len, &l);
+	cr_assert_eq(seen.n, 8);
+	expect_file(0, "-", e1, 70000);
+	expect_file(1, "-!a/1.ko", e1, 70000);
+	expect_file(2, "-!b/2.ko", e2, 3000);
+	expect_error(3, "-", NOT_ELF);
+	expect_error(4, "-", "empty input");
+	expect_error(5, "-", "entry exceeds the size limit (4000 bytes)");
+	expect_error(6, "-!a/1.ko", "entry exceeds the size limit (4000 bytes)");
+	expect_file(7, "-!b/2.ko", e2, 3000);
+	cr_assert_eq(seen.n, 8);
+	free(txz.data);
+	free(e1);
+	free(e2);
+}
+
+Test(input, a_fifo_named_on_the_command_line)
+{
+	char dir[] = "/tmp/pvsub-fifo.XXXXXX", path[64];
+	struct pvsub_input_limits l = limits();
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	/* no writer: read as empty, never a hang */
+	cr_assert_eq(pvsub_input_walk(NULL, path, &l, collect, &seen), 0);
+	cr_assert_eq(seen.n, 1);
+	expect_error(0, path, "empty input");
+	unlink(path);
+	rmdir(dir);
 }

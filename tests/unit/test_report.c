@@ -249,6 +249,10 @@ static void setup(void)
 	memset(rel.sha256, 'a', 64);
 	finding(&rel_findings[0], &wrpkru, sec_text, 0x10, 0x50, PVSUB_CLASS_INSTRUCTION, "",
 		"wrpkru");
+	memcpy(rel_findings[0].before, "\x55\x48\x89\xe5", 4);
+	rel_findings[0].n_before = 4;
+	memcpy(rel_findings[0].after, "\x5d\xc3", 2);
+	rel_findings[0].n_after = 2;
 	finding(&rel_findings[1], &wrpkru, sec_text, 0x21, 0x61, PVSUB_CLASS_EMBEDDED, "immediate",
 		"mov eax, 0xef010f");
 	finding(&rel_findings[2], &xrstor, sec_text, 0x40, 0x80, PVSUB_CLASS_RELOCATION, "", "");
@@ -313,14 +317,14 @@ static void run(enum pvsub_report_format format, bool color, bool verbose, struc
 		struct output *junit, struct pvsub_report_summary *sum)
 {
 	const struct pvsub_file_record recs[] = {
-		{.path = "drv.o", .status = PVSUB_FILE_FINDINGS, .result = &rel},
+		{.path = "drv.o", .status = PVSUB_FILE_FINDINGS, .result = &rel, .seconds = 0.25},
 		{.path = "img dir/a.deb!data.tar.xz!./usr/lib/libx.so",
 		 .status = PVSUB_FILE_FINDINGS,
 		 .result = &dyn},
 		{.path = "bad\"name.ko",
 		 .status = PVSUB_FILE_ERROR,
 		 .error = "truncated ELF header"},
-		{.path = "ok.ko", .status = PVSUB_FILE_CLEAN, .result = &clean},
+		{.path = "ok.ko", .status = PVSUB_FILE_CLEAN, .result = &clean, .seconds = 0.0005},
 	};
 	struct pvsub_report_opts opts = {
 		.format = format,
@@ -330,6 +334,10 @@ static void run(enum pvsub_report_format format, bool color, bool verbose, struc
 		.tool_version = "0.1.0",
 		.policy = policy,
 		.want_junit = junit != NULL,
+		.sarif_root = "/src",
+		.cwd = "/src",
+		.junit_timestamp = 1795608000, /* 2026-11-25T12:00:00 UTC */
+		.junit_hostname = "ci-7",
 	};
 	struct pvsub_report *rep = NULL;
 	FILE *f = open_memstream(&out->data, &out->len);
@@ -634,11 +642,19 @@ static size_t count_of(const char *hay, const char *needle)
 	return n;
 }
 
+/* The fingerprint the report should give to @material, the @nth of its kind. */
+static void expect_fingerprint(const char *doc, const char *material, unsigned nth)
+{
+	char hash[PVSUB_SHA256_HEX_LEN], want[256];
+
+	cr_assert_eq(pvsub_sha256_hex(material, strlen(material), hash), 0);
+	snprintf(want, sizeof(want), "\"pvsubFinding/v2\": \"%s:%u\"", hash, nth);
+	cr_assert_not_null(strstr(doc, want), "no %s for:\n%s\nin:\n%s", want, material, doc);
+}
+
 Test(report, sarif_required_keys)
 {
 	struct output out = {0};
-	char hash[PVSUB_SHA256_HEX_LEN], want[256];
-	static const char material[] = "drv.o\n.text\n16\nwrpkru";
 
 	run(PVSUB_REPORT_SARIF, false, false, &out, NULL, NULL);
 	cr_assert(json_valid(out.data, out.len), "invalid JSON:\n%s", out.data);
@@ -646,10 +662,13 @@ Test(report, sarif_required_keys)
 	cr_assert(starts_with(out.data, "{\n  \"$schema\": "
 					"\"https://json.schemastore.org/sarif-2.1.0.json\",\n"
 					"  \"version\": \"2.1.0\",\n  \"runs\": [\n"));
+	/* no informationUri: there is no web site to point at */
 	cr_assert_not_null(strstr(out.data, "\"driver\": {\n          \"name\": \"pvsub-scan\",\n"
 					    "          \"version\": \"0.1.0\",\n"
 					    "          \"semanticVersion\": \"0.1.0\",\n"
-					    "          \"informationUri\": "));
+					    "          \"rules\": ["));
+	cr_assert_null(strstr(out.data, "informationUri"));
+	cr_assert_null(strstr(out.data, "example.invalid"));
 
 	/* pku: wrpkru, xrstor (three patterns, one rule), xrstors; eight
 	 * violation kinds; input-error */
@@ -663,9 +682,21 @@ Test(report, sarif_required_keys)
 	cr_assert_not_null(strstr(out.data, "\"id\": \"violation/wx-section\""));
 	cr_assert_not_null(strstr(out.data, "\"id\": \"input-error\""));
 
-	/* results: 6 findings + 1 violation + 1 error */
+	/* the base of relative URIs */
+	cr_assert_not_null(strstr(out.data, "\"originalUriBaseIds\": {\n"
+					    "        \"%SRCROOT%\": {\n"
+					    "          \"uri\": \"file:///src/\"\n"
+					    "        }\n      },\n"));
+
+	/* results: 6 findings + 1 violation + 1 error, each with a location
+	 * whose region has startLine (GitHub code scanning needs it), and
+	 * the error's notification too */
 	cr_assert_eq(count_of(out.data, "\"ruleId\""), 8);
 	cr_assert_eq(count_of(out.data, "\"partialFingerprints\""), 8);
+	cr_assert_eq(count_of(out.data, "\"physicalLocation\""), 9);
+	cr_assert_eq(count_of(out.data, "\"region\": {\n"), 9);
+	cr_assert_eq(count_of(out.data, "\"startLine\": 1"), 9);
+	cr_assert_eq(count_of(out.data, "\"byteOffset\""), 6);
 	cr_assert_not_null(strstr(out.data, "\"ruleId\": \"wrpkru\",\n          \"ruleIndex\": 0,\n"
 					    "          \"level\": \"error\",\n"
 					    "          \"message\": {\n"
@@ -680,18 +711,55 @@ Test(report, sarif_required_keys)
 					    "          \"level\": \"error\","));
 	cr_assert_not_null(strstr(out.data, "\"ruleId\": \"input-error\",\n"
 					    "          \"ruleIndex\": 11,\n"));
-	cr_assert_not_null(strstr(out.data, "\"uri\": \"drv.o\"\n                },\n"
+	cr_assert_not_null(strstr(out.data, "\"uri\": \"drv.o\",\n"
+					    "                  \"uriBaseId\": \"%SRCROOT%\"\n"
+					    "                },\n"
 					    "                \"region\": {\n"
+					    "                  \"startLine\": 1,\n"
 					    "                  \"byteOffset\": 80,\n"
 					    "                  \"byteLength\": 3\n"));
+	/* a violation: the file, line 1 */
+	cr_assert_not_null(strstr(out.data, "\"text\": \"Violation wx-section: section .wx is "
+					    "writable and executable\"\n          },\n"
+					    "          \"locations\": [\n"
+					    "            {\n"
+					    "              \"physicalLocation\": {\n"
+					    "                \"artifactLocation\": {\n"
+					    "                  \"uri\": \"drv.o\",\n"
+					    "                  \"uriBaseId\": \"%SRCROOT%\"\n"
+					    "                },\n"
+					    "                \"region\": {\n"
+					    "                  \"startLine\": 1\n"
+					    "                }\n"),
+			   "%s", out.data);
 	/* archive paths keep '!' and '/', spaces are escaped */
 	cr_assert_not_null(
 		strstr(out.data, "\"uri\": \"img%20dir/a.deb!data.tar.xz!./usr/lib/libx.so\""));
 	cr_assert_not_null(strstr(out.data, "\"uri\": \"bad%22name.ko\""));
 
-	cr_assert_eq(pvsub_sha256_hex(material, strlen(material), hash), 0);
-	snprintf(want, sizeof(want), "\"pvsubFinding/v1\": \"%s\"", hash);
-	cr_assert_not_null(strstr(out.data, want), "fingerprint of drv.o .text+16 wrpkru");
+	/* the fingerprint recipe of report.h, to the byte */
+	expect_fingerprint(out.data, "pvsubFinding/v2\ndrv.o\n.text\nwrpkru\n554889e5.0f01ef.5dc3",
+			   1);
+	/* .text+0x21 has the same (empty) context as a second wrpkru would:
+	 * its own material, first of its kind */
+	expect_fingerprint(out.data, "pvsubFinding/v2\ndrv.o\n.text\nwrpkru\n.0f01ef.", 1);
+	expect_fingerprint(out.data,
+			   "pvsubFinding/v2\ndrv.o\n.text|.text.unlikely\nwrpkru\n.0f01ef.\npad 1",
+			   1);
+	/* the member path without the archive's name */
+	expect_fingerprint(out.data,
+			   "pvsubFinding/v2\ndata.tar.xz!usr/lib/libx.so\nsegment 2\n"
+			   "wrpkru\n.0f01ef.",
+			   1);
+	expect_fingerprint(out.data,
+			   "pvsubFinding/v2\ndata.tar.xz!usr/lib/libx.so\n"
+			   "segment 2|segment 3\nwrpkru\n.0f01ef.\npad 0",
+			   1);
+	expect_fingerprint(out.data,
+			   "pvsubFinding/v2\ndrv.o\nviolation/wx-section\n"
+			   "section .wx is writable and executable",
+			   1);
+	expect_fingerprint(out.data, "pvsubFinding/v2\nbad\"name.ko\ninput-error", 1);
 
 	/* an input error: the run is not a full success */
 	cr_assert_not_null(strstr(out.data, "\"executionSuccessful\": false,\n"
@@ -704,31 +772,267 @@ Test(report, sarif_required_keys)
 	free(out.data);
 }
 
-Test(report, sarif_fingerprints_differ_by_place)
+/* The fingerprint of the one result of a SARIF report of @recs. */
+static void fingerprints_of(const struct pvsub_file_record *recs, size_t n, size_t results,
+			    const char *cwd, char out[][80])
 {
-	struct output out = {0};
-	char *p;
-	char a[65], b[65];
+	struct pvsub_report_opts opts = {
+		.format = PVSUB_REPORT_SARIF,
+		.policy = policy,
+		.sarif_root = "/src",
+		.cwd = cwd,
+	};
+	struct pvsub_report *rep = NULL;
+	struct output doc = {0};
+	FILE *f = open_memstream(&doc.data, &doc.len);
+	const char *p;
 
-	run(PVSUB_REPORT_SARIF, false, false, &out, NULL, NULL);
-	p = strstr(out.data, "\"pvsubFinding/v1\": \"");
+	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(pvsub_report_add(rep, &recs[i]), 0);
+	cr_assert_eq(pvsub_report_finish(rep), 0);
+	pvsub_report_free(rep);
+	fclose(f);
+	p = doc.data;
+	for (size_t i = 0; i < results; i++) {
+		const char *key = "\"pvsubFinding/v2\": \"";
+
+		p = strstr(p, key);
+		cr_assert_not_null(p, "%s", doc.data);
+		p += strlen(key);
+		cr_assert_lt(strcspn(p, "\""), (size_t)80);
+		snprintf(out[i], 80, "%.*s", (int)strcspn(p, "\""), p);
+	}
+	cr_assert_null(strstr(p, "pvsubFinding/v2"), "more results than records");
+	free(doc.data);
+}
+
+static struct pvsub_scan_result one_finding(struct pvsub_finding *f, int64_t off)
+{
+	struct pvsub_scan_result r = rel;
+
+	finding(f, &wrpkru, sec_text, off, off + 0x40, PVSUB_CLASS_INSTRUCTION, "", "wrpkru");
+	memcpy(f->before, "\x55\x48\x89\xe5", 4);
+	f->n_before = 4;
+	memcpy(f->after, "\x5d\xc3", 2);
+	f->n_after = 2;
+	r.findings = f;
+	r.n_findings = 1;
+	r.n_violations = 0;
+	return r;
+}
+
+Test(report, sarif_fingerprints_ignore_spelling_versions_and_offsets)
+{
+	struct pvsub_finding f[2];
+	struct pvsub_scan_result a = one_finding(&f[0], 0x10), moved = one_finding(&f[1], 0x990);
+	char fp[6][80];
+	/* One module named four ways, and from two versions of its package. */
+	const struct pvsub_file_record spell[] = {
+		{.path = "drivers/kvm.ko", .input = "drivers/kvm.ko", .result = &a},
+		{.path = "./drivers/kvm.ko", .input = "./drivers/kvm.ko", .result = &a},
+		{.path = "drivers//kvm.ko", .input = "drivers/", .result = &a},
+	};
+	const struct pvsub_file_record inside[] = {
+		{.path = "kvm.ko", .input = "kvm.ko", .result = &a},
+	};
+	const struct pvsub_file_record debs[] = {
+		{.path = "linux-image-6.1.0-56-cloud-amd64_6.1.192-2_amd64.deb!data.tar.xz!./lib/"
+			 "modules/6.1.0-56-cloud-amd64/kernel/arch/x86/kvm/kvm.ko",
+		 .input = "linux-image-6.1.0-56-cloud-amd64_6.1.192-2_amd64.deb",
+		 .result = &a},
+	};
+	const struct pvsub_file_record debs2[] = {
+		{.path = "/pool/linux-image-6.1.0-57-cloud-amd64_6.1.200-1_amd64.deb!data.tar.xz!"
+			 "lib/modules/6.1.0-57-cloud-amd64/kernel/arch/x86/kvm/kvm.ko",
+		 .input = "/pool",
+		 .result = &moved},
+	};
+	/* The unpacked tree, named at three depths. */
+	const struct pvsub_file_record tree[] = {
+		{.path = "/srv/lib/modules/6.1.0-56-cloud-amd64/kernel/kvm.ko",
+		 .input = "/srv/lib/modules",
+		 .result = &a},
+		{.path = "modules/6.1.0-57-cloud-amd64/kernel/kvm.ko",
+		 .input = "modules",
+		 .result = &a},
+	};
+	char t[2][80];
+
+	for (size_t i = 0; i < 3; i++)
+		fingerprints_of(&spell[i], 1, 1, "/src", &fp[i]);
+	fingerprints_of(inside, 1, 1, "/src/drivers", &fp[3]);
+	for (size_t i = 1; i < 4; i++)
+		cr_assert_str_eq(fp[i], fp[0], "path spelling %zu changed the fingerprint", i);
+	cr_assert_eq(fp[0][64], ':');
+	cr_assert_str_eq(fp[0] + 64, ":1");
+
+	fingerprints_of(debs, 1, 1, "/src", &fp[4]);
+	fingerprints_of(debs2, 1, 1, "/src", &fp[5]);
+	cr_assert_str_eq(fp[4], fp[5], "a new package version (and moved code) changed it");
+	cr_assert_str_neq(fp[4], fp[0], "an archive member is not the file on its own");
+
+	fingerprints_of(&tree[0], 1, 1, "/", &t[0]);
+	fingerprints_of(&tree[1], 1, 1, "/srv/lib", &t[1]);
+	cr_assert_str_eq(t[0], t[1]);
+
+	/* what does change it: other bytes around the occurrence, another
+	 * section, another file name */
+	{
+		struct pvsub_finding g = f[0];
+		struct pvsub_scan_result other = a;
+		const struct pvsub_file_record rec = {.path = "kvm.ko", .result = &other};
+		char x[1][80];
+
+		other.findings = &g;
+		g.after[1] = 0xcc;
+		fingerprints_of(&rec, 1, 1, "/src", x);
+		cr_assert_str_neq(x[0], fp[3], "context bytes are part of it");
+		g = f[0];
+		g.section = sec_junction;
+		fingerprints_of(&rec, 1, 1, "/src", x);
+		cr_assert_str_neq(x[0], fp[3], "the section is part of it");
+		g = f[0];
+		const struct pvsub_file_record ren = {.path = "kvm2.ko", .result = &other};
+		fingerprints_of(&ren, 1, 1, "/src", x);
+		cr_assert_str_neq(x[0], fp[3], "the file name is part of it");
+	}
+}
+
+Test(report, sarif_identical_occurrences_are_counted)
+{
+	struct pvsub_finding f[2];
+	struct pvsub_scan_result a = one_finding(&f[0], 0x10), b;
+	char fp[3][80];
+
+	b = one_finding(&f[1], 0x80);
+	struct pvsub_finding two[2] = {f[0], f[1]};
+	struct pvsub_scan_result both = a;
+	both.findings = two;
+	both.n_findings = 2;
+	const struct pvsub_file_record recs[] = {
+		{.path = "x/kvm.ko", .result = &both},
+		{.path = "y/kvm.ko", .result = &b},
+	};
+
+	fingerprints_of(recs, 2, 3, "/src", fp);
+	/* the same bytes in the same section of the same file name: one hash,
+	 * told apart by their number in the run */
+	cr_assert_eq(memcmp(fp[0], fp[1], 64), 0);
+	cr_assert_eq(memcmp(fp[0], fp[2], 64), 0);
+	cr_assert_str_eq(fp[0] + 64, ":1");
+	cr_assert_str_eq(fp[1] + 64, ":2");
+	cr_assert_str_eq(fp[2] + 64, ":3");
+}
+
+Test(report, identity_recipe)
+{
+	static const struct {
+		const char *path, *input, *cwd, *want;
+	} cases[] = {
+		{"drivers/kvm.ko", "drivers/kvm.ko", "/src", "kvm.ko"},
+		{"./drivers/kvm.ko", NULL, NULL, "kvm.ko"},
+		{"drivers/net/e1000.ko", "drivers", "/src", "net/e1000.ko"},
+		{"drivers//net/./e1000.ko", "drivers/", "/src", "net/e1000.ko"},
+		{"drivers-old/x.ko", "drivers", "/src", "x.ko"},
+		{"img-1.2.tar!./lib//modules/6.1.0-56-cloud-amd64/kernel/kvm.ko", "img-1.2.tar",
+		 NULL, "lib/modules/*/kernel/kvm.ko"},
+		{"a.deb!data.tar.xz!./usr/lib/modules/6.1.0/kvm.ko", NULL, NULL,
+		 "data.tar.xz!usr/lib/modules/*/kvm.ko"},
+		/* a module directly in lib/modules has no release to hide */
+		{"g.tar!boot/initrd.cpio.gz!lib/modules/gate.o", NULL, NULL,
+		 "boot/initrd.cpio.gz!lib/modules/gate.o"},
+		{"6.1.0-56-cloud-amd64/kernel/kvm.ko", "6.1.0-56-cloud-amd64", "/lib/modules",
+		 "kernel/kvm.ko"},
+		{"./6.1.0-56-cloud-amd64/kernel/kvm.ko", ".", "/lib/modules", "*/kernel/kvm.ko"},
+		{"-", "-", "/src", "-"},
+		{"-!./lib/x.ko", "-", "/src", "lib/x.ko"},
+		{"t.tar!../../escape.o", NULL, NULL, "../../escape.o"},
+		{"t.tar!a/../b.o", NULL, NULL, "b.o"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pvsub_buf b = {0};
+
+		cr_assert_eq(pvsub_report_identity(cases[i].path, cases[i].input, cases[i].cwd, &b),
+			     0);
+		cr_assert_str_eq(b.data, cases[i].want, "%s (input %s, cwd %s)", cases[i].path,
+				 cases[i].input ? cases[i].input : "-",
+				 cases[i].cwd ? cases[i].cwd : "-");
+		pvsub_buf_release(&b);
+	}
+}
+
+/* The URI of a file with findings at display path @path. */
+static void uri_of(const char *path, const char *root, const char *cwd, char *out, size_t n,
+		   bool *base)
+{
+	struct pvsub_report_opts opts = {
+		.format = PVSUB_REPORT_SARIF, .policy = policy, .sarif_root = root, .cwd = cwd};
+	const struct pvsub_file_record rec = {
+		.path = path, .status = PVSUB_FILE_FINDINGS, .result = &rel};
+	struct pvsub_report *rep = NULL;
+	struct output doc = {0};
+	FILE *f = open_memstream(&doc.data, &doc.len);
+	const char *p;
+
+	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
+	cr_assert_eq(pvsub_report_add(rep, &rec), 0);
+	cr_assert_eq(pvsub_report_finish(rep), 0);
+	pvsub_report_free(rep);
+	fclose(f);
+	p = strstr(doc.data, "\"artifactLocation\": {\n");
 	cr_assert_not_null(p);
-	memcpy(a, p + strlen("\"pvsubFinding/v1\": \""), 64);
-	a[64] = '\0';
-	p = strstr(p + 1, "\"pvsubFinding/v1\": \"");
-	cr_assert_not_null(p);
-	memcpy(b, p + strlen("\"pvsubFinding/v1\": \""), 64);
-	b[64] = '\0';
-	cr_assert_str_neq(a, b);
-	free(out.data);
+	p = strstr(p, "\"uri\": \"");
+	p += strlen("\"uri\": \"");
+	snprintf(out, n, "%.*s", (int)strcspn(p, "\""), p);
+	p += strcspn(p, "\"");
+	*base = starts_with(p, "\",\n                  \"uriBaseId\": \"%SRCROOT%\"");
+	free(doc.data);
+}
+
+Test(report, sarif_uris_relative_to_the_root)
+{
+	static const struct {
+		const char *path, *root, *cwd, *want;
+		bool base;
+	} cases[] = {
+		{"x.ko", "/src", "/src", "x.ko", true},
+		{"./a//b/../x.ko", "/src", "/src/sub", "sub/a/x.ko", true},
+		{"x.ko", "/src/", "/src", "x.ko", true},
+		{"/src/drv/x.ko", "/src", "/elsewhere", "drv/x.ko", true},
+		{"../x.ko", "/src", "/src/sub", "x.ko", true},
+		{"/srcx/y.ko", "/src", "/src", "file:///srcx/y.ko", false},
+		{"../y.ko", "/src", "/src", "file:///y.ko", false},
+		{"/abs dir/y.ko!./lib/m.ko", "/src", "/src", "file:///abs%20dir/y.ko!./lib/m.ko",
+		 false},
+		{"img.tar!./lib/m.ko", "/src", "/src", "img.tar!./lib/m.ko", true},
+		{"-", "/src", "/src", "-", false},
+		{"-!./lib/m.ko", "/src", "/src", "-!./lib/m.ko", false},
+		{"y.ko", "/", "/tmp", "tmp/y.ko", true},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char uri[256];
+		bool base;
+
+		uri_of(cases[i].path, cases[i].root, cases[i].cwd, uri, sizeof(uri), &base);
+		cr_assert_str_eq(uri, cases[i].want, "%s", cases[i].path);
+		cr_assert_eq(base, cases[i].base, "%s: uriBaseId", cases[i].path);
+	}
 }
 
 /* ---- JUnit ------------------------------------------------------------------ */
 
-static void xml_well_formed(const struct output *x)
+/*
+ * xmllint as the judge: @x must be well-formed and, with @schema_ok, valid
+ * against the Ant JUnit schema of tests/fixtures (when top_srcdir says
+ * where it is).
+ */
+static void xml_check(const struct output *x, bool schema)
 {
-	const char *xmllint = getenv("XMLLINT");
-	char cmd[512];
+	const char *xmllint = getenv("XMLLINT"), *top = getenv("top_srcdir");
+	char cmd[1024];
 	FILE *f;
 	int st;
 
@@ -737,12 +1041,19 @@ static void xml_well_formed(const struct output *x)
 	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1", xmllint);
 	if (system(cmd) != 0)
 		cr_skip_test("xmllint not available");
-	snprintf(cmd, sizeof(cmd), "'%s' --noout --nonet - >/dev/null 2>&1", xmllint);
+	if (schema && top && *top)
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' --noout --nonet --schema '%s/tests/fixtures/junit-ant.xsd' - "
+			 ">/dev/null 2>&1",
+			 xmllint, top);
+	else
+		snprintf(cmd, sizeof(cmd), "'%s' --noout --nonet - >/dev/null 2>&1", xmllint);
 	f = popen(cmd, "w");
 	cr_assert_not_null(f);
 	cr_assert_eq(fwrite(x->data, 1, x->len, f), x->len);
 	st = pclose(f);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "not well-formed:\n%s", x->data);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s:\n%s",
+		  schema ? "not valid against the Ant JUnit schema" : "not well-formed", x->data);
 }
 
 Test(report, junit_document)
@@ -754,24 +1065,91 @@ Test(report, junit_document)
 	cr_assert(starts_with(junit.data,
 			      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 			      "<testsuites name=\"pvsub-scan\" tests=\"4\" failures=\"2\" "
-			      "errors=\"1\">\n"
+			      "errors=\"1\" time=\"0.251\">\n"
 			      "  <testsuite name=\"pvsub-scan\" tests=\"4\" failures=\"2\" "
-			      "errors=\"1\">\n"
-			      "    <testcase classname=\"pvsub-scan\" name=\"drv.o\">\n"
-			      "      <failure message=\"wrpkru at .text+0x10: instruction\" "
-			      "type=\"finding\">drv.o: .text+0x10: wrpkru (0f 01 ef) instruction: "
-			      "wrpkru</failure>\n"),
+			      "errors=\"1\" time=\"0.251\" timestamp=\"2026-11-25T12:00:00\" "
+			      "hostname=\"ci-7\" id=\"0\" package=\"pvsub-scan\">\n"
+			      "    <properties>\n"
+			      "      <property name=\"tool.version\" value=\"0.1.0\"/>\n"
+			      "      <property name=\"policy.id\" value=\"builtin:pku\"/>\n"
+			      "      <property name=\"policy.version\" value=\"1\"/>\n"
+			      "      <property name=\"policy.sha256\" value=\""),
 		  "%s", junit.data);
-	cr_assert_eq(count_of(junit.data, "<failure "), 7);
-	cr_assert_eq(count_of(junit.data, "type=\"violation\""), 1);
+	/* one failure per test case: the first finding in its message, every
+	 * finding and violation a line of its text */
+	cr_assert_not_null(
+		strstr(junit.data,
+		       "    <testcase classname=\"pvsub-scan\" name=\"drv.o\" "
+		       "time=\"0.250\">\n"
+		       "      <failure message=\"wrpkru at .text+0x10: instruction (and 4 "
+		       "more)\" type=\"finding\">drv.o: .text+0x10: wrpkru (0f 01 ef) "
+		       "instruction: wrpkru&#10;drv.o: .text+0x21: wrpkru (0f 01 ef) "
+		       "embedded immediate: mov eax, 0xef010f&#10;drv.o: .text+0x40: xrstor "
+		       "(0f ae 28) relocation&#10;drv.o: .text|.text.unlikely+0x7f (pad 1): "
+		       "wrpkru (0f 01 ef) spanning: ret&#10;drv.o: violation wx-section: "
+		       "section .wx is writable and executable</failure>\n"
+		       "    </testcase>\n"),
+		"%s", junit.data);
+	cr_assert_eq(count_of(junit.data, "<failure "), 2);
+	cr_assert_eq(count_of(junit.data, "<testcase "), 4);
+	/* every testcase, the testsuite and testsuites have a time */
+	cr_assert_eq(count_of(junit.data, " time=\""), 6);
 	cr_assert_not_null(strstr(junit.data, "<testcase classname=\"pvsub-scan\" "
-					      "name=\"bad&quot;name.ko\">\n"
+					      "name=\"bad&quot;name.ko\" time=\"0.000\">\n"
 					      "      <error message=\"truncated ELF header\" "
 					      "type=\"input-error\">truncated ELF header</error>\n"
 					      "    </testcase>\n"));
 	cr_assert_not_null(strstr(junit.data, "<testcase classname=\"pvsub-scan\" "
-					      "name=\"ok.ko\"/>\n  </testsuite>\n</testsuites>\n"));
-	xml_well_formed(&junit);
+					      "name=\"ok.ko\" time=\"0.001\"/>\n"
+					      "    <system-out/>\n    <system-err/>\n"
+					      "  </testsuite>\n</testsuites>\n"));
+	xml_check(&junit, false);
+	xml_check(&junit, true);
+	free(out.data);
+	free(junit.data);
+}
+
+Test(report, junit_one_failure_for_violations_and_refusals)
+{
+	struct pvsub_report_opts opts = {
+		.format = PVSUB_REPORT_JSON, .policy = policy, .want_junit = true};
+	struct pvsub_scan_result viol = rel, none = clean;
+	static char text[] = ".text";
+	struct pvsub_rewrite_refusal refusals[2] = {
+		{.section = text, .offset = 0x10, .reason = "no rule"},
+		{.section = text, .offset = 0x20, .reason = "data in code"},
+	};
+	struct pvsub_rewrite_result rw = {.refusals = refusals, .n_refusals = 2};
+	const struct pvsub_file_record recs[] = {
+		{.path = "v.o", .status = PVSUB_FILE_FINDINGS, .result = &viol},
+		{.path = "r.o", .status = PVSUB_FILE_FINDINGS, .result = &none, .rewrite = &rw},
+	};
+	struct pvsub_report *rep = NULL;
+	struct output out = {0}, junit = {0};
+	FILE *f = open_memstream(&out.data, &out.len), *j;
+
+	viol.n_findings = 0;
+	none.modsig.present = false;
+	rw.n_refusals = 2;
+	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_eq(pvsub_report_add(rep, &recs[i]), 0);
+	cr_assert_eq(pvsub_report_finish(rep), 0);
+	j = open_memstream(&junit.data, &junit.len);
+	cr_assert_eq(pvsub_report_write_junit(rep, j), 0);
+	fclose(j);
+	pvsub_report_free(rep);
+	fclose(f);
+	cr_assert_not_null(strstr(junit.data, "<failure message=\"violation wx-section\" "
+					      "type=\"violation\">v.o: violation wx-section: "),
+			   "%s", junit.data);
+	cr_assert_not_null(strstr(junit.data, "<failure message=\"refused at .text+0x10 (and 1 "
+					      "more)\" type=\"refused\">r.o: .text+0x10: refused: "
+					      "no rule&#10;r.o: .text+0x20: refused: data in code"
+					      "</failure>"),
+			   "%s", junit.data);
+	cr_assert_eq(count_of(junit.data, "<failure "), 2);
+	xml_check(&junit, true);
 	free(out.data);
 	free(junit.data);
 }
@@ -794,9 +1172,50 @@ Test(report, junit_empty_run)
 	cr_assert(json_valid(out.data, out.len), "%s", out.data);
 	cr_assert_not_null(strstr(out.data, "\"executionSuccessful\": true"));
 	cr_assert_not_null(strstr(out.data, "\"results\": []"));
-	cr_assert_not_null(strstr(junit.data, "tests=\"0\" failures=\"0\" errors=\"0\"/>\n"
-					      "</testsuites>\n"));
-	xml_well_formed(&junit);
+	cr_assert_not_null(strstr(junit.data, "tests=\"0\" failures=\"0\" errors=\"0\" "
+					      "time=\"0.000\" timestamp=\"1970-01-01T00:00:00\" "
+					      "hostname=\"localhost\" id=\"0\""),
+			   "%s", junit.data);
+	cr_assert_not_null(strstr(junit.data, "</properties>\n    <system-out/>\n"));
+	xml_check(&junit, true);
 	free(out.data);
 	free(junit.data);
+}
+
+/* The report calls before_write right before it writes, and only then. */
+static int writes_announced;
+
+static void on_before_write(void *data)
+{
+	FILE *f = data;
+
+	fflush(f);
+	writes_announced++;
+}
+
+Test(report, before_write_comes_before_every_write)
+{
+	struct output out = {0};
+	FILE *f = open_memstream(&out.data, &out.len);
+	struct pvsub_report_opts opts = {.format = PVSUB_REPORT_TEXT,
+					 .policy = policy,
+					 .before_write = on_before_write,
+					 .before_write_data = f};
+	const struct pvsub_file_record quiet = {
+		.path = "c.o", .status = PVSUB_FILE_CLEAN, .result = &clean};
+	const struct pvsub_file_record loud = {
+		.path = "d.o", .status = PVSUB_FILE_FINDINGS, .result = &rel};
+	struct pvsub_report *rep = NULL;
+
+	writes_announced = 0;
+	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
+	cr_assert_eq(pvsub_report_add(rep, &quiet), 0);
+	cr_assert_eq(writes_announced, 0, "a clean file prints nothing in text mode");
+	cr_assert_eq(pvsub_report_add(rep, &loud), 0);
+	cr_assert_eq(writes_announced, 1);
+	cr_assert_eq(pvsub_report_finish(rep), 0);
+	cr_assert_eq(writes_announced, 2);
+	pvsub_report_free(rep);
+	fclose(f);
+	free(out.data);
 }

@@ -201,3 +201,44 @@ Test(scan, many_tiny_sections_stop_at_the_budget)
 	cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	cr_assert_lt(cpu, 20.0, "scan took %.1f s of CPU", cpu);
 }
+
+Test(scan, findings_carry_the_bytes_around_them)
+{
+	/* 10 bytes before the WRPKRU, 2 after it, in .text; at a section edge
+	 * the context is shorter, never taken from elsewhere in the file. */
+	static const uint8_t before[8] = {0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a};
+	static const uint8_t after[2] = {0x90, 0xc3};
+	struct pvsub_scan_result *r =
+		scan_asm("\t.text\n\t.byte 0x91,0x92,0x93,0x94,0x95,0x96,0x97,0x98,0x99,0x9a\n"
+			 "\t.byte 0x0f,0x01,0xef\n\tnop\n\tret\n"
+			 "\t.section .t2,\"ax\",@progbits\n\t.byte 0x0f,0x01,0xd4,0xc3\n"
+			 "\t.section .y,\"ax\",@progbits\n\t.byte 0x55,0x0f,0x01\n"
+			 "\t.section .z,\"ax\",@progbits\n\t.byte 0xd4,0x5d,0xc3\n",
+			 false);
+	const struct pvsub_finding *f = &r->findings[0];
+
+	cr_assert_geq(r->n_findings, 3);
+	cr_assert_str_eq(f->section, ".text");
+	cr_assert_eq(f->n_before, 8);
+	cr_assert_eq(memcmp(f->before, before, 8), 0);
+	cr_assert_eq(f->n_after, 2);
+	cr_assert_eq(memcmp(f->after, after, 2), 0);
+	f = &r->findings[1];
+	cr_assert_str_eq(f->section, ".t2");
+	cr_assert_eq(f->n_before, 0);
+	cr_assert_eq(f->n_after, 1);
+	cr_assert_eq(f->after[0], 0xc3);
+	/* the junction .y|.z: the byte before it in .y, the two after in .z */
+	for (size_t i = 2; i < r->n_findings; i++) {
+		f = &r->findings[i];
+		if (strcmp(f->section, ".y|.z") == 0)
+			break;
+	}
+	cr_assert_str_eq(f->section, ".y|.z");
+	cr_assert_eq(f->n_before, 1);
+	cr_assert_eq(f->before[0], 0x55);
+	cr_assert_eq(f->n_after, 2);
+	cr_assert_eq(f->after[0], 0x5d);
+	cr_assert_eq(f->after[1], 0xc3);
+	pvsub_scan_result_free(r);
+}
