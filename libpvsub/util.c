@@ -306,15 +306,22 @@ int pvsub_write_file_atomic(const char *path, const void *data, size_t len, unsi
 		r = -ENOMEM;
 		goto out;
 	}
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dircopy), "pvsub-tmp") < 0) {
+	const char *dir = dirname(dircopy);
+	if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, "pvsub-tmp") < 0) {
 		tmp = NULL;
 		r = -ENOMEM;
 		goto out;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		r = pvsub_diag_set(diag, errno, "cannot create a temporary file beside it: %s",
-				   strerror(errno));
+		int e = errno;
+		if (e == ENOENT)
+			r = pvsub_diag_set(diag, e, "directory %s does not exist", dir);
+		else if (e == ENOTDIR)
+			r = pvsub_diag_set(diag, e, "%s is not a directory", dir);
+		else
+			r = pvsub_diag_set(diag, e, "cannot create a temporary file in %s: %s", dir,
+					   strerror(e));
 		free(tmp);
 		tmp = NULL;
 		goto out;

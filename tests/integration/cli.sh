@@ -148,4 +148,13 @@ for m in mdir/image.tar/sub/a.o.manifest.xml mdir/image.tar/..weird.o.manifest.x
 done
 [ "$(find mdir -type f | wc -l)" -eq 4 ] || fail "unexpected manifests: $(find mdir -type f)"
 [ ! -e escape.o.manifest.xml ] && [ ! -e ../escape.o.manifest.xml ] || fail "wrote outside DIR"
+
+# --rewrite -o into a directory that is not there names that directory.
+expect_status 2 "$SCAN" --rewrite -o nodir/x.o clean.o
+grep -q "cannot write nodir/x.o: directory nodir does not exist" err ||
+	fail "-o into a missing directory: $(cat err)"
+[ ! -e nodir ] || fail "-o created the missing directory"
+: >afile
+expect_status 2 "$SCAN" --rewrite -o afile/x.o clean.o
+grep -q "afile is not a directory" err || fail "-o under a file: $(cat err)"
 exit 0
