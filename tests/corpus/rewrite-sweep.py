@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Rewrite every module of a kernel tree under its own random stress policy.
+
+usage: rewrite-sweep.py PVSUB-SCAN MODULES-DIR SEED [JOBS]
+
+For each module, tests/qemu/choose-patterns.py picks a stress policy of
+3-byte patterns that occur only in displacements, immediates and across
+instructions (seeded with SEED and the module's name, so a run replays);
+pvsub-scan --rewrite must then remove every occurrence.  A module too small
+to give such a policy is counted as "no policy".  Prints one line per
+refused or failed module with its reasons, the rules used, and a summary;
+exits 1 when any module was refused or failed, 2 on a usage error.
+"""
+import collections
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHOOSE = os.path.join(HERE, "..", "qemu", "choose-patterns.py")
+
+
+def one(scan, work, seed, module):
+    name = os.path.relpath(module, work["root"])
+    base = name.replace("/", "_")
+    policy = os.path.join(work["tmp"], base + ".xml")
+    # A seed per module: the same SEED replays every module's policy.
+    mseed = (seed * 1000003 + zlib.crc32(name.encode())) & 0xFFFFFFFF
+    p = subprocess.run([sys.executable, CHOOSE, module, "--seed", str(mseed), "--scan", scan,
+                        "-o", policy], capture_output=True, text=True)
+    if p.returncode == 1:
+        return name, "no policy", [], {}
+    if p.returncode != 0:
+        return name, "error", ["choose-patterns: " + p.stderr.strip()], {}
+    out = os.path.join(work["tmp"], base + ".out")
+    p = subprocess.run([scan, "--no-progress", "--rewrite", "--policy", policy, "-o", out,
+                        "--format", "json", module], capture_output=True, text=True)
+    try:
+        f = json.loads(p.stdout)["files"][0]
+    except (ValueError, KeyError, IndexError):
+        return name, "error", ["pvsub-scan exited %d: %s" % (p.returncode, p.stderr[-400:])], {}
+    rules = collections.Counter(r["rule"] for r in f.get("rewrites") or [])
+    reasons = ["%s+%#x: %s" % (r["section"], r["offset"], r["reason"]) for r in f.get("refused") or []]
+    if f["status"] == "error":
+        reasons.append(f.get("error") or "error")
+    for x in (policy, out):
+        if os.path.exists(x):
+            os.unlink(x)
+    return name, f["status"], reasons, rules
+
+
+def main():
+    if len(sys.argv) not in (4, 5):
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        sys.exit(2)
+    scan, root, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    jobs = int(sys.argv[4]) if len(sys.argv) == 5 else os.cpu_count() or 1
+    mods = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".ko"))
+    status, rules = collections.Counter(), collections.Counter()
+    bad = 0
+    with tempfile.TemporaryDirectory(prefix="pvsub-sweep.") as tmp:
+        work = {"root": root, "tmp": tmp}
+        with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+            for name, st, reasons, used in ex.map(lambda m: one(scan, work, seed, m), mods):
+                status[st] += 1
+                rules.update(used)
+                if st not in ("rewritten", "clean", "no policy"):
+                    bad += 1
+                    print("%s: %s" % (name, st))
+                    for r in reasons[:20]:
+                        print("    " + r)
+    print("seed %d: %d modules: %s" % (seed, len(mods), ", ".join(
+        "%d %s" % (n, s) for s, n in sorted(status.items()))))
+    print("rules used: " + ", ".join("%s %d" % kv for kv in sorted(rules.items())))
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
