@@ -27,11 +27,19 @@
 
 #define MAX_ROUNDS 32
 #define MAX_PAD 1024
+/* A jump island is `jmp rel32`; a branch goes through one rather than be
+ * padded by more than ISLAND_OVER bytes, and an island's own int3 padding
+ * (varied until neither displacement holds a pattern) stays below
+ * ISLAND_MAX_PAD. */
+#define ISLAND_LEN 5
+#define ISLAND_OVER 16
+#define ISLAND_MAX_PAD 1024
 
 const char *const pvsub_rewrite_rules[] = {
-	"nop-split", "rel-adjust", "imm-lea",	"trap",		"alu-split", "disp-rebase",
-	"sp-rebase", "scratch",	   "lea-arith", "scratch-disp", "call-r11",  "int3-tail",
-	"load-dest", "bp-rebase",  "push-imm",	"push-mem",	"and-btr",   NULL,
+	"nop-split",   "rel-adjust", "imm-lea",	    "trap",	 "alu-split",
+	"disp-rebase", "sp-rebase",  "scratch",	    "lea-arith", "scratch-disp",
+	"call-r11",    "int3-tail",  "load-dest",   "bp-rebase", "push-imm",
+	"push-mem",    "and-btr",    "jump-island", NULL,
 };
 
 /* --- results ---------------------------------------------------------------- */
@@ -227,7 +235,7 @@ static bool same_shape(const struct unit *u)
 static bool map_offset(const struct sect *s, uint64_t x, bool pad, uint64_t *out)
 {
 	if (x == s->size) {
-		*out = s->new_size - s->tail; /* the int3 tail belongs to no code */
+		*out = s->code_end; /* jump islands and the int3 tail belong to no code */
 		return true;
 	}
 	size_t i = rw_unit_at(s, x);
@@ -517,6 +525,19 @@ bool rw_has_pattern(const struct rw *w, const uint8_t *p, size_t len)
 	return h.hit;
 }
 
+/* Where the relative field of unit @u leads in the current layout: its
+ * target, or the jump island it goes through. */
+static uint64_t rel_target(const struct sect *s, const struct unit *u)
+{
+	uint64_t tnew = 0;
+	if (u->island) {
+		const struct island *is = &s->isl[u->island - 1];
+		return is->nstart + is->pad;
+	}
+	(void)map_offset(s, (uint64_t)u->target, false, &tnew);
+	return tnew;
+}
+
 /* Emit unit @u's instruction (not its padding) at @p; the displacement of
  * a relative field is computed from the current layout. */
 static void emit_insn(const struct sect *s, const struct unit *u, uint8_t *p)
@@ -530,9 +551,7 @@ static void emit_insn(const struct sect *s, const struct unit *u, uint8_t *p)
 		memcpy(p, b, u->in.len);
 		return;
 	}
-	uint64_t tnew = 0;
-	(void)map_offset(s, (uint64_t)u->target, false, &tnew);
-	int64_t disp = (int64_t)tnew - (int64_t)(insn_start(u) + u->enc_len);
+	int64_t disp = (int64_t)rel_target(s, u) - (int64_t)(insn_start(u) + u->enc_len);
 	if (u->long_form) {
 		unsigned n = u->in.opcode_offset;
 		memcpy(p, b, n);
@@ -568,14 +587,17 @@ static void place(struct sect *s)
 		u->lay_len = u->enc_len;
 		pos += u->pad + u->enc_len;
 	}
+	s->code_end = pos;
+	for (size_t k = 0; k < s->n_isl; k++) {
+		s->isl[k].nstart = pos;
+		pos += s->isl[k].pad + ISLAND_LEN;
+	}
 	s->new_size = pos + s->tail;
 }
 
 static int64_t current_disp(const struct sect *s, const struct unit *u)
 {
-	uint64_t tnew = 0;
-	(void)map_offset(s, (uint64_t)u->target, false, &tnew);
-	return (int64_t)tnew - (int64_t)(insn_start(u) + u->enc_len);
+	return (int64_t)rel_target(s, u) - (int64_t)(insn_start(u) + u->enc_len);
 }
 
 /* Place the units, promoting rel8 branches that no longer reach until
@@ -616,6 +638,15 @@ static int emit_section(struct sect *s)
 		return r;
 	for (size_t i = 0; i < s->n; i++)
 		emit_unit(s, &s->u[i], (uint8_t *)s->out.data + s->u[i].nstart);
+	for (size_t k = 0; k < s->n_isl; k++) {
+		const struct island *is = &s->isl[k];
+		uint8_t *p = (uint8_t *)s->out.data + is->nstart;
+		uint64_t t = 0, at = is->nstart + is->pad + ISLAND_LEN;
+		(void)map_offset(s, (uint64_t)is->target, false, &t);
+		memset(p, 0xcc, is->pad); /* never reached */
+		p[is->pad] = 0xe9;
+		rw_put_le(p + is->pad + 1, (uint64_t)((int64_t)t - (int64_t)at), 4);
+	}
 	memset((uint8_t *)s->out.data + s->new_size - s->tail, 0xcc, s->tail);
 	s->out.len = s->new_size;
 	return 0;
@@ -817,13 +848,120 @@ static bool fix_spanning(struct sect *s, size_t a, size_t b, uint64_t p)
 	return p < insn_start(&s->u[a]) && bump_pad(s, a, 0);
 }
 
-/* Change the distance of unit @i's relative field by padding code between it
- * and its target, by the smallest amount that leaves the instruction clean. */
-static bool fix_rel(const struct rw *w, struct sect *s, size_t i)
+/* The last instruction of @s never falls through to what follows the
+ * section (defined with the int3 tail below). */
+static bool ends_unconditionally(const struct rw *w, const struct sect *s);
+
+/* May unit @i reach its target through a jump island?  A direct jmp, jcc or
+ * call within the section, not part of a patch site, in a section that ends
+ * with an unconditional jump (so an island after it is reached only by
+ * jumps), and whose target has an ORC entry for the island when the object
+ * has ORC tables. */
+static bool island_ok(const struct rw *w, const struct sect *s, const struct unit *u)
+{
+	return (u->rk == REL_JMP || u->rk == REL_JCC || u->rk == REL_CALL) && !u->rel_has_reloc &&
+	       !u->fixed && !u->island && s->n_isl < 65536 && ends_unconditionally(w, s) &&
+	       (!w->orc || rw_orc_entry_at(w, s->idx, (uint64_t)u->target));
+}
+
+/*
+ * jump-island: unit @i reaches its target through `jmp target` placed after
+ * the section's last instruction, in rel32 form.  Both displacements change
+ * with the island's int3 padding, which costs nothing where it is, so the
+ * island is moved instead of padding code.  The island gets the ORC entry of
+ * the target: no stack changes between a jump (or a call, which has pushed
+ * its return address) and its target.
+ */
+static bool add_island(struct sect *s, size_t i)
+{
+	struct unit *u = &s->u[i];
+	void *p = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
+	if (!p)
+		return false;
+	s->isl = p;
+	s->isl[s->n_isl++] = (struct island){.target = u->target, .unit = i};
+	u->island = (uint32_t)s->n_isl;
+	if (!u->long_form && u->in.imm_size == 1) {
+		u->long_form = true;
+		u->enc_len = (uint8_t)(u->in.opcode_offset + (u->rk == REL_JMP ? 5 : 6));
+	}
+	return true;
+}
+
+/* Would an island for unit @i, placed now, have a clean branch and jmp
+ * with less than ISLAND_MAX_PAD bytes of padding?  (Judged on the current
+ * layout with the branch in its rel32 form.) */
+static bool island_fits(const struct rw *w, const struct sect *s, size_t i)
+{
+	const struct unit *u = &s->u[i];
+	unsigned len = u->long_form || u->in.imm_size == 4
+			       ? u->enc_len
+			       : u->in.opcode_offset + (u->rk == REL_JMP ? 5u : 6u);
+	int64_t grow = (int64_t)len - u->enc_len, end = (int64_t)insn_start(u) + len;
+	int64_t at = (int64_t)(s->new_size - s->tail) + grow; /* after the last island */
+	uint64_t t = 0;
+	(void)map_offset(s, (uint64_t)u->target, false, &t);
+	int64_t tgt = (int64_t)t + ((uint64_t)u->target > u->off ? grow : 0);
+	uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
+	emit_insn(s, u, b);
+	if (len != u->enc_len) { /* the rel32 form of a rel8 jmp or jcc */
+		unsigned n = u->in.opcode_offset;
+		if (u->rk == REL_JMP) {
+			b[n] = 0xe9;
+		} else {
+			b[n + 1] = (uint8_t)(0x80 | (b[n] & 0x0f));
+			b[n] = 0x0f;
+		}
+	}
+	for (int64_t p = 0; p < ISLAND_MAX_PAD; p++) {
+		rw_put_le(b + len - 4, (uint64_t)(at + p - end), 4);
+		rw_put_le(j + 1, (uint64_t)(tgt - (at + p + ISLAND_LEN)), 4);
+		if (!rw_has_pattern(w, b, len) && !rw_has_pattern(w, j, ISLAND_LEN))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Move island @k further (more int3 padding in front of it) by the least
+ * that leaves both its branch, whose displacement grows, and its own jmp,
+ * whose displacement back to the target shrinks, clean.  Islands after it
+ * move too; their own displacements are judged again in the next round.
+ */
+static bool move_island(const struct rw *w, struct sect *s, size_t k)
+{
+	struct island *is = &s->isl[k];
+	const struct unit *u = &s->u[is->unit];
+	int64_t disp = current_disp(s, u);
+	uint64_t t = 0;
+	(void)map_offset(s, (uint64_t)is->target, false, &t);
+	int64_t back = (int64_t)t - (int64_t)(is->nstart + is->pad + ISLAND_LEN);
+	unsigned foff = u->enc_len - 4u;
+	for (unsigned p = 1; is->pad + p <= ISLAND_MAX_PAD; p++) {
+		uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
+		emit_insn(s, u, b);
+		rw_put_le(b + foff, (uint64_t)(disp + p), 4);
+		rw_put_le(j + 1, (uint64_t)(back - p), 4);
+		if (!rw_has_pattern(w, b, u->enc_len) && !rw_has_pattern(w, j, ISLAND_LEN)) {
+			is->pad = (uint16_t)(is->pad + p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Change the distance of unit @i's relative field by the smallest amount
+ * that leaves the instruction clean: by padding code between it and its
+ * target (rel-adjust), or, when that would take more than ISLAND_OVER
+ * bytes, by a jump island, whose padding moves it afterwards.  The action
+ * taken, or -1 when neither can be done.
+ */
+static int fix_rel(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	size_t t = rw_unit_at(s, (uint64_t)u->target);
-	bool forward = (uint64_t)u->target > u->off;
+	bool forward = u->island || (uint64_t)u->target > u->off;
 	int64_t disp = current_disp(s, u);
 	unsigned fsize = rel_field_size(u),
 		 foff = u->long_form ? u->enc_len - 4u : rel_field_offset(u);
@@ -839,19 +977,33 @@ static bool fix_rel(const struct rw *w, struct sect *s, size_t i)
 		if (!rw_has_pattern(w, buf, u->enc_len))
 			break;
 	}
+	if (u->island)
+		return move_island(w, s, u->island - 1) ? ACT_JUMP_ISLAND : -1;
+	if (k > ISLAND_OVER && island_ok(w, s, u) && island_fits(w, s, i))
+		return add_island(s, i) ? ACT_JUMP_ISLAND : -1;
 	if (forward) {
 		/* In front of the target, or of anything between. */
 		size_t last = t < s->n ? t : s->n - 1;
 		for (size_t j = last; j > i; j--)
 			if (bump_pad(s, j, k))
-				return true;
-		return false;
+				return ACT_REL_ADJUST;
+		return -1;
 	}
 	if (t == i)
-		return false;
+		return -1;
 	for (size_t j = i; j > t && j < s->n; j--)
 		if (bump_pad(s, j, k))
-			return true;
+			return ACT_REL_ADJUST;
+	return -1;
+}
+
+/* An occurrence in the jump islands' bytes (one of their displacements, or
+ * across their padding): move the island that holds its last byte. */
+static bool fix_in_islands(const struct rw *w, struct sect *s, uint64_t last)
+{
+	for (size_t k = 0; k < s->n_isl; k++)
+		if (last < s->isl[k].nstart + s->isl[k].pad + ISLAND_LEN)
+			return move_island(w, s, k);
 	return false;
 }
 
@@ -925,9 +1077,10 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	}
 	if (u->long_form) {
 		/* A promoted branch: only its rel32 can hold the pattern. */
-		if (fix_rel(w, s, i))
+		int act = fix_rel(w, s, i);
+		if (act >= 0)
 			record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, "immediate",
-			       ACT_REL_ADJUST);
+			       (enum action)act);
 		else
 			refuse(w, s->name, where, "cannot move the target of `%s%s%s`",
 			       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
@@ -954,9 +1107,10 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	if (u->rk != REL_NONE && !u->rel_has_reloc) {
 		unsigned fo = rel_field_offset(u), fs = rel_field_size(u);
 		if (rel < fo + fs && fo < rel + len) {
-			if (fix_rel(w, s, i))
+			int act = fix_rel(w, s, i);
+			if (act >= 0)
 				record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field,
-				       ACT_REL_ADJUST);
+				       (enum action)act);
 			else
 				refuse(w, s->name, where,
 				       "cannot change the displacement of `%s%s%s` (no room to "
@@ -1042,8 +1196,14 @@ static void fix_occurrence(struct rw *w, struct sect *s, const struct occ *oc, u
 {
 	unsigned len = pvsub_matcher_pattern(w->opts->matcher, oc->pattern)->len;
 	size_t a = unit_at_new(s, oc->pos), b = unit_at_new(s, oc->pos + len - 1);
-	if (a >= s->n || b >= s->n)
-		return; /* cannot happen: the occurrence lies in the section */
+	if (b >= s->n) {
+		if (!fix_in_islands(w, s, oc->pos + len - 1))
+			refuse(w, s->name, s->last_site,
+			       "no place for a jump island avoids the pattern");
+		return;
+	}
+	if (a >= s->n)
+		return; /* cannot happen: a < b */
 	const struct unit *ua = &s->u[a];
 	bool in_pad = oc->pos < insn_start(ua);
 	s->last_site = ua->off;
@@ -1616,6 +1776,17 @@ static int add_orc_entries(struct rw *w)
 				r = orc_push(w, &a, secsym, at, e, nt->sp_delta, nt->bp_delta);
 			}
 		}
+		/* A jump island is in the state of its target. */
+		for (size_t k = 0; k < s->n_isl && r == 0; k++) {
+			const struct island *is = &s->isl[k];
+			const uint8_t *e = rw_orc_entry_at(w, s->idx, (uint64_t)is->target);
+			if (!e || !secsym) {
+				refuse(w, s->name, (uint64_t)is->target,
+				       "no ORC entry describes the target of a jump island");
+				continue;
+			}
+			r = orc_push(w, &a, secsym, is->nstart + is->pad, e, 0, 0);
+		}
 	}
 	if (r == 0 && a.count) {
 		r = append_section(w, w->orc_ip, &a.ip);
@@ -1794,6 +1965,7 @@ static void free_rw(struct rw *w)
 	for (size_t i = 0; i < w->n_s; i++) {
 		free(w->s[i].u);
 		free(w->s[i].shorts);
+		free(w->s[i].isl);
 		pvsub_buf_release(&w->s[i].out);
 	}
 	free(w->s);

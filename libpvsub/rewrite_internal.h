@@ -57,6 +57,7 @@ enum action {
 	ACT_PUSH_IMM,
 	ACT_PUSH_MEM,
 	ACT_AND_BTR,
+	ACT_JUMP_ISLAND,
 };
 
 enum rel_kind {
@@ -92,7 +93,8 @@ struct unit {
 	 * where the instruction holding it ends there. */
 	int8_t fld_old;
 	uint8_t fld_new, fld_end;
-	int64_t target; /* REL_* without relocation: target in the input section */
+	int64_t target;	 /* REL_* without relocation: target in the input section */
+	uint32_t island; /* 1 + the jump island it reaches its target through, 0: none */
 	uint16_t pad;
 	uint8_t padv; /* NOP variant */
 	enum rule rule;
@@ -116,6 +118,16 @@ struct unit {
 	uint8_t lay_len;
 };
 
+/* A jump island: `jmp target` placed after a section's last instruction,
+ * for a branch whose own displacement to the target would need too much
+ * padding to lose a pattern (rewrite.c, jump-island). */
+struct island {
+	int64_t target;	 /* in the input section */
+	size_t unit;	 /* the branch that goes through it */
+	uint16_t pad;	 /* int3 bytes in front of it */
+	uint64_t nstart; /* where its padding starts, as last placed */
+};
+
 struct sect {
 	size_t idx;
 	const char *name;
@@ -128,7 +140,10 @@ struct sect {
 	size_t rela; /* its SHT_RELA section, 0 if none */
 	struct pvsub_buf out;
 	uint64_t new_size; /* tail included */
-	size_t *shorts;	   /* units of rel8 branches that cannot grow */
+	uint64_t code_end; /* end of the last unit in the output (islands follow) */
+	struct island *isl;
+	size_t n_isl;
+	size_t *shorts; /* units of rel8 branches that cannot grow */
 	size_t n_shorts;
 	uint64_t last_site; /* input offset of the last instruction acted on */
 	/* An occurrence the input forms across the section's end (a junction

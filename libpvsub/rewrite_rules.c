@@ -485,6 +485,33 @@ static bool fits_s16(int64_t v)
 }
 
 /*
+ * Candidate @k for how far a rebase moves a register whose operand has
+ * displacement @disp: small moves first, then moves that leave a small
+ * displacement of either sign (one byte's worth of change where the high
+ * bytes of a short negative displacement are all ff), then moves that
+ * change the high bytes (too far for an ORC offset: bp-rebase skips them).
+ */
+static int32_t rebase_candidate(unsigned k, int64_t disp)
+{
+	static const int8_t small[] = {8,  -8,	16, -16, 32, -32, 64,  -64,
+				       24, -24, 48, -48, 96, -96, 120, -120};
+	if (k < 16)
+		return lea_candidate(k);
+	if (k < 32 && rw_fits(disp - small[k - 16], 4))
+		return (int32_t)(disp - small[k - 16]);
+	return lea_candidate(k < 32 ? k : k - 16);
+}
+
+/* The offsets of ORC entry @e still fit with rbp @d higher. */
+static bool bp_move_fits(const uint8_t *e, int64_t d)
+{
+	bool adj_sp = (e[4] & 0x0f) == ORC_REG_BP || (e[4] & 0x0f) == ORC_REG_BP_INDIRECT;
+	bool adj_bp = (e[4] >> 4) == ORC_REG_BP;
+	return (!adj_sp || fits_s16(rw_get_sle(e, 2) - d)) &&
+	       (!adj_bp || fits_s16(rw_get_sle(e + 2, 2) - d));
+}
+
+/*
  * `lea d(reg), reg; the instruction with its displacement less d*scale;
  * lea -d(reg), reg` for unit @i (disp-rebase, and bp-rebase with the ORC
  * entry @orc in force there, whose offsets then describe the moved rbp).
@@ -508,18 +535,14 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
 		restore = false;
 	}
 	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
-	int64_t orc_sp = orc ? rw_get_sle(orc, 2) : 0, orc_bp = orc ? rw_get_sle(orc + 2, 2) : 0;
-	bool adj_sp =
-		orc && ((orc[4] & 0x0f) == ORC_REG_BP || (orc[4] & 0x0f) == ORC_REG_BP_INDIRECT);
-	bool adj_bp = orc && (orc[4] >> 4) == ORC_REG_BP;
 	/* Candidates: the move d, and whether a nop separates the
 	 * instruction from the leas (a pattern may span their bytes). */
 	for (; u->cand < 4 * 4096; u->cand++) {
-		int32_t d = lea_candidate(u->cand / 4);
+		int32_t d = rebase_candidate(u->cand / 4, disp);
 		unsigned nops = u->cand % 4;
 		int64_t d2 = disp - d * scale;
-		if (!rw_fits(d2, in->disp_size) || (adj_sp && !fits_s16(orc_sp - d)) ||
-		    (adj_bp && !fits_s16(orc_bp - d)) || (!restore && (nops & 2)))
+		if (!rw_fits(d2, in->disp_size) || (orc && !bp_move_fits(orc, d)) ||
+		    (!restore && (nops & 2)))
 			continue;
 		uint8_t seq[MAX_SEQ + 8];
 		unsigned n = encode_lea_self(seq, reg, d), moved = n;
@@ -581,20 +604,30 @@ bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
  * higher, and ORC entries there say so (sp_offset and bp_offset d lower).
  * Kernel objects only (without ORC, disp-rebase moves rbp freely).
  */
-bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
+/* The ORC entry of unit @u when it reads rbp in a way an offset can
+ * describe rbp moved by (frame from rbp or through it, caller's rbp saved
+ * relative to it, nothing else undefined); NULL otherwise, and without ORC
+ * tables (then rbp is a register like any other). */
+static const uint8_t *bp_adjustable(const struct rw *w, const struct sect *s, const struct unit *u)
 {
-	const struct unit *u = &s->u[i];
-	if (!w->orc || u->in.mem_base != 5 || u->in.mem_index == 5)
-		return false;
-	const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
+	const uint8_t *e = w->orc ? rw_orc_entry_at(w, s->idx, u->off) : NULL;
 	if (!e)
-		return false;
+		return NULL;
 	unsigned sp_reg = e[4] & 0x0f, bp_reg = e[4] >> 4;
 	bool sp_by_bp = sp_reg == ORC_REG_BP || sp_reg == ORC_REG_BP_INDIRECT;
 	if ((bp_reg != ORC_REG_BP && bp_reg != ORC_REG_PREV_SP) || orc_gpr(sp_reg) < 0 ||
 	    sp_reg == ORC_REG_SP_INDIRECT || (!sp_by_bp && bp_reg != ORC_REG_BP))
+		return NULL;
+	return e;
+}
+
+bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
+{
+	const struct unit *u = &s->u[i];
+	if (u->in.mem_base != 5 || u->in.mem_index == 5)
 		return false;
-	return rebase(w, s, i, 5, false, e);
+	const uint8_t *e = bp_adjustable(w, s, u);
+	return e && rebase(w, s, i, 5, false, e);
 }
 
 /*
@@ -696,11 +729,19 @@ struct scratch_plan {
 	bool eax_form;	/* the short rAX form (no ModRM) */
 	bool wide;	/* REX.W */
 	unsigned rex, npfx;
-	unsigned r;	/* the scratch register */
-	uint64_t value; /* the immediate, as the instruction uses it */
-	unsigned skip;	/* red zone skipped first (0 in the kernel) */
-	int64_t disp;	/* of the memory operand, 0 if none */
-	int rebase_reg; /* base that may move for the displacement, -1 none */
+	unsigned r;	       /* the scratch register */
+	uint64_t value;	       /* the immediate, as the instruction uses it */
+	unsigned skip;	       /* red zone skipped first (0 in the kernel) */
+	int64_t disp;	       /* of the memory operand, 0 if none */
+	int rebase_reg;	       /* base that may move for the displacement, -1 none */
+	const uint8_t *bp_orc; /* rbp moves with ORC entries: the unit's entry */
+};
+
+/* Where scratch_seq() put things: the relocated field and the end of its
+ * instruction, the copied instruction, the stack window [lo, hi) and the
+ * moved base [moved, back). */
+struct scratch_marks {
+	unsigned fld, end, insn_at, lo, hi, moved, back;
 };
 
 /*
@@ -711,9 +752,10 @@ struct scratch_plan {
  */
 static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 			    const struct pvsub_insn *in, int32_t lb, enum twist tw, int32_t d,
-			    uint8_t *seq, unsigned *fld, unsigned *end, unsigned *insn_at,
-			    unsigned *lo, unsigned *hi)
+			    uint8_t *seq, struct scratch_marks *mk)
 {
+	unsigned *fld = &mk->fld, *end = &mk->end, *insn_at = &mk->insn_at, *lo = &mk->lo,
+		 *hi = &mk->hi;
 	unsigned n = 0, r = pl->r, push = pl->skip + 8;
 	if (pl->skip)
 		n += encode_lea_self(seq + n, 4, -(int32_t)pl->skip);
@@ -727,6 +769,7 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 	n += ml;
 	if (d)
 		n += encode_lea_self(seq + n, (unsigned)pl->rebase_reg, d);
+	mk->moved = n;
 	/* the instruction, register form: prefixes, REX, opcode, operand */
 	*insn_at = n;
 	for (unsigned k = 0; k < pl->npfx; k++)
@@ -775,6 +818,7 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 	}
 	if (d)
 		n += encode_lea_self(seq + n, (unsigned)pl->rebase_reg, -d);
+	mk->back = n;
 	if (r >= 8)
 		seq[n++] = 0x41;
 	seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
@@ -848,22 +892,29 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 	pl.disp = in->disp_offset >= 0 ? rw_get_sle(b + in->disp_offset, in->disp_size) : 0;
 	if (in->disp_offset >= 0 && !u->has_reloc && disp_may_change(b, in) && in->mem_base >= 0 &&
 	    in->mem_base < 16 && in->mem_base != 4 && in->mem_index != in->mem_base &&
-	    reg_may_move(w, s, u, (unsigned)in->mem_base) &&
-	    !((in->gpr_operands | in->gpr_implicit) & (1u << in->mem_base)))
-		pl.rebase_reg = in->mem_base;
+	    !((in->gpr_operands | in->gpr_implicit) & (1u << in->mem_base))) {
+		if (reg_may_move(w, s, u, (unsigned)in->mem_base))
+			pl.rebase_reg = in->mem_base;
+		else if (in->mem_base == 5 && (pl.bp_orc = bp_adjustable(w, s, u)) != NULL)
+			pl.rebase_reg = 5; /* as bp-rebase does */
+	}
 
 	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
 		int32_t lb = lea_candidate(u->cand % 1024);
 		if (!imm_lea_ok(pl.wide, false, pl.value, lb))
 			continue;
 		uint8_t seq[MAX_SEQ + 32];
-		unsigned n = 0, fld, end, insn_at, lo, hi;
+		struct scratch_marks mk;
+		unsigned n = 0;
+		int32_t d = 0;
 		unsigned tries = pl.rebase_reg >= 0 ? SCRATCH_REBASES : 1;
 		for (unsigned k = 0; k < tries; k++) {
 			/* small moves, then ones that change the high bytes */
-			int32_t d = k == 0 ? 0 : lea_candidate(k < 32 ? k - 1 : 512 + (k - 32));
-			n = scratch_seq(&pl, b, in, lb, (enum twist)(u->cand / 1024), d, seq, &fld,
-					&end, &insn_at, &lo, &hi);
+			d = k == 0 ? 0
+				   : rebase_candidate(k <= 32 ? k - 1 : 528 + (k - 33), pl.disp);
+			if (d && pl.bp_orc && !bp_move_fits(pl.bp_orc, d))
+				continue;
+			n = scratch_seq(&pl, b, in, lb, (enum twist)(u->cand / 1024), d, seq, &mk);
 			if (n && n <= MAX_SEQ && !rw_has_pattern(w, seq, n))
 				break;
 			n = 0;
@@ -871,12 +922,18 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 		if (n == 0)
 			continue;
 		set_rule(u, RULE_SCRATCH, seq, n);
-		carry_field(u, fld, end); /* reloc_at is the displacement */
-		u->insn_at = (int8_t)insn_at;
+		carry_field(u, mk.fld, mk.end); /* reloc_at is the displacement */
+		u->insn_at = (int8_t)mk.insn_at;
 		/* ORC: the stack is lower from the push to the pop (kernel
-		 * objects, which have no red-zone skip). */
-		note_orc(u, lo, (int32_t)(pl.skip + 8), 0);
-		note_orc(u, hi, 0, 0);
+		 * objects, which have no red-zone skip); rbp higher while it is
+		 * moved, when the unwinder reads it. */
+		int32_t push = (int32_t)(pl.skip + 8);
+		note_orc(u, mk.lo, push, 0);
+		if (d && pl.bp_orc) {
+			note_orc(u, mk.moved, push, d);
+			note_orc(u, mk.back, push, 0);
+		}
+		note_orc(u, mk.hi, 0, 0);
 		u->cand++;
 		return true;
 	}
