@@ -20,8 +20,11 @@ REWRITE_RULE_TESTS = \
 # junctions; refusals and summaries, whose tests run no driver.
 REWRITE_RULE_TESTS += \
 	tests/rewrite/tables.sh \
-	tests/rewrite/none-reloc.sh
-REWRITE_REPORT_TESTS =
+	tests/rewrite/none-reloc.sh \
+	tests/rewrite/junction.sh
+REWRITE_REPORT_TESTS = \
+	tests/rewrite/refusals.sh \
+	tests/rewrite/summary.sh
 REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) tests/rewrite/compiled.sh
 TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
@@ -29,4 +32,5 @@ EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/relocs.py \
 	tests/rewrite/driver.h tests/rewrite/probe.S \
 	$(REWRITE_RULE_TESTS:.sh=.S) $(REWRITE_RULE_TESTS:.sh=-driver.c) \
+	$(REWRITE_REPORT_TESTS:.sh=.S) \
 	tests/rewrite/compiled-work.c tests/rewrite/compiled-driver.c
