@@ -8,13 +8,18 @@
  * As it is, .text ends with a jmp (a tail call): an int3 after it is never
  * reached and breaks the occurrence (int3-tail).  With -DFALLS_THROUGH it
  * ends with a call, after which execution may go on into whatever follows:
- * nothing can be put there, and the object is refused.
+ * nothing can be put there, and the object is refused.  With -DDATA_IN_CODE
+ * .text holds a byte that does not decode: it cannot be changed at all, and
+ * the object is refused with the occurrence named.
  */
 	.text
 .Lback:
 	lea 5(%rdi), %eax
 	add %edx, %eax
 	ret
+#ifdef DATA_IN_CODE
+	.byte 0x06			/* does not decode in 64-bit mode */
+#endif
 
 	.globl jn_entry
 	.type jn_entry, @function

@@ -25,8 +25,12 @@ REWRITE_RULE_TESTS += \
 REWRITE_REPORT_TESTS = \
 	tests/rewrite/refusals.sh \
 	tests/rewrite/summary.sh
-REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) tests/rewrite/compiled.sh
+# Known to fail until the rewriter is fixed; remove from XFAIL_TESTS then.
+REWRITE_XFAIL_TESTS = tests/rewrite/junction-data.sh
+REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_XFAIL_TESTS) \
+	tests/rewrite/compiled.sh
 TESTS += $(REWRITE_TESTS)
+XFAIL_TESTS = $(REWRITE_XFAIL_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/check.py \
 	tests/rewrite/relocs.py \
