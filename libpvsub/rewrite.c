@@ -1335,6 +1335,12 @@ static void refuse_all_occurrences(struct rw *w, struct sect *s, size_t first)
 		refuse(w, s->name, l.v[k].pos, "%s cannot be changed: at %s+%#" PRIx64 ", %s",
 		       s->name, s->name, at, why);
 	}
+	/* The occurrence across its end that an int3 tail would have broken. */
+	if (s->tail_len) {
+		w->pattern = s->tail_pattern;
+		refuse(w, s->name, s->tail_site, "%s cannot be changed: at %s+%#" PRIx64 ", %s",
+		       s->name, s->name, at, why);
+	}
 	w->pattern = NULL;
 	free(l.v);
 }
@@ -1855,8 +1861,11 @@ static int finish(struct rw *w)
 		site->new_offset = insn_start(u);
 		site->padding = u->pad;
 		site->new_len = u->enc_len;
+		/* int3-tail: the last instruction and the int3 after it */
+		if (site->rule == pvsub_rewrite_rules[ACT_INT3_TAIL] && ui + 1 == s->n)
+			site->new_len = (uint8_t)(u->enc_len + s->tail);
 		if (s->out.data)
-			memcpy(site->new_insn, s->out.data + insn_start(u), u->enc_len);
+			memcpy(site->new_insn, s->out.data + insn_start(u), site->new_len);
 	}
 	if (w->res->n_refusals)
 		return 0;

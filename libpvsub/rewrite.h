@@ -10,22 +10,36 @@
  *   nop-split   an occurrence across two instructions: NOP padding between
  *   rel-adjust  in the displacement of an intra-section branch or RIP-relative
  *               operand: padding moves the code so the displacement changes
+ *   jump-island the same, when that padding would be long: the branch goes
+ *               through `jmp target` placed after the section's last
+ *               unconditional jump, moved by its own int3 padding
  *   imm-lea     in the immediate of `mov $imm, reg`: `mov $a, reg;
  *               lea b(reg), reg` with a + b = imm (no flag, stack or other
  *               register changes)
  *   alu-split   and/or/xor $imm, reg as two operations of the same kind
- *   lea-arith   add/sub $imm, reg whose flags are dead: lea
+ *   load-dest   in the displacement of a load into a whole register: the
+ *               address built in that destination first
  *   disp-rebase in a displacement: the base (or index) register moved by
  *               lea before and back after
  *   sp-rebase   the same for rsp, which only ever moves down
- *   scratch     any other immediate: push a free register, build the value
- *               in it, the register form of the instruction, pop
+ *   bp-rebase   the same for rbp where the unwinder reads it (ORC entries)
+ *   call-r11    call *disp(base): the target loaded into r11 first
  *   scratch-disp a displacement with a free base or index slot: the value
  *               built in a pushed register used in that slot
- *   call-r11    call *disp(base): the target loaded into r11 first
+ *   and-btr     and $imm, reg with dead flags: a wider mask, then btr
+ *   lea-arith   add/sub $imm, reg whose flags are dead: lea, or short leas
+ *   scratch     any other immediate: push a free register, build the value
+ *               in it, the register form of the instruction, pop (the base
+ *               moved too when the displacement holds a pattern)
+ *   push-imm    push $imm / push (mem), kernel objects: the word built in a
+ *   push-mem    pushed register and stored over a second pushed copy
+ *   int3-tail   an occurrence across the end of a section ending with an
+ *               unconditional jump: one int3 after it
  *   trap        a real gate instruction under an on-instruction="trap" policy:
  *               `ud2`, padded with int3 to the same length
  *
+ * No rule changes a register the ORC unwinder reads there, even for a
+ * moment, except sp-rebase and bp-rebase, which add ORC entries.
  * and the code after it shifts.  Then every intra-section relative branch
  * and RIP-relative operand is re-encoded (rel8 promoted to rel32 until a
  * fixpoint), and every relocation, symbol and metadata entry that points
@@ -35,9 +49,12 @@
  *
  * Nothing is guessed: a site with no rule, a section that does not decode
  * completely, a relocation that is not an instruction's displacement or
- * immediate, a data reference that might be a jump-table difference, or a
- * mutable window (kmeta.h) that would have to change is a refusal, with the
- * site and the reason.  An object with a refusal is not written at all.
+ * immediate (R_X86_64_NONE is carried), a data reference that might be a
+ * jump-table difference, or a mutable window (kmeta.h) that would have to
+ * change is a refusal, with the site and the reason; the lock prefix of an
+ * .smp_locks site is the one window that may move with its instruction.
+ * The analysis goes on after a refusal so that every blocking site is
+ * named.  An object with a refusal is not written at all.
  * Occurrences that overlap a relocation window or lie inside a mutable
  * window are left: only the loader can judge them.
  */
@@ -82,10 +99,12 @@ struct pvsub_rewrite_site {
  * something that blocks every change (a table that cannot be read, a
  * relocation that cannot be moved: @pattern NULL).  When a whole section
  * cannot be changed, each of its occurrences is listed with that reason.
+ * What the rescan of an output still finds is named where it is in the
+ * output (the reason says so); everything else where it is in the input.
  */
 struct pvsub_rewrite_refusal {
 	char *section;
-	uint64_t offset;     /* in the input section */
+	uint64_t offset;     /* in the input section (see above) */
 	const char *pattern; /* pattern id (points into the policy), or NULL */
 	char reason[200];
 };

@@ -530,7 +530,9 @@ static enum pvsub_file_status rewrite_status(struct run *run, struct job *j, cha
 		return PVSUB_FILE_REFUSED;
 	if (write_rewritten(run, j, written) < 0)
 		return PVSUB_FILE_ERROR;
-	if (j->unchanged && j->result->n_findings == 0)
+	/* Copied as it was: clean in the rewriter's sense, even when what it
+	 * holds is left to the loader (relocation and mutable windows). */
+	if (j->unchanged)
 		return PVSUB_FILE_CLEAN;
 	return PVSUB_FILE_REWRITTEN;
 }

@@ -2,9 +2,8 @@
 # An occurrence across the end of a section that cannot be changed at all
 # (data in code): the object is refused, and "refused" names the occurrence
 # with its pattern, as it names every other occurrence of such a section
-# (issue 9, section 2: a refusal names every blocking site).  Expected to
-# fail until the rewriter does so (XFAIL_TESTS in local.mk): today only the
-# section's own refusal is listed.  See junction.S.
+# (issue 9, section 2: a refusal names every blocking site).  See
+# junction.S.
 . "$top_srcdir/tests/rewrite/lib.sh"
 
 cat >junction.xml <<'XML'

@@ -25,12 +25,11 @@ REWRITE_RULE_TESTS += \
 REWRITE_REPORT_TESTS = \
 	tests/rewrite/refusals.sh \
 	tests/rewrite/summary.sh
-# Known to fail until the rewriter is fixed; remove from XFAIL_TESTS then.
-REWRITE_XFAIL_TESTS = tests/rewrite/junction-data.sh
-REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_XFAIL_TESTS) \
+# Tests that build their fixture inline (no .S of their own).
+REWRITE_INLINE_TESTS = tests/rewrite/junction-data.sh
+REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_INLINE_TESTS) \
 	tests/rewrite/compiled.sh
 TESTS += $(REWRITE_TESTS)
-XFAIL_TESTS = $(REWRITE_XFAIL_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/check.py \
 	tests/rewrite/relocs.py \
