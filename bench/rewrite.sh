@@ -115,4 +115,6 @@ done
 echo "(sizes in bytes: the whole file, then its executable sections; growth of the"
 echo " executable sections; times in seconds; '-': the rewrite failed or is not available)"
 [ -f "$w/notes" ] && cat "$w/notes"
+echo
+python3 "$src/bench/rewrite-growth.py" "$scan" "$src" "$b"
 exit 0
