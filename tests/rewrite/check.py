@@ -165,6 +165,20 @@ NOPS = [bytes.fromhex(h) for h in (
     "0f1f840000000000", "660f1f840000000000", "2e0f1f840000000000", "cc")]
 
 
+def only_islands(code):
+    """What the rewriter may put after a section's last function: padding
+    (NOPs, int3), jump islands (jmp rel32, reached only by jumps) and an
+    int3 tail."""
+    while code:
+        if code[:1] == b"\xcc":
+            code = code[1:]
+        elif code[:1] == b"\xe9" and len(code) >= 5:
+            code = code[5:]
+        else:
+            return only_padding(code)
+    return True
+
+
 def only_padding(code):
     """code is a run of NOPs (or int3, which nothing can fall into)."""
     while code:
@@ -206,7 +220,7 @@ def symbols(a, b):
                         % (b, y[0], end, nxt[0], start, a))
             elif not later and x[4] + x[5] == za[sec]:
                 end = y[4] + y[5]
-                if end > zb[sec] or not only_padding(cb[sec][end:]):
+                if end > zb[sec] or not only_islands(cb[sec][end:]):
                     die("%s: %s ends at %#x, %s is %#x bytes (it ended the section in %s)"
                         % (b, y[0], end, sec, zb[sec], a))
 
