@@ -14,7 +14,8 @@ REWRITE_RULE_TESTS = \
 	tests/rewrite/relocations.sh \
 	tests/rewrite/jump-table.sh \
 	tests/rewrite/rel8-only.sh \
-	tests/rewrite/edge.sh
+	tests/rewrite/edge.sh \
+	tests/rewrite/load-dest.sh
 REWRITE_TESTS = $(REWRITE_RULE_TESTS) tests/rewrite/compiled.sh
 TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
