@@ -10,8 +10,11 @@ check.py rewrites SCAN REPORT PATTERN=RULE...
     REPORT (from --rewrite) says the file was rewritten, and every finding of
     SCAN (the scan of the input) with pattern PATTERN has a rewrite at its
     section and offset with rule RULE (RULE may list alternatives: a|b).
-    Patterns not named must have no findings.  Rewrites with other rules may
-    be present (code that moved).
+    An instruction is changed once: a finding in one whose other occurrence
+    was rewritten first has no rewrite of its own, and that one must have
+    RULE (the instruction is found in the input, the report's path, with
+    objdump).  Patterns not named must have no findings.  Rewrites with
+    other rules may be present (code that moved).
 
 check.py refused REPORT [SECTION]
     REPORT says the file was not rewritten and has a refusal with a reason
@@ -29,9 +32,40 @@ check.py symbols IN.o OUT.o
     where a function ended exactly where the next symbol (or its section)
     begins in IN, in OUT it still does or only NOP padding lies between:
     sizes followed the code.
+
+check.py orc IN.o OUT.o REPORT
+    OUT's ORC tables describe every rewritten sequence of REPORT (from
+    --rewrite of IN).  At each instruction boundary of a sequence, the
+    entry in force (the last one at or before it; two at the same address
+    are an error) is the entry IN had for the original instruction with the
+    stack and rbp moves made so far applied: pushes, pops and `lea d(%rsp),
+    %rsp` move the stack, `lea d(%rbp), %rbp` moves rbp, read back from
+    OUT's bytes (objdump), anything else that writes rsp or rbp is an
+    error.  An entry computed from rsp gets the stack's move in sp_offset;
+    one computed from rbp (directly or through memory) gets rbp's move
+    taken off sp_offset, and a caller's rbp saved relative to rbp gets it
+    taken off bp_offset; a move the entry cannot express (the stack under
+    sp_reg undefined or sp_indirect, rbp under bp_reg undefined) is an
+    error.  At the end of a sequence the state must be the one IN's tables
+    give for the next instruction.  OUT's table starts with IN's entries,
+    unchanged, and every entry added after them lies on an instruction
+    boundary inside a rewritten sequence.
+
+check.py locks IN.o OUT.o
+    OUT has as many .smp_locks entries as IN, and each points at a byte
+    0xf0 that starts a `lock` instruction (objdump).
+
+check.py mangle WHAT IN.o OUT.o BAD.o
+    BAD is OUT with one thing broken, for the negative controls of the
+    checks above: orc-offset (sp_offset of the first ORC entry OUT added,
+    plus 1), orc-ip (that entry's address, plus 1), lock (the address of
+    the first .smp_locks entry, plus 1).
 """
 import json
+import os
+import re
 import struct
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -67,11 +101,19 @@ def rewrites(scan, report, mapping):
     if rf.get("status") != "rewritten":
         die("status %r, expected 'rewritten'" % rf.get("status"), doc)
     done = {(r.get("section"), r.get("offset")): r for r in rf.get("rewrites", [])}
+    code = None
     for x in sf.get("findings", []):
         want = rule_of.get(x["pattern"])
         if want is None:
             die("finding of pattern %s that the test does not expect" % x["pattern"], doc)
         r = done.get((x["section"], x["offset"]))
+        if r is None:
+            # Another occurrence of the same instruction, rewritten first?
+            code = code or disassemble(rf["path"])
+            insn = containing(code.get(x["section"], []), x["offset"])
+            same = [d for (sec, off), d in done.items()
+                    if insn and sec == x["section"] and insn[0] <= off < insn[0] + insn[1]]
+            r = same[0] if len(same) == 1 and x["class"] == "embedded" else None
         if r is None:
             die("no rewrite at %s+%#x (pattern %s)" % (x["section"], x["offset"], x["pattern"]),
                 doc)
@@ -211,6 +253,264 @@ def symbols(a, b):
                         % (b, y[0], end, sec, zb[sec], a))
 
 
+class Elf:
+    """The sections, symbols and relocations of an ELF64 little-endian
+    relocatable object."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            self.data = data = f.read()
+        if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+            die("%s: not an ELF64 little-endian file" % path)
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+        self.secs = []
+        for i in range(shnum):
+            name, typ, _, _, off, size, link, info, _, _ = struct.unpack_from(
+                "<IIQQQQIIQQ", data, shoff + i * shentsize)
+            self.secs.append({"name": name, "type": typ, "offset": off, "size": size,
+                              "link": link, "info": info})
+        strtab = self.secs[shstrndx]["offset"]
+        for sec in self.secs:
+            sec["name"] = self.cstr(strtab + sec["name"])
+        self.syms = []
+        for sec in self.secs:
+            if sec["type"] == 2:  # SHT_SYMTAB
+                for off in range(sec["offset"], sec["offset"] + sec["size"], 24):
+                    _, _, _, shndx, value, _ = struct.unpack_from("<IBBHQQ", data, off)
+                    self.syms.append((shndx, value))
+
+    def cstr(self, off):
+        return self.data[off:self.data.index(b"\0", off)].decode()
+
+    def index(self, name):
+        found = [i for i, s in enumerate(self.secs) if s["name"] == name]
+        return found[0] if found else None
+
+    def bytes_of(self, idx):
+        s = self.secs[idx]
+        return self.data[s["offset"]:s["offset"] + s["size"]]
+
+    def relas(self, idx):
+        """(file offset of the entry, r_offset, symbol's section, symbol's
+        value + addend, type) of each relocation that applies to section
+        idx."""
+        out = []
+        for s in self.secs:
+            if s["type"] != 4 or s["info"] != idx:  # SHT_RELA
+                continue
+            for off in range(s["offset"], s["offset"] + s["size"], 24):
+                r_offset, r_info, addend = struct.unpack_from("<QQq", self.data, off)
+                shndx, value = self.syms[r_info >> 32]
+                out.append((off, r_offset, shndx, value + addend, r_info & 0xffffffff))
+        return out
+
+
+ORC_UNDEFINED, ORC_SP, ORC_BP, ORC_BP_INDIRECT, ORC_SP_INDIRECT = 0, 5, 4, 8, 9
+R_X86_64_PC32 = 2
+
+
+def orc_entries(elf):
+    """[(index, section, address, entry bytes)] in table order."""
+    ip, orc = elf.index(".orc_unwind_ip"), elf.index(".orc_unwind")
+    if ip is None or orc is None:
+        die("%s: no ORC tables" % elf.path)
+    table = elf.bytes_of(orc)
+    out = []
+    for _, r_offset, shndx, target, typ in elf.relas(ip):
+        if typ != R_X86_64_PC32 or r_offset % 4:
+            die("%s: .orc_unwind_ip relocation at %#x is not an aligned PC32"
+                % (elf.path, r_offset))
+        k = r_offset // 4
+        out.append((k, shndx, target, table[6 * k:6 * k + 6]))
+    if len(out) * 6 != len(table):
+        die("%s: %d ORC addresses for %d entries" % (elf.path, len(out), len(table) // 6))
+    return sorted(out)
+
+
+def in_force(entries, shndx, addr, where):
+    """The entry the unwinder uses at addr: the last at or before it."""
+    best = [e for e in entries if e[1] == shndx and e[2] <= addr]
+    if not best:
+        die("%s: no ORC entry in force" % where)
+    top = max(e[2] for e in best)
+    at_top = [e for e in best if e[2] == top]
+    if len(at_top) > 1:
+        die("%s: %d ORC entries at %#x, the unwinder may use any" % (where, len(at_top), top))
+    return at_top[0][3]
+
+
+def show_orc(e):
+    sp, bp = struct.unpack_from("<hh", e)
+    return "sp:%d%+d bp:%d%+d type/end %#x" % (e[4] & 15, sp, e[4] >> 4, bp, e[5])
+
+
+def orc_moved(e, dsp, dbp, where):
+    """Entry e for a stack dsp bytes lower and rbp dbp bytes higher than it
+    says."""
+    sp_reg, bp_reg = e[4] & 15, e[4] >> 4
+    sp, bp = struct.unpack_from("<hh", e)
+    if dsp:
+        if sp_reg == ORC_SP:
+            sp += dsp
+        elif sp_reg in (ORC_UNDEFINED, ORC_SP_INDIRECT):
+            die("%s: the stack moved by %d where the entry cannot say so (%s)"
+                % (where, dsp, show_orc(e)))
+    if dbp:
+        if sp_reg in (ORC_BP, ORC_BP_INDIRECT):
+            sp -= dbp
+        if bp_reg == ORC_BP:
+            bp -= dbp
+        elif bp_reg == ORC_UNDEFINED:
+            die("%s: rbp moved by %d where it holds the caller's (%s)" % (where, dbp, show_orc(e)))
+    if not (-32768 <= sp < 32768 and -32768 <= bp < 32768):
+        die("%s: offsets out of range" % where)
+    return struct.pack("<hh", sp, bp) + e[4:6]
+
+
+def disassemble(path):
+    """{section name: [(address, length, text)]} from objdump -d."""
+    out = subprocess.run([os.environ.get("OBJDUMP", "objdump"), "-d", "-w", path],
+                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    code, sec = {}, None
+    for line in out.splitlines():
+        m = re.match(r"Disassembly of section (\S+):", line)
+        if m:
+            sec = code.setdefault(m.group(1), [])
+            continue
+        m = re.match(r"\s*([0-9a-f]+):\t([0-9a-f ]+)\t(.*)$", line)
+        if m and sec is not None:
+            sec.append((int(m.group(1), 16), len(m.group(2).split()), m.group(3).strip()))
+    return code
+
+
+STACK_REGS = {"%rsp", "%esp", "%sp", "%spl"}
+FRAME_REGS = {"%rbp", "%ebp", "%bp", "%bpl"}
+
+
+def stack_effect(text, where):
+    """(stack moved down, rbp moved up) by one instruction of a sequence."""
+    words = text.split(None, 1)
+    mnem, ops = words[0], (words[1] if len(words) > 1 else "")
+    dest = ops.rsplit(",", 1)[-1].strip() if ops else ""
+    m = re.match(r"(-?0x[0-9a-f]+|-?[0-9]+)?\((%rsp|%rbp)\),(%rsp|%rbp)$", ops)
+    if mnem == "lea" and m and m.group(2) == m.group(3):
+        d = int(m.group(1) or "0", 0)
+        return (-d, 0) if m.group(2) == "%rsp" else (0, d)
+    if mnem in ("push", "pushq") and dest not in STACK_REGS:
+        return 8, 0
+    if mnem in ("pop", "popq") and dest not in STACK_REGS | FRAME_REGS:
+        return -8, 0
+    if mnem in ("call", "callq"):
+        return 0, 0
+    if mnem in ("leave", "leaveq", "enter", "enterq", "pushf", "pushfq", "popf", "popfq") or \
+            dest in STACK_REGS | FRAME_REGS:
+        die("%s: `%s` moves rsp or rbp in a way this check does not model" % (where, text))
+    return 0, 0
+
+
+def containing(insns, addr):
+    for a, n, t in insns:
+        if a <= addr < a + n:
+            return a, n, t
+    return None
+
+
+def orc(inp, outp, report):
+    ein, eout = Elf(inp), Elf(outp)
+    oin, oout = orc_entries(ein), orc_entries(eout)
+    din, dout = disassemble(inp), disassemble(outp)
+    if [e[3] for e in oout[:len(oin)]] != [e[3] for e in oin]:
+        die("%s: the ORC entries of %s are not kept in front, unchanged" % (outp, inp))
+    added = {(e[1], e[2]): e for e in oout[len(oin):]}
+    _, rf = one_file(report)
+    seen, covered = set(), set()
+    for r in rf.get("rewrites", []):
+        sec, new = r["section"], r["new_offset"]
+        if r.get("class") == "spanning" or (sec, new) in seen:
+            continue
+        seen.add((sec, new))
+        si, so = ein.index(sec), eout.index(sec)
+        where = "%s: %s+%#x (%s, %s)" % (outp, sec, new, r["rule"], r["pattern"])
+        orig = containing(din.get(sec, []), r["offset"])
+        if orig is None:
+            die("%s: no instruction of %s holds offset %#x" % (where, inp, r["offset"]))
+        before = in_force(oin, si, orig[0], where)
+        after = in_force(oin, si, orig[0] + orig[1], where)
+        end = new + len(r["replacement"]) // 2
+        dsp = dbp = 0
+        for a, n, t in dout.get(sec, []):
+            if a < new or a > end:
+                continue
+            here = "%s at %#x" % (where, a)
+            want = orc_moved(before, dsp, dbp, here)
+            if a == end and want != after:
+                die("%s: the sequence leaves the stack as %s, %s says %s after the original"
+                    % (here, show_orc(want), inp, show_orc(after)))
+            got = in_force(oout, so, a, here)
+            if got != want:
+                die("%s: ORC entry %s in force, expected %s" % (here, show_orc(got), show_orc(want)))
+            covered.add((so, a))
+            if a < end:
+                m = stack_effect(t, here)
+                dsp, dbp = dsp + m[0], dbp + m[1]
+    for key, e in sorted(added.items()):
+        if key not in covered:
+            die("%s: added ORC entry %s at %#x is not on an instruction boundary of a "
+                "rewritten sequence" % (outp, show_orc(e[3]), key[1]))
+
+
+def lock_targets(elf):
+    idx = elf.index(".smp_locks")
+    if idx is None:
+        die("%s: no .smp_locks" % elf.path)
+    return elf.relas(idx)
+
+
+def locks(inp, outp):
+    ein, eout = Elf(inp), Elf(outp)
+    tin, tout = lock_targets(ein), lock_targets(eout)
+    if len(tin) != len(tout) or not tout:
+        die("%s: %d .smp_locks entries, %s has %d" % (outp, len(tout), inp, len(tin)))
+    code = disassemble(outp)
+    for _, r_offset, shndx, target, _ in tout:
+        sec = eout.secs[shndx]["name"]
+        where = "%s: .smp_locks+%#x -> %s+%#x" % (outp, r_offset, sec, target)
+        data = eout.bytes_of(shndx)
+        if target >= len(data) or data[target] != 0xf0:
+            die("%s: not a lock prefix" % where)
+        insn = [t for a, _, t in code.get(sec, []) if a == target]
+        if not insn or not insn[0].startswith("lock "):
+            die("%s: no `lock` instruction starts there (%s)" % (where, insn))
+
+
+def mangle(what, inp, outp, bad):
+    ein, eout = Elf(inp), Elf(outp)
+    data = bytearray(eout.data)
+    if what in ("orc-offset", "orc-ip"):
+        n = len(orc_entries(ein))
+        ip, orc_idx = eout.index(".orc_unwind_ip"), eout.index(".orc_unwind")
+        rel = [r for r in eout.relas(ip) if r[1] == 4 * n]
+        if not rel:
+            die("%s: no ORC entry added to break" % outp)
+        if what == "orc-offset":
+            at = eout.secs[orc_idx]["offset"] + 6 * n
+            sp, = struct.unpack_from("<h", data, at)
+            struct.pack_into("<h", data, at, sp + 1)
+        else:
+            addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
+            struct.pack_into("<q", data, rel[0][0] + 16, addend + 1)
+    elif what == "lock":
+        rel = lock_targets(eout)
+        addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
+        struct.pack_into("<q", data, rel[0][0] + 16, addend + 1)
+    else:
+        die("mangle: unknown %s" % what)
+    with open(bad, "wb") as f:
+        f.write(data)
+
+
 def main(argv):
     if len(argv) < 3:
         die("usage: see the comment at the top")
@@ -227,6 +527,12 @@ def main(argv):
         same_section(args[0], args[1], args[2])
     elif cmd == "symbols":
         symbols(args[0], args[1])
+    elif cmd == "orc":
+        orc(args[0], args[1], args[2])
+    elif cmd == "locks":
+        locks(args[0], args[1])
+    elif cmd == "mangle":
+        mangle(args[0], args[1], args[2], args[3])
     else:
         die("unknown check %s" % cmd)
 

@@ -15,7 +15,8 @@ REWRITE_RULE_TESTS = \
 	tests/rewrite/jump-table.sh \
 	tests/rewrite/rel8-only.sh \
 	tests/rewrite/edge.sh \
-	tests/rewrite/load-dest.sh
+	tests/rewrite/load-dest.sh \
+	tests/rewrite/kernel-rules.sh
 REWRITE_TESTS = $(REWRITE_RULE_TESTS) tests/rewrite/compiled.sh
 TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
