@@ -35,21 +35,26 @@ check.py symbols IN.o OUT.o
 
 check.py orc IN.o OUT.o REPORT
     OUT's ORC tables describe every rewritten sequence of REPORT (from
-    --rewrite of IN).  At each instruction boundary of a sequence, the
-    entry in force (the last one at or before it; two at the same address
-    are an error) is the entry IN had for the original instruction with the
-    stack and rbp moves made so far applied: pushes, pops and `lea d(%rsp),
-    %rsp` move the stack, `lea d(%rbp), %rbp` moves rbp, read back from
-    OUT's bytes (objdump), anything else that writes rsp or rbp is an
-    error.  An entry computed from rsp gets the stack's move in sp_offset;
-    one computed from rbp (directly or through memory) gets rbp's move
-    taken off sp_offset, and a caller's rbp saved relative to rbp gets it
-    taken off bp_offset; a move the entry cannot express (the stack under
-    sp_reg undefined or sp_indirect, rbp under bp_reg undefined) is an
-    error.  At the end of a sequence the state must be the one IN's tables
-    give for the next instruction.  OUT's table starts with IN's entries,
-    unchanged, and every entry added after them lies on an instruction
-    boundary inside a rewritten sequence.
+    --rewrite of IN).  At each instruction boundary inside a sequence, the
+    entry in force (the last one at or before it, objtool's weak section
+    terminators ranked first as Linux sorts them; two others at the same
+    address are an error) is the entry IN had for the original instruction
+    with the stack and rbp moves made so far applied, as read back from
+    OUT's bytes (objdump): pushes, pops and `lea d(%rsp), %rsp` move the
+    stack, `lea d(%rbp), %rbp` moves rbp; anything else that writes rsp is
+    an error.  An entry computed from rsp gets the stack's move in
+    sp_offset; one computed from rbp (directly or through memory) gets
+    rbp's move taken off sp_offset, and a caller's rbp saved relative to rbp
+    gets it taken off bp_offset; a move the entry cannot express (the stack
+    under sp_reg undefined or sp_indirect, rbp under bp_reg undefined) is an
+    error, and so is an entry in force after an instruction that wrote a
+    register the unwinder reads under it (the frame's register; rbp when
+    bp_reg is bp or undefined) and before a pop restored it.  After the
+    sequence the entry in force is IN's for the next instruction, and, when
+    the original falls through (no jump, call or return), the moves of the
+    sequence applied to the original's entry give that entry too.  OUT's
+    table starts with IN's entries, unchanged, and every entry added after
+    them lies on an instruction boundary of a rewritten sequence.
 
 check.py locks IN.o OUT.o
     OUT has as many .smp_locks entries as IN, and each points at a byte
@@ -307,7 +312,12 @@ class Elf:
         return out
 
 
-ORC_UNDEFINED, ORC_SP, ORC_BP, ORC_BP_INDIRECT, ORC_SP_INDIRECT = 0, 5, 4, 8, 9
+# ORC register numbers (Linux 6.1 orc_types.h) and the general register
+# each names.
+ORC_UNDEFINED, ORC_PREV_SP, ORC_DX, ORC_DI, ORC_BP, ORC_SP = 0, 1, 2, 3, 4, 5
+ORC_R10, ORC_R13, ORC_BP_INDIRECT, ORC_SP_INDIRECT = 6, 7, 8, 9
+ORC_GPR = {ORC_DX: "rdx", ORC_DI: "rdi", ORC_BP: "rbp", ORC_BP_INDIRECT: "rbp",
+           ORC_SP: "rsp", ORC_SP_INDIRECT: "rsp", ORC_R10: "r10", ORC_R13: "r13"}
 R_X86_64_PC32 = 2
 
 
@@ -329,6 +339,13 @@ def orc_entries(elf):
     return sorted(out)
 
 
+def weak(e):
+    """objtool's section terminators (sp undefined, not the end): Linux
+    sorts them before a real entry at the same address (orc_sort_cmp), so
+    that the lookup finds the real one."""
+    return e[4] & 15 == ORC_UNDEFINED and not e[5] & 4
+
+
 def in_force(entries, shndx, addr, where):
     """The entry the unwinder uses at addr: the last at or before it."""
     best = [e for e in entries if e[1] == shndx and e[2] <= addr]
@@ -336,9 +353,10 @@ def in_force(entries, shndx, addr, where):
         die("%s: no ORC entry in force" % where)
     top = max(e[2] for e in best)
     at_top = [e for e in best if e[2] == top]
-    if len(at_top) > 1:
-        die("%s: %d ORC entries at %#x, the unwinder may use any" % (where, len(at_top), top))
-    return at_top[0][3]
+    real = [e for e in at_top if not weak(e[3])] or at_top
+    if len(real) > 1:
+        die("%s: %d ORC entries at %#x, the unwinder may use any" % (where, len(real), top))
+    return real[0][3]
 
 
 def show_orc(e):
@@ -369,6 +387,16 @@ def orc_moved(e, dsp, dbp, where):
     return struct.pack("<hh", sp, bp) + e[4:6]
 
 
+def unwinder_reads(e):
+    """The general registers the unwinder reads under entry e: the one the
+    frame is found from, and rbp when the caller's is in it or saved
+    relative to it."""
+    regs = {ORC_GPR[e[4] & 15]} if e[4] & 15 in ORC_GPR else set()
+    if e[4] >> 4 in (ORC_UNDEFINED, ORC_BP):
+        regs.add("rbp")
+    return regs
+
+
 def disassemble(path):
     """{section name: [(address, length, text)]} from objdump -d."""
     out = subprocess.run([os.environ.get("OBJDUMP", "objdump"), "-d", "-w", path],
@@ -385,29 +413,54 @@ def disassemble(path):
     return code
 
 
-STACK_REGS = {"%rsp", "%esp", "%sp", "%spl"}
-FRAME_REGS = {"%rbp", "%ebp", "%bp", "%bpl"}
+GPR64 = {}
+for _q, _d, _w, _b in (("rax", "eax", "ax", "al"), ("rbx", "ebx", "bx", "bl"),
+                       ("rcx", "ecx", "cx", "cl"), ("rdx", "edx", "dx", "dl"),
+                       ("rsi", "esi", "si", "sil"), ("rdi", "edi", "di", "dil"),
+                       ("rbp", "ebp", "bp", "bpl"), ("rsp", "esp", "sp", "spl")):
+    for _r in (_q, _d, _w, _b):
+        GPR64["%" + _r] = _q
+for _n in range(8, 16):
+    for _r in ("r%d" % _n, "r%dd" % _n, "r%dw" % _n, "r%db" % _n):
+        GPR64["%" + _r] = "r%d" % _n
+# Mnemonics whose last operand is only read; instructions after which the
+# next one does not run (or, for a call, may not: a noreturn callee).
+READ_ONLY = re.compile(r"(cmp|test|bt|push|ucomis|comis)[a-z]*$")
+NO_FALL_THROUGH = re.compile(r"(l?jmp|call|ret|lret|iret|sysret|ud2|int3|hlt)[a-z]*$")
+PREFIXES = {"lock", "rep", "repz", "repnz", "repe", "repne", "notrack", "bnd", "cs", "ds",
+            "es", "ss", "fs", "gs", "data16", "addr32"}
 
 
-def stack_effect(text, where):
-    """(stack moved down, rbp moved up) by one instruction of a sequence."""
-    words = text.split(None, 1)
-    mnem, ops = words[0], (words[1] if len(words) > 1 else "")
-    dest = ops.rsplit(",", 1)[-1].strip() if ops else ""
-    m = re.match(r"(-?0x[0-9a-f]+|-?[0-9]+)?\((%rsp|%rbp)\),(%rsp|%rbp)$", ops)
-    if mnem == "lea" and m and m.group(2) == m.group(3):
+def mnemonic(text):
+    """The mnemonic of an objdump line and its operands, prefixes left out."""
+    words = text.split("#")[0].split()
+    while len(words) > 1 and words[0] in PREFIXES:
+        words = words[1:]
+    return words[0], " ".join(words[1:])
+
+
+def effect(text, where):
+    """What one instruction of a sequence does to the unwinder's registers:
+    (stack moved down, rbp moved up, the register it writes some other way
+    or None, the register a pop restores or None)."""
+    mnem, ops = mnemonic(text)
+    dest = GPR64.get(ops.rsplit(",", 1)[-1].strip()) if ops else None
+    m = re.match(r"(-?0x[0-9a-f]+|-?[0-9]+)?\((%r[a-z0-9]+)\),(%r[a-z0-9]+)$", ops)
+    if mnem == "lea" and m and m.group(2) == m.group(3) and dest in ("rsp", "rbp"):
         d = int(m.group(1) or "0", 0)
-        return (-d, 0) if m.group(2) == "%rsp" else (0, d)
-    if mnem in ("push", "pushq") and dest not in STACK_REGS:
-        return 8, 0
-    if mnem in ("pop", "popq") and dest not in STACK_REGS | FRAME_REGS:
-        return -8, 0
+        return (-d, 0, None, None) if dest == "rsp" else (0, d, None, None)
+    if mnem in ("push", "pushq"):
+        return 8, 0, None, None
+    if mnem in ("pop", "popq"):
+        if dest in ("rsp", "rbp"):
+            die("%s: `%s` is not modelled" % (where, text))
+        return -8, 0, None, dest
     if mnem in ("call", "callq"):
-        return 0, 0
-    if mnem in ("leave", "leaveq", "enter", "enterq", "pushf", "pushfq", "popf", "popfq") or \
-            dest in STACK_REGS | FRAME_REGS:
-        die("%s: `%s` moves rsp or rbp in a way this check does not model" % (where, text))
-    return 0, 0
+        return 0, 0, None, None
+    if mnem.startswith(("leave", "enter", "pushf", "popf")) or \
+            (dest == "rsp" and not READ_ONLY.match(mnem)):
+        die("%s: `%s` moves rsp in a way this check does not model" % (where, text))
+    return 0, 0, (dest if dest and not READ_ONLY.match(mnem) else None), None
 
 
 def containing(insns, addr):
@@ -415,6 +468,20 @@ def containing(insns, addr):
         if a <= addr < a + n:
             return a, n, t
     return None
+
+
+def original_insn(insns, code, r):
+    """The instruction of the input that rewrite r changed: its bytes are
+    r's original, and r's offset lies in it (or, for an occurrence found in
+    a later round, in its new encoding)."""
+    orig = bytes.fromhex(r["original"])
+    here = containing(insns, r["offset"])
+    if here and code[here[0]:here[0] + here[1]] == orig:
+        return here
+    span = max(len(orig), len(r["replacement"]) // 2)
+    found = [i for i in insns if r["offset"] - span < i[0] <= r["offset"] and
+             code[i[0]:i[0] + i[1]] == orig]
+    return found[0] if len(found) == 1 else None
 
 
 def orc(inp, outp, report):
@@ -433,28 +500,42 @@ def orc(inp, outp, report):
         seen.add((sec, new))
         si, so = ein.index(sec), eout.index(sec)
         where = "%s: %s+%#x (%s, %s)" % (outp, sec, new, r["rule"], r["pattern"])
-        orig = containing(din.get(sec, []), r["offset"])
+        orig = original_insn(din.get(sec, []), ein.bytes_of(si), r)
         if orig is None:
-            die("%s: no instruction of %s holds offset %#x" % (where, inp, r["offset"]))
+            die("%s: no instruction %s of %s holds offset %#x"
+                % (where, r["original"], inp, r["offset"]))
         before = in_force(oin, si, orig[0], where)
         after = in_force(oin, si, orig[0] + orig[1], where)
+        falls_through = not NO_FALL_THROUGH.match(mnemonic(orig[2])[0])
         end = new + len(r["replacement"]) // 2
         dsp = dbp = 0
+        clobbered = set()
         for a, n, t in dout.get(sec, []):
             if a < new or a > end:
                 continue
             here = "%s at %#x" % (where, a)
-            want = orc_moved(before, dsp, dbp, here)
-            if a == end and want != after:
-                die("%s: the sequence leaves the stack as %s, %s says %s after the original"
-                    % (here, show_orc(want), inp, show_orc(after)))
             got = in_force(oout, so, a, here)
+            covered.add((so, a))
+            want = orc_moved(before, dsp, dbp, here)
+            if a == end:
+                # What follows is the next instruction, with its own state.
+                if got != after:
+                    die("%s: ORC entry %s in force after the sequence, %s had %s"
+                        % (here, show_orc(got), inp, show_orc(after)))
+                if falls_through and want != after:
+                    die("%s: the sequence leaves the stack as %s, %s says %s after the "
+                        "original" % (here, show_orc(want), inp, show_orc(after)))
+                break
             if got != want:
                 die("%s: ORC entry %s in force, expected %s" % (here, show_orc(got), show_orc(want)))
-            covered.add((so, a))
-            if a < end:
-                m = stack_effect(t, here)
-                dsp, dbp = dsp + m[0], dbp + m[1]
+            if clobbered & unwinder_reads(got):
+                die("%s: %s changed while the unwinder reads it (%s)"
+                    % (here, ", ".join(sorted(clobbered & unwinder_reads(got))), show_orc(got)))
+            down, up, wrote, restored = effect(t, here)
+            dsp, dbp = dsp + down, dbp + up
+            clobbered.discard(restored)
+            if wrote:
+                clobbered.add(wrote)
     for key, e in sorted(added.items()):
         if key not in covered:
             die("%s: added ORC entry %s at %#x is not on an instruction boundary of a "
