@@ -512,9 +512,45 @@ static bool bp_move_fits(const uint8_t *e, int64_t d)
 }
 
 /*
+ * How far @in moves the stack pointer down by itself: 8 for a push from
+ * memory, -8 for a pop to memory (2 and -2 with an operand-size prefix), 0
+ * for an instruction that leaves rsp alone or names it only as a source.
+ * False for any other use of rsp, which may write it.
+ */
+static bool stack_move(const uint8_t *b, const struct pvsub_insn *in, int32_t *down)
+{
+	/* op r/m, reg forms whose register operand is only read: the ALU
+	 * operations into r/m, cmp reg, r/m, test, mov into r/m */
+	static const uint8_t reads_reg[] = {0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19,
+					    0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x38, 0x39,
+					    0x3a, 0x3b, 0x84, 0x85, 0x88, 0x89};
+	const uint8_t *op = b + in->opcode_offset;
+	unsigned ext = in->modrm_offset >= 0 ? (b[in->modrm_offset] >> 3) & 7u : 8;
+	int32_t word = memchr(b, 0x66, in->opcode_offset) ? 2 : 8;
+	*down = 0;
+	if (!((in->gpr_operands | in->gpr_implicit) & (1u << 4)))
+		return true;
+	if (in->opcode_len == 1 && op[0] == 0xff && ext == 6) {
+		*down = word;
+		return true;
+	}
+	if (in->opcode_len == 1 && op[0] == 0x8f && ext == 0) {
+		*down = -word;
+		return true;
+	}
+	return !(in->gpr_implicit & (1u << 4)) && in->opcode_len == 1 &&
+	       memchr(reads_reg, op[0], sizeof(reads_reg));
+}
+
+/*
  * `lea d(reg), reg; the instruction with its displacement less d*scale;
  * lea -d(reg), reg` for unit @i (disp-rebase, and bp-rebase with the ORC
  * entry @orc in force there, whose offsets then describe the moved rbp).
+ * A push or pop (the only instructions here that move the stack) leaves
+ * the stack moved while the restoring lea runs, before the next
+ * instruction's ORC entry: an entry says so, which needs a frame that the
+ * unwinder finds from a register.  An instruction that may write rsp in
+ * another way is not rebased in an object with ORC tables.
  */
 static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, bool by_index,
 		   const uint8_t *orc)
@@ -522,8 +558,13 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
+	int32_t down;
 	if (!disp_may_change(b, in) || in->mem_operands != 1)
 		return false;
+	if (w->orc && (!stack_move(b, in, &down) || (down && !stack_may_move(w, s, u))))
+		return false;
+	if (!w->orc)
+		down = 0;
 	/* A relocated immediate is carried over; nothing else may be relocated. */
 	if (u->has_reloc && (u->reloc_at < 0 || u->reloc_at != in->imm_offset))
 		return false;
@@ -563,10 +604,12 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
 		set_rule(u, orc ? RULE_BP_REBASE : RULE_DISP_REBASE, seq, n);
 		carry_field(u, lea_len + (unsigned)u->reloc_at, end);
 		u->insn_at = (int8_t)lea_len;
-		if (orc) {
+		if (orc)
 			note_orc(u, moved, 0, d);
-			note_orc(u, n, 0, 0);
-		}
+		if (down && restore)
+			note_orc(u, end, down, orc ? d : 0);
+		if (orc || down)
+			note_orc(u, n, down, 0);
 		u->cand++;
 		return true;
 	}

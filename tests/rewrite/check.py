@@ -10,8 +10,11 @@ check.py rewrites SCAN REPORT PATTERN=RULE...
     REPORT (from --rewrite) says the file was rewritten, and every finding of
     SCAN (the scan of the input) with pattern PATTERN has a rewrite at its
     section and offset with rule RULE (RULE may list alternatives: a|b).
-    Patterns not named must have no findings.  Rewrites with other rules may
-    be present (code that moved).
+    An instruction is changed once: a finding in one whose other occurrence
+    was rewritten first has no rewrite of its own, and that one must have
+    RULE (the instruction is found in the input, the report's path, with
+    objdump).  Patterns not named must have no findings.  Rewrites with
+    other rules may be present (code that moved).
 
 check.py refused REPORT [SECTION]
     REPORT says the file was not rewritten and has a refusal with a reason
@@ -29,9 +32,45 @@ check.py symbols IN.o OUT.o
     where a function ended exactly where the next symbol (or its section)
     begins in IN, in OUT it still does or only NOP padding lies between:
     sizes followed the code.
+
+check.py orc IN.o OUT.o REPORT
+    OUT's ORC tables describe every rewritten sequence of REPORT (from
+    --rewrite of IN).  At each instruction boundary inside a sequence, the
+    entry in force (the last one at or before it, objtool's weak section
+    terminators ranked first as Linux sorts them; two others at the same
+    address are an error) is the entry IN had for the original instruction
+    with the stack and rbp moves made so far applied, as read back from
+    OUT's bytes (objdump): pushes, pops and `lea d(%rsp), %rsp` move the
+    stack, `lea d(%rbp), %rbp` moves rbp; anything else that writes rsp is
+    an error.  An entry computed from rsp gets the stack's move in
+    sp_offset; one computed from rbp (directly or through memory) gets
+    rbp's move taken off sp_offset, and a caller's rbp saved relative to rbp
+    gets it taken off bp_offset; a move the entry cannot express (the stack
+    under sp_reg undefined or sp_indirect, rbp under bp_reg undefined) is an
+    error, and so is an entry in force after an instruction that wrote a
+    register the unwinder reads under it (the frame's register; rbp when
+    bp_reg is bp or undefined) and before a pop restored it.  After the
+    sequence the entry in force is IN's for the next instruction, and, when
+    the original falls through (no jump, call or return), the moves of the
+    sequence applied to the original's entry give that entry too.  OUT's
+    table starts with IN's entries, unchanged, and every entry added after
+    them lies on an instruction boundary of a rewritten sequence.
+
+check.py locks IN.o OUT.o
+    OUT has as many .smp_locks entries as IN, and each points at a byte
+    0xf0 that starts a `lock` instruction (objdump).
+
+check.py mangle WHAT IN.o OUT.o BAD.o
+    BAD is OUT with one thing broken, for the negative controls of the
+    checks above: orc-offset (sp_offset of the first ORC entry OUT added,
+    plus 1), orc-ip (that entry's address, plus 1), lock (the address of
+    the first .smp_locks entry, plus 1).
 """
 import json
+import os
+import re
 import struct
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -67,11 +106,19 @@ def rewrites(scan, report, mapping):
     if rf.get("status") != "rewritten":
         die("status %r, expected 'rewritten'" % rf.get("status"), doc)
     done = {(r.get("section"), r.get("offset")): r for r in rf.get("rewrites", [])}
+    code = None
     for x in sf.get("findings", []):
         want = rule_of.get(x["pattern"])
         if want is None:
             die("finding of pattern %s that the test does not expect" % x["pattern"], doc)
         r = done.get((x["section"], x["offset"]))
+        if r is None:
+            # Another occurrence of the same instruction, rewritten first?
+            code = code or disassemble(rf["path"])
+            insn = containing(code.get(x["section"], []), x["offset"])
+            same = [d for (sec, off), d in done.items()
+                    if insn and sec == x["section"] and insn[0] <= off < insn[0] + insn[1]]
+            r = same[0] if len(same) == 1 and x["class"] == "embedded" else None
         if r is None:
             die("no rewrite at %s+%#x (pattern %s)" % (x["section"], x["offset"], x["pattern"]),
                 doc)
@@ -225,6 +272,340 @@ def symbols(a, b):
                         % (b, y[0], end, sec, zb[sec], a))
 
 
+class Elf:
+    """The sections, symbols and relocations of an ELF64 little-endian
+    relocatable object."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            self.data = data = f.read()
+        if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+            die("%s: not an ELF64 little-endian file" % path)
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+        self.secs = []
+        for i in range(shnum):
+            name, typ, _, _, off, size, link, info, _, _ = struct.unpack_from(
+                "<IIQQQQIIQQ", data, shoff + i * shentsize)
+            self.secs.append({"name": name, "type": typ, "offset": off, "size": size,
+                              "link": link, "info": info})
+        strtab = self.secs[shstrndx]["offset"]
+        for sec in self.secs:
+            sec["name"] = self.cstr(strtab + sec["name"])
+        self.syms = []
+        for sec in self.secs:
+            if sec["type"] == 2:  # SHT_SYMTAB
+                for off in range(sec["offset"], sec["offset"] + sec["size"], 24):
+                    _, _, _, shndx, value, _ = struct.unpack_from("<IBBHQQ", data, off)
+                    self.syms.append((shndx, value))
+
+    def cstr(self, off):
+        return self.data[off:self.data.index(b"\0", off)].decode()
+
+    def index(self, name):
+        found = [i for i, s in enumerate(self.secs) if s["name"] == name]
+        return found[0] if found else None
+
+    def bytes_of(self, idx):
+        s = self.secs[idx]
+        return self.data[s["offset"]:s["offset"] + s["size"]]
+
+    def relas(self, idx):
+        """(file offset of the entry, r_offset, symbol's section, symbol's
+        value + addend, type) of each relocation that applies to section
+        idx."""
+        out = []
+        for s in self.secs:
+            if s["type"] != 4 or s["info"] != idx:  # SHT_RELA
+                continue
+            for off in range(s["offset"], s["offset"] + s["size"], 24):
+                r_offset, r_info, addend = struct.unpack_from("<QQq", self.data, off)
+                shndx, value = self.syms[r_info >> 32]
+                out.append((off, r_offset, shndx, value + addend, r_info & 0xffffffff))
+        return out
+
+
+# ORC register numbers (Linux 6.1 orc_types.h) and the general register
+# each names.
+ORC_UNDEFINED, ORC_PREV_SP, ORC_DX, ORC_DI, ORC_BP, ORC_SP = 0, 1, 2, 3, 4, 5
+ORC_R10, ORC_R13, ORC_BP_INDIRECT, ORC_SP_INDIRECT = 6, 7, 8, 9
+ORC_GPR = {ORC_DX: "rdx", ORC_DI: "rdi", ORC_BP: "rbp", ORC_BP_INDIRECT: "rbp",
+           ORC_SP: "rsp", ORC_SP_INDIRECT: "rsp", ORC_R10: "r10", ORC_R13: "r13"}
+R_X86_64_PC32 = 2
+
+
+def orc_entries(elf):
+    """[(index, section, address, entry bytes)] in table order."""
+    ip, orc = elf.index(".orc_unwind_ip"), elf.index(".orc_unwind")
+    if ip is None or orc is None:
+        die("%s: no ORC tables" % elf.path)
+    table = elf.bytes_of(orc)
+    out = []
+    for _, r_offset, shndx, target, typ in elf.relas(ip):
+        if typ != R_X86_64_PC32 or r_offset % 4:
+            die("%s: .orc_unwind_ip relocation at %#x is not an aligned PC32"
+                % (elf.path, r_offset))
+        k = r_offset // 4
+        out.append((k, shndx, target, table[6 * k:6 * k + 6]))
+    if len(out) * 6 != len(table):
+        die("%s: %d ORC addresses for %d entries" % (elf.path, len(out), len(table) // 6))
+    return sorted(out)
+
+
+def weak(e):
+    """objtool's section terminators (sp undefined, not the end): Linux
+    sorts them before a real entry at the same address (orc_sort_cmp), so
+    that the lookup finds the real one."""
+    return e[4] & 15 == ORC_UNDEFINED and not e[5] & 4
+
+
+def in_force(entries, shndx, addr, where):
+    """The entry the unwinder uses at addr: the last at or before it."""
+    best = [e for e in entries if e[1] == shndx and e[2] <= addr]
+    if not best:
+        die("%s: no ORC entry in force" % where)
+    top = max(e[2] for e in best)
+    at_top = [e for e in best if e[2] == top]
+    real = [e for e in at_top if not weak(e[3])] or at_top
+    if len(real) > 1:
+        die("%s: %d ORC entries at %#x, the unwinder may use any" % (where, len(real), top))
+    return real[0][3]
+
+
+def show_orc(e):
+    sp, bp = struct.unpack_from("<hh", e)
+    return "sp:%d%+d bp:%d%+d type/end %#x" % (e[4] & 15, sp, e[4] >> 4, bp, e[5])
+
+
+def orc_moved(e, dsp, dbp, where):
+    """Entry e for a stack dsp bytes lower and rbp dbp bytes higher than it
+    says."""
+    sp_reg, bp_reg = e[4] & 15, e[4] >> 4
+    sp, bp = struct.unpack_from("<hh", e)
+    if dsp:
+        if sp_reg == ORC_SP:
+            sp += dsp
+        elif sp_reg in (ORC_UNDEFINED, ORC_SP_INDIRECT):
+            die("%s: the stack moved by %d where the entry cannot say so (%s)"
+                % (where, dsp, show_orc(e)))
+    if dbp:
+        if sp_reg in (ORC_BP, ORC_BP_INDIRECT):
+            sp -= dbp
+        if bp_reg == ORC_BP:
+            bp -= dbp
+        elif bp_reg == ORC_UNDEFINED:
+            die("%s: rbp moved by %d where it holds the caller's (%s)" % (where, dbp, show_orc(e)))
+    if not (-32768 <= sp < 32768 and -32768 <= bp < 32768):
+        die("%s: offsets out of range" % where)
+    return struct.pack("<hh", sp, bp) + e[4:6]
+
+
+def unwinder_reads(e):
+    """The general registers the unwinder reads under entry e: the one the
+    frame is found from, and rbp when the caller's is in it or saved
+    relative to it."""
+    regs = {ORC_GPR[e[4] & 15]} if e[4] & 15 in ORC_GPR else set()
+    if e[4] >> 4 in (ORC_UNDEFINED, ORC_BP):
+        regs.add("rbp")
+    return regs
+
+
+def disassemble(path):
+    """{section name: [(address, length, text)]} from objdump -d."""
+    out = subprocess.run([os.environ.get("OBJDUMP", "objdump"), "-d", "-w", path],
+                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    code, sec = {}, None
+    for line in out.splitlines():
+        m = re.match(r"Disassembly of section (\S+):", line)
+        if m:
+            sec = code.setdefault(m.group(1), [])
+            continue
+        m = re.match(r"\s*([0-9a-f]+):\t([0-9a-f ]+)\t(.*)$", line)
+        if m and sec is not None:
+            sec.append((int(m.group(1), 16), len(m.group(2).split()), m.group(3).strip()))
+    return code
+
+
+GPR64 = {}
+for _q, _d, _w, _b in (("rax", "eax", "ax", "al"), ("rbx", "ebx", "bx", "bl"),
+                       ("rcx", "ecx", "cx", "cl"), ("rdx", "edx", "dx", "dl"),
+                       ("rsi", "esi", "si", "sil"), ("rdi", "edi", "di", "dil"),
+                       ("rbp", "ebp", "bp", "bpl"), ("rsp", "esp", "sp", "spl")):
+    for _r in (_q, _d, _w, _b):
+        GPR64["%" + _r] = _q
+for _n in range(8, 16):
+    for _r in ("r%d" % _n, "r%dd" % _n, "r%dw" % _n, "r%db" % _n):
+        GPR64["%" + _r] = "r%d" % _n
+# Mnemonics whose last operand is only read; instructions after which the
+# next one does not run (or, for a call, may not: a noreturn callee).
+READ_ONLY = re.compile(r"(cmp|test|bt|push|ucomis|comis)[a-z]*$")
+NO_FALL_THROUGH = re.compile(r"(l?jmp|call|ret|lret|iret|sysret|ud2|int3|hlt)[a-z]*$")
+PREFIXES = {"lock", "rep", "repz", "repnz", "repe", "repne", "notrack", "bnd", "cs", "ds",
+            "es", "ss", "fs", "gs", "data16", "addr32"}
+
+
+def mnemonic(text):
+    """The mnemonic of an objdump line and its operands, prefixes left out."""
+    words = text.split("#")[0].split()
+    while len(words) > 1 and words[0] in PREFIXES:
+        words = words[1:]
+    return words[0], " ".join(words[1:])
+
+
+def effect(text, where):
+    """What one instruction of a sequence does to the unwinder's registers:
+    (stack moved down, rbp moved up, the register it writes some other way
+    or None, the register a pop restores or None)."""
+    mnem, ops = mnemonic(text)
+    dest = GPR64.get(ops.rsplit(",", 1)[-1].strip()) if ops else None
+    m = re.match(r"(-?0x[0-9a-f]+|-?[0-9]+)?\((%r[a-z0-9]+)\),(%r[a-z0-9]+)$", ops)
+    if mnem == "lea" and m and m.group(2) == m.group(3) and dest in ("rsp", "rbp"):
+        d = int(m.group(1) or "0", 0)
+        return (-d, 0, None, None) if dest == "rsp" else (0, d, None, None)
+    if mnem in ("push", "pushq"):
+        return 8, 0, None, None
+    if mnem in ("pop", "popq"):
+        if dest in ("rsp", "rbp"):
+            die("%s: `%s` is not modelled" % (where, text))
+        return -8, 0, None, dest
+    if mnem in ("call", "callq"):
+        return 0, 0, None, None
+    if mnem.startswith(("leave", "enter", "pushf", "popf")) or \
+            (dest == "rsp" and not READ_ONLY.match(mnem)):
+        die("%s: `%s` moves rsp in a way this check does not model" % (where, text))
+    return 0, 0, (dest if dest and not READ_ONLY.match(mnem) else None), None
+
+
+def containing(insns, addr):
+    for a, n, t in insns:
+        if a <= addr < a + n:
+            return a, n, t
+    return None
+
+
+def original_insn(insns, code, r):
+    """The instruction of the input that rewrite r changed: its bytes are
+    r's original, and r's offset lies in it (or, for an occurrence found in
+    a later round, in its new encoding)."""
+    orig = bytes.fromhex(r["original"])
+    here = containing(insns, r["offset"])
+    if here and code[here[0]:here[0] + here[1]] == orig:
+        return here
+    span = max(len(orig), len(r["replacement"]) // 2)
+    found = [i for i in insns if r["offset"] - span < i[0] <= r["offset"] and
+             code[i[0]:i[0] + i[1]] == orig]
+    return found[0] if len(found) == 1 else None
+
+
+def orc(inp, outp, report):
+    ein, eout = Elf(inp), Elf(outp)
+    oin, oout = orc_entries(ein), orc_entries(eout)
+    din, dout = disassemble(inp), disassemble(outp)
+    if [e[3] for e in oout[:len(oin)]] != [e[3] for e in oin]:
+        die("%s: the ORC entries of %s are not kept in front, unchanged" % (outp, inp))
+    added = {(e[1], e[2]): e for e in oout[len(oin):]}
+    _, rf = one_file(report)
+    seen, covered = set(), set()
+    for r in rf.get("rewrites", []):
+        sec, new = r["section"], r["new_offset"]
+        if r.get("class") == "spanning" or (sec, new) in seen:
+            continue
+        seen.add((sec, new))
+        si, so = ein.index(sec), eout.index(sec)
+        where = "%s: %s+%#x (%s, %s)" % (outp, sec, new, r["rule"], r["pattern"])
+        orig = original_insn(din.get(sec, []), ein.bytes_of(si), r)
+        if orig is None:
+            die("%s: no instruction %s of %s holds offset %#x"
+                % (where, r["original"], inp, r["offset"]))
+        before = in_force(oin, si, orig[0], where)
+        after = in_force(oin, si, orig[0] + orig[1], where)
+        falls_through = not NO_FALL_THROUGH.match(mnemonic(orig[2])[0])
+        end = new + len(r["replacement"]) // 2
+        dsp = dbp = 0
+        clobbered = set()
+        for a, n, t in dout.get(sec, []):
+            if a < new or a > end:
+                continue
+            here = "%s at %#x" % (where, a)
+            got = in_force(oout, so, a, here)
+            covered.add((so, a))
+            want = orc_moved(before, dsp, dbp, here)
+            if a == end:
+                # What follows is the next instruction, with its own state.
+                if got != after:
+                    die("%s: ORC entry %s in force after the sequence, %s had %s"
+                        % (here, show_orc(got), inp, show_orc(after)))
+                if falls_through and want != after:
+                    die("%s: the sequence leaves the stack as %s, %s says %s after the "
+                        "original" % (here, show_orc(want), inp, show_orc(after)))
+                break
+            if got != want:
+                die("%s: ORC entry %s in force, expected %s" % (here, show_orc(got), show_orc(want)))
+            if clobbered & unwinder_reads(got):
+                die("%s: %s changed while the unwinder reads it (%s)"
+                    % (here, ", ".join(sorted(clobbered & unwinder_reads(got))), show_orc(got)))
+            down, up, wrote, restored = effect(t, here)
+            dsp, dbp = dsp + down, dbp + up
+            clobbered.discard(restored)
+            if wrote:
+                clobbered.add(wrote)
+    for key, e in sorted(added.items()):
+        if key not in covered:
+            die("%s: added ORC entry %s at %#x is not on an instruction boundary of a "
+                "rewritten sequence" % (outp, show_orc(e[3]), key[1]))
+
+
+def lock_targets(elf):
+    idx = elf.index(".smp_locks")
+    if idx is None:
+        die("%s: no .smp_locks" % elf.path)
+    return elf.relas(idx)
+
+
+def locks(inp, outp):
+    ein, eout = Elf(inp), Elf(outp)
+    tin, tout = lock_targets(ein), lock_targets(eout)
+    if len(tin) != len(tout) or not tout:
+        die("%s: %d .smp_locks entries, %s has %d" % (outp, len(tout), inp, len(tin)))
+    code = disassemble(outp)
+    for _, r_offset, shndx, target, _ in tout:
+        sec = eout.secs[shndx]["name"]
+        where = "%s: .smp_locks+%#x -> %s+%#x" % (outp, r_offset, sec, target)
+        data = eout.bytes_of(shndx)
+        if target >= len(data) or data[target] != 0xf0:
+            die("%s: not a lock prefix" % where)
+        insn = [t for a, _, t in code.get(sec, []) if a == target]
+        if not insn or not insn[0].startswith("lock "):
+            die("%s: no `lock` instruction starts there (%s)" % (where, insn))
+
+
+def mangle(what, inp, outp, bad):
+    ein, eout = Elf(inp), Elf(outp)
+    data = bytearray(eout.data)
+    if what in ("orc-offset", "orc-ip"):
+        n = len(orc_entries(ein))
+        ip, orc_idx = eout.index(".orc_unwind_ip"), eout.index(".orc_unwind")
+        rel = [r for r in eout.relas(ip) if r[1] == 4 * n]
+        if not rel:
+            die("%s: no ORC entry added to break" % outp)
+        if what == "orc-offset":
+            at = eout.secs[orc_idx]["offset"] + 6 * n
+            sp, = struct.unpack_from("<h", data, at)
+            struct.pack_into("<h", data, at, sp + 1)
+        else:
+            addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
+            struct.pack_into("<q", data, rel[0][0] + 16, addend + 1)
+    elif what == "lock":
+        rel = lock_targets(eout)
+        addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
+        struct.pack_into("<q", data, rel[0][0] + 16, addend + 1)
+    else:
+        die("mangle: unknown %s" % what)
+    with open(bad, "wb") as f:
+        f.write(data)
+
+
 def main(argv):
     if len(argv) < 3:
         die("usage: see the comment at the top")
@@ -241,6 +622,12 @@ def main(argv):
         same_section(args[0], args[1], args[2])
     elif cmd == "symbols":
         symbols(args[0], args[1])
+    elif cmd == "orc":
+        orc(args[0], args[1], args[2])
+    elif cmd == "locks":
+        locks(args[0], args[1])
+    elif cmd == "mangle":
+        mangle(args[0], args[1], args[2], args[3])
     else:
         die("unknown check %s" % cmd)
 

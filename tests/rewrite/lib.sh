@@ -19,10 +19,15 @@ build() {
 	"$CC" -c -O1 -I"$RW" -o driver.o "$RW/$1-driver.c" || fail "cannot compile $1-driver.c"
 }
 
-# run_with OBJ OUT: link the driver with OBJ and run it, its output in OUT.
-# The time limit catches a loop whose branch went astray.
+# run_with OBJ OUT [OBJ...]: link the driver with OBJ (and the other
+# objects) and run it, its output in OUT.  The time limit catches a loop
+# whose branch went astray.
 run_with() {
-	"$CC" -o "$1.prog" driver.o probe.o "$1" || fail "cannot link the driver with $1"
+	_rw_obj=$1 _rw_out=$2
+	shift 2
+	"$CC" -o "$_rw_obj.prog" driver.o probe.o "$_rw_obj" "$@" ||
+		fail "cannot link the driver with $_rw_obj $*"
+	set -- "$_rw_obj" "$_rw_out"
 	set +e
 	timeout 20 "./$1.prog" >"$2"
 	_rw_st=$?

@@ -15,7 +15,9 @@ REWRITE_RULE_TESTS = \
 	tests/rewrite/jump-table.sh \
 	tests/rewrite/rel8-only.sh \
 	tests/rewrite/edge.sh \
-	tests/rewrite/jump-island.sh
+	tests/rewrite/jump-island.sh \
+	tests/rewrite/load-dest.sh \
+	tests/rewrite/kernel-rules.sh
 # What the rewriter must model or report (issue 9, section 2): kernel
 # tables with empty alternatives, R_X86_64_NONE, occurrences at section
 # junctions; refusals and summaries, whose tests run no driver.
