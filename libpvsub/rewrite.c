@@ -879,7 +879,10 @@ static bool add_island(struct sect *s, size_t i)
 	if (!p)
 		return false;
 	s->isl = p;
-	s->isl[s->n_isl++] = (struct island){.target = u->target, .unit = i};
+	/* At least one int3 in front: the first island must not start where
+	 * the section's code ends, where the ORC entry of what follows the
+	 * last instruction (often the end-of-code entry) already is. */
+	s->isl[s->n_isl++] = (struct island){.target = u->target, .unit = i, .pad = 1};
 	u->island = (uint32_t)s->n_isl;
 	if (!u->long_form && u->in.imm_size == 1) {
 		u->long_form = true;
@@ -913,7 +916,7 @@ static bool island_fits(const struct rw *w, const struct sect *s, size_t i)
 			b[n] = 0x0f;
 		}
 	}
-	for (int64_t p = 0; p < ISLAND_MAX_PAD; p++) {
+	for (int64_t p = 1; p < ISLAND_MAX_PAD; p++) {
 		rw_put_le(b + len - 4, (uint64_t)(at + p - end), 4);
 		rw_put_le(j + 1, (uint64_t)(tgt - (at + p + ISLAND_LEN)), 4);
 		if (!rw_has_pattern(w, b, len) && !rw_has_pattern(w, j, ISLAND_LEN))
@@ -1252,7 +1255,13 @@ static int round_once(struct rw *w, struct sect *s, unsigned round)
 		fix_occurrence(w, s, oc, round);
 		w->pattern = NULL;
 		acted++;
+		/* An occurrence inside one instruction: the rest of that
+		 * instruction waits for the next round too (a second occurrence
+		 * there would only re-roll the rule just chosen). */
+		size_t first = unit_at_new(s, oc->pos), last = unit_at_new(s, oc->pos + len - 1);
 		done_to = oc->pos + len;
+		if (first == last && last < s->n && oc->pos >= insn_start(&s->u[last]))
+			done_to = insn_start(&s->u[last]) + s->u[last].lay_len;
 	}
 	free(l.v);
 	return w->res->n_refusals != refused ? -1 : acted;

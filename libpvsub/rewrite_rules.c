@@ -1599,7 +1599,8 @@ bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 				pick[k] = bits[pick[k]];
 			}
 		} else {
-			x = (uint32_t) - (int32_t)(c - (singles + pairs + triples) + 1);
+			/* -128 first: it leaves the fewest bits to btr */
+			x = (uint32_t)(-128 + (int32_t)(c - (singles + pairs + triples)));
 			uint32_t extra = x & ~imm;
 			if ((x & imm) != imm || (extra & 0x80000000u))
 				continue;

@@ -551,9 +551,21 @@ def orc(inp, outp, report):
             if wrote:
                 clobbered.add(wrote)
     for key, e in sorted(added.items()):
-        if key not in covered:
-            die("%s: added ORC entry %s at %#x is not on an instruction boundary of a "
-                "rewritten sequence" % (outp, show_orc(e[3]), key[1]))
+        if key in covered:
+            continue
+        # A jump island (`jmp target` after the section's code) is in the
+        # state of its target.
+        code = eout.bytes_of(key[0])
+        if code[key[1]:key[1] + 1] == b"\xe9":
+            rel, = struct.unpack_from("<i", code, key[1] + 1)
+            target = key[1] + 5 + rel
+            want = in_force(oout, key[0], target, "%s: island at %#x" % (outp, key[1]))
+            if e[3] != want:
+                die("%s: jump island at %#x has ORC entry %s, its target %#x %s"
+                    % (outp, key[1], show_orc(e[3]), target, show_orc(want)))
+            continue
+        die("%s: added ORC entry %s at %#x is not on an instruction boundary of a "
+            "rewritten sequence" % (outp, show_orc(e[3]), key[1]))
 
 
 def lock_targets(elf):
