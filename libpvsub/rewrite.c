@@ -1788,7 +1788,15 @@ static int add_orc_entries(struct rw *w)
 				uint64_t at = insn_start(u) + nt->at;
 				if (nt->at == u->enc_len && orc_entry_exists(w, rs, s->idx, at))
 					continue;
-				r = orc_push(w, &a, secsym, at, e, nt->sp_delta, nt->bp_delta);
+				const uint8_t *ne =
+					nt->next ? rw_orc_entry_at(w, s->idx, u->off + u->in.len)
+						 : e;
+				if (!ne) {
+					refuse(w, s->name, u->off,
+					       "no ORC entry describes the next instruction");
+					continue;
+				}
+				r = orc_push(w, &a, secsym, at, ne, nt->sp_delta, nt->bp_delta);
 			}
 		}
 		/* A jump island is in the state of its target. */

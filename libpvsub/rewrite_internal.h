@@ -75,6 +75,7 @@ enum rel_kind {
 struct orc_note {
 	uint8_t at; /* offset in the unit's sequence */
 	int32_t sp_delta, bp_delta;
+	bool next; /* instead: the entry of the instruction after the unit */
 };
 
 struct unit {

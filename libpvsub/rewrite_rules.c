@@ -167,7 +167,15 @@ static void set_rule(struct unit *u, enum rule rule, const uint8_t *seq, unsigne
 static void note_orc(struct unit *u, unsigned at, int32_t sp, int32_t bp)
 {
 	if (u->n_orc < MAX_ORC_NOTES)
-		u->orc[u->n_orc++] = (struct orc_note){(uint8_t)at, sp, bp};
+		u->orc[u->n_orc++] = (struct orc_note){(uint8_t)at, sp, bp, false};
+}
+
+/* From offset @at of its sequence on, @u is already in the state of the
+ * instruction after it, whose ORC entry describes it. */
+static void note_orc_next(struct unit *u, unsigned at)
+{
+	if (u->n_orc < MAX_ORC_NOTES)
+		u->orc[u->n_orc++] = (struct orc_note){(uint8_t)at, 0, 0, true};
 }
 
 /* The general register (rax 0 ... r15 15) an ORC register number names,
@@ -202,12 +210,12 @@ static int orc_gpr(unsigned orc_reg)
  * Without ORC tables nothing is read; without an entry for @u, or with an
  * entry of no known frame, the stack and frame registers are.
  */
-static uint16_t unwind_regs(const struct rw *w, const struct sect *s, const struct unit *u)
+static uint16_t unwind_regs_at(const struct rw *w, const struct sect *s, uint64_t off)
 {
 	const uint16_t stack = (1u << 4) | (1u << 5);
 	if (!w->orc)
 		return 0;
-	const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
+	const uint8_t *e = rw_orc_entry_at(w, s->idx, off);
 	if (!e)
 		return stack;
 	unsigned sp_reg = e[4] & 0x0f, bp_reg = e[4] >> 4;
@@ -220,6 +228,11 @@ static uint16_t unwind_regs(const struct rw *w, const struct sect *s, const stru
 	else if (bp_reg != ORC_REG_PREV_SP)
 		return stack | m;
 	return m;
+}
+
+static uint16_t unwind_regs(const struct rw *w, const struct sect *s, const struct unit *u)
+{
+	return unwind_regs_at(w, s, u->off);
 }
 
 bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
@@ -1561,7 +1574,15 @@ bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 	    (b[in->modrm_offset] & 0xf8) != 0xe0 || in->imm_size != 4 || !in->regs_known)
 		return false;
 	unsigned reg = (b[in->modrm_offset] & 7u) | ((rex & 1u) << 3);
-	if ((unwind_regs(w, s, u) & (1u << reg)) || !flags_dead_after(s, i))
+	/* Aligning a stack whose frame is computed from rsp: the next
+	 * instruction's entry, which must not read rsp (the frame is already
+	 * in another register, as gcc and the kernel's assembler keep it),
+	 * describes the stack from the first step on. */
+	bool next_entry = reg == 4 && (unwind_regs(w, s, u) & (1u << 4)) &&
+			  orc_entry_starts(w, s->idx, u->off + in->len) &&
+			  !(unwind_regs_at(w, s, u->off + in->len) & (1u << 4));
+	uint16_t busy = unwind_regs(w, s, u) & (uint16_t) ~(next_entry ? 1u << 4 : 0u);
+	if ((busy & (1u << reg)) || !flags_dead_after(s, i))
 		return false;
 	uint32_t imm = (uint32_t)rw_get_sle(b + in->imm_offset, 4);
 	uint32_t clear = ~imm & 0x7fffffffu; /* bits x may keep, to be cleared by btr */
@@ -1619,6 +1640,7 @@ bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 		seq[n++] = (uint8_t)(0xe0 | (reg & 7));
 		rw_put_le(seq + n, x, short_form ? 1 : 4);
 		n += short_form ? 1 : 4;
+		unsigned first_len = n;
 		for (unsigned k = 0; k < np; k++) {
 			if (rex & 9)
 				seq[n++] = (uint8_t)(0x40 | (rex & 9));
@@ -1630,6 +1652,8 @@ bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 		if (rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_AND_BTR, seq, n);
+		if (next_entry)
+			note_orc_next(u, first_len);
 		u->cand++;
 		return true;
 	}

@@ -471,6 +471,11 @@ def effect(text, where):
         return -8, 0, None, dest
     if mnem in ("call", "callq"):
         return 0, 0, None, None
+    if mnem in ("and", "btr") and dest == "rsp":
+        # Realigning the stack (and-btr): the frame must already be found
+        # from another register, so the caller judges the state by the
+        # entry of the instruction after the original.
+        return None, 0, None, None
     if mnem.startswith(("leave", "enter", "pushf", "popf")) or \
             (dest == "rsp" and not READ_ONLY.match(mnem)):
         die("%s: `%s` moves rsp in a way this check does not model" % (where, text))
@@ -523,6 +528,7 @@ def orc(inp, outp, report):
         falls_through = not NO_FALL_THROUGH.match(mnemonic(orig[2])[0])
         end = new + len(r["replacement"]) // 2
         dsp = dbp = 0
+        realigned = False
         clobbered = set()
         for a, n, t in dout.get(sec, []):
             if a < new or a > end:
@@ -530,7 +536,7 @@ def orc(inp, outp, report):
             here = "%s at %#x" % (where, a)
             got = in_force(oout, so, a, here)
             covered.add((so, a))
-            want = orc_moved(before, dsp, dbp, here)
+            want = after if realigned else orc_moved(before, dsp, dbp, here)
             if a == end:
                 # What follows is the next instruction, with its own state.
                 if got != after:
@@ -546,6 +552,11 @@ def orc(inp, outp, report):
                 die("%s: %s changed while the unwinder reads it (%s)"
                     % (here, ", ".join(sorted(clobbered & unwinder_reads(got))), show_orc(got)))
             down, up, wrote, restored = effect(t, here)
+            if down is None:
+                if "rsp" in unwinder_reads(after):
+                    die("%s: rsp realigned, and the entry after the original reads it (%s)"
+                        % (here, show_orc(after)))
+                realigned, down = True, 0
             dsp, dbp = dsp + down, dbp + up
             clobbered.discard(restored)
             if wrote:

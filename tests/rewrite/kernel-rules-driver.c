@@ -4,7 +4,7 @@
 
 void kr_frame(void), kr_drap(void), kr_push_imm(void), kr_push_mem_sp(void), kr_push_mem_bp(void),
 	kr_push_rbx(void), kr_bp_push(void), kr_lock(void), kr_lock_di(void), kr_lea_sp(void),
-	kr_and_btr(void), kr_scratch(void);
+	kr_and_btr(void), kr_align(void), kr_scratch(void);
 
 int main(void)
 {
@@ -26,6 +26,7 @@ int main(void)
 		probe_flags("kr_bp_push", kr_bp_push, in);
 		probe_dead_flags("kr_lea_sp", kr_lea_sp, in);
 		probe_dead_flags("kr_and_btr", kr_and_btr, in);
+		probe_dead_flags("kr_align", kr_align, in);
 
 		/* rbp + 8 * rsi + 0x42ecdccc lies 8k + 1 bytes above rbp +
 		 * 0x31ebdbcb: the displacements differ by 0x11010101 (1 mod 8). */

@@ -47,6 +47,9 @@
  *   fe ff ff  kr_and_btr   and $-512 on rbx, esi and r11, flags dead, the
  *                          stack not to be moved: and-btr (each half of any
  *                          split keeps fe ff ff or ff ff ff)
+ *   fe ff ff  kr_align     and $-512, %rsp realigning a frame found from
+ *                          rsp until then: and-btr, the next entry (r10)
+ *                          describing its steps
  *   01 00 00, ff ff ff  kr_scratch  movl $0xffffffff, 0x184(%rbx): scratch
  *                          with the base moved for the displacement
  */
@@ -283,6 +286,26 @@ func kr_and_btr
 	and $-512, %r11
 	ret
 	.size kr_and_btr, . - kr_and_btr
+
+/* Stack realignment as the kernel's AVX code does it (poly1305): the
+ * frame found from rsp until r10 holds it, then the and, flags dead.  The
+ * and's own entry reads rsp; and-btr's steps are described by the next
+ * instruction's entry, which reads r10. */
+func kr_align
+	orc ORC_SP, 8
+	push %r10
+	orc ORC_SP, 16
+	lea 16(%rsp), %r10
+	and $-512, %rsp
+	orc ORC_R10, 0
+	xor %eax, %eax
+	lea 1(%rdi), %rax
+	lea -16(%r10), %rsp
+	orc ORC_SP, 16
+	pop %r10
+	orc ORC_SP, 8
+	ret
+	.size kr_align, . - kr_align
 
 /* A store of an immediate whose displacement holds a pattern too. */
 func kr_scratch

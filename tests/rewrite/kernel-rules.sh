@@ -87,7 +87,8 @@ check mangle lock part1.o frame.o bad-lock.o || fail "cannot break frame.o"
 
 scan_expect stack.xml part2.o frame:embedded:immediate frame:embedded:immediate \
 	frame_hi:embedded:immediate frame_hi:embedded:immediate neg1:embedded:immediate \
-	neg1:embedded:immediate neg1:embedded:immediate small:embedded:displacement \
+	neg1:embedded:immediate neg1:embedded:immediate neg1:embedded:immediate \
+	small:embedded:displacement \
 	ones:embedded:immediate ones:embedded:immediate
 rewrite_ok stack.xml part2.o stack.o frame=lea-arith frame_hi=lea-arith neg1=and-btr \
 	small=scratch ones=scratch
