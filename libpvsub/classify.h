@@ -34,10 +34,12 @@ const char *pvsub_class_name(enum pvsub_class c);
 struct pvsub_classification {
 	enum pvsub_class cls;
 	/* EMBEDDED: the field(s) covered, "immediate" or "displacement+immediate";
-	 * empty otherwise. */
+	 * PATCH_SITE: the kind of the mutable window ("alternative",
+	 * "jump-label", ... see kmeta.h); empty otherwise. */
 	char field[48];
 	/* The instruction holding the occurrence's first byte (not for
-	 * UNDECODED/RELOCATION): its position in the region, and text. */
+	 * UNDECODED, RELOCATION or PATCH_SITE): its position in the region,
+	 * and text. */
 	size_t insn_pos;
 	uint8_t insn_len;
 	char insn_text[96];
@@ -45,7 +47,8 @@ struct pvsub_classification {
 
 /*
  * Classify the occurrence of @len bytes at position @pos of region @region
- * of @img.  Precedence: RELOCATION (overlaps a relocation window), then the
+ * of @img.  Precedence: RELOCATION (overlaps a relocation window), then
+ * PATCH_SITE (overlaps a kernel mutable window, even partly), then the
  * decoded classes.  INSTRUCTION means the occurrence starts exactly at the
  * opcode of an instruction (after its prefixes) and lies inside it;
  * a prefix-only overlap or any other position inside one instruction is

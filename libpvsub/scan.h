@@ -7,7 +7,9 @@
  * adjacent in memory, classifies each, and collects the file's layout
  * violations and the facts the manifest binds (hashes of the file and of each
  * region, relocation window counts).  The result owns copies of everything it
- * reports, so it outlives the image and the input bytes.
+ * reports from the file, so it outlives the image and the input bytes; its
+ * findings' @pattern point into the policy's patterns (through the
+ * matcher), so the policy and matcher must outlive it.
  */
 #ifndef PVSUB_SCAN_H
 #define PVSUB_SCAN_H
@@ -27,7 +29,7 @@
 #define PVSUB_FINDING_CONTEXT 8
 
 struct pvsub_finding {
-	const struct pvsub_pattern *pattern; /* points into the scan's matcher */
+	const struct pvsub_pattern *pattern; /* the policy's, through the matcher: not owned */
 	/* Where: a section name (ET_REL), "A|B" for a junction of two sections,
 	 * or NULL for a segment (then segment >= 0, and segment2 for a junction). */
 	char *section;
