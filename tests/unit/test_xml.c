@@ -489,7 +489,7 @@ static char *padded(const struct format *f, size_t size)
  * far above what libxml2 handles without XML_PARSE_HUGE in one piece
  * (manifests: 12 MiB), is read.
  */
-Test(xml, documents_are_size_bounded, .timeout = 120)
+Test(xml, documents_are_size_bounded)
 {
 	static const enum pvsub_xml_format which[] = {PVSUB_XML_POLICY, PVSUB_XML_MANIFEST};
 	static const size_t readable[] = {1u << 20, 12u << 20};
