@@ -139,18 +139,15 @@ static int fail(struct pvsub_diag *diag, const struct errors *e, const char *fal
 	return pvsub_diag_set(diag, EINVAL, "%s", e->msg);
 }
 
-/* --- one-time set-up: libxml2, and each format's schema ---------------------------- */
+/* --- one-time set-up: libxml2, and the schemas ------------------------------------ */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-struct compiled {
+static struct compiled {
 	xmlSchemaPtr schema; /* NULL when it did not compile */
 	char error[PVSUB_DIAG_MAX];
-};
-
-static struct compiled compiled[PVSUB_ARRAY_SIZE(formats)];
-static pthread_once_t compiled_once[PVSUB_ARRAY_SIZE(formats)] = {PTHREAD_ONCE_INIT,
-								  PTHREAD_ONCE_INIT};
+} compiled[PVSUB_ARRAY_SIZE(formats)];
+static pthread_once_t compiled_once = PTHREAD_ONCE_INIT;
 
 static void compile(enum pvsub_xml_format format)
 {
@@ -171,26 +168,21 @@ static void compile(enum pvsub_xml_format format)
 	xmlSchemaFreeParserCtxt(pctxt);
 }
 
-static void compile_policy(void)
+/* All schemas at once: libxml2 2.9.14's xmlSchemaParse() sets up its table
+ * of built-in types on first use without a lock, so no two compilations
+ * may ever run at the same time.  Afterwards the schemas and that table
+ * are only read. */
+static void compile_all(void)
 {
-	compile(PVSUB_XML_POLICY);
+	pthread_once(&init_once, xmlInitParser);
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(formats); i++)
+		compile((enum pvsub_xml_format)i);
 }
-
-static void compile_manifest(void)
-{
-	compile(PVSUB_XML_MANIFEST);
-}
-
-static void (*const compile_format[])(void) = {
-	[PVSUB_XML_POLICY] = compile_policy,
-	[PVSUB_XML_MANIFEST] = compile_manifest,
-};
 
 /* The schema of @format, compiled by the first caller; others wait for it. */
 static xmlSchemaPtr schema_of(enum pvsub_xml_format format, struct pvsub_diag *diag)
 {
-	pthread_once(&init_once, xmlInitParser);
-	pthread_once(&compiled_once[format], compile_format[format]);
+	pthread_once(&compiled_once, compile_all);
 	if (!compiled[format].schema)
 		pvsub_diag_set(diag, EIO, "internal error: the built-in %s schema: %s",
 			       formats[format].schema, compiled[format].error);
