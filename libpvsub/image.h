@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libpvsub/modsig.h"
 #include "libpvsub/util.h"
 
 #define PVSUB_PAGE_SIZE 4096u
@@ -74,15 +75,6 @@ struct pvsub_violation {
 			     "overlapping-sections", "section-out-of-file",
 			     "segment-out-of-file", "wx-section" */
 	char detail[160];
-};
-
-/* An appended Linux module signature (`~Module signature appended~\n`). */
-struct pvsub_modsig {
-	bool present;
-	uint64_t offset; /* where the PKCS#7 blob starts = end of the ELF bytes */
-	uint64_t size;	 /* blob + 12-byte struct module_signature + 28-byte marker */
-	uint32_t sig_len;
-	uint8_t algo, hash, id_type;
 };
 
 struct pvsub_image;
@@ -140,6 +132,9 @@ size_t pvsub_image_violation_count(const struct pvsub_image *img) _nonnull_(1);
 const struct pvsub_violation *pvsub_image_violation(const struct pvsub_image *img, size_t i)
 	_nonnull_(1);
 
+/* The module signature appended to an ET_REL file, found under
+ * PVSUB_MODSIG_LAYOUT (modsig.h); present is false when there is none and
+ * for every other ELF type.  The ELF file is the bytes before its offset. */
 const struct pvsub_modsig *pvsub_image_modsig(const struct pvsub_image *img) _nonnull_(1);
 
 /*

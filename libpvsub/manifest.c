@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/globals.h>
-#include <libxml/parser.h>
-#include <libxml/xmlerror.h>
-#include <libxml/xmlschemas.h>
+#include <libxml/tree.h>
 
 #include "libpvsub/manifest.h"
-#include "libpvsub/schemas.h"
+#include "libpvsub/xml.h"
 
 /*
  * The writer appends into @out and keeps the first error: every emitter below
@@ -349,40 +345,6 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 
 /* -------------------------------------------------------------------------- */
 
-struct xml_errors {
-	struct pvsub_diag *diag;
-	bool seen;
-};
-
-/* Keep the first error only: later ones are usually consequences of it. */
-static void on_xml_error(void *ctx, xmlErrorPtr e)
-{
-	struct xml_errors *xe = ctx;
-	size_t n;
-	char msg[PVSUB_DIAG_MAX];
-
-	if (xe->seen || !e)
-		return;
-	if (e->level == XML_ERR_WARNING)
-		return;
-	xe->seen = true;
-	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "unknown XML error");
-	/* One line, as policy.c does it: libxml2 messages may have several
-	 * ("Input is not proper UTF-8...\nBytes: ...") and may quote the
-	 * document, whose control characters must not reach a terminal. */
-	for (char *c = msg; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
-	}
-	n = strlen(msg);
-	while (n && msg[n - 1] == ' ')
-		msg[--n] = '\0';
-	if (e->line > 0)
-		pvsub_diag_set(xe->diag, EINVAL, "line %d: %s", e->line, msg);
-	else
-		pvsub_diag_set(xe->diag, EINVAL, "%s", msg);
-}
-
 static bool is_element(const xmlNode *n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
@@ -443,78 +405,36 @@ static int check_beyond_schema(xmlDoc *doc, struct pvsub_diag *diag)
 	return 0;
 }
 
-int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag)
+/*
+ * The one read of a manifest, shared by validate and read: the hardened
+ * parse (libpvsub/xml), the schema, then the rules beyond it.  0 with the
+ * document in *@out.
+ */
+static int manifest_load(const char *xml, size_t len, xmlDocPtr *out, struct pvsub_diag *diag)
 {
-	xmlStructuredErrorFunc saved_fn = xmlStructuredError;
-	void *saved_ctx = xmlStructuredErrorContext;
-	struct xml_errors xe = {.diag = diag};
-	xmlSchemaParserCtxtPtr pctxt = NULL;
-	xmlSchemaValidCtxtPtr vctxt = NULL;
-	xmlSchemaPtr schema = NULL;
 	xmlDocPtr doc = NULL;
 	int r;
 
 	pvsub_diag_clear(diag);
-	if (len > INT_MAX)
-		return pvsub_diag_set(diag, EINVAL, "manifest too large");
-
-	/* libxml2 reports some errors (parser, I/O) only through the thread's
-	 * global handler: route them here for the duration of the call. */
-	xmlSetStructuredErrorFunc(&xe, on_xml_error);
-
-	pctxt = xmlSchemaNewMemParserCtxt(pvsub_schema_manifest_xsd,
-					  (int)pvsub_schema_manifest_xsd_len);
-	if (!pctxt) {
-		r = -ENOMEM;
-		goto out;
-	}
-	xmlSchemaSetParserStructuredErrors(pctxt, on_xml_error, &xe);
-	schema = xmlSchemaParse(pctxt);
-	if (!schema) {
-		/* a broken built-in schema is a build bug, not the document's */
-		r = -EIO;
-		if (!xe.seen)
-			pvsub_diag_set(diag, EIO, "the built-in manifest schema does not compile");
-		goto out;
-	}
-
-	/* No network, no DTD loading, no entity substitution; a document with a
-	 * DTD at all is refused below. */
-	doc = xmlReadMemory(xml, (int)len, "manifest.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	if (!doc) {
-		r = -EINVAL;
-		if (!xe.seen)
-			pvsub_diag_set(diag, EINVAL, "not well-formed XML");
-		goto out;
-	}
-	if (doc->intSubset || doc->extSubset) {
-		r = pvsub_diag_set(diag, EINVAL, "manifest has a document type declaration");
-		goto out;
-	}
-
-	vctxt = xmlSchemaNewValidCtxt(schema);
-	if (!vctxt) {
-		r = -ENOMEM;
-		goto out;
-	}
-	xmlSchemaSetValidStructuredErrors(vctxt, on_xml_error, &xe);
-	r = xmlSchemaValidateDoc(vctxt, doc);
-	if (r < 0) {
-		r = pvsub_diag_set(diag, EIO, "schema validation failed internally");
-	} else if (r > 0) {
-		if (!xe.seen)
-			pvsub_diag_set(diag, EINVAL, "not valid against the manifest schema");
-		r = -EINVAL;
-	} else {
+	r = pvsub_xml_parse(PVSUB_XML_MANIFEST, xml, len, "manifest.xml", &doc, diag);
+	if (r == 0)
+		r = pvsub_xml_validate(PVSUB_XML_MANIFEST, doc, NULL, diag);
+	if (r == 0)
 		r = check_beyond_schema(doc, diag);
+	if (r < 0) {
+		xmlFreeDoc(doc);
+		return r;
 	}
-out:
-	xmlSchemaFreeValidCtxt(vctxt);
+	*out = doc;
+	return 0;
+}
+
+int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag)
+{
+	xmlDocPtr doc = NULL;
+	int r = manifest_load(xml, len, &doc, diag);
+
 	xmlFreeDoc(doc);
-	xmlSchemaFree(schema);
-	xmlSchemaFreeParserCtxt(pctxt);
-	xmlSetStructuredErrorFunc(saved_ctx, saved_fn);
 	return r;
 }
 
@@ -605,16 +525,10 @@ int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info 
 	xmlNode *root;
 	int r;
 
-	r = pvsub_manifest_validate(xml, len, diag);
+	r = manifest_load(xml, len, &doc, diag);
 	if (r < 0)
 		return r;
-	doc = xmlReadMemory(xml, (int)len, "manifest.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root) {
-		r = pvsub_diag_set(diag, EINVAL, "not well-formed XML");
-		goto out;
-	}
+	root = xmlDocGetRootElement(doc);
 	info = calloc(1, sizeof(*info));
 	if (!info) {
 		r = -ENOMEM;

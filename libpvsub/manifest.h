@@ -45,8 +45,10 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 
 /*
  * Validate @len bytes of XML against the manifest schema compiled into the
- * library (no network, no DTD).  0, or -EINVAL with the first problem in
- * @diag (line number and message).
+ * library, through the hardened reader (libpvsub/xml.h: no DTD, no entity,
+ * no XInclude, nothing read from outside these bytes, at most 64 MiB), and
+ * against the rules the schema cannot say.  0, or -EINVAL with the first
+ * problem in @diag (line number and message); -EIO, -ENOMEM.  Thread-safe.
  */
 int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag)
 	_must_check_ _nonnull_(1);
@@ -76,8 +78,9 @@ struct pvsub_manifest_info {
 
 /*
  * Validate @len bytes of XML as pvsub_manifest_validate() does, then extract
- * the fields above into a new *@out (free with pvsub_manifest_info_free()).
- * 0, -EINVAL (not a valid manifest; reason in @diag), -ENOMEM.
+ * the fields above from the same parse into a new *@out (free with
+ * pvsub_manifest_info_free()).  0, -EINVAL (not a valid manifest; reason in
+ * @diag), -EIO, -ENOMEM.
  */
 int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info **out,
 			struct pvsub_diag *diag) _must_check_ _nonnull_(1, 3);

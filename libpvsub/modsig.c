@@ -14,49 +14,56 @@ static bool has_marker(const uint8_t *data, size_t len)
 		      PVSUB_MODSIG_MAGIC_LEN) == 0;
 }
 
-int pvsub_modsig_parse(const uint8_t *data, size_t len, struct pvsub_modsig_trailer *out,
-		       struct pvsub_diag *diag)
+int pvsub_modsig_parse(const uint8_t *data, size_t len, enum pvsub_modsig_rules rules,
+		       struct pvsub_modsig *out, struct pvsub_diag *diag)
 {
+	struct pvsub_modsig t = {0};
 	const uint8_t *info;
-	uint32_t sig_len;
+	uint64_t need;
 
 	memset(out, 0, sizeof(*out));
 	if (!has_marker(data, len))
 		return pvsub_diag_set(diag, ENOKEY, "no module signature");
 	if (len < TRAILER_LEN)
-		return pvsub_diag_set(diag, EBADMSG, "bad signature: truncated trailer");
+		return pvsub_diag_set(diag, EBADMSG, "module signature trailer truncated");
 	info = data + len - TRAILER_LEN;
-	out->algo = info[0];
-	out->hash = info[1];
-	out->id_type = info[2];
-	out->signer_len = info[3];
-	out->key_id_len = info[4];
-	memcpy(out->pad, info + 5, 3);
-	sig_len = (uint32_t)info[8] << 24 | (uint32_t)info[9] << 16 | (uint32_t)info[10] << 8 |
-		  info[11];
+	t.algo = info[0];
+	t.hash = info[1];
+	t.id_type = info[2];
+	t.signer_len = info[3];
+	t.key_id_len = info[4];
+	memcpy(t.pad, info + 5, 3);
+	t.sig_len = (uint32_t)info[8] << 24 | (uint32_t)info[9] << 16 | (uint32_t)info[10] << 8 |
+		    info[11];
 	/* the kernel's mod_check_sig() refuses the same */
-	if (out->id_type != PVSUB_MODSIG_ID_PKCS7)
-		return pvsub_diag_set(diag, EBADMSG, "bad signature: id_type %u is not PKCS#7",
-				      out->id_type);
-	if (out->algo || out->hash || out->signer_len || out->key_id_len || out->pad[0] ||
-	    out->pad[1] || out->pad[2])
+	if (rules == PVSUB_MODSIG_KERNEL && t.id_type != PVSUB_MODSIG_ID_PKCS7)
 		return pvsub_diag_set(diag, EBADMSG,
-				      "bad signature: trailer fields that must be zero are not");
-	if (sig_len == 0 || sig_len > len - TRAILER_LEN)
-		return pvsub_diag_set(diag, EBADMSG, "bad signature: sig_len %u out of range",
-				      sig_len);
-	out->content_len = len - TRAILER_LEN - sig_len;
-	out->sig = data + out->content_len;
-	out->sig_len = sig_len;
+				      "module signature trailer: id_type %u is not PKCS#7",
+				      t.id_type);
+	if (rules == PVSUB_MODSIG_KERNEL &&
+	    (t.algo || t.hash || t.signer_len || t.key_id_len || t.pad[0] || t.pad[1] || t.pad[2]))
+		return pvsub_diag_set(diag, EBADMSG,
+				      "module signature trailer: fields that must be zero are not");
+	/* 64 bits: cannot overflow */
+	need = (uint64_t)t.signer_len + t.key_id_len + t.sig_len + TRAILER_LEN;
+	if (t.sig_len == 0 || need > len)
+		return pvsub_diag_set(diag, EBADMSG,
+				      "module signature trailer: sig_len %u does not fit the file",
+				      t.sig_len);
+	t.present = true;
+	t.offset = len - need;
+	t.size = need;
+	t.sig_offset = t.offset + t.signer_len + t.key_id_len;
+	*out = t;
 	return 0;
 }
 
 size_t pvsub_modsig_strip(const uint8_t *data, size_t len)
 {
-	struct pvsub_modsig_trailer t;
+	struct pvsub_modsig t;
 
-	while (pvsub_modsig_parse(data, len, &t, NULL) == 0)
-		len = t.content_len;
+	while (pvsub_modsig_parse(data, len, PVSUB_MODSIG_KERNEL, &t, NULL) == 0)
+		len = t.offset;
 	return len;
 }
 
@@ -90,11 +97,11 @@ int pvsub_modsig_sign(const struct pvsub_signer *s, enum pvsub_hash hash, const 
 {
 	struct pvsub_buf sig = {0};
 	size_t content_len = pvsub_modsig_strip(data, len);
-	struct pvsub_modsig_trailer t;
+	struct pvsub_modsig t;
 	int r;
 
 	/* a marker the kernel would not accept: appending would stack on it */
-	if (pvsub_modsig_parse(data, content_len, &t, NULL) == -EBADMSG)
+	if (pvsub_modsig_parse(data, content_len, PVSUB_MODSIG_KERNEL, &t, NULL) == -EBADMSG)
 		return pvsub_diag_set(
 			diag, EBADMSG,
 			"the module ends in a malformed signature; not stacking on it");
@@ -108,13 +115,14 @@ int pvsub_modsig_sign(const struct pvsub_signer *s, enum pvsub_hash hash, const 
 int pvsub_modsig_verify(const uint8_t *data, size_t len, const struct pvsub_trust *keyring,
 			struct pvsub_diag *diag)
 {
-	struct pvsub_modsig_trailer t;
+	struct pvsub_modsig t;
 	int r;
 
-	r = pvsub_modsig_parse(data, len, &t, diag);
+	r = pvsub_modsig_parse(data, len, PVSUB_MODSIG_KERNEL, &t, diag);
 	if (r < 0)
 		return r;
-	return pvsub_cms_verify_keyring(t.sig, t.sig_len, data, t.content_len, keyring, diag);
+	return pvsub_cms_verify_keyring(data + t.sig_offset, t.sig_len, data, t.offset, keyring,
+					diag);
 }
 
 /* ---- what can be signed ------------------------------------------------------ */

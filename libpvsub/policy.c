@@ -6,17 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
-#include <libxml/xmlschemas.h>
 
 #include "libpvsub/policy.h"
-#include "libpvsub/schemas.h"
+#include "libpvsub/xml.h"
 
 #define POLICY_NS "urn:pvsub:policy:1"
 #define POLICY_ID_MAX 255
-#define POLICY_FILE_MAX (1024 * 1024)
 #define CANONICAL_MAGIC "pvsub-policy-canonical 1"
 
 struct pvsub_policy {
@@ -55,31 +52,6 @@ static bool parse_hex_byte(const char *s, uint8_t *out)
 		return false;
 	*out = (uint8_t)(hi << 4 | lo);
 	return true;
-}
-
-/*
- * Quote untrusted text for a one-line message: printable ASCII as is,
- * anything else as \xHH, and long text cut short, so that a hostile policy
- * cannot spread a diagnostic over many lines or fill it with one token.
- */
-static void quote_text(const char *s, size_t len, char *out, size_t outlen)
-{
-	const size_t max_shown = 32;
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && i < max_shown && o + 5 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f)
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-	}
-	if (len > max_shown && o + 4 < outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
 }
 
 static bool valid_id(const char *id, size_t max)
@@ -121,7 +93,7 @@ int pvsub_pattern_compile(const char *id, const char *expr, struct pvsub_pattern
 	size_t len = 0, count;
 	const char *p = expr;
 
-	quote_text(id, strlen(id), qid, sizeof(qid));
+	pvsub_quote(id, strlen(id), qid, sizeof(qid));
 	if (!valid_id(id, PVSUB_PATTERN_ID_MAX - 1))
 		return pvsub_diag_set(diag, EINVAL,
 				      "pattern id '%s' is not valid (1 to %d characters of "
@@ -140,7 +112,7 @@ int pvsub_pattern_compile(const char *id, const char *expr, struct pvsub_pattern
 		while (*p && !is_space(*p))
 			p++;
 		tlen = (size_t)(p - tok);
-		quote_text(tok, tlen, qtok, sizeof(qtok));
+		pvsub_quote(tok, tlen, qtok, sizeof(qtok));
 
 		if (have_modrm)
 			return pvsub_diag_set(diag, EINVAL,
@@ -406,7 +378,7 @@ int pvsub_policy_new_builtin(const char *name, struct pvsub_policy **out, struct
 	if (!b) {
 		char qname[160];
 
-		quote_text(name, strlen(name), qname, sizeof(qname));
+		pvsub_quote(name, strlen(name), qname, sizeof(qname));
 		return pvsub_diag_set(diag, ENOENT, "no such built-in policy '%s'", qname);
 	}
 	r = append_builtin(b, &pats, &n, diag);
@@ -460,133 +432,7 @@ const char *pvsub_policy_sha256_hex(const struct pvsub_policy *p)
 	return p->sha256;
 }
 
-/* --- XML ------------------------------------------------------------------------- */
-
-/*
- * libxml2 reports through process-wide (per-thread) handlers that print to
- * stderr by default.  While a document is read, every message goes here
- * instead; the first error is the one the user needs.
- */
-struct xml_state {
-	bool have_error;
-	bool saw_doctype;
-	int line;
-	int code;
-	xmlNodePtr node;
-	char msg[PVSUB_DIAG_MAX];
-};
-
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *xml_error_arg;
-#else
-typedef xmlErrorPtr xml_error_arg;
-#endif
-
-/* Drop our own namespace from messages: every element in a valid document
- * has it, so it only makes them longer. */
-static void strip_own_namespace(char *s)
-{
-	static const char ns[] = "{" POLICY_NS "}";
-	char *hit;
-
-	while ((hit = strstr(s, ns)))
-		memmove(hit, hit + sizeof(ns) - 1, strlen(hit + sizeof(ns) - 1) + 1);
-}
-
-static void xml_structured_error(void *data, xml_error_arg err)
-{
-	struct xml_state *st = data;
-	size_t len;
-
-	if (!st || !err || err->level < XML_ERR_ERROR || st->have_error)
-		return;
-	st->have_error = true;
-	st->line = err->line;
-	st->code = err->code;
-	st->node = err->node;
-	snprintf(st->msg, sizeof(st->msg), "%s", err->message ? err->message : "unknown error");
-	/*
-	 * One line: libxml2 messages end in a newline, and may quote the
-	 * document, whose control characters must not reach a terminal.
-	 */
-	for (char *c = st->msg; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
-	len = strlen(st->msg);
-	while (len && st->msg[len - 1] == ' ')
-		st->msg[--len] = '\0';
-	strip_own_namespace(st->msg);
-}
-
-/* Forget earlier errors, before a new stage whose first error counts. */
-static void xml_state_reset_errors(struct xml_state *st)
-{
-	st->have_error = false;
-	st->line = 0;
-	st->code = 0;
-	st->node = NULL;
-	st->msg[0] = '\0';
-}
-
-static void xml_generic_error(void *data, const char *fmt, ...)
-{
-	/* Never printed: anything useful also arrives structured. */
-}
-
-/* The DOCTYPE callback runs before any markup declaration of the internal
- * subset is parsed, so stopping here means no entity is ever declared. */
-static void refuse_doctype(void *data, const xmlChar *name, const xmlChar *external_id,
-			   const xmlChar *system_id)
-{
-	xmlParserCtxtPtr ctxt = data;
-	struct xml_state *st = ctxt->_private;
-
-	st->saw_doctype = true;
-	xmlStopParser(ctxt);
-}
-
-static xmlParserInputPtr refuse_external_entity(const char *url, const char *id,
-						xmlParserCtxtPtr ctxt)
-{
-	return NULL;
-}
-
-/* Saved process-wide libxml2 handlers, restored when a document is done. */
-struct xml_handlers {
-	xmlStructuredErrorFunc structured;
-	void *structured_ctx;
-	xmlGenericErrorFunc generic;
-	void *generic_ctx;
-	xmlExternalEntityLoader loader;
-};
-
-static void xml_handlers_install(struct xml_handlers *saved, struct xml_state *st)
-{
-	saved->structured = xmlStructuredError;
-	saved->structured_ctx = xmlStructuredErrorContext;
-	saved->generic = xmlGenericError;
-	saved->generic_ctx = xmlGenericErrorContext;
-	saved->loader = xmlGetExternalEntityLoader();
-	xmlSetStructuredErrorFunc(st, xml_structured_error);
-	xmlSetGenericErrorFunc(NULL, xml_generic_error);
-	xmlSetExternalEntityLoader(refuse_external_entity);
-}
-
-static void xml_handlers_restore(const struct xml_handlers *saved)
-{
-	xmlSetExternalEntityLoader(saved->loader);
-	xmlSetGenericErrorFunc(saved->generic_ctx, saved->generic);
-	xmlSetStructuredErrorFunc(saved->structured_ctx, saved->structured);
-}
-
-static int xml_fail(struct pvsub_diag *diag, const struct xml_state *st, const char *fallback)
-{
-	if (!st->have_error)
-		return pvsub_diag_set(diag, EINVAL, "%s", fallback);
-	if (st->line > 0)
-		return pvsub_diag_set(diag, EINVAL, "line %d: %s", st->line, st->msg);
-	return pvsub_diag_set(diag, EINVAL, "%s", st->msg);
-}
+/* --- XML (read through libpvsub/xml: see xml.h for the hardening) ------------------ */
 
 static bool is_policy_element(xmlNodePtr node, const char *name)
 {
@@ -598,12 +444,12 @@ static bool is_policy_element(xmlNodePtr node, const char *name)
 /*
  * The schema rejects a bad `bytes` value with its whole regular expression
  * in the message.  The compiler can say which token is wrong, so ask it.
- * Returns true if it explained the error.
+ * @elem is the element the schema error is about, also for attribute
+ * errors.  Returns true if it explained the error.
  */
-static bool explain_bytes_error(const struct xml_state *st, struct pvsub_diag *diag)
+static bool explain_bytes_error(xmlNodePtr elem, struct pvsub_diag *diag)
 {
 	struct pvsub_pattern *tmp = NULL;
-	xmlNodePtr elem = st->node; /* the element, also for attribute errors */
 	xmlChar *id = NULL, *bytes = NULL;
 	struct pvsub_diag d = {{0}};
 	size_t n = 0;
@@ -641,7 +487,7 @@ static int parse_version(const char *s, unsigned long *out, long line, struct pv
 		unsigned d = (unsigned)(*p - '0');
 
 		if (v > (ULONG_MAX - d) / 10) {
-			quote_text(s, strlen(s), q, sizeof(q));
+			pvsub_quote(s, strlen(s), q, sizeof(q));
 			return pvsub_diag_set(diag, EINVAL,
 					      "line %ld: version '%s' is too large (at most %lu)",
 					      line, q, ULONG_MAX);
@@ -651,7 +497,7 @@ static int parse_version(const char *s, unsigned long *out, long line, struct pv
 	while (is_space(*p))
 		p++;
 	if (p == digits || *p) {
-		quote_text(s, strlen(s), q, sizeof(q));
+		pvsub_quote(s, strlen(s), q, sizeof(q));
 		return pvsub_diag_set(diag, EINVAL, "line %ld: version '%s' is not a number", line,
 				      q);
 	}
@@ -720,8 +566,8 @@ static int policy_from_doc(xmlDocPtr doc, struct pvsub_policy **out, struct pvsu
 			/* The schema keeps these out; never trust that silently. */
 			char qname[160];
 
-			quote_text((const char *)c->name, strlen((const char *)c->name), qname,
-				   sizeof(qname));
+			pvsub_quote((const char *)c->name, strlen((const char *)c->name), qname,
+				    sizeof(qname));
 			r = pvsub_diag_set(&d, EINVAL, "unexpected element '%s'", qname);
 		}
 		xmlFree(b);
@@ -746,108 +592,19 @@ out:
 int pvsub_policy_new_from_memory(const char *xml, size_t len, const char *name,
 				 struct pvsub_policy **out, struct pvsub_diag *diag)
 {
-	struct xml_handlers saved;
-	struct xml_state st = {0};
-	xmlParserCtxtPtr ctxt = NULL;
-	xmlSchemaParserCtxtPtr sparser = NULL;
-	xmlSchemaPtr schema = NULL;
-	xmlSchemaValidCtxtPtr vctxt = NULL;
+	struct pvsub_xml_error err;
 	xmlDocPtr doc = NULL;
-	xmlNodePtr root;
 	int r;
 
-	if (len > INT_MAX)
-		return pvsub_diag_set(diag, EINVAL, "document too large");
-
-	xmlInitParser();
-	xml_handlers_install(&saved, &st);
-
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt || !ctxt->sax) {
-		r = -ENOMEM;
-		goto out;
-	}
-	ctxt->sax->internalSubset = refuse_doctype;
-	ctxt->sax->externalSubset = NULL;
-	ctxt->_private = &st;
-	/*
-	 * No XML_PARSE_NOENT, XML_PARSE_DTDLOAD, XML_PARSE_DTDATTR or
-	 * XML_PARSE_XINCLUDE: nothing outside these bytes is ever read.
-	 */
-	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, name, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-					XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES);
-	if (st.saw_doctype || (doc && (doc->intSubset || doc->extSubset))) {
-		r = pvsub_diag_set(diag, EINVAL, "DTDs are not allowed in policy files");
-		goto out;
-	}
-	if (!doc || !ctxt->wellFormed || !ctxt->nsWellFormed) {
-		r = xml_fail(diag, &st, "not well-formed XML");
-		goto out;
-	}
-
-	root = xmlDocGetRootElement(doc);
-	if (!root) {
-		r = pvsub_diag_set(diag, EINVAL, "document has no root element");
-		goto out;
-	}
-	if (!is_policy_element(root, "policy")) {
-		char qname[160], qns[160] = "";
-		const char *href = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
-
-		quote_text((const char *)root->name, strlen((const char *)root->name), qname,
-			   sizeof(qname));
-		if (href)
-			quote_text(href, strlen(href), qns, sizeof(qns));
-		r = pvsub_diag_set(diag, EINVAL,
-				   "line %ld: root element must be <policy xmlns=\"" POLICY_NS
-				   "\">, not <%s> %s%s%s",
-				   xmlGetLineNo(root), qname,
-				   href ? "in namespace '" : "without a namespace", qns,
-				   href ? "'" : "");
-		goto out;
-	}
-
-	sparser = xmlSchemaNewMemParserCtxt(pvsub_schema_policy_xsd,
-					    (int)pvsub_schema_policy_xsd_len);
-	if (!sparser) {
-		r = -ENOMEM;
-		goto out;
-	}
-	xmlSchemaSetParserStructuredErrors(sparser, xml_structured_error, &st);
-	xml_state_reset_errors(&st);
-	schema = xmlSchemaParse(sparser);
-	if (!schema) {
-		r = pvsub_diag_set(diag, EIO, "internal error: the built-in policy schema: %s",
-				   st.have_error ? st.msg : "does not compile");
-		goto out;
-	}
-	vctxt = xmlSchemaNewValidCtxt(schema);
-	if (!vctxt) {
-		r = -ENOMEM;
-		goto out;
-	}
-	xmlSchemaSetValidStructuredErrors(vctxt, xml_structured_error, &st);
-	xml_state_reset_errors(&st);
-	r = xmlSchemaValidateDoc(vctxt, doc);
-	if (r != 0) {
-		if (r < 0)
-			r = pvsub_diag_set(diag, EIO, "internal error while validating");
-		else if (st.code == XML_SCHEMAV_CVC_PATTERN_VALID && explain_bytes_error(&st, diag))
-			r = -EINVAL;
-		else
-			r = xml_fail(diag, &st, "not valid against the policy schema");
-		goto out;
-	}
-
-	r = policy_from_doc(doc, out, diag);
-out:
-	xmlSchemaFreeValidCtxt(vctxt);
-	xmlSchemaFree(schema);
-	xmlSchemaFreeParserCtxt(sparser);
+	r = pvsub_xml_parse(PVSUB_XML_POLICY, xml, len, name, &doc, diag);
+	if (r < 0)
+		return r;
+	r = pvsub_xml_validate(PVSUB_XML_POLICY, doc, &err, diag);
+	if (r == -EINVAL && err.code == XML_SCHEMAV_CVC_PATTERN_VALID)
+		explain_bytes_error(err.node, diag);
+	if (r == 0)
+		r = policy_from_doc(doc, out, diag);
 	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
-	xml_handlers_restore(&saved);
 	return r;
 }
 
@@ -857,7 +614,7 @@ int pvsub_policy_new_from_file(const char *path, struct pvsub_policy **out, stru
 	size_t len = 0;
 	int r;
 
-	r = pvsub_read_file(path, POLICY_FILE_MAX, &data, &len, diag);
+	r = pvsub_read_file(path, pvsub_xml_max_size(PVSUB_XML_POLICY), &data, &len, diag);
 	if (r < 0)
 		return r;
 	r = pvsub_policy_new_from_memory((const char *)data, len, path, out, diag);

@@ -66,17 +66,15 @@ int pvsub_policy_new_builtin(const char *name, struct pvsub_policy **out, struct
 	_must_check_ _nonnull_(1, 2);
 
 /*
- * Parse and validate a policy document held in memory.  @name is used in
- * messages only.  The parser never touches the network, never loads a DTD
- * and refuses documents that have one (so no entity is ever expanded).
- * -EINVAL (malformed, invalid against the schema, bad tokens) or -ENOMEM,
- * with a one-line reason in @diag.
- *
- * libxml2's error handlers and external entity loader are process-wide, so
- * they are swapped for the duration of the call and restored afterwards:
- * call this (and the two functions below) from one thread at a time, in
- * practice the main thread while setting up.  The result is immutable and
- * may then be shared by any number of threads.
+ * Parse and validate a policy document held in memory, through the
+ * hardened reader (libpvsub/xml.h): no DTD (refused), no entity, no
+ * XInclude, nothing read from outside these bytes, at most 1 MiB.  @name
+ * is the document's name for libxml2 only; messages do not repeat it (the
+ * caller names the file).  -EINVAL (malformed, invalid against the schema,
+ * bad tokens), -EIO (the built-in schema does not compile) or -ENOMEM, with
+ * a one-line reason in @diag ("line N: ...").
+ * Any thread may call this, and the two functions below, at any time; the
+ * result is immutable and may be shared by any number of threads.
  */
 int pvsub_policy_new_from_memory(const char *xml, size_t len, const char *name,
 				 struct pvsub_policy **out, struct pvsub_diag *diag)

@@ -17,6 +17,26 @@ void pvsub_one_line(char *s)
 			*p = '?';
 }
 
+void pvsub_quote(const char *s, size_t len, char *out, size_t outlen)
+{
+	const size_t max_shown = 32;
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && i < max_shown && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	if (len > max_shown && o + 4 < outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
 int pvsub_diag_set(struct pvsub_diag *d, int err, const char *fmt, ...)
 {
 	va_list ap;

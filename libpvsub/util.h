@@ -38,6 +38,12 @@ struct pvsub_diag {
  * hostile file. */
 void pvsub_one_line(char *s) _nonnull_(1);
 
+/* Quote @len bytes of untrusted text at @s for a one-line message into @out
+ * (@outlen bytes, always NUL-terminated): printable ASCII as it is, any
+ * other byte as \xNN, and at most 32 bytes, then "...", so that a hostile
+ * input can neither spread a message over lines nor fill it with one token. */
+void pvsub_quote(const char *s, size_t len, char *out, size_t outlen) _nonnull_(1, 3);
+
 /* Format a message into @d (no-op when @d is NULL).  Always returns -@err
  * when @err is positive, or @err unchanged when it is already negative, so a
  * caller can write `return pvsub_diag_set(d, EINVAL, "bad thing %d", x);`. */

@@ -40,10 +40,13 @@ patterns() { # patterns POLICY: sorted pattern ids found in gates.o
 json_query p.json 'd["policy"]["sha256"]' | grep -Eq '^[0-9a-f]{64}$' || fail "policy sha256"
 
 # Bad policy files: one line naming the file, status 2, no report.
-for bad in malformed missing-bytes bad-token billion-laughs external-entity wrong-namespace; do
+for bad in malformed missing-bytes bad-token billion-laughs external-entity wrong-namespace \
+	xinclude; do
 	expect_status 2 "$SCAN" --policy "$fx/$bad.xml" gates.o
 	[ "$(wc -l < err)" -eq 1 ] || fail "$bad: not one line: $(cat err)"
 	grep -q "$bad.xml" err || fail "$bad: file not named: $(cat err)"
 	[ ! -s out ] || fail "$bad: a report was written"
 done
+grep -q "xinclude.xml: line 4: XInclude is not allowed in policy files" err ||
+	fail "xinclude: $(cat err)"
 exit 0

@@ -81,6 +81,19 @@ grep -q "bad signature" err || fail "tampered manifest: $(cat err)"
 expect_status 0 "$SIGN" sign --key s.key --cert s.pem evil.xml
 expect_status 1 "$SIGN" verify --ca ca.pem --manifest evil.xml --binary clean.o
 grep -q "schema error" err || fail "invalid manifest: $(cat err)"
+# signed or not, a manifest goes through the hardened reader: a DTD or an
+# XInclude is refused with one line (clean.xml, the same without, verifies)
+sed '1a<!DOCTYPE manifest [<!ENTITY e SYSTEM "file:///etc/passwd">]>' clean.xml > dtd.xml
+sed '2a<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd" parse="text"/>' \
+	clean.xml > xi.xml
+for m in "dtd:line 2: DTDs are" "xi:line 3: XInclude is"; do
+	f=${m%%:*}
+	expect_status 0 "$SIGN" sign --key s.key --cert s.pem $f.xml
+	expect_status 1 "$SIGN" verify --ca ca.pem --manifest $f.xml --binary clean.o
+	grep -q "$f.xml: schema error: ${m#*:} not allowed in manifests" err ||
+		fail "$f: $(cat err)"
+	[ "$(wc -l < err)" = 1 ] || fail "$f: more than one line: $(cat err)"
+done
 cp clean.xml.p7s bad.p7s
 printf 'Z' | dd of=bad.p7s bs=1 seek=200 conv=notrunc 2>/dev/null
 expect_status 1 "$SIGN" verify --ca ca.pem --manifest clean.xml --signature bad.p7s \

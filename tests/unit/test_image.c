@@ -291,6 +291,89 @@ Test(image, module_signature_that_does_not_fit)
 	expect_error("module signature");
 }
 
+/* Append struct module_signature @info and the marker: the bytes it
+ * claims as signature are whatever the file ends in. */
+static void append_trailer(const uint8_t info[12])
+{
+	static const char marker[] = "~Module signature appended~\n";
+	uint8_t *p = realloc(data, size + 12 + 28);
+
+	cr_assert_not_null(p);
+	data = p;
+	memcpy(data + size, info, 12);
+	memcpy(data + size + 12, marker, 28);
+	size += 12 + 28;
+}
+
+/* A real signature of the format before Linux 4.3 (X.509 id, signer name
+ * and key id before the signature) is a signature, not an input error. */
+Test(image, module_signature_of_the_older_format)
+{
+	static const uint8_t info[12] = {1, 4, 1, 5, 6, 0, 0, 0, 0, 0, 0, 100};
+	const struct pvsub_modsig *ms;
+	struct pvsub_image *img;
+	size_t elf_size;
+	uint8_t *p;
+
+	build_asm(two_texts);
+	elf_size = size;
+	p = realloc(data, size + 5 + 6 + 100);
+	cr_assert_not_null(p);
+	data = p;
+	memset(data + size, 0x0f, 5 + 6 + 100);
+	size += 5 + 6 + 100;
+	append_trailer(info);
+	img = open_ok();
+	ms = pvsub_image_modsig(img);
+	cr_assert(ms->present);
+	cr_assert_eq(ms->offset, elf_size);
+	cr_assert_eq(ms->size, 5 + 6 + 100 + 40);
+	cr_assert_eq(ms->sig_offset, elf_size + 5 + 6);
+	cr_assert_eq(ms->id_type, 1);
+	cr_assert_eq(pvsub_image_violation_count(img), 0);
+	pvsub_image_free(img);
+}
+
+/*
+ * A trailer whose "signature" is the bytes of an executable section cannot
+ * take them out of the scan: the section then lies outside the ELF file,
+ * a violation.  The control, the same file without the trailer, has the
+ * section as a region.
+ */
+Test(image, forged_trailer_cannot_hide_code)
+{
+	static const uint8_t gate[] = {0x0f, 0x01, 0xd4, 0xc3}; /* vmfunc; ret */
+	static const uint8_t info[12] = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, sizeof(gate)};
+	struct pvsub_image *img;
+	uint64_t at;
+	uint8_t *p;
+
+	build_asm("\t.text\n\tnop\n\tnop\n\tnop\n\tret\n");
+	/* move .text to the end of the file, after the section headers */
+	at = size;
+	p = realloc(data, size + sizeof(gate));
+	cr_assert_not_null(p);
+	data = p;
+	memcpy(data + at, gate, sizeof(gate));
+	size += sizeof(gate);
+	section(".text")->sh_offset = at;
+
+	img = open_ok();
+	cr_assert_not(pvsub_image_modsig(img)->present);
+	cr_assert_not(has_violation(img, "section-out-of-file"));
+	cr_assert_eq(pvsub_image_region_count(img), 1);
+	cr_assert_eq(pvsub_image_region(img, 0)->bytes, data + at);
+	pvsub_image_free(img);
+
+	append_trailer(info);
+	img = open_ok();
+	cr_assert(pvsub_image_modsig(img)->present);
+	cr_assert_eq(pvsub_image_modsig(img)->offset, at);
+	cr_assert(has_violation(img, "section-out-of-file"));
+	cr_assert_eq(pvsub_image_region_count(img), 0);
+	pvsub_image_free(img);
+}
+
 Test(image, bad_files_are_one_line_errors)
 {
 	static const uint8_t text[] = "hello, world";
