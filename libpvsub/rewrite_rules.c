@@ -57,6 +57,20 @@ static bool imm_lea_ok(bool wide64, bool imm64, uint64_t value, int32_t b)
 	return a >= INT32_MIN && a <= INT32_MAX;
 }
 
+/* Imm-lea candidates: lea displacements (lea_candidate) times twists. */
+#define IMM_CANDIDATES (PVSUB_X86ENC_TWIST_COUNT * 1024u)
+
+/* Imm-lea candidate @k for @value (pvsub_x86enc_imm_lea's @wide64 and
+ * @imm64): the lea's displacement and the twist; false when the loaded
+ * constant could not be a sign-extended imm32. */
+static bool imm_candidate(unsigned k, bool wide64, bool imm64, uint64_t value, int32_t *lb,
+			  enum pvsub_x86enc_twist *tw)
+{
+	*lb = lea_candidate(k % 1024);
+	*tw = (enum pvsub_x86enc_twist)(k / 1024);
+	return imm_lea_ok(wide64, imm64, value, *lb);
+}
+
 /* The unit's one relocated field (u->reloc_at, if any) now lies at
  * @fld_new of its sequence, in an instruction that ends at @end there. */
 static void carry_field(struct unit *u, unsigned fld_new, unsigned end)
@@ -163,13 +177,13 @@ bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
 	if (!imm_mov(s->in + u->off, &u->in, &reg, &wide64, &imm64, &value) ||
 	    (unwind_regs(w, s, u) & (1u << reg)))
 		return false;
-	for (; u->cand < PVSUB_X86ENC_TWIST_COUNT * 1024; u->cand++) {
-		int32_t b = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(wide64, imm64, value, b))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t b;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, wide64, imm64, value, &b, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ];
-		unsigned n = pvsub_x86enc_imm_lea(seq, reg, wide64, imm64, value, b,
-						  (enum pvsub_x86enc_twist)(u->cand / 1024));
+		unsigned n = pvsub_x86enc_imm_lea(seq, reg, wide64, imm64, value, b, tw);
 		if (n == 0 || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_IMM_LEA, seq, n);
@@ -581,6 +595,79 @@ bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
 	return false;
 }
 
+/*
+ * The stack frame of the rules that borrow a register (scratch,
+ * scratch-disp, push-imm, push-mem): %r saved around the instructions
+ * that use it.
+ *
+ *   lea -skip(%rsp), %rsp    outside the kernel: past the red zone
+ *   push %r
+ *   push %r                  leave_word: the word the original push leaves
+ *   ...                      the caller's: a value built in %r, its use
+ *   mov %r, 8(%rsp)          leave_word: %r's value stored in that word
+ *   pop %r
+ *   lea skip(%rsp), %rsp
+ *
+ * push and pop change no flag, nor does lea.  The ORC notes say that the
+ * stack is lower by what is pushed from each push to the pop, and by the
+ * word left after it.
+ */
+struct frame {
+	unsigned r;	    /* the borrowed register */
+	unsigned skip;	    /* bytes of red zone skipped (0 in the kernel) */
+	bool leave_word;    /* a push rule: one more word, left on the stack */
+	unsigned pushed[2]; /* where each push ends in the sequence */
+	unsigned popped;    /* where the pop ends */
+};
+
+/* Bytes the stack is lower by between a frame's pushes and its pop (what
+ * an rsp-based operand there adds to its displacement). */
+static unsigned frame_depth(unsigned skip, bool leave_word)
+{
+	return skip + (leave_word ? 16 : 8);
+}
+
+/* Open the frame at the start of @seq; the length written. */
+static unsigned frame_open(struct frame *f, uint8_t *seq, unsigned r, unsigned skip,
+			   bool leave_word)
+{
+	unsigned n = 0;
+	*f = (struct frame){.r = r, .skip = skip, .leave_word = leave_word};
+	if (skip)
+		n += pvsub_x86enc_lea(seq + n, 4, -(int32_t)skip, true);
+	for (unsigned k = 0; k < (leave_word ? 2u : 1u); k++) {
+		n += pvsub_x86enc_push(seq + n, r);
+		f->pushed[k] = n;
+	}
+	return n;
+}
+
+/* Close the frame after the @n bytes of @seq; the new length. */
+static unsigned frame_close(struct frame *f, uint8_t *seq, unsigned n)
+{
+	if (f->leave_word)
+		n += pvsub_x86enc_store_sp(seq + n, f->r, 8);
+	n += pvsub_x86enc_pop(seq + n, f->r);
+	f->popped = n;
+	if (f->skip)
+		n += pvsub_x86enc_lea(seq + n, 4, (int32_t)f->skip, true);
+	return n;
+}
+
+/* The ORC notes of the frame's pushes; the caller's own notes follow. */
+static void frame_note_pushes(struct unit *u, const struct frame *f)
+{
+	for (unsigned k = 0; k < (f->leave_word ? 2u : 1u); k++)
+		note_orc(u, f->pushed[k], (int32_t)(f->skip + 8 * (k + 1)), 0);
+}
+
+/* The ORC note of the frame's pop: the stack as the unit's entry says, or
+ * one word lower with a word left. */
+static void frame_note_pop(struct unit *u, const struct frame *f)
+{
+	note_orc(u, f->popped, f->leave_word ? 8 : 0, 0);
+}
+
 /* `imul reg, r/m` (0f af): the form `imul dst, r/m, $imm` becomes, with the
  * immediate in the scratch register and a mov to dst after it. */
 #define IMUL_REG 0x0fafu
@@ -644,10 +731,11 @@ struct scratch_plan {
 };
 
 /* Where scratch_seq() put things: the relocated field and the end of its
- * instruction, the copied instruction, the stack window [lo, hi) and the
- * moved base [moved, back). */
+ * instruction, the copied instruction, the frame and the moved base
+ * [moved, back). */
 struct scratch_marks {
-	unsigned fld, end, insn_at, lo, hi, moved, back;
+	unsigned fld, end, insn_at, moved, back;
+	struct frame frame;
 };
 
 /*
@@ -660,13 +748,9 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 			    const struct pvsub_insn *in, int32_t lb, enum pvsub_x86enc_twist tw,
 			    int32_t d, uint8_t *seq, struct scratch_marks *mk)
 {
-	unsigned *fld = &mk->fld, *end = &mk->end, *insn_at = &mk->insn_at, *lo = &mk->lo,
-		 *hi = &mk->hi;
-	unsigned n = 0, r = pl->r, push = pl->skip + 8;
-	if (pl->skip)
-		n += pvsub_x86enc_lea(seq + n, 4, -(int32_t)pl->skip, true);
-	n += pvsub_x86enc_push(seq + n, r);
-	*lo = n;
+	unsigned *fld = &mk->fld, *end = &mk->end, *insn_at = &mk->insn_at;
+	unsigned r = pl->r, n = frame_open(&mk->frame, seq, r, pl->skip, false);
+	unsigned push = frame_depth(pl->skip, false);
 	unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, pl->wide, false, pl->value, lb, tw);
 	if (ml == 0)
 		return 0;
@@ -724,11 +808,7 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 	if (d)
 		n += pvsub_x86enc_lea(seq + n, (unsigned)pl->rebase_reg, -d, true);
 	mk->back = n;
-	n += pvsub_x86enc_pop(seq + n, r);
-	*hi = n;
-	if (pl->skip)
-		n += pvsub_x86enc_lea(seq + n, 4, (int32_t)pl->skip, true);
-	return n;
+	return frame_close(&mk->frame, seq, n);
 }
 
 /* Base moves tried per scratch candidate when the displacement holds a
@@ -802,9 +882,10 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 			pl.rebase_reg = 5; /* as bp-rebase does */
 	}
 
-	for (; u->cand < PVSUB_X86ENC_TWIST_COUNT * 1024; u->cand++) {
-		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(pl.wide, false, pl.value, lb))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t lb;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, pl.wide, false, pl.value, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 32];
 		struct scratch_marks mk;
@@ -817,8 +898,7 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 				   : rebase_candidate(k <= 32 ? k - 1 : 528 + (k - 33), pl.disp);
 			if (d && pl.bp_orc && !bp_move_fits(pl.bp_orc, d))
 				continue;
-			n = scratch_seq(&pl, b, in, lb, (enum pvsub_x86enc_twist)(u->cand / 1024),
-					d, seq, &mk);
+			n = scratch_seq(&pl, b, in, lb, tw, d, seq, &mk);
 			if (n && n <= MAX_SEQ && !rw_has_pattern(w, seq, n))
 				break;
 			n = 0;
@@ -828,16 +908,16 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 		set_rule(u, RULE_SCRATCH, seq, n);
 		carry_field(u, mk.fld, mk.end); /* reloc_at is the displacement */
 		u->insn_at = (int8_t)mk.insn_at;
-		/* ORC: the stack is lower from the push to the pop (kernel
-		 * objects, which have no red-zone skip); rbp higher while it is
-		 * moved, when the unwinder reads it. */
-		int32_t push = (int32_t)(pl.skip + 8);
-		note_orc(u, mk.lo, push, 0);
+		/* ORC: the frame's (kernel objects, which have no red-zone
+		 * skip); rbp higher while it is moved, when the unwinder reads
+		 * it. */
+		int32_t push = (int32_t)frame_depth(pl.skip, false);
+		frame_note_pushes(u, &mk.frame);
 		if (d && pl.bp_orc) {
 			note_orc(u, mk.moved, push, d);
 			note_orc(u, mk.back, push, 0);
 		}
-		note_orc(u, mk.hi, 0, 0);
+		frame_note_pop(u, &mk.frame);
 		u->cand++;
 		return true;
 	}
@@ -1042,7 +1122,7 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 	unsigned r = free_register(w, s, u, used);
 	if (r == 16)
 		return false;
-	unsigned skip = w->kernel ? 0 : 128, push = skip + 8;
+	unsigned skip = w->kernel ? 0 : 128, push = frame_depth(skip, false);
 	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
 	if (in->mem_base == 4)
 		disp += push;
@@ -1069,18 +1149,15 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		has_sib = false;
 		nrex |= r >> 3;
 	}
-	for (; u->cand < PVSUB_X86ENC_TWIST_COUNT * 1024; u->cand++) {
-		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(true, false, (uint64_t)disp, lb))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t lb;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, true, false, (uint64_t)disp, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 16];
-		unsigned n = 0, lo, hi, end, tail;
-		if (skip)
-			n += pvsub_x86enc_lea(seq + n, 4, -(int32_t)skip, true);
-		n += pvsub_x86enc_push(seq + n, r);
-		lo = n;
-		unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, true, false, (uint64_t)disp, lb,
-						   (enum pvsub_x86enc_twist)(u->cand / 1024));
+		struct frame f;
+		unsigned n = frame_open(&f, seq, r, skip, false), end, tail;
+		unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, true, false, (uint64_t)disp, lb, tw);
 		if (ml == 0)
 			continue;
 		n += ml;
@@ -1100,17 +1177,14 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		memcpy(seq + n, b + me, in->len - me);
 		n += in->len - me;
 		end = n;
-		n += pvsub_x86enc_pop(seq + n, r);
-		hi = n;
-		if (skip)
-			n += pvsub_x86enc_lea(seq + n, 4, (int32_t)skip, true);
+		n = frame_close(&f, seq, n);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_SCRATCH_DISP, seq, n);
 		carry_field(u, tail + ((unsigned)u->reloc_at - me), end);
 		u->insn_at = (int8_t)insn_at;
-		note_orc(u, lo, (int32_t)push, 0);
-		note_orc(u, hi, 0, 0);
+		frame_note_pushes(u, &f);
+		frame_note_pop(u, &f);
 		u->cand++;
 		return true;
 	}
@@ -1259,31 +1333,23 @@ bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i)
 	if (r == 16)
 		return false;
 	uint64_t value = (uint64_t)rw_get_sle(b + in->imm_offset, in->imm_size);
-	for (; u->cand < PVSUB_X86ENC_TWIST_COUNT * 1024; u->cand++) {
-		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(true, false, value, lb))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t lb;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, true, false, value, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 16];
-		unsigned n = 0, one, two;
-		for (unsigned k = 0; k < 2; k++) {
-			n += pvsub_x86enc_push(seq + n, r);
-			if (k == 0)
-				one = n;
-		}
-		two = n;
-		unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, true, false, value, lb,
-						   (enum pvsub_x86enc_twist)(u->cand / 1024));
+		struct frame f;
+		unsigned n = frame_open(&f, seq, r, 0, true);
+		unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, true, false, value, lb, tw);
 		if (ml == 0)
 			continue;
-		n += ml;
-		n += pvsub_x86enc_store_sp(seq + n, r, 8); /* mov %r, 8(%rsp) */
-		n += pvsub_x86enc_pop(seq + n, r);
+		n = frame_close(&f, seq, n + ml);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_PUSH_IMM, seq, n);
-		note_orc(u, one, 8, 0);
-		note_orc(u, two, 16, 0);
-		note_orc(u, n, 8, 0);
+		frame_note_pushes(u, &f);
+		frame_note_pop(u, &f);
 		u->cand++;
 		return true;
 	}
@@ -1318,18 +1384,13 @@ bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 	unsigned r = free_register(w, s, u, used), ms = (unsigned)in->modrm_offset;
 	if (r == 16)
 		return false;
-	int64_t disp =
-		rw_get_sle(b + in->disp_offset, in->disp_size) + (in->mem_base == 4 ? 16 : 0);
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size) +
+		       (in->mem_base == 4 ? frame_depth(0, true) : 0);
 	for (; u->cand < 4096; u->cand++) {
 		int32_t d = u->cand ? lea_candidate(u->cand - 1) : 0;
 		uint8_t seq[MAX_SEQ + 32];
-		unsigned n = 0, at, one, two, insn_at;
-		for (unsigned k = 0; k < 2; k++) {
-			n += pvsub_x86enc_push(seq + n, r);
-			if (k == 0)
-				one = n;
-		}
-		two = n;
+		struct frame f;
+		unsigned n = frame_open(&f, seq, r, 0, true), at, insn_at;
 		unsigned xb = rex & 3u; /* X and B of the operand */
 		if (d) {
 			/* lea disp-d(mem), %r */
@@ -1357,15 +1418,13 @@ bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 				continue;
 			n += k;
 		}
-		n += pvsub_x86enc_store_sp(seq + n, r, 8); /* mov %r, 8(%rsp) */
-		n += pvsub_x86enc_pop(seq + n, r);
+		n = frame_close(&f, seq, n);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_PUSH_MEM, seq, n);
 		u->insn_at = (int8_t)insn_at;
-		note_orc(u, one, 8, 0);
-		note_orc(u, two, 16, 0);
-		note_orc(u, n, 8, 0);
+		frame_note_pushes(u, &f);
+		frame_note_pop(u, &f);
 		u->cand++;
 		return true;
 	}
