@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The rewrite rules: what one instruction holding an occurrence becomes
- * (see rewrite.h for the list, rewrite_internal.h for the contract).  Every
+ * (see rewrite.h for the list, rewrite_internal.h for the contract), and
+ * rw_rule_table at the end, the order in which they are tried.  Every
  * replacement keeps the registers, the flags and memory as the original
- * leaves them; each rule says why.
+ * leaves them; each rule says why.  The encodings are x86enc's.
  */
 #include <string.h>
 
@@ -167,7 +168,7 @@ static uint16_t unwind_regs(const struct rw *w, const struct sect *s, const stru
 	return unwind_regs_at(w, s, u->off);
 }
 
-bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
+static bool fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	unsigned reg;
@@ -225,7 +226,7 @@ static uint32_t mask_candidate(unsigned k)
  * destinations only: a split read-modify-write of memory could be seen half
  * done.
  */
-bool rw_fix_alu_split(const struct rw *w, struct sect *s, size_t i)
+static bool fix_alu_split(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const uint8_t *b = s->in + u->off;
@@ -505,7 +506,7 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
  * it, and never for an instruction whose fault an exception table catches
  * (the fixup would see the moved register).
  */
-bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
 {
 	const struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -541,7 +542,7 @@ static const uint8_t *bp_adjustable(const struct rw *w, const struct sect *s, co
 	return e;
 }
 
-bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
 {
 	const struct unit *u = &s->u[i];
 	if (u->in.mem_base != 5 || u->in.mem_index == 5)
@@ -558,7 +559,7 @@ bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
  * ORC entries describe the lowered stack (added when the object is
  * written).
  */
-bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -716,7 +717,7 @@ static unsigned scratch_opcode(const uint8_t *b, const struct pvsub_insn *in, bo
 	return 0;
 }
 
-/* What rw_fix_scratch() found out about an instruction. */
+/* What fix_scratch() found out about an instruction. */
 struct scratch_plan {
 	unsigned newop; /* the register form's opcode (IMUL_REG: 0f af) */
 	bool eax_form;	/* the short rAX form (no ModRM) */
@@ -827,7 +828,7 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
  * absolute) is carried over.  When the displacement holds a pattern as
  * well, its base is moved around the instruction as disp-rebase does.
  */
-bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
+static bool fix_scratch(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -975,7 +976,7 @@ static bool flags_dead_after(const struct sect *s, size_t i)
  * original, so the stack never exposes or covers live data, and the ORC
  * entry between them describes the intermediate stack.
  */
-bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
+static bool fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1101,7 +1102,7 @@ static bool plain_prefixes(const uint8_t *b, unsigned n)
  * Not for branches (the callee would see the pushed word) nor for
  * exception-table sites.
  */
-bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
+static bool fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1199,7 +1200,7 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
  * restored before the callee runs.  Only `call` (a `jmp` through memory
  * may be a jump table inside the function, where r11 can be live).
  */
-bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
+static bool fix_call_r11(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1257,7 +1258,7 @@ bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
  * point elsewhere for a moment), nor a register the unwinder reads, nor
  * for an exception-table site (its fixup would see the address in dst).
  */
-bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i)
+static bool fix_load_dest(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1321,7 +1322,7 @@ bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i)
  * may hold live data: kernel objects only.  ORC entries describe the
  * stack one and two words lower.
  */
-bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i)
+static bool fix_push_imm(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1364,7 +1365,7 @@ bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i)
  * mov d(%r), %r`.  Kernel objects only (see push-imm); not for an
  * exception-table site (the load moves).
  */
-bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
+static bool fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1442,7 +1443,7 @@ bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
  * only ever moves down; a register the unwinder reads is not used, nor
  * rsp when the frame is computed from it.
  */
-bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
+static bool fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1537,4 +1538,57 @@ bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 		return true;
 	}
 	return false;
+}
+
+/* --- the table --------------------------------------------------------------- */
+
+/* clang-format off */
+const struct rule_entry rw_rule_table[] = {
+	/* the immediate of an instruction without relocation: built otherwise */
+	{RULE_IMM_LEA,      RW_NO_RELOC | RW_IN_IMM,                fix_imm_lea},
+	{RULE_ALU_SPLIT,    RW_NO_RELOC | RW_SEQUENCE | RW_IN_IMM,  fix_alu_split},
+	/* a displacement: the address reached another way */
+	{RULE_LOAD_DEST,    RW_SEQUENCE | RW_IN_DISP,               fix_load_dest},
+	{RULE_DISP_REBASE,  RW_SEQUENCE | RW_IN_DISP,               fix_disp_rebase},
+	{RULE_SP_REBASE,    RW_SEQUENCE | RW_IN_DISP,               fix_sp_rebase},
+	{RULE_BP_REBASE,    RW_SEQUENCE | RW_IN_DISP,               fix_bp_rebase},
+	{RULE_CALL_R11,     RW_NO_RELOC | RW_SEQUENCE | RW_IN_DISP, fix_call_r11},
+	{RULE_SCRATCH_DISP, RW_SEQUENCE | RW_IN_DISP,               fix_scratch_disp},
+	/* an immediate whose flags are dead */
+	{RULE_LEA_ARITH,    RW_NO_RELOC | RW_IN_IMM,                fix_lea_arith},
+	/* any occurrence in an instruction with an immediate: scratch moves
+	 * the immediate to a register and, if need be, rebases the operand */
+	{RULE_SCRATCH,      RW_SEQUENCE | RW_HAS_IMM,               fix_scratch},
+	{RULE_PUSH_IMM,     RW_SEQUENCE | RW_HAS_IMM,               fix_push_imm},
+	{RULE_AND_BTR,      RW_NO_RELOC | RW_HAS_IMM,               fix_and_btr},
+	{RULE_PUSH_MEM,     RW_SEQUENCE | RW_HAS_DISP,              fix_push_mem},
+};
+/* clang-format on */
+const size_t rw_rule_count = PVSUB_ARRAY_SIZE(rw_rule_table);
+
+bool rw_rule_applies(const struct rule_entry *r, const struct unit *u, unsigned rel, unsigned len)
+{
+	const struct pvsub_insn *in = &u->in;
+	bool imm = in->imm_offset >= 0, disp = in->disp_offset >= 0;
+	if ((r->when & RW_NO_RELOC) && u->has_reloc)
+		return false;
+	if ((r->when & RW_SEQUENCE) && u->one_insn)
+		return false;
+	if ((r->when & RW_HAS_IMM) && !imm)
+		return false;
+	if ((r->when & RW_IN_IMM) && !(imm && rel + len > (unsigned)in->imm_offset))
+		return false;
+	if ((r->when & RW_HAS_DISP) && !disp)
+		return false;
+	if ((r->when & RW_IN_DISP) && !(disp && rel < (unsigned)(in->disp_offset + in->disp_size)))
+		return false;
+	return true;
+}
+
+const struct rule_entry *rw_rule_find(enum rule rule)
+{
+	for (size_t k = 0; k < rw_rule_count; k++)
+		if (rw_rule_table[k].rule == rule)
+			return &rw_rule_table[k];
+	return NULL;
 }
