@@ -36,10 +36,25 @@
 #define ISLAND_MAX_PAD 1024
 
 const char *const pvsub_rewrite_rules[] = {
-	"nop-split",   "rel-adjust", "imm-lea",	    "trap",	 "alu-split",
-	"disp-rebase", "sp-rebase",  "scratch",	    "lea-arith", "scratch-disp",
-	"call-r11",    "int3-tail",  "load-dest",   "bp-rebase", "push-imm",
-	"push-mem",    "and-btr",    "jump-island", NULL,
+	[RULE_NOP_SPLIT] = "nop-split",
+	[RULE_REL_ADJUST] = "rel-adjust",
+	[RULE_IMM_LEA] = "imm-lea",
+	[RULE_TRAP] = "trap",
+	[RULE_ALU_SPLIT] = "alu-split",
+	[RULE_DISP_REBASE] = "disp-rebase",
+	[RULE_SP_REBASE] = "sp-rebase",
+	[RULE_SCRATCH] = "scratch",
+	[RULE_LEA_ARITH] = "lea-arith",
+	[RULE_SCRATCH_DISP] = "scratch-disp",
+	[RULE_CALL_R11] = "call-r11",
+	[RULE_INT3_TAIL] = "int3-tail",
+	[RULE_LOAD_DEST] = "load-dest",
+	[RULE_BP_REBASE] = "bp-rebase",
+	[RULE_PUSH_IMM] = "push-imm",
+	[RULE_PUSH_MEM] = "push-mem",
+	[RULE_AND_BTR] = "and-btr",
+	[RULE_JUMP_ISLAND] = "jump-island",
+	[RULE_NONE] = NULL,
 };
 
 /* --- results ---------------------------------------------------------------- */
@@ -307,6 +322,7 @@ static int decode_section(struct rw *w, struct sect *s, bool must)
 		struct unit *u = &s->u[s->n];
 		memset(u, 0, sizeof(*u));
 		u->off = at;
+		u->rule = RULE_NONE;
 		if (pvsub_decode(w->opts->decoder, s->in + at, s->size - at, at, &u->in) < 0) {
 			if (must)
 				refuse(w, s->name, at,
@@ -749,7 +765,7 @@ static void field_names(const struct pvsub_insn *in, unsigned from, unsigned len
 /* Record what was done for an occurrence. */
 static void record(struct rw *w, const struct sect *s, size_t ui, const struct occ *oc,
 		   unsigned len, unsigned round, enum pvsub_class cls, const char *field,
-		   enum action act)
+		   enum rule rule)
 {
 	struct pvsub_rewrite_site *site = new_site(w, s);
 	if (!site)
@@ -761,7 +777,7 @@ static void record(struct rw *w, const struct sect *s, size_t ui, const struct o
 	site->pattern = pvsub_matcher_pattern(w->opts->matcher, oc->pattern)->id;
 	site->cls = cls;
 	snprintf(site->field, sizeof(site->field), "%s", field ? field : "");
-	site->rule = pvsub_rewrite_rules[act];
+	site->rule = pvsub_rewrite_rules[rule];
 	site->round = round;
 	site->len = (uint8_t)len;
 	memcpy(site->bytes, s->out.data + oc->pos, len);
@@ -958,9 +974,9 @@ static bool move_island(const struct rw *w, struct sect *s, size_t k)
  * that leaves the instruction clean: by padding code between it and its
  * target (rel-adjust), or, when that would take more than ISLAND_OVER
  * bytes, by a jump island, whose padding moves it afterwards.  The action
- * taken, or -1 when neither can be done.
+ * taken (rel-adjust, jump-island), or RULE_NONE when neither can be done.
  */
-static int fix_rel(const struct rw *w, struct sect *s, size_t i)
+static enum rule fix_rel(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	size_t t = rw_unit_at(s, (uint64_t)u->target);
@@ -981,23 +997,23 @@ static int fix_rel(const struct rw *w, struct sect *s, size_t i)
 			break;
 	}
 	if (u->island)
-		return move_island(w, s, u->island - 1) ? ACT_JUMP_ISLAND : -1;
+		return move_island(w, s, u->island - 1) ? RULE_JUMP_ISLAND : RULE_NONE;
 	if (k > ISLAND_OVER && island_ok(w, s, u) && island_fits(w, s, i))
-		return add_island(s, i) ? ACT_JUMP_ISLAND : -1;
+		return add_island(s, i) ? RULE_JUMP_ISLAND : RULE_NONE;
 	if (forward) {
 		/* In front of the target, or of anything between. */
 		size_t last = t < s->n ? t : s->n - 1;
 		for (size_t j = last; j > i; j--)
 			if (bump_pad(s, j, k))
-				return ACT_REL_ADJUST;
-		return -1;
+				return RULE_REL_ADJUST;
+		return RULE_NONE;
 	}
 	if (t == i)
-		return -1;
+		return RULE_NONE;
 	for (size_t j = i; j > t && j < s->n; j--)
 		if (bump_pad(s, j, k))
-			return ACT_REL_ADJUST;
-	return -1;
+			return RULE_REL_ADJUST;
+	return RULE_NONE;
 }
 
 /* An occurrence in the jump islands' bytes (one of their displacements, or
@@ -1040,16 +1056,15 @@ const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 	return w->o->sec[w->orc].data + best->entry * ORC_ENTRY_SIZE;
 }
 
-/* One occurrence inside unit @i's instruction bytes. */
 /* A rule's first try on unit @i: from its first candidate (a rule tried
  * before may have left the unit's counter anywhere). */
-static bool attempt(const struct rw *w, struct sect *s, size_t i,
-		    bool (*fix)(const struct rw *, struct sect *, size_t))
+static bool attempt(const struct rw *w, struct sect *s, size_t i, const struct rule_entry *r)
 {
 	s->u[i].cand = 0;
-	return fix(w, s, i);
+	return r->fix(w, s, i);
 }
 
+/* One occurrence inside unit @i's instruction bytes. */
 static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ *oc, unsigned len,
 		       unsigned round)
 {
@@ -1060,19 +1075,8 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 
 	if (u->rule != RULE_NONE) {
 		/* Inside a sequence of ours: try its next parameters. */
-		if ((u->rule == RULE_IMM_LEA && rw_fix_imm_lea(w, s, i)) ||
-		    (u->rule == RULE_ALU_SPLIT && rw_fix_alu_split(w, s, i)) ||
-		    (u->rule == RULE_DISP_REBASE && rw_fix_disp_rebase(w, s, i)) ||
-		    (u->rule == RULE_SP_REBASE && rw_fix_sp_rebase(w, s, i)) ||
-		    (u->rule == RULE_SCRATCH && rw_fix_scratch(w, s, i)) ||
-		    (u->rule == RULE_LEA_ARITH && rw_fix_lea_arith(w, s, i)) ||
-		    (u->rule == RULE_SCRATCH_DISP && rw_fix_scratch_disp(w, s, i)) ||
-		    (u->rule == RULE_CALL_R11 && rw_fix_call_r11(w, s, i)) ||
-		    (u->rule == RULE_LOAD_DEST && rw_fix_load_dest(w, s, i)) ||
-		    (u->rule == RULE_BP_REBASE && rw_fix_bp_rebase(w, s, i)) ||
-		    (u->rule == RULE_PUSH_IMM && rw_fix_push_imm(w, s, i)) ||
-		    (u->rule == RULE_PUSH_MEM && rw_fix_push_mem(w, s, i)) ||
-		    (u->rule == RULE_AND_BTR && rw_fix_and_btr(w, s, i)))
+		const struct rule_entry *r = rw_rule_find(u->rule);
+		if (r && r->fix(w, s, i))
 			return;
 		refuse(w, s->name, where, "no replacement for `%s%s%s` avoids the pattern",
 		       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
@@ -1080,10 +1084,9 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	}
 	if (u->long_form) {
 		/* A promoted branch: only its rel32 can hold the pattern. */
-		int act = fix_rel(w, s, i);
-		if (act >= 0)
-			record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, "immediate",
-			       (enum action)act);
+		enum rule rule = fix_rel(w, s, i);
+		if (rule != RULE_NONE)
+			record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, "immediate", rule);
 		else
 			refuse(w, s->name, where, "cannot move the target of `%s%s%s`",
 			       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
@@ -1099,7 +1102,7 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	if (rel == u->in.opcode_offset) {
 		if (pvsub_policy_on_instruction(w->opts->policy) == PVSUB_ON_INSTRUCTION_TRAP &&
 		    rw_fix_trap(s, i)) {
-			record(w, s, i, oc, len, round, PVSUB_CLASS_INSTRUCTION, NULL, ACT_TRAP);
+			record(w, s, i, oc, len, round, PVSUB_CLASS_INSTRUCTION, NULL, RULE_TRAP);
 			return;
 		}
 		refuse(w, s->name, where,
@@ -1110,10 +1113,9 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	if (u->rk != REL_NONE && !u->rel_has_reloc) {
 		unsigned fo = rel_field_offset(u), fs = rel_field_size(u);
 		if (rel < fo + fs && fo < rel + len) {
-			int act = fix_rel(w, s, i);
-			if (act >= 0)
-				record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field,
-				       (enum action)act);
+			enum rule rule = fix_rel(w, s, i);
+			if (rule != RULE_NONE)
+				record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, rule);
 			else
 				refuse(w, s->name, where,
 				       "cannot change the displacement of `%s%s%s` (no room to "
@@ -1122,74 +1124,14 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 			return;
 		}
 	}
-	if (!u->has_reloc && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    attempt(w, s, i, rw_fix_imm_lea)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_IMM_LEA);
-		return;
-	}
-	if (!u->has_reloc && !u->one_insn && u->in.imm_offset >= 0 &&
-	    rel + len > (unsigned)u->in.imm_offset && attempt(w, s, i, rw_fix_alu_split)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_ALU_SPLIT);
-		return;
-	}
-	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
-	    attempt(w, s, i, rw_fix_load_dest)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_LOAD_DEST);
-		return;
-	}
-	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
-	    attempt(w, s, i, rw_fix_disp_rebase)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_DISP_REBASE);
-		return;
-	}
-	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
-	    attempt(w, s, i, rw_fix_sp_rebase)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SP_REBASE);
-		return;
-	}
-	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
-	    attempt(w, s, i, rw_fix_bp_rebase)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_BP_REBASE);
-		return;
-	}
-	if (!u->has_reloc && !u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
-	    attempt(w, s, i, rw_fix_call_r11)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_CALL_R11);
-		return;
-	}
-	if (!u->one_insn && u->in.disp_offset >= 0 &&
-	    rel < (unsigned)(u->in.disp_offset + u->in.disp_size) &&
-	    attempt(w, s, i, rw_fix_scratch_disp)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SCRATCH_DISP);
-		return;
-	}
-	if (!u->has_reloc && u->in.imm_offset >= 0 && rel + len > (unsigned)u->in.imm_offset &&
-	    attempt(w, s, i, rw_fix_lea_arith)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_LEA_ARITH);
-		return;
-	}
-	/* Any occurrence of an instruction with an immediate: scratch moves
-	 * the immediate to a register and, if need be, rebases the operand. */
-	if (!u->one_insn && u->in.imm_offset >= 0 && attempt(w, s, i, rw_fix_scratch)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_SCRATCH);
-		return;
-	}
-	if (!u->one_insn && u->in.imm_offset >= 0 && attempt(w, s, i, rw_fix_push_imm)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_PUSH_IMM);
-		return;
-	}
-	if (!u->has_reloc && u->in.imm_offset >= 0 && attempt(w, s, i, rw_fix_and_btr)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_AND_BTR);
-		return;
-	}
-	if (!u->one_insn && u->in.disp_offset >= 0 && attempt(w, s, i, rw_fix_push_mem)) {
-		record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, ACT_PUSH_MEM);
-		return;
+	/* A displacement or an immediate: the first rule of the table that
+	 * applies and finds a clean replacement. */
+	for (size_t k = 0; k < rw_rule_count; k++) {
+		const struct rule_entry *r = &rw_rule_table[k];
+		if (rw_rule_applies(r, u, rel, len) && attempt(w, s, i, r)) {
+			record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, r->rule);
+			return;
+		}
 	}
 	refuse(w, s->name, where, "no rewrite rule removes the pattern from the %s of `%s%s%s`",
 	       field, u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
@@ -1212,7 +1154,7 @@ static void fix_occurrence(struct rw *w, struct sect *s, const struct occ *oc, u
 	s->last_site = ua->off;
 	if (a != b || in_pad) {
 		if (fix_spanning(s, a, b, oc->pos))
-			record(w, s, b, oc, len, round, PVSUB_CLASS_SPANNING, NULL, ACT_NOP_SPLIT);
+			record(w, s, b, oc, len, round, PVSUB_CLASS_SPANNING, NULL, RULE_NOP_SPLIT);
 		else
 			refuse(w, s->name, round ? ua->off : oc->pos,
 			       "across instructions where padding is not allowed (inside a patch "
@@ -1417,7 +1359,7 @@ static void add_int3_tail(struct rw *w, struct sect *s)
 	site->new_offset = s->n - 1; /* an offset once the layout is final */
 	site->pattern = s->tail_pattern;
 	site->cls = PVSUB_CLASS_SPANNING;
-	site->rule = pvsub_rewrite_rules[ACT_INT3_TAIL];
+	site->rule = pvsub_rewrite_rules[RULE_INT3_TAIL];
 	site->len = s->tail_len;
 	memcpy(site->bytes, s->tail_bytes, s->tail_len);
 	site->insn_len = u->in.len;
@@ -1879,7 +1821,7 @@ static int finish(struct rw *w)
 		site->padding = u->pad;
 		site->new_len = u->enc_len;
 		/* int3-tail: the last instruction and the int3 after it */
-		if (site->rule == pvsub_rewrite_rules[ACT_INT3_TAIL] && ui + 1 == s->n)
+		if (site->rule == pvsub_rewrite_rules[RULE_INT3_TAIL] && ui + 1 == s->n)
 			site->new_len = (uint8_t)(u->enc_len + s->tail);
 		if (s->out.data)
 			memcpy(site->new_insn, s->out.data + insn_start(u), site->new_len);

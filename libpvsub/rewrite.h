@@ -135,7 +135,8 @@ struct pvsub_rewrite_opts {
 	bool hashes;
 };
 
-/* The rule names, indexed as the rewriter's actions; NULL-terminated. */
+/* The rule names (what pvsub_rewrite_site.rule points at), in a fixed
+ * order; NULL-terminated. */
 extern const char *const pvsub_rewrite_rules[];
 
 /*

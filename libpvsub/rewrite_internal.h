@@ -20,10 +20,18 @@
 
 #define MAX_SEQ PVSUB_REWRITE_MAX_SEQ
 
+/*
+ * What the rewriter does for an occurrence, in the order of
+ * pvsub_rewrite_rules[] (the names, which these index); RULE_NONE last: a
+ * unit whose instruction is left as it is.  A unit's own rule (unit.rule)
+ * is one that replaced its instruction by a sequence: trap or one of
+ * rw_rule_table[].
+ */
 enum rule {
-	RULE_NONE,
-	RULE_TRAP,
+	RULE_NOP_SPLIT,
+	RULE_REL_ADJUST,
 	RULE_IMM_LEA,
+	RULE_TRAP,
 	RULE_ALU_SPLIT,
 	RULE_DISP_REBASE,
 	RULE_SP_REBASE,
@@ -31,33 +39,14 @@ enum rule {
 	RULE_LEA_ARITH,
 	RULE_SCRATCH_DISP,
 	RULE_CALL_R11,
+	RULE_INT3_TAIL,
 	RULE_LOAD_DEST,
 	RULE_BP_REBASE,
 	RULE_PUSH_IMM,
 	RULE_PUSH_MEM,
 	RULE_AND_BTR,
-};
-
-/* Index into pvsub_rewrite_rules. */
-enum action {
-	ACT_NOP_SPLIT,
-	ACT_REL_ADJUST,
-	ACT_IMM_LEA,
-	ACT_TRAP,
-	ACT_ALU_SPLIT,
-	ACT_DISP_REBASE,
-	ACT_SP_REBASE,
-	ACT_SCRATCH,
-	ACT_LEA_ARITH,
-	ACT_SCRATCH_DISP,
-	ACT_CALL_R11,
-	ACT_INT3_TAIL,
-	ACT_LOAD_DEST,
-	ACT_BP_REBASE,
-	ACT_PUSH_IMM,
-	ACT_PUSH_MEM,
-	ACT_AND_BTR,
-	ACT_JUMP_ISLAND,
+	RULE_JUMP_ISLAND,
+	RULE_NONE,
 };
 
 enum rel_kind {
@@ -216,26 +205,49 @@ bool rw_has_pattern(const struct rw *w, const uint8_t *p, size_t len);
 const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off);
 
 /* --- the rules (rewrite_rules.c) ---------------------------------------------- */
+
+/* When a rule of rw_rule_table[] is tried on an occurrence inside an
+ * instruction: conditions, all of which must hold. */
+enum rule_when {
+	RW_NO_RELOC = 1 << 0, /* no relocation inside the instruction */
+	RW_SEQUENCE = 1 << 1, /* it may become a sequence (not an exception-table site) */
+	RW_HAS_IMM = 1 << 2,  /* it has an immediate */
+	RW_IN_IMM = 1 << 3,   /* the occurrence reaches into its immediate */
+	RW_HAS_DISP = 1 << 4, /* it has a displacement */
+	RW_IN_DISP = 1 << 5,  /* the occurrence starts before its displacement's end */
+};
+
+/* A rule that replaces one instruction holding an occurrence. */
+struct rule_entry {
+	enum rule rule; /* and so its name, pvsub_rewrite_rules[rule] */
+	unsigned when;	/* enum rule_when bits */
+	/*
+	 * Try to give unit @i of @s a replacement without any pattern of the
+	 * policy, starting from the unit's next untried candidate (u->cand);
+	 * true when it set one (u->rule, u->seq, and the stack and
+	 * relocated-field notes).  Called again on the same unit, it tries
+	 * the next candidates.  False when the rule does not apply to the
+	 * instruction or no candidate is clean.
+	 */
+	bool (*fix)(const struct rw *w, struct sect *s, size_t i);
+};
+
 /*
- * Each tries to give unit @i of @s a replacement without any pattern of the
- * policy, starting from the unit's next untried candidate; true when it
- * set one (u->rule, u->seq, and the stack and relocated-field notes).
- * Called again on the same unit, it tries the next candidates.  False when
- * the rule does not apply to the instruction or no candidate is clean.
+ * The rules for an occurrence in an instruction's displacement or
+ * immediate, cheapest first: the first that applies and finds a clean
+ * candidate is taken.  rw_rule_count entries.
  */
-bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_alu_split(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i);
-bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i);
+extern const struct rule_entry rw_rule_table[];
+extern const size_t rw_rule_count;
+
+/* Does @r's `when` hold for the occurrence at [@rel, @rel + @len) of unit
+ * @u's instruction? */
+bool rw_rule_applies(const struct rule_entry *r, const struct unit *u, unsigned rel, unsigned len);
+
+/* @rule's entry in rw_rule_table[], or NULL (trap, and what is not a
+ * replacement of one instruction). */
+const struct rule_entry *rw_rule_find(enum rule rule);
+
 /* `ud2` padded with int3 to the instruction's length. */
 bool rw_fix_trap(struct sect *s, size_t i);
 

@@ -1,27 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The rewrite rules: what one instruction holding an occurrence becomes
- * (see rewrite.h for the list, rewrite_internal.h for the contract).  Every
+ * (see rewrite.h for the list, rewrite_internal.h for the contract), and
+ * rw_rule_table at the end, the order in which they are tried.  Every
  * replacement keeps the registers, the flags and memory as the original
- * leaves them; each rule says why.
+ * leaves them; each rule says why.  The encodings are x86enc's.
  */
 #include <string.h>
 
 #include "libpvsub/rewrite_internal.h"
-
-static unsigned rex_of(const uint8_t *b, const struct pvsub_insn *in)
-{
-	if (in->opcode_offset > 0 && (b[in->opcode_offset - 1] & 0xf0) == 0x40)
-		return b[in->opcode_offset - 1];
-	return 0;
-}
+#include "libpvsub/x86enc.h"
 
 /* `mov $imm, reg` forms imm-lea can replace: the register, the width and
  * the value.  *@wide64: the destination is 64-bit; *@imm64: movabs. */
 static bool imm_mov(const uint8_t *b, const struct pvsub_insn *in, unsigned *reg, bool *wide64,
 		    bool *imm64, uint64_t *value)
 {
-	unsigned rex = rex_of(b, in);
+	unsigned rex = pvsub_x86enc_rex(b, in);
 	if (in->opcode_offset != (rex ? 1 : 0) || in->opcode_len != 1 || in->imm_offset < 0)
 		return false;
 	uint8_t op = b[in->opcode_offset];
@@ -54,82 +49,6 @@ static int32_t lea_candidate(unsigned k)
 	return (k & 1) ? -mag : mag;
 }
 
-/* How the loaded constant is turned into a before the lea: as is, `not`
- * or `bswap` (neither changes flags), so that every byte can change. */
-enum twist {
-	TWIST_NONE,
-	TWIST_NOT,
-	TWIST_BSWAP,
-	TWIST_COUNT,
-};
-
-static uint64_t bswap_width(uint64_t v, bool wide)
-{
-	return wide ? __builtin_bswap64(v) : __builtin_bswap32((uint32_t)v);
-}
-
-/*
- * Encode `mov $t(a), reg; [not|bswap reg;] lea b(reg), reg` into @seq, with
- * a = value - b; its length, or 0 when the constant cannot be encoded (a
- * sign-extended imm32 destination whose loaded value does not fit).
- */
-static unsigned encode_imm_lea(uint8_t *seq, unsigned reg, bool wide64, bool imm64, uint64_t value,
-			       int32_t b, enum twist tw)
-{
-	unsigned n = 0;
-	uint64_t a = value - (uint64_t)(int64_t)b;
-	unsigned rexb = reg >> 3;
-	bool wide = wide64 || imm64;
-	if (!wide)
-		a = (uint32_t)a;
-	uint64_t load = tw == TWIST_NOT ? ~a : tw == TWIST_BSWAP ? bswap_width(a, wide) : a;
-	if (!wide)
-		load = (uint32_t)load;
-	if (imm64) {
-		seq[n++] = (uint8_t)(0x48 | rexb);
-		seq[n++] = (uint8_t)(0xb8 | (reg & 7));
-		rw_put_le(seq + n, load, 8);
-		n += 8;
-	} else if (wide64) {
-		int64_t sl = (int64_t)load;
-		if (sl < INT32_MIN || sl > INT32_MAX)
-			return 0;
-		seq[n++] = (uint8_t)(0x48 | rexb);
-		seq[n++] = 0xc7;
-		seq[n++] = (uint8_t)(0xc0 | (reg & 7));
-		rw_put_le(seq + n, load, 4);
-		n += 4;
-	} else {
-		if (rexb)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0xb8 | (reg & 7));
-		rw_put_le(seq + n, load, 4);
-		n += 4;
-	}
-	if (tw != TWIST_NONE) {
-		if (wide || rexb)
-			seq[n++] = (uint8_t)(0x40 | (wide ? 8u : 0u) | rexb);
-		if (tw == TWIST_NOT) {
-			seq[n++] = 0xf7;
-			seq[n++] = (uint8_t)(0xd0 | (reg & 7));
-		} else {
-			seq[n++] = 0x0f;
-			seq[n++] = (uint8_t)(0xc8 | (reg & 7));
-		}
-	}
-	unsigned rex = (wide ? 8u : 0u) | (rexb ? 4u : 0u) | rexb;
-	if (rex)
-		seq[n++] = (uint8_t)(0x40 | rex);
-	seq[n++] = 0x8d;
-	bool d8 = b >= -128 && b <= 127;
-	seq[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((reg & 7) << 3) | (reg & 7));
-	if ((reg & 7) == 4)
-		seq[n++] = 0x24; /* SIB: base = rsp/r12, no index */
-	rw_put_le(seq + n, (uint64_t)(int64_t)b, d8 ? 1 : 4);
-	n += d8 ? 1 : 4;
-	return n;
-}
-
 /* A 64-bit destination from a sign-extended imm32 needs a to fit too. */
 static bool imm_lea_ok(bool wide64, bool imm64, uint64_t value, int32_t b)
 {
@@ -137,6 +56,20 @@ static bool imm_lea_ok(bool wide64, bool imm64, uint64_t value, int32_t b)
 		return true;
 	int64_t a = (int64_t)value - b;
 	return a >= INT32_MIN && a <= INT32_MAX;
+}
+
+/* Imm-lea candidates: lea displacements (lea_candidate) times twists. */
+#define IMM_CANDIDATES (PVSUB_X86ENC_TWIST_COUNT * 1024u)
+
+/* Imm-lea candidate @k for @value (pvsub_x86enc_imm_lea's @wide64 and
+ * @imm64): the lea's displacement and the twist; false when the loaded
+ * constant could not be a sign-extended imm32. */
+static bool imm_candidate(unsigned k, bool wide64, bool imm64, uint64_t value, int32_t *lb,
+			  enum pvsub_x86enc_twist *tw)
+{
+	*lb = lea_candidate(k % 1024);
+	*tw = (enum pvsub_x86enc_twist)(k / 1024);
+	return imm_lea_ok(wide64, imm64, value, *lb);
 }
 
 /* The unit's one relocated field (u->reloc_at, if any) now lies at
@@ -235,7 +168,7 @@ static uint16_t unwind_regs(const struct rw *w, const struct sect *s, const stru
 	return unwind_regs_at(w, s, u->off);
 }
 
-bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
+static bool fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	unsigned reg;
@@ -245,13 +178,13 @@ bool rw_fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
 	if (!imm_mov(s->in + u->off, &u->in, &reg, &wide64, &imm64, &value) ||
 	    (unwind_regs(w, s, u) & (1u << reg)))
 		return false;
-	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
-		int32_t b = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(wide64, imm64, value, b))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t b;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, wide64, imm64, value, &b, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ];
-		unsigned n = encode_imm_lea(seq, reg, wide64, imm64, value, b,
-					    (enum twist)(u->cand / 1024));
+		unsigned n = pvsub_x86enc_imm_lea(seq, reg, wide64, imm64, value, b, tw);
 		if (n == 0 || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_IMM_LEA, seq, n);
@@ -293,11 +226,11 @@ static uint32_t mask_candidate(unsigned k)
  * destinations only: a split read-modify-write of memory could be seen half
  * done.
  */
-bool rw_fix_alu_split(const struct rw *w, struct sect *s, size_t i)
+static bool fix_alu_split(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, &u->in), op = b[u->in.opcode_offset], ext, reg;
+	unsigned rex = pvsub_x86enc_rex(b, &u->in), op = b[u->in.opcode_offset], ext, reg;
 	if (u->in.opcode_offset != (rex ? 1u : 0u) || u->in.imm_size != 4)
 		return false;
 	if (op == 0x81 && u->in.modrm_offset >= 0 && (b[u->in.modrm_offset] & 0xc0) == 0xc0) {
@@ -341,28 +274,6 @@ bool rw_fix_alu_split(const struct rw *w, struct sect *s, size_t i)
 		return true;
 	}
 	return false;
-}
-
-/* `lea d(reg), reg` on the full 64-bit register (or its low 32 bits, zero
- * extended), into @p; its length. */
-static unsigned encode_lea_w(uint8_t *p, unsigned reg, int32_t d, bool wide)
-{
-	unsigned n = 0;
-	bool d8 = d >= -128 && d <= 127;
-	unsigned rex = (wide ? 8u : 0u) | ((reg >> 3) << 2) | (reg >> 3);
-	if (rex)
-		p[n++] = (uint8_t)(0x40 | rex);
-	p[n++] = 0x8d;
-	p[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((reg & 7) << 3) | (reg & 7));
-	if ((reg & 7) == 4)
-		p[n++] = 0x24;
-	rw_put_le(p + n, (uint64_t)(int64_t)d, d8 ? 1 : 4);
-	return n + (d8 ? 1 : 4);
-}
-
-static unsigned encode_lea_self(uint8_t *p, unsigned reg, int32_t d)
-{
-	return encode_lea_w(p, reg, d, true);
 }
 
 /* Does an ORC entry start exactly at input offset @off? */
@@ -418,7 +329,7 @@ static bool disp_may_change(const uint8_t *b, const struct pvsub_insn *in)
  * operand: mov, lea, movzx, movsx, movsxd into a 32- or 64-bit register. */
 static bool loads_whole(const uint8_t *b, const struct pvsub_insn *in, unsigned reg)
 {
-	unsigned rex = rex_of(b, in);
+	unsigned rex = pvsub_x86enc_rex(b, in);
 	if (in->opcode_offset != (rex ? 1u : 0u) || in->modrm_offset < 0 ||
 	    in->gpr_operands != (1u << reg) || (in->gpr_implicit & (1u << reg)))
 		return false;
@@ -438,52 +349,6 @@ static bool reg_may_move(const struct rw *w, const struct sect *s, const struct 
 			 unsigned reg)
 {
 	return reg != 4 && !(unwind_regs(w, s, u) & (1u << reg));
-}
-
-/* End of the ModRM, SIB and displacement bytes of @in. */
-static unsigned mem_end(const struct pvsub_insn *in)
-{
-	if (in->disp_offset >= 0)
-		return (unsigned)(in->disp_offset + in->disp_size);
-	if (in->sib_offset >= 0)
-		return (unsigned)in->sib_offset + 1;
-	return (unsigned)in->modrm_offset + 1;
-}
-
-/*
- * Copy @in (bytes @b) into @p with its memory operand's displacement set to
- * @disp and, when @reg >= 0, ModRM.reg set to @reg & 7 (REX.R is the
- * caller's): a disp8 that no longer fits becomes a disp32, a missing one
- * (mod 00) is added.  Only for a memory operand with a base register.
- * Returns the length written and *@disp_at, or 0 when @disp cannot be
- * encoded.
- */
-static unsigned put_mem_insn(uint8_t *p, const uint8_t *b, const struct pvsub_insn *in,
-			     unsigned from, int64_t disp, int reg, unsigned *disp_at)
-{
-	unsigned ms = (unsigned)in->modrm_offset, n = 0;
-	uint8_t modrm = b[ms];
-	unsigned mod = modrm >> 6;
-	bool sib = in->sib_offset >= 0;
-	if (mod == 3 || (mod == 0 && (modrm & 7) == 5) ||
-	    (mod == 0 && sib && (b[in->sib_offset] & 7) == 5) || !rw_fits(disp, 4))
-		return 0;
-	unsigned size = rw_fits(disp, 1) && (mod != 2 || in->disp_size != 4) ? 1 : 4;
-	if (mod == 2)
-		size = 4; /* keep a disp32 a disp32 */
-	memcpy(p, b + from, ms - from);
-	n = ms - from;
-	if (reg >= 0)
-		modrm = (uint8_t)((modrm & 0xc7) | ((unsigned)(reg & 7) << 3));
-	p[n++] = (uint8_t)((modrm & 0x3f) | (size == 1 ? 0x40 : 0x80));
-	if (sib)
-		p[n++] = b[in->sib_offset];
-	*disp_at = n;
-	rw_put_le(p + n, (uint64_t)disp, size);
-	n += size;
-	unsigned me = mem_end(in);
-	memcpy(p + n, b + me, in->len - me);
-	return n + (in->len - me);
 }
 
 /* Scale of the SIB index of @in (1, 2, 4, 8). */
@@ -599,7 +464,7 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
 		    (!restore && (nops & 2)))
 			continue;
 		uint8_t seq[MAX_SEQ + 8];
-		unsigned n = encode_lea_self(seq, reg, d), moved = n;
+		unsigned n = pvsub_x86enc_lea(seq, reg, d, true), moved = n;
 		if (nops & 1)
 			seq[n++] = 0x90;
 		memcpy(seq + n, b, in->len);
@@ -609,7 +474,7 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
 		if (nops & 2)
 			seq[n++] = 0x90;
 		if (restore)
-			n += encode_lea_self(seq + n, reg, -d);
+			n += pvsub_x86enc_lea(seq + n, reg, -d, true);
 		if (n > MAX_SEQ)
 			continue;
 		if (rw_has_pattern(w, seq, n))
@@ -641,7 +506,7 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
  * it, and never for an instruction whose fault an exception table catches
  * (the fixup would see the moved register).
  */
-bool rw_fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
 {
 	const struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -677,7 +542,7 @@ static const uint8_t *bp_adjustable(const struct rw *w, const struct sect *s, co
 	return e;
 }
 
-bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
 {
 	const struct unit *u = &s->u[i];
 	if (u->in.mem_base != 5 || u->in.mem_index == 5)
@@ -694,7 +559,7 @@ bool rw_fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
  * ORC entries describe the lowered stack (added when the object is
  * written).
  */
-bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -709,19 +574,19 @@ bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
 	for (; u->cand < 512; u->cand++) {
 		int32_t d = 8 * (int32_t)(u->cand + 1);
 		uint8_t seq[MAX_SEQ];
-		unsigned at, n = encode_lea_self(seq, 4, -d), lo = n;
-		unsigned k = put_mem_insn(seq + n, b, in, 0, disp + d, -1, &at);
+		unsigned at, n = pvsub_x86enc_lea(seq, 4, -d, true), lo = n;
+		unsigned k = pvsub_x86enc_mem_insn(seq + n, b, in, 0, disp + d, -1, &at);
 		if (k == 0)
 			break;
 		/* the bytes after the operand (the immediate) end the copy */
-		unsigned tail = n + k - (in->len - mem_end(in));
+		unsigned tail = n + k - (in->len - pvsub_x86enc_mem_end(in));
 		n += k;
 		unsigned end = n;
-		unsigned hi = n + encode_lea_self(seq + n, 4, d);
+		unsigned hi = n + pvsub_x86enc_lea(seq + n, 4, d, true);
 		if (hi > MAX_SEQ || rw_has_pattern(w, seq, hi))
 			continue;
 		set_rule(u, RULE_SP_REBASE, seq, hi);
-		carry_field(u, tail + ((unsigned)u->reloc_at - mem_end(in)), end);
+		carry_field(u, tail + ((unsigned)u->reloc_at - pvsub_x86enc_mem_end(in)), end);
 		u->insn_at = (int8_t)lo;
 		note_orc(u, lo, d, 0);
 		note_orc(u, hi, 0, 0);
@@ -729,6 +594,79 @@ bool rw_fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The stack frame of the rules that borrow a register (scratch,
+ * scratch-disp, push-imm, push-mem): %r saved around the instructions
+ * that use it.
+ *
+ *   lea -skip(%rsp), %rsp    outside the kernel: past the red zone
+ *   push %r
+ *   push %r                  leave_word: the word the original push leaves
+ *   ...                      the caller's: a value built in %r, its use
+ *   mov %r, 8(%rsp)          leave_word: %r's value stored in that word
+ *   pop %r
+ *   lea skip(%rsp), %rsp
+ *
+ * push and pop change no flag, nor does lea.  The ORC notes say that the
+ * stack is lower by what is pushed from each push to the pop, and by the
+ * word left after it.
+ */
+struct frame {
+	unsigned r;	    /* the borrowed register */
+	unsigned skip;	    /* bytes of red zone skipped (0 in the kernel) */
+	bool leave_word;    /* a push rule: one more word, left on the stack */
+	unsigned pushed[2]; /* where each push ends in the sequence */
+	unsigned popped;    /* where the pop ends */
+};
+
+/* Bytes the stack is lower by between a frame's pushes and its pop (what
+ * an rsp-based operand there adds to its displacement). */
+static unsigned frame_depth(unsigned skip, bool leave_word)
+{
+	return skip + (leave_word ? 16 : 8);
+}
+
+/* Open the frame at the start of @seq; the length written. */
+static unsigned frame_open(struct frame *f, uint8_t *seq, unsigned r, unsigned skip,
+			   bool leave_word)
+{
+	unsigned n = 0;
+	*f = (struct frame){.r = r, .skip = skip, .leave_word = leave_word};
+	if (skip)
+		n += pvsub_x86enc_lea(seq + n, 4, -(int32_t)skip, true);
+	for (unsigned k = 0; k < (leave_word ? 2u : 1u); k++) {
+		n += pvsub_x86enc_push(seq + n, r);
+		f->pushed[k] = n;
+	}
+	return n;
+}
+
+/* Close the frame after the @n bytes of @seq; the new length. */
+static unsigned frame_close(struct frame *f, uint8_t *seq, unsigned n)
+{
+	if (f->leave_word)
+		n += pvsub_x86enc_store_sp(seq + n, f->r, 8);
+	n += pvsub_x86enc_pop(seq + n, f->r);
+	f->popped = n;
+	if (f->skip)
+		n += pvsub_x86enc_lea(seq + n, 4, (int32_t)f->skip, true);
+	return n;
+}
+
+/* The ORC notes of the frame's pushes; the caller's own notes follow. */
+static void frame_note_pushes(struct unit *u, const struct frame *f)
+{
+	for (unsigned k = 0; k < (f->leave_word ? 2u : 1u); k++)
+		note_orc(u, f->pushed[k], (int32_t)(f->skip + 8 * (k + 1)), 0);
+}
+
+/* The ORC note of the frame's pop: the stack as the unit's entry says, or
+ * one word lower with a word left. */
+static void frame_note_pop(struct unit *u, const struct frame *f)
+{
+	note_orc(u, f->popped, f->leave_word ? 8 : 0, 0);
 }
 
 /* `imul reg, r/m` (0f af): the form `imul dst, r/m, $imm` becomes, with the
@@ -779,7 +717,7 @@ static unsigned scratch_opcode(const uint8_t *b, const struct pvsub_insn *in, bo
 	return 0;
 }
 
-/* What rw_fix_scratch() found out about an instruction. */
+/* What fix_scratch() found out about an instruction. */
 struct scratch_plan {
 	unsigned newop; /* the register form's opcode (IMUL_REG: 0f af) */
 	bool eax_form;	/* the short rAX form (no ModRM) */
@@ -794,10 +732,11 @@ struct scratch_plan {
 };
 
 /* Where scratch_seq() put things: the relocated field and the end of its
- * instruction, the copied instruction, the stack window [lo, hi) and the
- * moved base [moved, back). */
+ * instruction, the copied instruction, the frame and the moved base
+ * [moved, back). */
 struct scratch_marks {
-	unsigned fld, end, insn_at, lo, hi, moved, back;
+	unsigned fld, end, insn_at, moved, back;
+	struct frame frame;
 };
 
 /*
@@ -807,24 +746,18 @@ struct scratch_marks {
  * instruction's places, and the stack window.
  */
 static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
-			    const struct pvsub_insn *in, int32_t lb, enum twist tw, int32_t d,
-			    uint8_t *seq, struct scratch_marks *mk)
+			    const struct pvsub_insn *in, int32_t lb, enum pvsub_x86enc_twist tw,
+			    int32_t d, uint8_t *seq, struct scratch_marks *mk)
 {
-	unsigned *fld = &mk->fld, *end = &mk->end, *insn_at = &mk->insn_at, *lo = &mk->lo,
-		 *hi = &mk->hi;
-	unsigned n = 0, r = pl->r, push = pl->skip + 8;
-	if (pl->skip)
-		n += encode_lea_self(seq + n, 4, -(int32_t)pl->skip);
-	if (r >= 8)
-		seq[n++] = 0x41;
-	seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
-	*lo = n;
-	unsigned ml = encode_imm_lea(seq + n, r, pl->wide, false, pl->value, lb, tw);
+	unsigned *fld = &mk->fld, *end = &mk->end, *insn_at = &mk->insn_at;
+	unsigned r = pl->r, n = frame_open(&mk->frame, seq, r, pl->skip, false);
+	unsigned push = frame_depth(pl->skip, false);
+	unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, pl->wide, false, pl->value, lb, tw);
 	if (ml == 0)
 		return 0;
 	n += ml;
 	if (d)
-		n += encode_lea_self(seq + n, (unsigned)pl->rebase_reg, d);
+		n += pvsub_x86enc_lea(seq + n, (unsigned)pl->rebase_reg, d, true);
 	mk->moved = n;
 	/* the instruction, register form: prefixes, REX, opcode, operand */
 	*insn_at = n;
@@ -843,12 +776,13 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 		seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3)); /* rm = eax/rax */
 	} else if (in->mem_base == 4) {
 		unsigned at, ms = (unsigned)in->modrm_offset;
-		unsigned k = put_mem_insn(seq + n, b, in, ms, pl->disp + push, (int)r, &at);
+		unsigned k =
+			pvsub_x86enc_mem_insn(seq + n, b, in, ms, pl->disp + push, (int)r, &at);
 		if (k == 0)
 			return 0;
-		n += k - (in->len - mem_end(in)); /* no immediate in the reg form */
+		n += k - (in->len - pvsub_x86enc_mem_end(in)); /* no immediate in the reg form */
 	} else {
-		unsigned ms = (unsigned)in->modrm_offset, me = mem_end(in);
+		unsigned ms = (unsigned)in->modrm_offset, me = pvsub_x86enc_mem_end(in);
 		memcpy(seq + n, b + ms, me - ms);
 		seq[n] = (uint8_t)((seq[n] & 0xc7) | ((r & 7) << 3));
 		if (in->disp_offset >= 0) {
@@ -873,15 +807,9 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 		seq[n++] = (uint8_t)(0xc0 | ((r & 7) << 3) | (dst & 7));
 	}
 	if (d)
-		n += encode_lea_self(seq + n, (unsigned)pl->rebase_reg, -d);
+		n += pvsub_x86enc_lea(seq + n, (unsigned)pl->rebase_reg, -d, true);
 	mk->back = n;
-	if (r >= 8)
-		seq[n++] = 0x41;
-	seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
-	*hi = n;
-	if (pl->skip)
-		n += encode_lea_self(seq + n, 4, (int32_t)pl->skip);
-	return n;
+	return frame_close(&mk->frame, seq, n);
 }
 
 /* Base moves tried per scratch candidate when the displacement holds a
@@ -900,7 +828,7 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
  * absolute) is carried over.  When the displacement holds a pattern as
  * well, its base is moved around the instruction as disp-rebase does.
  */
-bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
+static bool fix_scratch(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -923,7 +851,7 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 	if (in->mem_base == 4 && in->disp_offset >= 0 && !disp_may_change(b, in))
 		return false;
 	/* Prefixes other than segment, operand size and lock: no. */
-	pl.rex = rex_of(b, in);
+	pl.rex = pvsub_x86enc_rex(b, in);
 	pl.npfx = in->opcode_offset - (pl.rex ? 1u : 0u);
 	for (unsigned k = 0; k < pl.npfx; k++)
 		if (!memchr("\x26\x2e\x36\x3e\x64\x65\x66\xf0", b[k], 8))
@@ -955,9 +883,10 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 			pl.rebase_reg = 5; /* as bp-rebase does */
 	}
 
-	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
-		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(pl.wide, false, pl.value, lb))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t lb;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, pl.wide, false, pl.value, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 32];
 		struct scratch_marks mk;
@@ -970,7 +899,7 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 				   : rebase_candidate(k <= 32 ? k - 1 : 528 + (k - 33), pl.disp);
 			if (d && pl.bp_orc && !bp_move_fits(pl.bp_orc, d))
 				continue;
-			n = scratch_seq(&pl, b, in, lb, (enum twist)(u->cand / 1024), d, seq, &mk);
+			n = scratch_seq(&pl, b, in, lb, tw, d, seq, &mk);
 			if (n && n <= MAX_SEQ && !rw_has_pattern(w, seq, n))
 				break;
 			n = 0;
@@ -980,16 +909,16 @@ bool rw_fix_scratch(const struct rw *w, struct sect *s, size_t i)
 		set_rule(u, RULE_SCRATCH, seq, n);
 		carry_field(u, mk.fld, mk.end); /* reloc_at is the displacement */
 		u->insn_at = (int8_t)mk.insn_at;
-		/* ORC: the stack is lower from the push to the pop (kernel
-		 * objects, which have no red-zone skip); rbp higher while it is
-		 * moved, when the unwinder reads it. */
-		int32_t push = (int32_t)(pl.skip + 8);
-		note_orc(u, mk.lo, push, 0);
+		/* ORC: the frame's (kernel objects, which have no red-zone
+		 * skip); rbp higher while it is moved, when the unwinder reads
+		 * it. */
+		int32_t push = (int32_t)frame_depth(pl.skip, false);
+		frame_note_pushes(u, &mk.frame);
 		if (d && pl.bp_orc) {
 			note_orc(u, mk.moved, push, d);
 			note_orc(u, mk.back, push, 0);
 		}
-		note_orc(u, mk.hi, 0, 0);
+		frame_note_pop(u, &mk.frame);
 		u->cand++;
 		return true;
 	}
@@ -1047,12 +976,12 @@ static bool flags_dead_after(const struct sect *s, size_t i)
  * original, so the stack never exposes or covers live data, and the ORC
  * entry between them describes the intermediate stack.
  */
-bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
+static bool fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, in), op = b[in->opcode_offset], ext, reg;
+	unsigned rex = pvsub_x86enc_rex(b, in), op = b[in->opcode_offset], ext, reg;
 	if (in->opcode_offset != (rex ? 1u : 0u) || in->opcode_len != 1 || !in->regs_known)
 		return false;
 	if ((op == 0x81 || op == 0x83) && (b[in->modrm_offset] & 0xc0) == 0xc0) {
@@ -1103,9 +1032,9 @@ bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
 		if (!rw_fits(rest, 4))
 			continue;
 		uint8_t seq[MAX_SEQ];
-		unsigned n = encode_lea_w(seq, reg, (int32_t)a, wide), lo = n;
+		unsigned n = pvsub_x86enc_lea(seq, reg, (int32_t)a, wide), lo = n;
 		if (rest)
-			n += encode_lea_w(seq + n, reg, (int32_t)rest, wide);
+			n += pvsub_x86enc_lea(seq + n, reg, (int32_t)rest, wide);
 		if (rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_LEA_ARITH, seq, n);
@@ -1131,7 +1060,8 @@ bool rw_fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
 				step -= (int64_t)(k / (LEA_CHAIN - 1)) % step;
 			if (step < 1 || step > 127 || left - step > 127 * (rem - 1))
 				break;
-			n += encode_lea_w(seq + n, reg, (int32_t)(delta < 0 ? -step : step), wide);
+			n += pvsub_x86enc_lea(seq + n, reg, (int32_t)(delta < 0 ? -step : step),
+					      wide);
 			done += step;
 			at[j] = n;
 		}
@@ -1172,12 +1102,12 @@ static bool plain_prefixes(const uint8_t *b, unsigned n)
  * Not for branches (the callee would see the pushed word) nor for
  * exception-table sites.
  */
-bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
+static bool fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
 	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base == 16 ||
 	    (in->mem_base >= 0 && in->mem_index >= 0) || in->modrm_offset < 0 ||
 	    !plain_prefixes(b, npfx) || ((in->gpr_operands | in->gpr_implicit) & (1u << 4)) ||
@@ -1193,11 +1123,11 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 	unsigned r = free_register(w, s, u, used);
 	if (r == 16)
 		return false;
-	unsigned skip = w->kernel ? 0 : 128, push = skip + 8;
+	unsigned skip = w->kernel ? 0 : 128, push = frame_depth(skip, false);
 	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
 	if (in->mem_base == 4)
 		disp += push;
-	unsigned ms = (unsigned)in->modrm_offset, me = mem_end(in);
+	unsigned ms = (unsigned)in->modrm_offset, me = pvsub_x86enc_mem_end(in);
 	unsigned reg = (b[ms] >> 3) & 7u;
 	/* The new ModRM/SIB: r as the index under the base, or as the base
 	 * over the index, or alone. */
@@ -1220,20 +1150,15 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		has_sib = false;
 		nrex |= r >> 3;
 	}
-	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
-		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(true, false, (uint64_t)disp, lb))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t lb;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, true, false, (uint64_t)disp, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 16];
-		unsigned n = 0, lo, hi, end, tail;
-		if (skip)
-			n += encode_lea_self(seq + n, 4, -(int32_t)skip);
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
-		lo = n;
-		unsigned ml = encode_imm_lea(seq + n, r, true, false, (uint64_t)disp, lb,
-					     (enum twist)(u->cand / 1024));
+		struct frame f;
+		unsigned n = frame_open(&f, seq, r, skip, false), end, tail;
+		unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, true, false, (uint64_t)disp, lb, tw);
 		if (ml == 0)
 			continue;
 		n += ml;
@@ -1253,19 +1178,14 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		memcpy(seq + n, b + me, in->len - me);
 		n += in->len - me;
 		end = n;
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
-		hi = n;
-		if (skip)
-			n += encode_lea_self(seq + n, 4, (int32_t)skip);
+		n = frame_close(&f, seq, n);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_SCRATCH_DISP, seq, n);
 		carry_field(u, tail + ((unsigned)u->reloc_at - me), end);
 		u->insn_at = (int8_t)insn_at;
-		note_orc(u, lo, (int32_t)push, 0);
-		note_orc(u, hi, 0, 0);
+		frame_note_pushes(u, &f);
+		frame_note_pop(u, &f);
 		u->cand++;
 		return true;
 	}
@@ -1280,12 +1200,12 @@ bool rw_fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
  * restored before the callee runs.  Only `call` (a `jmp` through memory
  * may be a jump table inside the function, where r11 can be live).
  */
-bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
+static bool fix_call_r11(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
 	if (!in->regs_known || in->opcode_len != 1 || b[in->opcode_offset] != 0xff ||
 	    in->modrm_offset < 0 || ((b[in->modrm_offset] >> 3) & 7) != 2 ||
 	    (b[in->modrm_offset] >> 6) == 3 || in->disp_offset < 0 || in->mem_base < 0 ||
@@ -1304,7 +1224,7 @@ bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
 		if (!rw_fits(d2, in->disp_size))
 			continue;
 		uint8_t seq[MAX_SEQ];
-		unsigned n = encode_lea_self(seq, base, d);
+		unsigned n = pvsub_x86enc_lea(seq, base, d, true);
 		memcpy(seq + n, b, npfx); /* segment override of the load */
 		n += npfx;
 		seq[n++] = (uint8_t)(0x4c | (rex & 3)); /* W, R (r11), X and B of the operand */
@@ -1314,7 +1234,7 @@ bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
 		seq[at] = (uint8_t)((seq[at] & 0xc7) | (3u << 3));
 		rw_put_le(seq + at + (in->disp_offset - (int)ms), (uint64_t)d2, in->disp_size);
 		n += in->len - ms;
-		n += encode_lea_self(seq + n, base, -d);
+		n += pvsub_x86enc_lea(seq + n, base, -d, true);
 		seq[n++] = 0x41;
 		seq[n++] = 0xff;
 		seq[n++] = 0xd3; /* call *%r11 */
@@ -1338,12 +1258,12 @@ bool rw_fix_call_r11(const struct rw *w, struct sect *s, size_t i)
  * point elsewhere for a moment), nor a register the unwinder reads, nor
  * for an exception-table site (its fixup would see the address in dst).
  */
-bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i)
+static bool fix_load_dest(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
 	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base < 0 ||
 	    in->mem_base > 15 || u->has_reloc || in->modrm_offset < 0 || in->imm_offset >= 0)
 		return false;
@@ -1369,7 +1289,7 @@ bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i)
 		/* lea disp-d(mem), dst64: REX.W, R for dst, X and B as they were */
 		seq[n++] = (uint8_t)(0x48 | ((dst >> 3) << 2) | (rex & 3u));
 		seq[n++] = 0x8d;
-		unsigned k = put_mem_insn(seq + n, b, in, ms, disp - d, (int)dst, &at);
+		unsigned k = pvsub_x86enc_mem_insn(seq + n, b, in, ms, disp - d, (int)dst, &at);
 		if (k == 0)
 			continue;
 		n += k;
@@ -1382,12 +1302,7 @@ bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i)
 			seq[n++] = (uint8_t)(0x40 | nrex);
 		memcpy(seq + n, op, in->opcode_len);
 		n += in->opcode_len;
-		bool d8 = d >= -128 && d <= 127;
-		seq[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((dst & 7) << 3) | (dst & 7));
-		if ((dst & 7) == 4)
-			seq[n++] = 0x24; /* SIB: base r12, no index */
-		rw_put_le(seq + n, (uint64_t)(int64_t)d, d8 ? 1 : 4);
-		n += d8 ? 1 : 4;
+		n += pvsub_x86enc_base_disp(seq + n, dst, dst, d);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_LOAD_DEST, seq, n);
@@ -1407,7 +1322,7 @@ bool rw_fix_load_dest(const struct rw *w, struct sect *s, size_t i)
  * may hold live data: kernel objects only.  ORC entries describe the
  * stack one and two words lower.
  */
-bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i)
+static bool fix_push_imm(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
@@ -1419,39 +1334,23 @@ bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i)
 	if (r == 16)
 		return false;
 	uint64_t value = (uint64_t)rw_get_sle(b + in->imm_offset, in->imm_size);
-	for (; u->cand < TWIST_COUNT * 1024; u->cand++) {
-		int32_t lb = lea_candidate(u->cand % 1024);
-		if (!imm_lea_ok(true, false, value, lb))
+	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+		int32_t lb;
+		enum pvsub_x86enc_twist tw;
+		if (!imm_candidate(u->cand, true, false, value, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 16];
-		unsigned n = 0, one, two;
-		for (unsigned k = 0; k < 2; k++) {
-			if (r >= 8)
-				seq[n++] = 0x41;
-			seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
-			if (k == 0)
-				one = n;
-		}
-		two = n;
-		unsigned ml = encode_imm_lea(seq + n, r, true, false, value, lb,
-					     (enum twist)(u->cand / 1024));
+		struct frame f;
+		unsigned n = frame_open(&f, seq, r, 0, true);
+		unsigned ml = pvsub_x86enc_imm_lea(seq + n, r, true, false, value, lb, tw);
 		if (ml == 0)
 			continue;
-		n += ml;
-		seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2)); /* mov %r, 8(%rsp) */
-		seq[n++] = 0x89;
-		seq[n++] = (uint8_t)(0x44 | ((r & 7) << 3));
-		seq[n++] = 0x24;
-		seq[n++] = 0x08;
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
+		n = frame_close(&f, seq, n + ml);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_PUSH_IMM, seq, n);
-		note_orc(u, one, 8, 0);
-		note_orc(u, two, 16, 0);
-		note_orc(u, n, 8, 0);
+		frame_note_pushes(u, &f);
+		frame_note_pop(u, &f);
 		u->cand++;
 		return true;
 	}
@@ -1466,12 +1365,12 @@ bool rw_fix_push_imm(const struct rw *w, struct sect *s, size_t i)
  * mov d(%r), %r`.  Kernel objects only (see push-imm); not for an
  * exception-table site (the load moves).
  */
-bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
+static bool fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
+	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
 	if (!w->kernel || in->opcode_len != 1 || b[in->opcode_offset] != 0xff ||
 	    in->modrm_offset < 0 || ((b[in->modrm_offset] >> 3) & 7) != 6 ||
 	    (b[in->modrm_offset] >> 6) == 3 || !disp_may_change(b, in) || in->mem_base < 0 ||
@@ -1486,26 +1385,20 @@ bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 	unsigned r = free_register(w, s, u, used), ms = (unsigned)in->modrm_offset;
 	if (r == 16)
 		return false;
-	int64_t disp =
-		rw_get_sle(b + in->disp_offset, in->disp_size) + (in->mem_base == 4 ? 16 : 0);
+	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size) +
+		       (in->mem_base == 4 ? frame_depth(0, true) : 0);
 	for (; u->cand < 4096; u->cand++) {
 		int32_t d = u->cand ? lea_candidate(u->cand - 1) : 0;
 		uint8_t seq[MAX_SEQ + 32];
-		unsigned n = 0, at, one, two, insn_at;
-		for (unsigned k = 0; k < 2; k++) {
-			if (r >= 8)
-				seq[n++] = 0x41;
-			seq[n++] = (uint8_t)(0x50 | (r & 7)); /* push %r */
-			if (k == 0)
-				one = n;
-		}
-		two = n;
+		struct frame f;
+		unsigned n = frame_open(&f, seq, r, 0, true), at, insn_at;
 		unsigned xb = rex & 3u; /* X and B of the operand */
 		if (d) {
 			/* lea disp-d(mem), %r */
 			seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2) | xb);
 			seq[n++] = 0x8d;
-			unsigned k = put_mem_insn(seq + n, b, in, ms, disp - d, (int)r, &at);
+			unsigned k =
+				pvsub_x86enc_mem_insn(seq + n, b, in, ms, disp - d, (int)r, &at);
 			if (k == 0)
 				continue;
 			n += k;
@@ -1517,35 +1410,22 @@ bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 		if (d) {
 			seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2) | (r >> 3));
 			seq[n++] = 0x8b;
-			bool d8 = d >= -128 && d <= 127;
-			seq[n++] = (uint8_t)((d8 ? 0x40 : 0x80) | ((r & 7) << 3) | (r & 7));
-			if ((r & 7) == 4)
-				seq[n++] = 0x24;
-			rw_put_le(seq + n, (uint64_t)(int64_t)d, d8 ? 1 : 4);
-			n += d8 ? 1 : 4;
+			n += pvsub_x86enc_base_disp(seq + n, r, r, d);
 		} else {
 			seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2) | xb);
 			seq[n++] = 0x8b;
-			unsigned k = put_mem_insn(seq + n, b, in, ms, disp, (int)r, &at);
+			unsigned k = pvsub_x86enc_mem_insn(seq + n, b, in, ms, disp, (int)r, &at);
 			if (k == 0)
 				continue;
 			n += k;
 		}
-		seq[n++] = (uint8_t)(0x48 | ((r >> 3) << 2)); /* mov %r, 8(%rsp) */
-		seq[n++] = 0x89;
-		seq[n++] = (uint8_t)(0x44 | ((r & 7) << 3));
-		seq[n++] = 0x24;
-		seq[n++] = 0x08;
-		if (r >= 8)
-			seq[n++] = 0x41;
-		seq[n++] = (uint8_t)(0x58 | (r & 7)); /* pop %r */
+		n = frame_close(&f, seq, n);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
 		set_rule(u, RULE_PUSH_MEM, seq, n);
 		u->insn_at = (int8_t)insn_at;
-		note_orc(u, one, 8, 0);
-		note_orc(u, two, 16, 0);
-		note_orc(u, n, 8, 0);
+		frame_note_pushes(u, &f);
+		frame_note_pop(u, &f);
 		u->cand++;
 		return true;
 	}
@@ -1563,12 +1443,12 @@ bool rw_fix_push_mem(const struct rw *w, struct sect *s, size_t i)
  * only ever moves down; a register the unwinder reads is not used, nor
  * rsp when the frame is computed from it.
  */
-bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
+static bool fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 {
 	struct unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
-	unsigned rex = rex_of(b, in);
+	unsigned rex = pvsub_x86enc_rex(b, in);
 	if (in->opcode_offset != (rex ? 1u : 0u) || in->opcode_len != 1 ||
 	    b[in->opcode_offset] != 0x81 || in->modrm_offset < 0 ||
 	    (b[in->modrm_offset] & 0xf8) != 0xe0 || in->imm_size != 4 || !in->regs_known)
@@ -1658,4 +1538,57 @@ bool rw_fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 		return true;
 	}
 	return false;
+}
+
+/* --- the table --------------------------------------------------------------- */
+
+/* clang-format off */
+const struct rule_entry rw_rule_table[] = {
+	/* the immediate of an instruction without relocation: built otherwise */
+	{RULE_IMM_LEA,      RW_NO_RELOC | RW_IN_IMM,                fix_imm_lea},
+	{RULE_ALU_SPLIT,    RW_NO_RELOC | RW_SEQUENCE | RW_IN_IMM,  fix_alu_split},
+	/* a displacement: the address reached another way */
+	{RULE_LOAD_DEST,    RW_SEQUENCE | RW_IN_DISP,               fix_load_dest},
+	{RULE_DISP_REBASE,  RW_SEQUENCE | RW_IN_DISP,               fix_disp_rebase},
+	{RULE_SP_REBASE,    RW_SEQUENCE | RW_IN_DISP,               fix_sp_rebase},
+	{RULE_BP_REBASE,    RW_SEQUENCE | RW_IN_DISP,               fix_bp_rebase},
+	{RULE_CALL_R11,     RW_NO_RELOC | RW_SEQUENCE | RW_IN_DISP, fix_call_r11},
+	{RULE_SCRATCH_DISP, RW_SEQUENCE | RW_IN_DISP,               fix_scratch_disp},
+	/* an immediate whose flags are dead */
+	{RULE_LEA_ARITH,    RW_NO_RELOC | RW_IN_IMM,                fix_lea_arith},
+	/* any occurrence in an instruction with an immediate: scratch moves
+	 * the immediate to a register and, if need be, rebases the operand */
+	{RULE_SCRATCH,      RW_SEQUENCE | RW_HAS_IMM,               fix_scratch},
+	{RULE_PUSH_IMM,     RW_SEQUENCE | RW_HAS_IMM,               fix_push_imm},
+	{RULE_AND_BTR,      RW_NO_RELOC | RW_HAS_IMM,               fix_and_btr},
+	{RULE_PUSH_MEM,     RW_SEQUENCE | RW_HAS_DISP,              fix_push_mem},
+};
+/* clang-format on */
+const size_t rw_rule_count = PVSUB_ARRAY_SIZE(rw_rule_table);
+
+bool rw_rule_applies(const struct rule_entry *r, const struct unit *u, unsigned rel, unsigned len)
+{
+	const struct pvsub_insn *in = &u->in;
+	bool imm = in->imm_offset >= 0, disp = in->disp_offset >= 0;
+	if ((r->when & RW_NO_RELOC) && u->has_reloc)
+		return false;
+	if ((r->when & RW_SEQUENCE) && u->one_insn)
+		return false;
+	if ((r->when & RW_HAS_IMM) && !imm)
+		return false;
+	if ((r->when & RW_IN_IMM) && !(imm && rel + len > (unsigned)in->imm_offset))
+		return false;
+	if ((r->when & RW_HAS_DISP) && !disp)
+		return false;
+	if ((r->when & RW_IN_DISP) && !(disp && rel < (unsigned)(in->disp_offset + in->disp_size)))
+		return false;
+	return true;
+}
+
+const struct rule_entry *rw_rule_find(enum rule rule)
+{
+	for (size_t k = 0; k < rw_rule_count; k++)
+		if (rw_rule_table[k].rule == rule)
+			return &rw_rule_table[k];
+	return NULL;
 }

@@ -14,6 +14,7 @@
 #include "libpvsub/kmeta.h"
 #include "libpvsub/relobj.h"
 #include "libpvsub/rewrite.h"
+#include "libpvsub/rewrite_internal.h"
 #include "libpvsub/scan.h"
 #include "tests/unit/elfgen.h"
 
@@ -119,7 +120,8 @@ Test(rewrite, relobj_refuses_a_shared_object)
 	struct pvsub_diag d = {""};
 
 	free(data);
-	cr_assert_eq(elfgen_compile_c("int f(void) { return 1; }\n", "-shared -fPIC", &data, &size), 0);
+	cr_assert_eq(elfgen_compile_c("int f(void) { return 1; }\n", "-shared -fPIC", &data, &size),
+		     0);
 	cr_assert_eq(pvsub_relobj_load(data, size, &o, &d), -EINVAL);
 	cr_assert(strstr(d.msg, "ET_REL"), "%s", d.msg);
 }
@@ -128,11 +130,11 @@ Test(rewrite, relobj_refuses_a_shared_object)
 static const char kernel_tables[] =
 	"\t.text\n"
 	"f:\tnop\n"
-	"1:\tcall g\n"			      /* ftrace site */
-	"2:\tlock incl (%rdi)\n"	      /* smp lock */
-	"3:\t.byte 0x0f,0x1f,0x44,0,0\n"      /* jump label nop5 */
+	"1:\tcall g\n"			 /* ftrace site */
+	"2:\tlock incl (%rdi)\n"	 /* smp lock */
+	"3:\t.byte 0x0f,0x1f,0x44,0,0\n" /* jump label nop5 */
 	"4:\tret\n"
-	"661:\tmovl $1, %eax\n662:\n"	      /* alternative original */
+	"661:\tmovl $1, %eax\n662:\n" /* alternative original */
 	"\tret\n"
 	"\t.section __mcount_loc,\"a\"\n\t.quad 1b\n"
 	"\t.section .smp_locks,\"a\"\n\t.long 2b - .\n"
@@ -340,7 +342,7 @@ Test(rewrite, windows_keep_their_bytes_and_tables_follow)
 		cr_assert_eq(wa[i].len, wb[i].len);
 		/* before the padding nothing moved; after it, everything by pad */
 		uint64_t want = wa[i].section == text && wa[i].offset >= 15 ? wa[i].offset + pad
-									   : wa[i].offset;
+									    : wa[i].offset;
 		cr_assert_eq(wb[i].offset, want, "window %zu", i);
 		cr_assert_eq(memcmp(a->sec[wa[i].section].data + wa[i].offset,
 				    b->sec[wb[i].section].data + wb[i].offset, wa[i].len),
@@ -351,4 +353,79 @@ Test(rewrite, windows_keep_their_bytes_and_tables_follow)
 	pvsub_relobj_free(a);
 	pvsub_relobj_free(b);
 	pvsub_rewrite_result_free(r);
+}
+
+/* The names a report and a manifest show, in the order they are listed. */
+Test(rewrite, rule_names)
+{
+	static const char *const names[] = {
+		"nop-split", "rel-adjust", "imm-lea",	"trap",		"alu-split", "disp-rebase",
+		"sp-rebase", "scratch",	   "lea-arith", "scratch-disp", "call-r11",  "int3-tail",
+		"load-dest", "bp-rebase",  "push-imm",	"push-mem",	"and-btr",   "jump-island",
+	};
+	for (size_t k = 0; k < PVSUB_ARRAY_SIZE(names); k++)
+		cr_expect_str_eq(pvsub_rewrite_rules[k], names[k]);
+	cr_expect_null(pvsub_rewrite_rules[PVSUB_ARRAY_SIZE(names)]);
+	cr_expect_eq(RULE_NONE, PVSUB_ARRAY_SIZE(names));
+}
+
+/* The rules for a displacement or an immediate are tried cheapest first:
+ * this order is part of what the rewriter outputs. */
+Test(rewrite, rule_table)
+{
+	static const char *const order[] = {
+		"imm-lea",   "alu-split", "load-dest",	  "disp-rebase", "sp-rebase",
+		"bp-rebase", "call-r11",  "scratch-disp", "lea-arith",	 "scratch",
+		"push-imm",  "and-btr",	  "push-mem",
+	};
+	cr_assert_eq(rw_rule_count, PVSUB_ARRAY_SIZE(order));
+	for (size_t k = 0; k < rw_rule_count; k++) {
+		const struct rule_entry *r = &rw_rule_table[k];
+		cr_expect_str_eq(pvsub_rewrite_rules[r->rule], order[k]);
+		cr_expect_eq(rw_rule_find(r->rule), r, "%s", order[k]);
+		cr_expect_not_null(r->fix);
+	}
+	/* not replacements of one instruction by a rule of the table */
+	static const enum rule other[] = {RULE_NOP_SPLIT, RULE_REL_ADJUST,  RULE_TRAP,
+					  RULE_INT3_TAIL, RULE_JUMP_ISLAND, RULE_NONE};
+	for (size_t k = 0; k < PVSUB_ARRAY_SIZE(other); k++)
+		cr_expect_null(rw_rule_find(other[k]), "%d", other[k]);
+}
+
+/* The conditions of the table, at the edges of the fields. */
+Test(rewrite, rule_applies)
+{
+	/* `add $imm32, 0x10(%rbx)`: 81 43 10 imm32 (disp at 2, imm at 3) */
+	struct unit u = {.reloc_at = -1};
+	u.in.len = 7;
+	u.in.disp_offset = 2;
+	u.in.disp_size = 1;
+	u.in.imm_offset = 3;
+	u.in.imm_size = 4;
+	struct rule_entry in_imm = {RULE_IMM_LEA, RW_IN_IMM, NULL};
+	struct rule_entry has_imm = {RULE_SCRATCH, RW_HAS_IMM, NULL};
+	struct rule_entry in_disp = {RULE_LOAD_DEST, RW_IN_DISP, NULL};
+	struct rule_entry has_disp = {RULE_PUSH_MEM, RW_HAS_DISP, NULL};
+	struct rule_entry no_reloc = {RULE_IMM_LEA, RW_NO_RELOC, NULL};
+	struct rule_entry sequence = {RULE_SCRATCH, RW_SEQUENCE, NULL};
+
+	cr_expect(!rw_rule_applies(&in_imm, &u, 0, 3), "ends where the immediate starts");
+	cr_expect(rw_rule_applies(&in_imm, &u, 1, 3), "its last byte in the immediate");
+	cr_expect(rw_rule_applies(&has_imm, &u, 0, 3));
+	cr_expect(rw_rule_applies(&in_disp, &u, 2, 3), "starts in the displacement");
+	cr_expect(!rw_rule_applies(&in_disp, &u, 3, 3), "starts after the displacement");
+	cr_expect(rw_rule_applies(&in_disp, &u, 0, 3), "starts before the displacement");
+	cr_expect(rw_rule_applies(&has_disp, &u, 4, 3));
+	cr_expect(rw_rule_applies(&no_reloc, &u, 0, 3));
+	cr_expect(rw_rule_applies(&sequence, &u, 0, 3));
+	u.has_reloc = true;
+	u.one_insn = true;
+	cr_expect(!rw_rule_applies(&no_reloc, &u, 0, 3));
+	cr_expect(!rw_rule_applies(&sequence, &u, 0, 3));
+	u.in.imm_offset = -1;
+	u.in.disp_offset = -1;
+	cr_expect(!rw_rule_applies(&has_imm, &u, 0, 3));
+	cr_expect(!rw_rule_applies(&in_imm, &u, 0, 3));
+	cr_expect(!rw_rule_applies(&has_disp, &u, 0, 3));
+	cr_expect(!rw_rule_applies(&in_disp, &u, 0, 3));
 }
