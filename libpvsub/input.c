@@ -634,12 +634,16 @@ static int read_fd_all(int fd, uint64_t max, struct pvsub_buf *out)
 	}
 }
 
-static ssize_t pread_full(int fd, uint8_t *buf, size_t len)
+/* Read up to @len bytes into @buf: from offset 0 of a file (@at_start:
+ * the file position is left alone), or the next bytes of a stream.  The
+ * count read (short only at the end), or a negative errno. */
+static ssize_t read_full(int fd, uint8_t *buf, size_t len, bool at_start)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+		ssize_t n = at_start ? pread(fd, buf + got, len - got, (off_t)got)
+				     : read(fd, buf + got, len - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -652,35 +656,41 @@ static ssize_t pread_full(int fd, uint8_t *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* An ELF file read whole into @content (@r: how the read went): emit it,
+ * or the one-line reason it cannot be scanned.  -ENOMEM is passed on. */
+static int emit_read(struct walker *w, const char *path, int r, struct pvsub_buf *content)
+{
+	uint8_t *data;
+	size_t len;
+
+	if (r == -EFBIG)
+		return emit_too_big(w, path);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return emit_error(w, path, "%s", strerror(-r));
+	data = (uint8_t *)pvsub_buf_steal(content, &len);
+	return data ? emit(w, path, data, len, NULL) : -ENOMEM;
+}
+
 static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 {
 	struct pvsub_buf content = {0};
 	struct archive *a = NULL;
 	uint8_t head[SNIFF_SIZE];
-	uint8_t *data;
-	size_t len;
 	enum kind kind;
 	ssize_t n;
 	int r;
 
 	start_input(w, path);
-	n = pread_full(fd, head, sizeof(head));
+	n = read_full(fd, head, sizeof(head), true);
 	if (n < 0)
 		return emit_error(w, path, "%s", strerror((int)-n));
 	kind = sniff(head, (size_t)n);
 	switch (kind) {
 	case KIND_ELF:
 		r = read_fd_all(fd, w->lim->max_entry_size, &content);
-		if (r == -EFBIG) {
-			r = emit_too_big(w, path);
-		} else if (r == -ENOMEM) {
-			/* fall through to the exit */
-		} else if (r < 0) {
-			r = emit_error(w, path, "%s", strerror(-r));
-		} else {
-			data = (uint8_t *)pvsub_buf_steal(&content, &len);
-			r = data ? emit(w, path, data, len, NULL) : -ENOMEM;
-		}
+		r = emit_read(w, path, r, &content);
 		break;
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:
@@ -721,24 +731,6 @@ struct stream {
 	uint8_t buf[CHUNK_SIZE];
 };
 
-static ssize_t read_full(int fd, uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static la_ssize_t stream_read(struct archive *a, void *data, const void **out)
 {
 	struct stream *s = data;
@@ -768,14 +760,12 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 	struct archive *a = NULL;
 	struct stream *s = NULL;
 	uint8_t head[SNIFF_SIZE];
-	uint8_t *data;
-	size_t len;
 	enum kind kind;
 	ssize_t n;
 	int r;
 
 	start_input(w, path);
-	n = read_full(fd, head, sizeof(head));
+	n = read_full(fd, head, sizeof(head), false);
 	if (n < 0)
 		return emit_error(w, path, "%s", strerror((int)-n));
 	kind = sniff(head, (size_t)n);
@@ -786,16 +776,7 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 			r = read_fd_all(fd, w->lim->max_entry_size, &content);
 		if (r == 0 && content.len > w->lim->max_entry_size)
 			r = -EFBIG;
-		if (r == -EFBIG) {
-			r = emit_too_big(w, path);
-		} else if (r == -ENOMEM) {
-			/* fall through to the exit */
-		} else if (r < 0) {
-			r = emit_error(w, path, "%s", strerror(-r));
-		} else {
-			data = (uint8_t *)pvsub_buf_steal(&content, &len);
-			r = data ? emit(w, path, data, len, NULL) : -ENOMEM;
-		}
+		r = emit_read(w, path, r, &content);
 		break;
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:
