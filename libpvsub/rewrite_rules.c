@@ -95,6 +95,18 @@ static void set_rule(struct unit *u, enum rule rule, const uint8_t *seq, unsigne
 	u->insn_at = -1;
 }
 
+/* The segment override prefixes (es cs ss ds fs gs). */
+#define SEGMENT_PREFIXES "\x26\x2e\x36\x3e\x64\x65"
+
+/* Are the @n legacy prefixes at @b all among the bytes of @allowed? */
+static bool prefixes_among(const uint8_t *b, unsigned n, const char *allowed)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (!memchr(allowed, b[k], strlen(allowed)))
+			return false;
+	return true;
+}
+
 /* From offset @at of its sequence on, @u's stack is @sp lower and rbp @bp
  * higher than its unwind entry says. */
 static void note_orc(struct unit *u, unsigned at, int32_t sp, int32_t bp)
@@ -853,9 +865,8 @@ static bool fix_scratch(const struct rw *w, struct sect *s, size_t i)
 	/* Prefixes other than segment, operand size and lock: no. */
 	pl.rex = pvsub_x86enc_rex(b, in);
 	pl.npfx = in->opcode_offset - (pl.rex ? 1u : 0u);
-	for (unsigned k = 0; k < pl.npfx; k++)
-		if (!memchr("\x26\x2e\x36\x3e\x64\x65\x66\xf0", b[k], 8))
-			return false;
+	if (!prefixes_among(b, pl.npfx, SEGMENT_PREFIXES "\x66\xf0"))
+		return false;
 	uint16_t used = in->gpr_operands | in->gpr_implicit | (1u << 4);
 	if (in->mem_base >= 0 && in->mem_base < 16)
 		used |= (uint16_t)(1u << in->mem_base);
@@ -1085,10 +1096,7 @@ static bool fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
  * (not 67: the address size would change what a register means). */
 static bool plain_prefixes(const uint8_t *b, unsigned n)
 {
-	for (unsigned k = 0; k < n; k++)
-		if (!memchr("\x26\x2e\x36\x3e\x64\x65\x66\xf0\xf2\xf3", b[k], 10))
-			return false;
-	return true;
+	return prefixes_among(b, n, SEGMENT_PREFIXES "\x66\xf0\xf2\xf3");
 }
 
 /*
@@ -1213,9 +1221,8 @@ static bool fix_call_r11(const struct rw *w, struct sect *s, size_t i)
 	    in->mem_index == in->mem_base || !reg_may_move(w, s, u, (unsigned)in->mem_base))
 		return false;
 	/* Only segment and notrack/branch-hint prefixes (no 66, no 67). */
-	for (unsigned k = 0; k < npfx; k++)
-		if (!memchr("\x26\x2e\x36\x3e\x64\x65", b[k], 6))
-			return false;
+	if (!prefixes_among(b, npfx, SEGMENT_PREFIXES))
+		return false;
 	unsigned base = (unsigned)in->mem_base, ms = (unsigned)in->modrm_offset;
 	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
 	for (; u->cand < 4096; u->cand++) {
@@ -1268,9 +1275,8 @@ static bool fix_load_dest(const struct rw *w, struct sect *s, size_t i)
 	    in->mem_base > 15 || u->has_reloc || in->modrm_offset < 0 || in->imm_offset >= 0)
 		return false;
 	/* Segment prefixes only: no operand or address size, no lock or rep. */
-	for (unsigned k = 0; k < npfx; k++)
-		if (!memchr("\x26\x2e\x36\x3e\x64\x65", b[k], 6))
-			return false;
+	if (!prefixes_among(b, npfx, SEGMENT_PREFIXES))
+		return false;
 	const uint8_t *op = b + in->opcode_offset;
 	bool known = (in->opcode_len == 1 &&
 		      (op[0] == 0x8b || op[0] == 0x8d || (op[0] == 0x63 && (rex & 8)))) ||
@@ -1376,9 +1382,8 @@ static bool fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 	    (b[in->modrm_offset] >> 6) == 3 || !disp_may_change(b, in) || in->mem_base < 0 ||
 	    in->mem_base > 15 || u->has_reloc || (rex & 8) || !stack_may_move(w, s, u))
 		return false;
-	for (unsigned k = 0; k < npfx; k++)
-		if (!memchr("\x26\x2e\x36\x3e\x64\x65", b[k], 6))
-			return false;
+	if (!prefixes_among(b, npfx, SEGMENT_PREFIXES))
+		return false;
 	uint16_t used = (uint16_t)((1u << 4) | (1u << in->mem_base));
 	if (in->mem_index >= 0)
 		used |= (uint16_t)(1u << in->mem_index);
