@@ -86,8 +86,10 @@ grep -q '^pvsub-scan: -: not an ELF file or a recognised archive$' err || fail "
 # shown, when standard output goes where it goes.  The first input (a pipe
 # that waits) makes the run long enough for the line to appear; what
 # follows must never be glued to it.
-(sleep 1; cat clean.o) | { "$SCAN" --progress - gate.o missing.o >progress.out 2>&1 || :; }
-python3 - progress.out <<'PY' || fail "progress line not cleared: $(od -c progress.out | head -20)"
+# progress_cleared FILE TEXT...: FILE shows a progress line, every one is
+# cleared right after it, and each TEXT is in FILE.
+progress_cleared() {
+	python3 - "$@" <<'PY'
 import sys
 data = open(sys.argv[1], "rb").read()
 assert b"MiB scanned" in data, "no progress line shown"
@@ -98,25 +100,19 @@ while True:
         break
     pos += len(b"MiB scanned")
     assert data[pos:pos + 4] == b"\r\x1b[K", data[pos:pos + 40]
-assert b"gate.o: .text+0x0: vmfunc" in data and b"missing.o" in data, data
+for text in sys.argv[2:]:
+    assert text.encode() in data, (text, data)
 PY
+}
+(sleep 1; cat clean.o) | { "$SCAN" --progress - gate.o missing.o >progress.out 2>&1 || :; }
+progress_cleared progress.out "gate.o: .text+0x0: vmfunc" missing.o ||
+	fail "progress line not cleared: $(od -c progress.out | head -20)"
 # The same on a terminal, where the line appears without --progress.
 if command -v script >/dev/null 2>&1; then
 	script -qc "(sleep 1; cat clean.o) | '$SCAN' --color=never - gate.o missing.o" /dev/null \
 		</dev/null >tty.out 2>&1 || :
-	python3 - tty.out <<'PY' || fail "progress line not cleared on a terminal: $(od -c tty.out | head -20)"
-import sys
-data = open(sys.argv[1], "rb").read()
-assert b"MiB scanned" in data, "no progress line shown"
-pos = 0
-while True:
-    pos = data.find(b"MiB scanned", pos)
-    if pos < 0:
-        break
-    pos += len(b"MiB scanned")
-    assert data[pos:pos + 4] == b"\r\x1b[K", data[pos:pos + 40]
-assert b"gate.o: .text+0x0: vmfunc" in data, data
-PY
+	progress_cleared tty.out "gate.o: .text+0x0: vmfunc" ||
+		fail "progress line not cleared on a terminal: $(od -c tty.out | head -20)"
 fi
 # The vmfunc finding is invisible to a policy without VMFUNC.
 expect_status 0 "$SCAN" --policy syscall gate.o
