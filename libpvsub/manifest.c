@@ -197,9 +197,9 @@ static int write_verdict(struct writer *w, const struct pvsub_scan_result *r)
 {
 	struct reason *rs = NULL;
 	size_t n = 0, max;
-	bool clean = r->n_findings == 0 && r->n_violations == 0;
+	enum pvsub_verdict v = pvsub_verdict_of(r);
 
-	if (clean) {
+	if (v == PVSUB_VERDICT_CERTIFIED) {
 		w_puts(w, "  <verdict result=\"certified\"/>\n");
 		return 0;
 	}
@@ -213,7 +213,9 @@ static int write_verdict(struct writer *w, const struct pvsub_scan_result *r)
 		count_reason(rs, &n, r->violations[i].kind ? r->violations[i].kind : "", true);
 	qsort(rs, n, sizeof(*rs), reason_cmp);
 
-	w_puts(w, "  <verdict result=\"rejected\">\n");
+	w_puts(w, "  <verdict result=\"");
+	w_puts(w, pvsub_verdict_name(v));
+	w_puts(w, "\">\n");
 	for (size_t i = 0; i < n; i++) {
 		char text[160];
 
@@ -489,6 +491,18 @@ static bool attr_is(xmlNode *n, const char *name, const char *want)
 	return eq;
 }
 
+/* The schema admits only the verdict tokens; anything else reads as
+ * rejected, never as certified. */
+static int read_verdict(xmlNode *n, struct pvsub_manifest_info *info)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)"result");
+
+	if (!v || pvsub_verdict_parse((const char *)v, &info->verdict) < 0)
+		info->verdict = PVSUB_VERDICT_REJECTED;
+	xmlFree(v);
+	return 0;
+}
+
 static int read_regions(xmlNode *list, struct pvsub_manifest_info *info)
 {
 	size_t n = 0;
@@ -534,6 +548,8 @@ int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info 
 		r = -ENOMEM;
 		goto out;
 	}
+	/* Never certified by default. */
+	info->verdict = PVSUB_VERDICT_REJECTED;
 	for (xmlNode *c = root->children; c && r == 0; c = c->next) {
 		if (is_element(c, "policy")) {
 			info->policy_id = attr_dup(c, "id");
@@ -550,7 +566,7 @@ int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info 
 		} else if (is_element(c, "regions")) {
 			r = read_regions(c, info);
 		} else if (is_element(c, "verdict")) {
-			info->certified = attr_is(c, "result", "certified");
+			r = read_verdict(c, info);
 		}
 	}
 	if (r < 0)

@@ -21,6 +21,7 @@
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
+#include "libpvsub/verdict.h"
 
 struct pvsub_manifest_input {
 	const char *tool_name; /* "pvsub-scan" */
@@ -71,7 +72,7 @@ struct pvsub_manifest_info {
 	char *object_path;
 	uint64_t object_size;
 	char object_sha256[PVSUB_SHA256_HEX_LEN];
-	bool certified; /* verdict result="certified" */
+	enum pvsub_verdict verdict; /* <verdict result=...> */
 	size_t n_regions;
 	struct pvsub_manifest_region *regions;
 };

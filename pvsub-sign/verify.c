@@ -170,7 +170,8 @@ static int verify_manifest_bytes(const char *m_name, const uint8_t *manifest, si
 	if (r < 0)
 		return report(m_name, r, &d);
 	r = check_hashes(b_name, info, bin, b_len);
-	if (r == EXIT_GOOD && require_certified && !info->certified) {
+	if (r == EXIT_GOOD && require_certified &&
+	    !pvsub_verdict_certifies(info->verdict)) {
 		error_msg("%s: verdict is not certified", m_name);
 		r = EXIT_FAILED;
 	}

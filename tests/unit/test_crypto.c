@@ -300,7 +300,7 @@ Test(manifest_read, extracts_what_verify_needs)
 	cr_assert_str_eq(m->object_path, "drv.ko");
 	cr_assert_eq(m->object_size, 4096);
 	cr_assert_str_eq(m->object_sha256, SHA_B);
-	cr_assert(m->certified);
+	cr_assert_eq(m->verdict, PVSUB_VERDICT_CERTIFIED);
 	cr_assert_eq(m->n_regions, 2);
 	cr_assert_str_eq(m->regions[0].name, ".text");
 	cr_assert_not(m->regions[0].is_segment);
