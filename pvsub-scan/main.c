@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "libpvsub/crypto.h"
 #include "libpvsub/input.h"
 #include "libpvsub/log.h"
@@ -144,14 +145,6 @@ static void usage(FILE *out)
 		"See pvsub-scan(1), pvsub-policy(5), pvsub-manifest(5) and pvsub(7).\n");
 }
 
-static void version(void)
-{
-	printf(PROGRAM " (pvsub) " PACKAGE_VERSION "\n"
-		       "License: MIT.\n"
-		       "This is free software: you are free to change and redistribute it.\n"
-		       "There is NO WARRANTY, to the extent permitted by law.\n");
-}
-
 /*
  * The progress line lives on standard error and is rewritten in place.
  * Anything else printed while it is shown would be glued to it, so every
@@ -178,56 +171,13 @@ static void before_stdout(void *data)
 		progress_clear();
 }
 
-static _printf_format_(1, 2) void error_msg(const char *fmt, ...)
+/* Every message of the tool: in order with the report when both go to
+ * the same place, and never glued to the progress line. */
+static void before_message(void)
 {
-	va_list ap;
-
-	/* In order with the report, when both go to the same place. */
 	if (tty.same_place)
 		fflush(stdout);
 	progress_clear();
-	fputs(PROGRAM ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 /* --- the job pipeline ------------------------------------------------------------ */
@@ -670,7 +620,8 @@ static int parse_args(int argc, char **argv, struct options *opt)
 
 	*opt = (struct options){.policy = "default", .jobs = 1, .color = -1, .progress = -1};
 	pvsub_input_limits_default(&opt->limits);
-	while ((c = getopt_long(argc, argv, "p:f:j:o:O:vq", long_options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:f:j:o:O:vq", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			opt->policy = optarg;
@@ -701,12 +652,9 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			opt->manifest_dir = optarg;
 			break;
 		case 'j': {
-			char *end;
-			long n;
+			uint64_t n;
 
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno || *end || n < 1 || n > 256) {
+			if (cli_parse_range(optarg, 1, 256, &n) < 0) {
 				error_msg("invalid number of jobs '%s' (1 to 256)", optarg);
 				return -EINVAL;
 			}
@@ -742,7 +690,7 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		case OPT_MAX_TOTAL: {
 			uint64_t v;
 
-			if (parse_size(optarg, &v) < 0 || v == 0) {
+			if (cli_parse_size(optarg, &v) < 0 || v == 0) {
 				error_msg("invalid size '%s'", optarg);
 				return -EINVAL;
 			}
@@ -753,12 +701,9 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			break;
 		}
 		case OPT_MAX_DEPTH: {
-			char *end;
-			long n;
+			uint64_t n;
 
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno || *end || n < 0 || n > 64) {
+			if (cli_parse_range(optarg, 0, 64, &n) < 0) {
 				error_msg("invalid depth '%s' (0 to 64)", optarg);
 				return -EINVAL;
 			}
@@ -781,19 +726,18 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			opt->quiet = true;
 			break;
 		case OPT_VERSION:
-			version();
+			print_version();
 			exit(EXIT_CLEAN);
 		case OPT_HELP:
 			usage(stdout);
 			exit(EXIT_CLEAN);
 		default:
-			fputs("Try '" PROGRAM " --help' for more information.\n", stderr);
+			option_error(NULL, argv, c, long_options);
 			return -EINVAL;
 		}
 	}
 	if (optind >= argc) {
-		error_msg("no input given");
-		fputs("Try '" PROGRAM " --help' for more information.\n", stderr);
+		usage_error(NULL, "no input given");
 		return -EINVAL;
 	}
 	if ((opt->manifest && !*opt->manifest) || (opt->manifest_dir && !*opt->manifest_dir)) {
@@ -946,6 +890,7 @@ int main(int argc, char **argv)
 	char *sarif_root = NULL, *cwd = NULL, host[256] = "";
 	int r;
 
+	cli_init(PROGRAM, before_message);
 	if (parse_args(argc, argv, &opt) < 0)
 		return EXIT_ERROR;
 	tty.same_place = same_place();

@@ -18,74 +18,6 @@
 #include "libpvsub/modsig.h"
 #include "pvsub-sign/pvsub-sign.h"
 
-void error_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROGRAM ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROGRAM ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROGRAM "%s%s --help' for more information.\n", cmd ? " " : "",
-		cmd ? cmd : "");
-	return EXIT_USAGE;
-}
-
-/* The long option of @longopts, taking no argument and reported by getopt
- * as @val, that @arg ("--name=value", name possibly abbreviated) gave a
- * value; NULL if @arg is not that. */
-static const struct option *long_with_value(const char *arg, const struct option *longopts, int val)
-{
-	size_t n;
-
-	if (strncmp(arg, "--", 2) != 0)
-		return NULL;
-	n = strcspn(arg + 2, "=");
-	if (arg[2 + n] != '=')
-		return NULL;
-	for (const struct option *o = longopts; o->name; o++)
-		if (o->has_arg == no_argument && o->val == val && strncmp(o->name, arg + 2, n) == 0)
-			return o;
-	return NULL;
-}
-
-int option_error(const char *cmd, char **argv, int c, const struct option *longopts)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-	const struct option *o;
-
-	/*
-	 * GNU getopt's own words, once, from the program rather than the
-	 * subcommand, followed by the subcommand's "Try" line.  An unknown
-	 * long option leaves optopt 0; a missing argument can only be the last
-	 * word; an unknown letter inside a cluster ("-mZk") leaves optind on
-	 * the cluster, so argv[optind - 1] says nothing about it.
-	 */
-	if (c == ':') {
-		if (strncmp(arg, "--", 2) == 0)
-			return usage_error(cmd, "option '%s' requires an argument", arg);
-		return usage_error(cmd, "option requires an argument -- '%c'", optopt);
-	}
-	if (optopt == 0)
-		return usage_error(cmd, "unrecognized option '%.*s'", (int)strcspn(arg, "="), arg);
-	if ((o = long_with_value(arg, longopts, optopt)) != NULL)
-		return usage_error(cmd, "option '--%s' doesn't allow an argument", o->name);
-	if (optopt > 0 && optopt < 0x100)
-		return usage_error(cmd, "invalid option -- '%c'", optopt);
-	return usage_error(cmd, "invalid option '%s'", arg);
-}
-
 int read_input(const char *path, uint8_t **data, size_t *len)
 {
 	struct pvsub_diag d = {{0}};
@@ -233,14 +165,6 @@ static void usage(FILE *out)
 		"See pvsub-sign(1), pvsub-manifest(5) and pvsub(7).\n");
 }
 
-void print_version(void)
-{
-	printf(PROGRAM " (pvsub) " PACKAGE_VERSION "\n"
-		       "License: MIT.\n"
-		       "This is free software: you are free to change and redistribute it.\n"
-		       "There is NO WARRANTY, to the extent permitted by law.\n");
-}
-
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -254,6 +178,7 @@ int main(int argc, char **argv)
 	};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	cli_init(PROGRAM, NULL);
 	if (!cmd)
 		return usage_error(NULL, "no command");
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

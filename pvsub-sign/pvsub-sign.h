@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli/cli.h"
 #include "libpvsub/crypto.h"
 #include "libpvsub/util.h"
 
@@ -16,25 +17,12 @@
 enum exit_status {
 	EXIT_GOOD = 0,
 	EXIT_FAILED = 1, /* verification failed */
-	EXIT_USAGE = 2,	 /* usage or input error */
+	EXIT_USAGE = CLI_EXIT_USAGE, /* usage or input error */
 };
 
 /* Largest input file read into memory. */
 #define INPUT_MAX ((size_t)1 << 30)
 
-void error_msg(const char *fmt, ...) _printf_format_(1, 2);
-/* "Try 'pvsub-sign CMD --help'" on stderr; returns EXIT_USAGE. */
-int usage_error(const char *cmd, const char *fmt, ...) _printf_format_(2, 3);
-
-/*
- * The one error for what getopt_long() returned as @c ('?' or ':') when
- * the subcommand @cmd parses @argv with @longopts, opterr = 0 and an
- * optstring that starts with ':'; returns EXIT_USAGE.
- */
-int option_error(const char *cmd, char **argv, int c, const struct option *longopts);
-
-/* --version, for the top level and after every subcommand. */
-void print_version(void);
 #define OPT_VERSION 0x1ff /* clear of every subcommand's own options */
 #define VERSION_LONG_OPTION                                                                        \
 	{                                                                                          \
