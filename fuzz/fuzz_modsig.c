@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libpvsub/modsig.h"
+#include "libpvsub/modsign.h"
 
 #define TRAILER_LEN (PVSUB_MODSIG_INFO_LEN + PVSUB_MODSIG_MAGIC_LEN)
 

@@ -3,7 +3,9 @@
  * modsig: the signature the Linux kernel expects appended to a module
  * (kernel module_signing.rst), and the one parser of its trailer that
  * every reader of modules uses (the image for scanning, pvsub-sign for
- * signing and verifying):
+ * signing and verifying).  Byte layout only, no cryptography: signing and
+ * verifying are modsign.h, in the trust area.
+ *
  *
  *   module bytes | signer name | key id | signature
  *   | struct module_signature (12 bytes) | "~Module signature appended~\n"
@@ -23,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "libpvsub/crypto.h"
 #include "libpvsub/util.h"
 
 #define PVSUB_MODSIG_MAGIC "~Module signature appended~\n"
@@ -135,20 +136,5 @@ int pvsub_modsig_check_object(const uint8_t *data, size_t len, unsigned types,
  */
 int pvsub_modsig_check_signable(const uint8_t *data, size_t len, struct pvsub_diag *diag)
 	_must_check_;
-
-/*
- * Sign a module as the kernel's sign-file does (CMS, no attributes, no
- * certificates, signer by issuer and serial) and append the result to @out:
- * any signature already there is replaced, never stacked.  -EBADMSG when
- * the module ends in a signature marker with a malformed trailer.
- */
-int pvsub_modsig_sign(const struct pvsub_signer *s, enum pvsub_hash hash, const uint8_t *data,
-		      size_t len, struct pvsub_buf *out, struct pvsub_diag *diag)
-	_must_check_ _nonnull_(1, 5);
-
-/* Verify a signed module against the certificates of @keyring as the kernel
- * does.  0 or a result of pvsub_cms_verify_keyring(); -ENOKEY unsigned. */
-int pvsub_modsig_verify(const uint8_t *data, size_t len, const struct pvsub_trust *keyring,
-			struct pvsub_diag *diag) _must_check_ _nonnull_(3);
 
 #endif

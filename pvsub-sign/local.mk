@@ -3,6 +3,7 @@
 
 libpvsub_libpvsub_la_SOURCES += \
 	libpvsub/modsig.c libpvsub/modsig.h \
+	libpvsub/modsign.c libpvsub/modsign.h \
 	libpvsub/bundle.c libpvsub/bundle.h
 
 bin_PROGRAMS += pvsub-sign/pvsub-sign

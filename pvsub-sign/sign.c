@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "libpvsub/modsig.h"
+#include "libpvsub/modsign.h"
 #include "pvsub-sign/pvsub-sign.h"
 
 enum {

@@ -12,7 +12,7 @@
 
 #include "libpvsub/bundle.h"
 #include "libpvsub/manifest.h"
-#include "libpvsub/modsig.h"
+#include "libpvsub/modsign.h"
 #include "pvsub-sign/pvsub-sign.h"
 
 enum {

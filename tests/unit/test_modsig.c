@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libpvsub/modsig.h"
+#include "libpvsub/modsign.h"
 #include "tests/unit/signfix.h"
 
 static struct signfix fx;
