@@ -4,7 +4,7 @@
  * that can execute in ELF files, directories and guest images.
  *
  * The tool is thin: inputs come from libpvsub/input, scanning from
- * libpvsub/scan, output from libpvsub/report and libpvsub/manifest.  This
+ * libpvsub/scan, output from its own report.c and libpvsub/manifest.  This
  * file parses options, runs the ordered work queue and maps results to the
  * exit status.
  */
@@ -25,7 +25,7 @@
 #include "libpvsub/log.h"
 #include "libpvsub/manifest.h"
 #include "libpvsub/policy.h"
-#include "libpvsub/report.h"
+#include "pvsub-scan/report.h"
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/search.h"

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 
 #include "libpvsub/crypto.h"
-#include "libpvsub/report.h"
+#include "pvsub-scan/report.h"
 
 /* ---- a tiny JSON syntax checker (RFC 8259), enough to prove validity ------ */
 

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "libpvsub/crypto.h"
-#include "libpvsub/report.h"
+#include "pvsub-scan/report.h"
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define FINGERPRINT_KEY "pvsubFinding/v2"
