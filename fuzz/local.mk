@@ -29,7 +29,7 @@ clean-local-fuzz:
 # --- mutation tests (make check): hostile ELF files and archives -------------------
 check_PROGRAMS += fuzz/mutate
 fuzz_mutate_SOURCES = fuzz/mutate.c
-fuzz_mutate_LDADD = libpvsub/libpvsub.la
+fuzz_mutate_LDADD = $(LIBPVSUB)
 MUTATION_TESTS = tests/integration/mutate-elf.sh tests/integration/mutate-archive.sh
 TESTS += $(MUTATION_TESTS)
 EXTRA_DIST += $(MUTATION_TESTS)

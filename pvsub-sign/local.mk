@@ -1,11 +1,6 @@
 # pvsub-sign/local.mk: included from the top-level Makefile.am (non-recursive).
 # Use += on shared variables (bin_PROGRAMS, TESTS, EXTRA_DIST, ...).
 
-libpvsub_libpvsub_la_SOURCES += \
-	libpvsub/modsig.c libpvsub/modsig.h \
-	libpvsub/modsign.c libpvsub/modsign.h \
-	libpvsub/bundle.c libpvsub/bundle.h
-
 bin_PROGRAMS += pvsub-sign/pvsub-sign
 pvsub_sign_pvsub_sign_SOURCES = \
 	pvsub-sign/pvsub-sign.h \
@@ -14,7 +9,7 @@ pvsub_sign_pvsub_sign_SOURCES = \
 	pvsub-sign/verify.c \
 	pvsub-sign/bundle.c \
 	pvsub-sign/unbundle.c
-pvsub_sign_pvsub_sign_LDADD = libpvsub/libpvsub.la cli/libcli.la
+pvsub_sign_pvsub_sign_LDADD = $(LIBPVSUB) cli/libcli.la
 
 dist_man_MANS += man/pvsub-sign.1
 
