@@ -198,7 +198,13 @@ static size_t utf8_seq_len(const unsigned char *s)
 
 #define REPLACEMENT_CHAR "\xef\xbf\xbd"
 
-int pvsub_buf_json_string(struct pvsub_buf *b, const char *s)
+/*
+ * Append @s to @b as valid UTF-8: each invalid byte becomes U+FFFD, each
+ * valid multi-byte sequence is copied, and each ASCII byte is appended as
+ * @escape_ascii(@b, byte) writes it.
+ */
+static int buf_utf8_string(struct pvsub_buf *b, const char *s,
+			   int (*escape_ascii)(struct pvsub_buf *, unsigned char))
 {
 	const unsigned char *p = (const unsigned char *)s;
 	int r = 0;
@@ -208,93 +214,70 @@ int pvsub_buf_json_string(struct pvsub_buf *b, const char *s)
 
 		if (n == 0) {
 			r = pvsub_buf_puts(b, REPLACEMENT_CHAR);
-			p++;
-			continue;
-		}
-		if (n > 1) {
+			n = 1;
+		} else if (n > 1) {
 			r = pvsub_buf_append(b, p, n);
-			p += n;
-			continue;
+		} else {
+			r = escape_ascii(b, *p);
 		}
-		switch (*p) {
-		case '"':
-			r = pvsub_buf_puts(b, "\\\"");
-			break;
-		case '\\':
-			r = pvsub_buf_puts(b, "\\\\");
-			break;
-		case '\n':
-			r = pvsub_buf_puts(b, "\\n");
-			break;
-		case '\r':
-			r = pvsub_buf_puts(b, "\\r");
-			break;
-		case '\t':
-			r = pvsub_buf_puts(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				r = pvsub_buf_printf(b, "\\u%04x", *p);
-			else
-				r = pvsub_buf_putc(b, (char)*p);
-		}
-		p++;
+		p += n;
 	}
 	return r;
 }
 
+static int json_ascii(struct pvsub_buf *b, unsigned char c)
+{
+	switch (c) {
+	case '"':
+		return pvsub_buf_puts(b, "\\\"");
+	case '\\':
+		return pvsub_buf_puts(b, "\\\\");
+	case '\n':
+		return pvsub_buf_puts(b, "\\n");
+	case '\r':
+		return pvsub_buf_puts(b, "\\r");
+	case '\t':
+		return pvsub_buf_puts(b, "\\t");
+	}
+	if (c < 0x20 || c == 0x7f)
+		return pvsub_buf_printf(b, "\\u%04x", c);
+	return pvsub_buf_putc(b, (char)c);
+}
+
+int pvsub_buf_json_string(struct pvsub_buf *b, const char *s)
+{
+	return buf_utf8_string(b, s, json_ascii);
+}
+
+/* XML 1.0 has no way to write the other control characters at all. */
+static int xml_ascii(struct pvsub_buf *b, unsigned char c)
+{
+	switch (c) {
+	case '<':
+		return pvsub_buf_puts(b, "&lt;");
+	case '>':
+		return pvsub_buf_puts(b, "&gt;");
+	case '&':
+		return pvsub_buf_puts(b, "&amp;");
+	case '"':
+		return pvsub_buf_puts(b, "&quot;");
+	case '\'':
+		return pvsub_buf_puts(b, "&apos;");
+	case '\t':
+		return pvsub_buf_puts(b, "&#9;");
+	case '\n':
+		return pvsub_buf_puts(b, "&#10;");
+	case '\r':
+		return pvsub_buf_puts(b, "&#13;");
+	}
+	if (c < 0x20 || c == 0x7f)
+		return pvsub_buf_puts(b, REPLACEMENT_CHAR);
+	return pvsub_buf_putc(b, (char)c);
+}
+
 int pvsub_buf_xml_string(struct pvsub_buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	int r = 0;
-
-	while (*p && r == 0) {
-		size_t n = utf8_seq_len(p);
-
-		if (n == 0) {
-			r = pvsub_buf_puts(b, REPLACEMENT_CHAR);
-			p++;
-			continue;
-		}
-		if (n > 1) {
-			r = pvsub_buf_append(b, p, n);
-			p += n;
-			continue;
-		}
-		switch (*p) {
-		case '<':
-			r = pvsub_buf_puts(b, "&lt;");
-			break;
-		case '>':
-			r = pvsub_buf_puts(b, "&gt;");
-			break;
-		case '&':
-			r = pvsub_buf_puts(b, "&amp;");
-			break;
-		case '"':
-			r = pvsub_buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			r = pvsub_buf_puts(b, "&apos;");
-			break;
-		case '\t':
-			r = pvsub_buf_puts(b, "&#9;");
-			break;
-		case '\n':
-			r = pvsub_buf_puts(b, "&#10;");
-			break;
-		case '\r':
-			r = pvsub_buf_puts(b, "&#13;");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				r = pvsub_buf_puts(b, REPLACEMENT_CHAR);
-			else
-				r = pvsub_buf_putc(b, (char)*p);
-		}
-		p++;
-	}
-	return r;
+	return buf_utf8_string(b, s, xml_ascii);
 }
 
 static int write_all(int fd, const void *data, size_t len)
