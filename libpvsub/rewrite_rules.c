@@ -681,6 +681,23 @@ static void frame_note_pop(struct unit *u, const struct frame *f)
 	note_orc(u, f->popped, f->leave_word ? 8 : 0, 0);
 }
 
+/*
+ * Give @u the sequence @seq of @n bytes made in frame @f, with the copied
+ * instruction at @insn_at (-1 for none) and the frame's ORC notes, and
+ * move past this candidate for a later retry.  Always true: what a rule
+ * returns when it has its sequence.
+ */
+static bool frame_commit(struct unit *u, const struct frame *f, enum rule rule,
+			 const uint8_t *seq, unsigned n, int insn_at)
+{
+	set_rule(u, rule, seq, n);
+	u->insn_at = (int8_t)insn_at;
+	frame_note_pushes(u, f);
+	frame_note_pop(u, f);
+	u->cand++;
+	return true;
+}
+
 /* `imul reg, r/m` (0f af): the form `imul dst, r/m, $imm` becomes, with the
  * immediate in the scratch register and a mov to dst after it. */
 #define IMUL_REG 0x0fafu
@@ -1189,12 +1206,8 @@ static bool fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
 		n = frame_close(&f, seq, n);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
-		set_rule(u, RULE_SCRATCH_DISP, seq, n);
+		frame_commit(u, &f, RULE_SCRATCH_DISP, seq, n, (int)insn_at);
 		carry_field(u, tail + ((unsigned)u->reloc_at - me), end);
-		u->insn_at = (int8_t)insn_at;
-		frame_note_pushes(u, &f);
-		frame_note_pop(u, &f);
-		u->cand++;
 		return true;
 	}
 	return false;
@@ -1354,11 +1367,7 @@ static bool fix_push_imm(const struct rw *w, struct sect *s, size_t i)
 		n = frame_close(&f, seq, n + ml);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
-		set_rule(u, RULE_PUSH_IMM, seq, n);
-		frame_note_pushes(u, &f);
-		frame_note_pop(u, &f);
-		u->cand++;
-		return true;
+		return frame_commit(u, &f, RULE_PUSH_IMM, seq, n, -1);
 	}
 	return false;
 }
@@ -1427,12 +1436,7 @@ static bool fix_push_mem(const struct rw *w, struct sect *s, size_t i)
 		n = frame_close(&f, seq, n);
 		if (n > MAX_SEQ || rw_has_pattern(w, seq, n))
 			continue;
-		set_rule(u, RULE_PUSH_MEM, seq, n);
-		u->insn_at = (int8_t)insn_at;
-		frame_note_pushes(u, &f);
-		frame_note_pop(u, &f);
-		u->cand++;
-		return true;
+		return frame_commit(u, &f, RULE_PUSH_MEM, seq, n, (int)insn_at);
 	}
 	return false;
 }
