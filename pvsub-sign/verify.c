@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvsub-sign verify: module signatures against a keyring; manifests (alone
- * or in a bundle) against a CA, the schema and the binary they describe.
+ * or in a bundle) against a CA, the schema, the binary they describe and
+ * what the options require.  libpvsub/verify decides; this file reads the
+ * inputs, prints its result and maps it to the exit status.
  */
 #include <errno.h>
 #include <getopt.h>
