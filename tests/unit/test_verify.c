@@ -124,6 +124,16 @@ static void slurp(const char *path, struct pvsub_buf *out)
 	free(data);
 }
 
+/* bin[] made afresh, its manifest under @policy_name, and that signed by
+ * the test signer. */
+static void signed_manifest(const char *policy_name, enum outcome o, struct pvsub_buf *m,
+			    struct pvsub_buf *sig)
+{
+	make_bin();
+	manifest(policy_name, o, m);
+	sign(fx.key, fx.cert, m, sig);
+}
+
 /* Trust anchors from the PEM files @a and (if not NULL) @b together. */
 static struct pvsub_trust *anchors(const char *a, const char *b)
 {
@@ -229,9 +239,7 @@ Test(verify, manifest_and_binary_pass, .init = setup, .fini = teardown)
 	struct pvsub_verify_request q;
 	struct pvsub_verify_result res;
 
-	make_bin();
-	manifest("default", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", CLEAN, &m, &sig);
 	q = loose(&m, &sig, ca);
 	expect_pass(&q, &res);
 	cr_assert_eq(res.verdict, PVSUB_VERDICT_CERTIFIED);
@@ -250,9 +258,7 @@ Test(verify, any_flipped_byte_fails, .init = setup, .fini = teardown, .timeout =
 	struct pvsub_verify_request q;
 	struct pvsub_verify_result res;
 
-	make_bin();
-	manifest("default", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", CLEAN, &m, &sig);
 	q = loose(&m, &sig, ca);
 	for (size_t i = 0; i < BIN_LEN; i++) {
 		bin[i] ^= 0x01;
@@ -290,15 +296,12 @@ Test(verify, region_hashes, .init = setup, .fini = teardown)
 	struct pvsub_trust *ca = anchors(fx.ca, NULL);
 	struct pvsub_verify_request q;
 
-	make_bin();
 	/* a signed manifest whose object hash is right but whose region hash
 	 * is not: only the region check can catch it */
-	manifest("default", BAD_REGION_HASH, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", BAD_REGION_HASH, &m, &sig);
 	q = loose(&m, &sig, ca);
 	expect_fail(&q, PVSUB_VERIFY_CHECK_HASHES, -EBADMSG, "drv.ko: hash mismatch: region .text");
-	manifest("default", REGION_OUTSIDE, &m2);
-	sign(fx.key, fx.cert, &m2, &sig2);
+	signed_manifest("default", REGION_OUTSIDE, &m2, &sig2);
 	q = loose(&m2, &sig2, ca);
 	expect_fail(&q, PVSUB_VERIFY_CHECK_HASHES, -EBADMSG, "region .text lies outside the file");
 	pvsub_trust_free(ca);
@@ -366,9 +369,7 @@ Test(verify, bundle_certificate_must_be_the_signers, .init = setup, .fini = tear
 	struct pvsub_verify_request q;
 	struct pvsub_verify_result res;
 
-	make_bin();
-	manifest("default", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", CLEAN, &m, &sig);
 	bundle(&m, &sig, fx.cert, &good);
 	q = bundled(&good, both);
 	expect_pass(&q, &res);
@@ -393,9 +394,7 @@ Test(verify, bundle_members_and_names, .init = setup, .fini = teardown)
 	struct pvsub_verify_request q;
 	static const uint8_t junk[] = "not a tar archive";
 
-	make_bin();
-	manifest("default", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", CLEAN, &m, &sig);
 	bundle(&m, &sig, fx.cert, &b);
 	q = bundled(&b, ca);
 	/* members over the limit; 0 is the default limit */
@@ -418,9 +417,7 @@ Test(verify, bundle_failures_name_the_member, .init = setup, .fini = teardown)
 	struct pvsub_trust *ca = anchors(fx.ca, NULL), *ca2 = anchors(fx.ca2, NULL);
 	struct pvsub_verify_request q;
 
-	make_bin();
-	manifest("default", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", CLEAN, &m, &sig);
 	bin[REGION_OFF] ^= 0xff; /* the bundled driver differs from the scanned one */
 	bundle(&m, &sig, fx.cert, &b);
 	q = bundled(&b, ca2);
@@ -444,9 +441,7 @@ Test(verify, verdict_only_on_request, .init = setup, .fini = teardown)
 	struct pvsub_verify_request q;
 	struct pvsub_verify_result res;
 
-	make_bin();
-	manifest("default", REJECTED, &rej);
-	sign(fx.key, fx.cert, &rej, &rej_sig);
+	signed_manifest("default", REJECTED, &rej, &rej_sig);
 	q = loose(&rej, &rej_sig, ca);
 	expect_pass(&q, &res);
 	cr_assert_eq(res.verdict, PVSUB_VERDICT_REJECTED);
@@ -454,8 +449,7 @@ Test(verify, verdict_only_on_request, .init = setup, .fini = teardown)
 	expect_fail(&q, PVSUB_VERIFY_CHECK_VERDICT, -EBADMSG, "drv.xml: verdict is not certified");
 
 	/* certified with load-time checks: accepted, and said so */
-	manifest("default", LOAD_TIME, &lt);
-	sign(fx.key, fx.cert, &lt, &lt_sig);
+	signed_manifest("default", LOAD_TIME, &lt, &lt_sig);
 	q = loose(&lt, &lt_sig, ca);
 	q.require_certified = true;
 	expect_pass(&q, &res);
@@ -483,9 +477,7 @@ Test(verify, required_policy, .init = setup, .fini = teardown)
 	struct pvsub_verify_request q;
 	struct pvsub_verify_result res;
 
-	make_bin();
-	manifest("vmfunc", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("vmfunc", CLEAN, &m, &sig);
 	q = loose(&m, &sig, ca);
 	q.require_policy = pku;
 	expect_fail(&q, PVSUB_VERIFY_CHECK_POLICY, -EBADMSG,
@@ -497,8 +489,7 @@ Test(verify, required_policy, .init = setup, .fini = teardown)
 	/* the verdict comes first */
 	pvsub_buf_release(&m);
 	pvsub_buf_release(&sig);
-	manifest("vmfunc", REJECTED, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("vmfunc", REJECTED, &m, &sig);
 	q = loose(&m, &sig, ca);
 	q.require_policy = pku;
 	q.require_certified = true;
@@ -530,9 +521,7 @@ Test(verify, required_profiles, .init = setup, .fini = teardown)
 	struct pvsub_verify_request q;
 	struct pvsub_verify_result res;
 
-	make_bin();
-	manifest("default", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", CLEAN, &m, &sig);
 	q = loose(&m, &sig, ca);
 	q.require_profiles = gates;
 	q.n_require_profiles = 2;
@@ -543,8 +532,7 @@ Test(verify, required_profiles, .init = setup, .fini = teardown)
 		&q, PVSUB_VERIFY_CHECK_PROFILES, -EBADMSG,
 		"drv.xml: policy does not cover profile syscall: no pattern for syscall (0f 05)");
 
-	manifest(wide, CLEAN, &mw);
-	sign(fx.key, fx.cert, &mw, &sigw);
+	signed_manifest(wide, CLEAN, &mw, &sigw);
 	q = loose(&mw, &sigw, ca);
 	q.require_profiles = both;
 	q.n_require_profiles = 2;
@@ -625,9 +613,7 @@ Test(verify, bad_requests, .init = setup, .fini = teardown)
 		int future;
 	} grown;
 
-	make_bin();
-	manifest("default", CLEAN, &m);
-	sign(fx.key, fx.cert, &m, &sig);
+	signed_manifest("default", CLEAN, &m, &sig);
 	q = loose(&m, &sig, ca);
 	q.ca = NULL;
 	expect_request_error(&q, -EINVAL, "no trust anchors");
