@@ -173,6 +173,8 @@ for m in "$seeds"/manifest/*.xml; do
 		{
 			be16 "$(wc -c < "$tmp/m.p7s")"
 			cat "$tmp/m.p7s" "$m"
+			# the binary the manifest describes follows it
+			if [ -f "$seeds/image/$b" ]; then cat "$seeds/image/$b"; fi
 		} > "$seeds/verify/$b-$hash"
 	done
 	if [ -f "$seeds/image/$b" ] &&

@@ -4,6 +4,12 @@
  * reads must be the four members with a valid driver name, each within the
  * member limit; written again and read back it must give the same members;
  * extracted, it must put exactly those four files into the directory.
+ *
+ * With $PVSUB_FUZZ_CA set (build-and-run.sh signs the seeds with a signer of
+ * that CA), the bundle is also verified as pvsub-sign verify and the loader
+ * verify it (pvsub_verify): a bundle that does not read must fail there at
+ * the bundle check, one that does is named by its driver, and a verified
+ * bundle's certificate is the signer's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,10 +22,12 @@
 #include <unistd.h>
 
 #include "libpvsub/bundle.h"
+#include "libpvsub/verify.h"
 
 #define MAX_MEMBER (1u << 20)
 
 static char dir[PATH_MAX];
+static struct pvsub_trust *ca;
 
 static void remove_dir(void)
 {
@@ -39,7 +47,50 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	atexit(remove_dir);
+	if (getenv("PVSUB_FUZZ_CA") && *getenv("PVSUB_FUZZ_CA")) {
+		struct pvsub_diag d = {{0}};
+
+		if (pvsub_trust_load(getenv("PVSUB_FUZZ_CA"), &ca, &d) < 0) {
+			fprintf(stderr, "fuzz_bundle: %s\n", d.msg);
+			abort();
+		}
+	}
 	return 0;
+}
+
+/* pvsub_verify() on the same bytes agrees with pvsub_bundle_read()'s
+ * outcome @read_r and, when it read, with the bundle @b. */
+static void check_verify(const uint8_t *data, size_t size, int read_r, const struct pvsub_bundle *b)
+{
+	struct pvsub_verify_request q = {
+		.sz = sizeof(q),
+		.inputs = PVSUB_VERIFY_BUNDLE,
+		.bundle = data,
+		.bundle_len = size,
+		.bundle_name = "fuzz.tar",
+		.bundle_max_member = MAX_MEMBER,
+		.ca = ca,
+	};
+	struct pvsub_verify_result res;
+	char subject[PVSUB_VERIFY_SUBJECT_MAX];
+	int r;
+
+	if (!ca || !data)
+		return;
+	r = pvsub_verify(&q, &res);
+	if (r != res.error || !res.msg[0] != (r == 0) || strchr(res.msg, '\n'))
+		abort();
+	if (read_r < 0) {
+		if (r != read_r || res.failed != PVSUB_VERIFY_CHECK_BUNDLE)
+			abort();
+		return;
+	}
+	if (res.failed == PVSUB_VERIFY_CHECK_BUNDLE || strcmp(res.driver_name, b->driver_name))
+		abort();
+	if (r == 0 &&
+	    (pvsub_cert_pem_subject(b->cert.data, b->cert.len, subject, sizeof(subject)) < 0 ||
+	     strcmp(subject, res.signer)))
+		abort();
 }
 
 static bool same(const struct pvsub_bundle_member *a, const struct pvsub_bundle_member *b)
@@ -107,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	r = pvsub_bundle_read(data, size, MAX_MEMBER, &b, &d);
+	check_verify(data, size, r, &b);
 	if (r < 0) {
 		if (r != -EINVAL && r != -ENOMEM)
 			abort();

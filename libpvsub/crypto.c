@@ -710,6 +710,27 @@ out:
 	return r;
 }
 
+int pvsub_cert_pem_subject(const void *pem, size_t len, char *out, size_t size)
+{
+	BIO *bio;
+	X509 *x = NULL;
+
+	if (size == 0 || len > INT_MAX)
+		return -EINVAL;
+	out[0] = '\0';
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio)
+		return -ENOMEM;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (!x)
+		return -EINVAL;
+	name_of(x, out, size);
+	X509_free(x);
+	return 0;
+}
+
 int pvsub_cms_verify_keyring(const uint8_t *sig, size_t sig_len, const void *data, size_t len,
 			     const struct pvsub_trust *keyring, struct pvsub_diag *diag)
 {

@@ -122,6 +122,15 @@ int pvsub_cms_verify_chain(const uint8_t *sig, size_t sig_len, const void *data,
 			   struct pvsub_diag *diag) _must_check_ _nonnull_(1, 5);
 
 /*
+ * The subject of the first certificate in @len bytes of PEM text at @pem
+ * (what pvsub_cms_verify_chain() hands back as @signer_pem), in OpenSSL's
+ * one-line form ("/CN=..."), into @out (@size bytes, always terminated,
+ * cut if longer).  0, -EINVAL (no certificate), -ENOMEM.
+ */
+int pvsub_cert_pem_subject(const void *pem, size_t len, char *out, size_t size)
+	_must_check_ _nonnull_(1, 3);
+
+/*
  * Verify a detached CMS signature over @data as the kernel verifies module
  * signatures: the signer is looked up by issuer and serial number (or
  * subject key identifier) among the certificates of @keyring, which are

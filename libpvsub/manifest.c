@@ -449,6 +449,7 @@ void pvsub_manifest_info_free(struct pvsub_manifest_info *info)
 	for (size_t i = 0; i < info->n_regions; i++)
 		free(info->regions[i].name);
 	free(info->regions);
+	free(info->patterns);
 	free(info->object_path);
 	free(info->policy_id);
 	free(info);
@@ -503,6 +504,82 @@ static int read_verdict(xmlNode *n, struct pvsub_manifest_info *info)
 	return 0;
 }
 
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The bytes of a pattern's @name attribute into @out; their count, or -1
+ * for anything the schema's patternBytes does not admit. */
+static int attr_pattern_bytes(xmlNode *n, const char *name, uint8_t out[PVSUB_PATTERN_MAX])
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	const char *s = (const char *)v;
+	size_t len = v ? strlen(s) : 0;
+	int count = (len % 2 || len == 0 || len > 2 * PVSUB_PATTERN_MAX) ? -1 : (int)(len / 2);
+
+	for (int i = 0; i < count; i++) {
+		int hi = hex_nibble(s[2 * i]), lo = hex_nibble(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			count = -1;
+			break;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	xmlFree(v);
+	return count;
+}
+
+/* One <pattern> of the <policy>; -EINVAL for bytes the schema and
+ * check_beyond_schema() should have refused (defence in depth: a pattern
+ * read wrongly could make a policy look like it covers a profile). */
+static int read_pattern(xmlNode *e, struct pvsub_pattern *p)
+{
+	xmlChar *id = xmlGetProp(e, (const xmlChar *)"id");
+	int len = attr_pattern_bytes(e, "value", p->value);
+	int mlen = attr_pattern_bytes(e, "mask", p->mask);
+
+	snprintf(p->id, sizeof(p->id), "%s", id ? (const char *)id : "");
+	xmlFree(id);
+	if (len < 0 || len != mlen)
+		return -EINVAL;
+	p->len = (uint8_t)len;
+	return 0;
+}
+
+static int read_patterns(xmlNode *policy, struct pvsub_manifest_info *info)
+{
+	size_t n = 0;
+	int r = 0;
+
+	for (xmlNode *e = policy->children; e; e = e->next)
+		n += is_element(e, "pattern");
+	if (!n)
+		return 0;
+	info->patterns = calloc(n, sizeof(*info->patterns));
+	if (!info->patterns)
+		return -ENOMEM;
+	for (xmlNode *e = policy->children; e && r == 0; e = e->next)
+		if (is_element(e, "pattern"))
+			r = read_pattern(e, &info->patterns[info->n_patterns++]);
+	return r;
+}
+
+static int read_policy(xmlNode *c, struct pvsub_manifest_info *info)
+{
+	info->policy_id = attr_dup(c, "id");
+	info->policy_version = attr_u64(c, "version");
+	attr_sha(c, "sha256", info->policy_sha256);
+	if (!info->policy_id)
+		return -ENOMEM;
+	return read_patterns(c, info);
+}
+
 static int read_regions(xmlNode *list, struct pvsub_manifest_info *info)
 {
 	size_t n = 0;
@@ -552,11 +629,7 @@ int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info 
 	info->verdict = PVSUB_VERDICT_REJECTED;
 	for (xmlNode *c = root->children; c && r == 0; c = c->next) {
 		if (is_element(c, "policy")) {
-			info->policy_id = attr_dup(c, "id");
-			info->policy_version = attr_u64(c, "version");
-			attr_sha(c, "sha256", info->policy_sha256);
-			if (!info->policy_id)
-				r = -ENOMEM;
+			r = read_policy(c, info);
 		} else if (is_element(c, "object")) {
 			info->object_path = attr_dup(c, "path");
 			info->object_size = attr_u64(c, "size");
@@ -569,6 +642,8 @@ int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info 
 			r = read_verdict(c, info);
 		}
 	}
+	if (r == -EINVAL)
+		pvsub_diag_set(diag, r, "policy pattern bytes that cannot be read");
 	if (r < 0)
 		goto out;
 	*out = info;

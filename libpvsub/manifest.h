@@ -69,6 +69,11 @@ struct pvsub_manifest_info {
 	char *policy_id;
 	uint64_t policy_version;
 	char policy_sha256[PVSUB_SHA256_HEX_LEN];
+	/* The <policy>'s <pattern>s in document order: what the scan looked
+	 * for, so a consumer can tell whether a profile it requires was
+	 * among them.  Ids longer than PVSUB_PATTERN_ID_MAX - 1 are cut. */
+	size_t n_patterns;
+	struct pvsub_pattern *patterns;
 	char *object_path;
 	uint64_t object_size;
 	char object_sha256[PVSUB_SHA256_HEX_LEN];

@@ -16,7 +16,8 @@ dist_man_MANS += man/pvsub-sign.1
 SIGN_UNIT_TESTS = \
 	tests/unit/test_crypto \
 	tests/unit/test_modsig \
-	tests/unit/test_bundle
+	tests/unit/test_bundle \
+	tests/unit/test_verify
 check_PROGRAMS += $(SIGN_UNIT_TESTS)
 tests_unit_test_crypto_SOURCES = tests/unit/test_crypto.c tests/unit/signfix.c tests/unit/signfix.h
 tests_unit_test_crypto_CFLAGS = $(UNIT_CFLAGS) $(LIBCRYPTO_CFLAGS)
@@ -27,6 +28,10 @@ tests_unit_test_modsig_LDADD = $(UNIT_LDADD) $(LIBCRYPTO_LIBS)
 tests_unit_test_bundle_SOURCES = tests/unit/test_bundle.c tests/unit/signfix.c tests/unit/signfix.h
 tests_unit_test_bundle_CFLAGS = $(UNIT_CFLAGS) $(LIBARCHIVE_CFLAGS) $(LIBCRYPTO_CFLAGS)
 tests_unit_test_bundle_LDADD = $(UNIT_LDADD) $(LIBARCHIVE_LIBS) $(LIBCRYPTO_LIBS)
+
+tests_unit_test_verify_SOURCES = tests/unit/test_verify.c tests/unit/signfix.c tests/unit/signfix.h
+tests_unit_test_verify_CFLAGS = $(UNIT_CFLAGS) $(LIBCRYPTO_CFLAGS)
+tests_unit_test_verify_LDADD = $(UNIT_LDADD) $(LIBCRYPTO_LIBS)
 
 SIGN_INTEGRATION_TESTS = \
 	tests/integration/sign-module.sh \

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvsub-sign verify: module signatures against a keyring; manifests (alone
- * or in a bundle) against a CA, the schema and the binary they describe.
+ * or in a bundle) against a CA, the schema, the binary they describe and
+ * what the options require.  libpvsub/verify decides; this file reads the
+ * inputs, prints its result and maps it to the exit status.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libpvsub/bundle.h"
-#include "libpvsub/manifest.h"
 #include "libpvsub/modsign.h"
+#include "libpvsub/policy.h"
+#include "libpvsub/verify.h"
 #include "pvsub-sign/pvsub-sign.h"
 
 enum {
@@ -22,6 +24,8 @@ enum {
 	OPT_BINARY,
 	OPT_SIGNATURE,
 	OPT_REQUIRE_CERTIFIED,
+	OPT_REQUIRE_POLICY,
+	OPT_REQUIRE_PROFILE,
 	OPT_HELP,
 };
 
@@ -33,6 +37,8 @@ static const struct option options[] = {
 	{"binary", required_argument, NULL, OPT_BINARY},
 	{"signature", required_argument, NULL, OPT_SIGNATURE},
 	{"require-certified", no_argument, NULL, OPT_REQUIRE_CERTIFIED},
+	{"require-policy", required_argument, NULL, OPT_REQUIRE_POLICY},
+	{"require-profile", required_argument, NULL, OPT_REQUIRE_PROFILE},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
 	VERSION_LONG_OPTION,
@@ -42,11 +48,11 @@ static const struct option options[] = {
 static void usage(void)
 {
 	printf("Usage: " PROGRAM " verify --module --keyring CERTS MODULE.ko...\n"
-	       "  or:  " PROGRAM " verify --ca CA --manifest M --binary B\n"
-	       "  or:  " PROGRAM " verify --ca CA BUNDLE...\n"
+	       "  or:  " PROGRAM " verify --ca CA [REQUIRE]... --manifest M --binary B\n"
+	       "  or:  " PROGRAM " verify --ca CA [REQUIRE]... BUNDLE...\n"
 	       "Verify appended module signatures as the kernel does, or a signed manifest:\n"
-	       "its signature, the signer's chain to CA, the manifest schema and that its\n"
-	       "hashes match the binary.\n"
+	       "its signature, the signer's chain to CA, the manifest schema, that its\n"
+	       "hashes match the binary, and what the REQUIRE options ask of it.\n"
 	       "\n"
 	       "  -m, --module              verify appended module signatures\n"
 	       "      --keyring=CERTS       PEM file of trusted signer certificates (--module)\n"
@@ -55,6 +61,13 @@ static void usage(void)
 	       "      --signature=SIG       the manifest's signature, instead of M.p7s\n"
 	       "      --binary=B            the object the manifest describes\n"
 	       "      --require-certified   also fail unless the verdict is certified\n"
+	       "      --require-policy=NAME|FILE\n"
+	       "                            also fail unless the manifest was made under this\n"
+	       "                            policy (a built-in profile or an XML policy file,\n"
+	       "                            as pvsub-scan takes them): the same SHA-256\n"
+	       "      --require-profile=NAME\n"
+	       "                            also fail unless the manifest's policy covers every\n"
+	       "                            pattern of the built-in profile NAME (repeatable)\n"
 	       "  -q, --quiet               print nothing on success\n"
 	       "      --help                display this help and exit\n"
 	       "      --version             output version information and exit\n"
@@ -63,8 +76,11 @@ static void usage(void)
 }
 
 struct verify_opts {
-	const char *keyring, *ca, *manifest, *binary, *signature;
+	const char *keyring, *ca, *manifest, *binary, *signature, *policy_arg;
 	bool module, require_certified, quiet;
+	struct pvsub_policy *policy; /* loaded from policy_arg */
+	const char **profiles;	     /* --require-profile, in order */
+	size_t n_profiles;
 };
 
 /* Print the one-line reason of a failed verification; the exit status. */
@@ -104,83 +120,31 @@ static int verify_module(const char *path, const struct pvsub_trust *keyring, bo
 	return EXIT_GOOD;
 }
 
-/* The manifest's hashes against the binary: size and SHA-256 of the whole
- * object, then each executable region. */
-static int check_hashes(const char *bin_name, const struct pvsub_manifest_info *m,
-			const uint8_t *bin, size_t len)
+/* Print why a manifest or bundle did not verify; the exit status. */
+static int print_failure(const struct pvsub_verify_result *res)
 {
-	char hex[PVSUB_SHA256_HEX_LEN];
-
-	if (len != m->object_size) {
-		error_msg("%s: hash mismatch: size %zu, the manifest says %" PRIu64, bin_name, len,
-			  m->object_size);
-		return EXIT_FAILED;
-	}
-	if (pvsub_sha256_hex(bin, len, hex) < 0) {
-		error_msg("%s: cannot hash", bin_name);
-		return EXIT_USAGE;
-	}
-	if (strcmp(hex, m->object_sha256) != 0) {
-		error_msg("%s: hash mismatch: SHA-256 %s, the manifest says %s", bin_name, hex,
-			  m->object_sha256);
-		return EXIT_FAILED;
-	}
-	for (size_t i = 0; i < m->n_regions; i++) {
-		const struct pvsub_manifest_region *g = &m->regions[i];
-
-		if (g->file_offset > len || g->size > len - g->file_offset) {
-			error_msg("%s: hash mismatch: region %s lies outside the file", bin_name,
-				  g->name);
-			return EXIT_FAILED;
-		}
-		if (pvsub_sha256_hex(bin + g->file_offset, g->size, hex) < 0) {
-			error_msg("%s: cannot hash", bin_name);
-			return EXIT_USAGE;
-		}
-		if (strcmp(hex, g->sha256) != 0) {
-			error_msg("%s: hash mismatch: region %s", bin_name, g->name);
-			return EXIT_FAILED;
-		}
-	}
-	return EXIT_GOOD;
+	error_msg("%s", res->msg);
+	return res->status == PVSUB_VERIFY_FAILED ? EXIT_FAILED : EXIT_USAGE;
 }
 
-/*
- * The checks shared by a manifest on disk and one in a bundle, in the order
- * that names the most useful failure: signature and chain, schema, hashes.
- * @signer_pem receives the signer's certificate.
- */
-static int verify_manifest_bytes(const char *m_name, const uint8_t *manifest, size_t m_len,
-				 const uint8_t *sig, size_t sig_len, const char *b_name,
-				 const uint8_t *bin, size_t b_len, const struct pvsub_trust *ca,
-				 bool require_certified, struct pvsub_buf *signer_pem)
+/* The expectations every manifest and bundle is held to. */
+static struct pvsub_verify_request expectations(const struct verify_opts *o,
+						const struct pvsub_trust *ca)
 {
-	struct pvsub_manifest_info *info = NULL;
-	struct pvsub_diag d = {{0}};
-	int r;
-
-	r = pvsub_cms_verify_chain(sig, sig_len, manifest, m_len, ca, signer_pem, &d);
-	if (r < 0)
-		return report(m_name, r, &d);
-	r = pvsub_manifest_read((const char *)manifest, m_len, &info, &d);
-	if (r == -EINVAL) {
-		error_msg("%s: schema error: %s", m_name, d.msg);
-		return EXIT_FAILED;
-	}
-	if (r < 0)
-		return report(m_name, r, &d);
-	r = check_hashes(b_name, info, bin, b_len);
-	if (r == EXIT_GOOD && require_certified &&
-	    !pvsub_verdict_certifies(info->verdict)) {
-		error_msg("%s: verdict is not certified", m_name);
-		r = EXIT_FAILED;
-	}
-	pvsub_manifest_info_free(info);
-	return r;
+	return (struct pvsub_verify_request){
+		.sz = sizeof(struct pvsub_verify_request),
+		.ca = ca,
+		.require_certified = o->require_certified,
+		.require_policy = o->policy,
+		.require_profiles = o->profiles,
+		.n_require_profiles = o->n_profiles,
+	};
 }
 
 static int verify_manifest(const struct verify_opts *o, const struct pvsub_trust *ca)
 {
+	struct pvsub_verify_request q = expectations(o, ca);
+	struct pvsub_verify_result res;
 	uint8_t *manifest = NULL, *sig = NULL, *bin = NULL;
 	size_t m_len = 0, s_len = 0, b_len = 0;
 	char *sig_path = NULL;
@@ -195,11 +159,21 @@ static int verify_manifest(const struct verify_opts *o, const struct pvsub_trust
 		r = read_input(o->signature ? o->signature : sig_path, &sig, &s_len);
 	if (!r)
 		r = read_input(o->binary, &bin, &b_len);
-	if (!r)
-		r = verify_manifest_bytes(o->manifest, manifest, m_len, sig, s_len, o->binary, bin,
-					  b_len, ca, o->require_certified, NULL);
+	if (r)
+		goto out;
+	q.inputs = PVSUB_VERIFY_MANIFEST;
+	q.manifest = manifest;
+	q.manifest_len = m_len;
+	q.manifest_name = o->manifest;
+	q.signature = sig;
+	q.signature_len = s_len;
+	q.binary = bin;
+	q.binary_len = b_len;
+	q.binary_name = o->binary;
+	r = pvsub_verify(&q, &res) == 0 ? EXIT_GOOD : print_failure(&res);
 	if (!r && !o->quiet)
 		printf("%s: manifest OK for %s\n", o->manifest, o->binary);
+out:
 	free(bin);
 	free(sig);
 	free(manifest);
@@ -210,139 +184,186 @@ static int verify_manifest(const struct verify_opts *o, const struct pvsub_trust
 static int verify_bundle(const char *path, const struct verify_opts *o,
 			 const struct pvsub_trust *ca)
 {
-	struct pvsub_bundle b = {0};
-	struct pvsub_buf signer_pem = {0};
-	struct pvsub_diag d = {{0}};
+	struct pvsub_verify_request q = expectations(o, ca);
+	struct pvsub_verify_result res;
 	uint8_t *data = NULL;
 	size_t len = 0;
-	char *m_name = NULL;
 	int r;
 
 	r = read_input(path, &data, &len);
 	if (r)
 		return r;
-	if (pvsub_bundle_read(data, len, INPUT_MAX, &b, &d) < 0) {
-		error_msg("%s: %s", path, d.msg);
-		r = EXIT_FAILED;
-		goto out;
-	}
-	if (asprintf(&m_name, "%s: %s", path, PVSUB_BUNDLE_MANIFEST) < 0) {
-		m_name = NULL;
-		r = EXIT_USAGE;
-		goto out;
-	}
-	r = verify_manifest_bytes(m_name, b.manifest.data, b.manifest.len, b.signature.data,
-				  b.signature.len, b.driver_name, b.driver.data, b.driver.len, ca,
-				  o->require_certified, &signer_pem);
-	if (r)
-		goto out;
-	/* the enclosed certificate must be the one that signed, so that no byte
-	 * of the bundle goes unchecked */
-	if (signer_pem.len != b.cert.len || memcmp(signer_pem.data, b.cert.data, b.cert.len) != 0) {
-		error_msg("%s: bad signature: %s is not the signer's certificate", path,
-			  PVSUB_BUNDLE_CERT);
-		r = EXIT_FAILED;
-		goto out;
-	}
-	if (!o->quiet)
-		printf("%s: bundle OK (%s)\n", path, b.driver_name);
-out:
-	free(m_name);
-	pvsub_buf_release(&signer_pem);
-	pvsub_bundle_release(&b);
+	q.inputs = PVSUB_VERIFY_BUNDLE;
+	q.bundle = data;
+	q.bundle_len = len;
+	q.bundle_name = path;
+	q.bundle_max_member = INPUT_MAX;
+	r = pvsub_verify(&q, &res) == 0 ? EXIT_GOOD : print_failure(&res);
+	if (!r && !o->quiet)
+		printf("%s: bundle OK (%s)\n", path, res.driver_name);
 	free(data);
 	return r;
 }
 
-int cmd_verify(int argc, char **argv)
+/* --require-profile NAME: a built-in profile, kept in @o.  0 or EXIT_USAGE. */
+static int add_profile(struct verify_opts *o, const char *name, int argc)
 {
-	struct verify_opts o = {0};
-	struct pvsub_trust *trust = NULL;
-	int c, r = EXIT_GOOD;
+	if (!pvsub_policy_builtin_description(name))
+		return usage_error("verify", "no such built-in profile '%s'", name);
+	if (!o->profiles) {
+		o->profiles = calloc((size_t)argc, sizeof(*o->profiles));
+		if (!o->profiles) {
+			error_msg("out of memory");
+			return EXIT_USAGE;
+		}
+	}
+	o->profiles[o->n_profiles++] = name;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct verify_opts *o)
+{
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":mq", options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			o.module = true;
+			o->module = true;
 			break;
 		case 'q':
-			o.quiet = true;
+			o->quiet = true;
 			break;
 		case OPT_KEYRING:
-			o.keyring = optarg;
+			o->keyring = optarg;
 			break;
 		case OPT_CA:
-			o.ca = optarg;
+			o->ca = optarg;
 			break;
 		case OPT_MANIFEST:
-			o.manifest = optarg;
+			o->manifest = optarg;
 			break;
 		case OPT_BINARY:
-			o.binary = optarg;
+			o->binary = optarg;
 			break;
 		case OPT_SIGNATURE:
-			o.signature = optarg;
+			o->signature = optarg;
 			break;
 		case OPT_REQUIRE_CERTIFIED:
-			o.require_certified = true;
+			o->require_certified = true;
+			break;
+		case OPT_REQUIRE_POLICY:
+			o->policy_arg = optarg;
+			break;
+		case OPT_REQUIRE_PROFILE:
+			if (add_profile(o, optarg, argc))
+				return EXIT_USAGE;
 			break;
 		case OPT_HELP:
 			usage();
-			return EXIT_GOOD;
+			return -1;
 		case OPT_VERSION:
 			print_version();
-			return EXIT_GOOD;
+			return -1;
 		default:
 			return option_error("verify", argv, c, options);
 		}
 	}
+	return 0;
+}
 
-	if (o.module) {
-		if (!o.keyring)
-			return usage_error("verify", "--module needs --keyring");
-		if (o.ca || o.manifest || o.binary || o.signature)
-			return usage_error("verify", "--module takes only --keyring");
-		if (optind == argc)
-			return usage_error("verify", "no module");
-		r = load_trust(o.keyring, &trust);
-		if (r)
-			goto out;
-		/* keep going: each module gets its line, the worst result wins */
-		for (int i = optind; i < argc; i++) {
-			int one = verify_module(argv[i], trust, o.quiet);
+static int verify_modules(int argc, char **argv, const struct verify_opts *o)
+{
+	struct pvsub_trust *trust = NULL;
+	int r;
 
-			r = PVSUB_MAX(r, one);
-		}
-		goto out;
-	}
-
-	if (!o.ca)
-		return usage_error("verify", "--ca or --module is required");
-	if (o.keyring)
-		return usage_error("verify", "--keyring is for --module");
-	if (o.manifest || o.binary || o.signature) {
-		if (!o.manifest || !o.binary)
-			return usage_error("verify", "--manifest and --binary go together");
-		if (optind != argc)
-			return usage_error("verify", "no file arguments with --manifest");
-		r = load_trust(o.ca, &trust);
-		if (!r)
-			r = verify_manifest(&o, trust);
-		goto out;
-	}
+	if (!o->keyring)
+		return usage_error("verify", "--module needs --keyring");
+	if (o->ca || o->manifest || o->binary || o->signature)
+		return usage_error("verify", "--module takes only --keyring");
+	if (o->policy_arg || o->n_profiles)
+		return usage_error("verify", "--require-policy and --require-profile are for "
+					     "manifests and bundles");
 	if (optind == argc)
-		return usage_error("verify", "no bundle");
-	r = load_trust(o.ca, &trust);
+		return usage_error("verify", "no module");
+	r = load_trust(o->keyring, &trust);
 	if (r)
-		goto out;
+		return r;
+	/* keep going: each module gets its line, the worst result wins */
 	for (int i = optind; i < argc; i++) {
-		int one = verify_bundle(argv[i], &o, trust);
+		int one = verify_module(argv[i], trust, o->quiet);
 
 		r = PVSUB_MAX(r, one);
 	}
-out:
 	pvsub_trust_free(trust);
+	return r;
+}
+
+/* The policy of --require-policy, loaded as pvsub-scan --policy loads it
+ * so that its SHA-256 is the one pvsub-scan writes. */
+static int load_required_policy(struct verify_opts *o)
+{
+	struct pvsub_diag d = {{0}};
+	int r;
+
+	if (!o->policy_arg)
+		return 0;
+	r = pvsub_policy_load(o->policy_arg, &o->policy, &d);
+	if (r < 0) {
+		error_msg("%s: %s", o->policy_arg, d.msg[0] ? d.msg : strerror(-r));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int verify_signed(int argc, char **argv, struct verify_opts *o)
+{
+	struct pvsub_trust *trust = NULL;
+	int r;
+
+	if (!o->ca)
+		return usage_error("verify", "--ca or --module is required");
+	if (o->keyring)
+		return usage_error("verify", "--keyring is for --module");
+	if (o->manifest || o->binary || o->signature) {
+		if (!o->manifest || !o->binary)
+			return usage_error("verify", "--manifest and --binary go together");
+		if (optind != argc)
+			return usage_error("verify", "no file arguments with --manifest");
+	} else if (optind == argc) {
+		return usage_error("verify", "no bundle");
+	}
+	r = load_required_policy(o);
+	if (!r)
+		r = load_trust(o->ca, &trust);
+	if (r)
+		return r;
+	if (o->manifest)
+		r = verify_manifest(o, trust);
+	/* as for modules: every bundle, the worst result */
+	for (int i = optind; !o->manifest && i < argc; i++) {
+		int one = verify_bundle(argv[i], o, trust);
+
+		r = PVSUB_MAX(r, one);
+	}
+	pvsub_trust_free(trust);
+	return r;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_opts o = {0};
+	int r;
+
+	r = parse_options(argc, argv, &o);
+	if (r < 0)
+		r = EXIT_GOOD; /* --help, --version */
+	else if (!r && o.module)
+		r = verify_modules(argc, argv, &o);
+	else if (!r)
+		r = verify_signed(argc, argv, &o);
+	pvsub_policy_free(o.policy);
+	free(o.profiles);
 	return r;
 }

@@ -29,6 +29,15 @@ expect_status 0 "$SIGN" verify --ca ca.pem one.tar
 grep -q "bundle OK (drv.ko)" out || fail "no OK line"
 expect_status 1 "$SIGN" verify --ca ca2.pem one.tar
 grep -q "untrusted signer" err || fail "untrusted CA: $(cat err)"
+# what a consumer requires of the manifest holds for bundles too
+expect_status 0 "$SIGN" verify --ca ca.pem --require-certified --require-policy default \
+	--require-profile pku one.tar
+grep -q "bundle OK (drv.ko)" out || fail "no OK line with requirements"
+expect_status 1 "$SIGN" verify --ca ca.pem --require-policy vmfunc one.tar
+grep -q "^pvsub-sign: one.tar: manifest.xml: policy mismatch" err || fail "policy: $(cat err)"
+expect_status 1 "$SIGN" verify --ca ca.pem --require-profile syscall one.tar two.tar
+[ "$(grep -c "manifest.xml: policy does not cover profile syscall" err)" = 2 ] ||
+	fail "profile: $(cat err)"
 
 # a manifest that does not describe the driver is not bundled
 printf '\t.text\n\tnop\n\tret\n' | asm other

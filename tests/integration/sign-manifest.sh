@@ -108,4 +108,47 @@ expect_status 1 "$SIGN" verify --require-certified --ca ca.pem --manifest gate.x
 grep -q "not certified" err || fail "rejected verdict not explained"
 expect_status 0 "$SIGN" verify --require-certified --ca ca.pem --manifest clean.xml \
 	--binary clean.o
+
+# the policy a consumer requires: by hash (a built-in name or a file, read as
+# pvsub-scan reads --policy), or by the built-in profiles it must cover
+vfy() {
+	st=$1
+	shift
+	expect_status "$st" "$SIGN" verify --ca ca.pem "$@" --manifest clean.xml --binary clean.o
+}
+vfy 0 --require-policy default
+grep -q "manifest OK" out || fail "no OK line with --require-policy"
+vfy 1 --require-policy pku
+grep -q "^pvsub-sign: clean.xml: policy mismatch: the manifest's policy builtin:default" err ||
+	fail "policy mismatch: $(cat err)"
+[ "$(wc -l < err)" = 1 ] || fail "more than one line: $(cat err)"
+# the same patterns as default under another id are another policy
+printf '%s\n' '<policy xmlns="urn:pvsub:policy:1" id="site" version="1">' \
+	'<include profile="default"/>' '</policy>' > site.xml
+vfy 1 --require-policy site.xml
+grep -q "policy mismatch" err || fail "site policy: $(cat err)"
+expect_status 0 "$SCAN" --policy site.xml --manifest site-clean.xml clean.o
+expect_status 0 "$SIGN" sign --key s.key --cert s.pem site-clean.xml
+expect_status 0 "$SIGN" verify --ca ca.pem --require-policy site.xml --manifest site-clean.xml \
+	--binary clean.o
+vfy 2 --require-policy no-such-policy.xml
+grep -q "no-such-policy.xml" err || fail "missing policy not named: $(cat err)"
+vfy 0 --require-profile vmfunc --require-profile pku
+vfy 1 --require-profile pku --require-profile syscall
+grep -q "clean.xml: policy does not cover profile syscall: no pattern for syscall (0f 05)" err ||
+	fail "uncovered profile: $(cat err)"
+one_usage() {
+	expect_status 2 "$SIGN" "$@"
+	grep -q "Try 'pvsub-sign verify --help'" err || fail "$*: $(cat err)"
+}
+one_usage verify --ca ca.pem --require-profile sycsall --manifest clean.xml --binary clean.o
+grep -q "no such built-in profile 'sycsall'" err || fail "unknown profile: $(cat err)"
+one_usage verify --module --keyring s.pem --require-profile pku m.ko
+vfy 1 --require-certified --require-policy default --require-profile vmfunc \
+	--require-profile syscall
+grep -q "does not cover profile syscall" err || fail "with the others: $(cat err)"
+# the verdict is checked before the policy
+expect_status 1 "$SIGN" verify --ca ca.pem --require-certified --require-policy pku \
+	--manifest gate.xml --binary gate.o
+grep -q "verdict is not certified" err || fail "order: $(cat err)"
 exit 0

@@ -313,6 +313,40 @@ Test(manifest_read, extracts_what_verify_needs)
 	pvsub_manifest_info_free(NULL);
 }
 
+Test(manifest_read, policy_patterns)
+{
+	struct pvsub_manifest_info *m = NULL;
+	struct pvsub_diag d = {{0}};
+	struct pvsub_buf xml = {0};
+	const char *policy = "  <policy id=\"site\" version=\"7\" on-instruction=\"reject\" "
+			     "sha256=\"" SHA_A "\">\n"
+			     "    <pattern id=\"syscall\" value=\"0f05\" mask=\"ffff\"/>\n"
+			     "    <pattern id=\"xrstor\" value=\"0fae28\" mask=\"ffff38\"/>\n"
+			     "  </policy>\n";
+	const char *at = strstr(manifest, "  <policy"), *end = strstr(at, "  <object");
+
+	cr_assert_eq(
+		pvsub_buf_printf(&xml, "%.*s%s%s", (int)(at - manifest), manifest, policy, end), 0);
+	cr_assert_eq(pvsub_manifest_read(xml.data, xml.len, &m, &d), 0, "%s", d.msg);
+	cr_assert_eq(m->n_patterns, 2);
+	cr_assert_str_eq(m->patterns[0].id, "syscall");
+	cr_assert_eq(m->patterns[0].len, 2);
+	cr_assert_eq(memcmp(m->patterns[0].value, "\x0f\x05", 2), 0);
+	cr_assert_eq(memcmp(m->patterns[0].mask, "\xff\xff", 2), 0);
+	cr_assert_str_eq(m->patterns[1].id, "xrstor");
+	cr_assert_eq(m->patterns[1].len, 3);
+	cr_assert_eq(m->patterns[1].value[2], 0x28);
+	cr_assert_eq(m->patterns[1].mask[2], 0x38);
+	pvsub_manifest_info_free(m);
+	pvsub_buf_release(&xml);
+
+	/* the manifest above has none */
+	cr_assert_eq(pvsub_manifest_read(manifest, strlen(manifest), &m, &d), 0, "%s", d.msg);
+	cr_assert_eq(m->n_patterns, 0);
+	cr_assert_null(m->patterns);
+	pvsub_manifest_info_free(m);
+}
+
 Test(manifest_read, refuses_invalid)
 {
 	struct pvsub_manifest_info *m = NULL;
