@@ -34,7 +34,7 @@ AREAS = ["core", "elf", "trust", "analysis"]
 # Third-party header prefixes each area may include.
 THIRD_PARTY = {
     "libelf.h": "analysis", "gelf.h": "analysis", "capstone/": "analysis",
-    "libxml/": "trust analysis", "archive.h": "trust analysis",
+    "libxml/": "trust", "archive.h": "trust analysis",
     "archive_entry.h": "trust analysis", "openssl/": "trust",
 }
 # Files that belong to another file's module.

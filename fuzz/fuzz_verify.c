@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "libpvsub/crypto.h"
-#include "libpvsub/manifest.h"
+#include "libpvsub/manifest_read.h"
 #include "libpvsub/verify.h"
 
 static struct pvsub_trust *ca;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * manifest: the subtraction manifest (DESIGN §6, pvsub-manifest(5)).
+ * manifest: writing the subtraction manifest (DESIGN §6, pvsub-manifest(5)).
+ * Analysis area: it serialises scan and rewrite results.  Validating and
+ * reading a manifest is manifest_read.h, in the trust area, so that a
+ * verifier needs neither libelf nor capstone.
  *
  * An XML document, valid against schemas/pvsub-manifest.xsd, that binds the
  * tool, the policy (id, version, SHA-256 of its canonical form, patterns),
@@ -43,53 +46,5 @@ struct pvsub_manifest_input {
  */
 int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out)
 	_must_check_ _nonnull_(1, 2);
-
-/*
- * Validate @len bytes of XML against the manifest schema compiled into the
- * library, through the hardened reader (libpvsub/xml.h: no DTD, no entity,
- * no XInclude, nothing read from outside these bytes, at most 64 MiB), and
- * against the rules the schema cannot say.  0, or -EINVAL with the first
- * problem in @diag (line number and message); -EIO, -ENOMEM.  Thread-safe.
- */
-int pvsub_manifest_validate(const char *xml, size_t len, struct pvsub_diag *diag)
-	_must_check_ _nonnull_(1);
-
-/* ---- reading (pvsub-sign verify, the loader) ------------------------------- */
-
-struct pvsub_manifest_region {
-	char *name;
-	bool is_segment;
-	uint64_t file_offset;
-	uint64_t size;
-	char sha256[PVSUB_SHA256_HEX_LEN];
-};
-
-/* What a verifier needs from a manifest. */
-struct pvsub_manifest_info {
-	char *policy_id;
-	uint64_t policy_version;
-	char policy_sha256[PVSUB_SHA256_HEX_LEN];
-	/* The <policy>'s <pattern>s in document order: what the scan looked
-	 * for, so a consumer can tell whether a profile it requires was
-	 * among them.  Ids longer than PVSUB_PATTERN_ID_MAX - 1 are cut. */
-	size_t n_patterns;
-	struct pvsub_pattern *patterns;
-	char *object_path;
-	uint64_t object_size;
-	char object_sha256[PVSUB_SHA256_HEX_LEN];
-	enum pvsub_verdict verdict; /* <verdict result=...> */
-	size_t n_regions;
-	struct pvsub_manifest_region *regions;
-};
-
-/*
- * Validate @len bytes of XML as pvsub_manifest_validate() does, then extract
- * the fields above from the same parse into a new *@out (free with
- * pvsub_manifest_info_free()).  0, -EINVAL (not a valid manifest; reason in
- * @diag), -EIO, -ENOMEM.
- */
-int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info **out,
-			struct pvsub_diag *diag) _must_check_ _nonnull_(1, 3);
-void pvsub_manifest_info_free(struct pvsub_manifest_info *info);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libpvsub/manifest.h"
+#include "libpvsub/manifest_read.h"
 #include "libpvsub/verify.h"
 
 /* Everything one verification holds; released by ctx_release(). */

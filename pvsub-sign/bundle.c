@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "libpvsub/bundle.h"
-#include "libpvsub/manifest.h"
+#include "libpvsub/manifest_read.h"
 #include "pvsub-sign/pvsub-sign.h"
 
 enum {

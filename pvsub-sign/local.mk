@@ -9,7 +9,7 @@ pvsub_sign_pvsub_sign_SOURCES = \
 	pvsub-sign/verify.c \
 	pvsub-sign/bundle.c \
 	pvsub-sign/unbundle.c
-pvsub_sign_pvsub_sign_LDADD = $(LIBPVSUB) cli/libcli.la
+pvsub_sign_pvsub_sign_LDADD = $(LIBPVSUB_TRUST) cli/libcli.la
 
 dist_man_MANS += man/pvsub-sign.1
 

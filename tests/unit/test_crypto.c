@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "libpvsub/crypto.h"
-#include "libpvsub/manifest.h"
+#include "libpvsub/manifest_read.h"
 #include "tests/unit/signfix.h"
 
 static struct signfix fx;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "libpvsub/manifest.h"
+#include "libpvsub/manifest_read.h"
 
 /* ---- a hand-built scan result (the scanner is not involved) -------------- */
 

@@ -31,6 +31,7 @@
 #include <libxml/xinclude.h>
 
 #include "libpvsub/manifest.h"
+#include "libpvsub/manifest_read.h"
 #include "libpvsub/policy.h"
 #include "libpvsub/xml.h"
 
