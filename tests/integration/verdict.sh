@@ -185,6 +185,19 @@ failed = {t.get("name") for t in suite.findall("testcase") if t.find("failure") 
 assert failed == {p for p, v in want.items() if v == "rejected"}, failed
 PY
 
+# The documentation names the same verdicts: --help's exit statuses, the
+# VERDICT section of pvsub-scan(1), the <verdict> of pvsub-manifest(5).
+expect_status 0 "$SCAN" --help
+grep -q 'with load-time checks when its only occurrences are in relocation windows' out ||
+	fail "--help: exit status 0 does not cover load-time checks"
+grep -q 'a kernel patch site included' out || fail "--help: patch sites do not reject"
+sed -n '/^\.SH VERDICT/,/^\.SH /p' "$top_srcdir/man/pvsub-scan.1" >verdict.1
+for v in certified certified-with-load-time-checks rejected; do
+	grep -qx "\.B $v" verdict.1 || fail "pvsub-scan(1) VERDICT does not define $v"
+	grep -q "^\.B.* $(echo "$v" | sed 's/-/\\\\-/g')" "$top_srcdir/man/pvsub-manifest.5" ||
+		fail "pvsub-manifest(5) does not name $v"
+done
+
 # The negative control: the checker notices a doctored output.  The
 # reproduction's manifest as it was before the verdict was shared
 # (rejected), its JSON with another verdict, a wrong exit status.
