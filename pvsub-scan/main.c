@@ -527,15 +527,13 @@ static int write_rewritten(struct run *run, struct job *j, char **written)
 }
 
 /* The status of a job that produced a result, as the library decides it
- * from the verdict; for an accepted --rewrite, once its output is written. */
-static enum pvsub_file_status job_status(struct run *run, struct job *j, char **written)
+ * from the verdict @v; an accepted --rewrite once its output is written. */
+static enum pvsub_file_status job_status(struct run *run, struct job *j, enum pvsub_verdict v,
+					 char **written)
 {
-	enum pvsub_file_status st = pvsub_file_status_of(j->result, j->rw);
-
-	if (j->rw && pvsub_verdict_certifies(pvsub_verdict_of_file(j->result, j->rw)) &&
-	    write_rewritten(run, j, written) < 0)
+	if (j->rw && pvsub_verdict_certifies(v) && write_rewritten(run, j, written) < 0)
 		return PVSUB_FILE_ERROR;
-	return st;
+	return pvsub_file_status_of(j->result, j->rw);
 }
 
 static void show_progress(struct run *run, bool final)
@@ -585,15 +583,16 @@ static void finish_job(void *p, void *data)
 		if (run->opt->format != PVSUB_REPORT_TEXT || !tty.same_place)
 			error_msg("%s: %s", j->item->path, err);
 	} else {
+		enum pvsub_verdict v = pvsub_verdict_of_file(j->result, j->rw);
+
 		rec.result = j->result;
 		rec.rewrite = j->rw;
-		rec.status = job_status(run, j, &written);
+		rec.status = job_status(run, j, v, &written);
 		rec.output = written;
 		if (rec.status == PVSUB_FILE_ERROR) {
 			rec.error = "the output could not be written";
 			run->status = EXIT_ERROR;
-		} else if (!pvsub_verdict_certifies(pvsub_verdict_of_file(j->result, j->rw)) &&
-			   run->status == EXIT_CLEAN) {
+		} else if (!pvsub_verdict_certifies(v) && run->status == EXIT_CLEAN) {
 			run->status = EXIT_FINDINGS;
 		}
 		run->elf_files++;
