@@ -191,18 +191,24 @@ static void count_reason(struct reason *rs, size_t *n, const char *what, bool vi
 	(*n)++;
 }
 
-static int write_verdict(struct writer *w, const struct pvsub_scan_result *r)
+/*
+ * <verdict>: pvsub_verdict_of_file(), the verdict pvsub-scan reports for
+ * the same file.  Unless it is plain `certified`, one <reason> per finding
+ * class and violation kind, and the rewriter's refused sites.
+ */
+static int write_verdict(struct writer *w, const struct pvsub_scan_result *r,
+			 const struct pvsub_rewrite_result *rw)
 {
 	struct reason *rs = NULL;
-	size_t n = 0, max;
-	enum pvsub_verdict v = pvsub_verdict_of(r);
+	size_t n = 0, max, refused = rw ? rw->n_refusals : 0;
+	enum pvsub_verdict v = pvsub_verdict_of_file(r, rw);
 
 	if (v == PVSUB_VERDICT_CERTIFIED) {
 		w_puts(w, "  <verdict result=\"certified\"/>\n");
 		return 0;
 	}
 	max = r->n_findings + r->n_violations;
-	rs = calloc(max, sizeof(*rs));
+	rs = calloc(max ? max : 1, sizeof(*rs));
 	if (!rs)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_findings; i++)
@@ -228,6 +234,9 @@ static int write_verdict(struct writer *w, const struct pvsub_scan_result *r)
 			w->err = pvsub_buf_xml_string(w->out, text);
 		w_puts(w, "</reason>\n");
 	}
+	if (refused)
+		w_printf(w, "    <reason>%zu site%s refused by the rewriter</reason>\n", refused,
+			 refused == 1 ? "" : "s");
 	w_puts(w, "  </verdict>\n");
 	free(rs);
 	return 0;
@@ -328,7 +337,7 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 	 * depends on which features ran. */
 	w_list_open(&w, "mutable-windows", 0);
 	write_violations(&w, r);
-	err = write_verdict(&w, r);
+	err = write_verdict(&w, r, in->rewrite);
 	if (err == 0)
 		w_puts(&w, "</manifest>\n");
 	if (err == 0)

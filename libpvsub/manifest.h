@@ -40,9 +40,12 @@ struct pvsub_manifest_input {
 };
 
 /*
- * Serialise the manifest into @out (appended).  The verdict is `certified`
- * when the result is clean, else `rejected` with one <reason> per finding
- * class and violation kind.  0 or -ENOMEM.
+ * Serialise the manifest into @out (appended).  The verdict is
+ * pvsub_verdict_of_file(@in->result, @in->rewrite) (verdict.h), the one
+ * pvsub-scan reports for the file: `certified`, or
+ * `certified-with-load-time-checks` or `rejected` with one <reason> per
+ * finding class and violation kind (and one for the rewriter's refused
+ * sites).  0 or -ENOMEM.
  */
 int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out)
 	_must_check_ _nonnull_(1, 2);

@@ -24,6 +24,7 @@
 #include "libpvsub/relobj.h"
 #include "libpvsub/rewrite.h"
 #include "libpvsub/rewrite_internal.h"
+#include "libpvsub/verdict.h"
 
 #define MAX_ROUNDS 32
 #define MAX_PAD 1024
@@ -1964,8 +1965,10 @@ static int load_metadata(struct rw *w)
 	return load_orc(w);
 }
 
-/* An occurrence found by the scan that only the loader can judge. */
-static bool load_time_finding(const struct pvsub_finding *f)
+/* An occurrence found by the scan that the rewriter leaves as it is: in a
+ * relocation window (the loader judges it) or in a mutable window (kept
+ * intact, so the rescan refuses it: check_output). */
+static bool left_as_is(const struct pvsub_finding *f)
 {
 	return f->cls.cls == PVSUB_CLASS_RELOCATION || f->cls.cls == PVSUB_CLASS_PATCH_SITE;
 }
@@ -2001,7 +2004,7 @@ static bool mark_junctions(struct rw *w, const struct pvsub_scan_result *in)
 	bool any = false;
 	for (size_t k = 0; k < in->n_findings; k++) {
 		const struct pvsub_finding *f = &in->findings[k];
-		if (!f->junction || load_time_finding(f) || !f->section)
+		if (!f->junction || left_as_is(f) || !f->section)
 			continue;
 		char first[PVSUB_DIAG_MAX];
 		snprintf(first, sizeof(first), "%.*s", (int)strcspn(f->section, "|"), f->section);
@@ -2088,9 +2091,11 @@ static int run(struct rw *w)
 }
 
 /*
- * The rescan: the output (or, unchanged, the input) may still hold only
- * what the loader judges.  Anything else -- an occurrence the rewrite
- * formed across a section's end, say -- is a refusal, each named.
+ * The rescan: the output (or, unchanged, the input) is accepted only when
+ * its verdict certifies (verdict.h).  Otherwise every finding and violation
+ * that rejects it is a refusal, each named: an occurrence the rewrite
+ * formed across a section's end, say, or one in a kernel mutable window,
+ * which the rewriter keeps intact and pvsub cannot judge yet.
  */
 static int check_output(struct rw *w)
 {
@@ -2105,23 +2110,37 @@ static int check_output(struct rw *w)
 		if (r < 0) {
 			refuse(w, "(object)", 0, "the rewritten object does not read back: %s",
 			       diag.msg);
-			return 0;
+			return w->err;
 		}
 	}
 	const struct pvsub_scan_result *sc = out ? out : w->in_scan;
+	const char *what = out ? "rewritten object" : "object";
+	w->out_scan = out;
+	if (pvsub_verdict_certifies(pvsub_verdict_of(sc)))
+		return 0;
 	for (size_t k = 0; k < sc->n_findings; k++) {
 		const struct pvsub_finding *f = &sc->findings[k];
-		if (load_time_finding(f))
+		const char *where = f->section ? f->section : "(segment)";
+		if (pvsub_verdict_certifies(pvsub_verdict_of_finding(f)))
 			continue;
 		w->pattern = f->pattern->id;
-		refuse(w, f->section ? f->section : "(segment)", (uint64_t)f->offset,
-		       "the %s still holds %s here (%s)%s", out ? "rewritten object" : "object",
-		       f->pattern->id, pvsub_class_name(f->cls.cls),
-		       f->junction ? ", across the end of a section" : "");
+		if (f->cls.cls == PVSUB_CLASS_PATCH_SITE)
+			refuse(w, where, (uint64_t)f->offset,
+			       "inside a kernel mutable window (%s): no per-window verdict yet%s",
+			       f->cls.field[0] ? f->cls.field : "unknown",
+			       out ? "; offset in the rewritten object" : "");
+		else
+			refuse(w, where, (uint64_t)f->offset, "the %s still holds %s here (%s)%s",
+			       what, f->pattern->id, pvsub_class_name(f->cls.cls),
+			       f->junction ? ", across the end of a section" : "");
 		w->pattern = NULL;
 	}
-	w->out_scan = out;
-	return 0;
+	for (size_t k = 0; k < sc->n_violations; k++)
+		refuse(w, "(object)", 0, "the %s has violation %s: %s", what,
+		       sc->violations[k].kind ? sc->violations[k].kind : "unknown",
+		       sc->violations[k].detail);
+	/* A refusal that could not be recorded must not read as acceptance. */
+	return w->err;
 }
 
 /* Did the output hold occurrences across a section's end that an int3
@@ -2131,7 +2150,7 @@ static bool tails_would_help(struct rw *w)
 	const struct pvsub_scan_result *out = w->out_scan;
 	for (size_t k = 0; out && k < out->n_findings; k++) {
 		const struct pvsub_finding *f = &out->findings[k];
-		if (!f->junction || load_time_finding(f) || !f->section)
+		if (!f->junction || left_as_is(f) || !f->section)
 			continue;
 		size_t n = strcspn(f->section, "|");
 		for (size_t i = 0; i < w->n_s; i++)

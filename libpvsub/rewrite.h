@@ -56,7 +56,11 @@
  * The analysis goes on after a refusal so that every blocking site is
  * named.  An object with a refusal is not written at all.
  * Occurrences that overlap a relocation window or lie inside a mutable
- * window are left: only the loader can judge them.
+ * window are left as they are (fixed-size patch sites stay intact, DESIGN
+ * §5).  The output is accepted only when its verdict certifies (verdict.h):
+ * an occurrence left in a relocation window makes it certified with
+ * load-time checks; one left in a mutable window is a refusal, since pvsub
+ * has no per-window verdict yet.
  */
 #ifndef PVSUB_REWRITE_H
 #define PVSUB_REWRITE_H
@@ -120,10 +124,13 @@ struct pvsub_rewrite_result {
 	size_t n_sites;
 	struct pvsub_rewrite_refusal *refusals;
 	size_t n_refusals;
-	/* The scan of the output when one was made (it holds only what the
-	 * loader judges: relocation and mutable windows), else of the input:
-	 * what a report shows for the file. */
+	/* The scan of the output when one was made (it holds only occurrences
+	 * in relocation windows), else of the input: what a report shows for
+	 * the file. */
 	struct pvsub_scan_result *scan;
+	/* Its verdict is pvsub_verdict_of_file(@scan, this): REJECTED when
+	 * anything was refused (@data is NULL), else the output's, which then
+	 * certifies. */
 };
 
 struct pvsub_rewrite_opts {
@@ -148,9 +155,12 @@ extern const char *const pvsub_rewrite_rules[];
  * whatever its kernel tables hold (they are read only when a change needs
  * them).
  *
- * The output is accepted only when its rescan holds nothing but
- * relocation and mutable windows (the loader's to judge) and no layout
- * violation; everything else is a refusal, each blocking site named.
+ * The output (or, with nothing to change, the input as it is) is accepted
+ * only when the verdict of its rescan certifies: no layout violation, no
+ * occurrence outside relocation windows.  Everything else is a refusal,
+ * each blocking site named; an occurrence in a kernel mutable window with
+ * the reason "inside a kernel mutable window (KIND): no per-window verdict
+ * yet".
  */
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)

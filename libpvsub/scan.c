@@ -542,8 +542,3 @@ void pvsub_scan_result_free(struct pvsub_scan_result *r)
 	free(r->regions);
 	free(r);
 }
-
-bool pvsub_scan_result_clean(const struct pvsub_scan_result *r)
-{
-	return r->n_findings == 0 && r->n_violations == 0;
-}

@@ -103,7 +103,7 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 
 void pvsub_scan_result_free(struct pvsub_scan_result *r);
 
-/* True when the file may be certified as is: no finding, no violation. */
-bool pvsub_scan_result_clean(const struct pvsub_scan_result *r) _nonnull_(1);
+/* Whether the file may be certified is pvsub_verdict_of()'s to say
+ * (verdict.h), and no one else's. */
 
 #endif

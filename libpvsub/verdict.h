@@ -2,8 +2,10 @@
 /*
  * verdict: whether one scanned file may be certified, decided in one place.
  *
- * Every exit status, summary line, report field and manifest that says
- * whether a file is certified derives from pvsub_verdict_of(); nothing else
+ * Every exit status, file status, summary line, report field and manifest
+ * that says whether a file is certified derives from pvsub_verdict_of()
+ * (through pvsub_verdict_of_file() for what --rewrite hands on), and the
+ * rewriter accepts an output only when its verdict certifies; nothing else
  * in pvsub decides it.  The three states:
  *
  *   CERTIFIED   no occurrence and no layout violation in any byte that can
@@ -11,14 +13,16 @@
  *               still presumes what DESIGN §8 requires of every loader: the
  *               final bytes are rescanned after relocation.
  *   LOAD_TIME   certified with load-time checks: every occurrence lies in a
- *               relocation window (its bytes are overwritten when the object
- *               is relocated), no violation.  Only a loader that rescans the
- *               final bytes after relocation (pvsub-loader) may run it.
- *   REJECTED    anything else: an occurrence outside relocation windows, a
- *               layout violation.  An occurrence in a kernel mutable window
- *               (patch-site) rejects too, because the bytes run unpatched
- *               whenever the kernel does not patch them and pvsub does not
- *               yet decide per window what the patched bytes can be.
+ *               relocation window (bytes that a relocation overwrites when
+ *               the object is loaded), no violation.  Only a loader that
+ *               rescans the final bytes after relocation (pvsub-loader) may
+ *               run it; pvsub-scan exits 0 for it.
+ *   REJECTED    anything else: an occurrence of any other class, or a layout
+ *               violation.  An occurrence in a kernel mutable window
+ *               (patch-site) rejects too: those bytes run as they are
+ *               whenever the kernel does not patch them, and pvsub does not
+ *               yet decide per window what the patched bytes can be, so no
+ *               load-time check covers them.
  */
 #ifndef PVSUB_VERDICT_H
 #define PVSUB_VERDICT_H
@@ -28,20 +32,38 @@
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
 
+struct pvsub_rewrite_result;
+
 enum pvsub_verdict {
 	PVSUB_VERDICT_CERTIFIED,
 	PVSUB_VERDICT_LOAD_TIME,
 	PVSUB_VERDICT_REJECTED,
+	PVSUB_VERDICT_COUNT
 };
 
-/* The verdict of the file scanned into @r. */
+/* What the one finding @f allows: LOAD_TIME for an occurrence in a
+ * relocation window, REJECTED for every other class. */
+enum pvsub_verdict pvsub_verdict_of_finding(const struct pvsub_finding *f) _nonnull_(1);
+
+/* The verdict of the file scanned into @r: REJECTED with any violation,
+ * else the worst of its findings' (CERTIFIED when there is none). */
 enum pvsub_verdict pvsub_verdict_of(const struct pvsub_scan_result *r) _nonnull_(1);
+
+/*
+ * The verdict of a file as pvsub-scan reports it: that of its scan @r.
+ * After pvsub_rewrite_buffer() (@rw, with @r its rw->scan, which the caller
+ * may have taken over): REJECTED when the rewriter refused the object
+ * (nothing is written), else that of @r, the output's rescan, which the
+ * rewriter accepted only because it certifies.
+ */
+enum pvsub_verdict pvsub_verdict_of_file(const struct pvsub_scan_result *r,
+					 const struct pvsub_rewrite_result *rw) _nonnull_(1);
 
 /* True for CERTIFIED and LOAD_TIME: the file may be signed and shipped. */
 bool pvsub_verdict_certifies(enum pvsub_verdict v);
 
 /* The manifest's token: "certified", "certified-with-load-time-checks",
- * "rejected". */
+ * "rejected" (for any value out of range too). */
 const char *pvsub_verdict_name(enum pvsub_verdict v);
 
 /* The verdict named @name (a token above); -EINVAL for any other string. */

@@ -29,6 +29,7 @@
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/search.h"
+#include "libpvsub/verdict.h"
 #include "libpvsub/workq.h"
 #include "libpvsub/x86.h"
 
@@ -121,7 +122,7 @@ static void usage(FILE *out)
 		"\n"
 		"Rewriting (relocatable objects: kernel modules, driver objects):\n"
 		"      --rewrite             remove every occurrence, keeping behaviour; the\n"
-		"                            output must rescan clean or nothing is written\n"
+		"                            output's rescan must certify or nothing is written\n"
 		"  -o, --output=FILE         write the one rewritten object to FILE\n"
 		"  -O, --output-dir=DIR      write each rewritten object under DIR, at its\n"
 		"                            input path (archive members as directories)\n"
@@ -137,10 +138,13 @@ static void usage(FILE *out)
 		"\n"
 		"SIZE takes a K, M or G suffix (powers of 1024).\n"
 		"\n"
-		"Exit status: 0 if every file is clean (with --rewrite: every output was written\n"
-		"and rescans clean), 1 if findings or violations remain or a site was refused,\n"
-		"2 on a usage error or if any input could not be read or scanned (each such input\n"
-		"is named on standard error, and in the report).\n"
+		"Exit status: 0 if every file's verdict certifies it: certified, or certified\n"
+		"with load-time checks when its only occurrences are in relocation windows (with\n"
+		"--rewrite: every output was written, and is certified so); 1 if any file is\n"
+		"rejected: an occurrence of another class (a kernel patch site included) or a\n"
+		"violation remains, or a site was refused; 2 on a usage error or if any input\n"
+		"could not be read or scanned (each such input is named on standard error, and\n"
+		"in the report).\n"
 		"\n"
 		"See pvsub-scan(1), pvsub-policy(5), pvsub-manifest(5) and pvsub(7).\n");
 }
@@ -472,19 +476,14 @@ static int write_rewritten(struct run *run, struct job *j, char **written)
 	return 0;
 }
 
-/* Status of a --rewrite job that produced a result: the library accepted
- * the output (only load-time windows left) or refused it. */
-static enum pvsub_file_status rewrite_status(struct run *run, struct job *j, char **written)
+/* The status of a job that produced a result, as the library decides it
+ * from the verdict @v; an accepted --rewrite once its output is written. */
+static enum pvsub_file_status job_status(struct run *run, struct job *j, enum pvsub_verdict v,
+					 char **written)
 {
-	if (j->rw->n_refusals)
-		return PVSUB_FILE_REFUSED;
-	if (write_rewritten(run, j, written) < 0)
+	if (j->rw && pvsub_verdict_certifies(v) && write_rewritten(run, j, written) < 0)
 		return PVSUB_FILE_ERROR;
-	/* Copied as it was: clean in the rewriter's sense, even when what it
-	 * holds is left to the loader (relocation and mutable windows). */
-	if (j->unchanged)
-		return PVSUB_FILE_CLEAN;
-	return PVSUB_FILE_REWRITTEN;
+	return pvsub_file_status_of(j->result, j->rw);
 }
 
 static void show_progress(struct run *run, bool final)
@@ -534,21 +533,16 @@ static void finish_job(void *p, void *data)
 		if (run->opt->format != PVSUB_REPORT_TEXT || !tty.same_place)
 			error_msg("%s: %s", j->item->path, err);
 	} else {
+		enum pvsub_verdict v = pvsub_verdict_of_file(j->result, j->rw);
+
 		rec.result = j->result;
 		rec.rewrite = j->rw;
-		if (run->opt->rewrite)
-			rec.status = rewrite_status(run, j, &written);
-		else if (pvsub_scan_result_clean(j->result))
-			rec.status = PVSUB_FILE_CLEAN;
-		else
-			rec.status = PVSUB_FILE_FINDINGS;
+		rec.status = job_status(run, j, v, &written);
 		rec.output = written;
 		if (rec.status == PVSUB_FILE_ERROR) {
 			rec.error = "the output could not be written";
 			run->status = EXIT_ERROR;
-		} else if ((rec.status == PVSUB_FILE_FINDINGS ||
-			    rec.status == PVSUB_FILE_REFUSED) &&
-			   run->status == EXIT_CLEAN) {
+		} else if (!pvsub_verdict_certifies(v) && run->status == EXIT_CLEAN) {
 			run->status = EXIT_FINDINGS;
 		}
 		run->elf_files++;
@@ -557,10 +551,14 @@ static void finish_job(void *p, void *data)
 		else if (run->opt->manifest && run->elf_files == 1)
 			run->single_manifest = j->manifest, j->manifest = (struct pvsub_buf){0};
 	}
-	if (!run->report_failed && pvsub_report_add(run->report, &rec) < 0) {
-		error_msg("cannot write the report: %s", strerror(errno));
-		run->report_failed = true;
-		run->status = EXIT_ERROR;
+	if (!run->report_failed) {
+		int r = pvsub_report_add(run->report, &rec);
+
+		if (r < 0) {
+			error_msg("cannot write the report: %s", strerror(-r));
+			run->report_failed = true;
+			run->status = EXIT_ERROR;
+		}
 	}
 	run->done_files++;
 	run->done_bytes += j->size;

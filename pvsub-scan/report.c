@@ -204,6 +204,7 @@ struct pvsub_report {
 	struct pvsub_report_summary sum;
 	size_t rewritten;
 	size_t by_status[PVSUB_FILE_STATUS_COUNT];
+	size_t by_verdict[PVSUB_VERDICT_COUNT];
 	bool rewrite;
 
 	/* JSON: rendered "files" elements; SARIF: rendered "results" elements */
@@ -270,6 +271,29 @@ const char *pvsub_file_status_name(enum pvsub_file_status s)
 	return "error";
 }
 
+enum pvsub_file_status pvsub_file_status_of(const struct pvsub_scan_result *r,
+					    const struct pvsub_rewrite_result *rw)
+{
+	bool certifies = pvsub_verdict_certifies(pvsub_verdict_of_file(r, rw));
+
+	if (!rw)
+		return certifies ? PVSUB_FILE_CLEAN : PVSUB_FILE_FINDINGS;
+	if (!certifies)
+		return PVSUB_FILE_REFUSED;
+	return rw->n_sites ? PVSUB_FILE_REWRITTEN : PVSUB_FILE_CLEAN;
+}
+
+/* The verdict of a record that has one (every status but ERROR). */
+static enum pvsub_verdict record_verdict(const struct pvsub_file_record *rec)
+{
+	return pvsub_verdict_of_file(rec->result, rec->rewrite);
+}
+
+static bool record_has_verdict(const struct pvsub_file_record *rec)
+{
+	return rec->status != PVSUB_FILE_ERROR && rec->result;
+}
+
 static const char *class_name(enum pvsub_class c)
 {
 	const char *s = pvsub_class_name(c);
@@ -277,11 +301,12 @@ static const char *class_name(enum pvsub_class c)
 	return s ? s : "unknown";
 }
 
-static bool class_is_warning(enum pvsub_class c)
+static const char *finding_level(const struct pvsub_finding *f)
 {
-	/* Their final bytes are only known at load time, where the loader
-	 * re-checks them: worth a look, not proof of a gate. */
-	return c == PVSUB_CLASS_RELOCATION || c == PVSUB_CLASS_PATCH_SITE;
+	/* One whose final bytes the loader checks after relocation: worth a
+	 * look, not proof of a gate, and the file still certifies.  Every
+	 * other finding rejects its file. */
+	return pvsub_verdict_certifies(pvsub_verdict_of_finding(f)) ? "warning" : "error";
 }
 
 static const char *pattern_id(const struct pvsub_finding *f)
@@ -875,6 +900,14 @@ static int text_add(struct pvsub_report *rep, const struct pvsub_file_record *re
 	}
 	if (r == 0 && rec->rewrite)
 		r = text_rewrite(&b, rec, color);
+	/* Its findings are listed above, yet it certifies: say why. */
+	if (r == 0 && record_verdict(rec) == PVSUB_VERDICT_LOAD_TIME)
+		r = pvsub_buf_printf(
+			&b,
+			"%s: certified with load-time checks: every occurrence is in a "
+			"relocation window, which the loader must rescan after "
+			"relocation\n",
+			rec->path);
 	if (r == 0 && rep->verbose && rec->status == PVSUB_FILE_CLEAN)
 		r = pvsub_buf_printf(&b, "%s: clean\n", rec->path);
 	else if (r == 0 && rep->verbose && rec->status == PVSUB_FILE_REWRITTEN)
@@ -892,27 +925,38 @@ static int text_finish(struct pvsub_report *rep)
 {
 	const struct pvsub_report_summary *s = &rep->sum;
 	const size_t *st = rep->by_status;
+	char load_time[64] = "";
 
 	/* --rewrite: every file is in exactly one of these. */
 	if (rep->rewrite) {
+		if (s->load_time)
+			snprintf(load_time, sizeof(load_time), "; %zu with load-time checks",
+				 s->load_time);
 		if (fprintf(rep->out,
-			    "%zu file%s: %zu clean, %zu rewritten, %zu refused, %zu error%s\n",
+			    "%zu file%s: %zu clean, %zu rewritten, %zu refused, %zu error%s%s\n",
 			    s->files, s->files == 1 ? "" : "s", st[PVSUB_FILE_CLEAN],
 			    st[PVSUB_FILE_REWRITTEN], st[PVSUB_FILE_REFUSED], st[PVSUB_FILE_ERROR],
-			    st[PVSUB_FILE_ERROR] == 1 ? "" : "s") < 0)
+			    st[PVSUB_FILE_ERROR] == 1 ? "" : "s", load_time) < 0)
 			return -EIO;
 		return 0;
 	}
-	size_t with_findings = s->files - s->clean - s->errors;
-	char rewritten[64] = "";
+	size_t rejected = s->files - s->clean - s->errors;
+	char detail[128] = "";
 
-	if (rep->rewritten)
-		snprintf(rewritten, sizeof(rewritten), " (%zu rewritten)", rep->rewritten);
+	/* " (1 rewritten, 2 with load-time checks)": what the clean files are. */
+	if (rep->rewritten && s->load_time)
+		snprintf(detail, sizeof(detail), " (%zu rewritten, %zu with load-time checks)",
+			 rep->rewritten, s->load_time);
+	else if (rep->rewritten)
+		snprintf(detail, sizeof(detail), " (%zu rewritten)", rep->rewritten);
+	else if (s->load_time)
+		snprintf(detail, sizeof(detail), " (%zu with load-time checks)", s->load_time);
+	/* Files by verdict (errors have none), then what the report lists. */
 	if (fprintf(rep->out,
-		    "%zu files scanned: %zu clean%s, %zu with findings "
-		    "(%zu findings, %zu violations), %zu errors\n",
-		    s->files, s->clean, rewritten, with_findings, s->findings, s->violations,
-		    s->errors) < 0)
+		    "%zu files scanned: %zu clean%s, %zu rejected, %zu errors; "
+		    "%zu findings, %zu violations\n",
+		    s->files, s->clean, detail, rejected, s->errors, s->findings,
+		    s->violations) < 0)
 		return -EIO;
 	return 0;
 }
@@ -1050,6 +1094,8 @@ static void json_file(struct json *j, const struct pvsub_file_record *rec)
 	} else {
 		j_raw(j, "module_signature", "null");
 	}
+	j_str(j, "verdict",
+	      record_has_verdict(rec) ? pvsub_verdict_name(record_verdict(rec)) : NULL);
 	if (rec->rewrite)
 		json_rewrite(j, rec);
 	if (res && res->deep) {
@@ -1127,6 +1173,13 @@ static int json_finish(struct pvsub_report *rep)
 	j_open(&j, "status", '{');
 	for (unsigned k = 0; k < PVSUB_FILE_STATUS_COUNT; k++)
 		j_u64(&j, pvsub_file_status_name((enum pvsub_file_status)k), rep->by_status[k]);
+	j_close(&j, '}');
+	j_u64(&j, "load_time", s->load_time);
+	/* Each file that has a verdict (all but errors), named as its
+	 * "verdict". */
+	j_open(&j, "verdict", '{');
+	for (unsigned k = 0; k < PVSUB_VERDICT_COUNT; k++)
+		j_u64(&j, pvsub_verdict_name((enum pvsub_verdict)k), rep->by_verdict[k]);
 	j_close(&j, '}');
 	j_close(&j, '}');
 	j_close(&j, '}');
@@ -1292,6 +1345,7 @@ static int put_context(struct pvsub_buf *b, const struct pvsub_finding *f)
 /* The parts of a result that each file shares. */
 struct sarif_file {
 	const char *path;
+	const char *verdict; /* the file's token; NULL for an input error */
 	struct pvsub_buf uri;
 	bool base;
 	struct pvsub_buf identity;
@@ -1333,14 +1387,14 @@ static int sarif_finding(struct pvsub_report *rep, struct json *j, const struct 
 	if (r < 0)
 		goto out;
 
-	sarif_result_head(j, &rep->rules[index], index,
-			  class_is_warning(f->cls.cls) ? "warning" : "error", msg.data);
+	sarif_result_head(j, &rep->rules[index], index, finding_level(f), msg.data);
 	sarif_location(j, &sf->uri, sf->base, true, f->file_offset, f->len);
 	sarif_fingerprint(j, value);
 	j_open(j, "properties", '{');
 	j_str(j, "class", class_name(f->cls.cls));
 	j_str(j, "field", f->cls.field[0] ? f->cls.field : NULL);
 	j_str(j, "location", loc.data);
+	j_str(j, "verdict", sf->verdict);
 	j_close(j, '}');
 	j_close(j, '}');
 out:
@@ -1370,6 +1424,9 @@ static int sarif_violation(struct pvsub_report *rep, struct json *j, const struc
 		sarif_result_head(j, &rep->rules[index], index, "error", msg.data);
 		sarif_location(j, &sf->uri, sf->base, false, 0, 0);
 		sarif_fingerprint(j, value);
+		j_open(j, "properties", '{');
+		j_str(j, "verdict", sf->verdict);
+		j_close(j, '}');
 		j_close(j, '}');
 	}
 	pvsub_buf_release(&fp);
@@ -1431,7 +1488,10 @@ out:
 static int sarif_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
-	struct sarif_file sf = {.path = rec->path};
+	struct sarif_file sf = {
+		.path = rec->path,
+		.verdict = record_has_verdict(rec) ? pvsub_verdict_name(record_verdict(rec)) : NULL,
+	};
 	size_t start = rep->body.len, added = 0;
 	struct json j;
 	int r;
@@ -1776,9 +1836,8 @@ static int junit_failure(struct pvsub_buf *b, const struct pvsub_file_record *re
 
 static int junit_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 {
-	bool error = rec->status == PVSUB_FILE_ERROR || !rec->result;
-	bool failure =
-		!error && (rec->status == PVSUB_FILE_FINDINGS || rec->status == PVSUB_FILE_REFUSED);
+	bool error = !record_has_verdict(rec);
+	bool failure = !error && !pvsub_verdict_certifies(record_verdict(rec));
 	struct pvsub_buf *b = &rep->junit;
 	size_t start = b->len;
 	int r;
@@ -1904,6 +1963,13 @@ static void count(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 	if (rec->status == PVSUB_FILE_REWRITTEN)
 		rep->rewritten++;
 	rep->by_status[rec->status]++;
+	if (record_has_verdict(rec)) {
+		enum pvsub_verdict v = record_verdict(rec);
+
+		rep->by_verdict[v]++;
+		if (v == PVSUB_VERDICT_LOAD_TIME)
+			rep->sum.load_time++;
+	}
 	if (res) {
 		rep->sum.findings += res->n_findings;
 		rep->sum.violations += res->n_violations;
@@ -1914,7 +1980,12 @@ int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 {
 	int r = 0;
 
-	if (rep->finished || !rec->path)
+	if (rep->finished || !rec->path || (unsigned)rec->status >= PVSUB_FILE_STATUS_COUNT)
+		return -EINVAL;
+	/* A report never says a file is clean that its verdict rejects, nor
+	 * the other way round. */
+	if (rec->status != PVSUB_FILE_ERROR &&
+	    (!rec->result || rec->status != pvsub_file_status_of(rec->result, rec->rewrite)))
 		return -EINVAL;
 	/* JUnit first: it only appends to memory, so a failure there leaves
 	 * nothing half-written on the output stream. */

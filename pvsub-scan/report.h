@@ -16,11 +16,20 @@
  *            junctions also "pad" (number) and either "sections" (the two
  *            section names) or "segment2" (the second segment index).
  *   file:    "size" and "sha256" of the whole file (null on error),
- *            "module_signature" ({"size": N} or null), and "deep"
+ *            "module_signature" ({"size": N} or null), "verdict" (the
+ *            manifest's token, verdict.h; null on error), and "deep"
  *            ({bytes, instructions, table_hits, undecoded_bytes,
  *            undecoded_runs}) only when the file was scanned with --deep.
- *   summary: "clean" (files clean or rewritten).
+ *   summary: "clean" (files clean or rewritten: their verdict certifies),
+ *            "load_time" (of those, certified with load-time checks),
+ *            "status" (files by status), "verdict" (files by verdict
+ *            token; files in error have none).
  *   root:    "policy" is null when the report was made without a policy.
+ *
+ * SARIF: a finding's level is "warning" when it leaves its file certified
+ * with load-time checks (a relocation window), "error" otherwise; every
+ * finding and violation has the file's verdict token in
+ * properties["verdict"].
  *
  * SARIF: one rule per pattern id of the policy (in policy order), then
  * "violation/KIND" for each violation kind, then "input-error"; kinds or
@@ -61,8 +70,9 @@
  * pvsub_report_identity() of the display path: see there.
  *
  * JUnit: one <testsuite> in a <testsuites>, one <testcase> per file, with
- * at most one <failure> (a file with findings, violations or refused
- * sites: the first in the message, every one a line of the text) or
+ * at most one <failure> (a file whose verdict is rejected: its findings,
+ * violations and refused sites, the first in the message, every one a line
+ * of the text; a file certified with load-time checks passes) or
  * <error> (a file that could not be scanned), as the Ant JUnit schema
  * wants.  Every testcase and the testsuite have "time" in seconds (the
  * record's, and their sum); the testsuite has "timestamp" (opts, UTC,
@@ -83,6 +93,7 @@
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
+#include "libpvsub/verdict.h"
 
 enum pvsub_report_format {
 	PVSUB_REPORT_TEXT,
@@ -94,8 +105,8 @@ enum pvsub_report_format {
 int pvsub_report_format_parse(const char *s, enum pvsub_report_format *out) _nonnull_(1, 2);
 
 enum pvsub_file_status {
-	PVSUB_FILE_CLEAN,
-	PVSUB_FILE_FINDINGS, /* findings or violations remain */
+	PVSUB_FILE_CLEAN,    /* the verdict certifies (with or without load-time checks) */
+	PVSUB_FILE_FINDINGS, /* rejected: findings or violations remain */
 	PVSUB_FILE_REWRITTEN,
 	PVSUB_FILE_ERROR,
 	PVSUB_FILE_REFUSED, /* --rewrite: a site could not be changed; nothing written */
@@ -104,8 +115,20 @@ enum pvsub_file_status {
 /* "clean", "findings", "rewritten", "error", "refused" */
 const char *pvsub_file_status_name(enum pvsub_file_status s);
 
+/*
+ * The status of a file that was scanned (into @r) and, with --rewrite,
+ * rewritten (@rw), from its verdict (pvsub_verdict_of_file()): without @rw,
+ * CLEAN when the verdict certifies, else FINDINGS; with @rw, REFUSED when
+ * it does not, else REWRITTEN when the rewriter changed anything, CLEAN
+ * when the input is handed on as it is.  Writing the output may still fail:
+ * that is ERROR, the caller's to say.
+ */
+enum pvsub_file_status pvsub_file_status_of(const struct pvsub_scan_result *r,
+					    const struct pvsub_rewrite_result *rw) _nonnull_(1);
+
 struct pvsub_file_record {
 	const char *path; /* display path */
+	/* pvsub_file_status_of() @result and @rewrite, or ERROR. */
 	enum pvsub_file_status status;
 	const struct pvsub_scan_result *result; /* NULL for ERROR */
 	const char *error;			/* one line, for ERROR */
@@ -152,7 +175,10 @@ int pvsub_report_new(const struct pvsub_report_opts *opts, FILE *out, struct pvs
 
 /* Add one file (copied as needed; @rec may be freed afterwards).  Text
  * output is written immediately.  0, -ENOMEM or -EIO; -EINVAL after
- * pvsub_report_finish().  JUnit may be written before or after finishing. */
+ * pvsub_report_finish(), and for a record whose status is not ERROR and
+ * disagrees with its verdict (a status other than pvsub_file_status_of()),
+ * which is then neither written nor counted.  JUnit may be written before
+ * or after finishing. */
 int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 	_must_check_ _nonnull_(1, 2);
 
@@ -165,7 +191,9 @@ int pvsub_report_finish(struct pvsub_report *rep) _must_check_ _nonnull_(1);
 int pvsub_report_write_junit(struct pvsub_report *rep, FILE *out) _must_check_ _nonnull_(1, 2);
 
 struct pvsub_report_summary {
-	size_t files, findings, violations, errors, clean;
+	size_t files, findings, violations, errors;
+	size_t clean;	  /* status clean or rewritten: the verdict certifies */
+	size_t load_time; /* of those, certified with load-time checks */
 };
 void pvsub_report_get_summary(const struct pvsub_report *rep, struct pvsub_report_summary *s)
 	_nonnull_(1, 2);

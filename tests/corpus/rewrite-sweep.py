@@ -8,8 +8,11 @@ For each module, tests/qemu/choose-patterns.py picks a stress policy of
 instructions (seeded with SEED and the module's name, so a run replays);
 pvsub-scan --rewrite must then remove every occurrence.  A module too small
 to give such a policy is counted as "no policy".  Prints one line per
-refused or failed module with its reasons, the rules used, and a summary;
-exits 1 when any module was refused or failed, 2 on a usage error.
+refused or failed module with its reasons, the rules used, and a summary
+with the modules by status and by verdict (an output may be certified with
+load-time checks: a rewrite can form an occurrence across a relocation
+window); exits 1 when any module was refused or failed, or its status and
+verdict disagree, 2 on a usage error.
 """
 import collections
 import concurrent.futures
@@ -33,24 +36,30 @@ def one(scan, work, seed, module):
     p = subprocess.run([sys.executable, CHOOSE, module, "--seed", str(mseed), "--scan", scan,
                         "-o", policy], capture_output=True, text=True)
     if p.returncode == 1:
-        return name, "no policy", [], {}
+        return name, "no policy", [], {}, None
     if p.returncode != 0:
-        return name, "error", ["choose-patterns: " + p.stderr.strip()], {}
+        return name, "error", ["choose-patterns: " + p.stderr.strip()], {}, None
     out = os.path.join(work["tmp"], base + ".out")
     p = subprocess.run([scan, "--no-progress", "--rewrite", "--policy", policy, "-o", out,
                         "--format", "json", module], capture_output=True, text=True)
     try:
         f = json.loads(p.stdout)["files"][0]
     except (ValueError, KeyError, IndexError):
-        return name, "error", ["pvsub-scan exited %d: %s" % (p.returncode, p.stderr[-400:])], {}
+        return name, "error", ["pvsub-scan exited %d: %s" % (p.returncode, p.stderr[-400:])], {}, None
     rules = collections.Counter(r["rule"] for r in f.get("rewrites") or [])
     reasons = ["%s+%#x: %s" % (r["section"], r["offset"], r["reason"]) for r in f.get("refused") or []]
     if f["status"] == "error":
         reasons.append(f.get("error") or "error")
+    # The status, the verdict and the exit status are one decision.
+    certifies = f.get("verdict") in ("certified", "certified-with-load-time-checks")
+    if f["status"] in ("rewritten", "clean") and (not certifies or p.returncode != 0):
+        reasons.append("status %s, verdict %s, exit %d disagree"
+                       % (f["status"], f.get("verdict"), p.returncode))
+        f["status"] = "disagreement"
     for x in (policy, out):
         if os.path.exists(x):
             os.unlink(x)
-    return name, f["status"], reasons, rules
+    return name, f["status"], reasons, rules, f.get("verdict")
 
 
 def main():
@@ -60,14 +69,17 @@ def main():
     scan, root, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
     jobs = int(sys.argv[4]) if len(sys.argv) == 5 else os.cpu_count() or 1
     mods = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".ko"))
-    status, rules = collections.Counter(), collections.Counter()
+    status, rules, verdicts = collections.Counter(), collections.Counter(), collections.Counter()
     bad = 0
     with tempfile.TemporaryDirectory(prefix="pvsub-sweep.") as tmp:
         work = {"root": root, "tmp": tmp}
         with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
-            for name, st, reasons, used in ex.map(lambda m: one(scan, work, seed, m), mods):
+            for name, st, reasons, used, verdict in ex.map(lambda m: one(scan, work, seed, m),
+                                                           mods):
                 status[st] += 1
                 rules.update(used)
+                if verdict:
+                    verdicts[verdict] += 1
                 if st not in ("rewritten", "clean", "no policy"):
                     bad += 1
                     print("%s: %s" % (name, st))
@@ -75,6 +87,7 @@ def main():
                         print("    " + r)
     print("seed %d: %d modules: %s" % (seed, len(mods), ", ".join(
         "%d %s" % (n, s) for s, n in sorted(status.items()))))
+    print("verdicts: " + ", ".join("%d %s" % (n, v) for v, n in sorted(verdicts.items())))
     print("rules used: " + ", ".join("%s %d" % kv for kv in sorted(rules.items())))
     sys.exit(1 if bad else 0)
 

@@ -5,7 +5,9 @@
 #    refused for its two real WRPKRU instructions, each named.  Modules with
 #    no occurrence are copied whatever their kernel tables hold (empty
 #    alternative replacements in dm-mod, kvm-amd, hv_balloon ...), with
-#    their signatures, and are reported so.
+#    their signatures, and are reported so; their verdict is certified
+#    (none has an occurrence in a relocation or mutable window), kvm.ko's
+#    rejected.
 # 2. Random stress policies (tests/corpus/rewrite-sweep.py): each module
 #    under its own policy of 3-byte patterns that occur only in
 #    displacements, immediates and across instructions; every such
@@ -45,6 +47,7 @@ assert all("gate instruction" in r["reason"] for r in gates), gates
 assert sorted(r["offset"] for r in gates) == sorted(
     x["offset"] for x in kvm["findings"] if x["pattern"] == "wrpkru"), gates
 assert kvm["output"] is None
+assert kvm["verdict"] == "rejected", kvm["verdict"]
 # Every other module: copied as it was, signature and all.
 once_refused = ["dm-mod", "kvm-amd", "kvm-intel", "acpi_pad", "hv_balloon", "dm-bufio",
                 "dm-writecache", "vfio_iommu_type1", "ramoops"]
@@ -52,6 +55,7 @@ seen = set()
 for p in status["clean"]:
     f = files[p]
     assert f["output"] and f["module_signature_removed"] is False, (p, f["output"])
+    assert f["verdict"] == "certified" and not f["findings"], (p, f["verdict"])
     assert open(p, "rb").read() == open(f["output"], "rb").read(), p
     name = os.path.basename(p)[:-3]
     if name in once_refused:
@@ -60,6 +64,8 @@ assert seen == set(once_refused), set(once_refused) - seen
 s = d["summary"]
 assert sum(s["status"].values()) == s["files"] == len(files), s
 assert s["status"]["refused"] == 1 and s["status"]["clean"] == len(files) - 1, s
+assert s["verdict"] == {"certified": len(files) - 1, "certified-with-load-time-checks": 0,
+                        "rejected": 1}, s
 print("default policy: %d copied as they were, kvm.ko refused at its 2 WRPKRU" % (len(files) - 1))
 PY
 "$SCAN" --no-progress --rewrite -O rw2 "$tree" >text.out 2>/dev/null || true

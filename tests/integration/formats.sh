@@ -44,7 +44,9 @@ g="$f0[\"findings\"][0]"
 keys="['bytes', 'class', 'field', 'file_offset', 'instruction', 'offset', 'pattern', 'section']"
 [ "$(q "sorted($g)")" = "$keys" ] || fail "finding keys: $(q "sorted($g)")"
 [ "$(q 'd["files"][1]["status"]')" = clean ] || fail "files[1].status"
-summary="{'files': 2, 'findings': 1, 'errors': 0, 'violations': 0, 'clean': 1, 'status': {'clean': 1, 'findings': 1, 'rewritten': 0, 'error': 0, 'refused': 0}}"
+[ "$(q "$f0[\"verdict\"]")" = rejected ] || fail "files[0].verdict"
+[ "$(q 'd["files"][1]["verdict"]')" = certified ] || fail "files[1].verdict"
+summary="{'files': 2, 'findings': 1, 'errors': 0, 'violations': 0, 'clean': 1, 'status': {'clean': 1, 'findings': 1, 'rewritten': 0, 'error': 0, 'refused': 0}, 'load_time': 0, 'verdict': {'certified': 1, 'certified-with-load-time-checks': 0, 'rejected': 1}}"
 [ "$(q 'd["summary"]')" = "$summary" ] || fail "summary: $(q 'd["summary"]')"
 
 # An input error is a file entry with status "error" and a message.
@@ -56,6 +58,7 @@ python3 -m json.tool e.json >/dev/null || fail "JSON with an error is not valid"
 [ "$(json_query e.json 'd["files"][0]["elf_type"]')" = None ] || fail "error elf_type"
 [ -n "$(json_query e.json 'd["files"][0]["error"]')" ] || fail "error message"
 [ "$(json_query e.json 'd["summary"]["errors"]')" = 1 ] || fail "summary.errors"
+[ "$(json_query e.json 'd["files"][0]["verdict"]')" = None ] || fail "an error has a verdict"
 
 # --- SARIF -------------------------------------------------------------------
 expect_status 1 "$SCAN" --format sarif gate.o "sub dir/gate copy.o"

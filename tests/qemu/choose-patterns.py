@@ -14,6 +14,16 @@ instruction start, another field (opcode, ModRM, ...) or a junction between
 sections is not taken: the point is a policy the rewriter must be able to
 satisfy completely, chosen afresh each run so that it is not tuned.
 
+Patch sites in particular can never be satisfied: the rewriter keeps every
+kernel mutable window (alternatives, jump labels, ftrace and static-call
+sites...) at its size and bytes (DESIGN section 5), and since pvsub has no
+per-window verdict yet, a module whose output still holds an occurrence
+there is refused ("inside a kernel mutable window (KIND): no per-window
+verdict yet"; pvsub-scan(1), VERDICT).  The scanner classifies an
+occurrence that overlaps a window even by one byte as patch-site, so
+dropping every pattern with one keeps the chosen patterns out of all of
+them.
+
 Each chosen pattern has at least M (default 4) occurrences and the K of them
 at least T (default 24) together.  The choice is deterministic given the
 seed; without --seed a random one is drawn.  The seed goes to stderr either
@@ -83,7 +93,10 @@ def policy_xml(pid, windows, comment):
 
 
 def qualifies(f):
-    """True for a finding the rewriter must fix by changing code."""
+    """True for a finding the rewriter must fix by changing code.  Every other
+    class is left out: relocation windows and patch sites (see above) are not
+    the rewriter's to change, real instructions and undecoded bytes it
+    refuses."""
     sec = f.get("section") or ""
     if "|" in sec or "(padding)" in sec or f.get("pad") is not None:
         return False  # a junction between sections, not code of one section

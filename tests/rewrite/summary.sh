@@ -2,7 +2,8 @@
 # The summaries of --rewrite (issue 9, section 2): every file is in exactly
 # one of clean, rewritten, refused and error, in the text line and in the
 # JSON summary's "status" object; a file refused with no finding at all is
-# refused, not "with findings".  See summary.S.
+# refused, not counted as a plain scan counts it; each status agrees with
+# the file's verdict.  See summary.S.
 . "$top_srcdir/tests/rewrite/lib.sh"
 
 cat >policy.xml <<'XML'
@@ -35,8 +36,12 @@ status_counts() {
 	s = d["summary"]
 	st = s["status"]
 	assert sum(st.values()) == s["files"] == len(d["files"]), st
+	want = {"clean": ("certified", "certified-with-load-time-checks"),
+	        "rewritten": ("certified", "certified-with-load-time-checks"),
+	        "refused": ("rejected",), "error": (None,)}
 	for f in d["files"]:
 	    assert f["status"] in st, f["status"]
+	    assert f["verdict"] in want[f["status"]], (f["path"], f["status"], f["verdict"])
 	print(" ".join("%s=%d" % (k, st[k]) for k in sorted(st)))
 	PY
 }
@@ -46,7 +51,7 @@ expect_status 2 "$SCAN" --rewrite --policy policy.xml -O dest in
 cat out err >&2
 [ "$(tail -n 1 out)" = "4 files: 1 clean, 1 rewritten, 1 refused, 1 error" ] ||
 	fail "text summary: $(tail -n 1 out)"
-grep -q 'with findings' out && fail "a --rewrite summary speaks of files with findings"
+grep -q 'files scanned:' out && fail "a --rewrite summary speaks as a plain scan does"
 [ -e dest/in/clean.o ] && [ -e dest/in/rewrite.o ] || fail "the clean and rewritten files were not written"
 [ ! -e dest/in/nobits.o ] && [ ! -e dest/in/corrupt.o ] || fail "a refused or broken file was written"
 rm -rf dest

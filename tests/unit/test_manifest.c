@@ -243,6 +243,88 @@ Test(manifest, clean_result_is_certified_and_valid)
 	free(xml);
 }
 
+/* Only relocation windows: certified with load-time checks, and the reason
+ * says what the loader must check; the verdict the reader gets back is the
+ * same. */
+Test(manifest, relocation_windows_only_is_certified_with_load_time_checks)
+{
+	struct pvsub_scan_result lt = result;
+	struct pvsub_finding f[2];
+	struct pvsub_manifest_info *info = NULL;
+	struct pvsub_diag d = {{0}};
+	size_t len;
+	char *xml;
+
+	finding(&f[0], sec_text, 4, 68, PVSUB_CLASS_RELOCATION, "");
+	finding(&f[1], sec_text, 20, 84, PVSUB_CLASS_RELOCATION, "");
+	lt.findings = f;
+	lt.n_findings = 2;
+	lt.violations = NULL;
+	lt.n_violations = 0;
+	xml = write_manifest(&lt, NULL, &len);
+	cr_assert_not_null(strstr(xml, "  <verdict result=\"certified-with-load-time-checks\">\n"
+				       "    <reason>2 findings of class relocation</reason>\n"
+				       "  </verdict>\n</manifest>\n"),
+			   "%s", xml);
+	cr_assert_eq(pvsub_manifest_validate(xml, len, &d), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_manifest_read(xml, len, &info, &d), 0, "%s", d.msg);
+	cr_assert_eq(info->verdict, PVSUB_VERDICT_LOAD_TIME);
+	pvsub_manifest_info_free(info);
+	free(xml);
+
+	/* one patch site more: rejected, and both reasons are given */
+	struct pvsub_finding g[3] = {f[0], f[1]};
+	finding(&g[2], sec_text, 40, 104, PVSUB_CLASS_PATCH_SITE, "jump-label");
+	lt.findings = g;
+	lt.n_findings = 3;
+	xml = write_manifest(&lt, NULL, &len);
+	cr_assert_not_null(strstr(xml, "  <verdict result=\"rejected\">\n"
+				       "    <reason>1 finding of class patch-site</reason>\n"
+				       "    <reason>2 findings of class relocation</reason>\n"
+				       "  </verdict>\n"),
+			   "%s", xml);
+	cr_assert_eq(pvsub_manifest_validate(xml, len, &d), 0, "%s", d.msg);
+	free(xml);
+}
+
+/* A rewrite that was refused is rejected even when the scan shown would
+ * certify: the manifest says what pvsub-scan says of the file. */
+Test(manifest, a_refused_rewrite_is_rejected)
+{
+	struct pvsub_scan_result none = result;
+	static char text[] = ".text";
+	struct pvsub_rewrite_refusal refusal = {.section = text, .offset = 2, .reason = "no rule"};
+	struct pvsub_rewrite_result rw = {
+		.size_before = 1234, .refusals = &refusal, .n_refusals = 1};
+	struct pvsub_manifest_input in = {
+		.tool_name = "pvsub-scan",
+		.tool_version = "0.1.0",
+		.policy = policy,
+		.object_path = "a.ko",
+		.result = &none,
+		.rewrite = &rw,
+	};
+	struct pvsub_buf b = {0};
+	struct pvsub_diag d = {{0}};
+
+	none.findings = NULL;
+	none.n_findings = 0;
+	none.violations = NULL;
+	none.n_violations = 0;
+	cr_assert_eq(pvsub_manifest_write(&in, &b), 0);
+	cr_assert_not_null(strstr(b.data, "  <verdict result=\"rejected\">\n"
+					  "    <reason>1 site refused by the rewriter</reason>\n"
+					  "  </verdict>\n"),
+			   "%s", b.data);
+	cr_assert_eq(pvsub_manifest_validate(b.data, b.len, &d), 0, "%s", d.msg);
+	pvsub_buf_release(&b);
+	/* accepted: the scan's own verdict */
+	rw.n_refusals = 0;
+	cr_assert_eq(pvsub_manifest_write(&in, &b), 0);
+	cr_assert_not_null(strstr(b.data, "  <verdict result=\"certified\"/>\n"), "%s", b.data);
+	pvsub_buf_release(&b);
+}
+
 Test(manifest, segments_and_counts)
 {
 	struct pvsub_scan_result dyn = result;

@@ -308,6 +308,15 @@ struct output {
 	size_t len;
 };
 
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 /*
  * Feed the standard four records (findings, segments, error, clean) to a
  * report in @format; return what it wrote, and the JUnit document when
@@ -372,7 +381,7 @@ static const char text_golden[] =
 	"img dir/a.deb!data.tar.xz!./usr/lib/libx.so: segment 2|segment 3+0xfff (pad 0): "
 	"wrpkru (0f 01 ef) spanning\n"
 	"bad\"name.ko: error: truncated ELF header\n"
-	"4 files scanned: 1 clean, 2 with findings (6 findings, 1 violations), 1 errors\n";
+	"4 files scanned: 1 clean, 2 rejected, 1 errors; 6 findings, 1 violations\n";
 
 Test(report, text_golden)
 {
@@ -386,6 +395,7 @@ Test(report, text_golden)
 	cr_assert_eq(s.errors, 1);
 	cr_assert_eq(s.findings, 6);
 	cr_assert_eq(s.violations, 1);
+	cr_assert_eq(s.load_time, 0);
 	free(out.data);
 }
 
@@ -428,8 +438,11 @@ Test(report, rewritten_counts_as_clean)
 					 .policy = policy,
 					 .tool_name = "pvsub-scan",
 					 .tool_version = "1"};
+	static char text[] = ".text";
+	struct pvsub_rewrite_site site = {.section = text, .rule = "nop-split"};
+	struct pvsub_rewrite_result rw = {.sites = &site, .n_sites = 1};
 	struct pvsub_file_record rec = {
-		.path = "x.ko", .status = PVSUB_FILE_REWRITTEN, .result = &clean};
+		.path = "x.ko", .status = PVSUB_FILE_REWRITTEN, .result = &clean, .rewrite = &rw};
 	struct pvsub_report_summary s;
 	struct pvsub_report *rep = NULL;
 	struct output out = {0};
@@ -448,8 +461,87 @@ Test(report, rewritten_counts_as_clean)
 	cr_assert_eq(s.clean, 1);
 	pvsub_report_free(rep);
 	fclose(f);
-	cr_assert_str_eq(out.data, "1 files scanned: 1 clean (1 rewritten), 0 with findings "
-				   "(0 findings, 0 violations), 0 errors\n");
+	cr_assert_str_eq(out.data, "1 files scanned: 1 clean (1 rewritten), 0 rejected, 0 errors; "
+				   "0 findings, 0 violations\n");
+	free(out.data);
+}
+
+/* A status that disagrees with the file's verdict is refused, neither
+ * written nor counted: the report cannot call a rejected file clean. */
+Test(report, a_status_against_the_verdict_is_refused)
+{
+	struct pvsub_report_opts opts = {.format = PVSUB_REPORT_JSON, .policy = policy};
+	static char text[] = ".text";
+	struct pvsub_rewrite_refusal refusal = {.section = text, .reason = "no rule"};
+	struct pvsub_rewrite_result refused = {.refusals = &refusal, .n_refusals = 1};
+	struct pvsub_rewrite_result copied = {0};
+	struct pvsub_finding reloc, patch;
+	struct pvsub_scan_result load_time = clean, patched = clean;
+	const struct pvsub_file_record bad[] = {
+		{.path = "a.o", .status = PVSUB_FILE_CLEAN, .result = &rel},
+		{.path = "b.o", .status = PVSUB_FILE_FINDINGS, .result = &clean},
+		{.path = "c.o", .status = PVSUB_FILE_FINDINGS, .result = &load_time},
+		{.path = "d.o", .status = PVSUB_FILE_CLEAN, .result = &patched},
+		{.path = "e.o", .status = PVSUB_FILE_CLEAN, .result = &clean, .rewrite = &refused},
+		{.path = "f.o",
+		 .status = PVSUB_FILE_REWRITTEN,
+		 .result = &clean,
+		 .rewrite = &copied},
+		{.path = "g.o", .status = PVSUB_FILE_REFUSED, .result = &patched},
+		{.path = "h.o", .status = PVSUB_FILE_CLEAN},
+	};
+	const struct pvsub_file_record good[] = {
+		{.path = "i.o", .status = PVSUB_FILE_CLEAN, .result = &load_time},
+		{.path = "j.o", .status = PVSUB_FILE_FINDINGS, .result = &patched},
+		{.path = "k.o",
+		 .status = PVSUB_FILE_REFUSED,
+		 .result = &clean,
+		 .rewrite = &refused},
+		{.path = "l.o",
+		 .status = PVSUB_FILE_CLEAN,
+		 .result = &load_time,
+		 .rewrite = &copied},
+		/* an output that could not be written */
+		{.path = "m.o", .status = PVSUB_FILE_ERROR, .result = &clean, .rewrite = &copied},
+	};
+	struct pvsub_report_summary s;
+	struct pvsub_report *rep = NULL;
+	struct output out = {0};
+	FILE *f = open_memstream(&out.data, &out.len);
+
+	finding(&reloc, &xrstor, sec_text, 0x40, 0x80, PVSUB_CLASS_RELOCATION, "", "");
+	finding(&patch, &xrstor, sec_text, 0x50, 0x90, PVSUB_CLASS_PATCH_SITE, "jump-label", "");
+	load_time.findings = &reloc;
+	load_time.n_findings = 1;
+	patched.findings = &patch;
+	patched.n_findings = 1;
+	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(bad); i++)
+		cr_assert_eq(pvsub_report_add(rep, &bad[i]), -EINVAL, "%s", bad[i].path);
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(good); i++)
+		cr_assert_eq(pvsub_report_add(rep, &good[i]), 0, "%s", good[i].path);
+	cr_assert_eq(pvsub_report_finish(rep), 0);
+	pvsub_report_get_summary(rep, &s);
+	cr_assert_eq(s.files, PVSUB_ARRAY_SIZE(good));
+	cr_assert_eq(s.clean, 2);
+	cr_assert_eq(s.load_time, 2);
+	cr_assert_eq(s.errors, 1);
+	pvsub_report_free(rep);
+	fclose(f);
+	cr_assert(json_valid(out.data, out.len), "%s", out.data);
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(bad); i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "\"%s\"", bad[i].path);
+		cr_assert_null(strstr(out.data, key), "%s was written", bad[i].path);
+	}
+	cr_assert_not_null(strstr(out.data, "    \"load_time\": 2,\n"
+					    "    \"verdict\": {\n"
+					    "      \"certified\": 0,\n"
+					    "      \"certified-with-load-time-checks\": 2,\n"
+					    "      \"rejected\": 2\n"
+					    "    }\n"),
+			   "%s", out.data);
 	free(out.data);
 }
 
@@ -562,8 +654,21 @@ Test(report, json_valid_and_shaped)
 					    "      \"rewritten\": 0,\n"
 					    "      \"error\": 1,\n"
 					    "      \"refused\": 0\n"
+					    "    },\n"
+					    "    \"load_time\": 0,\n"
+					    "    \"verdict\": {\n"
+					    "      \"certified\": 1,\n"
+					    "      \"certified-with-load-time-checks\": 0,\n"
+					    "      \"rejected\": 2\n"
 					    "    }\n"
-					    "  }\n}\n"));
+					    "  }\n}\n"),
+			   "%s", out.data);
+	/* every file's verdict, after the keys it had before; none for an
+	 * error */
+	cr_assert_eq(count_of(out.data, "\"verdict\": \"rejected\""), 2);
+	cr_assert_eq(count_of(out.data, "\"verdict\": \"certified\""), 1);
+	cr_assert_not_null(strstr(out.data, "      \"module_signature\": null,\n"
+					    "      \"verdict\": null\n"));
 	free(out.data);
 }
 
@@ -632,15 +737,6 @@ Test(report, output_is_deterministic)
 }
 
 /* ---- SARIF ---------------------------------------------------------------- */
-
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
 
 /* The fingerprint the report should give to @material, the @nth of its kind. */
 static void expect_fingerprint(const char *doc, const char *material, unsigned nth)
@@ -788,8 +884,12 @@ static void fingerprints_of(const struct pvsub_file_record *recs, size_t n, size
 	const char *p;
 
 	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
-	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(pvsub_report_add(rep, &recs[i]), 0);
+	for (size_t i = 0; i < n; i++) {
+		struct pvsub_file_record rec = recs[i];
+
+		rec.status = pvsub_file_status_of(rec.result, rec.rewrite);
+		cr_assert_eq(pvsub_report_add(rep, &rec), 0);
+	}
 	cr_assert_eq(pvsub_report_finish(rep), 0);
 	pvsub_report_free(rep);
 	fclose(f);
@@ -1122,7 +1222,7 @@ Test(report, junit_one_failure_for_violations_and_refusals)
 	struct pvsub_rewrite_result rw = {.refusals = refusals, .n_refusals = 2};
 	const struct pvsub_file_record recs[] = {
 		{.path = "v.o", .status = PVSUB_FILE_FINDINGS, .result = &viol},
-		{.path = "r.o", .status = PVSUB_FILE_FINDINGS, .result = &none, .rewrite = &rw},
+		{.path = "r.o", .status = PVSUB_FILE_REFUSED, .result = &none, .rewrite = &rw},
 	};
 	struct pvsub_report *rep = NULL;
 	struct output out = {0}, junit = {0};
@@ -1150,6 +1250,112 @@ Test(report, junit_one_failure_for_violations_and_refusals)
 			   "%s", junit.data);
 	cr_assert_eq(count_of(junit.data, "<failure "), 2);
 	xml_check(&junit, true);
+	free(out.data);
+	free(junit.data);
+}
+
+/* A file certified with load-time checks (its one finding in a relocation
+ * window) and one with a patch-site finding, in every format: the first
+ * passes everywhere, the second is rejected everywhere. */
+static void verdict_run(enum pvsub_report_format format, struct output *out, struct output *junit)
+{
+	struct pvsub_report_opts opts = {.format = format,
+					 .policy = policy,
+					 .tool_name = "pvsub-scan",
+					 .tool_version = "1",
+					 .want_junit = true,
+					 .sarif_root = "/src",
+					 .cwd = "/src"};
+	static struct pvsub_finding reloc, patch;
+	static struct pvsub_scan_result load_time, patched;
+	struct pvsub_report *rep = NULL;
+	FILE *f = open_memstream(&out->data, &out->len), *j;
+
+	load_time = patched = clean;
+	load_time.modsig.present = patched.modsig.present = false;
+	finding(&reloc, &xrstor, sec_text, 0x40, 0x80, PVSUB_CLASS_RELOCATION, "", "");
+	finding(&patch, &wrpkru, sec_text, 0x50, 0x90, PVSUB_CLASS_PATCH_SITE, "jump-label", "");
+	load_time.findings = &reloc;
+	load_time.n_findings = 1;
+	patched.findings = &patch;
+	patched.n_findings = 1;
+	const struct pvsub_file_record recs[] = {
+		{.path = "lt.o", .status = PVSUB_FILE_CLEAN, .result = &load_time},
+		{.path = "ps.o", .status = PVSUB_FILE_FINDINGS, .result = &patched},
+	};
+	cr_assert_eq(pvsub_report_new(&opts, f, &rep), 0);
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(recs); i++)
+		cr_assert_eq(pvsub_report_add(rep, &recs[i]), 0);
+	cr_assert_eq(pvsub_report_finish(rep), 0);
+	j = open_memstream(&junit->data, &junit->len);
+	cr_assert_eq(pvsub_report_write_junit(rep, j), 0);
+	fclose(j);
+	pvsub_report_free(rep);
+	fclose(f);
+}
+
+Test(report, load_time_passes_and_patch_sites_fail_in_every_format)
+{
+	struct output out = {0}, junit = {0};
+
+	verdict_run(PVSUB_REPORT_TEXT, &out, &junit);
+	cr_assert_str_eq(
+		out.data,
+		"lt.o: .text+0x40: xrstor (0f ae 28) relocation\n"
+		"lt.o: certified with load-time checks: every occurrence is in a "
+		"relocation window, which the loader must rescan after relocation\n"
+		"ps.o: .text+0x50: wrpkru (0f 01 ef) patch-site jump-label\n"
+		"2 files scanned: 1 clean (1 with load-time checks), 1 rejected, 0 errors; "
+		"2 findings, 0 violations\n");
+	/* JUnit: one failure, the patch site's; the load-time file passes */
+	cr_assert_not_null(strstr(junit.data, "tests=\"2\" failures=\"1\" errors=\"0\""));
+	cr_assert_not_null(strstr(junit.data, "<testcase classname=\"pvsub-scan\" name=\"lt.o\" "
+					      "time=\"0.000\"/>\n"),
+			   "%s", junit.data);
+	cr_assert_not_null(strstr(junit.data, "<failure message=\"wrpkru at .text+0x50: "
+					      "patch-site\" type=\"finding\">"),
+			   "%s", junit.data);
+	xml_check(&junit, true);
+	free(out.data);
+	free(junit.data);
+
+	memset(&out, 0, sizeof(out));
+	memset(&junit, 0, sizeof(junit));
+	verdict_run(PVSUB_REPORT_SARIF, &out, &junit);
+	cr_assert(json_valid(out.data, out.len), "%s", out.data);
+	/* the relocation finding is a warning of a certified file, the patch
+	 * site an error of a rejected one */
+	cr_assert_not_null(strstr(out.data, "\"ruleId\": \"xrstor\",\n"
+					    "          \"ruleIndex\": 1,\n"
+					    "          \"level\": \"warning\","),
+			   "%s", out.data);
+	cr_assert_not_null(strstr(out.data, "\"ruleId\": \"wrpkru\",\n"
+					    "          \"ruleIndex\": 0,\n"
+					    "          \"level\": \"error\","),
+			   "%s", out.data);
+	cr_assert_not_null(strstr(out.data,
+				  "\"class\": \"relocation\",\n"
+				  "            \"field\": null,\n"
+				  "            \"location\": \".text+0x40\",\n"
+				  "            \"verdict\": \"certified-with-load-time-checks\"\n"),
+			   "%s", out.data);
+	cr_assert_not_null(strstr(out.data, "\"class\": \"patch-site\",\n"
+					    "            \"field\": \"jump-label\",\n"
+					    "            \"location\": \".text+0x50\",\n"
+					    "            \"verdict\": \"rejected\"\n"),
+			   "%s", out.data);
+	free(out.data);
+	free(junit.data);
+
+	memset(&out, 0, sizeof(out));
+	memset(&junit, 0, sizeof(junit));
+	verdict_run(PVSUB_REPORT_JSON, &out, &junit);
+	cr_assert(json_valid(out.data, out.len), "%s", out.data);
+	cr_assert_not_null(
+		strstr(out.data, "\"verdict\": \"certified-with-load-time-checks\"\n    },"));
+	cr_assert_not_null(strstr(out.data, "\"verdict\": \"rejected\"\n    }\n  ],"));
+	cr_assert_not_null(strstr(out.data, "\"clean\": 1,\n"), "%s", out.data);
+	cr_assert_not_null(strstr(out.data, "\"load_time\": 1,\n"), "%s", out.data);
 	free(out.data);
 	free(junit.data);
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "libpvsub/scan.h"
+#include "libpvsub/verdict.h"
 #include "tests/unit/elfgen.h"
 
 static struct pvsub_policy *policy;
@@ -125,6 +126,8 @@ Test(scan, junction_over_a_relocation_is_class_relocation)
 	cr_assert_geq(r->n_findings, 1);
 	cr_assert_eq(rel, r->n_findings);
 	cr_assert_eq(r->reloc_windows, 1);
+	/* Only the loader's rescan after relocation can judge it. */
+	cr_assert_eq(pvsub_verdict_of(r), PVSUB_VERDICT_LOAD_TIME);
 	pvsub_scan_result_free(r);
 }
 
@@ -132,7 +135,9 @@ Test(scan, clean_object_is_clean)
 {
 	struct pvsub_scan_result *r = scan_asm("\t.text\n\tret\n", false);
 
-	cr_assert(pvsub_scan_result_clean(r));
+	cr_assert_eq(r->n_findings, 0);
+	cr_assert_eq(r->n_violations, 0);
+	cr_assert_eq(pvsub_verdict_of(r), PVSUB_VERDICT_CERTIFIED);
 	cr_assert_eq(r->kind, PVSUB_ELF_REL);
 	pvsub_scan_result_free(r);
 }
