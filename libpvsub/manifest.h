@@ -24,7 +24,7 @@
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
-#include "libpvsub/verdict.h"
+#include "libpvsub/certify.h"
 
 struct pvsub_manifest_input {
 	const char *tool_name; /* "pvsub-scan" */
@@ -41,7 +41,7 @@ struct pvsub_manifest_input {
 
 /*
  * Serialise the manifest into @out (appended).  The verdict is
- * pvsub_verdict_of_file(@in->result, @in->rewrite) (verdict.h), the one
+ * pvsub_verdict_of_file(@in->result, @in->rewrite) (certify.h), the one
  * pvsub-scan reports for the file: `certified`, or
  * `certified-with-load-time-checks` or `rejected` with one <reason> per
  * finding class and violation kind (and one for the rewriter's refused

@@ -24,7 +24,7 @@
 #include "libpvsub/relobj.h"
 #include "libpvsub/rewrite.h"
 #include "libpvsub/rewrite_internal.h"
-#include "libpvsub/verdict.h"
+#include "libpvsub/certify.h"
 
 #define MAX_ROUNDS 32
 #define MAX_PAD 1024
@@ -2092,7 +2092,7 @@ static int run(struct rw *w)
 
 /*
  * The rescan: the output (or, unchanged, the input) is accepted only when
- * its verdict certifies (verdict.h).  Otherwise every finding and violation
+ * its verdict certifies (certify.h).  Otherwise every finding and violation
  * that rejects it is a refusal, each named: an occurrence the rewrite
  * formed across a section's end, say, or one in a kernel mutable window,
  * which the rewriter keeps intact and pvsub cannot judge yet.
@@ -2241,4 +2241,12 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 	pvsub_scan_result_free(in_scan);
 	pvsub_scan_result_free(tails);
 	return r;
+}
+
+enum pvsub_verdict pvsub_verdict_of_file(const struct pvsub_scan_result *r,
+					 const struct pvsub_rewrite_result *rw)
+{
+	if (rw && rw->n_refusals)
+		return PVSUB_VERDICT_REJECTED;
+	return pvsub_verdict_of(r);
 }

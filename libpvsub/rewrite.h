@@ -69,6 +69,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libpvsub/certify.h"
 #include "libpvsub/classify.h"
 #include "libpvsub/policy.h"
 #include "libpvsub/scan.h"
@@ -167,5 +168,15 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 	_must_check_ _nonnull_(1, 2, 4);
 
 void pvsub_rewrite_result_free(struct pvsub_rewrite_result *r);
+
+/*
+ * The verdict of a file as pvsub-scan reports it: that of its scan @r.
+ * After pvsub_rewrite_buffer() (@rw, with @r its rw->scan, which the caller
+ * may have taken over): REJECTED when the rewriter refused the object
+ * (nothing is written), else that of @r, the output's rescan, which the
+ * rewriter accepted only because it certifies.
+ */
+enum pvsub_verdict pvsub_verdict_of_file(const struct pvsub_scan_result *r,
+					 const struct pvsub_rewrite_result *rw) _nonnull_(1);
 
 #endif

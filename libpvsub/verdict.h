@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * verdict: whether one scanned file may be certified, decided in one place.
+ * verdict: the three states of a file's certification, and their names.
  *
- * Every exit status, file status, summary line, report field and manifest
- * that says whether a file is certified derives from pvsub_verdict_of()
- * (through pvsub_verdict_of_file() for what --rewrite hands on), and the
- * rewriter accepts an output only when its verdict certifies; nothing else
- * in pvsub decides it.  The three states:
+ * Trust area: what a manifest says and a verifier checks.  Deciding a
+ * file's verdict from its scan is certify.h, in the analysis area; every
+ * exit status, file status, summary line, report field and manifest that
+ * says whether a file is certified derives from it.  The three states:
  *
  *   CERTIFIED   no occurrence and no layout violation in any byte that can
  *               execute as the file stands.  For a relocatable object this
@@ -29,10 +28,7 @@
 
 #include <stdbool.h>
 
-#include "libpvsub/scan.h"
 #include "libpvsub/util.h"
-
-struct pvsub_rewrite_result;
 
 enum pvsub_verdict {
 	PVSUB_VERDICT_CERTIFIED,
@@ -40,24 +36,6 @@ enum pvsub_verdict {
 	PVSUB_VERDICT_REJECTED,
 	PVSUB_VERDICT_COUNT
 };
-
-/* What the one finding @f allows: LOAD_TIME for an occurrence in a
- * relocation window, REJECTED for every other class. */
-enum pvsub_verdict pvsub_verdict_of_finding(const struct pvsub_finding *f) _nonnull_(1);
-
-/* The verdict of the file scanned into @r: REJECTED with any violation,
- * else the worst of its findings' (CERTIFIED when there is none). */
-enum pvsub_verdict pvsub_verdict_of(const struct pvsub_scan_result *r) _nonnull_(1);
-
-/*
- * The verdict of a file as pvsub-scan reports it: that of its scan @r.
- * After pvsub_rewrite_buffer() (@rw, with @r its rw->scan, which the caller
- * may have taken over): REJECTED when the rewriter refused the object
- * (nothing is written), else that of @r, the output's rescan, which the
- * rewriter accepted only because it certifies.
- */
-enum pvsub_verdict pvsub_verdict_of_file(const struct pvsub_scan_result *r,
-					 const struct pvsub_rewrite_result *rw) _nonnull_(1);
 
 /* True for CERTIFIED and LOAD_TIME: the file may be signed and shipped. */
 bool pvsub_verdict_certifies(enum pvsub_verdict v);

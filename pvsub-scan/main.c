@@ -29,7 +29,7 @@
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/search.h"
-#include "libpvsub/verdict.h"
+#include "libpvsub/certify.h"
 #include "libpvsub/workq.h"
 #include "libpvsub/x86.h"
 

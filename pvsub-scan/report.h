@@ -93,7 +93,7 @@
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/util.h"
-#include "libpvsub/verdict.h"
+#include "libpvsub/certify.h"
 
 enum pvsub_report_format {
 	PVSUB_REPORT_TEXT,

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "libpvsub/scan.h"
-#include "libpvsub/verdict.h"
+#include "libpvsub/certify.h"
 #include "tests/unit/elfgen.h"
 
 static struct pvsub_policy *policy;

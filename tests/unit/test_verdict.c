@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include "libpvsub/manifest.h"
-#include "libpvsub/report.h"
+#include "libpvsub/manifest_read.h"
+#include "pvsub-scan/report.h"
 #include "libpvsub/rewrite.h"
 #include "libpvsub/scan.h"
-#include "libpvsub/verdict.h"
+#include "libpvsub/certify.h"
 #include "tests/unit/elfgen.h"
 
 static const struct pvsub_pattern vmfunc = {
