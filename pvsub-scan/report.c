@@ -1870,7 +1870,19 @@ static int junit_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 	return 0;
 }
 
-#define COUNTS " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+/* The name, counts and time that <testsuites> and <testsuite> both carry. */
+static int junit_suite_attrs(struct pvsub_buf *b, const struct pvsub_report *rep, const char *suite,
+			     size_t tests, size_t fail, size_t err)
+{
+	int r = x_attr(b, "name", suite);
+
+	if (r == 0)
+		r = pvsub_buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\"", tests,
+				     fail, err);
+	if (r == 0)
+		r = x_time(b, rep->junit_seconds);
+	return r;
+}
 
 static int junit_property(struct pvsub_buf *b, const char *name, const char *value)
 {
@@ -1901,19 +1913,11 @@ int pvsub_report_write_junit(struct pvsub_report *rep, FILE *out)
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	r = pvsub_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
 	if (r == 0)
-		r = x_attr(&b, "name", suite);
-	if (r == 0)
-		r = pvsub_buf_printf(&b, COUNTS, tests, fail, err);
-	if (r == 0)
-		r = x_time(&b, rep->junit_seconds);
+		r = junit_suite_attrs(&b, rep, suite, tests, fail, err);
 	if (r == 0)
 		r = pvsub_buf_puts(&b, ">\n  <testsuite");
 	if (r == 0)
-		r = x_attr(&b, "name", suite);
-	if (r == 0)
-		r = pvsub_buf_printf(&b, COUNTS, tests, fail, err);
-	if (r == 0)
-		r = x_time(&b, rep->junit_seconds);
+		r = junit_suite_attrs(&b, rep, suite, tests, fail, err);
 	if (r == 0)
 		r = x_attr(&b, "timestamp", stamp);
 	if (r == 0)
