@@ -141,6 +141,16 @@ static struct pvsub_verify_request expectations(const struct verify_opts *o,
 	};
 }
 
+/* A certificate that holds only if the loader rescans after relocation
+ * says so: whoever runs the binary must be such a loader. */
+static void say_load_time(const char *name, const struct pvsub_verify_result *res)
+{
+	if (res->manifest_read && res->verdict == PVSUB_VERDICT_LOAD_TIME)
+		printf("%s: verdict %s: only a loader that rescans the relocated bytes may run "
+		       "it\n",
+		       name, pvsub_verdict_name(res->verdict));
+}
+
 static int verify_manifest(const struct verify_opts *o, const struct pvsub_trust *ca)
 {
 	struct pvsub_verify_request q = expectations(o, ca);
@@ -171,8 +181,10 @@ static int verify_manifest(const struct verify_opts *o, const struct pvsub_trust
 	q.binary_len = b_len;
 	q.binary_name = o->binary;
 	r = pvsub_verify(&q, &res) == 0 ? EXIT_GOOD : print_failure(&res);
-	if (!r && !o->quiet)
+	if (!r && !o->quiet) {
 		printf("%s: manifest OK for %s\n", o->manifest, o->binary);
+		say_load_time(o->manifest, &res);
+	}
 out:
 	free(bin);
 	free(sig);
@@ -199,8 +211,10 @@ static int verify_bundle(const char *path, const struct verify_opts *o,
 	q.bundle_name = path;
 	q.bundle_max_member = INPUT_MAX;
 	r = pvsub_verify(&q, &res) == 0 ? EXIT_GOOD : print_failure(&res);
-	if (!r && !o->quiet)
+	if (!r && !o->quiet) {
 		printf("%s: bundle OK (%s)\n", path, res.driver_name);
+		say_load_time(path, &res);
+	}
 	free(data);
 	return r;
 }

@@ -35,6 +35,15 @@ expect_status 0 "$SIGN" sign --key s.key --cert s.pem clean.xml
 [ -s clean.xml.p7s ] || fail "no clean.xml.p7s"
 expect_status 0 "$SIGN" verify --ca ca.pem --manifest clean.xml --binary clean.o
 grep -q "manifest OK" out || fail "no OK line"
+grep -q "verdict" out && fail "a certified manifest was said to need load-time checks"
+# Certified with load-time checks: said so, as it passes.
+printf '\t.text\n\t.reloc .+2, R_X86_64_8, g\n\t.byte 0x0f,0x01,0xd4\n\tret\n' | asm loadtime
+expect_status 0 "$SCAN" --manifest loadtime.xml loadtime.o
+expect_status 0 "$SIGN" sign --key s.key --cert s.pem loadtime.xml
+expect_status 0 "$SIGN" verify --ca ca.pem --require-certified --manifest loadtime.xml \
+	--binary loadtime.o
+grep -q "loadtime.xml: verdict certified-with-load-time-checks: only a loader" out ||
+	fail "the load-time verdict was not said: $(cat out)"
 # openssl agrees: a DER detached signature with the signer certificate in it
 expect_status 0 openssl cms -verify -binary -inform DER -in clean.xml.p7s -content clean.xml \
 	-CAfile ca.pem -purpose any -out /dev/null
