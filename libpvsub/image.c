@@ -12,6 +12,7 @@
 #include "libpvsub/kmeta.h"
 #include "libpvsub/modsig.h"
 #include "libpvsub/relobj.h"
+#include "libpvsub/reloc.h"
 
 /* Per-region data computed on demand. */
 struct region_extra {
@@ -540,8 +541,6 @@ static size_t region_of_section(const struct pvsub_image *img, size_t shndx)
 	return SIZE_MAX;
 }
 
-static uint8_t reloc_size(uint32_t type);
-
 /*
  * Every relocation aimed at an executable section is checked and counted
  * when the image is built, straight from the file bytes: this is on every
@@ -579,7 +578,7 @@ static int check_relocations(struct pvsub_image *img)
 			uint8_t size;
 
 			memcpy(&rel, img->data + sh.sh_offset + e * ent, sizeof(rel));
-			size = reloc_size((uint32_t)ELF64_R_TYPE(rel.r_info));
+			size = (uint8_t)pvsub_reloc_window_size((uint32_t)ELF64_R_TYPE(rel.r_info));
 			if (size == 0)
 				continue;
 			if (rel.r_offset > rg->size || size > rg->size - rel.r_offset) {
@@ -933,42 +932,6 @@ done:
 
 /* --- relocation windows ------------------------------------------------------ */
 
-/* Bytes written by an x86-64 relocation type; unknown types are assumed to
- * write 8 bytes, the widest field, so nothing is under-reported. */
-static uint8_t reloc_size(uint32_t type)
-{
-	switch (type) {
-	case R_X86_64_NONE:
-	case R_X86_64_TLSDESC_CALL:
-		return 0;
-	case R_X86_64_8:
-	case R_X86_64_PC8:
-		return 1;
-	case R_X86_64_16:
-	case R_X86_64_PC16:
-		return 2;
-	case R_X86_64_PC32:
-	case R_X86_64_GOT32:
-	case R_X86_64_PLT32:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_TLSGD:
-	case R_X86_64_TLSLD:
-	case R_X86_64_DTPOFF32:
-	case R_X86_64_GOTTPOFF:
-	case R_X86_64_TPOFF32:
-	case R_X86_64_GOTPC32:
-	case R_X86_64_SIZE32:
-	case R_X86_64_GOTPC32_TLSDESC:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
 static int cmp_window(const void *a, const void *b)
 {
 	const struct pvsub_reloc_window *x = a, *y = b;
@@ -1046,7 +1009,7 @@ static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn,
 			rel.r_info = rl.r_info;
 		}
 		type = (uint32_t)GELF_R_TYPE(rel.r_info);
-		size = reloc_size(type);
+		size = (uint8_t)pvsub_reloc_window_size(type);
 		if (size == 0)
 			continue;
 		if (rel.r_offset > rg->size || size > rg->size - rel.r_offset)

@@ -22,6 +22,7 @@
 
 #include "libpvsub/kmeta.h"
 #include "libpvsub/relobj.h"
+#include "libpvsub/reloc.h"
 #include "libpvsub/rewrite.h"
 #include "libpvsub/rewrite_internal.h"
 
@@ -158,41 +159,38 @@ bool rw_fits(int64_t v, unsigned size)
 
 /* --- relocations --------------------------------------------------------------- */
 
-/* Bytes a relocation writes, 0 for types the rewriter does not know. */
+/*
+ * The rewriter's rule for relocation types (reloc.h): it moves and
+ * re-biases only the types marked rewritable.  Any other type, unknown ones
+ * included, has no field the rewriter may assume: check_relocations()
+ * refuses it inside code to rewrite, fix_relocation() refuses it when it
+ * refers into such code, and an occurrence it overlaps is not left to the
+ * loader (judged_at_load()), so that its section is rewritten and refused.
+ */
+static const struct pvsub_reloc_type *rw_reloc(uint32_t type)
+{
+	const struct pvsub_reloc_type *t = pvsub_reloc_lookup(type);
+	return t && t->rewritable ? t : NULL;
+}
+
+/* Bytes a relocation the rewriter can move writes; 0 for R_X86_64_NONE
+ * and for every type it cannot move (see rw_reloc()). */
 static unsigned reloc_size(uint32_t type)
 {
-	switch (type) {
-	case R_X86_64_64:
-	case R_X86_64_PC64:
-		return 8;
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-		return 4;
-	case R_X86_64_16:
-	case R_X86_64_PC16:
-		return 2;
-	case R_X86_64_8:
-	case R_X86_64_PC8:
-		return 1;
-	}
-	return 0;
+	const struct pvsub_reloc_type *t = rw_reloc(type);
+	return t ? t->size : 0;
 }
 
 static bool reloc_pc_relative(uint32_t type)
 {
-	return type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_PC64 ||
-	       type == R_X86_64_PC16 || type == R_X86_64_PC8;
+	const struct pvsub_reloc_type *t = rw_reloc(type);
+	return t && t->pc_relative && !t->got;
 }
 
 static bool reloc_got(uint32_t type)
 {
-	return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX ||
-	       type == R_X86_64_REX_GOTPCRELX;
+	const struct pvsub_reloc_type *t = rw_reloc(type);
+	return t && t->got;
 }
 
 static size_t rela_for(const struct pvsub_relobj *o, size_t idx)
@@ -695,7 +693,9 @@ static int collect_occ(void *data, size_t offset, size_t pattern)
 	return 0;
 }
 
-/* The occurrence overlaps a relocation window (judged at load time). */
+/* The occurrence overlaps a relocation window (judged at load time).  A
+ * section being rewritten holds only relocations the rewriter can move
+ * (check_relocations()), so their sizes are known here. */
 static bool in_reloc_window(const struct rw *w, const struct sect *s, uint64_t p, unsigned len)
 {
 	if (!s->rela)
@@ -1220,7 +1220,10 @@ static struct sect *sect_of(struct rw *w, size_t idx)
 }
 
 /* Does the occurrence at input offset @pos of @s lie in a mutable window
- * or overlap a relocation window (of the input)? */
+ * or overlap a relocation window (of the input)?  Only relocations the
+ * rewriter can move have windows here (rw_reloc()): an occurrence at any
+ * other is to be fixed, so its section is rewritten and check_relocations()
+ * refuses the type by name. */
 static bool judged_at_load(const struct rw *w, const struct sect *s, uint64_t pos, unsigned len)
 {
 	for (size_t j = 0; j < w->n_win; j++)
@@ -1519,6 +1522,13 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 		pvsub_relobj_sym_get(o, symi, &sym);
 	struct sect *ss = symi && sym.st_shndx < o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
 	bool into = ss && ss->rewrite && !reloc_got(type);
+
+	if (into && !rw_reloc(type)) {
+		refuse(w, tname, old_place,
+		       "relocation type %u refers into rewritten code and is not supported",
+		       (unsigned)type);
+		return;
+	}
 
 	if (!place_field(w, tsec, old_place, type, &np, &ob, &nb)) {
 		struct sect *ps = sect_of(w, tsec);

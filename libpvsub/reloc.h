@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reloc: the one table of x86-64 relocation types (System V x86-64 psABI):
+ * how many bytes of its place each type writes, and what the value depends
+ * on.
+ *
+ * Layering: uses nothing but the C library and <elf.h>; relobj, image and
+ * the rewriter use it (util <- modsig <- reloc <- relobj <- kmeta <- image
+ * <- classify <- scan <- rewrite).  No libelf, no capstone, no printing:
+ * the loader's relocator may use it as it is.
+ *
+ * A type the table does not list is *unknown*.  What unknown means is the
+ * caller's decision, and it is never "writes nothing":
+ *
+ *   - the scanner (pvsub_reloc_window_size) treats an unknown type's window
+ *     as PVSUB_RELOC_MAX_FIELD bytes, the widest field, so a window never
+ *     hides less than the relocation could write and an occurrence beside
+ *     it is still reported;
+ *   - the rewriter moves and patches only around the types whose
+ *     `rewritable` flag is set, and refuses an object in which an unknown
+ *     or other type would have to move (inside code it rewrites, or
+ *     referring into it) rather than guess at its field.
+ */
+#ifndef PVSUB_RELOC_H
+#define PVSUB_RELOC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "libpvsub/util.h"
+
+/* The widest field any x86-64 relocation in a relocatable object writes. */
+#define PVSUB_RELOC_MAX_FIELD 8u
+
+struct pvsub_reloc_type {
+	uint32_t type;	  /* R_X86_64_* */
+	const char *name; /* "R_X86_64_PC32" */
+	uint8_t size;	  /* bytes of the place written; 0: none (a marker) */
+	bool pc_relative; /* the value is relative to the place (P) */
+	bool got;	  /* the value refers to a GOT entry, not to the symbol */
+	/* The rewriter knows how to move this field and re-bias its addend
+	 * (the types compilers emit for code and data of kernel modules and
+	 * position-dependent objects). */
+	bool rewritable;
+};
+
+/* The table's entry for @type, or NULL when the type is unknown. */
+const struct pvsub_reloc_type *pvsub_reloc_lookup(uint32_t type);
+
+/*
+ * Bytes of the relocation window of @type for the scanner: the field size
+ * of a known type (0 for the markers R_X86_64_NONE and
+ * R_X86_64_TLSDESC_CALL, which write nothing), PVSUB_RELOC_MAX_FIELD for an
+ * unknown type.
+ */
+unsigned pvsub_reloc_window_size(uint32_t type);
+
+#endif
