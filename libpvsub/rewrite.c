@@ -193,14 +193,6 @@ static bool reloc_got(uint32_t type)
 	return t && t->got;
 }
 
-static size_t rela_for(const struct pvsub_relobj *o, size_t idx)
-{
-	for (size_t i = 1; i < o->n_sec; i++)
-		if (o->sec[i].sh.sh_type == SHT_RELA && o->sec[i].sh.sh_info == idx)
-			return i;
-	return 0;
-}
-
 /* --- units ----------------------------------------------------------------------- */
 
 /* The unit that contains input offset @x, or n. */
@@ -445,7 +437,7 @@ static void mark_windows(struct rw *w, struct sect *s)
 static void mark_exception_sites(struct rw *w, struct sect *s)
 {
 	size_t tab = pvsub_relobj_find(w->o, "__ex_table");
-	size_t rs = tab ? rela_for(w->o, tab) : 0;
+	size_t rs = tab ? pvsub_relobj_rela_for(w->o, tab) : 0;
 	size_t n = rs ? pvsub_relobj_rela_count(w->o, rs) : 0;
 	for (size_t k = 0; k < n; k++) {
 		Elf64_Rela ra;
@@ -1053,7 +1045,7 @@ const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 	}
 	if (!best || best->section != sec)
 		return NULL;
-	return w->o->sec[w->orc].data + best->entry * ORC_ENTRY_SIZE;
+	return w->o->sec[w->orc].bytes + best->entry * ORC_ENTRY_SIZE;
 }
 
 /* A rule's first try on unit @i: from its first candidate (a rule tried
@@ -1701,7 +1693,7 @@ static int append_section(struct rw *w, size_t idx, const struct pvsub_buf *more
 	if (!data)
 		return -ENOMEM;
 	if (s->size)
-		memcpy(data, s->data, s->size);
+		memcpy(data, s->bytes, s->size);
 	memcpy(data + s->size, more->data, more->len);
 	pvsub_relobj_set_data(w->o, idx, data, s->size + more->len);
 	return 0;
@@ -1718,7 +1710,7 @@ static int append_section(struct rw *w, size_t idx, const struct pvsub_buf *more
 static int add_orc_entries(struct rw *w)
 {
 	struct orc_add a = {0};
-	size_t rs = rela_for(w->o, w->orc_ip);
+	size_t rs = pvsub_relobj_rela_for(w->o, w->orc_ip);
 	int r = 0;
 	for (size_t i = 0; i < w->n_s && r == 0; i++) {
 		struct sect *s = &w->s[i];
@@ -1879,7 +1871,7 @@ static int load_orc(struct rw *w)
 	w->orc = pvsub_relobj_find(o, ".orc_unwind");
 	if (!w->orc_ip && !w->orc)
 		return 0;
-	size_t rs = w->orc_ip ? rela_for(o, w->orc_ip) : 0;
+	size_t rs = w->orc_ip ? pvsub_relobj_rela_for(o, w->orc_ip) : 0;
 	size_t n = o->sec[w->orc_ip].size / 4;
 	if (!w->orc || !rs || o->sec[w->orc].size != n * ORC_ENTRY_SIZE) {
 		refuse(w, ".orc_unwind", 0, "the ORC tables do not have the Linux 6.1 layout");
@@ -1926,14 +1918,14 @@ static int collect_sections(struct rw *w)
 	for (size_t i = 1; i < w->o->n_sec; i++) {
 		const struct pvsub_relobj_section *sec = &w->o->sec[i];
 		if (!(sec->sh.sh_flags & SHF_EXECINSTR) || sec->sh.sh_type != SHT_PROGBITS ||
-		    !sec->data)
+		    !sec->bytes)
 			continue;
 		struct sect *s = &w->s[w->n_s++];
 		s->idx = i;
 		s->name = sec->name;
-		s->in = sec->data;
+		s->in = sec->bytes;
 		s->size = sec->size;
-		s->rela = rela_for(w->o, i);
+		s->rela = pvsub_relobj_rela_for(w->o, i);
 	}
 	return 0;
 }
