@@ -49,6 +49,7 @@ struct pvsub_image {
 	bool mwindows_built;
 	struct pvsub_mwindow *mwindows;
 	size_t n_mwindows;
+	struct pvsub_diag mwindows_why; /* why there are none, "" if there can be */
 };
 
 static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
@@ -678,52 +679,70 @@ void pvsub_image_free(struct pvsub_image *img)
 }
 
 /*
- * A module whose tables cannot be read (kmeta says why) simply has no
- * windows: its occurrences are then classified as plain code, which is
- * stricter, never looser.
+ * The kernel tables are read once per image, through the object reader
+ * (relobj) and kmeta, and only when someone asks: most files have no
+ * occurrence to classify.  A module whose tables cannot be read has no
+ * windows, and the reason is kept: classification then treats its
+ * occurrences as plain code, which is stricter, never looser; the rewriter
+ * refuses with the reason.
  */
 static int build_mwindows(struct pvsub_image *img)
 {
 	struct pvsub_relobj *o = NULL;
-	img->mwindows_built = true;
-	if (img->kind != PVSUB_ELF_REL)
-		return 0;
-	int r = pvsub_relobj_view(img->data, img->elf_size, &o, NULL);
+	int r = 0;
+
+	if (img->kind == PVSUB_ELF_REL) {
+		r = pvsub_relobj_view(img->data, img->elf_size, &o, &img->mwindows_why);
+		if (r == 0)
+			r = pvsub_kmeta_windows(o, &img->mwindows, &img->n_mwindows,
+						&img->mwindows_why);
+		pvsub_relobj_free(o);
+	}
 	if (r == -ENOMEM)
 		return r;
-	if (r == 0) {
-		r = pvsub_kmeta_windows(o, &img->mwindows, &img->n_mwindows, NULL);
-		if (r < 0 && r != -ENOMEM)
-			r = 0;
-	}
-	pvsub_relobj_free(o);
+	if (r == 0)
+		pvsub_diag_clear(&img->mwindows_why);
+	img->mwindows_built = true;
+	return 0;
+}
+
+int pvsub_image_kmeta(struct pvsub_image *img, const struct pvsub_mwindow **w, size_t *n,
+		      const char **why)
+{
+	int r = img->mwindows_built ? 0 : build_mwindows(img);
+
+	*w = img->mwindows;
+	*n = r < 0 ? 0 : img->n_mwindows;
+	*why = img->mwindows_why.msg;
 	return r;
 }
 
 int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 				const struct pvsub_mwindow **w, size_t *n)
 {
+	const struct pvsub_mwindow *all;
+	const char *why;
+	size_t n_all;
+
 	*w = NULL;
 	*n = 0;
 	if (i >= img->n_regions)
 		return -EINVAL;
-	if (!img->mwindows_built) {
-		int r = build_mwindows(img);
-		if (r < 0)
-			return r;
-	}
+	int r = pvsub_image_kmeta(img, &all, &n_all, &why);
+	if (r < 0)
+		return r;
 	const struct pvsub_region *rg = &img->regions[i];
 	if (rg->is_segment)
 		return 0;
 	/* Sorted by section, then offset: the region's run. */
 	size_t k = 0;
-	while (k < img->n_mwindows && img->mwindows[k].section < rg->index)
+	while (k < n_all && all[k].section < rg->index)
 		k++;
 	size_t first = k;
-	while (k < img->n_mwindows && img->mwindows[k].section == rg->index)
+	while (k < n_all && all[k].section == rg->index)
 		k++;
 	if (k > first) {
-		*w = img->mwindows + first;
+		*w = all + first;
 		*n = k - first;
 	}
 	return 0;

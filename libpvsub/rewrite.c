@@ -1939,28 +1939,30 @@ static void free_rw(struct rw *w)
 		pvsub_buf_release(&w->s[i].out);
 	}
 	free(w->s);
-	free(w->win);
 	free(w->orc_refs);
 	pvsub_relobj_free(w->o);
 	pvsub_scan_result_free(w->out_scan);
 }
 
 /*
- * The kernel tables (mutable windows, ORC), read only once a change is
+ * The kernel tables (mutable windows, ORC), looked at only once a change is
  * needed: an object with nothing to change is copied whatever its tables
- * hold.  A table that cannot be read is a refusal; the analysis goes on
- * without it so that every other blocking site is named too.
+ * hold.  The mutable windows are the ones the scan of the input read for
+ * classification (pvsub_scan_opts.kmeta), not read a second time.  A table
+ * that cannot be read is a refusal; the analysis goes on without it so that
+ * every other blocking site is named too.
  */
 static int load_metadata(struct rw *w)
 {
-	struct pvsub_diag why;
-	int r = pvsub_kmeta_windows(w->o, &w->win, &w->n_win, &why);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) {
-		refuse(w, "(metadata)", 0, "%s", why.msg);
+	if (!w->in_scan->kmeta_read)
+		return -EINVAL; /* pvsub_rewrite_buffer() always asks for them */
+	if (w->in_scan->kmeta_error[0]) {
+		refuse(w, "(metadata)", 0, "%s", w->in_scan->kmeta_error);
 		w->win = NULL;
 		w->n_win = 0;
+	} else {
+		w->win = w->in_scan->mwindows;
+		w->n_win = w->in_scan->n_mwindows;
 	}
 	w->kernel = is_kernel_object(w->o);
 	return load_orc(w);
@@ -2178,8 +2180,11 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		struct rw w = {.opts = opts, .input = data, .input_size = size, .scan_opts = so};
 		r = pvsub_relobj_load(data, size, &w.o, diag);
 		/* The input as the scanner sees it: junctions and violations. */
-		if (r == 0 && !in_scan)
-			r = pvsub_scan_buffer(&so, data, size, &in_scan, diag);
+		if (r == 0 && !in_scan) {
+			struct pvsub_scan_opts in_opts = so;
+			in_opts.kmeta = true; /* load_metadata() takes them from there */
+			r = pvsub_scan_buffer(&in_opts, data, size, &in_scan, diag);
+		}
 		if (r == 0) {
 			w.res = calloc(1, sizeof(*w.res));
 			r = w.res ? 0 : pvsub_diag_set(diag, ENOMEM, "out of memory");

@@ -175,7 +175,7 @@ struct rw {
 	size_t orc_ip, orc;	  /* .orc_unwind_ip and .orc_unwind, 0 without */
 	struct orc_ref *orc_refs; /* sorted by section, offset */
 	size_t n_orc_refs;
-	struct pvsub_mwindow *win;
+	const struct pvsub_mwindow *win; /* in_scan's (pvsub_scan_result.mwindows) */
 	size_t n_win;
 	struct sect *s;
 	size_t n_s;
