@@ -10,6 +10,10 @@
  * reports from the file, so it outlives the image and the input bytes; its
  * findings' @pattern point into the policy's patterns (through the
  * matcher), so the policy and matcher must outlive it.
+ *
+ * Layering: util <- modsig <- reloc <- relobj <- kmeta <- image <- classify
+ * <- scan <- rewrite.  The kernel windows the image read for classification
+ * can be kept in the result (pvsub_scan_opts.kmeta) for the rewriter.
  */
 #ifndef PVSUB_SCAN_H
 #define PVSUB_SCAN_H
