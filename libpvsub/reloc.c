@@ -11,7 +11,9 @@
  * callers treat them as unknown.
  */
 #define T(t, sz, pc, g, rw) [R_X86_64_##t] = {R_X86_64_##t, "R_X86_64_" #t, sz, pc, g, rw}
-static const struct pvsub_reloc_type types[] = {
+_Static_assert(R_X86_64_REX_GOTPCRELX < PVSUB_RELOC_NTYPES, "the table holds every listed type");
+
+const struct pvsub_reloc_type pvsub_reloc_types[PVSUB_RELOC_NTYPES] = {
 	T(NONE, 0, false, false, true),
 	T(64, 8, false, false, true),
 	T(PC32, 4, true, false, true),
@@ -53,16 +55,3 @@ static const struct pvsub_reloc_type types[] = {
 	T(REX_GOTPCRELX, 4, true, true, true),
 };
 #undef T
-
-const struct pvsub_reloc_type *pvsub_reloc_lookup(uint32_t type)
-{
-	if (type >= PVSUB_ARRAY_SIZE(types) || !types[type].name)
-		return NULL;
-	return &types[type];
-}
-
-unsigned pvsub_reloc_window_size(uint32_t type)
-{
-	const struct pvsub_reloc_type *t = pvsub_reloc_lookup(type);
-	return t ? t->size : PVSUB_RELOC_MAX_FIELD;
-}

@@ -44,8 +44,19 @@ struct pvsub_reloc_type {
 	bool rewritable;
 };
 
+/* The table, indexed by type: an entry whose name is NULL is unknown.
+ * Callers use the functions below; the table is here so that they inline
+ * (the scanner looks up every relocation of every file). */
+#define PVSUB_RELOC_NTYPES 43u
+extern const struct pvsub_reloc_type pvsub_reloc_types[PVSUB_RELOC_NTYPES];
+
 /* The table's entry for @type, or NULL when the type is unknown. */
-const struct pvsub_reloc_type *pvsub_reloc_lookup(uint32_t type);
+static inline const struct pvsub_reloc_type *pvsub_reloc_lookup(uint32_t type)
+{
+	if (type >= PVSUB_RELOC_NTYPES || !pvsub_reloc_types[type].name)
+		return NULL;
+	return &pvsub_reloc_types[type];
+}
 
 /*
  * Bytes of the relocation window of @type for the scanner: the field size
@@ -53,6 +64,10 @@ const struct pvsub_reloc_type *pvsub_reloc_lookup(uint32_t type);
  * R_X86_64_TLSDESC_CALL, which write nothing), PVSUB_RELOC_MAX_FIELD for an
  * unknown type.
  */
-unsigned pvsub_reloc_window_size(uint32_t type);
+static inline unsigned pvsub_reloc_window_size(uint32_t type)
+{
+	const struct pvsub_reloc_type *t = pvsub_reloc_lookup(type);
+	return t ? t->size : PVSUB_RELOC_MAX_FIELD;
+}
 
 #endif
