@@ -7,6 +7,7 @@
  * front of a user as the one line about the input.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,15 +222,15 @@ static int check_symbols(const struct pvsub_relobj *o, struct pvsub_diag *diag)
 				      st->name, link);
 	n = pvsub_relobj_sym_count(o);
 	for (size_t k = 0; k < n; k++) {
-		Elf64_Sym sym;
+		Elf64_Half shndx; /* only the field checked: every scan reads this */
 
-		pvsub_relobj_sym_get(o, k, &sym);
-		if (sym.st_shndx == SHN_XINDEX ||
-		    (sym.st_shndx >= o->n_sec && sym.st_shndx < SHN_LORESERVE))
+		memcpy(&shndx, st->bytes + k * sizeof(Elf64_Sym) + offsetof(Elf64_Sym, st_shndx),
+		       sizeof(shndx));
+		if (shndx == SHN_XINDEX || (shndx >= o->n_sec && shndx < SHN_LORESERVE))
 			return pvsub_diag_set(diag, EINVAL,
 					      "symbol %zu: section index %u is out of range (%zu "
 					      "sections)",
-					      k, sym.st_shndx, o->n_sec);
+					      k, shndx, o->n_sec);
 	}
 	return 0;
 }
@@ -255,11 +256,12 @@ static int check_relas(const struct pvsub_relobj *o, size_t i, struct pvsub_diag
 				      s->name, s->sh.sh_info);
 	n = pvsub_relobj_rela_count(o, i);
 	for (size_t k = 0; k < n; k++) {
-		Elf64_Rela ra;
+		Elf64_Xword info; /* only the field checked: every scan reads this */
 		size_t symi;
 
-		pvsub_relobj_rela_get(o, i, k, &ra);
-		symi = ELF64_R_SYM(ra.r_info);
+		memcpy(&info, s->bytes + k * sizeof(Elf64_Rela) + offsetof(Elf64_Rela, r_info),
+		       sizeof(info));
+		symi = ELF64_R_SYM(info);
 		if (symi != STN_UNDEF && symi >= nsym)
 			return pvsub_diag_set(diag, EINVAL,
 					      "section %s: entry %zu refers to symbol %zu, beyond "
