@@ -10,7 +10,7 @@
  * fixed field of at most PVSUB_RELOC_MAX_FIELD bytes describes them, so
  * callers treat them as unknown.
  */
-#define T(t, sz, pc, g, rw) [R_X86_64_##t] = {R_X86_64_##t, "R_X86_64_" #t, sz, pc, g, rw}
+#define T(t, sz, pc, g, rw) [R_X86_64_##t] = {sz, true, pc, g, rw}
 _Static_assert(R_X86_64_REX_GOTPCRELX < PVSUB_RELOC_NTYPES, "the table holds every listed type");
 
 const struct pvsub_reloc_type pvsub_reloc_types[PVSUB_RELOC_NTYPES] = {

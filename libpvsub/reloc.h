@@ -32,10 +32,11 @@
 /* The widest field any x86-64 relocation in a relocatable object writes. */
 #define PVSUB_RELOC_MAX_FIELD 8u
 
+/* What a type does; small, so that a lookup is an index (the scanner and
+ * the rewriter look up every relocation they pass). */
 struct pvsub_reloc_type {
-	uint32_t type;	  /* R_X86_64_* */
-	const char *name; /* "R_X86_64_PC32" */
 	uint8_t size;	  /* bytes of the place written; 0: none (a marker) */
+	bool known;	  /* listed in the table (false: unknown, the rest is 0) */
 	bool pc_relative; /* the value is relative to the place (P) */
 	bool got;	  /* the value refers to a GOT entry, not to the symbol */
 	/* The rewriter knows how to move this field and re-bias its addend
@@ -44,16 +45,24 @@ struct pvsub_reloc_type {
 	bool rewritable;
 };
 
-/* The table, indexed by type: an entry whose name is NULL is unknown.
- * Callers use the functions below; the table is here so that they inline
- * (the scanner looks up every relocation of every file). */
+/* The table, indexed by type.  Callers use the functions below; the table
+ * is here so that they inline. */
 #define PVSUB_RELOC_NTYPES 43u
 extern const struct pvsub_reloc_type pvsub_reloc_types[PVSUB_RELOC_NTYPES];
 
 /* The table's entry for @type, or NULL when the type is unknown. */
 static inline const struct pvsub_reloc_type *pvsub_reloc_lookup(uint32_t type)
 {
-	if (type >= PVSUB_RELOC_NTYPES || !pvsub_reloc_types[type].name)
+	if (type >= PVSUB_RELOC_NTYPES || !pvsub_reloc_types[type].known)
+		return NULL;
+	return &pvsub_reloc_types[type];
+}
+
+/* The entry for @type when the rewriter may move it, else NULL (unknown
+ * types never are: their entries are all zero). */
+static inline const struct pvsub_reloc_type *pvsub_reloc_rewritable(uint32_t type)
+{
+	if (type >= PVSUB_RELOC_NTYPES || !pvsub_reloc_types[type].rewritable)
 		return NULL;
 	return &pvsub_reloc_types[type];
 }

@@ -169,8 +169,7 @@ bool rw_fits(int64_t v, unsigned size)
  */
 static const struct pvsub_reloc_type *rw_reloc(uint32_t type)
 {
-	const struct pvsub_reloc_type *t = pvsub_reloc_lookup(type);
-	return t && t->rewritable ? t : NULL;
+	return pvsub_reloc_rewritable(type);
 }
 
 /* Bytes a relocation the rewriter can move writes; 0 for R_X86_64_NONE
