@@ -18,7 +18,9 @@ when the static link order happens to hide it:
     or one below, and the modules' include graph has no cycle (a module is
     a .c file with its .h; rewrite_internal.h and rewrite_rules.c belong to
     rewrite, schemas.h to xml);
-  * third-party headers: each area includes only its own libraries'.
+  * third-party headers: each area includes only its own libraries';
+  * printing: no file of the library writes to stdout or stderr (it
+    reports through diagnostics and the log callback; tools print).
 
 Which area a file is in comes from the archives themselves, so Makefile.am
 stays the one place that says it.  Prints one line per problem; exits 1 if
@@ -40,6 +42,8 @@ THIRD_PARTY = {
 # Files that belong to another file's module.
 MODULE_OF = {"rewrite_rules": "rewrite", "rewrite_internal": "rewrite", "schemas": "xml"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+PRINTS = re.compile(r'\b(printf|fprintf|vfprintf|vprintf|puts|fputs|putchar|perror|fwrite)\s*\('
+                    r'|\b(stdout|stderr)\b')
 
 
 def module(path):
@@ -97,6 +101,11 @@ def check_includes(srcdir, areas):
         rank = AREAS.index(area)
         with open(os.path.join(libdir, name), encoding="utf-8") as f:
             text = f.read()
+        code = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        for m in PRINTS.finditer(code):
+            problems.append("libpvsub/%s prints (%s); the library reports, tools print"
+                            % (name, m.group(0).strip("( ")))
+            break
         for kind, inc in INCLUDE.findall(text):
             if kind == '"' and inc.startswith("libpvsub/"):
                 dep = module(inc)
@@ -157,11 +166,13 @@ def self_test():
         if check_includes(t, areas):
             failures.append("a clean tree was reported: %s" % check_includes(t, areas))
         write("relobj.c", '#include "libpvsub/image.h"\n#include <gelf.h>\n')
-        write("util.c", "#include <openssl/evp.h>\n")
+        write("util.c", "#include <openssl/evp.h>\n/* printf() in a comment */\n"
+                        "int f(void) { return fprintf(stderr, \"x\"); }\n")
         got = "\n".join(check_includes(t, areas))
         for want in ["relobj.c (elf) includes libpvsub/image.h (analysis)",
                      "include cycle: image -> relobj -> image",
-                     "relobj.c (elf) includes <gelf.h>", "util.c (core) includes <openssl/evp.h>"]:
+                     "relobj.c (elf) includes <gelf.h>", "util.c (core) includes <openssl/evp.h>",
+                     "util.c prints (fprintf)"]:
             if want not in got:
                 failures.append("not reported: %s (got: %s)" % (want, got))
         write("extra.c", "")

@@ -25,7 +25,7 @@ build=$(cd "$2" && pwd)
 shift 2
 clang=${CLANG:-clang}
 seconds=${FUZZ_SECONDS:-60}
-harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite}
+harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite kmeta}
 out=$build/fuzz
 scan=$build/pvsub-scan/pvsub-scan
 sign=$build/pvsub-sign/pvsub-sign
@@ -69,7 +69,7 @@ done
 # --- seed corpora, made fresh from the fixtures (no binary seed is committed)
 seeds=$out/seeds
 rm -rf "$seeds"
-for h in image input policy pattern manifest verify bundle modsig rewrite; do
+for h in image input policy pattern manifest verify bundle modsig rewrite kmeta; do
 	mkdir -p "$seeds/$h"
 done
 tmp=$out/tmp
@@ -201,7 +201,58 @@ fi
 for o in "$seeds"/image/*.o "$seeds"/image/signed.ko "$seeds"/modsig/*.ko; do
 	if [ -f "$o" ]; then cp "$o" "$seeds/rewrite/"; fi
 done
-for h in verify bundle modsig rewrite; do
+# The object reader and kernel metadata: the same objects, plus one with
+# every kernel table kmeta reads (Linux 6.1 layouts), whole and with a
+# table cut short.
+for o in "$seeds"/rewrite/*; do
+	cp "$o" "$seeds/kmeta/"
+done
+cat > "$tmp/tables.S" <<'SEOF'
+	.text
+f:
+1:	lock incl (%rdi)
+2:	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00
+3:	.byte 0x90, 0x90, 0x90
+4:
+5:	call __fentry__
+6:	call g
+7:	call __x86_indirect_thunk_rax
+	ret
+	.section .altinstr_replacement, "ax"
+8:	.byte 0x0f, 0x01, 0xd4
+9:
+	.section .altinstructions, "a"
+	.long 3b - ., 8b - .
+	.word 0x1234
+	.byte 4b - 3b, 9b - 8b
+	.section __jump_table, "aw"
+	.balign 8
+	.long 2b - ., 3b - .
+	.quad key - .
+	.section .smp_locks, "a"
+	.long 1b - .
+	.section __mcount_loc, "a"
+	.quad 5b
+	.section .static_call_sites, "a"
+	.long 6b - ., key - .
+	.section .retpoline_sites, "a"
+	.long 7b - .
+	.section .return_sites, "a"
+	.section .parainstructions, "a"
+	.balign 8
+	.quad 1b
+	.byte 0, 1
+	.balign 8
+	.section .ibt_endbr_seal, "a"
+	.section __ex_table, "a"
+	.long 1b - ., 2b - ., 0
+	.data
+key:	.quad 0
+SEOF
+"$clang" -c -o "$seeds/kmeta/tables.o" "$tmp/tables.S"
+head -c 1500 "$seeds/kmeta/tables.o" > "$seeds/kmeta/tables-cut.o"
+
+for h in verify bundle modsig rewrite kmeta; do
 	[ -n "$(ls "$seeds/$h")" ] || { echo "fuzz: no $h seed could be made" >&2; exit 1; }
 done
 

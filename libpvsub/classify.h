@@ -6,6 +6,11 @@
  * at or before the occurrence and proceeds linearly until the instruction
  * that holds the occurrence's first byte.  Only bytes near occurrences are
  * decoded; the deep sweep decodes everything for statistics.
+ *
+ * Layering: above image (util <- modsig <- reloc <- relobj <- kmeta <-
+ * image <- classify <- scan <- rewrite): the relocation and kernel mutable
+ * windows come from the image, which read them once per file; nothing
+ * below calls back into classification.
  */
 #ifndef PVSUB_CLASSIFY_H
 #define PVSUB_CLASSIFY_H

@@ -12,6 +12,7 @@
 #include "libpvsub/kmeta.h"
 #include "libpvsub/modsig.h"
 #include "libpvsub/relobj.h"
+#include "libpvsub/reloc.h"
 
 /* Per-region data computed on demand. */
 struct region_extra {
@@ -48,6 +49,7 @@ struct pvsub_image {
 	bool mwindows_built;
 	struct pvsub_mwindow *mwindows;
 	size_t n_mwindows;
+	struct pvsub_diag mwindows_why; /* why there are none, "" if there can be */
 };
 
 static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
@@ -540,8 +542,6 @@ static size_t region_of_section(const struct pvsub_image *img, size_t shndx)
 	return SIZE_MAX;
 }
 
-static uint8_t reloc_size(uint32_t type);
-
 /*
  * Every relocation aimed at an executable section is checked and counted
  * when the image is built, straight from the file bytes: this is on every
@@ -579,7 +579,7 @@ static int check_relocations(struct pvsub_image *img)
 			uint8_t size;
 
 			memcpy(&rel, img->data + sh.sh_offset + e * ent, sizeof(rel));
-			size = reloc_size((uint32_t)ELF64_R_TYPE(rel.r_info));
+			size = (uint8_t)pvsub_reloc_window_size((uint32_t)ELF64_R_TYPE(rel.r_info));
 			if (size == 0)
 				continue;
 			if (rel.r_offset > rg->size || size > rg->size - rel.r_offset) {
@@ -679,52 +679,70 @@ void pvsub_image_free(struct pvsub_image *img)
 }
 
 /*
- * A module whose tables cannot be read (kmeta says why) simply has no
- * windows: its occurrences are then classified as plain code, which is
- * stricter, never looser.
+ * The kernel tables are read once per image, through the object reader
+ * (relobj) and kmeta, and only when someone asks: most files have no
+ * occurrence to classify.  A module whose tables cannot be read has no
+ * windows, and the reason is kept: classification then treats its
+ * occurrences as plain code, which is stricter, never looser; the rewriter
+ * refuses with the reason.
  */
 static int build_mwindows(struct pvsub_image *img)
 {
 	struct pvsub_relobj *o = NULL;
-	img->mwindows_built = true;
-	if (img->kind != PVSUB_ELF_REL)
-		return 0;
-	int r = pvsub_relobj_view(img->data, img->elf_size, &o, NULL);
+	int r = 0;
+
+	if (img->kind == PVSUB_ELF_REL) {
+		r = pvsub_relobj_view(img->data, img->elf_size, &o, &img->mwindows_why);
+		if (r == 0)
+			r = pvsub_kmeta_windows(o, &img->mwindows, &img->n_mwindows,
+						&img->mwindows_why);
+		pvsub_relobj_free(o);
+	}
 	if (r == -ENOMEM)
 		return r;
-	if (r == 0) {
-		r = pvsub_kmeta_windows(o, &img->mwindows, &img->n_mwindows, NULL);
-		if (r < 0 && r != -ENOMEM)
-			r = 0;
-	}
-	pvsub_relobj_free(o);
+	if (r == 0)
+		pvsub_diag_clear(&img->mwindows_why);
+	img->mwindows_built = true;
+	return 0;
+}
+
+int pvsub_image_kmeta(struct pvsub_image *img, const struct pvsub_mwindow **w, size_t *n,
+		      const char **why)
+{
+	int r = img->mwindows_built ? 0 : build_mwindows(img);
+
+	*w = img->mwindows;
+	*n = r < 0 ? 0 : img->n_mwindows;
+	*why = img->mwindows_why.msg;
 	return r;
 }
 
 int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 				const struct pvsub_mwindow **w, size_t *n)
 {
+	const struct pvsub_mwindow *all;
+	const char *why;
+	size_t n_all;
+
 	*w = NULL;
 	*n = 0;
 	if (i >= img->n_regions)
 		return -EINVAL;
-	if (!img->mwindows_built) {
-		int r = build_mwindows(img);
-		if (r < 0)
-			return r;
-	}
+	int r = pvsub_image_kmeta(img, &all, &n_all, &why);
+	if (r < 0)
+		return r;
 	const struct pvsub_region *rg = &img->regions[i];
 	if (rg->is_segment)
 		return 0;
 	/* Sorted by section, then offset: the region's run. */
 	size_t k = 0;
-	while (k < img->n_mwindows && img->mwindows[k].section < rg->index)
+	while (k < n_all && all[k].section < rg->index)
 		k++;
 	size_t first = k;
-	while (k < img->n_mwindows && img->mwindows[k].section == rg->index)
+	while (k < n_all && all[k].section == rg->index)
 		k++;
 	if (k > first) {
-		*w = img->mwindows + first;
+		*w = all + first;
 		*n = k - first;
 	}
 	return 0;
@@ -933,42 +951,6 @@ done:
 
 /* --- relocation windows ------------------------------------------------------ */
 
-/* Bytes written by an x86-64 relocation type; unknown types are assumed to
- * write 8 bytes, the widest field, so nothing is under-reported. */
-static uint8_t reloc_size(uint32_t type)
-{
-	switch (type) {
-	case R_X86_64_NONE:
-	case R_X86_64_TLSDESC_CALL:
-		return 0;
-	case R_X86_64_8:
-	case R_X86_64_PC8:
-		return 1;
-	case R_X86_64_16:
-	case R_X86_64_PC16:
-		return 2;
-	case R_X86_64_PC32:
-	case R_X86_64_GOT32:
-	case R_X86_64_PLT32:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_TLSGD:
-	case R_X86_64_TLSLD:
-	case R_X86_64_DTPOFF32:
-	case R_X86_64_GOTTPOFF:
-	case R_X86_64_TPOFF32:
-	case R_X86_64_GOTPC32:
-	case R_X86_64_SIZE32:
-	case R_X86_64_GOTPC32_TLSDESC:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
 static int cmp_window(const void *a, const void *b)
 {
 	const struct pvsub_reloc_window *x = a, *y = b;
@@ -1046,7 +1028,7 @@ static int collect_windows(struct pvsub_image *img, size_t region, Elf_Scn *scn,
 			rel.r_info = rl.r_info;
 		}
 		type = (uint32_t)GELF_R_TYPE(rel.r_info);
-		size = reloc_size(type);
+		size = (uint8_t)pvsub_reloc_window_size(type);
 		if (size == 0)
 			continue;
 		if (rel.r_offset > rg->size || size > rg->size - rel.r_offset)

@@ -8,6 +8,12 @@
  * which bytes change at load time (relocation windows), which layout rules
  * are broken (violations), and whether a Linux module signature is appended.
  *
+ * Layering: image reads every ELF type through libelf, leniently (what a
+ * relocatable object breaks is reported as a violation, not refused), and
+ * the kernel tables of a relocatable object through the object reader and
+ * kmeta, which never call back into it (util <- modsig <- reloc <- relobj
+ * <- kmeta <- image <- classify <- scan <- rewrite).
+ *
  * Only ELF64 little-endian x86-64 is accepted; everything else is an input
  * error with a one-line reason.  Every header field is bounds-checked; a
  * hostile file yields -EINVAL and a diagnostic, never a crash.
@@ -115,12 +121,22 @@ int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i,
 	_must_check_ _nonnull_(1, 3, 4);
 
 /*
- * Kernel mutable windows (kmeta.h) of region @i (ET_REL only; empty
- * otherwise or when the module's tables cannot be read), sorted by offset;
- * offsets are from the section start.  Built on first use for the whole
- * image, like the code starts.
+ * The kernel mutable windows (kmeta.h) of the whole file, sorted by section
+ * then offset: read once, on first use, through the object reader and
+ * kmeta (ET_REL only; none for other types).  When the module's tables
+ * cannot be read there are none and *@why is the reason, else *@why is "".
+ * Classification treats a file without windows as plain code (stricter);
+ * the rewriter refuses with the reason.  The windows and the reason live as
+ * long as the image.  0, or -ENOMEM.
  */
 struct pvsub_mwindow;
+int pvsub_image_kmeta(struct pvsub_image *img, const struct pvsub_mwindow **w, size_t *n,
+		      const char **why) _must_check_ _nonnull_(1, 2, 3, 4);
+
+/*
+ * The windows of pvsub_image_kmeta() that lie in region @i (none for
+ * segments), sorted by offset; offsets are from the section start.
+ */
 int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 				const struct pvsub_mwindow **w, size_t *n)
 	_must_check_ _nonnull_(1, 3, 4);

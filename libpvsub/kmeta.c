@@ -132,15 +132,6 @@ static int wlist_push(struct wlist *l, const struct pvsub_mwindow *w)
 	return 0;
 }
 
-/* The relocation section that applies to section @idx, 0 if none. */
-static size_t rela_for(const struct pvsub_relobj *o, size_t idx)
-{
-	for (size_t i = 1; i < o->n_sec; i++)
-		if (o->sec[i].sh.sh_type == SHT_RELA && o->sec[i].sh.sh_info == idx)
-			return i;
-	return 0;
-}
-
 static unsigned window_len(const struct table_spec *sp, const struct pvsub_relobj_section *tab,
 			   uint64_t entry, const uint8_t *site, size_t avail)
 {
@@ -148,7 +139,7 @@ static unsigned window_len(const struct table_spec *sp, const struct pvsub_relob
 	case LEN_FIXED:
 		return sp->len;
 	case LEN_BYTE:
-		return tab->data[entry + sp->len];
+		return tab->bytes[entry + sp->len];
 	case LEN_BRANCH:
 		return branch_len(site, avail);
 	case LEN_JUMP_LABEL:
@@ -184,17 +175,17 @@ static int one_entry(const struct pvsub_relobj *o, const struct table_spec *sp, 
 	 * byte of 0 defines no window, and its pointer may sit at the very end
 	 * of its section or where the next entry's bytes start.
 	 */
-	if (sp->rule == LEN_BYTE && t->data[entry + sp->len] == 0) {
+	if (sp->rule == LEN_BYTE && t->bytes[entry + sp->len] == 0) {
 		if (at > code->size)
 			return pvsub_diag_set(diag, EINVAL, "%s+%#llx: points past the end of %s",
 					      sp->name, (unsigned long long)ra->r_offset,
 					      code->name);
 		return 1;
 	}
-	if (at >= code->size || !code->data)
+	if (at >= code->size || !code->bytes)
 		return pvsub_diag_set(diag, EINVAL, "%s+%#llx: points past the end of %s", sp->name,
 				      (unsigned long long)ra->r_offset, code->name);
-	unsigned len = window_len(sp, t, entry, code->data + at, code->size - at);
+	unsigned len = window_len(sp, t, entry, code->bytes + at, code->size - at);
 	if (len == 0 || len > code->size - at)
 		return pvsub_diag_set(diag, EINVAL,
 				      "%s+%#llx: no patch site of a known size at %s+%#llx",
@@ -220,7 +211,7 @@ static int one_table(const struct pvsub_relobj *o, const struct table_spec *sp, 
 	if (o->sec[tab].size % sp->entsize)
 		return pvsub_diag_set(diag, EINVAL, "%s: size %zu is not a multiple of %u",
 				      sp->name, o->sec[tab].size, sp->entsize);
-	size_t rs = rela_for(o, tab);
+	size_t rs = pvsub_relobj_rela_for(o, tab);
 	size_t entries = o->sec[tab].size / sp->entsize, found = 0;
 	size_t nr = rs ? pvsub_relobj_rela_count(o, rs) : 0;
 	for (size_t k = 0; k < nr; k++) {

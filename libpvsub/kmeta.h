@@ -14,6 +14,12 @@
  * Every table is read through its relocations (an ET_REL object has no
  * other way to say where an entry points).  A table whose layout does not
  * match the 6.1 ABI is reported, never guessed at.
+ *
+ * Layering: reads objects through relobj only (util <- modsig <- reloc <-
+ * relobj <- kmeta <- image <- classify <- scan <- rewrite); no libelf, no
+ * capstone, no printing.  The image reads a file's windows once
+ * (pvsub_image_kmeta()) for classification, and the scan hands them to the
+ * rewriter.
  */
 #ifndef PVSUB_KMETA_H
 #define PVSUB_KMETA_H

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The reader checks in the order a careful reader needs them: the header
+ * before the section table, the table before any section, the name table
+ * before any name, the symbol table before the relocations that index it.
+ * Every check names what it found wrong, because the reason ends up in
+ * front of a user as the one line about the input.
+ */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "libpvsub/image.h"
+#include "libpvsub/modsig.h"
 #include "libpvsub/relobj.h"
 
 /* The largest section alignment accepted (a page; modules use at most that). */
@@ -14,133 +22,299 @@ void pvsub_relobj_free(struct pvsub_relobj *o)
 	if (!o)
 		return;
 	for (size_t i = 0; o->sec && i < o->n_sec; i++)
-		if (o->sec[i].owned)
-			free(o->sec[i].data);
+		free(o->sec[i].data);
 	free(o->sec);
 	free(o->shstr);
 	free(o);
 }
 
-static int copy_section(struct pvsub_relobj *o, size_t i, const uint8_t *data, bool copy,
-			struct pvsub_diag *diag)
+/* --- the ELF header ------------------------------------------------------- */
+
+/* The identification and type, with the same words as the scanner's image
+ * (a rewriter input error reads like a scan input error). */
+static int check_ident(const uint8_t *data, size_t size, struct pvsub_diag *diag)
+{
+	Elf64_Ehdr eh;
+
+	if (size < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0)
+		return pvsub_diag_set(diag, EINVAL, "not an ELF file");
+	if (size < sizeof(eh))
+		return pvsub_diag_set(diag, EINVAL, "truncated ELF header");
+	memcpy(&eh, data, sizeof(eh));
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return pvsub_diag_set(diag, EINVAL,
+				      "unsupported ELF class %u (pvsub scans ELF64 x86-64)",
+				      eh.e_ident[EI_CLASS]);
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return pvsub_diag_set(diag, EINVAL,
+				      "unsupported byte order (pvsub scans little-endian x86-64)");
+	if (eh.e_machine != EM_X86_64)
+		return pvsub_diag_set(diag, EINVAL,
+				      "unsupported machine %u (pvsub scans x86-64 only)",
+				      eh.e_machine);
+	if (eh.e_type == ET_DYN || eh.e_type == ET_EXEC)
+		return pvsub_diag_set(diag, EINVAL, "not a relocatable object (ET_REL)");
+	if (eh.e_type != ET_REL)
+		return pvsub_diag_set(diag, EINVAL, "unsupported ELF type %u", eh.e_type);
+	if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
+		return pvsub_diag_set(diag, EINVAL, "unsupported ELF version %u",
+				      eh.e_ident[EI_VERSION] != EV_CURRENT
+					      ? eh.e_ident[EI_VERSION]
+					      : (unsigned)eh.e_version);
+	return 0;
+}
+
+/* The header tables of the @o->elf_size bytes at @data. */
+static int check_tables(struct pvsub_relobj *o, const uint8_t *data, struct pvsub_diag *diag)
+{
+	const Elf64_Ehdr *eh = &o->eh;
+
+	if (o->elf_size < sizeof(o->eh))
+		return pvsub_diag_set(diag, EINVAL, "truncated ELF header");
+	memcpy(&o->eh, data, sizeof(o->eh));
+	if (eh->e_phnum != 0)
+		return pvsub_diag_set(diag, EINVAL, "relocatable object with program headers");
+	if (eh->e_shoff == 0)
+		return pvsub_diag_set(diag, EINVAL, "no section header table");
+	if (eh->e_shnum == 0)
+		return pvsub_diag_set(diag, EINVAL,
+				      "extended section numbering (e_shnum 0) is not supported");
+	if (eh->e_shentsize != sizeof(Elf64_Shdr))
+		return pvsub_diag_set(diag, EINVAL, "bad section header size %u", eh->e_shentsize);
+	if (eh->e_shoff > o->elf_size ||
+	    eh->e_shnum > (o->elf_size - eh->e_shoff) / sizeof(Elf64_Shdr))
+		return pvsub_diag_set(diag, EINVAL,
+				      "truncated: the section header table lies outside the file");
+	if (eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum)
+		return pvsub_diag_set(diag, EINVAL,
+				      "no section name string table (e_shstrndx %u of %u sections)",
+				      eh->e_shstrndx, eh->e_shnum);
+	return 0;
+}
+
+/* --- sections --------------------------------------------------------------- */
+
+/* Section @i's bytes: inside the file (unless it has none), copied or not. */
+static int load_bytes(struct pvsub_relobj *o, size_t i, const uint8_t *data, bool copy,
+		      struct pvsub_diag *diag)
 {
 	struct pvsub_relobj_section *s = &o->sec[i];
 
-	if (s->sh.sh_type == SHT_NOBITS || s->sh.sh_size == 0)
+	/* Section 0 has no contents (its size field would only count
+	 * sections under extended numbering, which is refused). */
+	if (i == 0 || s->sh.sh_type == SHT_NOBITS || s->sh.sh_size == 0)
 		return 0;
 	if (s->sh.sh_offset > o->elf_size || s->sh.sh_size > o->elf_size - s->sh.sh_offset)
-		return pvsub_diag_set(diag, EINVAL, "section %zu lies outside the file", i);
+		return pvsub_diag_set(diag, EINVAL,
+				      "section %zu lies outside the file (offset %#llx, size %#llx)",
+				      i, (unsigned long long)s->sh.sh_offset,
+				      (unsigned long long)s->sh.sh_size);
 	s->size = s->sh.sh_size;
-	if (!copy) {
-		s->data = (uint8_t *)(uintptr_t)(data + s->sh.sh_offset);
+	s->bytes = data + s->sh.sh_offset;
+	if (!copy)
 		return 0;
-	}
-	s->owned = true;
-	s->data = malloc(s->sh.sh_size);
+	s->data = malloc(s->size);
 	if (!s->data)
 		return pvsub_diag_set(diag, ENOMEM, "out of memory");
-	memcpy(s->data, data + s->sh.sh_offset, s->sh.sh_size);
+	memcpy(s->data, s->bytes, s->size);
+	s->bytes = s->data;
 	return 0;
 }
 
-/* Tables whose entries the rewriter reads as arrays must hold whole entries. */
-static int check_table(const struct pvsub_relobj *o, size_t i, struct pvsub_diag *diag)
-{
-	const Elf64_Shdr *sh = &o->sec[i].sh;
-	size_t ent = 0;
-
-	if (sh->sh_type == SHT_SYMTAB)
-		ent = sizeof(Elf64_Sym);
-	else if (sh->sh_type == SHT_RELA)
-		ent = sizeof(Elf64_Rela);
-	else if (sh->sh_type == SHT_REL)
-		return pvsub_diag_set(diag, EINVAL, "section %s: SHT_REL relocations (x86-64 uses RELA)",
-				      o->sec[i].name);
-	/* Writing pads each section to its alignment: keep that bounded. */
-	if (sh->sh_addralign > RELOBJ_MAX_ALIGN ||
-	    (sh->sh_addralign & (sh->sh_addralign - 1)) != 0)
-		return pvsub_diag_set(diag, EINVAL,
-				      "section %s: alignment %llu is not a power of two up to %u",
-				      o->sec[i].name, (unsigned long long)sh->sh_addralign,
-				      RELOBJ_MAX_ALIGN);
-	if (ent && (sh->sh_entsize != ent || sh->sh_size % ent))
-		return pvsub_diag_set(diag, EINVAL, "section %s: bad entry size", o->sec[i].name);
-	if (sh->sh_type == SHT_RELA && (sh->sh_link != o->symtab || sh->sh_info == 0 ||
-					sh->sh_info >= o->n_sec))
-		return pvsub_diag_set(diag, EINVAL, "section %s: bad link or target", o->sec[i].name);
-	return 0;
-}
-
+/* The section name table: a NUL-terminated SHT_STRTAB holding every name. */
 static int load_names(struct pvsub_relobj *o, struct pvsub_diag *diag)
 {
-	const struct pvsub_relobj_section *ss = &o->sec[o->eh.e_shstrndx];
+	size_t at = o->eh.e_shstrndx;
+	const struct pvsub_relobj_section *ss = &o->sec[at];
 
-	if (o->eh.e_shstrndx == SHN_UNDEF || o->eh.e_shstrndx >= o->n_sec || !ss->data)
-		return pvsub_diag_set(diag, EINVAL, "no section name string table");
-	o->shstr = malloc(ss->size + 1);	/* NUL-terminated even if the table is not */
+	if (ss->sh.sh_type != SHT_STRTAB || !ss->bytes)
+		return pvsub_diag_set(diag, EINVAL,
+				      "section name string table (section %zu) is not a string table",
+				      at);
+	if (ss->bytes[ss->size - 1] != '\0')
+		return pvsub_diag_set(diag, EINVAL,
+				      "section name string table (section %zu) does not end in NUL",
+				      at);
+	for (size_t i = 0; i < o->n_sec; i++)
+		if (o->sec[i].sh.sh_name >= ss->size)
+			return pvsub_diag_set(diag, EINVAL,
+					      "section %zu: name offset %u lies outside the section "
+					      "name string table",
+					      i, o->sec[i].sh.sh_name);
+	/* A copy, so that replacing the table's contents cannot move names. */
+	o->shstr = malloc(ss->size);
 	if (!o->shstr)
 		return pvsub_diag_set(diag, ENOMEM, "out of memory");
-	memcpy(o->shstr, ss->data, ss->size);
-	o->shstr[ss->size] = '\0';
+	memcpy(o->shstr, ss->bytes, ss->size);
 	o->shstr_size = ss->size;
-	for (size_t i = 0; i < o->n_sec; i++) {
-		size_t at = o->sec[i].sh.sh_name;
-		o->sec[i].name = at < o->shstr_size ? o->shstr + at : "";
+	for (size_t i = 0; i < o->n_sec; i++)
+		o->sec[i].name = o->shstr + o->sec[i].sh.sh_name;
+	return 0;
+}
+
+/* Alignment, and the kinds of section the reader does not take. */
+static int check_section(const struct pvsub_relobj *o, size_t i, struct pvsub_diag *diag)
+{
+	const struct pvsub_relobj_section *s = &o->sec[i];
+	uint64_t align = s->sh.sh_addralign;
+
+	if (s->sh.sh_type == SHT_REL)
+		return pvsub_diag_set(diag, EINVAL, "section %s: SHT_REL relocations (x86-64 uses RELA)",
+				      s->name);
+	if (s->sh.sh_type == SHT_SYMTAB_SHNDX)
+		return pvsub_diag_set(diag, EINVAL,
+				      "section %s: extended section indices are not supported",
+				      s->name);
+	/* Writing pads each section to its alignment: keep that bounded. */
+	if (align > RELOBJ_MAX_ALIGN || (align & (align - 1)) != 0)
+		return pvsub_diag_set(diag, EINVAL,
+				      "section %s: alignment %llu is not a power of two up to %u",
+				      s->name, (unsigned long long)align, RELOBJ_MAX_ALIGN);
+	return 0;
+}
+
+/* A table of @ent-byte entries: its entry size, and whole entries. */
+static int check_entries(const struct pvsub_relobj *o, size_t i, size_t ent,
+			 struct pvsub_diag *diag)
+{
+	const struct pvsub_relobj_section *s = &o->sec[i];
+
+	if (s->sh.sh_entsize != ent)
+		return pvsub_diag_set(diag, EINVAL, "section %s: bad entry size %llu (want %zu)",
+				      s->name, (unsigned long long)s->sh.sh_entsize, ent);
+	if (s->size % ent)
+		return pvsub_diag_set(diag, EINVAL,
+				      "section %s: bad entry size: %zu bytes is not a whole number "
+				      "of %zu-byte entries",
+				      s->name, s->size, ent);
+	return 0;
+}
+
+/* --- the symbol table ------------------------------------------------------------ */
+
+static int find_symtab(struct pvsub_relobj *o, struct pvsub_diag *diag)
+{
+	for (size_t i = 1; i < o->n_sec; i++) {
+		if (o->sec[i].sh.sh_type != SHT_SYMTAB)
+			continue;
+		if (o->symtab)
+			return pvsub_diag_set(diag, EINVAL, "more than one symbol table (%s and %s)",
+					      o->sec[o->symtab].name, o->sec[i].name);
+		o->symtab = i;
 	}
 	return 0;
 }
+
+/* Each symbol's section: one that exists, or a special index (SHN_ABS,
+ * SHN_COMMON...); SHN_XINDEX would need SHT_SYMTAB_SHNDX. */
+static int check_symbols(const struct pvsub_relobj *o, struct pvsub_diag *diag)
+{
+	const struct pvsub_relobj_section *st = &o->sec[o->symtab];
+	size_t link = st->sh.sh_link, n;
+	int r = check_entries(o, o->symtab, sizeof(Elf64_Sym), diag);
+
+	if (r < 0)
+		return r;
+	if (link == 0 || link >= o->n_sec || o->sec[link].sh.sh_type != SHT_STRTAB)
+		return pvsub_diag_set(diag, EINVAL,
+				      "symbol table %s: its string table link %zu is not a string "
+				      "table",
+				      st->name, link);
+	n = pvsub_relobj_sym_count(o);
+	for (size_t k = 0; k < n; k++) {
+		Elf64_Half shndx; /* only the field checked: every scan reads this */
+
+		memcpy(&shndx, st->bytes + k * sizeof(Elf64_Sym) + offsetof(Elf64_Sym, st_shndx),
+		       sizeof(shndx));
+		if (shndx == SHN_XINDEX || (shndx >= o->n_sec && shndx < SHN_LORESERVE))
+			return pvsub_diag_set(diag, EINVAL,
+					      "symbol %zu: section index %u is out of range (%zu "
+					      "sections)",
+					      k, shndx, o->n_sec);
+	}
+	return 0;
+}
+
+/* --- relocations -------------------------------------------------------------------- */
+
+static int check_relas(const struct pvsub_relobj *o, size_t i, struct pvsub_diag *diag)
+{
+	const struct pvsub_relobj_section *s = &o->sec[i];
+	size_t nsym = pvsub_relobj_sym_count(o), n;
+	int r = check_entries(o, i, sizeof(Elf64_Rela), diag);
+
+	if (r < 0)
+		return r;
+	if (s->sh.sh_link != o->symtab)
+		return pvsub_diag_set(diag, EINVAL,
+				      "section %s: bad link: section %u is not the symbol table",
+				      s->name, s->sh.sh_link);
+	if (s->sh.sh_info == 0 || s->sh.sh_info >= o->n_sec)
+		return pvsub_diag_set(diag, EINVAL,
+				      "section %s: bad target: it applies to section %u, which does "
+				      "not exist",
+				      s->name, s->sh.sh_info);
+	n = pvsub_relobj_rela_count(o, i);
+	for (size_t k = 0; k < n; k++) {
+		Elf64_Xword info; /* only the field checked: every scan reads this */
+		size_t symi;
+
+		memcpy(&info, s->bytes + k * sizeof(Elf64_Rela) + offsetof(Elf64_Rela, r_info),
+		       sizeof(info));
+		symi = ELF64_R_SYM(info);
+		if (symi != STN_UNDEF && symi >= nsym)
+			return pvsub_diag_set(diag, EINVAL,
+					      "section %s: entry %zu refers to symbol %zu, beyond "
+					      "the %zu of the symbol table",
+					      s->name, k, symi, nsym);
+	}
+	return 0;
+}
+
+/* --- the object ------------------------------------------------------------------------ */
 
 static int load_sections(struct pvsub_relobj *o, const uint8_t *data, bool copy,
 			 struct pvsub_diag *diag)
 {
+	int r = 0;
+
 	o->n_sec = o->eh.e_shnum;
-	if (o->n_sec == 0 || o->eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    o->eh.e_shoff > o->elf_size ||
-	    o->n_sec > (o->elf_size - o->eh.e_shoff) / sizeof(Elf64_Shdr))
-		return pvsub_diag_set(diag, EINVAL, "bad section header table");
 	o->sec = calloc(o->n_sec, sizeof(*o->sec));
 	if (!o->sec)
 		return pvsub_diag_set(diag, ENOMEM, "out of memory");
-	for (size_t i = 0; i < o->n_sec; i++) {
+	for (size_t i = 0; i < o->n_sec && r == 0; i++) {
 		memcpy(&o->sec[i].sh, data + o->eh.e_shoff + i * sizeof(Elf64_Shdr),
 		       sizeof(Elf64_Shdr));
-		int r = copy_section(o, i, data, copy, diag);
-		if (r < 0)
-			return r;
-		if (o->sec[i].sh.sh_type == SHT_SYMTAB) {
-			if (o->symtab)
-				return pvsub_diag_set(diag, EINVAL, "more than one symbol table");
-			o->symtab = i;
-		}
-		if (o->sec[i].sh.sh_type == SHT_SYMTAB_SHNDX)
-			return pvsub_diag_set(diag, EINVAL, "extended section indices are not supported");
+		r = load_bytes(o, i, data, copy, diag);
 	}
-	int r = load_names(o, diag);
-	for (size_t i = 0; r == 0 && i < o->n_sec; i++)
-		r = check_table(o, i, diag);
-	if (r == 0 && o->symtab && o->sec[o->symtab].sh.sh_link >= o->n_sec)
-		r = pvsub_diag_set(diag, EINVAL, "symbol table has a bad string table link");
+	if (r == 0)
+		r = load_names(o, diag);
+	for (size_t i = 1; i < o->n_sec && r == 0; i++)
+		r = check_section(o, i, diag);
+	if (r == 0)
+		r = find_symtab(o, diag);
+	if (r == 0 && o->symtab)
+		r = check_symbols(o, diag);
+	for (size_t i = 1; i < o->n_sec && r == 0; i++)
+		if (o->sec[i].sh.sh_type == SHT_RELA)
+			r = check_relas(o, i, diag);
 	return r;
 }
 
+/* The object in the first @elf_size bytes at @data, whose identification
+ * was checked. */
 static int relobj_new(const uint8_t *data, uint64_t elf_size, bool had_modsig, bool copy,
 		      struct pvsub_relobj **out, struct pvsub_diag *diag)
 {
 	struct pvsub_relobj *o = calloc(1, sizeof(*o));
+	int r;
+
 	if (!o)
 		return pvsub_diag_set(diag, ENOMEM, "out of memory");
 	o->elf_size = elf_size;
 	o->had_modsig = had_modsig;
-	int r = 0;
-	if (elf_size < sizeof(o->eh))
-		r = pvsub_diag_set(diag, EINVAL, "truncated ELF header");
-	else
-		memcpy(&o->eh, data, sizeof(o->eh));
-	if (r == 0 && o->eh.e_type != ET_REL)
-		r = pvsub_diag_set(diag, EINVAL, "not a relocatable object (ET_REL)");
-	else if (r == 0 && o->eh.e_phnum != 0)
-		r = pvsub_diag_set(diag, EINVAL, "relocatable object with program headers");
-	else if (r == 0)
+	r = check_tables(o, data, diag);
+	if (r == 0)
 		r = load_sections(o, data, copy, diag);
 	if (r < 0) {
 		pvsub_relobj_free(o);
@@ -153,32 +327,51 @@ static int relobj_new(const uint8_t *data, uint64_t elf_size, bool had_modsig, b
 int pvsub_relobj_view(const uint8_t *data, size_t elf_size, struct pvsub_relobj **out,
 		      struct pvsub_diag *diag)
 {
-	return relobj_new(data, elf_size, false, false, out, diag);
+	int r = check_ident(data, elf_size, diag);
+	return r < 0 ? r : relobj_new(data, elf_size, false, false, out, diag);
+}
+
+/*
+ * Where the ELF file ends: an appended signature is found under the
+ * scanner's rules (modsig.h, PVSUB_MODSIG_LAYOUT), so the reader and the
+ * scan agree on it; a trailer that does not add up is an input error.
+ */
+static int elf_end(const uint8_t *data, size_t size, uint64_t *elf_size,
+		   struct pvsub_diag *diag)
+{
+	struct pvsub_modsig ms;
+	struct pvsub_diag d = {{0}};
+	int r = pvsub_modsig_parse(data, size, PVSUB_MODSIG_LAYOUT, &ms, &d);
+
+	*elf_size = size;
+	if (r == -ENOKEY)
+		return 0;
+	if (r < 0)
+		return pvsub_diag_set(diag, EINVAL, "%s", d.msg);
+	*elf_size = ms.offset;
+	return 0;
 }
 
 int pvsub_relobj_load(const uint8_t *data, size_t size, struct pvsub_relobj **out,
 		      struct pvsub_diag *diag)
 {
-	struct pvsub_image *img = NULL;
-	int r = pvsub_image_new(data, size, &img, diag);
+	uint64_t elf_size = size;
+	int r = check_ident(data, size, diag);
+
+	if (r == 0)
+		r = elf_end(data, size, &elf_size, diag);
 	if (r < 0)
 		return r;
-	bool rel = pvsub_image_kind(img) == PVSUB_ELF_REL;
-	const struct pvsub_modsig *ms = pvsub_image_modsig(img);
-	uint64_t elf_size = ms->present ? ms->offset : size;
-	pvsub_image_free(img);
-	if (!rel)
-		return pvsub_diag_set(diag, EINVAL, "not a relocatable object (ET_REL)");
 	return relobj_new(data, elf_size, elf_size != size, true, out, diag);
 }
 
 void pvsub_relobj_set_data(struct pvsub_relobj *o, size_t idx, uint8_t *data, size_t size)
 {
 	struct pvsub_relobj_section *s = &o->sec[idx];
-	if (s->owned)
-		free(s->data);
+
+	free(s->data);
 	s->data = data;
-	s->owned = true;
+	s->bytes = data;
 	s->size = size;
 	s->sh.sh_size = size;
 }
@@ -189,7 +382,7 @@ Elf64_Sym *pvsub_relobj_symbols(struct pvsub_relobj *o, size_t *n)
 	if (!o->symtab || !o->sec[o->symtab].data)
 		return NULL;
 	*n = o->sec[o->symtab].size / sizeof(Elf64_Sym);
-	return (Elf64_Sym *)o->sec[o->symtab].data;
+	return (Elf64_Sym *)(void *)o->sec[o->symtab].data;
 }
 
 const char *pvsub_relobj_symbol_name(const struct pvsub_relobj *o, const Elf64_Sym *sym)
@@ -199,27 +392,31 @@ const char *pvsub_relobj_symbol_name(const struct pvsub_relobj *o, const Elf64_S
 	if (ELF64_ST_TYPE(sym->st_info) == STT_SECTION)
 		return sym->st_shndx < o->n_sec ? o->sec[sym->st_shndx].name : "";
 	const struct pvsub_relobj_section *str = &o->sec[o->sec[o->symtab].sh.sh_link];
-	if (!str->data || sym->st_name >= str->size)
+	if (!str->bytes || sym->st_name >= str->size)
 		return "";
 	/* The table need not end in NUL: only names terminated inside it count. */
-	const char *s = (const char *)str->data + sym->st_name;
+	const char *s = (const char *)str->bytes + sym->st_name;
 	return memchr(s, '\0', str->size - sym->st_name) ? s : "";
 }
 
 Elf64_Rela *pvsub_relobj_relas(struct pvsub_relobj *o, size_t idx, size_t *n)
 {
+	if (!o->sec[idx].data) {
+		*n = 0;
+		return NULL;
+	}
 	*n = o->sec[idx].size / sizeof(Elf64_Rela);
-	return (Elf64_Rela *)o->sec[idx].data;
+	return (Elf64_Rela *)(void *)o->sec[idx].data;
 }
 
 void pvsub_relobj_sym_get(const struct pvsub_relobj *o, size_t k, Elf64_Sym *out)
 {
-	memcpy(out, o->sec[o->symtab].data + k * sizeof(*out), sizeof(*out));
+	memcpy(out, o->sec[o->symtab].bytes + k * sizeof(*out), sizeof(*out));
 }
 
 void pvsub_relobj_rela_get(const struct pvsub_relobj *o, size_t idx, size_t k, Elf64_Rela *out)
 {
-	memcpy(out, o->sec[idx].data + k * sizeof(*out), sizeof(*out));
+	memcpy(out, o->sec[idx].bytes + k * sizeof(*out), sizeof(*out));
 }
 
 size_t pvsub_relobj_rela_count(const struct pvsub_relobj *o, size_t idx)
@@ -230,6 +427,14 @@ size_t pvsub_relobj_rela_count(const struct pvsub_relobj *o, size_t idx)
 size_t pvsub_relobj_sym_count(const struct pvsub_relobj *o)
 {
 	return o->symtab ? o->sec[o->symtab].size / sizeof(Elf64_Sym) : 0;
+}
+
+size_t pvsub_relobj_rela_for(const struct pvsub_relobj *o, size_t idx)
+{
+	for (size_t i = 1; i < o->n_sec; i++)
+		if (o->sec[i].sh.sh_type == SHT_RELA && o->sec[i].sh.sh_info == idx)
+			return i;
+	return 0;
 }
 
 size_t pvsub_relobj_find(const struct pvsub_relobj *o, const char *name)
@@ -299,7 +504,7 @@ int pvsub_relobj_write(const struct pvsub_relobj *o, struct pvsub_buf *out)
 		sh[i].sh_offset = out->len - base;
 		sh[i].sh_size = s->size;
 		if (r == 0)
-			r = pvsub_buf_append(out, s->data, s->size);
+			r = pvsub_buf_append(out, s->bytes, s->size);
 	}
 	if (r == 0)
 		r = pad_to(out, base, 8);

@@ -22,6 +22,7 @@
 
 #include "libpvsub/kmeta.h"
 #include "libpvsub/relobj.h"
+#include "libpvsub/reloc.h"
 #include "libpvsub/rewrite.h"
 #include "libpvsub/rewrite_internal.h"
 #include "libpvsub/certify.h"
@@ -159,49 +160,37 @@ bool rw_fits(int64_t v, unsigned size)
 
 /* --- relocations --------------------------------------------------------------- */
 
-/* Bytes a relocation writes, 0 for types the rewriter does not know. */
+/*
+ * The rewriter's rule for relocation types (reloc.h): it moves and
+ * re-biases only the types marked rewritable.  Any other type, unknown ones
+ * included, has no field the rewriter may assume: check_relocations()
+ * refuses it inside code to rewrite, fix_relocation() refuses it when it
+ * refers into such code, and an occurrence it overlaps is not left to the
+ * loader (judged_at_load()), so that its section is rewritten and refused.
+ */
+static const struct pvsub_reloc_type *rw_reloc(uint32_t type)
+{
+	return pvsub_reloc_rewritable(type);
+}
+
+/* Bytes a relocation the rewriter can move writes; 0 for R_X86_64_NONE
+ * and for every type it cannot move (see rw_reloc()). */
 static unsigned reloc_size(uint32_t type)
 {
-	switch (type) {
-	case R_X86_64_64:
-	case R_X86_64_PC64:
-		return 8;
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-		return 4;
-	case R_X86_64_16:
-	case R_X86_64_PC16:
-		return 2;
-	case R_X86_64_8:
-	case R_X86_64_PC8:
-		return 1;
-	}
-	return 0;
+	const struct pvsub_reloc_type *t = rw_reloc(type);
+	return t ? t->size : 0;
 }
 
 static bool reloc_pc_relative(uint32_t type)
 {
-	return type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_PC64 ||
-	       type == R_X86_64_PC16 || type == R_X86_64_PC8;
+	const struct pvsub_reloc_type *t = rw_reloc(type);
+	return t && t->pc_relative && !t->got;
 }
 
 static bool reloc_got(uint32_t type)
 {
-	return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX ||
-	       type == R_X86_64_REX_GOTPCRELX;
-}
-
-static size_t rela_for(const struct pvsub_relobj *o, size_t idx)
-{
-	for (size_t i = 1; i < o->n_sec; i++)
-		if (o->sec[i].sh.sh_type == SHT_RELA && o->sec[i].sh.sh_info == idx)
-			return i;
-	return 0;
+	const struct pvsub_reloc_type *t = rw_reloc(type);
+	return t && t->got;
 }
 
 /* --- units ----------------------------------------------------------------------- */
@@ -448,7 +437,7 @@ static void mark_windows(struct rw *w, struct sect *s)
 static void mark_exception_sites(struct rw *w, struct sect *s)
 {
 	size_t tab = pvsub_relobj_find(w->o, "__ex_table");
-	size_t rs = tab ? rela_for(w->o, tab) : 0;
+	size_t rs = tab ? pvsub_relobj_rela_for(w->o, tab) : 0;
 	size_t n = rs ? pvsub_relobj_rela_count(w->o, rs) : 0;
 	for (size_t k = 0; k < n; k++) {
 		Elf64_Rela ra;
@@ -696,7 +685,9 @@ static int collect_occ(void *data, size_t offset, size_t pattern)
 	return 0;
 }
 
-/* The occurrence overlaps a relocation window (judged at load time). */
+/* The occurrence overlaps a relocation window (judged at load time).  A
+ * section being rewritten holds only relocations the rewriter can move
+ * (check_relocations()), so their sizes are known here. */
 static bool in_reloc_window(const struct rw *w, const struct sect *s, uint64_t p, unsigned len)
 {
 	if (!s->rela)
@@ -1054,7 +1045,7 @@ const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 	}
 	if (!best || best->section != sec)
 		return NULL;
-	return w->o->sec[w->orc].data + best->entry * ORC_ENTRY_SIZE;
+	return w->o->sec[w->orc].bytes + best->entry * ORC_ENTRY_SIZE;
 }
 
 /* A rule's first try on unit @i: from its first candidate (a rule tried
@@ -1221,7 +1212,10 @@ static struct sect *sect_of(struct rw *w, size_t idx)
 }
 
 /* Does the occurrence at input offset @pos of @s lie in a mutable window
- * or overlap a relocation window (of the input)? */
+ * or overlap a relocation window (of the input)?  Only relocations the
+ * rewriter can move have windows here (rw_reloc()): an occurrence at any
+ * other is to be fixed, so its section is rewritten and check_relocations()
+ * refuses the type by name. */
 static bool judged_at_load(const struct rw *w, const struct sect *s, uint64_t pos, unsigned len)
 {
 	for (size_t j = 0; j < w->n_win; j++)
@@ -1521,6 +1515,13 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	struct sect *ss = symi && sym.st_shndx < o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
 	bool into = ss && ss->rewrite && !reloc_got(type);
 
+	if (into && !rw_reloc(type)) {
+		refuse(w, tname, old_place,
+		       "relocation type %u refers into rewritten code and is not supported",
+		       (unsigned)type);
+		return;
+	}
+
 	if (!place_field(w, tsec, old_place, type, &np, &ob, &nb)) {
 		struct sect *ps = sect_of(w, tsec);
 		if (alloc && ((ps && ps->rewrite) || into))
@@ -1692,7 +1693,7 @@ static int append_section(struct rw *w, size_t idx, const struct pvsub_buf *more
 	if (!data)
 		return -ENOMEM;
 	if (s->size)
-		memcpy(data, s->data, s->size);
+		memcpy(data, s->bytes, s->size);
 	memcpy(data + s->size, more->data, more->len);
 	pvsub_relobj_set_data(w->o, idx, data, s->size + more->len);
 	return 0;
@@ -1709,7 +1710,7 @@ static int append_section(struct rw *w, size_t idx, const struct pvsub_buf *more
 static int add_orc_entries(struct rw *w)
 {
 	struct orc_add a = {0};
-	size_t rs = rela_for(w->o, w->orc_ip);
+	size_t rs = pvsub_relobj_rela_for(w->o, w->orc_ip);
 	int r = 0;
 	for (size_t i = 0; i < w->n_s && r == 0; i++) {
 		struct sect *s = &w->s[i];
@@ -1870,7 +1871,7 @@ static int load_orc(struct rw *w)
 	w->orc = pvsub_relobj_find(o, ".orc_unwind");
 	if (!w->orc_ip && !w->orc)
 		return 0;
-	size_t rs = w->orc_ip ? rela_for(o, w->orc_ip) : 0;
+	size_t rs = w->orc_ip ? pvsub_relobj_rela_for(o, w->orc_ip) : 0;
 	size_t n = o->sec[w->orc_ip].size / 4;
 	if (!w->orc || !rs || o->sec[w->orc].size != n * ORC_ENTRY_SIZE) {
 		refuse(w, ".orc_unwind", 0, "the ORC tables do not have the Linux 6.1 layout");
@@ -1917,14 +1918,14 @@ static int collect_sections(struct rw *w)
 	for (size_t i = 1; i < w->o->n_sec; i++) {
 		const struct pvsub_relobj_section *sec = &w->o->sec[i];
 		if (!(sec->sh.sh_flags & SHF_EXECINSTR) || sec->sh.sh_type != SHT_PROGBITS ||
-		    !sec->data)
+		    !sec->bytes)
 			continue;
 		struct sect *s = &w->s[w->n_s++];
 		s->idx = i;
 		s->name = sec->name;
-		s->in = sec->data;
+		s->in = sec->bytes;
 		s->size = sec->size;
-		s->rela = rela_for(w->o, i);
+		s->rela = pvsub_relobj_rela_for(w->o, i);
 	}
 	return 0;
 }
@@ -1938,28 +1939,30 @@ static void free_rw(struct rw *w)
 		pvsub_buf_release(&w->s[i].out);
 	}
 	free(w->s);
-	free(w->win);
 	free(w->orc_refs);
 	pvsub_relobj_free(w->o);
 	pvsub_scan_result_free(w->out_scan);
 }
 
 /*
- * The kernel tables (mutable windows, ORC), read only once a change is
+ * The kernel tables (mutable windows, ORC), looked at only once a change is
  * needed: an object with nothing to change is copied whatever its tables
- * hold.  A table that cannot be read is a refusal; the analysis goes on
- * without it so that every other blocking site is named too.
+ * hold.  The mutable windows are the ones the scan of the input read for
+ * classification (pvsub_scan_opts.kmeta), not read a second time.  A table
+ * that cannot be read is a refusal; the analysis goes on without it so that
+ * every other blocking site is named too.
  */
 static int load_metadata(struct rw *w)
 {
-	struct pvsub_diag why;
-	int r = pvsub_kmeta_windows(w->o, &w->win, &w->n_win, &why);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) {
-		refuse(w, "(metadata)", 0, "%s", why.msg);
+	if (!w->in_scan->kmeta_read)
+		return -EINVAL; /* pvsub_rewrite_buffer() always asks for them */
+	if (w->in_scan->kmeta_error[0]) {
+		refuse(w, "(metadata)", 0, "%s", w->in_scan->kmeta_error);
 		w->win = NULL;
 		w->n_win = 0;
+	} else {
+		w->win = w->in_scan->mwindows;
+		w->n_win = w->in_scan->n_mwindows;
 	}
 	w->kernel = is_kernel_object(w->o);
 	return load_orc(w);
@@ -2195,8 +2198,11 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		struct rw w = {.opts = opts, .input = data, .input_size = size, .scan_opts = so};
 		r = pvsub_relobj_load(data, size, &w.o, diag);
 		/* The input as the scanner sees it: junctions and violations. */
-		if (r == 0 && !in_scan)
-			r = pvsub_scan_buffer(&so, data, size, &in_scan, diag);
+		if (r == 0 && !in_scan) {
+			struct pvsub_scan_opts in_opts = so;
+			in_opts.kmeta = true; /* load_metadata() takes them from there */
+			r = pvsub_scan_buffer(&in_opts, data, size, &in_scan, diag);
+		}
 		if (r == 0) {
 			w.res = calloc(1, sizeof(*w.res));
 			r = w.res ? 0 : pvsub_diag_set(diag, ENOMEM, "out of memory");

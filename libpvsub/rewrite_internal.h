@@ -4,6 +4,12 @@
  * layout, rounds, the object's relocations, symbols and tables) and
  * rewrite_rules.c (what one instruction becomes).  Not part of the
  * library's interface.
+ *
+ * Layering: rewrite (rewrite.c, rewrite_rules.c and this header, one
+ * module) is the top of util <- modsig <- reloc <- relobj <- kmeta <- image
+ * <- classify <- scan <- rewrite: it reads and writes objects through
+ * relobj, relocation types through reloc, and takes the kernel windows from
+ * its scan of the input.
  */
 #ifndef PVSUB_REWRITE_INTERNAL_H
 #define PVSUB_REWRITE_INTERNAL_H
@@ -175,7 +181,7 @@ struct rw {
 	size_t orc_ip, orc;	  /* .orc_unwind_ip and .orc_unwind, 0 without */
 	struct orc_ref *orc_refs; /* sorted by section, offset */
 	size_t n_orc_refs;
-	struct pvsub_mwindow *win;
+	const struct pvsub_mwindow *win; /* in_scan's (pvsub_scan_result.mwindows) */
 	size_t n_win;
 	struct sect *s;
 	size_t n_s;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libpvsub/kmeta.h"
 #include "libpvsub/scan.h"
 
 #define PADDING_NAME "(padding)"
@@ -430,6 +431,31 @@ static int search_junctions(struct scan_state *st)
 
 /* --- the scan -------------------------------------------------------------------- */
 
+/* The image's kernel windows, copied into the result for the rewriter. */
+static int keep_kmeta(struct scan_state *st)
+{
+	struct pvsub_scan_result *res = st->res;
+	const struct pvsub_mwindow *w;
+	const char *why;
+	size_t n;
+	int r = pvsub_image_kmeta(st->img, &w, &n, &why);
+
+	if (r < 0)
+		return r;
+	res->kmeta_error = strdup(why);
+	if (!res->kmeta_error)
+		return -ENOMEM;
+	if (n) {
+		res->mwindows = malloc(n * sizeof(*w));
+		if (!res->mwindows)
+			return -ENOMEM;
+		memcpy(res->mwindows, w, n * sizeof(*w));
+		res->n_mwindows = n;
+	}
+	res->kmeta_read = true;
+	return 0;
+}
+
 static int summarise_regions(struct scan_state *st)
 {
 	struct pvsub_scan_result *res = st->res;
@@ -511,6 +537,8 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 	}
 	if (r == 0)
 		r = search_junctions(&st);
+	if (r == 0 && opts->kmeta && res->kind == PVSUB_ELF_REL)
+		r = keep_kmeta(&st);
 	if (r == 0 && opts->deep) {
 		res->deep = true;
 		for (size_t i = 0; r == 0 && i < pvsub_image_region_count(st.img); i++)
@@ -540,5 +568,7 @@ void pvsub_scan_result_free(struct pvsub_scan_result *r)
 	free(r->findings);
 	free(r->violations);
 	free(r->regions);
+	free(r->mwindows);
+	free(r->kmeta_error);
 	free(r);
 }

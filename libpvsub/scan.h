@@ -10,6 +10,10 @@
  * reports from the file, so it outlives the image and the input bytes; its
  * findings' @pattern point into the policy's patterns (through the
  * matcher), so the policy and matcher must outlive it.
+ *
+ * Layering: util <- modsig <- reloc <- relobj <- kmeta <- image <- classify
+ * <- scan <- rewrite.  The kernel windows the image read for classification
+ * can be kept in the result (pvsub_scan_opts.kmeta) for the rewriter.
  */
 #ifndef PVSUB_SCAN_H
 #define PVSUB_SCAN_H
@@ -80,6 +84,15 @@ struct pvsub_scan_result {
 
 	bool deep;
 	struct pvsub_deep_stats deep_stats;
+
+	/* With opts->kmeta, ET_REL only: the kernel mutable windows of the
+	 * file (kmeta.h), read once for classification and handed on, and
+	 * the reason ("" if none) when its tables cannot be read (then there
+	 * are no windows).  kmeta_read says they were read. */
+	bool kmeta_read;
+	struct pvsub_mwindow *mwindows;
+	size_t n_mwindows;
+	char *kmeta_error;
 };
 
 struct pvsub_scan_opts {
@@ -90,6 +103,9 @@ struct pvsub_scan_opts {
 	/* SHA-256 of the file and of each region (for manifests and JSON);
 	 * without it the sha256 fields are empty strings. */
 	bool hashes;
+	/* Keep the kernel mutable windows in the result (the rewriter's
+	 * scan of its input), whether or not an occurrence needed them. */
+	bool kmeta;
 };
 
 /*
