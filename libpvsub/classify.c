@@ -116,7 +116,7 @@ static void embedded_field(const struct pvsub_insn *in, unsigned first, unsigned
 		snprintf(out, size, "%s+%s", pvsub_x86_field_name(a), pvsub_x86_field_name(b));
 }
 
-int pvsub_classify(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
+int pvsub_classify_at(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
 		   size_t len, struct pvsub_classification *out)
 {
 	return pvsub_classify_next(d, img, region, pos, len, NULL, out);
@@ -177,7 +177,7 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 	    cur->at <= pos)
 		at = cur->at;
 	for (;;) {
-		if (pvsub_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) < 0) {
+		if (pvsub_decoder_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) < 0) {
 			out->cls = PVSUB_CLASS_UNDECODED;
 			return 0;
 		}
@@ -207,7 +207,7 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 	return 0;
 }
 
-int pvsub_deep_sweep(struct pvsub_decoder *d, struct pvsub_image *img, size_t region,
+int pvsub_classify_sweep(struct pvsub_decoder *d, struct pvsub_image *img, size_t region,
 		     struct pvsub_deep_stats *st)
 {
 	const struct pvsub_region *reg;
@@ -235,7 +235,7 @@ int pvsub_deep_sweep(struct pvsub_decoder *d, struct pvsub_image *img, size_t re
 			stop = reg->size;
 		while (at < stop) {
 			/* the last instruction may run past the next start */
-			if (pvsub_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) <
+			if (pvsub_decoder_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) <
 			    0) {
 				st->undecoded_bytes++;
 				if (!in_run)

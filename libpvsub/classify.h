@@ -60,7 +60,7 @@ struct pvsub_classification {
  * EMBEDDED; reaching past the instruction's end is SPANNING; a decode
  * failure before or at the occurrence is UNDECODED.
  */
-int pvsub_classify(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
+int pvsub_classify_at(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
 		   size_t len, struct pvsub_classification *out) _must_check_ _nonnull_(1, 2, 6);
 
 /*
@@ -74,7 +74,7 @@ struct pvsub_decode_cursor {
 	size_t at;	      /* an instruction boundary reached from it */
 };
 
-/* pvsub_classify() for a series of occurrences in ascending order: linear
+/* pvsub_classify_at() for a series of occurrences in ascending order: linear
  * in the size of the region rather than in occurrences times its size. */
 int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
 			size_t len, struct pvsub_decode_cursor *cur,
@@ -90,7 +90,7 @@ struct pvsub_deep_stats {
 };
 
 /* Sweep region @region from each code start to the next, adding to @st. */
-int pvsub_deep_sweep(struct pvsub_decoder *d, struct pvsub_image *img, size_t region,
+int pvsub_classify_sweep(struct pvsub_decoder *d, struct pvsub_image *img, size_t region,
 		     struct pvsub_deep_stats *st) _must_check_ _nonnull_(1, 2, 4);
 
 #endif

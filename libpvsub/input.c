@@ -83,7 +83,7 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l)
 	l->max_depth = 8;
 }
 
-void pvsub_item_release_data(struct pvsub_item *item)
+void pvsub_item_free_data(struct pvsub_item *item)
 {
 	if (!item || !item->data)
 		return;
@@ -95,7 +95,7 @@ void pvsub_item_free(struct pvsub_item *item)
 {
 	if (!item)
 		return;
-	pvsub_item_release_data(item);
+	pvsub_item_free_data(item);
 	free(item->path);
 	free(item->error);
 	free(item);

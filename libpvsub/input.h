@@ -66,7 +66,7 @@ typedef int (*pvsub_item_fn)(void *data, struct pvsub_item *item);
 void pvsub_item_free(struct pvsub_item *item);
 
 /* Free item->data now, keeping the rest (size included); NULL-safe. */
-void pvsub_item_release_data(struct pvsub_item *item);
+void pvsub_item_free_data(struct pvsub_item *item);
 
 /*
  * Walk one command-line input.  Returns 0 when the walk completed (even if

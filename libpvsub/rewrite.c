@@ -92,7 +92,7 @@ static _printf_format_(4, 5) void refuse(struct rw *w, const char *section, uint
 	res->n_refusals++;
 }
 
-static struct pvsub_rewrite_site *new_site(struct rw *w, const struct sect *s)
+static struct pvsub_rewrite_site *new_site(struct rw *w, const struct rw_sect *s)
 {
 	struct pvsub_rewrite_result *res = w->res;
 	if (res->n_sites == w->sites_cap) {
@@ -196,7 +196,7 @@ static bool reloc_got(uint32_t type)
 /* --- units ----------------------------------------------------------------------- */
 
 /* The unit that contains input offset @x, or n. */
-size_t rw_unit_at(const struct sect *s, uint64_t x)
+size_t rw_unit_at(const struct rw_sect *s, uint64_t x)
 {
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
@@ -210,12 +210,12 @@ size_t rw_unit_at(const struct sect *s, uint64_t x)
 }
 
 /* The unit whose output bytes (padding included) contain output offset @p. */
-static size_t unit_at_new(const struct sect *s, uint64_t p)
+static size_t unit_at_new(const struct rw_sect *s, uint64_t p)
 {
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct unit *u = &s->u[mid];
+		const struct rw_unit *u = &s->u[mid];
 		if (u->nstart + u->lay_pad + u->lay_len <= p)
 			lo = mid + 1;
 		else
@@ -224,20 +224,20 @@ static size_t unit_at_new(const struct sect *s, uint64_t p)
 	return lo;
 }
 
-static uint64_t insn_start(const struct unit *u)
+static uint64_t insn_start(const struct rw_unit *u)
 {
 	return u->nstart + u->lay_pad;
 }
 
 /* The unit's bytes are the input's, at the same positions. */
-static bool same_shape(const struct unit *u)
+static bool same_shape(const struct rw_unit *u)
 {
 	return u->rule == RULE_NONE && !u->long_form;
 }
 
 /* map_start / map_pad (see the top of the file); false when @x is inside an
  * instruction whose shape changed, or outside the section. */
-static bool map_offset(const struct sect *s, uint64_t x, bool pad, uint64_t *out)
+static bool map_offset(const struct rw_sect *s, uint64_t x, bool pad, uint64_t *out)
 {
 	if (x == s->size) {
 		*out = s->code_end; /* jump islands and the int3 tail belong to no code */
@@ -246,7 +246,7 @@ static bool map_offset(const struct sect *s, uint64_t x, bool pad, uint64_t *out
 	size_t i = rw_unit_at(s, x);
 	if (i == s->n)
 		return false;
-	const struct unit *u = &s->u[i];
+	const struct rw_unit *u = &s->u[i];
 	if (x == u->off) {
 		*out = pad ? u->nstart : insn_start(u);
 		return true;
@@ -257,19 +257,19 @@ static bool map_offset(const struct sect *s, uint64_t x, bool pad, uint64_t *out
 	return true;
 }
 
-static unsigned rel_field_offset(const struct unit *u)
+static unsigned rel_field_offset(const struct rw_unit *u)
 {
 	return u->rk == REL_RIP ? (unsigned)u->in.disp_offset : (unsigned)u->in.imm_offset;
 }
 
-static unsigned rel_field_size(const struct unit *u)
+static unsigned rel_field_size(const struct rw_unit *u)
 {
 	if (u->rk == REL_RIP)
 		return u->in.disp_size;
 	return u->long_form ? 4 : u->in.imm_size;
 }
 
-static enum rel_kind classify_rel(const uint8_t *b, const struct pvsub_insn *in)
+static enum rw_rel_kind classify_rel(const uint8_t *b, const struct pvsub_insn *in)
 {
 	const uint8_t *op = b + in->opcode_offset;
 	if (in->modrm_offset >= 0 && in->disp_size == 4 && in->sib_offset < 0 &&
@@ -295,7 +295,7 @@ static enum rel_kind classify_rel(const uint8_t *b, const struct pvsub_insn *in)
 	return REL_NONE;
 }
 
-static int decode_section(struct rw *w, struct sect *s, bool must)
+static int decode_section(struct rw *w, struct rw_sect *s, bool must)
 {
 	size_t cap = s->size / 3 + 16;
 	s->u = malloc(cap * sizeof(*s->u));
@@ -309,11 +309,11 @@ static int decode_section(struct rw *w, struct sect *s, bool must)
 				return -ENOMEM;
 			s->u = p;
 		}
-		struct unit *u = &s->u[s->n];
+		struct rw_unit *u = &s->u[s->n];
 		memset(u, 0, sizeof(*u));
 		u->off = at;
 		u->rule = RULE_NONE;
-		if (pvsub_decode(w->opts->decoder, s->in + at, s->size - at, at, &u->in) < 0) {
+		if (pvsub_decoder_decode(w->opts->decoder, s->in + at, s->size - at, at, &u->in) < 0) {
 			if (must)
 				refuse(w, s->name, at,
 				       "bytes that do not decode as instructions (data in code?): "
@@ -338,7 +338,7 @@ static int decode_section(struct rw *w, struct sect *s, bool must)
 }
 
 /* Every function symbol of the section must start on an instruction. */
-static void check_symbols(struct rw *w, struct sect *s)
+static void check_symbols(struct rw *w, struct rw_sect *s)
 {
 	size_t n = pvsub_relobj_sym_count(w->o);
 	for (size_t k = 1; k < n; k++) {
@@ -358,7 +358,7 @@ static void check_symbols(struct rw *w, struct sect *s)
 
 /* Relocations of a section to rewrite must be whole displacement or
  * immediate fields of its instructions. */
-static void check_relocations(struct rw *w, struct sect *s)
+static void check_relocations(struct rw *w, struct rw_sect *s)
 {
 	if (!s->rela)
 		return;
@@ -381,7 +381,7 @@ static void check_relocations(struct rw *w, struct sect *s)
 			refuse(w, s->name, ra.r_offset, "relocation outside the section's code");
 			continue;
 		}
-		struct unit *u = &s->u[i];
+		struct rw_unit *u = &s->u[i];
 		unsigned at = (unsigned)(ra.r_offset - u->off);
 		bool disp = u->in.disp_offset >= 0 && at == (unsigned)u->in.disp_offset &&
 			    size == u->in.disp_size;
@@ -404,7 +404,7 @@ static void check_relocations(struct rw *w, struct sect *s)
  * kernel turns it into a ds prefix on one CPU)?  That byte must stay in
  * front of its instruction, but the instruction may move, and be part of a
  * rule's sequence that copies it whole. */
-static bool lock_prefix_window(const struct sect *s, const struct pvsub_mwindow *mw)
+static bool lock_prefix_window(const struct rw_sect *s, const struct pvsub_mwindow *mw)
 {
 	if (mw->kind != PVSUB_WINDOW_SMP_LOCK || mw->len != 1 || s->in[mw->offset] != 0xf0)
 		return false;
@@ -412,7 +412,7 @@ static bool lock_prefix_window(const struct sect *s, const struct pvsub_mwindow 
 	return i < s->n && s->u[i].off == mw->offset;
 }
 
-static void mark_windows(struct rw *w, struct sect *s)
+static void mark_windows(struct rw *w, struct rw_sect *s)
 {
 	for (size_t k = 0; k < w->n_win; k++) {
 		const struct pvsub_mwindow *mw = &w->win[k];
@@ -423,7 +423,7 @@ static void mark_windows(struct rw *w, struct sect *s)
 			continue;
 		}
 		for (size_t i = rw_unit_at(s, mw->offset); i < s->n; i++) {
-			struct unit *u = &s->u[i];
+			struct rw_unit *u = &s->u[i];
 			if (u->off >= mw->offset + mw->len)
 				break;
 			u->fixed = true;
@@ -434,7 +434,7 @@ static void mark_windows(struct rw *w, struct sect *s)
 }
 
 /* Instructions whose faults __ex_table catches must stay one instruction. */
-static void mark_exception_sites(struct rw *w, struct sect *s)
+static void mark_exception_sites(struct rw *w, struct rw_sect *s)
 {
 	size_t tab = pvsub_relobj_find(w->o, "__ex_table");
 	size_t rs = tab ? pvsub_relobj_rela_for(w->o, tab) : 0;
@@ -455,10 +455,10 @@ static void mark_exception_sites(struct rw *w, struct sect *s)
 	}
 }
 
-static void check_targets(struct rw *w, struct sect *s)
+static void check_targets(struct rw *w, struct rw_sect *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		struct unit *u = &s->u[i];
+		struct rw_unit *u = &s->u[i];
 		if (u->rk == REL_NONE || u->rel_has_reloc)
 			continue;
 		if (u->target < 0 || (uint64_t)u->target > s->size) {
@@ -533,11 +533,11 @@ bool rw_has_pattern(const struct rw *w, const uint8_t *p, size_t len)
 
 /* Where the relative field of unit @u leads in the current layout: its
  * target, or the jump island it goes through. */
-static uint64_t rel_target(const struct sect *s, const struct unit *u)
+static uint64_t rel_target(const struct rw_sect *s, const struct rw_unit *u)
 {
 	uint64_t tnew = 0;
 	if (u->island) {
-		const struct island *is = &s->isl[u->island - 1];
+		const struct rw_island *is = &s->isl[u->island - 1];
 		return is->nstart + is->pad;
 	}
 	(void)map_offset(s, (uint64_t)u->target, false, &tnew);
@@ -546,7 +546,7 @@ static uint64_t rel_target(const struct sect *s, const struct unit *u)
 
 /* Emit unit @u's instruction (not its padding) at @p; the displacement of
  * a relative field is computed from the current layout. */
-static void emit_insn(const struct sect *s, const struct unit *u, uint8_t *p)
+static void emit_insn(const struct rw_sect *s, const struct rw_unit *u, uint8_t *p)
 {
 	const uint8_t *b = s->in + u->off;
 	if (u->rule != RULE_NONE) {
@@ -575,7 +575,7 @@ static void emit_insn(const struct sect *s, const struct unit *u, uint8_t *p)
 	rw_put_le(p + rel_field_offset(u), (uint64_t)disp, rel_field_size(u));
 }
 
-static void emit_unit(const struct sect *s, const struct unit *u, uint8_t *p)
+static void emit_unit(const struct rw_sect *s, const struct rw_unit *u, uint8_t *p)
 {
 	emit_pad(p, u->pad, u->padv);
 	emit_insn(s, u, p + u->pad);
@@ -583,11 +583,11 @@ static void emit_unit(const struct sect *s, const struct unit *u, uint8_t *p)
 
 /* --- layout ---------------------------------------------------------------------- */
 
-static void place(struct sect *s)
+static void place(struct rw_sect *s)
 {
 	uint64_t pos = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		struct unit *u = &s->u[i];
+		struct rw_unit *u = &s->u[i];
 		u->nstart = pos;
 		u->lay_pad = u->pad;
 		u->lay_len = u->enc_len;
@@ -601,20 +601,20 @@ static void place(struct sect *s)
 	s->new_size = pos + s->tail;
 }
 
-static int64_t current_disp(const struct sect *s, const struct unit *u)
+static int64_t current_disp(const struct rw_sect *s, const struct rw_unit *u)
 {
 	return (int64_t)rel_target(s, u) - (int64_t)(insn_start(u) + u->enc_len);
 }
 
 /* Place the units, promoting rel8 branches that no longer reach until
  * nothing changes.  False (with a refusal) when a branch cannot grow. */
-static bool layout(struct rw *w, struct sect *s)
+static bool layout(struct rw *w, struct rw_sect *s)
 {
 	for (;;) {
 		place(s);
 		bool changed = false;
 		for (size_t i = 0; i < s->n; i++) {
-			struct unit *u = &s->u[i];
+			struct rw_unit *u = &s->u[i];
 			if (u->rk == REL_NONE || u->rel_has_reloc || u->rule != RULE_NONE ||
 			    rw_fits(current_disp(s, u), rel_field_size(u)))
 				continue;
@@ -636,7 +636,7 @@ static bool layout(struct rw *w, struct sect *s)
 	}
 }
 
-static int emit_section(struct sect *s)
+static int emit_section(struct rw_sect *s)
 {
 	pvsub_buf_reset(&s->out);
 	int r = pvsub_buf_reserve(&s->out, s->new_size + 1);
@@ -645,7 +645,7 @@ static int emit_section(struct sect *s)
 	for (size_t i = 0; i < s->n; i++)
 		emit_unit(s, &s->u[i], (uint8_t *)s->out.data + s->u[i].nstart);
 	for (size_t k = 0; k < s->n_isl; k++) {
-		const struct island *is = &s->isl[k];
+		const struct rw_island *is = &s->isl[k];
 		uint8_t *p = (uint8_t *)s->out.data + is->nstart;
 		uint64_t t = 0, at = is->nstart + is->pad + ISLAND_LEN;
 		(void)map_offset(s, (uint64_t)is->target, false, &t);
@@ -688,7 +688,7 @@ static int collect_occ(void *data, size_t offset, size_t pattern)
 /* The occurrence overlaps a relocation window (judged at load time).  A
  * section being rewritten holds only relocations the rewriter can move
  * (check_relocations()), so their sizes are known here. */
-static bool in_reloc_window(const struct rw *w, const struct sect *s, uint64_t p, unsigned len)
+static bool in_reloc_window(const struct rw *w, const struct rw_sect *s, uint64_t p, unsigned len)
 {
 	if (!s->rela)
 		return false;
@@ -713,19 +713,19 @@ static bool in_reloc_window(const struct rw *w, const struct sect *s, uint64_t p
  * instruction a rule copied into a sequence (@lock), that copy's prefix.
  * False as map_offset(), or when a lock prefix was not carried.
  */
-static bool map_site(const struct sect *s, uint64_t x, bool lock, uint64_t *out)
+static bool map_site(const struct rw_sect *s, uint64_t x, bool lock, uint64_t *out)
 {
 	size_t i = rw_unit_at(s, x);
 	if (!lock || i == s->n || s->u[i].off != x || s->u[i].rule == RULE_NONE)
 		return map_offset(s, x, false, out);
-	const struct unit *u = &s->u[i];
+	const struct rw_unit *u = &s->u[i];
 	if (u->insn_at < 0 || u->seq[u->insn_at] != 0xf0)
 		return false;
 	*out = insn_start(u) + (uint64_t)u->insn_at;
 	return true;
 }
 
-static bool in_mutable_window(const struct rw *w, const struct sect *s, uint64_t p, unsigned len)
+static bool in_mutable_window(const struct rw *w, const struct rw_sect *s, uint64_t p, unsigned len)
 {
 	for (size_t k = 0; k < w->n_win; k++) {
 		const struct pvsub_mwindow *mw = &w->win[k];
@@ -755,14 +755,14 @@ static void field_names(const struct pvsub_insn *in, unsigned from, unsigned len
 }
 
 /* Record what was done for an occurrence. */
-static void record(struct rw *w, const struct sect *s, size_t ui, const struct occ *oc,
+static void record(struct rw *w, const struct rw_sect *s, size_t ui, const struct occ *oc,
 		   unsigned len, unsigned round, enum pvsub_class cls, const char *field,
-		   enum rule rule)
+		   enum rw_rule rule)
 {
 	struct pvsub_rewrite_site *site = new_site(w, s);
 	if (!site)
 		return;
-	const struct unit *u = &s->u[ui];
+	const struct rw_unit *u = &s->u[ui];
 	uint64_t rel = oc->pos >= insn_start(u) ? oc->pos - insn_start(u) : 0;
 	site->offset = round == 0 ? oc->pos : u->off + rel;
 	site->new_offset = ui; /* turned into an offset when the layout is final */
@@ -779,7 +779,7 @@ static void record(struct rw *w, const struct sect *s, size_t ui, const struct o
 
 /* A rel8 branch that cannot be made longer: part of a patch site, or
  * loop/jrcxz.  Padding may not push its target out of its reach. */
-static bool short_for_good(const struct unit *u)
+static bool short_for_good(const struct rw_unit *u)
 {
 	return u->rk != REL_NONE && u->rk != REL_RIP && !u->rel_has_reloc && !u->long_form &&
 	       u->in.imm_size == 1 && (u->fixed || u->rk == REL_LOOP);
@@ -787,7 +787,7 @@ static bool short_for_good(const struct unit *u)
 
 /* Bytes from the end of unit @from to the start of unit @to's instruction
  * (forward), as the units stand now; @to may be s->n (the section's end). */
-static uint64_t span_bytes(const struct sect *s, size_t from, size_t to)
+static uint64_t span_bytes(const struct rw_sect *s, size_t from, size_t to)
 {
 	uint64_t n = 0;
 	for (size_t m = from + 1; m < to; m++)
@@ -797,11 +797,11 @@ static uint64_t span_bytes(const struct sect *s, size_t from, size_t to)
 
 /* Would @by more bytes of padding in front of unit @j take the target of
  * a short_for_good() branch out of its reach? */
-static bool pad_breaks_short(const struct sect *s, size_t j, unsigned by)
+static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
 {
 	for (size_t q = 0; q < s->n_shorts; q++) {
 		size_t k = s->shorts[q];
-		const struct unit *f = &s->u[k];
+		const struct rw_unit *f = &s->u[k];
 		size_t t =
 			(uint64_t)f->target == s->size ? s->n : rw_unit_at(s, (uint64_t)f->target);
 		if (t > k && k < j && j <= t && span_bytes(s, k, t) + by > 127)
@@ -815,7 +815,7 @@ static bool pad_breaks_short(const struct sect *s, size_t j, unsigned by)
 }
 
 /* The short_for_good() branches of @s, once its windows are marked. */
-static int find_shorts(struct sect *s)
+static int find_shorts(struct rw_sect *s)
 {
 	for (size_t k = 0; k < s->n; k++) {
 		if (!short_for_good(&s->u[k]))
@@ -830,9 +830,9 @@ static int find_shorts(struct sect *s)
 }
 
 /* Grow (or vary) the padding in front of unit @i; false if it may not. */
-static bool bump_pad(struct sect *s, size_t i, unsigned by)
+static bool bump_pad(struct rw_sect *s, size_t i, unsigned by)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	if (u->no_pad || u->pad + by > MAX_PAD || (by && pad_breaks_short(s, i, by)))
 		return false;
 	if (by == 0) {
@@ -845,7 +845,7 @@ static bool bump_pad(struct sect *s, size_t i, unsigned by)
 	return true;
 }
 
-static bool fix_spanning(struct sect *s, size_t a, size_t b, uint64_t p)
+static bool fix_spanning(struct rw_sect *s, size_t a, size_t b, uint64_t p)
 {
 	/* Padding in front of a later unit separates the bytes; padding that
 	 * is itself part of the occurrence gets other NOPs first. */
@@ -858,14 +858,14 @@ static bool fix_spanning(struct sect *s, size_t a, size_t b, uint64_t p)
 
 /* The last instruction of @s never falls through to what follows the
  * section (defined with the int3 tail below). */
-static bool ends_unconditionally(const struct rw *w, const struct sect *s);
+static bool ends_unconditionally(const struct rw *w, const struct rw_sect *s);
 
 /* May unit @i reach its target through a jump island?  A direct jmp, jcc or
  * call within the section, not part of a patch site, in a section that ends
  * with an unconditional jump (so an island after it is reached only by
  * jumps), and whose target has an ORC entry for the island when the object
  * has ORC tables. */
-static bool island_ok(const struct rw *w, const struct sect *s, const struct unit *u)
+static bool island_ok(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
 {
 	return (u->rk == REL_JMP || u->rk == REL_JCC || u->rk == REL_CALL) && !u->rel_has_reloc &&
 	       !u->fixed && !u->island && s->n_isl < 65536 && ends_unconditionally(w, s) &&
@@ -880,9 +880,9 @@ static bool island_ok(const struct rw *w, const struct sect *s, const struct uni
  * the target: no stack changes between a jump (or a call, which has pushed
  * its return address) and its target.
  */
-static bool add_island(struct sect *s, size_t i)
+static bool add_island(struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	void *p = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
 	if (!p)
 		return false;
@@ -890,7 +890,7 @@ static bool add_island(struct sect *s, size_t i)
 	/* At least one int3 in front: the first island must not start where
 	 * the section's code ends, where the ORC entry of what follows the
 	 * last instruction (often the end-of-code entry) already is. */
-	s->isl[s->n_isl++] = (struct island){.target = u->target, .unit = i, .pad = 1};
+	s->isl[s->n_isl++] = (struct rw_island){.target = u->target, .unit = i, .pad = 1};
 	u->island = (uint32_t)s->n_isl;
 	if (!u->long_form && u->in.imm_size == 1) {
 		u->long_form = true;
@@ -902,9 +902,9 @@ static bool add_island(struct sect *s, size_t i)
 /* Would an island for unit @i, placed now, have a clean branch and jmp
  * with less than ISLAND_MAX_PAD bytes of padding?  (Judged on the current
  * layout with the branch in its rel32 form.) */
-static bool island_fits(const struct rw *w, const struct sect *s, size_t i)
+static bool island_fits(const struct rw *w, const struct rw_sect *s, size_t i)
 {
-	const struct unit *u = &s->u[i];
+	const struct rw_unit *u = &s->u[i];
 	unsigned len = u->long_form || u->in.imm_size == 4
 			       ? u->enc_len
 			       : u->in.opcode_offset + (u->rk == REL_JMP ? 5u : 6u);
@@ -939,10 +939,10 @@ static bool island_fits(const struct rw *w, const struct sect *s, size_t i)
  * whose displacement back to the target shrinks, clean.  Islands after it
  * move too; their own displacements are judged again in the next round.
  */
-static bool move_island(const struct rw *w, struct sect *s, size_t k)
+static bool move_island(const struct rw *w, struct rw_sect *s, size_t k)
 {
-	struct island *is = &s->isl[k];
-	const struct unit *u = &s->u[is->unit];
+	struct rw_island *is = &s->isl[k];
+	const struct rw_unit *u = &s->u[is->unit];
 	int64_t disp = current_disp(s, u);
 	uint64_t t = 0;
 	(void)map_offset(s, (uint64_t)is->target, false, &t);
@@ -968,9 +968,9 @@ static bool move_island(const struct rw *w, struct sect *s, size_t k)
  * bytes, by a jump island, whose padding moves it afterwards.  The action
  * taken (rel-adjust, jump-island), or RULE_NONE when neither can be done.
  */
-static enum rule fix_rel(const struct rw *w, struct sect *s, size_t i)
+static enum rw_rule fix_rel(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	size_t t = rw_unit_at(s, (uint64_t)u->target);
 	bool forward = u->island || (uint64_t)u->target > u->off;
 	int64_t disp = current_disp(s, u);
@@ -1010,7 +1010,7 @@ static enum rule fix_rel(const struct rw *w, struct sect *s, size_t i)
 
 /* An occurrence in the jump islands' bytes (one of their displacements, or
  * across their padding): move the island that holds its last byte. */
-static bool fix_in_islands(const struct rw *w, struct sect *s, uint64_t last)
+static bool fix_in_islands(const struct rw *w, struct rw_sect *s, uint64_t last)
 {
 	for (size_t k = 0; k < s->n_isl; k++)
 		if (last < s->isl[k].nstart + s->isl[k].pad + ISLAND_LEN)
@@ -1031,11 +1031,11 @@ static bool fix_in_islands(const struct rw *w, struct sect *s, uint64_t last)
 /* The ORC entry in force at input offset @off of section @sec, or NULL. */
 const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 {
-	const struct orc_ref *best = NULL;
+	const struct rw_orc_ref *best = NULL;
 	size_t lo = 0, hi = w->n_orc_refs;
 	while (lo < hi) { /* the last ref <= (sec, off) */
 		size_t mid = lo + (hi - lo) / 2;
-		const struct orc_ref *r = &w->orc_refs[mid];
+		const struct rw_orc_ref *r = &w->orc_refs[mid];
 		if (r->section < sec || (r->section == sec && r->offset <= off)) {
 			best = r;
 			lo = mid + 1;
@@ -1050,24 +1050,24 @@ const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off)
 
 /* A rule's first try on unit @i: from its first candidate (a rule tried
  * before may have left the unit's counter anywhere). */
-static bool attempt(const struct rw *w, struct sect *s, size_t i, const struct rule_entry *r)
+static bool attempt(const struct rw *w, struct rw_sect *s, size_t i, const struct rw_rule_entry *r)
 {
 	s->u[i].cand = 0;
 	return r->fix(w, s, i);
 }
 
 /* One occurrence inside unit @i's instruction bytes. */
-static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ *oc, unsigned len,
+static void fix_inside(struct rw *w, struct rw_sect *s, size_t i, const struct occ *oc, unsigned len,
 		       unsigned round)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	unsigned rel = (unsigned)(oc->pos - insn_start(u));
 	uint64_t where = u->off + rel;
 	char field[48];
 
 	if (u->rule != RULE_NONE) {
 		/* Inside a sequence of ours: try its next parameters. */
-		const struct rule_entry *r = rw_rule_find(u->rule);
+		const struct rw_rule_entry *r = rw_rule_find(u->rule);
 		if (r && r->fix(w, s, i))
 			return;
 		refuse(w, s->name, where, "no replacement for `%s%s%s` avoids the pattern",
@@ -1076,7 +1076,7 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	}
 	if (u->long_form) {
 		/* A promoted branch: only its rel32 can hold the pattern. */
-		enum rule rule = fix_rel(w, s, i);
+		enum rw_rule rule = fix_rel(w, s, i);
 		if (rule != RULE_NONE)
 			record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, "immediate", rule);
 		else
@@ -1105,7 +1105,7 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	if (u->rk != REL_NONE && !u->rel_has_reloc) {
 		unsigned fo = rel_field_offset(u), fs = rel_field_size(u);
 		if (rel < fo + fs && fo < rel + len) {
-			enum rule rule = fix_rel(w, s, i);
+			enum rw_rule rule = fix_rel(w, s, i);
 			if (rule != RULE_NONE)
 				record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, rule);
 			else
@@ -1119,7 +1119,7 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	/* A displacement or an immediate: the first rule of the table that
 	 * applies and finds a clean replacement. */
 	for (size_t k = 0; k < rw_rule_count; k++) {
-		const struct rule_entry *r = &rw_rule_table[k];
+		const struct rw_rule_entry *r = &rw_rule_table[k];
 		if (rw_rule_applies(r, u, rel, len) && attempt(w, s, i, r)) {
 			record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, r->rule);
 			return;
@@ -1129,7 +1129,7 @@ static void fix_inside(struct rw *w, struct sect *s, size_t i, const struct occ 
 	       field, u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str);
 }
 
-static void fix_occurrence(struct rw *w, struct sect *s, const struct occ *oc, unsigned round)
+static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc, unsigned round)
 {
 	unsigned len = pvsub_matcher_pattern(w->opts->matcher, oc->pattern)->len;
 	size_t a = unit_at_new(s, oc->pos), b = unit_at_new(s, oc->pos + len - 1);
@@ -1141,7 +1141,7 @@ static void fix_occurrence(struct rw *w, struct sect *s, const struct occ *oc, u
 	}
 	if (a >= s->n)
 		return; /* cannot happen: a < b */
-	const struct unit *ua = &s->u[a];
+	const struct rw_unit *ua = &s->u[a];
 	bool in_pad = oc->pos < insn_start(ua);
 	s->last_site = ua->off;
 	if (a != b || in_pad) {
@@ -1160,7 +1160,7 @@ static void fix_occurrence(struct rw *w, struct sect *s, const struct occ *oc, u
  * Search the section as laid out now and fix what is found.  Returns the
  * number of occurrences acted on, or -1 after a refusal.
  */
-static int round_once(struct rw *w, struct sect *s, unsigned round)
+static int round_once(struct rw *w, struct rw_sect *s, unsigned round)
 {
 	struct occ_list l = {0};
 	if (!layout(w, s))
@@ -1203,7 +1203,7 @@ static int round_once(struct rw *w, struct sect *s, unsigned round)
 
 /* --- the object --------------------------------------------------------------------- */
 
-static struct sect *sect_of(struct rw *w, size_t idx)
+static struct rw_sect *sect_of(struct rw *w, size_t idx)
 {
 	for (size_t i = 0; i < w->n_s; i++)
 		if (w->s[i].idx == idx)
@@ -1216,7 +1216,7 @@ static struct sect *sect_of(struct rw *w, size_t idx)
  * rewriter can move have windows here (rw_reloc()): an occurrence at any
  * other is to be fixed, so its section is rewritten and check_relocations()
  * refuses the type by name. */
-static bool judged_at_load(const struct rw *w, const struct sect *s, uint64_t pos, unsigned len)
+static bool judged_at_load(const struct rw *w, const struct rw_sect *s, uint64_t pos, unsigned len)
 {
 	for (size_t j = 0; j < w->n_win; j++)
 		if (w->win[j].section == s->idx && w->win[j].offset <= pos &&
@@ -1238,7 +1238,7 @@ static bool judged_at_load(const struct rw *w, const struct sect *s, uint64_t po
  * (all but those judged at load time), into @l; with the mutable windows
  * known so far (none before the kernel tables are read).
  */
-static int occurrences_to_fix(struct rw *w, const struct sect *s, struct occ_list *l)
+static int occurrences_to_fix(struct rw *w, const struct rw_sect *s, struct occ_list *l)
 {
 	struct occ_list all = {0};
 	int r = pvsub_matcher_search(w->opts->matcher, s->in, s->size, collect_occ, &all);
@@ -1251,7 +1251,7 @@ static int occurrences_to_fix(struct rw *w, const struct sect *s, struct occ_lis
 	return r;
 }
 
-static bool needs_rewrite(struct rw *w, struct sect *s)
+static bool needs_rewrite(struct rw *w, struct rw_sect *s)
 {
 	struct occ_list l = {0};
 	if (occurrences_to_fix(w, s, &l) < 0)
@@ -1265,7 +1265,7 @@ static bool needs_rewrite(struct rw *w, struct sect *s)
  * why): every occurrence in it that needed a change is blocked by that, and
  * is named with the first reason.
  */
-static void refuse_all_occurrences(struct rw *w, struct sect *s, size_t first)
+static void refuse_all_occurrences(struct rw *w, struct rw_sect *s, size_t first)
 {
 	struct occ_list l = {0};
 	char why[sizeof(w->res->refusals[0].reason)];
@@ -1293,11 +1293,11 @@ static void refuse_all_occurrences(struct rw *w, struct sect *s, size_t first)
 
 /* The last instruction of @s never falls through to what follows the
  * section, whatever the kernel patches into it. */
-static bool ends_unconditionally(const struct rw *w, const struct sect *s)
+static bool ends_unconditionally(const struct rw *w, const struct rw_sect *s)
 {
 	if (!s->n)
 		return false;
-	const struct unit *u = &s->u[s->n - 1];
+	const struct rw_unit *u = &s->u[s->n - 1];
 	const uint8_t *op = s->in + u->off + u->in.opcode_offset;
 	if (u->off + u->in.len != s->size)
 		return false;
@@ -1329,7 +1329,7 @@ static bool ends_unconditionally(const struct rw *w, const struct sect *s)
  * which is never reached when that instruction is an unconditional jump or
  * return.  The rescan of the output checks every padding variant again.
  */
-static void add_int3_tail(struct rw *w, struct sect *s)
+static void add_int3_tail(struct rw *w, struct rw_sect *s)
 {
 	if (!ends_unconditionally(w, s)) {
 		w->pattern = s->tail_pattern;
@@ -1349,7 +1349,7 @@ static void add_int3_tail(struct rw *w, struct sect *s)
 	struct pvsub_rewrite_site *site = new_site(w, s);
 	if (!site)
 		return;
-	const struct unit *u = &s->u[s->n - 1];
+	const struct rw_unit *u = &s->u[s->n - 1];
 	site->offset = s->tail_site;
 	site->new_offset = s->n - 1; /* an offset once the layout is final */
 	site->pattern = s->tail_pattern;
@@ -1361,7 +1361,7 @@ static void add_int3_tail(struct rw *w, struct sect *s)
 	memcpy(site->insn, s->in + u->off, u->in.len);
 }
 
-static int rewrite_section(struct rw *w, struct sect *s)
+static int rewrite_section(struct rw *w, struct rw_sect *s)
 {
 	size_t before = w->res->n_refusals;
 	if (strcmp(s->name, ".altinstr_replacement") == 0) {
@@ -1413,7 +1413,7 @@ static bool place_field(struct rw *w, size_t tsec, uint64_t off, uint32_t type, 
 			int64_t *old_bias, int64_t *new_bias)
 {
 	bool pc = reloc_pc_relative(type);
-	struct sect *ps = sect_of(w, tsec);
+	struct rw_sect *ps = sect_of(w, tsec);
 	*np = off;
 	*old_bias = *new_bias = 0;
 	if (!ps)
@@ -1423,7 +1423,7 @@ static bool place_field(struct rw *w, size_t tsec, uint64_t off, uint32_t type, 
 	size_t i = rw_unit_at(ps, off);
 	if (i == ps->n)
 		return false;
-	const struct unit *u = &ps->u[i];
+	const struct rw_unit *u = &ps->u[i];
 	if (pc)
 		*old_bias = *new_bias = (int64_t)(u->off + u->in.len - off);
 	if (!ps->rewrite)
@@ -1453,7 +1453,7 @@ static void map_symbols(struct rw *w, struct symmap *m)
 		pvsub_relobj_sym_get(w->o, k, &sym);
 		m->value[k] = sym.st_value;
 		m->size[k] = sym.st_size;
-		struct sect *s = sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+		struct rw_sect *s = sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
 		if (!s || !s->rewrite || ELF64_ST_TYPE(sym.st_info) == STT_SECTION)
 			continue;
 		uint64_t v, e;
@@ -1479,7 +1479,7 @@ static void map_symbols(struct rw *w, struct symmap *m)
  * in, and nothing else about it matters. */
 static void carry_none(struct rw *w, size_t tsec, Elf64_Rela *ra)
 {
-	struct sect *ps = sect_of(w, tsec);
+	struct rw_sect *ps = sect_of(w, tsec);
 	if (!ps || !ps->rewrite || !ps->decoded)
 		return;
 	if (ra->r_offset >= ps->size) {
@@ -1490,7 +1490,7 @@ static void carry_none(struct rw *w, size_t tsec, Elf64_Rela *ra)
 	size_t i = rw_unit_at(ps, ra->r_offset);
 	if (i == ps->n)
 		return;
-	const struct unit *u = &ps->u[i];
+	const struct rw_unit *u = &ps->u[i];
 	ra->r_offset = insn_start(u) + (same_shape(u) ? ra->r_offset - u->off : 0);
 }
 
@@ -1512,7 +1512,7 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	}
 	if (symi && symi < pvsub_relobj_sym_count(o))
 		pvsub_relobj_sym_get(o, symi, &sym);
-	struct sect *ss = symi && sym.st_shndx < o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+	struct rw_sect *ss = symi && sym.st_shndx < o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
 	bool into = ss && ss->rewrite && !reloc_got(type);
 
 	if (into && !rw_reloc(type)) {
@@ -1523,7 +1523,7 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	}
 
 	if (!place_field(w, tsec, old_place, type, &np, &ob, &nb)) {
-		struct sect *ps = sect_of(w, tsec);
+		struct rw_sect *ps = sect_of(w, tsec);
 		if (alloc && ((ps && ps->rewrite) || into))
 			refuse(w, tname, old_place, "relocation cannot be moved%s",
 			       ps && !ps->decoded ? " (its code does not decode)" : "");
@@ -1591,15 +1591,15 @@ static void write_symbols(struct rw *w, const struct symmap *m)
 
 /* Re-decode the output of each rewritten section at the expected
  * boundaries: a last check that what was emitted is what was planned. */
-static void self_check(struct rw *w, struct sect *s)
+static void self_check(struct rw *w, struct rw_sect *s)
 {
 	const uint8_t *out = (const uint8_t *)s->out.data;
 	for (size_t i = 0; i < s->n; i++) {
-		const struct unit *u = &s->u[i];
+		const struct rw_unit *u = &s->u[i];
 		struct pvsub_insn in;
 		if (u->rule != RULE_NONE)
 			continue;
-		if (pvsub_decode(w->opts->decoder, out + insn_start(u), s->new_size - insn_start(u),
+		if (pvsub_decoder_decode(w->opts->decoder, out + insn_start(u), s->new_size - insn_start(u),
 				 insn_start(u), &in) < 0 ||
 		    in.len != u->enc_len) {
 			refuse(w, s->name, u->off,
@@ -1713,12 +1713,12 @@ static int add_orc_entries(struct rw *w)
 	size_t rs = pvsub_relobj_rela_for(w->o, w->orc_ip);
 	int r = 0;
 	for (size_t i = 0; i < w->n_s && r == 0; i++) {
-		struct sect *s = &w->s[i];
+		struct rw_sect *s = &w->s[i];
 		if (!s->rewrite)
 			continue;
 		size_t secsym = section_symbol(w, s->idx);
 		for (size_t k = 0; k < s->n && r == 0; k++) {
-			const struct unit *u = &s->u[k];
+			const struct rw_unit *u = &s->u[k];
 			if (!u->n_orc)
 				continue;
 			const uint8_t *e = rw_orc_entry_at(w, s->idx, u->off);
@@ -1728,7 +1728,7 @@ static int add_orc_entries(struct rw *w)
 				continue;
 			}
 			for (unsigned k2 = 0; k2 < u->n_orc && r == 0; k2++) {
-				const struct orc_note *nt = &u->orc[k2];
+				const struct rw_orc_note *nt = &u->orc[k2];
 				uint64_t at = insn_start(u) + nt->at;
 				if (nt->at == u->enc_len && orc_entry_exists(w, rs, s->idx, at))
 					continue;
@@ -1745,7 +1745,7 @@ static int add_orc_entries(struct rw *w)
 		}
 		/* A jump island is in the state of its target. */
 		for (size_t k = 0; k < s->n_isl && r == 0; k++) {
-			const struct island *is = &s->isl[k];
+			const struct rw_island *is = &s->isl[k];
 			const uint8_t *e = rw_orc_entry_at(w, s->idx, (uint64_t)is->target);
 			if (!e || !secsym) {
 				refuse(w, s->name, (uint64_t)is->target,
@@ -1814,11 +1814,11 @@ static int finish(struct rw *w)
 
 	for (size_t k = 0; k < w->res->n_sites; k++) {
 		struct pvsub_rewrite_site *site = &w->res->sites[k];
-		struct sect *s = sect_of(w, pvsub_relobj_find(w->o, site->section));
+		struct rw_sect *s = sect_of(w, pvsub_relobj_find(w->o, site->section));
 		size_t ui = (size_t)site->new_offset;
 		if (!s || ui >= s->n)
 			continue;
-		const struct unit *u = &s->u[ui];
+		const struct rw_unit *u = &s->u[ui];
 		site->new_offset = insn_start(u);
 		site->padding = u->pad;
 		site->new_len = u->enc_len;
@@ -1831,7 +1831,7 @@ static int finish(struct rw *w)
 	if (w->res->n_refusals)
 		return 0;
 	for (size_t i = 0; i < w->n_s; i++) {
-		struct sect *s = &w->s[i];
+		struct rw_sect *s = &w->s[i];
 		if (!s->rewrite)
 			continue;
 		size_t len;
@@ -1855,7 +1855,7 @@ static int finish(struct rw *w)
 
 static int cmp_orc_ref(const void *a, const void *b)
 {
-	const struct orc_ref *x = a, *y = b;
+	const struct rw_orc_ref *x = a, *y = b;
 	if (x->section != y->section)
 		return x->section < y->section ? -1 : 1;
 	if (x->offset != y->offset)
@@ -1892,7 +1892,7 @@ static int load_orc(struct rw *w)
 			return 0;
 		}
 		pvsub_relobj_sym_get(o, symi, &sym);
-		w->orc_refs[w->n_orc_refs++] = (struct orc_ref){
+		w->orc_refs[w->n_orc_refs++] = (struct rw_orc_ref){
 			.section = sym.st_shndx,
 			.offset = sym.st_value + (uint64_t)ra.r_addend,
 			.entry = ra.r_offset / 4,
@@ -1920,7 +1920,7 @@ static int collect_sections(struct rw *w)
 		if (!(sec->sh.sh_flags & SHF_EXECINSTR) || sec->sh.sh_type != SHT_PROGBITS ||
 		    !sec->bytes)
 			continue;
-		struct sect *s = &w->s[w->n_s++];
+		struct rw_sect *s = &w->s[w->n_s++];
 		s->idx = i;
 		s->name = sec->name;
 		s->in = sec->bytes;
@@ -1978,9 +1978,9 @@ static bool left_as_is(const struct pvsub_finding *f)
 
 /* The one code section called @name, NULL (with a refusal) if there is
  * none or more than one. */
-static struct sect *sect_named(struct rw *w, const char *name, int64_t offset)
+static struct rw_sect *sect_named(struct rw *w, const char *name, int64_t offset)
 {
-	struct sect *found = NULL;
+	struct rw_sect *found = NULL;
 	for (size_t i = 0; i < w->n_s; i++) {
 		if (strcmp(w->s[i].name, name) != 0)
 			continue;
@@ -2017,7 +2017,7 @@ static bool mark_junctions(struct rw *w, const struct pvsub_scan_result *in)
 			       "formed by zero padding the module loader may put in front of a "
 			       "section and the section's first bytes, which cannot be changed");
 		} else {
-			struct sect *s = sect_named(w, first, f->offset);
+			struct rw_sect *s = sect_named(w, first, f->offset);
 			if (s && !s->tail_len) {
 				s->tail_site = (uint64_t)f->offset;
 				s->tail_pattern = f->pattern->id;
@@ -2064,7 +2064,7 @@ static int run(struct rw *w)
 	/* Again, now that the mutable windows are known. */
 	any = false;
 	for (size_t i = 0; i < w->n_s; i++) {
-		struct sect *s = &w->s[i];
+		struct rw_sect *s = &w->s[i];
 		s->rewrite = s->tail_len || needs_rewrite(w, s);
 		any |= s->rewrite;
 	}

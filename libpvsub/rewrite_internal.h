@@ -33,7 +33,7 @@
  * is one that replaced its instruction by a sequence: trap or one of
  * rw_rule_table[].
  */
-enum rule {
+enum rw_rule {
 	RULE_NOP_SPLIT,
 	RULE_REL_ADJUST,
 	RULE_IMM_LEA,
@@ -55,7 +55,7 @@ enum rule {
 	RULE_NONE,
 };
 
-enum rel_kind {
+enum rw_rel_kind {
 	REL_NONE,
 	REL_JMP,   /* eb / e9 */
 	REL_JCC,   /* 7x / 0f 8x */
@@ -67,16 +67,16 @@ enum rel_kind {
 
 #define MAX_ORC_NOTES 6
 
-struct orc_note {
+struct rw_orc_note {
 	uint8_t at; /* offset in the unit's sequence */
 	int32_t sp_delta, bp_delta;
 	bool next; /* instead: the entry of the instruction after the unit */
 };
 
-struct unit {
+struct rw_unit {
 	uint64_t off; /* in the input section */
 	struct pvsub_insn in;
-	enum rel_kind rk;
+	enum rw_rel_kind rk;
 	bool rel_has_reloc; /* the relative field is relocated: not ours to fix */
 	bool has_reloc;	    /* any relocation inside */
 	bool fixed;	    /* overlaps a mutable window: bytes and size stay */
@@ -93,7 +93,7 @@ struct unit {
 	uint32_t island; /* 1 + the jump island it reaches its target through, 0: none */
 	uint16_t pad;
 	uint8_t padv; /* NOP variant */
-	enum rule rule;
+	enum rw_rule rule;
 	unsigned cand; /* next candidate for the rule's parameters */
 	uint8_t seq[MAX_SEQ];
 	uint8_t seq_len;
@@ -101,7 +101,7 @@ struct unit {
 	 * stack pointer is sp_delta bytes lower and rbp bp_delta bytes higher
 	 * than the unit's unwind entry says (ORC entries are added for them;
 	 * zero deltas: the entry itself again). */
-	struct orc_note orc[MAX_ORC_NOTES];
+	struct rw_orc_note orc[MAX_ORC_NOTES];
 	uint8_t n_orc;
 	/* Where in seq the copy of the original instruction starts, prefixes
 	 * included (its lock prefix, its fault), -1 when there is none. */
@@ -117,27 +117,27 @@ struct unit {
 /* A jump island: `jmp target` placed after a section's last instruction,
  * for a branch whose own displacement to the target would need too much
  * padding to lose a pattern (rewrite.c, jump-island). */
-struct island {
+struct rw_island {
 	int64_t target;	 /* in the input section */
 	size_t unit;	 /* the branch that goes through it */
 	uint16_t pad;	 /* int3 bytes in front of it */
 	uint64_t nstart; /* where its padding starts, as last placed */
 };
 
-struct sect {
+struct rw_sect {
 	size_t idx;
 	const char *name;
 	const uint8_t *in; /* input bytes */
 	size_t size;
 	bool decoded;
 	bool rewrite;
-	struct unit *u;
+	struct rw_unit *u;
 	size_t n;
 	size_t rela; /* its SHT_RELA section, 0 if none */
 	struct pvsub_buf out;
 	uint64_t new_size; /* tail included */
 	uint64_t code_end; /* end of the last unit in the output (islands follow) */
-	struct island *isl;
+	struct rw_island *isl;
 	size_t n_isl;
 	size_t *shorts; /* units of rel8 branches that cannot grow */
 	size_t n_shorts;
@@ -166,7 +166,7 @@ struct sect {
 #define ORC_REG_BP_INDIRECT 8
 #define ORC_REG_SP_INDIRECT 9
 
-struct orc_ref {
+struct rw_orc_ref {
 	size_t section;	 /* code section */
 	uint64_t offset; /* input offset */
 	size_t entry;	 /* index into .orc_unwind */
@@ -179,11 +179,11 @@ struct rw {
 	struct pvsub_relobj *o;
 	bool kernel;		  /* a Linux module: no red zone below the stack pointer */
 	size_t orc_ip, orc;	  /* .orc_unwind_ip and .orc_unwind, 0 without */
-	struct orc_ref *orc_refs; /* sorted by section, offset */
+	struct rw_orc_ref *orc_refs; /* sorted by section, offset */
 	size_t n_orc_refs;
 	const struct pvsub_mwindow *win; /* in_scan's (pvsub_scan_result.mwindows) */
 	size_t n_win;
-	struct sect *s;
+	struct rw_sect *s;
 	size_t n_s;
 	struct pvsub_rewrite_result *res;
 	size_t sites_cap, refusals_cap;
@@ -203,7 +203,7 @@ void rw_put_le(uint8_t *p, uint64_t v, unsigned size);
 /* @v fits a signed field of @size bytes. */
 bool rw_fits(int64_t v, unsigned size);
 /* The unit that contains input offset @x of @s, or s->n. */
-size_t rw_unit_at(const struct sect *s, uint64_t x);
+size_t rw_unit_at(const struct rw_sect *s, uint64_t x);
 /* Some pattern of the policy occurs in @len bytes at @p. */
 bool rw_has_pattern(const struct rw *w, const uint8_t *p, size_t len);
 /* The ORC entry (6 bytes) in force at input offset @off of section @sec,
@@ -214,7 +214,7 @@ const uint8_t *rw_orc_entry_at(const struct rw *w, size_t sec, uint64_t off);
 
 /* When a rule of rw_rule_table[] is tried on an occurrence inside an
  * instruction: conditions, all of which must hold. */
-enum rule_when {
+enum rw_rule_when {
 	RW_NO_RELOC = 1 << 0, /* no relocation inside the instruction */
 	RW_SEQUENCE = 1 << 1, /* it may become a sequence (not an exception-table site) */
 	RW_HAS_IMM = 1 << 2,  /* it has an immediate */
@@ -224,9 +224,9 @@ enum rule_when {
 };
 
 /* A rule that replaces one instruction holding an occurrence. */
-struct rule_entry {
-	enum rule rule; /* and so its name, pvsub_rewrite_rules[rule] */
-	unsigned when;	/* enum rule_when bits */
+struct rw_rule_entry {
+	enum rw_rule rule; /* and so its name, pvsub_rewrite_rules[rule] */
+	unsigned when;	/* enum rw_rule_when bits */
 	/*
 	 * Try to give unit @i of @s a replacement without any pattern of the
 	 * policy, starting from the unit's next untried candidate (u->cand);
@@ -235,7 +235,7 @@ struct rule_entry {
 	 * the next candidates.  False when the rule does not apply to the
 	 * instruction or no candidate is clean.
 	 */
-	bool (*fix)(const struct rw *w, struct sect *s, size_t i);
+	bool (*fix)(const struct rw *w, struct rw_sect *s, size_t i);
 };
 
 /*
@@ -243,18 +243,18 @@ struct rule_entry {
  * immediate, cheapest first: the first that applies and finds a clean
  * candidate is taken.  rw_rule_count entries.
  */
-extern const struct rule_entry rw_rule_table[];
+extern const struct rw_rule_entry rw_rule_table[];
 extern const size_t rw_rule_count;
 
 /* Does @r's `when` hold for the occurrence at [@rel, @rel + @len) of unit
  * @u's instruction? */
-bool rw_rule_applies(const struct rule_entry *r, const struct unit *u, unsigned rel, unsigned len);
+bool rw_rule_applies(const struct rw_rule_entry *r, const struct rw_unit *u, unsigned rel, unsigned len);
 
 /* @rule's entry in rw_rule_table[], or NULL (trap, and what is not a
  * replacement of one instruction). */
-const struct rule_entry *rw_rule_find(enum rule rule);
+const struct rw_rule_entry *rw_rule_find(enum rw_rule rule);
 
 /* `ud2` padded with int3 to the instruction's length. */
-bool rw_fix_trap(struct sect *s, size_t i);
+bool rw_fix_trap(struct rw_sect *s, size_t i);
 
 #endif

@@ -74,7 +74,7 @@ static bool imm_candidate(unsigned k, bool wide64, bool imm64, uint64_t value, i
 
 /* The unit's one relocated field (u->reloc_at, if any) now lies at
  * @fld_new of its sequence, in an instruction that ends at @end there. */
-static void carry_field(struct unit *u, unsigned fld_new, unsigned end)
+static void carry_field(struct rw_unit *u, unsigned fld_new, unsigned end)
 {
 	if (!u->has_reloc)
 		return;
@@ -85,7 +85,7 @@ static void carry_field(struct unit *u, unsigned fld_new, unsigned end)
 
 /* Give @u the sequence @seq; the rule then notes its stack, unwind and
  * instruction-copy facts, which start cleared. */
-static void set_rule(struct unit *u, enum rule rule, const uint8_t *seq, unsigned n)
+static void set_rule(struct rw_unit *u, enum rw_rule rule, const uint8_t *seq, unsigned n)
 {
 	memcpy(u->seq, seq, n);
 	u->seq_len = (uint8_t)n;
@@ -109,18 +109,18 @@ static bool prefixes_among(const uint8_t *b, unsigned n, const char *allowed)
 
 /* From offset @at of its sequence on, @u's stack is @sp lower and rbp @bp
  * higher than its unwind entry says. */
-static void note_orc(struct unit *u, unsigned at, int32_t sp, int32_t bp)
+static void note_orc(struct rw_unit *u, unsigned at, int32_t sp, int32_t bp)
 {
 	if (u->n_orc < MAX_ORC_NOTES)
-		u->orc[u->n_orc++] = (struct orc_note){(uint8_t)at, sp, bp, false};
+		u->orc[u->n_orc++] = (struct rw_orc_note){(uint8_t)at, sp, bp, false};
 }
 
 /* From offset @at of its sequence on, @u is already in the state of the
  * instruction after it, whose ORC entry describes it. */
-static void note_orc_next(struct unit *u, unsigned at)
+static void note_orc_next(struct rw_unit *u, unsigned at)
 {
 	if (u->n_orc < MAX_ORC_NOTES)
-		u->orc[u->n_orc++] = (struct orc_note){(uint8_t)at, 0, 0, true};
+		u->orc[u->n_orc++] = (struct rw_orc_note){(uint8_t)at, 0, 0, true};
 }
 
 /* The general register (rax 0 ... r15 15) an ORC register number names,
@@ -155,7 +155,7 @@ static int orc_gpr(unsigned orc_reg)
  * Without ORC tables nothing is read; without an entry for @u, or with an
  * entry of no known frame, the stack and frame registers are.
  */
-static uint16_t unwind_regs_at(const struct rw *w, const struct sect *s, uint64_t off)
+static uint16_t unwind_regs_at(const struct rw *w, const struct rw_sect *s, uint64_t off)
 {
 	const uint16_t stack = (1u << 4) | (1u << 5);
 	if (!w->orc)
@@ -175,14 +175,14 @@ static uint16_t unwind_regs_at(const struct rw *w, const struct sect *s, uint64_
 	return m;
 }
 
-static uint16_t unwind_regs(const struct rw *w, const struct sect *s, const struct unit *u)
+static uint16_t unwind_regs(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
 {
 	return unwind_regs_at(w, s, u->off);
 }
 
-static bool fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
+static bool fix_imm_lea(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	unsigned reg;
 	bool wide64, imm64;
 	uint64_t value;
@@ -206,9 +206,9 @@ static bool fix_imm_lea(const struct rw *w, struct sect *s, size_t i)
 	return false;
 }
 
-bool rw_fix_trap(struct sect *s, size_t i)
+bool rw_fix_trap(struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	if (u->in.len < 2)
 		return false;
 	u->seq[0] = 0x0f;
@@ -238,9 +238,9 @@ static uint32_t mask_candidate(unsigned k)
  * destinations only: a split read-modify-write of memory could be seen half
  * done.
  */
-static bool fix_alu_split(const struct rw *w, struct sect *s, size_t i)
+static bool fix_alu_split(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const uint8_t *b = s->in + u->off;
 	unsigned rex = pvsub_x86enc_rex(b, &u->in), op = b[u->in.opcode_offset], ext, reg;
 	if (u->in.opcode_offset != (rex ? 1u : 0u) || u->in.imm_size != 4)
@@ -301,7 +301,7 @@ static bool orc_entry_starts(const struct rw *w, size_t sec, uint64_t off)
  * data (if the object has any) must compute the frame from a register: from
  * rsp, whose entry is then adjusted, or from another one, which does not
  * see the change.  An indirect frame through rsp is not adjusted: no. */
-static bool stack_may_move(const struct rw *w, const struct sect *s, const struct unit *u)
+static bool stack_may_move(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
 {
 	if (!w->orc)
 		return true;
@@ -314,7 +314,7 @@ static bool stack_may_move(const struct rw *w, const struct sect *s, const struc
 
 /* A scratch register for unit @u, not among @used nor read by the
  * unwinder; 16 if there is none. */
-static unsigned free_register(const struct rw *w, const struct sect *s, const struct unit *u,
+static unsigned free_register(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u,
 			      uint16_t used)
 {
 	used |= unwind_regs(w, s, u);
@@ -357,7 +357,7 @@ static bool loads_whole(const uint8_t *b, const struct pvsub_insn *in, unsigned 
 /* May the register @reg (the base or index of unit @u's memory operand) be
  * moved for a moment?  rsp never (sp-rebase does that), nor any register
  * the unwinder reads there (bp-rebase moves rbp with ORC entries). */
-static bool reg_may_move(const struct rw *w, const struct sect *s, const struct unit *u,
+static bool reg_may_move(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u,
 			 unsigned reg)
 {
 	return reg != 4 && !(unwind_regs(w, s, u) & (1u << reg));
@@ -442,10 +442,10 @@ static bool stack_move(const uint8_t *b, const struct pvsub_insn *in, int32_t *d
  * unwinder finds from a register.  An instruction that may write rsp in
  * another way is not rebased in an object with ORC tables.
  */
-static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, bool by_index,
+static bool rebase(const struct rw *w, struct rw_sect *s, size_t i, unsigned reg, bool by_index,
 		   const uint8_t *orc)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	int32_t down;
@@ -518,9 +518,9 @@ static bool rebase(const struct rw *w, struct sect *s, size_t i, unsigned reg, b
  * it, and never for an instruction whose fault an exception table catches
  * (the fixup would see the moved register).
  */
-static bool fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_disp_rebase(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	const struct unit *u = &s->u[i];
+	const struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	if (in->mem_base == 16 || (in->mem_base < 0 && in->mem_index < 0) ||
 	    in->mem_index == in->mem_base)
@@ -541,7 +541,7 @@ static bool fix_disp_rebase(const struct rw *w, struct sect *s, size_t i)
  * describe rbp moved by (frame from rbp or through it, caller's rbp saved
  * relative to it, nothing else undefined); NULL otherwise, and without ORC
  * tables (then rbp is a register like any other). */
-static const uint8_t *bp_adjustable(const struct rw *w, const struct sect *s, const struct unit *u)
+static const uint8_t *bp_adjustable(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
 {
 	const uint8_t *e = w->orc ? rw_orc_entry_at(w, s->idx, u->off) : NULL;
 	if (!e)
@@ -554,9 +554,9 @@ static const uint8_t *bp_adjustable(const struct rw *w, const struct sect *s, co
 	return e;
 }
 
-static bool fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_bp_rebase(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	const struct unit *u = &s->u[i];
+	const struct rw_unit *u = &s->u[i];
 	if (u->in.mem_base != 5 || u->in.mem_index == 5)
 		return false;
 	const uint8_t *e = bp_adjustable(w, s, u);
@@ -571,9 +571,9 @@ static bool fix_bp_rebase(const struct rw *w, struct sect *s, size_t i)
  * ORC entries describe the lowered stack (added when the object is
  * written).
  */
-static bool fix_sp_rebase(const struct rw *w, struct sect *s, size_t i)
+static bool fix_sp_rebase(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	if (!disp_may_change(b, in) || in->mem_operands != 1 || in->mem_base != 4 ||
@@ -668,7 +668,7 @@ static unsigned frame_close(struct frame *f, uint8_t *seq, unsigned n)
 }
 
 /* The ORC notes of the frame's pushes; the caller's own notes follow. */
-static void frame_note_pushes(struct unit *u, const struct frame *f)
+static void frame_note_pushes(struct rw_unit *u, const struct frame *f)
 {
 	for (unsigned k = 0; k < (f->leave_word ? 2u : 1u); k++)
 		note_orc(u, f->pushed[k], (int32_t)(f->skip + 8 * (k + 1)), 0);
@@ -676,7 +676,7 @@ static void frame_note_pushes(struct unit *u, const struct frame *f)
 
 /* The ORC note of the frame's pop: the stack as the unit's entry says, or
  * one word lower with a word left. */
-static void frame_note_pop(struct unit *u, const struct frame *f)
+static void frame_note_pop(struct rw_unit *u, const struct frame *f)
 {
 	note_orc(u, f->popped, f->leave_word ? 8 : 0, 0);
 }
@@ -687,7 +687,7 @@ static void frame_note_pop(struct unit *u, const struct frame *f)
  * move past this candidate for a later retry.  Always true: what a rule
  * returns when it has its sequence.
  */
-static bool frame_commit(struct unit *u, const struct frame *f, enum rule rule,
+static bool frame_commit(struct rw_unit *u, const struct frame *f, enum rw_rule rule,
 			 const uint8_t *seq, unsigned n, int insn_at)
 {
 	set_rule(u, rule, seq, n);
@@ -857,9 +857,9 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
  * absolute) is carried over.  When the displacement holds a pattern as
  * well, its base is moved around the instruction as disp-rebase does.
  */
-static bool fix_scratch(const struct rw *w, struct sect *s, size_t i)
+static bool fix_scratch(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	struct scratch_plan pl = {.rebase_reg = -1};
@@ -963,11 +963,11 @@ static bool fix_scratch(const struct rw *w, struct sect *s, size_t i)
  * instruction whose use is not modelled or a long path ends it "maybe
  * live".
  */
-static bool flags_dead_after(const struct sect *s, size_t i)
+static bool flags_dead_after(const struct rw_sect *s, size_t i)
 {
 	size_t j = i + 1;
 	for (unsigned steps = 0; steps < 512 && j < s->n; steps++) {
-		const struct unit *u = &s->u[j];
+		const struct rw_unit *u = &s->u[j];
 		const struct pvsub_insn *in = &u->in;
 		if (!in->regs_known || in->flags_read)
 			return false;
@@ -1004,9 +1004,9 @@ static bool flags_dead_after(const struct sect *s, size_t i)
  * original, so the stack never exposes or covers live data, and the ORC
  * entry between them describes the intermediate stack.
  */
-static bool fix_lea_arith(const struct rw *w, struct sect *s, size_t i)
+static bool fix_lea_arith(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	unsigned rex = pvsub_x86enc_rex(b, in), op = b[in->opcode_offset], ext, reg;
@@ -1127,9 +1127,9 @@ static bool plain_prefixes(const uint8_t *b, unsigned n)
  * Not for branches (the callee would see the pushed word) nor for
  * exception-table sites.
  */
-static bool fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
+static bool fix_scratch_disp(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
@@ -1221,9 +1221,9 @@ static bool fix_scratch_disp(const struct rw *w, struct sect *s, size_t i)
  * restored before the callee runs.  Only `call` (a `jmp` through memory
  * may be a jump table inside the function, where r11 can be live).
  */
-static bool fix_call_r11(const struct rw *w, struct sect *s, size_t i)
+static bool fix_call_r11(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
@@ -1278,9 +1278,9 @@ static bool fix_call_r11(const struct rw *w, struct sect *s, size_t i)
  * point elsewhere for a moment), nor a register the unwinder reads, nor
  * for an exception-table site (its fixup would see the address in dst).
  */
-static bool fix_load_dest(const struct rw *w, struct sect *s, size_t i)
+static bool fix_load_dest(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
@@ -1341,9 +1341,9 @@ static bool fix_load_dest(const struct rw *w, struct sect *s, size_t i)
  * may hold live data: kernel objects only.  ORC entries describe the
  * stack one and two words lower.
  */
-static bool fix_push_imm(const struct rw *w, struct sect *s, size_t i)
+static bool fix_push_imm(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	if (!w->kernel || in->opcode_offset != 0 || in->opcode_len != 1 ||
@@ -1380,9 +1380,9 @@ static bool fix_push_imm(const struct rw *w, struct sect *s, size_t i)
  * mov d(%r), %r`.  Kernel objects only (see push-imm); not for an
  * exception-table site (the load moves).
  */
-static bool fix_push_mem(const struct rw *w, struct sect *s, size_t i)
+static bool fix_push_mem(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	unsigned rex = pvsub_x86enc_rex(b, in), npfx = in->opcode_offset - (rex ? 1u : 0u);
@@ -1452,9 +1452,9 @@ static bool fix_push_mem(const struct rw *w, struct sect *s, size_t i)
  * only ever moves down; a register the unwinder reads is not used, nor
  * rsp when the frame is computed from it.
  */
-static bool fix_and_btr(const struct rw *w, struct sect *s, size_t i)
+static bool fix_and_btr(const struct rw *w, struct rw_sect *s, size_t i)
 {
-	struct unit *u = &s->u[i];
+	struct rw_unit *u = &s->u[i];
 	const struct pvsub_insn *in = &u->in;
 	const uint8_t *b = s->in + u->off;
 	unsigned rex = pvsub_x86enc_rex(b, in);
@@ -1552,7 +1552,7 @@ static bool fix_and_btr(const struct rw *w, struct sect *s, size_t i)
 /* --- the table --------------------------------------------------------------- */
 
 /* clang-format off */
-const struct rule_entry rw_rule_table[] = {
+const struct rw_rule_entry rw_rule_table[] = {
 	/* the immediate of an instruction without relocation: built otherwise */
 	{RULE_IMM_LEA,      RW_NO_RELOC | RW_IN_IMM,                fix_imm_lea},
 	{RULE_ALU_SPLIT,    RW_NO_RELOC | RW_SEQUENCE | RW_IN_IMM,  fix_alu_split},
@@ -1575,7 +1575,7 @@ const struct rule_entry rw_rule_table[] = {
 /* clang-format on */
 const size_t rw_rule_count = PVSUB_ARRAY_SIZE(rw_rule_table);
 
-bool rw_rule_applies(const struct rule_entry *r, const struct unit *u, unsigned rel, unsigned len)
+bool rw_rule_applies(const struct rw_rule_entry *r, const struct rw_unit *u, unsigned rel, unsigned len)
 {
 	const struct pvsub_insn *in = &u->in;
 	bool imm = in->imm_offset >= 0, disp = in->disp_offset >= 0;
@@ -1594,7 +1594,7 @@ bool rw_rule_applies(const struct rule_entry *r, const struct unit *u, unsigned 
 	return true;
 }
 
-const struct rule_entry *rw_rule_find(enum rule rule)
+const struct rw_rule_entry *rw_rule_find(enum rw_rule rule)
 {
 	for (size_t k = 0; k < rw_rule_count; k++)
 		if (rw_rule_table[k].rule == rule)

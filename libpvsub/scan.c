@@ -542,7 +542,7 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 	if (r == 0 && opts->deep) {
 		res->deep = true;
 		for (size_t i = 0; r == 0 && i < pvsub_image_region_count(st.img); i++)
-			r = pvsub_deep_sweep(opts->decoder, st.img, i, &res->deep_stats);
+			r = pvsub_classify_sweep(opts->decoder, st.img, i, &res->deep_stats);
 	}
 	if (r < 0) {
 		pvsub_diag_set(diag, r, "scan failed: %s", strerror(-r));

@@ -149,7 +149,7 @@ int pvsub_workq_submit(struct pvsub_workq *q, void *job)
 	return 0;
 }
 
-void pvsub_workq_finish(struct pvsub_workq *q)
+void pvsub_workq_free(struct pvsub_workq *q)
 {
 	if (!q)
 		return;

@@ -33,6 +33,6 @@ int pvsub_workq_new(unsigned threads, size_t max_inflight, pvsub_work_fn work, p
 int pvsub_workq_submit(struct pvsub_workq *q, void *job) _must_check_ _nonnull_(1);
 
 /* Wait for every job, consume the rest in order, stop the workers, free. */
-void pvsub_workq_finish(struct pvsub_workq *q);
+void pvsub_workq_free(struct pvsub_workq *q);
 
 #endif

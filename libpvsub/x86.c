@@ -635,7 +635,7 @@ static void copy_text(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-int pvsub_decode(struct pvsub_decoder *d, const uint8_t *code, size_t len, uint64_t addr,
+int pvsub_decoder_decode(struct pvsub_decoder *d, const uint8_t *code, size_t len, uint64_t addr,
 		 struct pvsub_insn *out)
 {
 	const struct pvsub_x86_extra *e = NULL;

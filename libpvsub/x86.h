@@ -104,7 +104,7 @@ void pvsub_decoder_free(struct pvsub_decoder *d);
  * @addr (used for RIP-relative text only).  0, or -EILSEQ when neither
  * capstone nor the table decodes it.
  */
-int pvsub_decode(struct pvsub_decoder *d, const uint8_t *code, size_t len, uint64_t addr,
+int pvsub_decoder_decode(struct pvsub_decoder *d, const uint8_t *code, size_t len, uint64_t addr,
 		 struct pvsub_insn *out) _must_check_ _nonnull_(1, 2, 5);
 
 #endif

@@ -303,7 +303,7 @@ static void rewrite_job(struct job *j, struct run *run, const struct pvsub_scan_
 	j->rw->scan = NULL;
 	make_manifest(j, run, j->rw->data && !j->unchanged ? original : NULL);
 	if (!j->unchanged)
-		pvsub_item_release_data(j->item);
+		pvsub_item_free_data(j->item);
 }
 
 static void scan_job(void *p, unsigned worker, void *data)
@@ -335,7 +335,7 @@ static void scan_job(void *p, unsigned worker, void *data)
 		else
 			make_manifest(j, run, NULL);
 		/* The bytes are no longer needed; free them early to bound memory. */
-		pvsub_item_release_data(j->item);
+		pvsub_item_free_data(j->item);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	j->seconds = seconds_between(&t0, &t1);
@@ -956,7 +956,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			error_msg("%s: %s", argv[i], strerror(-r));
 	}
-	pvsub_workq_finish(walk.q);
+	pvsub_workq_free(walk.q);
 	if (r < 0)
 		run.status = EXIT_ERROR;
 	show_progress(&run, true);

@@ -58,7 +58,7 @@ static struct pvsub_classification classify_at(size_t r, size_t pos, size_t len)
 {
 	struct pvsub_classification c;
 
-	cr_assert_eq(pvsub_classify(dec, img, r, pos, len, &c), 0);
+	cr_assert_eq(pvsub_classify_at(dec, img, r, pos, len, &c), 0);
 	return c;
 }
 
@@ -231,12 +231,12 @@ Test(classify, bad_arguments)
 	size_t r = build(".text\n" FUNC("f") "ret\n");
 	struct pvsub_classification c;
 
-	cr_expect_eq(pvsub_classify(dec, img, r, 1, 1, &c), -EINVAL);
-	cr_expect_eq(pvsub_classify(dec, img, r, 0, 0, &c), -EINVAL);
+	cr_expect_eq(pvsub_classify_at(dec, img, r, 1, 1, &c), -EINVAL);
+	cr_expect_eq(pvsub_classify_at(dec, img, r, 0, 0, &c), -EINVAL);
 	/* an absurd length is not an overflow: it just runs past the region */
-	cr_expect_eq(pvsub_classify(dec, img, r, 0, SIZE_MAX, &c), 0);
+	cr_expect_eq(pvsub_classify_at(dec, img, r, 0, SIZE_MAX, &c), 0);
 	cr_expect_eq(c.cls, PVSUB_CLASS_SPANNING);
-	cr_expect_eq(pvsub_classify(dec, img, pvsub_image_region_count(img), 0, 1, &c), -EINVAL);
+	cr_expect_eq(pvsub_classify_at(dec, img, pvsub_image_region_count(img), 0, 1, &c), -EINVAL);
 }
 
 Test(classify, deep_sweep_statistics)
@@ -246,14 +246,14 @@ Test(classify, deep_sweep_statistics)
 			"g") "nop\nret\n.byte 0x06\n");
 	struct pvsub_deep_stats st = {0};
 
-	cr_assert_eq(pvsub_deep_sweep(dec, img, r, &st), 0);
+	cr_assert_eq(pvsub_classify_sweep(dec, img, r, &st), 0);
 	cr_expect_eq(st.bytes, 10);
 	cr_expect_eq(st.instructions, 4);
 	cr_expect_eq(st.table_hits, 1);
 	cr_expect_eq(st.undecoded_bytes, 3);
 	cr_expect_eq(st.undecoded_runs, 2);
 	/* statistics accumulate */
-	cr_assert_eq(pvsub_deep_sweep(dec, img, r, &st), 0);
+	cr_assert_eq(pvsub_classify_sweep(dec, img, r, &st), 0);
 	cr_expect_eq(st.bytes, 20);
 	cr_expect_eq(st.instructions, 8);
 }

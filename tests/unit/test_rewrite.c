@@ -380,13 +380,13 @@ Test(rewrite, rule_table)
 	};
 	cr_assert_eq(rw_rule_count, PVSUB_ARRAY_SIZE(order));
 	for (size_t k = 0; k < rw_rule_count; k++) {
-		const struct rule_entry *r = &rw_rule_table[k];
+		const struct rw_rule_entry *r = &rw_rule_table[k];
 		cr_expect_str_eq(pvsub_rewrite_rules[r->rule], order[k]);
 		cr_expect_eq(rw_rule_find(r->rule), r, "%s", order[k]);
 		cr_expect_not_null(r->fix);
 	}
 	/* not replacements of one instruction by a rule of the table */
-	static const enum rule other[] = {RULE_NOP_SPLIT, RULE_REL_ADJUST,  RULE_TRAP,
+	static const enum rw_rule other[] = {RULE_NOP_SPLIT, RULE_REL_ADJUST,  RULE_TRAP,
 					  RULE_INT3_TAIL, RULE_JUMP_ISLAND, RULE_NONE};
 	for (size_t k = 0; k < PVSUB_ARRAY_SIZE(other); k++)
 		cr_expect_null(rw_rule_find(other[k]), "%d", other[k]);
@@ -396,18 +396,18 @@ Test(rewrite, rule_table)
 Test(rewrite, rule_applies)
 {
 	/* `add $imm32, 0x10(%rbx)`: 81 43 10 imm32 (disp at 2, imm at 3) */
-	struct unit u = {.reloc_at = -1};
+	struct rw_unit u = {.reloc_at = -1};
 	u.in.len = 7;
 	u.in.disp_offset = 2;
 	u.in.disp_size = 1;
 	u.in.imm_offset = 3;
 	u.in.imm_size = 4;
-	struct rule_entry in_imm = {RULE_IMM_LEA, RW_IN_IMM, NULL};
-	struct rule_entry has_imm = {RULE_SCRATCH, RW_HAS_IMM, NULL};
-	struct rule_entry in_disp = {RULE_LOAD_DEST, RW_IN_DISP, NULL};
-	struct rule_entry has_disp = {RULE_PUSH_MEM, RW_HAS_DISP, NULL};
-	struct rule_entry no_reloc = {RULE_IMM_LEA, RW_NO_RELOC, NULL};
-	struct rule_entry sequence = {RULE_SCRATCH, RW_SEQUENCE, NULL};
+	struct rw_rule_entry in_imm = {RULE_IMM_LEA, RW_IN_IMM, NULL};
+	struct rw_rule_entry has_imm = {RULE_SCRATCH, RW_HAS_IMM, NULL};
+	struct rw_rule_entry in_disp = {RULE_LOAD_DEST, RW_IN_DISP, NULL};
+	struct rw_rule_entry has_disp = {RULE_PUSH_MEM, RW_HAS_DISP, NULL};
+	struct rw_rule_entry no_reloc = {RULE_IMM_LEA, RW_NO_RELOC, NULL};
+	struct rw_rule_entry sequence = {RULE_SCRATCH, RW_SEQUENCE, NULL};
 
 	cr_expect(!rw_rule_applies(&in_imm, &u, 0, 3), "ends where the immediate starts");
 	cr_expect(rw_rule_applies(&in_imm, &u, 1, 3), "its last byte in the immediate");

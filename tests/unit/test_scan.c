@@ -165,7 +165,7 @@ Test(scan, resumed_decoding_matches_fresh_decoding)
 	for (size_t i = 0; i < r->n_findings; i++) {
 		struct pvsub_classification fresh;
 
-		cr_assert_eq(pvsub_classify(decoder, img, 0, (size_t)r->findings[i].offset,
+		cr_assert_eq(pvsub_classify_at(decoder, img, 0, (size_t)r->findings[i].offset,
 					    r->findings[i].len, &fresh),
 			     0);
 		cr_assert_eq(fresh.cls, r->findings[i].cls.cls, "finding %zu", i);

@@ -62,7 +62,7 @@ static void run(unsigned threads, size_t njobs, size_t inflight)
 		j->seq = i;
 		cr_assert_eq(pvsub_workq_submit(q, j), 0);
 	}
-	pvsub_workq_finish(q);
+	pvsub_workq_free(q);
 	cr_assert_eq(st.next_expected, njobs);
 	if (threads > 1)
 		cr_assert_leq(atomic_load(&st.max_running), threads);

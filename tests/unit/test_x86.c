@@ -123,7 +123,7 @@ Test(x86, exact_layouts)
 		const struct layout_case *c = &cases[i];
 		struct pvsub_insn in;
 
-		cr_assert_eq(pvsub_decode(dec, c->bytes, c->n, 0x1000, &in), 0, "%s", c->what);
+		cr_assert_eq(pvsub_decoder_decode(dec, c->bytes, c->n, 0x1000, &in), 0, "%s", c->what);
 		cr_expect_eq(in.len, c->len, "%s: len %u", c->what, in.len);
 		cr_expect_eq(in.opcode_offset, c->opcode_offset, "%s: opcode_offset %u", c->what,
 			     in.opcode_offset);
@@ -153,12 +153,12 @@ Test(x86, decode_does_not_read_past_len)
 		uint8_t *copy = malloc(n ? n : 1);
 
 		memcpy(copy, b, n);
-		cr_expect_eq(pvsub_decode(dec, copy, n, 0, &in), -EILSEQ, "n=%zu", n);
+		cr_expect_eq(pvsub_decoder_decode(dec, copy, n, 0, &in), -EILSEQ, "n=%zu", n);
 		free(copy);
 	}
 	/* a table instruction cut short */
-	cr_expect_eq(pvsub_decode(dec, (const uint8_t *)"\x0f\x01", 2, 0, &in), -EILSEQ);
-	cr_expect_eq(pvsub_decode(dec, (const uint8_t *)"\x66\x0f\x38\xf8\x80\x01", 6, 0, &in),
+	cr_expect_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\x0f\x01", 2, 0, &in), -EILSEQ);
+	cr_expect_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\x66\x0f\x38\xf8\x80\x01", 6, 0, &in),
 		     -EILSEQ);
 }
 
@@ -167,25 +167,25 @@ Test(x86, undecodable_bytes)
 	struct pvsub_insn in;
 
 	/* 06 (push es) is invalid in 64-bit mode; a lone prefix is not an instruction */
-	cr_expect_eq(pvsub_decode(dec, (const uint8_t *)"\x06", 1, 0, &in), -EILSEQ);
-	cr_expect_eq(pvsub_decode(dec, (const uint8_t *)"\xf0", 1, 0, &in), -EILSEQ);
+	cr_expect_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\x06", 1, 0, &in), -EILSEQ);
+	cr_expect_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\xf0", 1, 0, &in), -EILSEQ);
 	/* movdiri needs a memory operand: the register form is not taken from the table */
-	cr_expect_eq(pvsub_decode(dec, (const uint8_t *)"\x0f\x38\xf9\xc0", 4, 0, &in), -EILSEQ);
+	cr_expect_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\x0f\x38\xf9\xc0", 4, 0, &in), -EILSEQ);
 	/* rdpkru does not exist with a 66 prefix */
-	cr_expect_eq(pvsub_decode(dec, (const uint8_t *)"\x66\x0f\x01\xee", 4, 0, &in), -EILSEQ);
+	cr_expect_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\x66\x0f\x01\xee", 4, 0, &in), -EILSEQ);
 }
 
 Test(x86, mandatory_prefix_selects_the_entry)
 {
 	struct pvsub_insn in;
 
-	cr_assert_eq(pvsub_decode(dec, (const uint8_t *)"\xf3\x0f\x01\xef", 4, 0, &in), 0);
+	cr_assert_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\xf3\x0f\x01\xef", 4, 0, &in), 0);
 	cr_expect_str_eq(in.mnemonic, "stui");
 	cr_expect_eq(in.len, 4);
 	cr_expect_eq(in.opcode_offset, 1);
-	cr_assert_eq(pvsub_decode(dec, (const uint8_t *)"\xf2\x0f\x01\xe8", 4, 0, &in), 0);
+	cr_assert_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\xf2\x0f\x01\xe8", 4, 0, &in), 0);
 	cr_expect_str_eq(in.mnemonic, "xsusldtrk");
-	cr_assert_eq(pvsub_decode(dec, (const uint8_t *)"\x0f\x01\xe8", 3, 0, &in), 0);
+	cr_assert_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\x0f\x01\xe8", 3, 0, &in), 0);
 	cr_expect_str_eq(in.mnemonic, "serialize");
 }
 
@@ -233,7 +233,7 @@ Test(x86, every_table_entry)
 		for (size_t i = 0; i < e->match_len; i++)
 			cr_expect_eq(e->value[i] & e->mask[i], e->value[i],
 				     "%s: value outside mask", e->mnemonic);
-		cr_assert_eq(pvsub_decode(dec, b, n, 0, &in), 0, "%s", e->mnemonic);
+		cr_assert_eq(pvsub_decoder_decode(dec, b, n, 0, &in), 0, "%s", e->mnemonic);
 		cr_expect_eq(in.len, expect, "%s: len %u, expected %zu", e->mnemonic, in.len,
 			     expect);
 		got = cs_disasm(cs, b, n, 0, 1, &ci);
@@ -269,7 +269,7 @@ Test(x86, field_at_and_names)
 	};
 	struct pvsub_insn in;
 
-	cr_assert_eq(pvsub_decode(dec, b, sizeof(b), 0, &in), 0);
+	cr_assert_eq(pvsub_decoder_decode(dec, b, sizeof(b), 0, &in), 0);
 	cr_assert_eq(in.len, sizeof(b));
 	for (unsigned i = 0; i < sizeof(b); i++)
 		cr_expect_eq(pvsub_insn_field_at(&in, i), want[i], "byte %u", i);
@@ -285,7 +285,7 @@ Test(x86, enter_second_immediate_is_a_field)
 {
 	struct pvsub_insn in;
 
-	cr_assert_eq(pvsub_decode(dec, (const uint8_t *)"\xc8\x10\x00\x01", 4, 0, &in), 0);
+	cr_assert_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\xc8\x10\x00\x01", 4, 0, &in), 0);
 	cr_expect_eq(pvsub_insn_field_at(&in, 3), PVSUB_X86_FIELD_IMM);
 	cr_expect_eq(pvsub_insn_field_at(&in, 0), PVSUB_X86_FIELD_OPCODE);
 }
@@ -294,7 +294,7 @@ Test(x86, text_uses_address)
 {
 	struct pvsub_insn in;
 
-	cr_assert_eq(pvsub_decode(dec, (const uint8_t *)"\xe8\x00\x00\x00\x00", 5, 0x2000, &in), 0);
+	cr_assert_eq(pvsub_decoder_decode(dec, (const uint8_t *)"\xe8\x00\x00\x00\x00", 5, 0x2000, &in), 0);
 	cr_expect_str_eq(in.op_str, "0x2005");
 	cr_expect_eq(in.from_table, false);
 	cr_expect_neq(in.id, 0);
@@ -318,7 +318,7 @@ Test(x86, layouts_are_consistent_on_random_bytes)
 			x ^= x << 5;
 			b[i] = (uint8_t)x;
 		}
-		if (pvsub_decode(dec, b, sizeof(b), 0, &in) < 0)
+		if (pvsub_decoder_decode(dec, b, sizeof(b), 0, &in) < 0)
 			continue;
 		decoded++;
 		cr_assert(in.len >= 1 && in.len <= 15);

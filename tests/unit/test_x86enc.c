@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86enc: every encoder's output decoded back with pvsub_decode (capstone)
+ * x86enc: every encoder's output decoded back with pvsub_decoder_decode (capstone)
  * and compared with what was asked for: the register, the base, the
  * displacement and its width, the length.  All sixteen registers, so that
  * REX.B/R, the rsp/r12 SIB byte and the rbp/r13 displacement are covered;
@@ -55,7 +55,7 @@ static int64_t get_sle(const uint8_t *p, unsigned size)
 /* Decode exactly @n bytes at @p as one instruction. */
 static void decode_one(const uint8_t *p, unsigned n, struct pvsub_insn *in, const char *what)
 {
-	cr_assert_eq(pvsub_decode(dec, p, n, 0x1000, in), 0, "%s: does not decode", what);
+	cr_assert_eq(pvsub_decoder_decode(dec, p, n, 0x1000, in), 0, "%s: does not decode", what);
 	cr_assert_eq(in->len, n, "%s: decodes as %u bytes, %u written", what, in->len, n);
 }
 
@@ -174,7 +174,7 @@ static uint64_t run_imm_lea(const uint8_t *p, unsigned n, unsigned r, bool wide,
 	unsigned at = 0, k = 0;
 	while (at < n) {
 		struct pvsub_insn in;
-		cr_assert_eq(pvsub_decode(dec, p + at, n - at, 0x1000, &in), 0, "%s: insn %u", what,
+		cr_assert_eq(pvsub_decoder_decode(dec, p + at, n - at, 0x1000, &in), 0, "%s: insn %u", what,
 			     k);
 		const uint8_t *b = p + at;
 		expect_first(&in, name, what);
