@@ -38,34 +38,6 @@ const char *pvsub_class_name(enum pvsub_class c)
 	return "unknown";
 }
 
-/* Relocation windows are at most 8 bytes long, so only those starting in
- * [pos - 7, end) can overlap [pos, end). */
-#define MAX_WINDOW 8
-
-static bool overlaps_reloc(const struct pvsub_reloc_window *w, size_t n, size_t pos, size_t end)
-{
-	size_t lo = 0, hi = n;
-
-	/* first window starting at or after end */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w[mid].pos < end)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	while (lo > 0) {
-		const struct pvsub_reloc_window *x = &w[--lo];
-
-		if (x->pos + MAX_WINDOW <= pos)
-			break;
-		if (x->pos + x->size > pos)
-			return true;
-	}
-	return false;
-}
-
 /* Index of the last code start at or before @pos (starts include pos 0). */
 static size_t last_start_before(const struct pvsub_code_start *s, size_t n, size_t pos)
 {
@@ -128,10 +100,9 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 {
 	size_t start;
 	const struct pvsub_region *reg;
-	const struct pvsub_reloc_window *w;
 	const struct pvsub_code_start *starts;
 	struct pvsub_insn in;
-	size_t nw, ns, at, off;
+	size_t ns, at, off;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -141,10 +112,10 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 	if (!reg || len == 0 || pos >= reg->size || len > SIZE_MAX - pos)
 		return -EINVAL;
 
-	r = pvsub_image_reloc_windows(img, region, &w, &nw);
+	r = pvsub_image_overlaps_reloc(img, region, pos, len);
 	if (r < 0)
 		return r;
-	if (overlaps_reloc(w, nw, pos, pos + len)) {
+	if (r) {
 		out->cls = PVSUB_CLASS_RELOCATION;
 		return 0;
 	}

@@ -1095,3 +1095,32 @@ done:
 	*n = e->n_windows;
 	return 0;
 }
+
+int pvsub_image_overlaps_reloc(struct pvsub_image *img, size_t i, size_t pos, size_t len)
+{
+	const struct pvsub_reloc_window *w;
+	size_t n, lo = 0, hi, from;
+	int r = pvsub_image_reloc_windows(img, i, &w, &n);
+
+	if (r < 0)
+		return r;
+	if (len == 0 || n == 0)
+		return 0;
+	/* Windows are sorted by pos and at most PVSUB_RELOC_MAX_FIELD bytes
+	 * wide: only those that start less than that before @pos can reach
+	 * it.  Find the first of them. */
+	from = pos > PVSUB_RELOC_MAX_FIELD ? pos - PVSUB_RELOC_MAX_FIELD : 0;
+	hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w[mid].pos < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < n && w[k].pos < pos + len; k++)
+		if (w[k].pos + w[k].size > pos)
+			return 1;
+	return 0;
+}

@@ -121,6 +121,14 @@ int pvsub_image_reloc_windows(struct pvsub_image *img, size_t i,
 	_must_check_ _nonnull_(1, 3, 4);
 
 /*
+ * Whether bytes [@pos, @pos + @len) of region @i overlap one of its
+ * relocation windows: 1 or 0, or a negative errno when the windows cannot
+ * be built (-ENOMEM) or @i is out of range (-EINVAL).
+ */
+int pvsub_image_overlaps_reloc(struct pvsub_image *img, size_t i, size_t pos, size_t len)
+	_must_check_ _nonnull_(1);
+
+/*
  * The kernel mutable windows (kmeta.h) of the whole file, sorted by section
  * then offset: read once, on first use, through the object reader and
  * kmeta (ET_REL only; none for other types).  When the module's tables

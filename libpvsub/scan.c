@@ -56,31 +56,6 @@ static struct pvsub_finding *new_finding(struct scan_state *st)
 	return &res->findings[res->n_findings++];
 }
 
-static bool overlaps_window(struct pvsub_image *img, size_t region, size_t pos, size_t len)
-{
-	const struct pvsub_reloc_window *w;
-	size_t n, lo = 0, hi, from;
-
-	if (len == 0 || pvsub_image_reloc_windows(img, region, &w, &n) < 0 || n == 0)
-		return false;
-	/* Windows are sorted by pos and at most 8 bytes wide: start at the
-	 * first one that begins less than 8 bytes before @pos. */
-	from = pos > 8 ? pos - 8 : 0;
-	hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w[mid].pos < from)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < n && w[i].pos < pos + len; i++)
-		if (w[i].pos + w[i].size > pos)
-			return true;
-	return false;
-}
-
 /* The context of an occurrence at [@pos, @pos + @len) of @rg's bytes. */
 static void region_context(struct pvsub_finding *f, const struct pvsub_region *rg, size_t pos,
 			   size_t len)
@@ -194,7 +169,10 @@ static bool elem_overlaps_window(const struct chain *c, size_t k, size_t s, size
 		return false;
 	/* The first element holds only the tail of its region. */
 	base = k == 0 ? rg->size - c->tail_len : 0;
-	return overlaps_window(c->st->img, c->elem[k], base + from - c->start[k], to - from);
+	/* Without its windows (no memory), the junction is not a relocation's:
+	 * the stricter class. */
+	return pvsub_image_overlaps_reloc(c->st->img, c->elem[k], base + from - c->start[k],
+					  to - from) > 0;
 }
 
 /* How many bytes of [s, e) are padding rather than region bytes. */
