@@ -62,14 +62,16 @@ int pvsub_buf_reserve(struct pvsub_buf *b, size_t extra)
 	size_t need, cap;
 	char *p;
 
-	if (extra > SIZE_MAX - b->len - 1)
+	/* No object may be larger than PTRDIFF_MAX: refuse before asking
+	 * malloc, which would refuse too (and a sanitizer's would abort). */
+	if (b->len >= PTRDIFF_MAX || extra > (size_t)PTRDIFF_MAX - b->len - 1)
 		return -ENOMEM;
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+		cap = cap > (size_t)PTRDIFF_MAX / 2 ? need : cap * 2;
 	p = realloc(b->data, cap);
 	if (!p)
 		return -ENOMEM;

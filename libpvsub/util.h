@@ -70,7 +70,9 @@ int pvsub_buf_puts(struct pvsub_buf *b, const char *s) _must_check_;
 int pvsub_buf_putc(struct pvsub_buf *b, char c) _must_check_;
 int pvsub_buf_printf(struct pvsub_buf *b, const char *fmt, ...) _printf_format_(2, 3) _must_check_;
 int pvsub_buf_vprintf(struct pvsub_buf *b, const char *fmt, va_list ap) _must_check_;
-/* Reserve room for @extra more bytes (plus the terminating NUL). */
+/* Reserve room for @extra more bytes (plus the terminating NUL).  -ENOMEM
+ * when memory runs out or the buffer would pass PTRDIFF_MAX bytes; the
+ * content is kept either way. */
 int pvsub_buf_reserve(struct pvsub_buf *b, size_t extra) _must_check_;
 void pvsub_buf_reset(struct pvsub_buf *b);   /* len = 0, keep memory */
 void pvsub_buf_release(struct pvsub_buf *b); /* free memory, zero it */

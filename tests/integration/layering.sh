@@ -30,11 +30,13 @@ int main(int argc, char **argv)
 	struct pvsub_mwindow *w = NULL;
 	size_t len, nw = 0, relas = 0, unknown = 0;
 	uint8_t *data;
+	int status = 0;
 
 	if (argc != 2 || pvsub_read_file(argv[1], 1 << 26, &data, &len, &diag) < 0)
 		return 2;
 	if (pvsub_relobj_load(data, len, &o, &diag) < 0) {
 		printf("refused: %s\n", diag.msg);
+		free(data);
 		return 1;
 	}
 	for (size_t i = 1; i < o->n_sec; i++) {
@@ -48,24 +50,27 @@ int main(int argc, char **argv)
 			unknown += !pvsub_reloc_lookup((uint32_t)ELF64_R_TYPE(ra.r_info));
 		}
 	}
-	if (pvsub_kmeta_windows(o, &w, &nw, &diag) < 0)
-		return 1;
 	/* No trust anchors: refused as a malformed request, by the library. */
-	if (pvsub_verify(&q, &res) != -EINVAL || res.status != PVSUB_VERIFY_ERROR)
-		return 1;
-	printf("%zu sections, %zu relocations (%zu unknown), %zu windows\n", o->n_sec, relas,
-	       unknown, nw);
+	if (pvsub_kmeta_windows(o, &w, &nw, &diag) < 0 || pvsub_verify(&q, &res) != -EINVAL ||
+	    res.status != PVSUB_VERIFY_ERROR) {
+		printf("failed: %s\n", diag.msg);
+		status = 1;
+	} else {
+		printf("%zu sections, %zu relocations (%zu unknown), %zu windows\n", o->n_sec,
+		       relas, unknown, nw);
+	}
 	free(w);
 	pvsub_relobj_free(o);
 	free(data);
-	return 0;
+	return status;
 }
 CEOF
 libs=$top_builddir/libpvsub/.libs
 third=$(pkg-config --libs libxml-2.0 libarchive libcrypto 2>/dev/null) ||
 	skip "pkg-config cannot name libxml2, libarchive and libcrypto"
+# The archives are instrumented when the build is (--enable-sanitizers).
 # shellcheck disable=SC2086
-$CC -std=gnu11 -include "$top_builddir/config.h" -I"$top_srcdir" -I"$top_builddir" -o loader \
+$CC -std=gnu11 ${SANITIZER_CFLAGS:-} -include "$top_builddir/config.h" -I"$top_srcdir" -I"$top_builddir" -o loader \
 	loader.c "$libs/libpvsub-trust.a" "$libs/libpvsub-elf.a" "$libs/libpvsub-core.a" \
 	$third -pthread 2>link.err || fail "the reader and verifier need more than trust, elf and core: $(cat link.err)"
 nm -u loader | grep -Eq ' (elf_|gelf_|cs_)' && fail "the loader's link pulls libelf or capstone"
