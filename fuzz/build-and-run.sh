@@ -121,6 +121,41 @@ if command -v bzip2 >/dev/null 2>&1; then
 	bzip2 -c "$seeds/input/root.tar" > "$seeds/input/root.tar.bz2"
 fi
 
+# bzImage seeds, built like tests/integration/bzimage.sh's fixtures: a tiny
+# vmlinux (ET_EXEC with a gate and a boot-time patch table) and a KASLR
+# relocation table, compressed, behind a boot header (protocol 2.15,
+# setup_sects 1, the payload 64 bytes into the protected-mode code).
+le32() {
+	# shellcheck disable=SC2059
+	printf "\\$(printf %03o $(($1 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 24 & 255)))"
+}
+bzimage() { # PAYLOAD OUT
+	{
+		head -c $((0x1f1)) /dev/zero
+		printf '\001'
+		head -c $((0x1fe - 0x1f2)) /dev/zero
+		printf '\125\252\000\000HdrS\017\002'
+		head -c $((0x234 - 0x208)) /dev/zero
+		printf '\001'
+		head -c $((0x248 - 0x235)) /dev/zero
+		le32 64
+		le32 "$(wc -c < "$1")"
+		head -c $((1024 - 0x250 + 64)) /dev/zero
+		cat "$1"
+	} > "$2"
+}
+printf '\t.text\n\t.globl _start\n_start:\n\tnop\n\t.byte 0x0f, 0x01, 0xef\n\tret\n\t.section .altinstructions,"a",@progbits\n\t.long 0\n' \
+	> "$tmp/vmlinux.s"
+if "$clang" -nostdlib -static -Wl,--build-id=none -o "$tmp/vmlinux" "$tmp/vmlinux.s"; then
+	{ cat "$tmp/vmlinux"; le32 0; le32 4198401; le32 0; le32 0; le32 4198400; } > "$tmp/vmlinux.bin"
+	gzip -9n -c "$tmp/vmlinux.bin" > "$tmp/vmlinux.gz"
+	bzimage "$tmp/vmlinux.gz" "$seeds/input/vmlinuz-gzip"
+	if command -v lz4 >/dev/null 2>&1; then
+		{ lz4 -l -9 -c "$tmp/vmlinux.bin" && le32 "$(wc -c < "$tmp/vmlinux.bin")"; } > "$tmp/vmlinux.lz4"
+		bzimage "$tmp/vmlinux.lz4" "$seeds/input/vmlinuz-lz4"
+	fi
+fi
+
 cp "$src"/tests/fixtures/policy/*.xml "$seeds/policy/"
 i=0
 for e in '0f 01 d4' '0f 01 ef' '0f ae /5m' '0f ae 28/f8' '?? 0f 05' '48/f8 0f c7 /1' 'ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff'; do

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libpvsub/bzimage.h"
 #include "libpvsub/image.h"
 #include "libpvsub/kmeta.h"
 #include "libpvsub/modsig.h"
@@ -548,6 +549,76 @@ static size_t region_of_section(const struct pvsub_image *img, size_t shndx)
  * scan's path, while the sorted, named windows are only needed near
  * occurrences (pvsub_image_reloc_windows).
  */
+/*
+ * The tables from which a kernel image (vmlinux) patches its own code at
+ * boot (alternatives, paravirt, jump labels, static calls, retpoline and
+ * return thunks, call depth tracking, ENDBR sealing, SMP lock prefixes,
+ * ftrace).  A stripped vmlinux keeps its section headers, so their names
+ * say they are there.
+ */
+static const char *const boot_patch_tables[] = {
+	".altinstructions", ".parainstructions", "__jump_table", ".static_call_sites",
+	".retpoline_sites", ".return_sites",	 ".call_sites",	 ".ibt_endbr_seal",
+	".smp_locks",	    "__mcount_loc",
+};
+#define N_BOOT_PATCH_TABLES (sizeof(boot_patch_tables) / sizeof(boot_patch_tables[0]))
+
+/*
+ * What a kernel image changes in its own code at load time and pvsub does
+ * not model yet (DESIGN §4): the code bytes its boot-time patch tables
+ * rewrite, and the fields the KASLR relocation table that follows a vmlinux
+ * from a bzImage moves.  Each is a violation, so such a file is never
+ * certified on the strength of bytes that are not the ones that run.
+ */
+static int check_kernel_patching(struct pvsub_image *img)
+{
+	bool seen[N_BOOT_PATCH_TABLES] = {false};
+	struct pvsub_kaslr_relocs rl;
+	char names[112] = "";
+	size_t n = 0, used = 0;
+	bool full = false;
+	uint64_t end;
+	int r = 0;
+
+	for (size_t i = 1; i < img->shnum; i++) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(elf_getscn(img->elf, i), &sh) || sh.sh_size == 0)
+			continue;
+		name = section_name(img, &sh);
+		for (size_t t = 0; t < N_BOOT_PATCH_TABLES; t++) {
+			if (seen[t] || strcmp(name, boot_patch_tables[t]) != 0)
+				continue;
+			seen[t] = true;
+			n++;
+			/* Names in section order, as many as the detail holds. */
+			if (!full && used + strlen(name) + 6 < sizeof(names)) {
+				used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+							 used ? " " : "", name);
+			} else if (!full) {
+				snprintf(names + used, sizeof(names) - used, " ...");
+				full = true;
+			}
+		}
+	}
+	if (n)
+		r = add_violation(img, "boot-patching-unchecked",
+				  "%zu boot-time patch table%s (%s) rewrite%s code at boot; "
+				  "not modelled",
+				  n, n == 1 ? "" : "s", names, n == 1 ? "s" : "");
+	if (r == 0 && pvsub_vmlinux_elf_end(img->data, img->size, &end, NULL) == 0 &&
+	    end < img->size &&
+	    pvsub_kaslr_relocs_parse(img->data + end, img->size - end, &rl) == 0 &&
+	    rl.n32 + rl.n32_inverse + rl.n64 > 0)
+		r = add_violation(img, "kaslr-relocations-unchecked",
+				  "KASLR relocation table of %zu bytes after the ELF file (%llu "
+				  "32-bit, %llu inverse, %llu 64-bit fields); not modelled",
+				  (size_t)(img->size - end), (unsigned long long)rl.n32,
+				  (unsigned long long)rl.n32_inverse, (unsigned long long)rl.n64);
+	return r;
+}
+
 static int check_relocations(struct pvsub_image *img)
 {
 	int r;
@@ -641,6 +712,8 @@ int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
 		goto fail;
 	if (img->kind != PVSUB_ELF_REL) {
 		r = load_segments(img, diag);
+		if (r == 0)
+			r = check_kernel_patching(img);
 		if (r < 0)
 			goto fail;
 	}

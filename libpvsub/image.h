@@ -79,7 +79,8 @@ struct pvsub_reloc_window {
 struct pvsub_violation {
 	const char *kind; /* "wx-segment", "exec-stack", "textrel", "exec-nobits",
 			     "overlapping-sections", "section-out-of-file",
-			     "segment-out-of-file", "wx-section" */
+			     "segment-out-of-file", "wx-section",
+			     "boot-patching-unchecked", "kaslr-relocations-unchecked" */
 	char detail[160];
 };
 

@@ -27,11 +27,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "libpvsub/bzimage.h"
 #include "libpvsub/input.h"
 
 #define CHUNK_SIZE (64 * 1024)
-/* Enough to see the tar magic at offset 257. */
-#define SNIFF_SIZE 512
+/* Enough to see the tar magic at offset 257 and the bzImage header at 0x202. */
+#define SNIFF_SIZE 1024
 /* libarchive asks to retry after skipping damaged tar headers; bound that. */
 #define MAX_RETRIES 64
 
@@ -48,6 +49,8 @@
 enum kind {
 	KIND_OTHER,
 	KIND_ELF,
+	/* An x86 boot image: its compressed vmlinux is the item. */
+	KIND_BZIMAGE,
 	KIND_ARCHIVE,
 	/* A short or loose magic: an archive only if libarchive agrees. */
 	KIND_MAYBE_ARCHIVE,
@@ -140,6 +143,8 @@ static enum kind sniff(const uint8_t *p, size_t n)
 
 	if (is_elf(p, n))
 		return KIND_ELF;
+	if (pvsub_bzimage_sniff(p, n))
+		return KIND_BZIMAGE;
 	if (has_prefix(p, n, gzip, sizeof(gzip)) || has_prefix(p, n, xz, sizeof(xz)) ||
 	    has_prefix(p, n, zstd, sizeof(zstd)) || has_prefix(p, n, rpm, sizeof(rpm)) ||
 	    has_prefix(p, n, "!<arch>\n", 8) || has_prefix(p, n, "PK\x03\x04", 4) ||
@@ -370,6 +375,61 @@ static int walk_archive_memory(struct walker *w, const char *apath, const uint8_
 }
 
 /*
+ * A bzImage at @path: its payload decompressed (within max_entry_size, and
+ * counted against the input's budget) is delivered as "@path!vmlinux", the
+ * ELF file followed by its KASLR relocation table, so that the scan sees
+ * both.  A header, payload or vmlinux that does not check out is an error
+ * item naming @path.
+ */
+static int walk_bzimage(struct walker *w, const char *path, const uint8_t *buf, size_t len)
+{
+	struct pvsub_diag diag = {""};
+	struct pvsub_kaslr_relocs relocs;
+	struct pvsub_bzimage bz;
+	struct pvsub_buf out = {0};
+	uint64_t elf_size;
+	uint8_t *data;
+	char *vpath;
+	size_t n;
+	int r;
+
+	vpath = join(path, "!", "vmlinux");
+	if (!vpath)
+		return -ENOMEM;
+	r = pvsub_bzimage_parse(buf, len, &bz, &diag);
+	if (r == 0)
+		r = pvsub_bzimage_decompress(buf, len, &bz, w->lim->max_entry_size, &out, &diag);
+	if (r == -EFBIG) {
+		r = emit_too_big(w, vpath);
+		goto out;
+	}
+	if (r == 0) {
+		r = charge(w, out.len);
+		if (r)
+			goto out;
+		r = pvsub_vmlinux_split((const uint8_t *)out.data, out.len, &elf_size, &relocs,
+					&diag);
+	}
+	if (r == -ENOMEM)
+		goto out;
+	if (r < 0) {
+		r = emit_error(w, path, "%s", diag.msg[0] ? diag.msg : strerror(-r));
+		goto out;
+	}
+	pvsub_dbg(w->ctx,
+		  "%s: bzImage protocol %u.%02u, %s payload of %" PRIu64
+		  " bytes: vmlinux of %" PRIu64 " bytes, then %zu bytes of KASLR relocations",
+		  path, bz.version >> 8, bz.version & 0xff, bz.codec, bz.payload_length, elf_size,
+		  out.len - (size_t)elf_size);
+	data = (uint8_t *)pvsub_buf_steal(&out, &n);
+	r = data ? emit(w, vpath, data, n, NULL) : -ENOMEM;
+out:
+	pvsub_buf_release(&out);
+	free(vpath);
+	return r < 0 ? r : 0;
+}
+
+/*
  * Deal with the content of one file or member at @path.  @owned, when not
  * NULL, points at the malloc'ed @buf and may be taken over (then set to NULL).
  */
@@ -391,6 +451,8 @@ static int walk_content(struct walker *w, const char *path, const uint8_t *buf, 
 			memcpy(copy, buf, len);
 		}
 		return emit(w, path, copy, len, NULL);
+	case KIND_BZIMAGE:
+		return walk_bzimage(w, path, buf, len);
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:
 		if (depth > w->lim->max_depth)
@@ -514,7 +576,8 @@ static int walk_entry(struct walker *w, struct archive *a, struct archive_entry 
 	if (r < 0 || r == STEP_STOP_ARCHIVE || !complete)
 		goto out;
 
-	if (raw && !is_elf((const uint8_t *)content.data, content.len)) {
+	if (raw && !is_elf((const uint8_t *)content.data, content.len) &&
+	    !pvsub_bzimage_sniff((const uint8_t *)content.data, content.len)) {
 		/* libarchive already had its say on what the stream holds. */
 		if (explicit)
 			r = emit_error(w, mpath, "compressed content is " MSG_NOT_RECOGNISED);
@@ -673,6 +736,18 @@ static int emit_read(struct walker *w, const char *path, int r, struct pvsub_buf
 	return data ? emit(w, path, data, len, NULL) : -ENOMEM;
 }
 
+/* A bzImage read whole into @content (@r: how the read went). */
+static int read_bzimage(struct walker *w, const char *path, int r, struct pvsub_buf *content)
+{
+	if (r == -EFBIG)
+		return emit_too_big(w, path);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return emit_error(w, path, "%s", strerror(-r));
+	return walk_bzimage(w, path, (const uint8_t *)content->data, content->len);
+}
+
 static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 {
 	struct pvsub_buf content = {0};
@@ -691,6 +766,10 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 	case KIND_ELF:
 		r = read_fd_all(fd, w->lim->max_entry_size, &content);
 		r = emit_read(w, path, r, &content);
+		break;
+	case KIND_BZIMAGE:
+		r = read_fd_all(fd, w->lim->max_entry_size, &content);
+		r = read_bzimage(w, path, r, &content);
 		break;
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:
@@ -777,6 +856,14 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 		if (r == 0 && content.len > w->lim->max_entry_size)
 			r = -EFBIG;
 		r = emit_read(w, path, r, &content);
+		break;
+	case KIND_BZIMAGE:
+		r = pvsub_buf_append(&content, head, (size_t)n);
+		if (r == 0)
+			r = read_fd_all(fd, w->lim->max_entry_size, &content);
+		if (r == 0 && content.len > w->lim->max_entry_size)
+			r = -EFBIG;
+		r = read_bzimage(w, path, r, &content);
 		break;
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:

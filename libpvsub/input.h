@@ -7,7 +7,11 @@
  * archive read with libarchive straight from memory, never unpacked to disk:
  * tar, cpio, zip, ar, Debian .deb, RPM; compressed with gzip, xz, zstd or
  * bzip2; nested to any depth up to a limit.  A single compressed file
- * (`kvm.ko.xz`, `.ko.zst`, `.ko.gz`) is decompressed in memory.
+ * (`kvm.ko.xz`, `.ko.zst`, `.ko.gz`) is decompressed in memory.  An x86
+ * boot image (bzImage, told by its header wherever it is found) becomes the
+ * vmlinux inside it, named "<path>!vmlinux": its payload decompressed in
+ * memory within max_entry_size, the ELF file followed by the KASLR
+ * relocation table when there is one (bzimage.h).
  *
  * A pipe named on the command line (standard input, /dev/stdin, a FIFO)
  * is read as a stream.
@@ -15,7 +19,7 @@
  * Every ELF file found is handed to a callback with its display path, whose
  * archive members are separated by '!':
  *     image.tar!inner.tar.gz!lib/modules/x.ko.xz
- * Files that are neither ELF nor archives are skipped silently inside
+ * Files that are neither ELF, bzImage nor archives are skipped silently inside
  * directories and archives; named explicitly on the command line they are an
  * error.  Errors (unreadable file, corrupt archive, a limit exceeded) are
  * handed to the same callback as an item with `error` set, and the walk goes

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The real corpus: the current Debian cloud kernel package, scanned as the
-# .deb itself (ar -> data.tar.xz -> 1,100+ signed modules).  pvsub-scan must
-# see every module, report kvm.ko's two real WRPKRU instructions as class
-# "instruction", and agree module by module with an independent count.
+# .deb itself (ar -> data.tar.xz -> 1,100+ signed modules and the bzImage).
+# pvsub-scan must see every module and the kernel, report kvm.ko's two real
+# WRPKRU instructions as class "instruction", and agree module by module with
+# an independent count.
 #
 # The package is cached in $PVSUB_CORPUS_DIR (default: tests/corpus-cache in
 # the build tree).  Without network or apt it skips, unless
@@ -49,6 +50,15 @@ assert len(kvm) == 1
 wrpkru = [x for x in kvm[0]["findings"] if x["pattern"] == "wrpkru"]
 assert len(wrpkru) == 2, wrpkru
 assert all(x["class"] == "instruction" for x in wrpkru), wrpkru
+# The kernel itself, inside the package: its bzImage is read, not skipped
+# (issue 11; tests/corpus/bzimage-kernel.sh checks its findings).
+vm = [p for p in files if p.startswith("boot/vmlinuz-") and p.endswith("!vmlinux")]
+assert len(vm) == 1, sorted(files)[:5]
+kern = files[vm[0]]
+assert kern["verdict"] == "rejected" and kern["findings"], kern["verdict"]
+assert {"kaslr-relocations-unchecked", "boot-patching-unchecked"} <= \
+    {v["kind"] for v in kern["violations"]}, kern["violations"]
+print("kernel:", vm[0], len(kern["findings"]), "findings")
 signed = sum(1 for f in kos.values() if f.get("module_signature"))
 print("signed modules:", signed)
 assert signed == len(kos), "every Debian module carries an appended signature"

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bzimage: reading the x86 boot header (Documentation/arch/x86/boot.rst),
+ * decompressing its payload through libarchive, and splitting the result
+ * into the vmlinux ELF file and its KASLR relocation table.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <elf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "libpvsub/bzimage.h"
+
+/* Offsets in the boot sector and setup header. */
+#define HDR_SETUP_SECTS 0x1f1
+#define HDR_BOOT_FLAG 0x1fe
+#define HDR_MAGIC 0x202
+#define HDR_VERSION 0x206
+#define HDR_RELOCATABLE 0x234
+#define HDR_PAYLOAD_OFFSET 0x248
+#define HDR_PAYLOAD_LENGTH 0x24c
+/* The setup header of protocol 2.08 ends with payload_length. */
+#define HDR_END_208 0x250
+#define SECTOR 512u
+#define CHUNK_SIZE (64 * 1024)
+/* Every payload ends with its decompressed size (gzip: ISIZE). */
+#define SIZE_TRAILER 4
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+bool pvsub_bzimage_sniff(const uint8_t *p, size_t n)
+{
+	return p && n >= PVSUB_BZIMAGE_SNIFF_SIZE && memcmp(p + HDR_MAGIC, "HdrS", 4) == 0;
+}
+
+struct codec {
+	const char *name;
+	const uint8_t *magic;
+	size_t len;
+	int (*support)(struct archive *);
+};
+
+static const uint8_t m_gzip[] = {0x1f, 0x8b};
+static const uint8_t m_bzip2[] = {'B', 'Z', 'h'};
+static const uint8_t m_lzma[] = {0x5d, 0x00, 0x00};
+static const uint8_t m_xz[] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
+static const uint8_t m_lzo[] = {0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a};
+static const uint8_t m_lz4[] = {0x02, 0x21, 0x4c, 0x18};
+static const uint8_t m_zstd[] = {0x28, 0xb5, 0x2f, 0xfd};
+
+/* The codecs the kernel's Kconfig offers (KERNEL_GZIP ... KERNEL_ZSTD). */
+static const struct codec codecs[] = {
+	{"gzip", m_gzip, sizeof(m_gzip), archive_read_support_filter_gzip},
+	{"bzip2", m_bzip2, sizeof(m_bzip2), archive_read_support_filter_bzip2},
+	{"lzma", m_lzma, sizeof(m_lzma), archive_read_support_filter_lzma},
+	{"xz", m_xz, sizeof(m_xz), archive_read_support_filter_xz},
+	{"lzo", m_lzo, sizeof(m_lzo), archive_read_support_filter_lzop},
+	{"lz4", m_lz4, sizeof(m_lz4), archive_read_support_filter_lz4},
+	{"zstd", m_zstd, sizeof(m_zstd), archive_read_support_filter_zstd},
+};
+
+static const struct codec *codec_of(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+		if (n >= codecs[i].len && memcmp(p, codecs[i].magic, codecs[i].len) == 0)
+			return &codecs[i];
+	}
+	return NULL;
+}
+
+static const struct codec *codec_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+		if (name && strcmp(codecs[i].name, name) == 0)
+			return &codecs[i];
+	}
+	return NULL;
+}
+
+int pvsub_bzimage_parse(const uint8_t *data, size_t size, struct pvsub_bzimage *out,
+			struct pvsub_diag *diag)
+{
+	const struct codec *c;
+	uint32_t po, pl;
+	uint64_t start;
+	const uint8_t *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!pvsub_bzimage_sniff(data, size))
+		return pvsub_diag_set(diag, EINVAL, "bzImage: no \"HdrS\" boot header at 0x%x",
+				      HDR_MAGIC);
+	out->version = le16(data + HDR_VERSION);
+	if (out->version < 0x0208)
+		return pvsub_diag_set(diag, EINVAL,
+				      "bzImage: boot protocol %u.%02u is older than 2.08 "
+				      "(no payload_offset)",
+				      out->version >> 8, out->version & 0xff);
+	if (size < HDR_END_208)
+		return pvsub_diag_set(diag, EINVAL,
+				      "bzImage: boot header truncated at %zu bytes "
+				      "(payload_length ends at 0x%x)",
+				      size, HDR_END_208);
+	if (le16(data + HDR_BOOT_FLAG) != 0xaa55)
+		return pvsub_diag_set(diag, EINVAL, "bzImage: boot_flag is 0x%04x, not 0xaa55",
+				      le16(data + HDR_BOOT_FLAG));
+	out->setup_sects = data[HDR_SETUP_SECTS] ? data[HDR_SETUP_SECTS] : 4;
+	out->pm_offset = (uint64_t)(out->setup_sects + 1) * SECTOR;
+	if (out->pm_offset >= size)
+		return pvsub_diag_set(diag, EINVAL,
+				      "bzImage: setup_sects (%u) puts the protected-mode code at "
+				      "0x%" PRIx64 ", past the end of the file (%zu bytes)",
+				      out->setup_sects, out->pm_offset, size);
+	out->relocatable = data[HDR_RELOCATABLE] != 0;
+	po = le32(data + HDR_PAYLOAD_OFFSET);
+	pl = le32(data + HDR_PAYLOAD_LENGTH);
+	start = out->pm_offset + po;
+	if (start >= size)
+		return pvsub_diag_set(diag, EINVAL,
+				      "bzImage: payload_offset 0x%" PRIx32 " points past the end "
+				      "of the file (0x%" PRIx64 " >= %zu bytes)",
+				      po, start, size);
+	if (pl > size - start)
+		return pvsub_diag_set(diag, EINVAL,
+				      "bzImage: payload_length 0x%" PRIx32 " at 0x%" PRIx64
+				      " runs past the end of the file (%zu bytes)",
+				      pl, start, size);
+	p = data + start;
+	c = codec_of(p, pl);
+	if (!c) {
+		char hex[3 * 4 + 1] = "";
+
+		for (size_t i = 0, used = 0; i < PVSUB_MIN((size_t)pl, (size_t)4); i++)
+			used += (size_t)snprintf(hex + used, sizeof(hex) - used, "%s%02x",
+						 i ? " " : "", p[i]);
+		return pvsub_diag_set(diag, EINVAL,
+				      "bzImage: payload at 0x%" PRIx64 " has no known compression "
+				      "magic (starts \"%s\")",
+				      start, hex);
+	}
+	if (pl < c->len + SIZE_TRAILER)
+		return pvsub_diag_set(diag, EINVAL,
+				      "bzImage: payload_length %" PRIu32 " is too short for a %s "
+				      "payload and its size",
+				      pl, c->name);
+	out->payload_offset = start;
+	out->payload_length = pl;
+	out->codec = c->name;
+	return 0;
+}
+
+/* libarchive's own one-line message, or @fallback. */
+static const char *la_msg(struct archive *a, const char *fallback)
+{
+	const char *m = archive_error_string(a);
+
+	return m && *m ? m : fallback;
+}
+
+int pvsub_bzimage_decompress(const uint8_t *data, size_t size, const struct pvsub_bzimage *bz,
+			     uint64_t max, struct pvsub_buf *out, struct pvsub_diag *diag)
+{
+	const struct codec *c = codec_named(bz->codec);
+	struct archive *a = NULL;
+	struct archive_entry *entry;
+	const uint8_t *payload;
+	size_t len;
+	uint32_t stated;
+	la_ssize_t n;
+	int r = 0;
+
+	if (!c || bz->payload_offset > size || bz->payload_length > size - bz->payload_offset ||
+	    bz->payload_length < c->len + SIZE_TRAILER)
+		return pvsub_diag_set(diag, EINVAL, "bzImage: payload description is invalid");
+	payload = data + bz->payload_offset;
+	len = (size_t)bz->payload_length;
+	/* Not trusted before the output bears it out: a garbage payload is
+	 * corrupt, not too big. */
+	stated = le32(payload + len - SIZE_TRAILER);
+	/* gzip's ISIZE is part of its stream; for the others the four bytes
+	 * are the kernel build's, and no decompressor expects them. */
+	if (strcmp(c->name, "gzip") != 0)
+		len -= SIZE_TRAILER;
+
+	a = archive_read_new();
+	if (!a)
+		return -ENOMEM;
+	/* Only the filter the magic names: libarchive must not pick another.
+	 * ARCHIVE_WARN means an external program would do the work (lzop
+	 * without liblzo2): not here. */
+	if (c->support(a) != ARCHIVE_OK) {
+		r = pvsub_diag_set(diag, EINVAL,
+				   "bzImage: the payload is %s-compressed, which this libarchive "
+				   "cannot read itself",
+				   c->name);
+		goto out;
+	}
+	if (archive_read_support_format_raw(a) != ARCHIVE_OK ||
+	    archive_read_open_memory(a, payload, len) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &entry) != ARCHIVE_OK) {
+		r = pvsub_diag_set(diag, EINVAL, "bzImage: %s payload: %s", c->name,
+				   la_msg(a, "not readable"));
+		goto out;
+	}
+	if (archive_filter_count(a) < 2 || archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
+		r = pvsub_diag_set(diag, EINVAL, "bzImage: %s payload not recognised by libarchive",
+				   c->name);
+		goto out;
+	}
+	for (;;) {
+		r = pvsub_buf_reserve(out, CHUNK_SIZE);
+		if (r < 0)
+			goto out;
+		n = archive_read_data(a, out->data + out->len, CHUNK_SIZE);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			r = pvsub_diag_set(diag, EINVAL, "bzImage: %s payload: %s", c->name,
+					   la_msg(a, "corrupt stream"));
+			goto out;
+		}
+		out->len += (size_t)n;
+		if (out->len > max) {
+			r = -EFBIG;
+			goto out;
+		}
+		if (out->len > stated) {
+			r = pvsub_diag_set(diag, EINVAL,
+					   "bzImage: %s payload decompresses to more than the "
+					   "%" PRIu32 " bytes its size field states",
+					   c->name, stated);
+			goto out;
+		}
+	}
+	if (out->len != stated) {
+		r = pvsub_diag_set(diag, EINVAL,
+				   "bzImage: %s payload decompresses to %zu bytes, its size field "
+				   "states %" PRIu32,
+				   c->name, out->len, stated);
+		goto out;
+	}
+	r = 0;
+out:
+	archive_read_free(a);
+	return r;
+}
+
+int pvsub_kaslr_relocs_parse(const uint8_t *p, size_t n, struct pvsub_kaslr_relocs *out)
+{
+	uint64_t *lists[3] = {&out->n32, &out->n32_inverse, &out->n64};
+	size_t words = n / 4, i = words;
+
+	memset(out, 0, sizeof(*out));
+	if (!p || n % 4)
+		return -EINVAL;
+	/* Read from the end, as the boot decompressor does. */
+	for (size_t l = 0; l < 3; l++) {
+		for (;;) {
+			if (i == 0)
+				return -EINVAL;
+			i--;
+			if (le32(p + 4 * i) == 0)
+				break;
+			(*lists[l])++;
+		}
+	}
+	return i == 0 ? 0 : -EINVAL;
+}
+
+/* *@end = max(*@end, @off + @len), or -EINVAL when that passes @size. */
+static int extend(uint64_t *end, uint64_t off, uint64_t len, size_t size, const char *what,
+		  uint64_t index, struct pvsub_diag *diag)
+{
+	if (off > size || len > size - off)
+		return pvsub_diag_set(diag, EINVAL,
+				      "vmlinux: %s %" PRIu64 " (offset 0x%" PRIx64
+				      ", size 0x%" PRIx64
+				      ") lies past the end of the file (%zu bytes)",
+				      what, index, off, len, size);
+	if (off + len > *end)
+		*end = off + len;
+	return 0;
+}
+
+int pvsub_vmlinux_elf_end(const uint8_t *data, size_t size, uint64_t *end, struct pvsub_diag *diag)
+{
+	uint64_t phoff, shoff, shnum;
+	uint16_t phentsize, phnum, shentsize;
+	int r;
+
+	*end = 0;
+	if (size < sizeof(Elf64_Ehdr) || memcmp(data, ELFMAG, SELFMAG) != 0 ||
+	    data[EI_CLASS] != ELFCLASS64 || data[EI_DATA] != ELFDATA2LSB)
+		return pvsub_diag_set(diag, EINVAL, "vmlinux: not an ELF64 little-endian file");
+	*end = sizeof(Elf64_Ehdr);
+	phoff = le64(data + offsetof(Elf64_Ehdr, e_phoff));
+	shoff = le64(data + offsetof(Elf64_Ehdr, e_shoff));
+	phentsize = le16(data + offsetof(Elf64_Ehdr, e_phentsize));
+	phnum = le16(data + offsetof(Elf64_Ehdr, e_phnum));
+	shentsize = le16(data + offsetof(Elf64_Ehdr, e_shentsize));
+	shnum = le16(data + offsetof(Elf64_Ehdr, e_shnum));
+	if (phnum && phentsize != sizeof(Elf64_Phdr))
+		return pvsub_diag_set(diag, EINVAL, "vmlinux: e_phentsize is %u, not %zu",
+				      phentsize, sizeof(Elf64_Phdr));
+	if (shoff && shentsize != sizeof(Elf64_Shdr))
+		return pvsub_diag_set(diag, EINVAL, "vmlinux: e_shentsize is %u, not %zu",
+				      shentsize, sizeof(Elf64_Shdr));
+	r = extend(end, phoff, (uint64_t)phnum * sizeof(Elf64_Phdr), size, "program header table",
+		   0, diag);
+	/* More than SHN_LORESERVE sections: the count is in section 0. */
+	if (r == 0 && shoff && shnum == 0) {
+		r = extend(end, shoff, sizeof(Elf64_Shdr), size, "section header", 0, diag);
+		if (r == 0)
+			shnum = le64(data + shoff + offsetof(Elf64_Shdr, sh_size));
+	}
+	if (r == 0 && shoff) {
+		if (shnum > size / sizeof(Elf64_Shdr))
+			return pvsub_diag_set(diag, EINVAL,
+					      "vmlinux: %" PRIu64 " section headers cannot fit in "
+					      "%zu bytes",
+					      shnum, size);
+		r = extend(end, shoff, shnum * sizeof(Elf64_Shdr), size, "section header table", 0,
+			   diag);
+	}
+	for (uint64_t i = 0; r == 0 && i < phnum; i++) {
+		const uint8_t *ph = data + phoff + i * sizeof(Elf64_Phdr);
+
+		if (le32(ph + offsetof(Elf64_Phdr, p_type)) == PT_NULL)
+			continue;
+		r = extend(end, le64(ph + offsetof(Elf64_Phdr, p_offset)),
+			   le64(ph + offsetof(Elf64_Phdr, p_filesz)), size, "segment", i, diag);
+	}
+	for (uint64_t i = 0; r == 0 && shoff && i < shnum; i++) {
+		const uint8_t *sh = data + shoff + i * sizeof(Elf64_Shdr);
+		uint32_t type = le32(sh + offsetof(Elf64_Shdr, sh_type));
+
+		if (type == SHT_NOBITS || type == SHT_NULL)
+			continue;
+		r = extend(end, le64(sh + offsetof(Elf64_Shdr, sh_offset)),
+			   le64(sh + offsetof(Elf64_Shdr, sh_size)), size, "section", i, diag);
+	}
+	return r;
+}
+
+int pvsub_vmlinux_split(const uint8_t *data, size_t size, uint64_t *elf_size,
+			struct pvsub_kaslr_relocs *relocs, struct pvsub_diag *diag)
+{
+	int r;
+
+	memset(relocs, 0, sizeof(*relocs));
+	r = pvsub_vmlinux_elf_end(data, size, elf_size, diag);
+	if (r < 0)
+		return r;
+	if (le16(data + offsetof(Elf64_Ehdr, e_type)) != ET_EXEC ||
+	    le16(data + offsetof(Elf64_Ehdr, e_machine)) != EM_X86_64)
+		return pvsub_diag_set(diag, EINVAL, "vmlinux: not an x86-64 ET_EXEC file");
+	if (*elf_size == size)
+		return 0;
+	if (pvsub_kaslr_relocs_parse(data + *elf_size, size - *elf_size, relocs) < 0)
+		return pvsub_diag_set(diag, EINVAL,
+				      "vmlinux: the %zu bytes after the ELF file (at 0x%" PRIx64
+				      ") are not a KASLR relocation table",
+				      (size_t)(size - *elf_size), *elf_size);
+	return 0;
+}

@@ -1,0 +1,228 @@
+#!/bin/sh
+# bzImage inputs (DESIGN §4, issue 11): a tiny vmlinux with a gate opcode,
+# compressed with each codec the kernel offers and wrapped in a hand-built
+# x86 boot header, is scanned as "<file>!vmlinux"; what the kernel changes
+# in its own code at boot (KASLR relocations, boot-time patch tables) keeps
+# it from being certified; hostile headers and payloads are one line each,
+# exit status 2, and nothing written.
+. "$top_srcdir/tests/lib.sh"
+command -v python3 >/dev/null || skip "python3 builds the boot header"
+
+# The vmlinux: an ET_EXEC whose code holds one WRPKRU at `gate`, with a
+# boot-time patch table, as a stripped kernel keeps it.
+cat > gate.s <<'ASM'
+	.text
+	.globl _start
+_start:
+	nop
+	nop
+	.globl gate
+gate:
+	.byte 0x0f, 0x01, 0xef
+	ret
+	.section .altinstructions,"a",@progbits
+	.long 0
+ASM
+# The negative control: the same code with the gate opcode replaced.
+sed 's/0x0f, 0x01, 0xef/0x90, 0x90, 0x90/' gate.s > clean.s
+# A kernel without patch tables, so that only the relocation table stands
+# between it and a clean verdict.
+grep -v 'altinstructions\|\.long 0' clean.s > plain.s
+for k in gate clean plain; do
+	"$CC" -nostdlib -static -no-pie -Wl,--build-id=none -o "$k.elf" "$k.s" ||
+		skip "cannot link a static ET_EXEC with $CC"
+done
+
+# The relocation table arch/x86/tools/relocs appends: 0, 64-bit fields, 0,
+# inverse 32-bit fields, 0, 32-bit fields (read from the end at boot).
+python3 - <<'PY'
+import struct
+words = [0, 0x401002, 0x402000, 0, 0, 0x401000]
+open("relocs", "wb").write(b"".join(struct.pack("<I", w) for w in words))
+PY
+for k in gate clean plain; do
+	cat "$k.elf" relocs > "$k.payload"
+done
+cp plain.elf plain-norelocs.payload
+
+# mkbz OUT PAYLOAD-FILE [FIELD=VALUE...]: wrap compressed bytes in a boot
+# header (protocol 2.15, setup_sects 1, payload 0x40 bytes into the
+# protected-mode code); fields override the header afterwards.
+cat > mkbz.py <<'PY'
+import struct, sys
+out, payload = sys.argv[1], open(sys.argv[2], "rb").read()
+setup_sects = 1
+hdr = bytearray(512 * (setup_sects + 1))
+hdr[0x1f1] = setup_sects
+struct.pack_into("<H", hdr, 0x1fe, 0xaa55)
+hdr[0x202:0x206] = b"HdrS"
+struct.pack_into("<H", hdr, 0x206, 0x020f)
+hdr[0x234] = 1
+pm = bytearray(b"\xf4" * 0x40)  # stands in for the boot decompressor
+struct.pack_into("<II", hdr, 0x248, len(pm), len(payload))
+data = bytearray(hdr + pm + payload + b"\xf4" * 16)
+offsets = {"setup_sects": (0x1f1, "<B"), "payload_offset": (0x248, "<I"),
+           "payload_length": (0x24c, "<I"), "version": (0x206, "<H")}
+for a in sys.argv[3:]:
+    k, v = a.split("=")
+    if k == "truncate":
+        del data[int(v, 0):]
+        continue
+    o, f = offsets[k]
+    struct.pack_into(f, data, o, int(v, 0))
+open(out, "wb").write(data)
+PY
+
+# compress CODEC IN OUT: the payload as the kernel build makes it (the
+# decompressed size appended, except for gzip whose trailer holds it).
+size_le32() {
+	python3 -c 'import os,struct,sys; sys.stdout.buffer.write(struct.pack("<I", os.path.getsize(sys.argv[1]) & 0xffffffff))' "$1"
+}
+compress() {
+	case $1 in
+	gzip) gzip -9n -c "$2" > "$3" ;;
+	bzip2) { bzip2 -9 -c "$2" && size_le32 "$2"; } > "$3" ;;
+	xz) { xz --check=crc32 -c "$2" && size_le32 "$2"; } > "$3" ;;
+	lzma) { lzma -9 -c "$2" && size_le32 "$2"; } > "$3" ;;
+	lz4) { lz4 -l -9 -c "$2" && size_le32 "$2"; } > "$3" ;;
+	zstd) { zstd -q -19 -c "$2" && size_le32 "$2"; } > "$3" ;;
+	esac
+}
+
+# Where the gate is: its segment (the PF_X PT_LOAD) and offset within it.
+read -r gate_seg gate_off <<EOF
+$(python3 - <<'PY'
+import struct
+d = open("gate.elf", "rb").read()
+phoff, = struct.unpack_from("<Q", d, 0x20)
+phnum, = struct.unpack_from("<H", d, 0x38)
+for i in range(phnum):
+    t, fl, off, va, pa, fs, ms, al = struct.unpack_from("<IIQQQQQQ", d, phoff + 56 * i)
+    if t == 1 and fl & 1:
+        i_x, off_x = i, off
+text = d.find(b"\x90\x90\x0f\x01\xef\xc3")
+print(i_x, text + 2 - off_x)
+PY
+)
+EOF
+[ -n "$gate_off" ] || fail "cannot locate the gate in gate.elf"
+
+codecs=0
+for c in gzip bzip2 xz lzma lz4 zstd; do
+	if ! command -v "$c" >/dev/null; then
+		echo "# SKIP codec $c: no $c tool"
+		continue
+	fi
+	codecs=$((codecs + 1))
+	for k in gate clean plain; do
+		compress "$c" "$k.payload" "$k.$c"
+		python3 mkbz.py "vmlinuz-$k-$c" "$k.$c"
+	done
+	head -c 4 "gate.$c" | od -An -tx1 | tr -d ' \n' > magic
+	[ "$c" != lz4 ] || [ "$(cat magic)" = 02214c18 ] || fail "lz4 -l did not write a legacy frame"
+
+	# The occurrence, at the right segment offset, under "<file>!vmlinux".
+	expect_status 1 "$SCAN" "vmlinuz-gate-$c"
+	grep -qx "vmlinuz-gate-$c!vmlinux: segment $gate_seg+$(printf 0x%x "$gate_off"): wrpkru (0f 01 ef) instruction: wrpkru" out ||
+		fail "$c: no finding at segment $gate_seg+$gate_off: $(cat out)"
+	grep -q "^vmlinuz-gate-$c!vmlinux: violation kaslr-relocations-unchecked: KASLR relocation table of 24 bytes after the ELF file (1 32-bit, 0 inverse, 2 64-bit fields); not modelled$" out ||
+		fail "$c: no kaslr violation: $(cat out)"
+	grep -q "^vmlinuz-gate-$c!vmlinux: violation boot-patching-unchecked: 1 boot-time patch table (.altinstructions) rewrites code at boot; not modelled$" out ||
+		fail "$c: no boot-patching violation: $(cat out)"
+	grep -q '^1 files scanned: 0 clean, 1 rejected, 0 errors; 1 findings, 2 violations$' out ||
+		fail "$c: summary: $(cat out)"
+
+	# The same in JSON and SARIF.
+	expect_status 1 "$SCAN" --format json "vmlinuz-gate-$c"
+	[ "$(json_query out '[(f["path"], f["elf_type"], f["verdict"], [(x["pattern"], x["segment"], x["offset"]) for x in f["findings"]], sorted(v["kind"] for v in f["violations"])) for f in d["files"]]')" = \
+		"[('vmlinuz-gate-$c!vmlinux', 'EXEC', 'rejected', [('wrpkru', $gate_seg, $gate_off)], ['boot-patching-unchecked', 'kaslr-relocations-unchecked'])]" ] ||
+		fail "$c: JSON: $(cat out)"
+	expect_status 1 "$SCAN" --format sarif "vmlinuz-gate-$c"
+	json_query out '[l["physicalLocation"]["artifactLocation"]["uri"] for r in d["runs"][0]["results"] for l in r["locations"]]' |
+		grep -q "vmlinuz-gate-$c!vmlinux" || fail "$c: SARIF does not name the vmlinux: $(cat out)"
+
+	# Negative control: no gate, no finding; still rejected for the windows.
+	expect_status 1 "$SCAN" --format json "vmlinuz-clean-$c"
+	[ "$(json_query out '(d["summary"]["findings"], d["summary"]["violations"], d["files"][0]["verdict"])')" = \
+		"(0, 2, 'rejected')" ] || fail "$c: clean control: $(cat out)"
+	# Without patch tables only the relocation table remains.
+	expect_status 1 "$SCAN" --format json "vmlinuz-plain-$c"
+	[ "$(json_query out '[v["kind"] for v in d["files"][0]["violations"]]')" = \
+		"['kaslr-relocations-unchecked']" ] || fail "$c: plain: $(cat out)"
+done
+[ "$codecs" -gt 0 ] || skip "no compression tool at all"
+
+# A kernel without relocations or patch tables is certified like any ET_EXEC:
+# the violations above come from what they name, nothing else.
+gzip -9n -c plain-norelocs.payload > plain-norelocs.gz
+python3 mkbz.py vmlinuz-certified plain-norelocs.gz
+expect_status 0 "$SCAN" vmlinuz-certified
+grep -q '^1 files scanned: 1 clean, 0 rejected, 0 errors; 0 findings, 0 violations$' out ||
+	fail "plain kernel: $(cat out)"
+
+# The same bzImage inside an archive, and from a pipe.
+mkdir -p boot && cp vmlinuz-gate-gzip boot/vmlinuz-1
+tar -cf img.tar boot && xz -c img.tar > img.tar.xz
+expect_status 1 "$SCAN" img.tar.xz
+grep -q '^img.tar.xz!boot/vmlinuz-1!vmlinux: segment ' out || fail "archive member: $(cat out)"
+expect_status 1 "$SCAN" - < vmlinuz-gate-gzip
+grep -q '^-!vmlinux: segment ' out || fail "stdin: $(cat out)"
+cat vmlinuz-gate-gzip | expect_status 1 "$SCAN" -
+grep -q '^-!vmlinux: segment ' out || fail "pipe: $(cat out)"
+
+# Hostile inputs: one line naming the input, exit 2, no hang, nothing written.
+hostile() { # NAME EXPECTED-STDERR-REGEX [SCAN-OPTION...]
+	name=$1 want=$2
+	shift 2
+	rm -rf md
+	set +e
+	timeout 20 "$SCAN" --no-progress --manifest-dir md "$@" "$name" >out 2>err
+	got=$?
+	set -e
+	[ "$got" -eq 2 ] || fail "$name: exit $got, expected 2: $(cat err)"
+	[ "$(wc -l < err)" -eq 1 ] || fail "$name: not one line: $(cat err)"
+	grep -Eq "^pvsub-scan: $name(!vmlinux)?: $want" err || fail "$name: $(cat err)"
+	[ ! -e md ] || [ -z "$(ls -A md)" ] || fail "$name: wrote $(ls -R md)"
+}
+ok=gate.gzip
+python3 mkbz.py h-trunc "$ok" truncate=0x230
+hostile h-trunc 'bzImage: boot header truncated at 560 bytes'
+python3 mkbz.py h-old "$ok" version=0x0206
+hostile h-old 'bzImage: boot protocol 2.06 is older than 2.08'
+python3 mkbz.py h-setup "$ok" setup_sects=200
+hostile h-setup 'bzImage: setup_sects \(200\) puts the protected-mode code at 0x19200, past the end'
+python3 mkbz.py h-poff "$ok" payload_offset=0x7fffffff
+hostile h-poff 'bzImage: payload_offset 0x7fffffff points past the end of the file'
+python3 mkbz.py h-plen "$ok" payload_length=0xffffff00
+hostile h-plen 'bzImage: payload_length 0xffffff00 at 0x440 runs past the end of the file'
+head -c 4096 /dev/urandom > noise && printf 'garbage' | cat - noise > nomagic
+python3 mkbz.py h-nomagic nomagic
+hostile h-nomagic 'bzImage: payload at 0x440 has no known compression magic \(starts "67 61 72 62"\)'
+if command -v xz >/dev/null; then
+	printf '\3757zXZ\0' | cat - noise > badxz
+	python3 mkbz.py h-badxz badxz
+	hostile h-badxz 'bzImage: xz payload: '
+	# A vmlinux that is not one: an ELF followed by bytes that are no table.
+	{ cat plain.elf && printf 'junk'; } > junk.payload
+	{ xz -c junk.payload && size_le32 junk.payload; } > junk.xz
+	python3 mkbz.py h-junk junk.xz
+	hostile h-junk 'vmlinux: the 4 bytes after the ELF file \(at 0x[0-9a-f]*\) are not a KASLR relocation table'
+	# Decompression bombs: 200 MiB of zeros, stating their size, and lying
+	# about it; both end before the bomb is out.
+	head -c 209715200 /dev/zero | xz -c > bomb.xz
+	{ cat bomb.xz && printf '\0\0\200\014'; } > bomb.payload
+	python3 mkbz.py h-bomb bomb.payload
+	hostile h-bomb 'entry exceeds the size limit \(1048576 bytes\)' --max-entry-size 1M
+	{ cat bomb.xz && printf '\0\020\0\0'; } > bomb-lie.payload
+	python3 mkbz.py h-bomb-lie bomb-lie.payload
+	hostile h-bomb-lie 'bzImage: xz payload decompresses to more than the 4096 bytes its size field states' --max-entry-size 1M
+	# A size field that matches no output.
+	{ xz -c plain.payload && printf '\1\0\0\0'; } > short.payload
+	python3 mkbz.py h-size short.payload
+	hostile h-size 'bzImage: xz payload decompresses to more than the 1 bytes its size field states'
+fi
+# The header checks hold inside archives too.
+mkdir -p bad && cp h-poff bad/vmlinuz-bad && tar -cf bad.tar bad
+expect_status 2 "$SCAN" bad.tar
+grep -q '^pvsub-scan: bad.tar!bad/vmlinuz-bad: bzImage: payload_offset' err || fail "archive: $(cat err)"
+echo "# $codecs codecs"
