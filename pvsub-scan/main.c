@@ -93,9 +93,10 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: " PROGRAM " [OPTION]... INPUT...\n"
 		"Find gate opcodes (VMFUNC, WRPKRU, XRSTOR...) at every byte offset that can\n"
-		"execute in ELF objects, directories and guest images (tar, cpio, zip, ar, deb,\n"
-		"rpm; gzip, xz, zstd, bzip2; nested), and classify each occurrence.\n"
-		"An INPUT of - is standard input (an ELF file or an archive, e.g. a pipe).\n"
+		"execute in ELF objects, x86 kernel images (bzImage: the vmlinux inside),\n"
+		"directories and guest images (tar, cpio, zip, ar, deb, rpm; gzip, xz, zstd,\n"
+		"bzip2; nested), and classify each occurrence.\n"
+		"An INPUT of - is standard input (an ELF file, a bzImage or an archive).\n"
 		"\n"
 		"Policy:\n"
 		"  -p, --policy=NAME|FILE    built-in profile or XML policy file (default: "
