@@ -833,6 +833,20 @@ static la_ssize_t stream_read(struct archive *a, void *data, const void **out)
 	return (la_ssize_t)n;
 }
 
+/* A whole file from a stream whose first @n bytes, @head, were read to
+ * sniff it: into @content, within max_entry_size (-EFBIG past it). */
+static int read_stream_rest(struct walker *w, int fd, const uint8_t *head, size_t n,
+			    struct pvsub_buf *content)
+{
+	int r = pvsub_buf_append(content, head, n);
+
+	if (r == 0)
+		r = read_fd_all(fd, w->lim->max_entry_size, content);
+	if (r == 0 && content->len > w->lim->max_entry_size)
+		r = -EFBIG;
+	return r;
+}
+
 static int walk_stream(struct walker *w, int fd, const char *path, bool explicit)
 {
 	struct pvsub_buf content = {0};
@@ -850,19 +864,11 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 	kind = sniff(head, (size_t)n);
 	switch (kind) {
 	case KIND_ELF:
-		r = pvsub_buf_append(&content, head, (size_t)n);
-		if (r == 0)
-			r = read_fd_all(fd, w->lim->max_entry_size, &content);
-		if (r == 0 && content.len > w->lim->max_entry_size)
-			r = -EFBIG;
+		r = read_stream_rest(w, fd, head, (size_t)n, &content);
 		r = emit_read(w, path, r, &content);
 		break;
 	case KIND_BZIMAGE:
-		r = pvsub_buf_append(&content, head, (size_t)n);
-		if (r == 0)
-			r = read_fd_all(fd, w->lim->max_entry_size, &content);
-		if (r == 0 && content.len > w->lim->max_entry_size)
-			r = -EFBIG;
+		r = read_stream_rest(w, fd, head, (size_t)n, &content);
 		r = read_bzimage(w, path, r, &content);
 		break;
 	case KIND_ARCHIVE:

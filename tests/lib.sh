@@ -82,3 +82,17 @@ real_kernel_tier() {
 	[ "${PVSUB_SKIP_REAL_KERNEL:-0}" != 1 ] ||
 		skip "real-kernel tier skipped (PVSUB_SKIP_REAL_KERNEL=1)"
 }
+
+# corpus_kernel_deb: the Debian cloud kernel package, fetched once into
+# $PVSUB_CORPUS_DIR (default tests/corpus-cache in the build tree), in $deb.
+# Without network or apt the test skips, unless PVSUB_REQUIRE_CORPUS=1 (CI),
+# when it fails.
+corpus_kernel_deb() {
+	real_kernel_tier
+	cache=${PVSUB_CORPUS_DIR:-$top_builddir/tests/corpus-cache}
+	if ! deb=$("$top_srcdir/tests/corpus/fetch-kernel.sh" "$cache"); then
+		[ "${PVSUB_REQUIRE_CORPUS:-0}" = 1 ] && fail "cannot fetch the Debian cloud kernel"
+		skip "cannot fetch the Debian cloud kernel"
+	fi
+	echo "corpus: $deb"
+}

@@ -8,14 +8,8 @@
 # file cut at its end by a parser of our own, then scanned as a plain ELF
 # file and counted with a regular expression per pattern.
 . "$top_srcdir/tests/lib.sh"
-real_kernel_tier
 command -v python3 >/dev/null || fail "python3 is needed"
-cache=${PVSUB_CORPUS_DIR:-$top_builddir/tests/corpus-cache}
-if ! deb=$("$top_srcdir/tests/corpus/fetch-kernel.sh" "$cache"); then
-	[ "${PVSUB_REQUIRE_CORPUS:-0}" = 1 ] && fail "cannot fetch the Debian cloud kernel"
-	skip "cannot fetch the Debian cloud kernel"
-fi
-echo "corpus: $deb"
+corpus_kernel_deb
 dpkg-deb --fsys-tarfile "$deb" | tar -x --wildcards './boot/vmlinuz-*'
 set -- boot/vmlinuz-*
 [ $# -eq 1 ] && [ -f "$1" ] || fail "no single vmlinuz in $deb"

@@ -9,14 +9,8 @@
 # the build tree).  Without network or apt it skips, unless
 # PVSUB_REQUIRE_CORPUS=1 (CI), when it fails.
 . "$top_srcdir/tests/lib.sh"
-real_kernel_tier
 command -v python3 >/dev/null || fail "python3 is needed"
-cache=${PVSUB_CORPUS_DIR:-$top_builddir/tests/corpus-cache}
-if ! deb=$("$top_srcdir/tests/corpus/fetch-kernel.sh" "$cache"); then
-	[ "${PVSUB_REQUIRE_CORPUS:-0}" = 1 ] && fail "cannot fetch the Debian cloud kernel"
-	skip "cannot fetch the Debian cloud kernel"
-fi
-echo "corpus: $deb"
+corpus_kernel_deb
 
 expect_status 1 "$SCAN" --format json -j 2 "$deb"
 mv out scan.json

@@ -14,14 +14,8 @@
 #    occurrence must be removed.  PVSUB_SWEEP_SEEDS (default "1 3") chooses
 #    the runs; a failure prints the seed to replay it.
 . "$top_srcdir/tests/lib.sh"
-real_kernel_tier
 command -v python3 >/dev/null || fail "python3 is needed"
-cache=${PVSUB_CORPUS_DIR:-$top_builddir/tests/corpus-cache}
-if ! deb=$("$top_srcdir/tests/corpus/fetch-kernel.sh" "$cache"); then
-	[ "${PVSUB_REQUIRE_CORPUS:-0}" = 1 ] && fail "cannot fetch the Debian cloud kernel"
-	skip "cannot fetch the Debian cloud kernel"
-fi
-echo "corpus: $deb"
+corpus_kernel_deb
 dpkg-deb --fsys-tarfile "$deb" | tar -x --wildcards './lib/modules/*'
 tree=$(pwd)/lib/modules
 
