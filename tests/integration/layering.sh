@@ -11,6 +11,25 @@ python3 "$top_srcdir/build-aux/check-layering.py" --self-test || fail "the check
 python3 "$top_srcdir/build-aux/check-layering.py" "$top_srcdir" "$top_builddir" ||
 	fail "libpvsub's layering is broken (lines above)"
 
+# A new upward use is a link error too: each area, whole, linked with only
+# the areas below it and its own third-party libraries.
+pc() { pkg-config --libs "$@" 2>/dev/null || skip "pkg-config cannot name $*"; }
+libs=$top_builddir/libpvsub/.libs
+echo 'int main(void) { return 0; }' > empty.c
+below=
+for area in core elf trust analysis; do
+	case $area in
+	trust) third=$(pc libxml-2.0 libarchive libcrypto) ;;
+	analysis) third="$(pc libelf capstone libarchive) $(pc libxml-2.0 libcrypto)" ;;
+	*) third= ;;
+	esac
+	# shellcheck disable=SC2086
+	$CC ${SANITIZER_CFLAGS:-} -o "link-$area" empty.c -Wl,--whole-archive "$libs/libpvsub-$area.a" \
+		-Wl,--no-whole-archive $below $third -pthread 2>"link-$area.err" ||
+		fail "libpvsub-$area does not link with only the areas below it: $(grep -m3 undefined "link-$area.err")"
+	below="$libs/libpvsub-$area.a $below"
+done
+
 cat > loader.c <<'CEOF'
 #include <errno.h>
 #include <stdio.h>
@@ -65,9 +84,7 @@ int main(int argc, char **argv)
 	return status;
 }
 CEOF
-libs=$top_builddir/libpvsub/.libs
-third=$(pkg-config --libs libxml-2.0 libarchive libcrypto 2>/dev/null) ||
-	skip "pkg-config cannot name libxml2, libarchive and libcrypto"
+third=$(pc libxml-2.0 libarchive libcrypto)
 # The archives are instrumented when the build is (--enable-sanitizers).
 # shellcheck disable=SC2086
 $CC -std=gnu11 ${SANITIZER_CFLAGS:-} -include "$top_builddir/config.h" -I"$top_srcdir" -I"$top_builddir" -o loader \
