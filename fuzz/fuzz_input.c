@@ -19,7 +19,7 @@ static int on_item(void *data, struct pvsub_item *item)
 	size_t *count = data;
 
 	/* an error is one line: reports are line-oriented */
-	if (!item->path || (!item->data && !item->error) ||
+	if (!item->path || (!item->data && !item->error && !item->format) ||
 	    (item->error && (!item->error[0] || strchr(item->error, '\n'))))
 		abort();
 	if (item->data && pvsub_image_new(item->data, item->size, &img, &diag) == 0)

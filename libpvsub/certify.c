@@ -25,3 +25,8 @@ enum pvsub_verdict pvsub_verdict_of(const struct pvsub_scan_result *r)
 		v = worse(v, pvsub_verdict_of_finding(&r->findings[i]));
 	return v;
 }
+
+enum pvsub_verdict pvsub_verdict_of_unscanned(bool allow)
+{
+	return allow ? PVSUB_VERDICT_CERTIFIED : PVSUB_VERDICT_REJECTED;
+}

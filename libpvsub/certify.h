@@ -24,4 +24,11 @@ enum pvsub_verdict pvsub_verdict_of_finding(const struct pvsub_finding *f) _nonn
  * else the worst of its findings' (CERTIFIED when there is none). */
 enum pvsub_verdict pvsub_verdict_of(const struct pvsub_scan_result *r) _nonnull_(1);
 
+/* The verdict of an executable that pvsub does not scan (a format it does
+ * not read: pvsub_item.format): REJECTED, since gate opcodes in it were
+ * never looked for, unless @allow (pvsub-scan --allow-unscanned) says the
+ * run accepts such files; then CERTIFIED, meaning only that it does not
+ * count against the run: no manifest is made for it. */
+enum pvsub_verdict pvsub_verdict_of_unscanned(bool allow);
+
 #endif

@@ -54,6 +54,8 @@ enum kind {
 	KIND_ARCHIVE,
 	/* A short or loose magic: an archive only if libarchive agrees. */
 	KIND_MAYBE_ARCHIVE,
+	/* Executable, in a format pvsub does not scan: reported, not skipped. */
+	KIND_UNSCANNED,
 };
 
 /* What the walk of one archive member asks its archive loop to do next. */
@@ -101,6 +103,7 @@ void pvsub_item_free(struct pvsub_item *item)
 	pvsub_item_free_data(item);
 	free(item->path);
 	free(item->error);
+	free(item->format);
 	free(item);
 }
 
@@ -115,6 +118,172 @@ static bool is_elf(const uint8_t *p, size_t n)
 			  "\x7f"
 			  "ELF",
 			  4);
+}
+
+static uint16_t get16(const uint8_t *p, bool be)
+{
+	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static uint32_t get32(const uint8_t *p, bool be)
+{
+	return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+		  : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static const char *elf_machine_name(unsigned m)
+{
+	switch (m) {
+	case 3:
+		return "x86";
+	case 62:
+		return "x86-64";
+	case 183:
+		return "AArch64";
+	case 40:
+		return "ARM";
+	case 243:
+		return "RISC-V";
+	case 20:
+		return "PowerPC";
+	case 21:
+		return "PowerPC64";
+	case 22:
+		return "s390";
+	case 8:
+		return "MIPS";
+	case 258:
+		return "LoongArch";
+	case 43:
+		return "SPARC V9";
+	}
+	return NULL;
+}
+
+static const char *pe_machine_name(unsigned m)
+{
+	switch (m) {
+	case 0x8664:
+		return "x86-64";
+	case 0x14c:
+		return "x86";
+	case 0xaa64:
+		return "AArch64";
+	case 0x1c0:
+	case 0x1c2:
+	case 0x1c4:
+		return "ARM";
+	case 0x5032:
+		return "RISC-V 32";
+	case 0x5064:
+		return "RISC-V 64";
+	case 0x6232:
+		return "LoongArch32";
+	case 0x6264:
+		return "LoongArch64";
+	case 0xebc:
+		return "EFI byte code";
+	}
+	return NULL;
+}
+
+static const char *macho_cpu_name(uint32_t cpu)
+{
+	switch (cpu) {
+	case 7:
+		return "x86";
+	case 0x01000007:
+		return "x86-64";
+	case 12:
+		return "ARM";
+	case 0x0100000c:
+		return "ARM64";
+	case 18:
+		return "PowerPC";
+	case 0x01000012:
+		return "PowerPC64";
+	}
+	return NULL;
+}
+
+/* "NAME (MACHINE)", or "NAME (machine N)" for a machine without a name. */
+static void name_format(char *fmt, size_t size, const char *what, const char *machine,
+			unsigned number, bool hex)
+{
+	if (machine)
+		snprintf(fmt, size, "%s (%s)", what, machine);
+	else
+		snprintf(fmt, size, hex ? "%s (machine %#x)" : "%s (machine %u)", what, number);
+}
+
+/*
+ * An executable in a format pvsub reads but does not scan (an ELF file for
+ * another machine, or ELF32) or does not read at all (PE/COFF, Mach-O, an
+ * ARM64 kernel Image): true, and its name in @fmt.  Only whole headers
+ * inside the @n bytes count, so a truncated header is not one.  A malformed
+ * ELF header (unknown class or byte order, too short) is false: it is an
+ * ELF file to reject, not another format.
+ */
+static bool unscanned_format(const uint8_t *p, size_t n, char *fmt, size_t size)
+{
+	if (is_elf(p, n)) {
+		bool be;
+		unsigned m;
+
+		if (n < 52 || (p[4] != 1 && p[4] != 2) || (p[5] != 1 && p[5] != 2))
+			return false;
+		be = p[5] == 2;
+		m = get16(p + 18, be);
+		if (p[4] == 2 && !be && m == 62)
+			return false; /* ELF64 x86-64: scanned */
+		if ((p[4] == 2 && (n < 64 || m == 62)) || m == 0)
+			return false; /* malformed x86-64 ELF, a truncated header, no machine */
+		if (p[4] == 1)
+			name_format(fmt, size, be ? "ELF32 big-endian" : "ELF32",
+				    elf_machine_name(m), m, false);
+		else
+			name_format(fmt, size, be ? "ELF64 big-endian" : "ELF64",
+				    elf_machine_name(m), m, false);
+		return true;
+	}
+	/* An ARM64 kernel Image may start as a PE/COFF file (its EFI stub):
+	 * its own magic says more. */
+	if (n >= 0x40 && memcmp(p + 0x38, "ARM\x64", 4) == 0) {
+		snprintf(fmt, size, "ARM64 kernel Image");
+		return true;
+	}
+	if (has_prefix(p, n, "MZ", 2) && n >= 0x40) {
+		uint32_t lfanew = get32(p + 0x3c, false);
+
+		if (lfanew >= 0x40 && lfanew <= n && n - lfanew >= 6 &&
+		    memcmp(p + lfanew, "PE\0\0", 4) == 0) {
+			unsigned m = get16(p + lfanew + 4, false);
+
+			name_format(fmt, size, "PE/COFF", pe_machine_name(m), m, true);
+			return true;
+		}
+		return false;
+	}
+	if (n >= 8) {
+		uint32_t magic = get32(p, true);
+		bool be = magic == 0xfeedface || magic == 0xfeedfacf;
+		bool le = magic == 0xcefaedfe || magic == 0xcffaedfe;
+
+		if (be || le) {
+			uint32_t cpu = get32(p + 4, be);
+			bool wide = magic == 0xfeedfacf || magic == 0xcffaedfe;
+
+			name_format(fmt, size, wide ? "Mach-O 64-bit" : "Mach-O 32-bit",
+				    macho_cpu_name(cpu), cpu, true);
+			return true;
+		}
+		/* Java class files share the magic; their version there is >= 45. */
+		if (magic == 0xcafebabe && get32(p + 4, true) >= 1 && get32(p + 4, true) <= 30) {
+			snprintf(fmt, size, "Mach-O universal");
+			return true;
+		}
+	}
+	return false;
 }
 
 /* lzma-alone has no magic: accept what libarchive's own bidder would. */
@@ -141,8 +310,10 @@ static enum kind sniff(const uint8_t *p, size_t n)
 	static const uint8_t cpio_bin_le[] = {0xc7, 0x71};
 	static const uint8_t cpio_bin_be[] = {0x71, 0xc7};
 
+	char fmt[64];
+
 	if (is_elf(p, n))
-		return KIND_ELF;
+		return unscanned_format(p, n, fmt, sizeof(fmt)) ? KIND_UNSCANNED : KIND_ELF;
 	if (pvsub_bzimage_sniff(p, n))
 		return KIND_BZIMAGE;
 	if (has_prefix(p, n, gzip, sizeof(gzip)) || has_prefix(p, n, xz, sizeof(xz)) ||
@@ -158,6 +329,8 @@ static enum kind sniff(const uint8_t *p, size_t n)
 		return KIND_ARCHIVE;
 	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
 		return KIND_ARCHIVE;
+	if (unscanned_format(p, n, fmt, sizeof(fmt)))
+		return KIND_UNSCANNED;
 	if (has_prefix(p, n, cpio_bin_le, 2) || has_prefix(p, n, cpio_bin_be, 2) ||
 	    (p && n && p[0] == 0x5d && looks_like_lzma(p, n)))
 		return KIND_MAYBE_ARCHIVE;
@@ -191,8 +364,12 @@ static void one_line(char *s)
 		s[--n] = '\0';
 }
 
+static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
+	_printf_format_(3, 4);
+
 /* Hand an item to the callback; @data (may be NULL) is consumed in any case. */
-static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
+static int emit_item(struct walker *w, const char *path, uint8_t *data, size_t size, char *error,
+		     const char *format)
 {
 	struct pvsub_item *item = calloc(1, sizeof(*item));
 	int r;
@@ -202,6 +379,11 @@ static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, 
 	item->path = strdup(path);
 	if (!item->path)
 		goto nomem;
+	if (format) {
+		item->format = strdup(format);
+		if (!item->format)
+			goto nomem;
+	}
 	item->data = data;
 	item->size = data ? size : 0;
 	item->error = error;
@@ -214,6 +396,23 @@ nomem:
 	free(data);
 	free(error);
 	return -ENOMEM;
+}
+
+static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
+{
+	return emit_item(w, path, data, size, error, NULL);
+}
+
+/* An executable pvsub does not scan (unscanned_format()): an item that says
+ * so, never a silent skip; its bytes are not kept.  @size is reported. */
+static int emit_unscanned(struct walker *w, const char *path, const uint8_t *buf, size_t len)
+{
+	char fmt[64];
+
+	if (!unscanned_format(buf, len, fmt, sizeof(fmt)))
+		return emit_error(w, path, MSG_NOT_RECOGNISED);
+	pvsub_dbg(w->ctx, "%s: not scanned: %s", path, fmt);
+	return emit_item(w, path, NULL, 0, NULL, fmt);
 }
 
 static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
@@ -453,6 +652,8 @@ static int walk_content(struct walker *w, const char *path, const uint8_t *buf, 
 		return emit(w, path, copy, len, NULL);
 	case KIND_BZIMAGE:
 		return walk_bzimage(w, path, buf, len);
+	case KIND_UNSCANNED:
+		return emit_unscanned(w, path, buf, len);
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:
 		if (depth > w->lim->max_depth)
@@ -532,6 +733,7 @@ static int walk_entry(struct walker *w, struct archive *a, struct archive_entry 
 	uint8_t *owned;
 	size_t len;
 	mode_t type;
+	enum kind kind;
 	bool raw = archive_format(a) == ARCHIVE_FORMAT_RAW;
 	bool too_big, complete;
 	int r;
@@ -576,8 +778,8 @@ static int walk_entry(struct walker *w, struct archive *a, struct archive_entry 
 	if (r < 0 || r == STEP_STOP_ARCHIVE || !complete)
 		goto out;
 
-	if (raw && !is_elf((const uint8_t *)content.data, content.len) &&
-	    !pvsub_bzimage_sniff((const uint8_t *)content.data, content.len)) {
+	kind = sniff((const uint8_t *)content.data, content.len);
+	if (raw && kind != KIND_ELF && kind != KIND_BZIMAGE && kind != KIND_UNSCANNED) {
 		/* libarchive already had its say on what the stream holds. */
 		if (explicit)
 			r = emit_error(w, mpath, "compressed content is " MSG_NOT_RECOGNISED);
@@ -748,6 +950,28 @@ static int read_bzimage(struct walker *w, const char *path, int r, struct pvsub_
 	return walk_bzimage(w, path, (const uint8_t *)content->data, content->len);
 }
 
+/* An "MZ" file whose e_lfanew points past the @n sniffed bytes (a full
+ * head): only the whole file says whether it is PE/COFF. */
+static bool far_pe_header(const uint8_t *head, size_t n)
+{
+	return n == SNIFF_SIZE && has_prefix(head, n, "MZ", 2) &&
+	       get32(head + 0x3c, false) >= n - 6;
+}
+
+/* Such a file read whole into @content (@r: how the read went). */
+static int read_far_pe(struct walker *w, const char *path, int r, struct pvsub_buf *content,
+		       bool explicit)
+{
+	if (r == -ENOMEM)
+		return r;
+	if (r == -EFBIG)
+		return emit_too_big(w, path);
+	if (r < 0)
+		return emit_error(w, path, "%s", strerror(-r));
+	return walk_content(w, path, (const uint8_t *)content->data, content->len, NULL, 0,
+			    explicit);
+}
+
 static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 {
 	struct pvsub_buf content = {0};
@@ -771,6 +995,9 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 		r = read_fd_all(fd, w->lim->max_entry_size, &content);
 		r = read_bzimage(w, path, r, &content);
 		break;
+	case KIND_UNSCANNED:
+		r = emit_unscanned(w, path, head, (size_t)n);
+		break;
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:
 		r = archive_new_reader(&a);
@@ -783,7 +1010,11 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 		break;
 	default:
 		r = 0;
-		if (explicit)
+		if (far_pe_header(head, (size_t)n)) {
+			/* Its PE header lies past the sniffed bytes: read it all. */
+			r = read_fd_all(fd, w->lim->max_entry_size, &content);
+			r = read_far_pe(w, path, r, &content, explicit);
+		} else if (explicit)
 			r = emit_error(w, path, MSG_NOT_RECOGNISED);
 		else
 			pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);
@@ -871,6 +1102,9 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 		r = read_stream_rest(w, fd, head, (size_t)n, &content);
 		r = read_bzimage(w, path, r, &content);
 		break;
+	case KIND_UNSCANNED:
+		r = emit_unscanned(w, path, head, (size_t)n);
+		break;
 	case KIND_ARCHIVE:
 	case KIND_MAYBE_ARCHIVE:
 		s = malloc(sizeof(*s));
@@ -885,7 +1119,10 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 		break;
 	default:
 		r = 0;
-		if (explicit)
+		if (far_pe_header(head, (size_t)n)) {
+			r = read_stream_rest(w, fd, head, (size_t)n, &content);
+			r = read_far_pe(w, path, r, &content, explicit);
+		} else if (explicit)
 			r = emit_error(w, path, n ? MSG_NOT_RECOGNISED : "empty input");
 		else
 			pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);

@@ -19,9 +19,14 @@
  * Every ELF file found is handed to a callback with its display path, whose
  * archive members are separated by '!':
  *     image.tar!inner.tar.gz!lib/modules/x.ko.xz
- * Files that are neither ELF, bzImage nor archives are skipped silently inside
- * directories and archives; named explicitly on the command line they are an
- * error.  Errors (unreadable file, corrupt archive, a limit exceeded) are
+ * An executable in a format pvsub does not scan (PE/COFF, Mach-O, an ARM64
+ * kernel Image, ELF for another machine or ELF32), told by its header, is
+ * an item with `format` set, wherever it is found: nothing executable is
+ * skipped silently (DESIGN §4).  An "MZ" file whose e_lfanew does not
+ * point inside the file at "PE\0\0" is not PE/COFF.  Other files that are
+ * neither ELF, bzImage nor archives are skipped silently inside
+ * directories and archives; named explicitly on the command line they are
+ * an error.  Errors (unreadable file, corrupt archive, a limit exceeded) are
  * handed to the same callback as an item with `error` set, and the walk goes
  * on with the next entry or input where it can.
  */
@@ -58,11 +63,16 @@ struct pvsub_item {
 	uint8_t *data; /* malloc'ed file content, NULL for an error item */
 	size_t size;
 	char *error; /* one-line reason (without the path), or NULL */
+	/* An executable that pvsub does not scan (data and error NULL): its
+	 * format, e.g. "PE/COFF (x86-64)", "ELF32 (x86)", "Mach-O 64-bit
+	 * (ARM64)", "ARM64 kernel Image"; else NULL. */
+	char *format;
 };
 
 /*
- * Called for each ELF file and each error, in walk order.  The callback owns
- * @item and everything in it from then on: free it with pvsub_item_free().
+ * Called for each ELF file, each executable not scanned and each error, in
+ * walk order.  The callback owns @item and everything in it from then on:
+ * free it with pvsub_item_free().
  * Return 0 to go on, or a negative errno to stop the walk (returned as is).
  */
 typedef int (*pvsub_item_fn)(void *data, struct pvsub_item *item);

@@ -53,6 +53,7 @@ enum {
 	OPT_MAX_TOTAL,
 	OPT_MAX_DEPTH,
 	OPT_REWRITE,
+	OPT_ALLOW_UNSCANNED,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_SARIF_ROOT,
@@ -79,6 +80,7 @@ static const struct option long_options[] = {
 	{"max-total-size", required_argument, NULL, OPT_MAX_TOTAL},
 	{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
 	{"rewrite", no_argument, NULL, OPT_REWRITE},
+	{"allow-unscanned", no_argument, NULL, OPT_ALLOW_UNSCANNED},
 	{"output", required_argument, NULL, 'o'},
 	{"output-dir", required_argument, NULL, 'O'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -102,6 +104,10 @@ static void usage(FILE *out)
 		"  -p, --policy=NAME|FILE    built-in profile or XML policy file (default: "
 		"default)\n"
 		"      --list-policies       list the built-in profiles and exit\n"
+		"      --allow-unscanned     an executable in a format pvsub does not scan\n"
+		"                            (PE/COFF, Mach-O, another machine's ELF, an\n"
+		"                            ARM64 Image) is reported but does not count\n"
+		"                            against the run\n"
 		"\n"
 		"Output:\n"
 		"  -f, --format=FORMAT       text (default), json or sarif, on standard output\n"
@@ -143,9 +149,10 @@ static void usage(FILE *out)
 		"with load-time checks when its only occurrences are in relocation windows (with\n"
 		"--rewrite: every output was written, and is certified so); 1 if any file is\n"
 		"rejected: an occurrence of another class (a kernel patch site included) or a\n"
-		"violation remains, or a site was refused; 2 on a usage error or if any input\n"
-		"could not be read or scanned (each such input is named on standard error, and\n"
-		"in the report).\n"
+		"violation remains, or a site was refused, or a file is not scanned (an\n"
+		"executable in a format pvsub does not scan) without --allow-unscanned; 2 on a\n"
+		"usage error or if any input could not be read or scanned (each such input is\n"
+		"named on standard error, and in the report).\n"
 		"\n"
 		"See pvsub-scan(1), pvsub-policy(5), pvsub-manifest(5) and pvsub(7).\n");
 }
@@ -201,6 +208,7 @@ struct options {
 	bool verbose, quiet;
 	struct pvsub_input_limits limits;
 	bool rewrite;
+	bool allow_unscanned;
 	const char *output;	/* -o */
 	const char *output_dir; /* -O */
 };
@@ -323,7 +331,7 @@ static void scan_job(void *p, unsigned worker, void *data)
 	struct timespec t0, t1;
 	int r;
 
-	if (j->item->error)
+	if (j->item->error || j->item->format)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	j->size = j->item->size;
@@ -521,7 +529,7 @@ static void finish_job(void *p, void *data)
 	char *written = NULL;
 
 	/* A job without result or error ran out of memory on the way. */
-	if (!err && !j->result)
+	if (!err && !j->result && !j->item->format)
 		err = "out of memory";
 
 	if (err) {
@@ -533,6 +541,16 @@ static void finish_job(void *p, void *data)
 		 * line, so once is enough when both go to one place. */
 		if (run->opt->format != PVSUB_REPORT_TEXT || !tty.same_place)
 			error_msg("%s: %s", j->item->path, err);
+	} else if (j->item->format) {
+		/* Not scanned: its verdict, from the library as for every file;
+		 * with --rewrite nothing is written for it. */
+		enum pvsub_verdict v = pvsub_verdict_of_unscanned(run->opt->allow_unscanned);
+
+		rec.status = PVSUB_FILE_NOT_SCANNED;
+		rec.format = j->item->format;
+		rec.allow_unscanned = run->opt->allow_unscanned;
+		if (!pvsub_verdict_certifies(v) && run->status == EXIT_CLEAN)
+			run->status = EXIT_FINDINGS;
 	} else {
 		enum pvsub_verdict v = pvsub_verdict_of_file(j->result, j->rw);
 
@@ -711,6 +729,9 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		}
 		case OPT_REWRITE:
 			opt->rewrite = true;
+			break;
+		case OPT_ALLOW_UNSCANNED:
+			opt->allow_unscanned = true;
 			break;
 		case 'o':
 			opt->output = optarg;

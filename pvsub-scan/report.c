@@ -165,6 +165,7 @@ enum rule_kind {
 	RULE_PATTERN,
 	RULE_VIOLATION,
 	RULE_INPUT_ERROR,
+	RULE_NOT_SCANNED,
 };
 
 struct rule {
@@ -189,6 +190,7 @@ static const struct {
 };
 
 #define RULE_INPUT_ERROR_ID "input-error"
+#define RULE_NOT_SCANNED_ID "not-scanned"
 #define RULE_VIOLATION_PREFIX "violation/"
 
 struct pvsub_report {
@@ -203,6 +205,7 @@ struct pvsub_report {
 
 	struct pvsub_report_summary sum;
 	size_t rewritten;
+	bool unscanned_allowed;
 	size_t by_status[PVSUB_FILE_STATUS_COUNT];
 	size_t by_verdict[PVSUB_VERDICT_COUNT];
 	bool rewrite;
@@ -264,6 +267,8 @@ const char *pvsub_file_status_name(enum pvsub_file_status s)
 		return "rewritten";
 	case PVSUB_FILE_REFUSED:
 		return "refused";
+	case PVSUB_FILE_NOT_SCANNED:
+		return "not-scanned";
 	case PVSUB_FILE_ERROR:
 	case PVSUB_FILE_STATUS_COUNT:
 		break;
@@ -286,11 +291,15 @@ enum pvsub_file_status pvsub_file_status_of(const struct pvsub_scan_result *r,
 /* The verdict of a record that has one (every status but ERROR). */
 static enum pvsub_verdict record_verdict(const struct pvsub_file_record *rec)
 {
+	if (rec->status == PVSUB_FILE_NOT_SCANNED)
+		return pvsub_verdict_of_unscanned(rec->allow_unscanned);
 	return pvsub_verdict_of_file(rec->result, rec->rewrite);
 }
 
 static bool record_has_verdict(const struct pvsub_file_record *rec)
 {
+	if (rec->status == PVSUB_FILE_NOT_SCANNED)
+		return true;
 	return rec->status != PVSUB_FILE_ERROR && rec->result;
 }
 
@@ -883,6 +892,14 @@ static int text_add(struct pvsub_report *rep, const struct pvsub_file_record *re
 				     color ? ANSI_RESET : "", record_error(rec));
 		goto write;
 	}
+	if (rec->status == PVSUB_FILE_NOT_SCANNED) {
+		r = pvsub_buf_printf(&b, "%s%s%s: %snot scanned:%s %s%s\n", color ? ANSI_BOLD : "",
+				     rec->path, color ? ANSI_RESET : "",
+				     color && !rec->allow_unscanned ? ANSI_BOLD_RED : "",
+				     color && !rec->allow_unscanned ? ANSI_RESET : "", rec->format,
+				     rep->rewrite ? ": cannot be rewritten, nothing written" : "");
+		goto write;
+	}
 	if (res && res->modsig.present && rep->verbose)
 		r = pvsub_buf_printf(&b,
 				     "%s: note: appended module signature (%" PRIu64
@@ -925,22 +942,26 @@ static int text_finish(struct pvsub_report *rep)
 {
 	const struct pvsub_report_summary *s = &rep->sum;
 	const size_t *st = rep->by_status;
-	char load_time[64] = "";
+	char load_time[64] = "", unscanned[96] = "";
 
+	/* Said only when there are some: ", 2 not scanned (allowed ...)". */
+	if (s->not_scanned)
+		snprintf(unscanned, sizeof(unscanned), ", %zu not scanned%s", s->not_scanned,
+			 rep->unscanned_allowed ? " (allowed by --allow-unscanned)" : "");
 	/* --rewrite: every file is in exactly one of these. */
 	if (rep->rewrite) {
 		if (s->load_time)
 			snprintf(load_time, sizeof(load_time), "; %zu with load-time checks",
 				 s->load_time);
 		if (fprintf(rep->out,
-			    "%zu file%s: %zu clean, %zu rewritten, %zu refused, %zu error%s%s\n",
+			    "%zu file%s: %zu clean, %zu rewritten, %zu refused, %zu error%s%s%s\n",
 			    s->files, s->files == 1 ? "" : "s", st[PVSUB_FILE_CLEAN],
 			    st[PVSUB_FILE_REWRITTEN], st[PVSUB_FILE_REFUSED], st[PVSUB_FILE_ERROR],
-			    st[PVSUB_FILE_ERROR] == 1 ? "" : "s", load_time) < 0)
+			    st[PVSUB_FILE_ERROR] == 1 ? "" : "s", unscanned, load_time) < 0)
 			return -EIO;
 		return 0;
 	}
-	size_t rejected = s->files - s->clean - s->errors;
+	size_t rejected = s->files - s->clean - s->errors - s->not_scanned;
 	char detail[128] = "";
 
 	/* " (1 rewritten, 2 with load-time checks)": what the clean files are. */
@@ -953,9 +974,9 @@ static int text_finish(struct pvsub_report *rep)
 		snprintf(detail, sizeof(detail), " (%zu with load-time checks)", s->load_time);
 	/* Files by verdict (errors have none), then what the report lists. */
 	if (fprintf(rep->out,
-		    "%zu files scanned: %zu clean%s, %zu rejected, %zu errors; "
+		    "%zu files scanned: %zu clean%s, %zu rejected, %zu errors%s; "
 		    "%zu findings, %zu violations\n",
-		    s->files, s->clean, detail, rejected, s->errors, s->findings,
+		    s->files, s->clean, detail, rejected, s->errors, unscanned, s->findings,
 		    s->violations) < 0)
 		return -EIO;
 	return 0;
@@ -1096,6 +1117,8 @@ static void json_file(struct json *j, const struct pvsub_file_record *rec)
 	}
 	j_str(j, "verdict",
 	      record_has_verdict(rec) ? pvsub_verdict_name(record_verdict(rec)) : NULL);
+	if (rec->status == PVSUB_FILE_NOT_SCANNED)
+		j_str(j, "format", rec->format);
 	if (rec->rewrite)
 		json_rewrite(j, rec);
 	if (res && res->deep) {
@@ -1181,6 +1204,7 @@ static int json_finish(struct pvsub_report *rep)
 	for (unsigned k = 0; k < PVSUB_VERDICT_COUNT; k++)
 		j_u64(&j, pvsub_verdict_name((enum pvsub_verdict)k), rep->by_verdict[k]);
 	j_close(&j, '}');
+	j_u64(&j, "not_scanned", s->not_scanned);
 	j_close(&j, '}');
 	j_close(&j, '}');
 	j_puts(&j, "\n");
@@ -1434,6 +1458,40 @@ static int sarif_violation(struct pvsub_report *rep, struct json *j, const struc
 	return r;
 }
 
+/* A file in a format pvsub does not scan: error, or note when allowed. */
+static int sarif_not_scanned(struct pvsub_report *rep, struct json *j, const struct sarif_file *sf,
+			     const struct pvsub_file_record *rec)
+{
+	struct pvsub_buf msg = {0}, fp = {0};
+	char value[PVSUB_FINGERPRINT_LEN];
+	size_t index;
+	int r;
+
+	r = rule_get(rep, RULE_NOT_SCANNED, RULE_NOT_SCANNED_ID, &index);
+	if (r == 0)
+		r = pvsub_buf_printf(&msg, "%s: not scanned: %s%s", sf->path, rec->format,
+				     rec->allow_unscanned ? " (allowed by --allow-unscanned)" : "");
+	if (r == 0)
+		r = pvsub_buf_printf(&fp, FINGERPRINT_TAG "\n%s\n" RULE_NOT_SCANNED_ID,
+				     sf->identity.data);
+	if (r == 0)
+		r = fingerprint(rep, fp.data, value);
+	if (r == 0) {
+		sarif_result_head(j, &rep->rules[index], index,
+				  rec->allow_unscanned ? "note" : "error", msg.data);
+		sarif_location(j, &sf->uri, sf->base, false, 0, 0);
+		sarif_fingerprint(j, value);
+		j_open(j, "properties", '{');
+		j_str(j, "verdict", sf->verdict);
+		j_str(j, "format", rec->format);
+		j_close(j, '}');
+		j_close(j, '}');
+	}
+	pvsub_buf_release(&fp);
+	pvsub_buf_release(&msg);
+	return r;
+}
+
 static int sarif_error(struct pvsub_report *rep, struct json *j, const struct sarif_file *sf,
 		       const char *error)
 {
@@ -1505,6 +1563,10 @@ static int sarif_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 		goto out;
 	if (rec->status == PVSUB_FILE_ERROR) {
 		r = sarif_error(rep, &j, &sf, record_error(rec));
+		added++;
+	}
+	if (rec->status == PVSUB_FILE_NOT_SCANNED) {
+		r = sarif_not_scanned(rep, &j, &sf, rec);
 		added++;
 	}
 	for (size_t i = 0; res && r == 0 && i < res->n_findings; i++, added++)
@@ -1590,6 +1652,15 @@ static const char input_help[] =
 	"Check that the input is an x86-64 ELF64 object, shared object or executable, or an "
 	"archive that holds such files.";
 
+static const char unscanned_short[] = "An executable in a format pvsub does not scan";
+static const char unscanned_full[] =
+	"The file is executable (PE/COFF, Mach-O, an ARM64 kernel Image, ELF for another "
+	"machine or ELF32) but pvsub scans only x86-64 ELF64 files and x86 bzImages; gate "
+	"opcodes in it were not looked for.";
+static const char unscanned_help[] =
+	"Remove the file from what is certified, or accept it knowingly with "
+	"pvsub-scan --allow-unscanned. See pvsub-scan(1).";
+
 static int sarif_rule(struct json *j, const struct rule *rule, const char *policy_id)
 {
 	const char *pats = rule->patterns ? rule->patterns : "not in the policy";
@@ -1617,6 +1688,14 @@ static int sarif_rule(struct json *j, const struct rule *rule, const char *polic
 			r = pvsub_buf_printf(&f, violation_full_fmt, violation_text(kind), kind);
 		if (r == 0)
 			r = pvsub_buf_puts(&h, violation_help);
+		break;
+	case RULE_NOT_SCANNED:
+		snprintf(name, sizeof(name), "NotScanned");
+		r = pvsub_buf_puts(&s, unscanned_short);
+		if (r == 0)
+			r = pvsub_buf_puts(&f, unscanned_full);
+		if (r == 0)
+			r = pvsub_buf_puts(&h, unscanned_help);
 		break;
 	case RULE_INPUT_ERROR:
 		snprintf(name, sizeof(name), "InputError");
@@ -1854,8 +1933,16 @@ static int junit_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 	if (r == 0 && error)
 		r = x_failure(b, "error", RULE_INPUT_ERROR_ID, record_error(rec),
 			      record_error(rec));
-	if (r == 0 && failure)
+	if (r == 0 && failure && rec->status == PVSUB_FILE_NOT_SCANNED) {
+		struct pvsub_buf msg = {0};
+
+		r = pvsub_buf_printf(&msg, "not scanned: %s", rec->format);
+		if (r == 0)
+			r = x_failure(b, "failure", RULE_NOT_SCANNED_ID, msg.data, msg.data);
+		pvsub_buf_release(&msg);
+	} else if (r == 0 && failure) {
 		r = junit_failure(b, rec);
+	}
 	if (r == 0 && (failure || error))
 		r = pvsub_buf_puts(b, "    </testcase>\n");
 	if (r < 0) {
@@ -1966,6 +2053,10 @@ static void count(struct pvsub_report *rep, const struct pvsub_file_record *rec)
 		rep->sum.clean++;
 	if (rec->status == PVSUB_FILE_REWRITTEN)
 		rep->rewritten++;
+	if (rec->status == PVSUB_FILE_NOT_SCANNED) {
+		rep->sum.not_scanned++;
+		rep->unscanned_allowed = rep->unscanned_allowed || rec->allow_unscanned;
+	}
 	rep->by_status[rec->status]++;
 	if (record_has_verdict(rec)) {
 		enum pvsub_verdict v = record_verdict(rec);
@@ -1988,8 +2079,11 @@ int pvsub_report_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 		return -EINVAL;
 	/* A report never says a file is clean that its verdict rejects, nor
 	 * the other way round. */
-	if (rec->status != PVSUB_FILE_ERROR &&
-	    (!rec->result || rec->status != pvsub_file_status_of(rec->result, rec->rewrite)))
+	if (rec->status == PVSUB_FILE_NOT_SCANNED
+		    ? !rec->format
+		    : rec->status != PVSUB_FILE_ERROR &&
+			      (!rec->result ||
+			       rec->status != pvsub_file_status_of(rec->result, rec->rewrite)))
 		return -EINVAL;
 	/* JUnit first: it only appends to memory, so a failure there leaves
 	 * nothing half-written on the output stream. */

@@ -19,17 +19,25 @@
  *            "module_signature" ({"size": N} or null), "verdict" (the
  *            manifest's token, verdict.h; null on error), and "deep"
  *            ({bytes, instructions, table_hits, undecoded_bytes,
- *            undecoded_runs}) only when the file was scanned with --deep.
+ *            undecoded_runs}) only when the file was scanned with --deep,
+ *            "format" (string) only for a file whose status is
+ *            "not-scanned".
  *   summary: "clean" (files clean or rewritten: their verdict certifies),
  *            "load_time" (of those, certified with load-time checks),
  *            "status" (files by status), "verdict" (files by verdict
- *            token; files in error have none).
+ *            token; files in error have none), "not_scanned" (files
+ *            not scanned, allowed or not).
  *   root:    "policy" is null when the report was made without a policy.
  *
  * SARIF: a finding's level is "warning" when it leaves its file certified
  * with load-time checks (a relocation window), "error" otherwise; every
  * finding and violation has the file's verdict token in
  * properties["verdict"].
+ *
+ * A not-scanned file: text "PATH: not scanned: FORMAT" (with --rewrite
+ * "...: cannot be rewritten, nothing written"); a SARIF result of rule
+ * "not-scanned" (added when first met) at level "error", "note" when the
+ * run allows it; a JUnit <failure> unless allowed.
  *
  * SARIF: one rule per pattern id of the policy (in policy order), then
  * "violation/KIND" for each violation kind, then "input-error"; kinds or
@@ -110,9 +118,12 @@ enum pvsub_file_status {
 	PVSUB_FILE_REWRITTEN,
 	PVSUB_FILE_ERROR,
 	PVSUB_FILE_REFUSED, /* --rewrite: a site could not be changed; nothing written */
+	/* An executable in a format pvsub does not scan (pvsub_item.format):
+	 * its verdict is pvsub_verdict_of_unscanned(), nothing is written. */
+	PVSUB_FILE_NOT_SCANNED,
 	PVSUB_FILE_STATUS_COUNT
 };
-/* "clean", "findings", "rewritten", "error", "refused" */
+/* "clean", "findings", "rewritten", "error", "refused", "not-scanned" */
 const char *pvsub_file_status_name(enum pvsub_file_status s);
 
 /*
@@ -132,6 +143,10 @@ struct pvsub_file_record {
 	enum pvsub_file_status status;
 	const struct pvsub_scan_result *result; /* NULL for ERROR */
 	const char *error;			/* one line, for ERROR */
+	/* NOT_SCANNED: the format ("PE/COFF (x86-64)"), and whether the run
+	 * allows such files (--allow-unscanned): the verdict derives from it. */
+	const char *format;
+	bool allow_unscanned;
 	/* --rewrite: what the rewriter did (or refused), and where the output
 	 * went (NULL when nothing was written). */
 	const struct pvsub_rewrite_result *rewrite;
@@ -192,8 +207,9 @@ int pvsub_report_write_junit(struct pvsub_report *rep, FILE *out) _must_check_ _
 
 struct pvsub_report_summary {
 	size_t files, findings, violations, errors;
-	size_t clean;	  /* status clean or rewritten: the verdict certifies */
-	size_t load_time; /* of those, certified with load-time checks */
+	size_t clean;	    /* status clean or rewritten: the verdict certifies */
+	size_t load_time;   /* of those, certified with load-time checks */
+	size_t not_scanned; /* status not-scanned, allowed or not */
 };
 void pvsub_report_get_summary(const struct pvsub_report *rep, struct pvsub_report_summary *s)
 	_nonnull_(1, 2);

@@ -46,7 +46,7 @@ keys="['bytes', 'class', 'field', 'file_offset', 'instruction', 'offset', 'patte
 [ "$(q 'd["files"][1]["status"]')" = clean ] || fail "files[1].status"
 [ "$(q "$f0[\"verdict\"]")" = rejected ] || fail "files[0].verdict"
 [ "$(q 'd["files"][1]["verdict"]')" = certified ] || fail "files[1].verdict"
-summary="{'files': 2, 'findings': 1, 'errors': 0, 'violations': 0, 'clean': 1, 'status': {'clean': 1, 'findings': 1, 'rewritten': 0, 'error': 0, 'refused': 0}, 'load_time': 0, 'verdict': {'certified': 1, 'certified-with-load-time-checks': 0, 'rejected': 1}}"
+summary="{'files': 2, 'findings': 1, 'errors': 0, 'violations': 0, 'clean': 1, 'status': {'clean': 1, 'findings': 1, 'rewritten': 0, 'error': 0, 'refused': 0, 'not-scanned': 0}, 'load_time': 0, 'verdict': {'certified': 1, 'certified-with-load-time-checks': 0, 'rejected': 1}, 'not_scanned': 0}"
 [ "$(q 'd["summary"]')" = "$summary" ] || fail "summary: $(q 'd["summary"]')"
 
 # An input error is a file entry with status "error" and a message.

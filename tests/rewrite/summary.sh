@@ -57,7 +57,7 @@ grep -q 'files scanned:' out && fail "a --rewrite summary speaks as a plain scan
 rm -rf dest
 expect_status 2 "$SCAN" --rewrite --policy policy.xml -O dest --format json in
 cp out one-each.json
-[ "$(status_counts one-each.json)" = "clean=1 error=1 findings=0 refused=1 rewritten=1" ] ||
+[ "$(status_counts one-each.json)" = "clean=1 error=1 findings=0 not-scanned=0 refused=1 rewritten=1" ] ||
 	fail "JSON status counts: $(status_counts one-each.json)"
 [ "$(json_query one-each.json 'sorted((f["path"], f["status"]) for f in d["files"])')" = \
 	"[('in/clean.o', 'clean'), ('in/corrupt.o', 'error'), ('in/nobits.o', 'refused'), ('in/rewrite.o', 'rewritten')]" ] ||
@@ -71,7 +71,7 @@ cat out >&2
 	fail "text summary: $(tail -n 1 out)"
 expect_status 1 "$SCAN" --rewrite --policy policy.xml -O out3 --format json more
 cp out refused.json
-[ "$(status_counts refused.json)" = "clean=0 error=0 findings=0 refused=2 rewritten=0" ] ||
+[ "$(status_counts refused.json)" = "clean=0 error=0 findings=0 not-scanned=0 refused=2 rewritten=0" ] ||
 	fail "JSON status counts: $(status_counts refused.json)"
 [ ! -e out2 ] && [ ! -e out3 ] || fail "refused files were written"
 

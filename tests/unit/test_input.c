@@ -45,8 +45,13 @@ static int collect(void *data, struct pvsub_item *item)
 	cr_assert_not_null(item);
 	cr_assert_not_null(item->path);
 	cr_assert_lt(s->n, MAX_ITEMS);
-	/* Every item is either an ELF file with its bytes or a one-line error. */
-	if (item->error) {
+	/* Every item is an ELF file with its bytes, a one-line error, or an
+	 * executable not scanned, named by its format. */
+	if (item->format) {
+		cr_assert_null(item->data, "%s: unscanned item with data", item->path);
+		cr_assert_null(item->error);
+		cr_assert_gt(strlen(item->format), 0);
+	} else if (item->error) {
 		cr_assert_null(item->data, "%s: error item with data", item->path);
 		cr_assert_gt(strlen(item->error), 0);
 		cr_assert_null(strchr(item->error, '\n'), "%s: multi-line error", item->path);
@@ -998,4 +1003,61 @@ Test(input, a_fifo_named_on_the_command_line)
 	expect_error(0, path, "empty input");
 	unlink(path);
 	rmdir(dir);
+}
+
+static void expect_unscanned(size_t i, const char *path, const char *format)
+{
+	const struct pvsub_item *it;
+
+	cr_assert_lt(i, seen.n, "item %zu (%s) missing, only %zu", i, path, seen.n);
+	it = seen.items[i];
+	cr_assert_str_eq(it->path, path);
+	cr_assert_not_null(it->format, "%s: expected not scanned", path);
+	cr_assert_str_eq(it->format, format);
+}
+
+/* A PE/COFF header whose e_lfanew is @lfanew, "PE\0\0" there when it fits. */
+static size_t make_pe(uint8_t *buf, size_t size, uint32_t lfanew, uint16_t machine)
+{
+	memset(buf, 0, size);
+	buf[0] = 'M';
+	buf[1] = 'Z';
+	memcpy(buf + 0x3c, &lfanew, 4);
+	if ((size_t)lfanew + 6 <= size) {
+		memcpy(buf + lfanew, "PE\0\0", 4);
+		memcpy(buf + lfanew + 4, &machine, 2);
+	}
+	return size;
+}
+
+Test(input, executables_not_scanned_are_items_with_their_format)
+{
+	struct pvsub_input_limits l = limits();
+	uint8_t pe[0x200], far[4096], macho[64] = {0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0, 0, 1};
+	uint8_t fat[64] = {0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2};
+	uint8_t elf32[64] = {0x7f, 'E', 'L', 'F', 1, 1, 1};
+
+	elf32[18] = 3; /* EM_386 */
+	walk_mem("shimx64.efi", pe, make_pe(pe, sizeof(pe), 0x80, 0x8664), &l);
+	walk_mem("far.efi", far, make_pe(far, sizeof(far), 0xf00, 0xaa64), &l);
+	walk_mem("tool", macho, sizeof(macho), &l);
+	walk_mem("fat", fat, sizeof(fat), &l);
+	walk_mem("i386.o", elf32, sizeof(elf32), &l);
+	expect_unscanned(0, "shimx64.efi", "PE/COFF (x86-64)");
+	expect_unscanned(1, "far.efi", "PE/COFF (AArch64)");
+	expect_unscanned(2, "tool", "Mach-O 64-bit (ARM64)");
+	expect_unscanned(3, "fat", "Mach-O universal");
+	expect_unscanned(4, "i386.o", "ELF32 (x86)");
+}
+
+Test(input, lookalikes_are_not_executables)
+{
+	struct pvsub_input_limits l = limits();
+	uint8_t pe[0x100], class[64] = {0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 0x34};
+
+	/* e_lfanew past the end; a Java class file. */
+	walk_mem("truncated.efi", pe, make_pe(pe, sizeof(pe), 0x1000, 0x8664), &l);
+	walk_mem("Main.class", class, sizeof(class), &l);
+	expect_error(0, "truncated.efi", "not an ELF file or a recognised archive");
+	expect_error(1, "Main.class", "not an ELF file or a recognised archive");
 }

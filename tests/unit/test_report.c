@@ -489,6 +489,8 @@ Test(report, a_status_against_the_verdict_is_refused)
 		 .rewrite = &copied},
 		{.path = "g.o", .status = PVSUB_FILE_REFUSED, .result = &patched},
 		{.path = "h.o", .status = PVSUB_FILE_CLEAN},
+		/* not scanned, yet no format to name */
+		{.path = "n.o", .status = PVSUB_FILE_NOT_SCANNED},
 	};
 	const struct pvsub_file_record good[] = {
 		{.path = "i.o", .status = PVSUB_FILE_CLEAN, .result = &load_time},
@@ -540,7 +542,8 @@ Test(report, a_status_against_the_verdict_is_refused)
 					    "      \"certified\": 0,\n"
 					    "      \"certified-with-load-time-checks\": 2,\n"
 					    "      \"rejected\": 2\n"
-					    "    }\n"),
+					    "    },\n"
+					    "    \"not_scanned\": 0\n"),
 			   "%s", out.data);
 	free(out.data);
 }
@@ -561,6 +564,7 @@ Test(report, format_and_status_names)
 	cr_assert_str_eq(pvsub_file_status_name(PVSUB_FILE_FINDINGS), "findings");
 	cr_assert_str_eq(pvsub_file_status_name(PVSUB_FILE_REWRITTEN), "rewritten");
 	cr_assert_str_eq(pvsub_file_status_name(PVSUB_FILE_ERROR), "error");
+	cr_assert_str_eq(pvsub_file_status_name(PVSUB_FILE_NOT_SCANNED), "not-scanned");
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
@@ -653,14 +657,16 @@ Test(report, json_valid_and_shaped)
 					    "      \"findings\": 2,\n"
 					    "      \"rewritten\": 0,\n"
 					    "      \"error\": 1,\n"
-					    "      \"refused\": 0\n"
+					    "      \"refused\": 0,\n"
+					    "      \"not-scanned\": 0\n"
 					    "    },\n"
 					    "    \"load_time\": 0,\n"
 					    "    \"verdict\": {\n"
 					    "      \"certified\": 1,\n"
 					    "      \"certified-with-load-time-checks\": 0,\n"
 					    "      \"rejected\": 2\n"
-					    "    }\n"
+					    "    },\n"
+					    "    \"not_scanned\": 0\n"
 					    "  }\n}\n"),
 			   "%s", out.data);
 	/* every file's verdict, after the keys it had before; none for an

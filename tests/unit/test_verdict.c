@@ -339,3 +339,9 @@ Test(objects, the_rewriter_accepts_only_what_certifies)
 		free(data);
 	}
 }
+
+Test(verdict, a_file_not_scanned_rejects_unless_allowed)
+{
+	cr_assert_eq(pvsub_verdict_of_unscanned(false), PVSUB_VERDICT_REJECTED);
+	cr_assert_eq(pvsub_verdict_of_unscanned(true), PVSUB_VERDICT_CERTIFIED);
+}
