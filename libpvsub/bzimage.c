@@ -28,21 +28,6 @@
 /* Every payload ends with its decompressed size (gzip: ISIZE). */
 #define SIZE_TRAILER 4
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 bool pvsub_bzimage_sniff(const uint8_t *p, size_t n)
 {
 	return p && n >= PVSUB_BZIMAGE_SNIFF_SIZE && memcmp(p + HDR_MAGIC, "HdrS", 4) == 0;
@@ -104,7 +89,7 @@ int pvsub_bzimage_parse(const uint8_t *data, size_t size, struct pvsub_bzimage *
 	if (!pvsub_bzimage_sniff(data, size))
 		return pvsub_diag_set(diag, EINVAL, "bzImage: no \"HdrS\" boot header at 0x%x",
 				      HDR_MAGIC);
-	out->version = le16(data + HDR_VERSION);
+	out->version = pvsub_le16(data + HDR_VERSION);
 	if (out->version < 0x0208)
 		return pvsub_diag_set(diag, EINVAL,
 				      "bzImage: boot protocol %u.%02u is older than 2.08 "
@@ -115,9 +100,9 @@ int pvsub_bzimage_parse(const uint8_t *data, size_t size, struct pvsub_bzimage *
 				      "bzImage: boot header truncated at %zu bytes "
 				      "(payload_length ends at 0x%x)",
 				      size, HDR_END_208);
-	if (le16(data + HDR_BOOT_FLAG) != 0xaa55)
+	if (pvsub_le16(data + HDR_BOOT_FLAG) != 0xaa55)
 		return pvsub_diag_set(diag, EINVAL, "bzImage: boot_flag is 0x%04x, not 0xaa55",
-				      le16(data + HDR_BOOT_FLAG));
+				      pvsub_le16(data + HDR_BOOT_FLAG));
 	out->setup_sects = data[HDR_SETUP_SECTS] ? data[HDR_SETUP_SECTS] : 4;
 	out->pm_offset = (uint64_t)(out->setup_sects + 1) * SECTOR;
 	if (out->pm_offset >= size)
@@ -126,8 +111,8 @@ int pvsub_bzimage_parse(const uint8_t *data, size_t size, struct pvsub_bzimage *
 				      "0x%" PRIx64 ", past the end of the file (%zu bytes)",
 				      out->setup_sects, out->pm_offset, size);
 	out->relocatable = data[HDR_RELOCATABLE] != 0;
-	po = le32(data + HDR_PAYLOAD_OFFSET);
-	pl = le32(data + HDR_PAYLOAD_LENGTH);
+	po = pvsub_le32(data + HDR_PAYLOAD_OFFSET);
+	pl = pvsub_le32(data + HDR_PAYLOAD_LENGTH);
 	start = out->pm_offset + po;
 	if (start >= size)
 		return pvsub_diag_set(diag, EINVAL,
@@ -190,7 +175,7 @@ int pvsub_bzimage_decompress(const uint8_t *data, size_t size, const struct pvsu
 	len = (size_t)bz->payload_length;
 	/* Not trusted before the output bears it out: a garbage payload is
 	 * corrupt, not too big. */
-	stated = le32(payload + len - SIZE_TRAILER);
+	stated = pvsub_le32(payload + len - SIZE_TRAILER);
 	/* gzip's ISIZE is part of its stream; for the others the four bytes
 	 * are the kernel build's, and no decompressor expects them. */
 	if (strcmp(c->name, "gzip") != 0)
@@ -273,7 +258,7 @@ int pvsub_kaslr_relocs_parse(const uint8_t *p, size_t n, struct pvsub_kaslr_relo
 			if (i == 0)
 				return -EINVAL;
 			i--;
-			if (le32(p + 4 * i) == 0)
+			if (pvsub_le32(p + 4 * i) == 0)
 				break;
 			(*lists[l])++;
 		}
@@ -307,12 +292,12 @@ int pvsub_vmlinux_elf_end(const uint8_t *data, size_t size, uint64_t *end, struc
 	    data[EI_CLASS] != ELFCLASS64 || data[EI_DATA] != ELFDATA2LSB)
 		return pvsub_diag_set(diag, EINVAL, "vmlinux: not an ELF64 little-endian file");
 	*end = sizeof(Elf64_Ehdr);
-	phoff = le64(data + offsetof(Elf64_Ehdr, e_phoff));
-	shoff = le64(data + offsetof(Elf64_Ehdr, e_shoff));
-	phentsize = le16(data + offsetof(Elf64_Ehdr, e_phentsize));
-	phnum = le16(data + offsetof(Elf64_Ehdr, e_phnum));
-	shentsize = le16(data + offsetof(Elf64_Ehdr, e_shentsize));
-	shnum = le16(data + offsetof(Elf64_Ehdr, e_shnum));
+	phoff = pvsub_le64(data + offsetof(Elf64_Ehdr, e_phoff));
+	shoff = pvsub_le64(data + offsetof(Elf64_Ehdr, e_shoff));
+	phentsize = pvsub_le16(data + offsetof(Elf64_Ehdr, e_phentsize));
+	phnum = pvsub_le16(data + offsetof(Elf64_Ehdr, e_phnum));
+	shentsize = pvsub_le16(data + offsetof(Elf64_Ehdr, e_shentsize));
+	shnum = pvsub_le16(data + offsetof(Elf64_Ehdr, e_shnum));
 	if (phnum && phentsize != sizeof(Elf64_Phdr))
 		return pvsub_diag_set(diag, EINVAL, "vmlinux: e_phentsize is %u, not %zu",
 				      phentsize, sizeof(Elf64_Phdr));
@@ -325,7 +310,7 @@ int pvsub_vmlinux_elf_end(const uint8_t *data, size_t size, uint64_t *end, struc
 	if (r == 0 && shoff && shnum == 0) {
 		r = extend(end, shoff, sizeof(Elf64_Shdr), size, "section header", 0, diag);
 		if (r == 0)
-			shnum = le64(data + shoff + offsetof(Elf64_Shdr, sh_size));
+			shnum = pvsub_le64(data + shoff + offsetof(Elf64_Shdr, sh_size));
 	}
 	if (r == 0 && shoff) {
 		if (shnum > size / sizeof(Elf64_Shdr))
@@ -339,19 +324,19 @@ int pvsub_vmlinux_elf_end(const uint8_t *data, size_t size, uint64_t *end, struc
 	for (uint64_t i = 0; r == 0 && i < phnum; i++) {
 		const uint8_t *ph = data + phoff + i * sizeof(Elf64_Phdr);
 
-		if (le32(ph + offsetof(Elf64_Phdr, p_type)) == PT_NULL)
+		if (pvsub_le32(ph + offsetof(Elf64_Phdr, p_type)) == PT_NULL)
 			continue;
-		r = extend(end, le64(ph + offsetof(Elf64_Phdr, p_offset)),
-			   le64(ph + offsetof(Elf64_Phdr, p_filesz)), size, "segment", i, diag);
+		r = extend(end, pvsub_le64(ph + offsetof(Elf64_Phdr, p_offset)),
+			   pvsub_le64(ph + offsetof(Elf64_Phdr, p_filesz)), size, "segment", i, diag);
 	}
 	for (uint64_t i = 0; r == 0 && shoff && i < shnum; i++) {
 		const uint8_t *sh = data + shoff + i * sizeof(Elf64_Shdr);
-		uint32_t type = le32(sh + offsetof(Elf64_Shdr, sh_type));
+		uint32_t type = pvsub_le32(sh + offsetof(Elf64_Shdr, sh_type));
 
 		if (type == SHT_NOBITS || type == SHT_NULL)
 			continue;
-		r = extend(end, le64(sh + offsetof(Elf64_Shdr, sh_offset)),
-			   le64(sh + offsetof(Elf64_Shdr, sh_size)), size, "section", i, diag);
+		r = extend(end, pvsub_le64(sh + offsetof(Elf64_Shdr, sh_offset)),
+			   pvsub_le64(sh + offsetof(Elf64_Shdr, sh_size)), size, "section", i, diag);
 	}
 	return r;
 }
@@ -365,8 +350,8 @@ int pvsub_vmlinux_split(const uint8_t *data, size_t size, uint64_t *elf_size,
 	r = pvsub_vmlinux_elf_end(data, size, elf_size, diag);
 	if (r < 0)
 		return r;
-	if (le16(data + offsetof(Elf64_Ehdr, e_type)) != ET_EXEC ||
-	    le16(data + offsetof(Elf64_Ehdr, e_machine)) != EM_X86_64)
+	if (pvsub_le16(data + offsetof(Elf64_Ehdr, e_type)) != ET_EXEC ||
+	    pvsub_le16(data + offsetof(Elf64_Ehdr, e_machine)) != EM_X86_64)
 		return pvsub_diag_set(diag, EINVAL, "vmlinux: not an x86-64 ET_EXEC file");
 	if (*elf_size == size)
 		return 0;

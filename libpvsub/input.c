@@ -122,13 +122,12 @@ static bool is_elf(const uint8_t *p, size_t n)
 
 static uint16_t get16(const uint8_t *p, bool be)
 {
-	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+	return be ? pvsub_be16(p) : pvsub_le16(p);
 }
 
 static uint32_t get32(const uint8_t *p, bool be)
 {
-	return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
-		  : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+	return be ? pvsub_be32(p) : pvsub_le32(p);
 }
 
 static const char *elf_machine_name(unsigned m)
@@ -293,7 +292,7 @@ static bool looks_like_lzma(const uint8_t *p, size_t n)
 
 	if (n < 13 || p[0] > 224)
 		return false;
-	dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+	dict = pvsub_le32(p + 1);
 	for (unsigned bit = 12; bit < 31; bit++) {
 		if (dict == 1U << bit || dict == (1U << bit) + (1U << (bit - 1)))
 			return true;

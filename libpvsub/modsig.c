@@ -33,8 +33,7 @@ int pvsub_modsig_parse(const uint8_t *data, size_t len, enum pvsub_modsig_rules 
 	t.signer_len = info[3];
 	t.key_id_len = info[4];
 	memcpy(t.pad, info + 5, 3);
-	t.sig_len = (uint32_t)info[8] << 24 | (uint32_t)info[9] << 16 | (uint32_t)info[10] << 8 |
-		    info[11];
+	t.sig_len = pvsub_be32(info + 8);
 	/* the kernel's mod_check_sig() refuses the same */
 	if (rules == PVSUB_MODSIG_KERNEL && t.id_type != PVSUB_MODSIG_ID_PKCS7)
 		return pvsub_diag_set(diag, EBADMSG,
@@ -105,20 +104,6 @@ static const struct {
 	{"zstd", {0x28, 0xb5, 0x2f, 0xfd}, 4},	     {"bzip2", {'B', 'Z', 'h'}, 3},
 	{"lz4", {0x04, 0x22, 0x4d, 0x18}, 4},
 };
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static const char *type_name(unsigned type)
 {
@@ -209,8 +194,8 @@ int pvsub_modsig_check_object(const uint8_t *data, size_t len, unsigned types,
 				      data[EI_DATA], want);
 	if (content < sizeof(Elf64_Ehdr))
 		return pvsub_diag_set(diag, ENOEXEC, "truncated ELF header, not %s", want);
-	type = le16(data + offsetof(Elf64_Ehdr, e_type));
-	machine = le16(data + offsetof(Elf64_Ehdr, e_machine));
+	type = pvsub_le16(data + offsetof(Elf64_Ehdr, e_type));
+	machine = pvsub_le16(data + offsetof(Elf64_Ehdr, e_machine));
 	if (machine != EM_X86_64)
 		return pvsub_diag_set(diag, ENOEXEC, "an ELF object for machine %u (%s), not %s",
 				      machine, machine_name(machine), want);
@@ -220,9 +205,9 @@ int pvsub_modsig_check_object(const uint8_t *data, size_t len, unsigned types,
 		return pvsub_diag_set(diag, ENOEXEC, "an ELF file of type %u, not %s", type, want);
 	}
 
-	shoff = le64(data + offsetof(Elf64_Ehdr, e_shoff));
-	shnum = le16(data + offsetof(Elf64_Ehdr, e_shnum));
-	shentsize = le16(data + offsetof(Elf64_Ehdr, e_shentsize));
+	shoff = pvsub_le64(data + offsetof(Elf64_Ehdr, e_shoff));
+	shnum = pvsub_le16(data + offsetof(Elf64_Ehdr, e_shnum));
+	shentsize = pvsub_le16(data + offsetof(Elf64_Ehdr, e_shentsize));
 	if (shoff == 0 && shnum == 0) {
 		if (type == ET_REL)
 			return pvsub_diag_set(diag, ENOEXEC,
@@ -238,7 +223,7 @@ int pvsub_modsig_check_object(const uint8_t *data, size_t len, unsigned types,
 				      "(truncated?)");
 	/* more than SHN_LORESERVE sections: the count is in section 0 */
 	if (shnum == 0)
-		shnum = le64(data + shoff + offsetof(Elf64_Shdr, sh_size));
+		shnum = pvsub_le64(data + shoff + offsetof(Elf64_Shdr, sh_size));
 	if (shnum > (content - shoff) / sizeof(Elf64_Shdr))
 		return pvsub_diag_set(diag, ENOEXEC,
 				      "the section header table lies outside the file "

@@ -1954,7 +1954,7 @@ static void free_rw(struct rw *w)
  */
 static int load_metadata(struct rw *w)
 {
-	if (!w->in_scan->kmeta_read)
+	if (!w->in_scan->kmeta_error)
 		return -EINVAL; /* pvsub_rewrite_buffer() always asks for them */
 	if (w->in_scan->kmeta_error[0]) {
 		refuse(w, "(metadata)", 0, "%s", w->in_scan->kmeta_error);

@@ -57,7 +57,7 @@
  * named.  An object with a refusal is not written at all.
  * Occurrences that overlap a relocation window or lie inside a mutable
  * window are left as they are (fixed-size patch sites stay intact, DESIGN
- * §5).  The output is accepted only when its verdict certifies (verdict.h):
+ * §5).  The output is accepted only when its verdict certifies (certify.h):
  * an occurrence left in a relocation window makes it certified with
  * load-time checks; one left in a mutable window is a refusal, since pvsub
  * has no per-window verdict yet.

@@ -430,7 +430,6 @@ static int keep_kmeta(struct scan_state *st)
 		memcpy(res->mwindows, w, n * sizeof(*w));
 		res->n_mwindows = n;
 	}
-	res->kmeta_read = true;
 	return 0;
 }
 

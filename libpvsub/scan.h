@@ -88,8 +88,7 @@ struct pvsub_scan_result {
 	/* With opts->kmeta, ET_REL only: the kernel mutable windows of the
 	 * file (kmeta.h), read once for classification and handed on, and
 	 * the reason ("" if none) when its tables cannot be read (then there
-	 * are no windows).  kmeta_read says they were read. */
-	bool kmeta_read;
+	 * are no windows).  kmeta_error is NULL when they were not read. */
 	struct pvsub_mwindow *mwindows;
 	size_t n_mwindows;
 	char *kmeta_error;
@@ -120,6 +119,6 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 void pvsub_scan_result_free(struct pvsub_scan_result *r);
 
 /* Whether the file may be certified is pvsub_verdict_of()'s to say
- * (verdict.h), and no one else's. */
+ * (certify.h), and no one else's. */
 
 #endif

@@ -27,6 +27,33 @@
 #define PVSUB_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PVSUB_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Unsigned integers stored at @p in little- or big-endian byte order, read
+ * byte by byte (no alignment needed, the same on any host). */
+static inline uint16_t pvsub_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t pvsub_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t pvsub_le64(const uint8_t *p)
+{
+	return (uint64_t)pvsub_le32(p) | (uint64_t)pvsub_le32(p + 4) << 32;
+}
+
+static inline uint16_t pvsub_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t pvsub_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* A one-line, human-readable explanation of the last failure. */
 #define PVSUB_DIAG_MAX 512
 struct pvsub_diag {
