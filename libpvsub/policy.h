@@ -55,6 +55,17 @@ int pvsub_pattern_compile(const char *id, const char *expr, struct pvsub_pattern
 /* Format @p as tokens ("0f 01 d4", "0f ae 28/f8") into @out (>= 3*16*2 chars). */
 void pvsub_pattern_format(const struct pvsub_pattern *p, char *out, size_t outlen) _nonnull_(1, 2);
 
+/*
+ * Whether pattern @have (a manifest's, say) finds every occurrence of
+ * @want: at some offset k with k + have->len <= want->len, each byte @have
+ * requires (its mask bits) is required by @want too, with the same value.
+ * Then any bytes that match @want contain a match of @have, so a scan for
+ * @have misses none of them.  Equal patterns cover each other; ids are
+ * ignored; a pattern of wildcards only covers nothing.
+ */
+bool pvsub_pattern_covers(const struct pvsub_pattern *have, const struct pvsub_pattern *want)
+	_nonnull_(1, 2);
+
 /* NULL-terminated list of built-in profile names, in display order. */
 const char *const *pvsub_policy_builtin_names(void);
 /* One-line description of a built-in profile, or NULL if unknown. */

@@ -343,40 +343,6 @@ static int check_profiles(struct verify_ctx *x)
 	return r;
 }
 
-/* -------------------------------------------------------------------------- */
-
-static bool covers_at(const struct pvsub_pattern *have, const struct pvsub_pattern *want, size_t k)
-{
-	for (size_t i = 0; i < have->len; i++) {
-		uint8_t m = have->mask[i];
-
-		if ((want->mask[k + i] & m) != m || (want->value[k + i] & m) != have->value[i])
-			return false;
-	}
-	return true;
-}
-
-static bool all_wildcards(const struct pvsub_pattern *p)
-{
-	for (size_t i = 0; i < p->len; i++)
-		if (p->mask[i])
-			return false;
-	return true;
-}
-
-bool pvsub_pattern_covers(const struct pvsub_pattern *have, const struct pvsub_pattern *want)
-{
-	/* A pattern of wildcards only is never compiled; one read from a
-	 * manifest covers nothing rather than everything. */
-	if (have->len == 0 || have->len > want->len || have->len > PVSUB_PATTERN_MAX ||
-	    want->len > PVSUB_PATTERN_MAX || all_wildcards(have))
-		return false;
-	for (size_t k = 0; k + have->len <= want->len; k++)
-		if (covers_at(have, want, k))
-			return true;
-	return false;
-}
-
 const char *pvsub_verify_check_name(enum pvsub_verify_check c)
 {
 	static const char *const names[] = {

@@ -156,14 +156,4 @@ int pvsub_verify(const struct pvsub_verify_request *req, struct pvsub_verify_res
  * "signer certificate", ...); "unknown" for a value out of range. */
 const char *pvsub_verify_check_name(enum pvsub_verify_check c);
 
-/*
- * Whether the manifest pattern @have finds every occurrence of @want: at
- * some offset k with k + have->len <= want->len, each byte @have requires
- * (its mask bits) is required by @want too, with the same value.  Then any
- * bytes that match @want contain a match of @have, so a scan for @have
- * misses none of them.  Equal patterns cover each other; ids are ignored.
- */
-bool pvsub_pattern_covers(const struct pvsub_pattern *have, const struct pvsub_pattern *want)
-	_nonnull_(1, 2);
-
 #endif
