@@ -749,9 +749,16 @@ static int build_kaslr(struct pvsub_image *img)
 		r = add_violation(img, "kaslr-relocations-unchecked",
 				  "a KASLR-relocated field crosses the edge of an executable "
 				  "segment");
-	if (r == 0 && kaslr_fields_overlap(img))
+	if (r == 0 && kaslr_fields_overlap(img)) {
+		/* No search over them: the file is rejected for the violation. */
+		for (size_t i = 0; i < img->n_regions; i++) {
+			free(img->extra[i].kaslr);
+			img->extra[i].kaslr = NULL;
+			img->extra[i].n_kaslr = 0;
+		}
 		r = add_violation(img, "kaslr-relocations-unchecked",
 				  "two KASLR-relocated fields overlap in executable bytes");
+	}
 	return r;
 }
 
