@@ -127,20 +127,18 @@ static uint64_t changing_bits(const struct pvsub_kaslr_window *w, const uint8_t 
 }
 
 /* The bits of byte @t that no offset changes, given the window @w that
- * holds it (NULL for a byte outside every window). */
-static uint8_t fixed_bits(const struct pvsub_kaslr_window *w, const uint8_t *bytes,
-			  const struct pvsub_kaslr_offsets *off, size_t t)
+ * may hold it (NULL for none) and that window's changing bits @chg. */
+static uint8_t fixed_bits(const struct pvsub_kaslr_window *w, uint64_t chg, size_t t)
 {
 	if (!w || t < w->pos || t >= w->pos + w->size)
 		return 0xff;
-	return (uint8_t)~(changing_bits(w, bytes, off) >> (8 * (t - w->pos)));
+	return (uint8_t)~(chg >> (8 * (t - w->pos)));
 }
 
 /* Whether @p at @s can match on the bits no offset changes; @a is the first
- * window that ends after @s. */
+ * window that ends after @s, @chg the windows' changing bits. */
 static bool may_form(const struct pvsub_pattern *p, const uint8_t *bytes, size_t s,
-		     const struct pvsub_kaslr_window *w, size_t n, size_t a,
-		     const struct pvsub_kaslr_offsets *off)
+		     const struct pvsub_kaslr_window *w, const uint64_t *chg, size_t n, size_t a)
 {
 	size_t k = a;
 
@@ -149,7 +147,7 @@ static bool may_form(const struct pvsub_pattern *p, const uint8_t *bytes, size_t
 
 		while (k < n && w[k].pos + w[k].size <= t)
 			k++;
-		uint8_t fixed = fixed_bits(k < n ? &w[k] : NULL, bytes, off, t);
+		uint8_t fixed = fixed_bits(k < n ? &w[k] : NULL, k < n ? chg[k] : 0, t);
 		if ((bytes[t] & p->mask[j] & fixed) != (p->value[j] & fixed))
 			return false;
 	}
@@ -269,6 +267,7 @@ int pvsub_kaslr_search(const struct pvsub_matcher *m, const uint8_t *bytes, size
 		       size_t *nhits, struct pvsub_kaslr_stats *st)
 {
 	size_t np = pvsub_matcher_count(m), cap = 0;
+	uint64_t *chg;
 	size_t *next_s;
 	uint64_t proven;
 	int r = 0;
@@ -282,8 +281,14 @@ int pvsub_kaslr_search(const struct pvsub_matcher *m, const uint8_t *bytes, size
 	/* Per pattern, the first position not yet tried: windows come in
 	 * order, so each position is tried once. */
 	next_s = calloc(np, sizeof(*next_s));
-	if (!next_s)
+	chg = malloc(n * sizeof(*chg));
+	if (!next_s || !chg) {
+		free(next_s);
+		free(chg);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		chg[i] = changing_bits(&w[i], bytes, off);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		for (size_t pi = 0; pi < np && r == 0; pi++) {
 			const struct pvsub_pattern *p = pvsub_matcher_pattern(m, pi);
@@ -300,10 +305,15 @@ int pvsub_kaslr_search(const struct pvsub_matcher *m, const uint8_t *bytes, size
 			if (lo < next_s[pi])
 				lo = next_s[pi];
 			for (size_t s = lo; s <= hi && r == 0; s++) {
-				size_t a = first_ending_after(w, n, s);
+				/* The first window ending after s: this one, or one
+				 * of the few before it within a pattern's length. */
+				size_t a = i;
 				struct pvsub_kaslr_hit h;
 
-				if (!may_form(p, bytes, s, w, n, a, off) ||
+				while (a > 0 && w[a - 1].pos + w[a - 1].size > s)
+					a--;
+
+				if (!may_form(p, bytes, s, w, chg, n, a) ||
 				    !try_offsets(p, bytes, s, w, n, a, off, &h))
 					continue;
 				h.pattern = pi;
@@ -314,6 +324,7 @@ int pvsub_kaslr_search(const struct pvsub_matcher *m, const uint8_t *bytes, size
 		}
 	}
 	free(next_s);
+	free(chg);
 	if (r == 0 && *nhits > 1)
 		qsort(*hits, *nhits, sizeof(**hits), cmp_hit);
 	if (r == 0)
