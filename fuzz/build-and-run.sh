@@ -148,6 +148,12 @@ printf '\t.text\n\t.globl _start\n_start:\n\tnop\n\t.byte 0x0f, 0x01, 0xef\n\tre
 	> "$tmp/vmlinux.s"
 if "$clang" -nostdlib -static -Wl,--build-id=none -o "$tmp/vmlinux" "$tmp/vmlinux.s"; then
 	{ cat "$tmp/vmlinux"; le32 0; le32 4198401; le32 0; le32 0; le32 4198400; } > "$tmp/vmlinux.bin"
+	# Tables whose fields lie in the code (KASLR windows), apart and
+	# overlapping: the image harness's way into kaslr.c.
+	{ cat "$tmp/vmlinux"; le32 0; le32 $((0x80401004)); le32 0; le32 $((0x80401000)); le32 0; le32 $((0x80401001)); } \
+		> "$seeds/image/vmlinux-kaslr"
+	{ cat "$tmp/vmlinux"; le32 0; le32 0; le32 0; le32 $((0x80401000)); le32 $((0x80401002)); } \
+		> "$seeds/image/vmlinux-kaslr-overlap"
 	gzip -9n -c "$tmp/vmlinux.bin" > "$tmp/vmlinux.gz"
 	bzimage "$tmp/vmlinux.gz" "$seeds/input/vmlinuz-gzip"
 	if command -v lz4 >/dev/null 2>&1; then
