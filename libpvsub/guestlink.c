@@ -29,7 +29,12 @@ enum gl_kind {
 	GL_NONE,  /* symbol 0, a file symbol: nothing a relocation may use */
 	GL_IMAGE, /* @value bytes into section @sec of object @obj */
 	GL_ABS,	  /* the absolute address @value (an API symbol, SHN_ABS) */
+	GL_GOT,	  /* _GLOBAL_OFFSET_TABLE_: the start of the linker's GOT */
 };
+
+/* The one name the linker defines: the assembler makes every object that
+ * uses a GOT relocation import it, whether or not anything refers to it. */
+#define GL_GOT_SYMBOL "_GLOBAL_OFFSET_TABLE_"
 
 /* What a symbol resolved to, and the key of its GOT entry (API symbols
  * first, then every object's symbols in turn: a reference to another
@@ -540,6 +545,10 @@ static int resolve_globals(struct pvsub_guestlink *gl, size_t oi, struct pvsub_d
 			gl->o[oi].sym[k] = gl->o[d->obj].sym[d->sym];
 			continue;
 		}
+		if (strcmp(name, GL_GOT_SYMBOL) == 0) {
+			gl->o[oi].sym[k].kind = GL_GOT;
+			continue;
+		}
 		a = find_api(gl, name);
 		if (a < 0)
 			return refuse(gl, oi, diag, "unknown symbol '%s' (not in the guest API)",
@@ -554,8 +563,10 @@ static int resolve_globals(struct pvsub_guestlink *gl, size_t oi, struct pvsub_d
 static int check_api_shadowing(const struct pvsub_guestlink *gl, struct pvsub_diag *diag)
 {
 	for (size_t i = 0; i < gl->n_defs; i++)
-		if (find_api(gl, gl->defs[i].name) >= 0)
-			return refuse(gl, gl->defs[i].obj, diag, "defines '%s', a guest API symbol",
+		if (find_api(gl, gl->defs[i].name) >= 0 ||
+		    strcmp(gl->defs[i].name, GL_GOT_SYMBOL) == 0)
+			return refuse(gl, gl->defs[i].obj, diag,
+				      "defines '%s', a name the linker or the guest API defines",
 				      quote(gl->defs[i].name).s);
 	return 0;
 }
@@ -856,6 +867,8 @@ static uint64_t sym_addr(const struct pvsub_guestlink *gl, const struct gl_sym *
 {
 	if (s->kind == GL_ABS)
 		return s->value;
+	if (s->kind == GL_GOT)
+		return base + gl->lay.got.offset;
 	return base + gl->o[s->obj].off[s->sec] + s->value;
 }
 

@@ -46,11 +46,12 @@
  * the object, with the caller's name for it, and the cause):
  *
  *   - an undefined symbol that is neither defined by another object nor in
- *     the API table; a weak undefined symbol (a guest that can run without
- *     a symbol cannot be told apart from one that misspelt it); a global
+ *     the API table (_GLOBAL_OFFSET_TABLE_, which the assembler makes every
+ *     object that uses the GOT import, is the start of the linker's GOT); a weak undefined symbol
+ * (a guest that can run without a symbol cannot be told apart from one that misspelt it); a global
  *     symbol defined twice (weak definitions yield to a strong one, the
  *     first weak one wins among weak ones); a guest definition of an API
- *     symbol's name;
+ *     symbol's name or of _GLOBAL_OFFSET_TABLE_;
  *   - SHN_COMMON symbols (build with -fno-common), thread-local storage
  *     (STT_TLS, SHF_TLS), IFUNC symbols (STT_GNU_IFUNC);
  *   - constructors and destructors (.init_array, .fini_array,
