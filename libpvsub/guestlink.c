@@ -332,8 +332,8 @@ static int lay_out(struct pvsub_guestlink *gl, struct pvsub_diag *diag)
 	if (r == 0)
 		r = place_region(gl, GL_BSS, &l->bss, &at, diag);
 	if (r == 0 && at > PVSUB_GUESTLINK_MAX_SIZE)
-		r = refuse(gl, 0, diag, "the image would pass %llu bytes",
-			   PVSUB_GUESTLINK_MAX_SIZE);
+		r = pvsub_diag_set(diag, EINVAL, "the image would pass %llu bytes",
+				   PVSUB_GUESTLINK_MAX_SIZE);
 	l->size = at;
 	return r;
 }
@@ -601,6 +601,11 @@ static int find_entry(struct pvsub_guestlink *gl, struct pvsub_diag *diag)
 	if (s->kind != GL_IMAGE || gl->o[s->obj].region[s->sec] != GL_CODE)
 		return refuse(gl, d->obj, diag,
 			      "the entry point " PVSUB_GUESTLINK_ENTRY " is not in a code section");
+	/* A symbol may end its section; an entry point is a byte of code. */
+	if (s->value >= gl->objs[s->obj]->sec[s->sec].sh.sh_size)
+		return refuse(gl, d->obj, diag,
+			      "the entry point " PVSUB_GUESTLINK_ENTRY
+			      " lies at the end of its section");
 	gl->entry = *s;
 	return 0;
 }

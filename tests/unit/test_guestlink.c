@@ -687,6 +687,10 @@ Test(guestlink, the_entry_point_must_be_defined_once_in_code)
 	teardown();
 	add("\t.data\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\t.quad 0\n");
 	expect_refused("a.o: the entry point pvsub_guest_main is not in a code section");
+	/* Found by fuzz_guestlink: a label after the last byte of code. */
+	teardown();
+	add("\t.text\n\tret\n\t.globl pvsub_guest_main\npvsub_guest_main:\n");
+	expect_refused("a.o: the entry point pvsub_guest_main lies at the end of its section");
 }
 
 /* --- the API table and the caller's arguments
