@@ -13,7 +13,8 @@
 # in .data (R_X86_64_64), log string literals, count in .bss, and call,
 # take the address of and read the API (PLT32, PC32, GOTPCRELX).
 # Negative controls: an object importing a symbol the API lacks is
-# refused, naming it; one addend made wrong by one byte changes the output.
+# refused, naming it; one addend made wrong by one byte changes the output;
+# an object built -mcmodel=large is refused for its GOT-relative types.
 . "$top_srcdir/tests/lib.sh"
 RUN=$top_builddir/tests/guest/guestrun
 G=$top_srcdir/tests/guest
@@ -92,6 +93,14 @@ for cc in gcc clang; do
 		grep -q '^log: ain: ' out || fail "$v: the corrupted addend did not shift the string: $(cat out)"
 		ran=$((ran + 1))
 	done
+	# -mcmodel=large is not among the documented flags: its GOT-relative
+	# forms (GOT64, GOTOFF64, GOTPC64) are refused, by name.
+	# shellcheck disable=SC2086
+	$cc $FLAGS -mcmodel=large -O2 -c -I"$G" -o "$cc-large-main.o" "$G/main.c"
+	expect_status 3 "$RUN" "$cc-large-main.o" "$cc-O2-lib.o"
+	grep -Eq "refused: $cc-large-main.o: section .text: relocation [0-9]+: type [0-9]+ \(R_X86_64_GOT(64|OFF64|PC64)\) is not supported" err ||
+		fail "$cc -mcmodel=large: not refused by relocation type: $(cat err)"
+
 	# What the documented flags make the compiler emit, and so what was
 	# just applied.
 	types=$(readelf -rW "$cc-O2-main.o" "$cc-O2-lib.o" | awk '/R_X86_64_/ {print $3}' | sort -u | tr '\n' ' ')
