@@ -17,13 +17,13 @@
  *                 -fno-common -O2 -c
  *
  * (-fno-common is gcc's and clang's default since gcc 10 and clang 11).
- * For those flags gcc 12 and clang 14 emit R_X86_64_64, PC32, PLT32,
- * GOTPCREL, GOTPCRELX and REX_GOTPCRELX; the linker also takes NONE, 32,
- * 32S and PC64.  GOTOFF64, GOTPC32/64 and the other GOT-relative forms are
- * only emitted for -mcmodel=large or medium: they are refused, as is any
- * other type.  Calls (PLT32) go to the symbol directly: there is no PLT.
- * GOT references go through a GOT the linker makes, one 8-byte entry per
- * distinct symbol, and are never relaxed.
+ * For those flags gcc 12 and clang 14 emit R_X86_64_64, PC32, PLT32 and
+ * REX_GOTPCRELX (measured on the test guests and on libpvsub's own
+ * sources); the linker also takes GOTPCREL and GOTPCRELX (-fno-plt, hand
+ * written assembly), NONE, 32, 32S and PC64.  GOTOFF64, GOTPC32/64 and the other GOT-relative forms
+ * are only emitted for -mcmodel=large or medium: they are refused, as is any other type.  Calls
+ * (PLT32) go to the symbol directly: there is no PLT. GOT references go through a GOT the linker
+ * makes, one 8-byte entry per distinct symbol, and are never relaxed.
  *
  * The layout, in this order, each region starting on a page (4096 bytes):
  *
@@ -42,15 +42,17 @@
  * the order given, and on the API table: the same inputs always give the
  * same layout and, at the same base, the same bytes.
  *
- * What the linker refuses (-EINVAL and one line in the diagnostic naming
- * the object, with the caller's name for it, and the cause):
+ * What the linker refuses (-EINVAL and one line in the diagnostic: the
+ * object at fault, by the caller's name for it, then the cause; symbol
+ * names from the objects are quoted and cut):
  *
- *   - an undefined symbol that is neither defined by another object nor in
- *     the API table (_GLOBAL_OFFSET_TABLE_, which the assembler makes every
- *     object that uses the GOT import, is the start of the linker's GOT); a weak undefined symbol
- * (a guest that can run without a symbol cannot be told apart from one that misspelt it); a global
- *     symbol defined twice (weak definitions yield to a strong one, the
- *     first weak one wins among weak ones); a guest definition of an API
+ *   - an undefined symbol that is neither defined by another object nor
+ *     in the API table (_GLOBAL_OFFSET_TABLE_, which the assembler makes
+ *     every object that uses the GOT import, is the start of the linker's
+ *     GOT); a weak undefined symbol (a guest that can run without a symbol
+ *     cannot be told apart from one that misspelt it); a global symbol
+ *     defined twice (weak definitions yield to a strong one, the first
+ *     weak one wins among weak ones); a guest definition of an API
  *     symbol's name or of _GLOBAL_OFFSET_TABLE_;
  *   - SHN_COMMON symbols (build with -fno-common), thread-local storage
  *     (STT_TLS, SHF_TLS), IFUNC symbols (STT_GNU_IFUNC);
@@ -62,11 +64,12 @@
  *     outside its section, one in a section without contents, one without
  *     a symbol, one against a symbol in a section that is not placed, and
  *     one whose value does not fit its field (at apply time);
- *   - no global pvsub_guest_main in a code section, or more than one.
+ *   - no global pvsub_guest_main on a byte of code, or more than one
+ *     definition of it (weak ones count).
  *
  * Non-allocated sections (.comment, .debug_*, .note.GNU-stack,
- * .llvm_addrsig, notes) are not placed, and their relocations are not
- * applied.
+ * .llvm_addrsig) and notes, allocated or not, are not placed, and their
+ * relocations are not applied.
  */
 #ifndef PVSUB_GUESTLINK_H
 #define PVSUB_GUESTLINK_H
