@@ -12,6 +12,7 @@
 # a switch compiled to a jump table, call through a function-pointer table
 # in .data (R_X86_64_64), log string literals, count in .bss, and call,
 # take the address of and read the API (PLT32, PC32, GOTPCRELX).
+# A generated guest of 400 functions does the same at scale.
 # Negative controls: an object importing a symbol the API lacks is
 # refused, naming it; one addend made wrong by one byte changes the output;
 # an object built -mcmodel=large is refused for its GOT-relative types.
@@ -113,6 +114,34 @@ for cc in gcc clang; do
 	readelf -SW "$cc-O2-main.o" | grep -q ' \.data' ||
 		fail "$cc -O2: the function-pointer table is not in a data section"
 done
+# At scale: 400 functions, each a switch, called through a table of 400
+# pointers (several pages of code, thousands of relocations).
+python3 - <<'PY'
+out = ['#include "api.h"', "static int tab[64];"]
+for i in range(400):
+    out.append("__attribute__((noinline)) int f%d(int x) { switch (x & 7) { case 0: return x * %d + 1; "
+               "case 1: return test_add(x, %d); case 2: return x ^ %d; case 3: return tab[x & 63]++ + %d; "
+               "case 4: return x << %d; case 5: return x - %d; case 6: return x %% %d; default: return x | %d; } }"
+               % (i, i, i, i * 7, i, i % 13, i, i + 3, i))
+out.append("int (*fp[400])(int) = {" + ", ".join("f%d" % i for i in range(400)) + "};")
+out.append("int pvsub_guest_main(const void *g) { long a = 0; (void)g; "
+           "for (int r = 0; r < 3; r++) for (int i = 0; i < 400; i++) a += fp[i](i + r + test_input()); "
+           "test_log(\"many: done\"); return (int)(a & 0x7fffffff); }")
+open("many.c", "w").write("\n".join(out) + "\n")
+PY
+for cc in gcc clang; do
+	command -v $cc >/dev/null || continue
+	# shellcheck disable=SC2086
+	$cc $FLAGS -O2 -c -I"$G" -o "$cc-many.o" many.c || fail "$cc cannot build many.c"
+	$cc -o "$cc-many-ref" -I"$top_srcdir" "$G/ref.c" "$G/api.c" "$cc-many.o" ||
+		fail "$cc cannot link the reference program"
+	expect_status 0 "./$cc-many-ref"
+	mv out ref.out
+	expect_status 0 "$RUN" "$cc-many.o"
+	cmp -s out ref.out || fail "$cc: many.c linked by guestlink printed $(cat out), not $(cat ref.out)"
+	echo "# $cc many.c: $(readelf -rW "$cc-many.o" | grep -c R_X86_64_) relocations, $(sed 's/^guestrun: //' err)"
+done
+
 [ "$ran" -gt 0 ] || skip "neither gcc nor clang is available"
 [ "$ran" -eq 6 ] || [ "${PVSUB_REQUIRE_CLANG:-0}" != 1 ] || fail "only $ran of 6 builds ran"
 exit 0

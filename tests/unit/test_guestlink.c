@@ -648,7 +648,7 @@ Test(guestlink, sections_it_does_not_understand_refuse)
 	 * metadata link. */
 	teardown();
 	add(entry_src);
-	add("\t.section .note.GNU-stack,\"\",@progbits\n\t.section .comment,\"MS\",@progbits,1\n"
+	add("\t.section .note.GNU-stack,\"\",@progbits\n\t.section .debug_str,\"MS\",@progbits,1\n"
 	    "\t.string \"x\"\n\t.section .note.x,\"a\",@note\n\t.long 0\n");
 	pvsub_guestlink_free(plan_ok());
 }
