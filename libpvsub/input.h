@@ -13,6 +13,15 @@
  * memory within max_entry_size, the ELF file followed by the KASLR
  * relocation table when there is one (bzimage.h).
  *
+ * A guest disk image (raw or qcow2, told by its content: diskimage.h) is
+ * read in place, never whole: every regular file inside is named
+ * "<path>!pN!/path/inside" ("<path>!/path/inside" for a bare file system)
+ * and read as if it were an archive member, so that ELF files, archives and
+ * compressed files inside are found as anywhere else.  A file inside that
+ * is not something pvsub reads is skipped after its first bytes.  Disk
+ * images are read only from files named on the command line or found in
+ * directories, not from archives or pipes.
+ *
  * A pipe named on the command line (standard input, /dev/stdin, a FIFO)
  * is read as a stream.
  *
@@ -67,6 +76,10 @@ struct pvsub_item {
 	 * format, e.g. "PE/COFF (x86-64)", "ELF32 (x86)", "Mach-O 64-bit
 	 * (ARM64)", "ARM64 kernel Image"; else NULL. */
 	char *format;
+	/* Found inside a disk image (diskimage.h): the length of the image's
+	 * own path, a prefix of @path ("disk.qcow2" in
+	 * "disk.qcow2!p1!/lib/x.ko"); else 0. */
+	size_t image_len;
 };
 
 /*
