@@ -589,13 +589,54 @@ static void finish_job(void *p, void *data)
 struct walk_ctx {
 	struct pvsub_workq *q;
 	const char *input; /* being walked */
+	bool rewrite;
+	char *refused_image; /* --rewrite: the disk image refused last */
 };
+
+/*
+ * --rewrite does not write into a disk image (a rebuilt image is the
+ * image builder's job): the first item found inside an image becomes the
+ * one error line for that image, the others are dropped.  Returns 1 when
+ * @item was dropped (and freed), 0 to submit it, or -ENOMEM.
+ */
+static int refuse_image_item(struct walk_ctx *w, struct pvsub_item *item)
+{
+	char *image;
+
+	item->path[item->image_len] = '\0';
+	if (w->refused_image && strcmp(w->refused_image, item->path) == 0) {
+		pvsub_item_free(item);
+		return 1;
+	}
+	image = strdup(item->path);
+	free(item->error);
+	free(item->format);
+	item->format = NULL;
+	pvsub_item_free_data(item);
+	item->error = strdup("--rewrite does not write into disk images: rewrite the package "
+			     "or the module tree, then rebuild the image");
+	if (!image || !item->error) {
+		free(image);
+		pvsub_item_free(item);
+		return -ENOMEM;
+	}
+	free(w->refused_image);
+	w->refused_image = image;
+	return 0;
+}
 
 static int on_item(void *data, struct pvsub_item *item)
 {
 	struct walk_ctx *w = data;
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j;
 
+	if (w->rewrite && item->image_len) {
+		int r = refuse_image_item(w, item);
+
+		if (r)
+			return r < 0 ? r : 0;
+	}
+	j = calloc(1, sizeof(*j));
 	if (!j) {
 		pvsub_item_free(item);
 		return -ENOMEM;
@@ -968,6 +1009,7 @@ int main(int argc, char **argv)
 		run.status = EXIT_ERROR;
 		goto out;
 	}
+	walk.rewrite = opt.rewrite;
 	for (int i = optind; i < argc && r >= 0; i++) {
 		walk.input = argv[i];
 		if (strcmp(argv[i], "-") == 0)
@@ -979,6 +1021,7 @@ int main(int argc, char **argv)
 			error_msg("%s: %s", argv[i], strerror(-r));
 	}
 	pvsub_workq_free(walk.q);
+	free(walk.refused_image);
 	if (r < 0)
 		run.status = EXIT_ERROR;
 	show_progress(&run, true);
