@@ -45,12 +45,15 @@ struct pvsub_diskimage {
 	uint64_t size;	      /* virtual size */
 	struct ext_img *ext;  /* owned by TSK once opened: tsk_img_close() */
 	TSK_IMG_INFO *img;
-	TSK_VS_INFO *vs;      /* a partition table, or */
-	TSK_FS_INFO *fs;      /* a bare file system */
-	char read_error[256]; /* the first failed read, for a better message */
+	TSK_VS_INFO *vs;	    /* a partition table, or */
+	TSK_FS_INFO *fs;	    /* a bare file system */
+	char read_error[256];	    /* the first failed read, for a better message */
+	char first_read_error[256]; /* the image's first failed read, kept */
+	bool error_said;	    /* an error entry or a failed file read */
 };
 
 struct pvsub_diskimage_file {
+	struct pvsub_diskimage *img;
 	TSK_FS_FILE *f;
 	uint64_t size;
 };
@@ -69,6 +72,7 @@ struct dir_frame {
 
 /* One partition's (or bare file system's) walk. */
 struct fs_walk {
+	struct pvsub_diskimage *img;
 	TSK_FS_INFO *fs;
 	const char *prefix; /* "p2!" or "" */
 	pvsub_diskimage_fn fn;
@@ -125,6 +129,8 @@ static void set_read_error(struct pvsub_diskimage *d, const char *msg)
 {
 	if (!d->read_error[0])
 		snprintf(d->read_error, sizeof(d->read_error), "%s", msg);
+	if (!d->first_read_error[0])
+		snprintf(d->first_read_error, sizeof(d->first_read_error), "%s", msg);
 }
 
 static ssize_t raw_read(TSK_IMG_INFO *info, TSK_OFF_T off, char *buf, size_t len)
@@ -422,6 +428,7 @@ static int emit_error(struct fs_walk *fw, const char *path, const char *fmt, ...
 	}
 	e.error = msg;
 	fw->ended = true;
+	fw->img->error_said = true;
 	return fw->fn(fw->data, &e);
 }
 
@@ -515,7 +522,7 @@ static int walk_dir(struct fs_walk *fw, TSK_INUM_T addr, const char *path,
 static int walk_file(struct fs_walk *fw, const struct dent *de, const char *path,
 		     const struct dir_frame *frame, unsigned depth)
 {
-	struct pvsub_diskimage_file file = {0};
+	struct pvsub_diskimage_file file = {.img = fw->img};
 	struct pvsub_diskimage_entry e = {.path = path};
 	int r;
 
@@ -583,9 +590,10 @@ static int walk_dir(struct fs_walk *fw, TSK_INUM_T addr, const char *path,
 }
 
 /* Walk the file system @fs; entries are named @prefix + path. */
-static int walk_fs(TSK_FS_INFO *fs, const char *prefix, pvsub_diskimage_fn fn, void *data)
+static int walk_fs(struct pvsub_diskimage *d, TSK_FS_INFO *fs, const char *prefix,
+		   pvsub_diskimage_fn fn, void *data)
 {
-	struct fs_walk fw = {.fs = fs, .prefix = prefix, .fn = fn, .data = data};
+	struct fs_walk fw = {.img = d, .fs = fs, .prefix = prefix, .fn = fn, .data = data};
 	char *root = path_join(prefix, "");
 	int r;
 
@@ -600,10 +608,13 @@ static int walk_fs(TSK_FS_INFO *fs, const char *prefix, pvsub_diskimage_fn fn, v
 
 /* --- partitions -------------------------------------------------------------------- */
 
-static int emit_partition(pvsub_diskimage_fn fn, void *data, const char *name, const char *error,
-			  const char *unscanned)
+static int emit_partition(struct pvsub_diskimage *d, pvsub_diskimage_fn fn, void *data,
+			  const char *name, const char *error, const char *unscanned)
 {
 	struct pvsub_diskimage_entry e = {.path = name, .error = error, .unscanned = unscanned};
+
+	if (error)
+		d->error_said = true;
 
 	return fn(data, &e);
 }
@@ -672,7 +683,7 @@ static int walk_partition(struct pvsub_diskimage *d, const TSK_VS_PART_INFO *p, 
 			 "partition (sectors %" PRIu64 "+%" PRIu64 ") lies past the end of the "
 			 "image",
 			 (uint64_t)p->start, (uint64_t)p->len);
-		return emit_partition(fn, data, name, msg, NULL);
+		return emit_partition(d, fn, data, name, msg, NULL);
 	}
 	tsk_error_reset();
 	d->read_error[0] = '\0';
@@ -680,7 +691,7 @@ static int walk_partition(struct pvsub_diskimage *d, const TSK_VS_PART_INFO *p, 
 	if (!fs) {
 		if (d->read_error[0]) {
 			snprintf(msg, sizeof(msg), "unreadable: %s", d->read_error);
-			return emit_partition(fn, data, name, msg, NULL);
+			return emit_partition(d, fn, data, name, msg, NULL);
 		}
 		snprintf(msg, sizeof(msg), "partition without a file system pvsub reads (%s)",
 			 p->desc && *p->desc ? p->desc : "unknown type");
@@ -688,29 +699,27 @@ static int walk_partition(struct pvsub_diskimage *d, const TSK_VS_PART_INFO *p, 
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = '?';
 		}
-		return emit_partition(fn, data, name, NULL, msg);
+		return emit_partition(d, fn, data, name, NULL, msg);
 	}
-	r = walk_fs(fs, prefix, fn, data);
+	r = walk_fs(d, fs, prefix, fn, data);
 	tsk_fs_close(fs);
 	return r;
 }
 
-int pvsub_diskimage_walk(struct pvsub_diskimage *d, pvsub_diskimage_fn fn, void *data)
+static int walk_table(struct pvsub_diskimage *d, pvsub_diskimage_fn fn, void *data)
 {
 	unsigned num = 0, a, b;
 	TSK_VS_INFO *gpt;
 	char msg[384];
 	int r = 0;
 
-	if (d->fs)
-		return walk_fs(d->fs, "", fn, data);
 	if (protective_only(d)) {
 		tsk_error_reset();
 		gpt = tsk_vs_open(d->img, 0, TSK_VS_TYPE_GPT);
 		if (!gpt) {
 			snprintf(msg, sizeof(msg), "GPT partition table unreadable: %s",
 				 tsk_message());
-			return emit_partition(fn, data, "", msg, NULL);
+			return emit_partition(d, fn, data, "", msg, NULL);
 		}
 		tsk_vs_close(d->vs);
 		d->vs = gpt;
@@ -718,7 +727,7 @@ int pvsub_diskimage_walk(struct pvsub_diskimage *d, pvsub_diskimage_fn fn, void 
 	if (overlapping(d->vs, &a, &b)) {
 		snprintf(msg, sizeof(msg), "%s partition table: partitions p%u and p%u overlap",
 			 tsk_vs_type_toname(d->vs->vstype), a, b);
-		return emit_partition(fn, data, "", msg, NULL);
+		return emit_partition(d, fn, data, "", msg, NULL);
 	}
 	for (TSK_PNUM_T i = 0; i < d->vs->part_count && r >= 0; i++) {
 		const TSK_VS_PART_INFO *p = tsk_vs_part_get(d->vs, i);
@@ -726,6 +735,22 @@ int pvsub_diskimage_walk(struct pvsub_diskimage *d, pvsub_diskimage_fn fn, void 
 		if (!p || !(p->flags & TSK_VS_PART_FLAG_ALLOC))
 			continue;
 		r = walk_partition(d, p, ++num, fn, data);
+	}
+	return r;
+}
+
+int pvsub_diskimage_walk(struct pvsub_diskimage *d, pvsub_diskimage_fn fn, void *data)
+{
+	char msg[384];
+	int r;
+
+	r = d->fs ? walk_fs(d, d->fs, "", fn, data) : walk_table(d, fn, data);
+	/* TSK falls back on a backup GPT, or passes over what it cannot read:
+	 * a part of the image that did not read is said, once. */
+	if (r >= 0 && d->first_read_error[0] && !d->error_said) {
+		snprintf(msg, sizeof(msg), "parts of the image are unreadable: %s",
+			 d->first_read_error);
+		r = emit_partition(d, fn, data, "", msg, NULL);
 	}
 	return r;
 }
@@ -741,7 +766,9 @@ ssize_t pvsub_diskimage_file_read(struct pvsub_diskimage_file *f, uint64_t off, 
 		len = (size_t)(f->size - off);
 	tsk_error_reset();
 	n = tsk_fs_file_read(f->f, (TSK_OFF_T)off, buf, len, TSK_FS_FILE_READ_FLAG_NONE);
-	if (n < 0 || (size_t)n > len)
+	if (n < 0 || (size_t)n > len) {
+		f->img->error_said = true;
 		return pvsub_diag_set(diag, EIO, "%s", tsk_message());
+	}
 	return n;
 }
