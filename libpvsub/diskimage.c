@@ -28,6 +28,15 @@
 
 #include "libpvsub/diskimage.h"
 
+/*
+ * TSK builds the list of a file's blocks before it reads a byte of it, and
+ * from ext2/3 block maps that list has one run per block, fragmented or
+ * sparse: a directory claiming gigabytes of a small file system takes TSK
+ * seconds to minutes (found by fuzz_diskimage).  No real directory is this
+ * large; regular files are bounded by the caller's entry limit.
+ */
+#define MAX_DIR_SIZE (UINT64_C(64) << 20)
+
 /* The sector size TSK assumes; 4 KiB-sector GPTs are not looked for. */
 #define SECTOR_SIZE 512
 
@@ -340,7 +349,11 @@ int pvsub_diskimage_open(int fd, struct pvsub_diskimage **out, struct pvsub_diag
 	if (r < 0)
 		goto fail;
 	tsk_error_reset();
-	d->vs = tsk_vs_open(d->img, 0, TSK_VS_TYPE_DETECT);
+	/* GPT before MBR, as Linux reads a disk with both; each asked for by
+	 * name, since TSK's autodetection leaks the table it passes over. */
+	d->vs = tsk_vs_open(d->img, 0, TSK_VS_TYPE_GPT);
+	if (!d->vs)
+		d->vs = tsk_vs_open(d->img, 0, TSK_VS_TYPE_DOS);
 	if (!d->vs)
 		d->fs = tsk_fs_open_img(d->img, 0, TSK_FS_TYPE_DETECT);
 	if (!d->vs && !d->fs) {
@@ -546,6 +559,13 @@ static int walk_file(struct fs_walk *fw, const struct dent *de, const char *path
 	if (r <= 0)
 		goto out; /* a hard link to a file already delivered, or -ENOMEM */
 	file.size = file.f->meta->size > 0 ? (uint64_t)file.f->meta->size : 0;
+	if (file.size > (uint64_t)fw->fs->block_count * fw->fs->block_size) {
+		/* Sparse, or lying: TSK would map every block of it first. */
+		e.error = "file larger than its file system (sparse or corrupt): not read";
+		fw->img->error_said = true;
+		r = fw->fn(fw->data, &e);
+		goto out;
+	}
 	e.file = &file;
 	e.size = file.size;
 	r = fw->fn(fw->data, &e);
@@ -553,6 +573,33 @@ out:
 	if (file.f)
 		tsk_fs_file_close(file.f);
 	return r;
+}
+
+/* A directory whose size no file system could hold ends the walk: 1 (the
+ * error delivered), 0 to go on, or the callback's negative return. */
+static int check_dir_size(struct fs_walk *fw, TSK_INUM_T addr, const char *path)
+{
+	uint64_t fs_bytes = (uint64_t)fw->fs->block_count * fw->fs->block_size;
+	TSK_FS_FILE *f;
+	uint64_t size;
+	int r;
+
+	tsk_error_reset();
+	f = tsk_fs_file_open_meta(fw->fs, NULL, addr);
+	if (!f || !f->meta) {
+		if (f)
+			tsk_fs_file_close(f);
+		r = emit_error(fw, path, "cannot read directory metadata: %s", tsk_message());
+		return r < 0 ? r : 1;
+	}
+	size = f->meta->size > 0 ? (uint64_t)f->meta->size : 0;
+	tsk_fs_file_close(f);
+	if (size <= MAX_DIR_SIZE && size <= fs_bytes)
+		return 0;
+	r = emit_error(fw, path,
+		       "directory of %" PRIu64 " bytes, larger than %s (corrupt metadata)", size,
+		       size > fs_bytes ? "its file system" : "64 MiB");
+	return r < 0 ? r : 1;
 }
 
 static int walk_dir(struct fs_walk *fw, TSK_INUM_T addr, const char *path,
@@ -571,6 +618,9 @@ static int walk_dir(struct fs_walk *fw, TSK_INUM_T addr, const char *path,
 	if (depth > PVSUB_DISKIMAGE_MAX_DEPTH)
 		return emit_error(fw, path, "directories nested deeper than %u",
 				  PVSUB_DISKIMAGE_MAX_DEPTH);
+	r = check_dir_size(fw, addr, path);
+	if (r)
+		return r < 0 ? r : 0;
 	r = list_dir(fw, addr, path, &v, &n);
 	for (size_t i = 0; i < n && r >= 0 && !fw->ended; i++) {
 		char *child = path_join(path, v[i].name);

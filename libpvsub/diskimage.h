@@ -21,8 +21,12 @@
  * refused.  Only what the partition tables and file systems point at is
  * read, so a sparse image of any virtual size costs what its files cost.
  * A file reached twice (hard links) is delivered once, symbolic links are
- * not followed, and a directory that contains itself or nests deeper than
- * PVSUB_DISKIMAGE_MAX_DEPTH ends its partition with an error.
+ * not followed, and a directory that contains itself, nests deeper than
+ * PVSUB_DISKIMAGE_MAX_DEPTH or is larger than 64 MiB or than its file
+ * system ends its partition with an error.  A regular file larger than its
+ * file system (sparse, or lying) is an error entry and is not read: TSK
+ * maps every block of a file before it reads any, one run per block in
+ * ext2/3 block maps.
  *
  * Not thread-safe: TSK keeps its error state per thread, and one image is
  * walked by one thread.
@@ -84,7 +88,8 @@ struct pvsub_diskimage_entry {
 	/* A regular file, readable until the callback returns; else NULL. */
 	struct pvsub_diskimage_file *file;
 	uint64_t size; /* of the file */
-	/* One line (no path): why this partition or directory ends. */
+	/* One line (no path): why this partition or directory ends, or why
+	 * this file is not read. */
 	const char *error;
 	/* A partition with no file system that pvsub reads, e.g.
 	 * "partition without a recognised file system (XFS)". */

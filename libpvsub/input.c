@@ -1016,6 +1016,10 @@ static int walk_image_file(struct walker *w, const char *path, struct pvsub_disk
 	ssize_t n;
 	int r;
 
+	/* Before a byte is read, as for an archive member: the file system
+	 * library maps the whole file to read its first byte. */
+	if (size > w->lim->max_entry_size || size > SIZE_MAX - 1)
+		return emit_too_big(w, path);
 	n = pvsub_diskimage_file_read(f, 0, head, sizeof(head), &diag);
 	if (n < 0)
 		return emit_error(w, path, "%s", diag.msg);
@@ -1024,8 +1028,6 @@ static int walk_image_file(struct walker *w, const char *path, struct pvsub_disk
 		pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);
 		return 0;
 	}
-	if (size > w->lim->max_entry_size || size > SIZE_MAX - 1)
-		return emit_too_big(w, path);
 	r = charge(w, (size_t)size);
 	if (r)
 		return r < 0 ? r : -ECANCELED;
