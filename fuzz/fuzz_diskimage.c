@@ -6,7 +6,6 @@
  * error entry must be one line; a walk that yields absurdly many entries is
  * stopped by the callback, and the walk must honour that.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

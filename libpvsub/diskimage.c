@@ -48,6 +48,21 @@ struct ext_img {
 	struct pvsub_diskimage *owner;
 };
 
+/*
+ * qcow2 bytes are read in aligned blocks kept in a small cache: TSK asks for
+ * 64 KiB at any sector, which straddles two clusters, and a compressed
+ * cluster is inflated whole for every read that touches it.
+ */
+#define QBLOCK_SIZE (256 * 1024)
+#define QBLOCKS 4
+
+struct qblock {
+	uint64_t off;
+	size_t len; /* 0: empty */
+	unsigned age;
+	uint8_t *data;
+};
+
 struct pvsub_diskimage {
 	int fd;		      /* the caller's; raw images are read from it */
 	libqcow_file_t *qcow; /* qcow2 only */
@@ -59,6 +74,8 @@ struct pvsub_diskimage {
 	char read_error[256];	    /* the first failed read, for a better message */
 	char first_read_error[256]; /* the image's first failed read, kept */
 	bool error_said;	    /* an error entry or a failed file read */
+	struct qblock qcache[QBLOCKS];
+	unsigned qclock;
 };
 
 struct pvsub_diskimage_file {
@@ -203,23 +220,74 @@ static void qcow_message(libqcow_error_t *e, char *out, size_t size)
 		snprintf(out, size, "unreadable");
 }
 
-static ssize_t qcow_read(TSK_IMG_INFO *info, TSK_OFF_T off, char *buf, size_t len)
+/* The cached block of @d at @off (aligned), read on a miss; NULL after a
+ * read error (reported to TSK). */
+static const struct qblock *qcow_block(struct pvsub_diskimage *d, uint64_t off)
 {
-	struct pvsub_diskimage *d = ((struct ext_img *)info)->owner;
+	struct qblock *q = &d->qcache[0];
 	libqcow_error_t *e = NULL;
 	char msg[256];
 	ssize_t n;
 
-	n = libqcow_file_read_buffer_at_offset(d->qcow, buf, len, (off64_t)off, &e);
-	if (n < 0) {
-		qcow_message(e, msg, sizeof(msg));
+	for (unsigned i = 0; i < QBLOCKS; i++) {
+		if (d->qcache[i].len && d->qcache[i].off == off) {
+			d->qcache[i].age = ++d->qclock;
+			return &d->qcache[i];
+		}
+		if (d->qcache[i].age < q->age)
+			q = &d->qcache[i];
+	}
+	if (!q->data) {
+		q->data = malloc(QBLOCK_SIZE);
+		if (!q->data) {
+			tsk_error_reset();
+			tsk_error_set_errno(TSK_ERR_AUX_MALLOC);
+			tsk_error_set_errstr("out of memory");
+			return NULL;
+		}
+	}
+	q->len = 0;
+	n = libqcow_file_read_buffer_at_offset(d->qcow, q->data,
+					       d->size - off < QBLOCK_SIZE ? (size_t)(d->size - off)
+									   : QBLOCK_SIZE,
+					       (off64_t)off, &e);
+	if (n <= 0) {
+		if (n == 0)
+			snprintf(msg, sizeof(msg), "short read at %" PRIu64, off);
+		else
+			qcow_message(e, msg, sizeof(msg));
 		set_read_error(d, msg);
 		tsk_error_reset();
 		tsk_error_set_errno(TSK_ERR_IMG_READ);
 		tsk_error_set_errstr("qcow2: %s", msg);
-		return -1;
+		return NULL;
 	}
-	return n;
+	q->off = off;
+	q->len = (size_t)n;
+	q->age = ++d->qclock;
+	return q;
+}
+
+static ssize_t qcow_read(TSK_IMG_INFO *info, TSK_OFF_T off, char *buf, size_t len)
+{
+	struct pvsub_diskimage *d = ((struct ext_img *)info)->owner;
+	size_t done = 0;
+
+	while (done < len) {
+		uint64_t at = (uint64_t)off + done;
+		uint64_t base = at & ~(uint64_t)(QBLOCK_SIZE - 1);
+		const struct qblock *q = qcow_block(d, base);
+		size_t skip = (size_t)(at - base), n;
+
+		if (!q)
+			return -1;
+		if (skip >= q->len)
+			break;
+		n = q->len - skip < len - done ? q->len - skip : len - done;
+		memcpy(buf + done, q->data + skip, n);
+		done += n;
+	}
+	return (ssize_t)done;
 }
 
 /* TSK closes the image through this. */
@@ -246,6 +314,8 @@ void pvsub_diskimage_free(struct pvsub_diskimage *d)
 		tsk_img_close(d->img);
 	else
 		free(d->ext);
+	for (unsigned i = 0; i < QBLOCKS; i++)
+		free(d->qcache[i].data);
 	if (d->qcow) {
 		libqcow_file_close(d->qcow, NULL);
 		libqcow_file_free(&d->qcow, NULL);
