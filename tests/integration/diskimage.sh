@@ -169,6 +169,14 @@ expect_status 2 "$SCAN" --no-progress --rewrite -O rewritten disk.qcow2
 [ "$(grep -c 'rewrite does not write into disk images' out)" = 1 ] || fail "--rewrite: $(cat out err)"
 [ ! -e rewritten ] || fail "--rewrite wrote something for a disk image: $(find rewritten)"
 
+# A disk image is read in place: through a pipe it is one clear line.
+set +e
+cat disk.qcow2 | "$SCAN" --no-progress - >out 2>err
+st=$?
+set -e
+[ "$st" -eq 2 ] && grep -q '^-: error: a qcow2 disk image is read in place' out ||
+	fail "a qcow2 image through a pipe: exit $st: $(cat out err)"
+
 # --- hostile images: one line each, exit 2, no hang -------------------------------------
 # hostile NAME PATTERN: scanning NAME exits 2 within 20 s with exactly one error
 # line, which matches PATTERN.
