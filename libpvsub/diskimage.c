@@ -143,7 +143,7 @@ bool pvsub_diskimage_probe(int fd, const uint8_t *head, size_t n)
 	return magic_at(fd, 32768 + 1, "CD001", 5);
 }
 
-/* TSK's last error as one line, without its "Error: " decorations. */
+/* TSK's last error (its caller makes it one line). */
 static const char *tsk_message(void)
 {
 	const char *m = tsk_error_get();
@@ -333,7 +333,8 @@ const char *pvsub_diskimage_format(const struct pvsub_diskimage *d)
  * so that the file read is the one sniffed.  The backing file is refused
  * before anything else is read through it: libqcow never opens one by
  * itself (only libqcow_file_set_parent_file(), never called, would give it
- * one), and the header's backing-file name is only measured, never read.
+ * one); pvsub asks only the length of the name libqcow read from the
+ * header, and never uses the name.
  */
 static int open_qcow(struct pvsub_diskimage *d, struct pvsub_diag *diag)
 {
@@ -377,7 +378,7 @@ static int open_qcow(struct pvsub_diskimage *d, struct pvsub_diag *diag)
 	return 0;
 }
 
-static int open_tsk(struct pvsub_diskimage *d)
+static int open_tsk(struct pvsub_diskimage *d, struct pvsub_diag *diag)
 {
 	d->ext = calloc(1, sizeof(*d->ext));
 	if (!d->ext)
@@ -387,7 +388,7 @@ static int open_tsk(struct pvsub_diskimage *d)
 	d->img = tsk_img_open_external(d->ext, (TSK_OFF_T)d->size, SECTOR_SIZE,
 				       d->qcow ? qcow_read : raw_read, ext_close, ext_stat);
 	if (!d->img)
-		return -ENOMEM;
+		return pvsub_diag_set(diag, EINVAL, "%s", tsk_message());
 	return 0;
 }
 
@@ -415,7 +416,7 @@ int pvsub_diskimage_open(int fd, struct pvsub_diskimage **out, struct pvsub_diag
 		if (r < 0)
 			goto fail;
 	}
-	r = open_tsk(d);
+	r = open_tsk(d, diag);
 	if (r < 0)
 		goto fail;
 	tsk_error_reset();
