@@ -729,14 +729,25 @@ static int walk_fs(struct pvsub_diskimage *d, TSK_FS_INFO *fs, const char *prefi
 
 /* --- partitions -------------------------------------------------------------------- */
 
+/* An entry about partition @name ("" for the table): @error or @unscanned,
+ * made one line here (they carry TSK's messages and partition names). */
 static int emit_partition(struct pvsub_diskimage *d, pvsub_diskimage_fn fn, void *data,
 			  const char *name, const char *error, const char *unscanned)
 {
-	struct pvsub_diskimage_entry e = {.path = name, .error = error, .unscanned = unscanned};
+	struct pvsub_diskimage_entry e = {.path = name};
+	char msg[512];
 
-	if (error)
+	snprintf(msg, sizeof(msg), "%s", error ? error : unscanned);
+	for (char *p = msg; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	if (error) {
+		e.error = msg;
 		d->error_said = true;
-
+	} else {
+		e.unscanned = msg;
+	}
 	return fn(data, &e);
 }
 
