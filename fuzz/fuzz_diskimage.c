@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		done += (size_t)n;
 	}
 	(void)pvsub_diskimage_probe(fd, data, size);
-	r = pvsub_diskimage_open(fd, &img, &diag);
+	r = pvsub_diskimage_open(fd, NULL, &img, &diag);
 	if (r == -EINVAL)
 		one_line(diag.msg);
 	else if (r == 0) {

@@ -76,6 +76,9 @@ struct pvsub_diskimage {
 	bool error_said;	    /* an error entry or a failed file read */
 	struct qblock qcache[QBLOCKS];
 	unsigned qclock;
+	/* Backing files, when allowed: parents[0] backs the image. */
+	libqcow_file_t *parents[PVSUB_DISKIMAGE_MAX_BACKING];
+	unsigned n_parents;
 };
 
 struct pvsub_diskimage_file {
@@ -320,6 +323,10 @@ void pvsub_diskimage_free(struct pvsub_diskimage *d)
 		libqcow_file_close(d->qcow, NULL);
 		libqcow_file_free(&d->qcow, NULL);
 	}
+	for (unsigned i = d->n_parents; i-- > 0;) {
+		libqcow_file_close(d->parents[i], NULL);
+		libqcow_file_free(&d->parents[i], NULL);
+	}
 	free(d);
 }
 
@@ -328,46 +335,158 @@ const char *pvsub_diskimage_format(const struct pvsub_diskimage *d)
 	return d->qcow ? "qcow2" : "raw";
 }
 
-/*
- * Open the qcow2 image in @fd with libqcow, by the descriptor's /proc path
- * so that the file read is the one sniffed.  The backing file is refused
- * before anything else is read through it: libqcow never opens one by
- * itself (only libqcow_file_set_parent_file(), never called, would give it
- * one); pvsub asks only the length of the name libqcow read from the
- * header, and never uses the name.
- */
-static int open_qcow(struct pvsub_diskimage *d, struct pvsub_diag *diag)
+/* The header checks of an opened qcow2 file @q (@what names it in
+ * messages): not encrypted; the size of its backing file's name in
+ * *@backing (0: none). */
+static int check_qcow(libqcow_file_t *q, const char *what, size_t *backing, struct pvsub_diag *diag)
+{
+	libqcow_error_t *e = NULL;
+	uint32_t method = 0;
+	char msg[256];
+
+	*backing = 0;
+	if (libqcow_file_get_utf8_backing_filename_size(q, backing, &e) < 0) {
+		qcow_message(e, msg, sizeof(msg));
+		return pvsub_diag_set(diag, EINVAL, "%s header: %s", what, msg);
+	}
+	if (libqcow_file_get_encryption_method(q, &method, &e) != 1) {
+		qcow_message(e, msg, sizeof(msg));
+		return pvsub_diag_set(diag, EINVAL, "%s header: %s", what, msg);
+	}
+	if (method != LIBQCOW_ENCRYPTION_METHOD_NONE)
+		return pvsub_diag_set(diag, EINVAL, "encrypted %s: refused", what);
+	return 0;
+}
+
+/* Open the qcow2 file in @fd with libqcow into *@q, by the descriptor's
+ * /proc path, so that the file read is the one checked. */
+static int qcow_open_fd(int fd, libqcow_file_t **q, const char *what, struct pvsub_diag *diag)
 {
 	libqcow_error_t *e = NULL;
 	char name[64], msg[256];
-	size64_t media = 0;
-	size_t backing = 0;
-	uint32_t method = 0;
 
-	if (libqcow_file_initialize(&d->qcow, &e) != 1) {
+	if (libqcow_file_initialize(q, &e) != 1) {
 		libqcow_error_free(&e);
 		return -ENOMEM;
 	}
-	snprintf(name, sizeof(name), "/proc/self/fd/%d", d->fd);
-	if (libqcow_file_open(d->qcow, name, LIBQCOW_OPEN_READ, &e) != 1) {
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	if (libqcow_file_open(*q, name, LIBQCOW_OPEN_READ, &e) != 1) {
 		qcow_message(e, msg, sizeof(msg));
-		libqcow_file_free(&d->qcow, NULL);
-		return pvsub_diag_set(diag, EINVAL, "not a readable qcow2 image: %s", msg);
+		libqcow_file_free(q, NULL);
+		return pvsub_diag_set(diag, EINVAL, "not a readable %s: %s", what, msg);
 	}
-	if (libqcow_file_get_utf8_backing_filename_size(d->qcow, &backing, &e) < 0) {
+	return 0;
+}
+
+/* A backing file name pvsub opens: a file name in the image's own
+ * directory, without any directory part. */
+static bool plain_name(const char *name)
+{
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Give @child (depth @depth in the chain) its backing file, whose name is
+ * @size bytes long with its NUL: opened in @dirfd by name only, not through
+ * a symbolic link, checked to be a qcow2 file, and given its own backing
+ * file the same way.
+ */
+static int attach_backing(struct pvsub_diskimage *d, libqcow_file_t *child, size_t size, int dirfd,
+			  unsigned depth, struct pvsub_diag *diag)
+{
+	libqcow_error_t *e = NULL;
+	char name[256], shown[160], msg[256];
+	libqcow_file_t *parent = NULL;
+	uint8_t magic[4];
+	size_t next = 0;
+	struct stat st;
+	int fd = -1, r;
+
+	if (depth > PVSUB_DISKIMAGE_MAX_BACKING || d->n_parents >= PVSUB_DISKIMAGE_MAX_BACKING)
+		return pvsub_diag_set(diag, EINVAL, "qcow2 backing files nested deeper than %d",
+				      PVSUB_DISKIMAGE_MAX_BACKING);
+	if (size > sizeof(name))
+		return pvsub_diag_set(diag, EINVAL, "qcow2 backing file name too long: refused");
+	if (libqcow_file_get_utf8_backing_filename(child, (uint8_t *)name, sizeof(name), &e) != 1) {
 		qcow_message(e, msg, sizeof(msg));
-		return pvsub_diag_set(diag, EINVAL, "qcow2 header: %s", msg);
+		return pvsub_diag_set(diag, EINVAL, "qcow2 backing file name: %s", msg);
 	}
-	if (backing > 0)
+	name[sizeof(name) - 1] = '\0';
+	pvsub_quote(name, strlen(name), shown, sizeof(shown));
+	if (!plain_name(name))
+		return pvsub_diag_set(diag, EINVAL,
+				      "qcow2 backing file \"%s\": refused (only a file in the "
+				      "image's own directory, named without a directory, is read)",
+				      shown);
+	if (dirfd < 0)
+		return pvsub_diag_set(diag, EINVAL,
+				      "qcow2 backing file \"%s\": the image's directory is unknown",
+				      shown);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return pvsub_diag_set(diag, EINVAL, "qcow2 backing file \"%s\": %s", shown,
+				      strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    !pvsub_diskimage_is_qcow2(magic, sizeof(magic))) {
+		r = pvsub_diag_set(diag, EINVAL,
+				   "qcow2 backing file \"%s\": not a qcow2 file (raw backing "
+				   "files are not read)",
+				   shown);
+		goto out;
+	}
+	r = qcow_open_fd(fd, &parent, "qcow2 backing file", diag);
+	if (r < 0)
+		goto out;
+	d->parents[d->n_parents++] = parent;
+	r = check_qcow(parent, "qcow2 backing file", &next, diag);
+	if (r == 0 && next > 0)
+		r = attach_backing(d, parent, next, dirfd, depth + 1, diag);
+	if (r == 0 && libqcow_file_set_parent_file(child, parent, &e) != 1) {
+		qcow_message(e, msg, sizeof(msg));
+		r = pvsub_diag_set(diag, EINVAL, "qcow2 backing file \"%s\": %s", shown, msg);
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * Open the qcow2 image in @fd with libqcow.  A backing file is refused
+ * before anything is read through the image unless @opts allow it:
+ * libqcow never opens one by itself (only libqcow_file_set_parent_file()
+ * gives it one), and without the option pvsub asks only the length of the
+ * name libqcow read from the header.
+ */
+static int open_qcow(struct pvsub_diskimage *d, const struct pvsub_diskimage_opts *opts,
+		     struct pvsub_diag *diag)
+{
+	libqcow_error_t *e = NULL;
+	size64_t media = 0;
+	size_t backing = 0;
+	char msg[256];
+	int r;
+
+	r = qcow_open_fd(d->fd, &d->qcow, "qcow2 image", diag);
+	if (r == 0)
+		r = check_qcow(d->qcow, "qcow2 image", &backing, diag);
+	if (r < 0)
+		return r;
+	if (backing > 0 && !(opts && opts->allow_backing_file))
 		return pvsub_diag_set(diag, EINVAL,
 				      "qcow2 image with a backing file: refused (the backing file "
 				      "is never opened; convert the image to a standalone one)");
-	if (libqcow_file_get_encryption_method(d->qcow, &method, &e) != 1) {
-		qcow_message(e, msg, sizeof(msg));
-		return pvsub_diag_set(diag, EINVAL, "qcow2 header: %s", msg);
+	if (backing > 0) {
+		r = attach_backing(d, d->qcow, backing, opts->dirfd, 1, diag);
+		if (r < 0)
+			return r;
 	}
-	if (method != LIBQCOW_ENCRYPTION_METHOD_NONE)
-		return pvsub_diag_set(diag, EINVAL, "encrypted qcow2 image: refused");
 	if (libqcow_file_get_media_size(d->qcow, &media, &e) != 1) {
 		qcow_message(e, msg, sizeof(msg));
 		return pvsub_diag_set(diag, EINVAL, "qcow2 header: %s", msg);
@@ -392,7 +511,8 @@ static int open_tsk(struct pvsub_diskimage *d, struct pvsub_diag *diag)
 	return 0;
 }
 
-int pvsub_diskimage_open(int fd, struct pvsub_diskimage **out, struct pvsub_diag *diag)
+int pvsub_diskimage_open(int fd, const struct pvsub_diskimage_opts *opts,
+			 struct pvsub_diskimage **out, struct pvsub_diag *diag)
 {
 	struct pvsub_diskimage *d;
 	uint8_t head[4];
@@ -412,7 +532,7 @@ int pvsub_diskimage_open(int fd, struct pvsub_diskimage **out, struct pvsub_diag
 	d->size = (uint64_t)st.st_size;
 	n = pread(fd, head, sizeof(head), 0);
 	if (n == (ssize_t)sizeof(head) && pvsub_diskimage_is_qcow2(head, sizeof(head))) {
-		r = open_qcow(d, diag);
+		r = open_qcow(d, opts, diag);
 		if (r < 0)
 			goto fail;
 	}

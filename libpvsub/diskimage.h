@@ -17,8 +17,11 @@
  * them, that is the kernel's sdaN.
  *
  * Safety.  A qcow2 image with a backing file is refused: the backing file is
- * never opened, its name is not even read.  An encrypted qcow2 image is
- * refused.  Only what the partition tables and file systems point at is
+ * never opened, unless the caller allows it (pvsub_diskimage_opts): then
+ * only a qcow2 file in the image's own directory, named without any
+ * directory part, is opened (without following a symbolic link), and so
+ * on for its own backing file, at most PVSUB_DISKIMAGE_MAX_BACKING deep.
+ * An encrypted qcow2 image is refused.  Only what the partition tables and file systems point at is
  * read, so a sparse image of any virtual size costs what its files cost.
  * A file reached twice (hard links) is delivered once, symbolic links are
  * not followed, and a directory that contains itself, nests deeper than
@@ -43,6 +46,8 @@
 
 /* Directories nested deeper than this end their partition with an error. */
 #define PVSUB_DISKIMAGE_MAX_DEPTH 256
+/* The longest chain of qcow2 backing files opened when allowed. */
+#define PVSUB_DISKIMAGE_MAX_BACKING 8
 
 struct pvsub_diskimage;
 struct pvsub_diskimage_file;
@@ -59,19 +64,30 @@ bool pvsub_diskimage_probe(int fd, const uint8_t *head, size_t n) _nonnull_(2);
 /* Whether @head (@n bytes) starts with the qcow2 magic "QFI\xfb". */
 bool pvsub_diskimage_is_qcow2(const uint8_t *head, size_t n) _nonnull_(1);
 
+struct pvsub_diskimage_opts {
+	/* Read a qcow2 image's backing file (a qcow2 file beside it). */
+	bool allow_backing_file;
+	/* The image's directory, where its backing file is looked for; -1
+	 * when unknown (then a backing file is refused).  The caller's. */
+	int dirfd;
+};
+
 /*
  * Open the disk image in @fd, a regular file that stays the caller's and
- * must stay open until pvsub_diskimage_free().  On success *@out is the
+ * must stay open until pvsub_diskimage_free(); @opts may be NULL (no
+ * backing file).  On success *@out is the
  * image, with its partition table or file system recognised.
  * Returns -ENOTSUP for a raw file in which TSK finds neither a partition
  * table nor a file system: it is not a disk image (@diag is left alone).
  * Returns -EINVAL with @diag set for an image that is refused or unreadable
  * (a qcow2 image that is corrupt, truncated, encrypted or has a backing
- * file; a qcow2 image with no partition table or file system TSK reads),
+ * file not allowed or not found as allowed; a qcow2 image with no partition
+ * table or file system TSK reads),
  * -ENOMEM when out of memory.
  */
-int pvsub_diskimage_open(int fd, struct pvsub_diskimage **out, struct pvsub_diag *diag)
-	_must_check_ _nonnull_(2, 3);
+int pvsub_diskimage_open(int fd, const struct pvsub_diskimage_opts *opts,
+			 struct pvsub_diskimage **out, struct pvsub_diag *diag)
+	_must_check_ _nonnull_(3, 4);
 
 /* Close the image; NULL is a no-op.  The caller's descriptor stays open. */
 void pvsub_diskimage_free(struct pvsub_diskimage *img);

@@ -90,6 +90,7 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l)
 	l->max_entry_size = UINT64_C(512) << 20;
 	l->max_total_size = UINT64_C(8) << 30;
 	l->max_depth = 8;
+	l->allow_backing_file = false;
 }
 
 void pvsub_item_free_data(struct pvsub_item *item)
@@ -1068,12 +1069,27 @@ static int on_image_entry(void *data, const struct pvsub_diskimage_entry *e)
  * partition table or file system in a raw file (nothing delivered). */
 static int walk_diskimage(struct walker *w, int fd, const char *path)
 {
+	struct pvsub_diskimage_opts opts = {.allow_backing_file = w->lim->allow_backing_file,
+					    .dirfd = -1};
 	struct image_walk iw = {.w = w, .path = path};
 	struct pvsub_diag diag = {""};
 	struct pvsub_diskimage *img = NULL;
 	int r;
 
-	r = pvsub_diskimage_open(fd, &img, &diag);
+	if (opts.allow_backing_file) {
+		/* Where a backing file may be: the image's own directory. */
+		const char *slash = strrchr(path, '/');
+		char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+				  : strdup(".");
+
+		if (!dir)
+			return -ENOMEM;
+		opts.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+	}
+	r = pvsub_diskimage_open(fd, &opts, &img, &diag);
+	if (opts.dirfd >= 0)
+		close(opts.dirfd);
 	if (r == -ENOTSUP || r == -ENOMEM)
 		return r;
 	w->image_len = strlen(path);

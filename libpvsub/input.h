@@ -62,9 +62,12 @@ struct pvsub_input_limits {
 	uint64_t max_entry_size; /* one file or archive member, decompressed */
 	uint64_t max_total_size; /* all bytes decompressed from one input */
 	unsigned max_depth;	 /* archives inside archives */
+	/* Not a limit: read a qcow2 image's backing file, a qcow2 file in the
+	 * image's directory (diskimage.h); refused when false (the default). */
+	bool allow_backing_file;
 };
 
-/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8. */
+/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8, no backing file. */
 void pvsub_input_limits_default(struct pvsub_input_limits *l) _nonnull_(1);
 
 struct pvsub_item {

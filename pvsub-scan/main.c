@@ -54,6 +54,7 @@ enum {
 	OPT_MAX_DEPTH,
 	OPT_REWRITE,
 	OPT_ALLOW_UNSCANNED,
+	OPT_ALLOW_BACKING_FILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_SARIF_ROOT,
@@ -81,6 +82,7 @@ static const struct option long_options[] = {
 	{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
 	{"rewrite", no_argument, NULL, OPT_REWRITE},
 	{"allow-unscanned", no_argument, NULL, OPT_ALLOW_UNSCANNED},
+	{"allow-backing-file", no_argument, NULL, OPT_ALLOW_BACKING_FILE},
 	{"output", required_argument, NULL, 'o'},
 	{"output-dir", required_argument, NULL, 'O'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -140,6 +142,8 @@ static void usage(FILE *out)
 		"      --max-entry-size=SIZE largest file or archive member, decompressed (512M)\n"
 		"      --max-total-size=SIZE most bytes decompressed from one archive (8G)\n"
 		"      --max-depth=N         deepest nesting of archives (8)\n"
+		"      --allow-backing-file  read a qcow2 image's backing file: a qcow2 file\n"
+		"                            in the image's directory, named without one\n"
 		"\n"
 		"      --help                display this help and exit\n"
 		"      --version             output version information and exit\n"
@@ -774,6 +778,9 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_ALLOW_UNSCANNED:
 			opt->allow_unscanned = true;
+			break;
+		case OPT_ALLOW_BACKING_FILE:
+			opt->limits.allow_backing_file = true;
 			break;
 		case 'o':
 			opt->output = optarg;

@@ -10,13 +10,15 @@
 # a tree with one more object must not be (the comparison can fail).
 # Hostile images are one error line each and exit 2, without a hang:
 # a truncated qcow2, a qcow2 whose backing file is /etc/shadow (never
-# opened: strace checks it where it is installed), a qcow2 whose L1 table
+# opened, with --allow-backing-file too: strace checks it where it is
+# installed), a qcow2 whose L1 table
 # lies past the end, a 1 TB sparse qcow2, an encrypted qcow2, a GPT whose
 # both headers are corrupt, a GPT with overlapping partitions, an ext4 with
 # a directory loop, a directory or a sparse file larger than its file
 # system (what fuzz_diskimage found).  Hard links are scanned once, symbolic links not
 # followed, a partition without a file system is "not scanned", and
-# --rewrite refuses an image.
+# --rewrite refuses an image.  --allow-backing-file reads a qcow2 overlay
+# whose backing file lies beside it, and nothing else.
 . "$top_srcdir/tests/lib.sh"
 for tool in mkfs.ext4 mkfs.vfat mcopy mmd sgdisk qemu-img xorriso debugfs python3 xz cpio gzip; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is missing (setup.sh installs it)"
@@ -198,13 +200,55 @@ hostile header.qcow2 'not a readable qcow2 image'
 
 qemu-img create -q -f qcow2 -F raw -b /etc/shadow -u backing.qcow2 1G
 hostile backing.qcow2 'backing file: refused'
+expect_status 2 "$SCAN" --no-progress --allow-backing-file backing.qcow2
+grep -q '^backing.qcow2: error: qcow2 backing file "/etc/shadow": refused (only a file in the image' out ||
+	fail "--allow-backing-file with /etc/shadow: $(cat out)"
 if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null; then
-	# LeakSanitizer cannot run under ptrace: leaks are checked above.
-	strace -f -e trace=open,openat,stat,newfstatat,access -o trace.log \
-		env ASAN_OPTIONS=detect_leaks=0 "$SCAN" --no-progress backing.qcow2 >/dev/null 2>&1 || true
-	grep -q 'shadow' trace.log && fail "the backing file was touched: $(grep shadow trace.log)"
-	grep -q 'backing.qcow2' trace.log || fail "strace saw nothing (negative control): $(head trace.log)"
+	for allow in "" --allow-backing-file; do
+		# LeakSanitizer cannot run under ptrace: leaks are checked above.
+		strace -f -e trace=open,openat,stat,newfstatat,access -o trace.log \
+			env ASAN_OPTIONS=detect_leaks=0 "$SCAN" --no-progress $allow backing.qcow2 \
+			>/dev/null 2>&1 || true
+		grep -q 'shadow' trace.log && fail "the backing file was touched: $(grep shadow trace.log)"
+		grep -q 'backing.qcow2' trace.log || fail "strace saw nothing (negative control): $(head trace.log)"
+	done
 fi
+
+# --allow-backing-file: a qcow2 overlay on disk.qcow2, beside it, reads as the
+# disk; a backing file in another directory, a raw one, and a loop are each
+# one line.
+qemu-img create -q -f qcow2 -F qcow2 -b disk.qcow2 overlay.qcow2
+hostile overlay.qcow2 'backing file: refused'
+set +e
+"$SCAN" --no-progress --allow-backing-file --format json overlay.qcow2 >overlay.json 2>overlay.err
+st=$?
+set -e
+[ "$st" -eq 1 ] || fail "overlay: exit $st: $(cat overlay.err)"
+python3 - overlay.json > overlay.set <<'PY'
+import json, sys
+prefix = "overlay.qcow2!p2!/"
+for f in json.load(open(sys.argv[1]))["files"]:
+    p = f["path"]
+    if not p.startswith(prefix):
+        continue
+    p = "/" + p[len(prefix):]
+    print("%s %s" % (p, f["status"]))
+    for x in f["findings"]:
+        print("%s %s+%s %s %s" % (p, x.get("section", x.get("segment")), x["offset"], x["class"], x["pattern"]))
+PY
+sort -o overlay.set overlay.set
+diff -u dir.set overlay.set > overlay.diff || fail "overlay: not the source tree's findings: $(cat overlay.diff)"
+mkdir sub
+qemu-img create -q -f qcow2 -F qcow2 -b ../disk.qcow2 sub/up.qcow2
+expect_status 2 "$SCAN" --no-progress --allow-backing-file sub/up.qcow2
+grep -q '^sub/up.qcow2: error: qcow2 backing file "../disk.qcow2": refused' out || fail "../: $(cat out)"
+qemu-img create -q -f qcow2 -F raw -b disk.raw rawback.qcow2
+expect_status 2 "$SCAN" --no-progress --allow-backing-file rawback.qcow2
+grep -q 'not a qcow2 file (raw backing files are not read)' out || fail "raw backing file: $(cat out)"
+qemu-img create -q -f qcow2 -F qcow2 -b loop-b.qcow2 -u loop-a.qcow2 1G
+qemu-img create -q -f qcow2 -F qcow2 -b loop-a.qcow2 -u loop-b.qcow2 1G
+expect_status 2 timeout 20 "$SCAN" --no-progress --allow-backing-file loop-a.qcow2
+grep -q 'qcow2 backing files nested deeper than 8' out || fail "a loop of backing files: $(cat out)"
 
 python3 - <<'PY'
 import struct

@@ -72,7 +72,7 @@ static int walk_file(const char *path, struct seen *s)
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
 	cr_assert_geq(fd, 0);
-	r = pvsub_diskimage_open(fd, &img, &diag);
+	r = pvsub_diskimage_open(fd, NULL, &img, &diag);
 	cr_assert_eq(r, 0, "%s: %d %s", path, r, diag.msg);
 	cr_assert_str_eq(pvsub_diskimage_format(img), "raw");
 	r = pvsub_diskimage_walk(img, collect, s);
@@ -110,7 +110,7 @@ Test(diskimage, zeros_are_not_an_image)
 	zeros[510] = 0x55; /* a boot signature alone is no partition table */
 	zeros[511] = 0xaa;
 	fd = memfile(zeros, len);
-	cr_assert_eq(pvsub_diskimage_open(fd, &img, &diag), -ENOTSUP);
+	cr_assert_eq(pvsub_diskimage_open(fd, NULL, &img, &diag), -ENOTSUP);
 	cr_assert_null(img);
 	close(fd);
 	free(zeros);
@@ -125,7 +125,7 @@ Test(diskimage, broken_qcow2_is_one_line)
 
 	buf[7] = 3; /* version 3, nothing else */
 	fd = memfile(buf, sizeof(buf));
-	cr_assert_eq(pvsub_diskimage_open(fd, &img, &diag), -EINVAL);
+	cr_assert_eq(pvsub_diskimage_open(fd, NULL, &img, &diag), -EINVAL);
 	cr_assert_null(img);
 	cr_assert(strstr(diag.msg, "qcow2"), "%s", diag.msg);
 	cr_assert_null(strchr(diag.msg, '\n'));
