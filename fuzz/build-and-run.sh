@@ -25,7 +25,11 @@ build=$(cd "$2" && pwd)
 shift 2
 clang=${CLANG:-clang}
 seconds=${FUZZ_SECONDS:-60}
-harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink diskimage}
+# diskimage is built and seeded but run only when named (FUZZ_TARGETS=diskimage):
+# it fuzzes The Sleuth Kit and libqcow as Debian builds them, and finds their
+# own bugs within a minute (fuzz/README.md), which must not fail CI's run.
+harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink}
+build_harnesses=${*:-$harnesses diskimage}
 out=$build/fuzz
 scan=$build/pvsub-scan/pvsub-scan
 sign=$build/pvsub-sign/pvsub-sign
@@ -61,7 +65,7 @@ for c in "$src"/libpvsub/*.c "$build/libpvsub/schemas.c"; do
 	"$clang" $cflags -fsanitize=fuzzer-no-link -c -o "$o" "$c"
 	objs="$objs $o"
 done
-for h in $harnesses; do
+for h in $build_harnesses; do
 	# shellcheck disable=SC2086
 	"$clang" $cflags -fsanitize=fuzzer -o "$out/fuzz_$h" "$src/fuzz/fuzz_$h.c" $objs $libs
 done
@@ -354,7 +358,8 @@ if command -v mkfs.vfat >/dev/null 2>&1 && command -v mcopy >/dev/null 2>&1 &&
 	qemu-img convert -c -O qcow2 -o cluster_size=4096 "$d/gpt.img" "$d/gptc.qcow2"
 fi
 
-for h in verify bundle modsig rewrite kmeta guestlink diskimage; do
+case " $harnesses " in *" diskimage "*) need_disk=diskimage ;; *) need_disk= ;; esac
+for h in verify bundle modsig rewrite kmeta guestlink $need_disk; do
 	[ -n "$(ls "$seeds/$h")" ] || { echo "fuzz: no $h seed could be made" >&2; exit 1; }
 done
 
@@ -384,7 +389,15 @@ run_one() {
 	# The Sleuth Kit does the same from file-system fields (3 GiB calloc'ed
 	# for an ext2 inode of a 37 KiB image, never touched); it fails the
 	# file system cleanly when refused.
-	diskimage) asan=${asan:+$asan:}allocator_may_return_null=1:max_allocation_size_mb=1024 ;;
+	# libqcow 20201213 copies a whole cluster out of a shorter block for a
+	# malformed image (a heap over-read, found by this harness): reports
+	# from memcpy called by libqcow itself are suppressed, so that the run
+	# goes on to find pvsub's own faults.
+	diskimage)
+		printf 'interceptor_via_lib:libqcow.so\n' > "$out/diskimage.supp"
+		asan=${asan:+$asan:}allocator_may_return_null=1:max_allocation_size_mb=1024
+		asan=$asan:suppressions=$out/diskimage.supp
+		;;
 	esac
 	echo "fuzz: fuzz_$h for $seconds s"
 	# shellcheck disable=SC2086
