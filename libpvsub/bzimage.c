@@ -250,11 +250,11 @@ out:
  * big-endian.
  *
  *   header: magic (9), version (2), lib_version (2), [version_needed (2)],
- *           method (1), [level (1)], flags (4), [filter (4)], mode (4),
+ *           method (1), [level (1)], flags (4), (filter (4)), mode (4),
  *           mtime_low (4), [mtime_high (4)], name length (1), name,
  *           checksum (4) of the header after the magic: Adler-32, or
- *           CRC-32 with F_H_CRC32; [...] from version 0x0940 on, filter
- *           with F_H_FILTER.
+ *           CRC-32 with F_H_CRC32.  [...] is there from version 0x0940
+ *           on, (...) with F_H_FILTER only.
  *   block:  size (4; 0 ends the stream), compressed size (4), then the
  *           checksums the flags name: Adler-32 and CRC-32 of the block's
  *           bytes (F_ADLER32_D, F_CRC32_D), then of its compressed bytes

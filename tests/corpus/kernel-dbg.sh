@@ -134,7 +134,9 @@ python3 - bz.json <<'PY'
 import copy, json
 d = json.load(open("bz.json"))
 fs = d["files"][0]["findings"]
-i = [n for n, f in enumerate(fs) if f["class"] not in ("relocation", "patch-site")][0]
+outside = [n for n, f in enumerate(fs) if f["class"] not in ("relocation", "patch-site")]
+assert outside, "no finding outside the windows to drop"
+i = outside[0]
 open("victim", "w").write("%s at 0x%x" % (fs[i]["pattern"], fs[i]["vaddr"]))
 drop = copy.deepcopy(d)
 del drop["files"][0]["findings"][i]
