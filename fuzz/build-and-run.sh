@@ -25,7 +25,7 @@ build=$(cd "$2" && pwd)
 shift 2
 clang=${CLANG:-clang}
 seconds=${FUZZ_SECONDS:-60}
-harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite kmeta}
+harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink}
 out=$build/fuzz
 scan=$build/pvsub-scan/pvsub-scan
 sign=$build/pvsub-sign/pvsub-sign
@@ -69,7 +69,7 @@ done
 # --- seed corpora, made fresh from the fixtures (no binary seed is committed)
 seeds=$out/seeds
 rm -rf "$seeds"
-for h in image input policy pattern manifest verify bundle modsig rewrite kmeta; do
+for h in image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink; do
 	mkdir -p "$seeds/$h"
 done
 tmp=$out/tmp
@@ -148,6 +148,12 @@ printf '\t.text\n\t.globl _start\n_start:\n\tnop\n\t.byte 0x0f, 0x01, 0xef\n\tre
 	> "$tmp/vmlinux.s"
 if "$clang" -nostdlib -static -Wl,--build-id=none -o "$tmp/vmlinux" "$tmp/vmlinux.s"; then
 	{ cat "$tmp/vmlinux"; le32 0; le32 4198401; le32 0; le32 0; le32 4198400; } > "$tmp/vmlinux.bin"
+	# Tables whose fields lie in the code (KASLR windows), apart and
+	# overlapping: the image harness's way into kaslr.c.
+	{ cat "$tmp/vmlinux"; le32 0; le32 $((0x80401004)); le32 0; le32 $((0x80401000)); le32 0; le32 $((0x80401001)); } \
+		> "$seeds/image/vmlinux-kaslr"
+	{ cat "$tmp/vmlinux"; le32 0; le32 0; le32 0; le32 $((0x80401000)); le32 $((0x80401002)); } \
+		> "$seeds/image/vmlinux-kaslr-overlap"
 	gzip -9n -c "$tmp/vmlinux.bin" > "$tmp/vmlinux.gz"
 	bzimage "$tmp/vmlinux.gz" "$seeds/input/vmlinuz-gzip"
 	if command -v lz4 >/dev/null 2>&1; then
@@ -291,7 +297,49 @@ SEOF
 "$clang" -c -o "$seeds/kmeta/tables.o" "$tmp/tables.S"
 head -c 1500 "$seeds/kmeta/tables.o" > "$seeds/kmeta/tables-cut.o"
 
-for h in verify bundle modsig rewrite kmeta; do
+# The guest linker: the test guests built as guestlink.h documents (each
+# alone, and the two that link back to back: the harness splits its input
+# at each ELF header), and every relocation type it applies or refuses.
+gflags="-fPIE -mcmodel=small -ffreestanding -fno-stack-protector -c -I$src/tests/guest"
+for opt in -O2 -O0; do
+	for g in main lib unknown; do
+		# shellcheck disable=SC2086
+		"$clang" $gflags $opt -o "$tmp/$g$opt.o" "$src/tests/guest/$g.c"
+		cp "$tmp/$g$opt.o" "$seeds/guestlink/"
+	done
+	cat "$tmp/main$opt.o" "$tmp/lib$opt.o" > "$seeds/guestlink/main-lib$opt"
+	cat "$tmp/main$opt.o" "$tmp/unknown$opt.o" > "$seeds/guestlink/main-unknown$opt"
+done
+cat > "$tmp/relocs.S" <<'SEOF'
+	.text
+	.globl pvsub_guest_main
+pvsub_guest_main:
+	call ext
+	call far
+	movq ext@GOTPCREL(%rip), %rax
+	leaq target(%rip), %rcx
+	ret
+	.section .rodata.str1.1, "aMS", @progbits, 1
+	.string "hello"
+	.section .rodata
+target:	.quad 0
+	.data
+	.reloc ., R_X86_64_64, target+3
+	.quad 0
+	.reloc ., R_X86_64_32, target
+	.long 0
+	.reloc ., R_X86_64_32S, target
+	.long 0
+	.reloc ., R_X86_64_PC64, ext
+	.quad 0
+	.reloc ., R_X86_64_GOTPCRELX, target-4
+	.long 0
+	.bss
+	.zero 64
+SEOF
+"$clang" -c -o "$seeds/guestlink/relocs.o" "$tmp/relocs.S"
+
+for h in verify bundle modsig rewrite kmeta guestlink; do
 	[ -n "$(ls "$seeds/$h")" ] || { echo "fuzz: no $h seed could be made" >&2; exit 1; }
 done
 

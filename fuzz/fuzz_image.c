@@ -60,6 +60,17 @@ static void walk_image(const uint8_t *data, size_t size)
 			for (size_t k = 0; k < nw; k++)
 				if (w[k].pos + w[k].size > rg->size)
 					abort();
+		{
+			const struct pvsub_kaslr_window *kw;
+			size_t nk;
+
+			/* KASLR windows: inside the region, sorted, apart. */
+			if (pvsub_image_kaslr_windows(img, i, &kw, &nk) == 0)
+				for (size_t k = 0; k < nk; k++)
+					if (kw[k].pos + kw[k].size > rg->size ||
+					    (k && kw[k].pos < kw[k - 1].pos + kw[k - 1].size))
+						abort();
+		}
 		for (size_t j = 0; j < n && j < 64; j++)
 			(void)pvsub_image_may_adjoin(img, i, j, &pad);
 		(void)sink;

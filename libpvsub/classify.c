@@ -34,6 +34,8 @@ const char *pvsub_class_name(enum pvsub_class c)
 		return "patch-site";
 	case PVSUB_CLASS_UNDECODED:
 		return "undecoded";
+	case PVSUB_CLASS_KASLR:
+		return "kaslr";
 	}
 	return "unknown";
 }

@@ -29,10 +29,13 @@ enum pvsub_class {
 	PVSUB_CLASS_RELOCATION,	 /* overlaps a relocation window */
 	PVSUB_CLASS_PATCH_SITE,	 /* overlaps a kernel mutable window */
 	PVSUB_CLASS_UNDECODED,	 /* in bytes that do not decode as code */
+	/* covers a byte that a KASLR offset can change, and forms for at least
+	 * one offset (kaslr.h): decided by the scan, which tries them all */
+	PVSUB_CLASS_KASLR,
 };
 
 /* "instruction", "embedded", "spanning", "relocation", "patch-site",
- * "undecoded".  An occurrence across the junction of two regions is
+ * "undecoded", "kaslr".  An occurrence across the junction of two regions is
  * SPANNING by definition: it crosses the last instruction of one region. */
 const char *pvsub_class_name(enum pvsub_class c);
 
@@ -40,7 +43,9 @@ struct pvsub_classification {
 	enum pvsub_class cls;
 	/* EMBEDDED: the field(s) covered, "immediate" or "displacement+immediate";
 	 * PATCH_SITE: the kind of the mutable window ("alternative",
-	 * "jump-label", ... see kmeta.h); empty otherwise. */
+	 * "jump-label", ... see kmeta.h); KASLR: for how many of the offsets it
+	 * forms, and the first ("at 3 of 474 offsets, first +0x1e00000"); empty
+	 * otherwise. */
 	char field[48];
 	/* The instruction holding the occurrence's first byte (not for
 	 * UNDECODED, RELOCATION or PATCH_SITE): its position in the region,

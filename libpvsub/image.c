@@ -10,6 +10,7 @@
 
 #include "libpvsub/bzimage.h"
 #include "libpvsub/image.h"
+#include "libpvsub/kaslr.h"
 #include "libpvsub/kmeta.h"
 #include "libpvsub/modsig.h"
 #include "libpvsub/relobj.h"
@@ -24,6 +25,8 @@ struct region_extra {
 	size_t n_windows;
 	bool windows_done;
 	size_t window_count; /* counted when the image is built */
+	struct pvsub_kaslr_window *kaslr; /* sorted by pos, built with the image */
+	size_t n_kaslr;
 };
 
 struct pvsub_image {
@@ -51,6 +54,10 @@ struct pvsub_image {
 	struct pvsub_mwindow *mwindows;
 	size_t n_mwindows;
 	struct pvsub_diag mwindows_why; /* why there are none, "" if there can be */
+
+	/* A vmlinux followed by its KASLR relocation table (kaslr.h). */
+	bool has_kaslr;
+	struct pvsub_kaslr_info kaslr;
 };
 
 static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
@@ -430,6 +437,7 @@ static int add_segment_region(struct pvsub_image *img, const struct load *ld, ui
 				    .origin = (int64_t)file_lo - (int64_t)ld->ph.p_offset,
 				    .align = PVSUB_PAGE_SIZE,
 				    .vaddr = vlo,
+				    .paddr = ld->ph.p_paddr + (vlo - ld->ph.p_vaddr),
 			    });
 	if (r < 0) {
 		free(name);
@@ -564,20 +572,17 @@ static const char *const boot_patch_tables[] = {
 #define N_BOOT_PATCH_TABLES (sizeof(boot_patch_tables) / sizeof(boot_patch_tables[0]))
 
 /*
- * What a kernel image changes in its own code at load time and pvsub does
- * not model yet (DESIGN §4): the code bytes its boot-time patch tables
- * rewrite, and the fields the KASLR relocation table that follows a vmlinux
- * from a bzImage moves.  Each is a violation, so such a file is never
- * certified on the strength of bytes that are not the ones that run.
+ * What a kernel image changes in its own code at boot and pvsub does not
+ * model yet (DESIGN §4): the code bytes its boot-time patch tables rewrite.
+ * It is a violation, so such a file is never certified on the strength of
+ * bytes that are not the ones that run.
  */
 static int check_kernel_patching(struct pvsub_image *img)
 {
 	bool seen[N_BOOT_PATCH_TABLES] = {false};
-	struct pvsub_kaslr_relocs rl;
 	char names[112] = "";
 	size_t n = 0, used = 0;
 	bool full = false;
-	uint64_t end;
 	int r = 0;
 
 	for (size_t i = 1; i < img->shnum; i++) {
@@ -607,16 +612,173 @@ static int check_kernel_patching(struct pvsub_image *img)
 				  "%zu boot-time patch table%s (%s) rewrite%s code at boot; "
 				  "not modelled",
 				  n, n == 1 ? "" : "s", names, n == 1 ? "s" : "");
-	if (r == 0 && pvsub_vmlinux_elf_end(img->data, img->size, &end, NULL) == 0 &&
-	    end < img->size &&
-	    pvsub_kaslr_relocs_parse(img->data + end, img->size - end, &rl) == 0 &&
-	    rl.n32 + rl.n32_inverse + rl.n64 > 0)
-		r = add_violation(img, "kaslr-relocations-unchecked",
-				  "KASLR relocation table of %zu bytes after the ELF file (%llu "
-				  "32-bit, %llu inverse, %llu 64-bit fields); not modelled",
-				  (size_t)(img->size - end), (unsigned long long)rl.n32,
-				  (unsigned long long)rl.n32_inverse, (unsigned long long)rl.n64);
 	return r;
+}
+
+/* The physical range the loadable segments cover: where the decompressor
+ * puts the kernel before it relocates it. */
+static int load_span(struct pvsub_image *img, uint64_t *lo, uint64_t *span)
+{
+	uint64_t hi = 0;
+	size_t phnum;
+
+	*lo = UINT64_MAX;
+	if (elf_getphdrnum(img->elf, &phnum) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(img->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (ph.p_memsz > UINT64_MAX - ph.p_paddr)
+			return -EINVAL;
+		*lo = PVSUB_MIN(*lo, (uint64_t)ph.p_paddr);
+		hi = PVSUB_MAX(hi, (uint64_t)(ph.p_paddr + ph.p_memsz));
+	}
+	if (*lo == UINT64_MAX)
+		return -EINVAL;
+	*span = hi - *lo;
+	return 0;
+}
+
+static int cmp_kaslr_window(const void *x, const void *y)
+{
+	const struct pvsub_kaslr_window *a = x, *b = y;
+
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/*
+ * Put each field of the table onto the executable region that holds it, at
+ * its physical address, as the decompressor finds it.  What the model
+ * cannot say exactly is a kaslr-relocations-unchecked violation: a field
+ * that crosses a region's edge, two fields that overlap, a kernel too big
+ * for any offset.  Fields outside every executable region move data only.
+ */
+static int place_kaslr_fields(struct pvsub_image *img, const struct pvsub_kaslr_field *f,
+			      size_t nf, bool *straddles)
+{
+	for (size_t i = 0; i < img->n_regions; i++) {
+		const struct pvsub_region *rg = &img->regions[i];
+		struct region_extra *ex = &img->extra[i];
+		size_t cap = 0;
+
+		for (size_t k = 0; k < nf; k++) {
+			/* A sign-extended 32-bit word minus the map: below 2^32. */
+			uint64_t phys = f[k].addr - PVSUB_KASLR_START_KERNEL_MAP;
+			uint64_t last = phys + f[k].size - 1;
+			bool first_in = phys >= rg->paddr && phys - rg->paddr < rg->size;
+			bool last_in = last >= rg->paddr && last - rg->paddr < rg->size;
+			uint64_t off = phys - rg->paddr;
+
+			if (!first_in && !last_in)
+				continue;
+			if (!first_in || !last_in) {
+				*straddles = true;
+				continue;
+			}
+			if (grow((void **)&ex->kaslr, &cap, ex->n_kaslr, sizeof(*ex->kaslr)) < 0)
+				return -ENOMEM;
+			ex->kaslr[ex->n_kaslr++] = (struct pvsub_kaslr_window){
+				.pos = (size_t)off, .size = f[k].size, .sign = f[k].sign};
+		}
+		if (ex->n_kaslr > 1)
+			qsort(ex->kaslr, ex->n_kaslr, sizeof(*ex->kaslr), cmp_kaslr_window);
+	}
+	return 0;
+}
+
+/* Whether two fields of one region overlap (the decompressor would apply
+ * both to the same bytes, in an order the model does not follow). */
+static bool kaslr_fields_overlap(const struct pvsub_image *img)
+{
+	for (size_t i = 0; i < img->n_regions; i++) {
+		const struct region_extra *ex = &img->extra[i];
+
+		for (size_t k = 1; k < ex->n_kaslr; k++)
+			if (ex->kaslr[k].pos < ex->kaslr[k - 1].pos + ex->kaslr[k - 1].size)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * A vmlinux followed by its KASLR relocation table: every field the table
+ * moves inside executable bytes becomes a window of its region, and the
+ * offsets it may move by are fixed (kaslr.h).  A file without a table has
+ * none; trailing bytes that are not a table are not read as one.
+ */
+static int build_kaslr(struct pvsub_image *img)
+{
+	struct pvsub_kaslr_field *f = NULL;
+	uint64_t end, lo, span;
+	bool straddles = false;
+	size_t nf;
+	int r;
+
+	if (img->kind != PVSUB_ELF_EXEC ||
+	    pvsub_vmlinux_elf_end(img->data, img->size, &end, NULL) < 0 || end >= img->size)
+		return 0;
+	r = pvsub_kaslr_fields(img->data + end, img->size - end, &f, &nf);
+	if (r == -EINVAL || (r == 0 && nf == 0))
+		return 0;
+	if (r < 0)
+		return r;
+	img->has_kaslr = true;
+	img->kaslr.table_offset = end;
+	img->kaslr.table_size = img->size - end;
+	for (size_t k = 0; k < nf; k++) {
+		if (f[k].size == 8)
+			img->kaslr.n64++;
+		else if (f[k].sign < 0)
+			img->kaslr.n32_inverse++;
+		else
+			img->kaslr.n32++;
+	}
+	if (load_span(img, &lo, &span) < 0 ||
+	    pvsub_kaslr_offsets_for(lo, span, &img->kaslr.offsets) < 0) {
+		free(f);
+		return add_violation(img, "kaslr-relocations-unchecked",
+				     "the loadable segments do not fit below %llu MiB, so the "
+				     "KASLR offsets are unknown",
+				     PVSUB_KASLR_IMAGE_LIMIT >> 20);
+	}
+	r = place_kaslr_fields(img, f, nf, &straddles);
+	free(f);
+	if (r == 0 && straddles)
+		r = add_violation(img, "kaslr-relocations-unchecked",
+				  "a KASLR-relocated field crosses the edge of an executable "
+				  "segment");
+	if (r == 0 && kaslr_fields_overlap(img)) {
+		/* No search over them: the file is rejected for the violation. */
+		for (size_t i = 0; i < img->n_regions; i++) {
+			free(img->extra[i].kaslr);
+			img->extra[i].kaslr = NULL;
+			img->extra[i].n_kaslr = 0;
+		}
+		r = add_violation(img, "kaslr-relocations-unchecked",
+				  "two KASLR-relocated fields overlap in executable bytes");
+	}
+	return r;
+}
+
+int pvsub_image_kaslr_windows(const struct pvsub_image *img, size_t i,
+			      const struct pvsub_kaslr_window **w, size_t *n)
+{
+	*w = NULL;
+	*n = 0;
+	if (i >= img->n_regions)
+		return -EINVAL;
+	*w = img->extra[i].kaslr;
+	*n = img->extra[i].n_kaslr;
+	return 0;
+}
+
+bool pvsub_image_kaslr(const struct pvsub_image *img, struct pvsub_kaslr_info *info)
+{
+	if (img->has_kaslr)
+		*info = img->kaslr;
+	return img->has_kaslr;
 }
 
 static int check_relocations(struct pvsub_image *img)
@@ -714,6 +876,8 @@ int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
 		r = load_segments(img, diag);
 		if (r == 0)
 			r = check_kernel_patching(img);
+		if (r == 0)
+			r = build_kaslr(img);
 		if (r < 0)
 			goto fail;
 	}
@@ -738,6 +902,7 @@ void pvsub_image_free(struct pvsub_image *img)
 	for (size_t i = 0; i < img->n_regions; i++) {
 		free(img->extra[i].starts);
 		free(img->extra[i].windows);
+		free(img->extra[i].kaslr);
 		if (img->region_names)
 			free(img->region_names[i]);
 	}

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libpvsub/kaslr.h"
 #include "libpvsub/modsig.h"
 #include "libpvsub/util.h"
 
@@ -54,6 +55,7 @@ struct pvsub_region {
 	int64_t origin; /* offset of bytes[0] from the section/segment start */
 	uint64_t align; /* sh_addralign (at least 1), or the page size */
 	uint64_t vaddr; /* address of bytes[0] (0 based for ET_REL) */
+	uint64_t paddr; /* segments: physical (p_paddr-based) address of bytes[0]; 0 for sections */
 };
 
 /* A place where decoding may start: function symbols, plus each region start. */
@@ -149,6 +151,22 @@ int pvsub_image_kmeta(struct pvsub_image *img, const struct pvsub_mwindow **w, s
 int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 				const struct pvsub_mwindow **w, size_t *n)
 	_must_check_ _nonnull_(1, 3, 4);
+
+/*
+ * The KASLR windows of region @i (kaslr.h): the fields, inside its bytes,
+ * that the relocation table following a vmlinux (ET_EXEC) moves at boot,
+ * sorted by pos and not overlapping (overlapping fields are a violation).
+ * Built with the image; none for a file without such a table.  0, or
+ * -EINVAL when @i is out of range.
+ */
+int pvsub_image_kaslr_windows(const struct pvsub_image *img, size_t i,
+			      const struct pvsub_kaslr_window **w, size_t *n)
+	_must_check_ _nonnull_(1, 3, 4);
+
+/* Whether the file is a vmlinux followed by a KASLR relocation table, and
+ * then the table and the offsets it may be moved by, in *@info. */
+bool pvsub_image_kaslr(const struct pvsub_image *img, struct pvsub_kaslr_info *info)
+	_nonnull_(1, 2);
 
 /* Number of relocation windows of region @i, without building them. */
 size_t pvsub_image_reloc_window_count(const struct pvsub_image *img, size_t i) _nonnull_(1);

@@ -115,9 +115,32 @@ static void write_regions(struct writer *w, const struct pvsub_scan_result *r)
 		w_attr_u64(w, "size", g->size);
 		w_attr(w, "sha256", g->sha256);
 		w_attr_u64(w, "relocation-windows", g->reloc_windows);
+		if (r->kaslr)
+			w_attr_u64(w, "kaslr-windows", g->kaslr_windows);
 		w_puts(w, "/>\n");
 	}
 	w_list_close(w, "regions", r->n_regions);
+}
+
+/* The KASLR relocation table of a vmlinux; absent for every other file. */
+static void write_kaslr(struct writer *w, const struct pvsub_scan_result *r)
+{
+	const struct pvsub_kaslr_info *k = &r->kaslr_info;
+
+	if (!r->kaslr)
+		return;
+	w_puts(w, "  <kaslr");
+	w_attr_u64(w, "table-offset", k->table_offset);
+	w_attr_u64(w, "table-size", k->table_size);
+	w_attr(w, "table-sha256", r->kaslr_sha256);
+	w_attr_u64(w, "fields-32", k->n32);
+	w_attr_u64(w, "fields-32-inverse", k->n32_inverse);
+	w_attr_u64(w, "fields-64", k->n64);
+	w_attr_u64(w, "step", k->offsets.step);
+	w_attr_u64(w, "offsets", k->offsets.count);
+	w_attr_u64(w, "windows", r->kaslr_stats.windows);
+	w_attr_u64(w, "proven", r->kaslr_stats.proven);
+	w_puts(w, "/>\n");
 }
 
 static void write_findings(struct writer *w, const struct pvsub_scan_result *r)
@@ -330,6 +353,7 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 	}
 
 	write_regions(&w, r);
+	write_kaslr(&w, r);
 	write_findings(&w, r);
 	write_rewrites(&w, in->rewrite);
 	/* The patch-site analysis fills this; until the scan result carries

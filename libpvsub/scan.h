@@ -25,6 +25,7 @@
 #include "libpvsub/classify.h"
 #include "libpvsub/crypto.h"
 #include "libpvsub/image.h"
+#include "libpvsub/kaslr.h"
 #include "libpvsub/policy.h"
 #include "libpvsub/search.h"
 #include "libpvsub/util.h"
@@ -70,6 +71,7 @@ struct pvsub_region_summary {
 	uint64_t size;
 	char sha256[PVSUB_SHA256_HEX_LEN]; /* "" unless opts->hashes */
 	size_t reloc_windows;
+	size_t kaslr_windows; /* fields of the KASLR table in its bytes */
 };
 
 struct pvsub_scan_result {
@@ -89,6 +91,14 @@ struct pvsub_scan_result {
 
 	bool deep;
 	struct pvsub_deep_stats deep_stats;
+
+	/* A vmlinux followed by its KASLR relocation table (kaslr.h): the
+	 * offsets tried, and how many windows in executable bytes were
+	 * searched and proven.  All zero for any other file. */
+	bool kaslr;
+	struct pvsub_kaslr_info kaslr_info;
+	char kaslr_sha256[PVSUB_SHA256_HEX_LEN]; /* of the table; "" unless opts->hashes */
+	struct pvsub_kaslr_stats kaslr_stats;
 
 	/* With opts->kmeta, ET_REL only: the kernel mutable windows of the
 	 * file (kmeta.h), read once for classification and handed on, and

@@ -1133,6 +1133,15 @@ static void json_file(struct json *j, const struct pvsub_file_record *rec)
 		j_str(j, "format", rec->format);
 	if (rec->rewrite)
 		json_rewrite(j, rec);
+	if (res && res->kaslr) {
+		j_open(j, "kaslr", '{');
+		j_u64(j, "table_size", res->kaslr_info.table_size);
+		j_u64(j, "step", res->kaslr_info.offsets.step);
+		j_u64(j, "offsets", res->kaslr_info.offsets.count);
+		j_u64(j, "windows", res->kaslr_stats.windows);
+		j_u64(j, "proven", res->kaslr_stats.proven);
+		j_close(j, '}');
+	}
 	if (res && res->deep) {
 		j_open(j, "deep", '{');
 		j_u64(j, "bytes", res->deep_stats.bytes);
@@ -1355,6 +1364,9 @@ static int put_class_phrase(struct pvsub_buf *b, const struct pvsub_classificati
 		return pvsub_buf_puts(b, "overlaps a kernel load-time patch site");
 	case PVSUB_CLASS_UNDECODED:
 		return pvsub_buf_puts(b, "lies in bytes that do not decode as code");
+	case PVSUB_CLASS_KASLR:
+		return pvsub_buf_printf(b, "forms in a field that KASLR moves at boot (%s)",
+					c->field);
 	}
 	return pvsub_buf_printf(b, "has class %s", class_name(c->cls));
 }

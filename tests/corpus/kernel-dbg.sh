@@ -4,10 +4,10 @@
 # (same package name + "-dbg", same version), scanned as a plain ELF file.
 # The two are the same code, stripped or not, so the occurrences (pattern,
 # virtual address) must be the same sets, except those that either side
-# classifies "relocation" or "patch-site": how windows are modelled may
-# differ between a bzImage (KASLR table, boot-time patch tables) and a
-# vmlinux with symbols and .rela sections.  How many are in windows on each
-# side is printed.  Every address is also checked against the program
+# classifies "relocation", "kaslr" (a KASLR relocation window) or
+# "patch-site": how windows are modelled may differ between a bzImage
+# (KASLR table, boot-time patch tables) and a vmlinux with symbols and .rela
+# sections.  How many are in windows on each side is printed.  Every address is also checked against the program
 # headers of the -dbg vmlinux, read here, and a negative control shows that
 # the comparison fails when one finding is dropped or moved.
 #
@@ -56,7 +56,7 @@ echo "time: scan of the -dbg vmlinux $(took "$t") s"
 cat > compare.py <<'PY'
 import json, sys
 
-WINDOWS = ("relocation", "patch-site")
+WINDOWS = ("relocation", "patch-site", "kaslr")
 
 
 def findings(path, want):
@@ -80,8 +80,8 @@ def index(fs, side):
 
 bz, bzw = index(findings(sys.argv[1], "vmlinuz!vmlinux"), "vmlinuz")
 db, dbw = index(findings(sys.argv[2], "vmlinux"), "vmlinux")
-print("vmlinuz: %d findings, %d in relocation or patch windows" % (len(bz), len(bzw)))
-print("-dbg vmlinux: %d findings, %d in relocation or patch windows" % (len(db), len(dbw)))
+print("vmlinuz: %d findings, %d in relocation, KASLR or patch windows" % (len(bz), len(bzw)))
+print("-dbg vmlinux: %d findings, %d in relocation, KASLR or patch windows" % (len(db), len(dbw)))
 out = bzw | dbw
 a, b = set(bz) - out, set(db) - out
 bad = 0
@@ -134,7 +134,7 @@ python3 - bz.json <<'PY'
 import copy, json
 d = json.load(open("bz.json"))
 fs = d["files"][0]["findings"]
-outside = [n for n, f in enumerate(fs) if f["class"] not in ("relocation", "patch-site")]
+outside = [n for n, f in enumerate(fs) if f["class"] not in ("relocation", "patch-site", "kaslr")]
 assert outside, "no finding outside the windows to drop"
 i = outside[0]
 open("victim", "w").write("%s at 0x%x" % (fs[i]["pattern"], fs[i]["vaddr"]))
@@ -164,7 +164,7 @@ expect_status 1 python3 compare.py bz-move.json dbg.json
 grep -qx "only in -dbg vmlinux: $victim (.*)" out || fail "a moved finding is not named: $(cat out)"
 grep -q "^only in vmlinuz: " out || fail "a moved finding is not named at its new address: $(cat out)"
 expect_status 0 python3 compare.py bz-window.json dbg-drop.json
-grep -q "^vmlinuz: [0-9]* findings, [1-9][0-9]* in relocation or patch windows" out ||
+grep -q "^vmlinuz: [0-9]* findings, [1-9][0-9]* in relocation, KASLR or patch windows" out ||
 	fail "the window is not counted: $(cat out)"
 echo "negative control: dropping or moving $victim is reported; in a window it may differ"
 exit 0
