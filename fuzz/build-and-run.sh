@@ -43,7 +43,7 @@ for f in "$build/config.h" "$build/libpvsub/schemas.c" "$scan" "$sign"; do
 done
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-pkgs="libelf capstone libxml-2.0 libarchive libcrypto"
+pkgs="libelf capstone libxml-2.0 libarchive libcrypto lzo2"
 cflags="-std=gnu11 -g -O1 -pthread $san -include $build/config.h -I$src -I$build"
 cflags="$cflags $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -pthread"
@@ -159,6 +159,10 @@ if "$clang" -nostdlib -static -Wl,--build-id=none -o "$tmp/vmlinux" "$tmp/vmlinu
 	if command -v lz4 >/dev/null 2>&1; then
 		{ lz4 -l -9 -c "$tmp/vmlinux.bin" && le32 "$(wc -c < "$tmp/vmlinux.bin")"; } > "$tmp/vmlinux.lz4"
 		bzimage "$tmp/vmlinux.lz4" "$seeds/input/vmlinuz-lz4"
+	fi
+	if command -v lzop >/dev/null 2>&1; then
+		{ lzop -9 -c < "$tmp/vmlinux.bin" && le32 "$(wc -c < "$tmp/vmlinux.bin")"; } > "$tmp/vmlinux.lzo"
+		bzimage "$tmp/vmlinux.lzo" "$seeds/input/vmlinuz-lzo"
 	fi
 fi
 

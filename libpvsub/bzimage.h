@@ -14,7 +14,10 @@
  * the same four bytes).
  *
  * Decompression goes through libarchive's raw format with the one filter
- * the payload's magic names, never through a decompressor of our own.
+ * the payload's magic names, never through a decompressor of our own.  An
+ * lzo payload is an lzop container, which Debian's libarchive reads only
+ * through an external program: its header and blocks are read here, and
+ * each block is decompressed by liblzo2 (lzo1x_decompress_safe).
  * Everything is read from caller-owned bytes; every field is checked before
  * it is used, and a reader says which field is wrong.
  */
@@ -59,7 +62,8 @@ int pvsub_bzimage_parse(const uint8_t *data, size_t size, struct pvsub_bzimage *
  * 0; -EFBIG as soon as the output exceeds @max, so a decompression bomb costs no more than @max;
  * -EINVAL with a reason for a corrupt stream, an unsupported codec, or an output whose size differs
  * from the size the payload states; -ENOMEM.  @out holds nothing useful after a failure (release
- * it).
+ * it).  For lzo, both sizes are checked before each block is written, a block may not state more
+ * than 256 KiB, and every checksum the container's flags name is verified.
  */
 int pvsub_bzimage_decompress(const uint8_t *data, size_t size, const struct pvsub_bzimage *bz,
 			     uint64_t max, struct pvsub_buf *out, struct pvsub_diag *diag)

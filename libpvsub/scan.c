@@ -102,6 +102,7 @@ static int on_region_hit(void *data, size_t pos, size_t pattern)
 	region_context(f, rg, pos, p->len);
 	f->offset = (int64_t)pos + rg->origin;
 	f->file_offset = rg->file_offset + pos;
+	f->vaddr = rg->vaddr + pos;
 	if (rg->is_segment) {
 		f->segment = (int)rg->index;
 	} else {
@@ -268,12 +269,14 @@ static int on_chain_hit(void *data, size_t s, size_t pattern)
 		first = pvsub_image_region(st->img, c->elem[0]);
 		f->offset = (int64_t)(first->size - c->tail_len + s) + first->origin;
 		f->file_offset = first->file_offset + first->size - c->tail_len + s;
+		f->vaddr = first->vaddr + first->size - c->tail_len + s;
 	} else {
 		/* Padding before the next region: offset negative from its start. */
 		const struct pvsub_region *next = pvsub_image_region(st->img, c->elem[1]);
 
 		f->offset = (int64_t)s - (int64_t)c->start[1] + next->origin;
 		f->file_offset = next->file_offset;
+		f->vaddr = next->vaddr - (c->start[1] - s);
 		first = next;
 	}
 	if (first->is_segment) {
@@ -496,6 +499,7 @@ static int add_kaslr_findings(struct scan_state *st, size_t first)
 		region_context(f, rg, h->pos, p->len);
 		f->offset = (int64_t)h->pos + rg->origin;
 		f->file_offset = rg->file_offset + h->pos;
+		f->vaddr = rg->vaddr + h->pos;
 		f->segment = (int)rg->index;
 		kaslr_class(st, h, &f->cls);
 		added = true;

@@ -44,6 +44,11 @@ struct pvsub_finding {
 	uint64_t file_offset; /* of the first byte, when it is in the file */
 	unsigned pad;	      /* junctions: zero padding bytes assumed between */
 	bool junction;
+	/* Address of the first byte: the region's vaddr plus the position (for
+	 * a junction's padding, the next region's vaddr minus the padding
+	 * before it).  Meaningful for segments (ET_DYN, ET_EXEC) only: ET_REL
+	 * sections have no address before the loader places them. */
+	uint64_t vaddr;
 	uint8_t bytes[PVSUB_PATTERN_MAX];
 	uint8_t len;
 	struct pvsub_classification cls;

@@ -86,6 +86,8 @@ compress() {
 	lzma) { lzma -9 -c "$2" && size_le32 "$2"; } > "$3" ;;
 	lz4) { lz4 -l -9 -c "$2" && size_le32 "$2"; } > "$3" ;;
 	zstd) { zstd -q -19 -c "$2" && size_le32 "$2"; } > "$3" ;;
+	# lzo: as the kernel's Makefile does it (lzop -9, from a pipe)
+	lzop) { lzop -9 -c < "$2" && size_le32 "$2"; } > "$3" ;;
 	esac
 }
 
@@ -108,7 +110,7 @@ EOF
 [ -n "$gate_off" ] || fail "cannot locate the gate in gate.elf"
 
 codecs=0
-for c in gzip bzip2 xz lzma lz4 zstd; do
+for c in gzip bzip2 xz lzma lz4 zstd lzop; do
 	if ! command -v "$c" >/dev/null; then
 		echo "# SKIP codec $c: no $c tool"
 		continue
@@ -120,6 +122,7 @@ for c in gzip bzip2 xz lzma lz4 zstd; do
 	done
 	head -c 4 "gate.$c" | od -An -tx1 | tr -d ' \n' > magic
 	[ "$c" != lz4 ] || [ "$(cat magic)" = 02214c18 ] || fail "lz4 -l did not write a legacy frame"
+	[ "$c" != lzop ] || [ "$(cat magic)" = 894c5a4f ] || fail "lzop did not write an lzop file"
 
 	# The occurrence, at the right segment offset, under "<file>!vmlinux".
 	expect_status 1 "$SCAN" "vmlinuz-gate-$c"
@@ -221,6 +224,48 @@ if command -v xz >/dev/null; then
 	{ xz -c plain.payload && printf '\1\0\0\0'; } > short.payload
 	python3 mkbz.py h-size short.payload
 	hostile h-size 'bzImage: xz payload decompresses to more than the 1 bytes its size field states'
+fi
+if command -v lzop >/dev/null; then
+	# lzop's container, read by pvsub itself: every field is checked.
+	# lzpatch IN OUT EXPR: OUT is the lzop file IN (its size trailer
+	# kept) with EXPR applied to `d` (a bytearray) and `blk`, the offset
+	# of the first block (its size, compressed size, Adler-32, data).
+	cat > lzpatch.py <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+v, = struct.unpack_from(">H", d, 9)
+o = 9 + 2 + 2 + (2 if v >= 0x940 else 0) + 1 + (1 if v >= 0x940 else 0)
+flags, = struct.unpack_from(">I", d, o)
+assert not flags & 0x800, "no filter expected"
+o += 4 + 4 + 4 + (4 if v >= 0x940 else 0)
+o += 1 + d[o] + 4
+blk = o
+exec(sys.argv[3])
+open(sys.argv[2], "wb").write(d)
+PY
+	ok=plain.lzop
+	# The payload cut in half (its size trailer kept).
+	python3 lzpatch.py "$ok" lz-trunc.payload 'del d[len(d) // 2:len(d) - 4]'
+	python3 mkbz.py h-lzo-trunc lz-trunc.payload
+	hostile h-lzo-trunc 'bzImage: lzo payload truncated: '
+	# A byte of the first block's compressed data flipped: liblzo2 or the
+	# block's Adler-32 catches it.
+	python3 lzpatch.py "$ok" lz-corrupt.payload 'd[blk + 12 + 40] ^= 0xff'
+	python3 mkbz.py h-lzo-corrupt lz-corrupt.payload
+	hostile h-lzo-corrupt 'bzImage: lzo payload: block 0( is corrupt \(liblzo2 error -?[0-9]+\)|: the Adler-32 of its bytes is 0x[0-9a-f]{8}, the block states 0x[0-9a-f]{8})$'
+	# The first block states one byte less than it holds.
+	python3 lzpatch.py "$ok" lz-lie.payload 'struct.pack_into(">I", d, blk, struct.unpack_from(">I", d, blk)[0] - 1)'
+	python3 mkbz.py h-lzo-lie lz-lie.payload
+	hostile h-lzo-lie 'bzImage: lzo payload: block 0 decompresses to more than the [0-9]+ bytes it states$'
+	# Decompression bombs: 200 MiB of zeros in 800 blocks of 256 KiB,
+	# stating their size, and lying about it.
+	head -c 209715200 /dev/zero | lzop -c > bomb.lzo
+	{ cat bomb.lzo && printf '\0\0\200\014'; } > bomb-lzo.payload
+	python3 mkbz.py h-lzo-bomb bomb-lzo.payload
+	hostile h-lzo-bomb 'entry exceeds the size limit \(1048576 bytes\)' --max-entry-size 1M
+	{ cat bomb.lzo && printf '\0\020\0\0'; } > bomb-lzo-lie.payload
+	python3 mkbz.py h-lzo-bomb-lie bomb-lzo-lie.payload
+	hostile h-lzo-bomb-lie 'bzImage: lzo payload decompresses to more than the 4096 bytes its size field states' --max-entry-size 1M
 fi
 # The header checks hold inside archives too.
 mkdir -p bad && cp h-poff bad/vmlinuz-bad && tar -cf bad.tar bad
