@@ -128,8 +128,10 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < nmw; i++) {
-		/* region->bytes start at the section start for ET_REL (origin 0). */
-		uint64_t lo = mw[i].offset, hi = lo + mw[i].len;
+		/* Windows count from the section or segment start; the region's
+		 * bytes[0] is at reg->origin there (negative for a segment's page
+		 * head), and each window lies whole in the region. */
+		uint64_t lo = mw[i].offset - (uint64_t)reg->origin, hi = lo + mw[i].len;
 		if (lo < pos + len && pos < hi) {
 			out->cls = PVSUB_CLASS_PATCH_SITE;
 			snprintf(out->field, sizeof(out->field), "%s", pvsub_window_kind_name(mw[i].kind));
