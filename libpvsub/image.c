@@ -1090,7 +1090,7 @@ static int report_boot_tables(struct pvsub_image *img, const struct boot_table *
 					  "%s; its patch sites are not modelled", bt[k].why.msg);
 		else if (bt[k].state == TABLE_UNMODELLED)
 			r = add_violation(img, "boot-patching-unchecked",
-					  "%s (%s) rewrites code at boot; not modelled",
+					  "%s rewrites code at boot (%s); not modelled",
 					  bt[k].spec->name, bt[k].spec->unmodelled);
 	}
 	name_tables(bt, n, TABLE_UNLOCATED, names, sizeof(names));

@@ -94,7 +94,7 @@ static const struct pvsub_kmeta_boot_table boot_tables[] = {
 	{"__jump_table", "__start___jump_table", "__stop___jump_table", NULL},
 	{".static_call_sites", "__start_static_call_sites", "__stop_static_call_sites", NULL},
 	{"__mcount_loc", "__start_mcount_loc", "__stop_mcount_loc", NULL},
-	{".call_sites", NULL, NULL, "call depth tracking (Linux 6.2 and later)"},
+	{".call_sites", NULL, NULL, "call depth tracking, Linux 6.2 and later"},
 };
 
 const struct pvsub_kmeta_boot_table *pvsub_kmeta_boot_tables(size_t *n)
