@@ -57,6 +57,9 @@ const char *pvsub_window_kind_name(enum pvsub_window_kind k);
  * segment's p_offset (never negative: a window lies in the segment's file
  * bytes).  Either way this is the coordinate of image.h's region->origin.
  */
+/* No window is longer: a length byte of the table, or a few bytes. */
+#define PVSUB_MWINDOW_MAX_LEN 255u
+
 struct pvsub_mwindow {
 	size_t section;	 /* code section (ET_REL) or program header (ET_EXEC) */
 	uint64_t offset; /* from the section start, or from the segment's p_offset */
