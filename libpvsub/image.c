@@ -558,11 +558,12 @@ static size_t region_of_section(const struct pvsub_image *img, size_t shndx)
  * occurrences (pvsub_image_reloc_windows).
  */
 /*
- * The tables from which a kernel image (vmlinux) patches its own code at
- * boot (alternatives, paravirt, jump labels, static calls, retpoline and
- * return thunks, call depth tracking, ENDBR sealing, SMP lock prefixes,
- * ftrace).  A stripped vmlinux keeps its section headers, so their names
- * say they are there.
+ * The tables from which a kernel image patches its own code at boot
+ * (alternatives, paravirt, jump labels, static calls, retpoline and return
+ * thunks, call depth tracking, ENDBR sealing, SMP lock prefixes, ftrace),
+ * by the section names that say they are there.  A vmlinux (ET_EXEC) has
+ * them read into windows (check_boot_patching()); an ET_DYN file that has
+ * them gets them named, unread.
  */
 static const char *const boot_patch_tables[] = {
 	".altinstructions", ".parainstructions", "__jump_table", ".static_call_sites",
@@ -572,10 +573,10 @@ static const char *const boot_patch_tables[] = {
 #define N_BOOT_PATCH_TABLES (sizeof(boot_patch_tables) / sizeof(boot_patch_tables[0]))
 
 /*
- * What a kernel image changes in its own code at boot and pvsub does not
- * model yet (DESIGN §4): the code bytes its boot-time patch tables rewrite.
- * It is a violation, so such a file is never certified on the strength of
- * bytes that are not the ones that run.
+ * What an ET_DYN file with a kernel's boot-time patch tables changes in its
+ * own code at boot and pvsub does not model (DESIGN §4): the code bytes
+ * those tables rewrite.  It is a violation, so such a file is never
+ * certified on the strength of bytes that are not the ones that run.
  */
 static int check_kernel_patching(struct pvsub_image *img)
 {
@@ -607,7 +608,7 @@ static int check_kernel_patching(struct pvsub_image *img)
 			}
 		}
 	}
-	if (n && img->kind != PVSUB_ELF_EXEC) /* ET_EXEC: check_boot_patching() */
+	if (n)
 		r = add_violation(img, "boot-patching-unchecked",
 				  "%zu boot-time patch table%s (%s) rewrite%s code at boot; "
 				  "not modelled",
@@ -1184,10 +1185,9 @@ int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
 		goto fail;
 	if (img->kind != PVSUB_ELF_REL) {
 		r = load_segments(img, diag);
-		if (r == 0 && img->kind == PVSUB_ELF_EXEC)
-			r = check_boot_patching(img);
 		if (r == 0)
-			r = check_kernel_patching(img);
+			r = img->kind == PVSUB_ELF_EXEC ? check_boot_patching(img)
+							: check_kernel_patching(img);
 		if (r == 0)
 			r = build_kaslr(img);
 		if (r < 0)
