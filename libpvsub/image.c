@@ -888,7 +888,7 @@ static void table_in_section(const struct pvsub_image *img, struct boot_table *b
 	};
 }
 
-/* Record @sym if it delimits one of the @n tables. */
+/* Record symbol @name (of @value) if it delimits one of the @n tables. */
 static void note_delimiter(struct boot_table *bt, size_t n, const char *name, uint64_t value)
 {
 	for (size_t k = 0; k < n; k++) {
