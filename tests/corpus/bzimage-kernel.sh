@@ -231,20 +231,12 @@ assert "boot-patching-unchecked" in {x["kind"] for x in v["violations"]}
 print("vmfunc profile: 0 findings, rejected for", sorted(x["kind"] for x in v["violations"]))
 PY
 
-# The windows of the stripped vmlinux, and of the -dbg package's vmlinux
-# (fetched beside the kernel package when it is not there yet).
+# The windows of the stripped vmlinux, and of the -dbg package's vmlinux.
 "$top_builddir/tests/corpus/kwindows" vmlinux.elf > stripped.win ||
 	fail "kwindows: $(cat stripped.win)"
-dbgname=$(basename "$deb" | sed 's/_/-dbg_/')
-dbg=$(dirname "$deb")/$dbgname
-if [ ! -f "$dbg" ]; then
-	pkg=${dbgname%%_*} ver=${dbgname#*_}
-	ver=${ver%_*}
-	(cd "$(dirname "$deb")" && apt-get download "$pkg=$ver" >/dev/null 2>&1) || true
-fi
-if [ ! -f "$dbg" ]; then
-	[ "${PVSUB_REQUIRE_CORPUS:-0}" != 1 ] || fail "cannot fetch $dbgname"
-	echo "# SKIP the -dbg comparison: cannot fetch $dbgname"
+if ! dbg=$("$top_srcdir/tests/corpus/fetch-kernel-dbg.sh" "$(dirname "$deb")" "$deb"); then
+	[ "${PVSUB_REQUIRE_CORPUS:-0}" != 1 ] || fail "cannot fetch the kernel's -dbg package"
+	echo "# SKIP the -dbg comparison: cannot fetch the kernel's -dbg package"
 	exit 0
 fi
 echo "debug package: $dbg"
