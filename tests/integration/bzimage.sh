@@ -2,34 +2,44 @@
 # bzImage inputs (DESIGN §4, issue 11): a tiny vmlinux with a gate opcode,
 # compressed with each codec the kernel offers and wrapped in a hand-built
 # x86 boot header, is scanned as "<file>!vmlinux"; what the kernel changes
-# in its own code at boot (boot-time patch tables) keeps it from being
-# certified, and its KASLR relocation table is read; hostile headers and
-# payloads are one line each, exit status 2, and nothing written.
+# in its own code at boot (the boot-time patch tables a stripped vmlinux
+# does not locate) keeps it from being certified, while the patch tables it
+# does locate are mutable windows and its KASLR relocation table is read;
+# hostile headers and payloads are one line each, exit status 2, and
+# nothing written.
 . "$top_srcdir/tests/lib.sh"
 command -v python3 >/dev/null || skip "python3 builds the boot header"
 
-# The vmlinux: an ET_EXEC whose code holds one WRPKRU at `gate`, with a
-# boot-time patch table, as a stripped kernel keeps it.
+# The vmlinux: an ET_EXEC whose code holds one WRPKRU at `gate`, just after
+# an alternative (the two NOPs before it), stripped as a bzImage's vmlinux
+# is: its .altinstructions is read, but where __jump_table,
+# .static_call_sites and __mcount_loc lie only its symbols would say.
 cat > gate.s <<'ASM'
 	.text
 	.globl _start
 _start:
+1:	nop
 	nop
-	nop
+2:
 	.globl gate
 gate:
 	.byte 0x0f, 0x01, 0xef
 	ret
+	.section .altinstr_replacement,"ax",@progbits
+3:	.byte 0x66, 0x90
+4:
 	.section .altinstructions,"a",@progbits
-	.long 0
+	.long 1b - ., 3b - .
+	.word 0
+	.byte 2b - 1b, 4b - 3b
 ASM
 # The negative control: the same code with the gate opcode replaced.
 sed 's/0x0f, 0x01, 0xef/0x90, 0x90, 0x90/' gate.s > clean.s
 # A kernel without patch tables, so that only the relocation table stands
 # between it and a clean verdict.
-grep -v 'altinstructions\|\.long 0' clean.s > plain.s
+sed '/\.section \.altinstr_replacement/,$d' clean.s > plain.s
 for k in gate clean plain; do
-	"$CC" -nostdlib -static -no-pie -Wl,--build-id=none -o "$k.elf" "$k.s" ||
+	"$CC" -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-s -o "$k.elf" "$k.s" ||
 		skip "cannot link a static ET_EXEC with $CC"
 done
 
@@ -128,7 +138,7 @@ for c in gzip bzip2 xz lzma lz4 zstd lzop; do
 	expect_status 1 "$SCAN" "vmlinuz-gate-$c"
 	grep -qx "vmlinuz-gate-$c!vmlinux: segment $gate_seg+$(printf 0x%x "$gate_off"): wrpkru (0f 01 ef) instruction: wrpkru" out ||
 		fail "$c: no finding at segment $gate_seg+$gate_off: $(cat out)"
-	grep -q "^vmlinuz-gate-$c!vmlinux: violation boot-patching-unchecked: 1 boot-time patch table (.altinstructions) rewrites code at boot; not modelled$" out ||
+	grep -q "^vmlinuz-gate-$c!vmlinux: violation boot-patching-unchecked: a stripped vmlinux does not say where __jump_table, .static_call_sites and __mcount_loc lie; the code they patch at boot is not modelled$" out ||
 		fail "$c: no boot-patching violation: $(cat out)"
 	grep -q '^1 files scanned: 0 clean, 1 rejected, 0 errors; 1 findings, 1 violations$' out ||
 		fail "$c: summary: $(cat out)"
@@ -163,6 +173,38 @@ python3 mkbz.py vmlinuz-certified plain-norelocs.gz
 expect_status 0 "$SCAN" vmlinuz-certified
 grep -q '^1 files scanned: 1 clean, 0 rejected, 0 errors; 0 findings, 0 violations$' out ||
 	fail "plain kernel: $(cat out)"
+
+# Boot-time patch tables as mutable windows (gzip payloads, no relocation
+# table): with its symbols, a vmlinux whose tables are all read has no
+# boot-patching violation; a WRPKRU inside the alternative's window is a
+# patch site, the one just after it (gate) stays an instruction.
+sed 's/^1:\tnop$/1:\t.byte 0x0f, 0x01, 0xef/; s/^\tnop$//' gate.s > site.s
+# A table that cannot be read is named with the reason, the others still
+# read: an .altinstructions of 16 bytes, and one whose entry points at
+# itself (not into the executable segment's bytes).
+sed 's/^\t\.word 0$/\t.word 0, 0, 0/' gate.s > badsize.s
+sed 's/^\t\.long 1b - \., 3b - \.$/\t.long 0, 3b - ./' gate.s > badptr.s
+for k in gate site badsize badptr; do
+	"$CC" -nostdlib -static -no-pie -Wl,--build-id=none -o "$k-syms.elf" "$k.s" ||
+		fail "cannot link $k.s"
+	gzip -9n -c "$k-syms.elf" > "$k-syms.gz"
+	python3 mkbz.py "vmlinuz-$k-syms" "$k-syms.gz"
+done
+tables() { # NAME: the findings (pattern, segment, offset, class, field) and violations
+	json_query out '[([(x["pattern"], x["segment"], x["offset"], x["class"], x["field"]) for x in f["findings"]], [(v["kind"], v["detail"]) for v in f["violations"]]) for f in d["files"]]'
+}
+expect_status 1 "$SCAN" --format json vmlinuz-gate-syms
+[ "$(tables)" = "[([('wrpkru', $gate_seg, $gate_off, 'instruction', None)], [])]" ] ||
+	fail "gate with symbols: $(cat out)"
+expect_status 1 "$SCAN" --format json vmlinuz-site-syms
+[ "$(tables)" = "[([('wrpkru', $gate_seg, $((gate_off - 2)), 'patch-site', 'alternative'), ('wrpkru', $gate_seg, $((gate_off + 1)), 'instruction', None)], [])]" ] ||
+	fail "site with symbols: $(cat out)"
+expect_status 1 "$SCAN" --format json vmlinuz-badsize-syms
+[ "$(tables)" = "[([('wrpkru', $gate_seg, $gate_off, 'instruction', None)], [('boot-patching-unchecked', '.altinstructions: size 16 is not a multiple of 12; its patch sites are not modelled')])]" ] ||
+	fail "badsize: $(cat out)"
+expect_status 1 "$SCAN" vmlinuz-badptr-syms
+grep -Eq '^vmlinuz-badptr-syms!vmlinux: violation boot-patching-unchecked: \.altinstructions\+0: 0x[0-9a-f]+ is not in an executable segment.s file bytes; its patch sites are not modelled$' out ||
+	fail "badptr: $(cat out)"
 
 # The same bzImage inside an archive, and from a pipe.
 mkdir -p boot && cp vmlinuz-gate-gzip boot/vmlinuz-1
