@@ -1104,6 +1104,27 @@ static int report_boot_tables(struct pvsub_image *img, const struct boot_table *
 }
 
 /*
+ * The patch tables are found through the section headers; an x86-64
+ * kernel (code linked at or above __START_KERNEL_map) without them cannot
+ * say whether it has any, so it is not certified as if it had none.
+ */
+static int check_headerless_kernel(struct pvsub_image *img)
+{
+	bool kernel = false;
+
+	if (img->shnum > 1)
+		return 0;
+	for (size_t i = 0; i < img->n_regions; i++)
+		kernel |= img->regions[i].is_segment &&
+			  img->regions[i].vaddr >= PVSUB_KASLR_START_KERNEL_MAP;
+	if (!kernel)
+		return 0;
+	return add_violation(img, "boot-patching-unchecked",
+			     "a kernel without section headers does not say where its boot-time "
+			     "patch tables lie; the code they patch at boot is not modelled");
+}
+
+/*
  * A linked kernel patches its own code at boot from the same tables as a
  * module (DESIGN §4): read them into mutable windows now, since what cannot
  * be read is a violation of the image.
@@ -1188,6 +1209,8 @@ int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
 		if (r == 0)
 			r = img->kind == PVSUB_ELF_EXEC ? check_boot_patching(img)
 							: check_kernel_patching(img);
+		if (r == 0 && img->kind == PVSUB_ELF_EXEC)
+			r = check_headerless_kernel(img);
 		if (r == 0)
 			r = build_kaslr(img);
 		if (r < 0)

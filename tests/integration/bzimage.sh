@@ -313,4 +313,24 @@ fi
 mkdir -p bad && cp h-poff bad/vmlinuz-bad && tar -cf bad.tar bad
 expect_status 2 "$SCAN" bad.tar
 grep -q '^pvsub-scan: bad.tar!bad/vmlinuz-bad: bzImage: payload_offset' err || fail "archive: $(cat err)"
+# A kernel (linked in the kernel's half of the address space) whose section
+# headers are gone cannot say where its patch tables are: not certified.
+# Negative control: the same file with its headers is certified.
+printf '\t.text\n\t.globl _start\n_start:\n\tnop\n\tret\n' > hk.s
+if "$CC" -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0xffffffff81000000 \
+	-o hk.elf hk.s 2>/dev/null; then
+	python3 - <<'PY'
+import struct
+d = bytearray(open("hk.elf", "rb").read())
+struct.pack_into("<Q", d, 0x28, 0)            # e_shoff
+struct.pack_into("<HHH", d, 0x3a, 0, 0, 0)   # e_shentsize, e_shnum, e_shstrndx
+open("hk-noshdr.elf", "wb").write(d)
+PY
+	expect_status 0 "$SCAN" hk.elf
+	expect_status 1 "$SCAN" hk-noshdr.elf
+	grep -q "^hk-noshdr.elf: violation boot-patching-unchecked: a kernel without section headers does not say where its boot-time patch tables lie" out ||
+		fail "headerless kernel: $(cat out)"
+else
+	echo "# SKIP headerless kernel: $CC cannot link at 0xffffffff81000000"
+fi
 echo "# $codecs codecs"
