@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <lzo/lzo1x.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "libpvsub/bzimage.h"
@@ -586,6 +587,54 @@ int pvsub_bzimage_decompress(const uint8_t *data, size_t size, const struct pvsu
 			"states %" PRIu32,
 			c->name, out->len, s.stated);
 	return 0;
+}
+
+int pvsub_bzimage_boot_code(const uint8_t *data, size_t size, const struct pvsub_bzimage *bz,
+			    struct pvsub_boot_code *out)
+{
+	/* pvsub_bzimage_parse() checked that each range lies in the file. */
+	const uint64_t end = bz->payload_offset + bz->payload_length;
+	const struct {
+		const char *name;
+		uint64_t lo, hi;
+	} parts[PVSUB_BOOT_PARTS] = {
+		{"bzImage setup", 0, bz->pm_offset},
+		{"bzImage decompressor", bz->pm_offset, bz->payload_offset},
+		{"bzImage decompressor tail", end, size},
+	};
+	size_t total = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < PVSUB_BOOT_PARTS; i++)
+		if (parts[i].hi > parts[i].lo)
+			total += parts[i].hi - parts[i].lo;
+	out->bytes = malloc(total ? total : 1);
+	if (!out->bytes)
+		return -ENOMEM;
+	for (size_t i = 0; i < PVSUB_BOOT_PARTS; i++) {
+		size_t n;
+
+		if (parts[i].hi <= parts[i].lo)
+			continue;
+		n = parts[i].hi - parts[i].lo;
+		memcpy(out->bytes + out->size, data + parts[i].lo, n);
+		out->parts[out->n_parts++] = (struct pvsub_boot_part){
+			.name = parts[i].name,
+			.file_offset = parts[i].lo,
+			.offset = out->size,
+			.size = n,
+		};
+		out->size += n;
+	}
+	return 0;
+}
+
+void pvsub_boot_code_release(struct pvsub_boot_code *bc)
+{
+	if (!bc)
+		return;
+	free(bc->bytes);
+	memset(bc, 0, sizeof(*bc));
 }
 
 int pvsub_kaslr_relocs_parse(const uint8_t *p, size_t n, struct pvsub_kaslr_relocs *out)

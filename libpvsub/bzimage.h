@@ -69,6 +69,40 @@ int pvsub_bzimage_decompress(const uint8_t *data, size_t size, const struct pvsu
 			     uint64_t max, struct pvsub_buf *out, struct pvsub_diag *diag)
 	_must_check_ _nonnull_(1, 3, 5);
 
+/*
+ * The bzImage's own code, which runs before the kernel it carries: the
+ * real-mode setup (the boot sector and setup sectors), and the protected-mode
+ * code around the compressed payload (the boot decompressor, with the EFI
+ * stub).  The payload itself is compressed data, never executed; the
+ * vmlinux it decompresses to is scanned on its own.
+ */
+struct pvsub_boot_part {
+	const char *name;     /* "bzImage setup", "bzImage decompressor", "bzImage decompressor tail" */
+	uint64_t file_offset; /* of its first byte in the bzImage */
+	size_t offset;	      /* of its first byte in pvsub_boot_code.bytes */
+	size_t size;	      /* never 0 */
+};
+
+#define PVSUB_BOOT_PARTS 3
+
+struct pvsub_boot_code {
+	uint8_t *bytes; /* the parts one after the other (malloc'ed), or NULL */
+	size_t size;
+	struct pvsub_boot_part parts[PVSUB_BOOT_PARTS];
+	size_t n_parts;
+};
+
+/*
+ * Copy the code of the bzImage at @data (@size bytes, whose header
+ * pvsub_bzimage_parse() read into @bz) into @out, part by part, leaving out
+ * empty parts.  0, or -ENOMEM (then @out is empty).
+ */
+int pvsub_bzimage_boot_code(const uint8_t *data, size_t size, const struct pvsub_bzimage *bz,
+			    struct pvsub_boot_code *out) _must_check_ _nonnull_(1, 3, 4);
+
+/* Free @bc's bytes and empty it; NULL-safe. */
+void pvsub_boot_code_release(struct pvsub_boot_code *bc);
+
 /* The KASLR relocation table: how many entries of each list. */
 struct pvsub_kaslr_relocs {
 	uint64_t n32;	      /* 32-bit fields */

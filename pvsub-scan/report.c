@@ -984,11 +984,12 @@ static int text_finish(struct pvsub_report *rep)
 
 /* ---- JSON ----------------------------------------------------------------- */
 
-/* A finding's address: ET_REL sections have none until they are loaded. */
+/* A finding's address: ET_REL sections have none until they are loaded, nor
+ * has a bzImage's own code (its boot loader chooses). */
 static void j_vaddr(struct json *j, const struct pvsub_scan_result *res,
 		    const struct pvsub_finding *f)
 {
-	if (res->kind == PVSUB_ELF_REL)
+	if (res->kind == PVSUB_ELF_REL || f->boot)
 		j_raw(j, "vaddr", "null");
 	else
 		j_u64(j, "vaddr", f->vaddr);

@@ -166,6 +166,32 @@ for c in gzip bzip2 xz lzma lz4 zstd lzop; do
 done
 [ "$codecs" -gt 0 ] || skip "no compression tool at all"
 
+# The bzImage's own code is scanned with the kernel: WRPKRU planted in the
+# setup sectors, in the decompressor before the payload and after it is
+# found in each part, with the bzImage's file offsets and no address.  The
+# same bzImage without them is certified (the plain control above).
+if [ -f vmlinuz-plain-gzip ]; then
+	python3 - <<'PY'
+d = bytearray(open("vmlinuz-plain-gzip", "rb").read())
+for off in (0x10, 1024 + 8, len(d) - 8):
+    d[off:off + 3] = b"\x0f\x01\xef"
+open("vmlinuz-bootgate", "wb").write(d)
+PY
+	expect_status 1 "$SCAN" vmlinuz-bootgate
+	tail=$(( $(wc -c < vmlinuz-bootgate) - 8 ))
+	for want in "bzImage setup+0x10" "bzImage decompressor+0x8" "bzImage decompressor tail+0x8"; do
+		grep -qx "vmlinuz-bootgate!vmlinux: $want: wrpkru (0f 01 ef) undecoded boot code" out ||
+			fail "boot code: no finding at $want: $(cat out)"
+	done
+	expect_status 1 "$SCAN" --format json vmlinuz-bootgate
+	[ "$(json_query out '[(x["section"], x["file_offset"], x["vaddr"]) for x in d["files"][0]["findings"]]')" = \
+		"[('bzImage setup', 16, None), ('bzImage decompressor', 1032, None), ('bzImage decompressor tail', $tail, None)]" ] ||
+		fail "boot code JSON: $(cat out)"
+	rm -f boot.xml
+	expect_status 1 "$SCAN" --manifest=boot.xml vmlinuz-bootgate
+	[ "$(grep -c 'kind="boot-code"' boot.xml)" -eq 3 ] || fail "boot code manifest: $(cat boot.xml)"
+fi
+
 # A kernel without relocations or patch tables is certified like any ET_EXEC:
 # the violations above come from what they name, nothing else.
 gzip -9n -c plain-norelocs.payload > plain-norelocs.gz

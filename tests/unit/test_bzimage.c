@@ -538,3 +538,38 @@ Test(bzimage, lzo_every_truncation_and_trailing_bytes_are_refused)
 	}
 	free(z.b);
 }
+
+Test(bzimage, boot_code_is_everything_but_the_payload)
+{
+	uint8_t file[1200];
+	struct pvsub_bzimage bz = {.pm_offset = 1024, .payload_offset = 1100, .payload_length = 50};
+	struct pvsub_boot_code bc;
+
+	for (size_t i = 0; i < sizeof(file); i++)
+		file[i] = (uint8_t)i;
+	cr_assert_eq(pvsub_bzimage_boot_code(file, sizeof(file), &bz, &bc), 0);
+	cr_assert_eq(bc.n_parts, 3);
+	cr_expect_str_eq(bc.parts[0].name, "bzImage setup");
+	cr_expect(bc.parts[0].file_offset == 0 && bc.parts[0].offset == 0 &&
+		  bc.parts[0].size == 1024);
+	cr_expect_str_eq(bc.parts[1].name, "bzImage decompressor");
+	cr_expect(bc.parts[1].file_offset == 1024 && bc.parts[1].offset == 1024 &&
+		  bc.parts[1].size == 76);
+	cr_expect_str_eq(bc.parts[2].name, "bzImage decompressor tail");
+	cr_expect(bc.parts[2].file_offset == 1150 && bc.parts[2].offset == 1100 &&
+		  bc.parts[2].size == 50);
+	cr_assert_eq(bc.size, 1150);
+	/* The bytes are the file's, part by part; the payload is left out. */
+	cr_expect_arr_eq(bc.bytes, file, 1100);
+	cr_expect_arr_eq(bc.bytes + 1100, file + 1150, 50);
+	pvsub_boot_code_release(&bc);
+	cr_expect_null(bc.bytes);
+
+	/* A payload right after setup and up to the end: setup alone. */
+	bz.payload_offset = 1024;
+	bz.payload_length = sizeof(file) - 1024;
+	cr_assert_eq(pvsub_bzimage_boot_code(file, sizeof(file), &bz, &bc), 0);
+	cr_expect(bc.n_parts == 1 && bc.size == 1024);
+	pvsub_boot_code_release(&bc);
+	pvsub_boot_code_release(NULL);
+}
