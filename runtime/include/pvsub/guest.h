@@ -95,8 +95,9 @@ int pvsub_tx(uint32_t queue, const struct pvsub_frame *frames, uint32_t n);
  *
  * Returns k, the number of frames received (0: none pending), or a
  * negative errno and nothing received: -EINVAL as for pvsub_tx(),
- * -EMSGSIZE when the next frame is longer than its buffer (it stays
- * pending).
+ * -EMSGSIZE when the first pending frame is longer than the first buffer
+ * (it stays pending).  A later frame longer than its buffer ends the batch
+ * early and stays pending too.
  */
 int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n);
 
