@@ -17,3 +17,27 @@ pvsub_loader_pvsub_loader_SOURCES = \
 pvsub_loader_pvsub_loader_LDADD = $(LIBPVSUB_TRUST) cli/libcli.la
 dist_man_MANS += man/pvsub-loader.8
 
+# The example guests (examples/guests): built with guestlink.h's flags,
+# certified under guest-policy.xml (rewritten if the scan rejects them),
+# signed by a throwaway test PKI (examples/guests/pki, made once with the
+# pvsub-sign tests' mkpki) and bundled.  Run one with
+#   pvsub-loader --backend none --ca examples/guests/pki/ca.pem --loopback \
+#	examples/guests/loopback.tar
+GUEST_EXAMPLES = loopback
+GUEST_BUNDLES = examples/guests/loopback.tar
+EXTRA_DIST += examples/guests/build-guests.sh examples/guests/guest-policy.xml \
+	examples/guests/loopback.c
+noinst_DATA += $(GUEST_BUNDLES)
+$(GUEST_BUNDLES): examples/guests/build-guests.sh examples/guests/guest-policy.xml \
+		runtime/include/pvsub/guest.h tests/integration/sign-lib.sh \
+		pvsub-scan/pvsub-scan$(EXEEXT) pvsub-sign/pvsub-sign$(EXEEXT)
+examples/guests/loopback.tar: examples/guests/loopback.c
+	$(AM_V_GEN)CC="$(CC)" SCAN=$(abs_top_builddir)/pvsub-scan/pvsub-scan \
+		SIGN=$(abs_top_builddir)/pvsub-sign/pvsub-sign \
+		$(SHELL) $(top_srcdir)/examples/guests/build-guests.sh $(abs_top_srcdir) \
+		$(abs_top_builddir) loopback
+CLEANFILES += $(GUEST_BUNDLES) examples/guests/loopback.o examples/guests/loopback.xml
+clean-local: clean-local-guests
+clean-local-guests:
+	-rm -rf examples/guests/pki
+.PHONY: clean-local-guests
