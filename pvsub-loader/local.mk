@@ -41,3 +41,7 @@ clean-local: clean-local-guests
 clean-local-guests:
 	-rm -rf examples/guests/pki
 .PHONY: clean-local-guests
+
+LOADER_TESTS = tests/integration/loader.sh
+TESTS += $(LOADER_TESTS)
+EXTRA_DIST += $(LOADER_TESTS)

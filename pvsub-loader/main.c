@@ -308,6 +308,28 @@ static int protect(uint8_t *base, const struct pvsub_guestlink_region *r, int pr
 	return 0;
 }
 
+/* Print a refusal of the link, @msg, naming the bundle at fault: the
+ * linker names the object (as "BUNDLE: DRIVER") when one is at fault, else
+ * the refusal is the guest's as a whole and every bundle is named. */
+static void refuse_link(const struct state *s, const char *msg)
+{
+	struct pvsub_buf all = {0};
+
+	for (size_t i = 0; i < s->n_objs; i++) {
+		size_t n = strlen(s->objs[i].name);
+
+		if (strncmp(msg, s->objs[i].name, n) == 0 && msg[n] == ':') {
+			error_msg("%s", msg);
+			return;
+		}
+	}
+	for (size_t i = 0; i < s->n_objs; i++)
+		if (pvsub_buf_printf(&all, "%s%s", i ? ", " : "", s->objs[i].path) < 0)
+			break;
+	error_msg("%s: %s", all.data ? all.data : "guest", msg);
+	pvsub_buf_release(&all);
+}
+
 /* Plan, map, write and protect the image; the entry point in *@entry. */
 static int link_image(struct state *s, int (**entry)(const struct pvsub_guest *))
 {
@@ -323,19 +345,22 @@ static int link_image(struct state *s, int (**entry)(const struct pvsub_guest *)
 	}
 	if (pvsub_guestlink_plan(objs, names, s->n_objs, loader_api, loader_api_count, &s->gl,
 				 &d) < 0) {
-		error_msg("%s", d.msg);
+		refuse_link(s, d.msg);
 		return EXIT_LINK;
 	}
 	pvsub_guestlink_layout(s->gl, &l);
 	s->image = map_near_api(l.size);
 	if (!s->image) {
-		error_msg("no room for a %llu-byte image within reach of the guest API",
-			  (unsigned long long)l.size);
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "no room for a %llu-byte image within reach of the "
+			 "guest API", (unsigned long long)l.size);
+		refuse_link(s, msg);
 		return EXIT_SYSTEM;
 	}
 	s->image_size = l.size;
 	if (pvsub_guestlink_apply(s->gl, (uintptr_t)s->image, s->image, l.size, &d) < 0) {
-		error_msg("%s", d.msg);
+		refuse_link(s, d.msg);
 		return EXIT_LINK;
 	}
 	/* never writable and executable at once: code becomes read-execute
