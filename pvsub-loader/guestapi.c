@@ -74,39 +74,55 @@ void world_release(struct loader_world *w)
 }
 
 /*
- * int call_on_stack(entry, g, top): entry(g) with the stack pointer at
- * @top (16-byte aligned), back on the caller's stack afterwards.  The
- * caller's stack pointer is kept in %rbp, which the guest, as any callee,
- * preserves; pvsub_exit() leaves through longjmp(), which restores it too.
+ * int call_on_stack(entry, g, top, saved): entry(g) with the stack pointer
+ * at @top (16-byte aligned), its value returned.  The loader's callee-saved
+ * registers stay on the loader's stack, whose pointer goes to *@saved so
+ * that exit_to_loader(*saved, status) can return from call_on_stack() with
+ * @status from anywhere in the guest: a longjmp() of two instructions,
+ * which leaves sanitizers' view of the stacks alone.
  */
-int call_on_stack(int (*entry)(const struct pvsub_guest *), const struct pvsub_guest *g,
-		  void *top);
+int call_on_stack(int (*entry)(const struct pvsub_guest *), const struct pvsub_guest *g, void *top,
+		  uintptr_t *saved);
+/* Not declared noreturn: instrumented callers would announce the jump. */
+void exit_to_loader(uintptr_t saved, int status);
 __asm__(".text\n"
 	".globl call_on_stack\n"
 	".hidden call_on_stack\n"
 	".type call_on_stack, @function\n"
 	"call_on_stack:\n"
-	"	.cfi_startproc\n"
 	"	pushq %rbp\n"
-	"	.cfi_def_cfa_offset 16\n"
-	"	.cfi_offset %rbp, -16\n"
-	"	movq %rsp, %rbp\n"
-	"	.cfi_def_cfa_register %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	"	movq %rsp, (%rcx)\n"
+	"	movq %rcx, %rbx\n"
 	"	movq %rdx, %rsp\n"
 	"	movq %rdi, %rax\n"
 	"	movq %rsi, %rdi\n"
 	"	callq *%rax\n"
-	"	movq %rbp, %rsp\n"
+	"	movq (%rbx), %rsp\n"
+	"1:	popq %r15\n"
+	"	popq %r14\n"
+	"	popq %r13\n"
+	"	popq %r12\n"
+	"	popq %rbx\n"
 	"	popq %rbp\n"
-	"	.cfi_def_cfa %rsp, 8\n"
 	"	ret\n"
-	"	.cfi_endproc\n"
-	".size call_on_stack, . - call_on_stack\n");
+	".size call_on_stack, . - call_on_stack\n"
+	".globl exit_to_loader\n"
+	".hidden exit_to_loader\n"
+	".type exit_to_loader, @function\n"
+	"exit_to_loader:\n"
+	"	movl %esi, %eax\n"
+	"	movq %rdi, %rsp\n"
+	"	jmp 1b\n"
+	".size exit_to_loader, . - exit_to_loader\n");
 
 void world_run(struct loader_world *w, int (*entry)(const struct pvsub_guest *))
 {
-	if (setjmp(w->exit_jmp) == 0)
-		w->exit_status = call_on_stack(entry, &w->g, w->stack_hi);
+	w->exit_status = call_on_stack(entry, &w->g, w->stack_hi, &w->saved_sp);
 }
 
 /* --- checks ---------------------------------------------------------------- */
@@ -226,6 +242,6 @@ void pvsub_exit(int status)
 {
 	if (!world)
 		abort(); /* no guest is running: nowhere to return to */
-	world->exit_status = status;
-	longjmp(world->exit_jmp, 1);
+	exit_to_loader(world->saved_sp, status);
+	abort(); /* not reached */
 }

@@ -6,7 +6,6 @@
 #ifndef PVSUB_LOADER_H
 #define PVSUB_LOADER_H
 
-#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,7 +49,7 @@ struct loader_world {
 	 * own between these bounds, not on the loader's */
 	uint8_t *stack_lo, *stack_hi;
 	struct loopback_ring rings[LOOPBACK_QUEUES];
-	jmp_buf exit_jmp; /* pvsub_exit() returns through it */
+	uintptr_t saved_sp; /* the loader's stack while the guest runs */
 	int exit_status;
 };
 
@@ -65,8 +64,8 @@ struct loader_world {
  * -ENOMEM with nothing allocated.
  */
 int world_init(struct loader_world *w, void *mem, uint64_t mem_size, const uint8_t *image_lo,
-	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi) _must_check_
-	_nonnull_(1, 2);
+	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi)
+	_must_check_ _nonnull_(1, 2);
 
 /* Free the rings and forget @w as the API's world. */
 void world_release(struct loader_world *w) _nonnull_(1);

@@ -343,8 +343,8 @@ static int link_image(struct state *s, int (**entry)(const struct pvsub_guest *)
 		objs[i] = s->objs[i].view;
 		names[i] = s->objs[i].name;
 	}
-	if (pvsub_guestlink_plan(objs, names, s->n_objs, loader_api, loader_api_count, &s->gl,
-				 &d) < 0) {
+	r = pvsub_guestlink_plan(objs, names, s->n_objs, loader_api, loader_api_count, &s->gl, &d);
+	if (r < 0) {
 		refuse_link(s, d.msg);
 		return EXIT_LINK;
 	}
@@ -353,8 +353,8 @@ static int link_image(struct state *s, int (**entry)(const struct pvsub_guest *)
 	if (!s->image) {
 		char msg[128];
 
-		snprintf(msg, sizeof(msg), "no room for a %llu-byte image within reach of the "
-			 "guest API", (unsigned long long)l.size);
+		snprintf(msg, sizeof(msg), "no room for a %llu-byte image near the guest API",
+			 (unsigned long long)l.size);
 		refuse_link(s, msg);
 		return EXIT_SYSTEM;
 	}
@@ -463,7 +463,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	fprintf(stderr, PROGRAM ": warning: --backend none: nothing isolates the guest from the "
-			"loader\n");
+				"loader\n");
 	r = load_inputs(&s, &o);
 	if (r)
 		goto out;

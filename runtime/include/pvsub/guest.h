@@ -64,7 +64,7 @@ struct pvsub_guest {
 };
 
 /* Whether @g is large enough to hold @field. */
-#define PVSUB_GUEST_HAS(g, field)                                                                 \
+#define PVSUB_GUEST_HAS(g, field)                                                                  \
 	((g)->size >= offsetof(struct pvsub_guest, field) + sizeof((g)->field))
 
 /* The guest's entry point, defined exactly once among its objects.  Its
