@@ -38,7 +38,7 @@ refused() {
 guest() {
 	if [ -f "$1.c" ]; then
 		# shellcheck disable=SC2086
-		"$CC" $GUEST_CFLAGS -I"$top_srcdir/runtime/include" -c -o "$1.o" "$1.c"
+		"${CC:-cc}" $GUEST_CFLAGS -I"$top_srcdir/runtime/include" -c -o "$1.o" "$1.c"
 	else
 		"$CC" -c -o "$1.o" "$1.s"
 	fi
@@ -80,6 +80,17 @@ grep -q "^pvsub-loader: guest: loopback: every frame came back, queues 2$" err |
 	fail "the self-test did not report: $(cat err)"
 # its certificate is the example PKI's, not this test's
 expect_status 126 "$LOADER" --backend none --ca ca.pem --loopback "$example"
+# the same guest built by gcc and by clang, signed here
+for cc in gcc clang; do
+	command -v $cc >/dev/null || { echo "no $cc: the loopback guest is not built with it"; continue; }
+	cp "$top_srcdir/examples/guests/loopback.c" lb-$cc.c
+	saved_cc=$CC
+	CC=$cc
+	guest lb-$cc
+	CC=$saved_cc
+	load 0 lb-$cc.tar
+	grep -q "every frame came back" err || fail "$cc: $(cat err)"
+done
 
 # --- the guest's status is the loader's ---------------------------------------------------
 cat > ret7.c <<'CEOF'
