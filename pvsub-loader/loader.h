@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli/cli.h"
+#include "libpvsub/guestlink.h"
 #include "runtime/include/pvsub/guest.h"
 
 #define PROGRAM "pvsub-loader"
@@ -78,7 +79,6 @@ void world_release(struct loader_world *w) _nonnull_(1);
 void world_run(struct loader_world *w, int (*entry)(const struct pvsub_guest *)) _nonnull_(1, 2);
 
 /* The guest API, as guestlink resolves it: name and address. */
-struct pvsub_guestlink_api;
 extern const struct pvsub_guestlink_api loader_api[];
 extern const size_t loader_api_count;
 

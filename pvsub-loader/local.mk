@@ -45,3 +45,11 @@ clean-local-guests:
 LOADER_TESTS = tests/integration/loader.sh
 TESTS += $(LOADER_TESTS)
 EXTRA_DIST += $(LOADER_TESTS)
+
+# The guest API and the loopback device, tested by themselves.
+check_PROGRAMS += tests/unit/test_guestapi
+tests_unit_test_guestapi_SOURCES = tests/unit/test_guestapi.c pvsub-loader/guestapi.c \
+	pvsub-loader/loader.h
+tests_unit_test_guestapi_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_guestapi_LDADD = $(LIBPVSUB_TRUST) $(CRITERION_LIBS)
+TESTS += tests/unit/test_guestapi
