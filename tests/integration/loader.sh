@@ -224,6 +224,19 @@ expect_status 128 "$LOADER" --bogus
 grep -q "Try 'pvsub-loader --help'" err || fail "no Try line: $(cat err)"
 expect_status 0 "$LOADER" --help
 grep -q "^Usage: pvsub-loader " out || fail "--help: $(cat out)"
+# every long option is in --help and in the man page, and so is every status
+sed -n '/^static const struct option options/,/^};/p' "$top_srcdir/pvsub-loader/main.c" |
+	sed -n 's/^[[:space:]]*{"\([a-z-]*\)".*/\1/p' > options
+[ "$(wc -l < options)" -ge 6 ] || fail "cannot read the options from main.c: $(cat options)"
+while read -r o; do
+	grep -q -- "--$o\b" out || fail "--help does not list --$o"
+	man_o=$(printf '%s' "--$o" | sed 's/-/\\-/g')
+	grep -qF -- "$man_o" "$top_srcdir/man/pvsub-loader.8" || fail "pvsub-loader(8) does not list --$o"
+done < options
+for st in 126 127 128 129 130 131; do
+	grep -q "^\.B $st\$" "$top_srcdir/man/pvsub-loader.8" || fail "pvsub-loader(8) does not list status $st"
+	grep -q "$st " out || fail "--help does not list status $st"
+done
 expect_status 0 "$LOADER" --version
 grep -q "^pvsub-loader (pvsub) " out || fail "--version: $(cat out)"
 exit 0
