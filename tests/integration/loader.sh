@@ -203,6 +203,21 @@ guest gotoff
 [ "$scan_status" = 0 ] || fail "gotoff.o does not certify"
 readelf -rW gotoff.o | grep -q R_X86_64_GOTOFF64 || fail "gotoff.o has no GOTOFF64"
 refused 127 "GOTOFF64" gotoff.tar
+# an absolute 32-bit address of the image, which lies far above 4 GiB when
+# the loader is position independent (the image is mapped near its code)
+if readelf -hW "$LOADER" | grep -q 'Type:.*DYN'; then
+	printf '\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\tmovl $pvsub_guest_main, %%eax\n\tret\n' > abs32.s
+	guest abs32
+	readelf -rW abs32.o | grep -q 'R_X86_64_32 ' || fail "abs32.o has no R_X86_64_32"
+	refused 127 "abs32.o: .*does not fit" abs32.tar
+else
+	echo "pvsub-loader is not position independent: no overflow test"
+fi
+# a bundle may carry a shared object, which pvsub-scan certifies too: not a guest
+"$CC" -shared -fPIC -nostdlib -o shared.so ret7.c -I"$top_srcdir/runtime/include"
+expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest shared.xml shared.so
+expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o shared.tar shared.so shared.xml
+refused 127 "shared.so: not a relocatable object" shared.tar
 sed 's/pvsub_guest_main/guest_main/' ret7.c > noentry.c
 guest noentry
 refused 127 "pvsub_guest_main" noentry.tar
