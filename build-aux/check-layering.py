@@ -38,6 +38,9 @@ THIRD_PARTY = {
     "libelf.h": "analysis", "gelf.h": "analysis", "capstone/": "analysis",
     "libxml/": "trust", "archive.h": "trust analysis",
     "archive_entry.h": "trust analysis", "openssl/": "trust",
+    # liblzo2: bzimage's lzo payloads (libarchive reads lzop only through
+    # an external program).
+    "lzo/": "analysis",
     "tsk/": "analysis", "libqcow.h": "analysis", "libqcow/": "analysis",
 }
 # Files that belong to another file's module.

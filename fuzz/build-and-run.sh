@@ -47,7 +47,7 @@ for f in "$build/config.h" "$build/libpvsub/schemas.c" "$scan" "$sign"; do
 done
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-pkgs="libelf capstone libxml-2.0 libarchive libcrypto tsk libqcow"
+pkgs="libelf capstone libxml-2.0 libarchive libcrypto lzo2 tsk libqcow"
 cflags="-std=gnu11 -g -O1 -pthread $san -include $build/config.h -I$src -I$build"
 cflags="$cflags $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -pthread"
@@ -164,7 +164,65 @@ if "$clang" -nostdlib -static -Wl,--build-id=none -o "$tmp/vmlinux" "$tmp/vmlinu
 		{ lz4 -l -9 -c "$tmp/vmlinux.bin" && le32 "$(wc -c < "$tmp/vmlinux.bin")"; } > "$tmp/vmlinux.lz4"
 		bzimage "$tmp/vmlinux.lz4" "$seeds/input/vmlinuz-lz4"
 	fi
+	if command -v lzop >/dev/null 2>&1; then
+		{ lzop -9 -c < "$tmp/vmlinux.bin" && le32 "$(wc -c < "$tmp/vmlinux.bin")"; } > "$tmp/vmlinux.lzo"
+		bzimage "$tmp/vmlinux.lzo" "$seeds/input/vmlinuz-lzo"
+	fi
 fi
+# A vmlinux with every boot-time patch table kind, with its symbols and
+# stripped: the image harness's way into the linked-kernel tables (kmeta.c).
+cat > "$tmp/tables.s" <<'ASM'
+	.text
+	.globl _start
+_start:
+1:	lock incl (%rdi)
+2:	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00
+3:	.byte 0x0f, 0x01, 0xef
+4:	call _start
+5:	.byte 0xe9
+	.long _start - (. + 4)
+6:	.byte 0xf3, 0x0f, 0x1e, 0xfa
+7:	call *0x1000
+8:	ret
+	.section .altinstr_replacement, "ax"
+20:	.byte 0x0f, 0x01, 0xd4
+21:
+	.section .altinstructions, "a"
+	.long 3b - ., 20b - .
+	.word 0
+	.byte 4b - 3b, 21b - 20b
+	.section .parainstructions, "a"
+	.balign 8
+	.quad 7b
+	.byte 1, 8b - 7b
+	.balign 8
+	.section .smp_locks, "a"
+	.long 1b - ., 0
+	.section .retpoline_sites, "a"
+	.long 4b - .
+	.section .return_sites, "a"
+	.long 5b - .
+	.section .ibt_endbr_seal, "a"
+	.long 6b - .
+	.section .rodata, "a"
+	.balign 8
+	.globl __start___jump_table, __stop___jump_table
+__start___jump_table:
+	.long 2b - ., 3b - .
+	.quad 0
+__stop___jump_table:
+	.globl __start_static_call_sites, __stop_static_call_sites
+__start_static_call_sites:
+	.long 4b - ., 0
+__stop_static_call_sites:
+	.globl __start_mcount_loc, __stop_mcount_loc
+__start_mcount_loc:
+	.quad 2b
+__stop_mcount_loc:
+ASM
+"$clang" -nostdlib -static -Wl,--build-id=none -o "$seeds/image/vmlinux-tables" "$tmp/tables.s" &&
+	"$clang" -nostdlib -static -Wl,--build-id=none -Wl,-s -o "$seeds/image/vmlinux-tables-stripped" \
+		"$tmp/tables.s" || :
 
 cp "$src"/tests/fixtures/policy/*.xml "$seeds/policy/"
 i=0

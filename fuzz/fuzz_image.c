@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "libpvsub/image.h"
+#include "libpvsub/kmeta.h"
 #include "libpvsub/policy.h"
 #include "libpvsub/scan.h"
 #include "libpvsub/search.h"
@@ -70,6 +71,22 @@ static void walk_image(const uint8_t *data, size_t size)
 					if (kw[k].pos + kw[k].size > rg->size ||
 					    (k && kw[k].pos < kw[k - 1].pos + kw[k - 1].size))
 						abort();
+		}
+		{
+			const struct pvsub_mwindow *mw;
+			size_t nm;
+
+			/* Kernel mutable windows: whole in the region at
+			 * offset - origin, sorted by offset. */
+			if (pvsub_image_mutable_windows(img, i, &mw, &nm) == 0)
+				for (size_t k = 0; k < nm; k++) {
+					uint64_t pos = mw[k].offset - (uint64_t)rg->origin;
+
+					if (pos > rg->size || mw[k].len > rg->size - pos ||
+					    mw[k].len > PVSUB_MWINDOW_MAX_LEN ||
+					    (k && mw[k].offset < mw[k - 1].offset))
+						abort();
+				}
 		}
 		for (size_t j = 0; j < n && j < 64; j++)
 			(void)pvsub_image_may_adjoin(img, i, j, &pad);

@@ -14,7 +14,10 @@
  * the same four bytes).
  *
  * Decompression goes through libarchive's raw format with the one filter
- * the payload's magic names, never through a decompressor of our own.
+ * the payload's magic names, never through a decompressor of our own.  An
+ * lzo payload is an lzop container, which Debian's libarchive reads only
+ * through an external program: its header and blocks are read here, and
+ * each block is decompressed by liblzo2 (lzo1x_decompress_safe).
  * Everything is read from caller-owned bytes; every field is checked before
  * it is used, and a reader says which field is wrong.
  */
@@ -59,11 +62,46 @@ int pvsub_bzimage_parse(const uint8_t *data, size_t size, struct pvsub_bzimage *
  * 0; -EFBIG as soon as the output exceeds @max, so a decompression bomb costs no more than @max;
  * -EINVAL with a reason for a corrupt stream, an unsupported codec, or an output whose size differs
  * from the size the payload states; -ENOMEM.  @out holds nothing useful after a failure (release
- * it).
+ * it).  For lzo, both sizes are checked before each block is written, a block may not state more
+ * than 256 KiB, and every checksum the container's flags name is verified.
  */
 int pvsub_bzimage_decompress(const uint8_t *data, size_t size, const struct pvsub_bzimage *bz,
 			     uint64_t max, struct pvsub_buf *out, struct pvsub_diag *diag)
 	_must_check_ _nonnull_(1, 3, 5);
+
+/*
+ * The bzImage's own code, which runs before the kernel it carries: the
+ * real-mode setup (the boot sector and setup sectors), and the protected-mode
+ * code around the compressed payload (the boot decompressor, with the EFI
+ * stub).  The payload itself is compressed data, never executed; the
+ * vmlinux it decompresses to is scanned on its own.
+ */
+struct pvsub_boot_part {
+	const char *name;     /* "bzImage setup", "bzImage decompressor", "bzImage decompressor tail" */
+	uint64_t file_offset; /* of its first byte in the bzImage */
+	size_t offset;	      /* of its first byte in pvsub_boot_code.bytes */
+	size_t size;	      /* never 0 */
+};
+
+#define PVSUB_BOOT_PARTS 3
+
+struct pvsub_boot_code {
+	uint8_t *bytes; /* the parts one after the other (malloc'ed), or NULL */
+	size_t size;
+	struct pvsub_boot_part parts[PVSUB_BOOT_PARTS];
+	size_t n_parts;
+};
+
+/*
+ * Copy the code of the bzImage at @data (@size bytes, whose header
+ * pvsub_bzimage_parse() read into @bz) into @out, part by part, leaving out
+ * empty parts.  0, or -ENOMEM (then @out is empty).
+ */
+int pvsub_bzimage_boot_code(const uint8_t *data, size_t size, const struct pvsub_bzimage *bz,
+			    struct pvsub_boot_code *out) _must_check_ _nonnull_(1, 3, 4);
+
+/* Free @bc's bytes and empty it; NULL-safe. */
+void pvsub_boot_code_release(struct pvsub_boot_code *bc);
 
 /* The KASLR relocation table: how many entries of each list. */
 struct pvsub_kaslr_relocs {

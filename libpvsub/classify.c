@@ -90,6 +90,34 @@ static void embedded_field(const struct pvsub_insn *in, unsigned first, unsigned
 		snprintf(out, size, "%s+%s", pvsub_x86_field_name(a), pvsub_x86_field_name(b));
 }
 
+/*
+ * The first of the @n windows @w (sorted by offset, each whole in the
+ * region) that bytes [@pos, @pos + @len) of the region overlap, or @n.
+ * Windows count from the section or segment start, where the region's
+ * bytes[0] is at @origin (negative for a segment's page head).  A window is
+ * at most PVSUB_MWINDOW_MAX_LEN bytes, so those starting further back
+ * cannot reach @pos: a kernel has a hundred thousand windows.
+ */
+static size_t window_at(const struct pvsub_mwindow *w, size_t n, int64_t origin, size_t pos,
+			size_t len)
+{
+	size_t lo = 0, hi = n;
+	uint64_t from = pos > PVSUB_MWINDOW_MAX_LEN ? pos - PVSUB_MWINDOW_MAX_LEN : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w[mid].offset - (uint64_t)origin < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < n && w[i].offset - (uint64_t)origin < pos + len; i++)
+		if (w[i].offset - (uint64_t)origin + w[i].len > pos)
+			return i;
+	return n;
+}
+
 int pvsub_classify_at(struct pvsub_decoder *d, struct pvsub_image *img, size_t region, size_t pos,
 		   size_t len, struct pvsub_classification *out)
 {
@@ -127,14 +155,11 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 	r = pvsub_image_mutable_windows(img, region, &mw, &nmw);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < nmw; i++) {
-		/* region->bytes start at the section start for ET_REL (origin 0). */
-		uint64_t lo = mw[i].offset, hi = lo + mw[i].len;
-		if (lo < pos + len && pos < hi) {
-			out->cls = PVSUB_CLASS_PATCH_SITE;
-			snprintf(out->field, sizeof(out->field), "%s", pvsub_window_kind_name(mw[i].kind));
-			return 0;
-		}
+	size_t i = window_at(mw, nmw, reg->origin, pos, len);
+	if (i < nmw) {
+		out->cls = PVSUB_CLASS_PATCH_SITE;
+		snprintf(out->field, sizeof(out->field), "%s", pvsub_window_kind_name(mw[i].kind));
+		return 0;
 	}
 
 	r = pvsub_image_code_starts(img, region, &starts, &ns);

@@ -120,59 +120,6 @@ static struct gl_quoted quote(const char *name)
 	return q;
 }
 
-/* Names of the relocation types, for refusals (the linker applies only a
- * few; the others are named so that a user sees which one was emitted). */
-static const char *const reloc_names[] = {
-	"NONE",
-	"64",
-	"PC32",
-	"GOT32",
-	"PLT32",
-	"COPY",
-	"GLOB_DAT",
-	"JUMP_SLOT",
-	"RELATIVE",
-	"GOTPCREL",
-	"32",
-	"32S",
-	"16",
-	"PC16",
-	"8",
-	"PC8",
-	"DTPMOD64",
-	"DTPOFF64",
-	"TPOFF64",
-	"TLSGD",
-	"TLSLD",
-	"DTPOFF32",
-	"GOTTPOFF",
-	"TPOFF32",
-	"PC64",
-	"GOTOFF64",
-	"GOTPC32",
-	"GOT64",
-	"GOTPCREL64",
-	"GOTPC64",
-	"GOTPLT64",
-	"PLTOFF64",
-	"SIZE32",
-	"SIZE64",
-	"GOTPC32_TLSDESC",
-	"TLSDESC_CALL",
-	"TLSDESC",
-	"IRELATIVE",
-	"RELATIVE64",
-	"39",
-	"40",
-	"GOTPCRELX",
-	"REX_GOTPCRELX",
-};
-
-static const char *reloc_name(uint32_t type)
-{
-	return type < PVSUB_ARRAY_SIZE(reloc_names) ? reloc_names[type] : "unknown";
-}
-
 /* --- sections ------------------------------------------------------------------ */
 
 static bool has_prefix(const char *s, const char *p)
@@ -673,7 +620,7 @@ static int check_rela(struct pvsub_guestlink *gl, size_t oi, size_t t, size_t k,
 	if (!is_supported(type))
 		return refuse(gl, oi, diag,
 			      "section %s: relocation %zu: type %u (R_X86_64_%s) is not supported",
-			      ts->name, k, type, reloc_name(type));
+			      ts->name, k, type, pvsub_reloc_name(type));
 	if (type == R_X86_64_NONE)
 		return 0;
 	size = field_size(type);
@@ -940,7 +887,7 @@ static int apply_section(const struct pvsub_guestlink *gl, size_t oi, size_t i, 
 			return refuse(gl, oi, diag,
 				      "section %s: relocation %zu (R_X86_64_%s) at offset %#llx: "
 				      "value %#llx does not fit its field",
-				      o->sec[t].name, k, reloc_name(type),
+				      o->sec[t].name, k, pvsub_reloc_name(type),
 				      (unsigned long long)ra.r_offset, (unsigned long long)v);
 		put_le(image + sec_off + ra.r_offset, (uint64_t)v, field_size(type));
 	}

@@ -558,11 +558,12 @@ static size_t region_of_section(const struct pvsub_image *img, size_t shndx)
  * occurrences (pvsub_image_reloc_windows).
  */
 /*
- * The tables from which a kernel image (vmlinux) patches its own code at
- * boot (alternatives, paravirt, jump labels, static calls, retpoline and
- * return thunks, call depth tracking, ENDBR sealing, SMP lock prefixes,
- * ftrace).  A stripped vmlinux keeps its section headers, so their names
- * say they are there.
+ * The tables from which a kernel image patches its own code at boot
+ * (alternatives, paravirt, jump labels, static calls, retpoline and return
+ * thunks, call depth tracking, ENDBR sealing, SMP lock prefixes, ftrace),
+ * by the section names that say they are there.  A vmlinux (ET_EXEC) has
+ * them read into windows (check_boot_patching()); an ET_DYN file that has
+ * them gets them named, unread.
  */
 static const char *const boot_patch_tables[] = {
 	".altinstructions", ".parainstructions", "__jump_table", ".static_call_sites",
@@ -572,10 +573,10 @@ static const char *const boot_patch_tables[] = {
 #define N_BOOT_PATCH_TABLES (sizeof(boot_patch_tables) / sizeof(boot_patch_tables[0]))
 
 /*
- * What a kernel image changes in its own code at boot and pvsub does not
- * model yet (DESIGN §4): the code bytes its boot-time patch tables rewrite.
- * It is a violation, so such a file is never certified on the strength of
- * bytes that are not the ones that run.
+ * What an ET_DYN file with a kernel's boot-time patch tables changes in its
+ * own code at boot and pvsub does not model (DESIGN §4): the code bytes
+ * those tables rewrite.  It is a violation, so such a file is never
+ * certified on the strength of bytes that are not the ones that run.
  */
 static int check_kernel_patching(struct pvsub_image *img)
 {
@@ -836,6 +837,337 @@ size_t pvsub_image_reloc_window_count(const struct pvsub_image *img, size_t i)
 	return i < img->n_regions ? img->extra[i].window_count : 0;
 }
 
+/* --- boot-time patch tables of a linked kernel (ET_EXEC) --------------------------- */
+
+/* What an ET_EXEC file says about one table of pvsub_kmeta_boot_tables(). */
+enum table_state {
+	TABLE_ABSENT,	  /* not there, or empty */
+	TABLE_FOUND,	  /* bytes to read */
+	TABLE_UNLOCATED,  /* delimited by symbols, and the file has no symbol table */
+	TABLE_BAD,	  /* there, but not readable: why */
+	TABLE_UNMODELLED, /* there, and not a table pvsub reads */
+};
+
+struct boot_table {
+	const struct pvsub_kmeta_boot_table *spec;
+	enum table_state state;
+	struct pvsub_kmeta_table t;
+	struct pvsub_diag why;
+	uint64_t start, stop; /* symbol values, when seen */
+	bool have_start, have_stop, twice;
+};
+
+/* Index of the first section named @name with bytes, or 0. */
+static size_t find_section(const struct pvsub_image *img, const char *name, GElf_Shdr *sh)
+{
+	for (size_t i = 1; i < img->shnum; i++)
+		if (gelf_getshdr(elf_getscn(img->elf, i), sh) && sh->sh_size != 0 &&
+		    strcmp(section_name(img, sh), name) == 0)
+			return i;
+	return 0;
+}
+
+/* The table's bytes are those of section @index (@sh). */
+static void table_in_section(const struct pvsub_image *img, struct boot_table *bt, size_t index,
+			     const GElf_Shdr *sh)
+{
+	if (sh->sh_type == SHT_NOBITS || !section_in_file(img, sh)) {
+		bt->state = TABLE_BAD;
+		pvsub_diag_set(&bt->why, EINVAL, "%s: section %zu has no bytes in the file",
+			       bt->spec->name, index);
+		return;
+	}
+	bt->state = TABLE_FOUND;
+	bt->t = (struct pvsub_kmeta_table){
+		.name = bt->spec->name,
+		.vaddr = sh->sh_addr,
+		.bytes = img->data + sh->sh_offset,
+		.size = sh->sh_size,
+		.index = index,
+		.section_offset = 0,
+	};
+}
+
+/* Record symbol @name (of @value) if it delimits one of the @n tables. */
+static void note_delimiter(struct boot_table *bt, size_t n, const char *name, uint64_t value)
+{
+	for (size_t k = 0; k < n; k++) {
+		bool is_start = bt[k].spec->start && strcmp(name, bt[k].spec->start) == 0;
+		bool is_stop = bt[k].spec->stop && strcmp(name, bt[k].spec->stop) == 0;
+		bool *have = is_start ? &bt[k].have_start : &bt[k].have_stop;
+		uint64_t *val = is_start ? &bt[k].start : &bt[k].stop;
+
+		if (!is_start && !is_stop)
+			continue;
+		if (*have && *val != value)
+			bt[k].twice = true;
+		*have = true;
+		*val = value;
+	}
+}
+
+/* Look the delimiting symbols up in every SHT_SYMTAB: true when the file
+ * has one (a stripped vmlinux has none). */
+static bool find_delimiters(struct pvsub_image *img, struct boot_table *bt, size_t n)
+{
+	bool have_symtab = false;
+
+	for (size_t i = 1; i < img->shnum; i++) {
+		Elf_Scn *scn = elf_getscn(img->elf, i);
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		have_symtab = true;
+		d = elf_getdata(scn, NULL);
+		if (!d || sh.sh_entsize != sizeof(Elf64_Sym))
+			continue;
+		for (size_t k = 1; k < d->d_size / sizeof(Elf64_Sym) && k <= INT32_MAX; k++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)k, &sym) || sym.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(img->elf, sh.sh_link, sym.st_name);
+			if (name && strncmp(name, "__st", 4) == 0)
+				note_delimiter(bt, n, name, sym.st_value);
+		}
+	}
+	return have_symtab;
+}
+
+/* The table between its two symbols: in the file bytes of one section. */
+static void table_between_symbols(const struct pvsub_image *img, struct boot_table *bt)
+{
+	const struct pvsub_kmeta_boot_table *sp = bt->spec;
+
+	bt->state = TABLE_BAD;
+	if (bt->twice) {
+		pvsub_diag_set(&bt->why, EINVAL, "%s: %s or %s is defined twice", sp->name,
+			       sp->start, sp->stop);
+		return;
+	}
+	if (!bt->have_start || !bt->have_stop) {
+		pvsub_diag_set(&bt->why, EINVAL, "%s: %s without %s", sp->name,
+			       bt->have_start ? sp->start : sp->stop,
+			       bt->have_start ? sp->stop : sp->start);
+		return;
+	}
+	if (bt->stop < bt->start) {
+		pvsub_diag_set(&bt->why, EINVAL, "%s: %s (%#llx) lies after %s (%#llx)", sp->name,
+			       sp->start, (unsigned long long)bt->start, sp->stop,
+			       (unsigned long long)bt->stop);
+		return;
+	}
+	if (bt->stop == bt->start) {
+		bt->state = TABLE_ABSENT;
+		return;
+	}
+	for (size_t i = 1; i < img->shnum; i++) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(elf_getscn(img->elf, i), &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) || !section_in_file(img, &sh) ||
+		    bt->start < sh.sh_addr || bt->stop - sh.sh_addr > sh.sh_size)
+			continue;
+		bt->state = TABLE_FOUND;
+		bt->t = (struct pvsub_kmeta_table){
+			.name = sp->name,
+			.vaddr = bt->start,
+			.bytes = img->data + sh.sh_offset + (bt->start - sh.sh_addr),
+			.size = (size_t)(bt->stop - bt->start),
+			.index = i,
+			.section_offset = bt->start - sh.sh_addr,
+		};
+		return;
+	}
+	pvsub_diag_set(&bt->why, EINVAL, "%s: %#llx..%#llx lies in no section's file bytes",
+		       sp->name, (unsigned long long)bt->start, (unsigned long long)bt->stop);
+}
+
+/*
+ * Where each table is.  A table the linker script merges into another
+ * section is found by its symbols; a linker script defines both whenever
+ * the kernel has the table, so a symbol table without them means there is
+ * none.  Without a symbol table, a section of that name still says it.
+ */
+static void locate_boot_tables(struct pvsub_image *img, struct boot_table *bt, size_t n)
+{
+	bool have_symtab = find_delimiters(img, bt, n);
+
+	for (size_t k = 0; k < n; k++) {
+		const struct pvsub_kmeta_boot_table *sp = bt[k].spec;
+		GElf_Shdr sh;
+		size_t index;
+
+		if (sp->start && (bt[k].have_start || bt[k].have_stop)) {
+			table_between_symbols(img, &bt[k]);
+			continue;
+		}
+		index = find_section(img, sp->name, &sh);
+		if (index && sp->unmodelled)
+			bt[k].state = TABLE_UNMODELLED;
+		else if (index)
+			table_in_section(img, &bt[k], index, &sh);
+		else if (sp->start && !have_symtab)
+			bt[k].state = TABLE_UNLOCATED;
+	}
+}
+
+/* The executable segments' file bytes, as runs of the regions that map
+ * them (*@runs malloc'ed). */
+static int exec_code_runs(struct pvsub_image *img, struct pvsub_kmeta_code **runs, size_t *n)
+{
+	*n = 0;
+	*runs = calloc(img->n_regions ? img->n_regions : 1, sizeof(**runs));
+	if (!*runs)
+		return -ENOMEM;
+	for (size_t i = 0; i < img->n_regions; i++) {
+		const struct pvsub_region *rg = &img->regions[i];
+		GElf_Phdr ph;
+		int64_t lo, hi;
+
+		if (!rg->is_segment || !gelf_getphdr(img->elf, (int)rg->index, &ph) ||
+		    ph.p_filesz > INT64_MAX)
+			continue;
+		/* In the segment's coordinates (region->origin's): its file
+		 * bytes are [0, p_filesz); the region holds [origin, origin + size). */
+		lo = PVSUB_MAX(rg->origin, (int64_t)0);
+		hi = PVSUB_MIN(rg->origin + (int64_t)rg->size, (int64_t)ph.p_filesz);
+		if (hi <= lo)
+			continue;
+		(*runs)[(*n)++] = (struct pvsub_kmeta_code){
+			.vaddr = rg->vaddr + (uint64_t)(lo - rg->origin),
+			.bytes = rg->bytes + (lo - rg->origin),
+			.size = (size_t)(hi - lo),
+			.section = rg->index,
+			.offset = (uint64_t)lo,
+			.name = rg->name,
+		};
+	}
+	return 0;
+}
+
+/* "a, b and c" of the tables in state @st, into @out. */
+static void name_tables(const struct boot_table *bt, size_t n, enum table_state st, char *out,
+			size_t size)
+{
+	size_t total = 0, done = 0, used = 0;
+
+	out[0] = '\0';
+	for (size_t k = 0; k < n; k++)
+		total += bt[k].state == st;
+	for (size_t k = 0; k < n && used < size; k++) {
+		const char *sep = ", ";
+
+		if (bt[k].state != st)
+			continue;
+		if (++done == 1)
+			sep = "";
+		else if (done == total)
+			sep = " and ";
+		used += (size_t)snprintf(out + used, size - used, "%s%s", sep, bt[k].spec->name);
+	}
+}
+
+/*
+ * What each violation says: a table that cannot be read, with its reason;
+ * a table pvsub does not read; and, for a stripped kernel, the tables it
+ * cannot locate.  Everything else is modelled as windows.
+ */
+static int report_boot_tables(struct pvsub_image *img, const struct boot_table *bt, size_t n)
+{
+	bool kernel = false;
+	char names[96];
+	int r = 0;
+
+	for (size_t k = 0; k < n; k++)
+		kernel |= bt[k].state == TABLE_FOUND || bt[k].state == TABLE_BAD ||
+			  bt[k].state == TABLE_UNMODELLED;
+	for (size_t k = 0; k < n && r == 0; k++) {
+		if (bt[k].state == TABLE_BAD)
+			r = add_violation(img, "boot-patching-unchecked",
+					  "%s; its patch sites are not modelled", bt[k].why.msg);
+		else if (bt[k].state == TABLE_UNMODELLED)
+			r = add_violation(img, "boot-patching-unchecked",
+					  "%s rewrites code at boot (%s); not modelled",
+					  bt[k].spec->name, bt[k].spec->unmodelled);
+	}
+	name_tables(bt, n, TABLE_UNLOCATED, names, sizeof(names));
+	if (r == 0 && kernel && names[0])
+		r = add_violation(img, "boot-patching-unchecked",
+				  "a stripped vmlinux does not say where %s lie; the code they "
+				  "patch at boot is not modelled",
+				  names);
+	return r;
+}
+
+/*
+ * The patch tables are found through the section headers; an x86-64
+ * kernel (code linked at or above __START_KERNEL_map) without them cannot
+ * say whether it has any, so it is not certified as if it had none.
+ */
+static int check_headerless_kernel(struct pvsub_image *img)
+{
+	bool kernel = false;
+
+	if (img->shnum > 1)
+		return 0;
+	for (size_t i = 0; i < img->n_regions; i++)
+		kernel |= img->regions[i].is_segment &&
+			  img->regions[i].vaddr >= PVSUB_KASLR_START_KERNEL_MAP;
+	if (!kernel)
+		return 0;
+	return add_violation(img, "boot-patching-unchecked",
+			     "a kernel without section headers does not say where its boot-time "
+			     "patch tables lie; the code they patch at boot is not modelled");
+}
+
+/*
+ * A linked kernel patches its own code at boot from the same tables as a
+ * module (DESIGN §4): read them into mutable windows now, since what cannot
+ * be read is a violation of the image.
+ */
+static int check_boot_patching(struct pvsub_image *img)
+{
+	const struct pvsub_kmeta_boot_table *specs;
+	struct pvsub_kmeta_table tabs[16];
+	struct pvsub_diag why[16];
+	struct boot_table bt[16];
+	struct pvsub_kmeta_code *runs = NULL;
+	size_t n, n_runs, n_tabs = 0, map[16];
+	int r;
+
+	specs = pvsub_kmeta_boot_tables(&n);
+	if (n > 16)
+		return -EINVAL;
+	memset(bt, 0, sizeof(bt));
+	for (size_t k = 0; k < n; k++)
+		bt[k].spec = &specs[k];
+	locate_boot_tables(img, bt, n);
+	for (size_t k = 0; k < n; k++)
+		if (bt[k].state == TABLE_FOUND) {
+			map[n_tabs] = k;
+			tabs[n_tabs++] = bt[k].t;
+		}
+	r = n_tabs ? exec_code_runs(img, &runs, &n_runs) : 0;
+	if (r == 0 && n_tabs)
+		r = pvsub_kmeta_linked_windows(tabs, n_tabs, runs, n_runs, &img->mwindows,
+					       &img->n_mwindows, why);
+	free(runs);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_tabs; i++)
+		if (why[i].msg[0]) {
+			bt[map[i]].state = TABLE_BAD;
+			bt[map[i]].why = why[i];
+		}
+	pvsub_diag_clear(&img->mwindows_why);
+	img->mwindows_built = true;
+	return report_boot_tables(img, bt, n);
+}
+
 int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
 		    struct pvsub_diag *diag)
 {
@@ -875,7 +1207,10 @@ int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,
 	if (img->kind != PVSUB_ELF_REL) {
 		r = load_segments(img, diag);
 		if (r == 0)
-			r = check_kernel_patching(img);
+			r = img->kind == PVSUB_ELF_EXEC ? check_boot_patching(img)
+							: check_kernel_patching(img);
+		if (r == 0 && img->kind == PVSUB_ELF_EXEC)
+			r = check_headerless_kernel(img);
 		if (r == 0)
 			r = build_kaslr(img);
 		if (r < 0)
@@ -917,8 +1252,8 @@ void pvsub_image_free(struct pvsub_image *img)
 }
 
 /*
- * The kernel tables are read once per image, through the object reader
- * (relobj) and kmeta, and only when someone asks: most files have no
+ * A module's kernel tables are read once per image, through the object
+ * reader (relobj) and kmeta, and only when someone asks: most files have no
  * occurrence to classify.  A module whose tables cannot be read has no
  * windows, and the reason is kept: classification then treats its
  * occurrences as plain code, which is stricter, never looser; the rewriter
@@ -970,14 +1305,19 @@ int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 	if (r < 0)
 		return r;
 	const struct pvsub_region *rg = &img->regions[i];
-	if (rg->is_segment)
-		return 0;
-	/* Sorted by section, then offset: the region's run. */
+	/* Sorted by section (or segment), then offset: the region's run.  A
+	 * segment may be split into several regions: each takes the windows
+	 * between its origin and its end, which hold them whole (they were
+	 * read against these regions' bytes). */
+	uint64_t lo = rg->origin > 0 ? (uint64_t)rg->origin : 0;
+	int64_t end = rg->origin + (int64_t)rg->size;
+	uint64_t hi = end > 0 ? (uint64_t)end : 0;
 	size_t k = 0;
-	while (k < n_all && all[k].section < rg->index)
+	while (k < n_all && (all[k].section < rg->index ||
+			     (all[k].section == rg->index && rg->is_segment && all[k].offset < lo)))
 		k++;
 	size_t first = k;
-	while (k < n_all && all[k].section == rg->index)
+	while (k < n_all && all[k].section == rg->index && (!rg->is_segment || all[k].offset < hi))
 		k++;
 	if (k > first) {
 		*w = all + first;

@@ -133,20 +133,33 @@ int pvsub_image_overlaps_reloc(struct pvsub_image *img, size_t i, size_t pos, si
 
 /*
  * The kernel mutable windows (kmeta.h) of the whole file, sorted by section
- * then offset: read once, on first use, through the object reader and
- * kmeta (ET_REL only; none for other types).  When the module's tables
- * cannot be read there are none and *@why is the reason, else *@why is "".
- * Classification treats a file without windows as plain code (stricter);
- * the rewriter refuses with the reason.  The windows and the reason live as
- * long as the image.  0, or -ENOMEM.
+ * (or segment) then offset.
+ *
+ * ET_REL: read once, on first use, through the object reader and kmeta.
+ * When the module's tables cannot be read there are none and *@why is the
+ * reason, else *@why is "".  Classification treats a file without windows
+ * as plain code (stricter); the rewriter refuses with the reason.
+ *
+ * ET_EXEC (a vmlinux): the boot-time patch tables, read when the image is
+ * built, each on its own: the windows of every table that could be read.
+ * What is not modelled (a table that cannot be read, with its reason; the
+ * tables a stripped vmlinux does not locate; a table pvsub does not read)
+ * is a "boot-patching-unchecked" violation instead, and *@why is "".
+ *
+ * ET_DYN: none.  The windows and the reason live as long as the image.
+ * 0, or -ENOMEM.
  */
 struct pvsub_mwindow;
 int pvsub_image_kmeta(struct pvsub_image *img, const struct pvsub_mwindow **w, size_t *n,
 		      const char **why) _must_check_ _nonnull_(1, 2, 3, 4);
 
 /*
- * The windows of pvsub_image_kmeta() that lie in region @i (none for
- * segments), sorted by offset; offsets are from the section start.
+ * The windows of pvsub_image_kmeta() that lie in region @i, sorted by
+ * offset.  Their section and offset are in the coordinates of
+ * region->origin: a section region's windows count from the section start
+ * (origin 0), a segment region's from the segment's p_offset.  Each window
+ * lies whole in the region, at position offset - region->origin of
+ * region->bytes.
  */
 int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 				const struct pvsub_mwindow **w, size_t *n)

@@ -95,8 +95,9 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l)
 
 void pvsub_item_free_data(struct pvsub_item *item)
 {
-	if (!item || !item->data)
+	if (!item)
 		return;
+	pvsub_boot_code_release(&item->boot);
 	free(item->data);
 	item->data = NULL;
 }
@@ -372,14 +373,20 @@ static int emit_error(struct walker *w, const char *path, const char *fmt, ...)
 	_printf_format_(3, 4);
 
 /* Hand an item to the callback; @data (may be NULL) is consumed in any case. */
-static int emit_item(struct walker *w, const char *path, uint8_t *data, size_t size, char *error,
-		     const char *format)
+/* emit_item() for a vmlinux with its bzImage's code, which the item takes
+ * over (@boot is emptied, also on failure). */
+static int emit_item_boot(struct walker *w, const char *path, uint8_t *data, size_t size,
+			  char *error, const char *format, struct pvsub_boot_code *boot)
 {
 	struct pvsub_item *item = calloc(1, sizeof(*item));
 	int r;
 
 	if (!item)
 		goto nomem;
+	if (boot) {
+		item->boot = *boot;
+		memset(boot, 0, sizeof(*boot));
+	}
 	item->path = strdup(path);
 	if (!item->path)
 		goto nomem;
@@ -395,12 +402,21 @@ static int emit_item(struct walker *w, const char *path, uint8_t *data, size_t s
 	r = w->fn(w->data, item);
 	return r < 0 ? r : 0;
 nomem:
-	if (item)
+	if (item) {
 		free(item->path);
+		pvsub_boot_code_release(&item->boot);
+	}
 	free(item);
 	free(data);
 	free(error);
+	pvsub_boot_code_release(boot);
 	return -ENOMEM;
+}
+
+static int emit_item(struct walker *w, const char *path, uint8_t *data, size_t size, char *error,
+		     const char *format)
+{
+	return emit_item_boot(w, path, data, size, error, format, NULL);
 }
 
 static int emit(struct walker *w, const char *path, uint8_t *data, size_t size, char *error)
@@ -582,13 +598,14 @@ static int walk_archive_memory(struct walker *w, const char *apath, const uint8_
  * A bzImage at @path: its payload decompressed (within max_entry_size, and
  * counted against the input's budget) is delivered as "@path!vmlinux", the
  * ELF file followed by its KASLR relocation table, so that the scan sees
- * both.  A header, payload or vmlinux that does not check out is an error
+ * both, and with the bzImage's own code in the item's `boot`.  A header, payload or vmlinux that does not check out is an error
  * item naming @path.
  */
 static int walk_bzimage(struct walker *w, const char *path, const uint8_t *buf, size_t len)
 {
 	struct pvsub_diag diag = {""};
 	struct pvsub_kaslr_relocs relocs;
+	struct pvsub_boot_code boot = {0};
 	struct pvsub_bzimage bz;
 	struct pvsub_buf out = {0};
 	uint64_t elf_size;
@@ -625,9 +642,13 @@ static int walk_bzimage(struct walker *w, const char *path, const uint8_t *buf, 
 		  " bytes: vmlinux of %" PRIu64 " bytes, then %zu bytes of KASLR relocations",
 		  path, bz.version >> 8, bz.version & 0xff, bz.codec, bz.payload_length, elf_size,
 		  out.len - (size_t)elf_size);
+	r = pvsub_bzimage_boot_code(buf, len, &bz, &boot);
+	if (r < 0)
+		goto out;
 	data = (uint8_t *)pvsub_buf_steal(&out, &n);
-	r = data ? emit(w, vpath, data, n, NULL) : -ENOMEM;
+	r = data ? emit_item_boot(w, vpath, data, n, NULL, NULL, &boot) : -ENOMEM;
 out:
+	pvsub_boot_code_release(&boot);
 	pvsub_buf_release(&out);
 	free(vpath);
 	return r < 0 ? r : 0;

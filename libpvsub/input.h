@@ -11,7 +11,8 @@
  * boot image (bzImage, told by its header wherever it is found) becomes the
  * vmlinux inside it, named "<path>!vmlinux": its payload decompressed in
  * memory within max_entry_size, the ELF file followed by the KASLR
- * relocation table when there is one (bzimage.h).
+ * relocation table when there is one (bzimage.h), with the bzImage's own
+ * code (setup and boot decompressor) in the item's `boot`.
  *
  * A guest disk image (raw or qcow2, told by its content: diskimage.h) is
  * read in place, never whole: every regular file inside is named
@@ -46,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libpvsub/bzimage.h"
 #include "libpvsub/log.h"
 #include "libpvsub/util.h"
 
@@ -79,6 +81,9 @@ struct pvsub_item {
 	 * format, e.g. "PE/COFF (x86-64)", "ELF32 (x86)", "Mach-O 64-bit
 	 * (ARM64)", "ARM64 kernel Image"; else NULL. */
 	char *format;
+	/* A vmlinux from a bzImage: the bzImage's own code (bzimage.h), to be
+	 * scanned with it; empty otherwise.  Freed with the data. */
+	struct pvsub_boot_code boot;
 	/* Found inside a disk image (diskimage.h): the length of the image's
 	 * own path, a prefix of @path ("disk.qcow2" in
 	 * "disk.qcow2!p1!/lib/x.ko"); else 0. */

@@ -109,7 +109,7 @@ static void write_regions(struct writer *w, const struct pvsub_scan_result *r)
 
 		w_puts(w, "    <region");
 		w_attr(w, "name", g->name ? g->name : "");
-		w_attr(w, "kind", g->is_segment ? "segment" : "section");
+		w_attr(w, "kind", g->boot ? "boot-code" : g->is_segment ? "segment" : "section");
 		w_attr_u64(w, "index", g->index);
 		w_attr_u64(w, "file-offset", g->file_offset);
 		w_attr_u64(w, "size", g->size);

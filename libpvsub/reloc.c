@@ -55,3 +55,58 @@ const struct pvsub_reloc_type pvsub_reloc_types[PVSUB_RELOC_NTYPES] = {
 	T(REX_GOTPCRELX, 4, true, true, true),
 };
 #undef T
+
+/* Every type's name, listed in the table or not (the psABI's numbering:
+ * 39 and 40 are unassigned), for messages. */
+static const char *const reloc_names[] = {
+	"NONE",
+	"64",
+	"PC32",
+	"GOT32",
+	"PLT32",
+	"COPY",
+	"GLOB_DAT",
+	"JUMP_SLOT",
+	"RELATIVE",
+	"GOTPCREL",
+	"32",
+	"32S",
+	"16",
+	"PC16",
+	"8",
+	"PC8",
+	"DTPMOD64",
+	"DTPOFF64",
+	"TPOFF64",
+	"TLSGD",
+	"TLSLD",
+	"DTPOFF32",
+	"GOTTPOFF",
+	"TPOFF32",
+	"PC64",
+	"GOTOFF64",
+	"GOTPC32",
+	"GOT64",
+	"GOTPCREL64",
+	"GOTPC64",
+	"GOTPLT64",
+	"PLTOFF64",
+	"SIZE32",
+	"SIZE64",
+	"GOTPC32_TLSDESC",
+	"TLSDESC_CALL",
+	"TLSDESC",
+	"IRELATIVE",
+	"RELATIVE64",
+	"39",
+	"40",
+	"GOTPCRELX",
+	"REX_GOTPCRELX",
+};
+_Static_assert(sizeof(reloc_names) / sizeof(reloc_names[0]) == PVSUB_RELOC_NTYPES,
+	       "a name for every type the table indexes");
+
+const char *pvsub_reloc_name(uint32_t type)
+{
+	return type < PVSUB_RELOC_NTYPES ? reloc_names[type] : "unknown";
+}

@@ -50,6 +50,10 @@ struct pvsub_reloc_type {
 #define PVSUB_RELOC_NTYPES 43u
 extern const struct pvsub_reloc_type pvsub_reloc_types[PVSUB_RELOC_NTYPES];
 
+/* The psABI name of @type without its R_X86_64_ prefix ("PC32"), or
+ * "unknown" past the last type pvsub numbers; never NULL. */
+const char *pvsub_reloc_name(uint32_t type);
+
 /* The table's entry for @type, or NULL when the type is unknown. */
 static inline const struct pvsub_reloc_type *pvsub_reloc_lookup(uint32_t type)
 {

@@ -102,6 +102,7 @@ static int on_region_hit(void *data, size_t pos, size_t pattern)
 	region_context(f, rg, pos, p->len);
 	f->offset = (int64_t)pos + rg->origin;
 	f->file_offset = rg->file_offset + pos;
+	f->vaddr = rg->vaddr + pos;
 	if (rg->is_segment) {
 		f->segment = (int)rg->index;
 	} else {
@@ -268,12 +269,14 @@ static int on_chain_hit(void *data, size_t s, size_t pattern)
 		first = pvsub_image_region(st->img, c->elem[0]);
 		f->offset = (int64_t)(first->size - c->tail_len + s) + first->origin;
 		f->file_offset = first->file_offset + first->size - c->tail_len + s;
+		f->vaddr = first->vaddr + first->size - c->tail_len + s;
 	} else {
 		/* Padding before the next region: offset negative from its start. */
 		const struct pvsub_region *next = pvsub_image_region(st->img, c->elem[1]);
 
 		f->offset = (int64_t)s - (int64_t)c->start[1] + next->origin;
 		f->file_offset = next->file_offset;
+		f->vaddr = next->vaddr - (c->start[1] - s);
 		first = next;
 	}
 	if (first->is_segment) {
@@ -496,6 +499,7 @@ static int add_kaslr_findings(struct scan_state *st, size_t first)
 		region_context(f, rg, h->pos, p->len);
 		f->offset = (int64_t)h->pos + rg->origin;
 		f->file_offset = rg->file_offset + h->pos;
+		f->vaddr = rg->vaddr + h->pos;
 		f->segment = (int)rg->index;
 		kaslr_class(st, h, &f->cls);
 		added = true;
@@ -535,6 +539,86 @@ static int check_kaslr_edges(struct scan_state *st)
 						  rg->name, reach);
 	}
 	return 0;
+}
+
+/* --- the bzImage's own code ---------------------------------------------------------
+ *
+ * The parts are regions of their own after the ELF file's: searched at every
+ * offset, not decoded (setup is 16-bit code, the decompressor starts in
+ * 32-bit mode), and never adjoining anything (the loader puts setup and the
+ * protected-mode code apart, and the payload lies between the decompressor's
+ * parts).
+ */
+struct boot_state {
+	struct scan_state *st;
+	const struct pvsub_boot_part *part;
+	const uint8_t *bytes;
+};
+
+static int on_boot_hit(void *data, size_t pos, size_t pattern)
+{
+	struct boot_state *bs = data;
+	const struct pvsub_pattern *p = pvsub_matcher_pattern(bs->st->opts->matcher, pattern);
+	const struct pvsub_region rg = {.bytes = bs->bytes, .size = bs->part->size};
+	struct pvsub_finding *f = new_finding(bs->st);
+
+	if (!f)
+		return -ENOMEM;
+	f->pattern = p;
+	f->len = p->len;
+	memcpy(f->bytes, bs->bytes + pos, p->len);
+	region_context(f, &rg, pos, p->len);
+	f->offset = (int64_t)pos;
+	f->file_offset = bs->part->file_offset + pos;
+	f->boot = true;
+	f->section = strdup(bs->part->name);
+	if (!f->section)
+		return -ENOMEM;
+	f->cls.cls = PVSUB_CLASS_UNDECODED;
+	snprintf(f->cls.field, sizeof(f->cls.field), "boot code");
+	return 0;
+}
+
+static int summarise_boot_part(struct scan_state *st, size_t i, const struct pvsub_boot_part *part,
+			       const uint8_t *bytes)
+{
+	struct pvsub_scan_result *res = st->res;
+	struct pvsub_region_summary *sum, *grown;
+
+	grown = realloc(res->regions, (res->n_regions + 1) * sizeof(*res->regions));
+	if (!grown)
+		return -ENOMEM;
+	res->regions = grown;
+	sum = &res->regions[res->n_regions];
+	memset(sum, 0, sizeof(*sum));
+	sum->name = strdup(part->name);
+	if (!sum->name)
+		return -ENOMEM;
+	res->n_regions++;
+	sum->boot = true;
+	sum->index = (unsigned)i;
+	sum->file_offset = part->file_offset;
+	sum->size = part->size;
+	return st->opts->hashes ? pvsub_sha256_hex(bytes, part->size, sum->sha256) : 0;
+}
+
+static int scan_boot_code(struct scan_state *st, const struct pvsub_boot_code *bc)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < bc->n_parts; i++) {
+		const struct pvsub_boot_part *part = &bc->parts[i];
+		struct boot_state bs = {.st = st, .part = part};
+
+		if (part->offset > bc->size || part->size > bc->size - part->offset)
+			return -EINVAL;
+		bs.bytes = bc->bytes + part->offset;
+		r = summarise_boot_part(st, i, part, bs.bytes);
+		if (r == 0)
+			r = pvsub_matcher_search(st->opts->matcher, bs.bytes, part->size,
+						 on_boot_hit, &bs);
+	}
+	return r;
 }
 
 /* --- the scan -------------------------------------------------------------------- */
@@ -663,6 +747,8 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 	st.kaslr_hits = NULL;
 	if (r == 0)
 		r = search_junctions(&st);
+	if (r == 0 && opts->boot)
+		r = scan_boot_code(&st, opts->boot);
 	if (r == 0 && opts->kmeta && res->kind == PVSUB_ELF_REL)
 		r = keep_kmeta(&st);
 	if (r == 0 && opts->deep) {

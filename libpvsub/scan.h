@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libpvsub/bzimage.h"
 #include "libpvsub/classify.h"
 #include "libpvsub/crypto.h"
 #include "libpvsub/image.h"
@@ -44,6 +45,12 @@ struct pvsub_finding {
 	uint64_t file_offset; /* of the first byte, when it is in the file */
 	unsigned pad;	      /* junctions: zero padding bytes assumed between */
 	bool junction;
+	/* Address of the first byte: the region's vaddr plus the position (for
+	 * a junction's padding, the next region's vaddr minus the padding
+	 * before it).  Meaningful for segments (ET_DYN, ET_EXEC) only: ET_REL
+	 * sections have no address before the loader places them. */
+	uint64_t vaddr;
+	bool boot; /* in the bzImage's own code (pvsub_scan_opts.boot): no vaddr */
 	uint8_t bytes[PVSUB_PATTERN_MAX];
 	uint8_t len;
 	struct pvsub_classification cls;
@@ -67,6 +74,7 @@ struct pvsub_region_summary {
 	char sha256[PVSUB_SHA256_HEX_LEN]; /* "" unless opts->hashes */
 	size_t reloc_windows;
 	size_t kaslr_windows; /* fields of the KASLR table in its bytes */
+	bool boot;	      /* a part of the bzImage's own code; file_offset in the bzImage */
 };
 
 struct pvsub_scan_result {
@@ -115,12 +123,20 @@ struct pvsub_scan_opts {
 	/* Keep the kernel mutable windows in the result (the rewriter's
 	 * scan of its input), whether or not an occurrence needed them. */
 	bool kmeta;
+	/* A vmlinux from a bzImage: the bzImage's own code (bzimage.h), which
+	 * runs before the kernel.  Each part is one more region, named after
+	 * it and searched at every offset; its findings are of class
+	 * undecoded (16-bit and 32-bit code is not decoded) with the field
+	 * "boot code", have no address, and their file offsets count in the
+	 * bzImage.  NULL: none. */
+	const struct pvsub_boot_code *boot;
 };
 
 /*
  * Scan @size bytes at @data.  -EINVAL with a one-line reason when the bytes
  * are not an ELF file pvsub can scan, -ENOMEM.  Findings are sorted by region
- * order (junctions after the regions), then offset, then pattern.
+ * order (junctions after the regions, then the bzImage's code of
+ * opts->boot, part by part), then offset, then pattern.
  */
 int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, size_t size,
 		      struct pvsub_scan_result **out, struct pvsub_diag *diag)

@@ -363,6 +363,19 @@ const char *pvsub_verify_check_name(enum pvsub_verify_check c)
 	return names[c];
 }
 
+/* The driver member moves from the bundle into the result: no copy. */
+static void keep_binary(struct verify_ctx *x)
+{
+	struct pvsub_bundle_member *drv = &x->bundle.driver;
+
+	if (!x->req.keep_binary || x->req.inputs != PVSUB_VERIFY_BUNDLE)
+		return;
+	x->res->binary = drv->data;
+	x->res->binary_len = drv->len;
+	drv->data = NULL;
+	drv->len = 0;
+}
+
 static void ctx_release(struct verify_ctx *x)
 {
 	for (size_t i = 0; i < x->n_profiles; i++)
@@ -390,6 +403,15 @@ int pvsub_verify(const struct pvsub_verify_request *req, struct pvsub_verify_res
 	r = copy_request(&x, req);
 	for (size_t i = 0; r == 0 && i < PVSUB_ARRAY_SIZE(checks); i++)
 		r = checks[i](&x);
+	if (r == 0)
+		keep_binary(&x);
 	ctx_release(&x);
 	return r;
+}
+
+void pvsub_verify_result_release(struct pvsub_verify_result *res)
+{
+	free(res->binary);
+	res->binary = NULL;
+	res->binary_len = 0;
 }

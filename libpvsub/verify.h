@@ -86,6 +86,13 @@ struct pvsub_verify_request {
 	const struct pvsub_policy *require_policy;
 	const char *const *require_profiles; /* built-in profile names */
 	size_t n_require_profiles;
+
+	/* PVSUB_VERIFY_BUNDLE: when every check passed, hand the verified
+	 * driver member's bytes back in the result (binary, binary_len), so
+	 * that a loader runs exactly the bytes that were checked and reads
+	 * nothing twice.  Ignored for PVSUB_VERIFY_MANIFEST, whose caller
+	 * holds the binary already. */
+	bool keep_binary;
 };
 
 enum pvsub_verify_status {
@@ -138,12 +145,19 @@ struct pvsub_verify_result {
 	char policy_sha256[PVSUB_SHA256_HEX_LEN];
 	/* The bundle's driver member name, once BUNDLE passed. */
 	char driver_name[PVSUB_BUNDLE_NAME_MAX + 1];
+
+	/* The verified driver member, when the request asked to keep it and
+	 * every check passed; NULL otherwise.  Owned by the result: released
+	 * by pvsub_verify_result_release(). */
+	uint8_t *binary;
+	size_t binary_len;
 };
 
 /*
  * Run the checks above on the inputs of @req and describe the outcome in
  * *@res (overwritten whatever happens).  0 when every check passed
- * (res->status PASSED); otherwise res->error: a verification failure
+ * (res->status PASSED, and res->binary kept when the request asked for
+ * it); otherwise res->error: a verification failure
  * (status FAILED) or an operational error (status ERROR), the message in
  * res->msg.  A request without trust anchors or without its inputs, or
  * naming a profile that is not built in, is an ERROR of check REQUEST
@@ -151,6 +165,11 @@ struct pvsub_verify_result {
  */
 int pvsub_verify(const struct pvsub_verify_request *req, struct pvsub_verify_result *res)
 	_must_check_ _nonnull_(1, 2);
+
+/* Free what @res owns (the kept binary) and clear those fields; a result
+ * that owns nothing is left as it is.  Call it before a result that holds
+ * a binary is passed to pvsub_verify() again, which overwrites it. */
+void pvsub_verify_result_release(struct pvsub_verify_result *res) _nonnull_(1);
 
 /* The check's name as messages and logs say it ("signature", "hashes",
  * "signer certificate", ...); "unknown" for a value out of range. */

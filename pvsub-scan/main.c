@@ -343,6 +343,8 @@ static void scan_job(void *p, unsigned worker, void *data)
 	if (run->opt->rewrite) {
 		rewrite_job(j, run, &so);
 	} else {
+		if (j->item->boot.n_parts)
+			so.boot = &j->item->boot;
 		r = pvsub_scan_buffer(&so, j->item->data, j->item->size, &j->result, &diag);
 		if (r < 0)
 			j->error = strdup(diag.msg[0] ? diag.msg : strerror(-r));

@@ -984,7 +984,19 @@ static int text_finish(struct pvsub_report *rep)
 
 /* ---- JSON ----------------------------------------------------------------- */
 
-static void json_finding(struct json *j, const struct pvsub_finding *f)
+/* A finding's address: ET_REL sections have none until they are loaded, nor
+ * has a bzImage's own code (its boot loader chooses). */
+static void j_vaddr(struct json *j, const struct pvsub_scan_result *res,
+		    const struct pvsub_finding *f)
+{
+	if (res->kind == PVSUB_ELF_REL || f->boot)
+		j_raw(j, "vaddr", "null");
+	else
+		j_u64(j, "vaddr", f->vaddr);
+}
+
+static void json_finding(struct json *j, const struct pvsub_scan_result *res,
+			 const struct pvsub_finding *f)
 {
 	char hex[2 * PVSUB_PATTERN_MAX + 1];
 
@@ -1001,6 +1013,7 @@ static void json_finding(struct json *j, const struct pvsub_finding *f)
 	j_str(j, "field", f->cls.field[0] ? f->cls.field : NULL);
 	/* additions to the DESIGN §5 shape, documented in pvsub-scan(1) */
 	j_u64(j, "file_offset", f->file_offset);
+	j_vaddr(j, res, f);
 	j_str(j, "instruction", f->cls.insn_text[0] ? f->cls.insn_text : NULL);
 	if (f->junction) {
 		j_u64(j, "pad", f->pad);
@@ -1089,7 +1102,7 @@ static void json_file(struct json *j, const struct pvsub_file_record *rec)
 	j_str(j, "status", pvsub_file_status_name(rec->status));
 	j_open(j, "findings", '[');
 	for (size_t i = 0; res && i < res->n_findings; i++)
-		json_finding(j, &res->findings[i]);
+		json_finding(j, res, &res->findings[i]);
 	j_close(j, ']');
 	j_open(j, "violations", '[');
 	for (size_t i = 0; res && i < res->n_violations; i++) {
@@ -1388,7 +1401,7 @@ struct sarif_file {
 };
 
 static int sarif_finding(struct pvsub_report *rep, struct json *j, const struct sarif_file *sf,
-			 const struct pvsub_finding *f)
+			 const struct pvsub_scan_result *res, const struct pvsub_finding *f)
 {
 	char hex[3 * PVSUB_PATTERN_MAX + 1], value[PVSUB_FINGERPRINT_LEN];
 	struct pvsub_buf loc = {0}, msg = {0}, fp = {0};
@@ -1430,6 +1443,7 @@ static int sarif_finding(struct pvsub_report *rep, struct json *j, const struct 
 	j_str(j, "class", class_name(f->cls.cls));
 	j_str(j, "field", f->cls.field[0] ? f->cls.field : NULL);
 	j_str(j, "location", loc.data);
+	j_vaddr(j, res, f);
 	j_str(j, "verdict", sf->verdict);
 	j_close(j, '}');
 	j_close(j, '}');
@@ -1582,7 +1596,7 @@ static int sarif_add(struct pvsub_report *rep, const struct pvsub_file_record *r
 		added++;
 	}
 	for (size_t i = 0; res && r == 0 && i < res->n_findings; i++, added++)
-		r = sarif_finding(rep, &j, &sf, &res->findings[i]);
+		r = sarif_finding(rep, &j, &sf, res, &res->findings[i]);
 	for (size_t i = 0; res && r == 0 && i < res->n_violations; i++, added++)
 		r = sarif_violation(rep, &j, &sf, &res->violations[i]);
 	if (r == 0)

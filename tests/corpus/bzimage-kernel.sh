@@ -9,7 +9,10 @@
 # The findings are checked against an independent extraction:
 # the payload cut out and decompressed here by the codec's own tool, the ELF
 # file cut at its end by a parser of our own, then scanned as a plain ELF
-# file and counted with a regular expression per pattern.
+# file and counted with a regular expression per pattern.  Its boot-time
+# patch tables are mutable windows: those that are sections of their own
+# give, window by window, what the unstripped vmlinux of the matching -dbg
+# package gives; only that one locates the three tables between symbols.
 . "$top_srcdir/tests/lib.sh"
 command -v python3 >/dev/null || fail "python3 is needed"
 corpus_kernel_deb
@@ -217,11 +220,73 @@ kinds = sorted(v["kind"] for v in k["violations"])
 assert "kaslr-relocations-unchecked" not in kinds and "boot-patching-unchecked" in kinds, kinds
 for v in k["violations"]:
     print("violation", v["kind"] + ":", v["detail"])
+boot = [v["detail"] for v in k["violations"] if v["kind"] == "boot-patching-unchecked"]
+assert boot == ["a stripped vmlinux does not say where __jump_table, .static_call_sites and "
+                "__mcount_loc lie; the code they patch at boot is not modelled"], boot
 
 v = vmf["files"][0]
 assert v["path"] == "vmlinuz!vmlinux" and v["findings"] == [], v["findings"]
 assert v["verdict"] == "rejected", v["verdict"]
 assert "boot-patching-unchecked" in {x["kind"] for x in v["violations"]}
 print("vmfunc profile: 0 findings, rejected for", sorted(x["kind"] for x in v["violations"]))
+PY
+
+# The windows of the stripped vmlinux, and of the -dbg package's vmlinux.
+"$top_builddir/tests/corpus/kwindows" vmlinux.elf > stripped.win ||
+	fail "kwindows: $(cat stripped.win)"
+if ! dbg=$("$top_srcdir/tests/corpus/fetch-kernel-dbg.sh" "$(dirname "$deb")" "$deb"); then
+	[ "${PVSUB_REQUIRE_CORPUS:-0}" != 1 ] || fail "cannot fetch the kernel's -dbg package"
+	echo "# SKIP the -dbg comparison: cannot fetch the kernel's -dbg package"
+	exit 0
+fi
+echo "debug package: $dbg"
+dpkg-deb --fsys-tarfile "$dbg" | tar -x --wildcards './usr/lib/debug/boot/vmlinux-*'
+set -- usr/lib/debug/boot/vmlinux-*
+[ $# -eq 1 ] && [ -f "$1" ] || fail "no single vmlinux in $dbg"
+"$top_builddir/tests/corpus/kwindows" "$1" > dbg.win || fail "kwindows: $(cat dbg.win)"
+expect_status 1 "$SCAN" --format json --max-entry-size 1G "$1"
+mv out dbg.json
+rm -rf usr
+
+python3 - <<'PY'
+import json
+from collections import Counter
+def windows(path):
+    w, v = [], []
+    for line in open(path):
+        f = line.split(" ", 1)
+        (v if f[0] == "violation" else w).append(line.rstrip("\n"))
+    return w, v
+sw, sv = windows("stripped.win")
+dw, dv = windows("dbg.win")
+between = ("jump-label", "static-call", "ftrace")  # __jump_table, .static_call_sites, __mcount_loc
+sc = Counter(x.split()[0] for x in sw)
+dc = Counter(x.split()[0] for x in dw)
+print("windows per kind (stripped vmlinux):", dict(sorted(sc.items())))
+print("windows per kind (-dbg vmlinux):    ", dict(sorted(dc.items())))
+assert not any(k in sc for k in between), sc
+assert all(dc[k] > 0 for k in between), dc
+assert sc["alternative"] > 0 and sc["return-thunk"] > 0 and sc["smp-lock"] > 0, sc
+# Window by window, for the tables that are sections of their own.
+rest = [x for x in dw if x.split()[0] not in between]
+assert sorted(sw) == sorted(rest), set(sw) ^ set(rest)
+# The negative control: one window fewer, or one moved, is noticed.
+assert sorted(sw) != sorted(rest[1:])
+moved = rest[0].split()
+moved[2] = "%x" % (int(moved[2], 16) + 1)
+assert sorted(sw) != sorted([" ".join(moved)] + rest[1:])
+assert sv == ["violation a stripped vmlinux does not say where __jump_table, "
+              ".static_call_sites and __mcount_loc lie; the code they patch at boot is not modelled"], sv
+assert dv == [], dv
+# The scan agrees: no boot-patching violation with the symbols, and the
+# occurrences in windows are the stripped kernel's, with the same kinds.
+dbg = json.load(open("dbg.json"))["files"][0]
+bz = json.load(open("bz.json"))["files"][0]
+assert "boot-patching-unchecked" not in [v["kind"] for v in dbg["violations"]], dbg["violations"]
+site = lambda f: sorted((x["pattern"], x["segment"], x["offset"], x["field"])
+                        for x in f["findings"] if x["class"] == "patch-site")
+assert site(dbg) == site(bz), (site(dbg), site(bz))
+print("patch-site findings on both sides:", len(site(bz)),
+      dict(Counter(x[3] for x in site(bz))))
 PY
 exit 0

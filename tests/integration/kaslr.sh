@@ -68,6 +68,9 @@ expect_status 1 "$SCAN" --format json both
 [ "$(json_query out '(d["files"][0]["kaslr"], [(x["class"], x["bytes"], x["file_offset"]) for x in d["files"][0]["findings"]])')" = \
 	"({'table_size': 20, 'step': 2097152, 'offsets': $offsets, 'windows': 2, 'proven': 1}, [('kaslr', '0f01ef', 4101)])" ] ||
 	fail "JSON: $(cat out)"
+# its address: the field `some` plus one, as linked
+[ "$(json_query out 'hex(d["files"][0]["findings"][0]["vaddr"])')" = 0x401005 ] ||
+	fail "kaslr finding's vaddr: $(cat out)"
 expect_status 1 "$SCAN" --format sarif both
 json_query out '[r["message"]["text"] for r in d["runs"][0]["results"]]' |
 	grep -q "KASLR moves at boot" || fail "SARIF: $(cat out)"

@@ -4,7 +4,8 @@
 # checks the archives the build made and the sources, after proving on a
 # small tree of its own that it reports each kind of breach.  Then what the
 # loader will need (the object reader, relocations, kernel metadata and the
-# one verification call) is linked without libelf and capstone, and run.
+# one verification call) is linked without libelf and capstone, and run; and
+# the real pvsub-loader is checked the same way.
 . "$top_srcdir/tests/lib.sh"
 command -v nm >/dev/null && command -v ar >/dev/null || skip "nm and ar (binutils) are needed"
 python3 "$top_srcdir/build-aux/check-layering.py" --self-test || fail "the checker's self-test failed"
@@ -20,7 +21,7 @@ below=
 for area in core elf trust analysis; do
 	case $area in
 	trust) third=$(pc libxml-2.0 libarchive libcrypto) ;;
-	analysis) third="$(pc libelf capstone libarchive tsk libqcow) $(pc libxml-2.0 libcrypto)" ;;
+	analysis) third="$(pc libelf capstone libarchive lzo2 tsk libqcow) $(pc libxml-2.0 libcrypto)" ;;
 	*) third= ;;
 	esac
 	# shellcheck disable=SC2086
@@ -91,6 +92,22 @@ $CC -std=gnu11 ${SANITIZER_CFLAGS:-} -include "$top_builddir/config.h" -I"$top_s
 	loader.c "$libs/libpvsub-trust.a" "$libs/libpvsub-elf.a" "$libs/libpvsub-core.a" \
 	$third -pthread 2>link.err || fail "the reader and verifier need more than trust, elf and core: $(cat link.err)"
 nm -u loader | grep -Eq ' (elf_|gelf_|cs_)' && fail "the loader's link pulls libelf or capstone"
+
+# The real pvsub-loader passes the same check, and holds no code of the
+# analysis area (checked by name: the analysis archive's global symbols).
+real=$top_builddir/pvsub-loader/pvsub-loader
+[ -x "$real" ] || fail "pvsub-loader was not built"
+nm -u "$real" | grep -Eq ' (elf_|gelf_|cs_)' && fail "pvsub-loader's link pulls libelf or capstone"
+readelf -dW "$real" | grep -E 'NEEDED.*(libelf|libcapstone)' &&
+	fail "pvsub-loader needs libelf or capstone"
+nm -g --defined-only "$libs/libpvsub-analysis.a" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u > analysis.syms
+nm --defined-only "$real" | awk 'NF == 3 { print $3 }' | sort -u > loader.syms
+[ -s analysis.syms ] || fail "no symbol read from libpvsub-analysis.a"
+comm -12 analysis.syms loader.syms > both.syms
+[ ! -s both.syms ] || fail "pvsub-loader holds analysis code: $(head -5 both.syms | tr '\n' ' ')"
+# the control: the scanner does hold it
+nm --defined-only "$top_builddir/pvsub-scan/pvsub-scan" | awk 'NF == 3 { print $3 }' | sort -u |
+	comm -12 analysis.syms - | grep -q . || fail "the analysis symbol check sees nothing in pvsub-scan"
 
 cat > mod.s <<'SEOF'
 	.text

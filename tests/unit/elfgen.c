@@ -7,7 +7,8 @@
 #include "libpvsub/util.h"
 #include "tests/unit/elfgen.h"
 
-static int build(const char *lang, const char *src, const char *flags, uint8_t **data, size_t *len)
+static int build_as(const char *lang, const char *src, const char *mode, const char *flags,
+		    uint8_t **data, size_t *len)
 {
 	char dir[] = "/tmp/pvsub-elfgen.XXXXXX";
 	char srcpath[64], outpath[64], *cmd = NULL;
@@ -30,8 +31,8 @@ static int build(const char *lang, const char *src, const char *flags, uint8_t *
 	fclose(f);
 	if (!flags)
 		flags = "";
-	if (asprintf(&cmd, "%s %s %s -x %s %s -o %s", cc, strstr(flags, "-shared") ? "" : "-c",
-		     flags, lang, srcpath, outpath) < 0) {
+	if (asprintf(&cmd, "%s %s %s -x %s %s -o %s", cc, mode, flags, lang, srcpath, outpath) <
+	    0) {
 		cmd = NULL;
 		goto out;
 	}
@@ -48,6 +49,11 @@ out:
 	return r;
 }
 
+static int build(const char *lang, const char *src, const char *flags, uint8_t **data, size_t *len)
+{
+	return build_as(lang, src, flags && strstr(flags, "-shared") ? "" : "-c", flags, data, len);
+}
+
 int elfgen_assemble(const char *src, const char *flags, uint8_t **data, size_t *len)
 {
 	return build("assembler", src, flags, data, len);
@@ -56,4 +62,10 @@ int elfgen_assemble(const char *src, const char *flags, uint8_t **data, size_t *
 int elfgen_compile_c(const char *src, const char *flags, uint8_t **data, size_t *len)
 {
 	return build("c", src, flags, data, len);
+}
+
+int elfgen_link_exec(const char *src, const char *flags, uint8_t **data, size_t *len)
+{
+	return build_as("assembler", src, "-nostdlib -static -no-pie -Wl,--build-id=none", flags,
+			data, len);
 }

@@ -18,4 +18,9 @@ int elfgen_assemble(const char *src, const char *flags, uint8_t **data, size_t *
  * shared object: then the output is ET_DYN). */
 int elfgen_compile_c(const char *src, const char *flags, uint8_t **data, size_t *len);
 
+/* Assemble @src and link it alone into a static ET_EXEC (no libc, no
+ * start files, no PIE), as a kernel is linked; @flags are added (e.g.
+ * "-Wl,-s" for a stripped file). */
+int elfgen_link_exec(const char *src, const char *flags, uint8_t **data, size_t *len);
+
 #endif

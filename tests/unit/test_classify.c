@@ -6,6 +6,7 @@
 
 #include "libpvsub/classify.h"
 #include "libpvsub/image.h"
+#include "libpvsub/kmeta.h"
 #include "tests/unit/elfgen.h"
 
 static struct pvsub_decoder *dec;
@@ -161,6 +162,59 @@ Test(classify, relocation_window)
 	c = classify_at(r, 6, 1);
 	cr_expect_eq(c.cls, PVSUB_CLASS_INSTRUCTION);
 	cr_expect_str_eq(c.insn_text, "ret");
+}
+
+/*
+ * A vmlinux (ET_EXEC) linked without page alignment (-n), so that its one
+ * PT_LOAD starts 0x78 bytes into a page: its region begins at the page,
+ * origin -0x78, and a window's offset (from p_offset) is not its position.
+ * The alternative covers the first WRPKRU; the second, right after the
+ * window, is an instruction.
+ */
+static const char kernel_src[] = "\t.text\n"
+				 "\t.globl _start\n"
+				 "_start:\n"
+				 "\tnop\n"
+				 "1:\t.byte 0x0f, 0x01, 0xef\n"
+				 "2:\t.byte 0x0f, 0x01, 0xef\n"
+				 "\tret\n"
+				 "\t.section .altinstr_replacement, \"ax\"\n"
+				 "3:\t.byte 0x90, 0x90, 0x90\n"
+				 "4:\n"
+				 "\t.section .altinstructions, \"a\"\n"
+				 "\t.long 1b - ., 3b - .\n"
+				 "\t.word 0\n"
+				 "\t.byte 2b - 1b, 4b - 3b\n";
+
+Test(classify, patch_site_in_a_segment)
+{
+	static const char wrpkru[] = {0x0f, 0x01, 0xef};
+	struct pvsub_diag diag = {{0}};
+	struct pvsub_classification c;
+	const struct pvsub_mwindow *mw;
+	size_t len, n;
+
+	cr_assert_eq(elfgen_link_exec(kernel_src, "-Wl,-n", &obj, &len), 0, "linking failed");
+	cr_assert_eq(pvsub_image_new(obj, len, &img, &diag), 0, "%s", diag.msg);
+	cr_assert_eq(pvsub_image_region_count(img), 1);
+	const struct pvsub_region *reg = pvsub_image_region(img, 0);
+	cr_assert(reg->is_segment);
+	cr_assert_lt(reg->origin, 0, "the fixture must not start on a page");
+	cr_assert_eq(pvsub_image_mutable_windows(img, 0, &mw, &n), 0);
+	cr_assert_eq(n, 2, "%zu windows", n); /* the alternative, its replacement */
+	size_t at = find(0, wrpkru, sizeof(wrpkru));
+	cr_assert_eq(mw[0].offset, (uint64_t)((int64_t)at + reg->origin));
+
+	c = classify_at(0, at, 3);
+	cr_expect_eq(c.cls, PVSUB_CLASS_PATCH_SITE, "%s", pvsub_class_name(c.cls));
+	cr_expect_str_eq(c.field, "alternative");
+	/* The negative control: the same bytes just after the window. */
+	c = classify_at(0, at + 3, 3);
+	cr_expect_eq(c.cls, PVSUB_CLASS_INSTRUCTION, "%s", pvsub_class_name(c.cls));
+	cr_expect_str_eq(c.insn_text, "wrpkru");
+	/* Overlapping the window by its last byte is enough. */
+	c = classify_at(0, at + 2, 3);
+	cr_expect_eq(c.cls, PVSUB_CLASS_PATCH_SITE);
 }
 
 Test(classify, undecoded_after_garbage)

@@ -193,6 +193,22 @@ static uint64_t le(const uint8_t *p, unsigned n)
 	return v;
 }
 
+/* Plan and apply the objects added so far at BASE, and return the first
+ * eight bytes of the data region and, in *@l, the layout. */
+static uint64_t linked_data_word(struct pvsub_guestlink_layout *l)
+{
+	struct pvsub_guestlink *gl = plan_ok();
+	uint8_t *img;
+	uint64_t v;
+
+	pvsub_guestlink_layout(gl, l);
+	img = apply_ok(gl, BASE);
+	v = le(img + l->data.offset, 8);
+	free(img);
+	pvsub_guestlink_free(gl);
+	return v;
+}
+
 /* --- layout ----------------------------------------------------------------------------------- */
 
 static const char layout_src[] = "\t.section .text.a,\"ax\",@progbits\n"
@@ -499,19 +515,14 @@ Test(guestlink, a_symbol_outside_its_section_refuses)
 Test(guestlink, symbols_resolve_across_objects)
 {
 	struct pvsub_guestlink_layout l;
-	struct pvsub_guestlink *gl;
-	uint8_t *img;
 
 	add("\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\tjmp helper\n"
 	    "\t.data\n\t.quad helper\n");
 	add("\t.text\n\t.byte 0x90\n\t.globl helper\nhelper:\n\tret\n");
-	gl = plan_ok();
-	pvsub_guestlink_layout(gl, &l);
-	img = apply_ok(gl, BASE);
+	uint64_t v = linked_data_word(&l);
+
 	/* helper: after a.o's 5-byte jmp, one nop into b.o's .text. */
-	cr_assert_eq(le(img + l.data.offset, 8), BASE + l.code.offset + 6);
-	free(img);
-	pvsub_guestlink_free(gl);
+	cr_assert_eq(v, BASE + l.code.offset + 6);
 }
 
 Test(guestlink, unknown_symbols_refuse_naming_symbol_and_object)
@@ -546,19 +557,14 @@ Test(guestlink, a_symbol_defined_twice_refuses)
 Test(guestlink, a_strong_definition_beats_a_weak_one)
 {
 	struct pvsub_guestlink_layout l;
-	struct pvsub_guestlink *gl;
-	uint8_t *img;
 
 	/* a.o's own reference to its weak w goes to b.o's strong w. */
 	add("\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\tret\n"
 	    "\t.weak w\nw:\tret\n\t.data\n\t.quad w\n");
 	add("\t.text\n\t.globl w\nw:\tret\n");
-	gl = plan_ok();
-	pvsub_guestlink_layout(gl, &l);
-	img = apply_ok(gl, BASE);
-	cr_assert_eq(le(img + l.data.offset, 8), BASE + l.code.offset + 2);
-	free(img);
-	pvsub_guestlink_free(gl);
+	uint64_t v = linked_data_word(&l);
+
+	cr_assert_eq(v, BASE + l.code.offset + 2);
 }
 
 Test(guestlink, weak_undefined_refuses)
@@ -727,18 +733,13 @@ Test(guestlink, a_guest_may_not_define_an_api_name)
 Test(guestlink, global_offset_table_symbol_is_the_got)
 {
 	struct pvsub_guestlink_layout l;
-	struct pvsub_guestlink *gl;
-	uint8_t *img;
 
 	add("\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n"
 	    "\tmovq ext@GOTPCREL(%rip), %rax\n\tret\n"
 	    "\t.data\n\t.reloc ., R_X86_64_64, _GLOBAL_OFFSET_TABLE_\n\t.quad 0\n");
-	gl = plan_ok();
-	pvsub_guestlink_layout(gl, &l);
-	img = apply_ok(gl, BASE);
-	cr_assert_eq(le(img + l.data.offset, 8), BASE + l.got.offset);
-	free(img);
-	pvsub_guestlink_free(gl);
+	uint64_t v = linked_data_word(&l);
+
+	cr_assert_eq(v, BASE + l.got.offset);
 }
 
 Test(guestlink, apply_checks_base_and_buffer)

@@ -95,3 +95,13 @@ Test(reloc, pc_relative_and_got_flags)
 	cr_assert(known(R_X86_64_GOT32).got);
 	cr_assert_not(known(R_X86_64_GOT32).rewritable);
 }
+
+Test(reloc, every_type_has_its_psabi_name)
+{
+	cr_expect_str_eq(pvsub_reloc_name(R_X86_64_NONE), "NONE");
+	cr_expect_str_eq(pvsub_reloc_name(R_X86_64_PC32), "PC32");
+	cr_expect_str_eq(pvsub_reloc_name(R_X86_64_GOTOFF64), "GOTOFF64");
+	cr_expect_str_eq(pvsub_reloc_name(R_X86_64_REX_GOTPCRELX), "REX_GOTPCRELX");
+	cr_expect_str_eq(pvsub_reloc_name(PVSUB_RELOC_NTYPES), "unknown");
+	cr_expect_str_eq(pvsub_reloc_name(UINT32_MAX), "unknown");
+}

@@ -275,9 +275,12 @@ static void setup(void)
 	memset(dyn.sha256, 'b', 64);
 	finding(&dyn_findings[0], &wrpkru, NULL, -0x20, 0xfe0, PVSUB_CLASS_UNDECODED, "", "");
 	dyn_findings[0].segment = 2;
+	/* a kernel address: above INT64_MAX, printed unsigned */
+	dyn_findings[0].vaddr = 0xffffffff81000fe0;
 	finding(&dyn_findings[1], &wrpkru, NULL, 0xfff, 0x1fff, PVSUB_CLASS_SPANNING, "", "");
 	dyn_findings[1].segment = 2;
 	dyn_findings[1].segment2 = 3;
+	dyn_findings[1].vaddr = 0x1fff;
 	dyn_findings[1].junction = true;
 	dyn_findings[1].pad = 0;
 	dyn.findings = dyn_findings;
@@ -610,6 +613,7 @@ Test(report, json_valid_and_shaped)
 					    "          \"class\": \"embedded\",\n"
 					    "          \"field\": \"immediate\",\n"
 					    "          \"file_offset\": 97,\n"
+					    "          \"vaddr\": null,\n"
 					    "          \"instruction\": \"mov eax, 0xef010f\"\n"
 					    "        }"),
 			   "%s", out.data);
@@ -626,6 +630,12 @@ Test(report, json_valid_and_shaped)
 	/* segments: "segment" instead of "section", signed offsets */
 	cr_assert_not_null(strstr(out.data, "\"segment\": 2,\n          \"offset\": -32,"));
 	cr_assert_not_null(strstr(out.data, "\"pad\": 0,\n          \"segment2\": 3\n"));
+	/* a segment's finding has its address; an ET_REL section has none */
+	cr_assert_not_null(strstr(out.data, "\"file_offset\": 4064,\n"
+					    "          \"vaddr\": 18446744071578849248,\n"));
+	cr_assert_not_null(strstr(out.data, "\"file_offset\": 8191,\n"
+					    "          \"vaddr\": 8191,\n"));
+	cr_assert_eq(count_of(out.data, "\"vaddr\": null"), 4);
 	cr_assert_not_null(strstr(out.data, "\"elf_type\": \"DYN\""));
 	cr_assert_not_null(strstr(out.data, "\"deep\": {\n        \"bytes\": 100,\n"
 					    "        \"instructions\": 40,"));
@@ -820,6 +830,12 @@ Test(report, sarif_required_keys)
 					    "                  \"startLine\": 1,\n"
 					    "                  \"byteOffset\": 80,\n"
 					    "                  \"byteLength\": 3\n"));
+	/* a finding's address: a segment's, none for an ET_REL section */
+	cr_assert_not_null(strstr(out.data, "\"location\": \"segment 2-0x20\",\n"
+					    "            \"vaddr\": 18446744071578849248,\n"),
+			   "%s", out.data);
+	cr_assert_not_null(strstr(out.data, "\"location\": \".text+0x10\",\n"
+					    "            \"vaddr\": null,\n"));
 	/* a violation: the file, line 1 */
 	cr_assert_not_null(strstr(out.data, "\"text\": \"Violation wx-section: section .wx is "
 					    "writable and executable\"\n          },\n"
@@ -1343,11 +1359,13 @@ Test(report, load_time_passes_and_patch_sites_fail_in_every_format)
 				  "\"class\": \"relocation\",\n"
 				  "            \"field\": null,\n"
 				  "            \"location\": \".text+0x40\",\n"
+				  "            \"vaddr\": null,\n"
 				  "            \"verdict\": \"certified-with-load-time-checks\"\n"),
 			   "%s", out.data);
 	cr_assert_not_null(strstr(out.data, "\"class\": \"patch-site\",\n"
 					    "            \"field\": \"jump-label\",\n"
 					    "            \"location\": \".text+0x50\",\n"
+					    "            \"vaddr\": null,\n"
 					    "            \"verdict\": \"rejected\"\n"),
 			   "%s", out.data);
 	free(out.data);

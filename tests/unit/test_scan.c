@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -245,5 +246,40 @@ Test(scan, findings_carry_the_bytes_around_them)
 	cr_assert_eq(f->n_after, 2);
 	cr_assert_eq(f->after[0], 0x5d);
 	cr_assert_eq(f->after[1], 0xc3);
+	pvsub_scan_result_free(r);
+}
+
+Test(scan, segment_findings_carry_their_address)
+{
+	/* The linker puts .text at 0x7654000 and .text2 right after it, in
+	 * two executable segments adjacent in memory: WRPKRU at .text+1, and
+	 * a VMFUNC whose 0f 01 end .text and whose d4 starts .text2. */
+	static const char src[] =
+		"__asm__(\".text\\n nop\\n .byte 0x0f,0x01,0xef\\n .fill 4090,1,0x90\\n"
+		" .byte 0x0f,0x01\\n .section .text2,\\\"ax\\\",@progbits\\n .byte 0xd4\\n"
+		" .fill 15,1,0xc3\\n\");\n";
+	struct pvsub_scan_opts o = {policy, matcher, decoder, false, false};
+	struct pvsub_scan_result *r = NULL;
+	struct pvsub_diag diag = {""};
+	const struct pvsub_finding *f;
+
+	free(data);
+	cr_assert_eq(elfgen_compile_c(src,
+				      "-shared -fPIC -nostdlib -Wl,-Ttext=0x7654000 "
+				      "-Wl,--section-start=.text2=0x7655000 "
+				      "-Wl,--section-start=.dynamic=0x7670000",
+				      &data, &size),
+		     0);
+	cr_assert_eq(pvsub_scan_buffer(&o, data, size, &r, &diag), 0, "%s", diag.msg);
+	cr_assert_eq(r->kind, PVSUB_ELF_DYN);
+	cr_assert_eq(r->n_findings, 2);
+	f = &r->findings[0];
+	cr_assert_str_eq(f->pattern->id, "wrpkru");
+	cr_assert_eq(f->offset, 1);
+	cr_assert_eq(f->vaddr, 0x7654001, "vaddr 0x%" PRIx64, f->vaddr);
+	f = &r->findings[1];
+	cr_assert_str_eq(f->pattern->id, "vmfunc");
+	cr_assert(f->junction);
+	cr_assert_eq(f->vaddr, 0x7654ffe, "vaddr 0x%" PRIx64, f->vaddr);
 	pvsub_scan_result_free(r);
 }

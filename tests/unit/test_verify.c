@@ -411,6 +411,45 @@ Test(verify, bundle_members_and_names, .init = setup, .fini = teardown)
 	pvsub_buf_release(&m);
 }
 
+/* A loader keeps the verified driver's bytes instead of reading them again:
+ * only on request, only when every check passed, and they are the driver's. */
+Test(verify, bundle_keeps_the_verified_binary, .init = setup, .fini = teardown)
+{
+	struct pvsub_buf m = {0}, sig = {0}, b = {0};
+	struct pvsub_trust *ca = anchors(fx.ca, NULL), *ca2 = anchors(fx.ca2, NULL);
+	struct pvsub_verify_request q;
+	struct pvsub_verify_result res;
+
+	signed_manifest("default", CLEAN, &m, &sig);
+	bundle(&m, &sig, fx.cert, &b);
+	q = bundled(&b, ca);
+	expect_pass(&q, &res);
+	cr_assert_null(res.binary, "kept without being asked");
+	q.keep_binary = true;
+	expect_pass(&q, &res);
+	cr_assert_not_null(res.binary);
+	cr_assert_eq(res.binary_len, BIN_LEN);
+	cr_assert_eq(memcmp(res.binary, bin, BIN_LEN), 0, "not the bundled driver's bytes");
+	pvsub_verify_result_release(&res);
+	cr_assert_null(res.binary);
+	cr_assert_eq(res.binary_len, 0);
+	pvsub_verify_result_release(&res); /* releasing twice is harmless */
+	/* a failed verification hands back nothing */
+	q.ca = ca2;
+	cr_assert_neq(pvsub_verify(&q, &res), 0);
+	cr_assert_null(res.binary);
+	/* the request field is ignored for loose inputs: the caller holds them */
+	q = loose(&m, &sig, ca);
+	q.keep_binary = true;
+	expect_pass(&q, &res);
+	cr_assert_null(res.binary);
+	pvsub_trust_free(ca2);
+	pvsub_trust_free(ca);
+	pvsub_buf_release(&b);
+	pvsub_buf_release(&sig);
+	pvsub_buf_release(&m);
+}
+
 Test(verify, bundle_failures_name_the_member, .init = setup, .fini = teardown)
 {
 	struct pvsub_buf m = {0}, sig = {0}, b = {0};

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest API (<pvsub/guest.h>) as pvsub-loader provides it, and the
+ * loopback device behind pvsub_tx() and pvsub_rx().
+ *
+ * Each call copies the guest's descriptors into a private snapshot first
+ * and checks every one of them before it acts on any (DESIGN §9: buffer
+ * inside the guest's memory, length within the largest frame, queue inside
+ * the guest's queues, ring space), so that what it checked is what it
+ * uses.  With the none backend nothing stops the guest from bypassing the
+ * API; the checks are here so that the gated backends keep them.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "libpvsub/guestlink.h"
+#include "pvsub-loader/loader.h"
+
+/* The guest API has no context argument: one guest per process. */
+static struct loader_world *world;
+
+#define LOG_MAX 256u
+
+const struct pvsub_guestlink_api loader_api[] = {
+	{"pvsub_tx", (uintptr_t)pvsub_tx},
+	{"pvsub_rx", (uintptr_t)pvsub_rx},
+	{"pvsub_clock_ns", (uintptr_t)pvsub_clock_ns},
+	{"pvsub_log", (uintptr_t)pvsub_log},
+	{"pvsub_exit", (uintptr_t)pvsub_exit},
+};
+const size_t loader_api_count = PVSUB_ARRAY_SIZE(loader_api);
+
+int world_init(struct loader_world *w, void *mem, uint64_t mem_size, const uint8_t *image_lo,
+	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi)
+{
+	memset(w, 0, sizeof(*w));
+	w->g = (struct pvsub_guest){
+		.size = sizeof(struct pvsub_guest),
+		.abi_version = PVSUB_GUEST_ABI_VERSION,
+		.mem = mem,
+		.mem_size = mem_size,
+		/* locally administered, unicast */
+		.mac = {0x02, 0x70, 0x76, 0x73, 0x75, 0x62},
+		.n_queues = LOOPBACK_QUEUES,
+		.frame_max = LOOPBACK_FRAME_MAX,
+	};
+	w->image_lo = image_lo;
+	w->image_hi = image_hi;
+	w->stack_lo = stack_lo;
+	w->stack_hi = stack_hi;
+	for (size_t q = 0; q < LOOPBACK_QUEUES; q++) {
+		w->rings[q].slots = malloc((size_t)LOOPBACK_RING * LOOPBACK_FRAME_MAX);
+		if (!w->rings[q].slots) {
+			world_release(w);
+			return -ENOMEM;
+		}
+	}
+	world = w;
+	return 0;
+}
+
+void world_release(struct loader_world *w)
+{
+	for (size_t q = 0; q < LOOPBACK_QUEUES; q++) {
+		free(w->rings[q].slots);
+		w->rings[q].slots = NULL;
+	}
+	if (world == w)
+		world = NULL;
+}
+
+/*
+ * int call_on_stack(entry, g, top, saved): entry(g) with the stack pointer
+ * at @top (16-byte aligned), its value returned.  The loader's callee-saved
+ * registers stay on the loader's stack, whose pointer goes to *@saved so
+ * that exit_to_loader(*saved, status) can return from call_on_stack() with
+ * @status from anywhere in the guest: a longjmp() of two instructions,
+ * which leaves sanitizers' view of the stacks alone.
+ */
+int call_on_stack(int (*entry)(const struct pvsub_guest *), const struct pvsub_guest *g, void *top,
+		  uintptr_t *saved);
+/* Not declared noreturn: instrumented callers would announce the jump. */
+void exit_to_loader(uintptr_t saved, int status);
+__asm__(".text\n"
+	".globl call_on_stack\n"
+	".hidden call_on_stack\n"
+	".type call_on_stack, @function\n"
+	"call_on_stack:\n"
+	"	pushq %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	"	movq %rsp, (%rcx)\n"
+	"	movq %rcx, %rbx\n"
+	"	movq %rdx, %rsp\n"
+	"	movq %rdi, %rax\n"
+	"	movq %rsi, %rdi\n"
+	"	callq *%rax\n"
+	"	movq (%rbx), %rsp\n"
+	"1:	popq %r15\n"
+	"	popq %r14\n"
+	"	popq %r13\n"
+	"	popq %r12\n"
+	"	popq %rbx\n"
+	"	popq %rbp\n"
+	"	ret\n"
+	".size call_on_stack, . - call_on_stack\n"
+	".globl exit_to_loader\n"
+	".hidden exit_to_loader\n"
+	".type exit_to_loader, @function\n"
+	"exit_to_loader:\n"
+	"	movl %esi, %eax\n"
+	"	movq %rdi, %rsp\n"
+	"	jmp 1b\n"
+	".size exit_to_loader, . - exit_to_loader\n");
+
+void world_run(struct loader_world *w, int (*entry)(const struct pvsub_guest *))
+{
+	w->exit_status = call_on_stack(entry, &w->g, w->stack_hi, &w->saved_sp);
+}
+
+/* --- checks ---------------------------------------------------------------- */
+
+/* Whether @off and @len name bytes inside the guest's memory. */
+static bool in_memory(uint64_t off, uint64_t len)
+{
+	return off <= world->g.mem_size && len <= world->g.mem_size - off;
+}
+
+static bool frame_ok(const struct pvsub_frame *f)
+{
+	return f->flags == 0 && f->len >= 1 && f->len <= world->g.frame_max &&
+	       in_memory(f->off, f->len);
+}
+
+/* Copy the guest's @n descriptors into @snap and check the call: 0 or
+ * -EINVAL. */
+static int snapshot(uint32_t queue, const struct pvsub_frame *frames, uint32_t n,
+		    struct pvsub_frame *snap)
+{
+	if (!world || queue >= world->g.n_queues || n > PVSUB_GUEST_BATCH_MAX || (n && !frames))
+		return -EINVAL;
+	memcpy(snap, frames, n * sizeof(*snap));
+	for (uint32_t i = 0; i < n; i++)
+		if (!frame_ok(&snap[i]))
+			return -EINVAL;
+	return 0;
+}
+
+static uint8_t *slot(struct loopback_ring *r, uint32_t i)
+{
+	return r->slots + (size_t)(i % LOOPBACK_RING) * LOOPBACK_FRAME_MAX;
+}
+
+/* --- the API ------------------------------------------------------------------ */
+
+int pvsub_tx(uint32_t queue, const struct pvsub_frame *frames, uint32_t n)
+{
+	struct pvsub_frame snap[PVSUB_GUEST_BATCH_MAX];
+	struct loopback_ring *r;
+	const uint8_t *mem;
+	uint32_t i;
+	int err = snapshot(queue, frames, n, snap);
+
+	if (err)
+		return err;
+	r = &world->rings[queue];
+	mem = world->g.mem;
+	for (i = 0; i < n && r->head - r->tail < LOOPBACK_RING; i++, r->head++) {
+		memcpy(slot(r, r->head), mem + snap[i].off, snap[i].len);
+		r->len[r->head % LOOPBACK_RING] = snap[i].len;
+	}
+	return (int)i;
+}
+
+int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
+{
+	struct pvsub_frame snap[PVSUB_GUEST_BATCH_MAX];
+	struct loopback_ring *r;
+	uint8_t *mem;
+	uint32_t i;
+	int err = snapshot(queue, frames, n, snap);
+
+	if (err)
+		return err;
+	r = &world->rings[queue];
+	mem = world->g.mem;
+	for (i = 0; i < n && r->head != r->tail; i++, r->tail++) {
+		uint32_t len = r->len[r->tail % LOOPBACK_RING];
+
+		if (len > snap[i].len) {
+			if (i == 0)
+				return -EMSGSIZE;
+			break;
+		}
+		memcpy(mem + snap[i].off, slot(r, r->tail), len);
+		frames[i].len = len;
+	}
+	return (int)i;
+}
+
+uint64_t pvsub_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether [@p, @p + @len) lies inside [@lo, @hi). */
+static bool inside(uintptr_t p, size_t len, uintptr_t lo, uintptr_t hi)
+{
+	return p >= lo && p <= hi && len <= hi - p;
+}
+
+int pvsub_log(const char *msg, size_t len)
+{
+	char line[LOG_MAX + 1];
+	uintptr_t p = (uintptr_t)msg, mem = (uintptr_t)(world ? world->g.mem : NULL);
+
+	if (!world)
+		return -EINVAL;
+	len = PVSUB_MIN(len, (size_t)LOG_MAX);
+	if (!inside(p, len, mem, mem + world->g.mem_size) &&
+	    !inside(p, len, (uintptr_t)world->image_lo, (uintptr_t)world->image_hi) &&
+	    !inside(p, len, (uintptr_t)world->stack_lo, (uintptr_t)world->stack_hi))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		line[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+	line[len] = '\0';
+	fprintf(stderr, PROGRAM ": guest: %s\n", line);
+	return 0;
+}
+
+void pvsub_exit(int status)
+{
+	if (!world)
+		abort(); /* no guest is running: nowhere to return to */
+	exit_to_loader(world->saved_sp, status);
+	abort(); /* not reached */
+}
