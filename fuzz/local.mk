@@ -24,7 +24,7 @@ fuzz: all
 clean-local: clean-local-fuzz
 clean-local-fuzz:
 	-rm -rf fuzz/obj fuzz/seeds fuzz/tmp fuzz/corpus fuzz/artifacts fuzz/pki fuzz/*.log \
-		fuzz/*.dict fuzz/fuzz_image fuzz/fuzz_input fuzz/fuzz_policy fuzz/fuzz_pattern \
+		fuzz/*.dict fuzz/*.supp fuzz/fuzz_image fuzz/fuzz_input fuzz/fuzz_policy fuzz/fuzz_pattern \
 		fuzz/fuzz_manifest fuzz/fuzz_verify fuzz/fuzz_bundle fuzz/fuzz_modsig fuzz/fuzz_rewrite \
 		fuzz/fuzz_kmeta fuzz/fuzz_guestlink fuzz/fuzz_diskimage
 
