@@ -41,6 +41,7 @@ THIRD_PARTY = {
     # liblzo2: bzimage's lzo payloads (libarchive reads lzop only through
     # an external program).
     "lzo/": "analysis",
+    "tsk/": "analysis", "libqcow.h": "analysis", "libqcow/": "analysis",
 }
 # Files that belong to another file's module.
 MODULE_OF = {"rewrite_rules": "rewrite", "rewrite_internal": "rewrite", "schemas": "xml"}

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "libpvsub/bzimage.h"
+#include "libpvsub/diskimage.h"
 #include "libpvsub/input.h"
 
 #define CHUNK_SIZE (64 * 1024)
@@ -72,6 +73,9 @@ struct walker {
 	const char *input_path;
 	uint64_t total;
 	bool input_stopped;
+	/* Walking a disk image: the length of its path, a prefix of every
+	 * item's path until the image is done (pvsub_item.image_len). */
+	size_t image_len;
 };
 
 /* Ancestors of a directory being walked, to refuse bind-mount loops. */
@@ -86,6 +90,7 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l)
 	l->max_entry_size = UINT64_C(512) << 20;
 	l->max_total_size = UINT64_C(8) << 30;
 	l->max_depth = 8;
+	l->allow_backing_file = false;
 }
 
 void pvsub_item_free_data(struct pvsub_item *item)
@@ -393,6 +398,7 @@ static int emit_item_boot(struct walker *w, const char *path, uint8_t *data, siz
 	item->data = data;
 	item->size = data ? size : 0;
 	item->error = error;
+	item->image_len = w->image_len;
 	r = w->fn(w->data, item);
 	return r < 0 ? r : 0;
 nomem:
@@ -992,6 +998,136 @@ static int read_far_pe(struct walker *w, const char *path, int r, struct pvsub_b
 			    explicit);
 }
 
+/*
+ * Disk images (diskimage.h).  Each regular file inside is sniffed from its
+ * first bytes, read whole only when it is something pvsub reads (ELF, an
+ * archive, a compressed file, a bzImage, an executable it names), within
+ * max_entry_size and charged to the image's budget, and then walked like
+ * an archive member at depth 1, named "<image>!<path inside>".
+ */
+struct image_walk {
+	struct walker *w;
+	const char *path; /* of the image */
+};
+
+static int read_image_file(struct pvsub_diskimage_file *f, uint64_t size, uint8_t *buf,
+			   struct pvsub_diag *diag)
+{
+	uint64_t got = 0;
+
+	while (got < size) {
+		size_t want = size - got > CHUNK_SIZE * 16 ? CHUNK_SIZE * 16 : (size_t)(size - got);
+		ssize_t n = pvsub_diskimage_file_read(f, got, buf + got, want, diag);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return pvsub_diag_set(diag, EIO, "file shorter than its size");
+		got += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int walk_image_file(struct walker *w, const char *path, struct pvsub_diskimage_file *f,
+			   uint64_t size)
+{
+	struct pvsub_diag diag = {""};
+	uint8_t head[SNIFF_SIZE];
+	uint8_t *buf = NULL;
+	enum kind kind;
+	ssize_t n;
+	int r;
+
+	/* Before a byte is read, as for an archive member: the file system
+	 * library maps the whole file to read its first byte. */
+	if (size > w->lim->max_entry_size || size > SIZE_MAX - 1)
+		return emit_too_big(w, path);
+	n = pvsub_diskimage_file_read(f, 0, head, sizeof(head), &diag);
+	if (n < 0)
+		return emit_error(w, path, "%s", diag.msg);
+	kind = sniff(head, (size_t)n);
+	if (kind == KIND_OTHER && !far_pe_header(head, (size_t)n)) {
+		pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);
+		return 0;
+	}
+	r = charge(w, (size_t)size);
+	if (r)
+		return r < 0 ? r : -ECANCELED;
+	buf = malloc(size ? (size_t)size : 1);
+	if (!buf)
+		return -ENOMEM;
+	r = read_image_file(f, size, buf, &diag);
+	if (r == 0)
+		r = walk_content(w, path, buf, (size_t)size, &buf, 1, false);
+	else
+		r = emit_error(w, path, "%s", diag.msg);
+	free(buf);
+	return r;
+}
+
+static int on_image_entry(void *data, const struct pvsub_diskimage_entry *e)
+{
+	struct image_walk *iw = data;
+	struct walker *w = iw->w;
+	char *path = e->path[0] ? join(iw->path, "!", e->path) : strdup(iw->path);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	if (e->error)
+		r = emit_error(w, path, "%s", e->error);
+	else if (e->unscanned)
+		r = emit_item(w, path, NULL, 0, NULL, e->unscanned);
+	else
+		r = walk_image_file(w, path, e->file, e->size);
+	free(path);
+	if (r == 0 && w->input_stopped)
+		r = -ECANCELED;
+	return r;
+}
+
+/* The disk image in @fd, if it is one: -ENOTSUP when TSK finds no
+ * partition table or file system in a raw file (nothing delivered). */
+static int walk_diskimage(struct walker *w, int fd, const char *path)
+{
+	struct pvsub_diskimage_opts opts = {.allow_backing_file = w->lim->allow_backing_file,
+					    .dirfd = -1};
+	struct image_walk iw = {.w = w, .path = path};
+	struct pvsub_diag diag = {""};
+	struct pvsub_diskimage *img = NULL;
+	int r;
+
+	if (opts.allow_backing_file) {
+		/* Where a backing file may be: the image's own directory. */
+		const char *slash = strrchr(path, '/');
+		char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+				  : strdup(".");
+
+		if (!dir)
+			return -ENOMEM;
+		opts.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+	}
+	r = pvsub_diskimage_open(fd, &opts, &img, &diag);
+	if (opts.dirfd >= 0)
+		close(opts.dirfd);
+	if (r == -ENOTSUP || r == -ENOMEM)
+		return r;
+	w->image_len = strlen(path);
+	if (r < 0) {
+		r = emit_error(w, path, "%s", diag.msg[0] ? diag.msg : strerror(-r));
+		goto out;
+	}
+	pvsub_dbg(w->ctx, "%s: %s disk image", path, pvsub_diskimage_format(img));
+	r = pvsub_diskimage_walk(img, on_image_entry, &iw);
+	if (r == -ECANCELED)
+		r = 0;
+out:
+	w->image_len = 0;
+	pvsub_diskimage_free(img);
+	return r;
+}
+
 static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 {
 	struct pvsub_buf content = {0};
@@ -1030,6 +1166,12 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 		break;
 	default:
 		r = 0;
+		if (pvsub_diskimage_probe(fd, head, (size_t)n)) {
+			r = walk_diskimage(w, fd, path);
+			if (r != -ENOTSUP)
+				break;
+			r = 0;
+		}
 		if (far_pe_header(head, (size_t)n)) {
 			/* Its PE header lies past the sniffed bytes: read it all. */
 			r = read_fd_all(fd, w->lim->max_entry_size, &content);
@@ -1142,7 +1284,11 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 		if (far_pe_header(head, (size_t)n)) {
 			r = read_stream_rest(w, fd, head, (size_t)n, &content);
 			r = read_far_pe(w, path, r, &content, explicit);
-		} else if (explicit)
+		} else if (explicit && pvsub_diskimage_is_qcow2(head, (size_t)n))
+			r = emit_error(w, path,
+				       "a qcow2 disk image is read in place: name "
+				       "the file, not a pipe");
+		else if (explicit)
 			r = emit_error(w, path, n ? MSG_NOT_RECOGNISED : "empty input");
 		else
 			pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);

@@ -14,6 +14,15 @@
  * relocation table when there is one (bzimage.h), with the bzImage's own
  * code (setup and boot decompressor) in the item's `boot`.
  *
+ * A guest disk image (raw or qcow2, told by its content: diskimage.h) is
+ * read in place, never whole: every regular file inside is named
+ * "<path>!pN!/path/inside" ("<path>!/path/inside" for a bare file system)
+ * and read as if it were an archive member, so that ELF files, archives and
+ * compressed files inside are found as anywhere else.  A file inside that
+ * is not something pvsub reads is skipped after its first bytes.  Disk
+ * images are read only from files named on the command line or found in
+ * directories, not from archives or pipes.
+ *
  * A pipe named on the command line (standard input, /dev/stdin, a FIFO)
  * is read as a stream.
  *
@@ -55,9 +64,12 @@ struct pvsub_input_limits {
 	uint64_t max_entry_size; /* one file or archive member, decompressed */
 	uint64_t max_total_size; /* all bytes decompressed from one input */
 	unsigned max_depth;	 /* archives inside archives */
+	/* Not a limit: read a qcow2 image's backing file, a qcow2 file in the
+	 * image's directory (diskimage.h); refused when false (the default). */
+	bool allow_backing_file;
 };
 
-/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8. */
+/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8, no backing file. */
 void pvsub_input_limits_default(struct pvsub_input_limits *l) _nonnull_(1);
 
 struct pvsub_item {
@@ -72,6 +84,10 @@ struct pvsub_item {
 	/* A vmlinux from a bzImage: the bzImage's own code (bzimage.h), to be
 	 * scanned with it; empty otherwise.  Freed with the data. */
 	struct pvsub_boot_code boot;
+	/* Found inside a disk image (diskimage.h): the length of the image's
+	 * own path, a prefix of @path ("disk.qcow2" in
+	 * "disk.qcow2!p1!/lib/x.ko"); else 0. */
+	size_t image_len;
 };
 
 /*

@@ -54,6 +54,7 @@ enum {
 	OPT_MAX_DEPTH,
 	OPT_REWRITE,
 	OPT_ALLOW_UNSCANNED,
+	OPT_ALLOW_BACKING_FILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_SARIF_ROOT,
@@ -81,6 +82,7 @@ static const struct option long_options[] = {
 	{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
 	{"rewrite", no_argument, NULL, OPT_REWRITE},
 	{"allow-unscanned", no_argument, NULL, OPT_ALLOW_UNSCANNED},
+	{"allow-backing-file", no_argument, NULL, OPT_ALLOW_BACKING_FILE},
 	{"output", required_argument, NULL, 'o'},
 	{"output-dir", required_argument, NULL, 'O'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -97,7 +99,8 @@ static void usage(FILE *out)
 		"Find gate opcodes (VMFUNC, WRPKRU, XRSTOR...) at every byte offset that can\n"
 		"execute in ELF objects, x86 kernel images (bzImage: the vmlinux inside),\n"
 		"directories and guest images (tar, cpio, zip, ar, deb, rpm; gzip, xz, zstd,\n"
-		"bzip2; nested), and classify each occurrence.\n"
+		"bzip2; nested), guest disk images (raw or qcow2: GPT or MBR; ext2/3/4,\n"
+		"FAT, ISO9660; read in place), and classify each occurrence.\n"
 		"An INPUT of - is standard input (an ELF file, a bzImage or an archive).\n"
 		"\n"
 		"Policy:\n"
@@ -139,6 +142,8 @@ static void usage(FILE *out)
 		"      --max-entry-size=SIZE largest file or archive member, decompressed (512M)\n"
 		"      --max-total-size=SIZE most bytes decompressed from one archive (8G)\n"
 		"      --max-depth=N         deepest nesting of archives (8)\n"
+		"      --allow-backing-file  read a qcow2 image's backing file: a qcow2 file\n"
+		"                            in the image's directory, named without one\n"
 		"\n"
 		"      --help                display this help and exit\n"
 		"      --version             output version information and exit\n"
@@ -591,13 +596,54 @@ static void finish_job(void *p, void *data)
 struct walk_ctx {
 	struct pvsub_workq *q;
 	const char *input; /* being walked */
+	bool rewrite;
+	char *refused_image; /* --rewrite: the disk image refused last */
 };
+
+/*
+ * --rewrite does not write into a disk image (a rebuilt image is the
+ * image builder's job): the first item found inside an image becomes the
+ * one error line for that image, the others are dropped.  Returns 1 when
+ * @item was dropped (and freed), 0 to submit it, or -ENOMEM.
+ */
+static int refuse_image_item(struct walk_ctx *w, struct pvsub_item *item)
+{
+	char *image;
+
+	item->path[item->image_len] = '\0';
+	if (w->refused_image && strcmp(w->refused_image, item->path) == 0) {
+		pvsub_item_free(item);
+		return 1;
+	}
+	image = strdup(item->path);
+	free(item->error);
+	free(item->format);
+	item->format = NULL;
+	pvsub_item_free_data(item);
+	item->error = strdup("--rewrite does not write into disk images: rewrite the package "
+			     "or the module tree, then rebuild the image");
+	if (!image || !item->error) {
+		free(image);
+		pvsub_item_free(item);
+		return -ENOMEM;
+	}
+	free(w->refused_image);
+	w->refused_image = image;
+	return 0;
+}
 
 static int on_item(void *data, struct pvsub_item *item)
 {
 	struct walk_ctx *w = data;
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j;
 
+	if (w->rewrite && item->image_len) {
+		int r = refuse_image_item(w, item);
+
+		if (r)
+			return r < 0 ? r : 0;
+	}
+	j = calloc(1, sizeof(*j));
 	if (!j) {
 		pvsub_item_free(item);
 		return -ENOMEM;
@@ -734,6 +780,9 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_ALLOW_UNSCANNED:
 			opt->allow_unscanned = true;
+			break;
+		case OPT_ALLOW_BACKING_FILE:
+			opt->limits.allow_backing_file = true;
 			break;
 		case 'o':
 			opt->output = optarg;
@@ -970,6 +1019,7 @@ int main(int argc, char **argv)
 		run.status = EXIT_ERROR;
 		goto out;
 	}
+	walk.rewrite = opt.rewrite;
 	for (int i = optind; i < argc && r >= 0; i++) {
 		walk.input = argv[i];
 		if (strcmp(argv[i], "-") == 0)
@@ -981,6 +1031,7 @@ int main(int argc, char **argv)
 			error_msg("%s: %s", argv[i], strerror(-r));
 	}
 	pvsub_workq_free(walk.q);
+	free(walk.refused_image);
 	if (r < 0)
 		run.status = EXIT_ERROR;
 	show_progress(&run, true);

@@ -21,7 +21,7 @@ below=
 for area in core elf trust analysis; do
 	case $area in
 	trust) third=$(pc libxml-2.0 libarchive libcrypto) ;;
-	analysis) third="$(pc libelf capstone libarchive lzo2) $(pc libxml-2.0 libcrypto)" ;;
+	analysis) third="$(pc libelf capstone libarchive lzo2 tsk libqcow) $(pc libxml-2.0 libcrypto)" ;;
 	*) third= ;;
 	esac
 	# shellcheck disable=SC2086
