@@ -146,7 +146,8 @@ static int snapshot(uint32_t queue, const struct pvsub_frame *frames, uint32_t n
 {
 	if (!world || queue >= world->g.n_queues || n > PVSUB_GUEST_BATCH_MAX || (n && !frames))
 		return -EINVAL;
-	memcpy(snap, frames, n * sizeof(*snap));
+	if (n) /* frames may be NULL for an empty batch */
+		memcpy(snap, frames, n * sizeof(*snap));
 	for (uint32_t i = 0; i < n; i++)
 		if (!frame_ok(&snap[i]))
 			return -EINVAL;
