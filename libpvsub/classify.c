@@ -172,10 +172,19 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 	/* Occurrences come in ascending order: resume the sweep from the last
 	 * boundary found from the same start instead of decoding it again. */
 	if (cur && cur->bytes == reg->bytes && cur->start == start && cur->at >= at &&
-	    cur->at <= pos)
+	    cur->at <= pos) {
+		/* The decode from this start already failed before @pos: it
+		 * fails again at the same place. */
+		if (cur->failed) {
+			out->cls = PVSUB_CLASS_UNDECODED;
+			return 0;
+		}
 		at = cur->at;
+	}
 	for (;;) {
 		if (pvsub_decoder_decode(d, reg->bytes + at, reg->size - at, reg->vaddr + at, &in) < 0) {
+			if (cur)
+				*cur = (struct pvsub_decode_cursor){reg->bytes, start, at, true};
 			out->cls = PVSUB_CLASS_UNDECODED;
 			return 0;
 		}
@@ -184,11 +193,8 @@ int pvsub_classify_next(struct pvsub_decoder *d, struct pvsub_image *img, size_t
 		at += in.len;
 	}
 
-	if (cur) {
-		cur->bytes = reg->bytes;
-		cur->start = start;
-		cur->at = at;
-	}
+	if (cur)
+		*cur = (struct pvsub_decode_cursor){reg->bytes, start, at, false};
 	out->insn_pos = at;
 	out->insn_len = in.len;
 	insn_text(&in, out->insn_text, sizeof(out->insn_text));

@@ -77,6 +77,7 @@ struct pvsub_decode_cursor {
 	const uint8_t *bytes; /* region the cursor belongs to */
 	size_t start;	      /* code start the decode began at */
 	size_t at;	      /* an instruction boundary reached from it */
+	bool failed;	      /* decoding from it fails at @at */
 };
 
 /* pvsub_classify_at() for a series of occurrences in ascending order: linear

@@ -1290,6 +1290,24 @@ int pvsub_image_kmeta(struct pvsub_image *img, const struct pvsub_mwindow **w, s
 	return r;
 }
 
+/* The first of the @n windows at @w (sorted by section, then offset) that
+ * is not before (@section, @offset). */
+static size_t mwindow_lower_bound(const struct pvsub_mwindow *w, size_t n, size_t section,
+				  uint64_t offset)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w[mid].section < section || (w[mid].section == section && w[mid].offset < offset))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 				const struct pvsub_mwindow **w, size_t *n)
 {
@@ -1308,17 +1326,20 @@ int pvsub_image_mutable_windows(struct pvsub_image *img, size_t i,
 	/* Sorted by section (or segment), then offset: the region's run.  A
 	 * segment may be split into several regions: each takes the windows
 	 * between its origin and its end, which hold them whole (they were
-	 * read against these regions' bytes). */
+	 * read against these regions' bytes).  Found by binary search: this
+	 * runs for every occurrence classified. */
 	uint64_t lo = rg->origin > 0 ? (uint64_t)rg->origin : 0;
 	int64_t end = rg->origin + (int64_t)rg->size;
 	uint64_t hi = end > 0 ? (uint64_t)end : 0;
-	size_t k = 0;
-	while (k < n_all && (all[k].section < rg->index ||
-			     (all[k].section == rg->index && rg->is_segment && all[k].offset < lo)))
-		k++;
-	size_t first = k;
-	while (k < n_all && all[k].section == rg->index && (!rg->is_segment || all[k].offset < hi))
-		k++;
+	size_t first, k;
+
+	if (rg->is_segment) {
+		first = mwindow_lower_bound(all, n_all, rg->index, lo);
+		k = mwindow_lower_bound(all, n_all, rg->index, hi);
+	} else {
+		first = mwindow_lower_bound(all, n_all, rg->index, 0);
+		k = mwindow_lower_bound(all, n_all, (size_t)rg->index + 1, 0);
+	}
 	if (k > first) {
 		*w = all + first;
 		*n = k - first;

@@ -177,6 +177,45 @@ Test(scan, resumed_decoding_matches_fresh_decoding)
 	pvsub_scan_result_free(r);
 }
 
+/* After a decode failure, the occurrences further on under the same start
+ * are undecoded from the cached failure, exactly as a fresh decode says
+ * (the stripped kernel's half-million occurrences of a stress policy took
+ * minutes before the cursor kept the failure). */
+Test(scan, resumed_decoding_after_a_failure_matches_fresh_decoding)
+{
+	struct pvsub_buf src = {0};
+	struct pvsub_scan_result *r;
+	struct pvsub_image *img;
+	size_t undecoded = 0;
+
+	cr_assert_eq(pvsub_buf_puts(&src, "\t.text\n\t.globl f\n\t.type f,@function\nf:\n"), 0);
+	for (int i = 0; i < 100; i++) {
+		/* 0x06 (push %es) does not decode in 64-bit mode. */
+		if (i == 50)
+			cr_assert_eq(pvsub_buf_puts(&src, "\t.byte 0x06\n"), 0);
+		cr_assert_eq(pvsub_buf_puts(&src, "\tmovl $0x00ef010f, %eax\n"), 0);
+	}
+	cr_assert_eq(pvsub_buf_puts(&src, "\tret\n\t.size f,.-f\n"), 0);
+	r = scan_asm(src.data, false);
+	pvsub_buf_release(&src);
+	cr_assert_eq(r->n_findings, 100);
+	cr_assert_eq(pvsub_image_new(data, size, &img, NULL), 0);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		struct pvsub_classification fresh;
+
+		cr_assert_eq(pvsub_classify_at(decoder, img, 0, (size_t)r->findings[i].offset,
+					    r->findings[i].len, &fresh),
+			     0);
+		cr_assert_eq(fresh.cls, r->findings[i].cls.cls, "finding %zu", i);
+		cr_assert_eq(fresh.insn_pos, r->findings[i].cls.insn_pos, "finding %zu", i);
+		undecoded += fresh.cls == PVSUB_CLASS_UNDECODED;
+	}
+	/* The control: the first half decodes, the second does not. */
+	cr_assert_eq(undecoded, 50);
+	pvsub_image_free(img);
+	pvsub_scan_result_free(r);
+}
+
 /* Found by the mutation tests (issue 5): once the junction budget was
  * spent, the search still walked every pair of executable sections, so
  * 20000 one-byte sections took seconds and 65000 over a minute.  The search
