@@ -720,7 +720,7 @@ static int build_kaslr(struct pvsub_image *img)
 	if (img->kind != PVSUB_ELF_EXEC ||
 	    pvsub_vmlinux_elf_end(img->data, img->size, &end, NULL) < 0 || end >= img->size)
 		return 0;
-	r = pvsub_kaslr_fields(img->data + end, img->size - end, &f, &nf);
+	r = pvsub_kaslr_fields(img->data + end, img->size - end, &f, &nf, &img->kaslr.counts);
 	if (r == -EINVAL || (r == 0 && nf == 0))
 		return 0;
 	if (r < 0)
@@ -728,14 +728,6 @@ static int build_kaslr(struct pvsub_image *img)
 	img->has_kaslr = true;
 	img->kaslr.table_offset = end;
 	img->kaslr.table_size = img->size - end;
-	for (size_t k = 0; k < nf; k++) {
-		if (f[k].size == 8)
-			img->kaslr.n64++;
-		else if (f[k].sign < 0)
-			img->kaslr.n32_inverse++;
-		else
-			img->kaslr.n32++;
-	}
 	if (load_span(img, &lo, &span) < 0 ||
 	    pvsub_kaslr_offsets_for(lo, span, &img->kaslr.offsets) < 0) {
 		free(f);

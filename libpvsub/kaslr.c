@@ -18,7 +18,8 @@
 /* Of a window, the bytes from this index on can change (delta >= 2^21). */
 #define FIRST_CHANGING 2
 
-int pvsub_kaslr_fields(const uint8_t *p, size_t n, struct pvsub_kaslr_field **out, size_t *nout)
+int pvsub_kaslr_fields(const uint8_t *p, size_t n, struct pvsub_kaslr_field **out, size_t *nout,
+		       struct pvsub_kaslr_relocs *counts_out)
 {
 	struct pvsub_kaslr_relocs counts;
 	const uint64_t per_list[3][2] = {{4, 1}, {4, (uint64_t)-1}, {8, 1}};
@@ -30,6 +31,8 @@ int pvsub_kaslr_fields(const uint8_t *p, size_t n, struct pvsub_kaslr_field **ou
 	*nout = 0;
 	if (pvsub_kaslr_relocs_parse(p, n, &counts) < 0)
 		return -EINVAL;
+	if (counts_out)
+		*counts_out = counts;
 	lists[0] = counts.n32;
 	lists[1] = counts.n32_inverse;
 	lists[2] = counts.n64;

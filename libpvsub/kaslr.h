@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libpvsub/bzimage.h"
 #include "libpvsub/search.h"
 #include "libpvsub/util.h"
 
@@ -63,11 +64,12 @@ struct pvsub_kaslr_field {
 /*
  * Read every field of the relocation table at @p (@n bytes, as
  * pvsub_kaslr_relocs_parse() accepts) into *@out (malloc'ed, NULL when
- * empty), in the decompressor's order: 32-bit, inverse 32-bit, 64-bit.
+ * empty), in the decompressor's order: 32-bit, inverse 32-bit, 64-bit,
+ * and how many each list has into *@counts when it is not NULL.
  * -EINVAL when the bytes are not such a table, -ENOMEM.
  */
-int pvsub_kaslr_fields(const uint8_t *p, size_t n, struct pvsub_kaslr_field **out, size_t *nout)
-	_must_check_ _nonnull_(3, 4);
+int pvsub_kaslr_fields(const uint8_t *p, size_t n, struct pvsub_kaslr_field **out, size_t *nout,
+		       struct pvsub_kaslr_relocs *counts) _must_check_ _nonnull_(3, 4);
 
 /* The offsets tried: delta = k * step for 0 <= k < count. */
 struct pvsub_kaslr_offsets {
@@ -87,7 +89,7 @@ int pvsub_kaslr_offsets_for(uint64_t load_min, uint64_t span, struct pvsub_kaslr
 struct pvsub_kaslr_info {
 	uint64_t table_offset; /* in the payload: where the ELF file ends */
 	uint64_t table_size;
-	uint64_t n32, n32_inverse, n64; /* fields per list, as pvsub_kaslr_relocs_parse() counts */
+	struct pvsub_kaslr_relocs counts; /* fields per list */
 	struct pvsub_kaslr_offsets offsets;
 };
 

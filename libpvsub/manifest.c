@@ -133,9 +133,9 @@ static void write_kaslr(struct writer *w, const struct pvsub_scan_result *r)
 	w_attr_u64(w, "table-offset", k->table_offset);
 	w_attr_u64(w, "table-size", k->table_size);
 	w_attr(w, "table-sha256", r->kaslr_sha256);
-	w_attr_u64(w, "fields-32", k->n32);
-	w_attr_u64(w, "fields-32-inverse", k->n32_inverse);
-	w_attr_u64(w, "fields-64", k->n64);
+	w_attr_u64(w, "fields-32", k->counts.n32);
+	w_attr_u64(w, "fields-32-inverse", k->counts.n32_inverse);
+	w_attr_u64(w, "fields-64", k->counts.n64);
 	w_attr_u64(w, "step", k->offsets.step);
 	w_attr_u64(w, "offsets", k->offsets.count);
 	w_attr_u64(w, "windows", r->kaslr_stats.windows);

@@ -58,8 +58,11 @@ Test(kaslr, the_table_is_read_from_the_end_in_the_decompressors_order)
 
 	for (size_t i = 0; i < sizeof(words) / 4; i++)
 		put32(t + 4 * i, words[i]);
-	cr_assert_eq(pvsub_kaslr_fields(t, sizeof(t), &f, &n), 0);
+	struct pvsub_kaslr_relocs counts;
+
+	cr_assert_eq(pvsub_kaslr_fields(t, sizeof(t), &f, &n, &counts), 0);
 	cr_assert_eq(n, 4);
+	cr_expect(counts.n32 == 2 && counts.n32_inverse == 1 && counts.n64 == 1);
 	/* The 32-bit list, last word first, sign-extended. */
 	cr_expect_eq(f[0].addr, 0xffffffff80000008ull);
 	cr_expect_eq(f[1].addr, 0xffffffff81000000ull);
@@ -69,9 +72,9 @@ Test(kaslr, the_table_is_read_from_the_end_in_the_decompressors_order)
 	free(f);
 
 	/* Not a table: a word missing, or an odd length. */
-	cr_expect_eq(pvsub_kaslr_fields(t + 4, sizeof(t) - 4, &f, &n), -EINVAL);
+	cr_expect_eq(pvsub_kaslr_fields(t + 4, sizeof(t) - 4, &f, &n, NULL), -EINVAL);
 	cr_expect_null(f);
-	cr_expect_eq(pvsub_kaslr_fields(t, sizeof(t) - 1, &f, &n), -EINVAL);
+	cr_expect_eq(pvsub_kaslr_fields(t, sizeof(t) - 1, &f, &n, NULL), -EINVAL);
 }
 
 Test(kaslr, offsets_keep_the_kernel_below_one_gib)
