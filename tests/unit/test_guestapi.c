@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pvsub-loader's guest API and loopback device (pvsub-loader/guestapi.c):
+ * pvsub-loader's guest API and loopback device (runtime/guestapi.c):
  * every descriptor check at its boundary, with the value just inside as
  * the control; ring space; frames too long for their buffer; the log's
  * range check; running an entry point on the guest's stack and leaving it
@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pvsub-loader/loader.h"
+#include "runtime/guestapi.h"
 
 #define MEM 65536u
 #define STACK 65536u
