@@ -73,7 +73,7 @@ clean-local-guests:
 	-rm -rf examples/guests/pki
 .PHONY: clean-local-guests
 
-LOADER_TESTS = tests/integration/loader.sh
+LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh
 TESTS += $(LOADER_TESTS)
 EXTRA_DIST += $(LOADER_TESTS)
 

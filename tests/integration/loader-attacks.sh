@@ -1,0 +1,133 @@
+#!/bin/sh
+# pvsub-loader's lockdown (issue 12): certified guests that attack the
+# runtime they run in, each killed under --backend mprotect and each
+# succeeding under --backend none (the negative control that shows the
+# attack is real and the test can fail).  The guests hold no system-call
+# instruction (pvsub-scan certifies them under the guests' policy): they
+# jump onto a `syscall; ret` in pvsub-guestrun's text, found by reading
+# forward from an imported API function (tests/guest/attack.c).  Also: the
+# runtime's text is clean under pvsub-scan, and the runtime's own rescan
+# refuses a copy of itself with a planted WRPKRU.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/sign-lib.sh"
+LOADER="$top_builddir/pvsub-loader/pvsub-loader"
+RUNTIME="$top_builddir/runtime/pvsub-guestrun"
+[ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
+command -v python3 >/dev/null || skip "python3 is needed to plant bytes"
+PVSUB_GUESTRUN=$RUNTIME
+export PVSUB_GUESTRUN
+GUEST_CFLAGS="-fPIE -mcmodel=small -ffreestanding -fno-stack-protector -fno-common -O2"
+POLICY="$top_srcdir/examples/guests/guest-policy.xml"
+SIGSYS=159 # 128 + 31, as the shell reports a death by SIGSYS
+SIGSEGV=139
+mkpki
+
+# attack N: attackN.tar, tests/guest/attack.c with ATTACK=N, certified.
+attack() {
+	# shellcheck disable=SC2086
+	"$CC" $GUEST_CFLAGS -DATTACK="$1" -I"$top_srcdir/runtime/include" -c -o "attack$1.o" \
+		"$top_srcdir/tests/guest/attack.c"
+	expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest "attack$1.xml" "attack$1.o"
+	expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o "attack$1.tar" "attack$1.o" \
+		"attack$1.xml"
+}
+
+# run BACKEND STATUS N: attack N under BACKEND exits with STATUS.
+run() {
+	expect_status "$2" "$LOADER" --backend "$1" --ca ca.pem --loopback "attack$3.tar"
+}
+
+# killed N SYSCALL: attack N dies of SIGSYS under mprotect, at SYSCALL
+# when strace can tell (the tracer sees the call before the filter kills
+# it), and succeeds under none.
+killed() {
+	run mprotect $SIGSYS "$1"
+	if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+		expect_status $SIGSYS strace -f -o trace "$LOADER" --backend mprotect --ca ca.pem \
+			--loopback "attack$1.tar"
+		grep -v -e '+++ killed by SIGSYS' -e '^[0-9]* *--- SIGSYS' trace | tail -n 1 > last
+		grep -q "^[0-9]* *$2(" last || fail "attack $1: not killed at $2: $(cat last)"
+	fi
+	run none 0 "$1"
+}
+
+# --- (a) system calls through the runtime's own syscall instruction ------------------
+attack 1
+killed 1 openat
+rm -f pwned
+run mprotect $SIGSYS 1
+[ ! -e pwned ] || fail "openat: the file was created under lockdown"
+run none 0 1
+[ -e pwned ] || fail "openat under none: no file, so the attack test proves nothing"
+attack 2
+run mprotect $SIGSYS 2
+[ ! -e pwned-exec ] || fail "execve: the shell ran under lockdown"
+killed 2 execve
+[ -e pwned-exec ] || fail "execve under none: the shell did not run"
+
+# --- (b) writing its own code: SIGSEGV under every backend; writing its data is fine ----
+attack 10
+run mprotect $SIGSEGV 10
+run none $SIGSEGV 10
+attack 11
+run mprotect 0 11
+run none 0 11
+
+# --- (c) the PKU Pitfalls family, each through the runtime's syscall ----------------------
+# /proc/self/mem write into guest code; process_vm_writev into its own
+# memory (killed at its getpid already: the guest cannot learn its pid
+# otherwise); mprotect of its code to RWX; mmap with PROT_EXEC; its own
+# seccomp filter (after PR_SET_NO_NEW_PRIVS); pkey_mprotect of its code
+for a in 3:openat 4:getpid 5:mprotect 6:mmap 7:prctl 8:pkey_mprotect; do
+	attack "${a%%:*}"
+	killed "${a%%:*}" "${a#*:}"
+done
+
+# --- the runtime's rescan and its text ------------------------------------------------------
+# pvsub-scan finds no gate opcode in the runtime; a copy with a WRPKRU
+# planted after the end of one of its functions (never executed) is
+# rejected by pvsub-scan and refused by the runtime's own rescan, status
+# 132, while the unpatched runtime runs the same guest
+expect_status 0 "$SCAN" --no-progress -q -p default "$RUNTIME"
+python3 - "$RUNTIME" planted <<'PY'
+import struct, subprocess, sys
+src, dst = sys.argv[1], sys.argv[2]
+data = bytearray(open(src, "rb").read())
+# the executable PT_LOAD: file offset of a virtual address
+phoff, = struct.unpack_from("<Q", data, 0x20)
+phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+seg = None
+for i in range(phnum):
+    p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+    if p_type == 1 and p_flags & 1:
+        seg = (p_offset, p_vaddr, p_filesz)
+assert seg, "no executable segment"
+syms = []
+for line in subprocess.check_output(["nm", "-S", "--defined-only", src], text=True).splitlines():
+    f = line.split()
+    if len(f) == 4 and f[2] in "tT":
+        syms.append((int(f[0], 16), int(f[1], 16)))
+syms.sort()
+for (a, n), (b, _) in zip(syms, syms[1:]):
+    end = a + n
+    if b - end >= 3 and seg[1] <= end and b <= seg[1] + seg[2] and n:
+        off = end - seg[1] + seg[0]
+        data[off:off + 3] = b"\x0f\x01\xef"
+        break
+else:
+    sys.exit("no gap between functions to plant into")
+open(dst, "wb").write(data)
+PY
+chmod +x planted
+expect_status 1 "$SCAN" --no-progress -q -p default planted
+PVSUB_GUESTRUN=./planted expect_status 132 "$LOADER" --backend mprotect --ca ca.pem --loopback attack11.tar
+grep -q "^pvsub-loader: attack11.tar: wrpkru at 0x[0-9a-f]* in .*planted .*not a recorded gate site: refused$" err ||
+	fail "planted WRPKRU: $(cat err)"
+# not even --backend none runs next to it: the rescan is not lockdown
+PVSUB_GUESTRUN=./planted expect_status 132 "$LOADER" --backend none --ca ca.pem --loopback attack11.tar
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback attack11.tar
+
+# --- the runtime refuses what did not come from the loader ----------------------------------
+expect_status 128 "$RUNTIME"
+grep -q "started by pvsub-loader only" err || fail "runtime alone: $(cat err)"
+exit 0
