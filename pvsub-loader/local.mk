@@ -84,3 +84,11 @@ tests_unit_test_guestapi_SOURCES = tests/unit/test_guestapi.c runtime/guestapi.c
 tests_unit_test_guestapi_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_guestapi_LDADD = $(LIBPVSUB_TRUST) $(CRITERION_LIBS)
 TESTS += tests/unit/test_guestapi
+
+# The runtime's gate matcher against libpvsub's, for the default profile.
+check_PROGRAMS += tests/unit/test_gatescan
+tests_unit_test_gatescan_SOURCES = tests/unit/test_gatescan.c runtime/gatescan.c \
+	runtime/gatescan.h
+tests_unit_test_gatescan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_gatescan_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_gatescan
