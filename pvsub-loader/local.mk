@@ -29,15 +29,16 @@ CLEANFILES += pvsub-loader/guestrun-api.c
 # guest API's addresses are fixed), never with the sanitizers.  Its
 # warnings are the tree's.
 GUESTRUN_SRCS = runtime/guestrun.c runtime/guestapi.c runtime/guestapi.h \
-	runtime/gatescan.c runtime/gatescan.h runtime/lockdown.c runtime/lockdown.h \
+	runtime/gate.c runtime/gate.h runtime/gatescan.c runtime/gatescan.h \
+	runtime/lockdown.c runtime/lockdown.h \
 	runtime/handoff.h runtime/include/pvsub/guest.h libpvsub/util.h
 EXTRA_DIST += $(GUESTRUN_SRCS) runtime/gen-api.sh
 if HAVE_MUSL
 pkglibexec_SCRIPTS += runtime/pvsub-guestrun
 runtime/pvsub-guestrun: $(GUESTRUN_SRCS)
 	@$(MKDIR_P) runtime
-	$(AM_V_CCLD)$(MUSL_GCC) -std=gnu11 -D_GNU_SOURCE $(WARN_CFLAGS) -O2 -static -no-pie \
-		-fno-pie -I$(top_srcdir) -o $@ $(filter %.c,$^)
+	$(AM_V_CCLD)$(MUSL_GCC) -std=gnu11 -D_GNU_SOURCE -DGUESTAPI_WORLD=GUESTRUN_WINDOW \
+		$(WARN_CFLAGS) -O2 -static -no-pie -fno-pie -I$(top_srcdir) -o $@ $(filter %.c,$^)
 GUESTRUN_BIN = runtime/pvsub-guestrun
 else
 GUESTRUN_BIN =

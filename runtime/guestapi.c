@@ -18,15 +18,30 @@
 #include <unistd.h>
 
 #include "runtime/guestapi.h"
+#include "runtime/handoff.h"
 
 /* The guest API has no context argument: one guest per process. */
+#ifdef GUESTAPI_WORLD
+#define world ((struct loader_world *)(uintptr_t)GUESTAPI_WORLD)
+/* the gates (runtime/gate.c) export the guest's names */
+#define pvsub_tx guestapi_tx
+#define pvsub_rx guestapi_rx
+#define pvsub_log guestapi_log
+#else
 static struct loader_world *world;
+#endif
+/* The runtime's stack while the guest runs, for pvsub_exit(). */
+static uintptr_t saved_sp;
 
 #define LOG_MAX 256u
 
 int world_init(struct loader_world *w, void *mem, uint64_t mem_size, const uint8_t *image_lo,
-	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi)
+	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi, uint8_t *slots)
 {
+#ifdef GUESTAPI_WORLD
+	if (w != world)
+		return -EINVAL;
+#endif
 	memset(w, 0, sizeof(*w));
 	w->g = (struct pvsub_guest){
 		.size = sizeof(struct pvsub_guest),
@@ -42,25 +57,29 @@ int world_init(struct loader_world *w, void *mem, uint64_t mem_size, const uint8
 	w->image_hi = image_hi;
 	w->stack_lo = stack_lo;
 	w->stack_hi = stack_hi;
-	for (size_t q = 0; q < LOOPBACK_QUEUES; q++) {
-		w->rings[q].slots = malloc((size_t)LOOPBACK_RING * LOOPBACK_FRAME_MAX);
-		if (!w->rings[q].slots) {
-			world_release(w);
-			return -ENOMEM;
-		}
-	}
+	w->own_slots = !slots;
+	if (!slots)
+		slots = malloc(LOOPBACK_SLOTS_SIZE);
+	if (!slots)
+		return -ENOMEM;
+	for (size_t q = 0; q < LOOPBACK_QUEUES; q++)
+		w->rings[q].slots = slots + q * (LOOPBACK_SLOTS_SIZE / LOOPBACK_QUEUES);
+#ifndef GUESTAPI_WORLD
 	world = w;
+#endif
 	return 0;
 }
 
 void world_release(struct loader_world *w)
 {
-	for (size_t q = 0; q < LOOPBACK_QUEUES; q++) {
-		free(w->rings[q].slots);
+	if (w->own_slots)
+		free(w->rings[0].slots);
+	for (size_t q = 0; q < LOOPBACK_QUEUES; q++)
 		w->rings[q].slots = NULL;
-	}
+#ifndef GUESTAPI_WORLD
 	if (world == w)
 		world = NULL;
+#endif
 }
 
 /*
@@ -110,9 +129,10 @@ __asm__(".text\n"
 	"	jmp 1b\n"
 	".size exit_to_loader, . - exit_to_loader\n");
 
-void world_run(struct loader_world *w, int (*entry)(const struct pvsub_guest *))
+int world_run(int (*entry)(const struct pvsub_guest *), const struct pvsub_guest *g,
+	      uint8_t *stack_top)
 {
-	w->exit_status = call_on_stack(entry, &w->g, w->stack_hi, &w->saved_sp);
+	return call_on_stack(entry, g, stack_top, &saved_sp);
 }
 
 /* --- checks ---------------------------------------------------------------- */
@@ -239,8 +259,8 @@ int pvsub_log(const char *msg, size_t len)
 
 void pvsub_exit(int status)
 {
-	if (!world)
+	if (!saved_sp)
 		abort(); /* no guest is running: nowhere to return to */
-	exit_to_loader(world->saved_sp, status);
+	exit_to_loader(saved_sp, status);
 	abort(); /* not reached */
 }

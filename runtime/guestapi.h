@@ -9,6 +9,7 @@
 #ifndef PVSUB_RUNTIME_GUESTAPI_H
 #define PVSUB_RUNTIME_GUESTAPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,9 +43,11 @@ struct loader_world {
 	 * own between these bounds, not on the runtime's */
 	uint8_t *stack_lo, *stack_hi;
 	struct loopback_ring rings[LOOPBACK_QUEUES];
-	uintptr_t saved_sp; /* the runtime's stack while the guest runs */
-	int exit_status;
+	bool own_slots; /* world_init() allocated the slots */
 };
+
+/* Bytes of the ring slots world_init() takes from its caller. */
+#define LOOPBACK_SLOTS_SIZE ((size_t)LOOPBACK_QUEUES * LOOPBACK_RING * LOOPBACK_FRAME_MAX)
 
 /* Bytes of the guest's stack, and of the inaccessible guard page below it. */
 #define GUEST_STACK_SIZE ((size_t)256 << 10)
@@ -53,21 +56,38 @@ struct loader_world {
 /*
  * Make @w the world of the guest API for @mem_size bytes at @mem, the
  * image between @image_lo and @image_hi and the stack between @stack_lo
- * and @stack_hi (16-byte aligned); allocates the loopback rings.  0, or
- * -ENOMEM with nothing allocated.
+ * and @stack_hi (16-byte aligned).  The loopback rings' slots are the
+ * LOOPBACK_SLOTS_SIZE bytes at @slots, or allocated when @slots is NULL.
+ * 0, or -ENOMEM with nothing allocated; -EINVAL when the world's address
+ * is fixed (GUESTAPI_WORLD) and @w is not it.
  */
 int world_init(struct loader_world *w, void *mem, uint64_t mem_size, const uint8_t *image_lo,
-	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi)
+	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi, uint8_t *slots)
 	_must_check_ _nonnull_(1, 2);
 
-/* Free the rings and forget @w as the API's world. */
+/* Free the rings world_init() allocated and forget @w as the API's world. */
 void world_release(struct loader_world *w) _nonnull_(1);
 
 /*
- * Call the guest's entry point @entry with @w's struct pvsub_guest, on the
- * guest's stack.  Its return value, or the status it gave pvsub_exit(), is
- * stored in w->exit_status.
+ * Call the guest's entry point @entry with @g, on the guest's stack whose
+ * top is @stack_top (16-byte aligned).  Returns its return value, or the
+ * status it gave pvsub_exit().  Neither reads the world: the runtime
+ * calls it with the device window closed.
  */
-void world_run(struct loader_world *w, int (*entry)(const struct pvsub_guest *)) _nonnull_(1, 2);
+int world_run(int (*entry)(const struct pvsub_guest *), const struct pvsub_guest *g,
+	      uint8_t *stack_top) _nonnull_(1, 2, 3);
+
+#ifdef GUESTAPI_WORLD
+/*
+ * The runtime (pvsub-guestrun) fixes the world's address at GUESTAPI_WORLD,
+ * the start of the device window, so that no pointer in memory the guest
+ * can write leads to it; the guest's pvsub_tx(), pvsub_rx() and
+ * pvsub_log() are then gates (runtime/gate.c) that open the window, call
+ * these, and close it.
+ */
+int guestapi_tx(uint32_t queue, const struct pvsub_frame *frames, uint32_t n);
+int guestapi_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n);
+int guestapi_log(const char *msg, size_t len);
+#endif
 
 #endif

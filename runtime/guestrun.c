@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/gate.h"
 #include "runtime/gatescan.h"
 #include "runtime/guestapi.h"
 #include "runtime/handoff.h"
@@ -47,8 +48,18 @@ static const uintptr_t runtime_api[GUESTRUN_API_COUNT] = {
 	(uintptr_t)pvsub_log, (uintptr_t)pvsub_exit,
 };
 
+/* The window: the API's world, then the rings' slots from its second page. */
+#define WORLD ((struct loader_world *)(uintptr_t)GUESTRUN_WINDOW)
+#define WINDOW_SLOTS ((uint8_t *)(uintptr_t)GUESTRUN_WINDOW + PAGE)
+_Static_assert(sizeof(struct loader_world) <= PAGE, "the world fits the window's first page");
+_Static_assert(PAGE + LOOPBACK_SLOTS_SIZE <= GUESTRUN_WINDOW_SIZE, "the slots fit the window");
+_Static_assert(GUESTRUN_WINDOW + GUESTRUN_WINDOW_SIZE <= 0x400000 || GUESTRUN_WINDOW >= 0x1000000,
+	       "the window lies apart from the runtime's own mappings");
+
 static struct guestrun_header hdr;
-static struct loader_world world_store;
+/* What the guest is given (read from the window before it closes). */
+static struct pvsub_guest guest_view;
+static uint8_t *guest_stack_top;
 
 /* One line on standard error, "pvsub-loader: MESSAGE". */
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
@@ -164,8 +175,11 @@ static int map_image(void)
 	return r;
 }
 
-static int make_world(struct loader_world *w)
+/* The guest's memory and stack, and the device window with the API's
+ * world in it; the window is left with the backend's protection. */
+static int make_world(void)
 {
+	void *window = (void *)(uintptr_t)GUESTRUN_WINDOW;
 	uint8_t *mem, *stack;
 	const uint8_t *hi_lo =
 		(const uint8_t *)(uintptr_t)(hdr.base + hdr.guard_hi.offset + hdr.guard_hi.size);
@@ -179,11 +193,23 @@ static int make_world(struct loader_world *w)
 		say("guest memory: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
+	if (mmap(window, GUESTRUN_WINDOW_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != window) {
+		say("device window: cannot map %#x: %s", GUESTRUN_WINDOW, strerror(errno));
+		return EXIT_SYSTEM;
+	}
 	/* pvsub_log() may read the image past its upper guard page */
-	if (world_init(w, mem, GUEST_MEM_SIZE, hi_lo,
+	if (world_init(WORLD, mem, GUEST_MEM_SIZE, hi_lo,
 		       (const uint8_t *)(uintptr_t)(hdr.base + hdr.size), stack + GUEST_STACK_GUARD,
-		       stack + GUEST_STACK_GUARD + GUEST_STACK_SIZE) < 0) {
+		       stack + GUEST_STACK_GUARD + GUEST_STACK_SIZE, WINDOW_SLOTS) < 0) {
 		say("%s", strerror(ENOMEM));
+		return EXIT_SYSTEM;
+	}
+	guest_view = WORLD->g;
+	guest_stack_top = WORLD->stack_hi;
+	gate_close_prot = hdr.backend == GUESTRUN_NONE ? PROT_READ | PROT_WRITE : PROT_NONE;
+	if (mprotect(window, GUESTRUN_WINDOW_SIZE, (int)gate_close_prot) < 0) {
+		say("device window: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	return 0;
@@ -290,6 +316,11 @@ static int lock_down(struct lockdown_ranges *ranges)
 	}
 	ranges->text_lo = (uintptr_t)__executable_start;
 	ranges->text_hi = (uintptr_t)etext;
+	ranges->window = GUESTRUN_WINDOW;
+	ranges->window_size = GUESTRUN_WINDOW_SIZE;
+	ranges->open_sites = gate_open_sites;
+	ranges->close_sites = gate_close_sites;
+	ranges->n_sites = GATE_COUNT;
 	r = lockdown_apply(ranges, &step);
 	if (r < 0) {
 		say("lockdown: %s: %s", step, strerror(-r));
@@ -301,9 +332,8 @@ static int lock_down(struct lockdown_ranges *ranges)
 int main(int argc, char **argv)
 {
 	struct lockdown_ranges ranges = {0};
-	struct loader_world *w = &world_store;
 	struct timespec ts;
-	int r;
+	int r, status;
 
 	(void)argv;
 	if (argc != 1) {
@@ -314,7 +344,7 @@ int main(int argc, char **argv)
 	if (!r)
 		r = map_image();
 	if (!r)
-		r = make_world(w);
+		r = make_world();
 	if (!r)
 		r = rescan(&ranges);
 	/* the vDSO's clock set up before the filter */
@@ -323,10 +353,11 @@ int main(int argc, char **argv)
 		r = lock_down(&ranges);
 	if (r)
 		_exit(r);
-	world_run(w, (int (*)(const struct pvsub_guest *))(uintptr_t)(hdr.base + hdr.entry));
-	if (w->exit_status < 0 || w->exit_status > EXIT_GUEST_MAX) {
-		say("the guest's exit status %d is outside 0-%d", w->exit_status, EXIT_GUEST_MAX);
+	status = world_run((int (*)(const struct pvsub_guest *))(uintptr_t)(hdr.base + hdr.entry),
+			   &guest_view, guest_stack_top);
+	if (status < 0 || status > EXIT_GUEST_MAX) {
+		say("the guest's exit status %d is outside 0-%d", status, EXIT_GUEST_MAX);
 		_exit(EXIT_GUEST_RANGE);
 	}
-	_exit(w->exit_status);
+	_exit(status);
 }

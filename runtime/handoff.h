@@ -30,6 +30,12 @@
  * 0x400000) and its heap, below 2 GiB so that the guest's 32-bit
  * PC-relative calls reach the API from anywhere in a 1 GiB image. */
 #define GUESTRUN_BASE 0x40000000ull
+/* The loopback device's window: its state (the API's world and the rings'
+ * slots) at a fixed address, inaccessible outside the gates under
+ * --backend mprotect.  Literal numbers: runtime/gate.c's assembly uses
+ * them as immediates. */
+#define GUESTRUN_WINDOW 0x20000000
+#define GUESTRUN_WINDOW_SIZE 0x100000
 /* The header's bytes: the image starts at this offset of the file, so that
  * its pages can be mapped from it. */
 #define GUESTRUN_HEADER_SIZE 4096u

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -78,15 +79,18 @@ int lockdown_seal(void *addr, size_t len)
 
 /* Labels a jump may name; every one lies after every jump to it. */
 enum label {
-	L_NEXT,	   /* the next instruction */
-	L_VDSO,	   /* the call does not come from the runtime's text */
-	L_RUNTIME, /* the call comes from the runtime's text */
+	L_NEXT,	    /* the next instruction */
+	L_VDSO,	    /* the call does not come from the runtime's text */
+	L_RUNTIME,  /* the call comes from the runtime's text */
+	L_MPROTECT, /* an mprotect from the runtime's text */
+	L_OPEN,	    /* from a gate's opening site */
+	L_CLOSE,    /* from a gate's closing site */
 	L_ALLOW,
 	L_KILL,
 	L_COUNT,
 };
 
-#define PROG_MAX 48
+#define PROG_MAX 96
 
 struct prog {
 	struct sock_filter insn[PROG_MAX];
@@ -164,6 +168,15 @@ static void ip_in(struct prog *p, uintptr_t lo, uintptr_t hi, enum label in, enu
 	jump(p, BPF_JGT, (uint32_t)(hi - 1), out, in);
 }
 
+/* Go to @yes when argument @i is @v, else kill. */
+static void arg_is(struct prog *p, unsigned i, uint64_t v, enum label yes)
+{
+	load(p, SD_ARG_HI(i));
+	jump(p, BPF_JEQ, (uint32_t)(v >> 32), L_NEXT, L_KILL);
+	load(p, SD_ARG_LO(i));
+	jump(p, BPF_JEQ, (uint32_t)v, yes, L_KILL);
+}
+
 static void build(struct prog *p, const struct lockdown_ranges *r)
 {
 	/* i386 (int 0x80, sysenter) and any other ABI: killed */
@@ -186,11 +199,27 @@ static void build(struct prog *p, const struct lockdown_ranges *r)
 	load(p, SD_NR);
 	jump(p, BPF_JEQ, __NR_exit_group, L_ALLOW, L_NEXT);
 	jump(p, BPF_JEQ, __NR_clock_gettime, L_ALLOW, L_NEXT);
+	jump(p, BPF_JEQ, __NR_mprotect, L_MPROTECT, L_NEXT);
 	jump(p, BPF_JEQ, __NR_write, L_NEXT, L_KILL);
-	load(p, SD_ARG_HI(0));
+	arg_is(p, 0, STDERR_FILENO, L_ALLOW);
+
+	/* mprotect: the window exactly, from a gate's site, with the
+	 * protection of that site */
+	label(p, L_MPROTECT);
+	arg_is(p, 0, r->window, L_NEXT);
+	arg_is(p, 1, r->window_size, L_NEXT);
+	load(p, SD_IP_HI);
 	jump(p, BPF_JEQ, 0, L_NEXT, L_KILL);
-	load(p, SD_ARG_LO(0));
-	jump(p, BPF_JEQ, STDERR_FILENO, L_ALLOW, L_KILL);
+	load(p, SD_IP_LO);
+	for (size_t i = 0; i < r->n_sites; i++) {
+		jump(p, BPF_JEQ, (uint32_t)r->open_sites[i], L_OPEN, L_NEXT);
+		jump(p, BPF_JEQ, (uint32_t)r->close_sites[i], L_CLOSE, L_NEXT);
+	}
+	jump(p, BPF_JSET, 0, L_KILL, L_KILL);
+	label(p, L_OPEN);
+	arg_is(p, 2, PROT_READ | PROT_WRITE, L_ALLOW);
+	label(p, L_CLOSE);
+	arg_is(p, 2, PROT_NONE, L_ALLOW);
 
 	label(p, L_ALLOW);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, L_NEXT, L_NEXT);

@@ -16,6 +16,12 @@
 struct lockdown_ranges {
 	uintptr_t text_lo, text_hi;
 	uintptr_t vdso_lo, vdso_hi;
+	/* the device window, and the gates' system-call sites (addresses
+	 * after their `syscall`, below 4 GiB) that may open it (read-write)
+	 * and close it (PROT_NONE) */
+	uintptr_t window, window_size;
+	const uintptr_t *open_sites, *close_sites;
+	size_t n_sites;
 };
 
 /*
@@ -31,7 +37,8 @@ int lockdown_seal(void *addr, size_t len);
  * the process (SIGSYS) on a system call from another architecture (i386
  * `int 0x80`, x32), from outside @r's ranges, or outside the allowlist:
  * exit_group, clock_gettime and write to descriptor 2 from the runtime's
- * text; clock_gettime alone from the vDSO.  0 or a negative errno, in
+ * text, mprotect of exactly the window from a gate's site with that
+ * site's protection; clock_gettime alone from the vDSO.  0 or a negative errno, in
  * *@step the name of the step that failed.
  */
 int lockdown_apply(const struct lockdown_ranges *r, const char **step);

@@ -26,6 +26,49 @@ static const unsigned char *find_syscall(void)
 	return 0;
 }
 
+/* The @nth (from 0) `syscall` from the start of pvsub_tx: its gate's
+ * opening (0) and closing (1) sites under pvsub-guestrun. */
+static const unsigned char *gate_site(int nth)
+{
+	const volatile unsigned char *p = (const volatile unsigned char *)(uintptr_t)pvsub_tx;
+
+	for (unsigned i = 0; i < 4096; i++)
+		if (p[i] == needle[0] + 1 && p[i + 1] == needle[1] + 1 && nth-- == 0)
+			return (const unsigned char *)(uintptr_t)(p + i);
+	return 0;
+}
+
+/* The device window (runtime/handoff.h's GUESTRUN_WINDOW and _SIZE). */
+#define WINDOW 0x20000000L
+#define WINDOW_SIZE 0x100000L
+
+/*
+ * Jump onto the gate's `syscall` at @site as mprotect(WINDOW, WINDOW_SIZE,
+ * @prot), with the stack the gate's epilogue expects (padding, r14, r13,
+ * r12, rbx, return address), so that it returns here.  The gate's body in
+ * between runs with this function's rbx, r12, r13 as its arguments.
+ */
+static long gate_jump(const unsigned char *site, long prot)
+{
+	long ret;
+
+	__asm__ volatile("sub $128, %%rsp\n\t"
+			 "lea 1f(%%rip), %%r11\n\t"
+			 "push %%r11\n\t"
+			 "push %%rbx\n\t"
+			 "push %%r12\n\t"
+			 "push %%r13\n\t"
+			 "push %%r14\n\t"
+			 "sub $8, %%rsp\n\t"
+			 "jmp *%%rcx\n"
+			 "1:\n\t"
+			 "add $128, %%rsp"
+			 : "=a"(ret)
+			 : "c"(site), "a"(10L), "D"(WINDOW), "S"(WINDOW_SIZE), "d"(prot)
+			 : "r8", "r9", "r10", "r11", "memory");
+	return ret;
+}
+
 /* The system call @nr with arguments @a to @e (the sixth 0), through @site. */
 static long sys(const unsigned char *site, long nr, long a, long b, long c, long d, long e)
 {
@@ -129,6 +172,23 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		if (r != 0)
 			return 1;
 		*(volatile unsigned char *)(uintptr_t)victim = 0xc3;
+		return 0;
+	case 12:			/* write the device window outside a gate */
+		pvsub_log("attack", 6); /* a gate call first: the window was opened */
+		*(volatile unsigned char *)WINDOW = 0xff;
+		return 0;
+	case 13: /* jump onto a gate's opening site, then write the window */
+		if (!gate_site(1))
+			return 8;
+		gate_jump(gate_site(0), 3);
+		*(volatile unsigned char *)WINDOW = 0xff;
+		return 0;
+	case 14: /* jump onto a gate's closing site asking for read-write */
+		if (!gate_site(1))
+			return 8;
+		/* what the gate returns is this function's r14: not a result */
+		gate_jump(gate_site(1), 3);
+		*(volatile unsigned char *)WINDOW = 0xff;
 		return 0;
 	case 10: /* write its own code directly */
 		*(volatile unsigned char *)(uintptr_t)victim = 0xc3;

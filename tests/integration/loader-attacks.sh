@@ -83,6 +83,30 @@ for a in 3:openat 4:getpid 5:mprotect 6:mmap 7:prctl 8:pkey_mprotect; do
 	killed "${a%%:*}" "${a#*:}"
 done
 
+# --- (d) the device window and its gates ---------------------------------------------------
+# writing the window outside a gate: SIGSEGV under mprotect, done under
+# none (where it is always open); jumping onto a gate's opening site runs
+# the gate to its end, which closes the window again: the write after it
+# is SIGSEGV; jumping onto a closing site asking for read-write: SIGSYS
+# segv_at_window N: attack N dies of SIGSEGV under mprotect, at the
+# window's first byte when strace can tell; it succeeds under none.
+segv_at_window() {
+	run mprotect $SIGSEGV "$1"
+	if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+		expect_status $SIGSEGV strace -f -o trace "$LOADER" --backend mprotect --ca ca.pem \
+			--loopback "attack$1.tar"
+		grep -q "SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR, si_addr=0x20000000}" trace ||
+			fail "attack $1: not stopped at the window: $(grep SIGSEGV trace)"
+	fi
+	run none 0 "$1"
+}
+attack 12
+segv_at_window 12
+attack 13
+segv_at_window 13
+attack 14
+killed 14 mprotect
+
 # --- the runtime's rescan and its text ------------------------------------------------------
 # pvsub-scan finds no gate opcode in the runtime; a copy with a WRPKRU
 # planted after the end of one of its functions (never executed) is
