@@ -15,6 +15,7 @@
 /* The needle, one less per byte, so that the bytes 0f 05 c3 never appear
  * in the guest's own code. */
 static volatile unsigned char needle[3] = {0x0e, 0x04, 0xc2};
+static volatile unsigned char int80[2] = {0xcc, 0x7f};
 
 static const unsigned char *find_syscall(void)
 {
@@ -34,6 +35,18 @@ static const unsigned char *gate_site(int nth)
 
 	for (unsigned i = 0; i < 4096; i++)
 		if (p[i] == needle[0] + 1 && p[i + 1] == needle[1] + 1 && nth-- == 0)
+			return (const unsigned char *)(uintptr_t)(p + i);
+	return 0;
+}
+
+/* The first `int 0x80` (cd 80) at or after pvsub_tx, an instruction's
+ * middle as likely as not. */
+static const unsigned char *find_int80(void)
+{
+	const volatile unsigned char *p = (const volatile unsigned char *)(uintptr_t)pvsub_tx;
+
+	for (unsigned i = 0; i < 65536; i++)
+		if (p[i] == int80[0] + 1 && p[i + 1] == int80[1] + 1)
 			return (const unsigned char *)(uintptr_t)(p + i);
 	return 0;
 }
@@ -190,6 +203,24 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		gate_jump(gate_site(1), 3);
 		*(volatile unsigned char *)WINDOW = 0xff;
 		return 0;
+	case 15: /* an x32 system call (getpid | __X32_SYSCALL_BIT) */
+		sys(s, 0x40000000L | 39, 0, 0, 0, 0, 0);
+		return 0;
+	case 16: { /* an i386 creat("pwned-int80") through int 0x80: the
+		    * image lies below 4 GiB, so its addresses fit ebx */
+		const unsigned char *i80 = find_int80();
+		static char path32[] = "pwned-int80";
+
+		if (!i80)
+			return 8;
+		/* what follows the cd 80 is the runtime's bytes, not code
+		 * meant to run: the guest does not expect to come back */
+		__asm__ volatile("sub $128, %%rsp\n\tcall *%%rsi"
+				 :
+				 : "S"(i80), "a"(8L), "b"(path32), "c"(0644L), "d"(path32)
+				 : "memory");
+		return 0;
+	}
 	case 10: /* write its own code directly */
 		*(volatile unsigned char *)(uintptr_t)victim = 0xc3;
 		return 1;
