@@ -124,6 +124,53 @@ segv_at_window 13
 attack 14
 killed 14 mprotect
 
+# --- the locked-down process, seen from outside ---------------------------------------------
+# a guest that spins for 2 s: its process under mprotect has a seccomp
+# filter, no new privileges, no core dumps, and maps no shared library;
+# under none it has no filter (the control)
+cat > spin.c <<'CEOF'
+#include <pvsub/guest.h>
+int pvsub_guest_main(const struct pvsub_guest *g)
+{
+	uint64_t t0 = pvsub_clock_ns();
+
+	(void)g;
+	while (pvsub_clock_ns() - t0 < 2000000000u)
+		;
+	return 0;
+}
+CEOF
+# shellcheck disable=SC2086
+"$CC" $GUEST_CFLAGS -I"$top_srcdir/runtime/include" -c -o spin.o spin.c
+expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest spin.xml spin.o
+expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o spin.tar spin.o spin.xml
+# inspect BACKEND: the spinning guest's /proc status and maps in ./status, ./maps
+inspect() {
+	"$LOADER" --backend "$1" --ca ca.pem --loopback spin.tar 2>/dev/null &
+	pid=$!
+	sleep 1
+	cat "/proc/$pid/status" > status
+	cat "/proc/$pid/limits" > limits
+	cat "/proc/$pid/maps" > maps 2>/dev/null || : > maps
+	wait $pid || fail "spin under $1: status $?"
+}
+inspect mprotect
+grep -q "^Seccomp:[[:space:]]*2$" status || fail "no seccomp filter: $(grep Seccomp status)"
+grep -q "^NoNewPrivs:[[:space:]]*1$" status || fail "new privileges allowed"
+grep -q "^Max core file size[[:space:]]*0[[:space:]]*0 " limits || fail "core dumps: $(grep core limits)"
+grep -q "^Name:[[:space:]]*pvsub-guestrun" status || fail "not the runtime: $(grep Name status)"
+if [ -s maps ]; then
+	grep -q 'pvsub-guestrun$' maps || fail "maps: no runtime: $(cat maps)"
+	! grep -q '\.so' maps || fail "a shared library is mapped: $(grep '\.so' maps)"
+	# executable: the runtime's text, the guest's code, the vDSO (and vsyscall)
+	[ "$(awk '$2 ~ /x/' maps | grep -cv -e 'pvsub-guestrun$' -e '\[vdso\]' -e '\[vsyscall\]')" -eq 1 ] ||
+		fail "executable mappings: $(awk '$2 ~ /x/' maps)"
+else
+	echo "the runtime's maps cannot be read here (not dumpable, and no CAP_SYS_PTRACE)"
+fi
+inspect none
+grep -q "^Seccomp:[[:space:]]*0$" status || fail "none: $(grep Seccomp status)"
+
 # --- the runtime's rescan and its text ------------------------------------------------------
 # pvsub-scan finds no gate opcode in the runtime; a copy with a WRPKRU
 # planted after the end of one of its functions (never executed) is
