@@ -421,7 +421,7 @@ static int link_image(struct state *s, const struct backend *be)
 /* Run pvsub-guestrun with the sealed image as descriptor GUESTRUN_FD, an
  * empty environment and nothing else open but standard input, output and
  * error.  Returns only on failure. */
-static int exec_runtime(struct state *s)
+static int exec_runtime(int memfd)
 {
 	const char *path = getenv("PVSUB_GUESTRUN");
 	char *const argv[] = {(char *)"pvsub-guestrun", NULL};
@@ -429,10 +429,10 @@ static int exec_runtime(struct state *s)
 
 	if (!path || !*path)
 		path = loader_guestrun_path;
-	if (s->memfd == GUESTRUN_FD) {
-		if (fcntl(s->memfd, F_SETFD, 0) < 0)
+	if (memfd == GUESTRUN_FD) {
+		if (fcntl(memfd, F_SETFD, 0) < 0)
 			return system_error("fcntl");
-	} else if (dup2(s->memfd, GUESTRUN_FD) < 0) {
+	} else if (dup2(memfd, GUESTRUN_FD) < 0) {
 		return system_error("dup2");
 	}
 	if (syscall(SYS_close_range, GUESTRUN_FD + 1, ~0U, 0) < 0)
@@ -497,14 +497,14 @@ int main(int argc, char **argv)
 	if (!r)
 		r = link_image(&s, be);
 	if (!r) {
+		/* nothing but the sealed image goes on into the runtime */
 		int fd = s.memfd;
 
-		/* everything but the image goes before the exec */
 		s.memfd = -1;
 		state_release(&s);
-		memset(&s, 0, sizeof(s));
-		s.memfd = fd;
-		r = exec_runtime(&s);
+		r = exec_runtime(fd);
+		close(fd);
+		return r;
 	}
 out:
 	state_release(&s);
