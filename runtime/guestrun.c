@@ -53,8 +53,8 @@ static const uintptr_t runtime_api[GUESTRUN_API_COUNT] = {
 #define WINDOW_SLOTS ((uint8_t *)(uintptr_t)GUESTRUN_WINDOW + PAGE)
 _Static_assert(sizeof(struct loader_world) <= PAGE, "the world fits the window's first page");
 _Static_assert(PAGE + LOOPBACK_SLOTS_SIZE <= GUESTRUN_WINDOW_SIZE, "the slots fit the window");
-_Static_assert(GUESTRUN_WINDOW + GUESTRUN_WINDOW_SIZE <= 0x400000 || GUESTRUN_WINDOW >= 0x1000000,
-	       "the window lies apart from the runtime's own mappings");
+_Static_assert(GUESTRUN_WINDOW + GUESTRUN_WINDOW_SIZE <= GUESTRUN_BASE,
+	       "the window lies below the guest's image");
 
 static struct guestrun_header hdr;
 /* What the guest is given (read from the window before it closes). */
