@@ -221,6 +221,19 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 				 : "memory");
 		return 0;
 	}
+	case 17: { /* fork: the child creates a file, the parent waits for it */
+		static char path_fork[] = "pwned-fork";
+
+		r = sys(s, 57, 0, 0, 0, 0, 0);
+		if (r == 0) {
+			sys(s, 257, AT_FDCWD, (long)path_fork, O_WRONLY | O_CREAT, 0644, 0);
+			sys(s, 231, 0, 0, 0, 0, 0); /* exit_group */
+		}
+		if (r < 0)
+			return 1;
+		sys(s, 61, r, 0, 0, 0, 0); /* wait4 */
+		return 0;
+	}
 	case 10: /* write its own code directly */
 		*(volatile unsigned char *)(uintptr_t)victim = 0xc3;
 		return 1;

@@ -65,6 +65,13 @@ run mprotect $SIGSYS 2
 killed 2 execve
 [ -e pwned-exec ] || fail "execve under none: the shell did not run"
 
+# a second process (and so a second thread: clone is killed alike)
+attack 17
+run mprotect $SIGSYS 17
+[ ! -e pwned-fork ] || fail "fork: the child ran under lockdown"
+killed 17 fork
+[ -e pwned-fork ] || fail "fork under none: the child did not run"
+
 # other ABIs: an x32 system call is killed (under none it returns, ENOSYS
 # where the kernel has no x32); an i386 creat() by jumping onto a cd 80
 # byte pair in the runtime's text is killed before it creates its file,
