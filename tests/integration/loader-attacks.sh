@@ -225,4 +225,46 @@ expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback attack11.tar
 # --- the runtime refuses what did not come from the loader ----------------------------------
 expect_status 128 "$RUNTIME"
 grep -q "started by pvsub-loader only" err || fail "runtime alone: $(cat err)"
+# handoff CASE: run the runtime with a hand-made image (a guard page, one
+# page of code that returns 0, a guard page) in a memfd, sealed unless
+# CASE is unsealed, its header spoilt as CASE says; "good" is the control
+cat > handoff.py <<'PY'
+import fcntl, os, struct, subprocess, sys
+runtime, case = sys.argv[1], sys.argv[2]
+api = {}
+for line in subprocess.check_output(["nm", runtime], text=True).splitlines():
+    f = line.split()
+    if len(f) == 3:
+        api[f[2]] = int(f[0], 16)
+addrs = [api[n] for n in ("pvsub_tx", "pvsub_rx", "pvsub_clock_ns", "pvsub_log", "pvsub_exit")]
+page = 4096
+regions = [(0, page), (page, page), (2 * page, page), (0, 0), (0, 0), (0, 0), (0, 0)]
+magic, size, entry = 0x6e75726275737670, 3 * page, page
+if case == "magic":
+    magic ^= 1
+if case == "api":
+    addrs[0] += 16
+if case == "region":
+    regions[1] = (page, 4 * page)
+if case == "entry":
+    entry = 2 * page
+hdr = struct.pack("<QIIQQQ", magic, 1, 0, 0x40000000, size, entry)
+hdr += b"".join(struct.pack("<QQ", *r) for r in regions)
+hdr += b"".join(struct.pack("<Q", a) for a in addrs) + b"handoff.py".ljust(256, b"\0")
+image = bytearray(b"\xcc" * size)
+image[page:page + 3] = b"\x31\xc0\xc3"  # xor %eax, %eax; ret
+fd = os.memfd_create("handoff", os.MFD_ALLOW_SEALING)
+os.write(fd, hdr.ljust(page, b"\0") + bytes(image))
+if case != "unsealed":
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK |
+                fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+os.dup2(fd, 3)
+sys.exit(subprocess.run([runtime], pass_fds=(3,), env={}).returncode)
+PY
+expect_status 0 python3 handoff.py "$RUNTIME" good
+for c in unsealed magic region entry api; do
+	expect_status 128 python3 handoff.py "$RUNTIME" $c
+	[ "$(wc -l < err)" -eq 1 ] || fail "handoff $c: not one line: $(cat err)"
+done
+grep -q "handoff.py: linked for another build of pvsub-guestrun" err || fail "api: $(cat err)"
 exit 0
