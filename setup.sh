@@ -17,7 +17,8 @@ libcriterion-dev liblzo2-dev
 xz-utils zstd lz4 lzop bzip2 gzip cpio tar zip binutils python3 python3-yaml dpkg-dev rpm
 openssl kmod qemu-system-x86 busybox-static softhsm2 libengine-pkcs11-openssl
 clang libclang-rt-14-dev
-libtsk-dev libqcow-dev qemu-utils e2fsprogs dosfstools mtools fdisk gdisk xorriso strace"
+libtsk-dev libqcow-dev qemu-utils e2fsprogs dosfstools mtools fdisk gdisk xorriso strace
+musl-tools"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,22 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvsub-loader: verify certified guest bundles, link them into one image
- * and run the guest (DESIGN §8).
+ * and hand it to pvsub-guestrun, which runs the guest (DESIGN §8).
  *
  * The order is visible in main(): options; the backend; the trust anchors
  * and the required policy; each bundle read once and verified by
  * pvsub_verify() (libpvsub decides: signature, chain, hashes, verdict,
  * policy, profile coverage), its driver kept from the verification; the
- * objects linked by guestlink against the guest API alone; the image
- * mapped near the loader (so that the guest's PC-relative calls reach the
- * API), written, then protected (code read-execute, rodata and GOT read
- * only, guard pages inaccessible); the guest's memory; the guest run.
+ * objects linked by guestlink against the guest API of pvsub-guestrun
+ * alone, for the fixed base the runtime maps them at; the image and a
+ * header written into a memfd, sealed; the runtime executed with it.
  *
- * Not yet (pvsub-loader(8), STATUS): the rescan of the final bytes,
- * seccomp lockdown, the mprotect and pkey gates, threads, pvsub-hostd's
- * descriptors.  Only --backend none runs guests.
+ * This process maps glibc, OpenSSL and libxml2, whose code holds real gate
+ * opcodes (glibc's pkey_set is a WRPKRU): it never runs guest code.  The
+ * static runtime (runtime/guestrun.c) maps, rescans, seals and locks down.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "libpvsub/crypto.h"
 #include "libpvsub/guestlink.h"
@@ -35,8 +37,6 @@
 
 /* Largest bundle read into memory. */
 #define BUNDLE_MAX ((size_t)256 << 20)
-/* The guest's memory. */
-#define GUEST_MEM_SIZE ((uint64_t)16 << 20)
 /* Most bundles in one guest. */
 #define BUNDLES_MAX 64
 
@@ -48,14 +48,14 @@
  */
 struct backend {
 	const char *name;
-	bool implemented;
+	enum guestrun_backend run;
 	const char *profiles[2];
 };
 
 static const struct backend backends[] = {
-	{"pkey", false, {"default", "syscall"}},
-	{"mprotect", false, {"default", "syscall"}},
-	{"none", true, {"default", "syscall"}},
+	{"pkey", GUESTRUN_NONE, {"default", "syscall"}}, /* not implemented */
+	{"mprotect", GUESTRUN_MPROTECT, {"default", "syscall"}},
+	{"none", GUESTRUN_NONE, {"default", "syscall"}},
 };
 
 enum {
@@ -97,12 +97,7 @@ struct state {
 	struct guest_object *objs;
 	size_t n_objs;
 	struct pvsub_guestlink *gl;
-	uint8_t *image;
-	uint64_t image_size;
-	uint8_t *mem;
-	uint8_t *stack; /* guard page, then the guest's stack */
-	struct loader_world world;
-	bool world_ready;
+	int memfd; /* the sealed hand-off, -1 until made */
 };
 
 static void usage(void)
@@ -112,8 +107,9 @@ static void usage(void)
 	       "Verify certified guest bundles, link their objects into one image against\n"
 	       "the guest API and run the guest.\n"
 	       "\n"
-	       "      --backend=NAME    how gates isolate the guest: only 'none' (no\n"
-	       "                        isolation) is implemented yet, and must be named\n"
+	       "      --backend=NAME    how gates isolate the guest: mprotect (the default\n"
+	       "                        here), pkey (not implemented), or none (no isolation,\n"
+	       "                        no lockdown: for tests and benchmarks only)\n"
 	       "      --ca=FILE         PEM file of the CA certificates bundles must chain to\n"
 	       "      --policy=NAME|FILE\n"
 	       "                        every manifest must have been made under this policy\n"
@@ -124,7 +120,9 @@ static void usage(void)
 	       "\n"
 	       "Exit status: the guest's (0-125); 126 a bundle did not verify or was not\n"
 	       "accepted, 127 the link was refused, 128 usage or input error, 129 backend\n"
-	       "not available, 130 system error while loading, 131 guest status out of range.\n"
+	       "not available, 130 system error while loading, 131 guest status out of range,\n"
+	       "132 gate opcode in an executable mapping; killed by SIGSYS: a system call\n"
+	       "outside the allowlist.\n"
 	       "See pvsub-loader(8) and pvsub-guest(3).\n");
 }
 
@@ -174,26 +172,48 @@ static int parse_options(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The backend of --backend, refused unless it runs guests in this version. */
+/* Whether the CPU and kernel have protection keys: a key can be allocated. */
+static bool have_pkeys(void)
+{
+	long k = syscall(SYS_pkey_alloc, 0UL, 0UL);
+
+	if (k < 0)
+		return false;
+	syscall(SYS_pkey_free, k);
+	return true;
+}
+
+/* The backend of --backend (by default pkey where the machine has
+ * protection keys, else mprotect), refused unless it runs guests. */
 static int pick_backend(const struct opts *o, const struct backend **out)
 {
-	if (!o->backend) {
-		error_msg("no --backend: the default (pkey where the CPU has protection keys, "
-			  "else mprotect) is not implemented yet; name --backend none to run "
-			  "without isolation");
+	const char *name = o->backend;
+	bool pkeys = have_pkeys();
+
+	if (!name)
+		name = pkeys ? "pkey" : "mprotect";
+	if (strcmp(name, "pkey") == 0) {
+		if (!pkeys)
+			error_msg("backend pkey: this machine has no protection keys "
+				  "(pkey_alloc: %s)",
+				  strerror(errno));
+		else
+			error_msg("backend pkey: not implemented yet");
 		return EXIT_BACKEND;
 	}
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(backends); i++) {
-		if (strcmp(o->backend, backends[i].name) != 0)
+		if (strcmp(name, backends[i].name) != 0)
 			continue;
-		if (!backends[i].implemented) {
-			error_msg("backend %s: not implemented yet", o->backend);
+		if (loader_api_count == 0) {
+			error_msg("backend %s: " PROGRAM " was built without pvsub-guestrun "
+				  "(no musl-gcc): it cannot run guests",
+				  name);
 			return EXIT_BACKEND;
 		}
 		*out = &backends[i];
 		return 0;
 	}
-	usage_error(NULL, "unknown backend '%s' (none, mprotect or pkey)", o->backend);
+	usage_error(NULL, "unknown backend '%s' (none, mprotect or pkey)", name);
 	return EXIT_USAGE;
 }
 
@@ -261,11 +281,12 @@ static int verify_bundle(struct state *s, const struct backend *be, struct guest
 		refuse(g->path, g->res.msg);
 		return EXIT_VERIFY;
 	}
-	/* A load-time verdict holds only if the relocated bytes are rescanned,
-	 * which this version does not do yet. */
+	/* A load-time verdict holds only if the values relocated into its
+	 * recorded places are checked, which this version does not do (the
+	 * runtime's rescan would refuse an occurrence, but not say why). */
 	if (g->res.verdict != PVSUB_VERDICT_CERTIFIED) {
-		error_msg("%s: verdict %s: it needs the rescan of the relocated bytes, which "
-			  "this version of " PROGRAM " does not do",
+		error_msg("%s: verdict %s: not accepted by this version of " PROGRAM
+			  " (its relocation values are not checked yet)",
 			  g->path, pvsub_verdict_name(g->res.verdict));
 		return EXIT_VERIFY;
 	}
@@ -273,37 +294,6 @@ static int verify_bundle(struct state *s, const struct backend *be, struct guest
 	if (pvsub_relobj_view(g->res.binary, g->res.binary_len, &g->view, &d) < 0) {
 		error_msg("%s: %s", g->name, d.msg);
 		return EXIT_LINK;
-	}
-	return 0;
-}
-
-/* An anonymous read-write mapping of @size bytes within reach of the
- * guest API's code (the guest calls it PC-relative, 32-bit): the first
- * free spot from 64 MiB past it, downwards after 1 GiB upwards. */
-static uint8_t *map_near_api(uint64_t size)
-{
-	uintptr_t api = (uintptr_t)pvsub_tx & ~(uintptr_t)(PVSUB_GUESTLINK_PAGE - 1);
-	const uintptr_t step = (uintptr_t)16 << 20;
-
-	for (int i = 1; i <= 128; i++) {
-		uintptr_t d = (uintptr_t)(64u << 20) + (uintptr_t)((i - 1) / 2) * step;
-		uintptr_t hint = i % 2 ? api + d : api - d - size;
-		void *p = mmap((void *)hint, size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-
-		if (p == (void *)hint)
-			return p;
-		if (p != MAP_FAILED)
-			munmap(p, size); /* a kernel without MAP_FIXED_NOREPLACE */
-	}
-	return NULL;
-}
-
-static int protect(uint8_t *base, const struct pvsub_guestlink_region *r, int prot)
-{
-	if (r->size && mprotect(base + r->offset, r->size, prot) < 0) {
-		error_msg("mprotect: %s", strerror(errno));
-		return EXIT_SYSTEM;
 	}
 	return 0;
 }
@@ -330,13 +320,70 @@ static void refuse_link(const struct state *s, const char *msg)
 	pvsub_buf_release(&all);
 }
 
-/* Plan, map, write and protect the image; the entry point in *@entry. */
-static int link_image(struct state *s, int (**entry)(const struct pvsub_guest *))
+/* "PATH, PATH" of every bundle into @dst (cut to fit). */
+static void bundle_names(const struct state *s, char *dst, size_t size)
 {
+	size_t n = 0;
+
+	dst[0] = '\0';
+	for (size_t i = 0; i < s->n_objs && n < size; i++) {
+		int r = snprintf(dst + n, size - n, "%s%s", i ? ", " : "", s->objs[i].path);
+
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+static void region(struct guestrun_region *dst, const struct pvsub_guestlink_region *src)
+{
+	dst->offset = src->offset;
+	dst->size = src->size;
+}
+
+/* The header the runtime checks, for layout @l and backend @be. */
+static void fill_header(const struct state *s, const struct backend *be,
+			const struct pvsub_guestlink_layout *l, struct guestrun_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = GUESTRUN_MAGIC;
+	h->version = GUESTRUN_VERSION;
+	h->backend = be->run;
+	h->base = GUESTRUN_BASE;
+	h->size = l->size;
+	h->entry = l->entry;
+	region(&h->guard_lo, &l->guard_lo);
+	region(&h->code, &l->code);
+	region(&h->guard_hi, &l->guard_hi);
+	region(&h->rodata, &l->rodata);
+	region(&h->got, &l->got);
+	region(&h->data, &l->data);
+	region(&h->bss, &l->bss);
+	for (size_t i = 0; i < GUESTRUN_API_COUNT; i++)
+		h->api[i] = loader_api[i].addr;
+	bundle_names(s, h->names, sizeof(h->names));
+}
+
+static int system_error(const char *what)
+{
+	error_msg("%s: %s", what, strerror(errno));
+	return EXIT_SYSTEM;
+}
+
+/*
+ * Link the objects for GUESTRUN_BASE straight into a memfd, after a page
+ * of header, and seal it: the runtime maps the very bytes written here,
+ * and neither it nor this process can change them afterwards.
+ */
+static int link_image(struct state *s, const struct backend *be)
+{
+	const unsigned seals = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 	const struct pvsub_relobj *objs[BUNDLES_MAX];
 	const char *names[BUNDLES_MAX];
 	struct pvsub_guestlink_layout l;
 	struct pvsub_diag d = {{0}};
+	uint8_t *map;
+	size_t total;
 	int r;
 
 	for (size_t i = 0; i < s->n_objs; i++) {
@@ -349,89 +396,57 @@ static int link_image(struct state *s, int (**entry)(const struct pvsub_guest *)
 		return EXIT_LINK;
 	}
 	pvsub_guestlink_layout(s->gl, &l);
-	s->image = map_near_api(l.size);
-	if (!s->image) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "no room for a %llu-byte image near the guest API",
-			 (unsigned long long)l.size);
-		refuse_link(s, msg);
-		return EXIT_SYSTEM;
-	}
-	s->image_size = l.size;
-	if (pvsub_guestlink_apply(s->gl, (uintptr_t)s->image, s->image, l.size, &d) < 0) {
+	total = GUESTRUN_HEADER_SIZE + (size_t)l.size;
+	s->memfd = memfd_create("pvsub-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s->memfd < 0)
+		return system_error("memfd_create");
+	if (ftruncate(s->memfd, (off_t)total) < 0)
+		return system_error("ftruncate");
+	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, s->memfd, 0);
+	if (map == MAP_FAILED)
+		return system_error("mmap");
+	fill_header(s, be, &l, (struct guestrun_header *)map);
+	r = pvsub_guestlink_apply(s->gl, GUESTRUN_BASE, map + GUESTRUN_HEADER_SIZE, l.size, &d);
+	munmap(map, total);
+	if (r < 0) {
 		refuse_link(s, d.msg);
 		return EXIT_LINK;
 	}
-	/* never writable and executable at once: code becomes read-execute
-	 * only after every byte is written */
-	r = protect(s->image, &l.guard_lo, PROT_NONE);
-	if (!r)
-		r = protect(s->image, &l.guard_hi, PROT_NONE);
-	if (!r)
-		r = protect(s->image, &l.code, PROT_READ | PROT_EXEC);
-	if (!r)
-		r = protect(s->image, &l.rodata, PROT_READ);
-	if (!r)
-		r = protect(s->image, &l.got, PROT_READ);
-	*entry = (int (*)(const struct pvsub_guest *))(uintptr_t)(s->image + l.entry);
-	return r;
+	/* the shared writable mapping is gone: F_SEAL_WRITE may be set */
+	if (fcntl(s->memfd, F_ADD_SEALS, seals) < 0)
+		return system_error("F_ADD_SEALS");
+	return 0;
 }
 
-static int run_guest(struct state *s, int (*entry)(const struct pvsub_guest *))
+/* Run pvsub-guestrun with the sealed image as descriptor GUESTRUN_FD, an
+ * empty environment and nothing else open but standard input, output and
+ * error.  Returns only on failure. */
+static int exec_runtime(int memfd)
 {
-	struct pvsub_guestlink_layout l;
-	void *mem;
+	const char *path = getenv("PVSUB_GUESTRUN");
+	char *const argv[] = {(char *)"pvsub-guestrun", NULL};
+	char *const envp[] = {NULL};
 
-	mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		   0);
-	if (mem == MAP_FAILED) {
-		error_msg("guest memory: %s", strerror(errno));
-		return EXIT_SYSTEM;
+	if (!path || !*path)
+		path = loader_guestrun_path;
+	if (memfd == GUESTRUN_FD) {
+		if (fcntl(memfd, F_SETFD, 0) < 0)
+			return system_error("fcntl");
+	} else if (dup2(memfd, GUESTRUN_FD) < 0) {
+		return system_error("dup2");
 	}
-	s->mem = mem;
-	mem = mmap(NULL, GUEST_STACK_GUARD + GUEST_STACK_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (mem == MAP_FAILED) {
-		error_msg("guest stack: %s", strerror(errno));
-		return EXIT_SYSTEM;
-	}
-	s->stack = mem;
-	if (mprotect(s->stack, GUEST_STACK_GUARD, PROT_NONE) < 0) {
-		error_msg("mprotect: %s", strerror(errno));
-		return EXIT_SYSTEM;
-	}
-	pvsub_guestlink_layout(s->gl, &l);
-	/* pvsub_log() may read the image past its upper guard page */
-	if (world_init(&s->world, s->mem, GUEST_MEM_SIZE,
-		       s->image + l.guard_hi.offset + l.guard_hi.size, s->image + l.size,
-		       s->stack + GUEST_STACK_GUARD,
-		       s->stack + GUEST_STACK_GUARD + GUEST_STACK_SIZE) < 0) {
-		error_msg("%s", strerror(ENOMEM));
-		return EXIT_SYSTEM;
-	}
-	s->world_ready = true;
+	if (syscall(SYS_close_range, GUESTRUN_FD + 1, ~0U, 0) < 0)
+		return system_error("close_range");
 	fflush(NULL);
-	world_run(&s->world, entry);
-	fflush(NULL);
-	if (s->world.exit_status < 0 || s->world.exit_status > EXIT_GUEST_MAX) {
-		error_msg("the guest's exit status %d is outside 0-%d", s->world.exit_status,
-			  EXIT_GUEST_MAX);
-		return EXIT_GUEST_RANGE;
-	}
-	return s->world.exit_status;
+	execve(path, argv, envp);
+	error_msg("%s: %s", path, strerror(errno));
+	return EXIT_SYSTEM;
 }
 
 static void state_release(struct state *s)
 {
-	if (s->world_ready)
-		world_release(&s->world);
-	if (s->stack)
-		munmap(s->stack, GUEST_STACK_GUARD + GUEST_STACK_SIZE);
-	if (s->mem)
-		munmap(s->mem, GUEST_MEM_SIZE);
-	if (s->image)
-		munmap(s->image, s->image_size);
+	if (s->memfd >= 0)
+		close(s->memfd);
 	pvsub_guestlink_free(s->gl);
 	for (size_t i = 0; i < s->n_objs; i++) {
 		pvsub_relobj_free(s->objs[i].view);
@@ -445,9 +460,8 @@ static void state_release(struct state *s)
 int main(int argc, char **argv)
 {
 	const struct backend *be = NULL;
-	int (*entry)(const struct pvsub_guest *) = NULL;
 	struct opts o = {0};
-	struct state s = {0};
+	struct state s = {.memfd = -1};
 	int r;
 
 	cli_init(PROGRAM, NULL);
@@ -462,8 +476,9 @@ int main(int argc, char **argv)
 				  "not implemented yet");
 		return EXIT_USAGE;
 	}
-	fprintf(stderr, PROGRAM ": warning: --backend none: nothing isolates the guest from the "
-				"loader\n");
+	if (strcmp(be->name, "none") == 0)
+		fprintf(stderr, PROGRAM ": warning: --backend none: nothing isolates the guest and "
+					"nothing locks it down\n");
 	r = load_inputs(&s, &o);
 	if (r)
 		goto out;
@@ -480,9 +495,17 @@ int main(int argc, char **argv)
 		r = verify_bundle(&s, be, g);
 	}
 	if (!r)
-		r = link_image(&s, &entry);
-	if (!r)
-		r = run_guest(&s, entry);
+		r = link_image(&s, be);
+	if (!r) {
+		/* nothing but the sealed image goes on into the runtime */
+		int fd = s.memfd;
+
+		s.memfd = -1;
+		state_release(&s);
+		r = exec_runtime(fd);
+		close(fd);
+		return r;
+	}
 out:
 	state_release(&s);
 	return r;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pvsub-loader's guest API and loopback device (pvsub-loader/guestapi.c):
+ * pvsub-loader's guest API and loopback device (runtime/guestapi.c):
  * every descriptor check at its boundary, with the value just inside as
  * the control; ring space; frames too long for their buffer; the log's
  * range check; running an entry point on the guest's stack and leaving it
@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pvsub-loader/loader.h"
+#include "runtime/guestapi.h"
 
 #define MEM 65536u
 #define STACK 65536u
@@ -23,8 +23,9 @@ static struct loader_world w;
 static void setup(void)
 {
 	memset(mem, 0, sizeof(mem));
-	cr_assert_eq(world_init(&w, mem, MEM, image, image + sizeof(image), stack, stack + STACK),
-		     0);
+	cr_assert_eq(
+		world_init(&w, mem, MEM, image, image + sizeof(image), stack, stack + STACK, NULL),
+		0);
 }
 
 static void teardown(void)
@@ -195,15 +196,12 @@ static int entry_exits(const struct pvsub_guest *g)
 
 Test(guestapi, the_guest_runs_on_its_stack_and_leaves_by_exit)
 {
-	world_run(&w, entry_returns);
-	cr_assert_eq(w.exit_status, 42);
+	cr_assert_eq(world_run(entry_returns, &w.g, w.stack_hi), 42);
 	cr_assert(seen_sp > (uintptr_t)stack && seen_sp < (uintptr_t)stack + STACK,
 		  "the guest ran on the loader's stack");
 	seen_sp = (uintptr_t)stack;
-	world_run(&w, entry_exits);
-	cr_assert_eq(w.exit_status, 17);
+	cr_assert_eq(world_run(entry_exits, &w.g, w.stack_hi), 17);
 	cr_assert_eq(seen_sp, (uintptr_t)stack, "pvsub_exit() returned");
 	/* and the loader's own frame is intact afterwards */
-	world_run(&w, entry_returns);
-	cr_assert_eq(w.exit_status, 42);
+	cr_assert_eq(world_run(entry_returns, &w.g, w.stack_hi), 42);
 }

@@ -1,42 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest API (<pvsub/guest.h>) as pvsub-loader provides it, and the
+ * The guest API (<pvsub/guest.h>) as pvsub-guestrun provides it, and the
  * loopback device behind pvsub_tx() and pvsub_rx().
  *
  * Each call copies the guest's descriptors into a private snapshot first
  * and checks every one of them before it acts on any (DESIGN §9: buffer
  * inside the guest's memory, length within the largest frame, queue inside
  * the guest's queues, ring space), so that what it checked is what it
- * uses.  With the none backend nothing stops the guest from bypassing the
- * API; the checks are here so that the gated backends keep them.
+ * uses.  The snapshot is on the guest's stack, which nothing else writes
+ * during the call: a guest has one thread.  With the none backend nothing
+ * stops the guest from bypassing the API; in pvsub-guestrun under
+ * mprotect the device's state (the world, at the fixed GUESTAPI_WORLD,
+ * and the rings) lies in the window that only the gates (gate.c) open, so
+ * these checks are the only way to it.
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "libpvsub/guestlink.h"
-#include "pvsub-loader/loader.h"
+#include "runtime/guestapi.h"
+#include "runtime/handoff.h"
 
 /* The guest API has no context argument: one guest per process. */
+#ifdef GUESTAPI_WORLD
+#define world ((struct loader_world *)(uintptr_t)GUESTAPI_WORLD)
+/* the gates (runtime/gate.c) export the guest's names */
+#define pvsub_tx guestapi_tx
+#define pvsub_rx guestapi_rx
+#define pvsub_log guestapi_log
+#else
 static struct loader_world *world;
+#endif
+/* The runtime's stack while the guest runs, for pvsub_exit(). */
+static uintptr_t saved_sp;
 
 #define LOG_MAX 256u
 
-const struct pvsub_guestlink_api loader_api[] = {
-	{"pvsub_tx", (uintptr_t)pvsub_tx},
-	{"pvsub_rx", (uintptr_t)pvsub_rx},
-	{"pvsub_clock_ns", (uintptr_t)pvsub_clock_ns},
-	{"pvsub_log", (uintptr_t)pvsub_log},
-	{"pvsub_exit", (uintptr_t)pvsub_exit},
-};
-const size_t loader_api_count = PVSUB_ARRAY_SIZE(loader_api);
-
 int world_init(struct loader_world *w, void *mem, uint64_t mem_size, const uint8_t *image_lo,
-	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi)
+	       const uint8_t *image_hi, uint8_t *stack_lo, uint8_t *stack_hi, uint8_t *slots)
 {
+#ifdef GUESTAPI_WORLD
+	if (w != world)
+		return -EINVAL;
+#endif
 	memset(w, 0, sizeof(*w));
 	w->g = (struct pvsub_guest){
 		.size = sizeof(struct pvsub_guest),
@@ -52,25 +61,29 @@ int world_init(struct loader_world *w, void *mem, uint64_t mem_size, const uint8
 	w->image_hi = image_hi;
 	w->stack_lo = stack_lo;
 	w->stack_hi = stack_hi;
-	for (size_t q = 0; q < LOOPBACK_QUEUES; q++) {
-		w->rings[q].slots = malloc((size_t)LOOPBACK_RING * LOOPBACK_FRAME_MAX);
-		if (!w->rings[q].slots) {
-			world_release(w);
-			return -ENOMEM;
-		}
-	}
+	w->own_slots = !slots;
+	if (!slots)
+		slots = malloc(LOOPBACK_SLOTS_SIZE);
+	if (!slots)
+		return -ENOMEM;
+	for (size_t q = 0; q < LOOPBACK_QUEUES; q++)
+		w->rings[q].slots = slots + q * (LOOPBACK_SLOTS_SIZE / LOOPBACK_QUEUES);
+#ifndef GUESTAPI_WORLD
 	world = w;
+#endif
 	return 0;
 }
 
 void world_release(struct loader_world *w)
 {
-	for (size_t q = 0; q < LOOPBACK_QUEUES; q++) {
-		free(w->rings[q].slots);
+	if (w->own_slots)
+		free(w->rings[0].slots);
+	for (size_t q = 0; q < LOOPBACK_QUEUES; q++)
 		w->rings[q].slots = NULL;
-	}
+#ifndef GUESTAPI_WORLD
 	if (world == w)
 		world = NULL;
+#endif
 }
 
 /*
@@ -120,9 +133,10 @@ __asm__(".text\n"
 	"	jmp 1b\n"
 	".size exit_to_loader, . - exit_to_loader\n");
 
-void world_run(struct loader_world *w, int (*entry)(const struct pvsub_guest *))
+int world_run(int (*entry)(const struct pvsub_guest *), const struct pvsub_guest *g,
+	      uint8_t *stack_top)
 {
-	w->exit_status = call_on_stack(entry, &w->g, w->stack_hi, &w->saved_sp);
+	return call_on_stack(entry, g, stack_top, &saved_sp);
 }
 
 /* --- checks ---------------------------------------------------------------- */
@@ -222,8 +236,10 @@ static bool inside(uintptr_t p, size_t len, uintptr_t lo, uintptr_t hi)
 
 int pvsub_log(const char *msg, size_t len)
 {
-	char line[LOG_MAX + 1];
+	static const char prefix[] = GUESTAPI_PREFIX;
+	char line[sizeof(prefix) - 1 + LOG_MAX + 1];
 	uintptr_t p = (uintptr_t)msg, mem = (uintptr_t)(world ? world->g.mem : NULL);
+	size_t n = sizeof(prefix) - 1;
 
 	if (!world)
 		return -EINVAL;
@@ -232,17 +248,23 @@ int pvsub_log(const char *msg, size_t len)
 	    !inside(p, len, (uintptr_t)world->image_lo, (uintptr_t)world->image_hi) &&
 	    !inside(p, len, (uintptr_t)world->stack_lo, (uintptr_t)world->stack_hi))
 		return -EINVAL;
+	memcpy(line, prefix, n);
 	for (size_t i = 0; i < len; i++)
-		line[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
-	line[len] = '\0';
-	fprintf(stderr, PROGRAM ": guest: %s\n", line);
+		line[n++] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+	line[n++] = '\n';
+	/* one write(2) to standard error, the only descriptor the seccomp
+	 * filter lets the runtime write; a short write loses the rest of
+	 * the line, which is all a log line is worth */
+	ssize_t w = write(STDERR_FILENO, line, n);
+
+	(void)w;
 	return 0;
 }
 
 void pvsub_exit(int status)
 {
-	if (!world)
+	if (!saved_sp)
 		abort(); /* no guest is running: nowhere to return to */
-	exit_to_loader(world->saved_sp, status);
+	exit_to_loader(saved_sp, status);
 	abort(); /* not reached */
 }

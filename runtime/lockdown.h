@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lockdown: what pvsub-guestrun does to its own process, after the guest
+ * is mapped and rescanned and before its first instruction (DESIGN §8
+ * step 6).  pvsub-loader(8) documents the allowlist.
+ */
+#ifndef PVSUB_RUNTIME_LOCKDOWN_H
+#define PVSUB_RUNTIME_LOCKDOWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The only code allowed to make system calls: the runtime's own text and
+ * the vDSO (which falls back to a real clock_gettime when the clock source
+ * cannot be read from user space).  Empty ranges (lo == hi) allow nothing. */
+struct lockdown_ranges {
+	uintptr_t text_lo, text_hi;
+	uintptr_t vdso_lo, vdso_hi;
+	/* the device window, and the gates' system-call sites (addresses
+	 * after their `syscall`, below 4 GiB) that may open it (read-write)
+	 * and close it (PROT_NONE) */
+	uintptr_t window, window_size;
+	const uintptr_t *open_sites, *close_sites;
+	size_t n_sites;
+};
+
+/*
+ * Seal @len bytes at @addr (page-aligned) with mseal(2), so that their
+ * protections and the mapping itself can never change again.  0, -ENOSYS
+ * when the kernel has no mseal, or another negative errno.
+ */
+int lockdown_seal(void *addr, size_t len);
+
+/*
+ * Lock the process down, in this order: PR_SET_NO_NEW_PRIVS; not dumpable
+ * and RLIMIT_CORE 0 (no core dumps); the seccomp filter.  The filter kills
+ * the process (SIGSYS) on a system call from another architecture (i386
+ * `int 0x80`, x32), from outside @r's ranges, or outside the allowlist:
+ * exit_group, clock_gettime and write to descriptor 2 from the runtime's
+ * text, mprotect of exactly the window from a gate's site with that
+ * site's protection; clock_gettime alone from the vDSO.  0 or a negative errno, in
+ * *@step the name of the step that failed.
+ */
+int lockdown_apply(const struct lockdown_ranges *r, const char **step);
+
+#endif

@@ -1,0 +1,270 @@
+#!/bin/sh
+# pvsub-loader's lockdown (issue 12): certified guests that attack the
+# runtime they run in, each killed under --backend mprotect and each
+# succeeding under --backend none (the negative control that shows the
+# attack is real and the test can fail).  The guests hold no system-call
+# instruction (pvsub-scan certifies them under the guests' policy): they
+# jump onto a `syscall; ret` in pvsub-guestrun's text, found by reading
+# forward from an imported API function (tests/guest/attack.c).  Also: the
+# runtime's text is clean under pvsub-scan, and the runtime's own rescan
+# refuses a copy of itself with a planted WRPKRU.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/sign-lib.sh"
+LOADER="$top_builddir/pvsub-loader/pvsub-loader"
+RUNTIME="$top_builddir/runtime/pvsub-guestrun"
+[ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
+command -v python3 >/dev/null || skip "python3 is needed to plant bytes"
+PVSUB_GUESTRUN=$RUNTIME
+export PVSUB_GUESTRUN
+GUEST_CFLAGS="-fPIE -mcmodel=small -ffreestanding -fno-stack-protector -fno-common -O2"
+POLICY="$top_srcdir/examples/guests/guest-policy.xml"
+SIGSYS=159 # 128 + 31, as the shell reports a death by SIGSYS
+SIGSEGV=139
+mkpki
+
+# attack N: attackN.tar, tests/guest/attack.c with ATTACK=N, certified.
+attack() {
+	# shellcheck disable=SC2086
+	"$CC" $GUEST_CFLAGS -DATTACK="$1" -I"$top_srcdir/runtime/include" -c -o "attack$1.o" \
+		"$top_srcdir/tests/guest/attack.c"
+	expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest "attack$1.xml" "attack$1.o"
+	expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o "attack$1.tar" "attack$1.o" \
+		"attack$1.xml"
+}
+
+# run BACKEND STATUS N: attack N under BACKEND exits with STATUS.
+run() {
+	expect_status "$2" "$LOADER" --backend "$1" --ca ca.pem --loopback "attack$3.tar"
+}
+
+# killed N SYSCALL: attack N dies of SIGSYS under mprotect, at SYSCALL
+# when strace can tell (the tracer sees the call before the filter kills
+# it), and succeeds under none.
+killed() {
+	run mprotect $SIGSYS "$1"
+	if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+		expect_status $SIGSYS strace -f -o trace "$LOADER" --backend mprotect --ca ca.pem \
+			--loopback "attack$1.tar"
+		grep -v -e '+++ killed by SIGSYS' -e '^[0-9]* *--- SIGSYS' trace | tail -n 1 > last
+		grep -q "^[0-9]* *$2(" last || fail "attack $1: not killed at $2: $(cat last)"
+	fi
+	run none 0 "$1"
+}
+
+# --- (a) system calls through the runtime's own syscall instruction ------------------
+attack 1
+killed 1 openat
+rm -f pwned
+run mprotect $SIGSYS 1
+[ ! -e pwned ] || fail "openat: the file was created under lockdown"
+run none 0 1
+[ -e pwned ] || fail "openat under none: no file, so the attack test proves nothing"
+attack 2
+run mprotect $SIGSYS 2
+[ ! -e pwned-exec ] || fail "execve: the shell ran under lockdown"
+killed 2 execve
+[ -e pwned-exec ] || fail "execve under none: the shell did not run"
+
+# a second process (and so a second thread: clone is killed alike)
+attack 17
+run mprotect $SIGSYS 17
+[ ! -e pwned-fork ] || fail "fork: the child ran under lockdown"
+killed 17 fork
+[ -e pwned-fork ] || fail "fork under none: the child did not run"
+
+# other ABIs: an x32 system call is killed (under none it returns, ENOSYS
+# where the kernel has no x32); an i386 creat() by jumping onto a cd 80
+# byte pair in the runtime's text is killed before it creates its file,
+# while under none the file appears (what the runtime's bytes after the
+# cd 80 then do is no concern of the test: at most 10 s)
+attack 15
+killed 15 getpid # strace names the x32 call after its 64-bit twin
+attack 16
+run mprotect $SIGSYS 16
+[ ! -e pwned-int80 ] || fail "int 0x80: the file was created under lockdown"
+set +e
+timeout 10 "$LOADER" --backend none --ca ca.pem --loopback attack16.tar >out 2>err
+st=$?
+set -e
+[ "$st" -ne $SIGSYS ] || fail "int 0x80 under none: SIGSYS"
+[ -e pwned-int80 ] || fail "int 0x80 under none: no file (status $st), so the test proves nothing"
+
+# --- (b) writing its own code: SIGSEGV under every backend; writing its data is fine ----
+attack 10
+run mprotect $SIGSEGV 10
+run none $SIGSEGV 10
+attack 11
+run mprotect 0 11
+run none 0 11
+
+# --- (c) the PKU Pitfalls family, each through the runtime's syscall ----------------------
+# /proc/self/mem write into guest code; process_vm_writev into its own
+# memory (killed at its getpid already: the guest cannot learn its pid
+# otherwise); mprotect of its code to RWX; mmap with PROT_EXEC; its own
+# seccomp filter (after PR_SET_NO_NEW_PRIVS); pkey_mprotect of its code
+for a in 3:openat 4:getpid 5:mprotect 6:mmap 7:prctl 8:pkey_mprotect; do
+	attack "${a%%:*}"
+	killed "${a%%:*}" "${a#*:}"
+done
+
+# --- (d) the device window and its gates ---------------------------------------------------
+# writing the window outside a gate: SIGSEGV under mprotect, done under
+# none (where it is always open); jumping onto a gate's opening site runs
+# the gate to its end, which closes the window again: the write after it
+# is SIGSEGV; jumping onto a closing site asking for read-write: SIGSYS
+# segv_at_window N: attack N dies of SIGSEGV under mprotect, at the
+# window's first byte when strace can tell; it succeeds under none.
+segv_at_window() {
+	run mprotect $SIGSEGV "$1"
+	if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+		expect_status $SIGSEGV strace -f -o trace "$LOADER" --backend mprotect --ca ca.pem \
+			--loopback "attack$1.tar"
+		grep -q "SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR, si_addr=0x20000000}" trace ||
+			fail "attack $1: not stopped at the window: $(grep SIGSEGV trace)"
+	fi
+	run none 0 "$1"
+}
+attack 12
+segv_at_window 12
+attack 13
+segv_at_window 13
+attack 14
+killed 14 mprotect
+
+# --- the locked-down process, seen from outside ---------------------------------------------
+# a guest that spins for 2 s: its process under mprotect has a seccomp
+# filter, no new privileges, no core dumps, and maps no shared library;
+# under none it has no filter (the control)
+cat > spin.c <<'CEOF'
+#include <pvsub/guest.h>
+int pvsub_guest_main(const struct pvsub_guest *g)
+{
+	uint64_t t0 = pvsub_clock_ns();
+
+	(void)g;
+	while (pvsub_clock_ns() - t0 < 2000000000u)
+		;
+	return 0;
+}
+CEOF
+# shellcheck disable=SC2086
+"$CC" $GUEST_CFLAGS -I"$top_srcdir/runtime/include" -c -o spin.o spin.c
+expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest spin.xml spin.o
+expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o spin.tar spin.o spin.xml
+# inspect BACKEND: the spinning guest's /proc status and maps in ./status, ./maps
+inspect() {
+	"$LOADER" --backend "$1" --ca ca.pem --loopback spin.tar 2>/dev/null &
+	pid=$!
+	sleep 1
+	cat "/proc/$pid/status" > status
+	cat "/proc/$pid/limits" > limits
+	cat "/proc/$pid/maps" > maps 2>/dev/null || : > maps
+	wait $pid || fail "spin under $1: status $?"
+}
+inspect mprotect
+grep -q "^Seccomp:[[:space:]]*2$" status || fail "no seccomp filter: $(grep Seccomp status)"
+grep -q "^NoNewPrivs:[[:space:]]*1$" status || fail "new privileges allowed"
+grep -q "^Max core file size[[:space:]]*0[[:space:]]*0 " limits || fail "core dumps: $(grep core limits)"
+grep -q "^Name:[[:space:]]*pvsub-guestrun" status || fail "not the runtime: $(grep Name status)"
+if [ -s maps ]; then
+	grep -q 'pvsub-guestrun$' maps || fail "maps: no runtime: $(cat maps)"
+	! grep -q '\.so' maps || fail "a shared library is mapped: $(grep '\.so' maps)"
+	# executable: the runtime's text, the guest's code, the vDSO (and vsyscall)
+	[ "$(awk '$2 ~ /x/' maps | grep -cv -e 'pvsub-guestrun$' -e '\[vdso\]' -e '\[vsyscall\]')" -eq 1 ] ||
+		fail "executable mappings: $(awk '$2 ~ /x/' maps)"
+else
+	echo "the runtime's maps cannot be read here (not dumpable, and no CAP_SYS_PTRACE)"
+fi
+inspect none
+grep -q "^Seccomp:[[:space:]]*0$" status || fail "none: $(grep Seccomp status)"
+
+# --- the runtime's rescan and its text ------------------------------------------------------
+# pvsub-scan finds no gate opcode in the runtime; a copy with a WRPKRU
+# planted after the end of one of its functions (never executed) is
+# rejected by pvsub-scan and refused by the runtime's own rescan, status
+# 132, while the unpatched runtime runs the same guest
+expect_status 0 "$SCAN" --no-progress -q -p default "$RUNTIME"
+python3 - "$RUNTIME" planted <<'PY'
+import struct, subprocess, sys
+src, dst = sys.argv[1], sys.argv[2]
+data = bytearray(open(src, "rb").read())
+# the executable PT_LOAD: file offset of a virtual address
+phoff, = struct.unpack_from("<Q", data, 0x20)
+phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+seg = None
+for i in range(phnum):
+    p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+    if p_type == 1 and p_flags & 1:
+        seg = (p_offset, p_vaddr, p_filesz)
+assert seg, "no executable segment"
+syms = []
+for line in subprocess.check_output(["nm", "-S", "--defined-only", src], text=True).splitlines():
+    f = line.split()
+    if len(f) == 4 and f[2] in "tT":
+        syms.append((int(f[0], 16), int(f[1], 16)))
+syms.sort()
+for (a, n), (b, _) in zip(syms, syms[1:]):
+    end = a + n
+    if b - end >= 3 and seg[1] <= end and b <= seg[1] + seg[2] and n:
+        off = end - seg[1] + seg[0]
+        data[off:off + 3] = b"\x0f\x01\xef"
+        break
+else:
+    sys.exit("no gap between functions to plant into")
+open(dst, "wb").write(data)
+PY
+chmod +x planted
+expect_status 1 "$SCAN" --no-progress -q -p default planted
+PVSUB_GUESTRUN=./planted expect_status 132 "$LOADER" --backend mprotect --ca ca.pem --loopback attack11.tar
+grep -q "^pvsub-loader: attack11.tar: wrpkru at 0x[0-9a-f]* in .*planted .*not a recorded gate site: refused$" err ||
+	fail "planted WRPKRU: $(cat err)"
+# not even --backend none runs next to it: the rescan is not lockdown
+PVSUB_GUESTRUN=./planted expect_status 132 "$LOADER" --backend none --ca ca.pem --loopback attack11.tar
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback attack11.tar
+
+# --- the runtime refuses what did not come from the loader ----------------------------------
+expect_status 128 "$RUNTIME"
+grep -q "started by pvsub-loader only" err || fail "runtime alone: $(cat err)"
+# handoff CASE: run the runtime with a hand-made image (a guard page, one
+# page of code that returns 0, a guard page) in a memfd, sealed unless
+# CASE is unsealed, its header spoilt as CASE says; "good" is the control
+cat > handoff.py <<'PY'
+import fcntl, os, struct, subprocess, sys
+runtime, case = sys.argv[1], sys.argv[2]
+api = {}
+for line in subprocess.check_output(["nm", runtime], text=True).splitlines():
+    f = line.split()
+    if len(f) == 3:
+        api[f[2]] = int(f[0], 16)
+addrs = [api[n] for n in ("pvsub_tx", "pvsub_rx", "pvsub_clock_ns", "pvsub_log", "pvsub_exit")]
+page = 4096
+regions = [(0, page), (page, page), (2 * page, page), (0, 0), (0, 0), (0, 0), (0, 0)]
+magic, size, entry = 0x6e75726275737670, 3 * page, page
+if case == "magic":
+    magic ^= 1
+if case == "api":
+    addrs[0] += 16
+if case == "region":
+    regions[1] = (page, 4 * page)
+if case == "entry":
+    entry = 2 * page
+hdr = struct.pack("<QIIQQQ", magic, 1, 0, 0x40000000, size, entry)
+hdr += b"".join(struct.pack("<QQ", *r) for r in regions)
+hdr += b"".join(struct.pack("<Q", a) for a in addrs) + b"handoff.py".ljust(256, b"\0")
+image = bytearray(b"\xcc" * size)
+image[page:page + 3] = b"\x31\xc0\xc3"  # xor %eax, %eax; ret
+fd = os.memfd_create("handoff", os.MFD_ALLOW_SEALING)
+os.write(fd, hdr.ljust(page, b"\0") + bytes(image))
+if case != "unsealed":
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK |
+                fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+os.dup2(fd, 3)
+sys.exit(subprocess.run([runtime], pass_fds=(3,), env={}).returncode)
+PY
+expect_status 0 python3 handoff.py "$RUNTIME" good
+for c in unsealed magic region entry api; do
+	expect_status 128 python3 handoff.py "$RUNTIME" $c
+	[ "$(wc -l < err)" -eq 1 ] || fail "handoff $c: not one line: $(cat err)"
+done
+grep -q "handoff.py: linked for another build of pvsub-guestrun" err || fail "api: $(cat err)"
+exit 0
