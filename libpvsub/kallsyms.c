@@ -498,8 +498,7 @@ int pvsub_kallsyms_find(const struct pvsub_kallsyms_run *runs, size_t n_runs,
 	if (f.n == 0) {
 		if (!any_index)
 			r = pvsub_diag_set(diag, ENOENT,
-					   "kallsyms not found: no kallsyms_token_index (256 "
-					   "increasing offsets of NUL-terminated tokens)");
+					   "kallsyms not found: no kallsyms_token_index");
 		else if (!w.any)
 			r = pvsub_diag_set(diag, ENOENT,
 					   "kallsyms not found: no kallsyms_num_syms and "
