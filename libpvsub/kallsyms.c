@@ -195,8 +195,9 @@ static int expand_symbol(const struct pvsub_kallsyms *ks, size_t pos, size_t lim
 		if (tl > PVSUB_KALLSYMS_NAME_MAX - o)
 			return pvsub_diag_set(diag, EINVAL, "symbol %zu is longer than %u bytes", i,
 					      PVSUB_KALLSYMS_NAME_MAX);
-		memcpy(out + o, b + ks->table + ks->tok_off[tok], tl);
-		o += tl;
+		/* Tokens are a few bytes: a loop, not a call, per token. */
+		for (const uint8_t *t = b + ks->table + ks->tok_off[tok], *e = t + tl; t < e; t++)
+			out[o++] = (char)*t;
 	}
 	out[o] = '\0';
 	if (o < 2 || !((out[0] >= 'a' && out[0] <= 'z') || (out[0] >= 'A' && out[0] <= 'Z')))
@@ -410,13 +411,15 @@ static int names_before(struct pvsub_kallsyms *ks, struct found *f, struct why_n
 	if (ks->table < 16 || !floor_aligned(&ks->run, ks->table - 16, &q))
 		return 0;
 	for (;;) {
-		for (int s = 1; s >= 0; s--) {
-			struct pvsub_kallsyms c = *ks;
+		const uint8_t *b = ks->run.bytes + q;
 
-			r = tables_at(&c, q, s, w);
+		/* Most positions hold no count followed by 4 zero bytes.  Each
+		 * attempt sets every field it uses: no copy per position. */
+		for (int s = 1; s >= 0 && pvsub_le32(b) != 0 && pvsub_le32(b + 4) == 0; s--) {
+			r = tables_at(ks, q, s, w);
 			if (r < 0)
 				return r;
-			if (r && (r = keep(f, &c)) < 0)
+			if (r && (r = keep(f, ks)) < 0)
 				return r;
 		}
 		if (q < first_aligned(&ks->run) + 8)
@@ -429,13 +432,17 @@ static int find_in_run(const struct pvsub_kallsyms_run *run, struct found *f, bo
 		       struct why_not *w)
 {
 	struct pvsub_kallsyms ks = {.run = *run};
+	const uint8_t *b = run->bytes;
 	uint16_t idx[256];
 	size_t table = 0;
 	int r, n;
 
-	if (!run->bytes || run->size < 512)
+	if (!b || run->size < 512)
 		return 0;
-	for (size_t p = first_aligned(run); p <= run->size - 512; p += 8) {
+	for (size_t p = first_aligned(run), last = run->size - 512; p <= last; p += 8) {
+		/* index[0] is 0: most positions are out at the first load. */
+		if (b[p] | b[p + 1])
+			continue;
 		n = token_index_at(run, p, idx, &table);
 		if (n == 0)
 			continue;
