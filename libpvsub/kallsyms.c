@@ -53,8 +53,8 @@ static _printf_format_(4, 5) void reject(struct why_not *w, enum stage st, size_
 	va_end(ap);
 }
 
-/* Positions whose address is 8-aligned: the first one, and the last one at
- * or below @x (false when there is none). */
+/* Positions of a run whose address is 8-aligned: the first one; the last
+ * one at or below @x (false when there is none). */
 static size_t first_aligned(const struct pvsub_kallsyms_run *r)
 {
 	return (size_t)((8 - (r->vaddr & 7)) & 7);
@@ -85,8 +85,9 @@ static bool printable(uint8_t c)
 
 /* --- the token table and its index ---------------------------------------------- */
 
-/* Tokens [from, to) of @b, each NUL-terminated where the next one starts
- * (@idx), the last at @last_end: all printable. */
+/* The 256 tokens of the table at @table of @b: each printable, no longer
+ * than a symbol, and NUL-terminated just where the next one starts (@idx),
+ * the last one just before @last_end. */
 static bool tokens_ok(const uint8_t *b, size_t table, const uint16_t *idx, size_t last_end)
 {
 	for (size_t i = 0; i < 256; i++) {
