@@ -1053,7 +1053,7 @@ static int kallsyms_delimiters(struct pvsub_image *img, struct boot_table *bt, s
 	if (r == 0)
 		r = pvsub_kallsyms_find(runs, n_runs, &ks, why);
 	if (r == 0 && pvsub_kallsyms_foreach(ks, note_kallsyms, &dl) < 0)
-		r = pvsub_diag_set(why, EINVAL, "kallsyms cannot be decoded twice alike");
+		r = pvsub_diag_set(why, EINVAL, "kallsyms changed after it was read");
 	pvsub_kallsyms_free(ks);
 	free(runs);
 	if (r < 0)
