@@ -392,3 +392,42 @@ Test(kallsyms, every_truncation_is_refused)
 	}
 	free(run);
 }
+
+/* @copies token tables with their index back to back, and no names. */
+static int find_token_tables(size_t copies, struct pvsub_diag *d)
+{
+	struct ksymgen_layout lay;
+	struct pvsub_kallsyms_run one;
+	struct pvsub_kallsyms *ks = NULL;
+	uint8_t *blob, *run;
+	size_t block;
+	int r;
+
+	/* The run starts on an 8-aligned address, with the first table. */
+	make_syms(12);
+	cr_assert_eq(ksymgen_build(syms, n_syms, false, &blob, &lay), 0);
+	block = lay.size - lay.token_table;
+	cr_assert_eq(block % 8, 0);
+	run = malloc(copies * block);
+	cr_assert_not_null(run);
+	for (size_t i = 0; i < copies; i++)
+		memcpy(run + i * block, blob + lay.token_table, block);
+	one = (struct pvsub_kallsyms_run){VADDR + 4, run, copies * block};
+	r = pvsub_kallsyms_find(&one, 1, &ks, d);
+	cr_assert_null(ks);
+	free(run);
+	free(blob);
+	return r;
+}
+
+Test(kallsyms, many_token_tables_are_ambiguous_before_they_cost_a_walk_each)
+{
+	struct pvsub_diag d = {""};
+
+	/* The control: 16 are each tried, and none has names before it. */
+	cr_assert_eq(find_token_tables(16, &d), -ENOENT);
+	cr_assert_str_eq(d.msg, "kallsyms not found: no kallsyms_num_syms and kallsyms_markers "
+				"before the token table");
+	cr_assert_eq(find_token_tables(17, &d), -EINVAL);
+	cr_assert_str_eq(d.msg, "kallsyms ambiguous: more than 16 token tables or 256 candidates");
+}
