@@ -10,9 +10,10 @@
 #define NO_POS SIZE_MAX
 
 /* A hostile image could hold many near-copies, each costing a walk over
- * its run: past these many candidates, it is ambiguous. */
+ * its run or a decoding of its names: past these many, it is ambiguous.
+ * (The Debian cloud kernel has one token table and one candidate.) */
 #define MAX_TOKEN_TABLES 16
-#define MAX_ATTEMPTS 256
+#define MAX_ATTEMPTS 16
 
 /* One candidate's tables, as positions in its run's bytes. */
 struct pvsub_kallsyms {
