@@ -14,6 +14,10 @@
  * (The Debian cloud kernel has one token table and one candidate.) */
 #define MAX_TOKEN_TABLES 16
 #define MAX_ATTEMPTS 16
+/* Bytes of would-be tokens read, over all candidates: a real table is
+ * read once (about 1 KiB); shifted near-copies could make each of many
+ * candidates read 64 KiB at each of 65 offsets. */
+#define MAX_TOKEN_BYTES ((size_t)64 << 20)
 
 /* One candidate's tables, as positions in its run's bytes. */
 struct pvsub_kallsyms {
@@ -30,6 +34,7 @@ struct why_not {
 	bool any;
 	struct pvsub_diag diag;
 	size_t tables, attempts; /* token tables seen, candidates decoded */
+	size_t token_bytes;	 /* read by tokens_ok() */
 };
 
 enum stage {
@@ -88,19 +93,24 @@ static bool printable(uint8_t c)
 
 /* The 256 tokens of the table at @table of @b: each printable, no longer
  * than a symbol, and NUL-terminated just where the next one starts (@idx),
- * the last one just before @last_end. */
-static bool tokens_ok(const uint8_t *b, size_t table, const uint16_t *idx, size_t last_end)
+ * the last one just before @last_end.  The bytes read are added to
+ * *@work. */
+static bool tokens_ok(const uint8_t *b, size_t table, const uint16_t *idx, size_t last_end,
+		      size_t *work)
 {
+	/* The terminators first: 256 reads refuse most candidates. */
 	for (size_t i = 0; i < 256; i++) {
 		size_t s = table + idx[i];
 		size_t e = i < 255 ? table + idx[i + 1] - 1 : last_end - 1;
 
 		if (b[e] != 0 || e - s > PVSUB_KALLSYMS_NAME_MAX)
 			return false;
-		for (size_t k = s; k < e; k++)
-			if (!printable(b[k]))
-				return false;
 	}
+	/* Then every byte: printable, or one of those 256 NULs. */
+	*work += last_end - table;
+	for (size_t k = table, nuls = 0; k < last_end; k++)
+		if (b[k] == 0 ? ++nuls > 256 : !printable(b[k]))
+			return false;
 	return true;
 }
 
@@ -109,10 +119,11 @@ static bool tokens_ok(const uint8_t *b, size_t table, const uint16_t *idx, size_
  * increasing u16 from 0, and before it, 8-aligned, a token table whose
  * tokens end exactly where the index says, followed by less than 8 bytes
  * of zero padding.  How many tables fit (0, 1, or more for an ambiguous
- * layout), the last one in *@table.
+ * layout), the last one in *@table; the bytes of tokens read are added to
+ * *@work.
  */
 static int token_index_at(const struct pvsub_kallsyms_run *r, size_t p, uint16_t *idx,
-			  size_t *table)
+			  size_t *table, size_t *work)
 {
 	const uint8_t *b = r->bytes;
 	size_t t, last;
@@ -144,7 +155,7 @@ static int token_index_at(const struct pvsub_kallsyms_run *r, size_t p, uint16_t
 			/* A table further down ends at this NUL or before. */
 			if (p - end >= 8)
 				break;
-			if (all_zero(b + end, p - end) && tokens_ok(b, t, idx, end)) {
+			if (all_zero(b + end, p - end) && tokens_ok(b, t, idx, end, work)) {
 				found++;
 				*table = t;
 			}
@@ -445,7 +456,9 @@ static int find_in_run(const struct pvsub_kallsyms_run *run, struct found *f, bo
 		/* index[0] is 0: most positions are out at the first load. */
 		if (b[p] | b[p + 1])
 			continue;
-		n = token_index_at(run, p, idx, &table);
+		n = token_index_at(run, p, idx, &table, &w->token_bytes);
+		if (w->token_bytes > MAX_TOKEN_BYTES)
+			return -E2BIG;
 		if (n == 0)
 			continue;
 		*any_index = true;
@@ -477,7 +490,7 @@ int pvsub_kallsyms_find(const struct pvsub_kallsyms_run *runs, size_t n_runs,
 			struct pvsub_kallsyms **out, struct pvsub_diag *diag)
 {
 	struct found f = {NULL, 0, 0};
-	struct why_not w = {0, false, {""}, 0, 0};
+	struct why_not w = {0, false, {""}, 0, 0, 0};
 	bool any_index = false;
 	int r = 0;
 
@@ -488,8 +501,9 @@ int pvsub_kallsyms_find(const struct pvsub_kallsyms_run *runs, size_t n_runs,
 		goto fail;
 	if (r == -E2BIG) {
 		r = pvsub_diag_set(diag, EINVAL,
-				   "kallsyms ambiguous: more than %d token tables or %d candidates",
-				   MAX_TOKEN_TABLES, MAX_ATTEMPTS);
+				   "kallsyms ambiguous: more than %d token tables, %d candidates "
+				   "or %zu MiB of tokens",
+				   MAX_TOKEN_TABLES, MAX_ATTEMPTS, MAX_TOKEN_BYTES >> 20);
 		goto fail;
 	}
 	if (r < 0) {

@@ -312,9 +312,19 @@ static void unprintable_token(uint8_t *b, const struct ksymgen_layout *lay)
 	b[lay->token_table + (size_t)(z[0] | z[1] << 8)] = 0x07;
 }
 
+static void nul_in_token(uint8_t *b, const struct ksymgen_layout *lay)
+{
+	/* Token 1 is "__start_": a NUL in its middle ends it early. */
+	const uint8_t *one = b + lay->token_index + 2;
+
+	b[lay->token_table + (size_t)(one[0] | one[1] << 8) + 3] = 0;
+}
+
 Test(kallsyms, a_token_that_is_not_printable_is_no_table)
 {
 	expect_refused(true, unprintable_token, -ENOENT,
+		       "kallsyms not found: ", "no kallsyms_token_index");
+	expect_refused(true, nul_in_token, -ENOENT,
 		       "kallsyms not found: ", "no kallsyms_token_index");
 }
 
@@ -429,5 +439,7 @@ Test(kallsyms, many_token_tables_are_ambiguous_before_they_cost_a_walk_each)
 	cr_assert_str_eq(d.msg, "kallsyms not found: no kallsyms_num_syms and kallsyms_markers "
 				"before the token table");
 	cr_assert_eq(find_token_tables(17, &d), -EINVAL);
-	cr_assert_str_eq(d.msg, "kallsyms ambiguous: more than 16 token tables or 16 candidates");
+	cr_assert_str_eq(
+		d.msg,
+		"kallsyms ambiguous: more than 16 token tables, 16 candidates or 64 MiB of tokens");
 }
