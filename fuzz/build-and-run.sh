@@ -28,7 +28,7 @@ seconds=${FUZZ_SECONDS:-60}
 # diskimage is built and seeded but run only when named (FUZZ_TARGETS=diskimage):
 # it fuzzes The Sleuth Kit and libqcow as Debian builds them, and finds their
 # own bugs within a minute (fuzz/README.md), which must not fail CI's run.
-harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink}
+harnesses=${*:-image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink kallsyms}
 build_harnesses=${*:-$harnesses diskimage}
 out=$build/fuzz
 scan=$build/pvsub-scan/pvsub-scan
@@ -73,7 +73,7 @@ done
 # --- seed corpora, made fresh from the fixtures (no binary seed is committed)
 seeds=$out/seeds
 rm -rf "$seeds"
-for h in image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink diskimage; do
+for h in image input policy pattern manifest verify bundle modsig rewrite kmeta guestlink diskimage kallsyms; do
 	mkdir -p "$seeds/$h"
 done
 tmp=$out/tmp
@@ -223,6 +223,16 @@ ASM
 "$clang" -nostdlib -static -Wl,--build-id=none -o "$seeds/image/vmlinux-tables" "$tmp/tables.s" &&
 	"$clang" -nostdlib -static -Wl,--build-id=none -Wl,-s -o "$seeds/image/vmlinux-tables-stripped" \
 		"$tmp/tables.s" || :
+# kallsyms (tests/unit/ksymgen's layout), alone for fuzz_kallsyms, and in the
+# stripped vmlinux, where the image finds the three tables between symbols
+# through it.
+"$clang" -I"$src" -o "$tmp/ksymseed" "$src/fuzz/ksymseed.c" "$src/tests/unit/ksymgen.c"
+"$tmp/ksymseed" blob 12 1 > "$seeds/kallsyms/small-seqs"
+"$tmp/ksymseed" blob 300 0 > "$seeds/kallsyms/blocks"
+"$tmp/ksymseed" asm > "$tmp/kallsyms.s"
+cat "$tmp/tables.s" "$tmp/kallsyms.s" > "$tmp/tables-kallsyms.s"
+"$clang" -nostdlib -static -Wl,--build-id=none -Wl,-s \
+	-o "$seeds/image/vmlinux-kallsyms-stripped" "$tmp/tables-kallsyms.s"
 
 cp "$src"/tests/fixtures/policy/*.xml "$seeds/policy/"
 i=0

@@ -9,12 +9,12 @@
 FUZZ_HARNESSES = fuzz/fuzz_image.c fuzz/fuzz_input.c fuzz/fuzz_policy.c \
 	fuzz/fuzz_pattern.c fuzz/fuzz_manifest.c fuzz/fuzz_verify.c fuzz/fuzz_bundle.c \
 	fuzz/fuzz_modsig.c fuzz/fuzz_rewrite.c fuzz/fuzz_kmeta.c fuzz/fuzz_guestlink.c \
-	fuzz/fuzz_diskimage.c
+	fuzz/fuzz_diskimage.c fuzz/fuzz_kallsyms.c
 FUZZ_SECONDS = 60
 FUZZ_TARGETS =
 FUZZ_JOBS =
 CLANG = clang
-EXTRA_DIST += $(FUZZ_HARNESSES) fuzz/build-and-run.sh fuzz/README.md
+EXTRA_DIST += $(FUZZ_HARNESSES) fuzz/build-and-run.sh fuzz/README.md fuzz/ksymseed.c
 
 fuzz: all
 	FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' CLANG='$(CLANG)' \
@@ -26,7 +26,7 @@ clean-local-fuzz:
 	-rm -rf fuzz/obj fuzz/seeds fuzz/tmp fuzz/corpus fuzz/artifacts fuzz/pki fuzz/*.log \
 		fuzz/*.dict fuzz/*.supp fuzz/fuzz_image fuzz/fuzz_input fuzz/fuzz_policy fuzz/fuzz_pattern \
 		fuzz/fuzz_manifest fuzz/fuzz_verify fuzz/fuzz_bundle fuzz/fuzz_modsig fuzz/fuzz_rewrite \
-		fuzz/fuzz_kmeta fuzz/fuzz_guestlink fuzz/fuzz_diskimage
+		fuzz/fuzz_kmeta fuzz/fuzz_guestlink fuzz/fuzz_diskimage fuzz/fuzz_kallsyms
 
 # --- mutation tests (make check): hostile ELF files and archives -------------------
 check_PROGRAMS += fuzz/mutate

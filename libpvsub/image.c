@@ -10,6 +10,7 @@
 
 #include "libpvsub/bzimage.h"
 #include "libpvsub/image.h"
+#include "libpvsub/kallsyms.h"
 #include "libpvsub/kaslr.h"
 #include "libpvsub/kmeta.h"
 #include "libpvsub/modsig.h"
@@ -978,16 +979,116 @@ static void table_between_symbols(const struct pvsub_image *img, struct boot_tab
 		       sp->name, (unsigned long long)bt->start, (unsigned long long)bt->stop);
 }
 
+/* Whether the file has boot-time patch tables: a kernel. */
+static bool has_boot_tables(const struct boot_table *bt, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (bt[k].state == TABLE_FOUND || bt[k].state == TABLE_BAD ||
+		    bt[k].state == TABLE_UNMODELLED)
+			return true;
+	return false;
+}
+
+/* The file bytes of every loadable segment, as kallsyms reads them
+ * (*@runs malloc'ed). */
+static int loadable_runs(struct pvsub_image *img, struct pvsub_kallsyms_run **runs, size_t *n)
+{
+	size_t phnum;
+
+	*n = 0;
+	if (elf_getphdrnum(img->elf, &phnum) < 0)
+		phnum = 0;
+	*runs = calloc(phnum ? phnum : 1, sizeof(**runs));
+	if (!*runs)
+		return -ENOMEM;
+	for (size_t i = 0; i < phnum && i <= INT32_MAX; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(img->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    ph.p_offset > img->elf_size || ph.p_filesz == 0)
+			continue;
+		(*runs)[(*n)++] = (struct pvsub_kallsyms_run){
+			.vaddr = ph.p_vaddr,
+			.bytes = img->data + ph.p_offset,
+			.size = (size_t)PVSUB_MIN(ph.p_filesz, img->elf_size - ph.p_offset),
+		};
+	}
+	return 0;
+}
+
+struct delimiters {
+	struct boot_table *bt;
+	size_t n;
+};
+
+static int note_kallsyms(const char *name, char type, uint64_t addr, void *arg)
+{
+	struct delimiters *dl = arg;
+
+	(void)type;
+	if (strncmp(name, "__st", 4) == 0)
+		note_delimiter(dl->bt, dl->n, name, addr);
+	return 0;
+}
+
+/*
+ * A stripped vmlinux still carries the kernel's own symbol table
+ * (kallsyms.h): the symbols that delimit the tables that are not sections
+ * are read from it and checked as those of an ELF symbol table are.  A
+ * kallsyms without them (a kernel without CONFIG_KALLSYMS_ALL lists code
+ * symbols only) says nothing about the table, which cannot be read.  When
+ * kallsyms itself cannot be read, the tables stay unlocated and *@why says
+ * why.  0, or -ENOMEM.
+ */
+static int kallsyms_delimiters(struct pvsub_image *img, struct boot_table *bt, size_t n,
+			       struct pvsub_diag *why)
+{
+	struct pvsub_kallsyms_run *runs = NULL;
+	struct pvsub_kallsyms *ks = NULL;
+	struct delimiters dl = {bt, n};
+	size_t n_runs;
+	int r;
+
+	r = loadable_runs(img, &runs, &n_runs);
+	if (r == 0)
+		r = pvsub_kallsyms_find(runs, n_runs, &ks, why);
+	if (r == 0 && pvsub_kallsyms_foreach(ks, note_kallsyms, &dl) < 0)
+		r = pvsub_diag_set(why, EINVAL, "kallsyms changed after it was read");
+	pvsub_kallsyms_free(ks);
+	free(runs);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct pvsub_kmeta_boot_table *sp = bt[k].spec;
+
+		if (bt[k].state != TABLE_UNLOCATED)
+			continue;
+		if (bt[k].have_start || bt[k].have_stop) {
+			table_between_symbols(img, &bt[k]);
+			continue;
+		}
+		bt[k].state = TABLE_BAD;
+		pvsub_diag_set(&bt[k].why, EINVAL,
+			       "%s: the kernel's kallsyms names neither %s nor %s", sp->name,
+			       sp->start, sp->stop);
+	}
+	return 0;
+}
+
 /*
  * Where each table is.  A table the linker script merges into another
  * section is found by its symbols; a linker script defines both whenever
  * the kernel has the table, so a symbol table without them means there is
- * none.  Without a symbol table, a section of that name still says it.
+ * none.  Without a symbol table, a section of that name still says it, and
+ * a kernel's kallsyms names the symbols (*@ks_why: why it cannot be read,
+ * "" if it was not needed or could be).  0, or -ENOMEM.
  */
-static void locate_boot_tables(struct pvsub_image *img, struct boot_table *bt, size_t n)
+static int locate_boot_tables(struct pvsub_image *img, struct boot_table *bt, size_t n,
+			      struct pvsub_diag *ks_why)
 {
-	bool have_symtab = find_delimiters(img, bt, n);
+	bool have_symtab = find_delimiters(img, bt, n), unlocated = false;
 
+	pvsub_diag_clear(ks_why);
 	for (size_t k = 0; k < n; k++) {
 		const struct pvsub_kmeta_boot_table *sp = bt[k].spec;
 		GElf_Shdr sh;
@@ -1004,7 +1105,13 @@ static void locate_boot_tables(struct pvsub_image *img, struct boot_table *bt, s
 			table_in_section(img, &bt[k], index, &sh);
 		else if (sp->start && !have_symtab)
 			bt[k].state = TABLE_UNLOCATED;
+		unlocated |= bt[k].state == TABLE_UNLOCATED;
 	}
+	/* Only a kernel is searched: another stripped executable has no
+	 * table to locate, and its bytes are not read again. */
+	if (unlocated && has_boot_tables(bt, n))
+		return kallsyms_delimiters(img, bt, n, ks_why);
+	return 0;
 }
 
 /* The executable segments' file bytes, as runs of the regions that map
@@ -1065,18 +1172,17 @@ static void name_tables(const struct boot_table *bt, size_t n, enum table_state 
 
 /*
  * What each violation says: a table that cannot be read, with its reason;
- * a table pvsub does not read; and, for a stripped kernel, the tables it
- * cannot locate.  Everything else is modelled as windows.
+ * a table pvsub does not read; and, for a stripped kernel whose kallsyms
+ * cannot be read (@ks_why), the tables it cannot locate.  Everything else
+ * is modelled as windows.
  */
-static int report_boot_tables(struct pvsub_image *img, const struct boot_table *bt, size_t n)
+static int report_boot_tables(struct pvsub_image *img, const struct boot_table *bt, size_t n,
+			      const struct pvsub_diag *ks_why)
 {
-	bool kernel = false;
+	bool kernel = has_boot_tables(bt, n);
 	char names[96];
 	int r = 0;
 
-	for (size_t k = 0; k < n; k++)
-		kernel |= bt[k].state == TABLE_FOUND || bt[k].state == TABLE_BAD ||
-			  bt[k].state == TABLE_UNMODELLED;
 	for (size_t k = 0; k < n && r == 0; k++) {
 		if (bt[k].state == TABLE_BAD)
 			r = add_violation(img, "boot-patching-unchecked",
@@ -1089,9 +1195,9 @@ static int report_boot_tables(struct pvsub_image *img, const struct boot_table *
 	name_tables(bt, n, TABLE_UNLOCATED, names, sizeof(names));
 	if (r == 0 && kernel && names[0])
 		r = add_violation(img, "boot-patching-unchecked",
-				  "a stripped vmlinux does not say where %s lie; the code they "
-				  "patch at boot is not modelled",
-				  names);
+				  "a stripped vmlinux does not say where %s lie and its kallsyms "
+				  "cannot be read: %s; the code they patch at boot is not modelled",
+				  names, ks_why->msg);
 	return r;
 }
 
@@ -1128,6 +1234,7 @@ static int check_boot_patching(struct pvsub_image *img)
 	struct pvsub_diag why[16];
 	struct boot_table bt[16];
 	struct pvsub_kmeta_code *runs = NULL;
+	struct pvsub_diag ks_why;
 	size_t n, n_runs, n_tabs = 0, map[16];
 	int r;
 
@@ -1137,7 +1244,9 @@ static int check_boot_patching(struct pvsub_image *img)
 	memset(bt, 0, sizeof(bt));
 	for (size_t k = 0; k < n; k++)
 		bt[k].spec = &specs[k];
-	locate_boot_tables(img, bt, n);
+	r = locate_boot_tables(img, bt, n, &ks_why);
+	if (r < 0)
+		return r;
 	for (size_t k = 0; k < n; k++)
 		if (bt[k].state == TABLE_FOUND) {
 			map[n_tabs] = k;
@@ -1157,7 +1266,7 @@ static int check_boot_patching(struct pvsub_image *img)
 		}
 	pvsub_diag_clear(&img->mwindows_why);
 	img->mwindows_built = true;
-	return report_boot_tables(img, bt, n);
+	return report_boot_tables(img, bt, n, &ks_why);
 }
 
 int pvsub_image_new(const uint8_t *data, size_t size, struct pvsub_image **out,

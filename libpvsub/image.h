@@ -83,7 +83,7 @@ struct pvsub_violation {
 			     "overlapping-sections", "section-out-of-file",
 			     "segment-out-of-file", "wx-section",
 			     "boot-patching-unchecked", "kaslr-relocations-unchecked" */
-	char detail[160];
+	char detail[256];
 };
 
 struct pvsub_image;

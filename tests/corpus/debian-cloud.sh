@@ -50,7 +50,9 @@ vm = [p for p in files if p.startswith("boot/vmlinuz-") and p.endswith("!vmlinux
 assert len(vm) == 1, sorted(files)[:5]
 kern = files[vm[0]]
 assert kern["verdict"] == "rejected" and kern["findings"], kern["verdict"]
-assert "boot-patching-unchecked" in {v["kind"] for v in kern["violations"]}, kern["violations"]
+# Its boot-time patch tables are all read: the three between symbols
+# through the kernel's own kallsyms.
+assert "boot-patching-unchecked" not in {v["kind"] for v in kern["violations"]}, kern["violations"]
 assert kern["kaslr"]["windows"] > 100000 and \
     any(x["class"] == "kaslr" for x in kern["findings"]), kern["kaslr"]
 print("kernel:", vm[0], len(kern["findings"]), "findings,",

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "libpvsub/scan.h"
 #include "libpvsub/search.h"
 #include "tests/unit/elfgen.h"
+#include "tests/unit/ksymgen.h"
 
 /*
  * In .text: a lock prefix (offset 0), a jump label NOP (3), an alternative
@@ -501,15 +503,162 @@ Test(kmeta, a_stripped_vmlinux_does_not_locate_three_tables)
 	const char *why;
 	size_t n;
 
-	cr_assert_str_eq(boot_violations(img),
-			 "a stripped vmlinux does not say where __jump_table, .static_call_sites "
-			 "and __mcount_loc lie; the code they patch at boot is not modelled");
+	cr_assert_str_eq(
+		boot_violations(img),
+		"a stripped vmlinux does not say where __jump_table, .static_call_sites "
+		"and __mcount_loc lie and its kallsyms cannot be read: kallsyms not found: "
+		"no kallsyms_token_index; the code they patch at boot is not modelled");
 	cr_assert_eq(pvsub_image_kmeta(img, &w, &n, &why), 0);
 	cr_assert_eq(n, 7);
 	cr_assert_eq(count_kind(w, n, PVSUB_WINDOW_JUMP_LABEL), 0);
 	cr_assert_eq(count_kind(w, n, PVSUB_WINDOW_STATIC_CALL), 0);
 	cr_assert_eq(count_kind(w, n, PVSUB_WINDOW_FTRACE), 0);
 	pvsub_image_free(img);
+}
+
+/*
+ * vmlinux_src followed, in .rodata, by the kernel's kallsyms (ksymgen's
+ * layout) naming _start, the six delimiters (@names: those names, or
+ * others at the same addresses) and the relative base at its end.  The
+ * offsets are the linker's: the test vmlinux lies below 2 GiB, where an
+ * absolute offset holds an address; the last symbol is relative (-1).
+ */
+static char *vmlinux_with_kallsyms(const char *const *names)
+{
+	static const char *const targets[] = {
+		"_start",
+		"__start___jump_table",
+		"__stop___jump_table",
+		"__start_static_call_sites",
+		"__stop_static_call_sites",
+		"__start_mcount_loc",
+		"__stop_mcount_loc",
+	};
+	struct ksymgen_sym syms[8];
+	struct ksymgen_layout lay;
+	uint8_t *blob;
+	char *src, *p;
+	size_t cap;
+
+	for (size_t i = 0; i < 7; i++)
+		syms[i] = (struct ksymgen_sym){names[i], i ? 'D' : 'T', i, true};
+	syms[7] = (struct ksymgen_sym){"ks_end", 'r', 0x1000, false};
+	cr_assert_eq(ksymgen_build(syms, 8, true, &blob, &lay), 0);
+	cap = strlen(vmlinux_src) + 1024 + 12 * lay.size;
+	src = malloc(cap);
+	cr_assert_not_null(src);
+	p = src + sprintf(src, "%s\t.section .rodata, \"a\"\n\t.balign 8\n", vmlinux_src);
+	for (size_t i = 0; i < 7; i++)
+		p += sprintf(p, "\t.long %s\n", targets[i]);
+	p += sprintf(p, "\t.long -1\n\t.balign 8\n\t.quad ks_end\n");
+	cr_assert_eq(lay.num_syms, lay.relative_base + 8);
+	for (size_t i = lay.num_syms; i < lay.size; i++)
+		p += sprintf(p, "\t.byte %u\n", blob[i]);
+	p += sprintf(p, "ks_end:\n");
+	cr_assert_lt((size_t)(p - src), cap);
+	free(blob);
+	return src;
+}
+
+/* The windows of @a and @b are the same, window by window. */
+static void same_windows(struct pvsub_image *a, struct pvsub_image *b)
+{
+	const struct pvsub_mwindow *wa, *wb;
+	const char *why;
+	size_t na, nb;
+
+	cr_assert_eq(pvsub_image_kmeta(a, &wa, &na, &why), 0);
+	cr_assert_eq(pvsub_image_kmeta(b, &wb, &nb, &why), 0);
+	cr_assert_eq(na, nb);
+	for (size_t i = 0; i < na; i++)
+		cr_assert(wa[i].kind == wb[i].kind && wa[i].section == wb[i].section &&
+				  wa[i].offset == wb[i].offset && wa[i].len == wb[i].len,
+			  "window %zu differs", i);
+}
+
+Test(kmeta, a_stripped_vmlinux_locates_them_through_its_kallsyms)
+{
+	static const char *const names[] = {
+		"_start",
+		"__start___jump_table",
+		"__stop___jump_table",
+		"__start_static_call_sites",
+		"__stop_static_call_sites",
+		"__start_mcount_loc",
+		"__stop_mcount_loc",
+	};
+	char *src = vmlinux_with_kallsyms(names);
+	struct pvsub_image *img, *full;
+	const struct pvsub_mwindow *w;
+	uint8_t *full_data;
+	const char *why;
+	size_t n;
+
+	/* The control: the same file with its symbol table. */
+	full = link_vmlinux(src, NULL);
+	full_data = data;
+	data = NULL;
+	cr_assert_str_eq(boot_violations(full), "");
+	img = link_vmlinux(src, "-Wl,-s");
+	cr_assert_str_eq(boot_violations(img), "", "%s", boot_violations(img));
+	cr_assert_eq(pvsub_image_kmeta(img, &w, &n, &why), 0);
+	cr_assert_eq(n, 10);
+	cr_assert_eq(count_kind(w, n, PVSUB_WINDOW_JUMP_LABEL), 1);
+	cr_assert_eq(count_kind(w, n, PVSUB_WINDOW_STATIC_CALL), 1);
+	cr_assert_eq(count_kind(w, n, PVSUB_WINDOW_FTRACE), 1);
+	same_windows(img, full);
+	pvsub_image_free(img);
+	pvsub_image_free(full);
+	free(full_data);
+	free(src);
+}
+
+Test(kmeta, a_kallsyms_without_the_delimiters_says_so)
+{
+	static const char *const names[] = {
+		"_start",  "__start___jump_table", "__stop___jump_table", "other_a",
+		"other_b", "__start_mcount_loc",   "__stop_mcount_loc",
+	};
+	char *src = vmlinux_with_kallsyms(names);
+	struct pvsub_image *img = link_vmlinux(src, "-Wl,-s");
+	const struct pvsub_mwindow *w;
+	const char *why;
+	size_t n;
+
+	cr_assert_str_eq(boot_violations(img),
+			 ".static_call_sites: the kernel's kallsyms names neither "
+			 "__start_static_call_sites nor __stop_static_call_sites; its patch sites "
+			 "are not modelled");
+	cr_assert_eq(pvsub_image_kmeta(img, &w, &n, &why), 0);
+	cr_assert_eq(n, 9);
+	cr_assert_eq(count_kind(w, n, PVSUB_WINDOW_STATIC_CALL), 0);
+	pvsub_image_free(img);
+	free(src);
+}
+
+Test(kmeta, delimiters_from_kallsyms_are_checked_as_symbols_are)
+{
+	/* __stop_mcount_loc named where __start___jump_table is: before its
+	 * start, as a symbol table that said so would be refused. */
+	static const char *const names[] = {
+		"_start",
+		"__stop_mcount_loc",
+		"__stop___jump_table",
+		"__start_static_call_sites",
+		"__stop_static_call_sites",
+		"__start_mcount_loc",
+		"other",
+	};
+	char *src = vmlinux_with_kallsyms(names);
+	struct pvsub_image *img = link_vmlinux(src, "-Wl,-s");
+	const char *v = boot_violations(img);
+	const char *want = "__jump_table: __stop___jump_table without __start___jump_table; its "
+			   "patch sites are not modelled|__mcount_loc: __start_mcount_loc (0x";
+
+	cr_assert(strncmp(v, want, strlen(want)) == 0, "%s", v);
+	cr_assert_not_null(strstr(v, ") lies after __stop_mcount_loc (0x"), "%s", v);
+	pvsub_image_free(img);
+	free(src);
 }
 
 /* @from -> @to in the vmlinux: its boot-patching violations start with
