@@ -303,15 +303,26 @@ static size_t branch_head(const uint8_t *v, size_t len, uint8_t *op, uint8_t *cc
 	return 0;
 }
 
+/* A branch to a target chosen at boot, in place of the site's own: its
+ * opcode (after its prefix) kept when the rel32 ends the site, else
+ * nothing known. */
+static int thunk_call(struct pvsub_wverdict_ctx *c, const uint8_t *v, size_t len, size_t head)
+{
+	if (head && head + 4 == len)
+		return simple_write(c, len, v, head, 4, 0xcc);
+	return simple_write(c, len, NULL, 0, len, 0xcc);
+}
+
 static int retpoline_variants(struct pvsub_wverdict_ctx *c, const uint8_t *v, size_t len)
 {
 	uint8_t op, cc;
+	size_t head = branch_head(v, len, &op, &cc);
 	int r;
 
-	if (!branch_head(v, len, &op, &cc))
-		return simple_write(c, len, NULL, 0, len, 0x90);
-	/* A call or jmp to a thunk chosen at boot (ITS): unknown. */
-	r = simple_write(c, len, NULL, 0, len, 0x90);
+	/* A call or jmp to a thunk chosen at boot (ITS). */
+	r = thunk_call(c, v, len, head);
+	if (!head)
+		return r;
 	for (int reg = 0; r == 0 && reg < 16; reg++) {
 		if (reg == 4)
 			continue;
@@ -344,11 +355,17 @@ static int retpoline_variants(struct pvsub_wverdict_ctx *c, const uint8_t *v, si
 
 static int return_variants(struct pvsub_wverdict_ctx *c, const uint8_t *v, size_t len)
 {
-	static const uint8_t ret[] = {0xc3};
+	static const uint8_t ret[] = {0xc3}, jmp[] = {0xe9};
 	uint8_t op, cc;
-	int r = simple_write(c, len, NULL, 0, len, 0xcc); /* jmp to the thunk chosen at boot */
+	size_t head = branch_head(v, len, &op, &cc);
+	int r;
 
-	if (r == 0 && branch_head(v, len, &op, &cc) && op == 0xe9)
+	if (op != 0xe9) /* a jcc: left alone, or a jcc to a thunk chosen at boot */
+		return thunk_call(c, v, len, head);
+	/* jmp to the return thunk chosen at boot at the site's start, or ret;
+	 * int3-padded either way */
+	r = len >= 5 ? simple_write(c, len, jmp, 1, 4, 0xcc) : 0;
+	if (r == 0)
 		r = simple_write(c, len, ret, 1, 0, 0xcc);
 	return r;
 }
