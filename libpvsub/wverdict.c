@@ -735,7 +735,7 @@ static void apply(struct pvsub_wverdict_ctx *c, const struct gwin *g, const stru
 
 /* 0: the pattern cannot match here; 1: it may, depending on unknown bits;
  * 2: it does, with known bits. */
-static int match(const struct pvsub_pattern *p, const uint8_t *v, const uint8_t *k)
+static inline int match(const struct pvsub_pattern *p, const uint8_t *v, const uint8_t *k)
 {
 	int certain = 2;
 
@@ -820,28 +820,30 @@ static int try_combination(struct pvsub_wverdict_ctx *c, const struct pvsub_regi
 
 		for (size_t s = 0; s + p->len <= gr->blen; s++) {
 			int64_t a = gr->base + (int64_t)s, e = a + p->len;
-			size_t first = SIZE_MAX;
-			int m = 0;
+			size_t first = 0;
+			bool any = false;
+			/* most positions fail on their first byte: match first */
+			int m = match(p, gr->v + s, gr->k + s);
 
+			if (!m)
+				continue;
 			for (size_t i = 0; i < gr->n; i++) {
 				int64_t ws = (int64_t)gr->g[i].pos, we = ws + gr->g[i].w->len;
 				if (a >= we || e <= ws)
 					continue;
-				if (first == SIZE_MAX) {
-					m = match(p, gr->v + s, gr->k + s);
-					if (!m)
-						break;
+				if (!any)
 					first = i;
-				}
+				any = true;
 				uint8_t want =
 					m == 2 ? PVSUB_WVERDICT_STATIC : PVSUB_WVERDICT_RUNTIME;
 				if (verdicts[gr->g[i].idx] < want)
 					verdicts[gr->g[i].idx] = want;
 			}
-			if (m)
-				raise_fixed(gr->fx, a, e,
-					    m == 2 ? PVSUB_WVERDICT_STATIC : PVSUB_WVERDICT_RUNTIME,
-					    verdicts);
+			if (!any)
+				continue;
+			raise_fixed(gr->fx, a, e,
+				    m == 2 ? PVSUB_WVERDICT_STATIC : PVSUB_WVERDICT_RUNTIME,
+				    verdicts);
 			if (m != 2)
 				continue;
 			/* In the file's bytes already: the ordinary search's finding. */
