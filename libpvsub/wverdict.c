@@ -70,6 +70,8 @@ struct pvsub_wverdict_ctx {
 	struct pvsub_decoder *dec;
 	const struct pvsub_matcher *m;
 	size_t maxlen;
+	/* first[b]: some pattern may start with byte b */
+	bool first[256];
 	/* the alt-replacement windows, by (table, table_off) */
 	const struct pvsub_mwindow **repl;
 	size_t n_repl;
@@ -95,6 +97,11 @@ int pvsub_wverdict_ctx_new(struct pvsub_image *img, struct pvsub_decoder *d,
 	c->dec = d;
 	c->m = m;
 	c->maxlen = pvsub_matcher_max_len(m);
+	for (size_t i = 0; i < pvsub_matcher_count(m); i++) {
+		const struct pvsub_pattern *p = pvsub_matcher_pattern(m, i);
+		for (unsigned b = 0; b < 256; b++)
+			c->first[b] |= p->len && ((uint8_t)b & p->mask[0]) == p->value[0];
+	}
 	*out = c;
 	return 0;
 }
@@ -138,7 +145,17 @@ static int fill_bytes(struct pvsub_image *img, size_t region, int64_t from, size
 	r = pvsub_image_reloc_windows(img, region, &rw, &n);
 	if (r < 0)
 		return r;
-	for (size_t j = 0; j < n; j++) {
+	/* Sorted by pos, at most 8 bytes each: find the first that can reach
+	 * @from. */
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)rw[mid].pos + 8 <= from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j < n; j++) {
 		if ((int64_t)(rw[j].pos + rw[j].size) <= from)
 			continue;
 		if ((int64_t)rw[j].pos >= from + (int64_t)len)
@@ -153,7 +170,8 @@ static int fill_bytes(struct pvsub_image *img, size_t region, int64_t from, size
 	if (r < 0)
 		return r;
 	/* Sorted by pos: find the first that can reach @from. */
-	size_t lo = 0, hi = n;
+	lo = 0;
+	hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if ((int64_t)kw[mid].pos + 8 <= from)
@@ -613,6 +631,51 @@ static unsigned kind_rank(enum pvsub_window_kind k)
 	return 10;
 }
 
+/* Whether @len bytes with known bits @k hold two known 0x90 in a row, which
+ * optimize_nops() may rewrite. */
+static bool has_nop_run(const uint8_t *v, const uint8_t *k, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (v[i] == 0x90 && v[i + 1] == 0x90 && k[i] == 0xff && k[i + 1] == 0xff)
+			return true;
+	return false;
+}
+
+/*
+ * Drop the variants of @g that cannot give other bytes than one before
+ * them: a write of the file's own bytes (a jump label's NOP, a module's
+ * relocated call), a write equal to an earlier one, optimize_nops() over
+ * bytes without a NOP run.  Fewer variants, fewer combinations.
+ */
+static int dedupe(struct pvsub_wverdict_ctx *c, size_t region, const struct gwin *g)
+{
+	size_t len = g->w->len, out = g->first;
+	uint8_t fv[PVSUB_MWINDOW_MAX_LEN], fk[PVSUB_MWINDOW_MAX_LEN];
+	int r = fill_bytes(c->img, region, (int64_t)g->pos, len, fv, fk);
+
+	if (r < 0)
+		return r;
+	for (size_t i = g->first; i < c->n_var; i++) {
+		const struct variant *vr = &c->var[i];
+		const uint8_t *v = c->pool + vr->at, *k = v + len;
+		bool keep = true;
+
+		if (vr->type == V_NOPOPT)
+			keep = has_nop_run(fv, fk, len);
+		else if (vr->type == V_WRITE_OPT)
+			keep = has_nop_run(v, k, len);
+		else if (vr->type == V_WRITE)
+			keep = memcmp(v, fv, len) != 0 || memcmp(k, fk, len) != 0;
+		for (size_t j = g->first; keep && vr->type == V_WRITE && j < out; j++)
+			keep = c->var[j].type != V_WRITE ||
+			       memcmp(c->pool + c->var[j].at, v, 2 * len) != 0;
+		if (keep)
+			c->var[out++] = *vr;
+	}
+	c->n_var = out;
+	return 0;
+}
+
 static int window_variants(struct pvsub_wverdict_ctx *c, size_t region, struct gwin *g)
 {
 	static const uint8_t poison[] = {0x66, 0x0f, 0x1f, 0x00};
@@ -665,6 +728,8 @@ static int window_variants(struct pvsub_wverdict_ctx *c, size_t region, struct g
 	case PVSUB_WINDOW_ALT_REPLACEMENT:
 		break;
 	}
+	if (r == 0)
+		r = dedupe(c, region, g);
 	g->n = c->n_var - g->first;
 	return r;
 }
@@ -815,16 +880,20 @@ static int try_combination(struct pvsub_wverdict_ctx *c, const struct pvsub_regi
 {
 	size_t np = pvsub_matcher_count(c->m);
 
-	for (size_t pi = 0; pi < np; pi++) {
-		const struct pvsub_pattern *p = pvsub_matcher_pattern(c->m, pi);
-
-		for (size_t s = 0; s + p->len <= gr->blen; s++) {
+	for (size_t s = 0; s < gr->blen; s++) {
+		/* most positions cannot start any pattern */
+		if (gr->k[s] == 0xff && !c->first[gr->v[s]])
+			continue;
+		for (size_t pi = 0; pi < np; pi++) {
+			const struct pvsub_pattern *p = pvsub_matcher_pattern(c->m, pi);
 			int64_t a = gr->base + (int64_t)s, e = a + p->len;
 			size_t first = 0;
 			bool any = false;
-			/* most positions fail on their first byte: match first */
-			int m = match(p, gr->v + s, gr->k + s);
+			int m;
 
+			if (s + p->len > gr->blen)
+				continue;
+			m = match(p, gr->v + s, gr->k + s);
 			if (!m)
 				continue;
 			for (size_t i = 0; i < gr->n; i++) {
