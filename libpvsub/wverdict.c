@@ -63,6 +63,7 @@ struct gwin {
 	size_t pos;	 /* in the region */
 	size_t first, n; /* its variants */
 	unsigned rank;
+	bool overlapped; /* another window of its group shares bytes with it */
 };
 
 struct pvsub_wverdict_ctx {
@@ -510,7 +511,7 @@ static bool region_of(struct pvsub_image *img, const struct pvsub_mwindow *w, si
 
 		if (rg->index != w->section || p < 0 || (uint64_t)p + w->len > rg->size)
 			continue;
-		if (pvsub_image_kind(img) == PVSUB_ELF_REL && rg->is_segment)
+		if ((pvsub_image_kind(img) == PVSUB_ELF_REL) == rg->is_segment)
 			continue;
 		*region = i;
 		*pos = (size_t)p;
@@ -664,7 +665,8 @@ static int dedupe(struct pvsub_wverdict_ctx *c, size_t region, const struct gwin
 			keep = has_nop_run(fv, fk, len);
 		else if (vr->type == V_WRITE_OPT)
 			keep = has_nop_run(v, k, len);
-		else if (vr->type == V_WRITE)
+		else if (vr->type == V_WRITE && !g->overlapped)
+			/* over another window's write, it is not the same */
 			keep = memcmp(v, fv, len) != 0 || memcmp(k, fk, len) != 0;
 		for (size_t j = g->first; keep && vr->type == V_WRITE && j < out; j++)
 			keep = c->var[j].type != V_WRITE ||
@@ -940,6 +942,14 @@ static int decide_group(struct pvsub_wverdict_ctx *c, size_t region, struct grou
 
 	c->n_var = 0;
 	c->pool_len = 0;
+	for (size_t i = 0; i < gr->n; i++) {
+		struct gwin *g = &gr->g[i];
+
+		g->overlapped = false;
+		for (size_t j = 0; j < gr->n; j++)
+			g->overlapped |= j != i && gr->g[j].pos < g->pos + g->w->len &&
+					 g->pos < gr->g[j].pos + gr->g[j].w->len;
+	}
 	for (size_t i = 0; i < gr->n; i++) {
 		r = window_variants(c, region, &gr->g[i]);
 		if (r < 0)
