@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The facts of Linux 6.1 x86-64 used here (arch/x86/kernel/alternative.c,
- * jump_label.c, static_call.c, paravirt.c, ftrace.c; checked against the
- * Debian 6.1.0-56 kernel's x86_nops table): the P6 NOPs of 1 to 8 bytes,
- * ASM_NOP_MAX 8; add_nops() fills with the longest NOP that fits;
- * apply_alternatives() pads a replacement with 0x90 and then runs
- * optimize_nops() on the site whether or not it was patched.
+ * jump_label.c, static_call.c, paravirt.c, ftrace.c), checked against the
+ * Debian 6.1.0-56 (6.1.192) kernel's own code and data: x86_nops holds the
+ * P6 NOPs of 1 to 8 bytes (ASM_NOP_MAX 8) and add_nops() fills with the
+ * longest that fits; apply_alternatives() copies the replacement, re-targets
+ * a 5-byte call (e8) by replacement - instr, recomputes a 5-byte jmp (e9 or
+ * eb first byte), pads with 0x90 to the original's length, and then runs
+ * optimize_nops() on the site whether or not it was patched;
+ * paravirt_patch() writes a call (to BUG_func when the op is NULL) or, for
+ * _paravirt_nop, nothing; apply_ibt_endbr() is empty in that kernel (no
+ * CONFIG_X86_KERNEL_IBT), the 6.1 poison is modelled for kernels with it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -409,17 +414,15 @@ static int static_call_variants(struct pvsub_wverdict_ctx *c, size_t len)
 	return r;
 }
 
+/* paravirt_patch(): a call to the pv_ops function (or to BUG_func when
+ * there is none), or nothing for _paravirt_nop; NOPs after either. */
 static int paravirt_variants(struct pvsub_wverdict_ctx *c, size_t len)
 {
-	static const uint8_t call[] = {0xe8}, ud2[] = {0x0f, 0x0b}, ident[] = {0x48, 0x89, 0xf8};
+	static const uint8_t call[] = {0xe8};
 	int r = simple_write(c, len, NULL, 0, 0, 0);
 
 	if (r == 0)
 		r = simple_write(c, len, call, 1, 4, 0);
-	if (r == 0)
-		r = simple_write(c, len, ud2, 2, 0, 0);
-	if (r == 0)
-		r = simple_write(c, len, ident, 3, 0, 0);
 	return r;
 }
 

@@ -27,8 +27,7 @@
  *   static-call   call/jmp rel32 to any function (unknown), the NOP,
  *                 ret + int3, the 5-byte xor %eax forms
  *   ftrace        the NOP, or call rel32 to a trampoline (unknown)
- *   paravirt      NOPs, call rel32 (unknown), ud2, mov %rdi,%rax, each
- *                 padded with NOPs
+ *   paravirt      NOPs, or call rel32 (unknown) padded with NOPs
  *   alt-replacement  never written: its own bytes
  *
  * Every variant is placed in its context, the bytes before and after the
