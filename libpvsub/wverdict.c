@@ -394,11 +394,13 @@ static int return_variants(struct pvsub_wverdict_ctx *c, const uint8_t *v, size_
 	return r;
 }
 
+/* __static_call_transform(): call or jmp to the function, the 5-byte NOP,
+ * retinsn (c3 cc cc cc cc) and, for __static_call_return0, xor5rax
+ * (2e 2e 2e 31 c0), as in the Debian 6.1.192 kernel's data. */
 static int static_call_variants(struct pvsub_wverdict_ctx *c, size_t len)
 {
 	static const uint8_t call[] = {0xe8}, jmp[] = {0xe9}, ret[] = {0xc3};
 	static const uint8_t xor_a[] = {0x2e, 0x2e, 0x2e, 0x31, 0xc0};
-	static const uint8_t xor_b[] = {0x66, 0x66, 0x48, 0x31, 0xc0};
 	int r = simple_write(c, len, call, 1, 4, 0x90);
 
 	if (r == 0)
@@ -409,8 +411,6 @@ static int static_call_variants(struct pvsub_wverdict_ctx *c, size_t len)
 		r = simple_write(c, len, ret, 1, 0, 0xcc);
 	if (r == 0)
 		r = simple_write(c, len, xor_a, 5, 0, 0);
-	if (r == 0)
-		r = simple_write(c, len, xor_b, 5, 0, 0);
 	return r;
 }
 
