@@ -381,11 +381,12 @@ static int return_variants(struct pvsub_wverdict_ctx *c, const uint8_t *v, size_
 {
 	static const uint8_t ret[] = {0xc3}, jmp[] = {0xe9};
 	uint8_t op, cc;
-	size_t head = branch_head(v, len, &op, &cc);
 	int r;
 
-	if (op != 0xe9) /* a jcc: left alone, or a jcc to a thunk chosen at boot */
-		return thunk_call(c, v, len, head);
+	/* apply_returns() patches jmp sites only (6.1.192: insn_decode(), then
+	 * op == e9 and target __x86_return_thunk) */
+	if (!branch_head(v, len, &op, &cc) || op != 0xe9)
+		return 0;
 	/* jmp to the return thunk chosen at boot at the site's start, or ret;
 	 * int3-padded either way */
 	r = len >= 5 ? simple_write(c, len, jmp, 1, 4, 0xcc) : 0;
