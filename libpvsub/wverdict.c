@@ -337,6 +337,60 @@ static int thunk_call(struct pvsub_wverdict_ctx *c, const uint8_t *v, size_t len
 	return simple_write(c, len, NULL, 0, len, 0xcc);
 }
 
+/*
+ * patch_retpoline(): [jncc.d8 over it;] [lfence;] call/jmp *%reg for every
+ * register but %rsp, filled to the site's length; 6.1.192's emit_indirect()
+ * puts cs prefixes before a call (at most three) and int3 after a jmp, the
+ * 6.1 of before put one int3 after a jmp and NOPs: both are tried.
+ */
+static int retpoline_forms(struct pvsub_wverdict_ctx *c, size_t len, uint8_t op, uint8_t cc,
+			   int reg, bool lfence)
+{
+	uint8_t head[8], core[3], b[32];
+	size_t nh = 0, nc = 0;
+	bool jmp = op != 0xe8;
+	int r = 0;
+
+	if (op == 0x0f) {
+		head[nh++] = (uint8_t)(0x70 + (cc ^ 1));
+		head[nh++] = (uint8_t)(len - 2);
+	}
+	if (lfence) {
+		head[nh++] = 0x0f;
+		head[nh++] = 0xae;
+		head[nh++] = 0xe8;
+	}
+	if (reg >= 8)
+		core[nc++] = 0x41;
+	core[nc++] = 0xff;
+	core[nc++] = (uint8_t)((jmp ? 0xe0 : 0xd0) + (reg & 7));
+	if (nh + nc > len || len > sizeof(b))
+		return 0;
+	size_t rest = len - nh - nc;
+	for (int form = 0; r == 0 && form < 2; form++) {
+		size_t n = 0;
+
+		memcpy(b, head, nh);
+		n = nh;
+		if (!jmp && form == 0) {
+			if (rest > 3)
+				continue;
+			memset(b + n, 0x2e, rest);
+			n += rest;
+		}
+		memcpy(b + n, core, nc);
+		n += nc;
+		if (jmp && form == 0) {
+			memset(b + n, 0xcc, len - n);
+			n = len;
+		} else if (jmp && n < len) {
+			b[n++] = 0xcc;
+		}
+		r = simple_write(c, len, b, n, 0, 0x90);
+	}
+	return r;
+}
+
 static int retpoline_variants(struct pvsub_wverdict_ctx *c, const uint8_t *v, size_t len)
 {
 	uint8_t op, cc;
@@ -347,33 +401,9 @@ static int retpoline_variants(struct pvsub_wverdict_ctx *c, const uint8_t *v, si
 	r = thunk_call(c, v, len, head);
 	if (!head)
 		return r;
-	for (int reg = 0; r == 0 && reg < 16; reg++) {
-		if (reg == 4)
-			continue;
-		for (int lfence = 0; r == 0 && lfence < 2; lfence++) {
-			uint8_t b[16];
-			size_t n = 0;
-			bool jmp = op != 0xe8;
-
-			if (op == 0x0f) {
-				b[n++] = (uint8_t)(0x70 + (cc ^ 1));
-				b[n++] = (uint8_t)(len - 2);
-			}
-			if (lfence) {
-				b[n++] = 0x0f;
-				b[n++] = 0xae;
-				b[n++] = 0xe8;
-			}
-			if (reg >= 8)
-				b[n++] = 0x41;
-			b[n++] = 0xff;
-			b[n++] = (uint8_t)((jmp ? 0xe0 : 0xd0) + (reg & 7));
-			if (jmp && n < len)
-				b[n++] = 0xcc;
-			if (n <= len)
-				r = simple_write(c, len, b, n, 0, 0x90);
-		}
-	}
+	for (int reg = 0; r == 0 && reg < 16; reg++)
+		for (int lfence = 0; r == 0 && lfence < 2 && reg != 4; lfence++)
+			r = retpoline_forms(c, len, op, cc, reg, lfence);
 	return r;
 }
 

@@ -20,8 +20,10 @@
  *                 (single-byte NOP runs rewritten with the P6 NOPs)
  *   retpoline     the call/jmp/jcc; [lfence;] call/jmp *%reg for every
  *                 register but %rsp (jcc: the inverted jcc rel8 over
- *                 jmp *%reg), int3/NOP padded; or unknown bytes (a call
- *                 to a thunk chosen at boot: ITS)
+ *                 jmp *%reg), a call after cs prefixes or before NOPs, a
+ *                 jmp before int3 (or int3 and NOPs); or the same
+ *                 call/jmp/jcc with an unknown rel32 (a thunk chosen at
+ *                 boot: ITS)
  *   return-thunk  the jmp; ret + int3 padding; or unknown bytes (a jmp
  *                 to the return thunk chosen at boot)
  *   static-call   call/jmp rel32 to any function (unknown), the NOP,

@@ -305,9 +305,12 @@ Test(wverdict, thunk_sites_are_runtime_and_their_rewrites_exact)
 	cr_assert_eq(verdict_of(PVSUB_WINDOW_RETURN_THUNK), PVSUB_WVERDICT_STATIC);
 	scan_with(ret, "55 c3 cc cc cc cd", NULL);
 	cr_assert_eq(verdict_of(PVSUB_WINDOW_RETURN_THUNK), PVSUB_WVERDICT_CANNOT_FORM);
-	/* call *%r11 with lfence: 0f ae e8 41 ff d3, NOP-padded to 5? no:
-	 * six bytes do not fit in five, so only call *%r11 + nop */
+	/* call *%r11 (41 ff d3) then NOPs; with lfence (0f ae e8 first) it
+	 * would not fit in the five bytes */
 	scan_with(rp, "55 41 ff d3 90 90 c3", NULL);
+	cr_assert_eq(verdict_of(PVSUB_WINDOW_RETPOLINE), PVSUB_WVERDICT_STATIC);
+	/* 6.1.192: cs prefixes before the call instead */
+	scan_with(rp, "55 2e 2e 41 ff d3 c3", NULL);
 	cr_assert_eq(verdict_of(PVSUB_WINDOW_RETPOLINE), PVSUB_WVERDICT_STATIC);
 	scan_with(rp, "55 41 ff d3 90 90 c4", NULL);
 	cr_assert_eq(verdict_of(PVSUB_WINDOW_RETPOLINE), PVSUB_WVERDICT_CANNOT_FORM);
