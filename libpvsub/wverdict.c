@@ -967,6 +967,34 @@ static int try_combination(struct pvsub_wverdict_ctx *c, const struct pvsub_regi
 
 static int cmp_order(const void *a, const void *b, void *arg);
 
+/* The next combination of variant indices @idx (all of them, or with
+ * @one_at_a_time those where at most one window is not at its variant 0,
+ * the file's bytes); false after the last. */
+static bool next_combination(const struct group *gr, size_t *idx, bool one_at_a_time)
+{
+	size_t i = 0;
+
+	if (one_at_a_time) {
+		while (i < gr->n && idx[i] == 0)
+			i++;
+		if (i == gr->n)
+			i = 0; /* from all zeros: window 0's first variant */
+		else if (++idx[i] < gr->g[i].n)
+			return true;
+		else
+			idx[i++] = 0;
+		while (i < gr->n && gr->g[i].n < 2)
+			i++;
+		if (i == gr->n)
+			return false;
+		idx[i] = 1;
+		return true;
+	}
+	while (i < gr->n && ++idx[i] == gr->g[i].n)
+		idx[i++] = 0;
+	return i < gr->n;
+}
+
 static int decide_group(struct pvsub_wverdict_ctx *c, size_t region, struct group *gr,
 			uint8_t *verdicts, size_t *over_budget)
 {
@@ -991,12 +1019,17 @@ static int decide_group(struct pvsub_wverdict_ctx *c, size_t region, struct grou
 		if (combos <= COMBO_BUDGET)
 			combos *= gr->g[i].n;
 	}
-	if (combos > COMBO_BUDGET) {
+	/*
+	 * Too many: every window is runtime, and only the combinations where
+	 * one window is patched and the others keep the file's bytes are
+	 * tried, so that what forms in them is still found (static).
+	 */
+	bool one_at_a_time = combos > COMBO_BUDGET;
+	if (one_at_a_time) {
 		for (size_t i = 0; i < gr->n; i++)
 			if (verdicts[gr->g[i].idx] < PVSUB_WVERDICT_RUNTIME)
 				verdicts[gr->g[i].idx] = PVSUB_WVERDICT_RUNTIME;
 		*over_budget += gr->n;
-		return 0;
 	}
 	/* the kernel's order: by kind, then by table entry */
 	for (size_t i = 0; i < gr->n; i++)
@@ -1019,11 +1052,7 @@ static int decide_group(struct pvsub_wverdict_ctx *c, size_t region, struct grou
 		r = try_combination(c, rg, gr, verdicts);
 		if (r < 0)
 			return r;
-		/* next combination */
-		size_t i = 0;
-		while (i < gr->n && ++idx[i] == gr->g[i].n)
-			idx[i++] = 0;
-		if (i == gr->n)
+		if (!next_combination(gr, idx, one_at_a_time))
 			break;
 	}
 	return 0;

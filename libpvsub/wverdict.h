@@ -40,7 +40,9 @@
  * variants is tried, applied in the kernel's order (paravirt, retpoline,
  * return thunk, alternatives in table order, ENDBR, SMP locks, then the
  * run-time kinds); a group with more combinations than a fixed budget gets
- * `runtime` for all its windows (conservative).  The verdict of a window
+ * `runtime` for all its windows (conservative), after the combinations in
+ * which only one of its windows is patched have been tried, so that what
+ * forms in them is still static.  The verdict of a window
  * covers every occurrence that overlaps its bytes in some combination:
  *
  *   static       some pattern forms with bytes that are all known;

@@ -363,3 +363,43 @@ Test(wverdict, counts_and_names)
 	cr_assert_str_eq(pvsub_wverdict_name(PVSUB_WVERDICT_RUNTIME), "runtime");
 	cr_assert_str_eq(pvsub_wverdict_name(PVSUB_WVERDICT_CANNOT_FORM), "cannot-form");
 }
+
+/*
+ * Six windows back to back (a jump label, an alternative, an ftrace site,
+ * a static call, a retpoline site and a lock prefix) have more
+ * combinations than the budget (2 * 3 * 3 * 6 * 38 * 2): all are runtime, yet what one patched
+ * window forms with the others' file bytes is still found.
+ */
+Test(wverdict, a_group_over_the_budget_still_finds_what_one_window_forms)
+{
+	static const char src[] =
+		"\t.text\nf:\n2:\t.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+		"3:\t.byte 0x90, 0x90, 0x90\n4:\n5:\t.byte 0xe8, 0, 0, 0, 0\n"
+		"6:\t.byte 0xe8, 0, 0, 0, 0\n7:\tcall __x86_indirect_thunk_rax\n"
+		"1:\tlock incl (%rdi)\n\tret\n"
+		"\t.section .altinstr_replacement, \"ax\"\n8:\t.byte 0x0f, 0x01, 0xd4\n9:\n\tint3\n"
+		"\t.section .altinstructions, \"a\"\n\t.long 3b - .\n\t.long 8b - .\n"
+		"\t.word 0x1234\n\t.byte 4b - 3b\n\t.byte 9b - 8b\n"
+		"\t.section __jump_table, \"aw\"\n\t.balign 8\n\t.long 2b - ., 3b - .\n"
+		"\t.quad key - .\n\t.section .smp_locks, \"a\"\n\t.balign 4\n\t.long 1b - .\n"
+		"\t.section __mcount_loc, \"a\"\n\t.quad 5b\n"
+		"\t.section .static_call_sites, \"a\"\n\t.long 6b - ., key - .\n"
+		"\t.section .retpoline_sites, \"a\"\n\t.long 7b - .\n" KEY;
+
+	scan_with(src, NULL, "vmfunc");
+	cr_assert_eq(res->wverdict_over_budget, 6);
+	cr_assert_eq(verdict_of(PVSUB_WINDOW_ALTERNATIVE), PVSUB_WVERDICT_STATIC);
+	cr_assert_eq(verdict_of(PVSUB_WINDOW_SMP_LOCK), PVSUB_WVERDICT_RUNTIME);
+	cr_assert_eq(patched_findings("alternative, only when patched"), 1);
+	/* the same without the replacement's VMFUNC: nothing static */
+	char *other = strdup(src);
+	cr_assert_not_null(other);
+	char *at = strstr(other, "0x0f, 0x01, 0xd4");
+	cr_assert_not_null(at);
+	memcpy(at, "0x0f, 0x01, 0xd5", 16);
+	scan_with(other, NULL, "vmfunc");
+	free(other);
+	cr_assert_eq(res->wverdict_over_budget, 6);
+	cr_assert_eq(verdict_of(PVSUB_WINDOW_ALTERNATIVE), PVSUB_WVERDICT_RUNTIME);
+	cr_assert_eq(res->n_findings, 0);
+}
