@@ -1110,31 +1110,15 @@ static int decide_fixed(struct pvsub_wverdict_ctx *c, size_t region, const struc
 	return r;
 }
 
-/* Windows closer than a pattern's length to each other, from @i of the
- * @nm mutable ones @mi: decided together.  The index after the group into
- * *@next. */
-static int one_group(struct pvsub_wverdict_ctx *c, size_t region, const struct pvsub_mwindow *w,
-		     const size_t *mi, size_t nm, size_t i, struct group *gr, uint8_t *verdicts,
-		     size_t *over_budget, size_t *next)
+/* Decide the windows @mi[i..j) of the region as one group, their bytes
+ * from @base, @blen long. */
+static int run_group(struct pvsub_wverdict_ctx *c, size_t region, const struct pvsub_mwindow *w,
+		     const size_t *mi, size_t i, size_t j, int64_t base, size_t blen,
+		     struct group *gr, uint8_t *verdicts, size_t *over_budget)
 {
 	const struct pvsub_region *rg = pvsub_image_region(c->img, region);
-	size_t ctx = c->maxlen - 1, j = i + 1;
-	int64_t end = (int64_t)(w[mi[i]].offset - (uint64_t)rg->origin) + w[mi[i]].len;
 	int r;
 
-	while (j < nm && (int64_t)(w[mi[j]].offset - (uint64_t)rg->origin) < end + (int64_t)ctx) {
-		int64_t e = (int64_t)(w[mi[j]].offset - (uint64_t)rg->origin) + w[mi[j]].len;
-		end = e > end ? e : end;
-		j++;
-	}
-	*next = j;
-	if (j - i > MAX_GROUP) {
-		for (size_t k = i; k < j; k++)
-			if (verdicts[mi[k]] < PVSUB_WVERDICT_RUNTIME)
-				verdicts[mi[k]] = PVSUB_WVERDICT_RUNTIME;
-		*over_budget += j - i;
-		return 0;
-	}
 	gr->n = j - i;
 	for (size_t k = i; k < j; k++) {
 		struct gwin *g = &gr->g[k - i];
@@ -1143,8 +1127,8 @@ static int one_group(struct pvsub_wverdict_ctx *c, size_t region, const struct p
 		g->pos = (size_t)(w[mi[k]].offset - (uint64_t)rg->origin);
 		g->rank = kind_rank(w[mi[k]].kind);
 	}
-	gr->base = (int64_t)gr->g[0].pos - (int64_t)ctx;
-	gr->blen = (size_t)(end + (int64_t)ctx - gr->base);
+	gr->base = base;
+	gr->blen = blen;
 	uint8_t *buf = malloc(4 * gr->blen);
 	if (!buf)
 		return -ENOMEM;
@@ -1156,6 +1140,46 @@ static int one_group(struct pvsub_wverdict_ctx *c, size_t region, const struct p
 	if (r == 0)
 		r = decide_group(c, region, gr, verdicts, over_budget);
 	free(buf);
+	return r;
+}
+
+/*
+ * Windows closer than a pattern's length to each other, from @i of the @nm
+ * mutable ones @mi: decided together.  The index after the group into
+ * *@next.  A chain of more than MAX_GROUP windows is runtime throughout,
+ * and each of its windows is tried patched alone, the others keeping the
+ * file's bytes, so that what forms there is still found.
+ */
+static int one_group(struct pvsub_wverdict_ctx *c, size_t region, const struct pvsub_mwindow *w,
+		     const size_t *mi, size_t nm, size_t i, struct group *gr, uint8_t *verdicts,
+		     size_t *over_budget, size_t *next)
+{
+	const struct pvsub_region *rg = pvsub_image_region(c->img, region);
+	size_t ctx = c->maxlen - 1, j = i + 1;
+	int64_t end = (int64_t)(w[mi[i]].offset - (uint64_t)rg->origin) + w[mi[i]].len;
+	int r = 0;
+
+	while (j < nm && (int64_t)(w[mi[j]].offset - (uint64_t)rg->origin) < end + (int64_t)ctx) {
+		int64_t e = (int64_t)(w[mi[j]].offset - (uint64_t)rg->origin) + w[mi[j]].len;
+		end = e > end ? e : end;
+		j++;
+	}
+	*next = j;
+	if (j - i <= MAX_GROUP) {
+		int64_t base = (int64_t)(w[mi[i]].offset - (uint64_t)rg->origin) - (int64_t)ctx;
+		return run_group(c, region, w, mi, i, j, base, (size_t)(end + (int64_t)ctx - base),
+				 gr, verdicts, over_budget);
+	}
+	for (size_t k = i; r == 0 && k < j; k++) {
+		int64_t pos = (int64_t)(w[mi[k]].offset - (uint64_t)rg->origin);
+		size_t alone = 0;
+
+		r = run_group(c, region, w, mi, k, k + 1, pos - (int64_t)ctx,
+			      w[mi[k]].len + 2 * ctx, gr, verdicts, &alone);
+		if (verdicts[mi[k]] < PVSUB_WVERDICT_RUNTIME)
+			verdicts[mi[k]] = PVSUB_WVERDICT_RUNTIME;
+	}
+	*over_budget += j - i;
 	return r;
 }
 

@@ -39,10 +39,10 @@
  * pattern's length are decided together: every combination of their
  * variants is tried, applied in the kernel's order (paravirt, retpoline,
  * return thunk, alternatives in table order, ENDBR, SMP locks, then the
- * run-time kinds); a group with more combinations than a fixed budget gets
- * `runtime` for all its windows (conservative), after the combinations in
- * which only one of its windows is patched have been tried, so that what
- * forms in them is still static.  The verdict of a window
+ * run-time kinds); a group with more windows or combinations than a fixed
+ * budget gets `runtime` for all its windows (conservative), after the
+ * combinations in which only one of its windows is patched have been
+ * tried, so that what forms in them is still found.  The verdict of a window
  * covers every occurrence that overlaps its bytes in some combination:
  *
  *   static       some pattern forms with bytes that are all known;

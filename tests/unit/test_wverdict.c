@@ -403,3 +403,35 @@ Test(wverdict, a_group_over_the_budget_still_finds_what_one_window_forms)
 	cr_assert_eq(verdict_of(PVSUB_WINDOW_ALTERNATIVE), PVSUB_WVERDICT_RUNTIME);
 	cr_assert_eq(res->n_findings, 0);
 }
+
+/* Forty jump labels back to back: more windows than one group may hold.
+ * All are runtime, yet the last one's jmp (eb 0f | 01 d4) is found. */
+static char *chain_src(unsigned skip)
+{
+	static char src[1024];
+
+	snprintf(src, sizeof(src),
+		 "\t.text\nf:\n\t.rept 39\n1:\t.byte 0x66, 0x90\n"
+		 "\t.pushsection __jump_table, \"aw\"\n\t.balign 8\n\t.long 1b - ., 3f - .\n"
+		 "\t.quad key - .\n\t.popsection\n\t.endr\n"
+		 "2:\t.byte 0x66, 0x90\n\tadd %%edx, %%esp\n\t.skip %u, 0x90\n3:\tret\n"
+		 "\t.section __jump_table, \"aw\"\n\t.balign 8\n\t.long 2b - ., 3b - .\n"
+		 "\t.quad key - .\n" KEY,
+		 skip);
+	return src;
+}
+
+Test(wverdict, a_chain_longer_than_a_group_is_runtime_and_still_searched)
+{
+	scan_with(chain_src(13), NULL, "vmfunc");
+	cr_assert_eq(res->n_wverdicts, 40);
+	cr_assert_eq(res->wverdict_over_budget, 40);
+	cr_assert_eq(res->wverdict_counts[PVSUB_WINDOW_JUMP_LABEL][PVSUB_WVERDICT_STATIC], 1);
+	cr_assert_eq(res->wverdict_counts[PVSUB_WINDOW_JUMP_LABEL][PVSUB_WVERDICT_RUNTIME], 39);
+	cr_assert_eq(only_finding()->offset, 79);
+	cr_assert_str_eq(only_finding()->cls.field, "jump-label, only when patched");
+	/* one byte further: nothing forms, and nothing is proven */
+	scan_with(chain_src(14), NULL, "vmfunc");
+	cr_assert_eq(res->wverdict_counts[PVSUB_WINDOW_JUMP_LABEL][PVSUB_WVERDICT_RUNTIME], 40);
+	cr_assert_eq(res->n_findings, 0);
+}
