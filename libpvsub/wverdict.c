@@ -78,6 +78,9 @@ struct pvsub_wverdict_ctx {
 	size_t maxlen;
 	/* first[b]: some pattern may start with byte b */
 	bool first[256];
+	/* the regions by (index, origin), for region_of() */
+	size_t *regs;
+	size_t n_regs;
 	/* the alt-replacement windows, by (table, table_off) */
 	const struct pvsub_mwindow **repl;
 	size_t n_repl;
@@ -117,6 +120,7 @@ void pvsub_wverdict_ctx_free(struct pvsub_wverdict_ctx *c)
 	if (!c)
 		return;
 	free(c->repl);
+	free(c->regs);
 	free(c->pool);
 	free(c->var);
 	free(c->hits);
@@ -485,6 +489,62 @@ static int jump_label_variants(struct pvsub_wverdict_ctx *c, const struct gwin *
 	return add_variant(c, V_WRITE, at);
 }
 
+static int cmp_region(const void *a, const void *b, void *arg)
+{
+	struct pvsub_image *img = arg;
+	const struct pvsub_region *x = pvsub_image_region(img, *(const size_t *)a);
+	const struct pvsub_region *y = pvsub_image_region(img, *(const size_t *)b);
+
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return (x->origin > y->origin) - (x->origin < y->origin);
+}
+
+/* The regions of the windows' kind (sections of an ET_REL, segments else)
+ * sorted by (index, origin), once: replacements are looked up by them. */
+static int build_regions(struct pvsub_wverdict_ctx *c)
+{
+	size_t n = pvsub_image_region_count(c->img);
+	bool rel = pvsub_image_kind(c->img) == PVSUB_ELF_REL;
+
+	c->regs = malloc((n ? n : 1) * sizeof(*c->regs));
+	if (!c->regs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (rel != pvsub_image_region(c->img, i)->is_segment)
+			c->regs[c->n_regs++] = i;
+	qsort_r(c->regs, c->n_regs, sizeof(*c->regs), cmp_region, c->img);
+	return 0;
+}
+
+/* The region that holds window @w whole, and its position there. */
+static bool region_of(const struct pvsub_wverdict_ctx *c, const struct pvsub_mwindow *w,
+		      size_t *region, size_t *pos)
+{
+	size_t lo = 0, hi = c->n_regs;
+
+	/* the last region of index w->section whose origin is not past it */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pvsub_region *rg = pvsub_image_region(c->img, c->regs[mid]);
+
+		if (rg->index < w->section ||
+		    (rg->index == w->section && rg->origin <= (int64_t)w->offset))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return false;
+	const struct pvsub_region *rg = pvsub_image_region(c->img, c->regs[lo - 1]);
+	int64_t p = (int64_t)w->offset - rg->origin;
+	if (rg->index != w->section || p < 0 || (uint64_t)p + w->len > rg->size)
+		return false;
+	*region = c->regs[lo - 1];
+	*pos = (size_t)p;
+	return true;
+}
+
 /* The replacement window of alternative @w, or NULL when it is empty. */
 static int cmp_repl(const void *a, const void *b)
 {
@@ -503,6 +563,9 @@ static int build_repl(struct pvsub_wverdict_ctx *c)
 	size_t n;
 	int r = pvsub_image_kmeta(c->img, &all, &n, &why);
 
+	if (r < 0)
+		return r;
+	r = build_regions(c);
 	if (r < 0)
 		return r;
 	c->repl_built = true;
@@ -534,25 +597,6 @@ static const struct pvsub_mwindow *find_repl(struct pvsub_wverdict_ctx *c,
 }
 
 /* The region that holds window @w whole, and its position there. */
-static bool region_of(struct pvsub_image *img, const struct pvsub_mwindow *w, size_t *region,
-		      size_t *pos)
-{
-	size_t n = pvsub_image_region_count(img);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct pvsub_region *rg = pvsub_image_region(img, i);
-		int64_t p = (int64_t)w->offset - rg->origin;
-
-		if (rg->index != w->section || p < 0 || (uint64_t)p + w->len > rg->size)
-			continue;
-		if ((pvsub_image_kind(img) == PVSUB_ELF_REL) == rg->is_segment)
-			continue;
-		*region = i;
-		*pos = (size_t)p;
-		return true;
-	}
-	return false;
-}
 
 /*
  * The bytes apply_alternatives() writes for replacement @rw over the
@@ -571,7 +615,7 @@ static int alt_variants(struct pvsub_wverdict_ctx *c, size_t region, const struc
 	int64_t delta = 0;
 	int r;
 
-	if (rw && !region_of(c->img, rw, &rreg, &rpos))
+	if (rw && !region_of(c, rw, &rreg, &rpos))
 		return simple_write(c, w->len, NULL, 0, w->len, 0x90);
 	if (rlen > w->len) /* the kernel BUG()s: say nothing is known */
 		return simple_write(c, w->len, NULL, 0, w->len, 0x90);
