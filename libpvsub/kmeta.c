@@ -217,10 +217,36 @@ static int site_len(const struct table_spec *sp, const uint8_t *entry, uint64_t 
 	return 0;
 }
 
+/* A jump label's jmp target, from the PC32 relocation of its entry's
+ * second field (target = S + A, as for the code field). */
+struct jl_target {
+	bool ok;
+	size_t section;
+	uint64_t offset;
+};
+
+static void jump_target(const struct pvsub_relobj *o, const Elf64_Rela *ra, struct jl_target *t)
+{
+	size_t symi = ELF64_R_SYM(ra->r_info);
+	Elf64_Sym sym;
+
+	if (ELF64_R_TYPE(ra->r_info) != R_X86_64_PC32 || symi == 0 ||
+	    symi >= pvsub_relobj_sym_count(o))
+		return;
+	pvsub_relobj_sym_get(o, symi, &sym);
+	if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= o->n_sec ||
+	    !(o->sec[sym.st_shndx].sh.sh_flags & SHF_EXECINSTR))
+		return;
+	t->section = sym.st_shndx;
+	t->offset = sym.st_value + (uint64_t)ra->r_addend;
+	t->ok = t->offset < o->sec[sym.st_shndx].size;
+}
+
 /* One entry's window into @l: 1 when the entry is well formed (an empty
  * window is not added), or a negative errno with @diag set. */
 static int one_entry(const struct pvsub_relobj *o, const struct table_spec *sp, size_t tab,
-		     const Elf64_Rela *ra, struct wlist *l, struct pvsub_diag *diag)
+		     const Elf64_Rela *ra, const struct jl_target *jt, struct wlist *l,
+		     struct pvsub_diag *diag)
 {
 	const struct pvsub_relobj_section *t = &o->sec[tab];
 	uint64_t entry = ra->r_offset - sp->ptr_off;
@@ -253,6 +279,11 @@ static int one_entry(const struct pvsub_relobj *o, const struct table_spec *sp, 
 		.table = tab,
 		.table_off = entry,
 	};
+	if (jt && jt[entry / sp->entsize].ok) {
+		w.has_target = true;
+		w.target_section = jt[entry / sp->entsize].section;
+		w.target_offset = jt[entry / sp->entsize].offset;
+	}
 	return wlist_push(l, &w) < 0 ? pvsub_diag_set(diag, ENOMEM, "out of memory") : 1;
 }
 
@@ -268,16 +299,31 @@ static int one_table(const struct pvsub_relobj *o, const struct table_spec *sp, 
 	size_t rs = pvsub_relobj_rela_for(o, tab);
 	size_t entries = o->sec[tab].size / sp->entsize, found = 0;
 	size_t nr = rs ? pvsub_relobj_rela_count(o, rs) : 0;
+	struct jl_target *jt = NULL;
+	if (sp->kind == PVSUB_WINDOW_JUMP_LABEL) {
+		jt = calloc(entries, sizeof(*jt));
+		if (!jt)
+			return pvsub_diag_set(diag, ENOMEM, "out of memory");
+		for (size_t k = 0; k < nr; k++) {
+			Elf64_Rela ra;
+			pvsub_relobj_rela_get(o, rs, k, &ra);
+			if (ra.r_offset % sp->entsize == 4 && ra.r_offset < o->sec[tab].size)
+				jump_target(o, &ra, &jt[ra.r_offset / sp->entsize]);
+		}
+	}
 	for (size_t k = 0; k < nr; k++) {
 		Elf64_Rela ra;
 		pvsub_relobj_rela_get(o, rs, k, &ra);
 		if (ra.r_offset % sp->entsize != sp->ptr_off || ra.r_offset >= o->sec[tab].size)
 			continue;
-		int r = one_entry(o, sp, tab, &ra, l, diag);
-		if (r < 0)
+		int r = one_entry(o, sp, tab, &ra, jt, l, diag);
+		if (r < 0) {
+			free(jt);
 			return r;
+		}
 		found++;
 	}
+	free(jt);
 	if (found != entries)
 		return pvsub_diag_set(diag, EINVAL,
 				      "%s: %zu entries but %zu relocations of their pointer field",
@@ -373,6 +419,18 @@ static int linked_entry(const struct pvsub_kmeta_table *t, const struct table_sp
 		.table = t->index,
 		.table_off = t->section_offset + entry,
 	};
+	if (sp->kind == PVSUB_WINDOW_JUMP_LABEL) {
+		/* struct jump_entry's second field: s32 target - &field. */
+		uint64_t tf = t->vaddr + entry + 4;
+		uint64_t target = tf + (uint64_t)(int64_t)(int32_t)pvsub_le32(e + 4);
+		const struct pvsub_kmeta_code *tc = code_at(code, n_code, target);
+
+		if (tc && target - tc->vaddr < tc->size) {
+			w.has_target = true;
+			w.target_section = tc->section;
+			w.target_offset = tc->offset + (target - tc->vaddr);
+		}
+	}
 	return wlist_push(l, &w) < 0 ? pvsub_diag_set(diag, ENOMEM, "out of memory") : 0;
 }
 

@@ -67,6 +67,13 @@ struct pvsub_mwindow {
 	enum pvsub_window_kind kind;
 	size_t table;	    /* index of the table section that defines it */
 	uint64_t table_off; /* the entry's offset in that section */
+	/* A jump label's jmp target, in the coordinates of @section and
+	 * @offset (the kernel writes a jmp there of the window's length);
+	 * has_target is false for every other kind, and when the entry's
+	 * target is not in a code section or run. */
+	bool has_target;
+	size_t target_section;
+	uint64_t target_offset;
 };
 
 /* True when section @name is a table whose entries point at code (the

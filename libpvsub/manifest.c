@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libpvsub/kmeta.h"
 #include "libpvsub/manifest.h"
 
 /*
@@ -169,6 +170,29 @@ static void write_findings(struct writer *w, const struct pvsub_scan_result *r)
 		w_puts(w, "/>\n");
 	}
 	w_list_close(w, "findings", r->n_findings);
+}
+
+/* Every kernel mutable window with its verdict, in the scan's order (by
+ * section or segment, then offset). */
+static void write_mutable_windows(struct writer *w, const struct pvsub_scan_result *r)
+{
+	w_list_open(w, "mutable-windows", r->n_wverdicts);
+	for (size_t i = 0; i < r->n_wverdicts && !w->err; i++) {
+		const struct pvsub_window_verdict *m = &r->wverdicts[i];
+		const char *name = m->region < r->n_regions && r->regions[m->region].name &&
+						   r->regions[m->region].name[0]
+					   ? r->regions[m->region].name
+					   : "(none)";
+
+		w_puts(w, "    <mutable-window");
+		w_attr(w, "section", name);
+		w_attr_u64(w, "offset", m->offset);
+		w_attr_u64(w, "size", m->len);
+		w_attr(w, "kind", pvsub_window_kind_name((enum pvsub_window_kind)m->kind));
+		w_attr(w, "verdict", pvsub_wverdict_name((enum pvsub_wverdict)m->verdict));
+		w_puts(w, "/>\n");
+	}
+	w_list_close(w, "mutable-windows", r->n_wverdicts);
 }
 
 static void write_violations(struct writer *w, const struct pvsub_scan_result *r)
@@ -356,10 +380,7 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 	write_kaslr(&w, r);
 	write_findings(&w, r);
 	write_rewrites(&w, in->rewrite);
-	/* The patch-site analysis fills this; until the scan result carries
-	 * the windows it is present and empty, so the document shape never
-	 * depends on which features ran. */
-	w_list_open(&w, "mutable-windows", 0);
+	write_mutable_windows(&w, r);
 	write_violations(&w, r);
 	err = write_verdict(&w, r, in->rewrite);
 	if (err == 0)

@@ -2129,7 +2129,7 @@ static int check_output(struct rw *w)
 		w->pattern = f->pattern->id;
 		if (f->cls.cls == PVSUB_CLASS_PATCH_SITE)
 			refuse(w, where, (uint64_t)f->offset,
-			       "inside a kernel mutable window (%s): no per-window verdict yet%s",
+			       "inside a kernel mutable window (%s): the kernel writes those bytes%s",
 			       f->cls.field[0] ? f->cls.field : "unknown",
 			       out ? "; offset in the rewritten object" : "");
 		else

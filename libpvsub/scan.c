@@ -20,6 +20,7 @@ struct scan_state {
 	 * an occurrence of the ordinary search. */
 	struct pvsub_kaslr_hit *kaslr_hits;
 	size_t n_kaslr_hits, next_kaslr_hit;
+	struct pvsub_wverdict_ctx *wv; /* NULL: the file has no mutable window */
 };
 
 static _printf_format_(3, 4) int add_scan_violation(struct scan_state *st, const char *kind,
@@ -621,6 +622,106 @@ static int scan_boot_code(struct scan_state *st, const struct pvsub_boot_code *b
 	return r;
 }
 
+/* --- mutable windows ----------------------------------------------------------------
+ *
+ * Every window gets a verdict (wverdict.h); an occurrence that forms, with
+ * known bytes, only when the kernel patches a window is a finding of class
+ * patch-site, placed among the region's findings.
+ */
+static int start_wverdicts(struct scan_state *st, const struct pvsub_mwindow **all, size_t *n)
+{
+	struct pvsub_scan_result *res = st->res;
+	const char *why;
+	int r = pvsub_image_kmeta(st->img, all, n, &why);
+
+	if (r < 0 || *n == 0)
+		return r;
+	res->wverdicts = calloc(*n, sizeof(*res->wverdicts));
+	if (!res->wverdicts)
+		return -ENOMEM;
+	res->n_wverdicts = *n;
+	for (size_t i = 0; i < *n; i++)
+		res->wverdicts[i] = (struct pvsub_window_verdict){
+			.region = SIZE_MAX,
+			.offset = (*all)[i].offset,
+			.len = (*all)[i].len,
+			.kind = (uint8_t)(*all)[i].kind,
+			.verdict = PVSUB_WVERDICT_RUNTIME,
+		};
+	return pvsub_wverdict_ctx_new(st->img, st->opts->decoder, st->opts->matcher, &st->wv);
+}
+
+static int wverdict_region(struct scan_state *st, const struct pvsub_mwindow *all, size_t first)
+{
+	const struct pvsub_region *rg = pvsub_image_region(st->img, st->region);
+	struct pvsub_scan_result *res = st->res;
+	const struct pvsub_mwindow *w;
+	struct pvsub_wverdict_hit *hits = NULL;
+	uint8_t *v = NULL;
+	size_t n, nh = 0;
+	int r;
+
+	if (!st->wv)
+		return 0;
+	r = pvsub_image_mutable_windows(st->img, st->region, &w, &n);
+	if (r < 0 || n == 0)
+		return r;
+	v = malloc(n);
+	if (!v)
+		return -ENOMEM;
+	r = pvsub_wverdict_region(st->wv, st->region, v, n, &hits, &nh, &res->wverdict_over_budget);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct pvsub_window_verdict *wv = &res->wverdicts[(size_t)(w - all) + i];
+		wv->region = st->region;
+		wv->verdict = v[i];
+	}
+	for (size_t i = 0; r == 0 && i < nh; i++) {
+		const struct pvsub_pattern *p = pvsub_matcher_pattern(st->opts->matcher,
+								      hits[i].pattern);
+		struct pvsub_finding *f = new_finding(st);
+
+		if (!f) {
+			r = -ENOMEM;
+			break;
+		}
+		f->pattern = p;
+		f->len = p->len;
+		memcpy(f->bytes, hits[i].bytes, p->len);
+		region_context(f, rg, hits[i].pos, p->len);
+		f->offset = (int64_t)hits[i].pos + rg->origin;
+		f->file_offset = rg->file_offset + hits[i].pos;
+		f->vaddr = rg->vaddr + hits[i].pos;
+		if (rg->is_segment) {
+			f->segment = (int)rg->index;
+		} else {
+			f->section = strdup(rg->name);
+			if (!f->section) {
+				r = -ENOMEM;
+				break;
+			}
+			pvsub_one_line(f->section);
+		}
+		f->cls.cls = PVSUB_CLASS_PATCH_SITE;
+		snprintf(f->cls.field, sizeof(f->cls.field), "%s, only when patched",
+			 pvsub_window_kind_name(w[hits[i].window].kind));
+	}
+	if (r == 0 && nh)
+		qsort(res->findings + first, res->n_findings - first, sizeof(*res->findings),
+		      cmp_finding);
+	free(hits);
+	free(v);
+	return r;
+}
+
+static void count_wverdicts(struct pvsub_scan_result *res)
+{
+	for (size_t i = 0; i < res->n_wverdicts; i++) {
+		const struct pvsub_window_verdict *w = &res->wverdicts[i];
+		if (w->kind < PVSUB_WINDOW_KINDS && w->verdict < PVSUB_WVERDICT_COUNT)
+			res->wverdict_counts[w->kind][w->verdict]++;
+	}
+}
+
 /* --- the scan -------------------------------------------------------------------- */
 
 /* The image's kernel windows, copied into the result for the rewriter. */
@@ -731,6 +832,10 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 				     res->kaslr_info.table_size, res->kaslr_sha256);
 	if (r == 0 && res->kaslr)
 		r = check_kaslr_edges(&st);
+	const struct pvsub_mwindow *all_windows = NULL;
+	size_t n_all_windows = 0;
+	if (r == 0)
+		r = start_wverdicts(&st, &all_windows, &n_all_windows);
 	for (size_t i = 0; r == 0 && i < pvsub_image_region_count(st.img); i++) {
 		const struct pvsub_region *rg = pvsub_image_region(st.img, i);
 		size_t first = res->n_findings;
@@ -742,7 +847,12 @@ int pvsub_scan_buffer(const struct pvsub_scan_opts *opts, const uint8_t *data, s
 						 &st);
 		if (r == 0)
 			r = add_kaslr_findings(&st, first);
+		if (r == 0)
+			r = wverdict_region(&st, all_windows, first);
 	}
+	count_wverdicts(res);
+	pvsub_wverdict_ctx_free(st.wv);
+	st.wv = NULL;
 	free(st.kaslr_hits);
 	st.kaslr_hits = NULL;
 	if (r == 0)
@@ -782,5 +892,6 @@ void pvsub_scan_result_free(struct pvsub_scan_result *r)
 	free(r->regions);
 	free(r->mwindows);
 	free(r->kmeta_error);
+	free(r->wverdicts);
 	free(r);
 }

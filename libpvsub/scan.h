@@ -30,6 +30,7 @@
 #include "libpvsub/policy.h"
 #include "libpvsub/search.h"
 #include "libpvsub/util.h"
+#include "libpvsub/wverdict.h"
 
 /* Bytes of context kept on each side of an occurrence. */
 #define PVSUB_FINDING_CONTEXT 8
@@ -77,6 +78,19 @@ struct pvsub_region_summary {
 	bool boot;	      /* a part of the bzImage's own code; file_offset in the bzImage */
 };
 
+/* A kernel mutable window and whether a pattern can form in it
+ * (wverdict.h). */
+struct pvsub_window_verdict {
+	size_t region;	 /* index into the result's regions; SIZE_MAX: in none (then runtime) */
+	uint64_t offset; /* kmeta.h's: from the section start, or the segment's p_offset */
+	uint32_t len;
+	uint8_t kind;	 /* enum pvsub_window_kind */
+	uint8_t verdict; /* enum pvsub_wverdict */
+};
+
+/* The kinds of enum pvsub_window_kind (kmeta.h). */
+#define PVSUB_WINDOW_KINDS 10
+
 struct pvsub_scan_result {
 	enum pvsub_elf_kind kind;
 	uint16_t machine;
@@ -110,6 +124,18 @@ struct pvsub_scan_result {
 	struct pvsub_mwindow *mwindows;
 	size_t n_mwindows;
 	char *kmeta_error;
+
+	/* Every kernel mutable window of the file with its verdict, sorted
+	 * as pvsub_image_kmeta() sorts them (by section or segment, then
+	 * offset); the counts per kind and verdict; how many were given
+	 * `runtime` because their group was too large to try every
+	 * combination.  A window whose verdict is static and whose
+	 * occurrence is not in the file's bytes is also a finding of class
+	 * patch-site, with the field "KIND, only when patched". */
+	struct pvsub_window_verdict *wverdicts;
+	size_t n_wverdicts;
+	size_t wverdict_counts[PVSUB_WINDOW_KINDS][PVSUB_WVERDICT_COUNT];
+	size_t wverdict_over_budget;
 };
 
 struct pvsub_scan_opts {

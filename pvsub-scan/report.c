@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "libpvsub/crypto.h"
+#include "libpvsub/kmeta.h"
 #include "pvsub-scan/report.h"
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
@@ -1092,6 +1093,31 @@ static void json_rewrite(struct json *j, const struct pvsub_file_record *rec)
 	j_raw(j, "code_growth", growth);
 }
 
+
+/* The kernel mutable windows' verdicts, counted per kind (wverdict.h):
+ * the windows themselves are in the manifest. */
+static void json_mutable_windows(struct json *j, const struct pvsub_scan_result *res)
+{
+	j_open(j, "mutable_windows", '{');
+	j_u64(j, "total", res->n_wverdicts);
+	j_u64(j, "over_budget", res->wverdict_over_budget);
+	j_open(j, "kinds", '{');
+	for (size_t k = 0; k < PVSUB_WINDOW_KINDS; k++) {
+		const size_t *c = res->wverdict_counts[k];
+
+		if (!c[PVSUB_WVERDICT_STATIC] && !c[PVSUB_WVERDICT_RUNTIME] &&
+		    !c[PVSUB_WVERDICT_CANNOT_FORM])
+			continue;
+		j_open(j, pvsub_window_kind_name((enum pvsub_window_kind)k), '{');
+		j_u64(j, "static", c[PVSUB_WVERDICT_STATIC]);
+		j_u64(j, "runtime", c[PVSUB_WVERDICT_RUNTIME]);
+		j_u64(j, "cannot_form", c[PVSUB_WVERDICT_CANNOT_FORM]);
+		j_close(j, '}');
+	}
+	j_close(j, '}');
+	j_close(j, '}');
+}
+
 static void json_file(struct json *j, const struct pvsub_file_record *rec)
 {
 	const struct pvsub_scan_result *res = rec->status == PVSUB_FILE_ERROR ? NULL : rec->result;
@@ -1143,6 +1169,8 @@ static void json_file(struct json *j, const struct pvsub_file_record *rec)
 		j_u64(j, "proven", res->kaslr_stats.proven);
 		j_close(j, '}');
 	}
+	if (res && res->n_wverdicts)
+		json_mutable_windows(j, res);
 	if (res && res->deep) {
 		j_open(j, "deep", '{');
 		j_u64(j, "bytes", res->deep_stats.bytes);
@@ -1362,7 +1390,9 @@ static int put_class_phrase(struct pvsub_buf *b, const struct pvsub_classificati
 		return pvsub_buf_puts(b, "overlaps a relocation window (final bytes known at load "
 					 "time)");
 	case PVSUB_CLASS_PATCH_SITE:
-		return pvsub_buf_puts(b, "overlaps a kernel load-time patch site");
+		return c->field[0] ? pvsub_buf_printf(b, "overlaps a kernel load-time patch site (%s)",
+						      c->field)
+				   : pvsub_buf_puts(b, "overlaps a kernel load-time patch site");
 	case PVSUB_CLASS_UNDECODED:
 		return pvsub_buf_puts(b, "lies in bytes that do not decode as code");
 	case PVSUB_CLASS_KASLR:

@@ -123,6 +123,10 @@ with open(sys.argv[2], "rb") as e:
         assert pos == f["file_offset"] == off + f["offset"], (f, hex(off), hex(va))
         e.seek(pos)
         got = e.read(len(f["bytes"]) // 2).hex()
+        # bytes the kernel may write there, which the file does not hold
+        if (f.get("field") or "").endswith(", only when patched"):
+            assert got != f["bytes"], (f, got)
+            continue
         assert got == f["bytes"], (f, got)
 print("addresses: %d findings' bytes read back at their vaddr" % len(fs))
 PY

@@ -156,9 +156,9 @@ json_query patch-site.rewrite.json 'd["files"][0]["refused"]' >refused.txt
 	fail "patch-site refusals: $(cat refused.txt)"
 [ "$(json_query patch-site.rewrite.json \
 	'"%(section)s %(offset)d %(pattern)s %(reason)s" % d["files"][0]["refused"][0]')" = \
-	".text 2 vmfunc inside a kernel mutable window (alternative): no per-window verdict yet" ] ||
+	".text 2 vmfunc inside a kernel mutable window (alternative): the kernel writes those bytes" ] ||
 	fail "patch-site refusal: $(cat refused.txt)"
-grep -q '^patch-site.o: .text+0x2: refused: inside a kernel mutable window (alternative): no per-window verdict yet$' \
+grep -q '^patch-site.o: .text+0x2: refused: inside a kernel mutable window (alternative): the kernel writes those bytes$' \
 	patch-site.rewrite.txt || fail "text report of the patch-site refusal: $(cat patch-site.rewrite.txt)"
 
 # All of them in one run: the counts add up, each file keeps its verdict.

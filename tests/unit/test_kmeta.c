@@ -298,10 +298,14 @@ Test(kmeta, the_scan_hands_them_on_when_asked)
 	cr_assert_not_null(res->kmeta_error);
 	cr_assert_eq(res->n_mwindows, 7);
 	cr_assert_str_eq(res->kmeta_error, "");
-	/* The vmfunc in the replacement is a finding in a patch site. */
-	cr_assert_eq(res->n_findings, 1);
+	/* The vmfunc in the replacement is a finding in a patch site, and in
+	 * the original once the kernel applies the alternative (.text comes
+	 * first). */
+	cr_assert_eq(res->n_findings, 2);
 	cr_assert_eq(res->findings[0].cls.cls, PVSUB_CLASS_PATCH_SITE);
-	cr_assert_str_eq(res->findings[0].cls.field, "alt-replacement");
+	cr_assert_str_eq(res->findings[0].cls.field, "alternative, only when patched");
+	cr_assert_eq(res->findings[1].cls.cls, PVSUB_CLASS_PATCH_SITE);
+	cr_assert_str_eq(res->findings[1].cls.field, "alt-replacement");
 	pvsub_scan_result_free(res);
 	/* Not asked: nothing kept. */
 	res = scan(false);

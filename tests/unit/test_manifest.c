@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "libpvsub/kmeta.h"
 #include "libpvsub/manifest.h"
 #include "libpvsub/manifest_read.h"
 
@@ -513,5 +514,53 @@ Test(manifest, xmllint_agrees)
 	st = system(cmd);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "xmllint rejected the manifest");
 	remove("manifest-test.xml");
+	free(xml);
+}
+
+/* Every mutable window with its verdict, named by its region; a window in
+ * no region still gets a (schema-valid) section name. */
+Test(manifest, mutable_windows_with_their_verdicts)
+{
+	struct pvsub_scan_result r = result;
+	struct pvsub_window_verdict w[3] = {
+		{.region = 0,
+		 .offset = 16,
+		 .len = 5,
+		 .kind = PVSUB_WINDOW_FTRACE,
+		 .verdict = PVSUB_WVERDICT_RUNTIME},
+		{.region = 0,
+		 .offset = 40,
+		 .len = 2,
+		 .kind = PVSUB_WINDOW_JUMP_LABEL,
+		 .verdict = PVSUB_WVERDICT_STATIC},
+		{.region = SIZE_MAX,
+		 .offset = 7,
+		 .len = 1,
+		 .kind = PVSUB_WINDOW_SMP_LOCK,
+		 .verdict = PVSUB_WVERDICT_CANNOT_FORM},
+	};
+	struct pvsub_diag d = {{0}};
+	size_t len;
+	char *xml;
+
+	r.wverdicts = w;
+	r.n_wverdicts = 3;
+	xml = write_manifest(&r, NULL, &len);
+	cr_assert_not_null(strstr(xml,
+				  "  <mutable-windows>\n"
+				  "    <mutable-window section=\".text\" offset=\"16\" size=\"5\" "
+				  "kind=\"ftrace\" verdict=\"runtime\"/>\n"
+				  "    <mutable-window section=\".text\" offset=\"40\" size=\"2\" "
+				  "kind=\"jump-label\" verdict=\"static\"/>\n"
+				  "    <mutable-window section=\"(none)\" offset=\"7\" size=\"1\" "
+				  "kind=\"smp-lock\" verdict=\"cannot-form\"/>\n"
+				  "  </mutable-windows>\n"),
+			   "%s", xml);
+	cr_assert_eq(pvsub_manifest_validate(xml, len, &d), 0, "%s", d.msg);
+	free(xml);
+	/* none: the empty element, as before */
+	r.n_wverdicts = 0;
+	xml = write_manifest(&r, NULL, &len);
+	cr_assert_not_null(strstr(xml, "  <mutable-windows/>\n"));
 	free(xml);
 }

@@ -331,8 +331,8 @@ Test(objects, the_rewriter_accepts_only_what_certifies)
 			cr_assert_eq(rw->refusals[0].offset, 2);
 			cr_assert_str_eq(rw->refusals[0].pattern, "vmfunc");
 			cr_assert_str_eq(rw->refusals[0].reason,
-					 "inside a kernel mutable window (alternative): no "
-					 "per-window verdict yet");
+					 "inside a kernel mutable window (alternative): the "
+					 "kernel writes those bytes");
 		}
 		manifest_says(rw->scan, rw, o->name);
 		pvsub_rewrite_result_free(rw);
