@@ -603,8 +603,13 @@ int pvsub_bzimage_boot_code(const uint8_t *data, size_t size, const struct pvsub
 		{"bzImage decompressor tail", end, size},
 	};
 	size_t total = 0;
+	int r;
 
 	memset(out, 0, sizeof(*out));
+	out->image_size = size;
+	r = pvsub_sha256_hex(data, size, out->image_sha256);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < PVSUB_BOOT_PARTS; i++)
 		if (parts[i].hi > parts[i].lo)
 			total += parts[i].hi - parts[i].lo;

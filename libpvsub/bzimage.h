@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libpvsub/crypto.h"
 #include "libpvsub/util.h"
 
 /* Bytes needed to tell a bzImage by its header magic. */
@@ -90,12 +91,16 @@ struct pvsub_boot_code {
 	size_t size;
 	struct pvsub_boot_part parts[PVSUB_BOOT_PARTS];
 	size_t n_parts;
+	/* The whole bzImage, which a manifest names: its size and SHA-256 (hex). */
+	uint64_t image_size;
+	char image_sha256[PVSUB_SHA256_HEX_LEN];
 };
 
 /*
  * Copy the code of the bzImage at @data (@size bytes, whose header
  * pvsub_bzimage_parse() read into @bz) into @out, part by part, leaving out
- * empty parts.  0, or -ENOMEM (then @out is empty).
+ * empty parts, and hash the whole bzImage into @out->image_sha256.  0,
+ * -ENOMEM, or the hash's error (then @out is empty).
  */
 int pvsub_bzimage_boot_code(const uint8_t *data, size_t size, const struct pvsub_bzimage *bz,
 			    struct pvsub_boot_code *out) _must_check_ _nonnull_(1, 3, 4);

@@ -370,6 +370,13 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 		w_attr(&w, "sha256", in->original_sha256);
 		w_puts(&w, "/>\n");
 	}
+	if (in->boot && in->boot_image_path) {
+		w_puts(&w, "  <boot-image");
+		w_attr(&w, "path", in->boot_image_path);
+		w_attr_u64(&w, "size", in->boot->image_size);
+		w_attr(&w, "sha256", in->boot->image_sha256);
+		w_puts(&w, "/>\n");
+	}
 	if (r->modsig.present) {
 		w_puts(&w, "  <module-signature");
 		w_attr_u64(&w, "size", r->modsig.size);

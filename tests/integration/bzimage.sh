@@ -190,6 +190,14 @@ PY
 	rm -f boot.xml
 	expect_status 1 "$SCAN" --manifest=boot.xml vmlinuz-bootgate
 	[ "$(grep -c 'kind="boot-code"' boot.xml)" -eq 3 ] || fail "boot code manifest: $(cat boot.xml)"
+	# The manifest binds the whole bzImage: its path, size and SHA-256.
+	want="<boot-image path=\"vmlinuz-bootgate\" size=\"$(wc -c < vmlinuz-bootgate)\" sha256=\"$(sha256sum vmlinuz-bootgate | cut -d' ' -f1)\"/>"
+	grep -qxF "  $want" boot.xml || fail "boot image in the manifest: want $want: $(head -12 boot.xml)"
+	# Control: the vmlinux read as a plain ELF file names no boot image.
+	rm -f plain.xml
+	"$SCAN" --no-progress --manifest=plain.xml plain-norelocs.payload >/dev/null 2>&1 || :
+	[ -s plain.xml ] || fail "no manifest for the plain vmlinux"
+	! grep -q '<boot-image' plain.xml || fail "a plain vmlinux's manifest names a boot image"
 fi
 
 # A kernel without relocations or patch tables is certified like any ET_EXEC:
