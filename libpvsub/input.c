@@ -91,6 +91,7 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l)
 	l->max_total_size = UINT64_C(8) << 30;
 	l->max_depth = 8;
 	l->allow_backing_file = false;
+	l->image_summaries = false;
 }
 
 void pvsub_item_free_data(struct pvsub_item *item)
@@ -110,6 +111,7 @@ void pvsub_item_free(struct pvsub_item *item)
 	free(item->path);
 	free(item->error);
 	free(item->format);
+	free(item->image);
 	free(item);
 }
 
@@ -1086,6 +1088,50 @@ static int on_image_entry(void *data, const struct pvsub_diskimage_entry *e)
 	return r;
 }
 
+/*
+ * The item for the image itself (pvsub_input_limits.image_summaries), after
+ * its walk: its SHA-256 from @fd, the bytes TSK read.  An image larger than
+ * max_total_size is not read whole: an error item instead.
+ */
+static int emit_image_summary(struct walker *w, int fd, const char *path,
+			      const struct pvsub_diskimage *img)
+{
+	struct pvsub_diag diag = {""};
+	struct pvsub_item *item;
+	struct stat st;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return emit_error(w, path, "%s", strerror(errno));
+	if ((uint64_t)st.st_size > w->lim->max_total_size)
+		return emit_error(w, path,
+				  "image of %" PRIu64 " bytes: too large to hash for its manifest "
+				  "(limit %" PRIu64 " bytes, --max-total-size)",
+				  (uint64_t)st.st_size, w->lim->max_total_size);
+	item = calloc(1, sizeof(*item));
+	if (!item)
+		return -ENOMEM;
+	item->image = calloc(1, sizeof(*item->image));
+	item->path = strdup(path);
+	if (!item->image || !item->path) {
+		pvsub_item_free(item);
+		return -ENOMEM;
+	}
+	r = pvsub_sha256_fd_hex(fd, (uint64_t)st.st_size, item->image->sha256, &diag);
+	if (r < 0) {
+		pvsub_item_free(item);
+		if (r == -ENOMEM)
+			return r;
+		return emit_error(w, path, "cannot hash the image: %s", diag.msg);
+	}
+	snprintf(item->image->format, sizeof(item->image->format), "%s",
+		 pvsub_diskimage_format(img));
+	item->image->size = (uint64_t)st.st_size;
+	item->image_len = strlen(path);
+	r = w->fn(w->data, item);
+	return r < 0 ? r : 0;
+}
+
 /* The disk image in @fd, if it is one: -ENOTSUP when TSK finds no
  * partition table or file system in a raw file (nothing delivered). */
 static int walk_diskimage(struct walker *w, int fd, const char *path)
@@ -1122,6 +1168,8 @@ static int walk_diskimage(struct walker *w, int fd, const char *path)
 	r = pvsub_diskimage_walk(img, on_image_entry, &iw);
 	if (r == -ECANCELED)
 		r = 0;
+	if (r == 0 && w->lim->image_summaries && !w->input_stopped)
+		r = emit_image_summary(w, fd, path, img);
 out:
 	w->image_len = 0;
 	pvsub_diskimage_free(img);

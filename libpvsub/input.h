@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "libpvsub/bzimage.h"
+#include "libpvsub/crypto.h"
 #include "libpvsub/log.h"
 #include "libpvsub/util.h"
 
@@ -67,10 +68,24 @@ struct pvsub_input_limits {
 	/* Not a limit: read a qcow2 image's backing file, a qcow2 file in the
 	 * image's directory (diskimage.h); refused when false (the default). */
 	bool allow_backing_file;
+	/* Not a limit: after the last item of each disk image, deliver one
+	 * more item for the image itself (pvsub_item.image), its SHA-256
+	 * taken from the same file: what an image manifest binds.  The image
+	 * is then read whole once more; one larger than max_total_size is an
+	 * error item instead. */
+	bool image_summaries;
 };
 
-/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8, no backing file. */
+/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8, no backing file,
+ * no image summaries. */
 void pvsub_input_limits_default(struct pvsub_input_limits *l) _nonnull_(1);
+
+/* A disk image's own bytes, as read (pvsub_input_limits.image_summaries). */
+struct pvsub_image_summary {
+	char format[8]; /* "raw" or "qcow2" */
+	uint64_t size;	/* of the image file */
+	char sha256[PVSUB_SHA256_HEX_LEN];
+};
 
 struct pvsub_item {
 	char *path;    /* display path, '!'-separated inside archives */
@@ -88,6 +103,10 @@ struct pvsub_item {
 	 * own path, a prefix of @path ("disk.qcow2" in
 	 * "disk.qcow2!p1!/lib/x.ko"); else 0. */
 	size_t image_len;
+	/* The disk image itself, delivered after everything found in it when
+	 * image_summaries is asked for: @path is the image's (image_len is
+	 * its length), data, error and format are NULL; else NULL. */
+	struct pvsub_image_summary *image;
 };
 
 /*

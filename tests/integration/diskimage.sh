@@ -20,7 +20,7 @@
 # --rewrite refuses an image.  --allow-backing-file reads a qcow2 overlay
 # whose backing file lies beside it, and nothing else.
 . "$top_srcdir/tests/lib.sh"
-for tool in mkfs.ext4 mkfs.vfat mcopy mmd sgdisk qemu-img xorriso debugfs python3 xz cpio gzip; do
+for tool in mkfs.ext4 mkfs.vfat mcopy mmd sgdisk qemu-img xorriso debugfs python3 xz cpio gzip xmllint; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is missing (setup.sh installs it)"
 done
 
@@ -150,6 +150,70 @@ cp "$MOD/gate.ko" root/usr/bin/extra.o
 findings dir2 root/ root
 diff -q dir2.set raw.set >/dev/null && fail "the comparison cannot tell a different tree"
 rm root/usr/bin/extra.o
+
+# --- the image manifest: the image's own hash, every file in it, signed ------------
+expect_status 1 "$SCAN" --no-progress --format json --manifest-dir md disk.qcow2
+mv out md.json
+im=md/disk.qcow2.image-manifest.xml
+[ -s "$im" ] || fail "no image manifest: $(find md)"
+xmllint --noout --schema "$top_srcdir/schemas/pvsub-manifest.xsd" "$im" 2>err ||
+	fail "the image manifest does not validate: $(cat err)"
+grep -q "<image path=\"disk.qcow2\" format=\"qcow2\" size=\"$(wc -c < disk.qcow2)\" sha256=\"$(sha256sum disk.qcow2 | cut -c1-64)\"/>" "$im" ||
+	fail "the image's size or hash is not in its manifest: $(cat "$im")"
+grep -q '<verdict result="rejected">' "$im" || fail "image verdict: $(cat "$im")"
+# Every file the report names is in it, by its path inside, with the hash
+# of its bytes in the source tree and the report's verdict.
+python3 - md.json "$im" "$MOD/gate.ko" <<'PY' || fail "the image manifest is not the report"
+import hashlib, json, sys, xml.etree.ElementTree as ET
+ns = "{urn:pvsub:manifest:1}"
+rep = {f["path"].split("!", 1)[1]: f for f in json.load(open(sys.argv[1]))["files"]}
+man = {e.get("path"): e for e in ET.parse(sys.argv[2]).getroot().find(ns + "files")}
+assert set(rep) == set(man), (sorted(rep), sorted(man))
+for p, e in man.items():
+    assert e.tag == ns + "file", p
+    assert e.get("verdict") == rep[p]["verdict"], (p, e.get("verdict"), rep[p]["verdict"])
+gate = hashlib.sha256(open(sys.argv[3], "rb").read()).hexdigest()
+for p in ("p1!/EFI/debian/gate.ko", "p2!/lib/modules/6.1.0-99-test/kernel/drivers/gate.ko"):
+    assert man[p].get("sha256") == gate and man[p].get("verdict") == "rejected", p
+PY
+# The per-file manifests are still written beside it.
+[ -s md/disk.qcow2/p2/lib/modules/$KV/kernel/drivers/gate.ko.manifest.xml ] ||
+	fail "no per-file manifest: $(find md)"
+
+. "$top_srcdir/tests/integration/sign-lib.sh"
+mkpki
+expect_status 0 "$SIGN" sign --key s.key --cert s.pem "$im"
+expect_status 0 "$SIGN" verify --ca ca.pem --manifest "$im" --binary disk.qcow2
+grep -q "manifest OK for disk.qcow2" out || fail "image manifest: $(cat out err)"
+expect_status 1 "$SIGN" verify --ca ca.pem --require-certified --manifest "$im" --binary disk.qcow2
+grep -q "verdict is not certified" err || fail "a rejected image passed --require-certified: $(cat err)"
+# Negative controls: one byte of the image changed; the manifest changed.
+cp disk.qcow2 flipped.qcow2
+python3 - <<'PY'
+d = bytearray(open("flipped.qcow2", "rb").read())
+d[len(d) // 2] ^= 0x01
+open("flipped.qcow2", "wb").write(d)
+PY
+expect_status 1 "$SIGN" verify --ca ca.pem --manifest "$im" --binary flipped.qcow2
+grep -q "flipped.qcow2: hash mismatch: SHA-256" err || fail "a changed image verified: $(cat out err)"
+sed 's/verdict="rejected"/verdict="certified"/' "$im" > forged.xml
+cp "$im.p7s" forged.xml.p7s
+expect_status 1 "$SIGN" verify --ca ca.pem --manifest forged.xml --binary disk.qcow2
+grep -q "bad signature" err || fail "a changed image manifest verified: $(cat err)"
+# An image manifest is not a driver's: no bundle is made of it.
+expect_status 2 "$SIGN" bundle --key s.key --cert s.pem -o img.bundle "$MOD/gate.ko" "$im"
+grep -q "an image manifest is not bundled" err || fail "bundle of an image: $(cat err)"
+[ ! -e img.bundle ] || fail "a bundle was written for an image"
+# A clean image is certified, and so is its manifest.
+mkdir cl
+cp root/usr/bin/clean.o cl/
+mkfs.ext4 -q -F -d cl clean.ext4 4M >/dev/null
+expect_status 0 "$SCAN" --no-progress --manifest-dir mdc clean.ext4
+grep -q '<verdict result="certified"/>' mdc/clean.ext4.image-manifest.xml ||
+	fail "clean image: $(cat mdc/clean.ext4.image-manifest.xml)"
+expect_status 0 "$SIGN" sign --key s.key --cert s.pem mdc/clean.ext4.image-manifest.xml
+expect_status 0 "$SIGN" verify --ca ca.pem --require-certified \
+	--manifest mdc/clean.ext4.image-manifest.xml --binary clean.ext4
 
 # --- hard links, partitions without a file system, --rewrite --------------------------
 mkdir hl
@@ -315,4 +379,10 @@ set -e
 grep -qx 'loop.ext4!/d/loop: error: directory loop (metadata address 12)' out ||
 	fail "directory loop: $(cat out)"
 grep -q '^loop.ext4!/d/gate.ko: .text+0x0: wrpkru' out || fail "directory loop: the file before it: $(cat out)"
+# An error inside an image is in its manifest, and rejects the image.
+expect_status 2 timeout 20 "$SCAN" --no-progress --manifest-dir mdl loop.ext4
+grep -q '<error path="/d/loop" reason="directory loop (metadata address 12)"/>' \
+	mdl/loop.ext4.image-manifest.xml || fail "loop: $(cat mdl/loop.ext4.image-manifest.xml)"
+grep -q '<reason>1 error</reason>' mdl/loop.ext4.image-manifest.xml ||
+	fail "loop: $(cat mdl/loop.ext4.image-manifest.xml)"
 exit 0
