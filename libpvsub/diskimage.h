@@ -70,6 +70,11 @@ struct pvsub_diskimage_opts {
 	/* The image's directory, where its backing file is looked for; -1
 	 * when unknown (then a backing file is refused).  The caller's. */
 	int dirfd;
+	/* Deliver an entry with @begin set as each partition's walk starts,
+	 * before its file system is opened: whoever watches the walk from
+	 * outside (input.c's reader process) can then say which partition
+	 * a stopped walk was in. */
+	bool announce_partitions;
 };
 
 /*
@@ -110,6 +115,9 @@ struct pvsub_diskimage_entry {
 	/* A partition with no file system that pvsub reads, e.g.
 	 * "partition without a recognised file system (XFS)". */
 	const char *unscanned;
+	/* Only with announce_partitions: partition @path ("p2") starts; the
+	 * other fields are empty. */
+	bool begin;
 };
 
 /* Called for each entry in walk order; return 0 to go on, or a negative

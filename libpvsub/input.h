@@ -19,7 +19,12 @@
  * "<path>!pN!/path/inside" ("<path>!/path/inside" for a bare file system)
  * and read as if it were an archive member, so that ELF files, archives and
  * compressed files inside are found as anywhere else.  A file inside that
- * is not something pvsub reads is skipped after its first bytes.  Disk
+ * is not something pvsub reads is skipped after its first bytes.  The image
+ * is read by a forked child process under memory and CPU limits
+ * (image_reader_*), which sends the files through a pipe; a child stopped
+ * by a limit or a crash is one error item naming the image and partition,
+ * and nothing more of that image is delivered.  The caller's SIGCHLD
+ * disposition must let waitpid() collect it (not SIG_IGN).  Disk
  * images are read only from files named on the command line or found in
  * directories, not from archives or pipes.
  *
@@ -74,6 +79,13 @@ struct pvsub_input_limits {
 	 * is then read whole once more; one larger than max_total_size is an
 	 * error item instead. */
 	bool image_summaries;
+	/* The process that reads each disk image (input.c's reader): how
+	 * much address space it may add to what it inherits, and how much CPU
+	 * time it may use, in milliseconds; 0 for the defaults, 1 GiB and
+	 * 30 s plus 1 s per 32 MiB of the image file.  Past either, the image
+	 * ends with one error line. */
+	uint64_t image_reader_memory;
+	uint64_t image_reader_cpu_ms;
 };
 
 /* Defaults: 512 MiB per entry, 8 GiB per input, depth 8, no backing file,

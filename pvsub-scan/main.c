@@ -55,6 +55,8 @@ enum {
 	OPT_REWRITE,
 	OPT_ALLOW_UNSCANNED,
 	OPT_ALLOW_BACKING_FILE,
+	OPT_MAX_IMAGE_MEMORY,
+	OPT_MAX_IMAGE_CPU,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_SARIF_ROOT,
@@ -83,6 +85,8 @@ static const struct option long_options[] = {
 	{"rewrite", no_argument, NULL, OPT_REWRITE},
 	{"allow-unscanned", no_argument, NULL, OPT_ALLOW_UNSCANNED},
 	{"allow-backing-file", no_argument, NULL, OPT_ALLOW_BACKING_FILE},
+	{"max-image-memory", required_argument, NULL, OPT_MAX_IMAGE_MEMORY},
+	{"max-image-cpu", required_argument, NULL, OPT_MAX_IMAGE_CPU},
 	{"output", required_argument, NULL, 'o'},
 	{"output-dir", required_argument, NULL, 'O'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -144,6 +148,9 @@ static void usage(FILE *out)
 		"      --max-depth=N         deepest nesting of archives (8)\n"
 		"      --allow-backing-file  read a qcow2 image's backing file: a qcow2 file\n"
 		"                            in the image's directory, named without one\n"
+		"      --max-image-memory=SIZE  memory the process reading a disk image may\n"
+		"                            add to the scanner's (1G)\n"
+		"      --max-image-cpu=SECONDS  its CPU time (30, and 1 more per 32 MiB of image)\n"
 		"\n"
 		"      --help                display this help and exit\n"
 		"      --version             output version information and exit\n"
@@ -909,6 +916,23 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		case OPT_ALLOW_BACKING_FILE:
 			opt->limits.allow_backing_file = true;
 			break;
+		case OPT_MAX_IMAGE_MEMORY:
+			if (cli_parse_size(optarg, &opt->limits.image_reader_memory) < 0 ||
+			    opt->limits.image_reader_memory == 0) {
+				error_msg("invalid size '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MAX_IMAGE_CPU: {
+			uint64_t n;
+
+			if (cli_parse_range(optarg, 1, 86400, &n) < 0) {
+				error_msg("invalid CPU time '%s' (1 to 86400 seconds)", optarg);
+				return -EINVAL;
+			}
+			opt->limits.image_reader_cpu_ms = n * 1000;
+			break;
+		}
 		case 'o':
 			opt->output = optarg;
 			break;

@@ -15,7 +15,8 @@
 # lies past the end, a 1 TB sparse qcow2, an encrypted qcow2, a GPT whose
 # both headers are corrupt, a GPT with overlapping partitions, an ext4 with
 # a directory loop, a directory or a sparse file larger than its file
-# system (what fuzz_diskimage found).  Hard links are scanned once, symbolic links not
+# system (what fuzz_diskimage found), a reader process over its memory
+# limit.  Hard links are scanned once, symbolic links not
 # followed, a partition without a file system is "not scanned", and
 # --rewrite refuses an image.  --allow-backing-file reads a qcow2 overlay
 # whose backing file lies beside it, and nothing else.
@@ -352,6 +353,21 @@ open("overlap.raw", "wb").write(d)
 PY
 hostile badgpt.raw 'GPT partition table unreadable'
 hostile overlap.raw 'partitions p1 and p2 overlap'
+
+# The process that reads an image: past its memory it is one line naming
+# the image, exit 2, and nothing from the image is scanned (the control: the
+# same image scanned above).  Its CPU limit is test_diskimage's.
+set +e
+timeout 20 "$SCAN" --no-progress --max-image-memory=64K diskc.qcow2 >out 2>err
+st=$?
+set -e
+[ "$st" -eq 2 ] || fail "reader memory: exit $st: $(cat out err)"
+[ "$(grep -c ': error: ' out)" = 1 ] && grep -qx \
+	"diskc.qcow2: error: disk image reader ran out of memory (its limit: 64 KiB more than the scanner's own)" out ||
+	fail "reader memory: $(cat out)"
+grep -q 'wrpkru' out && fail "a file was scanned from an image whose reader failed: $(cat out)"
+expect_status 2 "$SCAN" --max-image-cpu=0 diskc.qcow2
+grep -q "invalid CPU time" err || fail "--max-image-cpu=0: $(cat err)"
 
 # What fuzz_diskimage found: TSK maps every block of a file before reading
 # it, one run per block in ext2/3 block maps, so a directory claiming 3.9 GB
