@@ -147,6 +147,19 @@ bool pvsub_diskimage_probe(int fd, const uint8_t *head, size_t n)
 	return magic_at(fd, 32768 + 1, "CD001", 5);
 }
 
+bool pvsub_diskimage_probe_buffer(const uint8_t *buf, size_t len)
+{
+	if (pvsub_diskimage_is_qcow2(buf, len))
+		return true;
+	if (len >= 512 && buf[510] == 0x55 && buf[511] == 0xaa)
+		return true;
+	if (len >= 520 && memcmp(buf + 512, "EFI PART", 8) == 0)
+		return true;
+	if (len >= 1024 + 0x3a && memcmp(buf + 1024 + 0x38, "\x53\xef", 2) == 0)
+		return true;
+	return len >= 32768 + 6 && memcmp(buf + 32768 + 1, "CD001", 5) == 0;
+}
+
 /* TSK's last error (its caller makes it one line). */
 static const char *tsk_message(void)
 {

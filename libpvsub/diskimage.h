@@ -61,6 +61,13 @@ struct pvsub_diskimage_file;
  */
 bool pvsub_diskimage_probe(int fd, const uint8_t *head, size_t n) _nonnull_(2);
 
+/*
+ * Whether the @len bytes at @buf, a whole file in memory (an archive
+ * member), may be a disk image: pvsub_diskimage_probe() on bytes instead of
+ * a file.
+ */
+bool pvsub_diskimage_probe_buffer(const uint8_t *buf, size_t len) _nonnull_(1);
+
 /* Whether @head (@n bytes) starts with the qcow2 magic "QFI\xfb". */
 bool pvsub_diskimage_is_qcow2(const uint8_t *head, size_t n) _nonnull_(1);
 

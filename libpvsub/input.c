@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -668,6 +669,9 @@ out:
  * Deal with the content of one file or member at @path.  @owned, when not
  * NULL, points at the malloc'ed @buf and may be taken over (then set to NULL).
  */
+static int walk_image_buffer(struct walker *w, const char *path, const uint8_t *buf, size_t len,
+			     unsigned depth);
+
 static int walk_content(struct walker *w, const char *path, const uint8_t *buf, size_t len,
 			uint8_t **owned, unsigned depth, bool explicit)
 {
@@ -699,6 +703,12 @@ static int walk_content(struct walker *w, const char *path, const uint8_t *buf, 
 					   explicit);
 	case KIND_OTHER:
 		break;
+	}
+	if (pvsub_diskimage_probe_buffer(buf, len)) {
+		int r = walk_image_buffer(w, path, buf, len, depth);
+
+		if (r <= 0)
+			return r;
 	}
 	if (explicit)
 		return emit_error(w, path, MSG_NOT_RECOGNISED);
@@ -815,7 +825,8 @@ static int walk_entry(struct walker *w, struct archive *a, struct archive_entry 
 		goto out;
 
 	kind = sniff((const uint8_t *)content.data, content.len);
-	if (raw && kind != KIND_ELF && kind != KIND_BZIMAGE && kind != KIND_UNSCANNED) {
+	if (raw && kind != KIND_ELF && kind != KIND_BZIMAGE && kind != KIND_UNSCANNED &&
+	    !pvsub_diskimage_probe_buffer((const uint8_t *)content.data, content.len)) {
 		/* libarchive already had its say on what the stream holds. */
 		if (explicit)
 			r = emit_error(w, mpath, "compressed content is " MSG_NOT_RECOGNISED);
@@ -1061,6 +1072,23 @@ struct rec_head {
 	uint32_t len;
 };
 
+/* A partition table with a partition, or a file system TSK reads, seems
+ * to be in @buf (pvsub_diskimage_probe_buffer() said it may be an image). */
+static bool has_partition_or_fs(const uint8_t *buf, size_t len)
+{
+	if (len >= 520 && memcmp(buf + 512, "EFI PART", 8) == 0)
+		return true;
+	if (len >= 1024 + 0x3a && memcmp(buf + 1024 + 0x38, "\x53\xef", 2) == 0)
+		return true;
+	if (len >= 32768 + 6 && memcmp(buf + 32768 + 1, "CD001", 5) == 0)
+		return true;
+	for (unsigned i = 0; len >= 512 && i < 4; i++) {
+		if (buf[446 + 16 * i + 4])
+			return true;
+	}
+	return false;
+}
+
 /* --- the reader (child) ------------------------------------------------------ */
 
 struct reader_walk {
@@ -1069,6 +1097,7 @@ struct reader_walk {
 	uint8_t *piece;
 };
 
+/* 0, or -errno (-EIO for a write that wrote nothing). */
 static int write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -1079,7 +1108,7 @@ static int write_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -EPIPE;
+			return n < 0 ? -errno : -EIO;
 		p += n;
 		len -= (size_t)n;
 	}
@@ -1122,8 +1151,15 @@ static int reader_file(struct reader_walk *rw, const struct pvsub_diskimage_entr
 	n = pvsub_diskimage_file_read(e->file, 0, head, sizeof(head), &diag);
 	if (n < 0)
 		return send_path(rw->out, REC_ERROR, e->path, diag.msg);
-	if (sniff(head, (size_t)n) == KIND_OTHER && !far_pe_header(head, (size_t)n))
+	if (sniff(head, (size_t)n) == KIND_OTHER && !far_pe_header(head, (size_t)n)) {
+		/* An image in an image: its files would be named by two images,
+		 * and the image manifest lists one image's. */
+		if (pvsub_diskimage_is_qcow2(head, (size_t)n) ||
+		    has_partition_or_fs(head, (size_t)n))
+			return send_path(rw->out, REC_ERROR, e->path,
+					 "a disk image inside a disk image is not read");
 		return send_path(rw->out, REC_SKIP, e->path, NULL);
+	}
 	memcpy(size_le, &e->size, sizeof(size_le));
 	r = send_rec(rw->out, REC_FILE, size_le, sizeof(size_le), e->path, strlen(e->path));
 	while (r == 0 && got < e->size) {
@@ -1261,7 +1297,8 @@ static _Noreturn void reader_main(const struct pvsub_input_limits *lim,
 	if (r == -ENOMEM)
 		_exit(READER_EXIT_NOMEM);
 	res = r;
-	if (r != -EPIPE)
+	/* A write that failed: this process stopped reading. */
+	if (r != -EPIPE && r != -EIO)
 		send_rec(out, REC_DONE, &res, sizeof(res), NULL, 0);
 	/* _exit: the parent's atexit handlers and stdio buffers are not ours. */
 	_exit(0);
@@ -1277,6 +1314,7 @@ struct reader {
 	char part[32]; /* the partition being read, "" before the first */
 	int fd_image;  /* the image, for its summary */
 	struct reader_limits limits;
+	unsigned depth; /* of the image: its files are one deeper */
 };
 
 static int read_all(int fd, void *buf, size_t len)
@@ -1371,7 +1409,7 @@ static int take_file(struct walker *w, struct reader *rd, const char *image)
 	if (r <= 0) {
 		r = r < 0 ? r : -EPIPE; /* the reader ended in mid-file */
 	} else if (rd->h.type == REC_END && got == size) {
-		r = walk_content(w, path, buf, (size_t)size, &buf, 1, false);
+		r = walk_content(w, path, buf, (size_t)size, &buf, rd->depth + 1, false);
 	} else if (rd->h.type == REC_ERROR) {
 		const char *msg = NULL;
 
@@ -1608,14 +1646,19 @@ static int take_walk(struct walker *w, struct reader *rd, const char *path, cons
 	return 0;
 }
 
-/* The disk image in @fd, if it is one: -ENOTSUP when TSK finds no
- * partition table or file system in a raw file (nothing delivered). */
-static int walk_diskimage(struct walker *w, int fd, const char *path)
+/* The disk image in @fd at @depth, if it is one: -ENOTSUP when TSK finds
+ * no partition table or file system in a raw file (nothing delivered).
+ * @in_memory: @fd is a memory file (an archive member, a pipe), beside no
+ * directory: a backing file is refused whatever the limits allow. */
+static int walk_diskimage(struct walker *w, int fd, const char *path, unsigned depth,
+			  bool in_memory)
 {
-	struct pvsub_diskimage_opts opts = {.allow_backing_file = w->lim->allow_backing_file,
-					    .announce_partitions = true};
-	struct reader rd = {
-		.pid = -1, .fd = -1, .fd_image = fd, .limits = reader_limits_of(w->lim, fd)};
+	struct pvsub_diskimage_opts opts = {.announce_partitions = true};
+	struct reader rd = {.pid = -1,
+			    .fd = -1,
+			    .fd_image = fd,
+			    .limits = reader_limits_of(w->lim, fd),
+			    .depth = depth};
 	size_t outer = w->image_len;
 	char format[8] = "";
 	int r;
@@ -1623,7 +1666,8 @@ static int walk_diskimage(struct walker *w, int fd, const char *path)
 	rd.buf = malloc(REC_MAX + 1);
 	if (!rd.buf)
 		return -ENOMEM;
-	opts.dirfd = backing_dir(w, path);
+	opts.allow_backing_file = w->lim->allow_backing_file && !in_memory;
+	opts.dirfd = in_memory ? -1 : backing_dir(w, path);
 	r = reader_start(w, fd, &opts, &rd);
 	if (opts.dirfd >= 0)
 		close(opts.dirfd);
@@ -1651,6 +1695,128 @@ static int walk_diskimage(struct walker *w, int fd, const char *path)
 	}
 	w->image_len = outer;
 	free(rd.buf);
+	return r;
+}
+
+/*
+ * Disk images that are not files: an archive member (in memory already) or
+ * a pipe.  Their bytes go into an anonymous memory file, sealed, never a
+ * file on disk, which the reader reads as it reads an image file; a qcow2
+ * backing file is refused, there being no directory to look in.
+ */
+static int memory_file(void)
+{
+	int fd = memfd_create("pvsub-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int seal(int fd)
+{
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0
+		       ? -errno
+		       : 0;
+}
+
+/* A disk image in the @len bytes at @buf, found at @depth: 1 when it is
+ * not one after all (nothing delivered), 0, or < 0. */
+static int walk_image_buffer(struct walker *w, const char *path, const uint8_t *buf, size_t len,
+			     unsigned depth)
+{
+	int fd, r;
+
+	/* An image's files are named by one image, and its manifest lists
+	 * them: an image inside another is not opened.  A boot sector alone
+	 * (GRUB's boot.img: an MBR signature, no partition) is no image. */
+	if (w->image_len && !(pvsub_diskimage_is_qcow2(buf, len) || has_partition_or_fs(buf, len)))
+		return 1;
+	if (w->image_len)
+		return emit_error(w, path, "a disk image inside a disk image is not read");
+	if (depth > w->lim->max_depth)
+		return emit_error(w, path, "archive nesting exceeds the depth limit (%u)",
+				  w->lim->max_depth);
+	fd = memory_file();
+	if (fd < 0)
+		return emit_error(w, path, "cannot make a memory file: %s", strerror(-fd));
+	r = write_all(fd, buf, len);
+	if (r == 0)
+		r = seal(fd);
+	if (r < 0)
+		r = emit_error(w, path, "cannot fill a memory file: %s", strerror(-r));
+	else
+		r = walk_diskimage(w, fd, path, depth, true);
+	close(fd);
+	return r == -ENOTSUP ? 1 : r;
+}
+
+/* A stream whose first @n bytes, @head, could start a disk image (any
+ * bytes of a bare file system's first kilobyte are zeros). */
+static bool stream_may_be_image(const uint8_t *head, size_t n)
+{
+	if (pvsub_diskimage_probe_buffer(head, n))
+		return true;
+	if (n < SNIFF_SIZE)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (head[i])
+			return false;
+	}
+	return true;
+}
+
+/* The rest of the stream @fd after @head into a new sealed memory file,
+ * within max_entry_size: the file, -EFBIG past the limit, or < 0. */
+static int spool_stream(struct walker *w, int fd, const uint8_t *head, size_t n)
+{
+	uint64_t total = n;
+	uint8_t *buf = malloc(CHUNK_SIZE);
+	int mfd = memory_file(), r;
+
+	r = mfd < 0 ? mfd : buf ? 0 : -ENOMEM;
+	if (r == 0)
+		r = write_all(mfd, head, n);
+	while (r == 0) {
+		ssize_t got = read(fd, buf, CHUNK_SIZE);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = got < 0 ? -errno : 1;
+			break;
+		}
+		total += (uint64_t)got;
+		if (total > w->lim->max_entry_size)
+			r = -EFBIG;
+		else
+			r = write_all(mfd, buf, (size_t)got);
+	}
+	free(buf);
+	if (r == 1)
+		r = seal(mfd);
+	if (r < 0) {
+		if (mfd >= 0)
+			close(mfd);
+		return r;
+	}
+	return mfd;
+}
+
+/* Standard input or a FIFO that may hold a disk image (stream_may_be_image()). */
+static int walk_stream_image(struct walker *w, int fd, const char *path, const uint8_t *head,
+			     size_t n)
+{
+	int mfd = spool_stream(w, fd, head, n), r;
+
+	if (mfd == -EFBIG)
+		return emit_too_big(w, path);
+	if (mfd == -ENOMEM)
+		return mfd;
+	if (mfd < 0)
+		return emit_error(w, path, "%s", strerror(-mfd));
+	r = pvsub_diskimage_probe(mfd, head, n) ? walk_diskimage(w, mfd, path, 0, true) : -ENOTSUP;
+	close(mfd);
+	if (r == -ENOTSUP)
+		r = emit_error(w, path, MSG_NOT_RECOGNISED);
 	return r;
 }
 
@@ -1693,7 +1859,7 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 	default:
 		r = 0;
 		if (pvsub_diskimage_probe(fd, head, (size_t)n)) {
-			r = walk_diskimage(w, fd, path);
+			r = walk_diskimage(w, fd, path, 0, false);
 			if (r != -ENOTSUP)
 				break;
 			r = 0;
@@ -1810,10 +1976,8 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 		if (far_pe_header(head, (size_t)n)) {
 			r = read_stream_rest(w, fd, head, (size_t)n, &content);
 			r = read_far_pe(w, path, r, &content, explicit);
-		} else if (explicit && pvsub_diskimage_is_qcow2(head, (size_t)n))
-			r = emit_error(w, path,
-				       "a qcow2 disk image is read in place: name "
-				       "the file, not a pipe");
+		} else if (explicit && stream_may_be_image(head, (size_t)n))
+			r = walk_stream_image(w, fd, path, head, (size_t)n);
 		else if (explicit)
 			r = emit_error(w, path, n ? MSG_NOT_RECOGNISED : "empty input");
 		else

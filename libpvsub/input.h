@@ -19,14 +19,15 @@
  * "<path>!pN!/path/inside" ("<path>!/path/inside" for a bare file system)
  * and read as if it were an archive member, so that ELF files, archives and
  * compressed files inside are found as anywhere else.  A file inside that
- * is not something pvsub reads is skipped after its first bytes.  The image
- * is read by a forked child process under memory and CPU limits
+ * is not something pvsub reads is skipped after its first bytes.  An image
+ * found as an archive member, or read from a pipe (within max_entry_size),
+ * is put into a sealed anonymous memory file and read from there, a qcow2
+ * backing file always refused; an image inside an image is an error item.
+ * Each image is read by a forked child process under memory and CPU limits
  * (image_reader_*), which sends the files through a pipe; a child stopped
  * by a limit or a crash is one error item naming the image and partition,
  * and nothing more of that image is delivered.  The caller's SIGCHLD
- * disposition must let waitpid() collect it (not SIG_IGN).  Disk
- * images are read only from files named on the command line or found in
- * directories, not from archives or pipes.
+ * disposition must let waitpid() collect it (not SIG_IGN).
  *
  * A pipe named on the command line (standard input, /dev/stdin, a FIFO)
  * is read as a stream.

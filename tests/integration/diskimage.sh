@@ -87,12 +87,17 @@ qemu-img convert -O qcow2 disk.raw disk.qcow2
 qemu-img convert -c -O qcow2 disk.raw diskc.qcow2
 xorriso -as mkisofs -quiet -R -J -o seed.iso root 2>xorriso.err || fail "xorriso: $(cat xorriso.err)"
 
-# findings NAME PREFIX INPUT: the files and findings of INPUT under PREFIX
-# (other partitions are left out), each path with PREFIX replaced by "/",
-# one per line, sorted, into NAME.set.
+# findings NAME PREFIX INPUT [pipe]: the files and findings of INPUT under
+# PREFIX (other partitions are left out), each path with PREFIX replaced by
+# "/", one per line, sorted, into NAME.set; with "pipe", INPUT is read from
+# standard input through a pipe ("-").
 findings() {
 	set +e
-	"$SCAN" --no-progress --format json "$3" >"$1.json" 2>"$1.err"
+	if [ "${4:-}" = pipe ]; then
+		cat "$3" | "$SCAN" --no-progress --format json - >"$1.json" 2>"$1.err"
+	else
+		"$SCAN" --no-progress --format json "$3" >"$1.json" 2>"$1.err"
+	fi
 	st=$?
 	set -e
 	[ "$st" -eq 1 ] || fail "$3: exit $st, expected 1 (findings): $(cat "$1.err")"
@@ -236,13 +241,52 @@ expect_status 2 "$SCAN" --no-progress --rewrite -O rewritten disk.qcow2
 [ "$(grep -c 'rewrite does not write into disk images' out)" = 1 ] || fail "--rewrite: $(cat out err)"
 [ ! -e rewritten ] || fail "--rewrite wrote something for a disk image: $(find rewritten)"
 
-# A disk image is read in place: through a pipe it is one clear line.
+# --- disk images inside archives and through a pipe ------------------------------
+# Spooled into a memory file (never a file on disk) and read from there: the
+# same findings as the image file.
+tar czf images.tar.gz disk.qcow2 diskc.qcow2
+findings tgz 'images.tar.gz!disk.qcow2!p2!/' images.tar.gz
+findings tgzc 'images.tar.gz!diskc.qcow2!p2!/' images.tar.gz
+findings pipe '-!p2!/' disk.qcow2 pipe
+findings piperaw '-!p2!/' disk.raw pipe
+findings pipeext4 '-!/' root.ext4 pipe
+xz -c disk.raw > disk.raw.xz
+findings rawxz 'disk.raw.xz!p2!/' disk.raw.xz
+for s in tgz tgzc pipe piperaw pipeext4 rawxz; do
+	diff -u dir.set "$s.set" > "$s.diff" || fail "$s: not the source tree's findings: $(cat "$s.diff")"
+done
+if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null; then
+	# Nothing is written to disk on the way: no file opened for writing.
+	cat disk.qcow2 | strace -f -e trace=open,openat,creat,memfd_create -o spool.log \
+		env ASAN_OPTIONS=detect_leaks=0 "$SCAN" --no-progress - >/dev/null 2>&1 || true
+	grep -E 'O_WRONLY|O_RDWR|creat\(' spool.log && fail "a file was written: $(cat spool.log)"
+	grep -q 'memfd_create("pvsub-image"' spool.log || fail "no memory file: $(cat spool.log)"
+fi
+# Negative controls: the size limit holds for a pipe; a qcow2 in an archive
+# with a backing file is refused even with --allow-backing-file (no
+# directory to look in); the set comparison tells a different image.
 set +e
-cat disk.qcow2 | "$SCAN" --no-progress - >out 2>err
+cat disk.qcow2 | "$SCAN" --no-progress --max-entry-size=64K - >out 2>err
 st=$?
 set -e
-[ "$st" -eq 2 ] && grep -q '^-: error: a qcow2 disk image is read in place' out ||
-	fail "a qcow2 image through a pipe: exit $st: $(cat out err)"
+[ "$st" -eq 2 ] && [ "$(grep -c ': error: ' out)" = 1 ] &&
+	grep -qx -- '-: error: entry exceeds the size limit (65536 bytes)' out ||
+	fail "a qcow2 image through a pipe over the limit: exit $st: $(cat out err)"
+qemu-img create -q -f qcow2 -F qcow2 -b disk.qcow2 inner-overlay.qcow2
+tar cf overlay.tar inner-overlay.qcow2 disk.qcow2
+expect_status 2 "$SCAN" --no-progress --allow-backing-file overlay.tar
+grep -q '^overlay.tar!inner-overlay.qcow2: error: qcow2 image with a backing file: refused' out ||
+	fail "a backing file inside an archive: $(cat out)"
+findings pipeesp '-!/' esp.fat pipe
+diff -q dir.set pipeesp.set >/dev/null 2>&1 && fail "the pipe comparison cannot tell a different image"
+# An image inside an image (qcow2, or a partitioned disk) is one line, not
+# opened.
+mkdir nest
+cp disk.qcow2 nest/inner.qcow2
+mkfs.ext4 -q -F -d nest nest.ext4 16M >/dev/null
+expect_status 2 "$SCAN" --no-progress nest.ext4
+grep -qx 'nest.ext4!/inner.qcow2: error: a disk image inside a disk image is not read' out ||
+	fail "an image in an image: $(cat out)"
 
 # --- hostile images: one line each, exit 2, no hang -------------------------------------
 # hostile NAME PATTERN: scanning NAME exits 2 within 20 s with exactly one error

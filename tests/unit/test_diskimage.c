@@ -87,6 +87,35 @@ static int walk_file(const char *path, struct seen *s)
 	return r;
 }
 
+/* The same candidates from bytes in memory (an archive member), and nothing
+ * read past the end of a short buffer. */
+Test(diskimage, probe_buffer)
+{
+	static uint8_t buf[40000];
+
+	cr_assert_not(pvsub_diskimage_probe_buffer(buf, sizeof(buf)));
+	memcpy(buf, "QFI\xfb", 4);
+	cr_assert(pvsub_diskimage_probe_buffer(buf, 4));
+	cr_assert_not(pvsub_diskimage_probe_buffer(buf, 3));
+	memset(buf, 0, 4);
+	memcpy(buf + 512, "EFI PART", 8);
+	cr_assert(pvsub_diskimage_probe_buffer(buf, 520));
+	cr_assert_not(pvsub_diskimage_probe_buffer(buf, 519));
+	memset(buf + 512, 0, 8);
+	memcpy(buf + 1024 + 0x38, "\x53\xef", 2);
+	cr_assert(pvsub_diskimage_probe_buffer(buf, sizeof(buf)));
+	cr_assert_not(pvsub_diskimage_probe_buffer(buf, 1024 + 0x39));
+	memset(buf + 1024 + 0x38, 0, 2);
+	memcpy(buf + 32769, "CD001", 5);
+	cr_assert(pvsub_diskimage_probe_buffer(buf, sizeof(buf)));
+	cr_assert_not(pvsub_diskimage_probe_buffer(buf, 32773));
+	memset(buf + 32769, 0, 5);
+	buf[510] = 0x55;
+	buf[511] = 0xaa;
+	cr_assert(pvsub_diskimage_probe_buffer(buf, 512));
+	cr_assert_not(pvsub_diskimage_probe_buffer(buf, 511));
+}
+
 Test(diskimage, probe_tells_candidates_only)
 {
 	uint8_t buf[1024] = {0};
