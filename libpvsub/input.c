@@ -1072,8 +1072,8 @@ struct rec_head {
 	uint32_t len;
 };
 
-/* A partition table with a partition, or a file system TSK reads, seems
- * to be in @buf (pvsub_diskimage_probe_buffer() said it may be an image). */
+/* A partition table with a partition (an MBR signature and a partition
+ * type), or a file system TSK reads, seems to be in @buf. */
 static bool has_partition_or_fs(const uint8_t *buf, size_t len)
 {
 	if (len >= 520 && memcmp(buf + 512, "EFI PART", 8) == 0)
@@ -1082,7 +1082,9 @@ static bool has_partition_or_fs(const uint8_t *buf, size_t len)
 		return true;
 	if (len >= 32768 + 6 && memcmp(buf + 32768 + 1, "CD001", 5) == 0)
 		return true;
-	for (unsigned i = 0; len >= 512 && i < 4; i++) {
+	if (len < 512 || buf[510] != 0x55 || buf[511] != 0xaa)
+		return false;
+	for (unsigned i = 0; i < 4; i++) {
 		if (buf[446 + 16 * i + 4])
 			return true;
 	}
