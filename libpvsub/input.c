@@ -1037,6 +1037,19 @@ static int read_far_pe(struct walker *w, const char *path, int r, struct pvsub_b
  * usual, nothing after is read, and the image gets no summary.
  */
 
+/* AddressSanitizer reserves terabytes and reports a failed allocation
+ * instead of returning NULL: no address-space limit under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PVSUB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PVSUB_ASAN 1
+#endif
+#endif
+#ifndef PVSUB_ASAN
+#define PVSUB_ASAN 0
+#endif
+
 /* The reader's address space may grow this much above what this process
  * had when it forked the reader. */
 #define READER_MEMORY (UINT64_C(1) << 30)
@@ -1259,7 +1272,7 @@ static void reader_limits_apply(const struct reader_limits *l)
 	rl.rlim_cur = (rlim_t)(l->cpu_ms / 1000 + 2);
 	rl.rlim_max = rl.rlim_cur + 1;
 	setrlimit(RLIMIT_CPU, &rl);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !PVSUB_ASAN
 	if (as) {
 		rl.rlim_cur = rl.rlim_max = (rlim_t)(as + l->memory);
 		setrlimit(RLIMIT_AS, &rl);

@@ -402,16 +402,23 @@ hostile overlap.raw 'partitions p1 and p2 overlap'
 
 # The process that reads an image: past its memory it is one line naming
 # the image, exit 2, and nothing from the image is scanned (the control: the
-# same image scanned above).  Its CPU limit is test_diskimage's.
-set +e
-timeout 20 "$SCAN" --no-progress --max-image-memory=64K diskc.qcow2 >out 2>err
-st=$?
-set -e
-[ "$st" -eq 2 ] || fail "reader memory: exit $st: $(cat out err)"
-[ "$(grep -c ': error: ' out)" = 1 ] && grep -qx \
-	"diskc.qcow2: error: disk image reader ran out of memory (its limit: 64 KiB more than the scanner's own)" out ||
-	fail "reader memory: $(cat out)"
-grep -q 'wrpkru' out && fail "a file was scanned from an image whose reader failed: $(cat out)"
+# same image scanned above).  Its CPU limit is test_diskimage's.  Under
+# AddressSanitizer its address space is not limited (pvsub-scan(1)).
+case "${SANITIZER_CFLAGS:-}" in
+*address*) asan=1 ;;
+*) asan= ;;
+esac
+[ -n "$asan" ] || {
+	set +e
+	timeout 20 "$SCAN" --no-progress --max-image-memory=64K diskc.qcow2 >out 2>err
+	st=$?
+	set -e
+	[ "$st" -eq 2 ] || fail "reader memory: exit $st: $(cat out err)"
+	[ "$(grep -c ': error: ' out)" = 1 ] && grep -qx \
+		"diskc.qcow2: error: disk image reader ran out of memory (its limit: 64 KiB more than the scanner's own)" out ||
+		fail "reader memory: $(cat out)"
+	grep -q 'wrpkru' out && fail "a file was scanned from an image whose reader failed: $(cat out)"
+}
 expect_status 2 "$SCAN" --max-image-cpu=0 diskc.qcow2
 grep -q "invalid CPU time" err || fail "--max-image-cpu=0: $(cat err)"
 
