@@ -22,10 +22,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -665,12 +665,13 @@ out:
 	return r < 0 ? r : 0;
 }
 
+static int walk_image_buffer(struct walker *w, const char *path, const uint8_t *buf, size_t len,
+			     unsigned depth);
+
 /*
  * Deal with the content of one file or member at @path.  @owned, when not
  * NULL, points at the malloc'ed @buf and may be taken over (then set to NULL).
  */
-static int walk_image_buffer(struct walker *w, const char *path, const uint8_t *buf, size_t len,
-			     unsigned depth);
 
 static int walk_content(struct walker *w, const char *path, const uint8_t *buf, size_t len,
 			uint8_t **owned, unsigned depth, bool explicit)
@@ -1023,13 +1024,13 @@ static int read_far_pe(struct walker *w, const char *path, int r, struct pvsub_b
  * Disk images (diskimage.h) are walked in a child process, the reader, so
  * that what The Sleuth Kit and libqcow do with a hostile image (allocate
  * gigabytes from a file-system field, spin, crash) ends there: the reader
- * runs under limits (reader_limits()) and hands the files it finds to this
+ * runs under limits (reader_limits_apply()) and hands the files it finds to this
  * process through a pipe, which does all the scanning.  The reader sniffs
  * each regular file from its first bytes and sends it whole only when it
  * is something pvsub reads (ELF, an archive, a compressed file, a bzImage,
  * an executable it names), within max_entry_size; here each is charged to
- * the image's budget and walked like an archive member at depth 1, named
- * "<image>!<path inside>".  The reader's records are checked as untrusted
+ * the image's budget and walked like an archive member one level below
+ * the image, named "<image>!<path inside>".  The reader's records are checked as untrusted
  * input: a reader that misbehaves is one error line, like one that dies.
  *
  * A reader stopped by a limit or a crash is one error line naming the
@@ -1154,7 +1155,7 @@ static int send_path(int fd, enum rec_type type, const char *path, const char *m
 static int reader_file(struct reader_walk *rw, const struct pvsub_diskimage_entry *e)
 {
 	struct pvsub_diag diag = {""};
-	uint8_t head[SNIFF_SIZE], size_le[sizeof(uint64_t)];
+	uint8_t head[SNIFF_SIZE], size_raw[sizeof(uint64_t)];
 	uint64_t got = 0;
 	ssize_t n;
 	int r;
@@ -1175,8 +1176,8 @@ static int reader_file(struct reader_walk *rw, const struct pvsub_diskimage_entr
 					 "a disk image inside a disk image is not read");
 		return send_path(rw->out, REC_SKIP, e->path, NULL);
 	}
-	memcpy(size_le, &e->size, sizeof(size_le));
-	r = send_rec(rw->out, REC_FILE, size_le, sizeof(size_le), e->path, strlen(e->path));
+	memcpy(size_raw, &e->size, sizeof(size_raw));
+	r = send_rec(rw->out, REC_FILE, size_raw, sizeof(size_raw), e->path, strlen(e->path));
 	while (r == 0 && got < e->size) {
 		size_t want = e->size - got > DATA_PIECE ? DATA_PIECE : (size_t)(e->size - got);
 
