@@ -1517,6 +1517,9 @@ static int reader_died(struct walker *w, struct reader *rd, const char *image, i
 			       "disk image reader ran out of memory (its limit: %" PRIu64
 			       " KiB more than the scanner's own)",
 			       rd->limits.memory >> 10);
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		r = emit_error(w, where, "disk image reader failed (exit status %d)",
+			       WEXITSTATUS(status));
 	else
 		r = emit_error(w, where, "disk image reader failed (it ended early)");
 	free(where);
