@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -41,6 +42,49 @@ int pvsub_sha256_hex(const void *data, size_t len, char out[PVSUB_SHA256_HEX_LEN
 		return r;
 	pvsub_hex(md, sizeof(md), out);
 	return 0;
+}
+
+int pvsub_sha256_fd_hex(int fd, uint64_t size, char out[PVSUB_SHA256_HEX_LEN],
+			struct pvsub_diag *diag)
+{
+	enum { CHUNK = 1 << 20 };
+	uint8_t md[PVSUB_SHA256_LEN], *buf = malloc(CHUNK);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int outlen = 0;
+	uint64_t off = 0;
+	int r = -EIO;
+
+	if (!buf || !c) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!EVP_DigestInit_ex(c, EVP_sha256(), NULL))
+		goto out;
+	while (off < size) {
+		size_t want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = pvsub_diag_set(diag, EIO, "%s",
+					   n < 0 ? strerror(errno) : "file shorter than its size");
+			goto out;
+		}
+		if (!EVP_DigestUpdate(c, buf, (size_t)n))
+			goto out;
+		off += (uint64_t)n;
+	}
+	if (!EVP_DigestFinal_ex(c, md, &outlen) || outlen != PVSUB_SHA256_LEN)
+		goto out;
+	pvsub_hex(md, sizeof(md), out);
+	r = 0;
+out:
+	if (r == -EIO && !diag->msg[0])
+		pvsub_diag_set(diag, EIO, "SHA-256 failed in OpenSSL");
+	EVP_MD_CTX_free(c);
+	free(buf);
+	return r;
 }
 
 int pvsub_hash_from_name(const char *name, enum pvsub_hash *out)

@@ -38,6 +38,15 @@ int pvsub_sha256(const void *data, size_t len, uint8_t out[PVSUB_SHA256_LEN]) _m
 /* Same, as 64 lower-case hex digits plus NUL. */
 int pvsub_sha256_hex(const void *data, size_t len, char out[PVSUB_SHA256_HEX_LEN]) _must_check_;
 
+/*
+ * SHA-256 (hex) of the first @size bytes of the file @fd, read with pread()
+ * from offset 0 (the file position is untouched), for a file too large to
+ * hold: a disk image.  0, -EIO when the file ends before @size bytes or a
+ * read fails (@diag says which), or -EIO for an OpenSSL failure.
+ */
+int pvsub_sha256_fd_hex(int fd, uint64_t size, char out[PVSUB_SHA256_HEX_LEN],
+			struct pvsub_diag *diag) _must_check_ _nonnull_(3, 4);
+
 enum pvsub_hash {
 	PVSUB_HASH_SHA256,
 	PVSUB_HASH_SHA384,

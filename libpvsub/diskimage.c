@@ -76,6 +76,7 @@ struct pvsub_diskimage {
 	bool error_said;	    /* an error entry or a failed file read */
 	struct qblock qcache[QBLOCKS];
 	unsigned qclock;
+	bool announce_partitions; /* pvsub_diskimage_opts */
 	/* Backing files, when allowed: parents[0] backs the image. */
 	libqcow_file_t *parents[PVSUB_DISKIMAGE_MAX_BACKING];
 	unsigned n_parents;
@@ -144,6 +145,19 @@ bool pvsub_diskimage_probe(int fd, const uint8_t *head, size_t n)
 		return true;
 	/* ISO9660: the first volume descriptor at 32 KiB. */
 	return magic_at(fd, 32768 + 1, "CD001", 5);
+}
+
+bool pvsub_diskimage_probe_buffer(const uint8_t *buf, size_t len)
+{
+	if (pvsub_diskimage_is_qcow2(buf, len))
+		return true;
+	if (len >= 512 && buf[510] == 0x55 && buf[511] == 0xaa)
+		return true;
+	if (len >= 520 && memcmp(buf + 512, "EFI PART", 8) == 0)
+		return true;
+	if (len >= 1024 + 0x3a && memcmp(buf + 1024 + 0x38, "\x53\xef", 2) == 0)
+		return true;
+	return len >= 32768 + 6 && memcmp(buf + 32768 + 1, "CD001", 5) == 0;
 }
 
 /* TSK's last error (its caller makes it one line). */
@@ -530,6 +544,7 @@ int pvsub_diskimage_open(int fd, const struct pvsub_diskimage_opts *opts,
 		return -ENOMEM;
 	d->fd = fd;
 	d->size = (uint64_t)st.st_size;
+	d->announce_partitions = opts && opts->announce_partitions;
 	n = pread(fd, head, sizeof(head), 0);
 	if (n == (ssize_t)sizeof(head) && pvsub_diskimage_is_qcow2(head, sizeof(head))) {
 		r = open_qcow(d, opts, diag);
@@ -936,6 +951,13 @@ static int walk_partition(struct pvsub_diskimage *d, const TSK_VS_PART_INFO *p, 
 			 "image",
 			 (uint64_t)p->start, (uint64_t)p->len);
 		return emit_partition(d, fn, data, name, msg, NULL);
+	}
+	if (d->announce_partitions) {
+		struct pvsub_diskimage_entry e = {.path = name, .begin = true};
+
+		r = fn(data, &e);
+		if (r < 0)
+			return r;
 	}
 	tsk_error_reset();
 	d->read_error[0] = '\0';

@@ -61,6 +61,13 @@ struct pvsub_diskimage_file;
  */
 bool pvsub_diskimage_probe(int fd, const uint8_t *head, size_t n) _nonnull_(2);
 
+/*
+ * Whether the @len bytes at @buf, a whole file in memory (an archive
+ * member), may be a disk image: pvsub_diskimage_probe() on bytes instead of
+ * a file.
+ */
+bool pvsub_diskimage_probe_buffer(const uint8_t *buf, size_t len) _nonnull_(1);
+
 /* Whether @head (@n bytes) starts with the qcow2 magic "QFI\xfb". */
 bool pvsub_diskimage_is_qcow2(const uint8_t *head, size_t n) _nonnull_(1);
 
@@ -70,6 +77,11 @@ struct pvsub_diskimage_opts {
 	/* The image's directory, where its backing file is looked for; -1
 	 * when unknown (then a backing file is refused).  The caller's. */
 	int dirfd;
+	/* Deliver an entry with @begin set as each partition's walk starts,
+	 * before its file system is opened: whoever watches the walk from
+	 * outside (input.c's reader process) can then say which partition
+	 * a stopped walk was in. */
+	bool announce_partitions;
 };
 
 /*
@@ -110,6 +122,9 @@ struct pvsub_diskimage_entry {
 	/* A partition with no file system that pvsub reads, e.g.
 	 * "partition without a recognised file system (XFS)". */
 	const char *unscanned;
+	/* Only with announce_partitions: partition @path ("p2") starts; the
+	 * other fields are empty. */
+	bool begin;
 };
 
 /* Called for each entry in walk order; return 0 to go on, or a negative

@@ -21,10 +21,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libpvsub/bzimage.h"
@@ -91,6 +98,9 @@ void pvsub_input_limits_default(struct pvsub_input_limits *l)
 	l->max_total_size = UINT64_C(8) << 30;
 	l->max_depth = 8;
 	l->allow_backing_file = false;
+	l->image_summaries = false;
+	l->image_reader_memory = 0;
+	l->image_reader_cpu_ms = 0;
 }
 
 void pvsub_item_free_data(struct pvsub_item *item)
@@ -110,6 +120,7 @@ void pvsub_item_free(struct pvsub_item *item)
 	free(item->path);
 	free(item->error);
 	free(item->format);
+	free(item->image);
 	free(item);
 }
 
@@ -654,10 +665,14 @@ out:
 	return r < 0 ? r : 0;
 }
 
+static int walk_image_buffer(struct walker *w, const char *path, const uint8_t *buf, size_t len,
+			     unsigned depth);
+
 /*
  * Deal with the content of one file or member at @path.  @owned, when not
  * NULL, points at the malloc'ed @buf and may be taken over (then set to NULL).
  */
+
 static int walk_content(struct walker *w, const char *path, const uint8_t *buf, size_t len,
 			uint8_t **owned, unsigned depth, bool explicit)
 {
@@ -689,6 +704,12 @@ static int walk_content(struct walker *w, const char *path, const uint8_t *buf, 
 					   explicit);
 	case KIND_OTHER:
 		break;
+	}
+	if (pvsub_diskimage_probe_buffer(buf, len)) {
+		int r = walk_image_buffer(w, path, buf, len, depth);
+
+		if (r <= 0)
+			return r;
 	}
 	if (explicit)
 		return emit_error(w, path, MSG_NOT_RECOGNISED);
@@ -805,7 +826,8 @@ static int walk_entry(struct walker *w, struct archive *a, struct archive_entry 
 		goto out;
 
 	kind = sniff((const uint8_t *)content.data, content.len);
-	if (raw && kind != KIND_ELF && kind != KIND_BZIMAGE && kind != KIND_UNSCANNED) {
+	if (raw && kind != KIND_ELF && kind != KIND_BZIMAGE && kind != KIND_UNSCANNED &&
+	    !pvsub_diskimage_probe_buffer((const uint8_t *)content.data, content.len)) {
 		/* libarchive already had its say on what the stream holds. */
 		if (explicit)
 			r = emit_error(w, mpath, "compressed content is " MSG_NOT_RECOGNISED);
@@ -999,132 +1021,821 @@ static int read_far_pe(struct walker *w, const char *path, int r, struct pvsub_b
 }
 
 /*
- * Disk images (diskimage.h).  Each regular file inside is sniffed from its
- * first bytes, read whole only when it is something pvsub reads (ELF, an
- * archive, a compressed file, a bzImage, an executable it names), within
- * max_entry_size and charged to the image's budget, and then walked like
- * an archive member at depth 1, named "<image>!<path inside>".
+ * Disk images (diskimage.h) are walked in a child process, the reader, so
+ * that what The Sleuth Kit and libqcow do with a hostile image (allocate
+ * gigabytes from a file-system field, spin, crash) ends there: the reader
+ * runs under limits (reader_limits_apply()) and hands the files it finds to this
+ * process through a pipe, which does all the scanning.  The reader sniffs
+ * each regular file from its first bytes and sends it whole only when it
+ * is something pvsub reads (ELF, an archive, a compressed file, a bzImage,
+ * an executable it names), within max_entry_size; here each is charged to
+ * the image's budget and walked like an archive member one level below
+ * the image, named "<image>!<path inside>".  The reader's records are checked as untrusted
+ * input: a reader that misbehaves is one error line, like one that dies.
+ *
+ * A reader stopped by a limit or a crash is one error line naming the
+ * image and the partition it was in; what it sent before is scanned as
+ * usual, nothing after is read, and the image gets no summary.
  */
-struct image_walk {
-	struct walker *w;
-	const char *path; /* of the image */
+
+/* AddressSanitizer reserves terabytes and reports a failed allocation
+ * instead of returning NULL: no address-space limit under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PVSUB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PVSUB_ASAN 1
+#endif
+#endif
+#ifndef PVSUB_ASAN
+#define PVSUB_ASAN 0
+#endif
+
+/* The reader's address space may grow this much above what this process
+ * had when it forked the reader. */
+#define READER_MEMORY (UINT64_C(1) << 30)
+/* The reader's CPU time: a base, and one second more per this many bytes
+ * of the image file (inflating compressed qcow2 clusters costs CPU). */
+#define READER_CPU_BASE_S 30
+#define READER_CPU_BYTES_PER_S (UINT64_C(32) << 20)
+/* A record's payload; file bytes go in pieces of DATA_PIECE. */
+#define DATA_PIECE (16 * CHUNK_SIZE)
+#define REC_MAX (DATA_PIECE + 2 * PVSUB_DIAG_MAX + 65536)
+/* The reader's exit status when it ran out of memory. */
+#define READER_EXIT_NOMEM 3
+
+enum rec_type {
+	REC_NOTSUP = 1, /* not an image after all */
+	REC_REFUSED,	/* message: the image is refused or unreadable */
+	REC_OPENED,	/* format */
+	REC_PART,	/* "pN": a partition starts */
+	REC_FILE,	/* u64 size, path: DATA... then END or ERROR follow */
+	REC_DATA,	/* bytes of the file being sent */
+	REC_END,	/* the file is complete */
+	REC_TOO_BIG,	/* path */
+	REC_ERROR,	/* path NUL message */
+	REC_UNSCANNED,	/* path NUL format */
+	REC_SKIP,	/* path: not something pvsub reads */
+	REC_DONE,	/* i32: the walk's result */
 };
 
-static int read_image_file(struct pvsub_diskimage_file *f, uint64_t size, uint8_t *buf,
-			   struct pvsub_diag *diag)
+/* In host byte order, as are the numbers in payloads: the reader is this
+ * program. */
+struct rec_head {
+	uint32_t type;
+	uint32_t len;
+};
+
+/* A partition table with a partition (an MBR signature and a partition
+ * type), or a file system TSK reads, seems to be in @buf. */
+static bool has_partition_or_fs(const uint8_t *buf, size_t len)
 {
-	uint64_t got = 0;
+	if (len >= 520 && memcmp(buf + 512, "EFI PART", 8) == 0)
+		return true;
+	if (len >= 1024 + 0x3a && memcmp(buf + 1024 + 0x38, "\x53\xef", 2) == 0)
+		return true;
+	if (len >= 32768 + 6 && memcmp(buf + 32768 + 1, "CD001", 5) == 0)
+		return true;
+	if (len < 512 || buf[510] != 0x55 || buf[511] != 0xaa)
+		return false;
+	for (unsigned i = 0; i < 4; i++) {
+		if (buf[446 + 16 * i + 4])
+			return true;
+	}
+	return false;
+}
 
-	while (got < size) {
-		size_t want = size - got > CHUNK_SIZE * 16 ? CHUNK_SIZE * 16 : (size_t)(size - got);
-		ssize_t n = pvsub_diskimage_file_read(f, got, buf + got, want, diag);
+/* --- the reader (child) ------------------------------------------------------ */
 
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return pvsub_diag_set(diag, EIO, "file shorter than its size");
-		got += (uint64_t)n;
+struct reader_walk {
+	const struct pvsub_input_limits *lim;
+	int out; /* the pipe */
+	uint8_t *piece;
+};
+
+/* 0, or -errno (-EIO for a write that wrote nothing). */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
 	}
 	return 0;
 }
 
-static int walk_image_file(struct walker *w, const char *path, struct pvsub_diskimage_file *f,
-			   uint64_t size)
+/* One record of @type: @a (@alen bytes) and @b (@blen) as its payload. */
+static int send_rec(int fd, enum rec_type type, const void *a, size_t alen, const void *b,
+		    size_t blen)
+{
+	struct rec_head h = {.type = type, .len = (uint32_t)(alen + blen)};
+	int r = write_all(fd, &h, sizeof(h));
+
+	if (r == 0 && alen)
+		r = write_all(fd, a, alen);
+	if (r == 0 && blen)
+		r = write_all(fd, b, blen);
+	return r;
+}
+
+/* A record of a path and, when @msg is not NULL, a message after its NUL. */
+static int send_path(int fd, enum rec_type type, const char *path, const char *msg)
+{
+	return send_rec(fd, type, path, strlen(path) + (msg ? 1 : 0), msg, msg ? strlen(msg) : 0);
+}
+
+/* The regular file @e: skipped, too big, or sent whole in pieces. */
+static int reader_file(struct reader_walk *rw, const struct pvsub_diskimage_entry *e)
 {
 	struct pvsub_diag diag = {""};
-	uint8_t head[SNIFF_SIZE];
-	uint8_t *buf = NULL;
-	enum kind kind;
+	uint8_t head[SNIFF_SIZE], size_raw[sizeof(uint64_t)];
+	uint64_t got = 0;
 	ssize_t n;
 	int r;
 
 	/* Before a byte is read, as for an archive member: the file system
 	 * library maps the whole file to read its first byte. */
-	if (size > w->lim->max_entry_size || size > SIZE_MAX - 1)
-		return emit_too_big(w, path);
-	n = pvsub_diskimage_file_read(f, 0, head, sizeof(head), &diag);
+	if (e->size > rw->lim->max_entry_size || e->size > SIZE_MAX - 1)
+		return send_path(rw->out, REC_TOO_BIG, e->path, NULL);
+	n = pvsub_diskimage_file_read(e->file, 0, head, sizeof(head), &diag);
 	if (n < 0)
-		return emit_error(w, path, "%s", diag.msg);
-	kind = sniff(head, (size_t)n);
-	if (kind == KIND_OTHER && !far_pe_header(head, (size_t)n)) {
-		pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path);
-		return 0;
+		return send_path(rw->out, REC_ERROR, e->path, diag.msg);
+	if (sniff(head, (size_t)n) == KIND_OTHER && !far_pe_header(head, (size_t)n)) {
+		/* An image in an image: its files would be named by two images,
+		 * and the image manifest lists one image's. */
+		if (pvsub_diskimage_is_qcow2(head, (size_t)n) ||
+		    has_partition_or_fs(head, (size_t)n))
+			return send_path(rw->out, REC_ERROR, e->path,
+					 "a disk image inside a disk image is not read");
+		return send_path(rw->out, REC_SKIP, e->path, NULL);
 	}
-	r = charge(w, (size_t)size);
-	if (r)
-		return r < 0 ? r : -ECANCELED;
-	buf = malloc(size ? (size_t)size : 1);
-	if (!buf)
-		return -ENOMEM;
-	r = read_image_file(f, size, buf, &diag);
-	if (r == 0)
-		r = walk_content(w, path, buf, (size_t)size, &buf, 1, false);
-	else
-		r = emit_error(w, path, "%s", diag.msg);
-	free(buf);
-	return r;
+	memcpy(size_raw, &e->size, sizeof(size_raw));
+	r = send_rec(rw->out, REC_FILE, size_raw, sizeof(size_raw), e->path, strlen(e->path));
+	while (r == 0 && got < e->size) {
+		size_t want = e->size - got > DATA_PIECE ? DATA_PIECE : (size_t)(e->size - got);
+
+		n = pvsub_diskimage_file_read(e->file, got, rw->piece, want, &diag);
+		if (n <= 0)
+			return send_path(rw->out, REC_ERROR, e->path,
+					 n < 0 ? diag.msg : "file shorter than its size");
+		r = send_rec(rw->out, REC_DATA, rw->piece, (size_t)n, NULL, 0);
+		got += (uint64_t)n;
+	}
+	return r ? r : send_rec(rw->out, REC_END, NULL, 0, NULL, 0);
 }
 
-static int on_image_entry(void *data, const struct pvsub_diskimage_entry *e)
+static int reader_entry(void *data, const struct pvsub_diskimage_entry *e)
 {
-	struct image_walk *iw = data;
-	struct walker *w = iw->w;
-	char *path = e->path[0] ? join(iw->path, "!", e->path) : strdup(iw->path);
-	int r;
+	struct reader_walk *rw = data;
 
-	if (!path)
-		return -ENOMEM;
+	if (e->begin)
+		return send_path(rw->out, REC_PART, e->path, NULL);
 	if (e->error)
-		r = emit_error(w, path, "%s", e->error);
-	else if (e->unscanned)
-		r = emit_item(w, path, NULL, 0, NULL, e->unscanned);
-	else
-		r = walk_image_file(w, path, e->file, e->size);
-	free(path);
-	if (r == 0 && w->input_stopped)
-		r = -ECANCELED;
-	return r;
+		return send_path(rw->out, REC_ERROR, e->path, e->error);
+	if (e->unscanned)
+		return send_path(rw->out, REC_UNSCANNED, e->path, e->unscanned);
+	return reader_file(rw, e);
 }
 
-/* The disk image in @fd, if it is one: -ENOTSUP when TSK finds no
- * partition table or file system in a raw file (nothing delivered). */
-static int walk_diskimage(struct walker *w, int fd, const char *path)
+/* The size of this process's address space, from /proc; 0 if unknown. */
+static uint64_t address_space(void)
 {
-	struct pvsub_diskimage_opts opts = {.allow_backing_file = w->lim->allow_backing_file,
-					    .dirfd = -1};
-	struct image_walk iw = {.w = w, .path = path};
+	unsigned long long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &pages) != 1)
+		pages = 0;
+	fclose(f);
+	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* What the reader of the image in @fd may use (pvsub_input_limits). */
+struct reader_limits {
+	uint64_t memory; /* bytes of address space above what it inherits */
+	uint64_t cpu_ms;
+};
+
+static struct reader_limits reader_limits_of(const struct pvsub_input_limits *lim, int fd)
+{
+	struct reader_limits rl = {lim->image_reader_memory, lim->image_reader_cpu_ms};
+	struct stat st;
+
+	if (!rl.memory)
+		rl.memory = READER_MEMORY;
+	if (!rl.cpu_ms) {
+		rl.cpu_ms = READER_CPU_BASE_S;
+		if (fstat(fd, &st) == 0)
+			rl.cpu_ms += (uint64_t)st.st_size / READER_CPU_BYTES_PER_S;
+		rl.cpu_ms *= 1000;
+	}
+	return rl;
+}
+
+/*
+ * Apply @l in the reader: the address space (not under AddressSanitizer,
+ * whose allocator reports instead of failing), CPU time (a profiling timer,
+ * SIGPROF, and RLIMIT_CPU a second later as a backstop), no core file, and
+ * death with this process.
+ */
+static void reader_limits_apply(const struct reader_limits *l)
+{
+	struct itimerval it = {
+		.it_value = {(time_t)(l->cpu_ms / 1000), (suseconds_t)(l->cpu_ms % 1000) * 1000}};
+	uint64_t as = address_space();
+	struct rlimit rl;
+	sigset_t set;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Large blocks from new mappings, which the limit counts, not from
+	 * heap the reader inherited free (pvsub-scan serves blocks up to
+	 * 32 MiB from the heap). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	rl = (struct rlimit){0, 0};
+	setrlimit(RLIMIT_CORE, &rl);
+	/* The timer's signal and RLIMIT_CPU's must kill, whatever the caller
+	 * blocked or handled. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPROF);
+	sigaddset(&set, SIGXCPU);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	signal(SIGPROF, SIG_DFL);
+	signal(SIGXCPU, SIG_DFL);
+	setitimer(ITIMER_PROF, &it, NULL);
+	rl.rlim_cur = (rlim_t)(l->cpu_ms / 1000 + 2);
+	rl.rlim_max = rl.rlim_cur + 1;
+	setrlimit(RLIMIT_CPU, &rl);
+#if !PVSUB_ASAN
+	if (as) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)(as + l->memory);
+		setrlimit(RLIMIT_AS, &rl);
+	}
+#else
+	(void)as;
+#endif
+}
+
+/* The child: open and walk the image in @fd, records to @out; never returns. */
+static _Noreturn void reader_main(const struct pvsub_input_limits *lim,
+				  const struct reader_limits *limits, int fd, int out,
+				  const struct pvsub_diskimage_opts *opts)
+{
+	struct reader_walk rw = {.lim = lim, .out = out};
 	struct pvsub_diag diag = {""};
 	struct pvsub_diskimage *img = NULL;
+	int32_t res;
 	int r;
 
-	if (opts.allow_backing_file) {
-		/* Where a backing file may be: the image's own directory. */
-		const char *slash = strrchr(path, '/');
-		char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
-				  : strdup(".");
-
-		if (!dir)
-			return -ENOMEM;
-		opts.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		free(dir);
-	}
-	r = pvsub_diskimage_open(fd, &opts, &img, &diag);
-	if (opts.dirfd >= 0)
-		close(opts.dirfd);
-	if (r == -ENOTSUP || r == -ENOMEM)
-		return r;
-	w->image_len = strlen(path);
+	reader_limits_apply(limits);
+	rw.piece = malloc(DATA_PIECE);
+	if (!rw.piece)
+		_exit(READER_EXIT_NOMEM);
+	r = pvsub_diskimage_open(fd, opts, &img, &diag);
+	if (r == -ENOMEM)
+		_exit(READER_EXIT_NOMEM);
+	if (r == -ENOTSUP)
+		_exit(send_rec(out, REC_NOTSUP, NULL, 0, NULL, 0) ? 1 : 0);
 	if (r < 0) {
-		r = emit_error(w, path, "%s", diag.msg[0] ? diag.msg : strerror(-r));
+		r = send_path(out, REC_REFUSED, diag.msg[0] ? diag.msg : strerror(-r), NULL);
+		_exit(r ? 1 : 0);
+	}
+	r = send_path(out, REC_OPENED, pvsub_diskimage_format(img), NULL);
+	if (r == 0)
+		r = pvsub_diskimage_walk(img, reader_entry, &rw);
+	if (r == -ENOMEM)
+		_exit(READER_EXIT_NOMEM);
+	res = r;
+	/* A write that failed: this process stopped reading. */
+	if (r != -EPIPE && r != -EIO)
+		send_rec(out, REC_DONE, &res, sizeof(res), NULL, 0);
+	/* _exit: the parent's atexit handlers and stdio buffers are not ours. */
+	_exit(0);
+}
+
+/* --- this side ------------------------------------------------------------------ */
+
+struct reader {
+	pid_t pid;
+	int fd;
+	uint8_t *buf; /* REC_MAX: the last record's payload */
+	struct rec_head h;
+	char part[32]; /* the partition being read, "" before the first */
+	int fd_image;  /* the image, for its summary */
+	struct reader_limits limits;
+	unsigned depth; /* of the image: its files are one deeper */
+};
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0; /* the reader is gone, perhaps in mid-record */
+		p += n;
+		len -= (size_t)n;
+	}
+	return 1;
+}
+
+/* The next record into rd->h and rd->buf (NUL-terminated): 1, 0 at the end
+ * of the pipe (a record cut short included: the reader was stopped), or
+ * -EPROTO for a record no reader sends. */
+static int next_rec(struct reader *rd)
+{
+	int r = read_all(rd->fd, &rd->h, sizeof(rd->h));
+
+	if (r <= 0)
+		return r;
+	if (rd->h.type < REC_NOTSUP || rd->h.type > REC_DONE || rd->h.len > REC_MAX)
+		return -EPROTO;
+	r = rd->h.len ? read_all(rd->fd, rd->buf, rd->h.len) : 1;
+	if (r > 0)
+		rd->buf[rd->h.len] = '\0';
+	return r;
+}
+
+/* A path record's path, checked: no NUL inside but the separator. */
+static const char *rec_path(struct reader *rd, const char **msg)
+{
+	const char *p = (const char *)rd->buf;
+	size_t n = strlen(p);
+
+	if (msg) {
+		if (n == rd->h.len)
+			return NULL;
+		*msg = p + n + 1;
+		if (strlen(*msg) != rd->h.len - n - 1)
+			return NULL;
+	} else if (n != rd->h.len) {
+		return NULL;
+	}
+	return p;
+}
+
+/* One file sent by the reader (REC_FILE just read): its bytes, charged to
+ * the image's budget, then walked. */
+static int take_file(struct walker *w, struct reader *rd, const char *image)
+{
+	uint64_t size, got = 0;
+	char *path = NULL;
+	uint8_t *buf = NULL;
+	int r;
+
+	if (rd->h.len <= 8 || memchr(rd->buf + 8, '\0', rd->h.len - 8))
+		return -EPROTO;
+	memcpy(&size, rd->buf, sizeof(size));
+	if (size > w->lim->max_entry_size || size > SIZE_MAX - 1)
+		return -EPROTO;
+	path = join(image, "!", (const char *)rd->buf + 8);
+	if (!path)
+		return -ENOMEM;
+	r = charge(w, (size_t)size);
+	if (r) {
+		r = r < 0 ? r : -ECANCELED;
 		goto out;
 	}
-	pvsub_dbg(w->ctx, "%s: %s disk image", path, pvsub_diskimage_format(img));
-	r = pvsub_diskimage_walk(img, on_image_entry, &iw);
-	if (r == -ECANCELED)
-		r = 0;
+	buf = malloc(size ? (size_t)size : 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while ((r = next_rec(rd)) > 0 && rd->h.type == REC_DATA) {
+		if (rd->h.len > size - got) {
+			r = -EPROTO;
+			goto out;
+		}
+		memcpy(buf + got, rd->buf, rd->h.len);
+		got += rd->h.len;
+	}
+	if (r <= 0) {
+		r = r < 0 ? r : -EPIPE; /* the reader ended in mid-file */
+	} else if (rd->h.type == REC_END && got == size) {
+		r = walk_content(w, path, buf, (size_t)size, &buf, rd->depth + 1, false);
+	} else if (rd->h.type == REC_ERROR) {
+		const char *msg = NULL;
+
+		r = rec_path(rd, &msg) ? emit_error(w, path, "%s", msg) : -EPROTO;
+	} else {
+		r = -EPROTO;
+	}
 out:
-	w->image_len = 0;
-	pvsub_diskimage_free(img);
+	free(buf);
+	free(path);
+	return r;
+}
+
+/* One record after REC_OPENED: 0 to go on, 1 when the walk is done (@done
+ * its result), or < 0. */
+static int take_rec(struct walker *w, struct reader *rd, const char *image, int *done)
+{
+	const char *inside, *msg = NULL;
+	char *path;
+	int r;
+
+	switch (rd->h.type) {
+	case REC_DONE: {
+		int32_t res;
+
+		if (rd->h.len != sizeof(res))
+			return -EPROTO;
+		memcpy(&res, rd->buf, sizeof(res));
+		*done = res;
+		return 1;
+	}
+	case REC_FILE:
+		return take_file(w, rd, image);
+	case REC_PART:
+		inside = rec_path(rd, NULL);
+		if (!inside || strlen(inside) >= sizeof(rd->part))
+			return -EPROTO;
+		snprintf(rd->part, sizeof(rd->part), "%s", inside);
+		return 0;
+	case REC_TOO_BIG:
+	case REC_SKIP:
+	case REC_ERROR:
+	case REC_UNSCANNED:
+		break;
+	default:
+		return -EPROTO;
+	}
+	inside = rec_path(rd, rd->h.type == REC_ERROR || rd->h.type == REC_UNSCANNED ? &msg : NULL);
+	if (!inside)
+		return -EPROTO;
+	path = inside[0] ? join(image, "!", inside) : strdup(image);
+	if (!path)
+		return -ENOMEM;
+	if (rd->h.type == REC_TOO_BIG)
+		r = emit_too_big(w, path);
+	else if (rd->h.type == REC_SKIP)
+		r = (pvsub_dbg(w->ctx, "%s: skipped, " MSG_NOT_RECOGNISED, path), 0);
+	else if (rd->h.type == REC_ERROR)
+		r = emit_error(w, path, "%s", msg);
+	else
+		r = emit_item(w, path, NULL, 0, NULL, msg);
+	free(path);
+	return r;
+}
+
+/* Why the reader ended without saying it was done, from its wait status. */
+static int reader_died(struct walker *w, struct reader *rd, const char *image, int status,
+		       int proto)
+{
+	char *where = rd->part[0] ? join(image, "!", rd->part) : strdup(image);
+	int r;
+
+	if (!where)
+		return -ENOMEM;
+	if (proto)
+		r = emit_error(w, where, "disk image reader failed (%s)", strerror(-proto));
+	else if (WIFSIGNALED(status) &&
+		 (WTERMSIG(status) == SIGPROF || WTERMSIG(status) == SIGXCPU ||
+		  WTERMSIG(status) == SIGKILL))
+		r = emit_error(w, where,
+			       "disk image reader stopped: it used up its %" PRIu64 ".%03u s of "
+			       "CPU time",
+			       rd->limits.cpu_ms / 1000, (unsigned)(rd->limits.cpu_ms % 1000));
+	else if (WIFSIGNALED(status))
+		r = emit_error(w, where, "disk image reader crashed (%s)",
+			       strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == READER_EXIT_NOMEM)
+		r = emit_error(w, where,
+			       "disk image reader ran out of memory (its limit: %" PRIu64
+			       " KiB more than the scanner's own)",
+			       rd->limits.memory >> 10);
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		r = emit_error(w, where, "disk image reader failed (exit status %d)",
+			       WEXITSTATUS(status));
+	else
+		r = emit_error(w, where, "disk image reader failed (it ended early)");
+	free(where);
+	return r;
+}
+
+/* Start the reader on @fd; rd->pid and rd->fd set. */
+static int reader_start(struct walker *w, int fd, const struct pvsub_diskimage_opts *opts,
+			struct reader *rd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	/* Fewer, larger transfers: a file's pieces are 1 MiB. */
+	(void)fcntl(p[0], F_SETPIPE_SZ, DATA_PIECE);
+	rd->pid = fork();
+	if (rd->pid < 0) {
+		int r = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (rd->pid == 0) {
+		close(p[0]);
+		reader_main(w->lim, &rd->limits, fd, p[1], opts);
+	}
+	close(p[1]);
+	rd->fd = p[0];
+	return 0;
+}
+
+/* Close the pipe, make sure the reader is gone, and collect its status. */
+static int reader_stop(struct reader *rd, bool kill_it)
+{
+	int status = 0;
+
+	if (rd->fd >= 0)
+		close(rd->fd);
+	rd->fd = -1;
+	if (rd->pid <= 0)
+		return 0;
+	if (kill_it)
+		kill(rd->pid, SIGKILL);
+	while (waitpid(rd->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	rd->pid = -1;
+	return status;
+}
+
+/* Where a backing file may be: the image's own directory, when allowed. */
+static int backing_dir(const struct walker *w, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (!w->lim->allow_backing_file)
+		return -1;
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	return fd;
+}
+
+/*
+ * The item for the image itself (pvsub_input_limits.image_summaries), after
+ * its walk: its SHA-256 from @fd, the bytes the reader read.  An image
+ * larger than max_total_size is not read whole: an error item instead.
+ */
+static int emit_image_summary(struct walker *w, int fd, const char *path, const char *format)
+{
+	struct pvsub_diag diag = {""};
+	struct pvsub_item *item;
+	struct stat st;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return emit_error(w, path, "%s", strerror(errno));
+	if ((uint64_t)st.st_size > w->lim->max_total_size)
+		return emit_error(w, path,
+				  "image of %" PRIu64 " bytes: too large to hash for its manifest "
+				  "(limit %" PRIu64 " bytes, --max-total-size)",
+				  (uint64_t)st.st_size, w->lim->max_total_size);
+	item = calloc(1, sizeof(*item));
+	if (!item)
+		return -ENOMEM;
+	item->image = calloc(1, sizeof(*item->image));
+	item->path = strdup(path);
+	if (!item->image || !item->path) {
+		pvsub_item_free(item);
+		return -ENOMEM;
+	}
+	r = pvsub_sha256_fd_hex(fd, (uint64_t)st.st_size, item->image->sha256, &diag);
+	if (r < 0) {
+		pvsub_item_free(item);
+		if (r == -ENOMEM)
+			return r;
+		return emit_error(w, path, "cannot hash the image: %s", diag.msg);
+	}
+	snprintf(item->image->format, sizeof(item->image->format), "%s", format);
+	item->image->size = (uint64_t)st.st_size;
+	item->image_len = strlen(path);
+	r = w->fn(w->data, item);
+	return r < 0 ? r : 0;
+}
+
+/* Read the records of the reader @rd after REC_OPENED, to the end of the
+ * walk; the walk's result. */
+static int take_walk(struct walker *w, struct reader *rd, const char *path, const char *format)
+{
+	int r, done = 0;
+
+	for (;;) {
+		r = next_rec(rd);
+		if (r <= 0)
+			/* Ended without saying it was done: killed by a limit, a
+			 * crash, or records no reader sends. */
+			return reader_died(w, rd, path, reader_stop(rd, r < 0), r);
+		r = take_rec(w, rd, path, &done);
+		if (r == 0 && w->input_stopped)
+			r = -ECANCELED;
+		if (r)
+			break;
+	}
+	if (r == -EPIPE)
+		return reader_died(w, rd, path, reader_stop(rd, false), 0);
+	if (r == -EPROTO)
+		return reader_died(w, rd, path, reader_stop(rd, true), r);
+	if (r < 0) {
+		/* Stopped here: the budget (its error said) or the callback. */
+		reader_stop(rd, true);
+		return r == -ECANCELED ? 0 : r;
+	}
+	reader_stop(rd, false);
+	if (done < 0)
+		return emit_error(w, path, "disk image reader failed (%s)", strerror(-done));
+	if (w->lim->image_summaries)
+		return emit_image_summary(w, rd->fd_image, path, format);
+	return 0;
+}
+
+/* The disk image in @fd at @depth, if it is one: -ENOTSUP when TSK finds
+ * no partition table or file system in a raw file (nothing delivered).
+ * @in_memory: @fd is a memory file (an archive member, a pipe), beside no
+ * directory: a backing file is refused whatever the limits allow. */
+static int walk_diskimage(struct walker *w, int fd, const char *path, unsigned depth,
+			  bool in_memory)
+{
+	struct pvsub_diskimage_opts opts = {.announce_partitions = true};
+	struct reader rd = {.pid = -1,
+			    .fd = -1,
+			    .fd_image = fd,
+			    .limits = reader_limits_of(w->lim, fd),
+			    .depth = depth};
+	size_t outer = w->image_len;
+	char format[8] = "";
+	int r;
+
+	rd.buf = malloc(REC_MAX + 1);
+	if (!rd.buf)
+		return -ENOMEM;
+	opts.allow_backing_file = w->lim->allow_backing_file && !in_memory;
+	opts.dirfd = in_memory ? -1 : backing_dir(w, path);
+	r = reader_start(w, fd, &opts, &rd);
+	if (opts.dirfd >= 0)
+		close(opts.dirfd);
+	if (r < 0) {
+		free(rd.buf);
+		return emit_error(w, path, "cannot start the disk image reader: %s", strerror(-r));
+	}
+	r = next_rec(&rd);
+	if (r > 0 && rd.h.type == REC_NOTSUP) {
+		reader_stop(&rd, false);
+		free(rd.buf);
+		return -ENOTSUP;
+	}
+	w->image_len = strlen(path);
+	if (r > 0 && rd.h.type == REC_REFUSED) {
+		reader_stop(&rd, false);
+		r = emit_error(w, path, "%s", (const char *)rd.buf);
+	} else if (r > 0 && rd.h.type == REC_OPENED && rd.h.len < sizeof(format) &&
+		   strlen((const char *)rd.buf) == rd.h.len) {
+		memcpy(format, rd.buf, rd.h.len + 1);
+		pvsub_dbg(w->ctx, "%s: %s disk image", path, format);
+		r = take_walk(w, &rd, path, format);
+	} else {
+		r = reader_died(w, &rd, path, reader_stop(&rd, r != 0), r < 0 ? r : 0);
+	}
+	w->image_len = outer;
+	free(rd.buf);
+	return r;
+}
+
+/*
+ * Disk images that are not files: an archive member (in memory already) or
+ * a pipe.  Their bytes go into an anonymous memory file, sealed, never a
+ * file on disk, which the reader reads as it reads an image file; a qcow2
+ * backing file is refused, there being no directory to look in.
+ */
+static int memory_file(void)
+{
+	int fd = memfd_create("pvsub-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int seal(int fd)
+{
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0
+		       ? -errno
+		       : 0;
+}
+
+/* A disk image in the @len bytes at @buf, found at @depth: 1 when it is
+ * not one after all (nothing delivered), 0, or < 0. */
+static int walk_image_buffer(struct walker *w, const char *path, const uint8_t *buf, size_t len,
+			     unsigned depth)
+{
+	int fd, r;
+
+	/* An image's files are named by one image, and its manifest lists
+	 * them: an image inside another is not opened.  A boot sector alone
+	 * (GRUB's boot.img: an MBR signature, no partition) is no image. */
+	if (w->image_len && !(pvsub_diskimage_is_qcow2(buf, len) || has_partition_or_fs(buf, len)))
+		return 1;
+	if (w->image_len)
+		return emit_error(w, path, "a disk image inside a disk image is not read");
+	if (depth > w->lim->max_depth)
+		return emit_error(w, path, "archive nesting exceeds the depth limit (%u)",
+				  w->lim->max_depth);
+	fd = memory_file();
+	if (fd < 0)
+		return emit_error(w, path, "cannot make a memory file: %s", strerror(-fd));
+	r = write_all(fd, buf, len);
+	if (r == 0)
+		r = seal(fd);
+	if (r < 0)
+		r = emit_error(w, path, "cannot fill a memory file: %s", strerror(-r));
+	else
+		r = walk_diskimage(w, fd, path, depth, true);
+	close(fd);
+	return r == -ENOTSUP ? 1 : r;
+}
+
+/* A stream whose first @n bytes, @head, could start a disk image (any
+ * bytes of a bare file system's first kilobyte are zeros). */
+static bool stream_may_be_image(const uint8_t *head, size_t n)
+{
+	if (pvsub_diskimage_probe_buffer(head, n))
+		return true;
+	if (n < SNIFF_SIZE)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (head[i])
+			return false;
+	}
+	return true;
+}
+
+/* The rest of the stream @fd after @head into a new sealed memory file,
+ * within max_entry_size: the file, -EFBIG past the limit, or < 0. */
+static int spool_stream(struct walker *w, int fd, const uint8_t *head, size_t n)
+{
+	uint64_t total = n;
+	uint8_t *buf = malloc(CHUNK_SIZE);
+	int mfd = memory_file(), r;
+
+	r = mfd < 0 ? mfd : buf ? 0 : -ENOMEM;
+	if (r == 0)
+		r = write_all(mfd, head, n);
+	while (r == 0) {
+		ssize_t got = read(fd, buf, CHUNK_SIZE);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = got < 0 ? -errno : 1;
+			break;
+		}
+		total += (uint64_t)got;
+		if (total > w->lim->max_entry_size)
+			r = -EFBIG;
+		else
+			r = write_all(mfd, buf, (size_t)got);
+	}
+	free(buf);
+	if (r == 1)
+		r = seal(mfd);
+	if (r < 0) {
+		if (mfd >= 0)
+			close(mfd);
+		return r;
+	}
+	return mfd;
+}
+
+/* Standard input or a FIFO that may hold a disk image (stream_may_be_image()). */
+static int walk_stream_image(struct walker *w, int fd, const char *path, const uint8_t *head,
+			     size_t n)
+{
+	int mfd = spool_stream(w, fd, head, n), r;
+
+	if (mfd == -EFBIG)
+		return emit_too_big(w, path);
+	if (mfd == -ENOMEM)
+		return mfd;
+	if (mfd < 0)
+		return emit_error(w, path, "%s", strerror(-mfd));
+	r = pvsub_diskimage_probe(mfd, head, n) ? walk_diskimage(w, mfd, path, 0, true) : -ENOTSUP;
+	close(mfd);
+	if (r == -ENOTSUP)
+		r = emit_error(w, path, MSG_NOT_RECOGNISED);
 	return r;
 }
 
@@ -1167,7 +1878,7 @@ static int walk_file(struct walker *w, int fd, const char *path, bool explicit)
 	default:
 		r = 0;
 		if (pvsub_diskimage_probe(fd, head, (size_t)n)) {
-			r = walk_diskimage(w, fd, path);
+			r = walk_diskimage(w, fd, path, 0, false);
 			if (r != -ENOTSUP)
 				break;
 			r = 0;
@@ -1284,10 +1995,8 @@ static int walk_stream(struct walker *w, int fd, const char *path, bool explicit
 		if (far_pe_header(head, (size_t)n)) {
 			r = read_stream_rest(w, fd, head, (size_t)n, &content);
 			r = read_far_pe(w, path, r, &content, explicit);
-		} else if (explicit && pvsub_diskimage_is_qcow2(head, (size_t)n))
-			r = emit_error(w, path,
-				       "a qcow2 disk image is read in place: name "
-				       "the file, not a pipe");
+		} else if (explicit && stream_may_be_image(head, (size_t)n))
+			r = walk_stream_image(w, fd, path, head, (size_t)n);
 		else if (explicit)
 			r = emit_error(w, path, n ? MSG_NOT_RECOGNISED : "empty input");
 		else

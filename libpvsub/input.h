@@ -19,9 +19,15 @@
  * "<path>!pN!/path/inside" ("<path>!/path/inside" for a bare file system)
  * and read as if it were an archive member, so that ELF files, archives and
  * compressed files inside are found as anywhere else.  A file inside that
- * is not something pvsub reads is skipped after its first bytes.  Disk
- * images are read only from files named on the command line or found in
- * directories, not from archives or pipes.
+ * is not something pvsub reads is skipped after its first bytes.  An image
+ * found as an archive member, or read from a pipe (within max_entry_size),
+ * is put into a sealed anonymous memory file and read from there, a qcow2
+ * backing file always refused; an image inside an image is an error item.
+ * Each image is read by a forked child process under memory and CPU limits
+ * (image_reader_*), which sends the files through a pipe; a child stopped
+ * by a limit or a crash is one error item naming the image and partition,
+ * and nothing more of that image is delivered.  The caller's SIGCHLD
+ * disposition must let waitpid() collect it (not SIG_IGN).
  *
  * A pipe named on the command line (standard input, /dev/stdin, a FIFO)
  * is read as a stream.
@@ -48,6 +54,7 @@
 #include <stdint.h>
 
 #include "libpvsub/bzimage.h"
+#include "libpvsub/crypto.h"
 #include "libpvsub/log.h"
 #include "libpvsub/util.h"
 
@@ -67,10 +74,31 @@ struct pvsub_input_limits {
 	/* Not a limit: read a qcow2 image's backing file, a qcow2 file in the
 	 * image's directory (diskimage.h); refused when false (the default). */
 	bool allow_backing_file;
+	/* Not a limit: after the last item of each disk image, deliver one
+	 * more item for the image itself (pvsub_item.image), its SHA-256
+	 * taken from the same file: what an image manifest binds.  The image
+	 * is then read whole once more; one larger than max_total_size is an
+	 * error item instead. */
+	bool image_summaries;
+	/* The process that reads each disk image (input.c's reader): how
+	 * much address space it may add to what it inherits, and how much CPU
+	 * time it may use, in milliseconds; 0 for the defaults, 1 GiB and
+	 * 30 s plus 1 s per 32 MiB of the image file.  Past either, the image
+	 * ends with one error line. */
+	uint64_t image_reader_memory;
+	uint64_t image_reader_cpu_ms;
 };
 
-/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8, no backing file. */
+/* Defaults: 512 MiB per entry, 8 GiB per input, depth 8, no backing file,
+ * no image summaries. */
 void pvsub_input_limits_default(struct pvsub_input_limits *l) _nonnull_(1);
+
+/* A disk image's own bytes, as read (pvsub_input_limits.image_summaries). */
+struct pvsub_image_summary {
+	char format[8]; /* "raw" or "qcow2" */
+	uint64_t size;	/* of the image file */
+	char sha256[PVSUB_SHA256_HEX_LEN];
+};
 
 struct pvsub_item {
 	char *path;    /* display path, '!'-separated inside archives */
@@ -88,6 +116,10 @@ struct pvsub_item {
 	 * own path, a prefix of @path ("disk.qcow2" in
 	 * "disk.qcow2!p1!/lib/x.ko"); else 0. */
 	size_t image_len;
+	/* The disk image itself, delivered after everything found in it when
+	 * image_summaries is asked for: @path is the image's (image_len is
+	 * its length), data, error and format are NULL; else NULL. */
+	struct pvsub_image_summary *image;
 };
 
 /*

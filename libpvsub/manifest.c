@@ -403,3 +403,119 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 	}
 	return err;
 }
+
+/* --- the image manifest ----------------------------------------------------------- */
+
+/* The verdict an image file counts as. */
+static enum pvsub_verdict image_file_verdict(const struct pvsub_image_file *f)
+{
+	if (f->kind == PVSUB_IMAGE_FILE_ERROR || f->verdict >= PVSUB_VERDICT_COUNT)
+		return PVSUB_VERDICT_REJECTED;
+	return f->verdict;
+}
+
+static void write_image_file(struct writer *w, const struct pvsub_image_file *f)
+{
+	switch (f->kind) {
+	case PVSUB_IMAGE_FILE_SCANNED:
+		w_puts(w, "    <file");
+		w_attr(w, "path", f->path);
+		w_attr_u64(w, "size", f->size);
+		w_attr(w, "sha256", f->sha256 ? f->sha256 : "");
+		w_attr(w, "verdict", pvsub_verdict_name(image_file_verdict(f)));
+		break;
+	case PVSUB_IMAGE_FILE_NOT_SCANNED:
+		w_puts(w, "    <not-scanned");
+		w_attr(w, "path", f->path);
+		w_attr(w, "format", f->detail ? f->detail : "");
+		w_attr(w, "verdict", pvsub_verdict_name(image_file_verdict(f)));
+		break;
+	default:
+		w_puts(w, "    <error");
+		w_attr(w, "path", f->path);
+		w_attr(w, "reason", f->detail ? f->detail : "");
+		break;
+	}
+	w_puts(w, "/>\n");
+}
+
+/* <verdict> of the image: the worst of its files', with the counts that
+ * keep it from `certified`. */
+static void write_image_verdict(struct writer *w, const struct pvsub_image_manifest_input *in)
+{
+	size_t rejected = 0, load_time = 0, unscanned = 0, errors = 0;
+	enum pvsub_verdict v = PVSUB_VERDICT_CERTIFIED;
+
+	for (size_t i = 0; i < in->n_files; i++) {
+		const struct pvsub_image_file *f = &in->files[i];
+		enum pvsub_verdict fv = image_file_verdict(f);
+
+		if (fv > v)
+			v = fv;
+		if (f->kind == PVSUB_IMAGE_FILE_ERROR)
+			errors++;
+		else if (f->kind == PVSUB_IMAGE_FILE_NOT_SCANNED && fv != PVSUB_VERDICT_CERTIFIED)
+			unscanned++;
+		else if (fv == PVSUB_VERDICT_REJECTED)
+			rejected++;
+		else if (fv == PVSUB_VERDICT_LOAD_TIME)
+			load_time++;
+	}
+	if (v == PVSUB_VERDICT_CERTIFIED) {
+		w_puts(w, "  <verdict result=\"certified\"/>\n");
+		return;
+	}
+	w_printf(w, "  <verdict result=\"%s\">\n", pvsub_verdict_name(v));
+	if (rejected)
+		w_printf(w, "    <reason>%zu file%s rejected</reason>\n", rejected,
+			 rejected == 1 ? "" : "s");
+	if (load_time)
+		w_printf(w, "    <reason>%zu file%s certified with load-time checks</reason>\n",
+			 load_time, load_time == 1 ? "" : "s");
+	if (unscanned)
+		w_printf(w, "    <reason>%zu executable%s not scanned</reason>\n", unscanned,
+			 unscanned == 1 ? "" : "s");
+	if (errors)
+		w_printf(w, "    <reason>%zu error%s</reason>\n", errors, errors == 1 ? "" : "s");
+	w_puts(w, "  </verdict>\n");
+}
+
+int pvsub_manifest_write_image(const struct pvsub_image_manifest_input *in, struct pvsub_buf *out)
+{
+	struct writer w = {.out = out};
+	size_t start = out->len;
+
+	if (!in->policy || !in->image_path || !in->format || !in->sha256 || !in->tool_name ||
+	    !in->tool_version || (in->n_files && !in->files))
+		return -EINVAL;
+	for (size_t i = 0; i < in->n_files; i++) {
+		if (!in->files[i].path ||
+		    (in->files[i].kind == PVSUB_IMAGE_FILE_SCANNED && !in->files[i].sha256))
+			return -EINVAL;
+	}
+	w_puts(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	w_puts(&w, "<image-manifest xmlns=\"urn:pvsub:manifest:1\" version=\"1\">\n");
+	w_puts(&w, "  <tool");
+	w_attr(&w, "name", in->tool_name);
+	w_attr(&w, "version", in->tool_version);
+	w_puts(&w, "/>\n");
+	write_policy(&w, in->policy);
+	w_puts(&w, "  <image");
+	w_attr(&w, "path", in->image_path);
+	w_attr(&w, "format", in->format);
+	w_attr_u64(&w, "size", in->size);
+	w_attr(&w, "sha256", in->sha256);
+	w_puts(&w, "/>\n");
+	w_list_open(&w, "files", in->n_files);
+	for (size_t i = 0; i < in->n_files; i++)
+		write_image_file(&w, &in->files[i]);
+	w_list_close(&w, "files", in->n_files);
+	write_image_verdict(&w, in);
+	w_puts(&w, "</image-manifest>\n");
+	if (w.err < 0) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = '\0';
+	}
+	return w.err;
+}

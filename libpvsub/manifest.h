@@ -54,4 +54,55 @@ struct pvsub_manifest_input {
 int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf *out)
 	_must_check_ _nonnull_(1, 2);
 
+/*
+ * The image manifest (pvsub-manifest(5), root element <image-manifest>):
+ * what pvsub-scan found in one guest disk image, and the image's own size
+ * and SHA-256, so that one signature binds the exact image scanned.
+ */
+
+/* What became of one file found in the image. */
+enum pvsub_image_file_kind {
+	PVSUB_IMAGE_FILE_SCANNED,     /* an ELF file: size, SHA-256 and verdict */
+	PVSUB_IMAGE_FILE_NOT_SCANNED, /* an executable pvsub does not read */
+	PVSUB_IMAGE_FILE_ERROR,	      /* unreadable, too large, a corrupt partition */
+};
+
+struct pvsub_image_file {
+	/* Inside the image: "p2!/lib/x.ko", "p2!/boot/initrd.img!early.ko",
+	 * "p3" for a partition, "" for the image itself. */
+	const char *path;
+	enum pvsub_image_file_kind kind;
+	uint64_t size;	    /* SCANNED only */
+	const char *sha256; /* SCANNED only: hex */
+	/* The file's verdict as pvsub-scan reports it: pvsub_verdict_of_file()
+	 * for SCANNED, pvsub_verdict_of_unscanned() for NOT_SCANNED; an ERROR
+	 * is REJECTED whatever is said here. */
+	enum pvsub_verdict verdict;
+	/* NOT_SCANNED: the format; ERROR: the one-line reason; else NULL. */
+	const char *detail;
+};
+
+struct pvsub_image_manifest_input {
+	const char *tool_name;
+	const char *tool_version;
+	const struct pvsub_policy *policy;
+	const char *image_path; /* display path of the image */
+	const char *format;	/* "raw", "qcow2" */
+	uint64_t size;		/* of the image file */
+	const char *sha256;	/* of the image file, hex */
+	const struct pvsub_image_file *files;
+	size_t n_files; /* in the order pvsub-scan reported them */
+};
+
+/*
+ * Serialise the image manifest of @in into @out (appended), canonically as
+ * pvsub_manifest_write() does.  The image's verdict is the worst of its
+ * files' (an ERROR counts as REJECTED; an image with no file is
+ * certified: pvsub found nothing in it that executes), with one <reason>
+ * per kind of file that keeps it from `certified`, counted.  0, -EINVAL for an
+ * input without its names or hashes, or -ENOMEM.
+ */
+int pvsub_manifest_write_image(const struct pvsub_image_manifest_input *in, struct pvsub_buf *out)
+	_must_check_ _nonnull_(1, 2);
+
 #endif

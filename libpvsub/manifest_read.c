@@ -289,10 +289,11 @@ int pvsub_manifest_read(const char *xml, size_t len, struct pvsub_manifest_info 
 	}
 	/* Never certified by default. */
 	info->verdict = PVSUB_VERDICT_REJECTED;
+	info->image = is_element(root, "image-manifest");
 	for (xmlNode *c = root->children; c && r == 0; c = c->next) {
 		if (is_element(c, "policy")) {
 			r = read_policy(c, info);
-		} else if (is_element(c, "object")) {
+		} else if (is_element(c, "object") || is_element(c, "image")) {
 			info->object_path = attr_dup(c, "path");
 			info->object_size = attr_u64(c, "size");
 			attr_sha(c, "sha256", info->object_sha256);

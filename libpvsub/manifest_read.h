@@ -46,6 +46,10 @@ struct pvsub_manifest_info {
 	 * among them.  Ids longer than PVSUB_PATTERN_ID_MAX - 1 are cut. */
 	size_t n_patterns;
 	struct pvsub_pattern *patterns;
+	/* An image manifest (root <image-manifest>): the object is the disk
+	 * image (<image>), there are no regions, and the verdict is the
+	 * image's.  It describes no driver: a bundle never holds one. */
+	bool image;
 	char *object_path;
 	uint64_t object_size;
 	char object_sha256[PVSUB_SHA256_HEX_LEN];
@@ -55,7 +59,8 @@ struct pvsub_manifest_info {
 };
 
 /*
- * Validate @len bytes of XML as pvsub_manifest_validate() does, then extract
+ * Validate @len bytes of XML as pvsub_manifest_validate() does (a manifest
+ * or an image manifest, whichever the root element says), then extract
  * the fields above from the same parse into a new *@out (free with
  * pvsub_manifest_info_free()).  0, -EINVAL (not a valid manifest; reason in
  * @diag), -EIO, -ENOMEM.

@@ -202,6 +202,12 @@ static int check_schema(struct verify_ctx *x)
 	if (r < 0)
 		return fail(x, PVSUB_VERIFY_ERROR, PVSUB_VERIFY_CHECK_SCHEMA, r, "%s: %s",
 			    x->m_name, reason(&d, r));
+	/* A loader links what a bundle holds: never a disk image. */
+	if (x->info->image && x->req.inputs == PVSUB_VERIFY_BUNDLE)
+		return fail(x, PVSUB_VERIFY_FAILED, PVSUB_VERIFY_CHECK_SCHEMA, -EINVAL,
+			    "%s: an image manifest describes a disk image, not a driver: it "
+			    "is never bundled",
+			    x->m_name);
 	res->manifest_read = true;
 	res->verdict = x->info->verdict;
 	memcpy(res->policy_sha256, x->info->policy_sha256, sizeof(res->policy_sha256));

@@ -11,7 +11,9 @@
  *                four members pvsub_bundle_read() admits
  *   SIGNATURE    the detached CMS signature is over the exact manifest
  *                bytes and the signer chains to the trust anchors now
- *   SCHEMA       the manifest is valid (pvsub_manifest_read())
+ *   SCHEMA       the manifest is valid (pvsub_manifest_read()); an image
+ *                manifest (a disk image's) is accepted with loose inputs,
+ *                its <image> the binary, and refused in a bundle
  *   HASHES       the binary's size and SHA-256 are the manifest's, and so is
  *                the SHA-256 of every region at its offset and size
  *   SIGNER_CERT  (bundles only) the bundled certificate is the one that

@@ -29,6 +29,8 @@ struct format {
 	const char *xsd;
 	const size_t *xsd_len;
 	size_t max_size;
+	/* Another root the schema declares (the image manifest), or NULL. */
+	const char *alt_root;
 };
 
 static const struct format formats[] = {
@@ -36,7 +38,7 @@ static const struct format formats[] = {
 			      pvsub_schema_policy_xsd, &pvsub_schema_policy_xsd_len, 1u << 20},
 	[PVSUB_XML_MANIFEST] = {"manifest", "urn:pvsub:manifest:1", "manifests", "manifest",
 				pvsub_schema_manifest_xsd, &pvsub_schema_manifest_xsd_len,
-				64u << 20},
+				64u << 20, "image-manifest"},
 };
 
 size_t pvsub_xml_max_size(enum pvsub_xml_format format)
@@ -241,7 +243,9 @@ static int check_root(const struct format *f, xmlNodePtr root, struct pvsub_diag
 	if (!root)
 		return pvsub_diag_set(diag, EINVAL, "document has no root element");
 	href = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
-	if (href && strcmp(href, f->ns) == 0 && strcmp((const char *)root->name, f->root) == 0)
+	if (href && strcmp(href, f->ns) == 0 &&
+	    (strcmp((const char *)root->name, f->root) == 0 ||
+	     (f->alt_root && strcmp((const char *)root->name, f->alt_root) == 0)))
 		return 0;
 	pvsub_quote((const char *)root->name, strlen((const char *)root->name), qname,
 		    sizeof(qname));

@@ -47,8 +47,10 @@
 
 /* The XML formats libpvsub reads, each with its compiled-in schema. */
 enum pvsub_xml_format {
-	PVSUB_XML_POLICY,   /* <policy xmlns="urn:pvsub:policy:1">, at most 1 MiB */
-	PVSUB_XML_MANIFEST, /* <manifest xmlns="urn:pvsub:manifest:1">, at most 64 MiB */
+	PVSUB_XML_POLICY, /* <policy xmlns="urn:pvsub:policy:1">, at most 1 MiB */
+	/* <manifest xmlns="urn:pvsub:manifest:1"> or <image-manifest> in the
+	 * same namespace, at most 64 MiB */
+	PVSUB_XML_MANIFEST,
 };
 
 /* The largest document of @format that is read, in bytes. */

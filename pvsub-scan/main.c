@@ -55,6 +55,8 @@ enum {
 	OPT_REWRITE,
 	OPT_ALLOW_UNSCANNED,
 	OPT_ALLOW_BACKING_FILE,
+	OPT_MAX_IMAGE_MEMORY,
+	OPT_MAX_IMAGE_CPU,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_SARIF_ROOT,
@@ -83,6 +85,8 @@ static const struct option long_options[] = {
 	{"rewrite", no_argument, NULL, OPT_REWRITE},
 	{"allow-unscanned", no_argument, NULL, OPT_ALLOW_UNSCANNED},
 	{"allow-backing-file", no_argument, NULL, OPT_ALLOW_BACKING_FILE},
+	{"max-image-memory", required_argument, NULL, OPT_MAX_IMAGE_MEMORY},
+	{"max-image-cpu", required_argument, NULL, OPT_MAX_IMAGE_CPU},
 	{"output", required_argument, NULL, 'o'},
 	{"output-dir", required_argument, NULL, 'O'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -144,6 +148,9 @@ static void usage(FILE *out)
 		"      --max-depth=N         deepest nesting of archives (8)\n"
 		"      --allow-backing-file  read a qcow2 image's backing file: a qcow2 file\n"
 		"                            in the image's directory, named without one\n"
+		"      --max-image-memory=SIZE  memory the process reading a disk image may\n"
+		"                            add to the scanner's (1G)\n"
+		"      --max-image-cpu=SECONDS  its CPU time (30, and 1 more per 32 MiB of image)\n"
 		"\n"
 		"      --help                display this help and exit\n"
 		"      --version             output version information and exit\n"
@@ -218,6 +225,12 @@ struct options {
 	const char *output_dir; /* -O */
 };
 
+struct image_files {
+	char *path; /* the image's display path; NULL when none */
+	struct pvsub_image_file *files;
+	size_t n, cap;
+};
+
 struct run {
 	const struct options *opt;
 	struct pvsub_policy *policy;
@@ -227,6 +240,10 @@ struct run {
 	struct pvsub_report *report;
 	int status;
 	bool report_failed;
+
+	/* --manifest-dir: what became of each file reported from the disk
+	 * image being walked, until its summary item writes its manifest. */
+	struct image_files image;
 
 	/* --manifest FILE: the one manifest, written at the end. */
 	size_t elf_files;
@@ -255,6 +272,18 @@ struct job {
 static double seconds_between(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void image_files_release(struct image_files *im)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		free((char *)im->files[i].path);
+		free((char *)im->files[i].sha256);
+		free((char *)im->files[i].detail);
+	}
+	free(im->files);
+	free(im->path);
+	*im = (struct image_files){0};
 }
 
 static void job_free(struct job *j)
@@ -353,7 +382,7 @@ static void scan_job(void *p, unsigned worker, void *data)
 	struct timespec t0, t1;
 	int r;
 
-	if (j->item->error || j->item->format)
+	if (j->item->error || j->item->format || j->item->image)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	j->size = j->item->size;
@@ -543,6 +572,99 @@ static void show_progress(struct run *run, bool final)
 		(double)run->done_bytes / (1024.0 * 1024.0));
 }
 
+/*
+ * --manifest-dir: note what became of @j, found in a disk image, for the
+ * image's manifest.  Items of an image whose walk ended without its
+ * summary (a budget ran out) are dropped when the next image starts.
+ */
+static void note_image_file(struct run *run, const struct job *j, const char *err,
+			    enum pvsub_verdict v)
+{
+	struct image_files *im = &run->image;
+	const struct pvsub_item *it = j->item;
+	struct pvsub_image_file *f;
+	const char *inside = it->path + it->image_len + (it->path[it->image_len] ? 1 : 0);
+
+	if (!run->opt->manifest_dir || !it->image_len)
+		return;
+	if (!im->path || strncmp(im->path, it->path, it->image_len) != 0 ||
+	    im->path[it->image_len]) {
+		image_files_release(im);
+		im->path = strndup(it->path, it->image_len);
+		if (!im->path)
+			goto nomem;
+	}
+	if (im->n == im->cap) {
+		size_t cap = im->cap ? 2 * im->cap : 64;
+		struct pvsub_image_file *grown = realloc(im->files, cap * sizeof(*grown));
+
+		if (!grown)
+			goto nomem;
+		im->files = grown;
+		im->cap = cap;
+	}
+	f = &im->files[im->n];
+	*f = (struct pvsub_image_file){.path = strdup(inside), .verdict = v};
+	if (err) {
+		f->kind = PVSUB_IMAGE_FILE_ERROR;
+		f->detail = strdup(err);
+	} else if (it->format) {
+		f->kind = PVSUB_IMAGE_FILE_NOT_SCANNED;
+		f->detail = strdup(it->format);
+	} else {
+		f->kind = PVSUB_IMAGE_FILE_SCANNED;
+		f->size = j->result->size;
+		f->sha256 = strdup(j->result->sha256);
+	}
+	im->n++;
+	if (f->path && (f->kind == PVSUB_IMAGE_FILE_SCANNED ? !!f->sha256 : !!f->detail))
+		return;
+nomem:
+	error_msg("%s: out of memory for the image manifest", it->path);
+	run->status = EXIT_ERROR;
+	image_files_release(im);
+}
+
+/* --manifest-dir: the summary item of a disk image: its manifest, beside
+ * the manifests of the files in it, as IMAGE.image-manifest.xml. */
+static void write_image_manifest(struct run *run, const struct job *j)
+{
+	const struct pvsub_item *it = j->item;
+	struct image_files *im = &run->image;
+	bool mine = im->path && strcmp(im->path, it->path) == 0;
+	struct pvsub_image_manifest_input mi = {
+		.tool_name = PROGRAM,
+		.tool_version = PACKAGE_VERSION,
+		.policy = run->policy,
+		.image_path = it->path,
+		.format = it->image->format,
+		.size = it->image->size,
+		.sha256 = it->image->sha256,
+		.files = mine ? im->files : NULL,
+		.n_files = mine ? im->n : 0,
+	};
+	struct pvsub_buf xml = {0};
+	struct pvsub_diag diag = {""};
+	char *path = NULL;
+	int r;
+
+	r = pvsub_manifest_write_image(&mi, &xml);
+	if (r == 0)
+		r = mirror_path(run->opt->manifest_dir, it->path, ".image-manifest.xml", &path);
+	if (r == 0)
+		r = make_parents(path);
+	if (r == 0)
+		r = pvsub_write_file_atomic(path, xml.data, xml.len, 0644, &diag);
+	if (r < 0) {
+		error_msg("%s: cannot write the image manifest %s: %s", it->path, path ? path : "",
+			  diag.msg[0] ? diag.msg : strerror(-r));
+		run->status = EXIT_ERROR;
+	}
+	image_files_release(im);
+	pvsub_buf_release(&xml);
+	free(path);
+}
+
 static void finish_job(void *p, void *data)
 {
 	struct job *j = p;
@@ -551,6 +673,13 @@ static void finish_job(void *p, void *data)
 		.path = j->item->path, .input = j->input, .seconds = j->seconds};
 	const char *err = j->item->error ? j->item->error : j->error;
 	char *written = NULL;
+
+	if (j->item->image) {
+		if (run->opt->manifest_dir)
+			write_image_manifest(run, j);
+		job_free(j);
+		return;
+	}
 
 	/* A job without result or error ran out of memory on the way. */
 	if (!err && !j->result && !j->item->format)
@@ -565,6 +694,7 @@ static void finish_job(void *p, void *data)
 		 * line, so once is enough when both go to one place. */
 		if (run->opt->format != PVSUB_REPORT_TEXT || !tty.same_place)
 			error_msg("%s: %s", j->item->path, err);
+		note_image_file(run, j, err, PVSUB_VERDICT_REJECTED);
 	} else if (j->item->format) {
 		/* Not scanned: its verdict, from the library as for every file;
 		 * with --rewrite nothing is written for it. */
@@ -575,6 +705,7 @@ static void finish_job(void *p, void *data)
 		rec.allow_unscanned = run->opt->allow_unscanned;
 		if (!pvsub_verdict_certifies(v) && run->status == EXIT_CLEAN)
 			run->status = EXIT_FINDINGS;
+		note_image_file(run, j, NULL, v);
 	} else {
 		enum pvsub_verdict v = pvsub_verdict_of_file(j->result, j->rw);
 
@@ -589,6 +720,7 @@ static void finish_job(void *p, void *data)
 			run->status = EXIT_FINDINGS;
 		}
 		run->elf_files++;
+		note_image_file(run, j, NULL, v);
 		if (run->opt->manifest_dir)
 			write_manifest_dir(run, j);
 		else if (run->opt->manifest && run->elf_files == 1)
@@ -801,6 +933,23 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		case OPT_ALLOW_BACKING_FILE:
 			opt->limits.allow_backing_file = true;
 			break;
+		case OPT_MAX_IMAGE_MEMORY:
+			if (cli_parse_size(optarg, &opt->limits.image_reader_memory) < 0 ||
+			    opt->limits.image_reader_memory == 0) {
+				error_msg("invalid size '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MAX_IMAGE_CPU: {
+			uint64_t n;
+
+			if (cli_parse_range(optarg, 1, 86400, &n) < 0) {
+				error_msg("invalid CPU time '%s' (1 to 86400 seconds)", optarg);
+				return -EINVAL;
+			}
+			opt->limits.image_reader_cpu_ms = n * 1000;
+			break;
+		}
 		case 'o':
 			opt->output = optarg;
 			break;
@@ -902,6 +1051,7 @@ static void teardown(struct run *run)
 	pvsub_policy_free(run->policy);
 	pvsub_report_free(run->report);
 	pvsub_buf_release(&run->single_manifest);
+	image_files_release(&run->image);
 }
 
 static void write_outputs(struct run *run)
@@ -1037,6 +1187,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	walk.rewrite = opt.rewrite;
+	opt.limits.image_summaries = opt.manifest_dir && !opt.rewrite;
 	for (int i = optind; i < argc && r >= 0; i++) {
 		walk.input = argv[i];
 		if (strcmp(argv[i], "-") == 0)

@@ -67,8 +67,13 @@ static int check_manifest(const char *m_path, const struct pvsub_bundle *b)
 		error_msg("%s: schema error: %s", m_path, d.msg);
 		return EXIT_USAGE;
 	}
-	if (pvsub_sha256_hex(b->driver.data, b->driver.len, hex) < 0 ||
-	    info->object_size != b->driver.len || strcmp(hex, info->object_sha256) != 0) {
+	if (info->image) {
+		error_msg("%s: an image manifest is not bundled (a bundle holds a driver): "
+			  "sign it with 'sign' and check it with 'verify --manifest'",
+			  m_path);
+		r = EXIT_USAGE;
+	} else if (pvsub_sha256_hex(b->driver.data, b->driver.len, hex) < 0 ||
+		   info->object_size != b->driver.len || strcmp(hex, info->object_sha256) != 0) {
 		error_msg("%s: hash mismatch: the manifest does not describe %s", m_path,
 			  b->driver_name);
 		r = EXIT_USAGE;

@@ -15,12 +15,13 @@
 # lies past the end, a 1 TB sparse qcow2, an encrypted qcow2, a GPT whose
 # both headers are corrupt, a GPT with overlapping partitions, an ext4 with
 # a directory loop, a directory or a sparse file larger than its file
-# system (what fuzz_diskimage found).  Hard links are scanned once, symbolic links not
+# system (what fuzz_diskimage found), a reader process over its memory
+# limit.  Hard links are scanned once, symbolic links not
 # followed, a partition without a file system is "not scanned", and
 # --rewrite refuses an image.  --allow-backing-file reads a qcow2 overlay
 # whose backing file lies beside it, and nothing else.
 . "$top_srcdir/tests/lib.sh"
-for tool in mkfs.ext4 mkfs.vfat mcopy mmd sgdisk qemu-img xorriso debugfs python3 xz cpio gzip; do
+for tool in mkfs.ext4 mkfs.vfat mcopy mmd sgdisk qemu-img xorriso debugfs python3 xz cpio gzip xmllint; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is missing (setup.sh installs it)"
 done
 
@@ -70,6 +71,8 @@ ASM
 cp "$MOD/gate.ko" initrd/early.ko
 (cd initrd && find . | cpio -o -H newc --quiet) | gzip -n > root/boot/initrd.img
 printf 'hostname: guest\n' > root/etc/hostname
+# Text over 512 bytes: not a disk image inside the image (it once was).
+seq 1 1000 > root/etc/numbers
 ln -s /etc/shadow root/usr/bin/shadow
 cp "$MOD/gate.ko" esp/EFI/debian/gate.ko
 
@@ -86,12 +89,17 @@ qemu-img convert -O qcow2 disk.raw disk.qcow2
 qemu-img convert -c -O qcow2 disk.raw diskc.qcow2
 xorriso -as mkisofs -quiet -R -J -o seed.iso root 2>xorriso.err || fail "xorriso: $(cat xorriso.err)"
 
-# findings NAME PREFIX INPUT: the files and findings of INPUT under PREFIX
-# (other partitions are left out), each path with PREFIX replaced by "/",
-# one per line, sorted, into NAME.set.
+# findings NAME PREFIX INPUT [pipe]: the files and findings of INPUT under
+# PREFIX (other partitions are left out), each path with PREFIX replaced by
+# "/", one per line, sorted, into NAME.set; with "pipe", INPUT is read from
+# standard input through a pipe ("-").
 findings() {
 	set +e
-	"$SCAN" --no-progress --format json "$3" >"$1.json" 2>"$1.err"
+	if [ "${4:-}" = pipe ]; then
+		cat "$3" | "$SCAN" --no-progress --format json - >"$1.json" 2>"$1.err"
+	else
+		"$SCAN" --no-progress --format json "$3" >"$1.json" 2>"$1.err"
+	fi
 	st=$?
 	set -e
 	[ "$st" -eq 1 ] || fail "$3: exit $st, expected 1 (findings): $(cat "$1.err")"
@@ -151,6 +159,70 @@ findings dir2 root/ root
 diff -q dir2.set raw.set >/dev/null && fail "the comparison cannot tell a different tree"
 rm root/usr/bin/extra.o
 
+# --- the image manifest: the image's own hash, every file in it, signed ------------
+expect_status 1 "$SCAN" --no-progress --format json --manifest-dir md disk.qcow2
+mv out md.json
+im=md/disk.qcow2.image-manifest.xml
+[ -s "$im" ] || fail "no image manifest: $(find md)"
+xmllint --noout --schema "$top_srcdir/schemas/pvsub-manifest.xsd" "$im" 2>err ||
+	fail "the image manifest does not validate: $(cat err)"
+grep -q "<image path=\"disk.qcow2\" format=\"qcow2\" size=\"$(wc -c < disk.qcow2)\" sha256=\"$(sha256sum disk.qcow2 | cut -c1-64)\"/>" "$im" ||
+	fail "the image's size or hash is not in its manifest: $(cat "$im")"
+grep -q '<verdict result="rejected">' "$im" || fail "image verdict: $(cat "$im")"
+# Every file the report names is in it, by its path inside, with the hash
+# of its bytes in the source tree and the report's verdict.
+python3 - md.json "$im" "$MOD/gate.ko" <<'PY' || fail "the image manifest is not the report"
+import hashlib, json, sys, xml.etree.ElementTree as ET
+ns = "{urn:pvsub:manifest:1}"
+rep = {f["path"].split("!", 1)[1]: f for f in json.load(open(sys.argv[1]))["files"]}
+man = {e.get("path"): e for e in ET.parse(sys.argv[2]).getroot().find(ns + "files")}
+assert set(rep) == set(man), (sorted(rep), sorted(man))
+for p, e in man.items():
+    assert e.tag == ns + "file", p
+    assert e.get("verdict") == rep[p]["verdict"], (p, e.get("verdict"), rep[p]["verdict"])
+gate = hashlib.sha256(open(sys.argv[3], "rb").read()).hexdigest()
+for p in ("p1!/EFI/debian/gate.ko", "p2!/lib/modules/6.1.0-99-test/kernel/drivers/gate.ko"):
+    assert man[p].get("sha256") == gate and man[p].get("verdict") == "rejected", p
+PY
+# The per-file manifests are still written beside it.
+[ -s md/disk.qcow2/p2/lib/modules/$KV/kernel/drivers/gate.ko.manifest.xml ] ||
+	fail "no per-file manifest: $(find md)"
+
+. "$top_srcdir/tests/integration/sign-lib.sh"
+mkpki
+expect_status 0 "$SIGN" sign --key s.key --cert s.pem "$im"
+expect_status 0 "$SIGN" verify --ca ca.pem --manifest "$im" --binary disk.qcow2
+grep -q "manifest OK for disk.qcow2" out || fail "image manifest: $(cat out err)"
+expect_status 1 "$SIGN" verify --ca ca.pem --require-certified --manifest "$im" --binary disk.qcow2
+grep -q "verdict is not certified" err || fail "a rejected image passed --require-certified: $(cat err)"
+# Negative controls: one byte of the image changed; the manifest changed.
+cp disk.qcow2 flipped.qcow2
+python3 - <<'PY'
+d = bytearray(open("flipped.qcow2", "rb").read())
+d[len(d) // 2] ^= 0x01
+open("flipped.qcow2", "wb").write(d)
+PY
+expect_status 1 "$SIGN" verify --ca ca.pem --manifest "$im" --binary flipped.qcow2
+grep -q "flipped.qcow2: hash mismatch: SHA-256" err || fail "a changed image verified: $(cat out err)"
+sed 's/verdict="rejected"/verdict="certified"/' "$im" > forged.xml
+cp "$im.p7s" forged.xml.p7s
+expect_status 1 "$SIGN" verify --ca ca.pem --manifest forged.xml --binary disk.qcow2
+grep -q "bad signature" err || fail "a changed image manifest verified: $(cat err)"
+# An image manifest is not a driver's: no bundle is made of it.
+expect_status 2 "$SIGN" bundle --key s.key --cert s.pem -o img.bundle "$MOD/gate.ko" "$im"
+grep -q "an image manifest is not bundled" err || fail "bundle of an image: $(cat err)"
+[ ! -e img.bundle ] || fail "a bundle was written for an image"
+# A clean image is certified, and so is its manifest.
+mkdir cl
+cp root/usr/bin/clean.o cl/
+mkfs.ext4 -q -F -d cl clean.ext4 4M >/dev/null
+expect_status 0 "$SCAN" --no-progress --manifest-dir mdc clean.ext4
+grep -q '<verdict result="certified"/>' mdc/clean.ext4.image-manifest.xml ||
+	fail "clean image: $(cat mdc/clean.ext4.image-manifest.xml)"
+expect_status 0 "$SIGN" sign --key s.key --cert s.pem mdc/clean.ext4.image-manifest.xml
+expect_status 0 "$SIGN" verify --ca ca.pem --require-certified \
+	--manifest mdc/clean.ext4.image-manifest.xml --binary clean.ext4
+
 # --- hard links, partitions without a file system, --rewrite --------------------------
 mkdir hl
 cp "$MOD/gate.ko" hl/a.ko
@@ -171,13 +243,52 @@ expect_status 2 "$SCAN" --no-progress --rewrite -O rewritten disk.qcow2
 [ "$(grep -c 'rewrite does not write into disk images' out)" = 1 ] || fail "--rewrite: $(cat out err)"
 [ ! -e rewritten ] || fail "--rewrite wrote something for a disk image: $(find rewritten)"
 
-# A disk image is read in place: through a pipe it is one clear line.
+# --- disk images inside archives and through a pipe ------------------------------
+# Spooled into a memory file (never a file on disk) and read from there: the
+# same findings as the image file.
+tar czf images.tar.gz disk.qcow2 diskc.qcow2
+findings tgz 'images.tar.gz!disk.qcow2!p2!/' images.tar.gz
+findings tgzc 'images.tar.gz!diskc.qcow2!p2!/' images.tar.gz
+findings pipe '-!p2!/' disk.qcow2 pipe
+findings piperaw '-!p2!/' disk.raw pipe
+findings pipeext4 '-!/' root.ext4 pipe
+xz -c disk.raw > disk.raw.xz
+findings rawxz 'disk.raw.xz!p2!/' disk.raw.xz
+for s in tgz tgzc pipe piperaw pipeext4 rawxz; do
+	diff -u dir.set "$s.set" > "$s.diff" || fail "$s: not the source tree's findings: $(cat "$s.diff")"
+done
+if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null; then
+	# Nothing is written to disk on the way: no file opened for writing.
+	cat disk.qcow2 | strace -f -e trace=open,openat,creat,memfd_create -o spool.log \
+		env ASAN_OPTIONS=detect_leaks=0 "$SCAN" --no-progress - >/dev/null 2>&1 || true
+	grep -E 'O_WRONLY|O_RDWR|creat\(' spool.log && fail "a file was written: $(cat spool.log)"
+	grep -q 'memfd_create("pvsub-image"' spool.log || fail "no memory file: $(cat spool.log)"
+fi
+# Negative controls: the size limit holds for a pipe; a qcow2 in an archive
+# with a backing file is refused even with --allow-backing-file (no
+# directory to look in); the set comparison tells a different image.
 set +e
-cat disk.qcow2 | "$SCAN" --no-progress - >out 2>err
+cat disk.qcow2 | "$SCAN" --no-progress --max-entry-size=64K - >out 2>err
 st=$?
 set -e
-[ "$st" -eq 2 ] && grep -q '^-: error: a qcow2 disk image is read in place' out ||
-	fail "a qcow2 image through a pipe: exit $st: $(cat out err)"
+[ "$st" -eq 2 ] && [ "$(grep -c ': error: ' out)" = 1 ] &&
+	grep -qx -- '-: error: entry exceeds the size limit (65536 bytes)' out ||
+	fail "a qcow2 image through a pipe over the limit: exit $st: $(cat out err)"
+qemu-img create -q -f qcow2 -F qcow2 -b disk.qcow2 inner-overlay.qcow2
+tar cf overlay.tar inner-overlay.qcow2 disk.qcow2
+expect_status 2 "$SCAN" --no-progress --allow-backing-file overlay.tar
+grep -q '^overlay.tar!inner-overlay.qcow2: error: qcow2 image with a backing file: refused' out ||
+	fail "a backing file inside an archive: $(cat out)"
+findings pipeesp '-!/' esp.fat pipe
+diff -q dir.set pipeesp.set >/dev/null 2>&1 && fail "the pipe comparison cannot tell a different image"
+# An image inside an image (qcow2, or a partitioned disk) is one line, not
+# opened.
+mkdir nest
+cp disk.qcow2 nest/inner.qcow2
+mkfs.ext4 -q -F -d nest nest.ext4 16M >/dev/null
+expect_status 2 "$SCAN" --no-progress nest.ext4
+grep -qx 'nest.ext4!/inner.qcow2: error: a disk image inside a disk image is not read' out ||
+	fail "an image in an image: $(cat out)"
 
 # --- hostile images: one line each, exit 2, no hang -------------------------------------
 # hostile NAME PATTERN: scanning NAME exits 2 within 20 s with exactly one error
@@ -289,6 +400,28 @@ PY
 hostile badgpt.raw 'GPT partition table unreadable'
 hostile overlap.raw 'partitions p1 and p2 overlap'
 
+# The process that reads an image: past its memory it is one line naming
+# the image, exit 2, and nothing from the image is scanned (the control: the
+# same image scanned above).  Its CPU limit is test_diskimage's.  Under
+# AddressSanitizer its address space is not limited (pvsub-scan(1)).
+case "${SANITIZER_CFLAGS:-}" in
+*address*) asan=1 ;;
+*) asan= ;;
+esac
+[ -n "$asan" ] || {
+	set +e
+	timeout 20 "$SCAN" --no-progress --max-image-memory=64K diskc.qcow2 >out 2>err
+	st=$?
+	set -e
+	[ "$st" -eq 2 ] || fail "reader memory: exit $st: $(cat out err)"
+	[ "$(grep -c ': error: ' out)" = 1 ] && grep -qx \
+		"diskc.qcow2: error: disk image reader ran out of memory (its limit: 64 KiB more than the scanner's own)" out ||
+		fail "reader memory: $(cat out)"
+	grep -q 'wrpkru' out && fail "a file was scanned from an image whose reader failed: $(cat out)"
+}
+expect_status 2 "$SCAN" --max-image-cpu=0 diskc.qcow2
+grep -q "invalid CPU time" err || fail "--max-image-cpu=0: $(cat err)"
+
 # What fuzz_diskimage found: TSK maps every block of a file before reading
 # it, one run per block in ext2/3 block maps, so a directory claiming 3.9 GB
 # of a 4 MiB file system took it minutes, and so does a huge sparse file.
@@ -315,4 +448,10 @@ set -e
 grep -qx 'loop.ext4!/d/loop: error: directory loop (metadata address 12)' out ||
 	fail "directory loop: $(cat out)"
 grep -q '^loop.ext4!/d/gate.ko: .text+0x0: wrpkru' out || fail "directory loop: the file before it: $(cat out)"
+# An error inside an image is in its manifest, and rejects the image.
+expect_status 2 timeout 20 "$SCAN" --no-progress --manifest-dir mdl loop.ext4
+grep -q '<error path="/d/loop" reason="directory loop (metadata address 12)"/>' \
+	mdl/loop.ext4.image-manifest.xml || fail "loop: $(cat mdl/loop.ext4.image-manifest.xml)"
+grep -q '<reason>1 error</reason>' mdl/loop.ext4.image-manifest.xml ||
+	fail "loop: $(cat mdl/loop.ext4.image-manifest.xml)"
 exit 0

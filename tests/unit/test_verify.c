@@ -690,3 +690,58 @@ Test(verify, check_names)
 	cr_assert_str_eq(pvsub_verify_check_name(PVSUB_VERIFY_CHECK_PROFILES), "profiles");
 	cr_assert_str_eq(pvsub_verify_check_name((enum pvsub_verify_check)99), "unknown");
 }
+
+/* ---- image manifests ---------------------------------------------------------- */
+
+/* An image manifest for bin[] as a disk image, with one file in it. */
+static void image_manifest(struct pvsub_buf *out)
+{
+	struct pvsub_policy *p = policy("default");
+	char hash[PVSUB_SHA256_HEX_LEN];
+	struct pvsub_image_file f = {.path = "p1!/drv.ko",
+				     .kind = PVSUB_IMAGE_FILE_SCANNED,
+				     .size = 16,
+				     .sha256 = hash,
+				     .verdict = PVSUB_VERDICT_CERTIFIED};
+	struct pvsub_image_manifest_input in = {.tool_name = "pvsub-scan",
+						.tool_version = "0.1.0",
+						.policy = p,
+						.image_path = "disk.raw",
+						.format = "raw",
+						.size = BIN_LEN,
+						.sha256 = hash,
+						.files = &f,
+						.n_files = 1};
+
+	make_bin();
+	cr_assert_eq(pvsub_sha256_hex(bin, BIN_LEN, hash), 0);
+	cr_assert_eq(pvsub_manifest_write_image(&in, out), 0);
+	pvsub_policy_free(p);
+}
+
+/* Loose, an image manifest binds the image like a manifest its binary; a
+ * bundle, whose driver a loader links, never holds one. */
+Test(verify, image_manifest_loose_not_bundled, .init = setup, .fini = teardown)
+{
+	struct pvsub_buf m = {0}, sig = {0}, b = {0};
+	struct pvsub_trust *ca = anchors(fx.ca, NULL);
+	struct pvsub_verify_request q;
+	struct pvsub_verify_result res;
+
+	image_manifest(&m);
+	sign(fx.key, fx.cert, &m, &sig);
+	q = loose(&m, &sig, ca);
+	q.require_certified = true;
+	expect_pass(&q, &res);
+	cr_assert_eq(res.verdict, PVSUB_VERDICT_CERTIFIED);
+	bin[BIN_LEN / 2] ^= 1;
+	expect_fail(&q, PVSUB_VERIFY_CHECK_HASHES, -EBADMSG, "drv.ko: hash mismatch: SHA-256");
+	bin[BIN_LEN / 2] ^= 1;
+	bundle(&m, &sig, fx.cert, &b);
+	q = bundled(&b, ca);
+	expect_fail(&q, PVSUB_VERIFY_CHECK_SCHEMA, -EINVAL, "is never bundled");
+	pvsub_trust_free(ca);
+	pvsub_buf_release(&b);
+	pvsub_buf_release(&sig);
+	pvsub_buf_release(&m);
+}
