@@ -15,6 +15,7 @@ bin_PROGRAMS += pvsub-loader/pvsub-loader
 pvsub_loader_pvsub_loader_SOURCES = \
 	pvsub-loader/loader.h \
 	pvsub-loader/main.c \
+	pvsub-loader/rescan.c pvsub-loader/rescan.h \
 	runtime/handoff.h \
 	runtime/include/pvsub/guest.h
 nodist_pvsub_loader_pvsub_loader_SOURCES = pvsub-loader/guestrun-api.c
