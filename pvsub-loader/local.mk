@@ -89,7 +89,8 @@ clean-local-guests:
 	-rm -rf examples/guests/pki
 .PHONY: clean-local-guests
 
-LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh
+LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh \
+	tests/integration/guests.sh
 TESTS += $(LOADER_TESTS)
 EXTRA_DIST += $(LOADER_TESTS)
 
