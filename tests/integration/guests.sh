@@ -58,6 +58,31 @@ for be in none mprotect; do
 	grep -qx "echo: selftest passed" log || fail "echo ($be): $(cat log)"
 done
 
+# the same guests built by clang, certified and signed here, run as well
+if command -v clang >/dev/null; then
+	for g in pktgen sink echo; do
+		# shellcheck disable=SC2086
+		clang $GUEST_CFLAGS -I"$top_srcdir/runtime/include" -c -o $g-clang.o \
+			"$top_srcdir/examples/guests/$g.c"
+		set +e
+		"$SCAN" --no-progress -q -p "$POLICY" --manifest $g-clang.xml $g-clang.o >/dev/null
+		st=$?
+		set -e
+		if [ $st = 1 ]; then
+			expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --rewrite -o $g-rw.o $g-clang.o
+			mv $g-rw.o $g-clang.o
+			expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest $g-clang.xml $g-clang.o
+		fi
+		expect_status 0 "$SIGN" bundle --key "$GUESTS/pki/s.key" --cert "$GUESTS/pki/s.pem" \
+			-o $g-clang.tar $g-clang.o $g-clang.xml
+		run 0 mprotect $g-clang.tar
+	done
+	grep -qx "echo: selftest passed" log || fail "echo (clang): $(cat log)"
+	cp log echo-clang.log
+else
+	echo "no clang: the example guests are not built with it"
+fi
+
 # pktgen configured: 37 frames of 64 and 1000 bytes, one per call
 config gen37 'const struct pktgen_config pktgen_config = {
 	.count = 37, .batch = 1, .n_sizes = 2, .sizes = {64, 1000},
@@ -142,6 +167,8 @@ PY
 for be in none mprotect; do
 	python3 ref.py echo-$be.log 169.254.117.98 || fail "echo ($be): the replies differ"
 done
+[ ! -f echo-clang.log ] || python3 ref.py echo-clang.log 169.254.117.98 ||
+	fail "echo (clang): the replies differ"
 python3 ref.py echo-ip.log 10.1.2.3 || fail "echo at 10.1.2.3: the replies differ"
 # the control: the replies for one address are not those for another
 if python3 ref.py echo-ip.log 169.254.117.98 > /dev/null; then
