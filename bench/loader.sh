@@ -35,7 +35,8 @@ scan=$b/pvsub-scan/pvsub-scan
 sign=$b/pvsub-sign/pvsub-sign
 policy=$src/examples/guests/guest-policy.xml
 pki=$b/examples/guests/pki
-export PVSUB_GUESTRUN=$b/runtime/pvsub-guestrun
+PVSUB_GUESTRUN="$b/runtime/pvsub-guestrun"
+export PVSUB_GUESTRUN
 if [ ! -x "$PVSUB_GUESTRUN" ]; then
 	echo "loader bench: no pvsub-guestrun (configure found no musl-gcc), skipped"
 	exit 0
@@ -56,6 +57,7 @@ guest() {
 	fi
 	"$sign" bundle --key "$pki/s.key" --cert "$pki/s.pem" -o "$w/$1.tar" "$w/$1.o" "$w/$1.xml"
 }
+# shellcheck disable=SC3013
 if [ ! -f "$w/big.tar" ] || [ "$src/bench/guests/big.py" -nt "$w/big.tar" ] ||
 	[ "$scan" -nt "$w/big.tar" ]; then
 	echo "building the 1 MiB guest (a minute) ..."
@@ -75,6 +77,7 @@ ms() { awk "BEGIN {printf \"%7.2f\", $1 / 1e6}"; }
 row() {
 	label=$1
 	shift
+	# shellcheck disable=SC2046
 	set -- $("$b/bench/loadtime" "$repeat" "$@")
 	# total MIN MED first MIN MED status S
 	[ "$8" = 0 ] || echo "  ($label exited $8)"
@@ -109,10 +112,12 @@ for be in none mprotect pkey; do
 	fi
 	line=$(printf '  %-10s' $be)
 	for bs in 1 8 32; do
+		# shellcheck disable=SC2046
 		set -- $(sed -n "s/^pvsub-loader: guest: gatecost: batch $bs: \([0-9]*\) calls \([0-9]*\) ns$/\1 \2/p" \
 			"$w/gatecost-$be.log")
 		line="$line $(awk "BEGIN {printf \"%7.1f / %-8.1f\", $2 / $1, $2 / ($1 / 2 * $bs)}")"
 	done
+	# shellcheck disable=SC2046
 	set -- $(sed -n 's/^pvsub-loader: guest: gatecost: plain: \([0-9]*\) calls \([0-9]*\) ns$/\1 \2/p' \
 		"$w/gatecost-$be.log")
 	echo "$line $(awk "BEGIN {printf \"%7.2f\", $2 / $1}")"

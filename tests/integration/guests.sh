@@ -44,17 +44,17 @@ config() {
 
 for be in none mprotect; do
 	# --- pktgen: 1000 frames of 60, 128, 512 and 1514 bytes in turn ----------------
-	run 0 $be "$GUESTS/pktgen.tar"
+	run 0 "$be" "$GUESTS/pktgen.tar"
 	bytes=$((250 * (60 + 128 + 512 + 1514)))
 	grep -Eqx "pktgen: sent 1000 frames $bytes bytes, back 1000 in order, bad 0, [0-9]+ ns" log ||
 		fail "pktgen ($be): $(cat log)"
 	# --- sink: feeds itself 1000 frames of 100 bytes and checks them -------------
-	run 0 $be "$GUESTS/sink.tar"
+	run 0 "$be" "$GUESTS/sink.tar"
 	grep -qx "sink: received 1000 frames 100000 bytes, lost 0, late 0, bad 0, other 0" log ||
 		fail "sink ($be): $(cat log)"
 	# --- echo: its ARP and ICMP answers, byte for byte ------------------------------
-	run 0 $be "$GUESTS/echo.tar"
-	cp log echo-$be.log
+	run 0 "$be" "$GUESTS/echo.tar"
+	cp log "echo-$be.log"
 	grep -qx "echo: selftest passed" log || fail "echo ($be): $(cat log)"
 done
 
