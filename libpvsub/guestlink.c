@@ -812,6 +812,27 @@ size_t pvsub_guestlink_got_count(const struct pvsub_guestlink *gl)
 	return gl->n_got;
 }
 
+int pvsub_guestlink_locate(const struct pvsub_guestlink *gl, uint64_t offset,
+			   struct pvsub_guestlink_place *out)
+{
+	for (size_t oi = 0; oi < gl->n; oi++) {
+		const struct pvsub_relobj *o = gl->objs[oi];
+
+		for (size_t i = 1; i < o->n_sec; i++) {
+			uint64_t at = gl->o[oi].off[i];
+
+			if (gl->o[oi].region[i] == GL_UNPLACED || offset < at ||
+			    offset - at >= o->sec[i].sh.sh_size)
+				continue;
+			out->obj = oi;
+			out->section = o->sec[i].name;
+			out->offset = offset - at;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* --- applying
  * ------------------------------------------------------------------------------------- */
 

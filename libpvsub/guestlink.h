@@ -138,6 +138,24 @@ void pvsub_guestlink_layout(const struct pvsub_guestlink *gl, struct pvsub_guest
 /* Number of entries of the linker's GOT (its region holds 8 bytes each). */
 size_t pvsub_guestlink_got_count(const struct pvsub_guestlink *gl) _nonnull_(1);
 
+/* Where a byte of the image came from: object @obj (an index into the
+ * plan's objects), @offset bytes into its section @section (a name owned
+ * by the object). */
+struct pvsub_guestlink_place {
+	size_t obj;
+	const char *section;
+	uint64_t offset;
+};
+
+/*
+ * Which placed section holds byte @offset of the image (an offset from the
+ * base, as the layout's): 0 and *@out, or -ENOENT for a byte no section
+ * holds (a guard page, padding, the GOT).  Linear in the number of
+ * sections: for messages, not for every byte.
+ */
+int pvsub_guestlink_locate(const struct pvsub_guestlink *gl, uint64_t offset,
+			   struct pvsub_guestlink_place *out) _must_check_ _nonnull_(1, 3);
+
 /*
  * Write the linked image for base address @base (a multiple of
  * PVSUB_GUESTLINK_PAGE, with the whole image below 2^64) into @image,

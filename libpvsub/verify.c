@@ -369,7 +369,8 @@ const char *pvsub_verify_check_name(enum pvsub_verify_check c)
 	return names[c];
 }
 
-/* The driver member moves from the bundle into the result: no copy. */
+/* The driver member and the manifest's patterns move from the bundle and
+ * the manifest into the result: no copy. */
 static void keep_binary(struct verify_ctx *x)
 {
 	struct pvsub_bundle_member *drv = &x->bundle.driver;
@@ -380,6 +381,10 @@ static void keep_binary(struct verify_ctx *x)
 	x->res->binary_len = drv->len;
 	drv->data = NULL;
 	drv->len = 0;
+	x->res->patterns = x->info->patterns;
+	x->res->n_patterns = x->info->n_patterns;
+	x->info->patterns = NULL;
+	x->info->n_patterns = 0;
 }
 
 static void ctx_release(struct verify_ctx *x)
@@ -420,4 +425,7 @@ void pvsub_verify_result_release(struct pvsub_verify_result *res)
 	free(res->binary);
 	res->binary = NULL;
 	res->binary_len = 0;
+	free(res->patterns);
+	res->patterns = NULL;
+	res->n_patterns = 0;
 }

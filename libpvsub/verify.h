@@ -92,8 +92,10 @@ struct pvsub_verify_request {
 	/* PVSUB_VERIFY_BUNDLE: when every check passed, hand the verified
 	 * driver member's bytes back in the result (binary, binary_len), so
 	 * that a loader runs exactly the bytes that were checked and reads
-	 * nothing twice.  Ignored for PVSUB_VERIFY_MANIFEST, whose caller
-	 * holds the binary already. */
+	 * nothing twice; and the manifest's policy patterns with it
+	 * (patterns, n_patterns), so that it can rescan the bytes it linked
+	 * for what the certificate says is absent.  Ignored for
+	 * PVSUB_VERIFY_MANIFEST, whose caller holds the binary already. */
 	bool keep_binary;
 };
 
@@ -153,6 +155,12 @@ struct pvsub_verify_result {
 	 * by pvsub_verify_result_release(). */
 	uint8_t *binary;
 	size_t binary_len;
+	/* With the binary: the patterns of the manifest's <policy>, in
+	 * document order (what the certificate says the binary's executable
+	 * bytes hold no occurrence of, relocation windows aside).  Owned by
+	 * the result, released with the binary. */
+	struct pvsub_pattern *patterns;
+	size_t n_patterns;
 };
 
 /*
@@ -168,7 +176,7 @@ struct pvsub_verify_result {
 int pvsub_verify(const struct pvsub_verify_request *req, struct pvsub_verify_result *res)
 	_must_check_ _nonnull_(1, 2);
 
-/* Free what @res owns (the kept binary) and clear those fields; a result
+/* Free what @res owns (the kept binary and patterns) and clear those fields; a result
  * that owns nothing is left as it is.  Call it before a result that holds
  * a binary is passed to pvsub_verify() again, which overwrites it. */
 void pvsub_verify_result_release(struct pvsub_verify_result *res) _nonnull_(1);

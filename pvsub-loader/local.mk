@@ -15,6 +15,7 @@ bin_PROGRAMS += pvsub-loader/pvsub-loader
 pvsub_loader_pvsub_loader_SOURCES = \
 	pvsub-loader/loader.h \
 	pvsub-loader/main.c \
+	pvsub-loader/rescan.c pvsub-loader/rescan.h \
 	runtime/handoff.h \
 	runtime/include/pvsub/guest.h
 nodist_pvsub_loader_pvsub_loader_SOURCES = pvsub-loader/guestrun-api.c
@@ -55,26 +56,41 @@ pvsub-loader/guestrun-api.c: $(top_srcdir)/runtime/gen-api.sh $(GUESTRUN_BIN)
 # pvsub-sign tests' mkpki) and bundled.  Run one with
 #   PVSUB_GUESTRUN=runtime/pvsub-guestrun pvsub-loader --ca \
 #	examples/guests/pki/ca.pem --loopback examples/guests/loopback.tar
-GUEST_EXAMPLES = loopback
-GUEST_BUNDLES = examples/guests/loopback.tar
+GUEST_EXAMPLES = loopback pktgen sink echo
+GUEST_BUNDLES = examples/guests/loopback.tar examples/guests/pktgen.tar \
+	examples/guests/sink.tar examples/guests/echo.tar
 EXTRA_DIST += examples/guests/build-guests.sh examples/guests/guest-policy.xml \
-	examples/guests/loopback.c
+	examples/guests/guestlib.h examples/guests/loopback.c examples/guests/pktgen.c \
+	examples/guests/sink.c examples/guests/echo.c
 noinst_DATA += $(GUEST_BUNDLES)
 $(GUEST_BUNDLES): examples/guests/build-guests.sh examples/guests/guest-policy.xml \
 		runtime/include/pvsub/guest.h tests/integration/sign-lib.sh \
 		pvsub-scan/pvsub-scan$(EXEEXT) pvsub-sign/pvsub-sign$(EXEEXT)
+BUILD_GUEST = CC="$(CC)" SCAN=$(abs_top_builddir)/pvsub-scan/pvsub-scan \
+	SIGN=$(abs_top_builddir)/pvsub-sign/pvsub-sign \
+	$(SHELL) $(top_srcdir)/examples/guests/build-guests.sh $(abs_top_srcdir) $(abs_top_builddir)
 examples/guests/loopback.tar: examples/guests/loopback.c
-	$(AM_V_GEN)CC="$(CC)" SCAN=$(abs_top_builddir)/pvsub-scan/pvsub-scan \
-		SIGN=$(abs_top_builddir)/pvsub-sign/pvsub-sign \
-		$(SHELL) $(top_srcdir)/examples/guests/build-guests.sh $(abs_top_srcdir) \
-		$(abs_top_builddir) loopback
-CLEANFILES += $(GUEST_BUNDLES) examples/guests/loopback.o examples/guests/loopback.xml
+	$(AM_V_GEN)$(BUILD_GUEST) loopback
+# After loopback.tar, which makes the test PKI once.
+examples/guests/pktgen.tar: examples/guests/pktgen.c examples/guests/guestlib.h \
+		examples/guests/loopback.tar
+	$(AM_V_GEN)$(BUILD_GUEST) pktgen
+examples/guests/sink.tar: examples/guests/sink.c examples/guests/guestlib.h \
+		examples/guests/loopback.tar
+	$(AM_V_GEN)$(BUILD_GUEST) sink
+examples/guests/echo.tar: examples/guests/echo.c examples/guests/guestlib.h \
+		examples/guests/loopback.tar
+	$(AM_V_GEN)$(BUILD_GUEST) echo
+CLEANFILES += $(GUEST_BUNDLES) examples/guests/loopback.o examples/guests/loopback.xml \
+	examples/guests/pktgen.o examples/guests/pktgen.xml examples/guests/sink.o \
+	examples/guests/sink.xml examples/guests/echo.o examples/guests/echo.xml
 clean-local: clean-local-guests
 clean-local-guests:
 	-rm -rf examples/guests/pki
 .PHONY: clean-local-guests
 
-LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh
+LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh \
+	tests/integration/guests.sh
 TESTS += $(LOADER_TESTS)
 EXTRA_DIST += $(LOADER_TESTS)
 

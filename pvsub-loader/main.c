@@ -31,9 +31,9 @@
 #include "libpvsub/guestlink.h"
 #include "libpvsub/policy.h"
 #include "libpvsub/relobj.h"
-#include "libpvsub/verdict.h"
 #include "libpvsub/verify.h"
 #include "pvsub-loader/loader.h"
+#include "pvsub-loader/rescan.h"
 
 /* Largest bundle read into memory. */
 #define BUNDLE_MAX ((size_t)256 << 20)
@@ -121,8 +121,8 @@ static void usage(void)
 	       "Exit status: the guest's (0-125); 126 a bundle did not verify or was not\n"
 	       "accepted, 127 the link was refused, 128 usage or input error, 129 backend\n"
 	       "not available, 130 system error while loading, 131 guest status out of range,\n"
-	       "132 gate opcode in an executable mapping; killed by SIGSYS: a system call\n"
-	       "outside the allowlist.\n"
+	       "132 gate opcode in an executable mapping, 133 the linked guest code holds a\n"
+	       "pattern of its policy; killed by SIGSYS: a system call outside the allowlist.\n"
 	       "See pvsub-loader(8) and pvsub-guest(3).\n");
 }
 
@@ -281,15 +281,8 @@ static int verify_bundle(struct state *s, const struct backend *be, struct guest
 		refuse(g->path, g->res.msg);
 		return EXIT_VERIFY;
 	}
-	/* A load-time verdict holds only if the values relocated into its
-	 * recorded places are checked, which this version does not do (the
-	 * runtime's rescan would refuse an occurrence, but not say why). */
-	if (g->res.verdict != PVSUB_VERDICT_CERTIFIED) {
-		error_msg("%s: verdict %s: not accepted by this version of " PROGRAM
-			  " (its relocation values are not checked yet)",
-			  g->path, pvsub_verdict_name(g->res.verdict));
-		return EXIT_VERIFY;
-	}
+	/* certified, or certified with load-time checks: check_final_bytes()
+	 * makes those checks, and the same for every bundle */
 	snprintf(g->name, sizeof(g->name), "%s: %s", g->path, g->res.driver_name);
 	if (pvsub_relobj_view(g->res.binary, g->res.binary_len, &g->view, &d) < 0) {
 		error_msg("%s: %s", g->name, d.msg);
@@ -371,6 +364,46 @@ static int system_error(const char *what)
 }
 
 /*
+ * The load-time checks (DESIGN §8 step 5): the linked code, relocation
+ * values and padding included, searched for every pattern of every
+ * bundle's policy.  0, or the refusal printed and its exit status.
+ */
+static int check_final_bytes(const struct state *s, const struct pvsub_guestlink_layout *l,
+			     const uint8_t *image)
+{
+	struct loader_policy pols[BUNDLES_MAX];
+	struct pvsub_guestlink_place at;
+	char bytes[3 * PVSUB_PATTERN_MAX * 2], where[PATH_MAX + 160];
+	struct loader_hit hit;
+	uint64_t off;
+	int r;
+
+	for (size_t i = 0; i < s->n_objs; i++) {
+		pols[i].pats = s->objs[i].res.patterns;
+		pols[i].n = s->objs[i].res.n_patterns;
+	}
+	r = loader_rescan(pols, s->n_objs, image + l->code.offset, l->code.size, &hit);
+	if (r == 0)
+		return 0;
+	if (r < 0) {
+		bundle_names(s, where, sizeof(where));
+		error_msg("%s: the linked code cannot be rescanned: %s", where,
+			  r == -EINVAL ? "no manifest lists a pattern" : strerror(-r));
+		return r == -EINVAL ? EXIT_VERIFY : EXIT_SYSTEM;
+	}
+	off = l->code.offset + hit.offset;
+	pvsub_pattern_format(&hit.pattern, bytes, sizeof(bytes));
+	if (pvsub_guestlink_locate(s->gl, off, &at) == 0)
+		snprintf(where, sizeof(where), "%s: %s+0x%llx", s->objs[at.obj].name, at.section,
+			 (unsigned long long)at.offset);
+	else
+		bundle_names(s, where, sizeof(where));
+	error_msg("%s: the linked code at 0x%llx holds %s (%s), which its policy forbids", where,
+		  (unsigned long long)(GUESTRUN_BASE + off), hit.pattern.id, bytes);
+	return EXIT_FINAL_BYTES;
+}
+
+/*
  * Link the objects for GUESTRUN_BASE straight into a memfd, after a page
  * of header, and seal it: the runtime maps the very bytes written here,
  * and neither it nor this process can change them afterwards.
@@ -407,11 +440,15 @@ static int link_image(struct state *s, const struct backend *be)
 		return system_error("mmap");
 	fill_header(s, be, &l, (struct guestrun_header *)map);
 	r = pvsub_guestlink_apply(s->gl, GUESTRUN_BASE, map + GUESTRUN_HEADER_SIZE, l.size, &d);
-	munmap(map, total);
 	if (r < 0) {
+		munmap(map, total);
 		refuse_link(s, d.msg);
 		return EXIT_LINK;
 	}
+	r = check_final_bytes(s, &l, map + GUESTRUN_HEADER_SIZE);
+	munmap(map, total);
+	if (r)
+		return r;
 	/* the shared writable mapping is gone: F_SEAL_WRITE may be set */
 	if (fcntl(s->memfd, F_ADD_SEALS, seals) < 0)
 		return system_error("F_ADD_SEALS");

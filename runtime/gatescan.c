@@ -2,6 +2,8 @@
 /*
  * gatescan: the gate profile's patterns, matched exactly (gatescan.h).
  */
+#include <string.h>
+
 #include "runtime/gatescan.h"
 
 /* The pattern starting with 0f, @b1 and the ModRM byte @b2, or NULL. */
@@ -22,12 +24,15 @@ static const char *gate_at(uint8_t b1, uint8_t b2)
 
 size_t gatescan_next(const uint8_t *buf, size_t len, size_t from, const char **name)
 {
-	/* every pattern is three bytes long */
+	/* every pattern is three bytes long and starts with 0f, which
+	 * memchr() finds a word at a time */
 	for (size_t i = from; len >= 3 && i <= len - 3; i++) {
+		const uint8_t *p = memchr(buf + i, 0x0f, len - 2 - i);
 		const char *n;
 
-		if (buf[i] != 0x0f)
-			continue;
+		if (!p)
+			break;
+		i = (size_t)(p - buf);
 		n = gate_at(buf[i + 1], buf[i + 2]);
 		if (n) {
 			*name = n;

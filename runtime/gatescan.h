@@ -3,9 +3,10 @@
  * gatescan: the gate profile's patterns, matched exactly, at every byte
  * offset, with no library: what pvsub-guestrun uses to rescan every
  * executable mapping of its own process before the first guest
- * instruction.  libpvsub's matcher (search.c) cannot be linked into the
- * runtime (it sits in the analysis area, with capstone and libelf); this
- * one knows only the `default` profile of policy.c (vmfunc and pku):
+ * instruction.  libpvsub's matcher (search.c) is not linked into the
+ * runtime (libpvsub is built against glibc, and its area, trust, brings
+ * OpenSSL and libxml2 with it); this one knows only the `default` profile
+ * of policy.c (vmfunc and pku):
  *
  *   vmfunc   0f 01 d4
  *   wrpkru   0f 01 ef

@@ -57,6 +57,7 @@ enum loader_exit {
 	EXIT_SYSTEM = 130,	/* a system call failed while loading */
 	EXIT_GUEST_RANGE = 131, /* the guest's status was outside 0..125 */
 	EXIT_RESCAN = 132,	/* a gate opcode outside a recorded gate site */
+	EXIT_FINAL_BYTES = 133, /* the linked guest code holds a pattern of its policy */
 };
 
 enum guestrun_backend {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# pvsub-loader (issue 12, second increment): the example guest runs under
+# pvsub-loader (issue 12): the example guest runs under
 # --backend none --loopback; the guest's status is the loader's; and each
 # refusal, from bundles built here, is one line naming the bundle with its
 # documented status.  Each refused bundle is made from a good one that runs
@@ -165,17 +165,74 @@ grep -q "^pvsub-loader: ret7.tar: manifest.xml: untrusted signer" err || fail "$
 # the manifest does not describe the object in the bundle
 tamper ret7.tar mismatch.tar DRIVER
 refused 126 "hash mismatch" mismatch.tar
-# verdicts: rejected, and certified with load-time checks (whose relocation
-# values are not checked yet)
+# the verdict rejected
 printf '#include <pvsub/guest.h>\nint pvsub_guest_main(const struct pvsub_guest *g)\n{\n\t(void)g;\n\t__asm__ volatile(".byte 0x0f,0x01,0xef");\n\treturn 0;\n}\n' > gate.c
 guest gate
 [ "$scan_status" = 1 ] || fail "gate.o was not rejected by the scan"
 refused 126 "verdict is not certified" gate.tar
-printf '\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\t.reloc .+2, R_X86_64_8, g\n\t.byte 0x0f,0x01,0xd4\n\tret\n\t.data\ng:\t.byte 0\n' > loadtime.s
-guest loadtime
-[ "$scan_status" = 0 ] || fail "loadtime.o does not certify"
-grep -q 'certified-with-load-time-checks' loadtime.xml || fail "loadtime.o: $(grep verdict loadtime.xml)"
-refused 126 "verdict certified-with-load-time-checks: not accepted" loadtime.tar
+
+# --- load-time checks (133): the linked code rescanned for the policy's patterns ---------
+# reloc NAME TYPE ADDEND DISK: NAME.s, whose entry point loads a value that
+# a relocation of TYPE (R_X86_64_32 in a mov's immediate, R_X86_64_PC32 in a
+# lea's displacement) computes from its own address plus ADDEND, with DISK
+# as the field's bytes in the file; it returns 4 + (the value is its own
+# address), so that the guest's status shows the relocation was applied.
+# The image is linked at 0x40000000 and its code starts a guard page
+# later: pvsub_guest_main is at 0x40001000.
+reloc() {
+	case $2 in
+	R_X86_64_32) insn='.byte 0xb8' ;;
+	R_X86_64_PC32) insn='.byte 0x48, 0x8d, 0x05' ;;
+	esac
+	printf '\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\t%s\n' "$insn" > "$1.s"
+	printf '\t.reloc ., %s, pvsub_guest_main%s\n\t.long %s\n' "$2" "$3" "$4" >> "$1.s"
+	printf '\tcmpl $0x40001000, %%eax\n\tsete %%al\n\tmovzbl %%al, %%eax\n\taddl $4, %%eax\n\tret\n' >> "$1.s"
+}
+# The field's bytes on disk spell syscall: the scan certifies the object
+# with load-time checks.  With addend -0xaf1 the value is 0x4000050f, whose
+# bytes 0f 05 00 40 spell it again in the linked code: refused, naming the
+# bundle, the place and the pattern.  With addend 0 (the value 0x40001000)
+# nothing forms: the guest runs and sees its own address (status 5).
+reloc lt-syscall R_X86_64_32 -0xaf1 0x050f
+reloc lt-clean R_X86_64_32 +0 0x050f
+for g in lt-syscall lt-clean; do
+	guest $g
+	[ "$scan_status" = 0 ] || fail "$g.o does not certify"
+	grep -q 'result="certified-with-load-time-checks"' $g.xml || fail "$g.o: $(grep verdict $g.xml)"
+done
+refused 133 "lt-syscall.o: .text+0x1: the linked code at 0x40001001 holds syscall (0f 05), which its policy forbids" lt-syscall.tar
+load 5 lt-clean.tar
+expect_status 5 "$LOADER" --backend mprotect --ca ca.pem --loopback lt-clean.tar
+# a gate opcode, wrpkru 0f 01 ef, from the value 0x40ef010f; the runtime's
+# own rescan would refuse it too (132), but the loader's comes first
+reloc lt-wrpkru R_X86_64_32 +0xeef10f 0x00ef010f
+guest lt-wrpkru
+grep -q 'result="certified-with-load-time-checks"' lt-wrpkru.xml || fail "lt-wrpkru.o: $(grep verdict lt-wrpkru.xml)"
+refused 133 "lt-wrpkru.o: .text+0x1: .* holds wrpkru (0f 01 ef)" lt-wrpkru.tar
+# PC-relative: lea's displacement is S + A - P with S = 0x40001000 and
+# P = 0x40001003: with A = 0x512 it is 0x050f, whose bytes spell syscall;
+# with A = -4 it is -7, which points lea at the entry point itself
+reloc lt-pc R_X86_64_PC32 +0x512 0x050f
+reloc lt-pc-clean R_X86_64_PC32 -4 0x050f
+for g in lt-pc lt-pc-clean; do
+	guest $g
+	[ "$scan_status" = 0 ] || fail "$g.o does not certify"
+done
+refused 133 "lt-pc.o: .text+0x3: .*holds syscall (0f 05)" lt-pc.tar
+load 5 lt-pc-clean.tar
+# a certified object (zeros on disk: nothing for the scan to see) whose
+# relocated value spells syscall is refused all the same: every bundle's
+# linked code is rescanned, whatever its verdict says
+reloc lt-hidden R_X86_64_32 -0xaf1 0
+guest lt-hidden
+grep -q 'result="certified"' lt-hidden.xml || fail "lt-hidden.o: $(grep verdict lt-hidden.xml)"
+refused 133 "lt-hidden.o: .text+0x1: .*holds syscall (0f 05)" lt-hidden.tar
+# two bundles: the line names the one whose code holds the occurrence
+expect_status 133 "$LOADER" --backend none --ca ca.pem --loopback lt-syscall.tar two_lib.tar
+grep -q "^pvsub-loader: lt-syscall.tar: lt-syscall.o: .text+0x1: .*holds syscall" err ||
+	fail "two bundles: $(cat err)"
+expect_status 5 "$LOADER" --backend none --ca ca.pem --loopback lt-clean.tar two_lib.tar
+
 # a policy that does not cover syscall; the same object under the guests'
 # policy is ret7.tar, which runs
 cp ret7.c nosys.c
@@ -259,7 +316,7 @@ while read -r o; do
 	man_o=$(printf '%s' "--$o" | sed 's/-/\\-/g')
 	grep -qF -- "$man_o" "$top_srcdir/man/pvsub-loader.8" || fail "pvsub-loader(8) does not list --$o"
 done < options
-for st in 126 127 128 129 130 131 132; do
+for st in 126 127 128 129 130 131 132 133; do
 	grep -q "^\.B $st\$" "$top_srcdir/man/pvsub-loader.8" || fail "pvsub-loader(8) does not list status $st"
 	grep -q "$st " out || fail "--help does not list status $st"
 done

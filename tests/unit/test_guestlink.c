@@ -297,6 +297,40 @@ Test(guestlink, layout_is_deterministic_and_in_object_order)
 	pvsub_guestlink_free(g2);
 }
 
+/* Which object and section a byte of the image came from; padding, guard
+ * pages and the GOT are nobody's. */
+Test(guestlink, locate_names_object_section_and_offset)
+{
+	struct pvsub_guestlink_layout l;
+	struct pvsub_guestlink_place at;
+	struct pvsub_guestlink *gl;
+
+	add(layout_src);
+	add("\t.text\n\t.globl other\nother:\n\t.byte 0xc3\n\t.data\n\t.quad other\n");
+	gl = plan_ok();
+	pvsub_guestlink_layout(gl, &l);
+	cr_assert_eq(pvsub_guestlink_locate(gl, l.code.offset + 1, &at), 0);
+	cr_assert_eq(at.obj, 0);
+	cr_assert_str_eq(at.section, ".text.a");
+	cr_assert_eq(at.offset, 1);
+	cr_assert_eq(pvsub_guestlink_locate(gl, l.code.offset + 66, &at), 0);
+	cr_assert_eq(at.obj, 0);
+	cr_assert_str_eq(at.section, ".text.b");
+	cr_assert_eq(at.offset, 2, "the second code section starts at 64");
+	cr_assert_eq(pvsub_guestlink_locate(gl, l.code.offset + 69, &at), 0);
+	cr_assert_eq(at.obj, 1);
+	cr_assert_str_eq(at.section, ".text");
+	cr_assert_eq(at.offset, 0);
+	cr_assert_eq(pvsub_guestlink_locate(gl, l.data.offset + 8, &at), 0);
+	cr_assert_eq(at.obj, 1);
+	cr_assert_str_eq(at.section, ".data");
+	cr_assert_eq(pvsub_guestlink_locate(gl, l.code.offset + 3, &at), -ENOENT, "padding");
+	cr_assert_eq(pvsub_guestlink_locate(gl, l.code.offset + 70, &at), -ENOENT, "after code");
+	cr_assert_eq(pvsub_guestlink_locate(gl, 0, &at), -ENOENT, "guard page");
+	cr_assert_eq(pvsub_guestlink_locate(gl, l.size, &at), -ENOENT, "past the image");
+	pvsub_guestlink_free(gl);
+}
+
 /* --- relocations
  * ---------------------------------------------------------------------------------- */
 

@@ -430,19 +430,40 @@ Test(verify, bundle_keeps_the_verified_binary, .init = setup, .fini = teardown)
 	cr_assert_not_null(res.binary);
 	cr_assert_eq(res.binary_len, BIN_LEN);
 	cr_assert_eq(memcmp(res.binary, bin, BIN_LEN), 0, "not the bundled driver's bytes");
+	/* with it, the manifest's patterns: the default profile's */
+	{
+		struct pvsub_policy *def = NULL;
+		const struct pvsub_pattern *want;
+		size_t n_want = 0;
+
+		cr_assert_eq(pvsub_policy_new_builtin("default", &def, NULL), 0);
+		want = pvsub_policy_patterns(def, &n_want);
+		cr_assert_eq(res.n_patterns, n_want);
+		cr_assert_not_null(res.patterns);
+		for (size_t i = 0; i < n_want; i++) {
+			cr_assert_eq(res.patterns[i].len, want[i].len);
+			cr_assert_eq(memcmp(res.patterns[i].value, want[i].value, want[i].len), 0);
+			cr_assert_eq(memcmp(res.patterns[i].mask, want[i].mask, want[i].len), 0);
+		}
+		pvsub_policy_free(def);
+	}
 	pvsub_verify_result_release(&res);
 	cr_assert_null(res.binary);
 	cr_assert_eq(res.binary_len, 0);
+	cr_assert_null(res.patterns);
+	cr_assert_eq(res.n_patterns, 0);
 	pvsub_verify_result_release(&res); /* releasing twice is harmless */
 	/* a failed verification hands back nothing */
 	q.ca = ca2;
 	cr_assert_neq(pvsub_verify(&q, &res), 0);
 	cr_assert_null(res.binary);
+	cr_assert_null(res.patterns);
 	/* the request field is ignored for loose inputs: the caller holds them */
 	q = loose(&m, &sig, ca);
 	q.keep_binary = true;
 	expect_pass(&q, &res);
 	cr_assert_null(res.binary);
+	cr_assert_null(res.patterns);
 	pvsub_trust_free(ca2);
 	pvsub_trust_free(ca);
 	pvsub_buf_release(&b);
