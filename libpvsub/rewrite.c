@@ -313,7 +313,8 @@ static int decode_section(struct rw *w, struct rw_sect *s, bool must)
 		memset(u, 0, sizeof(*u));
 		u->off = at;
 		u->rule = RULE_NONE;
-		if (pvsub_decoder_decode(w->opts->decoder, s->in + at, s->size - at, at, &u->in) < 0) {
+		if (pvsub_decoder_decode(w->opts->decoder, s->in + at, s->size - at, at, &u->in) <
+		    0) {
 			if (must)
 				refuse(w, s->name, at,
 				       "bytes that do not decode as instructions (data in code?): "
@@ -1057,8 +1058,8 @@ static bool attempt(const struct rw *w, struct rw_sect *s, size_t i, const struc
 }
 
 /* One occurrence inside unit @i's instruction bytes. */
-static void fix_inside(struct rw *w, struct rw_sect *s, size_t i, const struct occ *oc, unsigned len,
-		       unsigned round)
+static void fix_inside(struct rw *w, struct rw_sect *s, size_t i, const struct occ *oc,
+		       unsigned len, unsigned round)
 {
 	struct rw_unit *u = &s->u[i];
 	unsigned rel = (unsigned)(oc->pos - insn_start(u));
@@ -1494,6 +1495,264 @@ static void carry_none(struct rw *w, size_t tsec, Elf64_Rela *ra)
 	ra->r_offset = insn_start(u) + (same_shape(u) ? ra->r_offset - u->off : 0);
 }
 
+/* --- switch tables --------------------------------------------------------------- */
+
+/*
+ * A PC-relative switch table (-fPIE, -fPIC) is a run of 4-byte entries
+ * `.long case - base` in a data section, loaded with `lea base(%rip), %r`,
+ * `movslq (%r,%idx,4), %x`, `add %r, %x`, `jmp *%x`.  Each entry assembles
+ * to R_X86_64_PC32 against the code with addend case + (entry - base): the
+ * relocation alone does not say where the case is.  find_jump_tables()
+ * proves where each table is before any such entry is moved: its base is
+ * the operand of a `lea` in decoded code, nothing but such leas refers into
+ * it, its entries run from the base in consecutive 4-byte R_X86_64_PC32
+ * relocations into code (up to the next base), and every entry's case lands
+ * on an instruction start.  An entry outside a proven table stays refused.
+ */
+
+/* A reference into a data section, at @off, or anywhere (@off REF_ANY)
+ * when its code did not decode; @lea: the operand of a `lea`. */
+struct data_ref {
+	size_t sec;
+	uint64_t off;
+	bool lea;
+};
+
+#define REF_ANY UINT64_MAX
+
+struct ref_list {
+	struct data_ref *v;
+	size_t n, cap;
+};
+
+static int ref_push(struct ref_list *l, size_t sec, uint64_t off, bool lea)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct data_ref){sec, off, lea};
+	return 0;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct data_ref *x = a, *y = b;
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return (int)x->lea - (int)y->lea;
+}
+
+/* Is a data section (allocated, not code) what symbol section @idx is? */
+static bool data_section(struct rw *w, size_t idx)
+{
+	return idx > 0 && idx < w->o->n_sec && !sect_of(w, idx) &&
+	       (w->o->sec[idx].sh.sh_flags & SHF_ALLOC) && w->o->sec[idx].sh.sh_type != SHT_NOBITS;
+}
+
+/* The relocation at @off of code section @cs is the RIP-relative operand of
+ * a `lea`; the distance from it to the instruction's end in @bias. */
+static bool lea_operand(const struct rw_sect *cs, uint64_t off, int64_t *bias)
+{
+	size_t i = cs->decoded ? rw_unit_at(cs, off) : cs->n;
+	if (i == cs->n)
+		return false;
+	const struct rw_unit *u = &cs->u[i];
+	if (u->rk != REL_RIP || off != u->off + (uint64_t)u->in.disp_offset ||
+	    strcmp(u->in.mnemonic, "lea") != 0)
+		return false;
+	*bias = (int64_t)(u->off + u->in.len - off);
+	return true;
+}
+
+/* Every reference of an allocated section's relocation into a data
+ * section, sorted. */
+static int collect_data_refs(struct rw *w, struct ref_list *l)
+{
+	const struct pvsub_relobj *o = w->o;
+	for (size_t rs = 1; rs < o->n_sec; rs++) {
+		size_t tsec = o->sec[rs].sh.sh_info;
+		if (o->sec[rs].sh.sh_type != SHT_RELA || tsec >= o->n_sec ||
+		    !(o->sec[tsec].sh.sh_flags & SHF_ALLOC))
+			continue;
+		struct rw_sect *cs = sect_of(w, tsec);
+		size_t n = pvsub_relobj_rela_count(o, rs);
+		for (size_t k = 0; k < n; k++) {
+			Elf64_Rela ra;
+			Elf64_Sym sym;
+			pvsub_relobj_rela_get(o, rs, k, &ra);
+			size_t symi = ELF64_R_SYM(ra.r_info);
+			uint32_t type = ELF64_R_TYPE(ra.r_info);
+			if (type == R_X86_64_NONE || symi == 0 || symi >= pvsub_relobj_sym_count(o))
+				continue;
+			pvsub_relobj_sym_get(o, symi, &sym);
+			if (!data_section(w, sym.st_shndx))
+				continue;
+			uint64_t at = sym.st_value + (uint64_t)ra.r_addend;
+			int64_t bias = 0;
+			int r;
+			if (cs && type == R_X86_64_PC32 && lea_operand(cs, ra.r_offset, &bias))
+				r = ref_push(l, sym.st_shndx, at + (uint64_t)bias, true);
+			else if (cs && !cs->decoded)
+				r = ref_push(l, sym.st_shndx, REF_ANY, false);
+			else if (cs && reloc_pc_relative(type) &&
+				 rw_unit_at(cs, ra.r_offset) < cs->n) {
+				const struct rw_unit *u = &cs->u[rw_unit_at(cs, ra.r_offset)];
+				r = ref_push(l, sym.st_shndx, at + u->off + u->in.len - ra.r_offset,
+					     false);
+			} else {
+				r = ref_push(l, sym.st_shndx, at, false);
+			}
+			if (r < 0)
+				return r;
+		}
+	}
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_ref);
+	return 0;
+}
+
+static int cmp_rela_place(const void *a, const void *b)
+{
+	const Elf64_Rela *x = a, *y = b;
+	return (x->r_offset > y->r_offset) - (x->r_offset < y->r_offset);
+}
+
+/* A copy of the entries of SHT_RELA section @rs (0: none), sorted by
+ * place; NULL when out of memory. */
+static Elf64_Rela *sorted_relas(const struct rw *w, size_t rs, size_t *n)
+{
+	*n = rs ? pvsub_relobj_rela_count(w->o, rs) : 0;
+	Elf64_Rela *v = malloc((*n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t k = 0; k < *n; k++)
+		pvsub_relobj_rela_get(w->o, rs, k, &v[k]);
+	qsort(v, *n, sizeof(*v), cmp_rela_place);
+	return v;
+}
+
+/* The one relocation at @place among the @n sorted ones at @v; NULL when
+ * there is none or more than one. */
+static const Elf64_Rela *rela_at(const Elf64_Rela *v, size_t n, uint64_t place)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].r_offset < place)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || v[lo].r_offset != place || (lo + 1 < n && v[lo + 1].r_offset == place))
+		return NULL;
+	return &v[lo];
+}
+
+enum table_entry {
+	ENTRY_END, /* not an entry: the table ended before it */
+	ENTRY_OK,  /* its case is an instruction start */
+	ENTRY_BAD, /* a PC-relative reference into code that is not a case */
+};
+
+/* What relocation @ra (may be NULL) is, read as an entry of a table based
+ * at @base. */
+static enum table_entry table_entry(struct rw *w, const Elf64_Rela *ra, uint64_t base)
+{
+	Elf64_Sym sym;
+	size_t symi = ra ? ELF64_R_SYM(ra->r_info) : 0;
+	if (!ra || ELF64_R_TYPE(ra->r_info) != R_X86_64_PC32 || symi == 0 ||
+	    symi >= pvsub_relobj_sym_count(w->o))
+		return ENTRY_END;
+	pvsub_relobj_sym_get(w->o, symi, &sym);
+	const struct rw_sect *c = sect_of(w, sym.st_shndx);
+	if (!c)
+		return ENTRY_END;
+	if (!c->decoded || ra->r_offset < base)
+		return ENTRY_BAD;
+	uint64_t t = sym.st_value + (uint64_t)ra->r_addend - (ra->r_offset - base);
+	size_t i = rw_unit_at(c, t);
+	return i < c->n && c->u[i].off == t ? ENTRY_OK : ENTRY_BAD;
+}
+
+/* Nothing but leas refers into [@base, @end) of section @sec (@l sorted). */
+static bool only_leas(const struct ref_list *l, size_t sec, uint64_t base, uint64_t end)
+{
+	for (size_t k = 0; k < l->n; k++) {
+		const struct data_ref *d = &l->v[k];
+		if (d->sec == sec && !d->lea &&
+		    (d->off == REF_ANY || (d->off >= base && d->off < end)))
+			return false;
+	}
+	return true;
+}
+
+static int jtab_push(struct rw *w, size_t sec, uint64_t base, uint64_t end)
+{
+	void *p = realloc(w->jtabs, (w->n_jtabs + 1) * sizeof(*w->jtabs));
+	if (!p)
+		return -ENOMEM;
+	w->jtabs = p;
+	w->jtabs[w->n_jtabs++] = (struct rw_jtab){sec, base, end};
+	return 0;
+}
+
+/* The proven switch tables of the object, in w->jtabs (see above). */
+static int find_jump_tables(struct rw *w)
+{
+	struct ref_list l = {0};
+	Elf64_Rela *v = NULL;
+	size_t nv = 0, vsec = 0;
+	int r = collect_data_refs(w, &l);
+	for (size_t k = 0; r == 0 && k < l.n; k++) {
+		const struct data_ref *b = &l.v[k];
+		if (!b->lea || (k > 0 && l.v[k - 1].lea && l.v[k - 1].sec == b->sec &&
+				l.v[k - 1].off == b->off))
+			continue;
+		if (!v || vsec != b->sec) {
+			free(v);
+			vsec = b->sec;
+			v = sorted_relas(w, pvsub_relobj_rela_for(w->o, b->sec), &nv);
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		/* A table ends where the next one starts at the latest. */
+		uint64_t next = UINT64_MAX;
+		for (size_t j = k + 1; j < l.n && l.v[j].sec == b->sec; j++)
+			if (l.v[j].lea && l.v[j].off > b->off) {
+				next = l.v[j].off;
+				break;
+			}
+		uint64_t p = b->off;
+		enum table_entry e = ENTRY_END;
+		while (p < next && (e = table_entry(w, rela_at(v, nv, p), b->off)) == ENTRY_OK)
+			p += 4;
+		if (p == b->off || e == ENTRY_BAD || !only_leas(&l, b->sec, b->off, p))
+			continue;
+		r = jtab_push(w, b->sec, b->off, p);
+	}
+	free(l.v);
+	free(v);
+	return r;
+}
+
+/* The proven table that holds place @off of section @sec, or NULL. */
+static const struct rw_jtab *jtab_at(const struct rw *w, size_t sec, uint64_t off)
+{
+	for (size_t k = 0; k < w->n_jtabs; k++)
+		if (w->jtabs[k].sec == sec && w->jtabs[k].base <= off && off < w->jtabs[k].end)
+			return &w->jtabs[k];
+	return NULL;
+}
+
 static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct symmap *m)
 {
 	const struct pvsub_relobj *o = w->o;
@@ -1542,16 +1801,23 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 		       ss->name);
 		return;
 	}
+	/* An entry of a proven switch table: the case is its value plus
+	 * its distance from the table's base, which does not move. */
+	uint64_t from_base = 0;
 	if (reloc_pc_relative(type) && !sect_of(w, tsec) && alloc &&
 	    !pvsub_kmeta_is_code_table(tname) &&
 	    (ELF64_ST_TYPE(sym.st_info) == STT_SECTION || ra->r_addend != 0)) {
-		refuse(w, tname, old_place,
-		       "PC-relative data reference to %s+%#" PRIx64
-		       " (it may be a jump-table difference, which cannot be moved safely)",
-		       ss->name, (uint64_t)(sym.st_value + (uint64_t)ra->r_addend));
-		return;
+		const struct rw_jtab *jt = jtab_at(w, tsec, old_place);
+		if (!jt) {
+			refuse(w, tname, old_place,
+			       "PC-relative data reference to %s+%#" PRIx64
+			       " (it may be a jump-table difference, which cannot be moved safely)",
+			       ss->name, (uint64_t)(sym.st_value + (uint64_t)ra->r_addend));
+			return;
+		}
+		from_base = old_place - jt->base;
 	}
-	uint64_t ref = sym.st_value + (uint64_t)ra->r_addend + (uint64_t)ob;
+	uint64_t ref = sym.st_value + (uint64_t)ra->r_addend + (uint64_t)ob - from_base;
 	uint64_t nref;
 	bool orc = strcmp(tname, ".orc_unwind_ip") == 0;
 	bool lock = strcmp(tname, ".smp_locks") == 0;
@@ -1564,7 +1830,7 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 			       ss->name, ref);
 		return;
 	}
-	ra->r_addend = (int64_t)(nref - m->value[symi]) - nb;
+	ra->r_addend = (int64_t)(nref + from_base - m->value[symi]) - nb;
 }
 
 static void fix_all_relocations(struct rw *w, const struct symmap *m)
@@ -1599,8 +1865,8 @@ static void self_check(struct rw *w, struct rw_sect *s)
 		struct pvsub_insn in;
 		if (u->rule != RULE_NONE)
 			continue;
-		if (pvsub_decoder_decode(w->opts->decoder, out + insn_start(u), s->new_size - insn_start(u),
-				 insn_start(u), &in) < 0 ||
+		if (pvsub_decoder_decode(w->opts->decoder, out + insn_start(u),
+					 s->new_size - insn_start(u), insn_start(u), &in) < 0 ||
 		    in.len != u->enc_len) {
 			refuse(w, s->name, u->off,
 			       "internal check failed: the rewritten `%s%s%s` does "
@@ -1797,8 +2063,15 @@ static int finish(struct rw *w)
 		if (w->s[i].rewrite)
 			self_check(w, &w->s[i]);
 	map_symbols(w, &m);
-	if (w->res->n_refusals == 0)
+	if (w->res->n_refusals == 0) {
+		int r = find_jump_tables(w);
+		if (r < 0) {
+			free(m.value);
+			free(m.size);
+			return r;
+		}
 		fix_all_relocations(w, &m);
+	}
 	if (w->res->n_refusals == 0 && w->orc) {
 		int r = add_orc_entries(w);
 		if (r < 0) {
@@ -1940,6 +2213,7 @@ static void free_rw(struct rw *w)
 	}
 	free(w->s);
 	free(w->orc_refs);
+	free(w->jtabs);
 	pvsub_relobj_free(w->o);
 	pvsub_scan_result_free(w->out_scan);
 }
