@@ -8,7 +8,8 @@
 # round trips of varied data, streams, inflateBack, gz files, crc32 and
 # adler32; libs-lua.c running libs.lua: the VM, strings, tables,
 # coroutines, errors), which must print what they print with the original
-# objects.  One line per object and policy (rewritten, refused with the
+# objects, and each rewritten object's .eh_frame must describe its code
+# as the input's did (check.py cfi).  One line per object and policy (rewritten, refused with the
 # reason, or no policy: too few qualifying patterns), then the totals.  A
 # refusal for what this test is about (a switch table, .eh_frame) fails
 # it; other refusals (a rule missing for some instruction, such as the
@@ -93,6 +94,8 @@ for lib in zlib lua; do
 			0)
 				n=$(json_query out "len(d['files'][0]['rewrites'])")
 				expect_status 0 "$SCAN" --policy policy.xml "rw-$lib/$b"
+				python3 "$RW/check.py" cfi "$o" "rw-$lib/$b" >cfi.txt 2>&1 ||
+					fail "$lib $b seed $s: .eh_frame: $(tail -1 cfi.txt)"
 				echo "$lib $b seed $s: rewritten ($n rewrites)" >&2
 				rewritten=$((rewritten + 1))
 				;;

@@ -4,8 +4,11 @@
 # rewritten under random stress policies (as compiled.sh); the driver walks
 # the stack from a callback three rewritten frames deep
 # (_Unwind_Backtrace, _Unwind_FindEnclosingFunction) and must print the
-# same frames and results as with the original object.  The negative
-# control: the rewritten object without its .eh_frame must not.
+# same frames and results as with the original object, and its .eh_frame
+# must have the same rows as the input's, each after the same instruction
+# (check.py cfi).  The negative controls: the rewritten object without its
+# .eh_frame must not walk the same, and one whose FDEs keep their input
+# addresses (relocs.py stale) must fail check.py cfi.
 # PVSUB_SEED=N replays a run; PVSUB_UNWIND_ROUNDS sets the policies per
 # compiler (default 3).
 . "$top_srcdir/tests/lib.sh"
@@ -48,6 +51,16 @@ for cc in $compilers; do
 		set -e
 		readelf -wF "r-$cc.o" >&2 || true
 		[ "$st" -eq 0 ] || fail "$cc, seed $s: the rewritten program exited $st: $(tail -1 "got-$cc.txt")"
+		python3 "$RW/check.py" cfi "w-$cc.o" "r-$cc.o" >&2 || fail "$cc, seed $s: .eh_frame"
+		moved=$(python3 "$RW/relocs.py" stale "w-$cc.o" "r-$cc.o" .eh_frame "s-$cc.o")
+		case $moved in
+		0\ *) ;;
+		*)
+			if python3 "$RW/check.py" cfi "w-$cc.o" "s-$cc.o" >/dev/null 2>&1; then
+				fail "$cc, seed $s: FDEs left at their input addresses pass check.py cfi"
+			fi
+			;;
+		esac
 		diff -u "expected-$cc.txt" "got-$cc.txt" >&2 ||
 			fail "$cc, seed $s: the walk differs after rewriting"
 		# negative control: without the moved unwind tables the walk stops
