@@ -25,6 +25,8 @@ REWRITE_RULE_TESTS += \
 	tests/rewrite/tables.sh \
 	tests/rewrite/none-reloc.sh \
 	tests/rewrite/junction.sh
+# Compiler output for user code (issue 12): unwind tables.
+REWRITE_RULE_TESTS += tests/rewrite/eh-frame.sh
 REWRITE_REPORT_TESTS = \
 	tests/rewrite/refusals.sh \
 	tests/rewrite/summary.sh
