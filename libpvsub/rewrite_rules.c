@@ -1158,10 +1158,7 @@ static bool fix_scratch_disp(const struct rw *w, struct rw_sect *s, size_t i)
 	unsigned r = free_register(w, s, u, used);
 	if (r == 16)
 		return false;
-	unsigned skip = w->kernel ? 0 : 128, push = frame_depth(skip, false);
-	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
-	if (in->mem_base == 4)
-		disp += push;
+	int64_t disp0 = rw_get_sle(b + in->disp_offset, in->disp_size);
 	unsigned ms = (unsigned)in->modrm_offset, me = pvsub_x86enc_mem_end(in);
 	unsigned reg = (b[ms] >> 3) & 7u;
 	/* The new ModRM/SIB: r as the index under the base, or as the base
@@ -1185,10 +1182,16 @@ static bool fix_scratch_disp(const struct rw *w, struct rw_sect *s, size_t i)
 		has_sib = false;
 		nrex |= r >> 3;
 	}
-	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+	for (; u->cand < IMM_CANDIDATES * RED_ZONE_SKIPS; u->cand++) {
+		/* Outside the kernel, each value first with the shortest red
+		 * zone skip, then longer ones (as scratch). */
+		unsigned skip = w->kernel ? 0 : 128 + 8 * (u->cand % RED_ZONE_SKIPS);
+		unsigned cand = w->kernel ? u->cand : u->cand / RED_ZONE_SKIPS;
+		int64_t disp = disp0 + (in->mem_base == 4 ? frame_depth(skip, false) : 0);
 		int32_t lb;
 		enum pvsub_x86enc_twist tw;
-		if (!imm_candidate(u->cand, true, false, (uint64_t)disp, &lb, &tw))
+		if ((w->kernel && u->cand >= IMM_CANDIDATES) ||
+		    !imm_candidate(cand, true, false, (uint64_t)disp, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 16];
 		struct frame f;

@@ -37,9 +37,9 @@ check.py cfi IN.o OUT.o
     OUT's .eh_frame describes its code as IN's does IN's: as many FDEs, in
     the same order, for the same sections, each with the same rows (CFA and
     register rules, from readelf --debug-dump=frames-interp) in the same
-    order; and each row of OUT starts after the same instruction as in IN,
-    or (where that one was rewritten) before the same instruction, NOPs
-    skipped.
+    order; and each row of OUT lies between the same instructions as in IN
+    (the function's instructions before and after, NOPs left out, aligned
+    where they are the same: a rewritten one is replaced by others).
 
 check.py orc IN.o OUT.o REPORT
     OUT's ORC tables describe every rewritten sequence of REPORT (from
@@ -74,6 +74,7 @@ check.py mangle WHAT IN.o OUT.o BAD.o
     plus 1), orc-ip (that entry's address, plus 1), lock (the address of
     the first .smp_locks entry, plus 1).
 """
+import difflib
 import json
 import os
 import re
@@ -673,19 +674,14 @@ def cfi_tables(path):
     return fdes
 
 
-def cfi_around(insns, at, skip_nops):
-    """Mnemonics of the instruction that ends at `at` and of the first one
-    at or after it (NOPs skipped if asked)."""
-    before = after = None
-    for k, (a, n, text) in enumerate(insns):
-        if a + n == at:
-            before = mnemonic(text)[0]
-        if a >= at and after is None:
-            m = mnemonic(text)[0]
-            if skip_nops and (m.startswith("nop") or m == "xchg"):  # 66 90 too
-                continue
-            after = m
-    return before, after
+def cfi_code(insns, lo, hi):
+    """(address, mnemonic) of the instructions in [lo, hi), NOPs left out."""
+    out = []
+    for a, _, text in insns:
+        m = mnemonic(text)[0]
+        if lo <= a < hi and not (m.startswith("nop") or m == "xchg"):  # 66 90 too
+            out.append((a, m))
+    return out
 
 
 def cfi(inp, outp):
@@ -701,12 +697,25 @@ def cfi(inp, outp):
             die("%s describes %s in %s" % (what, fb[0], outp))
         if [r for _, r in fa[3]] != [r for _, r in fb[3]]:
             die("%s: the rows differ:\n%s\n---\n%s" % (what, fa[3], fb[3]))
+        # The instructions of the function before and after, aligned where
+        # they are the same (a rewritten one is replaced by others): each
+        # row must fall between the same unchanged instructions.
+        xa = cfi_code(ca.get(fa[0], []), fa[1], fa[2])
+        xb = cfi_code(cb.get(fb[0], []), fb[1], fb[2])
+        sm = difflib.SequenceMatcher(None, [m for _, m in xa], [m for _, m in xb],
+                                     autojunk=False)
+        amap = {}
+        for blk in sm.get_matching_blocks():
+            for d in range(blk.size):
+                amap[blk.a + d] = blk.b + d
         for (la, ra), (lb, _) in zip(fa[3], fb[3]):
-            pa = cfi_around(ca.get(fa[0], []), la, True)
-            pb = cfi_around(cb.get(fb[0], []), lb, True)
-            if (pa[0] is None or pa[0] != pb[0]) and (pa[1] is None or pa[1] != pb[1]):
-                die("%s: the row at %#x (%s) is at %#x in %s, between %s and %s there, "
-                    "%s and %s here" % (what, la, ra, lb, outp, pb[0], pb[1], pa[0], pa[1]))
+            i = next((n for n, (x, _) in enumerate(xa) if x >= la), len(xa))
+            j = next((n for n, (x, _) in enumerate(xb) if x >= lb), len(xb))
+            before = [n for n in amap if n < i]
+            after = [n for n in amap if n >= i]
+            if (before and amap[max(before)] >= j) or (after and amap[min(after)] < j):
+                die("%s: the row at %#x (%s) is at %#x in %s, not between the "
+                    "instructions it was between" % (what, la, ra, lb, outp))
         print("%s: %d rows, at %#x..%#x now" % (what, len(fb[3]), fb[1], fb[2]))
 
 
