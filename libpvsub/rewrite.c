@@ -1805,17 +1805,17 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	 * its distance from the table's base, which does not move. */
 	uint64_t from_base = 0;
 	if (reloc_pc_relative(type) && !sect_of(w, tsec) && alloc &&
-	    !pvsub_kmeta_is_code_table(tname) &&
-	    (ELF64_ST_TYPE(sym.st_info) == STT_SECTION || ra->r_addend != 0)) {
+	    !pvsub_kmeta_is_code_table(tname)) {
 		const struct rw_jtab *jt = jtab_at(w, tsec, old_place);
-		if (!jt) {
+		if (jt) {
+			from_base = old_place - jt->base;
+		} else if (ELF64_ST_TYPE(sym.st_info) == STT_SECTION || ra->r_addend != 0) {
 			refuse(w, tname, old_place,
 			       "PC-relative data reference to %s+%#" PRIx64
 			       " (it may be a jump-table difference, which cannot be moved safely)",
 			       ss->name, (uint64_t)(sym.st_value + (uint64_t)ra->r_addend));
 			return;
 		}
-		from_base = old_place - jt->base;
 	}
 	uint64_t ref = sym.st_value + (uint64_t)ra->r_addend + (uint64_t)ob - from_base;
 	uint64_t nref;
@@ -2341,6 +2341,31 @@ static void eh_fde(struct eh_pass *p, uint64_t off, uint64_t len, uint32_t id,
 	eh_move_relocs(p, off, end, base);
 }
 
+/* The relocation at @place (a personality pointer), when it points into
+ * rewritten code, follows its target as a symbol does; false after a
+ * refusal. */
+static bool eh_move_pointer(struct eh_pass *p, uint64_t place, const struct symmap *m)
+{
+	struct rw *w = p->e->w;
+	size_t ri = eh_rel_at(p, place);
+	Elf64_Sym sym;
+	size_t symi = ri != SIZE_MAX ? ELF64_R_SYM(p->ra[ri].r_info) : 0;
+	if (symi == 0 || symi >= pvsub_relobj_sym_count(w->o))
+		return true;
+	pvsub_relobj_sym_get(w->o, symi, &sym);
+	struct rw_sect *ss = sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+	if (!ss || !ss->rewrite)
+		return true;
+	uint64_t at = sym.st_value + (uint64_t)p->ra[ri].r_addend, nat;
+	if (ELF64_R_TYPE(p->ra[ri].r_info) != R_X86_64_PC32 || !map_offset(ss, at, false, &nat)) {
+		eh_refuse(p->e, place, "a personality pointer to %s+%#" PRIx64 " cannot be moved",
+			  ss->name, at);
+		return false;
+	}
+	p->ra[ri].r_addend = (int64_t)(nat - m->value[symi]);
+	return true;
+}
+
 /* Does any relocation of SHT_RELA section @rs point into rewritten code? */
 static bool refers_to_rewritten(struct rw *w, size_t rs)
 {
@@ -2398,6 +2423,8 @@ static void eh_walk(struct eh_pass *p, const struct symmap *m)
 		}
 		p->cie_new = q;
 		p->cie_new[e->n_cie - 1] = e->out.len;
+		if (cie->pers_at && !eh_move_pointer(p, cie->pers_at, m))
+			return;
 		eh_move_relocs(p, off, off + 4 + len, e->out.len);
 		if (eh_append(e, e->in + off, (size_t)(4 + len)) < 0)
 			return;

@@ -6,7 +6,9 @@
  *   -DSET_LOC   DW_CFA_set_loc in the CFA program
  *   -DUNKNOWN   an operation it does not know (0x1d, a vendor one)
  *   -DLSDA      an FDE with a language-specific data area
- * and -DPERSONALITY (a zPLR CIE without an LSDA on the FDE) it must take.
+ * and -DPERSONALITY (a zPR CIE: a personality through DW.ref, no LSDA) and
+ * -DPERSONALITY_DIRECT (a PC-relative personality pointer to a local
+ * function of the moving code, which must follow it) it must take.
  * Policy in eh-frame.sh: "5a 01 f8" occurs once, across `pop %rdx` (5a)
  * and `add %edi, %eax` (01 f8).
  */
@@ -17,6 +19,9 @@ eh_work:
 	.cfi_startproc
 #if defined(PERSONALITY) || defined(LSDA)
 	.cfi_personality 0x9b, DW.ref.eh_personality
+#endif
+#ifdef PERSONALITY_DIRECT
+	.cfi_personality 0x1b, eh_local_personality
 #endif
 #ifdef LSDA
 	.cfi_lsda 0x1b, .Llsda
@@ -44,6 +49,12 @@ eh_work:
 	.cfi_endproc
 	.size eh_work, . - eh_work
 
+#ifdef PERSONALITY_DIRECT
+	.type eh_local_personality, @function
+eh_local_personality:
+	ret
+	.size eh_local_personality, . - eh_local_personality
+#endif
 #if defined(PERSONALITY) || defined(LSDA)
 	.globl eh_personality
 	.type eh_personality, @function

@@ -48,6 +48,23 @@ fi
 expect_status 0 "$SCAN" --rewrite --policy policy.xml -o personality-out.o personality.o
 python3 "$RW/check.py" cfi personality.o personality-out.o >&2 || fail "zPR: the rows did not follow"
 
+# A personality pointer into the moving code follows it: its relocation
+# (against .text) has the function's new offset as its addend.
+"$CC" -c -DPERSONALITY_DIRECT -o direct.o "$RW/eh-frame.S" || fail "cannot assemble -DPERSONALITY_DIRECT"
+expect_status 0 "$SCAN" --rewrite --policy policy.xml -o direct-out.o direct.o
+python3 "$RW/check.py" cfi direct.o direct-out.o >&2 || fail "direct personality: the rows did not follow"
+for o in direct.o direct-out.o; do
+	fn=$(readelf -sW "$o" | awk '$8 == "eh_local_personality" { print $2 }')
+	pers=$(readelf -rW "$o" | awk '/^Relocation section .*\.rela\.eh_frame/ { f = 1; next } /^Relocation section/ { f = 0 }
+		f && $5 == ".text" && $1 ~ /^0+(1[0-9a-f]|0[0-9a-f])$/ { print $7; exit }')
+	echo "$o: eh_local_personality at $fn, CIE personality .text+$pers" >&2
+	[ -n "$fn" ] && [ -n "$pers" ] && [ $((0x$fn)) -eq $((0x$pers)) ] ||
+		fail "$o: the personality pointer does not point at eh_local_personality"
+done
+[ "$(readelf -sW direct.o | awk '$8 == "eh_local_personality" { print $2 }')" != \
+	"$(readelf -sW direct-out.o | awk '$8 == "eh_local_personality" { print $2 }')" ] ||
+	fail "eh_local_personality did not move: the check proves nothing"
+
 for variant in SET_LOC UNKNOWN LSDA; do
 	"$CC" -c -D"$variant" -o "$variant.o" "$RW/eh-frame.S" || fail "cannot assemble -D$variant"
 	refuse_ok policy.xml "$variant.o" "$variant-out.o" .eh_frame
