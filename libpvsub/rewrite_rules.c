@@ -845,8 +845,11 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 /* Base moves tried per scratch candidate when the displacement holds a
  * pattern too. */
 #define SCRATCH_REBASES 64
-/* Red zone skips tried outside the kernel: 128, 136, ... bytes. */
-#define RED_ZONE_SKIPS 4
+/* Red zone skips tried outside the kernel: the 128 bytes, a little more,
+ * and enough to carry an rsp-based displacement into other high bytes;
+ * all below a page, so the stack's guard page is never jumped over. */
+static const unsigned red_zone_skips[] = {128, 136, 144, 152, 520, 1032};
+#define RED_ZONE_SKIPS (sizeof(red_zone_skips) / sizeof(red_zone_skips[0]))
 
 /*
  * scratch: an instruction with an immediate that no cheaper rule can
@@ -928,7 +931,7 @@ static bool fix_scratch(const struct rw *w, struct rw_sect *s, size_t i)
 		 * when the leas that skip it hold a pattern (`lea 0x80(%rsp)`
 		 * holds 80 00 00). */
 		for (unsigned z = 0; z < (w->kernel ? 1u : RED_ZONE_SKIPS) && n == 0; z++) {
-			pl.skip = w->kernel ? 0 : 128 + 8 * z;
+			pl.skip = w->kernel ? 0 : red_zone_skips[z];
 			for (unsigned k = 0; k < tries; k++) {
 				/* small moves, then ones that change the high bytes */
 				d = k == 0 ? 0
@@ -1185,7 +1188,7 @@ static bool fix_scratch_disp(const struct rw *w, struct rw_sect *s, size_t i)
 	for (; u->cand < IMM_CANDIDATES * RED_ZONE_SKIPS; u->cand++) {
 		/* Outside the kernel, each value first with the shortest red
 		 * zone skip, then longer ones (as scratch). */
-		unsigned skip = w->kernel ? 0 : 128 + 8 * (u->cand % RED_ZONE_SKIPS);
+		unsigned skip = w->kernel ? 0 : red_zone_skips[u->cand % RED_ZONE_SKIPS];
 		unsigned cand = w->kernel ? u->cand : u->cand / RED_ZONE_SKIPS;
 		int64_t disp = disp0 + (in->mem_base == 4 ? frame_depth(skip, false) : 0);
 		int32_t lb;
