@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libelf-dev libcapstone-dev libxml2-dev libxml2-utils libarchive-dev libssl-dev
-libcriterion-dev liblzo2-dev
+libcriterion-dev liblzo2-dev zlib1g-dev liblua5.4-dev
 xz-utils zstd lz4 lzop bzip2 gzip cpio tar zip binutils python3 python3-yaml dpkg-dev rpm
 openssl kmod qemu-system-x86 busybox-static softhsm2 libengine-pkcs11-openssl
 clang libclang-rt-14-dev

@@ -313,7 +313,8 @@ static int decode_section(struct rw *w, struct rw_sect *s, bool must)
 		memset(u, 0, sizeof(*u));
 		u->off = at;
 		u->rule = RULE_NONE;
-		if (pvsub_decoder_decode(w->opts->decoder, s->in + at, s->size - at, at, &u->in) < 0) {
+		if (pvsub_decoder_decode(w->opts->decoder, s->in + at, s->size - at, at, &u->in) <
+		    0) {
 			if (must)
 				refuse(w, s->name, at,
 				       "bytes that do not decode as instructions (data in code?): "
@@ -1057,8 +1058,8 @@ static bool attempt(const struct rw *w, struct rw_sect *s, size_t i, const struc
 }
 
 /* One occurrence inside unit @i's instruction bytes. */
-static void fix_inside(struct rw *w, struct rw_sect *s, size_t i, const struct occ *oc, unsigned len,
-		       unsigned round)
+static void fix_inside(struct rw *w, struct rw_sect *s, size_t i, const struct occ *oc,
+		       unsigned len, unsigned round)
 {
 	struct rw_unit *u = &s->u[i];
 	unsigned rel = (unsigned)(oc->pos - insn_start(u));
@@ -1494,6 +1495,264 @@ static void carry_none(struct rw *w, size_t tsec, Elf64_Rela *ra)
 	ra->r_offset = insn_start(u) + (same_shape(u) ? ra->r_offset - u->off : 0);
 }
 
+/* --- switch tables --------------------------------------------------------------- */
+
+/*
+ * A PC-relative switch table (-fPIE, -fPIC) is a run of 4-byte entries
+ * `.long case - base` in a data section, loaded with `lea base(%rip), %r`,
+ * `movslq (%r,%idx,4), %x`, `add %r, %x`, `jmp *%x`.  Each entry assembles
+ * to R_X86_64_PC32 against the code with addend case + (entry - base): the
+ * relocation alone does not say where the case is.  find_jump_tables()
+ * proves where each table is before any such entry is moved: its base is
+ * the operand of a `lea` in decoded code, nothing but such leas refers into
+ * it, its entries run from the base in consecutive 4-byte R_X86_64_PC32
+ * relocations into code (up to the next base), and every entry's case lands
+ * on an instruction start.  An entry outside a proven table stays refused.
+ */
+
+/* A reference into a data section, at @off, or anywhere (@off REF_ANY)
+ * when its code did not decode; @lea: the operand of a `lea`. */
+struct data_ref {
+	size_t sec;
+	uint64_t off;
+	bool lea;
+};
+
+#define REF_ANY UINT64_MAX
+
+struct ref_list {
+	struct data_ref *v;
+	size_t n, cap;
+};
+
+static int ref_push(struct ref_list *l, size_t sec, uint64_t off, bool lea)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct data_ref){sec, off, lea};
+	return 0;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct data_ref *x = a, *y = b;
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return (int)x->lea - (int)y->lea;
+}
+
+/* Is a data section (allocated, not code) what symbol section @idx is? */
+static bool data_section(struct rw *w, size_t idx)
+{
+	return idx > 0 && idx < w->o->n_sec && !sect_of(w, idx) &&
+	       (w->o->sec[idx].sh.sh_flags & SHF_ALLOC) && w->o->sec[idx].sh.sh_type != SHT_NOBITS;
+}
+
+/* The relocation at @off of code section @cs is the RIP-relative operand of
+ * a `lea`; the distance from it to the instruction's end in @bias. */
+static bool lea_operand(const struct rw_sect *cs, uint64_t off, int64_t *bias)
+{
+	size_t i = cs->decoded ? rw_unit_at(cs, off) : cs->n;
+	if (i == cs->n)
+		return false;
+	const struct rw_unit *u = &cs->u[i];
+	if (u->rk != REL_RIP || off != u->off + (uint64_t)u->in.disp_offset ||
+	    strcmp(u->in.mnemonic, "lea") != 0)
+		return false;
+	*bias = (int64_t)(u->off + u->in.len - off);
+	return true;
+}
+
+/* Every reference of an allocated section's relocation into a data
+ * section, sorted. */
+static int collect_data_refs(struct rw *w, struct ref_list *l)
+{
+	const struct pvsub_relobj *o = w->o;
+	for (size_t rs = 1; rs < o->n_sec; rs++) {
+		size_t tsec = o->sec[rs].sh.sh_info;
+		if (o->sec[rs].sh.sh_type != SHT_RELA || tsec >= o->n_sec ||
+		    !(o->sec[tsec].sh.sh_flags & SHF_ALLOC))
+			continue;
+		struct rw_sect *cs = sect_of(w, tsec);
+		size_t n = pvsub_relobj_rela_count(o, rs);
+		for (size_t k = 0; k < n; k++) {
+			Elf64_Rela ra;
+			Elf64_Sym sym;
+			pvsub_relobj_rela_get(o, rs, k, &ra);
+			size_t symi = ELF64_R_SYM(ra.r_info);
+			uint32_t type = ELF64_R_TYPE(ra.r_info);
+			if (type == R_X86_64_NONE || symi == 0 || symi >= pvsub_relobj_sym_count(o))
+				continue;
+			pvsub_relobj_sym_get(o, symi, &sym);
+			if (!data_section(w, sym.st_shndx))
+				continue;
+			uint64_t at = sym.st_value + (uint64_t)ra.r_addend;
+			int64_t bias = 0;
+			int r;
+			if (cs && type == R_X86_64_PC32 && lea_operand(cs, ra.r_offset, &bias))
+				r = ref_push(l, sym.st_shndx, at + (uint64_t)bias, true);
+			else if (cs && !cs->decoded)
+				r = ref_push(l, sym.st_shndx, REF_ANY, false);
+			else if (cs && reloc_pc_relative(type) &&
+				 rw_unit_at(cs, ra.r_offset) < cs->n) {
+				const struct rw_unit *u = &cs->u[rw_unit_at(cs, ra.r_offset)];
+				r = ref_push(l, sym.st_shndx, at + u->off + u->in.len - ra.r_offset,
+					     false);
+			} else {
+				r = ref_push(l, sym.st_shndx, at, false);
+			}
+			if (r < 0)
+				return r;
+		}
+	}
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_ref);
+	return 0;
+}
+
+static int cmp_rela_place(const void *a, const void *b)
+{
+	const Elf64_Rela *x = a, *y = b;
+	return (x->r_offset > y->r_offset) - (x->r_offset < y->r_offset);
+}
+
+/* A copy of the entries of SHT_RELA section @rs (0: none), sorted by
+ * place; NULL when out of memory. */
+static Elf64_Rela *sorted_relas(const struct rw *w, size_t rs, size_t *n)
+{
+	*n = rs ? pvsub_relobj_rela_count(w->o, rs) : 0;
+	Elf64_Rela *v = malloc((*n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t k = 0; k < *n; k++)
+		pvsub_relobj_rela_get(w->o, rs, k, &v[k]);
+	qsort(v, *n, sizeof(*v), cmp_rela_place);
+	return v;
+}
+
+/* The one relocation at @place among the @n sorted ones at @v; NULL when
+ * there is none or more than one. */
+static const Elf64_Rela *rela_at(const Elf64_Rela *v, size_t n, uint64_t place)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].r_offset < place)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || v[lo].r_offset != place || (lo + 1 < n && v[lo + 1].r_offset == place))
+		return NULL;
+	return &v[lo];
+}
+
+enum table_entry {
+	ENTRY_END, /* not an entry: the table ended before it */
+	ENTRY_OK,  /* its case is an instruction start */
+	ENTRY_BAD, /* a PC-relative reference into code that is not a case */
+};
+
+/* What relocation @ra (may be NULL) is, read as an entry of a table based
+ * at @base. */
+static enum table_entry table_entry(struct rw *w, const Elf64_Rela *ra, uint64_t base)
+{
+	Elf64_Sym sym;
+	size_t symi = ra ? ELF64_R_SYM(ra->r_info) : 0;
+	if (!ra || ELF64_R_TYPE(ra->r_info) != R_X86_64_PC32 || symi == 0 ||
+	    symi >= pvsub_relobj_sym_count(w->o))
+		return ENTRY_END;
+	pvsub_relobj_sym_get(w->o, symi, &sym);
+	const struct rw_sect *c = sect_of(w, sym.st_shndx);
+	if (!c)
+		return ENTRY_END;
+	if (!c->decoded || ra->r_offset < base)
+		return ENTRY_BAD;
+	uint64_t t = sym.st_value + (uint64_t)ra->r_addend - (ra->r_offset - base);
+	size_t i = rw_unit_at(c, t);
+	return i < c->n && c->u[i].off == t ? ENTRY_OK : ENTRY_BAD;
+}
+
+/* Nothing but leas refers into [@base, @end) of section @sec (@l sorted). */
+static bool only_leas(const struct ref_list *l, size_t sec, uint64_t base, uint64_t end)
+{
+	for (size_t k = 0; k < l->n; k++) {
+		const struct data_ref *d = &l->v[k];
+		if (d->sec == sec && !d->lea &&
+		    (d->off == REF_ANY || (d->off >= base && d->off < end)))
+			return false;
+	}
+	return true;
+}
+
+static int jtab_push(struct rw *w, size_t sec, uint64_t base, uint64_t end)
+{
+	void *p = realloc(w->jtabs, (w->n_jtabs + 1) * sizeof(*w->jtabs));
+	if (!p)
+		return -ENOMEM;
+	w->jtabs = p;
+	w->jtabs[w->n_jtabs++] = (struct rw_jtab){sec, base, end};
+	return 0;
+}
+
+/* The proven switch tables of the object, in w->jtabs (see above). */
+static int find_jump_tables(struct rw *w)
+{
+	struct ref_list l = {0};
+	Elf64_Rela *v = NULL;
+	size_t nv = 0, vsec = 0;
+	int r = collect_data_refs(w, &l);
+	for (size_t k = 0; r == 0 && k < l.n; k++) {
+		const struct data_ref *b = &l.v[k];
+		if (!b->lea || (k > 0 && l.v[k - 1].lea && l.v[k - 1].sec == b->sec &&
+				l.v[k - 1].off == b->off))
+			continue;
+		if (!v || vsec != b->sec) {
+			free(v);
+			vsec = b->sec;
+			v = sorted_relas(w, pvsub_relobj_rela_for(w->o, b->sec), &nv);
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		/* A table ends where the next one starts at the latest. */
+		uint64_t next = UINT64_MAX;
+		for (size_t j = k + 1; j < l.n && l.v[j].sec == b->sec; j++)
+			if (l.v[j].lea && l.v[j].off > b->off) {
+				next = l.v[j].off;
+				break;
+			}
+		uint64_t p = b->off;
+		enum table_entry e = ENTRY_END;
+		while (p < next && (e = table_entry(w, rela_at(v, nv, p), b->off)) == ENTRY_OK)
+			p += 4;
+		if (p == b->off || e == ENTRY_BAD || !only_leas(&l, b->sec, b->off, p))
+			continue;
+		r = jtab_push(w, b->sec, b->off, p);
+	}
+	free(l.v);
+	free(v);
+	return r;
+}
+
+/* The proven table that holds place @off of section @sec, or NULL. */
+static const struct rw_jtab *jtab_at(const struct rw *w, size_t sec, uint64_t off)
+{
+	for (size_t k = 0; k < w->n_jtabs; k++)
+		if (w->jtabs[k].sec == sec && w->jtabs[k].base <= off && off < w->jtabs[k].end)
+			return &w->jtabs[k];
+	return NULL;
+}
+
 static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct symmap *m)
 {
 	const struct pvsub_relobj *o = w->o;
@@ -1542,16 +1801,23 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 		       ss->name);
 		return;
 	}
+	/* An entry of a proven switch table: the case is its value plus
+	 * its distance from the table's base, which does not move. */
+	uint64_t from_base = 0;
 	if (reloc_pc_relative(type) && !sect_of(w, tsec) && alloc &&
-	    !pvsub_kmeta_is_code_table(tname) &&
-	    (ELF64_ST_TYPE(sym.st_info) == STT_SECTION || ra->r_addend != 0)) {
-		refuse(w, tname, old_place,
-		       "PC-relative data reference to %s+%#" PRIx64
-		       " (it may be a jump-table difference, which cannot be moved safely)",
-		       ss->name, (uint64_t)(sym.st_value + (uint64_t)ra->r_addend));
-		return;
+	    !pvsub_kmeta_is_code_table(tname)) {
+		const struct rw_jtab *jt = jtab_at(w, tsec, old_place);
+		if (jt) {
+			from_base = old_place - jt->base;
+		} else if (ELF64_ST_TYPE(sym.st_info) == STT_SECTION || ra->r_addend != 0) {
+			refuse(w, tname, old_place,
+			       "PC-relative data reference to %s+%#" PRIx64
+			       " (it may be a jump-table difference, which cannot be moved safely)",
+			       ss->name, (uint64_t)(sym.st_value + (uint64_t)ra->r_addend));
+			return;
+		}
 	}
-	uint64_t ref = sym.st_value + (uint64_t)ra->r_addend + (uint64_t)ob;
+	uint64_t ref = sym.st_value + (uint64_t)ra->r_addend + (uint64_t)ob - from_base;
 	uint64_t nref;
 	bool orc = strcmp(tname, ".orc_unwind_ip") == 0;
 	bool lock = strcmp(tname, ".smp_locks") == 0;
@@ -1564,13 +1830,651 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 			       ss->name, ref);
 		return;
 	}
-	ra->r_addend = (int64_t)(nref - m->value[symi]) - nb;
+	ra->r_addend = (int64_t)(nref + from_base - m->value[symi]) - nb;
+}
+
+/* --- .eh_frame ------------------------------------------------------------------- */
+
+/*
+ * DWARF call frame information (.eh_frame, which gcc and clang emit by
+ * default, -fasynchronous-unwind-tables) for rewritten code.  Each FDE
+ * whose pc_begin points into a rewritten section gets its start mapped as
+ * a function symbol's (map_start), its end as a symbol's end (map_pad),
+ * and its CFA program re-encoded with every row's address mapped with
+ * map_pad: the state after an instruction also holds for the padding in
+ * front of the next one.  Rows change length, so the section is laid out
+ * again: CIEs and other FDEs are copied, CIE pointers and the places of
+ * its relocations follow.
+ *
+ * The section is read as far as that needs, every field bounds-checked,
+ * and refused where it holds anything else: a 64-bit length, a CIE
+ * augmentation other than z with R, P, L, S, a pointer encoding other
+ * than 4 or 8 bytes (pc_begin: PC-relative, 4 bytes), a code alignment
+ * other than 1, DW_CFA_set_loc or an operation it does not know, a row
+ * inside an instruction that changed, an LSDA (C++ call-site tables are
+ * not moved) on an FDE for rewritten code, or a relocation anywhere but
+ * pc_begin and the personality and LSDA pointers.
+ *
+ * Not described: the moment inside a rule's sequence where the stack or a
+ * frame register is moved (sp-rebase, scratch, disp-rebase of the CFA
+ * register).  An unwind that starts there (a signal handler that walks
+ * the stack) sees the frame of the instruction; unwinds from calls and
+ * from the instructions the rules copy are exact.
+ */
+
+struct eh_cur {
+	const uint8_t *p;
+	size_t end, at;
+	bool bad;
+};
+
+static uint64_t eh_u(struct eh_cur *c, unsigned size)
+{
+	if (c->bad || size > c->end - c->at) {
+		c->bad = true;
+		return 0;
+	}
+	uint64_t v = 0;
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)c->p[c->at + i] << (8 * i);
+	c->at += size;
+	return v;
+}
+
+static uint64_t eh_uleb(struct eh_cur *c)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; !c->bad; shift += 7) {
+		if (c->at >= c->end || shift > 63) {
+			c->bad = true;
+			break;
+		}
+		uint8_t b = c->p[c->at++];
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* Bytes of a pointer of encoding @enc (DW_EH_PE_*), 0 for one this reader
+ * does not take (uleb128, sleb128, 2 bytes), 255 for DW_EH_PE_omit. */
+static unsigned eh_ptr_size(uint8_t enc)
+{
+	if (enc == 0xff)
+		return 255;
+	if ((enc & 0x70) > 0x10) /* only absolute and PC-relative */
+		return 0;
+	switch (enc & 0x0f) {
+	case 0x00: /* absptr */
+	case 0x04: /* udata8 */
+	case 0x0c: /* sdata8 */
+		return 8;
+	case 0x03: /* udata4 */
+	case 0x0b: /* sdata4 */
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+/* What an FDE needs from its CIE. */
+struct eh_cie {
+	uint64_t off;
+	uint64_t code_align;
+	uint8_t fde_enc;
+	bool has_lsda;
+	uint8_t lsda_enc;
+	uint64_t pers_at; /* place of the personality pointer, 0 none */
+	unsigned pers_size;
+};
+
+struct eh {
+	struct rw *w;
+	const uint8_t *in;
+	size_t size;
+	struct eh_cie *cie;
+	size_t n_cie;
+	struct pvsub_buf out;
+	bool refused;
+};
+
+static _printf_format_(3, 4) void eh_refuse(struct eh *e, uint64_t off, const char *fmt, ...)
+{
+	char msg[PVSUB_DIAG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	refuse(e->w, ".eh_frame", off, "DWARF unwind table: %s", msg);
+	e->refused = true;
+}
+
+/* Read the CIE at @off (its length field) of @len bytes after the length. */
+static void eh_read_cie(struct eh *e, uint64_t off, uint64_t len)
+{
+	struct eh_cur c = {e->in, (size_t)(off + 4 + len), (size_t)off + 8, false};
+	struct eh_cie cie = {.off = off, .fde_enc = 0xff, .lsda_enc = 0xff};
+	unsigned version = (unsigned)eh_u(&c, 1);
+	size_t aug = c.at;
+	while (c.at < c.end && e->in[c.at])
+		c.at++;
+	size_t aug_end = c.at;
+	(void)eh_u(&c, 1); /* the NUL */
+	if (c.bad || (version != 1 && version != 3)) {
+		eh_refuse(e, off, "CIE version %u is not supported", version);
+		return;
+	}
+	if (aug_end == aug || e->in[aug] != 'z' ||
+	    strspn((const char *)e->in + aug, "zRPLS") != aug_end - aug) {
+		eh_refuse(e, off, "CIE augmentation \"%.*s\" is not supported",
+			  (int)(aug_end - aug > 16 ? 16 : aug_end - aug),
+			  (const char *)e->in + aug);
+		return;
+	}
+	cie.code_align = eh_uleb(&c);
+	(void)eh_uleb(&c); /* data alignment (sleb128: same bytes) */
+	if (version == 1)
+		(void)eh_u(&c, 1);
+	else
+		(void)eh_uleb(&c);
+	uint64_t alen = eh_uleb(&c);
+	if (c.bad || alen > c.end - c.at) {
+		eh_refuse(e, off, "CIE fields run past its end");
+		return;
+	}
+	struct eh_cur a = {e->in, c.at + (size_t)alen, c.at, false};
+	for (size_t k = aug + 1; k < aug_end && !a.bad; k++) {
+		uint8_t enc;
+		switch (e->in[k]) {
+		case 'R':
+			cie.fde_enc = (uint8_t)eh_u(&a, 1);
+			break;
+		case 'L':
+			cie.has_lsda = true;
+			cie.lsda_enc = (uint8_t)eh_u(&a, 1);
+			if (eh_ptr_size(cie.lsda_enc) == 0)
+				a.bad = true;
+			break;
+		case 'P':
+			enc = (uint8_t)eh_u(&a, 1);
+			cie.pers_size = eh_ptr_size(enc & 0x7f);
+			if (cie.pers_size == 0 || cie.pers_size == 255) {
+				a.bad = true;
+				break;
+			}
+			cie.pers_at = a.at;
+			(void)eh_u(&a, cie.pers_size);
+			break;
+		default: /* S: no data */
+			break;
+		}
+	}
+	if (a.bad) {
+		eh_refuse(e, off, "CIE augmentation data is not understood");
+		return;
+	}
+	void *p = realloc(e->cie, (e->n_cie + 1) * sizeof(*e->cie));
+	if (!p) {
+		e->w->err = -ENOMEM;
+		e->refused = true;
+		return;
+	}
+	e->cie = p;
+	e->cie[e->n_cie++] = cie;
+}
+
+static const struct eh_cie *eh_cie_at(const struct eh *e, uint64_t off)
+{
+	for (size_t k = 0; k < e->n_cie; k++)
+		if (e->cie[k].off == off)
+			return &e->cie[k];
+	return NULL;
+}
+
+static int eh_append(struct eh *e, const void *p, size_t n)
+{
+	int r = pvsub_buf_append(&e->out, p, n);
+	if (r < 0)
+		e->w->err = r;
+	return r;
+}
+
+/* Append an advance of @d bytes (code alignment 1). */
+static int eh_advance(struct eh *e, uint64_t d)
+{
+	uint8_t b[5];
+	unsigned n;
+	if (d == 0)
+		return 0;
+	if (d < 0x40) {
+		b[0] = (uint8_t)(0x40 | d);
+		n = 1;
+	} else if (d <= 0xff) {
+		b[0] = 0x02;
+		b[1] = (uint8_t)d;
+		n = 2;
+	} else if (d <= 0xffff) {
+		b[0] = 0x03;
+		rw_put_le(b + 1, d, 2);
+		n = 3;
+	} else {
+		b[0] = 0x04;
+		rw_put_le(b + 1, d, 4);
+		n = 5;
+	}
+	return eh_append(e, b, n);
+}
+
+/* Skip a DWARF expression block (uleb128 length, bytes). */
+static void eh_block(struct eh_cur *c)
+{
+	uint64_t len = eh_uleb(c);
+	if (c->bad || len > c->end - c->at)
+		c->bad = true;
+	else
+		c->at += (size_t)len;
+}
+
+/* Skip the operands of CFA operation @op at @c; false for an operation this
+ * reader does not know (or DW_CFA_set_loc, whose address would move). */
+static bool eh_skip_operands(struct eh_cur *c, uint8_t op)
+{
+	if (op >= 0xc0) /* restore */
+		return true;
+	if (op >= 0x80) { /* offset: uleb */
+		eh_uleb(c);
+		return true;
+	}
+	switch (op) {
+	case 0x00: /* nop */
+	case 0x0a: /* remember_state */
+	case 0x0b: /* restore_state */
+		return true;
+	case 0x06: /* restore_extended */
+	case 0x07: /* undefined */
+	case 0x08: /* same_value */
+	case 0x0d: /* def_cfa_register */
+	case 0x0e: /* def_cfa_offset */
+	case 0x13: /* def_cfa_offset_sf */
+	case 0x2e: /* GNU_args_size */
+		eh_uleb(c);
+		return true;
+	case 0x05: /* offset_extended */
+	case 0x09: /* register */
+	case 0x0c: /* def_cfa */
+	case 0x11: /* offset_extended_sf */
+	case 0x12: /* def_cfa_sf */
+	case 0x14: /* val_offset */
+	case 0x15: /* val_offset_sf */
+	case 0x2f: /* GNU_negative_offset_extended */
+		eh_uleb(c);
+		eh_uleb(c);
+		return true;
+	case 0x0f: /* def_cfa_expression: a block */
+	case 0x10: /* expression: register, block */
+	case 0x16: /* val_expression */
+		if (op != 0x0f)
+			eh_uleb(c);
+		eh_block(c);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The relocations of .eh_frame, by place: where each is in the section's
+ * own (writable) array. */
+struct eh_rel {
+	uint64_t off;
+	size_t idx;
+};
+
+static int cmp_eh_rel(const void *a, const void *b)
+{
+	const struct eh_rel *x = a, *y = b;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+struct eh_pass {
+	struct eh *e;
+	Elf64_Rela *ra;	   /* the section's relocations, writable */
+	struct eh_rel *by; /* sorted */
+	size_t n;
+	uint64_t *cie_new; /* new offset of e->cie[k] */
+};
+
+/* The index (into p->ra) of the one relocation at @place in [@from, @to),
+ * or SIZE_MAX; every relocation in the range must be at one of the
+ * @n_allowed places, else a refusal. */
+static bool eh_claim(struct eh_pass *p, uint64_t from, uint64_t to, const uint64_t *allowed,
+		     size_t n_allowed)
+{
+	for (size_t k = 0; k < p->n; k++) {
+		if (p->by[k].off < from || p->by[k].off >= to)
+			continue;
+		bool ok = false;
+		for (size_t j = 0; j < n_allowed; j++)
+			ok |= p->by[k].off == allowed[j];
+		if (!ok || (k > 0 && p->by[k - 1].off == p->by[k].off)) {
+			eh_refuse(
+				p->e, p->by[k].off,
+				"a relocation at a place that is not a pointer this reader knows");
+			return false;
+		}
+	}
+	return true;
+}
+
+static size_t eh_rel_at(const struct eh_pass *p, uint64_t place)
+{
+	for (size_t k = 0; k < p->n; k++)
+		if (p->by[k].off == place)
+			return p->by[k].idx;
+	return SIZE_MAX;
+}
+
+/* Relocations in [@from, @to) follow their entry to @newoff. */
+static void eh_move_relocs(struct eh_pass *p, uint64_t from, uint64_t to, uint64_t newoff)
+{
+	for (size_t k = 0; k < p->n; k++)
+		if (p->by[k].off >= from && p->by[k].off < to)
+			p->ra[p->by[k].idx].r_offset = newoff + (p->by[k].off - from);
+}
+
+/*
+ * The CFA program of the FDE at @off (ending at @end, instructions from
+ * @ins) for [@start, @start + @range) of rewritten section @ss, whose
+ * start is now @nstart: appended with every row moved.  False after a
+ * refusal.
+ */
+static bool eh_remap_program(struct eh *e, const struct rw_sect *ss, uint64_t ins, uint64_t end,
+			     uint64_t start, uint64_t range, uint64_t nstart)
+{
+	struct eh_cur c = {e->in, (size_t)end, (size_t)ins, false};
+	uint64_t old_loc = start, new_loc = nstart;
+	size_t last = e->out.len;
+	while (c.at < c.end && !c.bad) {
+		size_t op_at = c.at;
+		uint8_t op = e->in[c.at++];
+		uint64_t adv;
+		if ((op & 0xc0) == 0x40)
+			adv = op & 0x3f;
+		else if (op >= 0x02 && op <= 0x04)
+			adv = eh_u(&c, op == 0x02 ? 1 : op == 0x03 ? 2 : 4);
+		else {
+			if (!eh_skip_operands(&c, op)) {
+				eh_refuse(e, op_at, "CFA operation %#x is not supported", op);
+				return false;
+			}
+			if (c.bad)
+				break;
+			if (eh_append(e, e->in + op_at, c.at - op_at) < 0)
+				return false;
+			if (op != 0x00) /* trailing nops are padding, made again */
+				last = e->out.len;
+			continue;
+		}
+		if (c.bad)
+			break;
+		old_loc += adv;
+		uint64_t to = nstart;
+		if (old_loc > start + range ||
+		    (old_loc != start && !map_offset(ss, old_loc, true, &to)) || to < new_loc) {
+			eh_refuse(e, op_at,
+				  "a CFA row at %s+%#" PRIx64
+				  " is inside an instruction that changed",
+				  ss->name, old_loc);
+			return false;
+		}
+		if (eh_advance(e, to - new_loc) < 0)
+			return false;
+		new_loc = to;
+		last = e->out.len;
+	}
+	if (c.bad) {
+		eh_refuse(e, ins, "the CFA program runs past its FDE");
+		return false;
+	}
+	e->out.len = last;
+	return true;
+}
+
+/* Pad the entry that starts at output offset @base to a multiple of @align
+ * bytes with DW_CFA_nop and write its length. */
+static void eh_close_entry(struct eh *e, size_t base, unsigned align)
+{
+	static const uint8_t nops[8];
+	size_t n = e->out.len - base;
+	if (n % align)
+		eh_append(e, nops, align - n % align);
+	if (e->w->err)
+		return;
+	rw_put_le((uint8_t *)e->out.data + base, e->out.len - base - 4, 4);
+}
+
+/* The FDE at @off, @len bytes after its length field: copied, or for
+ * rewritten code re-encoded (eh_remap_program). */
+static void eh_fde(struct eh_pass *p, uint64_t off, uint64_t len, uint32_t id,
+		   const struct symmap *m)
+{
+	struct eh *e = p->e;
+	struct rw *w = e->w;
+	uint64_t end = off + 4 + len;
+	const struct eh_cie *cie = id <= off + 4 ? eh_cie_at(e, off + 4 - id) : NULL;
+	if (!cie) {
+		eh_refuse(e, off, "an FDE whose CIE pointer leads to no CIE before it");
+		return;
+	}
+	if (eh_ptr_size(cie->fde_enc) != 4 || (cie->fde_enc & 0x70) != 0x10 ||
+	    cie->code_align != 1) {
+		eh_refuse(e, off,
+			  "FDE pointer encoding %#x or code alignment %" PRIu64 " is not supported",
+			  cie->fde_enc, cie->code_align);
+		return;
+	}
+	struct eh_cur c = {e->in, (size_t)end, (size_t)off + 8, false};
+	uint64_t pc_at = c.at;
+	(void)eh_u(&c, 4);
+	uint64_t range = eh_u(&c, 4);
+	uint64_t alen = eh_uleb(&c);
+	uint64_t lsda_at = c.at;
+	unsigned lsize = cie->has_lsda ? eh_ptr_size(cie->lsda_enc) : 255;
+	bool lsda = lsize != 255 && alen >= lsize && lsize <= c.end - c.at &&
+		    rw_get_sle(e->in + c.at, lsize) != 0;
+	if (c.bad || alen > c.end - c.at) {
+		eh_refuse(e, off, "FDE fields run past its end");
+		return;
+	}
+	uint64_t ins = c.at + alen;
+	uint64_t allowed[2] = {pc_at, lsda_at};
+	if (!eh_claim(p, off, end, allowed, lsize != 255 ? 2 : 1))
+		return;
+	size_t ri = eh_rel_at(p, pc_at);
+	lsda |= lsize != 255 && eh_rel_at(p, lsda_at) != SIZE_MAX;
+	size_t base = e->out.len;
+	uint64_t cie_new = p->cie_new[cie - e->cie];
+	Elf64_Sym sym = {0};
+	size_t symi = ri != SIZE_MAX ? ELF64_R_SYM(p->ra[ri].r_info) : 0;
+	if (symi && symi < pvsub_relobj_sym_count(w->o))
+		pvsub_relobj_sym_get(w->o, symi, &sym);
+	struct rw_sect *ss = symi && sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+	if (!ss || !ss->rewrite) {
+		/* Code that does not move: the FDE as it is. */
+		if (eh_append(e, e->in + off, (size_t)(end - off)) < 0)
+			return;
+	} else {
+		uint64_t start = sym.st_value + (uint64_t)p->ra[ri].r_addend, nstart, nend;
+		if (ELF64_R_TYPE(p->ra[ri].r_info) != R_X86_64_PC32) {
+			eh_refuse(e, pc_at, "pc_begin has relocation type %u",
+				  (unsigned)ELF64_R_TYPE(p->ra[ri].r_info));
+			return;
+		}
+		if (lsda) {
+			eh_refuse(e, off,
+				  "an FDE of %s with a language-specific data area (C++ exception "
+				  "tables, whose call-site offsets the rewriter does not move)",
+				  ss->name);
+			return;
+		}
+		if (start > ss->size || range > ss->size - start ||
+		    !map_offset(ss, start, false, &nstart) ||
+		    !map_offset(ss, start + range, true, &nend) || (range && nend < nstart)) {
+			eh_refuse(e, off,
+				  "an FDE for %s+%#" PRIx64 " (%" PRIu64
+				  " bytes) whose bounds cannot be moved",
+				  ss->name, start, range);
+			return;
+		}
+		if (eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
+		    !eh_remap_program(e, ss, ins, end, start, range, nstart))
+			return;
+		eh_close_entry(e, base, (4 + len) % 8 ? 4 : 8);
+		if (w->err)
+			return;
+		rw_put_le((uint8_t *)e->out.data + base + 12, range ? nend - nstart : 0, 4);
+		p->ra[ri].r_addend = (int64_t)(nstart - m->value[symi]);
+	}
+	rw_put_le((uint8_t *)e->out.data + base + 4, base + 4 - cie_new, 4);
+	eh_move_relocs(p, off, end, base);
+}
+
+/* The relocation at @place (a personality pointer), when it points into
+ * rewritten code, follows its target as a symbol does; false after a
+ * refusal. */
+static bool eh_move_pointer(struct eh_pass *p, uint64_t place, const struct symmap *m)
+{
+	struct rw *w = p->e->w;
+	size_t ri = eh_rel_at(p, place);
+	Elf64_Sym sym;
+	size_t symi = ri != SIZE_MAX ? ELF64_R_SYM(p->ra[ri].r_info) : 0;
+	if (symi == 0 || symi >= pvsub_relobj_sym_count(w->o))
+		return true;
+	pvsub_relobj_sym_get(w->o, symi, &sym);
+	struct rw_sect *ss = sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+	if (!ss || !ss->rewrite)
+		return true;
+	uint64_t at = sym.st_value + (uint64_t)p->ra[ri].r_addend, nat;
+	if (ELF64_R_TYPE(p->ra[ri].r_info) != R_X86_64_PC32 || !map_offset(ss, at, false, &nat)) {
+		eh_refuse(p->e, place, "a personality pointer to %s+%#" PRIx64 " cannot be moved",
+			  ss->name, at);
+		return false;
+	}
+	p->ra[ri].r_addend = (int64_t)(nat - m->value[symi]);
+	return true;
+}
+
+/* Does any relocation of SHT_RELA section @rs point into rewritten code? */
+static bool refers_to_rewritten(struct rw *w, size_t rs)
+{
+	size_t n = pvsub_relobj_rela_count(w->o, rs);
+	for (size_t k = 0; k < n; k++) {
+		Elf64_Rela ra;
+		Elf64_Sym sym;
+		pvsub_relobj_rela_get(w->o, rs, k, &ra);
+		size_t symi = ELF64_R_SYM(ra.r_info);
+		if (symi == 0 || symi >= pvsub_relobj_sym_count(w->o))
+			continue;
+		pvsub_relobj_sym_get(w->o, symi, &sym);
+		struct rw_sect *s = sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+		if (s && s->rewrite)
+			return true;
+	}
+	return false;
+}
+
+static void eh_walk(struct eh_pass *p, const struct symmap *m)
+{
+	struct eh *e = p->e;
+	for (uint64_t off = 0; off < e->size && !e->refused && !e->w->err;) {
+		struct eh_cur c = {e->in, e->size, (size_t)off, false};
+		uint64_t len = eh_u(&c, 4);
+		if (!c.bad && len == 0) {
+			/* A terminator: the rest as it is. */
+			if (eh_claim(p, off, e->size, NULL, 0) &&
+			    eh_append(e, e->in + off, (size_t)(e->size - off)) == 0)
+				eh_move_relocs(p, off, e->size, off);
+			return;
+		}
+		if (c.bad || len == 0xffffffff || len < 4 || len > e->size - off - 4) {
+			eh_refuse(e, off,
+				  "an entry of length %#" PRIx64 " (64-bit or past the end)", len);
+			return;
+		}
+		uint32_t id = (uint32_t)eh_u(&c, 4);
+		if (id != 0) {
+			eh_fde(p, off, len, id, m);
+			off += 4 + len;
+			continue;
+		}
+		eh_read_cie(e, off, len);
+		if (e->refused)
+			return;
+		const struct eh_cie *cie = &e->cie[e->n_cie - 1];
+		uint64_t allowed[1] = {cie->pers_at};
+		if (!eh_claim(p, off, off + 4 + len, allowed, cie->pers_at ? 1 : 0))
+			return;
+		void *q = realloc(p->cie_new, e->n_cie * sizeof(*p->cie_new));
+		if (!q) {
+			e->w->err = -ENOMEM;
+			return;
+		}
+		p->cie_new = q;
+		p->cie_new[e->n_cie - 1] = e->out.len;
+		if (cie->pers_at && !eh_move_pointer(p, cie->pers_at, m))
+			return;
+		eh_move_relocs(p, off, off + 4 + len, e->out.len);
+		if (eh_append(e, e->in + off, (size_t)(4 + len)) < 0)
+			return;
+		off += 4 + len;
+	}
+}
+
+/*
+ * Rewrite .eh_frame for the rewritten code (see above), its relocations
+ * moved and re-biased here (fix_all_relocations() then leaves them).
+ * Nothing to do when no relocation of it points into rewritten code.
+ */
+static int rewrite_eh_frame(struct rw *w, const struct symmap *m)
+{
+	size_t sec = pvsub_relobj_find(w->o, ".eh_frame");
+	size_t rs = sec ? pvsub_relobj_rela_for(w->o, sec) : 0;
+	if (!rs || !w->o->sec[sec].bytes || !refers_to_rewritten(w, rs))
+		return 0;
+	struct eh e = {.w = w, .in = w->o->sec[sec].bytes, .size = w->o->sec[sec].size};
+	struct eh_pass p = {.e = &e};
+	p.ra = pvsub_relobj_relas(w->o, rs, &p.n);
+	p.by = malloc((p.n + 1) * sizeof(*p.by));
+	if (!p.by)
+		return -ENOMEM;
+	for (size_t k = 0; k < p.n; k++)
+		p.by[k] = (struct eh_rel){p.ra[k].r_offset, k};
+	qsort(p.by, p.n, sizeof(*p.by), cmp_eh_rel);
+	eh_walk(&p, m);
+	int r = w->err;
+	if (r == 0 && !e.refused) {
+		size_t len;
+		uint8_t *data = (uint8_t *)pvsub_buf_steal(&e.out, &len);
+		if (!data) {
+			r = -ENOMEM;
+		} else {
+			pvsub_relobj_set_data(w->o, sec, data, len);
+			w->eh_frame_done = rs;
+		}
+	}
+	pvsub_buf_release(&e.out);
+	free(e.cie);
+	free(p.by);
+	free(p.cie_new);
+	return r;
 }
 
 static void fix_all_relocations(struct rw *w, const struct symmap *m)
 {
 	for (size_t rs = 1; rs < w->o->n_sec; rs++) {
-		if (w->o->sec[rs].sh.sh_type != SHT_RELA)
+		if (w->o->sec[rs].sh.sh_type != SHT_RELA || rs == w->eh_frame_done)
 			continue;
 		size_t n;
 		Elf64_Rela *ra = pvsub_relobj_relas(w->o, rs, &n);
@@ -1599,8 +2503,8 @@ static void self_check(struct rw *w, struct rw_sect *s)
 		struct pvsub_insn in;
 		if (u->rule != RULE_NONE)
 			continue;
-		if (pvsub_decoder_decode(w->opts->decoder, out + insn_start(u), s->new_size - insn_start(u),
-				 insn_start(u), &in) < 0 ||
+		if (pvsub_decoder_decode(w->opts->decoder, out + insn_start(u),
+					 s->new_size - insn_start(u), insn_start(u), &in) < 0 ||
 		    in.len != u->enc_len) {
 			refuse(w, s->name, u->off,
 			       "internal check failed: the rewritten `%s%s%s` does "
@@ -1797,8 +2701,18 @@ static int finish(struct rw *w)
 		if (w->s[i].rewrite)
 			self_check(w, &w->s[i]);
 	map_symbols(w, &m);
-	if (w->res->n_refusals == 0)
-		fix_all_relocations(w, &m);
+	if (w->res->n_refusals == 0) {
+		int r = find_jump_tables(w);
+		if (r == 0)
+			r = rewrite_eh_frame(w, &m);
+		if (r < 0) {
+			free(m.value);
+			free(m.size);
+			return r;
+		}
+		if (w->res->n_refusals == 0)
+			fix_all_relocations(w, &m);
+	}
 	if (w->res->n_refusals == 0 && w->orc) {
 		int r = add_orc_entries(w);
 		if (r < 0) {
@@ -1940,6 +2854,7 @@ static void free_rw(struct rw *w)
 	}
 	free(w->s);
 	free(w->orc_refs);
+	free(w->jtabs);
 	pvsub_relobj_free(w->o);
 	pvsub_scan_result_free(w->out_scan);
 }

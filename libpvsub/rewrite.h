@@ -49,8 +49,11 @@
  *
  * Nothing is guessed: a site with no rule, a section that does not decode
  * completely, a relocation that is not an instruction's displacement or
- * immediate (R_X86_64_NONE is carried), a data reference that might be a
- * jump-table difference, or a mutable window (kmeta.h) that would have to
+ * immediate (R_X86_64_NONE is carried), a PC-relative data reference
+ * into changed code that is not an entry of a proven switch table (those
+ * are moved: rewrite.c, find_jump_tables), .eh_frame in a form the rewriter
+ * does not read (otherwise its FDEs and CFA rows are moved with the code:
+ * rewrite.c, rewrite_eh_frame), or a mutable window (kmeta.h) that would have to
  * change is a refusal, with the site and the reason; the lock prefix of an
  * .smp_locks site is the one window that may move with its instruction.
  * The analysis goes on after a refusal so that every blocking site is

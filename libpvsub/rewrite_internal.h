@@ -172,15 +172,26 @@ struct rw_orc_ref {
 	size_t entry;	 /* index into .orc_unwind */
 };
 
+/* A switch table proven to be one (rewrite.c, find_jump_tables): 4-byte
+ * entries `.long case - base` from @base to @end of data section @sec,
+ * whose base only `lea base(%rip)` in code refers to. */
+struct rw_jtab {
+	size_t sec;
+	uint64_t base, end;
+};
+
 struct rw {
 	const struct pvsub_rewrite_opts *opts;
 	const uint8_t *input; /* the object as given */
 	size_t input_size;
 	struct pvsub_relobj *o;
-	bool kernel;		  /* a Linux module: no red zone below the stack pointer */
-	size_t orc_ip, orc;	  /* .orc_unwind_ip and .orc_unwind, 0 without */
+	bool kernel;		     /* a Linux module: no red zone below the stack pointer */
+	size_t orc_ip, orc;	     /* .orc_unwind_ip and .orc_unwind, 0 without */
 	struct rw_orc_ref *orc_refs; /* sorted by section, offset */
 	size_t n_orc_refs;
+	struct rw_jtab *jtabs; /* sorted by section, base */
+	size_t n_jtabs;
+	size_t eh_frame_done;		 /* .eh_frame, when its relocations were moved already */
 	const struct pvsub_mwindow *win; /* in_scan's (pvsub_scan_result.mwindows) */
 	size_t n_win;
 	struct rw_sect *s;
@@ -226,7 +237,7 @@ enum rw_rule_when {
 /* A rule that replaces one instruction holding an occurrence. */
 struct rw_rule_entry {
 	enum rw_rule rule; /* and so its name, pvsub_rewrite_rules[rule] */
-	unsigned when;	/* enum rw_rule_when bits */
+	unsigned when;	   /* enum rw_rule_when bits */
 	/*
 	 * Try to give unit @i of @s a replacement without any pattern of the
 	 * policy, starting from the unit's next untried candidate (u->cand);
@@ -248,7 +259,8 @@ extern const size_t rw_rule_count;
 
 /* Does @r's `when` hold for the occurrence at [@rel, @rel + @len) of unit
  * @u's instruction? */
-bool rw_rule_applies(const struct rw_rule_entry *r, const struct rw_unit *u, unsigned rel, unsigned len);
+bool rw_rule_applies(const struct rw_rule_entry *r, const struct rw_unit *u, unsigned rel,
+		     unsigned len);
 
 /* @rule's entry in rw_rule_table[], or NULL (trap, and what is not a
  * replacement of one instruction). */

@@ -541,7 +541,8 @@ static bool fix_disp_rebase(const struct rw *w, struct rw_sect *s, size_t i)
  * describe rbp moved by (frame from rbp or through it, caller's rbp saved
  * relative to it, nothing else undefined); NULL otherwise, and without ORC
  * tables (then rbp is a register like any other). */
-static const uint8_t *bp_adjustable(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
+static const uint8_t *bp_adjustable(const struct rw *w, const struct rw_sect *s,
+				    const struct rw_unit *u)
 {
 	const uint8_t *e = w->orc ? rw_orc_entry_at(w, s->idx, u->off) : NULL;
 	if (!e)
@@ -844,6 +845,11 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 /* Base moves tried per scratch candidate when the displacement holds a
  * pattern too. */
 #define SCRATCH_REBASES 64
+/* Red zone skips tried outside the kernel: the 128 bytes, a little more,
+ * and enough to carry an rsp-based displacement into other high bytes;
+ * all below a page, so the stack's guard page is never jumped over. */
+static const unsigned red_zone_skips[] = {128, 136, 144, 152, 520, 1032};
+#define RED_ZONE_SKIPS (sizeof(red_zone_skips) / sizeof(red_zone_skips[0]))
 
 /*
  * scratch: an instruction with an immediate that no cheaper rule can
@@ -921,16 +927,23 @@ static bool fix_scratch(const struct rw *w, struct rw_sect *s, size_t i)
 		unsigned n = 0;
 		int32_t d = 0;
 		unsigned tries = pl.rebase_reg >= 0 ? SCRATCH_REBASES : 1;
-		for (unsigned k = 0; k < tries; k++) {
-			/* small moves, then ones that change the high bytes */
-			d = k == 0 ? 0
-				   : rebase_candidate(k <= 32 ? k - 1 : 528 + (k - 33), pl.disp);
-			if (d && pl.bp_orc && !bp_move_fits(pl.bp_orc, d))
-				continue;
-			n = scratch_seq(&pl, b, in, lb, tw, d, seq, &mk);
-			if (n && n <= MAX_SEQ && !rw_has_pattern(w, seq, n))
-				break;
-			n = 0;
+		/* Outside the kernel, the red zone skip may be a little longer
+		 * when the leas that skip it hold a pattern (`lea 0x80(%rsp)`
+		 * holds 80 00 00). */
+		for (unsigned z = 0; z < (w->kernel ? 1u : RED_ZONE_SKIPS) && n == 0; z++) {
+			pl.skip = w->kernel ? 0 : red_zone_skips[z];
+			for (unsigned k = 0; k < tries; k++) {
+				/* small moves, then ones that change the high bytes */
+				d = k == 0 ? 0
+					   : rebase_candidate(k <= 32 ? k - 1 : 528 + (k - 33),
+							      pl.disp);
+				if (d && pl.bp_orc && !bp_move_fits(pl.bp_orc, d))
+					continue;
+				n = scratch_seq(&pl, b, in, lb, tw, d, seq, &mk);
+				if (n && n <= MAX_SEQ && !rw_has_pattern(w, seq, n))
+					break;
+				n = 0;
+			}
 		}
 		if (n == 0)
 			continue;
@@ -1148,10 +1161,7 @@ static bool fix_scratch_disp(const struct rw *w, struct rw_sect *s, size_t i)
 	unsigned r = free_register(w, s, u, used);
 	if (r == 16)
 		return false;
-	unsigned skip = w->kernel ? 0 : 128, push = frame_depth(skip, false);
-	int64_t disp = rw_get_sle(b + in->disp_offset, in->disp_size);
-	if (in->mem_base == 4)
-		disp += push;
+	int64_t disp0 = rw_get_sle(b + in->disp_offset, in->disp_size);
 	unsigned ms = (unsigned)in->modrm_offset, me = pvsub_x86enc_mem_end(in);
 	unsigned reg = (b[ms] >> 3) & 7u;
 	/* The new ModRM/SIB: r as the index under the base, or as the base
@@ -1175,10 +1185,16 @@ static bool fix_scratch_disp(const struct rw *w, struct rw_sect *s, size_t i)
 		has_sib = false;
 		nrex |= r >> 3;
 	}
-	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+	for (; u->cand < IMM_CANDIDATES * RED_ZONE_SKIPS; u->cand++) {
+		/* Outside the kernel, each value first with the shortest red
+		 * zone skip, then longer ones (as scratch). */
+		unsigned skip = w->kernel ? 0 : red_zone_skips[u->cand % RED_ZONE_SKIPS];
+		unsigned cand = w->kernel ? u->cand : u->cand / RED_ZONE_SKIPS;
+		int64_t disp = disp0 + (in->mem_base == 4 ? frame_depth(skip, false) : 0);
 		int32_t lb;
 		enum pvsub_x86enc_twist tw;
-		if (!imm_candidate(u->cand, true, false, (uint64_t)disp, &lb, &tw))
+		if ((w->kernel && u->cand >= IMM_CANDIDATES) ||
+		    !imm_candidate(cand, true, false, (uint64_t)disp, &lb, &tw))
 			continue;
 		uint8_t seq[MAX_SEQ + 16];
 		struct frame f;
@@ -1575,7 +1591,8 @@ const struct rw_rule_entry rw_rule_table[] = {
 /* clang-format on */
 const size_t rw_rule_count = PVSUB_ARRAY_SIZE(rw_rule_table);
 
-bool rw_rule_applies(const struct rw_rule_entry *r, const struct rw_unit *u, unsigned rel, unsigned len)
+bool rw_rule_applies(const struct rw_rule_entry *r, const struct rw_unit *u, unsigned rel,
+		     unsigned len)
 {
 	const struct pvsub_insn *in = &u->in;
 	bool imm = in->imm_offset >= 0, disp = in->disp_offset >= 0;

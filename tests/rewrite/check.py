@@ -33,6 +33,14 @@ check.py symbols IN.o OUT.o
     begins in IN, in OUT it still does or only NOP padding lies between:
     sizes followed the code.
 
+check.py cfi IN.o OUT.o
+    OUT's .eh_frame describes its code as IN's does IN's: as many FDEs, in
+    the same order, for the same sections, each with the same rows (CFA and
+    register rules, from readelf --debug-dump=frames-interp) in the same
+    order; and each row of OUT lies between the same instructions as in IN
+    (the function's instructions before and after, NOPs left out, aligned
+    where they are the same: a rewritten one is replaced by others).
+
 check.py orc IN.o OUT.o REPORT
     OUT's ORC tables describe every rewritten sequence of REPORT (from
     --rewrite of IN).  At each instruction boundary inside a sequence, the
@@ -66,6 +74,7 @@ check.py mangle WHAT IN.o OUT.o BAD.o
     plus 1), orc-ip (that entry's address, plus 1), lock (the address of
     the first .smp_locks entry, plus 1).
 """
+import difflib
 import json
 import os
 import re
@@ -629,6 +638,87 @@ def mangle(what, inp, outp, bad):
         f.write(data)
 
 
+def cfi_tables(path):
+    """[(section, pc_lo, pc_hi, [(loc, rules)])] of the FDEs of path."""
+    rel = {}
+    out = subprocess.run(["readelf", "-rW", path], stdout=subprocess.PIPE,
+                         universal_newlines=True, check=True).stdout
+    cur = None
+    for line in out.splitlines():
+        m = re.match(r"Relocation section '([^']+)'", line)
+        if m:
+            cur = m.group(1)
+            continue
+        f = line.split()
+        if cur == ".rela.eh_frame" and len(f) >= 5 and re.match(r"[0-9a-f]{16}$", f[0]):
+            rel[int(f[0], 16)] = f[4]
+    out = subprocess.run(["readelf", "-W", "--debug-dump=frames-interp", path],
+                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    fdes, cols, rows = [], "", None
+    for line in out.splitlines():
+        m = re.match(r"([0-9a-f]+) [0-9a-f]+ [0-9a-f]+ FDE cie=\S+ pc=([0-9a-f]+)\.\.([0-9a-f]+)", line)
+        if m:
+            rows = []
+            fdes.append((rel.get(int(m.group(1), 16) + 8), int(m.group(2), 16),
+                         int(m.group(3), 16), rows))
+            continue
+        if re.match(r"[0-9a-f]+ [0-9a-f]+ [0-9a-f]+ CIE", line):
+            rows = None
+            continue
+        if line.strip().startswith("LOC"):
+            cols = " ".join(line.split()[1:])
+            continue
+        m = re.match(r"([0-9a-f]{8,16}) (.*)$", line)
+        if m and rows is not None:
+            rows.append((int(m.group(1), 16), cols + " | " + " ".join(m.group(2).split())))
+    return fdes
+
+
+def cfi_code(insns, lo, hi):
+    """(address, mnemonic) of the instructions in [lo, hi), NOPs left out."""
+    out = []
+    for a, _, text in insns:
+        m = mnemonic(text)[0]
+        if lo <= a < hi and not (m.startswith("nop") or m == "xchg"):  # 66 90 too
+            out.append((a, m))
+    return out
+
+
+def cfi(inp, outp):
+    a, b = cfi_tables(inp), cfi_tables(outp)
+    if not a:
+        die("%s has no FDE" % inp)
+    if len(a) != len(b):
+        die("%d FDEs in %s, %d in %s" % (len(a), inp, len(b), outp))
+    ca, cb = disassemble(inp), disassemble(outp)
+    for k, (fa, fb) in enumerate(zip(a, b)):
+        what = "FDE %d (%s+%#x)" % (k, fa[0], fa[1])
+        if fa[0] != fb[0]:
+            die("%s describes %s in %s" % (what, fb[0], outp))
+        if [r for _, r in fa[3]] != [r for _, r in fb[3]]:
+            die("%s: the rows differ:\n%s\n---\n%s" % (what, fa[3], fb[3]))
+        # The instructions of the function before and after, aligned where
+        # they are the same (a rewritten one is replaced by others): each
+        # row must fall between the same unchanged instructions.
+        xa = cfi_code(ca.get(fa[0], []), fa[1], fa[2])
+        xb = cfi_code(cb.get(fb[0], []), fb[1], fb[2])
+        sm = difflib.SequenceMatcher(None, [m for _, m in xa], [m for _, m in xb],
+                                     autojunk=False)
+        amap = {}
+        for blk in sm.get_matching_blocks():
+            for d in range(blk.size):
+                amap[blk.a + d] = blk.b + d
+        for (la, ra), (lb, _) in zip(fa[3], fb[3]):
+            i = next((n for n, (x, _) in enumerate(xa) if x >= la), len(xa))
+            j = next((n for n, (x, _) in enumerate(xb) if x >= lb), len(xb))
+            before = [n for n in amap if n < i]
+            after = [n for n in amap if n >= i]
+            if (before and amap[max(before)] >= j) or (after and amap[min(after)] < j):
+                die("%s: the row at %#x (%s) is at %#x in %s, not between the "
+                    "instructions it was between" % (what, la, ra, lb, outp))
+        print("%s: %d rows, at %#x..%#x now" % (what, len(fb[3]), fb[1], fb[2]))
+
+
 def main(argv):
     if len(argv) < 3:
         die("usage: see the comment at the top")
@@ -645,6 +735,8 @@ def main(argv):
         same_section(args[0], args[1], args[2])
     elif cmd == "symbols":
         symbols(args[0], args[1])
+    elif cmd == "cfi":
+        cfi(args[0], args[1])
     elif cmd == "orc":
         orc(args[0], args[1], args[2])
     elif cmd == "locks":

@@ -25,13 +25,16 @@ REWRITE_RULE_TESTS += \
 	tests/rewrite/tables.sh \
 	tests/rewrite/none-reloc.sh \
 	tests/rewrite/junction.sh
+# Compiler output for user code (issue 12): unwind tables.
+REWRITE_RULE_TESTS += tests/rewrite/eh-frame.sh
 REWRITE_REPORT_TESTS = \
 	tests/rewrite/refusals.sh \
 	tests/rewrite/summary.sh
 # Tests that build their fixture inline (no .S of their own).
 REWRITE_INLINE_TESTS = tests/rewrite/junction-data.sh
 REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_INLINE_TESTS) \
-	tests/rewrite/compiled.sh
+	tests/rewrite/compiled.sh tests/rewrite/unwind.sh tests/rewrite/switch.sh \
+	tests/rewrite/libs.sh
 TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/check.py \
@@ -39,4 +42,7 @@ EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/driver.h tests/rewrite/probe.S \
 	$(REWRITE_RULE_TESTS:.sh=.S) $(REWRITE_RULE_TESTS:.sh=-driver.c) \
 	$(REWRITE_REPORT_TESTS:.sh=.S) \
-	tests/rewrite/compiled-work.c tests/rewrite/compiled-driver.c
+	tests/rewrite/compiled-work.c tests/rewrite/compiled-driver.c \
+	tests/rewrite/unwind-work.c tests/rewrite/unwind-driver.c \
+	tests/rewrite/switch-work.c tests/rewrite/switch-driver.c \
+	tests/rewrite/libs-zlib.c tests/rewrite/libs-lua.c tests/rewrite/libs.lua

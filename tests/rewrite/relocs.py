@@ -12,6 +12,12 @@ relocs.py follow IN.o OUT.o SECTION [TYPE]
     is at a label in IN it is at that label in OUT, and elsewhere it did not
     change.  Prints one line per relocation.
 
+relocs.py stale IN.o OUT.o SECTION RESULT.o
+    A negative control: RESULT is OUT with the addends of the relocations
+    that apply to SECTION put back as they are in IN (as many, in the same
+    order), as a rewriter that moved the code but not those references
+    would have left them.  Prints how many addends it changed.
+
 relocs.py altinstructions IN.o OUT.o
     Every .altinstructions entry (Linux 6.1: s32 instr, repl; u16 cpuid;
     u8 instrlen, replacementlen) points at the same instruction bytes in OUT
@@ -168,11 +174,34 @@ def altinstructions(a_path, b_path):
                 die("entry %d: replacement at %s+%#x, then %#x" % (e // 12, sa[0], pa, pb))
 
 
+def stale(a_path, b_path, section, result):
+    a, b = Elf(a_path), Elf(b_path)
+    ia, ib = a.index(section), b.index(section)
+    ra = a.relocs(ia)
+    out = bytearray(b.data)
+    places = []
+    for s in b.sh:
+        if s[1] == 4 and s[7] == ib:  # SHT_RELA
+            places += range(s[4], s[4] + s[5], 24)
+    if len(places) != len(ra):
+        die("%d relocations for %s in %s, %d in %s" % (len(ra), section, a_path, len(places), b_path))
+    changed = 0
+    for off, r in zip(places, ra):
+        old, = struct.unpack_from("<q", out, off + 16)
+        changed += old != r[3]
+        struct.pack_into("<q", out, off + 16, r[3])
+    with open(result, "wb") as f:
+        f.write(out)
+    print("%d of %d addends put back" % (changed, len(ra)))
+
+
 def main(argv):
     if len(argv) < 4:
         die("usage: see the comment at the top")
     if argv[1] == "follow" and len(argv) in (5, 6):
         follow(argv[2], argv[3], argv[4], int(argv[5]) if len(argv) == 6 else None)
+    elif argv[1] == "stale" and len(argv) == 6:
+        stale(argv[2], argv[3], argv[4], argv[5])
     elif argv[1] == "altinstructions" and len(argv) == 4:
         altinstructions(argv[2], argv[3])
     else:
