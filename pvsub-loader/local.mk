@@ -109,3 +109,12 @@ tests_unit_test_gatescan_SOURCES = tests/unit/test_gatescan.c runtime/gatescan.c
 tests_unit_test_gatescan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_gatescan_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_gatescan
+
+# The runtime's seccomp filter, built and run by a BPF interpreter on
+# synthetic system calls (never installed), for both backends.
+check_PROGRAMS += tests/unit/test_lockdown
+tests_unit_test_lockdown_SOURCES = tests/unit/test_lockdown.c runtime/lockdown.c \
+	runtime/lockdown.h
+tests_unit_test_lockdown_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_lockdown_LDADD = $(CRITERION_LIBS)
+TESTS += tests/unit/test_lockdown
