@@ -90,9 +90,10 @@ clean-local-guests:
 .PHONY: clean-local-guests
 
 LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh \
-	tests/integration/guests.sh
+	tests/integration/guests.sh tests/integration/loader-pkey.sh \
+	tests/integration/loader-pkey-hw.sh
 TESTS += $(LOADER_TESTS)
-EXTRA_DIST += $(LOADER_TESTS)
+EXTRA_DIST += $(LOADER_TESTS) tests/guest/pkey-attack.c
 
 # The guest API and the loopback device, tested by themselves.
 check_PROGRAMS += tests/unit/test_guestapi

@@ -1,0 +1,178 @@
+#!/bin/sh
+# pvsub-loader's pkey backend (issue 12), what runs on every machine:
+# pvsub-guestrun's text holds a gate opcode exactly at the gate sites its
+# build records (the pkey gates' WRPKRU instructions, labelled *_wrpkru)
+# and nowhere else; its rescan accepts those sites and refuses a copy of
+# itself with one more WRPKRU (or an XRSTOR) planted elsewhere, status 132,
+# before it looks for protection keys; the runtime checks the guest API of
+# the backend it is handed; and --backend pkey where the CPU has no
+# protection keys is refused with 129 and one line.  The tests that need
+# PKU are loader-pkey-hw.sh.
+. "$top_srcdir/tests/lib.sh"
+LOADER="$top_builddir/pvsub-loader/pvsub-loader"
+RUNTIME="$top_builddir/runtime/pvsub-guestrun"
+[ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
+command -v python3 >/dev/null || skip "python3 is needed to read and plant bytes"
+PVSUB_GUESTRUN=$RUNTIME
+export PVSUB_GUESTRUN
+GUESTS=$top_builddir/examples/guests
+CA=$GUESTS/pki/ca.pem
+[ -f "$GUESTS/loopback.tar" ] || fail "make did not build $GUESTS/loopback.tar"
+
+# --- the recorded sites and the runtime's text -----------------------------------------
+# sites FILE: the recorded WRPKRU sites of FILE, from its symbols, one
+# hexadecimal address a line, sorted
+sites() {
+	nm "$1" | awk '$3 ~ /_pkey_(open|close)_wrpkru$/ { print "0x" $1 }' |
+		python3 -c 'import sys; print("\n".join(hex(a) for a in sorted(int(l, 16) for l in sys.stdin)))'
+}
+# found FILE: every finding of pvsub-scan -p default in FILE, "PATTERN ADDRESS"
+found() {
+	set +e
+	"$SCAN" --no-progress -q -p default -f json "$1" > scan.json
+	set -e
+	python3 - scan.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in sorted(d["files"][0].get("findings", []), key=lambda f: f["vaddr"]):
+    print(f["pattern"], hex(f["vaddr"]))
+PY
+}
+sites "$RUNTIME" > recorded
+[ "$(wc -l < recorded)" -eq 6 ] || fail "recorded sites: $(cat recorded)"
+sed 's/^/wrpkru /' recorded > want
+found "$RUNTIME" > got
+cmp -s want got || fail "the runtime's gate opcodes are not the recorded sites:
+$(diff want got)"
+
+# plant NAME BYTES: a copy of the runtime with the hexadecimal BYTES
+# written after the end of one of its functions (never executed), its
+# address in NAME.at
+plant() {
+	python3 - "$RUNTIME" "$1" "$2" <<'PY'
+import struct, subprocess, sys
+src, dst, pat = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
+data = bytearray(open(src, "rb").read())
+phoff, = struct.unpack_from("<Q", data, 0x20)
+phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+seg = None
+for i in range(phnum):
+    p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+    if p_type == 1 and p_flags & 1:
+        seg = (p_offset, p_vaddr, p_filesz)
+assert seg, "no executable segment"
+syms = []
+for line in subprocess.check_output(["nm", "-S", "--defined-only", src], text=True).splitlines():
+    f = line.split()
+    if len(f) == 4 and f[2] in "tT":
+        syms.append((int(f[0], 16), int(f[1], 16)))
+syms.sort()
+for (a, n), (b, _) in zip(syms, syms[1:]):
+    end = a + n
+    if n and b - end >= len(pat) and seg[1] <= end and b <= seg[1] + seg[2]:
+        off = end - seg[1] + seg[0]
+        data[off:off + len(pat)] = pat
+        open(dst + ".at", "w").write(hex(end) + "\n")
+        break
+else:
+    sys.exit("no gap between functions to plant into")
+open(dst, "wb").write(data)
+PY
+	chmod +x "$1"
+}
+plant planted 0f01ef
+plant xrstor 0fae28 # xrstor (%rax)
+# the control of the comparison above: the planted WRPKRU is found, and it
+# is not a recorded site
+found planted > got
+[ "$(wc -l < got)" -eq 7 ] && grep -qx "wrpkru $(cat planted.at)" got ||
+	fail "planted: $(cat got)"
+! grep -qx "$(cat planted.at)" recorded || fail "planted onto a recorded site"
+
+# --- the runtime's rescan, under each backend ---------------------------------------------
+# handoff RUNTIME BACKEND [API]: run RUNTIME with a hand-made image (a
+# guard page, one page of code that returns 0, a guard page) in a sealed
+# memfd, the header's backend BACKEND (0 none, 1 mprotect, 2 pkey) and its
+# API addresses those of the pkey gates for backend 2, else of the
+# mprotect ones, or API's (pkey or mprotect) when given
+cat > handoff.py <<'PY'
+import fcntl, os, subprocess, sys
+import struct
+runtime, backend = sys.argv[1], int(sys.argv[2])
+table = sys.argv[3] if len(sys.argv) > 3 else ("pkey" if backend == 2 else "mprotect")
+syms = {}
+for line in subprocess.check_output(["nm", runtime], text=True).splitlines():
+    f = line.split()
+    if len(f) == 3:
+        syms[f[2]] = int(f[0], 16)
+gate = "_pkey" if table == "pkey" else ""
+api = [syms["pvsub_tx" + gate], syms["pvsub_rx" + gate], syms["pvsub_clock_ns"],
+       syms["pvsub_log" + gate], syms["pvsub_exit"]]
+page = 4096
+regions = [(0, page), (page, page), (2 * page, page), (0, 0), (0, 0), (0, 0), (0, 0)]
+hdr = struct.pack("<QIIQQQ", 0x6e75726275737670, 1, backend, 0x40000000, 3 * page, page)
+hdr += b"".join(struct.pack("<QQ", *r) for r in regions)
+hdr += b"".join(struct.pack("<Q", a) for a in api) + b"handoff.py".ljust(256, b"\0")
+image = bytearray(b"\xcc" * 3 * page)
+image[page:page + 3] = b"\x31\xc0\xc3"  # xor %eax, %eax; ret
+fd = os.memfd_create("handoff", os.MFD_ALLOW_SEALING)
+os.write(fd, hdr.ljust(page, b"\0") + bytes(image))
+fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK |
+            fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+os.dup2(fd, 3)
+sys.exit(subprocess.run([runtime], pass_fds=(3,), env={}).returncode)
+PY
+# the probe the runtime makes itself: does pkey_alloc work here?
+python3 -c 'import ctypes, sys; sys.exit(ctypes.CDLL(None, use_errno=True).syscall(330, 0, 0) < 0)' &&
+	pku=yes || pku=no
+echo "protection keys on this machine: $pku"
+
+for be in 0 1 2; do
+	# the planted copies: refused by the rescan (before the pkey probe)
+	expect_status 132 python3 handoff.py ./planted $be
+	grep -qx "pvsub-loader: handoff.py: wrpkru at $(cat planted.at) in .*planted (0x[0-9a-f]*-0x[0-9a-f]*), not a recorded gate site: refused" err ||
+		fail "planted, backend $be: $(cat err)"
+	expect_status 132 python3 handoff.py ./xrstor $be
+	grep -q "^pvsub-loader: handoff.py: xrstor at $(cat xrstor.at) in .*xrstor " err ||
+		fail "xrstor, backend $be: $(cat err)"
+done
+# the controls: the runtime itself, with its six WRPKRU, runs the image,
+# or, under pkey without protection keys, gets past the rescan to the
+# probe that refuses it
+expect_status 0 python3 handoff.py "$RUNTIME" 0
+expect_status 0 python3 handoff.py "$RUNTIME" 1
+if [ $pku = yes ]; then
+	expect_status 0 python3 handoff.py "$RUNTIME" 2
+else
+	expect_status 129 python3 handoff.py "$RUNTIME" 2
+	[ "$(wc -l < err)" -eq 1 ] && grep -q "^pvsub-loader: backend pkey: this machine has no protection keys" err ||
+		fail "pkey probe: $(cat err)"
+fi
+# the API is the backend's: an image linked against the other gates is refused
+expect_status 128 python3 handoff.py "$RUNTIME" 2 mprotect
+grep -q "handoff.py: linked for another build of pvsub-guestrun" err || fail "pkey api: $(cat err)"
+expect_status 128 python3 handoff.py "$RUNTIME" 1 pkey
+grep -q "handoff.py: linked for another build of pvsub-guestrun" err || fail "mprotect api: $(cat err)"
+expect_status 128 python3 handoff.py "$RUNTIME" 3
+grep -q "not a hand-off of this pvsub-loader" err || fail "backend 3: $(cat err)"
+
+# through the loader: the planted copy refused, the runtime runs the guest
+PVSUB_GUESTRUN=./planted expect_status 132 "$LOADER" --backend mprotect --ca "$CA" --loopback \
+	"$GUESTS/loopback.tar"
+expect_status 0 "$LOADER" --backend mprotect --ca "$CA" --loopback "$GUESTS/loopback.tar"
+
+# --- --backend pkey, and the default -------------------------------------------------------
+if [ $pku = no ]; then
+	expect_status 129 "$LOADER" --backend pkey --ca "$CA" --loopback "$GUESTS/loopback.tar"
+	[ "$(wc -l < err)" -eq 1 ] && grep -qx "pvsub-loader: backend pkey: this machine has no protection keys (pkey_alloc: .*)" err ||
+		fail "--backend pkey: $(cat err)"
+	# the default is mprotect here: the guest runs, and its gates mprotect
+	expect_status 0 "$LOADER" --ca "$CA" --loopback "$GUESTS/loopback.tar"
+	if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+		expect_status 0 strace -f -o trace "$LOADER" --ca "$CA" --loopback "$GUESTS/loopback.tar"
+		grep -q "mprotect(0x20000000, 1048576, PROT_READ|PROT_WRITE) = 0" trace ||
+			fail "the default backend is not mprotect: $(grep -c mprotect trace) mprotect calls"
+		! grep -q "pkey_mprotect" trace || fail "pkey_mprotect without protection keys"
+	fi
+fi
+exit 0
