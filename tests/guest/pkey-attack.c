@@ -95,7 +95,7 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	if (!s || !open || !close)
 		return 9;
 	switch (ATTACK) {
-	case 1:			/* write the device window outside a gate */
+	case 1:				/* write the device window outside a gate */
 		pvsub_log("attack", 6); /* a gate call first: the window was opened */
 		*(volatile unsigned char *)WINDOW = 0xff;
 		return 0;

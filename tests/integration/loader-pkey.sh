@@ -85,8 +85,8 @@ plant xrstor 0fae28 # xrstor (%rax)
 # the control of the comparison above: the planted WRPKRU is found, and it
 # is not a recorded site
 found planted > got
-[ "$(wc -l < got)" -eq 7 ] && grep -qx "wrpkru $(cat planted.at)" got ||
-	fail "planted: $(cat got)"
+[ "$(wc -l < got)" -eq 7 ] || fail "planted: $(cat got)"
+grep -qx "wrpkru $(cat planted.at)" got || fail "planted: $(cat got)"
 ! grep -qx "$(cat planted.at)" recorded || fail "planted onto a recorded site"
 
 # --- the runtime's rescan, under each backend ---------------------------------------------
@@ -141,11 +141,12 @@ done
 # probe that refuses it
 expect_status 0 python3 handoff.py "$RUNTIME" 0
 expect_status 0 python3 handoff.py "$RUNTIME" 1
-if [ $pku = yes ]; then
+if [ "$pku" = yes ]; then
 	expect_status 0 python3 handoff.py "$RUNTIME" 2
 else
 	expect_status 129 python3 handoff.py "$RUNTIME" 2
-	[ "$(wc -l < err)" -eq 1 ] && grep -q "^pvsub-loader: backend pkey: this machine has no protection keys" err ||
+	[ "$(wc -l < err)" -eq 1 ] || fail "pkey probe: not one line: $(cat err)"
+	grep -q "^pvsub-loader: backend pkey: this machine has no protection keys" err ||
 		fail "pkey probe: $(cat err)"
 fi
 # the API is the backend's: an image linked against the other gates is refused
@@ -162,9 +163,10 @@ PVSUB_GUESTRUN=./planted expect_status 132 "$LOADER" --backend mprotect --ca "$C
 expect_status 0 "$LOADER" --backend mprotect --ca "$CA" --loopback "$GUESTS/loopback.tar"
 
 # --- --backend pkey, and the default -------------------------------------------------------
-if [ $pku = no ]; then
+if [ "$pku" = no ]; then
 	expect_status 129 "$LOADER" --backend pkey --ca "$CA" --loopback "$GUESTS/loopback.tar"
-	[ "$(wc -l < err)" -eq 1 ] && grep -qx "pvsub-loader: backend pkey: this machine has no protection keys (pkey_alloc: .*)" err ||
+	[ "$(wc -l < err)" -eq 1 ] || fail "--backend pkey: not one line: $(cat err)"
+	grep -qx "pvsub-loader: backend pkey: this machine has no protection keys (pkey_alloc: .*)" err ||
 		fail "--backend pkey: $(cat err)"
 	# the default is mprotect here: the guest runs, and its gates mprotect
 	expect_status 0 "$LOADER" --ca "$CA" --loopback "$GUESTS/loopback.tar"
