@@ -12,8 +12,10 @@
  * from the sealed file region by region with its final protections (code
  * read-execute, never writable); the guest's memory, stack and loopback
  * device; every executable mapping of the process rescanned for the gate
- * profile; then, unless the backend is none, the image sealed (mseal), no
- * new privileges, no core dumps and the seccomp filter; the guest called.
+ * profile (gate opcodes accepted only at the pkey gates' recorded WRPKRU
+ * sites); under pkey, the window put behind its protection key; then,
+ * unless the backend is none, the image sealed (mseal), no new privileges,
+ * no core dumps and the seccomp filter; the guest called.
  *
  * Messages carry pvsub-loader's name: that is the program the user ran.
  */
