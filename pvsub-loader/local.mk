@@ -91,9 +91,10 @@ clean-local-guests:
 
 LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh \
 	tests/integration/guests.sh tests/integration/loader-pkey.sh \
-	tests/integration/loader-pkey-hw.sh
+	tests/integration/loader-pkey-hw.sh tests/qemu/loader-pkey.sh
 TESTS += $(LOADER_TESTS)
-EXTRA_DIST += $(LOADER_TESTS) tests/guest/pkey-attack.c
+EXTRA_DIST += $(LOADER_TESTS) tests/guest/pkey-attack.c tests/integration/pkey-lib.sh \
+	tests/integration/pkey-run.sh
 
 # The guest API and the loopback device, tested by themselves.
 check_PROGRAMS += tests/unit/test_guestapi
