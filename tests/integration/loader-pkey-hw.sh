@@ -38,7 +38,9 @@ command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null || exit 0
 expect_status 0 strace -f -o trace "$LOADER" --ca "$CA" --loopback "$GUESTS/loopback.tar"
 grep -q "pkey_mprotect(0x20000000, 1048576, PROT_READ|PROT_WRITE, 1) = 0" trace ||
 	fail "the default backend is not pkey: $(grep pkey trace)"
-! grep -q "^[0-9]* *mprotect(0x20000000" trace || fail "an mprotect gate ran under pkey"
+# (the runtime makes the window PROT_NONE before it tags it: no gate opens it)
+! grep -q "^[0-9]* *mprotect(0x20000000, 1048576, PROT_READ|PROT_WRITE)" trace ||
+	fail "an mprotect gate ran under pkey"
 # the faults of attacks 1 and 2 are protection-key faults at the window
 for n in 1 2; do
 	set +e

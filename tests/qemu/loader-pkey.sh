@@ -30,6 +30,7 @@ done
 for n in 1 2 3 4 5 6 7; do
 	set -- "$@" -f "$PWD/attack$n.tar=/attacks/attack$n.tar"
 done
+# shellcheck disable=SC2016 # expanded in the guest
 qemu_boot -k "$KERNEL_DEB" -l console.log "$@" -c '
 echo "cpu: $(grep -o -w -e pku -e ospke /proc/cpuinfo | sort -u | tr "\n" " ")"
 PVSUB_GUESTRUN=/pvsub-guestrun sh /pkey-run.sh /pvsub-loader /ca.pem /guests /attacks |
