@@ -23,6 +23,11 @@
 
 #define GATE_COUNT 3
 
+/* The gates' own stack: the window's top GATE_STACK_SIZE bytes, which
+ * only an open window reaches; every gate's body runs on it, whatever
+ * stack pointer the guest came in with (gate.c). */
+#define GATE_STACK_SIZE 0x10000
+
 /* The addresses just after each gate's opening and closing `syscall`, as
  * seccomp reports the instruction pointer. */
 extern const uintptr_t gate_open_sites[GATE_COUNT];

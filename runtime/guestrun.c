@@ -60,7 +60,8 @@ static const uintptr_t runtime_api_pkey[GUESTRUN_API_COUNT] = {
 #define WORLD ((struct loader_world *)(uintptr_t)GUESTRUN_WINDOW)
 #define WINDOW_SLOTS ((uint8_t *)(uintptr_t)GUESTRUN_WINDOW + PAGE)
 _Static_assert(sizeof(struct loader_world) <= PAGE, "the world fits the window's first page");
-_Static_assert(PAGE + LOOPBACK_SLOTS_SIZE <= GUESTRUN_WINDOW_SIZE, "the slots fit the window");
+_Static_assert(PAGE + LOOPBACK_SLOTS_SIZE + GATE_STACK_SIZE <= GUESTRUN_WINDOW_SIZE,
+	       "the slots and the gates' stack fit the window");
 _Static_assert(GUESTRUN_WINDOW + GUESTRUN_WINDOW_SIZE <= GUESTRUN_BASE,
 	       "the window lies below the guest's image");
 
