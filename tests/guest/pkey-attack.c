@@ -10,7 +10,9 @@
  *
  * Returns 0 when the attack did what it wanted (under --backend none),
  * 1 to 9 when it could not; under --backend pkey it should not return at
- * all, except for attack 3, the control of attack 2.
+ * all, except for attack 3, the control of attack 4, and attack 8, which
+ * no backend lets succeed (the gates' code is the same under all three),
+ * and its control 9.
  */
 #include <pvsub/guest.h>
 
@@ -80,6 +82,53 @@ static long wrpkru_jump(const unsigned char *site, unsigned pkru)
 	return ret;
 }
 
+/* A function of the guest's own that uses 512 bytes of stack. */
+__attribute__((noinline)) static int busy(const char *msg, size_t len)
+{
+	volatile char buf[512];
+
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = msg[i % len];
+	return buf[17];
+}
+
+/*
+ * Call @fn(@msg, @len) with the 2048 bytes below the frame a gate pushes
+ * (a return address, four registers, 8 bytes: 48 bytes below the stack
+ * pointer of the call) filled with a canary; whether @fn wrote any of
+ * them: 1 when it did, 0 when they are intact.
+ */
+static long smashes_below(int (*fn)(const char *, size_t), const char *msg, size_t len)
+{
+	long smashed;
+
+	__asm__ volatile("movq %%rsp, %%r15\n\t"
+			 "subq $256, %%rsp\n\t"
+			 "andq $-16, %%rsp\n\t"
+			 "leaq -2096(%%rsp), %%rdi\n\t"
+			 "movl $256, %%ecx\n\t"
+			 "movabsq $0xa5a5a5a5a5a5a5a5, %%rax\n\t"
+			 "cld\n\t"
+			 "rep stosq\n\t"
+			 "movq %[msg], %%rdi\n\t"
+			 "movq %[len], %%rsi\n\t"
+			 "call *%[fn]\n\t"
+			 "leaq -2096(%%rsp), %%rdi\n\t"
+			 "movl $256, %%ecx\n\t"
+			 "movabsq $0xa5a5a5a5a5a5a5a5, %%rax\n\t"
+			 "repe scasq\n\t"
+			 "setne %%al\n\t"
+			 "movzbl %%al, %%eax\n\t"
+			 "movq %%r15, %%rsp"
+			 : "=&a"(smashed)
+			 : [fn] "r"(fn), [msg] "r"(msg), [len] "r"(len)
+			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r15", "memory",
+			   "cc");
+	return smashed;
+}
+
+static const char hello[] = "canary";
+
 int pvsub_guest_main(const struct pvsub_guest *g)
 {
 	/* from pvsub_clock_ns, the same function under every backend */
@@ -129,6 +178,11 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	case 7: /* a protection key of its own */
 		r = sys(s, 330, 0, 0, 0, 0);
 		return r >= 0 ? 0 : 1;
+	case 8: /* get a gate's body to run on a stack of its choice (here its
+		 * own): it never does, the gates have a stack of their own */
+		return smashes_below(pvsub_log, hello, 6) ? 0 : 1;
+	case 9: /* the control of 8: a function of its own does write there */
+		return smashes_below(busy, hello, 6) ? 0 : 1;
 	}
 	return 9;
 }

@@ -6,17 +6,14 @@
 # itself with one more WRPKRU (or an XRSTOR) planted elsewhere, status 132,
 # before it looks for protection keys; the runtime checks the guest API of
 # the backend it is handed; and --backend pkey where the CPU has no
-# protection keys is refused with 129 and one line.  The tests that need
-# PKU are loader-pkey-hw.sh.
+# protection keys is refused with 129 and one line; the gates' bodies run
+# on a stack of their own.  The tests that need PKU are loader-pkey-hw.sh.
 . "$top_srcdir/tests/lib.sh"
-LOADER="$top_builddir/pvsub-loader/pvsub-loader"
-RUNTIME="$top_builddir/runtime/pvsub-guestrun"
+. "$top_srcdir/tests/integration/pkey-lib.sh"
 [ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
 command -v python3 >/dev/null || skip "python3 is needed to read and plant bytes"
 PVSUB_GUESTRUN=$RUNTIME
 export PVSUB_GUESTRUN
-GUESTS=$top_builddir/examples/guests
-CA=$GUESTS/pki/ca.pem
 [ -f "$GUESTS/loopback.tar" ] || fail "make did not build $GUESTS/loopback.tar"
 
 # --- the recorded sites and the runtime's text -----------------------------------------
@@ -177,4 +174,15 @@ if [ "$pku" = no ]; then
 		! grep -q "pkey_mprotect" trace || fail "pkey_mprotect without protection keys"
 	fi
 fi
+
+# --- the gates' own stack --------------------------------------------------------------------
+# a gate's body never runs on the caller's stack (attack 8 finds its canary
+# intact under the mprotect gates, which none uses too), while a function
+# of the guest's own writes there (9, the control); loader-pkey-hw.sh runs
+# both under pkey
+pkey_attacks 8 9
+for be in mprotect none; do
+	expect_status 1 "$LOADER" --backend $be --ca "$CA" --loopback attack8.tar
+	expect_status 0 "$LOADER" --backend $be --ca "$CA" --loopback attack9.tar
+done
 exit 0

@@ -39,7 +39,7 @@ for g in loopback pktgen sink echo; do
 	run guest $g pkey "$guests/$g.tar"
 done
 run guest loopback default "$guests/loopback.tar"
-for n in 1 2 3 4 5 6 7; do
+for n in 1 2 3 4 5 6 7 8 9; do
 	for be in pkey mprotect none; do
 		run attack "$n" $be "$attacks/attack$n.tar"
 	done

@@ -27,7 +27,7 @@ done
 for g in loopback pktgen sink echo; do
 	set -- "$@" -f "$GUESTS/$g.tar=/guests/$g.tar"
 done
-for n in 1 2 3 4 5 6 7; do
+for n in 1 2 3 4 5 6 7 8 9; do
 	set -- "$@" -f "$PWD/attack$n.tar=/attacks/attack$n.tar"
 done
 # shellcheck disable=SC2016 # expanded in the guest
