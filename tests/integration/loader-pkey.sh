@@ -6,8 +6,8 @@
 # itself with one more WRPKRU (or an XRSTOR) planted elsewhere, status 132,
 # before it looks for protection keys; the runtime checks the guest API of
 # the backend it is handed; and --backend pkey where the CPU has no
-# protection keys is refused with 129 and one line; the gates' bodies run
-# on a stack of their own.  The tests that need PKU are loader-pkey-hw.sh.
+# protection keys is refused with 129 and one line; the gates reach no
+# indirect call or jump; their bodies run on a stack of their own.  The tests that need PKU are loader-pkey-hw.sh.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/pkey-lib.sh"
 [ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
@@ -173,6 +173,82 @@ if [ "$pku" = no ]; then
 			fail "the default backend is not mprotect: $(grep -c mprotect trace) mprotect calls"
 		! grep -q "pkey_mprotect" trace || fail "pkey_mprotect without protection keys"
 	fi
+fi
+
+# --- what the gates call -------------------------------------------------------------------
+# the gates never call back into guest code: every function their bodies
+# reach (direct calls and jumps, followed through the runtime's text by
+# symbol) holds no indirect call or jump, nor a call outside every
+# function; the control: the same walk from pvsub_clock_ns finds musl's
+# call of the vDSO through a pointer
+if command -v objdump >/dev/null; then
+	cat > reach.py <<'PY'
+import bisect, re, subprocess, sys
+binary, roots = sys.argv[1], sys.argv[2:]
+# the functions, as symbols with a size (labels such as the gate sites have none)
+funcs, bare = {}, {}
+for line in subprocess.check_output(["nm", "-S", "--defined-only", binary], text=True).splitlines():
+    f = line.split()
+    if len(f) == 4 and f[2] in "tTwW" and int(f[1], 16):
+        funcs.setdefault(int(f[0], 16), (f[3], int(f[1], 16)))
+    elif len(f) == 3 and f[1] in "tTwW":
+        bare.setdefault(int(f[0], 16), f[2])
+starts = sorted(funcs)
+# a symbol without a size (assembly such as musl's memcpy) outside every
+# sized function: a function up to the next symbol
+edges = sorted(set(starts) | set(bare))
+for a, n in bare.items():
+    i = bisect.bisect_right(starts, a) - 1
+    if i >= 0 and a < starts[i] + funcs[starts[i]][1]:
+        continue
+    j = edges.index(a) + 1
+    if j < len(edges):
+        funcs[a] = (n, edges[j] - a)
+starts = sorted(funcs)
+names = {n: a for a, (n, _) in funcs.items()}
+
+def owner(addr):
+    i = bisect.bisect_right(starts, addr) - 1
+    if i >= 0 and addr < starts[i] + funcs[starts[i]][1]:
+        return starts[i]
+    return None
+
+insns = {}
+for line in subprocess.check_output(["objdump", "-d", "--no-show-raw-insn", binary], text=True).splitlines():
+    m = re.match(r"^\s+([0-9a-f]+):\s+(.*)$", line)
+    if m:
+        a = owner(int(m.group(1), 16))
+        if a is not None:
+            insns.setdefault(a, []).append(m.group(2).strip())
+seen, todo, bad = set(), [names[r] for r in roots], []
+while todo:
+    f = todo.pop()
+    if f in seen:
+        continue
+    seen.add(f)
+    for insn in insns.get(f, []):
+        op = insn.split()[0]
+        if op.startswith(("call", "jmp")) and "*" in insn:
+            bad.append("%s: %s" % (funcs[f][0], insn))
+        elif op.startswith(("call", "j")):
+            m = re.match(r"\S+\s+([0-9a-f]+)\b", insn)
+            t = owner(int(m.group(1), 16)) if m else None
+            if t is None:
+                bad.append("%s: %s (outside every function)" % (funcs[f][0], insn))
+            elif t != f:
+                todo.append(t)
+print("reached: " + " ".join(sorted(funcs[a][0] for a in seen)))
+for b in bad:
+    print("indirect: " + b)
+sys.exit(1 if bad else 0)
+PY
+	expect_status 0 python3 reach.py "$RUNTIME" pvsub_tx pvsub_rx pvsub_log pvsub_tx_pkey \
+		pvsub_rx_pkey pvsub_log_pkey
+	for f in guestapi_tx guestapi_rx guestapi_log write; do
+		grep -q "^reached: .* $f\( \|$\)" out || fail "the walk did not reach $f: $(cat out)"
+	done
+	expect_status 1 python3 reach.py "$RUNTIME" pvsub_clock_ns
+	grep -q "^indirect: __clock_gettime: call" out || fail "the control: $(cat out)"
 fi
 
 # --- the gates' own stack --------------------------------------------------------------------
