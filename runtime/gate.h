@@ -5,7 +5,8 @@
  * pvsub_log(), as the guest imports them, are each one straight-line
  * assembly stub: mprotect(window, read-write) from its own system-call
  * site; the C function (guestapi_*), whose checks use only the window's
- * state and the call's arguments; mprotect(window, gate_close_prot) from a
+ * state and the call's arguments, on the gates' own stack in the window;
+ * mprotect(window, gate_close_prot) from a
  * second site of its own; return.  A guest that jumps onto a stub's first
  * site runs the rest of the stub, which is the same as calling it, and
  * leaves with the window closed again; the seccomp filter allows each
