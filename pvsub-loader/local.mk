@@ -90,9 +90,11 @@ clean-local-guests:
 .PHONY: clean-local-guests
 
 LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh \
-	tests/integration/guests.sh
+	tests/integration/guests.sh tests/integration/loader-pkey.sh \
+	tests/integration/loader-pkey-hw.sh tests/qemu/loader-pkey.sh
 TESTS += $(LOADER_TESTS)
-EXTRA_DIST += $(LOADER_TESTS)
+EXTRA_DIST += $(LOADER_TESTS) tests/guest/pkey-attack.c tests/integration/pkey-lib.sh \
+	tests/integration/pkey-run.sh
 
 # The guest API and the loopback device, tested by themselves.
 check_PROGRAMS += tests/unit/test_guestapi
@@ -109,3 +111,12 @@ tests_unit_test_gatescan_SOURCES = tests/unit/test_gatescan.c runtime/gatescan.c
 tests_unit_test_gatescan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_gatescan_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_gatescan
+
+# The runtime's seccomp filter, built and run by a BPF interpreter on
+# synthetic system calls (never installed), for both backends.
+check_PROGRAMS += tests/unit/test_lockdown
+tests_unit_test_lockdown_SOURCES = tests/unit/test_lockdown.c runtime/lockdown.c \
+	runtime/lockdown.h
+tests_unit_test_lockdown_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_lockdown_LDADD = $(CRITERION_LIBS)
+TESTS += tests/unit/test_lockdown

@@ -50,12 +50,14 @@ struct backend {
 	const char *name;
 	enum guestrun_backend run;
 	const char *profiles[2];
+	/* the guest API the guest is linked against: the backend's gates */
+	const struct pvsub_guestlink_api *api;
 };
 
 static const struct backend backends[] = {
-	{"pkey", GUESTRUN_NONE, {"default", "syscall"}}, /* not implemented */
-	{"mprotect", GUESTRUN_MPROTECT, {"default", "syscall"}},
-	{"none", GUESTRUN_NONE, {"default", "syscall"}},
+	{"pkey", GUESTRUN_PKEY, {"default", "syscall"}, loader_api_pkey},
+	{"mprotect", GUESTRUN_MPROTECT, {"default", "syscall"}, loader_api},
+	{"none", GUESTRUN_NONE, {"default", "syscall"}, loader_api},
 };
 
 enum {
@@ -107,9 +109,10 @@ static void usage(void)
 	       "Verify certified guest bundles, link their objects into one image against\n"
 	       "the guest API and run the guest.\n"
 	       "\n"
-	       "      --backend=NAME    how gates isolate the guest: mprotect (the default\n"
-	       "                        here), pkey (not implemented), or none (no isolation,\n"
-	       "                        no lockdown: for tests and benchmarks only)\n"
+	       "      --backend=NAME    how gates isolate the guest: pkey (the default where\n"
+	       "                        the CPU has protection keys), mprotect (the default\n"
+	       "                        elsewhere), or none (no isolation, no lockdown: for\n"
+	       "                        tests and benchmarks only)\n"
 	       "      --ca=FILE         PEM file of the CA certificates bundles must chain to\n"
 	       "      --policy=NAME|FILE\n"
 	       "                        every manifest must have been made under this policy\n"
@@ -172,7 +175,8 @@ static int parse_options(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Whether the CPU and kernel have protection keys: a key can be allocated. */
+/* Whether the CPU and kernel have protection keys: a key can be allocated
+ * (errno says why not).  pvsub-guestrun allocates its own. */
 static bool have_pkeys(void)
 {
 	long k = syscall(SYS_pkey_alloc, 0UL, 0UL);
@@ -192,13 +196,9 @@ static int pick_backend(const struct opts *o, const struct backend **out)
 
 	if (!name)
 		name = pkeys ? "pkey" : "mprotect";
-	if (strcmp(name, "pkey") == 0) {
-		if (!pkeys)
-			error_msg("backend pkey: this machine has no protection keys "
-				  "(pkey_alloc: %s)",
-				  strerror(errno));
-		else
-			error_msg("backend pkey: not implemented yet");
+	if (strcmp(name, "pkey") == 0 && !pkeys) {
+		error_msg("backend pkey: this machine has no protection keys (pkey_alloc: %s)",
+			  strerror(errno));
 		return EXIT_BACKEND;
 	}
 	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(backends); i++) {
@@ -353,7 +353,7 @@ static void fill_header(const struct state *s, const struct backend *be,
 	region(&h->data, &l->data);
 	region(&h->bss, &l->bss);
 	for (size_t i = 0; i < GUESTRUN_API_COUNT; i++)
-		h->api[i] = loader_api[i].addr;
+		h->api[i] = be->api[i].addr;
 	bundle_names(s, h->names, sizeof(h->names));
 }
 
@@ -423,7 +423,7 @@ static int link_image(struct state *s, const struct backend *be)
 		objs[i] = s->objs[i].view;
 		names[i] = s->objs[i].name;
 	}
-	r = pvsub_guestlink_plan(objs, names, s->n_objs, loader_api, loader_api_count, &s->gl, &d);
+	r = pvsub_guestlink_plan(objs, names, s->n_objs, be->api, loader_api_count, &s->gl, &d);
 	if (r < 0) {
 		refuse_link(s, d.msg);
 		return EXIT_LINK;

@@ -15,75 +15,75 @@
 long gate_close_prot = PROT_NONE;
 
 /*
- * One gate, NAME (the guest's symbol) calling BODY: the arguments are kept
- * in callee-saved registers across the opening system call; the body's
- * result in %r14 across the closing one.  Four pushes and 8 bytes keep
- * the stack 16-byte aligned for the call.  A closing mprotect that fails
- * (the filter kills first) would leave the window open: ud2.
+ * The gates' own stack (gate.h), its top the window's end, so that a
+ * gate's body runs on memory that only an open window reaches.  A
+ * guest that jumps onto an opening site with its stack pointer aimed into
+ * the window (or just above it) would otherwise have the body's frames,
+ * its pushed registers (the guest's values) and its snapshot of the
+ * descriptors, written into the device's state while the window is open.
+ * One stack: one thread in a gate at a time (threads would need one each).
  */
-#define GATE(NAME, BODY)                                                                                                                                                                                \
-	".globl " #NAME "\n"                                                                                                                                                                            \
-	".type " #NAME ", @function\n" #NAME ":\n"                                                                                                                                                      \
-	"	pushq %rbx\n"                                                                                                                                                                                 \
-	"	pushq %r12\n"                                                                                                                                                                                 \
-	"	pushq %r13\n"                                                                                                                                                                                 \
-	"	pushq %r14\n"                                                                                                                                                                                 \
-	"	subq $8, %rsp\n"                                                                                                                                                                              \
-	"	movq %rdi, %rbx\n"                                                                                                                                                                            \
-	"	movq %rsi, %r12\n"                                                                                                                                                                            \
-	"	movq %rdx, %r13\n"                                                                                                                                                                            \
-	"	movl $" STR(                                                                                                                                                                            \
-		SYS_mprotect) ", %eax\n"                                                                                                                                                                \
-			      "	movl $" STR(                                                                                                                                                            \
-				      GUESTRUN_WINDOW) ", %edi\n"                                                                                                                                       \
-						       "	movl $" STR(                                                                                                                            \
-							       GUESTRUN_WINDOW_SIZE) ", %esi\n"                                                                                                         \
-										     "	movl $3, "                                                                                                       \
-										     "%edx\n"                                                                                                           \
-										     "	syscall"                                                                                                         \
-										     "\n" #NAME                                                                                                         \
-										     "_open_site:"                                                                                                      \
-										     "\n"                                                                                                               \
-										     "	movq "                                                                                                           \
-										     "%rbx, "                                                                                                           \
-										     "%rdi\n"                                                                                                           \
-										     "	movq "                                                                                                           \
-										     "%r12, "                                                                                                           \
-										     "%rsi\n"                                                                                                           \
-										     "	movq "                                                                                                           \
-										     "%r13, "                                                                                                           \
-										     "%rdx\n"                                                                                                           \
-										     "	call"                                                                                                            \
-										     " " #BODY                                                                                                          \
-										     "\n"                                                                                                               \
-										     "	movq "                                                                                                           \
-										     "%rax, "                                                                                                           \
-										     "%r14\n"                                                                                                           \
-										     "	movl "                                                                                                           \
-										     "$" STR(SYS_mprotect) ", %eax\n"                                                                                   \
-													   "	movl $" STR(                                                                            \
-														   GUESTRUN_WINDOW) ", %edi\n"                                                          \
-																    "	movl $" STR(                                                    \
-																	    GUESTRUN_WINDOW_SIZE) ", %esi\n"                            \
-																				  "	movq gate_close_prot(%rip), %rdx\n" \
-																				  "	syscall\n" #NAME                \
-																				  "_close_site:\n"                      \
-																				  "	testq %rax, %rax\n"                 \
-																				  "	jz 1f\n"                            \
-																				  "	ud2\n"                              \
-																				  "1:	movq %r14, %rax\n"                \
-																				  "	addq $8, %rsp\n"                    \
-																				  "	popq %r14\n"                        \
-																				  "	popq %r13\n"                        \
-																				  "	popq %r12\n"                        \
-																				  "	popq %rbx\n"                        \
-																				  "	ret\n"                              \
-																				  ".size " #NAME                        \
-																				  ", . - " #NAME                        \
-																				  "\n"
+#define GATE_STACK_TOP STR(GUESTRUN_WINDOW) " + " STR(GUESTRUN_WINDOW_SIZE)
 
-__asm__(".text\n" GATE(pvsub_tx, guestapi_tx) GATE(pvsub_rx, guestapi_rx)
-		GATE(pvsub_log, guestapi_log));
+/*
+ * One gate, NAME (the guest's symbol) calling BODY: the arguments are kept
+ * in callee-saved registers across the opening system call, the caller's
+ * stack pointer in %r14 across the body (which runs on the gates' stack),
+ * the body's result in %r14 across the closing call.  Four pushes and 8
+ * bytes keep the caller's stack as a call expects it (the frame that
+ * tests/guest/attack.c builds when it jumps in).  A closing mprotect that
+ * fails (the filter kills first) would leave the window open: ud2.
+ */
+/* clang-format off */
+#define GATE(NAME, BODY)					\
+	".globl " #NAME "\n"					\
+	".type " #NAME ", @function\n"				\
+	#NAME ":\n"						\
+	"	pushq %rbx\n"					\
+	"	pushq %r12\n"					\
+	"	pushq %r13\n"					\
+	"	pushq %r14\n"					\
+	"	subq $8, %rsp\n"				\
+	"	movq %rdi, %rbx\n"				\
+	"	movq %rsi, %r12\n"				\
+	"	movq %rdx, %r13\n"				\
+	"	movl $" STR(SYS_mprotect) ", %eax\n"		\
+	"	movl $" STR(GUESTRUN_WINDOW) ", %edi\n"		\
+	"	movl $" STR(GUESTRUN_WINDOW_SIZE) ", %esi\n"	\
+	"	movl $3, %edx\n"				\
+	"	syscall\n"					\
+	#NAME "_open_site:\n"					\
+	"	movq %rsp, %r14\n"				\
+	"	movq $(" GATE_STACK_TOP "), %rsp\n"		\
+	"	movq %rbx, %rdi\n"				\
+	"	movq %r12, %rsi\n"				\
+	"	movq %r13, %rdx\n"				\
+	"	call " #BODY "\n"				\
+	"	movq %r14, %rsp\n"				\
+	"	movq %rax, %r14\n"				\
+	"	movl $" STR(SYS_mprotect) ", %eax\n"		\
+	"	movl $" STR(GUESTRUN_WINDOW) ", %edi\n"		\
+	"	movl $" STR(GUESTRUN_WINDOW_SIZE) ", %esi\n"	\
+	"	movq gate_close_prot(%rip), %rdx\n"		\
+	"	syscall\n"					\
+	#NAME "_close_site:\n"					\
+	"	testq %rax, %rax\n"				\
+	"	jz 1f\n"					\
+	"	ud2\n"						\
+	"1:	movq %r14, %rax\n"				\
+	"	addq $8, %rsp\n"				\
+	"	popq %r14\n"					\
+	"	popq %r13\n"					\
+	"	popq %r12\n"					\
+	"	popq %rbx\n"					\
+	"	ret\n"						\
+	".size " #NAME ", . - " #NAME "\n"
+
+__asm__(".text\n"
+	GATE(pvsub_tx, guestapi_tx)
+	GATE(pvsub_rx, guestapi_rx)
+	GATE(pvsub_log, guestapi_log));
+/* clang-format on */
 
 extern const char pvsub_tx_open_site[], pvsub_rx_open_site[], pvsub_log_open_site[];
 extern const char pvsub_tx_close_site[], pvsub_rx_close_site[], pvsub_log_close_site[];
@@ -97,4 +97,96 @@ const uintptr_t gate_close_sites[GATE_COUNT] = {
 	(uintptr_t)pvsub_tx_close_site,
 	(uintptr_t)pvsub_rx_close_site,
 	(uintptr_t)pvsub_log_close_site,
+};
+
+/* --- the pkey backend ------------------------------------------------------------ */
+
+/*
+ * One pkey gate, NAME calling BODY, with the same frame and the same
+ * stack switch as GATE().  Each
+ * WRPKRU is preceded by ecx = edx = 0 (anything else is #GP) and followed
+ * by RDPKRU and a test of the window key's bits against an immediate: the
+ * value this site must have produced, whatever %eax the guest jumped in
+ * with.  NAME_open_wrpkru and NAME_close_wrpkru label the WRPKRU
+ * instructions themselves: the recorded gate sites.
+ */
+_Static_assert(GATE_PKEY_BITS == 3u << (2 * GATE_PKEY), "the bits are the key's");
+
+/* clang-format off */
+#define PKEY_BITS STR(GATE_PKEY_BITS)
+#define PKEY_GATE(NAME, BODY)					\
+	".globl " #NAME "\n"					\
+	".type " #NAME ", @function\n"				\
+	#NAME ":\n"						\
+	"	pushq %rbx\n"					\
+	"	pushq %r12\n"					\
+	"	pushq %r13\n"					\
+	"	pushq %r14\n"					\
+	"	subq $8, %rsp\n"				\
+	"	movq %rdi, %rbx\n"				\
+	"	movq %rsi, %r12\n"				\
+	"	movq %rdx, %r13\n"				\
+	"	xorl %ecx, %ecx\n"				\
+	"	rdpkru\n"					\
+	"	andl $~" PKEY_BITS ", %eax\n"			\
+	"	xorl %ecx, %ecx\n"				\
+	"	xorl %edx, %edx\n"				\
+	#NAME "_open_wrpkru:\n"					\
+	"	wrpkru\n"					\
+	"	xorl %ecx, %ecx\n"				\
+	"	rdpkru\n"					\
+	"	testl $" PKEY_BITS ", %eax\n"			\
+	"	jz 1f\n"					\
+	"	ud2\n"						\
+	"1:	movq %rsp, %r14\n"				\
+	"	movq $(" GATE_STACK_TOP "), %rsp\n"		\
+	"	movq %rbx, %rdi\n"				\
+	"	movq %r12, %rsi\n"				\
+	"	movq %r13, %rdx\n"				\
+	"	call " #BODY "\n"				\
+	"	movq %r14, %rsp\n"				\
+	"	movq %rax, %r14\n"				\
+	"	xorl %ecx, %ecx\n"				\
+	"	rdpkru\n"					\
+	"	orl $" PKEY_BITS ", %eax\n"			\
+	"	xorl %ecx, %ecx\n"				\
+	"	xorl %edx, %edx\n"				\
+	#NAME "_close_wrpkru:\n"				\
+	"	wrpkru\n"					\
+	"	xorl %ecx, %ecx\n"				\
+	"	rdpkru\n"					\
+	"	andl $" PKEY_BITS ", %eax\n"			\
+	"	cmpl $" PKEY_BITS ", %eax\n"			\
+	"	je 2f\n"					\
+	"	ud2\n"						\
+	"2:	movq %r14, %rax\n"				\
+	"	addq $8, %rsp\n"				\
+	"	popq %r14\n"					\
+	"	popq %r13\n"					\
+	"	popq %r12\n"					\
+	"	popq %rbx\n"					\
+	"	ret\n"						\
+	".size " #NAME ", . - " #NAME "\n"
+
+__asm__(".text\n"
+	PKEY_GATE(pvsub_tx_pkey, guestapi_tx)
+	PKEY_GATE(pvsub_rx_pkey, guestapi_rx)
+	PKEY_GATE(pvsub_log_pkey, guestapi_log)
+	".globl gate_rdpkru\n"
+	".type gate_rdpkru, @function\n"
+	"gate_rdpkru:\n"
+	"	xorl %ecx, %ecx\n"
+	"	rdpkru\n"
+	"	ret\n"
+	".size gate_rdpkru, . - gate_rdpkru\n");
+/* clang-format on */
+
+extern const char pvsub_tx_pkey_open_wrpkru[], pvsub_tx_pkey_close_wrpkru[];
+extern const char pvsub_rx_pkey_open_wrpkru[], pvsub_rx_pkey_close_wrpkru[];
+extern const char pvsub_log_pkey_open_wrpkru[], pvsub_log_pkey_close_wrpkru[];
+
+const uintptr_t gate_wrpkru_sites[GATE_WRPKRU_COUNT] = {
+	(uintptr_t)pvsub_tx_pkey_open_wrpkru,  (uintptr_t)pvsub_tx_pkey_close_wrpkru,
+	(uintptr_t)pvsub_rx_pkey_open_wrpkru,  (uintptr_t)pvsub_rx_pkey_close_wrpkru,
+	(uintptr_t)pvsub_log_pkey_open_wrpkru, (uintptr_t)pvsub_log_pkey_close_wrpkru,
 };

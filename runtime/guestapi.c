@@ -7,10 +7,11 @@
  * and checks every one of them before it acts on any (DESIGN §9: buffer
  * inside the guest's memory, length within the largest frame, queue inside
  * the guest's queues, ring space), so that what it checked is what it
- * uses.  The snapshot is on the guest's stack, which nothing else writes
- * during the call: a guest has one thread.  With the none backend nothing
+ * uses.  The snapshot is on the caller's stack, which nothing else writes
+ * during the call: a guest has one thread (in pvsub-guestrun the gates'
+ * own stack, inside the window).  With the none backend nothing
  * stops the guest from bypassing the API; in pvsub-guestrun under
- * mprotect the device's state (the world, at the fixed GUESTAPI_WORLD,
+ * mprotect and pkey the device's state (the world, at the fixed GUESTAPI_WORLD,
  * and the rings) lies in the window that only the gates (gate.c) open, so
  * these checks are the only way to it.
  */

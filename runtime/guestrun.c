@@ -12,8 +12,10 @@
  * from the sealed file region by region with its final protections (code
  * read-execute, never writable); the guest's memory, stack and loopback
  * device; every executable mapping of the process rescanned for the gate
- * profile; then, unless the backend is none, the image sealed (mseal), no
- * new privileges, no core dumps and the seccomp filter; the guest called.
+ * profile (gate opcodes accepted only at the pkey gates' recorded WRPKRU
+ * sites); under pkey, the window put behind its protection key; then,
+ * unless the backend is none, the image sealed (mseal), no new privileges,
+ * no core dumps and the seccomp filter; the guest called.
  *
  * Messages carry pvsub-loader's name: that is the program the user ran.
  */
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,16 +46,22 @@
 /* The runtime's text, from the linker's default script. */
 extern const char __executable_start[], etext[];
 
+/* The guest API as the loader links it, per backend (gen-api.sh). */
 static const uintptr_t runtime_api[GUESTRUN_API_COUNT] = {
 	(uintptr_t)pvsub_tx,  (uintptr_t)pvsub_rx,   (uintptr_t)pvsub_clock_ns,
 	(uintptr_t)pvsub_log, (uintptr_t)pvsub_exit,
+};
+static const uintptr_t runtime_api_pkey[GUESTRUN_API_COUNT] = {
+	(uintptr_t)pvsub_tx_pkey,  (uintptr_t)pvsub_rx_pkey, (uintptr_t)pvsub_clock_ns,
+	(uintptr_t)pvsub_log_pkey, (uintptr_t)pvsub_exit,
 };
 
 /* The window: the API's world, then the rings' slots from its second page. */
 #define WORLD ((struct loader_world *)(uintptr_t)GUESTRUN_WINDOW)
 #define WINDOW_SLOTS ((uint8_t *)(uintptr_t)GUESTRUN_WINDOW + PAGE)
 _Static_assert(sizeof(struct loader_world) <= PAGE, "the world fits the window's first page");
-_Static_assert(PAGE + LOOPBACK_SLOTS_SIZE <= GUESTRUN_WINDOW_SIZE, "the slots fit the window");
+_Static_assert(PAGE + LOOPBACK_SLOTS_SIZE + GATE_STACK_SIZE <= GUESTRUN_WINDOW_SIZE,
+	       "the slots and the gates' stack fit the window");
 _Static_assert(GUESTRUN_WINDOW + GUESTRUN_WINDOW_SIZE <= GUESTRUN_BASE,
 	       "the window lies below the guest's image");
 
@@ -114,7 +123,7 @@ static int read_handoff(void)
 	    hdr.base != GUESTRUN_BASE || hdr.size == 0 || hdr.size % PAGE ||
 	    hdr.size > GUESTRUN_IMAGE_MAX ||
 	    (uint64_t)st.st_size != GUESTRUN_HEADER_SIZE + hdr.size ||
-	    hdr.backend > GUESTRUN_MPROTECT) {
+	    hdr.backend > GUESTRUN_PKEY) {
 		say("guest image: not a hand-off of this pvsub-loader");
 		return EXIT_USAGE;
 	}
@@ -127,7 +136,8 @@ static int read_handoff(void)
 		say("guest image: entry point outside its code");
 		return EXIT_USAGE;
 	}
-	if (memcmp(hdr.api, runtime_api, sizeof(runtime_api)) != 0) {
+	if (memcmp(hdr.api, hdr.backend == GUESTRUN_PKEY ? runtime_api_pkey : runtime_api,
+		   sizeof(runtime_api)) != 0) {
 		say("%s: linked for another build of pvsub-guestrun", hdr.names);
 		return EXIT_USAGE;
 	}
@@ -237,15 +247,32 @@ static int read_maps(char *buf, size_t max)
 	return 0;
 }
 
-/* Scan one executable range; EXIT_RESCAN with the first occurrence named
- * (no gate site is recorded yet, so every occurrence refuses). */
+/* Whether @name at @addr is a recorded gate site: a WRPKRU of a pkey
+ * gate (gate.h), wherever it is seen from. */
+static bool gate_site(const char *name, uintptr_t addr)
+{
+	if (strcmp(name, "wrpkru") != 0)
+		return false;
+	for (size_t i = 0; i < GATE_WRPKRU_COUNT; i++)
+		if (gate_wrpkru_sites[i] == addr)
+			return true;
+	return false;
+}
+
+/* Scan one executable range; EXIT_RESCAN with the first occurrence that
+ * is not a recorded gate site named. */
 static int scan_range(uintptr_t lo, uintptr_t hi, const char *what)
 {
 	const char *name = NULL;
-	size_t len = hi - lo, at = gatescan_next((const uint8_t *)lo, len, 0, &name);
+	size_t len = hi - lo, at = 0;
 
-	if (at == len)
-		return 0;
+	for (;; at++) {
+		at = gatescan_next((const uint8_t *)lo, len, at, &name);
+		if (at == len)
+			return 0;
+		if (!gate_site(name, lo + at))
+			break;
+	}
 	say("%s: %s at %#lx in %s (%#lx-%#lx), not a recorded gate site: refused", hdr.names, name,
 	    (unsigned long)(lo + at), what, (unsigned long)lo, (unsigned long)hi);
 	return EXIT_RESCAN;
@@ -300,6 +327,49 @@ static int rescan(struct lockdown_ranges *ranges)
 	return run_hi ? scan_range(run_lo, run_hi, run_what) : 0;
 }
 
+/* --- the pkey backend's window ---------------------------------------------------- */
+
+#ifndef SYS_pkey_alloc
+#define SYS_pkey_alloc 330
+#define SYS_pkey_mprotect 329
+#endif
+#define PKEY_DISABLE_ACCESS 1u
+#define PKEY_DISABLE_WRITE 2u
+
+/*
+ * Put the window behind protection key GATE_PKEY, closed in this thread's
+ * PKRU: pkey_alloc(2) with both rights disabled, then pkey_mprotect(2) of
+ * the window, read-write, with the key.  After the rescan, so that a
+ * runtime with a gate opcode out of place is refused as such (132) on any
+ * machine; before the lockdown, which kills both calls.
+ */
+static int window_pkey(void)
+{
+	long key = syscall(SYS_pkey_alloc, 0UL, PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE);
+
+	if (key < 0) {
+		say("backend pkey: this machine has no protection keys (pkey_alloc: %s)",
+		    strerror(errno));
+		return EXIT_BACKEND;
+	}
+	if (key != GATE_PKEY) {
+		say("backend pkey: pkey_alloc gave key %ld, the gates are built for key %d", key,
+		    GATE_PKEY);
+		return EXIT_BACKEND;
+	}
+	if (syscall(SYS_pkey_mprotect, (unsigned long)GUESTRUN_WINDOW,
+		    (unsigned long)GUESTRUN_WINDOW_SIZE, (unsigned long)(PROT_READ | PROT_WRITE),
+		    (unsigned long)key) < 0) {
+		say("device window: pkey_mprotect: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	if ((gate_rdpkru() & GATE_PKEY_BITS) != GATE_PKEY_BITS) {
+		say("backend pkey: PKRU %#x leaves the window open", gate_rdpkru());
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
 /* --- lockdown and run ----------------------------------------------------------- */
 
 static int lock_down(struct lockdown_ranges *ranges)
@@ -318,9 +388,10 @@ static int lock_down(struct lockdown_ranges *ranges)
 	ranges->text_hi = (uintptr_t)etext;
 	ranges->window = GUESTRUN_WINDOW;
 	ranges->window_size = GUESTRUN_WINDOW_SIZE;
+	/* the mprotect gates' sites; under pkey no mprotect at all */
 	ranges->open_sites = gate_open_sites;
 	ranges->close_sites = gate_close_sites;
-	ranges->n_sites = GATE_COUNT;
+	ranges->n_sites = hdr.backend == GUESTRUN_MPROTECT ? GATE_COUNT : 0;
 	r = lockdown_apply(ranges, &step);
 	if (r < 0) {
 		say("lockdown: %s: %s", step, strerror(-r));
@@ -347,6 +418,8 @@ int main(int argc, char **argv)
 		r = make_world();
 	if (!r)
 		r = rescan(&ranges);
+	if (!r && hdr.backend == GUESTRUN_PKEY)
+		r = window_pkey();
 	/* the vDSO's clock set up before the filter */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (!r && hdr.backend != GUESTRUN_NONE)

@@ -42,7 +42,9 @@
 /* The largest image (guestlink plans no larger). */
 #define GUESTRUN_IMAGE_MAX (1ull << 30)
 /* The guest API, in this order (pvsub_tx, pvsub_rx, pvsub_clock_ns,
- * pvsub_log, pvsub_exit). */
+ * pvsub_log, pvsub_exit).  Under the pkey backend the first, second and
+ * fourth are the pkey gates (pvsub_tx_pkey, pvsub_rx_pkey, pvsub_log_pkey,
+ * runtime/gate.h): the loader links for the backend's gates. */
 #define GUESTRUN_API_COUNT 5u
 
 /* Exit statuses, as pvsub-loader(8) documents them: 0 to 125 are the
@@ -63,6 +65,7 @@ enum loader_exit {
 enum guestrun_backend {
 	GUESTRUN_NONE = 0,     /* no lockdown: the negative control */
 	GUESTRUN_MPROTECT = 1, /* locked down; gates are the API's functions */
+	GUESTRUN_PKEY = 2,     /* locked down; the window behind a protection key */
 };
 
 struct guestrun_region {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -24,15 +25,9 @@
 #define SECCOMP_RET_KILL_PROCESS 0x80000000u
 #define SECCOMP_RET_ALLOW 0x7fff0000u
 
-struct sock_filter {
-	uint16_t code;
-	uint8_t jt, jf;
-	uint32_t k;
-};
-
 struct sock_fprog {
 	unsigned short len;
-	struct sock_filter *filter;
+	struct lockdown_insn *filter; /* struct sock_filter */
 };
 
 struct seccomp_data {
@@ -90,10 +85,10 @@ enum label {
 	L_COUNT,
 };
 
-#define PROG_MAX 96
+#define PROG_MAX LOCKDOWN_PROG_MAX
 
 struct prog {
-	struct sock_filter insn[PROG_MAX];
+	struct lockdown_insn insn[PROG_MAX];
 	/* per instruction: the labels of a conditional jump */
 	unsigned char jt[PROG_MAX], jf[PROG_MAX];
 	unsigned n;
@@ -107,7 +102,7 @@ static void emit(struct prog *p, uint16_t code, uint32_t k, enum label jt, enum 
 		p->overflow = 1;
 		return;
 	}
-	p->insn[p->n] = (struct sock_filter){.code = code, .k = k};
+	p->insn[p->n] = (struct lockdown_insn){.code = code, .k = k};
 	p->jt[p->n] = (unsigned char)jt;
 	p->jf[p->n] = (unsigned char)jf;
 	p->n++;
@@ -177,6 +172,27 @@ static void arg_is(struct prog *p, unsigned i, uint64_t v, enum label yes)
 	jump(p, BPF_JEQ, (uint32_t)v, yes, L_KILL);
 }
 
+static void build_mprotect(struct prog *p, const struct lockdown_ranges *r)
+{
+	/* mprotect: the window exactly, from a gate's site, with the
+	 * protection of that site */
+	label(p, L_MPROTECT);
+	arg_is(p, 0, r->window, L_NEXT);
+	arg_is(p, 1, r->window_size, L_NEXT);
+	load(p, SD_IP_HI);
+	jump(p, BPF_JEQ, 0, L_NEXT, L_KILL);
+	load(p, SD_IP_LO);
+	for (size_t i = 0; i < r->n_sites; i++) {
+		jump(p, BPF_JEQ, (uint32_t)r->open_sites[i], L_OPEN, L_NEXT);
+		jump(p, BPF_JEQ, (uint32_t)r->close_sites[i], L_CLOSE, L_NEXT);
+	}
+	jump(p, BPF_JSET, 0, L_KILL, L_KILL);
+	label(p, L_OPEN);
+	arg_is(p, 2, PROT_READ | PROT_WRITE, L_ALLOW);
+	label(p, L_CLOSE);
+	arg_is(p, 2, PROT_NONE, L_ALLOW);
+}
+
 static void build(struct prog *p, const struct lockdown_ranges *r)
 {
 	/* i386 (int 0x80, sysenter) and any other ABI: killed */
@@ -199,27 +215,12 @@ static void build(struct prog *p, const struct lockdown_ranges *r)
 	load(p, SD_NR);
 	jump(p, BPF_JEQ, __NR_exit_group, L_ALLOW, L_NEXT);
 	jump(p, BPF_JEQ, __NR_clock_gettime, L_ALLOW, L_NEXT);
-	jump(p, BPF_JEQ, __NR_mprotect, L_MPROTECT, L_NEXT);
+	if (r->n_sites)
+		jump(p, BPF_JEQ, __NR_mprotect, L_MPROTECT, L_NEXT);
 	jump(p, BPF_JEQ, __NR_write, L_NEXT, L_KILL);
 	arg_is(p, 0, STDERR_FILENO, L_ALLOW);
-
-	/* mprotect: the window exactly, from a gate's site, with the
-	 * protection of that site */
-	label(p, L_MPROTECT);
-	arg_is(p, 0, r->window, L_NEXT);
-	arg_is(p, 1, r->window_size, L_NEXT);
-	load(p, SD_IP_HI);
-	jump(p, BPF_JEQ, 0, L_NEXT, L_KILL);
-	load(p, SD_IP_LO);
-	for (size_t i = 0; i < r->n_sites; i++) {
-		jump(p, BPF_JEQ, (uint32_t)r->open_sites[i], L_OPEN, L_NEXT);
-		jump(p, BPF_JEQ, (uint32_t)r->close_sites[i], L_CLOSE, L_NEXT);
-	}
-	jump(p, BPF_JSET, 0, L_KILL, L_KILL);
-	label(p, L_OPEN);
-	arg_is(p, 2, PROT_READ | PROT_WRITE, L_ALLOW);
-	label(p, L_CLOSE);
-	arg_is(p, 2, PROT_NONE, L_ALLOW);
+	if (r->n_sites)
+		build_mprotect(p, r);
 
 	label(p, L_ALLOW);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, L_NEXT, L_NEXT);
@@ -227,12 +228,26 @@ static void build(struct prog *p, const struct lockdown_ranges *r)
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, L_NEXT, L_NEXT);
 }
 
+int lockdown_filter(const struct lockdown_ranges *r, struct lockdown_insn *insn)
+{
+	static struct prog p;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	build(&p, r);
+	err = resolve(&p);
+	if (err)
+		return err;
+	memcpy(insn, p.insn, p.n * sizeof(*insn));
+	return (int)p.n;
+}
+
 int lockdown_apply(const struct lockdown_ranges *r, const char **step)
 {
-	static struct prog p; /* zeroed; built once */
+	static struct lockdown_insn insn[LOCKDOWN_PROG_MAX];
 	struct sock_fprog fprog;
 	struct rlimit none = {0, 0};
-	int err;
+	int n;
 
 	*step = "PR_SET_NO_NEW_PRIVS";
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -244,12 +259,11 @@ int lockdown_apply(const struct lockdown_ranges *r, const char **step)
 	if (setrlimit(RLIMIT_CORE, &none) < 0)
 		return -errno;
 	*step = "the seccomp filter";
-	build(&p, r);
-	err = resolve(&p);
-	if (err)
-		return err;
-	fprog.len = (unsigned short)p.n;
-	fprog.filter = p.insn;
+	n = lockdown_filter(r, insn);
+	if (n < 0)
+		return n;
+	fprog.len = (unsigned short)n;
+	fprog.filter = insn;
 	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0UL, &fprog) < 0)
 		return -errno;
 	return 0;
