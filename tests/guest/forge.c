@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * forge.c: a certified guest that hands the guest API forged frame
+ * descriptors (tests/integration/loader-attacks.sh compiles it once per
+ * part, with -DFORGE=N).
+ *
+ * FORGE=1: descriptors that must each be refused with -EINVAL and nothing
+ * sent: a buffer outside the guest's memory, an offset and length that
+ * wrap around 2^64, one whose pointer sum would reach the device window, a
+ * length above frame_max, a queue outside the guest's, a count of 0 (not
+ * an error: nothing sent), "negative" and above the batch maximum or the
+ * ring, a bad descriptor in a batch of good ones, flags; each through
+ * pvsub_tx() and pvsub_rx().  Then what the refused calls left behind: no
+ * frame pending on either queue, a transmit ring that takes exactly
+ * LOOPBACK_RING frames, and those frames coming back intact.  Returns 0,
+ * or the number of the first check that failed (1 to about 50).
+ *
+ * FORGE=2: the descriptor array itself pointed into the device window, at
+ * the loopback device's own ring counters (see window_rx()).
+ */
+#include <pvsub/guest.h>
+
+#define EINVAL 22
+
+/* The loopback device (runtime/guestapi.h: LOOPBACK_RING, _QUEUES). */
+#define RING 256u
+#define QUEUES 2u
+/* The device window (runtime/handoff.h's GUESTRUN_WINDOW). */
+#define WINDOW 0x20000000UL
+
+static const struct pvsub_guest *G;
+static unsigned check;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		check++;                                                                           \
+		if (!(cond))                                                                       \
+			return (int)check;                                                         \
+	} while (0)
+
+static int tx1(uint32_t queue, uint64_t off, uint32_t len)
+{
+	struct pvsub_frame f = {off, len, 0};
+
+	return pvsub_tx(queue, &f, 1);
+}
+
+static int rx1(uint32_t queue, uint64_t off, uint32_t len)
+{
+	struct pvsub_frame f = {off, len, 0};
+
+	return pvsub_rx(queue, &f, 1);
+}
+
+/* Frame i of the ring test: RING_LEN(i) bytes at offset i * 2048, each
+ * byte (i + k) & 0xff. */
+#define RING_LEN(i) (60u + (i) % 1400u)
+
+static int refused(void)
+{
+	const uint64_t size = G->mem_size, to_window = WINDOW - (uintptr_t)G->mem;
+	struct pvsub_frame f[RING + 1] = {{0}};
+
+	for (unsigned i = 0; i <= RING; i++)
+		f[i] = (struct pvsub_frame){(uint64_t)i * 2048, 60, 0};
+	for (unsigned d = 0; d < 2; d++) {
+		int (*one)(uint32_t, uint64_t, uint32_t) = d ? rx1 : tx1;
+
+		CHECK(one(0, size, 1) == -EINVAL);	       /* just past the end */
+		CHECK(one(0, size - 59, 60) == -EINVAL);       /* across the end */
+		CHECK(one(0, UINT64_MAX - 10, 60) == -EINVAL); /* wraps */
+		CHECK(one(0, (uint64_t)0 - (uintptr_t)G->mem, 60) == -EINVAL); /* mem + off = 0 */
+		CHECK(one(0, to_window, 60) == -EINVAL); /* mem + off = the window */
+		CHECK(one(0, 0, G->frame_max + 1) == -EINVAL);
+		CHECK(one(0, 0, UINT32_MAX) == -EINVAL);
+		CHECK(one(0, 0, 0) == -EINVAL);
+		CHECK(one(QUEUES, 0, 60) == -EINVAL);
+		CHECK(one(G->n_queues, 0, 60) == -EINVAL);
+		CHECK(one(UINT32_MAX, 0, 60) == -EINVAL);
+	}
+	CHECK(pvsub_tx(0, f, PVSUB_GUEST_BATCH_MAX + 1) == -EINVAL);
+	CHECK(pvsub_tx(0, f, RING + 1) == -EINVAL);
+	CHECK(pvsub_tx(0, f, (uint32_t)-1) == -EINVAL); /* a "negative" count */
+	CHECK(pvsub_rx(0, f, RING + 1) == -EINVAL);
+	CHECK(pvsub_rx(0, f, (uint32_t)-1) == -EINVAL);
+	CHECK(pvsub_tx(0, 0, 1) == -EINVAL);
+	CHECK(pvsub_tx(0, 0, 0) == 0); /* nothing to send */
+	CHECK(pvsub_tx(0, f, 0) == 0);
+	CHECK(pvsub_rx(0, f, 0) == 0);
+	/* one bad descriptor refuses the whole batch */
+	f[2].off = size;
+	CHECK(pvsub_tx(1, f, 4) == -EINVAL);
+	f[2].off = 2 * 2048;
+	f[3].flags = 1;
+	CHECK(pvsub_tx(1, f, 4) == -EINVAL);
+	f[3].flags = 0;
+	f[1].len = 0;
+	CHECK(pvsub_tx(1, f, 4) == -EINVAL);
+	return 0;
+}
+
+/* After the refused calls: nothing pending, and a ring that takes exactly
+ * RING frames, each coming back intact. */
+static int unchanged(void)
+{
+	volatile uint8_t *mem = G->mem;
+	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
+	uint32_t sent = 0, got = 0, bad = 0;
+	int n = 1;
+
+	CHECK(rx1(0, 0, G->frame_max) == 0);
+	CHECK(rx1(1, 0, G->frame_max) == 0);
+	for (uint32_t i = 0; i < RING; i++)
+		for (uint32_t k = 0; k < RING_LEN(i); k++)
+			mem[(uint64_t)i * 2048 + k] = (uint8_t)(i + k);
+	/* one batch more than the ring holds */
+	while (n > 0 && sent < RING + PVSUB_GUEST_BATCH_MAX) {
+		for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++) {
+			uint32_t j = (sent + i) % RING;
+
+			f[i] = (struct pvsub_frame){(uint64_t)j * 2048, RING_LEN(j), 0};
+		}
+		n = pvsub_tx(1, f, PVSUB_GUEST_BATCH_MAX);
+		sent += n > 0 ? (uint32_t)n : 0;
+	}
+	CHECK(n == 0);
+	CHECK(sent == RING); /* no slot was taken by a refused call */
+	for (uint32_t i = 0; i < RING; i++)
+		for (uint32_t k = 0; k < RING_LEN(i); k++)
+			mem[(uint64_t)i * 2048 + k] = 0;
+	for (n = 1; n > 0 && got < RING; got += (uint32_t)n) {
+		for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++)
+			f[i] = (struct pvsub_frame){(uint64_t)(got + i) * 2048, G->frame_max, 0};
+		n = pvsub_rx(1, f, PVSUB_GUEST_BATCH_MAX);
+		for (int i = 0; i < n; i++) {
+			uint32_t j = got + (uint32_t)i;
+
+			bad += f[i].len != RING_LEN(j);
+			for (uint32_t k = 0; k < RING_LEN(j); k++)
+				bad += mem[(uint64_t)j * 2048 + k] != (uint8_t)(j + k);
+		}
+	}
+	CHECK(n > 0 && got == RING);
+	CHECK(bad == 0);
+	CHECK(rx1(1, 0, G->frame_max) == 0);
+	CHECK(rx1(0, 0, G->frame_max) == 0);
+	return 0;
+}
+
+/*
+ * The descriptor array of pvsub_rx() pointed into the device window: the
+ * gate reads the descriptors and writes each received frame's length
+ * back to them while the window is open.  The target is queue 0's ring
+ * head (struct loader_world in runtime/guestapi.h: the 40-byte struct
+ * pvsub_guest, four pointers, then rings[0]: slots, len[256], head, tail).
+ * A descriptor that starts 8 bytes before it reads as off = len[254] |
+ * len[255] << 32 (0: those slots are unused), len = head, flags = tail (0:
+ * nothing received yet): it passes every check, and the received frame's
+ * length is written over head.
+ *
+ * Queue 0 holds 200 frames of 60 bytes; queue 1 one frame of 5 bytes,
+ * received with that descriptor.  Returns 0 when the gate refuses the
+ * descriptor array (-EINVAL) and queue 0 still holds 200 frames; 3 when
+ * the call succeeds and queue 0 now holds 5 frames (the gate wrote the
+ * guest's chosen value into the device's state); 4 to 9 for anything
+ * else.  Under --backend none, where the window is always open, it first
+ * checks that the ring head is where it aims (7 if not), so that a change
+ * of the world's layout fails the test instead of hiding the attack.
+ */
+#define HEAD0_OFF (40 + 4 * 8 + 8 + 256 * 4)
+
+static int window_rx(void)
+{
+	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
+	volatile uint32_t *head0 = (volatile uint32_t *)(WINDOW + HEAD0_OFF);
+	uint32_t sent = 0, left = 0;
+	int n;
+
+	for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++)
+		f[i] = (struct pvsub_frame){0, 60, 0};
+	while (sent < 200) {
+		n = pvsub_tx(0, f,
+			     200 - sent < PVSUB_GUEST_BATCH_MAX ? 200 - sent
+								: PVSUB_GUEST_BATCH_MAX);
+		if (n <= 0)
+			return 4;
+		sent += (uint32_t)n;
+	}
+	if (tx1(1, 0, 5) != 1)
+		return 5;
+#ifdef UNDER_NONE
+	if (head0[0] != 200 || head0[1] != 0 || head0[-1] != 0 || head0[-2] != 0)
+		return 7;
+#endif
+	n = pvsub_rx(1, (struct pvsub_frame *)(uintptr_t)(head0 - 2), 1);
+	for (;;) {
+		int k = pvsub_rx(0, f, PVSUB_GUEST_BATCH_MAX);
+
+		if (k < 0)
+			return 6;
+		if (k == 0)
+			break;
+		left += (uint32_t)k;
+	}
+	if (n == -EINVAL && left == 200)
+		return 0;
+	if (n == 1 && left == 5)
+		return 3;
+	return 9;
+}
+
+int pvsub_guest_main(const struct pvsub_guest *g)
+{
+	int r;
+
+	G = g;
+	if (FORGE == 2)
+		return window_rx();
+	r = refused();
+	if (r)
+		return r;
+	return unchanged();
+}
