@@ -153,12 +153,33 @@ static bool frame_ok(const struct pvsub_frame *f)
 	       in_memory(f->off, f->len);
 }
 
+/*
+ * Whether @n descriptors at @frames overlap the device window.  The gates
+ * open it around these functions, so descriptors read from it, and
+ * pvsub_rx()'s lengths written back to it, would read and change the
+ * device's state (its ring counters) on the guest's behalf.
+ */
+static bool in_window(const struct pvsub_frame *frames, uint32_t n)
+{
+#ifdef GUESTAPI_WORLD
+	const uintptr_t lo = GUESTRUN_WINDOW, hi = lo + GUESTRUN_WINDOW_SIZE;
+	uintptr_t p = (uintptr_t)frames;
+
+	return n && p < hi && (p >= lo || lo - p < (uintptr_t)n * sizeof(*frames));
+#else
+	(void)frames;
+	(void)n;
+	return false;
+#endif
+}
+
 /* Copy the guest's @n descriptors into @snap and check the call: 0 or
  * -EINVAL. */
 static int snapshot(uint32_t queue, const struct pvsub_frame *frames, uint32_t n,
 		    struct pvsub_frame *snap)
 {
-	if (!world || queue >= world->g.n_queues || n > PVSUB_GUEST_BATCH_MAX || (n && !frames))
+	if (!world || queue >= world->g.n_queues || n > PVSUB_GUEST_BATCH_MAX || (n && !frames) ||
+	    in_window(frames, n))
 		return -EINVAL;
 	if (n) /* frames may be NULL for an empty batch */
 		memcpy(snap, frames, n * sizeof(*snap));
