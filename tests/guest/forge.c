@@ -163,7 +163,9 @@ static int unchanged(void)
  * descriptor array (-EINVAL) and queue 0 still holds its 200 frames; 3
  * when the call succeeds and queue 0 now holds 5 frames (the gate wrote
  * the guest's chosen value into the device's state); 4 to 9 for anything
- * else.  Built with UNDER_NONE, for --backend none, where the window is
+ * else; 8 when pvsub_tx() takes a descriptor array in the window (the
+ * first ring slot, whose bytes the guest sent: a valid descriptor).
+ * Built with UNDER_NONE, for --backend none, where the window is
  * always open: it first checks that the ring head is where it aims (7 if
  * not), so that a change of the world's layout fails the test instead of
  * hiding the attack; and after the refusal it writes the head itself,
@@ -176,10 +178,12 @@ static int window_rx(void)
 	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
 	volatile uint32_t *head0 = (volatile uint32_t *)(WINDOW + HEAD0_OFF);
 	uint32_t sent = 0, left = 0;
-	int n;
+	int n, t;
 
 	for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++)
 		f[i] = (struct pvsub_frame){0, 60, 0};
+	/* each frame starts with a valid descriptor (for the read side) */
+	*(struct pvsub_frame *)G->mem = f[0];
 	while (sent < 200) {
 		n = pvsub_tx(0, f,
 			     200 - sent < PVSUB_GUEST_BATCH_MAX ? 200 - sent
@@ -211,10 +215,15 @@ static int window_rx(void)
 			break;
 		left += (uint32_t)k;
 	}
-	if (n == -EINVAL && left == LEFT)
-		return 0;
+	/* the read side: descriptors read from queue 0's first slot, which
+	 * holds a frame that starts with a valid one */
+	t = pvsub_tx(1, (const struct pvsub_frame *)(WINDOW + 4096), 1);
 	if (n == 1 && left == 5)
 		return 3;
+	if (t != -EINVAL)
+		return 8;
+	if (n == -EINVAL && left == LEFT)
+		return 0;
 	return 9;
 }
 

@@ -212,13 +212,14 @@ killed 26 clone
 certify forge1 "$top_srcdir/tests/guest/forge.c" -DFORGE=1
 expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge1.tar
 expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge1.tar
-# the descriptor array itself pointed into the device window, at queue
-# 0's ring head (forge.c's window_rx()): refused, and queue 0 keeps its
-# 200 frames (before runtime/guestapi.c checked the array, the gate read
-# the descriptor from the window and wrote the received frame's length
-# over the head: status 3, 195 frames lost).  Under none the gate refuses
-# it too, and the guest, after checking that it aims at the head, writes
-# the head itself (the control)
+# the descriptor array itself pointed into the device window
+# (forge.c's window_rx()): pvsub_rx()'s at queue 0's ring head is refused
+# and queue 0 keeps its 200 frames; pvsub_tx()'s at a ring slot holding a
+# valid descriptor is refused.  Before runtime/guestapi.c checked the
+# array, the gate wrote the received frame's length over the head (status
+# 3, 195 frames lost) and sent the slot's descriptor (8).  Under none the
+# gate refuses both too, and the guest, after checking that it aims at the
+# head, writes the head itself (the control)
 certify forge2 "$top_srcdir/tests/guest/forge.c" -DFORGE=2
 certify forge2n "$top_srcdir/tests/guest/forge.c" -DFORGE=2 -DUNDER_NONE
 expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge2.tar
