@@ -17,6 +17,9 @@
  *
  * FORGE=2: the descriptor array itself pointed into the device window, at
  * the loopback device's own ring counters (see window_rx()).
+ *
+ * FORGE=3 (with -DERRNO_LOCATION): the thread pointer moved so that libc's
+ * errno, stored by a gate, lands in the window (see errno_window()).
  */
 #include <pvsub/guest.h>
 
@@ -227,6 +230,82 @@ static int window_rx(void)
 	return 9;
 }
 
+#ifdef ERRNO_LOCATION
+/*
+ * The thread pointer: the runtime's libc finds errno through %fs, and
+ * FSGSBASE lets any code move %fs without a system call (wrfsbase; the
+ * kernel enables it where the CPU has it, and no certificate looks for
+ * it).  A gate whose write(2) fails (standard error is /dev/full: the
+ * script sees to it) stores the errno, ENOSPC (28), at %fs:0's value plus
+ * libc's offset of errno, with the window open.  The guest points %fs at
+ * its own memory, whose first word aims that store at queue 0's ring head
+ * (200 frames pending), logs a line, and restores %fs.  libc's offset is
+ * read from its __errno_location(), at ERRNO_LOCATION (nm gives it to the
+ * script): "mov %fs:0, %rax; add $OFF, %rax".
+ *
+ * Returns 0 when queue 0 still holds 200 frames, 3 when it holds 28 (the
+ * gate stored the errno in the device's state), 8 when
+ * __errno_location() is not what it expects, 9 for anything else; with
+ * UNDER_NONE, for --backend none, it checks that the store lands on the
+ * head (7 if the head is not where it aims, 0 when it holds 28 after the
+ * line: the store happened, so standard error did fail), the control that
+ * shows the mprotect run would see it.
+ */
+static int errno_window(void)
+{
+	static const unsigned char mov_fs0[] = {0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0};
+	const volatile unsigned char *loc = (const volatile unsigned char *)ERRNO_LOCATION;
+	volatile uint32_t *head0 = (volatile uint32_t *)(WINDOW + HEAD0_OFF);
+	uint64_t *tp = (uint64_t *)((uint8_t *)G->mem + (2 << 20));
+	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
+	uint32_t sent = 0, left = 0;
+	unsigned long fs;
+	int n;
+
+	for (unsigned i = 0; i < sizeof(mov_fs0); i++)
+		if (loc[i] != mov_fs0[i])
+			return 8;
+	if (loc[9] != 0x48 || loc[10] != 0x83 || loc[11] != 0xc0)
+		return 8;
+	for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++)
+		f[i] = (struct pvsub_frame){0, 60, 0};
+	while (sent < 200) {
+		n = pvsub_tx(0, f,
+			     200 - sent < PVSUB_GUEST_BATCH_MAX ? 200 - sent
+								: PVSUB_GUEST_BATCH_MAX);
+		if (n <= 0)
+			return 4;
+		sent += (uint32_t)n;
+	}
+#ifdef UNDER_NONE
+	if (head0[0] != 200 || head0[1] != 0)
+		return 7;
+#endif
+	tp[0] = (uint64_t)(uintptr_t)head0 - loc[12];
+	__asm__ volatile("rdfsbase %0\n\t"
+			 "wrfsbase %1"
+			 : "=&r"(fs)
+			 : "r"(tp)
+			 : "memory");
+	pvsub_log("errno", 5);
+	__asm__ volatile("wrfsbase %0" : : "r"(fs) : "memory");
+	for (;;) {
+		int k = pvsub_rx(0, f, PVSUB_GUEST_BATCH_MAX);
+
+		if (k < 0)
+			return 6;
+		if (k == 0)
+			break;
+		left += (uint32_t)k;
+	}
+#ifdef UNDER_NONE
+	return left == 28 ? 0 : 9;
+#else
+	return left == 200 ? 0 : left == 28 ? 3 : 9;
+#endif
+}
+#endif
+
 int pvsub_guest_main(const struct pvsub_guest *g)
 {
 	int r;
@@ -234,6 +313,10 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	G = g;
 	if (FORGE == 2)
 		return window_rx();
+#ifdef ERRNO_LOCATION
+	if (FORGE == 3)
+		return errno_window();
+#endif
 	r = refused();
 	if (r)
 		return r;
