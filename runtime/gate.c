@@ -24,6 +24,7 @@ long gate_close_prot = PROT_NONE;
 #define GATE(NAME, BODY)                                                                                                                                                                                \
 	".globl " #NAME "\n"                                                                                                                                                                            \
 	".type " #NAME ", @function\n" #NAME ":\n"                                                                                                                                                      \
+	"	cld\n"                                                                                                                                                                                        \
 	"	pushq %rbx\n"                                                                                                                                                                                 \
 	"	pushq %r12\n"                                                                                                                                                                                 \
 	"	pushq %r13\n"                                                                                                                                                                                 \

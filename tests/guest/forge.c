@@ -20,6 +20,8 @@
  *
  * FORGE=3 (with -DERRNO_LOCATION): the thread pointer moved so that libc's
  * errno, stored by a gate, lands in the window (see errno_window()).
+ *
+ * FORGE=4: the gates entered with the direction flag set (see set_df()).
  */
 #include <pvsub/guest.h>
 
@@ -310,6 +312,49 @@ static int errno_window(void)
 }
 #endif
 
+/*
+ * The direction flag: the ABI says it is clear at every call, and libc's
+ * memcpy() (rep movsq) copies downwards when it is set, from below the
+ * source into below the destination.  A gate entered with it set would
+ * copy other bytes than the descriptor it checked names, below a ring
+ * slot in the window (pvsub_tx) or below the guest's buffer (pvsub_rx).
+ * The guest sets it (std) for one pvsub_tx() and for one pvsub_rx() of
+ * 1000 bytes each, clears it, and checks what came back.  Returns 0 when
+ * both frames come back intact, 3 when the transmitted one does not, 4
+ * when the received one does not (a gate copied with the flag set), 5 or
+ * 6 when a call fails.
+ */
+static int set_df(void)
+{
+	volatile uint8_t *mem = G->mem;
+	struct pvsub_frame f = {8192, 1000, 0}, r = {65536, G->frame_max, 0};
+	uint32_t bad = 0;
+	int n;
+
+	for (uint32_t i = 0; i < 3 * 65536; i++)
+		mem[i] = (uint8_t)(i * 7 + i / 251);
+	__asm__ volatile("std" : : : "memory");
+	n = pvsub_tx(0, &f, 1);
+	__asm__ volatile("cld" : : : "memory");
+	if (n != 1 || pvsub_rx(0, &r, 1) != 1 || r.len != 1000)
+		return 5;
+	for (uint32_t i = 0; i < 1000; i++)
+		bad += mem[65536 + i] != (uint8_t)((8192 + i) * 7 + (8192 + i) / 251);
+	if (bad)
+		return 3;
+	r = (struct pvsub_frame){2 * 65536, G->frame_max, 0};
+	if (pvsub_tx(1, &f, 1) != 1)
+		return 6;
+	__asm__ volatile("std" : : : "memory");
+	n = pvsub_rx(1, &r, 1);
+	__asm__ volatile("cld" : : : "memory");
+	if (n != 1 || r.len != 1000)
+		return 6;
+	for (uint32_t i = 0; i < 1000; i++)
+		bad += mem[2 * 65536 + i] != (uint8_t)((8192 + i) * 7 + (8192 + i) / 251);
+	return bad ? 4 : 0;
+}
+
 int pvsub_guest_main(const struct pvsub_guest *g)
 {
 	int r;
@@ -317,6 +362,8 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	G = g;
 	if (FORGE == 2)
 		return window_rx();
+	if (FORGE == 4)
+		return set_df();
 #ifdef ERRNO_LOCATION
 	if (FORGE == 3)
 		return errno_window();
