@@ -5,7 +5,12 @@
 # attack is real and the test can fail).  The guests hold no system-call
 # instruction (pvsub-scan certifies them under the guests' policy): they
 # jump onto a `syscall; ret` in pvsub-guestrun's text, found by reading
-# forward from an imported API function (tests/guest/attack.c).  Also: the
+# forward from an imported API function (tests/guest/attack.c).  Guests
+# that hand the gates forged descriptors, or call them with machine state
+# of their choosing (the thread pointer, the direction flag), must find
+# every call refused or done exactly as the descriptors say, and the
+# device's rings unchanged (tests/guest/forge.c); under none the same
+# checks hold, as they are the API's, not the lockdown's.  Also: the
 # runtime's text is clean under pvsub-scan, and the runtime's own rescan
 # refuses a copy of itself with a planted WRPKRU.
 . "$top_srcdir/tests/lib.sh"
