@@ -237,8 +237,13 @@ int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
 			break;
 		}
 		memcpy(mem + snap[i].off, slot(r, r->tail), len);
-		frames[i].len = len;
+		snap[i].len = len;
 	}
+	/* The lengths go back to the guest's array last: it may lie where
+	 * this function keeps its state (the gates run on the guest's stack),
+	 * and a write through it must not change what the copies use. */
+	for (uint32_t k = 0; k < i; k++)
+		frames[k].len = snap[k].len;
 	return (int)i;
 }
 

@@ -22,6 +22,9 @@
  * errno, stored by a gate, lands in the window (see errno_window()).
  *
  * FORGE=4: the gates entered with the direction flag set (see set_df()).
+ *
+ * FORGE=5: pvsub_rx()'s array aimed at the gate's own stack frame (see
+ * gate_stack()).
  */
 #include <pvsub/guest.h>
 
@@ -355,6 +358,65 @@ static int set_df(void)
 	return bad ? 4 : 0;
 }
 
+/*
+ * The descriptor array aimed at the gate's own stack frame.  A gate runs
+ * on the guest's stack, below the guest's stack pointer, where the guest
+ * can point pvsub_rx()'s array: the snapshot is copied from there, and the
+ * received lengths are written back there while the gate's body still
+ * keeps its state (spilled pointers, saved registers, return addresses) in
+ * the same bytes.  The guest runs on a stack of its own in its memory,
+ * every quadword of which reads as a valid descriptor (0x5ea: offset 1514,
+ * length 1514, no flags), and calls pvsub_rx() for two frames with the
+ * array at each 8-byte step from 256 to 2048 bytes below its stack
+ * pointer, two frames pending each time.  Returns 0 when every call
+ * returned (refused, or received what its snapshot allowed; the gate's
+ * own pushes spoil some of the descriptors, so the result varies), 5 for
+ * a result that is neither a count nor an errno;
+ * a call that wrote through state the lengths overwrote does not return
+ * (SIGSEGV, or worse).
+ */
+#define SWEEP_STACK (64u << 10)
+
+static long rx_below(uint8_t *sp, unsigned below)
+{
+	register long n __asm__("rdx") = 2;
+	register long q __asm__("rdi") = 0;
+	register long a __asm__("rsi") = (long)(uintptr_t)(sp - below);
+	long r;
+
+	__asm__ volatile("movq %%rsp, %%rbx\n\t"
+			 "movq %[sp], %%rsp\n\t"
+			 "call *%[rx]\n\t"
+			 "movq %%rbx, %%rsp"
+			 : "=a"(r), "+d"(n), "+D"(q), "+S"(a)
+			 : [sp] "r"(sp), [rx] "r"(pvsub_rx)
+			 : "rbx", "rcx", "r8", "r9", "r10", "r11", "memory");
+	return r;
+}
+
+static int gate_stack(void)
+{
+	uint64_t *stack = (uint64_t *)((uint8_t *)G->mem + (4u << 20));
+	uint8_t *sp = (uint8_t *)(stack + SWEEP_STACK / 8 / 2);
+	struct pvsub_frame f[2] = {{0, 100, 0}, {0, 200, 0}};
+
+	for (unsigned below = 256; below <= 2048; below += 8) {
+		for (unsigned i = 0; i < SWEEP_STACK / 8; i++)
+			stack[i] = 0x5ea;
+		if (pvsub_tx(0, f, 2) != 2)
+			return 4;
+		int r = (int)rx_below(sp, below); /* an int: %eax */
+
+		if (r > 2 || r < -4095)
+			return 5;
+		while (pvsub_rx(0, f, 2) > 0) /* what was refused */
+			f[0].len = 100, f[1].len = 200;
+		f[0].len = 100;
+		f[1].len = 200;
+	}
+	return 0;
+}
+
 int pvsub_guest_main(const struct pvsub_guest *g)
 {
 	int r;
@@ -364,6 +426,8 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		return window_rx();
 	if (FORGE == 4)
 		return set_df();
+	if (FORGE == 5)
+		return gate_stack();
 #ifdef ERRNO_LOCATION
 	if (FORGE == 3)
 		return errno_window();

@@ -238,6 +238,17 @@ expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge2n.tar
 certify forge4 "$top_srcdir/tests/guest/forge.c" -DFORGE=4
 expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge4.tar
 expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge4.tar
+# pvsub_rx()'s array aimed into the gate's own stack frame (forge.c's
+# gate_stack()): the gates run on the guest's stack, and the guest points
+# the array at each 8-byte step from 256 to 2048 bytes below its stack
+# pointer, on a stack whose every quadword reads as a valid descriptor.
+# Every call returns (0): pvsub_rx() writes the received lengths back after
+# its last copy.  Before, a length written over the body's spilled pointer
+# to the guest's memory sent the next frame's copy outside that memory
+# (SIGSEGV: 139).  The same code under none
+certify forge5 "$top_srcdir/tests/guest/forge.c" -DFORGE=5
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge5.tar
+expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge5.tar
 # the thread pointer (forge.c's errno_window()): with FSGSBASE, wrfsbase
 # moves %fs without a system call, and libc's write(2) stores a failure's
 # errno through it.  Standard error is /dev/full, so that writes fail; %fs
