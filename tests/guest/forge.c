@@ -367,13 +367,12 @@ static int set_df(void)
  * the same bytes.  The guest runs on a stack of its own in its memory,
  * every quadword of which reads as a valid descriptor (0x5ea: offset 1514,
  * length 1514, no flags), and calls pvsub_rx() for two frames with the
- * array at each 8-byte step from 256 to 2048 bytes below its stack
- * pointer, two frames pending each time.  Returns 0 when every call
- * returned (refused, or received what its snapshot allowed; the gate's
- * own pushes spoil some of the descriptors, so the result varies), 5 for
- * a result that is neither a count nor an errno;
- * a call that wrote through state the lengths overwrote does not return
- * (SIGSEGV, or worse).
+ * array at each byte from 16 to 2048 bytes below its stack pointer, two
+ * frames pending each time.  Returns 0 when every call returned (refused,
+ * or received what its snapshot allowed; the gate's own pushes spoil some
+ * of the descriptors, so the result varies), 5 for a result that is
+ * neither a count nor an errno; a call that wrote through state the
+ * lengths overwrote does not return (SIGSEGV, or worse).
  */
 #define SWEEP_STACK (64u << 10)
 
@@ -400,7 +399,7 @@ static int gate_stack(void)
 	uint8_t *sp = (uint8_t *)(stack + SWEEP_STACK / 8 / 2);
 	struct pvsub_frame f[2] = {{0, 100, 0}, {0, 200, 0}};
 
-	for (unsigned below = 256; below <= 2048; below += 8) {
+	for (unsigned below = 16; below <= 2048; below++) {
 		for (unsigned i = 0; i < SWEEP_STACK / 8; i++)
 			stack[i] = 0x5ea;
 		if (pvsub_tx(0, f, 2) != 2)

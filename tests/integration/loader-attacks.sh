@@ -240,8 +240,8 @@ expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge4.tar
 expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge4.tar
 # pvsub_rx()'s array aimed into the gate's own stack frame (forge.c's
 # gate_stack()): the gates run on the guest's stack, and the guest points
-# the array at each 8-byte step from 256 to 2048 bytes below its stack
-# pointer, on a stack whose every quadword reads as a valid descriptor.
+# the array at each byte from 16 to 2048 bytes below its stack pointer,
+# on a stack whose every quadword reads as a valid descriptor.
 # Every call returns (0): pvsub_rx() writes the received lengths back after
 # its last copy.  Before, a length written over the body's spilled pointer
 # to the guest's memory sent the next frame's copy outside that memory
