@@ -25,6 +25,9 @@
  *
  * FORGE=5: pvsub_rx()'s array aimed at the gate's own stack frame (see
  * gate_stack()).
+ *
+ * FORGE=6: a frame received onto the gate's return address (see
+ * hijack()).
  */
 #include <pvsub/guest.h>
 
@@ -376,11 +379,12 @@ static int set_df(void)
  */
 #define SWEEP_STACK (64u << 10)
 
-static long rx_below(uint8_t *sp, unsigned below)
+/* pvsub_rx(0, @frames, @count) called with the stack pointer at @sp. */
+static long rx_on(uint8_t *sp, struct pvsub_frame *frames, long count)
 {
-	register long n __asm__("rdx") = 2;
+	register long n __asm__("rdx") = count;
 	register long q __asm__("rdi") = 0;
-	register long a __asm__("rsi") = (long)(uintptr_t)(sp - below);
+	register struct pvsub_frame *a __asm__("rsi") = frames;
 	long r;
 
 	__asm__ volatile("movq %%rsp, %%rbx\n\t"
@@ -404,7 +408,8 @@ static int gate_stack(void)
 			stack[i] = 0x5ea;
 		if (pvsub_tx(0, f, 2) != 2)
 			return 4;
-		int r = (int)rx_below(sp, below); /* an int: %eax */
+		/* an int: %eax */
+		int r = (int)rx_on(sp, (struct pvsub_frame *)(uintptr_t)(sp - below), 2);
 
 		if (r > 2 || r < -4095)
 			return 5;
@@ -414,6 +419,52 @@ static int gate_stack(void)
 		f[1].len = 200;
 	}
 	return 0;
+}
+
+/*
+ * A frame received onto the gate's own return address.  The guest may run
+ * on a stack in its own memory, and pvsub_rx() copies a received frame to
+ * any buffer in that memory while the window is open: aimed at the slot
+ * where the gate stub's call left the body's return address (56 bytes
+ * below the guest's stack pointer at its call: the call's own 8, the
+ * stub's four pushes and 8 bytes of padding, then the body's 8), an 8-byte
+ * frame holding the address of attack_hijacked() makes the body return
+ * there, with the window still open.  It writes the window's last byte
+ * and ends the guest with 42 when that write held.  Returns 0 when the
+ * gate refuses the buffer (-EINVAL), 4 to 6 for anything else.
+ */
+extern char attack_hijack[];
+__asm__(".text\n"
+	".globl attack_hijack\n"
+	".type attack_hijack, @function\n"
+	"attack_hijack:\n"
+	"	andq $-16, %rsp\n"
+	"	call attack_hijacked\n"
+	"	ud2\n");
+
+__attribute__((used, noreturn)) void attack_hijacked(void)
+{
+	volatile uint8_t *last = (volatile uint8_t *)(WINDOW + 0x100000 - 1);
+
+	*last = 0x5a;
+	pvsub_exit(*last == 0x5a ? 42 : 43);
+}
+
+static int hijack(void)
+{
+	uint8_t *mem = G->mem, *sp = mem + (8u << 20);
+	static struct pvsub_frame d;
+	struct pvsub_frame f = {4096, 8, 0};
+	uint64_t target = (uint64_t)(uintptr_t)attack_hijack;
+	int r;
+
+	for (int i = 0; i < 8; i++)
+		mem[4096 + i] = (uint8_t)(target >> 8 * i);
+	if (pvsub_tx(0, &f, 1) != 1)
+		return 4;
+	d = (struct pvsub_frame){(uint64_t)(sp - 56 - mem), 8, 0};
+	r = (int)rx_on(sp, &d, 1);
+	return r == -EINVAL ? 0 : r == 1 ? 5 : 6;
 }
 
 int pvsub_guest_main(const struct pvsub_guest *g)
@@ -427,6 +478,8 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		return set_df();
 	if (FORGE == 5)
 		return gate_stack();
+	if (FORGE == 6)
+		return hijack();
 #ifdef ERRNO_LOCATION
 	if (FORGE == 3)
 		return errno_window();
