@@ -424,14 +424,19 @@ static int gate_stack(void)
 /*
  * A frame received onto the gate's own return address.  The guest may run
  * on a stack in its own memory, and pvsub_rx() copies a received frame to
- * any buffer in that memory while the window is open: aimed at the slot
- * where the gate stub's call left the body's return address (56 bytes
+ * a buffer in that memory while the window is open: aimed at the slot
+ * where the gate stub's call leaves the body's return address (56 bytes
  * below the guest's stack pointer at its call: the call's own 8, the
  * stub's four pushes and 8 bytes of padding, then the body's 8), an 8-byte
  * frame holding the address of attack_hijacked() makes the body return
- * there, with the window still open.  It writes the window's last byte
- * and ends the guest with 42 when that write held.  Returns 0 when the
- * gate refuses the buffer (-EINVAL), 4 to 6 for anything else.
+ * there, with the window still open: it writes the window's last byte and
+ * ends the guest with 42 when that write held.  The guest tries that slot
+ * first, then every 8 bytes from 8 to 2048 below its stack pointer
+ * (memcpy()'s return address, the body's saved registers and spilled
+ * pointers).  Returns 0 when the gate refuses each buffer (-EINVAL) and
+ * takes one at the guest's stack pointer (the control), 4 or 5 when a
+ * call fails or a buffer below is accepted, 6 when the control fails; a
+ * buffer that reaches live state does not return (42, or a crash).
  */
 extern char attack_hijack[];
 __asm__(".text\n"
@@ -456,15 +461,29 @@ static int hijack(void)
 	static struct pvsub_frame d;
 	struct pvsub_frame f = {4096, 8, 0};
 	uint64_t target = (uint64_t)(uintptr_t)attack_hijack;
-	int r;
 
 	for (int i = 0; i < 8; i++)
 		mem[4096 + i] = (uint8_t)(target >> 8 * i);
+	/* the return address's slot first, then every 8 bytes up to 2048 */
+	for (unsigned k = 0; k <= 256; k++) {
+		unsigned below = k ? 8 * k : 56;
+
+		if (pvsub_tx(0, &f, 1) != 1)
+			return 4;
+		d = (struct pvsub_frame){(uint64_t)(sp - below - mem), 8, 0};
+		if ((int)rx_on(sp, &d, 1) != -EINVAL)
+			return 5;
+		d = (struct pvsub_frame){65536, G->frame_max, 0};
+		if (pvsub_rx(0, &d, 1) != 1) /* the refused frame */
+			return 4;
+	}
+	/* the control: a buffer at the guest's stack pointer is its own */
 	if (pvsub_tx(0, &f, 1) != 1)
 		return 4;
-	d = (struct pvsub_frame){(uint64_t)(sp - 56 - mem), 8, 0};
-	r = (int)rx_on(sp, &d, 1);
-	return r == -EINVAL ? 0 : r == 1 ? 5 : 6;
+	d = (struct pvsub_frame){(uint64_t)(sp - mem), 8, 0};
+	if ((int)rx_on(sp, &d, 1) != 1 || *(volatile uint64_t *)sp != target)
+		return 6;
+	return 0;
 }
 
 int pvsub_guest_main(const struct pvsub_guest *g)
