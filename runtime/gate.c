@@ -39,6 +39,7 @@ long gate_close_prot = PROT_NONE;
 	".globl " #NAME "\n"					\
 	".type " #NAME ", @function\n"				\
 	#NAME ":\n"						\
+	"	cld\n"						\
 	"	pushq %rbx\n"					\
 	"	pushq %r12\n"					\
 	"	pushq %r13\n"					\
@@ -118,6 +119,7 @@ _Static_assert(GATE_PKEY_BITS == 3u << (2 * GATE_PKEY), "the bits are the key's"
 	".globl " #NAME "\n"					\
 	".type " #NAME ", @function\n"				\
 	#NAME ":\n"						\
+	"	cld\n"						\
 	"	pushq %rbx\n"					\
 	"	pushq %r12\n"					\
 	"	pushq %r13\n"					\

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,12 +155,33 @@ static bool frame_ok(const struct pvsub_frame *f)
 	       in_memory(f->off, f->len);
 }
 
+/*
+ * Whether @n descriptors at @frames overlap the device window.  The gates
+ * open it around these functions, so descriptors read from it, and
+ * pvsub_rx()'s lengths written back to it, would read and change the
+ * device's state (its ring counters) on the guest's behalf.
+ */
+static bool in_window(const struct pvsub_frame *frames, uint32_t n)
+{
+#ifdef GUESTAPI_WORLD
+	const uintptr_t lo = GUESTRUN_WINDOW, hi = lo + GUESTRUN_WINDOW_SIZE;
+	uintptr_t p = (uintptr_t)frames;
+
+	return n && p < hi && (p >= lo || lo - p < (uintptr_t)n * sizeof(*frames));
+#else
+	(void)frames;
+	(void)n;
+	return false;
+#endif
+}
+
 /* Copy the guest's @n descriptors into @snap and check the call: 0 or
  * -EINVAL. */
 static int snapshot(uint32_t queue, const struct pvsub_frame *frames, uint32_t n,
 		    struct pvsub_frame *snap)
 {
-	if (!world || queue >= world->g.n_queues || n > PVSUB_GUEST_BATCH_MAX || (n && !frames))
+	if (!world || queue >= world->g.n_queues || n > PVSUB_GUEST_BATCH_MAX || (n && !frames) ||
+	    in_window(frames, n))
 		return -EINVAL;
 	if (n) /* frames may be NULL for an empty batch */
 		memcpy(snap, frames, n * sizeof(*snap));
@@ -195,6 +217,33 @@ int pvsub_tx(uint32_t queue, const struct pvsub_frame *frames, uint32_t n)
 	return (int)i;
 }
 
+/*
+ * The stack around the frame at @frame that a receive must not copy into:
+ * the gates run on the guest's stack, which the guest may move into its
+ * memory, so a buffer there could overwrite the body's and the stub's
+ * state (return addresses, spilled pointers) while the window is open.
+ * Below the frame: this function's locals and the callees' frames (under
+ * 2 KiB; 16 KiB kept); above it: the saved frame pointer and return
+ * address, then the stub's 48 bytes, up to the guest's stack pointer at
+ * its call.
+ */
+#define GATE_STACK_BELOW ((uintptr_t)16 << 10)
+#define GATE_STACK_ABOVE ((uintptr_t)64)
+
+/* Whether a buffer of @snap's @n lies on the gate's stack around @frame. */
+static bool on_gate_stack(const struct pvsub_frame *snap, uint32_t n, uintptr_t frame)
+{
+	uintptr_t mem = (uintptr_t)world->g.mem;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uintptr_t p = mem + snap[i].off;
+
+		if (p < frame + GATE_STACK_ABOVE && p + snap[i].len > frame - GATE_STACK_BELOW)
+			return true;
+	}
+	return false;
+}
+
 int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
 {
 	struct pvsub_frame snap[PVSUB_GUEST_BATCH_MAX];
@@ -205,6 +254,8 @@ int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
 
 	if (err)
 		return err;
+	if (on_gate_stack(snap, n, (uintptr_t)__builtin_frame_address(0)))
+		return -EINVAL;
 	r = &world->rings[queue];
 	mem = world->g.mem;
 	for (i = 0; i < n && r->head != r->tail; i++, r->tail++) {
@@ -216,8 +267,13 @@ int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
 			break;
 		}
 		memcpy(mem + snap[i].off, slot(r, r->tail), len);
-		frames[i].len = len;
+		snap[i].len = len;
 	}
+	/* The lengths go back to the guest's array last: it may lie where
+	 * this function keeps its state (the gates run on the guest's stack),
+	 * and a write through it must not change what the copies use. */
+	for (uint32_t k = 0; k < i; k++)
+		frames[k].len = snap[k].len;
 	return (int)i;
 }
 
@@ -233,6 +289,31 @@ uint64_t pvsub_clock_ns(void)
 static bool inside(uintptr_t p, size_t len, uintptr_t lo, uintptr_t hi)
 {
 	return p >= lo && p <= hi && len <= hi - p;
+}
+
+/*
+ * One write(2) of @n bytes at @buf to standard error, the only descriptor
+ * the seccomp filter lets the runtime write; a short write loses the rest
+ * of the line, which is all a log line is worth.  In the runtime it is a
+ * bare system call: libc's write() stores a failure's errno through the
+ * thread pointer, which a guest can move without a system call (wrfsbase,
+ * where the CPU has FSGSBASE), and the gate runs it with the window open.
+ */
+static void log_write(const char *buf, size_t n)
+{
+#ifdef GUESTAPI_WORLD
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_write), "D"((long)STDERR_FILENO), "S"(buf), "d"(n)
+			 : "rcx", "r11", "memory");
+	(void)ret;
+#else
+	ssize_t w = write(STDERR_FILENO, buf, n);
+
+	(void)w;
+#endif
 }
 
 int pvsub_log(const char *msg, size_t len)
@@ -253,12 +334,7 @@ int pvsub_log(const char *msg, size_t len)
 	for (size_t i = 0; i < len; i++)
 		line[n++] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
 	line[n++] = '\n';
-	/* one write(2) to standard error, the only descriptor the seccomp
-	 * filter lets the runtime write; a short write loses the rest of
-	 * the line, which is all a log line is worth */
-	ssize_t w = write(STDERR_FILENO, line, n);
-
-	(void)w;
+	log_write(line, n);
 	return 0;
 }
 

@@ -5,7 +5,12 @@
 # attack is real and the test can fail).  The guests hold no system-call
 # instruction (pvsub-scan certifies them under the guests' policy): they
 # jump onto a `syscall; ret` in pvsub-guestrun's text, found by reading
-# forward from an imported API function (tests/guest/attack.c).  Also: the
+# forward from an imported API function (tests/guest/attack.c).  Guests
+# that hand the gates forged descriptors, or call them with machine state
+# of their choosing (the thread pointer, the direction flag), must find
+# every call refused or done exactly as the descriptors say, and the
+# device's rings unchanged (tests/guest/forge.c); under none the same
+# checks hold, as they are the API's, not the lockdown's.  Also: the
 # runtime's text is clean under pvsub-scan, and the runtime's own rescan
 # refuses a copy of itself with a planted WRPKRU.
 . "$top_srcdir/tests/lib.sh"
@@ -22,14 +27,26 @@ SIGSYS=159 # 128 + 31, as the shell reports a death by SIGSYS
 SIGSEGV=139
 mkpki
 
+# The runtime's data that attacks 24 and 25 overwrite, at the addresses
+# an attacker reads from its static, non-PIE binary as nm does here.
+sym() { nm "$RUNTIME" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
+RUNTIME_DATA="-DSAVED_SP=$(sym saved_sp) -DGATE_CLOSE_PROT=$(sym gate_close_prot)"
+[ "$RUNTIME_DATA" != "${RUNTIME_DATA#*SP=0x*PROT=0x}" ] || fail "runtime symbols: $RUNTIME_DATA"
+
+# certify NAME SOURCE FLAGS...: NAME.tar, SOURCE built with FLAGS, certified.
+certify() {
+	name=$1 src=$2
+	shift 2
+	# shellcheck disable=SC2086
+	"$CC" $GUEST_CFLAGS "$@" -I"$top_srcdir/runtime/include" -c -o "$name.o" "$src"
+	expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest "$name.xml" "$name.o"
+	expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o "$name.tar" "$name.o" "$name.xml"
+}
+
 # attack N: attackN.tar, tests/guest/attack.c with ATTACK=N, certified.
 attack() {
 	# shellcheck disable=SC2086
-	"$CC" $GUEST_CFLAGS -DATTACK="$1" -I"$top_srcdir/runtime/include" -c -o "attack$1.o" \
-		"$top_srcdir/tests/guest/attack.c"
-	expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest "attack$1.xml" "attack$1.o"
-	expect_status 0 "$SIGN" bundle --key s.key --cert s.pem -o "attack$1.tar" "attack$1.o" \
-		"attack$1.xml"
+	certify "attack$1" "$top_srcdir/tests/guest/attack.c" -DATTACK="$1" $RUNTIME_DATA
 }
 
 # run BACKEND STATUS N: attack N under BACKEND exits with STATUS.
@@ -37,9 +54,10 @@ run() {
 	expect_status "$2" "$LOADER" --backend "$1" --ca ca.pem --loopback "attack$3.tar"
 }
 
-# killed N SYSCALL: attack N dies of SIGSYS under mprotect, at SYSCALL
-# when strace can tell (the tracer sees the call before the filter kills
-# it), and succeeds under none.
+# killed N SYSCALL [STATUS]: attack N dies of SIGSYS under mprotect, at
+# SYSCALL when strace can tell (the tracer sees the call before the filter
+# kills it), and succeeds under none: status STATUS, 0 unless given (42:
+# it ran code of its own making).
 killed() {
 	run mprotect $SIGSYS "$1"
 	if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
@@ -48,7 +66,7 @@ killed() {
 		grep -v -e '+++ killed by SIGSYS' -e '^[0-9]* *--- SIGSYS' trace | tail -n 1 > last
 		grep -q "^[0-9]* *$2(" last || fail "attack $1: not killed at $2: $(cat last)"
 	fi
-	run none 0 "$1"
+	run none "${3:-0}" "$1"
 }
 
 # --- (a) system calls through the runtime's own syscall instruction ------------------
@@ -130,6 +148,154 @@ attack 13
 segv_at_window 13
 attack 14
 killed 14 mprotect
+
+# --- (e) the rest of PKU Pitfalls: sigreturn, mremap, file and shared mappings ------------
+# rt_sigreturn with a frame forged on the guest's stack: under none it
+# lands on the guest's code with the %rip, %rsp, %rax and %rbx it chose
+# (42); the filter kills it before the kernel reads the frame
+attack 18
+killed 18 rt_sigreturn 42
+# mremap of the device window into the guest's memory (under none the
+# API's world is then the guest's to read and write), and of a page of
+# guest code into the guest's memory
+attack 19
+killed 19 mremap
+attack 20
+killed 20 mremap
+# an executable file mapping: standard input, a file of code that no
+# certificate covers ("mov $42, %eax; ret"), mapped read-execute and run
+printf '\270\052\000\000\000\303' > payload.bin
+attack 21
+killed 21 mmap 42 < payload.bin
+# a shared mapping aliased writable and executable: memfd_create, two
+# MAP_SHARED views, the code written through one and run through the other
+attack 22
+killed 22 memfd_create 42
+# open (the old call; openat is attack 1)
+attack 23
+rm -f pwned-open
+killed 23 open
+[ -e pwned-open ] || fail "open under none: no file"
+rm -f pwned-open
+run mprotect $SIGSYS 23
+[ ! -e pwned-open ] || fail "open: the file was created under lockdown"
+
+# --- (f) the runtime's own data, which the guest can write ----------------------------------
+# pvsub_exit()'s saved stack pointer (guestapi.c's saved_sp) pointed at a
+# stack forged in the guest's memory: pvsub_exit() then "returns" onto the
+# runtime's `syscall; ret` with registers of the guest's choice, here
+# mprotect(its page, PROT_READ | PROT_WRITE | PROT_EXEC), and on to code it
+# writes there (42 under none).  That is a jump into the runtime's text
+# with chosen registers, which a guest can make anyway: the filter kills it
+attack 24
+killed 24 mprotect 42
+# gate_close_prot set to read-write: the next gate runs (its log line is
+# written) and its closing site asks for read-write, which the filter kills
+attack 25
+killed 25 mprotect
+grep -q "^pvsub-loader: guest: attack$" err || fail "attack 25 under none: no log line: $(cat err)"
+run mprotect $SIGSYS 25
+grep -q "^pvsub-loader: guest: attack$" err || fail "attack 25: the gate did not run: $(cat err)"
+
+# --- (g) threads: refused with mprotect -----------------------------------------------------
+# clone with CLONE_VM | CLONE_THREAD (and the flags a thread needs) onto a
+# stack in the guest's memory: under none the thread runs and sets a flag
+attack 26
+killed 26 clone
+
+# --- (h) forged descriptors through the real gates ------------------------------------------
+# tests/guest/forge.c: each forged descriptor is refused with -EINVAL and
+# nothing sent, and the rings are as they were (a ring that takes exactly
+# 256 frames, which come back intact).  The same checks as
+# tests/unit/test_guestapi.c, here through pvsub_tx() and pvsub_rx() as
+# the guest imports them (the gates, with the window opened and closed),
+# plus rx's side of each, a pointer sum that would reach the window, a
+# "negative" count and a batch larger than the ring.  Under none the
+# descriptors are checked the same way (the checks are the API's, not the
+# lockdown's): the control that shows what none gives away is the window
+# write of attack 12
+certify forge1 "$top_srcdir/tests/guest/forge.c" -DFORGE=1
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge1.tar
+expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge1.tar
+# the descriptor array itself pointed into the device window
+# (forge.c's window_rx()): pvsub_rx()'s at queue 0's ring head is refused
+# and queue 0 keeps its 200 frames; pvsub_tx()'s at a ring slot holding a
+# valid descriptor is refused.  Before runtime/guestapi.c checked the
+# array, the gate wrote the received frame's length over the head (status
+# 3, 195 frames lost) and sent the slot's descriptor (8).  Under none the
+# gate refuses both too, and the guest, after checking that it aims at the
+# head, writes the head itself (the control)
+certify forge2 "$top_srcdir/tests/guest/forge.c" -DFORGE=2
+certify forge2n "$top_srcdir/tests/guest/forge.c" -DFORGE=2 -DUNDER_NONE
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge2.tar
+expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge2n.tar
+# the direction flag set (std) when calling pvsub_tx() and pvsub_rx()
+# (forge.c's set_df()): libc's memcpy() would copy downwards, other bytes
+# than the descriptor names, below a ring slot in the window; each gate
+# clears it (cld) first, and the frames come back intact (0; 3 before,
+# when the transmitted frame came back as bytes from below its buffer).
+# The same under none: the gates are the same code
+certify forge4 "$top_srcdir/tests/guest/forge.c" -DFORGE=4
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge4.tar
+expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge4.tar
+# pvsub_rx()'s array aimed into the gate's own stack frame (forge.c's
+# gate_stack()): the gates run on the guest's stack, and the guest points
+# the array at each byte from 16 to 2048 bytes below its stack pointer,
+# on a stack whose every quadword reads as a valid descriptor.
+# Every call returns (0): pvsub_rx() writes the received lengths back after
+# its last copy.  Before, a length written over the body's spilled pointer
+# to the guest's memory sent the next frame's copy outside that memory
+# (SIGSEGV: 139).  The same code under none
+certify forge5 "$top_srcdir/tests/guest/forge.c" -DFORGE=5
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge5.tar
+expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge5.tar
+# a frame received onto the gate's own return address (forge.c's
+# hijack()): the guest runs on a stack in its memory and asks pvsub_rx()
+# for an 8-byte frame at the slot, 56 bytes below its stack pointer, where
+# the gate stub's call leaves the body's return address; the frame holds
+# the address of guest code, which would run with the window open and
+# write it; then every 8 bytes from 8 to 2048 below its stack pointer, and
+# a buffer at its stack pointer (the control, accepted).  pvsub_rx()
+# refuses a buffer on the gate's stack (0); before, the guest code ran and
+# wrote the window under mprotect (42).  The same code under none
+certify forge6 "$top_srcdir/tests/guest/forge.c" -DFORGE=6
+expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge6.tar
+expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge6.tar
+# the thread pointer (forge.c's errno_window()): with FSGSBASE, wrfsbase
+# moves %fs without a system call, and libc's write(2) stores a failure's
+# errno through it.  Standard error is /dev/full, so that writes fail; %fs
+# aims the store (ENOSPC, 28) at queue 0's ring head, which holds 200
+# frames, and the guest logs a line.  Under mprotect queue 0 keeps its 200
+# frames (0): the runtime's pvsub_log() writes with a bare system call
+# (before, its gate stored the errno in the device's state, with the
+# window open: 3).  Under none the guest also checks its aim, sees no store
+# from the gate, then calls libc's write() itself, which stores 28 on the
+# head (0): the control that shows standard error failed and the aim was
+# right.  Skipped where wrfsbase faults (no FSGSBASE: the attack does not
+# exist there) or there is no /dev/full
+certify forge3 "$top_srcdir/tests/guest/forge.c" -DFORGE=3 \
+	-DERRNO_LOCATION="$(sym __errno_location)"
+certify forge3n "$top_srcdir/tests/guest/forge.c" -DFORGE=3 -DUNDER_NONE \
+	-DERRNO_LOCATION="$(sym __errno_location)" -DWRITE_FN="$(sym write)"
+# full BACKEND BUNDLE: the loader's status, standard error to /dev/full
+full() {
+	set +e
+	"$LOADER" --backend "$1" --ca ca.pem --loopback "$2" 2>/dev/full
+	st=$?
+	set -e
+}
+if [ -c /dev/full ]; then
+	full none forge3n.tar
+	if [ $st -eq 132 ]; then
+		echo "wrfsbase faults here (no FSGSBASE): the thread-pointer attack is not run"
+	else
+		[ $st -eq 0 ] || fail "errno store under none: status $st"
+		full mprotect forge3.tar
+		[ $st -eq 0 ] || fail "errno store under mprotect: status $st"
+	fi
+else
+	echo "no /dev/full: the thread-pointer attack is not run"
+fi
 
 # --- the locked-down process, seen from outside ---------------------------------------------
 # a guest that spins for 2 s: its process under mprotect has a seccomp
