@@ -217,33 +217,6 @@ int pvsub_tx(uint32_t queue, const struct pvsub_frame *frames, uint32_t n)
 	return (int)i;
 }
 
-/*
- * The stack around the frame at @frame that a receive must not copy into:
- * the gates run on the guest's stack, which the guest may move into its
- * memory, so a buffer there could overwrite the body's and the stub's
- * state (return addresses, spilled pointers) while the window is open.
- * Below the frame: this function's locals and the callees' frames (under
- * 2 KiB; 16 KiB kept); above it: the saved frame pointer and return
- * address, then the stub's 48 bytes, up to the guest's stack pointer at
- * its call.
- */
-#define GATE_STACK_BELOW ((uintptr_t)16 << 10)
-#define GATE_STACK_ABOVE ((uintptr_t)64)
-
-/* Whether a buffer of @snap's @n lies on the gate's stack around @frame. */
-static bool on_gate_stack(const struct pvsub_frame *snap, uint32_t n, uintptr_t frame)
-{
-	uintptr_t mem = (uintptr_t)world->g.mem;
-
-	for (uint32_t i = 0; i < n; i++) {
-		uintptr_t p = mem + snap[i].off;
-
-		if (p < frame + GATE_STACK_ABOVE && p + snap[i].len > frame - GATE_STACK_BELOW)
-			return true;
-	}
-	return false;
-}
-
 int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
 {
 	struct pvsub_frame snap[PVSUB_GUEST_BATCH_MAX];
@@ -254,8 +227,6 @@ int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
 
 	if (err)
 		return err;
-	if (on_gate_stack(snap, n, (uintptr_t)__builtin_frame_address(0)))
-		return -EINVAL;
 	r = &world->rings[queue];
 	mem = world->g.mem;
 	for (i = 0; i < n && r->head != r->tail; i++, r->tail++) {
@@ -269,9 +240,9 @@ int pvsub_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n)
 		memcpy(mem + snap[i].off, slot(r, r->tail), len);
 		snap[i].len = len;
 	}
-	/* The lengths go back to the guest's array last: it may lie where
-	 * this function keeps its state (the gates run on the guest's stack),
-	 * and a write through it must not change what the copies use. */
+	/* The lengths go back to the guest's array last: a write through it
+	 * must not change what the copies use (the array is the guest's, and
+	 * it may alias the buffers). */
 	for (uint32_t k = 0; k < i; k++)
 		frames[k].len = snap[k].len;
 	return (int)i;

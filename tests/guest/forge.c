@@ -26,7 +26,7 @@
  * FORGE=5: pvsub_rx()'s array aimed at the gate's own stack frame (see
  * gate_stack()).
  *
- * FORGE=6: a frame received onto the gate's return address (see
+ * FORGE=6: a frame received onto the gate stub's return address (see
  * hijack()).
  */
 #include <pvsub/guest.h>
@@ -362,12 +362,11 @@ static int set_df(void)
 }
 
 /*
- * The descriptor array aimed at the gate's own stack frame.  A gate runs
- * on the guest's stack, below the guest's stack pointer, where the guest
- * can point pvsub_rx()'s array: the snapshot is copied from there, and the
- * received lengths are written back there while the gate's body still
- * keeps its state (spilled pointers, saved registers, return addresses) in
- * the same bytes.  The guest runs on a stack of its own in its memory,
+ * The descriptor array aimed below the guest's stack pointer, where the
+ * gate's body kept its state (spilled pointers, saved registers, return
+ * addresses) while the gates ran on the guest's stack; they now run on
+ * their own, and only the stub's pushes land there.  The snapshot is
+ * copied from the array, and the received lengths are written back to it.  The guest runs on a stack of its own in its memory,
  * every quadword of which reads as a valid descriptor (0x5ea: offset 1514,
  * length 1514, no flags), and calls pvsub_rx() for two frames with the
  * array at each byte from 16 to 2048 bytes below its stack pointer, two
@@ -422,21 +421,17 @@ static int gate_stack(void)
 }
 
 /*
- * A frame received onto the gate's own return address.  The guest may run
- * on a stack in its own memory, and pvsub_rx() copies a received frame to
- * a buffer in that memory while the window is open: aimed at the slot
- * where the gate stub's call leaves the body's return address (56 bytes
- * below the guest's stack pointer at its call: the call's own 8, the
- * stub's four pushes and 8 bytes of padding, then the body's 8), an 8-byte
- * frame holding the address of attack_hijacked() makes the body return
- * there, with the window still open: it writes the window's last byte and
- * ends the guest with 42 when that write held.  The guest tries that slot
- * first, then every 8 bytes from 8 to 2048 below its stack pointer
- * (memcpy()'s return address, the body's saved registers and spilled
- * pointers).  Returns 0 when the gate refuses each buffer (-EINVAL) and
- * takes one at the guest's stack pointer (the control), 4 or 5 when a
- * call fails or a buffer below is accepted, 6 when the control fails; a
- * buffer that reaches live state does not return (42, or a crash).
+ * A frame received onto the gate stub's return address.  The guest runs on
+ * a stack in its own memory and asks pvsub_rx() for an 8-byte frame at the
+ * slot where its call leaves the stub's return address (8 below its stack
+ * pointer); the frame holds the address of attack_hijack().  The body runs
+ * on the gates' own stack, so the copy cannot reach the body's state; it
+ * does overwrite the stub's return address, and the stub, once it has
+ * closed the window, "returns" to attack_hijack(), which writes the
+ * window's last byte and ends the guest with 42 when that write held.  So
+ * the guest gains a jump to its own code with the window closed: SIGSEGV
+ * under mprotect, 42 under none (the control that shows the slot was the
+ * return address).  5 when the stub came back: the slot was not it.
  */
 extern char attack_hijack[];
 __asm__(".text\n"
@@ -464,26 +459,11 @@ static int hijack(void)
 
 	for (int i = 0; i < 8; i++)
 		mem[4096 + i] = (uint8_t)(target >> 8 * i);
-	/* the return address's slot first, then every 8 bytes up to 2048 */
-	for (unsigned k = 0; k <= 256; k++) {
-		unsigned below = k ? 8 * k : 56;
-
-		if (pvsub_tx(0, &f, 1) != 1)
-			return 4;
-		d = (struct pvsub_frame){(uint64_t)(sp - below - mem), 8, 0};
-		if ((int)rx_on(sp, &d, 1) != -EINVAL)
-			return 5;
-		d = (struct pvsub_frame){65536, G->frame_max, 0};
-		if (pvsub_rx(0, &d, 1) != 1) /* the refused frame */
-			return 4;
-	}
-	/* the control: a buffer at the guest's stack pointer is its own */
 	if (pvsub_tx(0, &f, 1) != 1)
 		return 4;
-	d = (struct pvsub_frame){(uint64_t)(sp - mem), 8, 0};
-	if ((int)rx_on(sp, &d, 1) != 1 || *(volatile uint64_t *)sp != target)
-		return 6;
-	return 0;
+	d = (struct pvsub_frame){(uint64_t)(sp - 8 - mem), 8, 0};
+	rx_on(sp, &d, 1);
+	return 5;
 }
 
 int pvsub_guest_main(const struct pvsub_guest *g)

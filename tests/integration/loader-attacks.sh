@@ -238,29 +238,31 @@ expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge2n.tar
 certify forge4 "$top_srcdir/tests/guest/forge.c" -DFORGE=4
 expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge4.tar
 expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge4.tar
-# pvsub_rx()'s array aimed into the gate's own stack frame (forge.c's
-# gate_stack()): the gates run on the guest's stack, and the guest points
-# the array at each byte from 16 to 2048 bytes below its stack pointer,
-# on a stack whose every quadword reads as a valid descriptor.
-# Every call returns (0): pvsub_rx() writes the received lengths back after
-# its last copy.  Before, a length written over the body's spilled pointer
-# to the guest's memory sent the next frame's copy outside that memory
-# (SIGSEGV: 139).  The same code under none
+# pvsub_rx()'s array aimed below the guest's stack pointer (forge.c's
+# gate_stack()), where the body's frames were while the gates ran on the
+# guest's stack: the guest points the array at each byte from 16 to 2048
+# bytes below its stack pointer, on a stack whose every quadword reads as a
+# valid descriptor.  Every call returns (0): the body now runs on the
+# gates' own stack, and pvsub_rx() writes the received lengths back after
+# its last copy.  Before both, a length written over the body's spilled
+# pointer to the guest's memory sent the next frame's copy outside that
+# memory (SIGSEGV: 139).  The same code under none
 certify forge5 "$top_srcdir/tests/guest/forge.c" -DFORGE=5
 expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge5.tar
 expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge5.tar
-# a frame received onto the gate's own return address (forge.c's
+# a frame received onto the gate stub's return address (forge.c's
 # hijack()): the guest runs on a stack in its memory and asks pvsub_rx()
-# for an 8-byte frame at the slot, 56 bytes below its stack pointer, where
-# the gate stub's call leaves the body's return address; the frame holds
-# the address of guest code, which would run with the window open and
-# write it; then every 8 bytes from 8 to 2048 below its stack pointer, and
-# a buffer at its stack pointer (the control, accepted).  pvsub_rx()
-# refuses a buffer on the gate's stack (0); before, the guest code ran and
-# wrote the window under mprotect (42).  The same code under none
+# for an 8-byte frame at the slot where its call leaves the stub's return
+# address; the frame holds the address of guest code that writes the
+# window.  The body runs on the gates' own stack in the window, so all the
+# guest gains is that jump once the stub has closed the window: SIGSEGV
+# under mprotect.  Under none the same jump writes the window (42), which
+# shows the slot was the return address.  (Before the gates had their own
+# stack, a frame received onto the body's return address ran that code
+# with the window open.)
 certify forge6 "$top_srcdir/tests/guest/forge.c" -DFORGE=6
-expect_status 0 "$LOADER" --backend mprotect --ca ca.pem --loopback forge6.tar
-expect_status 0 "$LOADER" --backend none --ca ca.pem --loopback forge6.tar
+expect_status $SIGSEGV "$LOADER" --backend mprotect --ca ca.pem --loopback forge6.tar
+expect_status 42 "$LOADER" --backend none --ca ca.pem --loopback forge6.tar
 # the thread pointer (forge.c's errno_window()): with FSGSBASE, wrfsbase
 # moves %fs without a system call, and libc's write(2) stores a failure's
 # errno through it.  Standard error is /dev/full, so that writes fail; %fs
@@ -345,11 +347,14 @@ inspect none
 grep -q "^Seccomp:[[:space:]]*0$" status || fail "none: $(grep Seccomp status)"
 
 # --- the runtime's rescan and its text ------------------------------------------------------
-# pvsub-scan finds no gate opcode in the runtime; a copy with a WRPKRU
-# planted after the end of one of its functions (never executed) is
-# rejected by pvsub-scan and refused by the runtime's own rescan, status
-# 132, while the unpatched runtime runs the same guest
-expect_status 0 "$SCAN" --no-progress -q -p default "$RUNTIME"
+# pvsub-scan finds no gate opcode in the runtime but the pkey gates'
+# WRPKRU (loader-pkey.sh checks that they are exactly the recorded sites);
+# a copy with a WRPKRU planted after the end of one of its functions (never
+# executed) is refused by the runtime's own rescan, status 132, while the
+# unpatched runtime runs the same guest
+expect_status 1 "$SCAN" --no-progress -p default "$RUNTIME"
+grep -q ': wrpkru (0f 01 ef) ' out || fail "no WRPKRU found in the runtime: $(cat out)"
+grep -E ': (vmfunc|xrstor|xrstors) \(' out && fail "a gate opcode other than WRPKRU in the runtime"
 python3 - "$RUNTIME" planted <<'PY'
 import struct, subprocess, sys
 src, dst = sys.argv[1], sys.argv[2]

@@ -94,9 +94,7 @@ int pvsub_tx(uint32_t queue, const struct pvsub_frame *frames, uint32_t n);
  * say how long each received frame is.  Never waits.
  *
  * Returns k, the number of frames received (0: none pending), or a
- * negative errno and nothing received: -EINVAL as for pvsub_tx(), and for
- * a buffer less than 16 KiB below the caller's stack pointer (where the
- * call itself runs, for a guest whose stack lies in its memory),
+ * negative errno and nothing received: -EINVAL as for pvsub_tx(),
  * -EMSGSIZE when the first pending frame is longer than the first buffer
  * (it stays pending).  A later frame longer than its buffer ends the batch
  * early and stays pending too.
