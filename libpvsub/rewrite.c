@@ -797,14 +797,14 @@ static uint64_t span_bytes(const struct rw_sect *s, size_t from, size_t to)
 }
 
 /* Would @by more bytes of padding in front of unit @j take the target of
- * a short_for_good() branch out of its reach? */
+ * a short jump (struct rw_short) out of its reach? */
 static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
 {
 	for (size_t q = 0; q < s->n_shorts; q++) {
-		size_t k = s->shorts[q];
+		size_t k = s->shorts[q].unit;
+		uint64_t tg = (uint64_t)s->shorts[q].target;
 		const struct rw_unit *f = &s->u[k];
-		size_t t =
-			(uint64_t)f->target == s->size ? s->n : rw_unit_at(s, (uint64_t)f->target);
+		size_t t = tg == s->size ? s->n : rw_unit_at(s, tg);
 		if (t > k && k < j && j <= t && span_bytes(s, k, t) + by > 127)
 			return true;
 		/* backward: from the target's instruction to the branch's end */
@@ -815,17 +815,42 @@ static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
 	return false;
 }
 
-/* The short_for_good() branches of @s, once its windows are marked. */
-static int find_shorts(struct rw_sect *s)
+static int push_short(struct rw_sect *s, size_t unit, int64_t target)
 {
-	for (size_t k = 0; k < s->n; k++) {
-		if (!short_for_good(&s->u[k]))
-			continue;
-		void *p = realloc(s->shorts, (s->n_shorts + 1) * sizeof(*s->shorts));
-		if (!p)
+	void *p = realloc(s->shorts, (s->n_shorts + 1) * sizeof(*s->shorts));
+	if (!p)
+		return -ENOMEM;
+	s->shorts = p;
+	s->shorts[s->n_shorts++] = (struct rw_short){unit, target};
+	return 0;
+}
+
+/* A 2-byte jump-label window of @s that is one instruction and whose target
+ * lies in @s: its unit, else s->n. */
+static size_t jump_label_unit(const struct rw_sect *s, const struct pvsub_mwindow *mw)
+{
+	if (mw->section != s->idx || mw->kind != PVSUB_WINDOW_JUMP_LABEL || !mw->has_target ||
+	    mw->target_section != s->idx || mw->target_offset > s->size)
+		return s->n;
+	size_t i = rw_unit_at(s, mw->offset);
+	if (i == s->n || s->u[i].off != mw->offset || s->u[i].in.len != mw->len)
+		return s->n;
+	return i;
+}
+
+/* The short jumps of @s, once its windows are marked: short_for_good()
+ * branches, and the 2-byte jump labels (the kernel refuses a jump label
+ * whose rel8 does not reach). */
+static int find_shorts(const struct rw *w, struct rw_sect *s)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (short_for_good(&s->u[k]) && push_short(s, k, s->u[k].target) < 0)
 			return -ENOMEM;
-		s->shorts = p;
-		s->shorts[s->n_shorts++] = k;
+	for (size_t k = 0; k < w->n_win; k++) {
+		size_t i = jump_label_unit(s, &w->win[k]);
+		if (i < s->n && w->win[k].len == 2 &&
+		    push_short(s, i, (int64_t)w->win[k].target_offset) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -1157,6 +1182,157 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 	fix_inside(w, s, a, oc, len, round);
 }
 
+/* --- steering what the kernel writes ------------------------------------------------ */
+
+struct window_hit {
+	uint64_t from, to; /* the window, in the searched bytes */
+	bool hit;
+	size_t pattern;
+	uint64_t pos;
+};
+
+static int note_window_hit(void *data, size_t offset, size_t pattern)
+{
+	struct window_hit *h = data;
+	(void)pattern;
+	if (offset >= h->to)
+		return 0;
+	h->hit = true;
+	h->pattern = pattern;
+	h->pos = offset;
+	return 1;
+}
+
+/*
+ * Does the jmp of @len bytes with displacement @disp, written at output
+ * offset @at of @s with the bytes around it as they are now, form a
+ * pattern that overlaps it?  (*@pattern, *@pos: the first such, @pos in
+ * the output.)  Bytes beyond the section are the junction's, which the
+ * rescan judges.
+ */
+static bool jmp_forms(const struct rw *w, const struct rw_sect *s, uint64_t at, unsigned len,
+		      int64_t disp, size_t *pattern, uint64_t *pos)
+{
+	uint8_t buf[2 * PVSUB_PATTERN_MAX + 5];
+	uint64_t lo = at >= PVSUB_PATTERN_MAX - 1 ? at - (PVSUB_PATTERN_MAX - 1) : 0;
+	uint64_t hi = at + len + PVSUB_PATTERN_MAX - 1;
+	if (hi > s->out.len)
+		hi = s->out.len;
+	memcpy(buf, (const uint8_t *)s->out.data + lo, hi - lo);
+	buf[at - lo] = len == 2 ? 0xeb : 0xe9;
+	rw_put_le(buf + at - lo + 1, (uint64_t)disp, len - 1);
+	/* Only what overlaps the jmp: a hit that ends before it is none of
+	 * its doing, and the matcher reports hits by their start. */
+	struct window_hit h = {.to = at - lo + len};
+	(void)pvsub_matcher_search(w->opts->matcher, buf, hi - lo, note_window_hit, &h);
+	while (h.hit && h.pos + pvsub_matcher_pattern(w->opts->matcher, h.pattern)->len <=
+				  at - lo) {
+		/* ends before the jmp: search on after it */
+		uint64_t from = h.pos + 1;
+		struct window_hit g = {.to = at - lo + len - from};
+		(void)pvsub_matcher_search(w->opts->matcher, buf + from, hi - lo - from,
+					   note_window_hit, &g);
+		h = g;
+		h.pos += from;
+	}
+	*pattern = h.pattern;
+	*pos = lo + h.pos;
+	return h.hit;
+}
+
+static void record_steer(struct rw *w, const struct rw_sect *s, size_t ui, uint64_t in_off,
+			 size_t pattern, const uint8_t *bytes, unsigned round)
+{
+	struct pvsub_rewrite_site *site = new_site(w, s);
+	if (!site)
+		return;
+	const struct rw_unit *u = &s->u[ui];
+	const struct pvsub_pattern *p = pvsub_matcher_pattern(w->opts->matcher, pattern);
+	site->offset = in_off;
+	site->new_offset = ui;
+	site->pattern = p->id;
+	site->cls = PVSUB_CLASS_PATCH_SITE;
+	snprintf(site->field, sizeof(site->field), "jump-label, only when patched");
+	site->rule = pvsub_rewrite_rules[RULE_REL_ADJUST];
+	site->round = round;
+	site->len = p->len;
+	memcpy(site->bytes, bytes, p->len);
+	site->insn_len = u->in.len;
+	memcpy(site->insn, s->in + u->off, u->in.len);
+}
+
+/*
+ * rel-adjust for what the kernel writes: a jump label whose target lies in
+ * the same section is patched into `jmp target` (rel8 or rel32, the
+ * window's length).  Where that jmp, among the bytes around it, would form
+ * a pattern, code between the site and its target is padded (NOPs: the
+ * site's NOP falls through them, the jmp passes them by) by the least that
+ * makes the jmp clean, keeping a rel8 in reach.  The rescan of the output
+ * (the window verdicts, wverdict.h) decides whether the site is clean in
+ * every variant.  The number of sites steered.
+ */
+static int steer_jump_labels(struct rw *w, struct rw_sect *s, unsigned round)
+{
+	int acted = 0;
+	for (size_t k = 0; k < w->n_win; k++) {
+		const struct pvsub_mwindow *mw = &w->win[k];
+		size_t i = jump_label_unit(s, mw);
+		uint64_t at, tnew;
+		size_t pat;
+		uint64_t pos;
+		if (i == s->n || (mw->len != 2 && mw->len != 5) ||
+		    !map_site(s, mw->offset, false, &at) ||
+		    !map_offset(s, mw->target_offset, false, &tnew))
+			continue;
+		int64_t disp = (int64_t)tnew - (int64_t)(at + mw->len);
+		if (!rw_fits(disp, mw->len - 1u) ||
+		    !jmp_forms(w, s, at, mw->len, disp, &pat, &pos))
+			continue;
+		uint8_t bytes[PVSUB_PATTERN_MAX] = {0};
+		{
+			uint8_t jmp[5] = {mw->len == 2 ? 0xeb : 0xe9};
+			rw_put_le(jmp + 1, (uint64_t)disp, mw->len - 1u);
+			unsigned plen = pvsub_matcher_pattern(w->opts->matcher, pat)->len;
+			for (unsigned b = 0; b < plen; b++) {
+				uint64_t x = pos + b;
+				bytes[b] = x >= at && x < at + mw->len
+						   ? jmp[x - at]
+						   : ((const uint8_t *)s->out.data)[x];
+			}
+		}
+		bool forward = mw->target_offset > mw->offset;
+		size_t t = mw->target_offset == s->size ? s->n : rw_unit_at(s, mw->target_offset);
+		unsigned by;
+		size_t p2;
+		uint64_t q2;
+		for (by = 1; by < MAX_PAD; by++) {
+			int64_t d = forward ? disp + by : disp - by;
+			if (!rw_fits(d, mw->len - 1u)) {
+				by = MAX_PAD;
+				break;
+			}
+			if (!jmp_forms(w, s, at, mw->len, d, &p2, &q2))
+				break;
+		}
+		if (by >= MAX_PAD)
+			continue; /* the rescan refuses it, named */
+		bool done = false;
+		if (forward) {
+			size_t last = t < s->n ? t : s->n - 1;
+			for (size_t j = last; j > i && !done; j--)
+				done = bump_pad(s, j, by);
+		} else {
+			for (size_t j = i; j > t && j < s->n && !done; j--)
+				done = bump_pad(s, j, by);
+		}
+		if (!done)
+			continue;
+		record_steer(w, s, i, mw->offset, pat, bytes, round);
+		acted++;
+	}
+	return acted;
+}
+
 /*
  * Search the section as laid out now and fix what is found.  Returns the
  * number of occurrences acted on, or -1 after a refusal.
@@ -1199,7 +1375,12 @@ static int round_once(struct rw *w, struct rw_sect *s, unsigned round)
 			done_to = insn_start(&s->u[last]) + s->u[last].lay_len;
 	}
 	free(l.v);
-	return w->res->n_refusals != refused ? -1 : acted;
+	if (w->res->n_refusals != refused)
+		return -1;
+	/* What the kernel writes, once the file's own bytes are clean. */
+	if (acted == 0 && !w->opts->no_steer)
+		acted = steer_jump_labels(w, s, round);
+	return acted;
 }
 
 /* --- the object --------------------------------------------------------------------- */
@@ -1377,7 +1558,7 @@ static int rewrite_section(struct rw *w, struct rw_sect *s)
 	check_targets(w, s);
 	mark_windows(w, s);
 	mark_exception_sites(w, s);
-	if (find_shorts(s) < 0) {
+	if (find_shorts(w, s) < 0) {
 		w->err = -ENOMEM;
 		return 0;
 	}

@@ -144,6 +144,10 @@ struct pvsub_rewrite_opts {
 	/* How result->scan is made (pvsub_scan_opts). */
 	bool deep;
 	bool hashes;
+	/* Tests only: do not steer what the kernel's patching writes (see
+	 * pvsub_rewrite_buffer()); an occurrence that forms only when patched
+	 * is then refused as it was found. */
+	bool no_steer;
 };
 
 /* The rule names (what pvsub_rewrite_site.rule points at), in a fixed

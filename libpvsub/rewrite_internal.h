@@ -124,6 +124,14 @@ struct rw_island {
 	uint64_t nstart; /* where its padding starts, as last placed */
 };
 
+/* A rel8 jump whose target must stay within its reach: a branch that
+ * cannot be made longer, or a 2-byte jump-label site, where the kernel
+ * writes `jmp rel8` to the entry's target. */
+struct rw_short {
+	size_t unit;
+	int64_t target; /* in the input section */
+};
+
 struct rw_sect {
 	size_t idx;
 	const char *name;
@@ -139,7 +147,7 @@ struct rw_sect {
 	uint64_t code_end; /* end of the last unit in the output (islands follow) */
 	struct rw_island *isl;
 	size_t n_isl;
-	size_t *shorts; /* units of rel8 branches that cannot grow */
+	struct rw_short *shorts; /* rel8 jumps that cannot grow */
 	size_t n_shorts;
 	uint64_t last_site; /* input offset of the last instruction acted on */
 	/* An occurrence the input forms across the section's end (a junction
