@@ -1334,6 +1334,46 @@ static int steer_jump_labels(struct rw *w, struct rw_sect *s, unsigned round)
 }
 
 /*
+ * Padding next to a window where an earlier attempt's output formed a
+ * pattern only once the kernel patched it (struct rw_steer): NOPs in front
+ * of the site's instruction, and in front of the one after the window,
+ * change the bytes the kernel's write meets there (a NOP in front of a site
+ * executes before it, one after it runs where the site falls through or
+ * returns to).  Applied before the first round, which fixes whatever the
+ * padding forms; the rescan decides.
+ */
+static void steer_neighbours(struct rw *w, struct rw_sect *s)
+{
+	for (size_t k = 0; k < w->n_steer; k++) {
+		const struct rw_steer *st = &w->steer[k];
+		if (st->section != s->idx)
+			continue;
+		size_t i = rw_unit_at(s, st->offset);
+		if (i == s->n || s->u[i].off != st->offset)
+			continue;
+		size_t after = rw_unit_at(s, st->offset + st->len);
+		bool done = false;
+		if (st->before)
+			done |= bump_pad(s, i, st->before);
+		if (st->after && after < s->n && s->u[after].off == st->offset + st->len)
+			done |= bump_pad(s, after, st->after);
+		struct pvsub_rewrite_site *site = done ? new_site(w, s) : NULL;
+		if (!site)
+			continue;
+		site->offset = st->offset;
+		site->new_offset = i; /* an offset once the layout is final */
+		site->pattern = st->pattern;
+		site->cls = PVSUB_CLASS_PATCH_SITE;
+		snprintf(site->field, sizeof(site->field), "%s", st->field);
+		site->rule = pvsub_rewrite_rules[RULE_NOP_SPLIT];
+		site->len = st->blen;
+		memcpy(site->bytes, st->bytes, st->blen);
+		site->insn_len = s->u[i].in.len;
+		memcpy(site->insn, s->in + s->u[i].off, s->u[i].in.len);
+	}
+}
+
+/*
  * Search the section as laid out now and fix what is found.  Returns the
  * number of occurrences acted on, or -1 after a refusal.
  */
@@ -1566,6 +1606,7 @@ static int rewrite_section(struct rw *w, struct rw_sect *s)
 		refuse_all_occurrences(w, s, before);
 		return 0;
 	}
+	steer_neighbours(w, s);
 	for (unsigned round = 0; round < MAX_ROUNDS; round++) {
 		int acted = round_once(w, s, round);
 		if (acted < 0)
@@ -3146,8 +3187,8 @@ static int run(struct rw *w)
 	/* A first, cheap look: any occurrence outside relocation windows? */
 	/* ... and where an earlier attempt's output formed them. */
 	bool any = mark_junctions(w, w->in_scan);
-	if (w->more_tails)
-		any |= mark_junctions(w, w->more_tails);
+	for (size_t k = 0; k < w->n_more_tails; k++)
+		any |= mark_junctions(w, w->more_tails[k]);
 	for (size_t i = 0; i < w->n_s; i++)
 		any |= needs_rewrite(w, &w->s[i]);
 	if (w->err)
@@ -3260,6 +3301,84 @@ static bool tails_would_help(struct rw *w)
 	return false;
 }
 
+/* The steering entry of window (@sec, @off) in @v, added if new; NULL
+ * when out of memory. */
+static struct rw_steer *steer_entry(struct rw_steer **v, size_t *n, size_t sec, uint64_t off,
+				    unsigned len, const struct pvsub_finding *f)
+{
+	for (size_t k = 0; k < *n; k++)
+		if ((*v)[k].section == sec && (*v)[k].offset == off)
+			return &(*v)[k];
+	void *p = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!p)
+		return NULL;
+	*v = p;
+	struct rw_steer *e = &(*v)[*n];
+	*e = (struct rw_steer){.section = sec, .offset = off, .len = len, .pattern = f->pattern->id};
+	e->blen = f->len <= sizeof(e->bytes) ? f->len : sizeof(e->bytes);
+	memcpy(e->bytes, f->bytes, e->blen);
+	snprintf(e->field, sizeof(e->field), "%s", f->cls.field);
+	(*n)++;
+	return e;
+}
+
+/* Padding beyond this next to one window is not tried. */
+#define STEER_MAX 8
+
+/*
+ * Did the output hold occurrences that form only when the kernel patches a
+ * window, with bytes on either side of it, which more padding there could
+ * change?  Then the entries in *@v (the steering the next attempt applies,
+ * kept from earlier attempts) grow for those windows: one byte more where
+ * the occurrence reaches in front of the window, after it, or both.  False
+ * also when out of memory (w->err) or the padding reached STEER_MAX.
+ */
+static bool steer_would_help(struct rw *w, struct rw_steer **v, size_t *n)
+{
+	const struct pvsub_scan_result *out = w->out_scan;
+	bool more = false;
+	for (size_t k = 0; out && !w->opts->no_steer && k < out->n_findings; k++) {
+		const struct pvsub_finding *f = &out->findings[k];
+		const char *tag = ", only when patched";
+		size_t fl = strlen(f->cls.field), tl = strlen(tag);
+		if (f->cls.cls != PVSUB_CLASS_PATCH_SITE || !f->section || f->offset < 0 ||
+		    fl < tl || strcmp(f->cls.field + fl - tl, tag) != 0)
+			continue;
+		uint64_t p = (uint64_t)f->offset;
+		for (size_t i = 0; i < w->n_s; i++) {
+			const struct rw_sect *s = &w->s[i];
+			if (!s->rewrite || !s->decoded || strcmp(s->name, f->section) != 0)
+				continue;
+			for (size_t j = 0; j < w->n_win; j++) {
+				const struct pvsub_mwindow *mw = &w->win[j];
+				uint64_t at;
+				if (mw->section != s->idx || mw->kind == PVSUB_WINDOW_SMP_LOCK ||
+				    !map_site(s, mw->offset, false, &at) || p >= at + mw->len ||
+				    p + f->len <= at)
+					continue;
+				bool before = p < at, after = p + f->len > at + mw->len;
+				if (!before && !after)
+					continue; /* all in the window: padding cannot help */
+				struct rw_steer *e =
+					steer_entry(v, n, s->idx, mw->offset, mw->len, f);
+				if (!e) {
+					w->err = -ENOMEM;
+					return false;
+				}
+				if (before && e->before < STEER_MAX) {
+					e->before++;
+					more = true;
+				}
+				if (after && e->after < STEER_MAX) {
+					e->after++;
+					more = true;
+				}
+			}
+		}
+	}
+	return more;
+}
+
 /* Nothing is made when anything was refused: no change to report, only
  * the refusals. */
 static void drop_output(struct pvsub_rewrite_result *res)
@@ -3275,8 +3394,10 @@ static void drop_output(struct pvsub_rewrite_result *res)
 }
 
 /* Attempts at one object: an int3 tail may have to be added where the
- * rewritten code first formed an occurrence across a section's end. */
-#define MAX_ATTEMPTS 3
+ * rewritten code first formed an occurrence across a section's end, and
+ * padding next to a kernel mutable window where it formed one only when
+ * patched (steer_would_help). */
+#define MAX_ATTEMPTS 10
 
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)
@@ -3288,7 +3409,10 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		.deep = opts->deep,
 		.hashes = opts->hashes,
 	};
-	struct pvsub_scan_result *in_scan = NULL, *tails = NULL;
+	struct pvsub_scan_result *in_scan = NULL, *tails[MAX_ATTEMPTS];
+	size_t n_tails = 0;
+	struct rw_steer *steer = NULL;
+	size_t n_steer = 0;
 	int r = 0;
 	for (unsigned attempt = 0;; attempt++) {
 		struct rw w = {.opts = opts, .input = data, .input_size = size, .scan_opts = so};
@@ -3306,6 +3430,9 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		if (r == 0) {
 			w.in_scan = in_scan;
 			w.more_tails = tails;
+			w.n_more_tails = n_tails;
+			w.steer = steer;
+			w.n_steer = n_steer;
 			w.res->size_before = size;
 			r = run(&w);
 			if (r == 0 && !w.res->n_refusals)
@@ -3313,11 +3440,21 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 			if (r < 0)
 				pvsub_diag_set(diag, -r, "out of memory");
 		}
-		if (r == 0 && w.res->n_refusals && attempt + 1 < MAX_ATTEMPTS &&
-		    tails_would_help(&w)) {
-			pvsub_scan_result_free(tails);
-			tails = w.out_scan;
-			w.out_scan = NULL;
+		bool tails_help = false, steer_helps = false;
+		if (r == 0 && w.res->n_refusals && attempt + 1 < MAX_ATTEMPTS) {
+			/* What the next attempt adds: steer_would_help() grows
+			 * the steering, tails_would_help() only looks. */
+			tails_help = tails_would_help(&w);
+			steer_helps = steer_would_help(&w, &steer, &n_steer);
+			if (w.err)
+				r = pvsub_diag_set(diag, ENOMEM, "out of memory");
+		}
+		if (r == 0 && (tails_help || steer_helps)) {
+			if (tails_help) {
+				/* kept: each attempt's tails stay wanted */
+				tails[n_tails++] = w.out_scan;
+				w.out_scan = NULL;
+			}
 			pvsub_rewrite_result_free(w.res);
 			free_rw(&w);
 			continue;
@@ -3341,7 +3478,9 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		break;
 	}
 	pvsub_scan_result_free(in_scan);
-	pvsub_scan_result_free(tails);
+	for (size_t k = 0; k < n_tails; k++)
+		pvsub_scan_result_free(tails[k]);
+	free(steer);
 	return r;
 }
 

@@ -188,6 +188,22 @@ struct rw_jtab {
 	uint64_t base, end;
 };
 
+/* A kernel mutable window next to which an earlier attempt's output formed
+ * a pattern only when patched: NOP padding in front of its instruction
+ * (@before bytes) and in front of the instruction after it (@after) in this
+ * attempt (rewrite.c, steer_neighbours). */
+struct rw_steer {
+	size_t section;
+	uint64_t offset; /* the window, in the input section */
+	unsigned before, after;
+	unsigned len; /* the window's */
+	/* The occurrence that asked for it first, for the report. */
+	const char *pattern;
+	uint8_t bytes[PVSUB_PATTERN_MAX];
+	uint8_t blen;
+	char field[48];
+};
+
 struct rw {
 	const struct pvsub_rewrite_opts *opts;
 	const uint8_t *input; /* the object as given */
@@ -209,7 +225,11 @@ struct rw {
 	const char *pattern; /* id of the occurrence being fixed, for refusals */
 	struct pvsub_scan_opts scan_opts;
 	const struct pvsub_scan_result *in_scan;    /* the input, scanned */
-	const struct pvsub_scan_result *more_tails; /* an earlier attempt's output */
+	/* Earlier attempts' outputs, whose junction findings get int3 tails. */
+	struct pvsub_scan_result *const *more_tails;
+	size_t n_more_tails;
+	const struct rw_steer *steer;		    /* earlier attempts' steering */
+	size_t n_steer;
 	struct pvsub_scan_result *out_scan;	    /* the output, when it was rescanned */
 	int err;				    /* -ENOMEM seen */
 };
