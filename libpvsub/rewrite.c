@@ -882,6 +882,16 @@ static bool fix_spanning(struct rw_sect *s, size_t a, size_t b, uint64_t p)
 	return p < insn_start(&s->u[a]) && bump_pad(s, a, 0);
 }
 
+/* Was padding between units @a and @b refused only because a short jump
+ * would lose its target? */
+static bool short_blocks(const struct rw_sect *s, size_t a, size_t b)
+{
+	for (size_t k = a + 1; k <= b && k < s->n; k++)
+		if (!s->u[k].no_pad && s->u[k].pad < MAX_PAD && pad_breaks_short(s, k, 1))
+			return true;
+	return false;
+}
+
 /* The last instruction of @s never falls through to what follows the
  * section (defined with the int3 tail below). */
 static bool ends_unconditionally(const struct rw *w, const struct rw_sect *s);
@@ -1173,6 +1183,11 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 	if (a != b || in_pad) {
 		if (fix_spanning(s, a, b, oc->pos))
 			record(w, s, b, oc, len, round, PVSUB_CLASS_SPANNING, NULL, RULE_NOP_SPLIT);
+		else if (short_blocks(s, a, b))
+			refuse(w, s->name, round ? ua->off : oc->pos,
+			       "across instructions, where padding would take the target of a "
+			       "short jump out of its reach (a 2-byte jump label, or a rel8 branch "
+			       "that cannot grow)");
 		else
 			refuse(w, s->name, round ? ua->off : oc->pos,
 			       "across instructions where padding is not allowed (inside a patch "
