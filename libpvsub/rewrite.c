@@ -1240,8 +1240,8 @@ static bool jmp_forms(const struct rw *w, const struct rw_sect *s, uint64_t at, 
 	 * its doing, and the matcher reports hits by their start. */
 	struct window_hit h = {.to = at - lo + len};
 	(void)pvsub_matcher_search(w->opts->matcher, buf, hi - lo, note_window_hit, &h);
-	while (h.hit && h.pos + pvsub_matcher_pattern(w->opts->matcher, h.pattern)->len <=
-				  at - lo) {
+	while (h.hit &&
+	       h.pos + pvsub_matcher_pattern(w->opts->matcher, h.pattern)->len <= at - lo) {
 		/* ends before the jmp: search on after it */
 		uint64_t from = h.pos + 1;
 		struct window_hit g = {.to = at - lo + len - from};
@@ -1300,8 +1300,7 @@ static int steer_jump_labels(struct rw *w, struct rw_sect *s, unsigned round)
 		    !map_offset(s, mw->target_offset, false, &tnew))
 			continue;
 		int64_t disp = (int64_t)tnew - (int64_t)(at + mw->len);
-		if (!rw_fits(disp, mw->len - 1u) ||
-		    !jmp_forms(w, s, at, mw->len, disp, &pat, &pos))
+		if (!rw_fits(disp, mw->len - 1u) || !jmp_forms(w, s, at, mw->len, disp, &pat, &pos))
 			continue;
 		uint8_t bytes[PVSUB_PATTERN_MAX] = {0};
 		{
@@ -3281,7 +3280,8 @@ static int check_output(struct rw *w)
 		w->pattern = f->pattern->id;
 		if (f->cls.cls == PVSUB_CLASS_PATCH_SITE)
 			refuse(w, where, (uint64_t)f->offset,
-			       "inside a kernel mutable window (%s): the kernel writes those bytes%s",
+			       "inside a kernel mutable window (%s): the kernel writes those "
+			       "bytes%s",
 			       f->cls.field[0] ? f->cls.field : "unknown",
 			       out ? "; offset in the rewritten object" : "");
 		else
@@ -3329,7 +3329,8 @@ static struct rw_steer *steer_entry(struct rw_steer **v, size_t *n, size_t sec, 
 		return NULL;
 	*v = p;
 	struct rw_steer *e = &(*v)[*n];
-	*e = (struct rw_steer){.section = sec, .offset = off, .len = len, .pattern = f->pattern->id};
+	*e = (struct rw_steer){
+		.section = sec, .offset = off, .len = len, .pattern = f->pattern->id};
 	e->blen = f->len <= sizeof(e->bytes) ? f->len : sizeof(e->bytes);
 	memcpy(e->bytes, f->bytes, e->blen);
 	snprintf(e->field, sizeof(e->field), "%s", f->cls.field);
@@ -3371,7 +3372,8 @@ static bool steer_would_help(struct rw *w, struct rw_steer **v, size_t *n)
 				    !map_site(s, mw->offset, false, &at) || p >= at + mw->len ||
 				    p + f->len <= at)
 					continue;
-				bool before = p < at, after = p + f->len > at + mw->len;
+				bool before = p < at;
+				bool after = p + f->len > at + mw->len;
 				if (!before && !after)
 					continue; /* all in the window: padding cannot help */
 				struct rw_steer *e =

@@ -224,14 +224,14 @@ struct rw {
 	size_t sites_cap, refusals_cap;
 	const char *pattern; /* id of the occurrence being fixed, for refusals */
 	struct pvsub_scan_opts scan_opts;
-	const struct pvsub_scan_result *in_scan;    /* the input, scanned */
+	const struct pvsub_scan_result *in_scan; /* the input, scanned */
 	/* Earlier attempts' outputs, whose junction findings get int3 tails. */
 	struct pvsub_scan_result *const *more_tails;
 	size_t n_more_tails;
-	const struct rw_steer *steer;		    /* earlier attempts' steering */
+	const struct rw_steer *steer; /* earlier attempts' steering */
 	size_t n_steer;
-	struct pvsub_scan_result *out_scan;	    /* the output, when it was rescanned */
-	int err;				    /* -ENOMEM seen */
+	struct pvsub_scan_result *out_scan; /* the output, when it was rescanned */
+	int err;			    /* -ENOMEM seen */
 };
 
 /* --- helpers of rewrite.c the rules use ------------------------------------- */

@@ -537,7 +537,7 @@ Test(rewrite, rule_table)
 	}
 	/* not replacements of one instruction by a rule of the table */
 	static const enum rw_rule other[] = {RULE_NOP_SPLIT, RULE_REL_ADJUST,  RULE_TRAP,
-					  RULE_INT3_TAIL, RULE_JUMP_ISLAND, RULE_NONE};
+					     RULE_INT3_TAIL, RULE_JUMP_ISLAND, RULE_NONE};
 	for (size_t k = 0; k < PVSUB_ARRAY_SIZE(other); k++)
 		cr_expect_null(rw_rule_find(other[k]), "%d", other[k]);
 }
