@@ -607,8 +607,31 @@ static int64_t current_disp(const struct rw_sect *s, const struct rw_unit *u)
 	return (int64_t)rel_target(s, u) - (int64_t)(insn_start(u) + u->enc_len);
 }
 
+/* Do the 2-byte jump labels of @s still reach their targets as placed?
+ * (Padding never takes them out of reach, but a rel8 branch promoted
+ * between a site and its target, or a jump island, may.)  False with a
+ * refusal. */
+static bool shorts_reach(struct rw *w, struct rw_sect *s)
+{
+	for (size_t q = 0; q < s->n_shorts; q++) {
+		const struct rw_unit *u = &s->u[s->shorts[q].unit];
+		uint64_t t = 0;
+		if (u->rk != REL_NONE)
+			continue; /* a branch: layout() checks it */
+		(void)map_offset(s, (uint64_t)s->shorts[q].target, false, &t);
+		if (rw_fits((int64_t)t - (int64_t)(insn_start(u) + u->enc_len), 1))
+			continue;
+		refuse(w, s->name, u->off,
+		       "a 2-byte jump label here would no longer reach its target (the kernel "
+		       "writes jmp rel8 there)");
+		return false;
+	}
+	return true;
+}
+
 /* Place the units, promoting rel8 branches that no longer reach until
- * nothing changes.  False (with a refusal) when a branch cannot grow. */
+ * nothing changes.  False (with a refusal) when a branch cannot grow, or a
+ * 2-byte jump label no longer reaches its target. */
 static bool layout(struct rw *w, struct rw_sect *s)
 {
 	for (;;) {
@@ -633,7 +656,7 @@ static bool layout(struct rw *w, struct rw_sect *s)
 			changed = true;
 		}
 		if (!changed)
-			return true;
+			return shorts_reach(w, s);
 	}
 }
 
@@ -882,12 +905,44 @@ static bool fix_spanning(struct rw_sect *s, size_t a, size_t b, uint64_t p)
 	return p < insn_start(&s->u[a]) && bump_pad(s, a, 0);
 }
 
-/* Was padding between units @a and @b refused only because a short jump
- * would lose its target? */
+/* Why padding was not put where it had to go, when a short jump would
+ * lose its target: the end of a refusal. */
+#define SHORT_REACH                                                                                \
+	"padding would take the target of a short jump out of its reach (a 2-byte jump "           \
+	"label, or a rel8 branch that cannot grow)"
+
+/* Was padding of @by bytes in front of unit @k refused because a short
+ * jump would lose its target? */
+static bool short_blocks_at(const struct rw_sect *s, size_t k, unsigned by)
+{
+	return k < s->n && !s->u[k].no_pad && s->u[k].pad < MAX_PAD && pad_breaks_short(s, k, by);
+}
+
+/* ... anywhere between units @a and @b (nop-split)? */
 static bool short_blocks(const struct rw_sect *s, size_t a, size_t b)
 {
 	for (size_t k = a + 1; k <= b && k < s->n; k++)
-		if (!s->u[k].no_pad && s->u[k].pad < MAX_PAD && pad_breaks_short(s, k, 1))
+		if (short_blocks_at(s, k, 1))
+			return true;
+	return false;
+}
+
+/* ... anywhere fix_rel() would pad for unit @i (by however much: the
+ * reach of a short jump limits the padding there)? */
+static bool rel_blocked_by_short(const struct rw_sect *s, size_t i)
+{
+	const struct rw_unit *u = &s->u[i];
+	size_t t = rw_unit_at(s, (uint64_t)u->target);
+	if (u->island)
+		return false;
+	if ((uint64_t)u->target > u->off) {
+		for (size_t j = (t < s->n ? t : s->n - 1); j > i; j--)
+			if (short_blocks_at(s, j, 128))
+				return true;
+		return false;
+	}
+	for (size_t j = i; j > t && j < s->n; j--)
+		if (short_blocks_at(s, j, 128))
 			return true;
 	return false;
 }
@@ -1034,13 +1089,11 @@ static enum rw_rule fix_rel(const struct rw *w, struct rw_sect *s, size_t i)
 		for (size_t j = last; j > i; j--)
 			if (bump_pad(s, j, k))
 				return RULE_REL_ADJUST;
-		return RULE_NONE;
+	} else if (t != i) {
+		for (size_t j = i; j > t && j < s->n; j--)
+			if (bump_pad(s, j, k))
+				return RULE_REL_ADJUST;
 	}
-	if (t == i)
-		return RULE_NONE;
-	for (size_t j = i; j > t && j < s->n; j--)
-		if (bump_pad(s, j, k))
-			return RULE_REL_ADJUST;
 	return RULE_NONE;
 }
 
@@ -1144,6 +1197,11 @@ static void fix_inside(struct rw *w, struct rw_sect *s, size_t i, const struct o
 			enum rw_rule rule = fix_rel(w, s, i);
 			if (rule != RULE_NONE)
 				record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, rule);
+			else if (rel_blocked_by_short(s, i))
+				refuse(w, s->name, where,
+				       "cannot change the displacement of `%s%s%s`, where %s",
+				       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str,
+				       SHORT_REACH);
 			else
 				refuse(w, s->name, where,
 				       "cannot change the displacement of `%s%s%s` (no room to "
@@ -1185,9 +1243,7 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 			record(w, s, b, oc, len, round, PVSUB_CLASS_SPANNING, NULL, RULE_NOP_SPLIT);
 		else if (short_blocks(s, a, b))
 			refuse(w, s->name, round ? ua->off : oc->pos,
-			       "across instructions, where padding would take the target of a "
-			       "short jump out of its reach (a 2-byte jump label, or a rel8 branch "
-			       "that cannot grow)");
+			       "across instructions, where %s", SHORT_REACH);
 		else
 			refuse(w, s->name, round ? ua->off : oc->pos,
 			       "across instructions where padding is not allowed (inside a patch "

@@ -505,6 +505,54 @@ Test(rewrite, padding_beside_a_retpoline_site_breaks_what_its_patch_forms)
 	pvsub_rewrite_result_free(r);
 }
 
+/*
+ * A 2-byte jump label (66 90) whose target lies @reach bytes after its end,
+ * with c3 55 48 (ret; push %rbp; mov) in between: the NOP that splits the
+ * occurrence lies in the jmp rel8's reach.
+ */
+static void assemble_short_label(unsigned reach)
+{
+	char src[512];
+
+	snprintf(src, sizeof(src),
+		 "\t.text\nf:\n1:\t.byte 0x66,0x90\n\t.fill %u, 1, 0x90\n\tret\n\tpush %%rbp\n"
+		 "\tmov %%rsp, %%rbp\n\tpop %%rbp\n\tnop\n2:\tret\n"
+		 "\t.section __jump_table,\"aw\"\n\t.long 1b - ., 2b - .\n\t.quad 0\n",
+		 reach - 7);
+	assemble(src);
+}
+
+Test(rewrite, a_2_byte_jump_label_keeps_its_target_in_reach)
+{
+	struct pvsub_relobj *o = NULL;
+	struct pvsub_mwindow *w = NULL;
+	size_t n = 0;
+
+	use_policy("<pattern id=\"split\" bytes=\"c3 55 48\"/>");
+	/* One byte to spare: the NOP goes in, the rel8 reaches 127. */
+	assemble_short_label(126);
+	struct pvsub_rewrite_result *r = rewrite();
+	cr_assert_eq(r->n_refusals, 0, "%s", r->n_refusals ? r->refusals[0].reason : "");
+	cr_assert_eq(pvsub_relobj_load(r->data, r->size, &o, NULL), 0);
+	cr_assert_eq(pvsub_kmeta_windows(o, &w, &n, NULL), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(w[0].len, 2);
+	cr_assert_eq(w[0].target_offset - (w[0].offset + 2), 127);
+	free(w);
+	pvsub_relobj_free(o);
+	pvsub_rewrite_result_free(r);
+
+	/* None to spare: refused, naming the short jump, never written with
+	 * a jump label the kernel cannot patch. */
+	assemble_short_label(127);
+	r = rewrite();
+	cr_assert_eq(r->n_refusals, 1);
+	cr_assert(strstr(r->refusals[0].reason, "short jump out of its reach"), "%s",
+		  r->refusals[0].reason);
+	cr_assert_null(r->data);
+	pvsub_rewrite_result_free(r);
+}
+
 /* The names a report and a manifest show, in the order they are listed. */
 Test(rewrite, rule_names)
 {
