@@ -1255,8 +1255,10 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 
 /* --- steering what the kernel writes ------------------------------------------------ */
 
+/* The first hit that starts before @to (the end of a jmp, in the bytes
+ * searched). */
 struct window_hit {
-	uint64_t from, to; /* the window, in the searched bytes */
+	uint64_t to;
 	bool hit;
 	size_t pattern;
 	uint64_t pos;
