@@ -607,8 +607,31 @@ static int64_t current_disp(const struct rw_sect *s, const struct rw_unit *u)
 	return (int64_t)rel_target(s, u) - (int64_t)(insn_start(u) + u->enc_len);
 }
 
+/* Do the 2-byte jump labels of @s still reach their targets as placed?
+ * (Padding never takes them out of reach, but a rel8 branch promoted
+ * between a site and its target, or a jump island, may.)  False with a
+ * refusal. */
+static bool shorts_reach(struct rw *w, struct rw_sect *s)
+{
+	for (size_t q = 0; q < s->n_shorts; q++) {
+		const struct rw_unit *u = &s->u[s->shorts[q].unit];
+		uint64_t t = 0;
+		if (u->rk != REL_NONE)
+			continue; /* a branch: layout() checks it */
+		(void)map_offset(s, (uint64_t)s->shorts[q].target, false, &t);
+		if (rw_fits((int64_t)t - (int64_t)(insn_start(u) + u->enc_len), 1))
+			continue;
+		refuse(w, s->name, u->off,
+		       "a 2-byte jump label here would no longer reach its target (the kernel "
+		       "writes jmp rel8 there)");
+		return false;
+	}
+	return true;
+}
+
 /* Place the units, promoting rel8 branches that no longer reach until
- * nothing changes.  False (with a refusal) when a branch cannot grow. */
+ * nothing changes.  False (with a refusal) when a branch cannot grow, or a
+ * 2-byte jump label no longer reaches its target. */
 static bool layout(struct rw *w, struct rw_sect *s)
 {
 	for (;;) {
@@ -633,7 +656,7 @@ static bool layout(struct rw *w, struct rw_sect *s)
 			changed = true;
 		}
 		if (!changed)
-			return true;
+			return shorts_reach(w, s);
 	}
 }
 
@@ -797,14 +820,14 @@ static uint64_t span_bytes(const struct rw_sect *s, size_t from, size_t to)
 }
 
 /* Would @by more bytes of padding in front of unit @j take the target of
- * a short_for_good() branch out of its reach? */
+ * a short jump (struct rw_short) out of its reach? */
 static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
 {
 	for (size_t q = 0; q < s->n_shorts; q++) {
-		size_t k = s->shorts[q];
+		size_t k = s->shorts[q].unit;
+		uint64_t tg = (uint64_t)s->shorts[q].target;
 		const struct rw_unit *f = &s->u[k];
-		size_t t =
-			(uint64_t)f->target == s->size ? s->n : rw_unit_at(s, (uint64_t)f->target);
+		size_t t = tg == s->size ? s->n : rw_unit_at(s, tg);
 		if (t > k && k < j && j <= t && span_bytes(s, k, t) + by > 127)
 			return true;
 		/* backward: from the target's instruction to the branch's end */
@@ -815,17 +838,42 @@ static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
 	return false;
 }
 
-/* The short_for_good() branches of @s, once its windows are marked. */
-static int find_shorts(struct rw_sect *s)
+static int push_short(struct rw_sect *s, size_t unit, int64_t target)
 {
-	for (size_t k = 0; k < s->n; k++) {
-		if (!short_for_good(&s->u[k]))
-			continue;
-		void *p = realloc(s->shorts, (s->n_shorts + 1) * sizeof(*s->shorts));
-		if (!p)
+	void *p = realloc(s->shorts, (s->n_shorts + 1) * sizeof(*s->shorts));
+	if (!p)
+		return -ENOMEM;
+	s->shorts = p;
+	s->shorts[s->n_shorts++] = (struct rw_short){unit, target};
+	return 0;
+}
+
+/* A 2-byte jump-label window of @s that is one instruction and whose target
+ * lies in @s: its unit, else s->n. */
+static size_t jump_label_unit(const struct rw_sect *s, const struct pvsub_mwindow *mw)
+{
+	if (mw->section != s->idx || mw->kind != PVSUB_WINDOW_JUMP_LABEL || !mw->has_target ||
+	    mw->target_section != s->idx || mw->target_offset > s->size)
+		return s->n;
+	size_t i = rw_unit_at(s, mw->offset);
+	if (i == s->n || s->u[i].off != mw->offset || s->u[i].in.len != mw->len)
+		return s->n;
+	return i;
+}
+
+/* The short jumps of @s, once its windows are marked: short_for_good()
+ * branches, and the 2-byte jump labels (the kernel refuses a jump label
+ * whose rel8 does not reach). */
+static int find_shorts(const struct rw *w, struct rw_sect *s)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (short_for_good(&s->u[k]) && push_short(s, k, s->u[k].target) < 0)
 			return -ENOMEM;
-		s->shorts = p;
-		s->shorts[s->n_shorts++] = k;
+	for (size_t k = 0; k < w->n_win; k++) {
+		size_t i = jump_label_unit(s, &w->win[k]);
+		if (i < s->n && w->win[k].len == 2 &&
+		    push_short(s, i, (int64_t)w->win[k].target_offset) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -855,6 +903,48 @@ static bool fix_spanning(struct rw_sect *s, size_t a, size_t b, uint64_t p)
 			return true;
 	/* The occurrence starts in a's own padding: vary it. */
 	return p < insn_start(&s->u[a]) && bump_pad(s, a, 0);
+}
+
+/* Why padding was not put where it had to go, when a short jump would
+ * lose its target: the end of a refusal. */
+#define SHORT_REACH                                                                                \
+	"padding would take the target of a short jump out of its reach (a 2-byte jump "           \
+	"label, or a rel8 branch that cannot grow)"
+
+/* Was padding of @by bytes in front of unit @k refused because a short
+ * jump would lose its target? */
+static bool short_blocks_at(const struct rw_sect *s, size_t k, unsigned by)
+{
+	return k < s->n && !s->u[k].no_pad && s->u[k].pad < MAX_PAD && pad_breaks_short(s, k, by);
+}
+
+/* ... anywhere between units @a and @b (nop-split)? */
+static bool short_blocks(const struct rw_sect *s, size_t a, size_t b)
+{
+	for (size_t k = a + 1; k <= b && k < s->n; k++)
+		if (short_blocks_at(s, k, 1))
+			return true;
+	return false;
+}
+
+/* ... anywhere fix_rel() would pad for unit @i (by however much: the
+ * reach of a short jump limits the padding there)? */
+static bool rel_blocked_by_short(const struct rw_sect *s, size_t i)
+{
+	const struct rw_unit *u = &s->u[i];
+	size_t t = rw_unit_at(s, (uint64_t)u->target);
+	if (u->island)
+		return false;
+	if ((uint64_t)u->target > u->off) {
+		for (size_t j = (t < s->n ? t : s->n - 1); j > i; j--)
+			if (short_blocks_at(s, j, 128))
+				return true;
+		return false;
+	}
+	for (size_t j = i; j > t && j < s->n; j--)
+		if (short_blocks_at(s, j, 128))
+			return true;
+	return false;
 }
 
 /* The last instruction of @s never falls through to what follows the
@@ -999,13 +1089,11 @@ static enum rw_rule fix_rel(const struct rw *w, struct rw_sect *s, size_t i)
 		for (size_t j = last; j > i; j--)
 			if (bump_pad(s, j, k))
 				return RULE_REL_ADJUST;
-		return RULE_NONE;
+	} else if (t != i) {
+		for (size_t j = i; j > t && j < s->n; j--)
+			if (bump_pad(s, j, k))
+				return RULE_REL_ADJUST;
 	}
-	if (t == i)
-		return RULE_NONE;
-	for (size_t j = i; j > t && j < s->n; j--)
-		if (bump_pad(s, j, k))
-			return RULE_REL_ADJUST;
 	return RULE_NONE;
 }
 
@@ -1109,6 +1197,11 @@ static void fix_inside(struct rw *w, struct rw_sect *s, size_t i, const struct o
 			enum rw_rule rule = fix_rel(w, s, i);
 			if (rule != RULE_NONE)
 				record(w, s, i, oc, len, round, PVSUB_CLASS_EMBEDDED, field, rule);
+			else if (rel_blocked_by_short(s, i))
+				refuse(w, s->name, where,
+				       "cannot change the displacement of `%s%s%s`, where %s",
+				       u->in.mnemonic, u->in.op_str[0] ? " " : "", u->in.op_str,
+				       SHORT_REACH);
 			else
 				refuse(w, s->name, where,
 				       "cannot change the displacement of `%s%s%s` (no room to "
@@ -1148,6 +1241,9 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 	if (a != b || in_pad) {
 		if (fix_spanning(s, a, b, oc->pos))
 			record(w, s, b, oc, len, round, PVSUB_CLASS_SPANNING, NULL, RULE_NOP_SPLIT);
+		else if (short_blocks(s, a, b))
+			refuse(w, s->name, round ? ua->off : oc->pos,
+			       "across instructions, where %s", SHORT_REACH);
 		else
 			refuse(w, s->name, round ? ua->off : oc->pos,
 			       "across instructions where padding is not allowed (inside a patch "
@@ -1155,6 +1251,198 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 		return;
 	}
 	fix_inside(w, s, a, oc, len, round);
+}
+
+/* --- steering what the kernel writes ------------------------------------------------ */
+
+/* The first hit that starts before @to (the end of a jmp, in the bytes
+ * searched). */
+struct window_hit {
+	uint64_t to;
+	bool hit;
+	size_t pattern;
+	uint64_t pos;
+};
+
+static int note_window_hit(void *data, size_t offset, size_t pattern)
+{
+	struct window_hit *h = data;
+	(void)pattern;
+	if (offset >= h->to)
+		return 0;
+	h->hit = true;
+	h->pattern = pattern;
+	h->pos = offset;
+	return 1;
+}
+
+/*
+ * Does the jmp of @len bytes with displacement @disp, written at output
+ * offset @at of @s with the bytes around it as they are now, form a
+ * pattern that overlaps it?  (*@pattern, *@pos: the first such, @pos in
+ * the output.)  Bytes beyond the section are the junction's, which the
+ * rescan judges.
+ */
+static bool jmp_forms(const struct rw *w, const struct rw_sect *s, uint64_t at, unsigned len,
+		      int64_t disp, size_t *pattern, uint64_t *pos)
+{
+	uint8_t buf[2 * PVSUB_PATTERN_MAX + 5];
+	uint64_t lo = at >= PVSUB_PATTERN_MAX - 1 ? at - (PVSUB_PATTERN_MAX - 1) : 0;
+	uint64_t hi = at + len + PVSUB_PATTERN_MAX - 1;
+	if (hi > s->out.len)
+		hi = s->out.len;
+	memcpy(buf, (const uint8_t *)s->out.data + lo, hi - lo);
+	buf[at - lo] = len == 2 ? 0xeb : 0xe9;
+	rw_put_le(buf + at - lo + 1, (uint64_t)disp, len - 1);
+	/* Only what overlaps the jmp: a hit that ends before it is none of
+	 * its doing, and the matcher reports hits by their start. */
+	struct window_hit h = {.to = at - lo + len};
+	(void)pvsub_matcher_search(w->opts->matcher, buf, hi - lo, note_window_hit, &h);
+	while (h.hit &&
+	       h.pos + pvsub_matcher_pattern(w->opts->matcher, h.pattern)->len <= at - lo) {
+		/* ends before the jmp: search on after it */
+		uint64_t from = h.pos + 1;
+		struct window_hit g = {.to = at - lo + len - from};
+		(void)pvsub_matcher_search(w->opts->matcher, buf + from, hi - lo - from,
+					   note_window_hit, &g);
+		h = g;
+		h.pos += from;
+	}
+	*pattern = h.pattern;
+	*pos = lo + h.pos;
+	return h.hit;
+}
+
+static void record_steer(struct rw *w, const struct rw_sect *s, size_t ui, uint64_t in_off,
+			 size_t pattern, const uint8_t *bytes, unsigned round)
+{
+	struct pvsub_rewrite_site *site = new_site(w, s);
+	if (!site)
+		return;
+	const struct rw_unit *u = &s->u[ui];
+	const struct pvsub_pattern *p = pvsub_matcher_pattern(w->opts->matcher, pattern);
+	site->offset = in_off;
+	site->new_offset = ui;
+	site->pattern = p->id;
+	site->cls = PVSUB_CLASS_PATCH_SITE;
+	snprintf(site->field, sizeof(site->field), "jump-label, only when patched");
+	site->rule = pvsub_rewrite_rules[RULE_REL_ADJUST];
+	site->round = round;
+	site->len = p->len;
+	memcpy(site->bytes, bytes, p->len);
+	site->insn_len = u->in.len;
+	memcpy(site->insn, s->in + u->off, u->in.len);
+}
+
+/*
+ * rel-adjust for what the kernel writes: a jump label whose target lies in
+ * the same section is patched into `jmp target` (rel8 or rel32, the
+ * window's length).  Where that jmp, among the bytes around it, would form
+ * a pattern, code between the site and its target is padded (NOPs: the
+ * site's NOP falls through them, the jmp passes them by) by the least that
+ * makes the jmp clean, keeping a rel8 in reach.  The rescan of the output
+ * (the window verdicts, wverdict.h) decides whether the site is clean in
+ * every variant.  The number of sites steered.
+ */
+static int steer_jump_labels(struct rw *w, struct rw_sect *s, unsigned round)
+{
+	int acted = 0;
+	for (size_t k = 0; k < w->n_win; k++) {
+		const struct pvsub_mwindow *mw = &w->win[k];
+		size_t i = jump_label_unit(s, mw);
+		uint64_t at, tnew;
+		size_t pat;
+		uint64_t pos;
+		if (i == s->n || (mw->len != 2 && mw->len != 5) ||
+		    !map_site(s, mw->offset, false, &at) ||
+		    !map_offset(s, mw->target_offset, false, &tnew))
+			continue;
+		int64_t disp = (int64_t)tnew - (int64_t)(at + mw->len);
+		if (!rw_fits(disp, mw->len - 1u) || !jmp_forms(w, s, at, mw->len, disp, &pat, &pos))
+			continue;
+		uint8_t bytes[PVSUB_PATTERN_MAX] = {0};
+		{
+			uint8_t jmp[5] = {mw->len == 2 ? 0xeb : 0xe9};
+			rw_put_le(jmp + 1, (uint64_t)disp, mw->len - 1u);
+			unsigned plen = pvsub_matcher_pattern(w->opts->matcher, pat)->len;
+			for (unsigned b = 0; b < plen; b++) {
+				uint64_t x = pos + b;
+				bytes[b] = x >= at && x < at + mw->len
+						   ? jmp[x - at]
+						   : ((const uint8_t *)s->out.data)[x];
+			}
+		}
+		bool forward = mw->target_offset > mw->offset;
+		size_t t = mw->target_offset == s->size ? s->n : rw_unit_at(s, mw->target_offset);
+		unsigned by;
+		size_t p2;
+		uint64_t q2;
+		for (by = 1; by < MAX_PAD; by++) {
+			int64_t d = forward ? disp + by : disp - by;
+			if (!rw_fits(d, mw->len - 1u)) {
+				by = MAX_PAD;
+				break;
+			}
+			if (!jmp_forms(w, s, at, mw->len, d, &p2, &q2))
+				break;
+		}
+		if (by >= MAX_PAD)
+			continue; /* the rescan refuses it, named */
+		bool done = false;
+		if (forward) {
+			size_t last = t < s->n ? t : s->n - 1;
+			for (size_t j = last; j > i && !done; j--)
+				done = bump_pad(s, j, by);
+		} else {
+			for (size_t j = i; j > t && j < s->n && !done; j--)
+				done = bump_pad(s, j, by);
+		}
+		if (!done)
+			continue;
+		record_steer(w, s, i, mw->offset, pat, bytes, round);
+		acted++;
+	}
+	return acted;
+}
+
+/*
+ * Padding next to a window where an earlier attempt's output formed a
+ * pattern only once the kernel patched it (struct rw_steer): NOPs in front
+ * of the site's instruction, and in front of the one after the window,
+ * change the bytes the kernel's write meets there (a NOP in front of a site
+ * executes before it, one after it runs where the site falls through or
+ * returns to).  Applied before the first round, which fixes whatever the
+ * padding forms; the rescan decides.
+ */
+static void steer_neighbours(struct rw *w, struct rw_sect *s)
+{
+	for (size_t k = 0; k < w->n_steer; k++) {
+		const struct rw_steer *st = &w->steer[k];
+		if (st->section != s->idx)
+			continue;
+		size_t i = rw_unit_at(s, st->offset);
+		if (i == s->n || s->u[i].off != st->offset)
+			continue;
+		size_t after = rw_unit_at(s, st->offset + st->len);
+		bool done = false;
+		if (st->before)
+			done |= bump_pad(s, i, st->before);
+		if (st->after && after < s->n && s->u[after].off == st->offset + st->len)
+			done |= bump_pad(s, after, st->after);
+		struct pvsub_rewrite_site *site = done ? new_site(w, s) : NULL;
+		if (!site)
+			continue;
+		site->offset = st->offset;
+		site->new_offset = i; /* an offset once the layout is final */
+		site->pattern = st->pattern;
+		site->cls = PVSUB_CLASS_PATCH_SITE;
+		snprintf(site->field, sizeof(site->field), "%s", st->field);
+		site->rule = pvsub_rewrite_rules[RULE_NOP_SPLIT];
+		site->len = st->blen;
+		memcpy(site->bytes, st->bytes, st->blen);
+		site->insn_len = s->u[i].in.len;
+		memcpy(site->insn, s->in + s->u[i].off, s->u[i].in.len);
+	}
 }
 
 /*
@@ -1199,7 +1487,12 @@ static int round_once(struct rw *w, struct rw_sect *s, unsigned round)
 			done_to = insn_start(&s->u[last]) + s->u[last].lay_len;
 	}
 	free(l.v);
-	return w->res->n_refusals != refused ? -1 : acted;
+	if (w->res->n_refusals != refused)
+		return -1;
+	/* What the kernel writes, once the file's own bytes are clean. */
+	if (acted == 0 && !w->opts->no_steer)
+		acted = steer_jump_labels(w, s, round);
+	return acted;
 }
 
 /* --- the object --------------------------------------------------------------------- */
@@ -1377,7 +1670,7 @@ static int rewrite_section(struct rw *w, struct rw_sect *s)
 	check_targets(w, s);
 	mark_windows(w, s);
 	mark_exception_sites(w, s);
-	if (find_shorts(s) < 0) {
+	if (find_shorts(w, s) < 0) {
 		w->err = -ENOMEM;
 		return 0;
 	}
@@ -1385,6 +1678,7 @@ static int rewrite_section(struct rw *w, struct rw_sect *s)
 		refuse_all_occurrences(w, s, before);
 		return 0;
 	}
+	steer_neighbours(w, s);
 	for (unsigned round = 0; round < MAX_ROUNDS; round++) {
 		int acted = round_once(w, s, round);
 		if (acted < 0)
@@ -2965,8 +3259,8 @@ static int run(struct rw *w)
 	/* A first, cheap look: any occurrence outside relocation windows? */
 	/* ... and where an earlier attempt's output formed them. */
 	bool any = mark_junctions(w, w->in_scan);
-	if (w->more_tails)
-		any |= mark_junctions(w, w->more_tails);
+	for (size_t k = 0; k < w->n_more_tails; k++)
+		any |= mark_junctions(w, w->more_tails[k]);
 	for (size_t i = 0; i < w->n_s; i++)
 		any |= needs_rewrite(w, &w->s[i]);
 	if (w->err)
@@ -3044,7 +3338,8 @@ static int check_output(struct rw *w)
 		w->pattern = f->pattern->id;
 		if (f->cls.cls == PVSUB_CLASS_PATCH_SITE)
 			refuse(w, where, (uint64_t)f->offset,
-			       "inside a kernel mutable window (%s): the kernel writes those bytes%s",
+			       "inside a kernel mutable window (%s): the kernel writes those "
+			       "bytes%s",
 			       f->cls.field[0] ? f->cls.field : "unknown",
 			       out ? "; offset in the rewritten object" : "");
 		else
@@ -3079,6 +3374,86 @@ static bool tails_would_help(struct rw *w)
 	return false;
 }
 
+/* The steering entry of window (@sec, @off) in @v, added if new; NULL
+ * when out of memory. */
+static struct rw_steer *steer_entry(struct rw_steer **v, size_t *n, size_t sec, uint64_t off,
+				    unsigned len, const struct pvsub_finding *f)
+{
+	for (size_t k = 0; k < *n; k++)
+		if ((*v)[k].section == sec && (*v)[k].offset == off)
+			return &(*v)[k];
+	void *p = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!p)
+		return NULL;
+	*v = p;
+	struct rw_steer *e = &(*v)[*n];
+	*e = (struct rw_steer){
+		.section = sec, .offset = off, .len = len, .pattern = f->pattern->id};
+	e->blen = f->len <= sizeof(e->bytes) ? f->len : sizeof(e->bytes);
+	memcpy(e->bytes, f->bytes, e->blen);
+	snprintf(e->field, sizeof(e->field), "%s", f->cls.field);
+	(*n)++;
+	return e;
+}
+
+/* Padding beyond this next to one window is not tried. */
+#define STEER_MAX 8
+
+/*
+ * Did the output hold occurrences that form only when the kernel patches a
+ * window, with bytes on either side of it, which more padding there could
+ * change?  Then the entries in *@v (the steering the next attempt applies,
+ * kept from earlier attempts) grow for those windows: one byte more where
+ * the occurrence reaches in front of the window, after it, or both.  False
+ * also when out of memory (w->err) or the padding reached STEER_MAX.
+ */
+static bool steer_would_help(struct rw *w, struct rw_steer **v, size_t *n)
+{
+	const struct pvsub_scan_result *out = w->out_scan;
+	bool more = false;
+	for (size_t k = 0; out && !w->opts->no_steer && k < out->n_findings; k++) {
+		const struct pvsub_finding *f = &out->findings[k];
+		const char *tag = ", only when patched";
+		size_t fl = strlen(f->cls.field), tl = strlen(tag);
+		if (f->cls.cls != PVSUB_CLASS_PATCH_SITE || !f->section || f->offset < 0 ||
+		    fl < tl || strcmp(f->cls.field + fl - tl, tag) != 0)
+			continue;
+		uint64_t p = (uint64_t)f->offset;
+		for (size_t i = 0; i < w->n_s; i++) {
+			const struct rw_sect *s = &w->s[i];
+			if (!s->rewrite || !s->decoded || strcmp(s->name, f->section) != 0)
+				continue;
+			for (size_t j = 0; j < w->n_win; j++) {
+				const struct pvsub_mwindow *mw = &w->win[j];
+				uint64_t at;
+				if (mw->section != s->idx || mw->kind == PVSUB_WINDOW_SMP_LOCK ||
+				    !map_site(s, mw->offset, false, &at) || p >= at + mw->len ||
+				    p + f->len <= at)
+					continue;
+				bool before = p < at;
+				bool after = p + f->len > at + mw->len;
+				if (!before && !after)
+					continue; /* all in the window: padding cannot help */
+				struct rw_steer *e =
+					steer_entry(v, n, s->idx, mw->offset, mw->len, f);
+				if (!e) {
+					w->err = -ENOMEM;
+					return false;
+				}
+				if (before && e->before < STEER_MAX) {
+					e->before++;
+					more = true;
+				}
+				if (after && e->after < STEER_MAX) {
+					e->after++;
+					more = true;
+				}
+			}
+		}
+	}
+	return more;
+}
+
 /* Nothing is made when anything was refused: no change to report, only
  * the refusals. */
 static void drop_output(struct pvsub_rewrite_result *res)
@@ -3094,8 +3469,10 @@ static void drop_output(struct pvsub_rewrite_result *res)
 }
 
 /* Attempts at one object: an int3 tail may have to be added where the
- * rewritten code first formed an occurrence across a section's end. */
-#define MAX_ATTEMPTS 3
+ * rewritten code first formed an occurrence across a section's end, and
+ * padding next to a kernel mutable window where it formed one only when
+ * patched (steer_would_help). */
+#define MAX_ATTEMPTS 10
 
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)
@@ -3107,7 +3484,10 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		.deep = opts->deep,
 		.hashes = opts->hashes,
 	};
-	struct pvsub_scan_result *in_scan = NULL, *tails = NULL;
+	struct pvsub_scan_result *in_scan = NULL, *tails[MAX_ATTEMPTS];
+	size_t n_tails = 0;
+	struct rw_steer *steer = NULL;
+	size_t n_steer = 0;
 	int r = 0;
 	for (unsigned attempt = 0;; attempt++) {
 		struct rw w = {.opts = opts, .input = data, .input_size = size, .scan_opts = so};
@@ -3125,6 +3505,9 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		if (r == 0) {
 			w.in_scan = in_scan;
 			w.more_tails = tails;
+			w.n_more_tails = n_tails;
+			w.steer = steer;
+			w.n_steer = n_steer;
 			w.res->size_before = size;
 			r = run(&w);
 			if (r == 0 && !w.res->n_refusals)
@@ -3132,11 +3515,21 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 			if (r < 0)
 				pvsub_diag_set(diag, -r, "out of memory");
 		}
-		if (r == 0 && w.res->n_refusals && attempt + 1 < MAX_ATTEMPTS &&
-		    tails_would_help(&w)) {
-			pvsub_scan_result_free(tails);
-			tails = w.out_scan;
-			w.out_scan = NULL;
+		bool tails_help = false, steer_helps = false;
+		if (r == 0 && w.res->n_refusals && attempt + 1 < MAX_ATTEMPTS) {
+			/* What the next attempt adds: steer_would_help() grows
+			 * the steering, tails_would_help() only looks. */
+			tails_help = tails_would_help(&w);
+			steer_helps = steer_would_help(&w, &steer, &n_steer);
+			if (w.err)
+				r = pvsub_diag_set(diag, ENOMEM, "out of memory");
+		}
+		if (r == 0 && (tails_help || steer_helps)) {
+			if (tails_help) {
+				/* kept: each attempt's tails stay wanted */
+				tails[n_tails++] = w.out_scan;
+				w.out_scan = NULL;
+			}
 			pvsub_rewrite_result_free(w.res);
 			free_rw(&w);
 			continue;
@@ -3160,7 +3553,9 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 		break;
 	}
 	pvsub_scan_result_free(in_scan);
-	pvsub_scan_result_free(tails);
+	for (size_t k = 0; k < n_tails; k++)
+		pvsub_scan_result_free(tails[k]);
+	free(steer);
 	return r;
 }
 

@@ -62,8 +62,19 @@
  * window are left as they are (fixed-size patch sites stay intact, DESIGN
  * §5).  The output is accepted only when its verdict certifies (certify.h):
  * an occurrence left in a relocation window makes it certified with
- * load-time checks; one left in a mutable window is a refusal, since pvsub
- * has no per-window verdict yet.
+ * load-time checks; one in a mutable window, or one that forms there only
+ * when the kernel patches it (wverdict.h), is a refusal.
+ *
+ * What the kernel writes is steered, never changed: a jump label whose
+ * target is in its section becomes `jmp target` when patched, so where that
+ * jmp would form a pattern with the bytes around it, code between the site
+ * and its target is padded by the least that makes it clean (rel-adjust,
+ * class patch-site; a 2-byte site's rel8 is kept in reach, and no padding
+ * may take it out of reach).  Where the rescan still finds a pattern that
+ * forms only when patched, with bytes in front of or after a window, the
+ * object is rewritten again with NOP padding in front of the site and in
+ * front of the instruction after it (nop-split, class patch-site), one byte
+ * more per attempt and side, up to a bound; the rescan decides each time.
  */
 #ifndef PVSUB_REWRITE_H
 #define PVSUB_REWRITE_H
@@ -144,6 +155,10 @@ struct pvsub_rewrite_opts {
 	/* How result->scan is made (pvsub_scan_opts). */
 	bool deep;
 	bool hashes;
+	/* Tests only: do not steer what the kernel's patching writes (see
+	 * pvsub_rewrite_buffer()); an occurrence that forms only when patched
+	 * is then refused as it was found. */
+	bool no_steer;
 };
 
 /* The rule names (what pvsub_rewrite_site.rule points at), in a fixed
@@ -163,8 +178,8 @@ extern const char *const pvsub_rewrite_rules[];
  * only when the verdict of its rescan certifies: no layout violation, no
  * occurrence outside relocation windows.  Everything else is a refusal,
  * each blocking site named; an occurrence in a kernel mutable window with
- * the reason "inside a kernel mutable window (KIND): no per-window verdict
- * yet".
+ * the reason "inside a kernel mutable window (KIND[, only when patched]):
+ * the kernel writes those bytes", once steering (above) has been tried.
  */
 int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *data, size_t size,
 			 struct pvsub_rewrite_result **out, struct pvsub_diag *diag)

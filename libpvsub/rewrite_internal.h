@@ -124,6 +124,14 @@ struct rw_island {
 	uint64_t nstart; /* where its padding starts, as last placed */
 };
 
+/* A rel8 jump whose target must stay within its reach: a branch that
+ * cannot be made longer, or a 2-byte jump-label site, where the kernel
+ * writes `jmp rel8` to the entry's target. */
+struct rw_short {
+	size_t unit;
+	int64_t target; /* in the input section */
+};
+
 struct rw_sect {
 	size_t idx;
 	const char *name;
@@ -139,7 +147,7 @@ struct rw_sect {
 	uint64_t code_end; /* end of the last unit in the output (islands follow) */
 	struct rw_island *isl;
 	size_t n_isl;
-	size_t *shorts; /* units of rel8 branches that cannot grow */
+	struct rw_short *shorts; /* rel8 jumps that cannot grow */
 	size_t n_shorts;
 	uint64_t last_site; /* input offset of the last instruction acted on */
 	/* An occurrence the input forms across the section's end (a junction
@@ -180,6 +188,22 @@ struct rw_jtab {
 	uint64_t base, end;
 };
 
+/* A kernel mutable window next to which an earlier attempt's output formed
+ * a pattern only when patched: NOP padding in front of its instruction
+ * (@before bytes) and in front of the instruction after it (@after) in this
+ * attempt (rewrite.c, steer_neighbours). */
+struct rw_steer {
+	size_t section;
+	uint64_t offset; /* the window, in the input section */
+	unsigned before, after;
+	unsigned len; /* the window's */
+	/* The occurrence that asked for it first, for the report. */
+	const char *pattern;
+	uint8_t bytes[PVSUB_PATTERN_MAX];
+	uint8_t blen;
+	char field[48];
+};
+
 struct rw {
 	const struct pvsub_rewrite_opts *opts;
 	const uint8_t *input; /* the object as given */
@@ -200,10 +224,14 @@ struct rw {
 	size_t sites_cap, refusals_cap;
 	const char *pattern; /* id of the occurrence being fixed, for refusals */
 	struct pvsub_scan_opts scan_opts;
-	const struct pvsub_scan_result *in_scan;    /* the input, scanned */
-	const struct pvsub_scan_result *more_tails; /* an earlier attempt's output */
-	struct pvsub_scan_result *out_scan;	    /* the output, when it was rescanned */
-	int err;				    /* -ENOMEM seen */
+	const struct pvsub_scan_result *in_scan; /* the input, scanned */
+	/* Earlier attempts' outputs, whose junction findings get int3 tails. */
+	struct pvsub_scan_result *const *more_tails;
+	size_t n_more_tails;
+	const struct rw_steer *steer; /* earlier attempts' steering */
+	size_t n_steer;
+	struct pvsub_scan_result *out_scan; /* the output, when it was rescanned */
+	int err;			    /* -ENOMEM seen */
 };
 
 /* --- helpers of rewrite.c the rules use ------------------------------------- */

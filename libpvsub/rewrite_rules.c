@@ -816,13 +816,24 @@ static unsigned scratch_seq(const struct scratch_plan *pl, const uint8_t *b,
 		memcpy(seq + n, b + ms, me - ms);
 		seq[n] = (uint8_t)((seq[n] & 0xc7) | ((r & 7) << 3));
 		if (in->disp_offset >= 0) {
+			unsigned dsize = in->disp_size;
 			*fld = n + (unsigned)(in->disp_offset - (int)ms);
 			if (d && !rw_fits(pl->disp - d, in->disp_size))
 				return 0;
+			/* A moved base that leaves a displacement of one byte
+			 * takes the disp8 form (mod 01): three bytes fewer,
+			 * which a sequence that also skips the red zone needs.
+			 * Never relocated: the base is moved only then. */
+			if (d && dsize == 4 && (seq[n] >> 6) == 2 && rw_fits(pl->disp - d, 1)) {
+				seq[n] = (uint8_t)((seq[n] & 0x3f) | 0x40);
+				dsize = 1;
+			}
 			if (d)
-				rw_put_le(seq + *fld, (uint64_t)(pl->disp - d), in->disp_size);
+				rw_put_le(seq + *fld, (uint64_t)(pl->disp - d), dsize);
+			n += (unsigned)in->disp_offset - ms + dsize;
+		} else {
+			n += me - ms;
 		}
-		n += me - ms;
 	}
 	*end = n;
 	if (pl->newop == IMUL_REG) {

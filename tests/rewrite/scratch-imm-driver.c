@@ -3,19 +3,33 @@
 
 void si_add(void), si_sub(void), si_and(void), si_or(void), si_xor(void), si_cmp(void),
 	si_test(void), si_adc(void), si_sbb(void), si_or_m(void), si_xor_m(void), si_mov_m(void),
-	si_movq_m(void), si_cmp_m(void), si_add_mi(void), si_stack(void), si_rip(void), si_loop(void);
+	si_movq_m(void), si_cmp_m(void), si_add_mi(void), si_stack(void), si_rip(void),
+	si_loop(void), si_movq_both(void);
 
 static const struct site {
 	const char *name;
 	void (*fn)(void);
 	int mem; /* 1: %rdi points into mem[]; 2: %rdi is a loop count */
 } sites[] = {
-	{"si_add", si_add, 0},	     {"si_sub", si_sub, 0},	  {"si_and", si_and, 0},
-	{"si_or", si_or, 0},	     {"si_xor", si_xor, 0},	  {"si_cmp", si_cmp, 0},
-	{"si_test", si_test, 0},     {"si_adc", si_adc, 0},	  {"si_sbb", si_sbb, 0},
-	{"si_or_m", si_or_m, 1},     {"si_xor_m", si_xor_m, 1},	  {"si_mov_m", si_mov_m, 1},
-	{"si_movq_m", si_movq_m, 1}, {"si_cmp_m", si_cmp_m, 1},	  {"si_add_mi", si_add_mi, 1},
-	{"si_stack", si_stack, 0},   {"si_rip", si_rip, 0},	  {"si_loop", si_loop, 2},
+	{"si_add", si_add, 0},
+	{"si_sub", si_sub, 0},
+	{"si_and", si_and, 0},
+	{"si_or", si_or, 0},
+	{"si_xor", si_xor, 0},
+	{"si_cmp", si_cmp, 0},
+	{"si_test", si_test, 0},
+	{"si_adc", si_adc, 0},
+	{"si_sbb", si_sbb, 0},
+	{"si_or_m", si_or_m, 1},
+	{"si_xor_m", si_xor_m, 1},
+	{"si_mov_m", si_mov_m, 1},
+	{"si_movq_m", si_movq_m, 1},
+	{"si_cmp_m", si_cmp_m, 1},
+	{"si_add_mi", si_add_mi, 1},
+	{"si_stack", si_stack, 0},
+	{"si_rip", si_rip, 0},
+	{"si_loop", si_loop, 2},
+	{"si_movq_both", si_movq_both, 1},
 };
 
 int main(void)

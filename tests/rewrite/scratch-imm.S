@@ -38,6 +38,11 @@
 	site si_movq_m, movq $0xffffffffcdbdadee, 24(%rdi)
 	site si_cmp_m, cmpl $0xcebeaeee, 32(%rdi)
 	site si_add_mi, addl $0x77cfbfaf, 40(%rdi,%rsi,4)
+/* Both the displacement and the immediate hold a pattern (liblua5.4.a's
+ * lstate.o: movq $0x10000, 0xb8(%rbx)): the base is moved as well, and
+ * with the red-zone skip only the disp8 form of the moved operand keeps
+ * the sequence short enough. */
+	site si_movq_both, movq $0xe7d7f1, 0xc5(%rdi)	/* 48 c7 87 c5 00 00 00 f1 d7 e7 00 */
 
 /* %eax = %edi * 0x11d4c4b4 (%edi >= 1): the branch goes back to the
  * rewritten add, which must now mean the start of its replacement (a jump

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rule scratch-imm: ALU operations and stores with the pattern in a 32-bit
-# immediate, on registers, memory, stack locals and a RIP-relative operand.
-# See scratch-imm.S.
+# immediate, on registers, memory, stack locals and a RIP-relative operand,
+# and a store whose displacement holds a pattern too.  See scratch-imm.S.
 . "$top_srcdir/tests/rewrite/lib.sh"
 
 cat > policy.xml <<'XML'
@@ -27,6 +27,8 @@ cat > policy.xml <<'XML'
   <pattern id="stack_and" bytes="b2 c2 d2"/>
   <pattern id="rip" bytes="b3 c3 d3"/>
   <pattern id="loop" bytes="b4 c4 d4"/>
+  <pattern id="both_d" bytes="c5 00 00"/>
+  <pattern id="both_i" bytes="f1 d7 e7"/>
 </policy>
 XML
 
@@ -42,6 +44,8 @@ for s in $sites; do
 	expect="$expect $s:embedded:immediate"
 	rules="$rules $s=$rule"
 done
+expect="$expect both_d:embedded:displacement both_i:embedded:immediate"
+rules="$rules both_d=scratch both_i=scratch"
 # shellcheck disable=SC2086
 scan_expect policy.xml scratch-imm.o $expect
 run_with scratch-imm.o expected.txt

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,197 @@ Test(rewrite, windows_keep_their_bytes_and_tables_follow)
 	pvsub_rewrite_result_free(r);
 }
 
+/*
+ * A jump label at 0 (nop5) whose target, the last ret, is 11 bytes after
+ * its end: the kernel writes e9 0b 00 00 00.  c3 55 48 (ret; push %rbp;
+ * mov) gets one byte of NOP padding in front of g (nop-split), which makes
+ * that jmp e9 0c 00 00 00: the pattern e9 0c 00 forms only when patched,
+ * and only in the rewritten code.
+ */
+static const char steered_jump_label[] = "\t.text\n"
+					 "f:\n"
+					 "1:\t.byte 0x0f,0x1f,0x44,0,0\n"
+					 "\tmovl $1, %eax\n"
+					 "\tret\n"
+					 "g:\tpush %rbp\n"
+					 "\tmov %rsp, %rbp\n"
+					 "\tpop %rbp\n"
+					 "2:\tret\n"
+					 "\t.section __jump_table,\"aw\"\n"
+					 "\t.long 1b - ., 2b - .\n\t.quad 0\n";
+
+static struct pvsub_rewrite_result *rewrite_steered(bool steer)
+{
+	struct pvsub_rewrite_opts o = {policy, matcher, decoder};
+	struct pvsub_rewrite_result *r = NULL;
+	struct pvsub_diag d = {""};
+
+	o.no_steer = !steer;
+	cr_assert_eq(pvsub_rewrite_buffer(&o, data, size, &r, &d), 0, "%s", d.msg);
+	return r;
+}
+
+/* The one refusal of @r, which must be an occurrence that forms only when
+ * the kernel patches a window of @kind. */
+static void assert_refused_when_patched(const struct pvsub_rewrite_result *r, const char *kind)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "(%s, only when patched)", kind);
+	cr_assert_eq(r->n_refusals, 1, "%zu refusals", r->n_refusals);
+	cr_assert(strstr(r->refusals[0].reason, want), "%s", r->refusals[0].reason);
+	cr_assert_null(r->data);
+}
+
+Test(rewrite, a_jump_label_is_steered_off_a_pattern_its_jmp_would_form)
+{
+	struct pvsub_relobj *o = NULL;
+	struct pvsub_mwindow *w = NULL;
+	size_t n = 0;
+
+	use_policy("<pattern id=\"split\" bytes=\"c3 55 48\"/>"
+		   "<pattern id=\"jmp\" bytes=\"e9 0c 00\"/>");
+	assemble(steered_jump_label);
+	struct pvsub_rewrite_result *r = rewrite_steered(true);
+	cr_assert_eq(r->n_refusals, 0, "%s", r->n_refusals ? r->refusals[0].reason : "");
+	cr_assert_not_null(r->data);
+	cr_assert_eq(pvsub_verdict_of_file(r->scan, r), PVSUB_VERDICT_CERTIFIED);
+	bool steered = false;
+	for (size_t i = 0; i < r->n_sites; i++)
+		if (strcmp(r->sites[i].field, "jump-label, only when patched") == 0) {
+			cr_assert_str_eq(r->sites[i].rule, "rel-adjust");
+			cr_assert_str_eq(r->sites[i].pattern, "jmp");
+			cr_assert_eq(r->sites[i].offset, 0);
+			steered = true;
+		}
+	cr_assert(steered, "no steering recorded");
+
+	/* The jmp the kernel now writes: clean, to the same ret. */
+	cr_assert_eq(pvsub_relobj_load(r->data, r->size, &o, NULL), 0);
+	cr_assert_eq(pvsub_kmeta_windows(o, &w, &n, NULL), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(w[0].kind, PVSUB_WINDOW_JUMP_LABEL);
+	cr_assert(w[0].has_target);
+	size_t text = pvsub_relobj_find(o, ".text");
+	const uint8_t *t = o->sec[text].data;
+	cr_assert_eq(w[0].target_offset, o->sec[text].size - 1);
+	cr_assert_eq(t[w[0].target_offset], 0xc3);
+	uint64_t d = w[0].target_offset - (w[0].offset + 5);
+	cr_assert_geq(d, 0x0d, "the jmp's displacement is %#" PRIx64, d);
+	free(w);
+	pvsub_relobj_free(o);
+	pvsub_rewrite_result_free(r);
+}
+
+Test(rewrite, without_steering_the_jump_label_is_refused)
+{
+	/* The negative control: the same object, steering off. */
+	use_policy("<pattern id=\"split\" bytes=\"c3 55 48\"/>"
+		   "<pattern id=\"jmp\" bytes=\"e9 0c 00\"/>");
+	assemble(steered_jump_label);
+	struct pvsub_rewrite_result *r = rewrite_steered(false);
+	assert_refused_when_patched(r, "jump-label");
+	cr_assert_eq(r->refusals[0].offset, 0);
+	pvsub_rewrite_result_free(r);
+}
+
+/*
+ * A retpoline site after `mov $0x11223344, %ecx`: the kernel may write
+ * call *%rax (ff d0) there, and 11 ff d0 forms with the byte in front of it.
+ * Padding in front of the site (another attempt) moves the 11 away.
+ */
+static const char steered_retpoline[] = "\t.text\n"
+					"f:\tmovl $0x11223344, %ecx\n"
+					"1:\tcall __x86_indirect_thunk_rax\n"
+					"\tret\n"
+					"g:\tpush %rbp\n"
+					"\tmov %rsp, %rbp\n"
+					"\tpop %rbp\n"
+					"\tret\n"
+					"\t.section .retpoline_sites,\"a\"\n"
+					"\t.long 1b - .\n";
+
+Test(rewrite, padding_beside_a_retpoline_site_breaks_what_its_patch_forms)
+{
+	struct pvsub_relobj *o = NULL;
+
+	use_policy("<pattern id=\"split\" bytes=\"c3 55 48\"/>"
+		   "<pattern id=\"call\" bytes=\"11 ff d0\"/>");
+	assemble(steered_retpoline);
+	struct pvsub_rewrite_result *r = rewrite_steered(true);
+	cr_assert_eq(r->n_refusals, 0, "%s", r->n_refusals ? r->refusals[0].reason : "");
+	cr_assert_eq(pvsub_verdict_of_file(r->scan, r), PVSUB_VERDICT_CERTIFIED);
+	bool steered = false;
+	for (size_t i = 0; i < r->n_sites; i++)
+		if (strcmp(r->sites[i].field, "retpoline, only when patched") == 0) {
+			cr_assert_str_eq(r->sites[i].rule, "nop-split");
+			cr_assert_eq(r->sites[i].offset, 5);
+			cr_assert_geq(r->sites[i].padding, 1);
+			steered = true;
+		}
+	cr_assert(steered, "no steering recorded");
+	cr_assert_eq(pvsub_relobj_load(r->data, r->size, &o, NULL), 0);
+	const uint8_t *t = o->sec[pvsub_relobj_find(o, ".text")].data;
+	cr_assert_eq(t[4], 0x11);
+	cr_assert_eq(t[5], 0x90, "no NOP in front of the site");
+	pvsub_relobj_free(o);
+	pvsub_rewrite_result_free(r);
+
+	use_policy("<pattern id=\"split\" bytes=\"c3 55 48\"/>"
+		   "<pattern id=\"call\" bytes=\"11 ff d0\"/>");
+	r = rewrite_steered(false);
+	assert_refused_when_patched(r, "retpoline");
+	pvsub_rewrite_result_free(r);
+}
+
+/*
+ * A 2-byte jump label (66 90) whose target lies @reach bytes after its end,
+ * with c3 55 48 (ret; push %rbp; mov) in between: the NOP that splits the
+ * occurrence lies in the jmp rel8's reach.
+ */
+static void assemble_short_label(unsigned reach)
+{
+	char src[512];
+
+	snprintf(src, sizeof(src),
+		 "\t.text\nf:\n1:\t.byte 0x66,0x90\n\t.fill %u, 1, 0x90\n\tret\n\tpush %%rbp\n"
+		 "\tmov %%rsp, %%rbp\n\tpop %%rbp\n\tnop\n2:\tret\n"
+		 "\t.section __jump_table,\"aw\"\n\t.long 1b - ., 2b - .\n\t.quad 0\n",
+		 reach - 7);
+	assemble(src);
+}
+
+Test(rewrite, a_2_byte_jump_label_keeps_its_target_in_reach)
+{
+	struct pvsub_relobj *o = NULL;
+	struct pvsub_mwindow *w = NULL;
+	size_t n = 0;
+
+	use_policy("<pattern id=\"split\" bytes=\"c3 55 48\"/>");
+	/* One byte to spare: the NOP goes in, the rel8 reaches 127. */
+	assemble_short_label(126);
+	struct pvsub_rewrite_result *r = rewrite();
+	cr_assert_eq(r->n_refusals, 0, "%s", r->n_refusals ? r->refusals[0].reason : "");
+	cr_assert_eq(pvsub_relobj_load(r->data, r->size, &o, NULL), 0);
+	cr_assert_eq(pvsub_kmeta_windows(o, &w, &n, NULL), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(w[0].len, 2);
+	cr_assert_eq(w[0].target_offset - (w[0].offset + 2), 127);
+	free(w);
+	pvsub_relobj_free(o);
+	pvsub_rewrite_result_free(r);
+
+	/* None to spare: refused, naming the short jump, never written with
+	 * a jump label the kernel cannot patch. */
+	assemble_short_label(127);
+	r = rewrite();
+	cr_assert_eq(r->n_refusals, 1);
+	cr_assert(strstr(r->refusals[0].reason, "short jump out of its reach"), "%s",
+		  r->refusals[0].reason);
+	cr_assert_null(r->data);
+	pvsub_rewrite_result_free(r);
+}
+
 /* The names a report and a manifest show, in the order they are listed. */
 Test(rewrite, rule_names)
 {
@@ -393,7 +585,7 @@ Test(rewrite, rule_table)
 	}
 	/* not replacements of one instruction by a rule of the table */
 	static const enum rw_rule other[] = {RULE_NOP_SPLIT, RULE_REL_ADJUST,  RULE_TRAP,
-					  RULE_INT3_TAIL, RULE_JUMP_ISLAND, RULE_NONE};
+					     RULE_INT3_TAIL, RULE_JUMP_ISLAND, RULE_NONE};
 	for (size_t k = 0; k < PVSUB_ARRAY_SIZE(other); k++)
 		cr_expect_null(rw_rule_find(other[k]), "%d", other[k]);
 }
