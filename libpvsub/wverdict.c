@@ -736,7 +736,10 @@ static int dedupe(struct pvsub_wverdict_ctx *c, size_t region, const struct gwin
 		return r;
 	for (size_t i = g->first; i < c->n_var; i++) {
 		const struct variant *vr = &c->var[i];
-		const uint8_t *v = c->pool + vr->at, *k = v + len;
+		/* only writes have pooled bytes (the pool may not exist yet) */
+		bool pooled = vr->type == V_WRITE || vr->type == V_WRITE_OPT;
+		const uint8_t *v = pooled ? c->pool + vr->at : NULL;
+		const uint8_t *k = pooled ? v + len : NULL;
 		bool keep = true;
 
 		if (vr->type == V_NOPOPT)
