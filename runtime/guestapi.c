@@ -316,3 +316,21 @@ void pvsub_exit(int status)
 	exit_to_loader(saved_sp, status);
 	abort(); /* not reached */
 }
+
+/*
+ * Threads (<pvsub/guest.h>): the arguments are checked, then every thread
+ * is refused.  Nothing here reads the world or the runtime's data, so it
+ * needs no gate: under mprotect and pkey the seccomp filter kills clone
+ * and clone3 from anywhere (lockdown.c), which is what holds if a guest
+ * skips this function; the -EPERM only tells an honest guest so.
+ */
+int pvsub_thread_start(void (*fn)(void *), void *arg, void *stack, size_t stack_size)
+{
+	uintptr_t lo = (uintptr_t)stack;
+
+	(void)arg;
+	if (!fn || !stack || lo % 16 || stack_size % 16 || stack_size < PVSUB_THREAD_STACK_MIN ||
+	    stack_size > UINTPTR_MAX - lo)
+		return -EINVAL;
+	return -EPERM;
+}

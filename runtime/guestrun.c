@@ -49,11 +49,11 @@ extern const char __executable_start[], etext[];
 /* The guest API as the loader links it, per backend (gen-api.sh). */
 static const uintptr_t runtime_api[GUESTRUN_API_COUNT] = {
 	(uintptr_t)pvsub_tx,  (uintptr_t)pvsub_rx,   (uintptr_t)pvsub_clock_ns,
-	(uintptr_t)pvsub_log, (uintptr_t)pvsub_exit,
+	(uintptr_t)pvsub_log, (uintptr_t)pvsub_exit, (uintptr_t)pvsub_thread_start,
 };
 static const uintptr_t runtime_api_pkey[GUESTRUN_API_COUNT] = {
 	(uintptr_t)pvsub_tx_pkey,  (uintptr_t)pvsub_rx_pkey, (uintptr_t)pvsub_clock_ns,
-	(uintptr_t)pvsub_log_pkey, (uintptr_t)pvsub_exit,
+	(uintptr_t)pvsub_log_pkey, (uintptr_t)pvsub_exit,    (uintptr_t)pvsub_thread_start,
 };
 
 /* The window: the API's world, then the rings' slots from its second page. */

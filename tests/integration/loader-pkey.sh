@@ -104,7 +104,7 @@ for line in subprocess.check_output(["nm", runtime], text=True).splitlines():
         syms[f[2]] = int(f[0], 16)
 gate = "_pkey" if table == "pkey" else ""
 api = [syms["pvsub_tx" + gate], syms["pvsub_rx" + gate], syms["pvsub_clock_ns"],
-       syms["pvsub_log" + gate], syms["pvsub_exit"]]
+       syms["pvsub_log" + gate], syms["pvsub_exit"], syms["pvsub_thread_start"]]
 page = 4096
 regions = [(0, page), (page, page), (2 * page, page), (0, 0), (0, 0), (0, 0), (0, 0)]
 hdr = struct.pack("<QIIQQQ", 0x6e75726275737670, 1, backend, 0x40000000, 3 * page, page)

@@ -20,7 +20,11 @@
  * can grow at its end; a guest compares abi_version with the version it was
  * built for (PVSUB_GUEST_ABI_VERSION) and reads a field only when size
  * covers it (PVSUB_GUEST_HAS()).  A change that is not such a growth bumps
- * the version.  All functions are called from the guest's one thread.
+ * the version.  A new function is such a growth too: a guest that imports
+ * it is refused by an older loader when it links ("unknown symbol"), and
+ * older guests never name it; pvsub_thread_start() came so, in version 1.
+ * All functions are called from the guest's one thread (see
+ * pvsub_thread_start()).
  */
 #ifndef PVSUB_GUEST_H
 #define PVSUB_GUEST_H
@@ -117,6 +121,27 @@ int pvsub_log(const char *msg, size_t len);
 /* End the guest now with exit status @status (0 to 125), as if
  * pvsub_guest_main() had returned it.  Does not return. */
 _Noreturn void pvsub_exit(int status);
+
+/* The smallest stack pvsub_thread_start() takes, in bytes. */
+#define PVSUB_THREAD_STACK_MIN 16384u
+
+/*
+ * Start a thread that runs @fn(@arg) on the @stack_size bytes at @stack
+ * (memory of the guest's own), and ends when @fn returns.
+ *
+ * Returns 0 when the thread was started, or a negative errno and no thread:
+ * -EINVAL when @fn or @stack is NULL, @stack or @stack_size is not a
+ * multiple of 16, @stack_size is below PVSUB_THREAD_STACK_MIN, or the
+ * stack would wrap around the address space; then -EPERM when the
+ * backend does not run guest threads.  In this version no backend does:
+ * under mprotect they are refused for good (the window a gate opens is
+ * open for the whole process, so a second thread could use it), under
+ * none because none is the lockdown's negative control, not a mode to
+ * run guests in, and under pkey until its per-thread gates exist
+ * (pvsub-loader(8), LOCKDOWN).  A guest that makes a thread by other means
+ * (a system call of the runtime's) is killed.
+ */
+int pvsub_thread_start(void (*fn)(void *), void *arg, void *stack, size_t stack_size);
 
 #ifdef __cplusplus
 }
