@@ -26,7 +26,7 @@ table() {
 	echo "const struct pvsub_guestlink_api $1[] = {"
 	for name in $api; do
 		sym=$name
-		case $name in pvsub_tx | pvsub_rx | pvsub_log) sym=$name$2 ;; esac
+		case $name in pvsub_tx | pvsub_rx | pvsub_log | pvsub_thread_start) sym=$name$2 ;; esac
 		addr=$(printf '%s\n' "$syms" | awk -v n="$sym" '$3 == n && $2 == "T" { print $1 }')
 		[ -n "$addr" ] || { echo "gen-api.sh: $1 has no global function $sym" >&2; exit 1; }
 		echo "	{\"$name\", 0x${addr}u},"

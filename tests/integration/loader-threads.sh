@@ -7,7 +7,7 @@
 # to start exits with that check's number (8), which shows the checks can
 # fail.  A thread made past the API, by clone through the runtime's own
 # `syscall`, is killed under mprotect and runs under none: attack 26 in
-# loader-attacks.sh.  Under pkey threads are refused too in this version.
+# loader-attacks.sh.  Threads under pkey: tests/qemu/loader-threads.sh.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/sign-lib.sh"
 LOADER="$top_builddir/pvsub-loader/pvsub-loader"
