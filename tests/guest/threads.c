@@ -25,6 +25,10 @@
  * in the guest's memory, past the API.  42 when the thread it asked for
  * ran, 3 when not; the filter kills it unless FLAGS are the runtime's own.
  *
+ * With -DTHREAD_EXIT: a thread calls pvsub_exit(7) while the main thread
+ * spins: the guest's status is 7 (the main thread alone would return 3
+ * after 10 s).
+ *
  * With -DWINDOW_WRITE: a thread started through the API writes the device
  * window's first word, which its creator had open when the thread was
  * made: 42 when the write went through, 3 when the thread never got there;
@@ -52,7 +56,8 @@ static unsigned check __attribute__((unused));
 			return (int)check;                                                         \
 	} while (0)
 
-#if !defined(PKEY_THREADS) && !defined(CLONE_ATTACK) && !defined(WINDOW_WRITE)
+#if !defined(PKEY_THREADS) && !defined(CLONE_ATTACK) && !defined(WINDOW_WRITE) &&                  \
+	!defined(THREAD_EXIT)
 static volatile int ran;
 
 static void thread_fn(void *arg)
@@ -149,6 +154,24 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	CHECK(result[1] == 1);
 	CHECK(counted == 6);
 	return 0;
+}
+#elif defined(THREAD_EXIT)
+static void exiter(void *arg)
+{
+	(void)arg;
+	pvsub_exit(7);
+}
+
+int pvsub_guest_main(const struct pvsub_guest *g)
+{
+	uint64_t t0;
+
+	if (pvsub_thread_start(exiter, 0, (uint8_t *)g->mem + 0x200000u, STACK_SIZE))
+		return 2;
+	t0 = pvsub_clock_ns();
+	while (pvsub_clock_ns() - t0 < 10000000000ull)
+		;
+	return 3;
 }
 #elif defined(WINDOW_WRITE)
 static volatile int wrote;

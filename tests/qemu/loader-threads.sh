@@ -17,6 +17,7 @@
 #     creator is inside the gate with the window open, writes the window:
 #     SIGSEGV (139) under pkey, as the new thread closes the window before
 #     its first guest instruction; refused (2) under mprotect.
+#   exit -DTHREAD_EXIT: a thread's pvsub_exit(7) ends the guest (7).
 # Skips where the QEMU guest has no protection keys, and as the other QEMU
 # tests do.
 . "$top_srcdir/tests/lib.sh"
@@ -46,6 +47,7 @@ site=$(nm "$RUNTIME" | awk '$3 == "gate_clone_site" { print $1 }')
 syscall=$(printf '0x%x' $((0x$site - 2)))
 guest threads -DPKEY_THREADS
 guest window -DWINDOW_WRITE
+guest exit -DTHREAD_EXIT
 # 0x50f00: the runtime's flags; 0x11: SIGCHLD alone (fork); 0x350f00: with
 # CLONE_SETTLS and CLONE_PARENT_SETTID; 0x40f00: without CLONE_THREAD;
 # 0x4111: vfork's CLONE_VM | CLONE_VFORK | SIGCHLD
@@ -57,7 +59,7 @@ set -- -f "$LOADER=/pvsub-loader" -f "$RUNTIME=/pvsub-guestrun" -f "$CA=/ca.pem"
 for lib in $(ldd "$LOADER" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 	set -- "$@" -f "$(readlink -f "$lib")=$lib"
 done
-for g in threads window clone0x50f00 clone0x11 clone0x350f00 clone0x40f00 clone0x4111; do
+for g in threads window exit clone0x50f00 clone0x11 clone0x350f00 clone0x40f00 clone0x4111; do
 	set -- "$@" -f "$PWD/$g.tar=/g/$g.tar"
 done
 # shellcheck disable=SC2016 # expanded in the guest
@@ -65,7 +67,7 @@ qemu_boot -k "$KERNEL_DEB" -l console.log "$@" -c '
 export PVSUB_GUESTRUN=/pvsub-guestrun
 for run in "threads pkey" "threads mprotect" "threads none" "clone0x50f00 pkey" \
 	"clone0x11 pkey" "clone0x350f00 pkey" "clone0x40f00 pkey" "clone0x4111 pkey" \
-	"window pkey" "window mprotect"; do
+	"window pkey" "window mprotect" "exit pkey"; do
 	set -- $run
 	/pvsub-loader --backend $2 --ca /ca.pem --loopback /g/$1.tar >/dev/null 2>/tmp/err
 	echo "THREADS: $1 $2 $?"
@@ -87,6 +89,7 @@ clone0x40f00 pkey 159
 clone0x4111 pkey 159
 window pkey 139
 window mprotect 2
+exit pkey 7
 EXP
 cmp -s want got || fail "threads under pkey in QEMU:
 $(diff want got)"
