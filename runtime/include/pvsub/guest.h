@@ -134,7 +134,9 @@ _Noreturn void pvsub_exit(int status);
  * (memory of the guest's own: the PVSUB_THREAD_STACK_MIN bytes below its
  * top must lie in the guest's memory), and ends when @fn returns.  The
  * thread shares everything with its creator; pvsub_exit() or the return of
- * pvsub_guest_main() ends the whole guest, every thread with it.
+ * pvsub_guest_main() ends the whole guest, every thread with it.  There is
+ * no join: a guest that needs to know when a thread is done says so in
+ * its own memory.
  *
  * Returns 0 when the thread was started, or a negative errno and no thread:
  * -EINVAL when @fn or @stack is NULL, @stack or @stack_size is not a
