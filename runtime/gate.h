@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/handoff.h"
 #include "runtime/include/pvsub/guest.h"
 
 #define GATE_COUNT 3
@@ -62,9 +63,47 @@ extern long gate_close_prot;
 
 /* The addresses of the pkey gates' WRPKRU instructions (the 0f of
  * 0f 01 ef), two per gate: the only places pvsub-guestrun's rescan accepts
- * a WRPKRU, under every backend. */
-#define GATE_WRPKRU_COUNT (2 * GATE_COUNT)
+ * a WRPKRU, under every backend: two for each of the three API gates and
+ * for gate_thread_start_pkey(), and the new thread's closing one in
+ * gate_clone(). */
+#define GATE_WRPKRU_COUNT (2 * GATE_COUNT + 3)
 extern const uintptr_t gate_wrpkru_sites[GATE_WRPKRU_COUNT];
+
+/*
+ * Threads, under the pkey backend only.  The gates' lock: a word just
+ * below the gates' stack, inside the window, so that only an open window
+ * reaches it; every pkey gate takes it (lock cmpxchg, spinning) after its
+ * opening check and gives it back before its closing WRPKRU, so that one
+ * thread at a time runs on the gates' one stack and in the device's state.
+ * Literal numbers: the gates' assembly takes it.
+ */
+#define GATE_LOCK (GUESTRUN_WINDOW + GUESTRUN_WINDOW_SIZE - GATE_STACK_SIZE - 64)
+
+/* The flags of the one clone(2) the runtime makes: a thread sharing the
+ * address space, descriptors, file-system state, signal handlers and
+ * System V semaphore undo lists; no TLS, no tid stores, no exit signal.
+ * The filter allows clone only from gate_clone()'s site with exactly
+ * these (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+ * CLONE_THREAD | CLONE_SYSVSEM).  A literal: the assembly takes it. */
+#define GATE_CLONE_FLAGS 0x50f00
+
+/* How many threads a guest may start in its life (its main one aside). */
+#define GATE_THREAD_MAX PVSUB_THREAD_MAX
+
+/* The addresses just after gate_clone()'s clone and its thread's exit
+ * `syscall`, as seccomp reports the instruction pointer. */
+extern const uintptr_t gate_clone_site_addr, gate_thread_exit_site_addr;
+
+/*
+ * Start a thread that closes the window and runs @fn(@arg) on the stack
+ * whose top is @top: see gate.c.  Called only from guestapi_thread_start()
+ * inside gate_thread_start_pkey(), with the window open and the gates'
+ * lock held.  The new thread's id, or a negative errno.
+ */
+long gate_clone(void (*fn)(void *), void *arg, uintptr_t top);
+
+/* The pkey gate of thread starts: guestapi_thread_start() in the window. */
+int gate_thread_start_pkey(void (*fn)(void *), void *arg, uintptr_t top);
 
 /* PKRU as RDPKRU reads it.  Only where the CPU has protection keys (else
  * SIGILL). */

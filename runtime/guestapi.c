@@ -8,8 +8,9 @@
  * inside the guest's memory, length within the largest frame, queue inside
  * the guest's queues, ring space), so that what it checked is what it
  * uses.  The snapshot is on the caller's stack, which nothing else writes
- * during the call: a guest has one thread (in pvsub-guestrun the gates'
- * own stack, inside the window).  With the none backend nothing
+ * during the call: in pvsub-guestrun the gates' own stack, inside the
+ * window, which one thread at a time uses (under pkey, the only backend
+ * with guest threads, the gates take a lock first: gate.h).  With the none backend nothing
  * stops the guest from bypassing the API; in pvsub-guestrun under
  * mprotect and pkey the device's state (the world, at the fixed GUESTAPI_WORLD,
  * and the rings) lies in the window that only the gates (gate.c) open, so
@@ -25,6 +26,9 @@
 
 #include "runtime/guestapi.h"
 #include "runtime/handoff.h"
+#ifdef GUESTAPI_WORLD
+#include "runtime/gate.h"
+#endif
 
 /* The guest API has no context argument: one guest per process. */
 #ifdef GUESTAPI_WORLD
@@ -316,3 +320,63 @@ void pvsub_exit(int status)
 	exit_to_loader(saved_sp, status);
 	abort(); /* not reached */
 }
+
+/*
+ * Threads (<pvsub/guest.h>): the arguments are checked, then every thread
+ * is refused.  Nothing here reads the world or the runtime's data, so it
+ * needs no gate: under mprotect and pkey the seccomp filter kills clone
+ * and clone3 from anywhere (lockdown.c), which is what holds if a guest
+ * skips this function; the -EPERM only tells an honest guest so.
+ */
+static int thread_args(void (*fn)(void *), void *stack, size_t stack_size)
+{
+	uintptr_t lo = (uintptr_t)stack;
+
+	if (!fn || !stack || lo % 16 || stack_size % 16 || stack_size < PVSUB_THREAD_STACK_MIN ||
+	    stack_size > UINTPTR_MAX - lo)
+		return -EINVAL;
+	return 0;
+}
+
+int pvsub_thread_start(void (*fn)(void *), void *arg, void *stack, size_t stack_size)
+{
+	int r = thread_args(fn, stack, stack_size);
+
+	(void)arg;
+	return r ? r : -EPERM;
+}
+
+#ifdef GUESTAPI_WORLD
+/*
+ * Under the pkey backend (gate.h): the wrapper checks the arguments as
+ * above, the gate's body checks what it relies on again (a guest can call
+ * the gate itself) with the window open and the gates' lock held, and
+ * counts the thread.
+ */
+int guestapi_thread_start(void (*fn)(void *), void *arg, uintptr_t top)
+{
+	uintptr_t mem = (uintptr_t)world->g.mem;
+	long r;
+
+	if (!fn || top % 16 ||
+	    !inside(top - PVSUB_THREAD_STACK_MIN, PVSUB_THREAD_STACK_MIN, mem,
+		    mem + world->g.mem_size))
+		return -EINVAL;
+	if (world->n_threads >= GATE_THREAD_MAX)
+		return -EAGAIN;
+	r = gate_clone(fn, arg, top);
+	if (r < 0)
+		return (int)r;
+	world->n_threads++;
+	return 0;
+}
+
+int pvsub_thread_start_pkey(void (*fn)(void *), void *arg, void *stack, size_t stack_size)
+{
+	int r = thread_args(fn, stack, stack_size);
+
+	if (r)
+		return r;
+	return gate_thread_start_pkey(fn, arg, (uintptr_t)stack + stack_size);
+}
+#endif

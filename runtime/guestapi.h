@@ -43,6 +43,8 @@ struct loader_world {
 	 * own between these bounds, not on the runtime's */
 	uint8_t *stack_lo, *stack_hi;
 	struct loopback_ring rings[LOOPBACK_QUEUES];
+	/* threads the guest started (pkey backend; at most GATE_THREAD_MAX) */
+	uint32_t n_threads;
 	bool own_slots; /* world_init() allocated the slots */
 };
 
@@ -88,6 +90,19 @@ int world_run(int (*entry)(const struct pvsub_guest *), const struct pvsub_guest
 int guestapi_tx(uint32_t queue, const struct pvsub_frame *frames, uint32_t n);
 int guestapi_rx(uint32_t queue, struct pvsub_frame *frames, uint32_t n);
 int guestapi_log(const char *msg, size_t len);
+
+/*
+ * The body of gate_thread_start_pkey() (gate.h): start a thread that runs
+ * @fn(@arg) on the stack whose top is @top, when @top is 16-byte aligned
+ * and the PVSUB_THREAD_STACK_MIN bytes below it lie in the guest's
+ * memory, @fn is not NULL and fewer than GATE_THREAD_MAX threads were
+ * started before.  0, or -EINVAL, -EAGAIN (the limit), or clone's errno.
+ */
+int guestapi_thread_start(void (*fn)(void *), void *arg, uintptr_t top);
+
+/* pvsub_thread_start() as the pkey backend links it: the same argument
+ * checks, then gate_thread_start_pkey(). */
+int pvsub_thread_start_pkey(void (*fn)(void *), void *arg, void *stack, size_t stack_size);
 #endif
 
 #endif

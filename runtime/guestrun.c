@@ -49,18 +49,18 @@ extern const char __executable_start[], etext[];
 /* The guest API as the loader links it, per backend (gen-api.sh). */
 static const uintptr_t runtime_api[GUESTRUN_API_COUNT] = {
 	(uintptr_t)pvsub_tx,  (uintptr_t)pvsub_rx,   (uintptr_t)pvsub_clock_ns,
-	(uintptr_t)pvsub_log, (uintptr_t)pvsub_exit,
+	(uintptr_t)pvsub_log, (uintptr_t)pvsub_exit, (uintptr_t)pvsub_thread_start,
 };
 static const uintptr_t runtime_api_pkey[GUESTRUN_API_COUNT] = {
 	(uintptr_t)pvsub_tx_pkey,  (uintptr_t)pvsub_rx_pkey, (uintptr_t)pvsub_clock_ns,
-	(uintptr_t)pvsub_log_pkey, (uintptr_t)pvsub_exit,
+	(uintptr_t)pvsub_log_pkey, (uintptr_t)pvsub_exit,    (uintptr_t)pvsub_thread_start_pkey,
 };
 
 /* The window: the API's world, then the rings' slots from its second page. */
 #define WORLD ((struct loader_world *)(uintptr_t)GUESTRUN_WINDOW)
 #define WINDOW_SLOTS ((uint8_t *)(uintptr_t)GUESTRUN_WINDOW + PAGE)
 _Static_assert(sizeof(struct loader_world) <= PAGE, "the world fits the window's first page");
-_Static_assert(PAGE + LOOPBACK_SLOTS_SIZE + GATE_STACK_SIZE <= GUESTRUN_WINDOW_SIZE,
+_Static_assert(PAGE + LOOPBACK_SLOTS_SIZE + 64 + GATE_STACK_SIZE <= GUESTRUN_WINDOW_SIZE,
 	       "the slots and the gates' stack fit the window");
 _Static_assert(GUESTRUN_WINDOW + GUESTRUN_WINDOW_SIZE <= GUESTRUN_BASE,
 	       "the window lies below the guest's image");
@@ -392,6 +392,12 @@ static int lock_down(struct lockdown_ranges *ranges)
 	ranges->open_sites = gate_open_sites;
 	ranges->close_sites = gate_close_sites;
 	ranges->n_sites = hdr.backend == GUESTRUN_MPROTECT ? GATE_COUNT : 0;
+	/* under pkey, threads: clone and exit each from their one site */
+	if (hdr.backend == GUESTRUN_PKEY) {
+		ranges->clone_site = gate_clone_site_addr;
+		ranges->clone_flags = GATE_CLONE_FLAGS;
+		ranges->exit_site = gate_thread_exit_site_addr;
+	}
 	r = lockdown_apply(ranges, &step);
 	if (r < 0) {
 		say("lockdown: %s: %s", step, strerror(-r));

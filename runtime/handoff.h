@@ -42,10 +42,10 @@
 /* The largest image (guestlink plans no larger). */
 #define GUESTRUN_IMAGE_MAX (1ull << 30)
 /* The guest API, in this order (pvsub_tx, pvsub_rx, pvsub_clock_ns,
- * pvsub_log, pvsub_exit).  Under the pkey backend the first, second and
+ * pvsub_log, pvsub_exit, pvsub_thread_start).  Under the pkey backend the first, second and
  * fourth are the pkey gates (pvsub_tx_pkey, pvsub_rx_pkey, pvsub_log_pkey,
  * runtime/gate.h): the loader links for the backend's gates. */
-#define GUESTRUN_API_COUNT 5u
+#define GUESTRUN_API_COUNT 6u
 
 /* Exit statuses, as pvsub-loader(8) documents them: 0 to 125 are the
  * guest's own, everything the loader or the runtime says itself lies

@@ -80,6 +80,8 @@ enum label {
 	L_MPROTECT, /* an mprotect from the runtime's text */
 	L_OPEN,	    /* from a gate's opening site */
 	L_CLOSE,    /* from a gate's closing site */
+	L_CLONE,    /* a clone from the runtime's text */
+	L_EXIT,	    /* an exit from the runtime's text */
 	L_ALLOW,
 	L_KILL,
 	L_COUNT,
@@ -193,6 +195,27 @@ static void build_mprotect(struct prog *p, const struct lockdown_ranges *r)
 	arg_is(p, 2, PROT_NONE, L_ALLOW);
 }
 
+/* Go to @yes when the instruction pointer is @ip, else kill. */
+static void ip_is(struct prog *p, uint64_t ip, enum label yes)
+{
+	load(p, SD_IP_HI);
+	jump(p, BPF_JEQ, (uint32_t)(ip >> 32), L_NEXT, L_KILL);
+	load(p, SD_IP_LO);
+	jump(p, BPF_JEQ, (uint32_t)ip, yes, L_KILL);
+}
+
+static void build_threads(struct prog *p, const struct lockdown_ranges *r)
+{
+	/* clone: from its site, with exactly its flags; the rest of its
+	 * arguments mean nothing without CLONE_SETTLS and the tid flags */
+	label(p, L_CLONE);
+	ip_is(p, r->clone_site, L_NEXT);
+	arg_is(p, 0, r->clone_flags, L_ALLOW);
+	/* exit (one thread, not exit_group): from its site */
+	label(p, L_EXIT);
+	ip_is(p, r->exit_site, L_ALLOW);
+}
+
 static void build(struct prog *p, const struct lockdown_ranges *r)
 {
 	/* i386 (int 0x80, sysenter) and any other ABI: killed */
@@ -217,10 +240,16 @@ static void build(struct prog *p, const struct lockdown_ranges *r)
 	jump(p, BPF_JEQ, __NR_clock_gettime, L_ALLOW, L_NEXT);
 	if (r->n_sites)
 		jump(p, BPF_JEQ, __NR_mprotect, L_MPROTECT, L_NEXT);
+	if (r->clone_site) {
+		jump(p, BPF_JEQ, __NR_clone, L_CLONE, L_NEXT);
+		jump(p, BPF_JEQ, __NR_exit, L_EXIT, L_NEXT);
+	}
 	jump(p, BPF_JEQ, __NR_write, L_NEXT, L_KILL);
 	arg_is(p, 0, STDERR_FILENO, L_ALLOW);
 	if (r->n_sites)
 		build_mprotect(p, r);
+	if (r->clone_site)
+		build_threads(p, r);
 
 	label(p, L_ALLOW);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, L_NEXT, L_NEXT);

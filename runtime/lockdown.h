@@ -23,6 +23,11 @@ struct lockdown_ranges {
 	uintptr_t window, window_size;
 	const uintptr_t *open_sites, *close_sites;
 	size_t n_sites;
+	/* guest threads (the pkey backend): the address after the runtime's
+	 * one clone `syscall`, the only flags it may pass, and the address
+	 * after its threads' exit `syscall`; 0 (no site): no clone, no exit */
+	uintptr_t clone_site, exit_site;
+	uint64_t clone_flags;
 };
 
 /* One classic BPF instruction: the kernel's struct sock_filter. */
@@ -49,7 +54,10 @@ int lockdown_seal(void *addr, size_t len);
  * outside the allowlist: exit_group, clock_gettime and write to
  * descriptor 2 from the runtime's text, and, when @r has gate sites (the
  * mprotect backend), mprotect of exactly the window from a gate's site
- * with that site's protection; clock_gettime alone from the vDSO.  The
+ * with that site's protection; when @r has a clone site (the pkey
+ * backend), clone from exactly that site with exactly @r's flags, and exit
+ * (one thread's end) from exactly the exit site; clone3 never;
+ * clock_gettime alone from the vDSO.  The
  * number of instructions, or -E2BIG or -EINVAL when the program would
  * not fit or not resolve.  It installs nothing (tests/unit/test_lockdown.c
  * runs it on synthetic system calls).

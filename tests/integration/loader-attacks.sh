@@ -407,7 +407,8 @@ for line in subprocess.check_output(["nm", runtime], text=True).splitlines():
     f = line.split()
     if len(f) == 3:
         api[f[2]] = int(f[0], 16)
-addrs = [api[n] for n in ("pvsub_tx", "pvsub_rx", "pvsub_clock_ns", "pvsub_log", "pvsub_exit")]
+addrs = [api[n] for n in ("pvsub_tx", "pvsub_rx", "pvsub_clock_ns", "pvsub_log", "pvsub_exit",
+                          "pvsub_thread_start")]
 page = 4096
 regions = [(0, page), (page, page), (2 * page, page), (0, 0), (0, 0), (0, 0), (0, 0)]
 magic, size, entry = 0x6e75726275737670, 3 * page, page

@@ -36,7 +36,7 @@ for f in sorted(d["files"][0].get("findings", []), key=lambda f: f["vaddr"]):
 PY
 }
 sites "$RUNTIME" > recorded
-[ "$(wc -l < recorded)" -eq 6 ] || fail "recorded sites: $(cat recorded)"
+[ "$(wc -l < recorded)" -eq 9 ] || fail "recorded sites: $(cat recorded)"
 sed 's/^/wrpkru /' recorded > want
 found "$RUNTIME" > got
 cmp -s want got || fail "the runtime's gate opcodes are not the recorded sites:
@@ -82,7 +82,7 @@ plant xrstor 0fae28 # xrstor (%rax)
 # the control of the comparison above: the planted WRPKRU is found, and it
 # is not a recorded site
 found planted > got
-[ "$(wc -l < got)" -eq 7 ] || fail "planted: $(cat got)"
+[ "$(wc -l < got)" -eq 10 ] || fail "planted: $(cat got)"
 grep -qx "wrpkru $(cat planted.at)" got || fail "planted: $(cat got)"
 ! grep -qx "$(cat planted.at)" recorded || fail "planted onto a recorded site"
 
@@ -104,7 +104,8 @@ for line in subprocess.check_output(["nm", runtime], text=True).splitlines():
         syms[f[2]] = int(f[0], 16)
 gate = "_pkey" if table == "pkey" else ""
 api = [syms["pvsub_tx" + gate], syms["pvsub_rx" + gate], syms["pvsub_clock_ns"],
-       syms["pvsub_log" + gate], syms["pvsub_exit"]]
+       syms["pvsub_log" + gate], syms["pvsub_exit"],
+       syms["pvsub_thread_start" + gate]]
 page = 4096
 regions = [(0, page), (page, page), (2 * page, page), (0, 0), (0, 0), (0, 0), (0, 0)]
 hdr = struct.pack("<QIIQQQ", 0x6e75726275737670, 1, backend, 0x40000000, 3 * page, page)

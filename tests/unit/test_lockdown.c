@@ -41,6 +41,12 @@ _Static_assert(offsetof(struct lockdown_insn, k) == offsetof(struct sock_filter,
 
 static const uintptr_t open_sites[3] = {0x402100, 0x402200, 0x402300};
 static const uintptr_t close_sites[3] = {0x402150, 0x402250, 0x402350};
+/* the pkey backend's clone and thread-exit sites, and the clone's flags
+ * (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+ * CLONE_SYSVSEM) */
+#define CLONE_SITE 0x402400ul
+#define EXIT_SITE 0x402440ul
+#define FLAGS 0x50f00ul
 
 static struct lockdown_ranges ranges(bool mprotect)
 {
@@ -246,6 +252,88 @@ Test(lockdown, pkey_backend)
 	/* no thread either: the guest API has no call that makes one */
 	cr_assert_eq(sys(&f, __NR_clone, TEXT_LO + 8, 0x50f00, 0, 0), KILL);
 	cr_assert_eq(sys(&f, __NR_clone3, TEXT_LO + 8, 0, 88, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE, FLAGS, 0, 0), KILL);
+}
+
+/* The pkey backend with guest threads: clone from its one site with
+ * exactly its flags, exit from its one site; everything else as before. */
+static struct lockdown_ranges thread_ranges(bool mprotect)
+{
+	struct lockdown_ranges r = ranges(mprotect);
+
+	r.clone_site = CLONE_SITE;
+	r.clone_flags = FLAGS;
+	r.exit_site = EXIT_SITE;
+	return r;
+}
+
+Test(lockdown, pkey_threads)
+{
+	struct lockdown_ranges r = thread_ranges(false);
+	struct filter f = build(&r);
+	const uint64_t rw = PROT_READ | PROT_WRITE;
+
+	check_common(&f);
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE, FLAGS, 0x40100000, 0), ALLOW);
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE, FLAGS, 0, 0), ALLOW);
+	/* from anywhere else: a byte off, another 4 GiB, the text, the exit
+	 * site, guest code, the vDSO */
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE + 1, FLAGS, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE - 1, FLAGS, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE | 1ull << 32, FLAGS, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, TEXT_LO + 8, FLAGS, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, EXIT_SITE, FLAGS, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, GUEST_IP, FLAGS, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, VDSO_LO + 8, FLAGS, 0, 0), KILL);
+	/* other flags from the site: fork-like (SIGCHLD, no CLONE_VM), vfork,
+	 * each thread flag missing, each extra flag (TLS, tid stores, a new
+	 * namespace, CLONE_PARENT, CLONE_PTRACE...), the high half */
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE, 17, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE, 0x4111, 0, 0), KILL);
+	for (int bit = 0; bit < 64; bit++) {
+		uint64_t flags = FLAGS ^ (1ull << bit);
+		uint32_t got = sys(&f, __NR_clone, CLONE_SITE, flags, 0, 0);
+
+		cr_assert_eq(got, KILL, "flags %#llx: %s", (unsigned long long)flags, verdict(got));
+	}
+	cr_assert_eq(sys(&f, __NR_clone3, CLONE_SITE, 0, 88, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_fork, CLONE_SITE, 0, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_vfork, CLONE_SITE, 0, 0, 0), KILL);
+	/* exit: from its site only; exit_group as before */
+	cr_assert_eq(sys(&f, __NR_exit, EXIT_SITE, 0, 0, 0), ALLOW);
+	cr_assert_eq(sys(&f, __NR_exit, EXIT_SITE + 1, 0, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_exit, CLONE_SITE, 0, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_exit, TEXT_LO + 8, 0, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_exit, GUEST_IP, 0, 0, 0), KILL);
+	/* still no mprotect, pkey_* */
+	cr_assert_eq(sys(&f, __NR_mprotect, open_sites[0], WINDOW, WINDOW_SIZE, rw), KILL);
+	cr_assert_eq(sys(&f, __NR_pkey_mprotect, CLONE_SITE, WINDOW, WINDOW_SIZE, rw), KILL);
+	/* every other number from either site: as from anywhere in the text */
+	for (int nr = 0; nr < 1024; nr++) {
+		uint32_t want = nr == __NR_exit_group || nr == __NR_clock_gettime ? ALLOW : KILL;
+
+		if (nr == __NR_clone || nr == __NR_exit || nr == __NR_write)
+			continue;
+		cr_assert_eq(sys(&f, nr, CLONE_SITE, FLAGS, 0, 0), want, "system call %d", nr);
+		cr_assert_eq(sys(&f, nr, EXIT_SITE, FLAGS, 0, 0), want, "system call %d", nr);
+	}
+}
+
+/* Under mprotect the runtime passes no clone site (guestrun.c): clone and
+ * exit are killed from every site; the control: with a site, the same
+ * filter allows the site's exact clone. */
+Test(lockdown, mprotect_no_threads)
+{
+	struct lockdown_ranges r = ranges(true), rt = thread_ranges(true);
+	struct filter f = build(&r), t = build(&rt);
+
+	cr_assert_eq(sys(&f, __NR_clone, CLONE_SITE, FLAGS, 0, 0), KILL);
+	cr_assert_eq(sys(&f, __NR_exit, EXIT_SITE, 0, 0, 0), KILL);
+	cr_assert_eq(sys(&t, __NR_clone, CLONE_SITE, FLAGS, 0, 0), ALLOW);
+	cr_assert_eq(sys(&t, __NR_exit, EXIT_SITE, 0, 0, 0), ALLOW);
+	cr_assert_eq(
+		sys(&t, __NR_mprotect, open_sites[0], WINDOW, WINDOW_SIZE, PROT_READ | PROT_WRITE),
+		ALLOW);
 }
 
 Test(lockdown, no_vdso)

@@ -20,7 +20,12 @@
  * can grow at its end; a guest compares abi_version with the version it was
  * built for (PVSUB_GUEST_ABI_VERSION) and reads a field only when size
  * covers it (PVSUB_GUEST_HAS()).  A change that is not such a growth bumps
- * the version.  All functions are called from the guest's one thread.
+ * the version.  A new function is such a growth too: a guest that imports
+ * it is refused by an older loader when it links ("unknown symbol"), and
+ * older guests never name it; pvsub_thread_start() came so, in version 1.
+ * Under the pkey backend a guest may have more threads
+ * (pvsub_thread_start()); the API's functions may be called from any of
+ * them, and one thread at a time runs inside the device's gates.
  */
 #ifndef PVSUB_GUEST_H
 #define PVSUB_GUEST_H
@@ -117,6 +122,37 @@ int pvsub_log(const char *msg, size_t len);
 /* End the guest now with exit status @status (0 to 125), as if
  * pvsub_guest_main() had returned it.  Does not return. */
 _Noreturn void pvsub_exit(int status);
+
+/* The smallest stack pvsub_thread_start() takes, in bytes. */
+#define PVSUB_THREAD_STACK_MIN 16384u
+
+/* The most threads a guest may start in its life, its main one aside. */
+#define PVSUB_THREAD_MAX 8u
+
+/*
+ * Start a thread that runs @fn(@arg) on the @stack_size bytes at @stack
+ * (memory of the guest's own: the PVSUB_THREAD_STACK_MIN bytes below its
+ * top must lie in the guest's memory), and ends when @fn returns.  The
+ * thread shares everything with its creator; pvsub_exit() or the return of
+ * pvsub_guest_main() ends the whole guest, every thread with it.  There is
+ * no join: a guest that needs to know when a thread is done says so in
+ * its own memory.
+ *
+ * Returns 0 when the thread was started, or a negative errno and no thread:
+ * -EINVAL when @fn or @stack is NULL, @stack or @stack_size is not a
+ * multiple of 16, @stack_size is below PVSUB_THREAD_STACK_MIN, or the
+ * stack would wrap around the address space or lies outside the guest's
+ * memory; -EPERM when the backend does not run guest threads; -EAGAIN
+ * when PVSUB_THREAD_MAX threads were started already.  Only the pkey
+ * backend runs them.  Under mprotect they are refused for good (the window
+ * a gate opens is open for the whole process, so a second thread could use
+ * it), under none because none is the lockdown's negative control, not a
+ * mode to run guests in (pvsub-loader(8), LOCKDOWN).  A guest that makes a
+ * thread by other means (a system call of the runtime's) is killed, except
+ * through the runtime's own clone with its own flags, which gives what this
+ * call gives.
+ */
+int pvsub_thread_start(void (*fn)(void *), void *arg, void *stack, size_t stack_size);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Guest threads under the pkey backend (issue 12), where this machine's CPU
+# may have no protection keys: the Debian cloud kernel booted under QEMU
+# (-cpu max emulates PKU), as tests/qemu/loader-pkey.sh does, runs
+# tests/guest/threads.c's guests under pvsub-loader:
+#   threads -DPKEY_THREADS: two threads each move 300 frames through their
+#     own queue and check every byte, six more count once, a ninth start is
+#     refused (-EAGAIN), while the main thread logs through the gates: 0
+#     under pkey; under mprotect and none the first start is refused
+#     (-EPERM): 2, its check's number.
+#   cloneN -DCLONE_ATTACK: a jump onto the runtime's clone `syscall` with
+#     flags of the guest's choosing: killed (SIGSYS, 159) under pkey for a
+#     fork (SIGCHLD), CLONE_SETTLS added, CLONE_THREAD missing, vfork
+#     flags; the control, the same jump with the runtime's own flags,
+#     starts the thread (42).
+#   window -DWINDOW_WRITE: a thread started through the API, while its
+#     creator is inside the gate with the window open, writes the window:
+#     SIGSEGV (139) under pkey, as the new thread closes the window before
+#     its first guest instruction; refused (2) under mprotect.
+#   exit -DTHREAD_EXIT: a thread's pvsub_exit(7) ends the guest (7).
+# Skips where the QEMU guest has no protection keys, and as the other QEMU
+# tests do.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/qemu/lib.sh"
+. "$top_srcdir/tests/integration/pkey-lib.sh"
+
+real_kernel_tier
+[ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
+qemu_tier ldd
+[ -f "$GUESTS/loopback.tar" ] || fail "make did not build $GUESTS/loopback.tar"
+
+# guest NAME FLAGS...: NAME.tar, tests/guest/threads.c built with FLAGS,
+# certified under the guests' policy and signed by the examples' signer
+guest() {
+	name=$1
+	shift
+	# shellcheck disable=SC2086
+	"$CC" $GUEST_CFLAGS "$@" -I"$top_srcdir/runtime/include" -c -o "$name.o" \
+		"$top_srcdir/tests/guest/threads.c"
+	expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest "$name.xml" "$name.o"
+	expect_status 0 "$SIGN" bundle --key "$GUESTS/pki/s.key" --cert "$GUESTS/pki/s.pem" \
+		-o "$name.tar" "$name.o" "$name.xml"
+}
+# the clone `syscall` itself: two bytes before the site seccomp reports
+site=$(nm "$RUNTIME" | awk '$3 == "gate_clone_site" { print $1 }')
+[ -n "$site" ] || fail "no gate_clone_site in $RUNTIME"
+syscall=$(printf '0x%x' $((0x$site - 2)))
+guest threads -DPKEY_THREADS
+guest window -DWINDOW_WRITE
+guest exit -DTHREAD_EXIT
+# 0x50f00: the runtime's flags; 0x11: SIGCHLD alone (fork); 0x350f00: with
+# CLONE_SETTLS and CLONE_PARENT_SETTID; 0x40f00: without CLONE_THREAD;
+# 0x4111: vfork's CLONE_VM | CLONE_VFORK | SIGCHLD
+for f in 0x50f00 0x11 0x350f00 0x40f00 0x4111; do
+	guest "clone$f" -DCLONE_ATTACK=$f -DCLONE_SYSCALL="$syscall"
+done
+
+set -- -f "$LOADER=/pvsub-loader" -f "$RUNTIME=/pvsub-guestrun" -f "$CA=/ca.pem"
+for lib in $(ldd "$LOADER" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+	set -- "$@" -f "$(readlink -f "$lib")=$lib"
+done
+for g in threads window exit clone0x50f00 clone0x11 clone0x350f00 clone0x40f00 clone0x4111; do
+	set -- "$@" -f "$PWD/$g.tar=/g/$g.tar"
+done
+# shellcheck disable=SC2016 # expanded in the guest
+qemu_boot -k "$KERNEL_DEB" -l console.log "$@" -c '
+export PVSUB_GUESTRUN=/pvsub-guestrun
+for run in "threads pkey" "threads mprotect" "threads none" "clone0x50f00 pkey" \
+	"clone0x11 pkey" "clone0x350f00 pkey" "clone0x40f00 pkey" "clone0x4111 pkey" \
+	"window pkey" "window mprotect" "exit pkey"; do
+	set -- $run
+	/pvsub-loader --backend $2 --ca /ca.pem --loopback /g/$1.tar >/dev/null 2>/tmp/err
+	echo "THREADS: $1 $2 $?"
+done'
+[ "$boot_status" -eq 0 ] || fail "the boot failed ($boot_status): $(tail -n 20 console.log)"
+tr -d '\r' < console.log | sed -n 's/^THREADS: //p' > got
+cat got
+if [ "$(head -n 1 got)" = "threads pkey 129" ]; then
+	skip "no protection keys in the QEMU guest's CPU either: pkey threads skipped"
+fi
+cat > want <<'EXP'
+threads pkey 0
+threads mprotect 2
+threads none 2
+clone0x50f00 pkey 42
+clone0x11 pkey 159
+clone0x350f00 pkey 159
+clone0x40f00 pkey 159
+clone0x4111 pkey 159
+window pkey 139
+window mprotect 2
+exit pkey 7
+EXP
+cmp -s want got || fail "threads under pkey in QEMU:
+$(diff want got)"
+exit 0
