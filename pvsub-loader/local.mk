@@ -94,7 +94,7 @@ LOADER_TESTS = tests/integration/loader.sh tests/integration/loader-attacks.sh \
 	tests/integration/loader-pkey-hw.sh tests/qemu/loader-pkey.sh \
 	tests/integration/loader-threads.sh tests/qemu/loader-threads.sh
 TESTS += $(LOADER_TESTS)
-EXTRA_DIST += $(LOADER_TESTS) tests/guest/pkey-attack.c tests/guest/threads.c tests/integration/pkey-lib.sh \
+EXTRA_DIST += $(LOADER_TESTS) tests/guest/pkey-attack.c tests/guest/threads.c tests/integration/pkey-lib.sh tests/integration/runtime-lib.sh \
 	tests/integration/pkey-run.sh
 
 # The guest API and the loopback device, tested by themselves.

@@ -15,6 +15,7 @@
 # refuses a copy of itself with a planted WRPKRU.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/sign-lib.sh"
+. "$top_srcdir/tests/integration/runtime-lib.sh"
 LOADER="$top_builddir/pvsub-loader/pvsub-loader"
 RUNTIME="$top_builddir/runtime/pvsub-guestrun"
 [ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
@@ -355,36 +356,7 @@ grep -q "^Seccomp:[[:space:]]*0$" status || fail "none: $(grep Seccomp status)"
 expect_status 1 "$SCAN" --no-progress -p default "$RUNTIME"
 grep -q ': wrpkru (0f 01 ef) ' out || fail "no WRPKRU found in the runtime: $(cat out)"
 grep -E ': (vmfunc|xrstor|xrstors) \(' out && fail "a gate opcode other than WRPKRU in the runtime"
-python3 - "$RUNTIME" planted <<'PY'
-import struct, subprocess, sys
-src, dst = sys.argv[1], sys.argv[2]
-data = bytearray(open(src, "rb").read())
-# the executable PT_LOAD: file offset of a virtual address
-phoff, = struct.unpack_from("<Q", data, 0x20)
-phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-seg = None
-for i in range(phnum):
-    p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
-    if p_type == 1 and p_flags & 1:
-        seg = (p_offset, p_vaddr, p_filesz)
-assert seg, "no executable segment"
-syms = []
-for line in subprocess.check_output(["nm", "-S", "--defined-only", src], text=True).splitlines():
-    f = line.split()
-    if len(f) == 4 and f[2] in "tT":
-        syms.append((int(f[0], 16), int(f[1], 16)))
-syms.sort()
-for (a, n), (b, _) in zip(syms, syms[1:]):
-    end = a + n
-    if b - end >= 3 and seg[1] <= end and b <= seg[1] + seg[2] and n:
-        off = end - seg[1] + seg[0]
-        data[off:off + 3] = b"\x0f\x01\xef"
-        break
-else:
-    sys.exit("no gap between functions to plant into")
-open(dst, "wb").write(data)
-PY
-chmod +x planted
+plant planted 0f01ef
 expect_status 1 "$SCAN" --no-progress -q -p default planted
 PVSUB_GUESTRUN=./planted expect_status 132 "$LOADER" --backend mprotect --ca ca.pem --loopback attack11.tar
 grep -q "^pvsub-loader: attack11.tar: wrpkru at 0x[0-9a-f]* in .*planted .*not a recorded gate site: refused$" err ||

@@ -10,6 +10,7 @@
 # indirect call or jump; their bodies run on a stack of their own.  The tests that need PKU are loader-pkey-hw.sh.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/pkey-lib.sh"
+. "$top_srcdir/tests/integration/runtime-lib.sh"
 [ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
 command -v python3 >/dev/null || skip "python3 is needed to read and plant bytes"
 PVSUB_GUESTRUN=$RUNTIME
@@ -42,41 +43,6 @@ found "$RUNTIME" > got
 cmp -s want got || fail "the runtime's gate opcodes are not the recorded sites:
 $(diff want got)"
 
-# plant NAME BYTES: a copy of the runtime with the hexadecimal BYTES
-# written after the end of one of its functions (never executed), its
-# address in NAME.at
-plant() {
-	python3 - "$RUNTIME" "$1" "$2" <<'PY'
-import struct, subprocess, sys
-src, dst, pat = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
-data = bytearray(open(src, "rb").read())
-phoff, = struct.unpack_from("<Q", data, 0x20)
-phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-seg = None
-for i in range(phnum):
-    p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
-    if p_type == 1 and p_flags & 1:
-        seg = (p_offset, p_vaddr, p_filesz)
-assert seg, "no executable segment"
-syms = []
-for line in subprocess.check_output(["nm", "-S", "--defined-only", src], text=True).splitlines():
-    f = line.split()
-    if len(f) == 4 and f[2] in "tT":
-        syms.append((int(f[0], 16), int(f[1], 16)))
-syms.sort()
-for (a, n), (b, _) in zip(syms, syms[1:]):
-    end = a + n
-    if n and b - end >= len(pat) and seg[1] <= end and b <= seg[1] + seg[2]:
-        off = end - seg[1] + seg[0]
-        data[off:off + len(pat)] = pat
-        open(dst + ".at", "w").write(hex(end) + "\n")
-        break
-else:
-    sys.exit("no gap between functions to plant into")
-open(dst, "wb").write(data)
-PY
-	chmod +x "$1"
-}
 plant planted 0f01ef
 plant xrstor 0fae28 # xrstor (%rax)
 # the control of the comparison above: the planted WRPKRU is found, and it
