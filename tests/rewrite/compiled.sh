@@ -9,16 +9,10 @@
 # policies per compiler (default 4).
 . "$top_srcdir/tests/lib.sh"
 RW="$top_srcdir/tests/rewrite"
+. "$RW/stress-lib.sh"
 command -v python3 >/dev/null || skip "python3 is needed"
-seed=${PVSUB_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
-rounds=${PVSUB_COMPILED_ROUNDS:-4}
-echo "seed: $seed (replay with PVSUB_SEED=$seed)" >&2
-
-compilers=
-for c in gcc clang; do
-	command -v "$c" >/dev/null && compilers="$compilers $c"
-done
-[ -n "$compilers" ] || skip "neither gcc nor clang"
+stress_seed PVSUB_COMPILED_ROUNDS 4
+stress_compilers
 tested=0
 for cc in $compilers; do
 	"$cc" -O2 -fno-asynchronous-unwind-tables -fno-jump-tables -c -o "w-$cc.o" \
@@ -30,19 +24,7 @@ for cc in $compilers; do
 	while [ "$k" -lt "$rounds" ]; do
 		s=$((seed + k))
 		k=$((k + 1))
-		python3 "$top_srcdir/tests/qemu/choose-patterns.py" "w-$cc.o" --seed "$s" --count 6 --min-each 2 --min-total 12 \
-			--scan "$SCAN" -o policy.xml 2>choose.err ||
-			fail "$cc, seed $s: no stress policy: $(tail -1 choose.err)"
-		expect_status 0 "$SCAN" --rewrite --policy policy.xml -o "r-$cc.o" --format json "w-$cc.o"
-		n=$(json_query out "len(d['files'][0]['rewrites'])")
-		[ "$n" -gt 0 ] || fail "$cc, seed $s: nothing was rewritten"
-		expect_status 0 "$SCAN" --policy policy.xml "r-$cc.o"
-		"$cc" -o "rw-$cc" "d-$cc.o" "r-$cc.o" || fail "$cc, seed $s: cannot link the rewritten object"
-		set +e
-		timeout 20 "./rw-$cc" > "got-$cc.txt"
-		st=$?
-		set -e
-		[ "$st" -eq 0 ] || fail "$cc, seed $s: the rewritten program exited $st"
+		stress_round "$cc" "$cc" "$s"
 		cmp -s "expected-$cc.txt" "got-$cc.txt" || {
 			cat policy.xml >&2
 			objdump -dr "r-$cc.o" >&2 || true

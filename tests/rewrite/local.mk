@@ -37,7 +37,7 @@ REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_INLINE_T
 	tests/rewrite/libs.sh
 TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
-	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/check.py \
+	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/stress-lib.sh tests/rewrite/check.py \
 	tests/rewrite/relocs.py \
 	tests/rewrite/driver.h tests/rewrite/probe.S \
 	$(REWRITE_RULE_TESTS:.sh=.S) $(REWRITE_RULE_TESTS:.sh=-driver.c) \

@@ -10,16 +10,10 @@
 # PVSUB_SWITCH_ROUNDS sets the policies per build (default 2).
 . "$top_srcdir/tests/lib.sh"
 RW="$top_srcdir/tests/rewrite"
+. "$RW/stress-lib.sh"
 command -v python3 >/dev/null || skip "python3 is needed"
-seed=${PVSUB_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
-rounds=${PVSUB_SWITCH_ROUNDS:-2}
-echo "seed: $seed (replay with PVSUB_SEED=$seed)" >&2
-
-compilers=
-for c in gcc clang; do
-	command -v "$c" >/dev/null && compilers="$compilers $c"
-done
-[ -n "$compilers" ] || skip "neither gcc nor clang"
+stress_seed PVSUB_SWITCH_ROUNDS 2
+stress_compilers
 tested=0 controls=0
 for cc in $compilers; do
 	"$cc" -O2 -c -o "d-$cc.o" "$RW/switch-driver.c" || fail "$cc cannot compile the driver"
@@ -34,19 +28,7 @@ for cc in $compilers; do
 		while [ "$k" -lt "$rounds" ]; do
 			s=$((seed + k))
 			k=$((k + 1))
-			python3 "$top_srcdir/tests/qemu/choose-patterns.py" "w-$b.o" --seed "$s" --count 6 \
-				--min-each 2 --min-total 12 --scan "$SCAN" -o policy.xml 2>choose.err ||
-				fail "$b, seed $s: no stress policy: $(tail -1 choose.err)"
-			expect_status 0 "$SCAN" --rewrite --policy policy.xml -o "r-$b.o" --format json "w-$b.o"
-			n=$(json_query out "len(d['files'][0]['rewrites'])")
-			[ "$n" -gt 0 ] || fail "$b, seed $s: nothing was rewritten"
-			expect_status 0 "$SCAN" --policy policy.xml "r-$b.o"
-			"$cc" -o "rw-$b" "d-$cc.o" "r-$b.o" || fail "$b, seed $s: cannot link the rewritten object"
-			set +e
-			timeout 20 "./rw-$b" >"got-$b.txt"
-			st=$?
-			set -e
-			[ "$st" -eq 0 ] || fail "$b, seed $s: the rewritten program exited $st"
+			stress_round "$b" "$cc" "$s"
 			diff -u "expected-$b.txt" "got-$b.txt" >&2 ||
 				fail "$b, seed $s: the rewritten program printed something else"
 			# the control: the same code with the table entries not moved

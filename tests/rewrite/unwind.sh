@@ -13,16 +13,10 @@
 # compiler (default 3).
 . "$top_srcdir/tests/lib.sh"
 RW="$top_srcdir/tests/rewrite"
+. "$RW/stress-lib.sh"
 command -v python3 >/dev/null || skip "python3 is needed"
-seed=${PVSUB_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
-rounds=${PVSUB_UNWIND_ROUNDS:-3}
-echo "seed: $seed (replay with PVSUB_SEED=$seed)" >&2
-
-compilers=
-for c in gcc clang; do
-	command -v "$c" >/dev/null && compilers="$compilers $c"
-done
-[ -n "$compilers" ] || skip "neither gcc nor clang"
+stress_seed PVSUB_UNWIND_ROUNDS 3
+stress_compilers
 tested=0
 for cc in $compilers; do
 	"$cc" -O2 -c -o "w-$cc.o" "$RW/unwind-work.c" || fail "$cc cannot compile unwind-work.c"
@@ -36,21 +30,10 @@ for cc in $compilers; do
 	while [ "$k" -lt "$rounds" ]; do
 		s=$((seed + k))
 		k=$((k + 1))
-		python3 "$top_srcdir/tests/qemu/choose-patterns.py" "w-$cc.o" --seed "$s" --count 6 \
-			--min-each 2 --min-total 12 --scan "$SCAN" -o policy.xml 2>choose.err ||
-			fail "$cc, seed $s: no stress policy: $(tail -1 choose.err)"
-		expect_status 0 "$SCAN" --rewrite --policy policy.xml -o "r-$cc.o" --format json "w-$cc.o"
-		n=$(json_query out "len(d['files'][0]['rewrites'])")
-		grow=$(json_query out "d['files'][0]['code_after'] - d['files'][0]['code_before']")
-		[ "$n" -gt 0 ] && [ "$grow" -gt 0 ] || fail "$cc, seed $s: the code did not move ($n rewrites)"
-		expect_status 0 "$SCAN" --policy policy.xml "r-$cc.o"
-		"$cc" -o "rw-$cc" "d-$cc.o" "r-$cc.o" || fail "$cc, seed $s: cannot link the rewritten object"
-		set +e
-		timeout 20 "./rw-$cc" >"got-$cc.txt"
-		st=$?
-		set -e
+		stress_round "$cc" "$cc" "$s"
+		grow=$(json_query rewrite.json "d['files'][0]['code_after'] - d['files'][0]['code_before']")
+		[ "$grow" -gt 0 ] || fail "$cc, seed $s: the code did not move ($n rewrites)"
 		readelf -wF "r-$cc.o" >&2 || true
-		[ "$st" -eq 0 ] || fail "$cc, seed $s: the rewritten program exited $st: $(tail -1 "got-$cc.txt")"
 		python3 "$RW/check.py" cfi "w-$cc.o" "r-$cc.o" >&2 || fail "$cc, seed $s: .eh_frame"
 		moved=$(python3 "$RW/relocs.py" stale "w-$cc.o" "r-$cc.o" .eh_frame "s-$cc.o")
 		case $moved in
