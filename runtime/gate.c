@@ -28,16 +28,17 @@ long gate_close_prot = PROT_NONE;
 #define GATE_LOCK_S STR(GATE_LOCK)
 
 /*
- * One gate, NAME (the guest's symbol) calling BODY: the arguments are kept
- * in callee-saved registers across the opening system call, the caller's
- * stack pointer in %r14 across the body (which runs on the gates' stack),
- * the body's result in %r14 across the closing call.  Four pushes and 8
- * bytes keep the caller's stack as a call expects it (the frame that
- * tests/guest/attack.c builds when it jumps in).  A closing mprotect that
- * fails (the filter kills first) would leave the window open: ud2.
+ * The parts every gate shares.  GATE_ENTER: the symbol, the direction
+ * flag cleared (memcpy() copies downwards with it set, as a guest can
+ * leave it), the caller's callee-saved registers pushed (four pushes and
+ * 8 bytes keep its stack as a call expects it: the frame that
+ * tests/guest/attack.c builds when it jumps in) and the arguments kept in
+ * them.  GATE_CALL: BODY called with them on the gates' own stack, the
+ * caller's stack pointer in %r14 meanwhile, the result in %r14 after.
+ * GATE_LEAVE: that result returned, the registers restored.
  */
 /* clang-format off */
-#define GATE(NAME, BODY)					\
+#define GATE_ENTER(NAME)					\
 	".globl " #NAME "\n"					\
 	".type " #NAME ", @function\n"				\
 	#NAME ":\n"						\
@@ -49,13 +50,9 @@ long gate_close_prot = PROT_NONE;
 	"	subq $8, %rsp\n"				\
 	"	movq %rdi, %rbx\n"				\
 	"	movq %rsi, %r12\n"				\
-	"	movq %rdx, %r13\n"				\
-	"	movl $" STR(SYS_mprotect) ", %eax\n"		\
-	"	movl $" STR(GUESTRUN_WINDOW) ", %edi\n"		\
-	"	movl $" STR(GUESTRUN_WINDOW_SIZE) ", %esi\n"	\
-	"	movl $3, %edx\n"				\
-	"	syscall\n"					\
-	#NAME "_open_site:\n"					\
+	"	movq %rdx, %r13\n"
+
+#define GATE_CALL(BODY)						\
 	"	movq %rsp, %r14\n"				\
 	"	movq $(" GATE_STACK_TOP "), %rsp\n"		\
 	"	movq %rbx, %rdi\n"				\
@@ -63,7 +60,35 @@ long gate_close_prot = PROT_NONE;
 	"	movq %r13, %rdx\n"				\
 	"	call " #BODY "\n"				\
 	"	movq %r14, %rsp\n"				\
-	"	movq %rax, %r14\n"				\
+	"	movq %rax, %r14\n"
+
+#define GATE_LEAVE(NAME)					\
+	"	movq %r14, %rax\n"				\
+	"	addq $8, %rsp\n"				\
+	"	popq %r14\n"					\
+	"	popq %r13\n"					\
+	"	popq %r12\n"					\
+	"	popq %rbx\n"					\
+	"	ret\n"						\
+	".size " #NAME ", . - " #NAME "\n"
+/* clang-format on */
+
+/*
+ * One mprotect gate, NAME (the guest's symbol) calling BODY: the arguments
+ * cross the opening system call in callee-saved registers, the body's
+ * result the closing one in %r14.  A closing mprotect that fails (the
+ * filter kills first) would leave the window open: ud2.
+ */
+/* clang-format off */
+#define GATE(NAME, BODY)					\
+	GATE_ENTER(NAME)					\
+	"	movl $" STR(SYS_mprotect) ", %eax\n"		\
+	"	movl $" STR(GUESTRUN_WINDOW) ", %edi\n"		\
+	"	movl $" STR(GUESTRUN_WINDOW_SIZE) ", %esi\n"	\
+	"	movl $3, %edx\n"				\
+	"	syscall\n"					\
+	#NAME "_open_site:\n"					\
+	GATE_CALL(BODY)						\
 	"	movl $" STR(SYS_mprotect) ", %eax\n"		\
 	"	movl $" STR(GUESTRUN_WINDOW) ", %edi\n"		\
 	"	movl $" STR(GUESTRUN_WINDOW_SIZE) ", %esi\n"	\
@@ -73,14 +98,8 @@ long gate_close_prot = PROT_NONE;
 	"	testq %rax, %rax\n"				\
 	"	jz 1f\n"					\
 	"	ud2\n"						\
-	"1:	movq %r14, %rax\n"				\
-	"	addq $8, %rsp\n"				\
-	"	popq %r14\n"					\
-	"	popq %r13\n"					\
-	"	popq %r12\n"					\
-	"	popq %rbx\n"					\
-	"	ret\n"						\
-	".size " #NAME ", . - " #NAME "\n"
+	"1:"							\
+	GATE_LEAVE(NAME)
 
 __asm__(".text\n"
 	GATE(pvsub_tx, guestapi_tx)
@@ -120,19 +139,26 @@ _Static_assert(GATE_PKEY_BITS == 3u << (2 * GATE_PKEY), "the bits are the key's"
 
 /* clang-format off */
 #define PKEY_BITS STR(GATE_PKEY_BITS)
+/* Close the window: WRPKRU at SITE (a recorded site) with the key's bits
+ * set, then ud2 unless they read back set; it falls through at label 2. */
+#define PKEY_CLOSE(SITE)					\
+	"	xorl %ecx, %ecx\n"				\
+	"	rdpkru\n"					\
+	"	orl $" PKEY_BITS ", %eax\n"			\
+	"	xorl %ecx, %ecx\n"				\
+	"	xorl %edx, %edx\n"				\
+	SITE ":\n"						\
+	"	wrpkru\n"					\
+	"	xorl %ecx, %ecx\n"				\
+	"	rdpkru\n"					\
+	"	andl $" PKEY_BITS ", %eax\n"			\
+	"	cmpl $" PKEY_BITS ", %eax\n"			\
+	"	je 2f\n"					\
+	"	ud2\n"						\
+	"2:"
+
 #define PKEY_GATE(NAME, BODY)					\
-	".globl " #NAME "\n"					\
-	".type " #NAME ", @function\n"				\
-	#NAME ":\n"						\
-	"	cld\n"						\
-	"	pushq %rbx\n"					\
-	"	pushq %r12\n"					\
-	"	pushq %r13\n"					\
-	"	pushq %r14\n"					\
-	"	subq $8, %rsp\n"				\
-	"	movq %rdi, %rbx\n"				\
-	"	movq %rsi, %r12\n"				\
-	"	movq %rdx, %r13\n"				\
+	GATE_ENTER(NAME)					\
 	"	xorl %ecx, %ecx\n"				\
 	"	rdpkru\n"					\
 	"	andl $~" PKEY_BITS ", %eax\n"			\
@@ -151,36 +177,11 @@ _Static_assert(GATE_PKEY_BITS == 3u << (2 * GATE_PKEY), "the bits are the key's"
 	"	jz 3f\n"					\
 	"	pause\n"					\
 	"	jmp 1b\n"					\
-	"3:	movq %rsp, %r14\n"				\
-	"	movq $(" GATE_STACK_TOP "), %rsp\n"		\
-	"	movq %rbx, %rdi\n"				\
-	"	movq %r12, %rsi\n"				\
-	"	movq %r13, %rdx\n"				\
-	"	call " #BODY "\n"				\
-	"	movq %r14, %rsp\n"				\
-	"	movq %rax, %r14\n"				\
+	"3:"							\
+	GATE_CALL(BODY)						\
 	"	movl $0, (" GATE_LOCK_S ")\n"		\
-	"	xorl %ecx, %ecx\n"				\
-	"	rdpkru\n"					\
-	"	orl $" PKEY_BITS ", %eax\n"			\
-	"	xorl %ecx, %ecx\n"				\
-	"	xorl %edx, %edx\n"				\
-	#NAME "_close_wrpkru:\n"				\
-	"	wrpkru\n"					\
-	"	xorl %ecx, %ecx\n"				\
-	"	rdpkru\n"					\
-	"	andl $" PKEY_BITS ", %eax\n"			\
-	"	cmpl $" PKEY_BITS ", %eax\n"			\
-	"	je 2f\n"					\
-	"	ud2\n"						\
-	"2:	movq %r14, %rax\n"				\
-	"	addq $8, %rsp\n"				\
-	"	popq %r14\n"					\
-	"	popq %r13\n"					\
-	"	popq %r12\n"					\
-	"	popq %rbx\n"					\
-	"	ret\n"						\
-	".size " #NAME ", . - " #NAME "\n"
+	PKEY_CLOSE(#NAME "_close_wrpkru")			\
+	GATE_LEAVE(NAME)
 
 __asm__(".text\n"
 	PKEY_GATE(pvsub_tx_pkey, guestapi_tx)
@@ -258,20 +259,9 @@ __asm__(".text\n"
 	"	popq %r13\n"
 	"	popq %r12\n"
 	"	ret\n"
-	"1:	xorl %ecx, %ecx\n"
-	"	rdpkru\n"
-	"	orl $" PKEY_BITS ", %eax\n"
-	"	xorl %ecx, %ecx\n"
-	"	xorl %edx, %edx\n"
-	"gate_thread_child_pkey_close_wrpkru:\n"
-	"	wrpkru\n"
-	"	xorl %ecx, %ecx\n"
-	"	rdpkru\n"
-	"	andl $" PKEY_BITS ", %eax\n"
-	"	cmpl $" PKEY_BITS ", %eax\n"
-	"	je 2f\n"
-	"	ud2\n"
-	"2:	xorl %ebp, %ebp\n"
+	"1:"
+	PKEY_CLOSE("gate_thread_child_pkey_close_wrpkru")
+	"	xorl %ebp, %ebp\n"
 	"	movq %r13, %rdi\n"
 	"	call *%r12\n"
 	"	xorl %edi, %edi\n"
