@@ -184,25 +184,40 @@ static int unchanged(void)
  */
 #define HEAD0_OFF (40 + 4 * 8 + 8 + 256 * 4)
 
+/* 200 frames of 60 bytes from offset 0 pending on queue 0: 0, or 1 when
+ * pvsub_tx() takes none. */
+static int queue_200(void)
+{
+	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
+	uint32_t sent = 0;
+
+	for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++)
+		f[i] = (struct pvsub_frame){0, 60, 0};
+	while (sent < 200) {
+		int n = pvsub_tx(0, f,
+				 200 - sent < PVSUB_GUEST_BATCH_MAX ? 200 - sent
+								    : PVSUB_GUEST_BATCH_MAX);
+
+		if (n <= 0)
+			return 1;
+		sent += (uint32_t)n;
+	}
+	return 0;
+}
+
 static int window_rx(void)
 {
 	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
 	volatile uint32_t *head0 = (volatile uint32_t *)(WINDOW + HEAD0_OFF);
-	uint32_t sent = 0, left = 0;
+	uint32_t left = 0;
 	int n, t;
 
 	for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++)
 		f[i] = (struct pvsub_frame){0, 60, 0};
 	/* each frame starts with a valid descriptor (for the read side) */
 	*(struct pvsub_frame *)G->mem = f[0];
-	while (sent < 200) {
-		n = pvsub_tx(0, f,
-			     200 - sent < PVSUB_GUEST_BATCH_MAX ? 200 - sent
-								: PVSUB_GUEST_BATCH_MAX);
-		if (n <= 0)
-			return 4;
-		sent += (uint32_t)n;
-	}
+	if (queue_200())
+		return 4;
 	if (tx1(1, 0, 5) != 1)
 		return 5;
 #ifdef UNDER_NONE
@@ -268,9 +283,8 @@ static int errno_window(void)
 	volatile uint32_t *head0 = (volatile uint32_t *)(WINDOW + HEAD0_OFF);
 	uint64_t *tp = (uint64_t *)((uint8_t *)G->mem + (2 << 20));
 	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
-	uint32_t sent = 0, left = 0;
+	uint32_t left = 0;
 	unsigned long fs;
-	int n;
 
 	for (unsigned i = 0; i < sizeof(mov_fs0); i++)
 		if (loc[i] != mov_fs0[i])
@@ -279,14 +293,8 @@ static int errno_window(void)
 		return 8;
 	for (uint32_t i = 0; i < PVSUB_GUEST_BATCH_MAX; i++)
 		f[i] = (struct pvsub_frame){0, 60, 0};
-	while (sent < 200) {
-		n = pvsub_tx(0, f,
-			     200 - sent < PVSUB_GUEST_BATCH_MAX ? 200 - sent
-								: PVSUB_GUEST_BATCH_MAX);
-		if (n <= 0)
-			return 4;
-		sent += (uint32_t)n;
-	}
+	if (queue_200())
+		return 4;
 #ifdef UNDER_NONE
 	if (head0[0] != 200 || head0[1] != 0)
 		return 7;
