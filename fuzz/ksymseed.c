@@ -17,16 +17,6 @@
 
 #include "tests/unit/ksymgen.h"
 
-static const char *const names[] = {
-	"_start",
-	"__start___jump_table",
-	"__stop___jump_table",
-	"__start_static_call_sites",
-	"__stop_static_call_sites",
-	"__start_mcount_loc",
-	"__stop_mcount_loc",
-};
-
 static int blob(size_t n, int seqs)
 {
 	struct ksymgen_sym *syms = calloc(n, sizeof(*syms));
@@ -37,8 +27,8 @@ static int blob(size_t n, int seqs)
 	if (!syms || !buf || n < 2)
 		return 1;
 	for (size_t i = 0; i < n; i++) {
-		if (i < 7)
-			snprintf(buf[i], sizeof(buf[i]), "%s", names[i]);
+		if (i < KSYMGEN_KERNEL_SYMS)
+			snprintf(buf[i], sizeof(buf[i]), "%s", ksymgen_kernel_syms[i]);
 		else
 			snprintf(buf[i], sizeof(buf[i]), "sym_%zu", i);
 		syms[i] = (struct ksymgen_sym){buf[i], i % 3 ? 't' : 'D',
@@ -60,23 +50,12 @@ static int blob(size_t n, int seqs)
 
 static int assembly(void)
 {
-	struct ksymgen_sym syms[8];
-	struct ksymgen_layout lay;
-	uint8_t *b;
+	char *src = ksymgen_kernel_asm(ksymgen_kernel_syms);
 
-	for (size_t i = 0; i < 7; i++)
-		syms[i] = (struct ksymgen_sym){names[i], i ? 'D' : 'T', i, true};
-	syms[7] = (struct ksymgen_sym){"ks_end", 'r', 0x1000, false};
-	if (ksymgen_build(syms, 8, 1, &b, &lay) < 0)
+	if (!src)
 		return 1;
-	printf("\t.section .rodata, \"a\"\n\t.balign 8\n");
-	for (size_t i = 0; i < 7; i++)
-		printf("\t.long %s\n", names[i]);
-	printf("\t.long -1\n\t.balign 8\n\t.quad ks_end\n");
-	for (size_t i = lay.num_syms; i < lay.size; i++)
-		printf("\t.byte %u\n", b[i]);
-	printf("ks_end:\n");
-	free(b);
+	fputs(src, stdout);
+	free(src);
 	return 0;
 }
 

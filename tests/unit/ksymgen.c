@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,4 +191,49 @@ fail:
 	free(b);
 	free(order);
 	return -1;
+}
+
+const char *const ksymgen_kernel_syms[KSYMGEN_KERNEL_SYMS] = {
+	"_start",
+	"__start___jump_table",
+	"__stop___jump_table",
+	"__start_static_call_sites",
+	"__stop_static_call_sites",
+	"__start_mcount_loc",
+	"__stop_mcount_loc",
+};
+
+char *ksymgen_kernel_asm(const char *const names[KSYMGEN_KERNEL_SYMS])
+{
+	struct ksymgen_sym syms[KSYMGEN_KERNEL_SYMS + 1];
+	struct ksymgen_layout lay;
+	size_t cap, used;
+	uint8_t *blob;
+	char *src;
+
+	for (size_t i = 0; i < KSYMGEN_KERNEL_SYMS; i++)
+		syms[i] = (struct ksymgen_sym){names[i], i ? 'D' : 'T', i, true};
+	syms[KSYMGEN_KERNEL_SYMS] = (struct ksymgen_sym){"ks_end", 'r', 0x1000, false};
+	if (ksymgen_build(syms, KSYMGEN_KERNEL_SYMS + 1, true, &blob, &lay) < 0)
+		return NULL;
+	/* the offsets and the base are written as the linker resolves them */
+	if (lay.num_syms != lay.relative_base + 8) {
+		free(blob);
+		return NULL;
+	}
+	cap = 256 + 48 * KSYMGEN_KERNEL_SYMS + 12 * lay.size;
+	src = malloc(cap);
+	if (!src) {
+		free(blob);
+		return NULL;
+	}
+	used = (size_t)sprintf(src, "\t.section .rodata, \"a\"\n\t.balign 8\n");
+	for (size_t i = 0; i < KSYMGEN_KERNEL_SYMS; i++)
+		used += (size_t)sprintf(src + used, "\t.long %s\n", ksymgen_kernel_syms[i]);
+	used += (size_t)sprintf(src + used, "\t.long -1\n\t.balign 8\n\t.quad ks_end\n");
+	for (size_t i = lay.num_syms; i < lay.size; i++)
+		used += (size_t)sprintf(src + used, "\t.byte %u\n", blob[i]);
+	sprintf(src + used, "ks_end:\n");
+	free(blob);
+	return src;
 }

@@ -37,4 +37,19 @@ struct ksymgen_layout {
 int ksymgen_build(const struct ksymgen_sym *syms, size_t n, bool seqs, uint8_t **blob,
 		  struct ksymgen_layout *lay);
 
+/* The symbols a linked kernel's boot-patch tables are found by: _start
+ * and the six __start_/__stop_ delimiters (libpvsub/kmeta.c). */
+#define KSYMGEN_KERNEL_SYMS 7
+extern const char *const ksymgen_kernel_syms[KSYMGEN_KERNEL_SYMS];
+
+/*
+ * Assembly (malloc'ed) for a .rodata section that holds the kallsyms of a
+ * kernel linked from the same source: ksymgen_kernel_syms at their
+ * linker-resolved addresses, named @names (those names, or others at the
+ * same addresses), then "ks_end" at the end, the relative base.  The
+ * offsets are the linker's, so the kernel must lie below 2 GiB (where an
+ * absolute offset holds an address).  NULL on a failure.
+ */
+char *ksymgen_kernel_asm(const char *const names[KSYMGEN_KERNEL_SYMS]);
+
 #endif

@@ -520,47 +520,17 @@ Test(kmeta, a_stripped_vmlinux_does_not_locate_three_tables)
 	pvsub_image_free(img);
 }
 
-/*
- * vmlinux_src followed, in .rodata, by the kernel's kallsyms (ksymgen's
- * layout) naming _start, the six delimiters (@names: those names, or
- * others at the same addresses) and the relative base at its end.  The
- * offsets are the linker's: the test vmlinux lies below 2 GiB, where an
- * absolute offset holds an address; the last symbol is relative (-1).
- */
+/* vmlinux_src followed by ksymgen_kernel_asm(@names): its kallsyms. */
 static char *vmlinux_with_kallsyms(const char *const *names)
 {
-	static const char *const targets[] = {
-		"_start",
-		"__start___jump_table",
-		"__stop___jump_table",
-		"__start_static_call_sites",
-		"__stop_static_call_sites",
-		"__start_mcount_loc",
-		"__stop_mcount_loc",
-	};
-	struct ksymgen_sym syms[8];
-	struct ksymgen_layout lay;
-	uint8_t *blob;
-	char *src, *p;
-	size_t cap;
+	char *ks = ksymgen_kernel_asm(names);
+	char *src;
 
-	for (size_t i = 0; i < 7; i++)
-		syms[i] = (struct ksymgen_sym){names[i], i ? 'D' : 'T', i, true};
-	syms[7] = (struct ksymgen_sym){"ks_end", 'r', 0x1000, false};
-	cr_assert_eq(ksymgen_build(syms, 8, true, &blob, &lay), 0);
-	cap = strlen(vmlinux_src) + 1024 + 12 * lay.size;
-	src = malloc(cap);
+	cr_assert_not_null(ks);
+	src = malloc(strlen(vmlinux_src) + strlen(ks) + 1);
 	cr_assert_not_null(src);
-	p = src + sprintf(src, "%s\t.section .rodata, \"a\"\n\t.balign 8\n", vmlinux_src);
-	for (size_t i = 0; i < 7; i++)
-		p += sprintf(p, "\t.long %s\n", targets[i]);
-	p += sprintf(p, "\t.long -1\n\t.balign 8\n\t.quad ks_end\n");
-	cr_assert_eq(lay.num_syms, lay.relative_base + 8);
-	for (size_t i = lay.num_syms; i < lay.size; i++)
-		p += sprintf(p, "\t.byte %u\n", blob[i]);
-	p += sprintf(p, "ks_end:\n");
-	cr_assert_lt((size_t)(p - src), cap);
-	free(blob);
+	strcpy(stpcpy(src, vmlinux_src), ks);
+	free(ks);
 	return src;
 }
 
@@ -582,16 +552,7 @@ static void same_windows(struct pvsub_image *a, struct pvsub_image *b)
 
 Test(kmeta, a_stripped_vmlinux_locates_them_through_its_kallsyms)
 {
-	static const char *const names[] = {
-		"_start",
-		"__start___jump_table",
-		"__stop___jump_table",
-		"__start_static_call_sites",
-		"__stop_static_call_sites",
-		"__start_mcount_loc",
-		"__stop_mcount_loc",
-	};
-	char *src = vmlinux_with_kallsyms(names);
+	char *src = vmlinux_with_kallsyms(ksymgen_kernel_syms);
 	struct pvsub_image *img, *full;
 	const struct pvsub_mwindow *w;
 	uint8_t *full_data;
