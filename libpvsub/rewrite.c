@@ -25,6 +25,7 @@
 #include "libpvsub/reloc.h"
 #include "libpvsub/rewrite.h"
 #include "libpvsub/rewrite_internal.h"
+#include "libpvsub/x86enc.h"
 #include "libpvsub/certify.h"
 
 #define MAX_ROUNDS 32
@@ -483,22 +484,11 @@ static void check_targets(struct rw *w, struct rw_sect *s)
  * 2 66 90 pairs. */
 static void emit_pad(uint8_t *p, unsigned len, unsigned v)
 {
-	static const uint8_t nops[9][8] = {
-		{0},
-		{0x90},
-		{0x66, 0x90},
-		{0x0f, 0x1f, 0x00},
-		{0x0f, 0x1f, 0x40, 0x00},
-		{0x0f, 0x1f, 0x44, 0x00, 0x00},
-		{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
-		{0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
-		{0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
-	};
 	while (len) {
 		unsigned k;
 		switch (v % 3) {
 		case 0:
-			k = len < 8 ? len : 8;
+			k = len < PVSUB_X86ENC_NOP_MAX ? len : PVSUB_X86ENC_NOP_MAX;
 			break;
 		case 2:
 			k = len >= 2 ? 2 : 1;
@@ -507,7 +497,7 @@ static void emit_pad(uint8_t *p, unsigned len, unsigned v)
 			k = 1;
 			break;
 		}
-		memcpy(p, nops[k], k);
+		pvsub_x86enc_nop(p, k);
 		p += k;
 		len -= k;
 	}

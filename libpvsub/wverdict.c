@@ -18,6 +18,7 @@
 
 #include "libpvsub/kmeta.h"
 #include "libpvsub/wverdict.h"
+#include "libpvsub/x86enc.h"
 
 const char *pvsub_wverdict_name(enum pvsub_wverdict v)
 {
@@ -32,18 +33,8 @@ const char *pvsub_wverdict_name(enum pvsub_wverdict v)
 	return "?";
 }
 
-#define NOP_MAX 8
-static const uint8_t nops[NOP_MAX + 1][NOP_MAX] = {
-	{0},
-	{0x90},
-	{0x66, 0x90},
-	{0x0f, 0x1f, 0x00},
-	{0x0f, 0x1f, 0x40, 0x00},
-	{0x0f, 0x1f, 0x44, 0x00, 0x00},
-	{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
-	{0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
-	{0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
-};
+/* x86_nops, ASM_NOP_MAX: the long NOPs of x86enc. */
+#define NOP_MAX PVSUB_X86ENC_NOP_MAX
 
 /* Combinations tried per group of windows, and windows per group. */
 #define COMBO_BUDGET 4096u
@@ -273,8 +264,11 @@ static void add_nops(struct wr *w, size_t n)
 {
 	while (n) {
 		size_t l = n < NOP_MAX ? n : NOP_MAX;
+		uint8_t nop[NOP_MAX];
+
+		pvsub_x86enc_nop(nop, (unsigned)l);
 		for (size_t j = 0; j < l; j++)
-			put(w, nops[l][j]);
+			put(w, nop[j]);
 		n -= l;
 	}
 }

@@ -18,6 +18,12 @@
 #include "libpvsub/util.h"
 #include "libpvsub/x86.h"
 
+/* The long NOP of @len bytes (1 to PVSUB_X86ENC_NOP_MAX): 90, 66 90, then
+ * the 0f 1f /0 forms (Intel's recommended multi-byte NOPs, which are also
+ * Linux's x86_nops).  Returns @len. */
+#define PVSUB_X86ENC_NOP_MAX 8u
+unsigned pvsub_x86enc_nop(uint8_t *p, unsigned len) _nonnull_(1);
+
 /* The REX prefix of @in (whose bytes are at @b): the byte just in front of
  * its opcode when that is one (0x40-0x4f), else 0. */
 unsigned pvsub_x86enc_rex(const uint8_t *b, const struct pvsub_insn *in) _nonnull_(1, 2);

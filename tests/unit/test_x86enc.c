@@ -121,6 +121,20 @@ Test(x86enc, base_disp)
 			}
 }
 
+Test(x86enc, nop)
+{
+	for (unsigned len = 1; len <= PVSUB_X86ENC_NOP_MAX; len++) {
+		uint8_t p[PVSUB_X86ENC_NOP_MAX];
+		struct pvsub_insn in;
+		char what[16];
+
+		snprintf(what, sizeof(what), "nop%u", len);
+		cr_expect_eq(pvsub_x86enc_nop(p, len), len);
+		decode_one(p, len, &in, what);
+		cr_expect_str_eq(in.mnemonic, "nop", "%s: %s", what, in.mnemonic);
+	}
+}
+
 Test(x86enc, push_pop)
 {
 	for (unsigned r = 0; r < 16; r++) {
