@@ -10,19 +10,25 @@ RUNTIME="$top_builddir/runtime/pvsub-guestrun"
 PKEY_RUN="$top_srcdir/tests/integration/pkey-run.sh"
 GUEST_CFLAGS="-fPIE -mcmodel=small -ffreestanding -fno-stack-protector -fno-common -O2"
 
+# certified_guest NAME SOURCE FLAGS...: NAME.tar here, SOURCE built with
+# FLAGS, certified under the guests' policy and signed by the examples'
+# signer
+certified_guest() {
+	name=$1 source=$2
+	shift 2
+	# shellcheck disable=SC2086
+	"$CC" $GUEST_CFLAGS "$@" -I"$top_srcdir/runtime/include" -c -o "$name.o" "$source"
+	expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest "$name.xml" "$name.o"
+	expect_status 0 "$SIGN" bundle --key "$GUESTS/pki/s.key" --cert "$GUESTS/pki/s.pem" \
+		-o "$name.tar" "$name.o" "$name.xml"
+}
+
 # pkey_attacks [N]...: attackN.tar here (all nine by default), tests/guest/pkey-attack.c
-# with ATTACK=N, certified under the guests' policy and signed by the
-# examples' signer
+# with ATTACK=N (certified_guest)
 pkey_attacks() {
 	[ -f "$GUESTS/loopback.tar" ] || fail "make did not build $GUESTS/loopback.tar"
 	for n in ${*:-1 2 3 4 5 6 7 8 9}; do
-		# shellcheck disable=SC2086
-		"$CC" $GUEST_CFLAGS -DATTACK=$n -I"$top_srcdir/runtime/include" -c \
-			-o attack$n.o "$top_srcdir/tests/guest/pkey-attack.c"
-		expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest attack$n.xml \
-			attack$n.o
-		expect_status 0 "$SIGN" bundle --key "$GUESTS/pki/s.key" --cert "$GUESTS/pki/s.pem" \
-			-o attack$n.tar attack$n.o attack$n.xml
+		certified_guest "attack$n" "$top_srcdir/tests/guest/pkey-attack.c" -DATTACK="$n"
 	done
 }
 

@@ -29,17 +29,11 @@ real_kernel_tier
 qemu_tier ldd
 [ -f "$GUESTS/loopback.tar" ] || fail "make did not build $GUESTS/loopback.tar"
 
-# guest NAME FLAGS...: NAME.tar, tests/guest/threads.c built with FLAGS,
-# certified under the guests' policy and signed by the examples' signer
+# guest NAME FLAGS...: NAME.tar, tests/guest/threads.c built with FLAGS
 guest() {
 	name=$1
 	shift
-	# shellcheck disable=SC2086
-	"$CC" $GUEST_CFLAGS "$@" -I"$top_srcdir/runtime/include" -c -o "$name.o" \
-		"$top_srcdir/tests/guest/threads.c"
-	expect_status 0 "$SCAN" --no-progress -q -p "$POLICY" --manifest "$name.xml" "$name.o"
-	expect_status 0 "$SIGN" bundle --key "$GUESTS/pki/s.key" --cert "$GUESTS/pki/s.pem" \
-		-o "$name.tar" "$name.o" "$name.xml"
+	certified_guest "$name" "$top_srcdir/tests/guest/threads.c" "$@"
 }
 # the clone `syscall` itself: two bytes before the site seccomp reports
 site=$(nm "$RUNTIME" | awk '$3 == "gate_clone_site" { print $1 }')
