@@ -639,6 +639,7 @@ void pvsub_boot_code_release(struct pvsub_boot_code *bc)
 	if (!bc)
 		return;
 	free(bc->bytes);
+	free(bc->image_path);
 	memset(bc, 0, sizeof(*bc));
 }
 

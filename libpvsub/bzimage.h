@@ -91,7 +91,9 @@ struct pvsub_boot_code {
 	size_t size;
 	struct pvsub_boot_part parts[PVSUB_BOOT_PARTS];
 	size_t n_parts;
-	/* The whole bzImage, which a manifest names: its size and SHA-256 (hex). */
+	/* The whole bzImage, which a manifest names: its path in the report (the
+	 * caller's, malloc'ed; NULL until set), size and SHA-256 (hex). */
+	char *image_path;
 	uint64_t image_size;
 	char image_sha256[PVSUB_SHA256_HEX_LEN];
 };

@@ -654,6 +654,8 @@ static int walk_bzimage(struct walker *w, const char *path, const uint8_t *buf, 
 		  path, bz.version >> 8, bz.version & 0xff, bz.codec, bz.payload_length, elf_size,
 		  out.len - (size_t)elf_size);
 	r = pvsub_bzimage_boot_code(buf, len, &bz, &boot);
+	if (r == 0 && !(boot.image_path = strdup(path)))
+		r = -ENOMEM;
 	if (r < 0)
 		goto out;
 	data = (uint8_t *)pvsub_buf_steal(&out, &n);

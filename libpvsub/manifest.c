@@ -370,9 +370,9 @@ int pvsub_manifest_write(const struct pvsub_manifest_input *in, struct pvsub_buf
 		w_attr(&w, "sha256", in->original_sha256);
 		w_puts(&w, "/>\n");
 	}
-	if (in->boot && in->boot_image_path) {
+	if (in->boot && in->boot->image_path) {
 		w_puts(&w, "  <boot-image");
-		w_attr(&w, "path", in->boot_image_path);
+		w_attr(&w, "path", in->boot->image_path);
 		w_attr_u64(&w, "size", in->boot->image_size);
 		w_attr(&w, "sha256", in->boot->image_sha256);
 		w_puts(&w, "/>\n");

@@ -38,8 +38,7 @@ struct pvsub_manifest_input {
 	/* The rewriter's record (rewrites, refusals, sizes), or NULL. */
 	const struct pvsub_rewrite_result *rewrite;
 	/* The bzImage the object (its vmlinux) was decompressed from, or NULL:
-	 * its path, and its size and hash from @boot. */
-	const char *boot_image_path;
+	 * its path, size and hash. */
 	const struct pvsub_boot_code *boot;
 };
 

@@ -298,24 +298,10 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-/* The bzImage a vmlinux item came from: its path less "!vmlinux"
- * (malloc'ed), or NULL when the item has no boot code. */
-static char *boot_image_path(const struct pvsub_item *item)
-{
-	static const char suffix[] = "!vmlinux";
-	size_t n = strlen(item->path);
-
-	if (!item->boot.n_parts || n <= sizeof(suffix) - 1 ||
-	    strcmp(item->path + n - (sizeof(suffix) - 1), suffix) != 0)
-		return NULL;
-	return strndup(item->path, n - (sizeof(suffix) - 1));
-}
-
 static void make_manifest(struct job *j, struct run *run, const char *original_sha256)
 {
 	if (!run->opt->manifest && !run->opt->manifest_dir)
 		return;
-	char *boot_path = boot_image_path(j->item);
 	struct pvsub_manifest_input mi = {
 		.tool_name = PROGRAM,
 		.tool_version = PACKAGE_VERSION,
@@ -324,13 +310,11 @@ static void make_manifest(struct job *j, struct run *run, const char *original_s
 		.result = j->result,
 		.original_sha256 = original_sha256,
 		.rewrite = j->rw,
-		.boot_image_path = boot_path,
-		.boot = boot_path ? &j->item->boot : NULL,
+		.boot = j->item->boot.n_parts ? &j->item->boot : NULL,
 	};
 
-	if ((j->item->boot.n_parts && !boot_path) || pvsub_manifest_write(&mi, &j->manifest) < 0)
+	if (pvsub_manifest_write(&mi, &j->manifest) < 0)
 		j->error = strdup("cannot serialise the manifest: out of memory");
-	free(boot_path);
 }
 
 /*
