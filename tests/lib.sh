@@ -1,12 +1,17 @@
 # Helpers for the integration tests (sourced).  Each test runs in its own
-# scratch directory, removed on exit.  Exit 0 pass, 1 fail, 77 skip.
+# scratch directory, removed on exit (kept, and named on stderr, when
+# PVSUB_KEEP is set).  Exit 0 pass, 1 fail, 77 skip.
 set -eu
 : "${top_srcdir:?run through make check}"
 : "${top_builddir:?run through make check}"
 SCAN="$top_builddir/pvsub-scan/pvsub-scan"
 CC=${CC:-cc}
 T=$(mktemp -d "${TMPDIR:-/tmp}/pvsub-it.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+if [ -n "${PVSUB_KEEP:-}" ]; then
+	echo "scratch directory kept: $T" >&2
+else
+	trap 'rm -rf "$T"' EXIT
+fi
 cd "$T"
 
 fail() {

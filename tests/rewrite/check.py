@@ -700,6 +700,14 @@ def cfi(inp, outp):
         # The instructions of the function before and after, aligned where
         # they are the same (a rewritten one is replaced by others): each
         # row must fall between the same unchanged instructions.
+        # A row takes effect where an instruction begins: one that falls
+        # inside an instruction (an FDE left where the code was) is wrong
+        # even when the next instruction is the right one.
+        starts = {x for x, _, _ in cb.get(fb[0], [])}
+        for lb, rb in fb[3]:
+            if lb not in starts:
+                die("%s: the row at %#x (%s) in %s is not where an instruction begins"
+                    % (what, lb, rb, outp))
         xa = cfi_code(ca.get(fa[0], []), fa[1], fa[2])
         xb = cfi_code(cb.get(fb[0], []), fb[1], fb[2])
         sm = difflib.SequenceMatcher(None, [m for _, m in xa], [m for _, m in xb],
