@@ -847,6 +847,12 @@ static const char *record_error(const struct pvsub_file_record *rec)
 
 /* ---- text ----------------------------------------------------------------- */
 
+/* "s" after a count other than 1. */
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* What --rewrite did: refusals one per line, then one summary line. */
 static int text_rewrite(struct pvsub_buf *b, const struct pvsub_file_record *rec, bool color)
 {
@@ -861,13 +867,13 @@ static int text_rewrite(struct pvsub_buf *b, const struct pvsub_file_record *rec
 				     rw->refusals[i].reason);
 	if (r == 0 && rw->n_refusals)
 		r = pvsub_buf_printf(b, "%s: not rewritten: %zu site%s refused, nothing written\n",
-				     rec->path, rw->n_refusals, rw->n_refusals == 1 ? "" : "s");
+				     rec->path, rw->n_refusals, plural(rw->n_refusals));
 	if (r == 0 && rec->output && rw->n_sites)
 		r = pvsub_buf_printf(b,
 				     "%s: rewritten to %s: %zu change%s, %" PRIu64 " -> %zu bytes "
 				     "(code %" PRIu64 " -> %" PRIu64 ")\n",
 				     rec->path, rec->output, rw->n_sites,
-				     rw->n_sites == 1 ? "" : "s", rw->size_before, rw->size,
+				     plural(rw->n_sites), rw->size_before, rw->size,
 				     rw->code_before, rw->code_after);
 	else if (r == 0 && rec->output)
 		r = pvsub_buf_printf(b, "%s: nothing to rewrite; copied to %s\n", rec->path,
@@ -956,9 +962,9 @@ static int text_finish(struct pvsub_report *rep)
 				 s->load_time);
 		if (fprintf(rep->out,
 			    "%zu file%s: %zu clean, %zu rewritten, %zu refused, %zu error%s%s%s\n",
-			    s->files, s->files == 1 ? "" : "s", st[PVSUB_FILE_CLEAN],
+			    s->files, plural(s->files), st[PVSUB_FILE_CLEAN],
 			    st[PVSUB_FILE_REWRITTEN], st[PVSUB_FILE_REFUSED], st[PVSUB_FILE_ERROR],
-			    st[PVSUB_FILE_ERROR] == 1 ? "" : "s", unscanned, load_time) < 0)
+			    plural(st[PVSUB_FILE_ERROR]), unscanned, load_time) < 0)
 			return -EIO;
 		return 0;
 	}
@@ -975,10 +981,11 @@ static int text_finish(struct pvsub_report *rep)
 		snprintf(detail, sizeof(detail), " (%zu with load-time checks)", s->load_time);
 	/* Files by verdict (errors have none), then what the report lists. */
 	if (fprintf(rep->out,
-		    "%zu files scanned: %zu clean%s, %zu rejected, %zu errors%s; "
-		    "%zu findings, %zu violations\n",
-		    s->files, s->clean, detail, rejected, s->errors, unscanned, s->findings,
-		    s->violations) < 0)
+		    "%zu file%s scanned: %zu clean%s, %zu rejected, %zu error%s%s; "
+		    "%zu finding%s, %zu violation%s\n",
+		    s->files, plural(s->files), s->clean, detail, rejected, s->errors,
+		    plural(s->errors), unscanned, s->findings, plural(s->findings), s->violations,
+		    plural(s->violations)) < 0)
 		return -EIO;
 	return 0;
 }

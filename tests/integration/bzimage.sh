@@ -140,7 +140,7 @@ for c in gzip bzip2 xz lzma lz4 zstd lzop; do
 		fail "$c: no finding at segment $gate_seg+$gate_off: $(cat out)"
 	grep -q "^vmlinuz-gate-$c!vmlinux: violation boot-patching-unchecked: a stripped vmlinux does not say where __jump_table, .static_call_sites and __mcount_loc lie and its kallsyms cannot be read: kallsyms not found: no kallsyms_token_index; the code they patch at boot is not modelled$" out ||
 		fail "$c: no boot-patching violation: $(cat out)"
-	grep -q '^1 files scanned: 0 clean, 1 rejected, 0 errors; 1 findings, 1 violations$' out ||
+	grep -q '^1 file scanned: 0 clean, 1 rejected, 0 errors; 1 finding, 1 violation$' out ||
 		fail "$c: summary: $(cat out)"
 
 	# The same in JSON and SARIF.
@@ -205,7 +205,7 @@ fi
 gzip -9n -c plain-norelocs.payload > plain-norelocs.gz
 python3 mkbz.py vmlinuz-certified plain-norelocs.gz
 expect_status 0 "$SCAN" vmlinuz-certified
-grep -q '^1 files scanned: 1 clean, 0 rejected, 0 errors; 0 findings, 0 violations$' out ||
+grep -q '^1 file scanned: 1 clean, 0 rejected, 0 errors; 0 findings, 0 violations$' out ||
 	fail "plain kernel: $(cat out)"
 
 # Boot-time patch tables as mutable windows (gzip payloads, no relocation

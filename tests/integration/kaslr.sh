@@ -62,7 +62,7 @@ offsets=$(( ((1 << 30) - 0x400000 - 0x2000) / 0x200000 + 1 ))
 expect_status 1 "$SCAN" both
 grep -qx "both: segment 1+0x5: wrpkru (0f 01 ef) kaslr at 1 of $offsets offsets, first +0xa00000" out ||
 	fail "no kaslr finding: $(cat out)"
-grep -q '^1 files scanned: 0 clean, 1 rejected, 0 errors; 1 findings, 0 violations$' out ||
+grep -q '^1 file scanned: 0 clean, 1 rejected, 0 errors; 1 finding, 0 violations$' out ||
 	fail "summary: $(cat out)"
 expect_status 1 "$SCAN" --format json both
 [ "$(json_query out '(d["files"][0]["kaslr"], [(x["class"], x["bytes"], x["file_offset"]) for x in d["files"][0]["findings"]])')" = \

@@ -70,7 +70,7 @@ expect("exit status", int(code), 0 if certifies else 1)
 
 summary = open(text).read().splitlines()[-1]
 if mode == "scan":
-    want = "1 files scanned: %d clean%s, %d rejected, 0 errors; " % (
+    want = "1 file scanned: %d clean%s, %d rejected, 0 errors; " % (
         certifies, " (1 with load-time checks)" if load_time else "", not certifies)
     expect("text summary", summary[:len(want)], want)
     status = "clean" if certifies else "findings"
@@ -168,7 +168,7 @@ set -- $(for n in $names; do echo "$n.o"; done)
 expect_status 1 "$SCAN" --no-progress --format json --junit all.junit "$@"
 cp out all.json
 expect_status 1 "$SCAN" --no-progress "$@"
-[ "$(tail -n 1 out)" = "9 files scanned: 2 clean (1 with load-time checks), 7 rejected, 0 errors; 8 findings, 1 violations" ] ||
+[ "$(tail -n 1 out)" = "9 files scanned: 2 clean (1 with load-time checks), 7 rejected, 0 errors; 8 findings, 1 violation" ] ||
 	fail "summary of all: $(tail -n 1 out)"
 python3 - all.json all.junit "$CASES" <<'PY' || fail "the run over all files disagrees"
 import json, sys

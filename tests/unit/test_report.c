@@ -384,7 +384,7 @@ static const char text_golden[] =
 	"img dir/a.deb!data.tar.xz!./usr/lib/libx.so: segment 2|segment 3+0xfff (pad 0): "
 	"wrpkru (0f 01 ef) spanning\n"
 	"bad\"name.ko: error: truncated ELF header\n"
-	"4 files scanned: 1 clean, 2 rejected, 1 errors; 6 findings, 1 violations\n";
+	"4 files scanned: 1 clean, 2 rejected, 1 error; 6 findings, 1 violation\n";
 
 Test(report, text_golden)
 {
@@ -464,7 +464,7 @@ Test(report, rewritten_counts_as_clean)
 	cr_assert_eq(s.clean, 1);
 	pvsub_report_free(rep);
 	fclose(f);
-	cr_assert_str_eq(out.data, "1 files scanned: 1 clean (1 rewritten), 0 rejected, 0 errors; "
+	cr_assert_str_eq(out.data, "1 file scanned: 1 clean (1 rewritten), 0 rejected, 0 errors; "
 				   "0 findings, 0 violations\n");
 	free(out.data);
 }
