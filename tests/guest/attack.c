@@ -8,8 +8,9 @@
  * function it imports, and calls it with registers of its choice.
  *
  * Returns 0 (or 42, where it ran code of its own making, or for attack 27
- * made a WRPKRU out of clean pages) when the attack did what it wanted (under --backend none), 1 to 9 when it could not;
- * under lockdown it should not return at all.  Attacks 24 and 25 also need
+ * made a WRPKRU out of clean pages) when the attack did what it wanted
+ * (under --backend none), 1 to 9 when it could not; under lockdown it
+ * should not return at all.  Attacks 24 and 25 also need
  * -DSAVED_SP and -DGATE_CLOSE_PROT, the runtime's addresses as nm reads
  * them from its (static, not position-independent) binary.
  */
