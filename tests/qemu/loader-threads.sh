@@ -32,9 +32,11 @@
 #     every call is refused or done as the valid descriptor says, every
 #     frame that comes back is the valid buffer's, the guest's canary and
 #     queue 1's pending frames are intact (0); its counts of calls done and
-#     refused are printed.  (A gate that checked one copy of a descriptor
-#     and used another would fail it: see the report of the change that
-#     added it for the planted double fetch that did.)
+#     refused are printed.  The gates read each descriptor once, into a
+#     snapshot, and use that copy (runtime/guestapi.c); with a double fetch
+#     planted by hand (the copy made from the guest's descriptor, not the
+#     snapshot) this guest failed within its run: 10 (a frame from
+#     elsewhere came back) for pvsub_tx, 13 for pvsub_rx.
 # Skips where the QEMU guest has no protection keys, and as the other QEMU
 # tests do.
 . "$top_srcdir/tests/lib.sh"
