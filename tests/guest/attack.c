@@ -7,9 +7,10 @@
  * ret` reached by reading forward from the address of a guest API
  * function it imports, and calls it with registers of its choice.
  *
- * Returns 0 (or 42, where it ran code of its own making) when the attack
- * did what it wanted (under --backend none), 1 to 9 when it could not;
- * under lockdown it should not return at all.  Attacks 24 and 25 also need
+ * Returns 0 (or 42, where it ran code of its own making, or for attack 27
+ * made a WRPKRU out of clean pages) when the attack did what it wanted
+ * (under --backend none), 1 to 9 when it could not; under lockdown it
+ * should not return at all.  Attacks 24 and 25 also need
  * -DSAVED_SP and -DGATE_CLOSE_PROT, the runtime's addresses as nm reads
  * them from its (static, not position-independent) binary.
  */
@@ -169,6 +170,49 @@ __asm__(".text\n"
 	"	ud2\n");
 
 static unsigned long *forged_sp;
+
+/*
+ * Three pages of clean code for attack 27 (PKU Pitfalls' mremap joining
+ * two clean pages), nothing else on them: join_lo ends in 0f 01, the
+ * first bytes of an xgetbv (0f 01 d0) whose last byte opens the next page;
+ * join_hi opens with ef, a one-byte `out %eax, (%dx)` that never runs.
+ * Each page is clean and so is their layout; moving join_hi's page onto
+ * the one after join_lo makes the junction read 0f 01 ef, a WRPKRU.
+ */
+extern const unsigned char join_lo[], join_hi[];
+__asm__(".pushsection .text\n"
+	".balign 4096\n"
+	"join_lo:\n"
+	"	.fill 4094, 1, 0xcc\n"
+	"	.byte 0x0f, 0x01, 0xd0\n" /* xgetbv, across the page's end */
+	"	.fill 4095, 1, 0xcc\n"
+	"join_hi:\n"
+	"	.byte 0xef\n" /* out %eax, (%dx) */
+	"	.fill 4095, 1, 0xcc\n"
+	".popsection\n");
+
+/*
+ * Attack 27: mremap join_hi's page onto the page after join_lo's through
+ * the runtime's syscall, then read the junction back: 42 when it reads
+ * 0f 01 ef (it is not run: the CPU may have no PKU), 6 or 7 when the pages
+ * are not laid out as above, 1 or 2 when the move failed.
+ */
+static int join_pages(const unsigned char *site)
+{
+	const volatile unsigned char *lo = join_lo;
+	const unsigned char *hi = join_hi;
+	long r;
+
+	if ((uintptr_t)lo % 4096 || hi != join_lo + 2 * 4096)
+		return 6;
+	if (lo[4094] != 0x0f || lo[4095] != 0x01 || lo[4096] != 0xd0 || *hi != 0xef)
+		return 7;
+	r = sys(site, 25, (long)(uintptr_t)hi, 4096, 4096, MREMAP_MAYMOVE_FIXED,
+		(long)(uintptr_t)(lo + 4096));
+	if (r != (long)(uintptr_t)(lo + 4096))
+		return 1;
+	return lo[4094] == 0x0f && lo[4095] == 0x01 && lo[4096] == 0xef ? 42 : 2;
+}
 
 __attribute__((used, noreturn)) void attack_landed(long rax, long rbx, unsigned long *rsp)
 {
@@ -461,6 +505,8 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		return 0;
 	case 26: /* a thread: see spawn_thread() */
 		return spawn_thread(s, g);
+	case 27: /* mremap joining two clean pages into a WRPKRU: join_pages() */
+		return join_pages(s);
 	case 10: /* write its own code directly */
 		*(volatile unsigned char *)(uintptr_t)victim = 0xc3;
 		return 1;

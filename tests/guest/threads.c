@@ -34,6 +34,27 @@
  * made: 42 when the write went through, 3 when the thread never got there;
  * under pkey the new thread's PKRU has the window's key disabled before
  * its first guest instruction, so it dies of SIGSEGV.
+ *
+ * With -DMAP_RACE=1 or 2 (PKU Pitfalls' mapping races): a thread spins in
+ * race_page, a page of certified code, while the main thread replaces that
+ * page through the runtime's `syscall; ret` (found as tests/guest/attack.c
+ * finds it) with a page of NOPs ending in "mov $42, %eax; ret": 1, a fresh
+ * mapping (mmap read-write-execute, written, then mremap'd over
+ * race_page); 2, mremap of race_new, such a page of its own code.  42 when
+ * the spinning thread ran the new page, 7 when it ran the old one to its
+ * end.  Where threads are refused (mprotect, none) the main thread does the
+ * same alone: it replaces the page, then calls it.
+ *
+ * With -DDOUBLE_FETCH: a thread flips the descriptors that the main thread
+ * hands pvsub_tx() and pvsub_rx() in a loop, between a valid buffer and
+ * places outside the guest's memory (past its end, wrapping, the device
+ * window, the runtime's text, the guest's own data) or an oversized
+ * length.  Every call must be refused (-EINVAL) or done as the valid
+ * descriptor says: each frame that comes back is the valid buffer's 64
+ * bytes, the guest's data (a canary) is unchanged, and the frames left
+ * pending on queue 1 (whose ring the window target is) come back intact.
+ * 0 when all held and both kinds of call were seen, else the number of
+ * the first check that failed (2 where threads are refused).
  */
 #include <pvsub/guest.h>
 
@@ -57,7 +78,7 @@ static unsigned check __attribute__((unused));
 	} while (0)
 
 #if !defined(PKEY_THREADS) && !defined(CLONE_ATTACK) && !defined(WINDOW_WRITE) &&                  \
-	!defined(THREAD_EXIT)
+	!defined(THREAD_EXIT) && !defined(MAP_RACE) && !defined(DOUBLE_FETCH)
 static volatile int ran;
 
 static void thread_fn(void *arg)
@@ -193,6 +214,346 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	while (!wrote && pvsub_clock_ns() - t0 < 10000000000ull)
 		;
 	return wrote ? 42 : 3;
+}
+#elif defined(MAP_RACE)
+#define PROT_RWX 7
+#define MAP_PRIVATE_ANON 0x22
+#define MREMAP_MAYMOVE_FIXED 3
+
+/* The needle, one less per byte: the bytes 0f 05 c3 (syscall; ret) are
+ * never in the guest's own code. */
+static volatile unsigned char needle[3] = {0x0e, 0x04, 0xc2};
+
+/* A `syscall; ret` in the runtime's text, read forward from
+ * pvsub_clock_ns (the same function under every backend). */
+static const unsigned char *find_syscall(void)
+{
+	const volatile unsigned char *p = (const volatile unsigned char *)(uintptr_t)pvsub_clock_ns;
+
+	for (unsigned i = 0; i < 65536; i++)
+		if (p[i] == needle[0] + 1 && p[i + 1] == needle[1] + 1 && p[i + 2] == needle[2] + 1)
+			return (const unsigned char *)(uintptr_t)(p + i);
+	return 0;
+}
+
+/* The system call @nr with arguments @a to @e, through @site. */
+static long sys(const unsigned char *site, long nr, long a, long b, long c, long d, long e)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	long ret;
+
+	/* below the red zone: the call pushes its return address */
+	__asm__ volatile("sub $128, %%rsp\n\tcall *%[site]\n\tadd $128, %%rsp"
+			 : "=a"(ret)
+			 : [site] "r"(site), "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+			 : "rcx", "r9", "r11", "memory");
+	return ret;
+}
+
+/*
+ * race_page: sets race_in, spins until race_stop, returns 7; nothing else
+ * lies on its page.  race_new: the page that replaces it, NOPs and then
+ * "mov $42, %eax; ret", so that a thread spinning anywhere in race_page
+ * slides into the 42.
+ */
+volatile int race_in, race_stop;
+int race_page(void);
+extern const unsigned char race_new[];
+__asm__(".pushsection .text\n"
+	".balign 4096\n"
+	"race_page:\n"
+	"	movl $1, race_in(%rip)\n"
+	"1:	cmpl $0, race_stop(%rip)\n"
+	"	je 1b\n"
+	"	movl $7, %eax\n"
+	"	ret\n"
+	"	.balign 4096, 0xcc\n"
+	"race_new:\n"
+	"	.fill 4090, 1, 0x90\n"
+	"	movl $42, %eax\n"
+	"	ret\n"
+	".popsection\n");
+
+static volatile int race_result;
+
+static void spinner(void *arg)
+{
+	(void)arg;
+	race_result = race_page();
+}
+
+/* Replace race_page as MAP_RACE says: 0, or 4 to 6 when a call failed. */
+static int replace(const unsigned char *s)
+{
+	long from = (long)(uintptr_t)race_new, r;
+
+	if (MAP_RACE == 1) {
+		from = sys(s, 9, 0, 4096, PROT_RWX, MAP_PRIVATE_ANON, -1);
+		if (from < 0 && from > -4096)
+			return 4;
+		for (unsigned i = 0; i < 4096; i++)
+			((volatile unsigned char *)from)[i] = race_new[i];
+	}
+	r = sys(s, 25, from, 4096, 4096, MREMAP_MAYMOVE_FIXED, (long)(uintptr_t)race_page);
+	return r == (long)(uintptr_t)race_page ? 0 : 5;
+}
+
+int pvsub_guest_main(const struct pvsub_guest *g)
+{
+	const unsigned char *s = find_syscall();
+	uint64_t t0;
+	int r;
+
+	if (!s || (uintptr_t)race_page % 4096 ||
+	    race_new != (const unsigned char *)race_page + 4096)
+		return 9;
+	r = pvsub_thread_start(spinner, 0, (uint8_t *)g->mem + 0x200000u, STACK_SIZE);
+	if (r == -EPERM) { /* no threads here: the same, alone */
+		r = replace(s);
+		race_stop = 1;
+		return r ? r : race_page();
+	}
+	if (r)
+		return 2;
+	t0 = pvsub_clock_ns();
+	while (!race_in && pvsub_clock_ns() - t0 < 10000000000ull)
+		;
+	if (!race_in)
+		return 3;
+	r = replace(s);
+	/* the spinner slides into the new page's 42, or (not replaced)
+	 * runs the old one to its end */
+	t0 = pvsub_clock_ns();
+	while (!race_result && pvsub_clock_ns() - t0 < 2000000000ull)
+		;
+	race_stop = 1;
+	while (!race_result)
+		;
+	return r ? r : race_result;
+}
+#elif defined(DOUBLE_FETCH)
+#define WINDOW 0x20000000UL
+/* queue 1's ring in the window (struct loader_world in runtime/guestapi.h:
+ * the 40-byte struct pvsub_guest, four pointers, rings[0]: slots, len[256],
+ * head, tail; then rings[1]) */
+#define RING1_OFF (40 + 4 * 8 + 8 + 256 * 4 + 8)
+#define TX_OFF 0x100000u
+#define RX_OFF 0x101000u
+#define Q1_OFF 0x102000u
+#define DESC_OFF 0x103000u
+#define LEN 64u
+#define Q1_FRAMES 3u
+#define PHASE_NS 4000000000ull
+#define BATCH 32u
+
+/* Each check has its number, the guest's status when it fails. */
+#define DF_CHECK(n, cond)                                                                          \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			return (n);                                                                \
+	} while (0)
+
+static const struct pvsub_guest *G;
+/* The guest's own data: outside its memory, and a target of the flips. */
+static volatile uint8_t canary[256];
+static volatile int flip_stop, flip_done;
+/* all volatile: the flipper reads each afresh as the main thread changes
+ * them between the phases */
+static volatile struct pvsub_frame *volatile flipped;
+static volatile struct pvsub_frame good, bad[8];
+static volatile unsigned n_bad;
+
+/* The flipper: the descriptor at `flipped` alternates between `good` and
+ * each of `bad` in turn, field by field, until flip_stop. */
+static void flipper(void *arg)
+{
+	(void)arg;
+	for (unsigned k = 0; !flip_stop; k = (k + 1) % n_bad) {
+		volatile struct pvsub_frame *d = flipped;
+
+		if (!d)
+			continue;
+		for (int i = 0; i < 64; i++) {
+			d->off = bad[k].off;
+			d->len = bad[k].len;
+		}
+		for (int i = 0; i < 64; i++) {
+			d->off = good.off;
+			d->len = good.len;
+		}
+	}
+	flip_done = 1;
+}
+
+static uint8_t pattern(uint32_t i, uint32_t seed)
+{
+	return (uint8_t)(i * 13 + seed * 29 + 5);
+}
+
+static int canary_ok(void)
+{
+	for (unsigned i = 0; i < sizeof(canary); i++)
+		if (canary[i] != 0xa5)
+			return 0;
+	return 1;
+}
+
+/* Whether the LEN bytes at @off are the valid buffer's (seed 0), and
+ * clears them for the next frame. */
+static int received_ok(uint32_t off)
+{
+	uint8_t *rx = (uint8_t *)G->mem + off;
+	int ok = 1;
+
+	for (uint32_t i = 0; i < LEN; i++) {
+		ok &= rx[i] == pattern(i, 0);
+		rx[i] = 0;
+	}
+	return ok;
+}
+
+/* The flip targets, as offsets from the guest's memory for a LEN-byte
+ * frame (@window: where in the window), and the oversized length. */
+static void targets(uintptr_t window)
+{
+	uintptr_t mem = (uintptr_t)G->mem;
+	const uint64_t size = G->mem_size;
+
+	n_bad = 0;
+	bad[n_bad++] = (struct pvsub_frame){size - LEN / 2, LEN, 0};	/* past the end */
+	bad[n_bad++] = (struct pvsub_frame){size + 4096, LEN, 0};	/* outside */
+	bad[n_bad++] = (struct pvsub_frame){~(uint64_t)0 - 15, LEN, 0}; /* wrapping */
+	bad[n_bad++] = (struct pvsub_frame){window - mem, LEN, 0};	/* the window */
+	bad[n_bad++] = (struct pvsub_frame){(uintptr_t)pvsub_clock_ns - mem, LEN, 0}; /* runtime */
+	bad[n_bad++] = (struct pvsub_frame){(uintptr_t)canary - mem, LEN, 0};	      /* its data */
+	bad[n_bad++] = (struct pvsub_frame){good.off, 0x10000, 0}; /* oversized */
+}
+
+/* Appends " @v" in decimal at @p; returns the end. */
+static char *put_u32(char *p, uint32_t v)
+{
+	char digits[10];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	*p++ = ' ';
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+/* Logs how many calls of each kind the flips met. */
+static void log_counts(uint32_t sent, uint32_t refused, uint32_t got, uint32_t rx_refused)
+{
+	static const char head[] = "double fetch: tx sent, refused; rx got, refused:";
+	char line[sizeof(head) + 44], *p = line;
+
+	for (unsigned i = 0; i < sizeof(head) - 1; i++)
+		*p++ = head[i];
+	p = put_u32(p, sent);
+	p = put_u32(p, refused);
+	p = put_u32(p, got);
+	p = put_u32(p, rx_refused);
+	pvsub_log(line, (size_t)(p - line));
+}
+
+int pvsub_guest_main(const struct pvsub_guest *g)
+{
+	uint8_t *mem = g->mem;
+	struct pvsub_frame *txd = (struct pvsub_frame *)(mem + DESC_OFF);
+	struct pvsub_frame *rxd = txd + 8;
+	struct pvsub_frame stable_tx = {TX_OFF, LEN, 0}, stable_rx = {RX_OFF, 0, 0};
+	struct pvsub_frame txs[BATCH], rxs[BATCH];
+	uint32_t sent = 0, refused = 0, got = 0, rx_refused = 0;
+	uint64_t t0;
+	int r;
+
+	G = g;
+	stable_rx.len = g->frame_max;
+	for (unsigned i = 0; i < sizeof(canary); i++)
+		canary[i] = 0xa5;
+	for (uint32_t i = 0; i < LEN; i++)
+		mem[TX_OFF + i] = pattern(i, 0);
+	/* frames left pending on queue 1, whose ring the rx flips aim at */
+	for (uint32_t f = 0; f < Q1_FRAMES; f++) {
+		struct pvsub_frame q1 = {Q1_OFF + f * 2048u, LEN + f, 0};
+
+		for (uint32_t i = 0; i < LEN + f; i++)
+			mem[Q1_OFF + f * 2048u + i] = pattern(i, f + 1);
+		DF_CHECK(3, pvsub_tx(1, &q1, 1) == 1);
+	}
+	r = pvsub_thread_start(flipper, 0, mem + 0x200000u, STACK_SIZE);
+	DF_CHECK(2, r == 0);
+
+	/* transmit: the flipped descriptor reads the window's start; BATCH
+	 * frames sent, then received at once (most of the time in pvsub_tx) */
+	good = stable_tx;
+	targets(WINDOW);
+	*txd = good;
+	flipped = txd;
+	for (t0 = pvsub_clock_ns(); pvsub_clock_ns() - t0 < PHASE_NS;) {
+		uint32_t pending = 0;
+
+		while (pending < BATCH) {
+			r = pvsub_tx(0, txd, 1);
+			if (r == -EINVAL) {
+				refused++;
+				continue;
+			}
+			DF_CHECK(7, r == 1);
+			pending++;
+		}
+		sent += pending;
+		for (uint32_t k = 0; k < BATCH; k++)
+			rxs[k] = (struct pvsub_frame){RX_OFF + k * 128u, g->frame_max, 0};
+		DF_CHECK(8, pvsub_rx(0, rxs, BATCH) == BATCH);
+		for (uint32_t k = 0; k < BATCH; k++) {
+			DF_CHECK(9, rxs[k].len == LEN);
+			DF_CHECK(10, received_ok(RX_OFF + k * 128u));
+		}
+	}
+	/* receive: the flipped descriptor writes queue 1's ring; BATCH frames
+	 * sent at once, then received one by one */
+	flipped = 0;
+	good = (struct pvsub_frame){RX_OFF, g->frame_max, 0};
+	targets(WINDOW + RING1_OFF);
+	*rxd = good;
+	flipped = rxd;
+	for (uint32_t k = 0; k < BATCH; k++)
+		txs[k] = stable_tx;
+	for (t0 = pvsub_clock_ns(); pvsub_clock_ns() - t0 < PHASE_NS;) {
+		DF_CHECK(11, pvsub_tx(0, txs, BATCH) == BATCH);
+		for (uint32_t k = 0; k < BATCH; k++) {
+			while ((r = pvsub_rx(0, rxd, 1)) == -EINVAL)
+				rx_refused++;
+			DF_CHECK(12, r == 1);
+			got++;
+			DF_CHECK(13, received_ok(RX_OFF));
+		}
+		DF_CHECK(14, canary_ok());
+	}
+	flip_stop = 1;
+	while (!flip_done)
+		;
+	log_counts(sent, refused, got, rx_refused);
+	DF_CHECK(15, canary_ok());
+	/* queue 1 kept its frames */
+	for (uint32_t f = 0; f < Q1_FRAMES; f++) {
+		uint8_t *rx = mem + RX_OFF;
+
+		stable_rx.len = g->frame_max;
+		DF_CHECK(16, pvsub_rx(1, &stable_rx, 1) == 1);
+		DF_CHECK(17, stable_rx.len == LEN + f);
+		for (uint32_t i = 0; i < LEN + f; i++)
+			DF_CHECK(18, rx[i] == pattern(i, f + 1));
+	}
+	DF_CHECK(19, pvsub_rx(1, &stable_rx, 1) == 0);
+	/* both kinds of call seen, or the flips proved nothing */
+	DF_CHECK(20, sent && refused && got && rx_refused);
+	return 0;
 }
 #elif defined(CLONE_ATTACK)
 static volatile int attack_ran;

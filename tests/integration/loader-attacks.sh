@@ -163,6 +163,26 @@ attack 19
 killed 19 mremap
 attack 20
 killed 20 mremap
+# mremap joining two clean pages (PKU Pitfalls): a page of guest code that
+# ends in 0f 01 (an xgetbv's first bytes) and one that starts with ef,
+# each certified clean; the second moved onto the page after the first
+# makes the junction read 0f 01 ef, a WRPKRU.  Under none the move is
+# done (the image is not sealed there) and the guest reads the WRPKRU back
+# (42; it does not run it); the filter kills the mremap first
+attack 27
+killed 27 mremap 42
+# mapping races (PKU Pitfalls), single-threaded as threads are refused
+# here (tests/guest/threads.c's MAP_RACE; tests/qemu/loader-threads.sh
+# runs the race itself under pkey, a thread spinning in the page): a page
+# of certified code replaced through the runtime's syscall by a page that
+# returns 42, 1: a fresh read-write-execute mapping mremap'd over it, 2:
+# another page of its code mremap'd over it; under none the page is
+# replaced and called (42), under mprotect the mmap or mremap is killed
+for n in 1 2; do
+	certify "attackrace$n" "$top_srcdir/tests/guest/threads.c" -DMAP_RACE=$n
+done
+killed race1 mmap 42
+killed race2 mremap 42
 # an executable file mapping: standard input, a file of code that no
 # certificate covers ("mov $42, %eax; ret"), mapped read-execute and run
 printf '\270\052\000\000\000\303' > payload.bin

@@ -6,7 +6,11 @@
 # tests/integration/pkey-run.sh there runs the example guests and the
 # pkey attack guests (built, certified and signed here) under each
 # backend; its output must be pkey-lib.sh's, as on a CPU with PKU
-# (tests/integration/loader-pkey-hw.sh).  Skips when the guest has no
+# (tests/integration/loader-pkey-hw.sh).  In the same boot, PKU Pitfalls'
+# mremap joining two clean pages (tests/guest/attack.c's attack 27, as
+# tests/integration/loader-attacks.sh runs it): killed (SIGSYS, 159) under
+# pkey and mprotect, the junction read back as a WRPKRU (42) under none.
+# Skips when the guest has no
 # protection keys after all (KVM on a CPU without them), and as the other
 # QEMU tests do.
 . "$top_srcdir/tests/lib.sh"
@@ -17,6 +21,11 @@ real_kernel_tier
 [ -x "$RUNTIME" ] || skip "no pvsub-guestrun (configure found no musl-gcc)"
 qemu_tier ldd
 pkey_attacks
+# attack 27 of tests/guest/attack.c, with the runtime's addresses that
+# its other attacks use (as loader-attacks.sh gives them)
+sym() { nm "$RUNTIME" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
+certified_guest join "$top_srcdir/tests/guest/attack.c" -DATTACK=27 \
+	-DSAVED_SP="$(sym saved_sp)" -DGATE_CLOSE_PROT="$(sym gate_close_prot)"
 
 # the loader and its shared libraries, each at the path it is loaded from
 set -- -f "$LOADER=/pvsub-loader" -f "$RUNTIME=/pvsub-guestrun" -f "$CA=/ca.pem" \
@@ -30,11 +39,17 @@ done
 for n in 1 2 3 4 5 6 7 8 9; do
 	set -- "$@" -f "$PWD/attack$n.tar=/attacks/attack$n.tar"
 done
+set -- "$@" -f "$PWD/join.tar=/attacks/join.tar"
 # shellcheck disable=SC2016 # expanded in the guest
 qemu_boot -k "$KERNEL_DEB" -l console.log "$@" -c '
 echo "cpu: $(grep -o -w -e pku -e ospke /proc/cpuinfo | sort -u | tr "\n" " ")"
 PVSUB_GUESTRUN=/pvsub-guestrun sh /pkey-run.sh /pvsub-loader /ca.pem /guests /attacks |
-	sed "s/^/PKEY-RUN: /"'
+	sed "s/^/PKEY-RUN: /"
+for b in pkey mprotect none; do
+	PVSUB_GUESTRUN=/pvsub-guestrun /pvsub-loader --backend $b --ca /ca.pem --loopback \
+		/attacks/join.tar >/dev/null 2>/dev/null
+	echo "JOIN: $b $?"
+done'
 [ "$boot_status" -eq 0 ] || fail "the boot failed ($boot_status): $(tail -n 20 console.log)"
 grep -a '^cpu: ' console.log || :
 tr -d '\r' < console.log | sed -n 's/^PKEY-RUN: //p' > got
@@ -43,5 +58,10 @@ if [ "$(head -n 1 got)" = "probe loopback pkey 129 1" ]; then
 fi
 pkey_expected > want
 cmp -s want got || fail "under pkey in QEMU:
+$(diff want got)"
+tr -d '\r' < console.log | sed -n 's/^JOIN: //p' > got
+echo "mremap join: $(tr '\n' ' ' < got)"
+printf 'pkey 159\nmprotect 159\nnone 42\n' > want
+cmp -s want got || fail "mremap joining two clean pages in QEMU:
 $(diff want got)"
 exit 0

@@ -18,6 +18,25 @@
 #     SIGSEGV (139) under pkey, as the new thread closes the window before
 #     its first guest instruction; refused (2) under mprotect.
 #   exit -DTHREAD_EXIT: a thread's pvsub_exit(7) ends the guest (7).
+#   raceN -DMAP_RACE=N (PKU Pitfalls' mapping races): while a thread spins
+#     in a page of certified code, the main thread replaces that page
+#     through the runtime's `syscall` (1: mmap of fresh executable memory,
+#     then mremap over the page; 2: mremap of another page of its code):
+#     killed (SIGSYS, 159) under pkey, so the spinner never ran a replaced
+#     byte; loader-attacks.sh runs the single-threaded control (42 under
+#     none).
+#   df -DDOUBLE_FETCH: a thread flips the descriptor the main thread hands
+#     pvsub_tx() (then pvsub_rx()) in a loop, between a valid buffer and
+#     places outside the guest's memory (the window, the runtime's text,
+#     the guest's data, past the end, wrapping) or an oversized length:
+#     every call is refused or done as the valid descriptor says, every
+#     frame that comes back is the valid buffer's, the guest's canary and
+#     queue 1's pending frames are intact (0); its counts of calls done and
+#     refused are printed.  The gates read each descriptor once, into a
+#     snapshot, and use that copy (runtime/guestapi.c); with a double fetch
+#     planted by hand (the copy made from the guest's descriptor, not the
+#     snapshot) this guest failed within its run: 10 (a frame from
+#     elsewhere came back) for pvsub_tx, 13 for pvsub_rx.
 # Skips where the QEMU guest has no protection keys, and as the other QEMU
 # tests do.
 . "$top_srcdir/tests/lib.sh"
@@ -45,6 +64,9 @@ guest exit -DTHREAD_EXIT
 # 0x50f00: the runtime's flags; 0x11: SIGCHLD alone (fork); 0x350f00: with
 # CLONE_SETTLS and CLONE_PARENT_SETTID; 0x40f00: without CLONE_THREAD;
 # 0x4111: vfork's CLONE_VM | CLONE_VFORK | SIGCHLD
+guest race1 -DMAP_RACE=1
+guest race2 -DMAP_RACE=2
+guest df -DDOUBLE_FETCH
 for f in 0x50f00 0x11 0x350f00 0x40f00 0x4111; do
 	guest "clone$f" -DCLONE_ATTACK=$f -DCLONE_SYSCALL="$syscall"
 done
@@ -53,7 +75,7 @@ set -- -f "$LOADER=/pvsub-loader" -f "$RUNTIME=/pvsub-guestrun" -f "$CA=/ca.pem"
 for lib in $(ldd "$LOADER" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 	set -- "$@" -f "$(readlink -f "$lib")=$lib"
 done
-for g in threads window exit clone0x50f00 clone0x11 clone0x350f00 clone0x40f00 clone0x4111; do
+for g in threads window exit race1 race2 df clone0x50f00 clone0x11 clone0x350f00 clone0x40f00 clone0x4111; do
 	set -- "$@" -f "$PWD/$g.tar=/g/$g.tar"
 done
 # shellcheck disable=SC2016 # expanded in the guest
@@ -61,14 +83,16 @@ qemu_boot -k "$KERNEL_DEB" -l console.log "$@" -c '
 export PVSUB_GUESTRUN=/pvsub-guestrun
 for run in "threads pkey" "threads mprotect" "threads none" "clone0x50f00 pkey" \
 	"clone0x11 pkey" "clone0x350f00 pkey" "clone0x40f00 pkey" "clone0x4111 pkey" \
-	"window pkey" "window mprotect" "exit pkey"; do
+	"window pkey" "window mprotect" "exit pkey" "race1 pkey" "race2 pkey" "df pkey"; do
 	set -- $run
 	/pvsub-loader --backend $2 --ca /ca.pem --loopback /g/$1.tar >/dev/null 2>/tmp/err
 	echo "THREADS: $1 $2 $?"
+	grep "double fetch" /tmp/err | sed "s/^/COUNTS: /"
 done'
 [ "$boot_status" -eq 0 ] || fail "the boot failed ($boot_status): $(tail -n 20 console.log)"
 tr -d '\r' < console.log | sed -n 's/^THREADS: //p' > got
 cat got
+tr -d '\r' < console.log | sed -n 's/^COUNTS: //p'
 if [ "$(head -n 1 got)" = "threads pkey 129" ]; then
 	skip "no protection keys in the QEMU guest's CPU either: pkey threads skipped"
 fi
@@ -84,6 +108,9 @@ clone0x4111 pkey 159
 window pkey 139
 window mprotect 2
 exit pkey 7
+race1 pkey 159
+race2 pkey 159
+df pkey 0
 EXP
 cmp -s want got || fail "threads under pkey in QEMU:
 $(diff want got)"
