@@ -89,6 +89,7 @@ build_lua() {
 	mkdir -p "$3"
 	for c in src-lua/src/l*.c; do
 		case $c in */luac.c) continue ;; esac
+		# shellcheck disable=SC2086 # FLAGS are words
 		"$1" -std=gnu99 $2 -DLUA_COMPAT_5_3 -DLUA_USE_LINUX -c -o "$3/$(basename "$c" .c).o" "$c" ||
 			fail "$1 $2: cannot compile $c"
 	done
@@ -108,6 +109,7 @@ ldflags() {
 link_zlib() {
 	mkdir -p "$5"
 	for p in example minigzip infcover; do
+		# shellcheck disable=SC2046 # FLAGS are words
 		"$1" $(ldflags "$2") -o "$5/$p" "$3/$p.o" "$4"/*.o || return 1
 	done
 }
@@ -115,6 +117,7 @@ link_zlib() {
 # link_lua CC FLAGS BUILD OBJDIR OUT: the interpreter OUT/lua.
 link_lua() {
 	mkdir -p "$5"
+	# shellcheck disable=SC2046 # FLAGS are words
 	"$1" $(ldflags "$2") -o "$5/lua" "$3/lua.o" "$4"/*.o -lm -Wl,-E -ldl
 }
 
