@@ -44,3 +44,68 @@ stress_round() {
 	set -e
 	[ "$st" -eq 0 ] || fail "$1, seed $3: the rewritten program exited $st: $(tail -1 "got-$1.txt")"
 }
+
+# stress_object IN OUT SEED: the object IN, as a compiler or a library
+# gave it, rewritten under a stress policy of SEED (as stress_round's) into
+# OUT, with pvsub-scan's JSON report on the rewrite in OUT.json.  The
+# outcome is in $stress_result:
+#   rewritten  $n rewrites; OUT rescans clean under the policy and, when IN
+#              has an .eh_frame, OUT's describes OUT's code as IN's did IN's
+#              (check.py cfi);
+#   refused    pvsub-scan refused it (exit 1), $stress_why is the first
+#              reason it gave; OUT is a copy of IN;
+#   clean      IN's code has too few qualifying patterns for a policy
+#              (choose-patterns.py says so in $stress_why): nothing to
+#              rewrite, OUT is a copy of IN.
+# Anything else (a policy chooser or scanner that fails otherwise, a rescan
+# that finds an occurrence, .eh_frame that no longer fits) fails the test.
+stress_object() {
+	n=0
+	stress_why=
+	if ! python3 "$top_srcdir/tests/qemu/choose-patterns.py" "$1" --seed "$3" --count 6 \
+		--min-each 2 --min-total 12 --scan "$SCAN" -o policy.xml 2>choose.err; then
+		stress_why=$(tail -1 choose.err)
+		case $stress_why in
+		*"distinct 3-byte windows occur"* | *"sampled patterns qualify"* | *"qualifying patterns reach"*) ;;
+		*) fail "$1, seed $3: choose-patterns.py failed: $stress_why" ;;
+		esac
+		stress_result=clean
+		cp "$1" "$2"
+		return 0
+	fi
+	set +e
+	"$SCAN" --rewrite --policy policy.xml -o "$2" --format json "$1" >"$2.json" 2>err
+	_so_st=$?
+	set -e
+	case $_so_st in
+	0)
+		n=$(json_query "$2.json" "len(d['files'][0]['rewrites'])")
+		[ "$n" -gt 0 ] || fail "$1, seed $3: a policy from its own code, and nothing was rewritten"
+		expect_status 0 "$SCAN" --policy policy.xml "$2"
+		if readelf -SW "$1" | grep -q ' \.eh_frame '; then
+			python3 "$top_srcdir/tests/rewrite/check.py" cfi "$1" "$2" >cfi.txt 2>&1 ||
+				fail "$1, seed $3: .eh_frame: $(tail -1 cfi.txt)"
+		fi
+		stress_result=rewritten
+		;;
+	1)
+		stress_why=$(json_query "$2.json" "(d['files'][0].get('refused') or [{}])[0].get('reason', '')")
+		[ -n "$stress_why" ] || fail "$1, seed $3: refused without a reason"
+		stress_result=refused
+		cp "$1" "$2"
+		;;
+	*)
+		cat err >&2
+		fail "$1, seed $3: pvsub-scan --rewrite exited $_so_st"
+		;;
+	esac
+}
+
+# stress_moved IN OUT: true when some function of OUT starts at another
+# offset than in IN (its symbol's value changed): the rewriter moved code,
+# not only changed bytes in place.
+stress_moved() {
+	nm --defined-only "$1" | awk '$2 ~ /^[tT]$/ { print $3, $1 }' | sort >moved-a.txt
+	nm --defined-only "$2" | awk '$2 ~ /^[tT]$/ { print $3, $1 }' | sort >moved-b.txt
+	! cmp -s moved-a.txt moved-b.txt
+}
