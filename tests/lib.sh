@@ -80,8 +80,8 @@ in_batches() {
 	done
 }
 
-# real_kernel_tier: called first by the tests that need the Debian kernel
-# package (and QEMU).  PVSUB_SKIP_REAL_KERNEL=1 skips them: CI sets it for
+# real_kernel_tier: called first by the tests of the downloaded-corpus
+# tier: the Debian kernel package (and QEMU), Debian's zlib and Lua sources.  PVSUB_SKIP_REAL_KERNEL=1 skips them: CI sets it for
 # make distcheck, after the same tests passed twice on the same tree.
 real_kernel_tier() {
 	[ "${PVSUB_SKIP_REAL_KERNEL:-0}" != 1 ] ||
