@@ -2139,11 +2139,24 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
  * not moved) on an FDE for rewritten code, or a relocation anywhere but
  * pc_begin and the personality and LSDA pointers.
  *
- * Not described: the moment inside a rule's sequence where the stack or a
- * frame register is moved (sp-rebase, scratch, disp-rebase of the CFA
- * register).  An unwind that starts there (a signal handler that walks
- * the stack) sees the frame of the instruction; unwinds from calls and
- * from the instructions the rules copy are exact.
+ * Inside a rule's sequence the stack or the CFA's register may be moved
+ * for a moment (sp-rebase, scratch and the push rules, lea-arith on rsp,
+ * disp-rebase of rbp).  The program is interpreted as it is copied (the
+ * CIE's initial rules, remember/restore_state), and each such sequence is
+ * followed instruction by instruction from its bytes: pushes, pops and
+ * `lea d(%reg), %reg` move a register by a known amount, a call leaves rsp
+ * as it was.  Where the CFA then differs from the row in force, a row
+ * (DW_CFA_def_cfa_offset, or _sf when negative) is added at that
+ * instruction's start, and at the sequence's end one that gives the row
+ * back, so that an unwind starting at any instruction (a signal handler
+ * that walks the stack) finds the caller.  Refused instead, as nothing
+ * exact can be said: a sequence that moves a register or the stack where
+ * the CFA or a register rule is a DWARF expression, that writes the CFA's
+ * register other than by those forms, or that overwrites a register whose
+ * caller's value the unwinder reads from it (a callee-saved register with
+ * its initial rule, or one another register's value was moved into).
+ * The copied original instruction's own effect on other registers is the
+ * input's: its next row describes it.
  */
 
 struct eh_cur {
@@ -2181,6 +2194,25 @@ static uint64_t eh_uleb(struct eh_cur *c)
 	return v;
 }
 
+static int64_t eh_sleb(struct eh_cur *c)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	uint8_t b = 0;
+	do {
+		if (c->at >= c->end || shift > 63) {
+			c->bad = true;
+			return 0;
+		}
+		b = c->p[c->at++];
+		v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	if (shift < 64 && (b & 0x40))
+		v |= ~(uint64_t)0 << shift;
+	return (int64_t)v;
+}
+
 /* Bytes of a pointer of encoding @enc (DW_EH_PE_*), 0 for one this reader
  * does not take (uleb128, sleb128, 2 bytes), 255 for DW_EH_PE_omit. */
 static unsigned eh_ptr_size(uint8_t enc)
@@ -2202,10 +2234,178 @@ static unsigned eh_ptr_size(uint8_t enc)
 	}
 }
 
+/*
+ * The row a CFA program has reached, as far as the rows inside sequences
+ * need it: the CFA (a register and an offset, or an expression) and each
+ * register's kind of rule.  DWARF numbers the registers rax 0, rdx 1, rcx
+ * 2, rbx 3, rsi 4, rdi 5, rbp 6, rsp 7, r8-r15 8-15, the return address 16.
+ */
+#define EH_REGS 17
+#define EH_RSP 7
+#define EH_STACK 8
+
+enum eh_rule {
+	EH_SAME,   /* the caller's value is the register's (the initial rule) */
+	EH_SAVED,  /* in memory, or computed from the CFA */
+	EH_IN_REG, /* in another register (DW_CFA_register) */
+	EH_EXPR,   /* a DWARF expression: any register may be read */
+	EH_UNDEF,  /* not recoverable */
+};
+
+struct eh_state {
+	int cfa_reg; /* -1: DW_CFA_def_cfa_expression */
+	int64_t cfa_off;
+	uint8_t rule[EH_REGS];	 /* enum eh_rule */
+	uint8_t in_reg[EH_REGS]; /* EH_IN_REG: the register that holds it */
+};
+
+/* A program being followed: the row, the CIE's initial one (for
+ * DW_CFA_restore) and remember_state's stack. */
+struct eh_run {
+	struct eh_state cur;
+	const struct eh_state *init;
+	int64_t data_align;
+	struct eh_state stack[EH_STACK];
+	unsigned depth;
+	bool deep; /* remember_state nested past EH_STACK: rows unknown */
+};
+
+/* A factored offset (sleb128 at @c) times the data alignment; an
+ * overflow makes @c bad. */
+static int64_t eh_factored(const struct eh_run *r, struct eh_cur *c)
+{
+	int64_t v;
+	if (__builtin_mul_overflow(eh_sleb(c), r->data_align, &v))
+		c->bad = true;
+	return v;
+}
+
+/* Register @reg (DWARF number) gets rule @kind. */
+static void eh_set_rule(struct eh_run *r, uint64_t reg, enum eh_rule kind, uint64_t in)
+{
+	if (reg >= EH_REGS)
+		return;
+	r->cur.rule[reg] = (uint8_t)kind;
+	r->cur.in_reg[reg] = (uint8_t)(in < EH_REGS ? in : EH_REGS);
+}
+
+static void eh_restore_rule(struct eh_run *r, uint64_t reg)
+{
+	if (reg < EH_REGS && r->init) {
+		r->cur.rule[reg] = r->init->rule[reg];
+		r->cur.in_reg[reg] = r->init->in_reg[reg];
+	} else {
+		eh_set_rule(r, reg, EH_SAME, 0);
+	}
+}
+
+/* Skip a DWARF expression block (uleb128 length, bytes). */
+static void eh_block(struct eh_cur *c)
+{
+	uint64_t len = eh_uleb(c);
+	if (c->bad || len > c->end - c->at)
+		c->bad = true;
+	else
+		c->at += (size_t)len;
+}
+
+/* The CFA operations that do not advance the location: the operands of
+ * @op at @c read and the row @r updated; false for an operation this
+ * reader does not know (or DW_CFA_set_loc, whose address would move). */
+static bool eh_apply(struct eh_run *r, struct eh_cur *c, uint8_t op)
+{
+	uint64_t reg, x;
+	if (op >= 0xc0) { /* restore */
+		eh_restore_rule(r, op & 0x3f);
+		return true;
+	}
+	if (op >= 0x80) { /* offset */
+		eh_uleb(c);
+		eh_set_rule(r, op & 0x3f, EH_SAVED, 0);
+		return true;
+	}
+	switch (op) {
+	case 0x00: /* nop */
+		return true;
+	case 0x0a: /* remember_state */
+		if (r->depth < EH_STACK)
+			r->stack[r->depth] = r->cur;
+		else
+			r->deep = true;
+		r->depth++;
+		return true;
+	case 0x0b: /* restore_state */
+		if (r->depth > 0 && --r->depth < EH_STACK)
+			r->cur = r->stack[r->depth];
+		return true;
+	case 0x06: /* restore_extended */
+		eh_restore_rule(r, eh_uleb(c));
+		return true;
+	case 0x07: /* undefined */
+		eh_set_rule(r, eh_uleb(c), EH_UNDEF, 0);
+		return true;
+	case 0x08: /* same_value */
+		eh_set_rule(r, eh_uleb(c), EH_SAME, 0);
+		return true;
+	case 0x0d: /* def_cfa_register */
+		r->cur.cfa_reg = (int)(eh_uleb(c) & 0xffff);
+		return true;
+	case 0x0e: /* def_cfa_offset */
+		r->cur.cfa_off = (int64_t)eh_uleb(c);
+		return true;
+	case 0x13: /* def_cfa_offset_sf */
+		r->cur.cfa_off = eh_factored(r, c);
+		return true;
+	case 0x2e: /* GNU_args_size */
+		eh_uleb(c);
+		return true;
+	case 0x05: /* offset_extended */
+	case 0x2f: /* GNU_negative_offset_extended */
+	case 0x14: /* val_offset */
+		reg = eh_uleb(c);
+		eh_uleb(c);
+		eh_set_rule(r, reg, EH_SAVED, 0);
+		return true;
+	case 0x11: /* offset_extended_sf */
+	case 0x15: /* val_offset_sf */
+		reg = eh_uleb(c);
+		eh_sleb(c);
+		eh_set_rule(r, reg, EH_SAVED, 0);
+		return true;
+	case 0x09: /* register */
+		reg = eh_uleb(c);
+		x = eh_uleb(c);
+		eh_set_rule(r, reg, EH_IN_REG, x);
+		return true;
+	case 0x0c: /* def_cfa */
+		r->cur.cfa_reg = (int)(eh_uleb(c) & 0xffff);
+		r->cur.cfa_off = (int64_t)eh_uleb(c);
+		return true;
+	case 0x12: /* def_cfa_sf */
+		r->cur.cfa_reg = (int)(eh_uleb(c) & 0xffff);
+		r->cur.cfa_off = eh_factored(r, c);
+		return true;
+	case 0x0f: /* def_cfa_expression: a block */
+		eh_block(c);
+		r->cur.cfa_reg = -1;
+		return true;
+	case 0x10: /* expression: register, block */
+	case 0x16: /* val_expression */
+		reg = eh_uleb(c);
+		eh_block(c);
+		eh_set_rule(r, reg, EH_EXPR, 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* What an FDE needs from its CIE. */
 struct eh_cie {
 	uint64_t off;
 	uint64_t code_align;
+	int64_t data_align;
+	struct eh_state init; /* after its initial instructions */
 	uint8_t fde_enc;
 	bool has_lsda;
 	uint8_t lsda_enc;
@@ -2234,6 +2434,27 @@ static _printf_format_(3, 4) void eh_refuse(struct eh *e, uint64_t off, const ch
 	e->refused = true;
 }
 
+/* The row @cie's initial instructions, in [@at, @end) of @in, set up;
+ * an operation this reader does not know leaves the CFA unknown (an
+ * expression), which only a sequence that moves it would need. */
+static void eh_cie_rows(struct eh_cie *cie, const uint8_t *in, size_t at, size_t end)
+{
+	struct eh_run r = {.data_align = cie->data_align};
+	struct eh_cur c = {in, end, at, false};
+	memset(r.cur.rule, EH_SAME, sizeof(r.cur.rule));
+	r.cur.cfa_reg = -1;
+	while (c.at < c.end && !c.bad) {
+		uint8_t op = in[c.at++];
+		if ((op & 0xc0) == 0x40 || (op >= 0x02 && op <= 0x04) || !eh_apply(&r, &c, op)) {
+			c.bad = true;
+			break;
+		}
+	}
+	if (c.bad || r.depth)
+		r.cur.cfa_reg = -1;
+	cie->init = r.cur;
+}
+
 /* Read the CIE at @off (its length field) of @len bytes after the length. */
 static void eh_read_cie(struct eh *e, uint64_t off, uint64_t len)
 {
@@ -2257,7 +2478,7 @@ static void eh_read_cie(struct eh *e, uint64_t off, uint64_t len)
 		return;
 	}
 	cie.code_align = eh_uleb(&c);
-	(void)eh_uleb(&c); /* data alignment (sleb128: same bytes) */
+	cie.data_align = eh_sleb(&c);
 	if (version == 1)
 		(void)eh_u(&c, 1);
 	else
@@ -2298,6 +2519,7 @@ static void eh_read_cie(struct eh *e, uint64_t off, uint64_t len)
 		eh_refuse(e, off, "CIE augmentation data is not understood");
 		return;
 	}
+	eh_cie_rows(&cie, e->in, a.end, c.end);
 	void *p = realloc(e->cie, (e->n_cie + 1) * sizeof(*e->cie));
 	if (!p) {
 		e->w->err = -ENOMEM;
@@ -2348,63 +2570,6 @@ static int eh_advance(struct eh *e, uint64_t d)
 		n = 5;
 	}
 	return eh_append(e, b, n);
-}
-
-/* Skip a DWARF expression block (uleb128 length, bytes). */
-static void eh_block(struct eh_cur *c)
-{
-	uint64_t len = eh_uleb(c);
-	if (c->bad || len > c->end - c->at)
-		c->bad = true;
-	else
-		c->at += (size_t)len;
-}
-
-/* Skip the operands of CFA operation @op at @c; false for an operation this
- * reader does not know (or DW_CFA_set_loc, whose address would move). */
-static bool eh_skip_operands(struct eh_cur *c, uint8_t op)
-{
-	if (op >= 0xc0) /* restore */
-		return true;
-	if (op >= 0x80) { /* offset: uleb */
-		eh_uleb(c);
-		return true;
-	}
-	switch (op) {
-	case 0x00: /* nop */
-	case 0x0a: /* remember_state */
-	case 0x0b: /* restore_state */
-		return true;
-	case 0x06: /* restore_extended */
-	case 0x07: /* undefined */
-	case 0x08: /* same_value */
-	case 0x0d: /* def_cfa_register */
-	case 0x0e: /* def_cfa_offset */
-	case 0x13: /* def_cfa_offset_sf */
-	case 0x2e: /* GNU_args_size */
-		eh_uleb(c);
-		return true;
-	case 0x05: /* offset_extended */
-	case 0x09: /* register */
-	case 0x0c: /* def_cfa */
-	case 0x11: /* offset_extended_sf */
-	case 0x12: /* def_cfa_sf */
-	case 0x14: /* val_offset */
-	case 0x15: /* val_offset_sf */
-	case 0x2f: /* GNU_negative_offset_extended */
-		eh_uleb(c);
-		eh_uleb(c);
-		return true;
-	case 0x0f: /* def_cfa_expression: a block */
-	case 0x10: /* expression: register, block */
-	case 0x16: /* val_expression */
-		if (op != 0x0f)
-			eh_uleb(c);
-		eh_block(c);
-		return true;
-	default:
-		return false;
-	}
 }
 
 /* The relocations of .eh_frame, by place: where each is in the section's
@@ -2468,16 +2633,271 @@ static void eh_move_relocs(struct eh_pass *p, uint64_t from, uint64_t to, uint64
 			p->ra[p->by[k].idx].r_offset = newoff + (p->by[k].off - from);
 }
 
+/* The names of the general registers, for refusals. */
+static const char *const eh_gpr_name[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+					    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+/* DWARF's number of each general register (encoding order). */
+static const uint8_t eh_dwarf_reg[16] = {0, 2, 1, 3, 7, 6, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15};
+
+/* A sequence followed so far: the stack lower by @sp bytes (@sp_lost: by
+ * an amount not known), each register moved up by @mv, @clob the registers
+ * written otherwise, @pushed the registers saved by the pushes not yet
+ * popped. */
+struct eh_seq {
+	int64_t sp;
+	bool sp_lost;
+	int64_t mv[16];
+	uint16_t clob;
+	uint8_t pushed[8];
+	unsigned n_pushed;
+};
+
+/* `lea d(%r), %r` with REX.W (what the rules move a register with): the
+ * register, and its move in *@d; -1 for anything else. */
+static int eh_lea_self(const uint8_t *b, const struct pvsub_insn *in, int64_t *d)
+{
+	unsigned op = in->opcode_offset;
+	if (in->opcode_len != 1 || op != 1 || (b[0] & 0xf8) != 0x48 || b[op] != 0x8d ||
+	    in->mem_base < 0 || in->mem_base > 15 || in->mem_index >= 0 || in->modrm_offset < 0)
+		return -1;
+	unsigned modrm = b[in->modrm_offset];
+	unsigned dest = ((modrm >> 3) & 7u) | ((b[0] & 4u) << 1);
+	if (dest != (unsigned)in->mem_base)
+		return -1;
+	*d = in->disp_offset >= 0 ? rw_get_sle(b + in->disp_offset, in->disp_size) : 0;
+	return (int)dest;
+}
+
+/* A one-byte push or pop of a 64-bit register (REX.B allowed): the
+ * register, *@pop, or -1. */
+static int eh_push_pop(const uint8_t *b, const struct pvsub_insn *in, bool *pop)
+{
+	unsigned op = in->opcode_offset;
+	if (in->len != op + 1 || (op == 1 && b[0] != 0x41) || op > 1 || b[op] < 0x50 ||
+	    b[op] > 0x5f)
+		return -1;
+	*pop = b[op] >= 0x58;
+	return (int)((b[op] & 7u) | (op ? 8u : 0u));
+}
+
+/* What instruction @in at @b, at offset @at of @u's sequence, does to @q. */
+static void eh_seq_step(struct eh_seq *q, const struct rw_unit *u, unsigned at, const uint8_t *b,
+			const struct pvsub_insn *in)
+{
+	bool pop, call = in->is_branch && strncmp(in->mnemonic, "call", 4) == 0;
+	int64_t d;
+	int r = eh_push_pop(b, in, &pop);
+	if (r >= 0 && !pop) {
+		q->sp += 8;
+		if (q->n_pushed < PVSUB_ARRAY_SIZE(q->pushed))
+			q->pushed[q->n_pushed++] = (uint8_t)r;
+		return;
+	}
+	if (r >= 0) {
+		q->sp -= 8;
+		if (r == 4) {
+			q->sp_lost = true;
+		} else if (q->n_pushed && q->pushed[q->n_pushed - 1] == r) {
+			q->n_pushed--;
+			q->clob &= (uint16_t) ~(1u << r); /* its value is back */
+			q->mv[r] = 0;
+		} else {
+			q->clob |= (uint16_t)(1u << r);
+		}
+		return;
+	}
+	if ((r = eh_lea_self(b, in, &d)) >= 0) {
+		if (r == 4)
+			q->sp -= d;
+		else
+			q->mv[r] += d;
+		return;
+	}
+	bool copy = u->insn_at >= 0 && at == (unsigned)u->insn_at;
+	uint16_t regs = in->regs_known ? in->gpr_operands | in->gpr_implicit : 0xffff;
+	if (copy && in->regs_known && !memchr(b, 0x66, in->opcode_offset) &&
+	    (strcmp(in->mnemonic, "push") == 0 || strcmp(in->mnemonic, "pop") == 0)) {
+		q->sp += in->mnemonic[1] == 'u' ? 8 : -8;
+		regs &= (uint16_t) ~(1u << 4);
+	}
+	if (call)
+		regs &= (uint16_t) ~(1u << 4); /* the callee returns with rsp as it was */
+	if (regs & (1u << 4))
+		q->sp_lost = true;
+	/* The copy's own writes are the input's (its next row tells). */
+	if (!copy)
+		q->clob |= regs & (uint16_t) ~(1u << 4);
+}
+
+/* Does the unwinder read general register @g (encoding number) under
+ * @st, other than as the CFA's register? */
+static bool eh_reads(const struct eh_state *st, unsigned g)
+{
+	unsigned dw = eh_dwarf_reg[g];
+	bool callee_saved = g == 3 || g == 5 || g >= 12;
+	if (callee_saved && st->rule[dw] == EH_SAME)
+		return true;
+	for (unsigned k = 0; k < EH_REGS; k++)
+		if (st->rule[k] == EH_EXPR || (st->rule[k] == EH_IN_REG && st->in_reg[k] == dw))
+			return true;
+	return false;
+}
+
+/* Append a row at @to (from *@new_loc) setting the CFA offset to @off. */
+static bool eh_row(struct eh *e, const struct eh_run *r, uint64_t to, uint64_t *new_loc,
+		   int64_t off, uint64_t where)
+{
+	uint8_t b[12];
+	unsigned n = 1;
+	if (off >= 0) {
+		b[0] = 0x0e;
+		for (uint64_t v = (uint64_t)off;; v >>= 7) {
+			b[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+			if (v <= 0x7f)
+				break;
+		}
+	} else {
+		if (r->data_align == 0 || off == INT64_MIN || off % r->data_align) {
+			eh_refuse(e, where,
+				  "a CFA offset of %" PRId64 " that the CIE's data "
+				  "alignment cannot express",
+				  off);
+			return false;
+		}
+		int64_t v = off / r->data_align;
+		b[0] = 0x13;
+		for (bool more = true; more;) {
+			uint8_t x = (uint8_t)(v & 0x7f);
+			v >>= 7;
+			more = !((v == 0 && !(x & 0x40)) || (v == -1 && (x & 0x40)));
+			b[n++] = (uint8_t)(x | (more ? 0x80 : 0));
+		}
+	}
+	if (eh_advance(e, to - *new_loc) < 0 || eh_append(e, b, n) < 0)
+		return false;
+	*new_loc = to;
+	return true;
+}
+
+/* The CFA offset @q leaves under @st (the row in force at the unit), or a
+ * refusal at @u, which *@ok says. */
+static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct rw_unit *u,
+			  const struct eh_run *r, const struct eh_seq *q, bool *ok)
+{
+	const struct eh_state *st = &r->cur;
+	uint16_t moved = q->clob;
+	for (unsigned g = 0; g < 16; g++)
+		if (q->mv[g])
+			moved |= (uint16_t)(1u << g);
+	*ok = false;
+	if (q->sp == 0 && !q->sp_lost && !moved) {
+		*ok = true;
+		return st->cfa_off;
+	}
+	if (st->cfa_reg < 0 || r->deep) {
+		eh_refuse(e, u->off,
+			  "%s+%#" PRIx64 ": a sequence that moves registers where the "
+			  "CFA is a DWARF expression",
+			  ss->name, u->off);
+		return 0;
+	}
+	int g = -1;
+	for (unsigned k = 0; k < 16; k++)
+		if (eh_dwarf_reg[k] == st->cfa_reg)
+			g = (int)k;
+	if (g < 0 || (g == 4 && q->sp_lost) || (g != 4 && (q->clob & (1u << g)))) {
+		eh_refuse(e, u->off,
+			  "%s+%#" PRIx64 ": a sequence that writes the CFA's register "
+			  "in a way no row can follow",
+			  ss->name, u->off);
+		return 0;
+	}
+	for (unsigned k = 0; k < 16; k++) {
+		if (k == 4 || (int)k == g || !(moved & (1u << k)) || !eh_reads(st, k))
+			continue;
+		eh_refuse(e, u->off,
+			  "%s+%#" PRIx64 ": a sequence that overwrites %%%s, whose "
+			  "caller's value the unwinder reads from it there",
+			  ss->name, u->off, eh_gpr_name[k]);
+		return 0;
+	}
+	int64_t off;
+	if (g == 4 ? __builtin_add_overflow(st->cfa_off, q->sp, &off)
+		   : __builtin_sub_overflow(st->cfa_off, q->mv[g], &off)) {
+		eh_refuse(e, u->off, "%s+%#" PRIx64 ": a CFA offset out of range", ss->name,
+			  u->off);
+		return 0;
+	}
+	*ok = true;
+	return off;
+}
+
 /*
- * The CFA program of the FDE at @off (ending at @end, instructions from
- * @ins) for [@start, @start + @range) of rewritten section @ss, whose
- * start is now @nstart: appended with every row moved.  False after a
+ * The rows inside the sequence of unit @u of @ss under the row @r has
+ * reached (see the top of this part): one at each instruction after which
+ * the CFA differs from the last, and one at its end that gives the row
+ * back.  *@new_loc is the output location of the last row.  False after a
  * refusal.
  */
-static bool eh_remap_program(struct eh *e, const struct rw_sect *ss, uint64_t ins, uint64_t end,
-			     uint64_t start, uint64_t range, uint64_t nstart)
+static bool eh_seq_rows(struct eh *e, const struct rw_sect *ss, const struct rw_unit *u,
+			const struct eh_run *r, uint64_t *new_loc)
+{
+	struct eh_seq q = {0};
+	int64_t last = r->cur.cfa_off;
+	uint64_t base = insn_start(u);
+	for (unsigned at = 0; at < u->seq_len;) {
+		struct pvsub_insn in;
+		if (pvsub_decoder_decode(e->w->opts->decoder, u->seq + at, u->seq_len - at, at,
+					 &in) < 0) {
+			eh_refuse(e, u->off, "%s+%#" PRIx64 ": a sequence that does not decode",
+				  ss->name, u->off);
+			return false;
+		}
+		eh_seq_step(&q, u, at, u->seq + at, &in);
+		at += in.len;
+		if (at >= u->seq_len)
+			break;
+		bool ok;
+		int64_t off = eh_seq_cfa(e, ss, u, r, &q, &ok);
+		if (!ok)
+			return false;
+		if (off != last && !eh_row(e, r, base + at, new_loc, off, u->off))
+			return false;
+		last = off;
+	}
+	if (last != r->cur.cfa_off &&
+	    !eh_row(e, r, base + u->seq_len, new_loc, r->cur.cfa_off, u->off))
+		return false;
+	return true;
+}
+
+/* The rows of the sequences of the units that start in [@from, @to) of
+ * @ss (see eh_seq_rows). */
+static bool eh_seqs_rows(struct eh *e, const struct rw_sect *ss, uint64_t from, uint64_t to,
+			 const struct eh_run *r, uint64_t *new_loc)
+{
+	for (size_t i = rw_unit_at(ss, from); i < ss->n && ss->u[i].off < to; i++) {
+		const struct rw_unit *u = &ss->u[i];
+		if (u->rule == RULE_NONE || u->rule == RULE_TRAP || u->off < from)
+			continue;
+		if (!eh_seq_rows(e, ss, u, r, new_loc))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The CFA program of the FDE at @off (ending at @end, instructions from
+ * @ins, CIE @cie) for [@start, @start + @range) of rewritten section @ss,
+ * whose start is now @nstart: appended with every row moved and rows
+ * added inside sequences.  False after a refusal.
+ */
+static bool eh_remap_program(struct eh *e, const struct eh_cie *cie, const struct rw_sect *ss,
+			     uint64_t ins, uint64_t end, uint64_t start, uint64_t range,
+			     uint64_t nstart)
 {
 	struct eh_cur c = {e->in, (size_t)end, (size_t)ins, false};
+	struct eh_run run = {.cur = cie->init, .init = &cie->init, .data_align = cie->data_align};
 	uint64_t old_loc = start, new_loc = nstart;
 	size_t last = e->out.len;
 	while (c.at < c.end && !c.bad) {
@@ -2489,7 +2909,7 @@ static bool eh_remap_program(struct eh *e, const struct rw_sect *ss, uint64_t in
 		else if (op >= 0x02 && op <= 0x04)
 			adv = eh_u(&c, op == 0x02 ? 1 : op == 0x03 ? 2 : 4);
 		else {
-			if (!eh_skip_operands(&c, op)) {
+			if (!eh_apply(&run, &c, op)) {
 				eh_refuse(e, op_at, "CFA operation %#x is not supported", op);
 				return false;
 			}
@@ -2503,13 +2923,22 @@ static bool eh_remap_program(struct eh *e, const struct rw_sect *ss, uint64_t in
 		}
 		if (c.bad)
 			break;
+		uint64_t to = nstart, from = old_loc;
 		old_loc += adv;
-		uint64_t to = nstart;
 		if (old_loc > start + range ||
-		    (old_loc != start && !map_offset(ss, old_loc, true, &to)) || to < new_loc) {
+		    (old_loc != start && !map_offset(ss, old_loc, true, &to))) {
 			eh_refuse(e, op_at,
 				  "a CFA row at %s+%#" PRIx64
 				  " is inside an instruction that changed",
+				  ss->name, old_loc);
+			return false;
+		}
+		if (!eh_seqs_rows(e, ss, from, old_loc, &run, &new_loc))
+			return false;
+		if (to < new_loc) {
+			eh_refuse(e, op_at,
+				  "a CFA row at %s+%#" PRIx64 " that does not follow the "
+				  "one before it",
 				  ss->name, old_loc);
 			return false;
 		}
@@ -2523,7 +2952,8 @@ static bool eh_remap_program(struct eh *e, const struct rw_sect *ss, uint64_t in
 		return false;
 	}
 	e->out.len = last;
-	return true;
+	/* The sequences after the last row. */
+	return eh_seqs_rows(e, ss, old_loc, start + range, &run, &new_loc);
 }
 
 /* Pad the entry that starts at output offset @base to a multiple of @align
@@ -2613,7 +3043,7 @@ static void eh_fde(struct eh_pass *p, uint64_t off, uint64_t len, uint32_t id,
 			return;
 		}
 		if (eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
-		    !eh_remap_program(e, ss, ins, end, start, range, nstart))
+		    !eh_remap_program(e, cie, ss, ins, end, start, range, nstart))
 			return;
 		eh_close_entry(e, base, (4 + len) % 8 ? 4 : 8);
 		if (w->err)
