@@ -39,7 +39,26 @@ check.py cfi IN.o OUT.o
     register rules, from readelf --debug-dump=frames-interp) in the same
     order; and each row of OUT lies between the same instructions as in IN
     (the function's instructions before and after, NOPs left out, aligned
-    where they are the same: a rewritten one is replaced by others).
+    where they are the same: a rewritten one is replaced by others).  Rows
+    OUT adds inside rewritten sequences, which differ from the row before
+    only in the CFA's offset (or not at all, where a sequence ends), are
+    left out of the comparison: check.py cfa-steps checks them.  Every row
+    of OUT must lie where an instruction begins.
+
+check.py cfa-steps IN.o OUT.o REPORT
+    OUT's .eh_frame (readelf --debug-dump=frames-interp) gives the CFA
+    exactly at every instruction of every rewritten sequence of REPORT
+    (from --rewrite of IN) that an FDE covers: the CFA IN had at the
+    original instruction, with the moves made so far applied as read back
+    from OUT's bytes (objdump; as orc: pushes, pops and `lea d(%rsp), %rsp`
+    move the stack, `lea d(%rbp), %rbp` moves rbp, anything else that
+    writes rsp is an error).  A CFA computed from rsp gets the stack's
+    move, one computed from rbp has rbp's move taken off; the other
+    columns stay IN's.  After the sequence the row in force is IN's for the
+    next instruction.  An instruction that writes the CFA's register in
+    another way, or a CFA that is an expression while something moved, is
+    an error.  Prints the sequences, the instructions checked and how many
+    of them had the CFA moved.
 
 check.py orc IN.o OUT.o REPORT
     OUT's ORC tables describe every rewritten sequence of REPORT (from
@@ -684,6 +703,33 @@ def cfi_code(insns, lo, hi):
     return out
 
 
+def cfi_input_rows(rows_a, rows_b):
+    """The rows of rows_b that are rows_a's, in order, leaving out those
+    the rewriter adds inside its sequences (check.py cfa-steps checks
+    them): a row that differs from the one before it only in the CFA's
+    offset, or not at all (the row given back at a sequence's end).  None
+    when rows_b holds anything else."""
+    kept, i = [], 0
+    for lb, rb in rows_b:
+        if i < len(rows_a) and rb == rows_a[i][1]:
+            kept.append((lb, rb))
+            i += 1
+            continue
+        if not kept or not cfa_offset_only(kept[-1][1], rb):
+            return None
+    return kept if i == len(rows_a) else None
+
+
+def cfa_offset_only(x, y):
+    """Rows x and y (columns | values) differ at most in the CFA's offset."""
+    cx, vx = x.split(" | ")
+    cy, vy = y.split(" | ")
+    vx, vy = vx.split(), vy.split()
+    reg = re.compile(r"(r[a-z0-9]+)[+-]\d+$")
+    mx, my = reg.match(vx[0]), reg.match(vy[0])
+    return cx == cy and vx[1:] == vy[1:] and mx and my and mx.group(1) == my.group(1)
+
+
 def cfi(inp, outp):
     a, b = cfi_tables(inp), cfi_tables(outp)
     if not a:
@@ -695,7 +741,8 @@ def cfi(inp, outp):
         what = "FDE %d (%s+%#x)" % (k, fa[0], fa[1])
         if fa[0] != fb[0]:
             die("%s describes %s in %s" % (what, fb[0], outp))
-        if [r for _, r in fa[3]] != [r for _, r in fb[3]]:
+        rows_b = cfi_input_rows(fa[3], fb[3])
+        if rows_b is None:
             die("%s: the rows differ:\n%s\n---\n%s" % (what, fa[3], fb[3]))
         # The instructions of the function before and after, aligned where
         # they are the same (a rewritten one is replaced by others): each
@@ -716,7 +763,7 @@ def cfi(inp, outp):
         for blk in sm.get_matching_blocks():
             for d in range(blk.size):
                 amap[blk.a + d] = blk.b + d
-        for (la, ra), (lb, _) in zip(fa[3], fb[3]):
+        for (la, ra), (lb, _) in zip(fa[3], rows_b):
             i = next((n for n, (x, _) in enumerate(xa) if x >= la), len(xa))
             j = next((n for n, (x, _) in enumerate(xb) if x >= lb), len(xb))
             before = [n for n in amap if n < i]
@@ -724,7 +771,89 @@ def cfi(inp, outp):
             if (before and amap[max(before)] >= j) or (after and amap[min(after)] < j):
                 die("%s: the row at %#x (%s) is at %#x in %s, not between the "
                     "instructions it was between" % (what, la, ra, lb, outp))
-        print("%s: %d rows, at %#x..%#x now" % (what, len(fb[3]), fb[1], fb[2]))
+        print("%s: %d rows, %d added inside sequences, at %#x..%#x now"
+              % (what, len(rows_b), len(fb[3]) - len(rows_b), fb[1], fb[2]))
+
+
+def cfa_in_force(tables, sec, addr, where):
+    """(columns, values) of the row in force at sec+addr, or None when no
+    FDE covers it."""
+    for fsec, lo, hi, rows in tables:
+        if fsec != sec or not lo <= addr < hi:
+            continue
+        got = [r for loc, r in rows if loc <= addr]
+        if not got:
+            die("%s: no row of the FDE for %#x..%#x is in force" % (where, lo, hi))
+        cols, vals = got[-1].split(" | ")
+        return cols.split(), vals.split()
+    return None
+
+
+def cfa_moved(row, dsp, dbp, where):
+    """row with the stack dsp bytes lower and rbp dbp higher."""
+    cols, vals = row
+    m = re.match(r"(r[a-z0-9]+)([+-]\d+)$", vals[0])
+    if not (dsp or dbp):
+        return row
+    if not m:
+        die("%s: the CFA is %s while the sequence moved the stack or rbp" % (where, vals[0]))
+    reg, off = m.group(1), int(m.group(2))
+    if reg == "rsp":
+        off += dsp
+    elif reg == "rbp":
+        off -= dbp
+    return cols, ["%s%+d" % (reg, off)] + vals[1:]
+
+
+def cfa_steps(inp, outp, report):
+    tin, tout = cfi_tables(inp), cfi_tables(outp)
+    din, dout = disassemble(inp), disassemble(outp)
+    ein = Elf(inp)
+    _, rf = one_file(report)
+    seen = set()
+    nseq = ninsn = nmoved = 0
+    for r in rf.get("rewrites", []):
+        sec, new = r["section"], r["new_offset"]
+        if r.get("class") == "spanning" or (sec, new) in seen:
+            continue
+        seen.add((sec, new))
+        where = "%s: %s+%#x (%s, %s)" % (outp, sec, new, r["rule"], r["pattern"])
+        orig = original_insn(din.get(sec, []), ein.bytes_of(ein.index(sec)), r)
+        if orig is None:
+            die("%s: no instruction %s of %s holds offset %#x"
+                % (where, r["original"], inp, r["offset"]))
+        before = cfa_in_force(tin, sec, orig[0], where)
+        if before is None:
+            continue
+        after = cfa_in_force(tin, sec, orig[0] + orig[1], where)
+        end = new + len(r["replacement"]) // 2
+        dsp = dbp = 0
+        nseq += 1
+        for a, n, t in dout.get(sec, []):
+            if a < new or a > end:
+                continue
+            here = "%s at %#x" % (where, a)
+            got = cfa_in_force(tout, sec, a, here)
+            if a == end:
+                if after is not None and got != after:
+                    die("%s: row %s in force after the sequence, %s had %s"
+                        % (here, got[1], inp, after[1]))
+                break
+            want = cfa_moved(before, dsp, dbp, here)
+            if got != want:
+                die("%s (`%s` next): CFA %s in force, expected %s"
+                    % (here, t, " ".join(got[1]), " ".join(want[1])))
+            ninsn += 1
+            nmoved += got != before
+            down, up, wrote, _ = effect(t, here)
+            if down is None:
+                die("%s: `%s` realigns the stack" % (here, t))
+            cfa_reg = re.match(r"(r[a-z0-9]+)", before[1][0])
+            if wrote and cfa_reg and wrote == cfa_reg.group(1) and wrote != "rsp":
+                die("%s: `%s` writes %s, the CFA's register" % (here, t, wrote))
+            dsp, dbp = dsp + down, dbp + up
+    print("cfa-steps: %d sequences under FDEs, %d instructions checked, %d with the CFA moved"
+          % (nseq, ninsn, nmoved))
 
 
 def main(argv):
@@ -745,6 +874,8 @@ def main(argv):
         symbols(args[0], args[1])
     elif cmd == "cfi":
         cfi(args[0], args[1])
+    elif cmd == "cfa-steps":
+        cfa_steps(args[0], args[1], args[2])
     elif cmd == "orc":
         orc(args[0], args[1], args[2])
     elif cmd == "locks":

@@ -34,7 +34,7 @@ REWRITE_REPORT_TESTS = \
 REWRITE_INLINE_TESTS = tests/rewrite/junction-data.sh
 REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_INLINE_TESTS) \
 	tests/rewrite/compiled.sh tests/rewrite/unwind.sh tests/rewrite/switch.sh \
-	tests/rewrite/libs.sh
+	tests/rewrite/libs.sh tests/rewrite/cfa-steps.sh
 TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/stress-lib.sh tests/rewrite/check.py \
@@ -44,5 +44,6 @@ EXTRA_DIST += $(REWRITE_TESTS) \
 	$(REWRITE_REPORT_TESTS:.sh=.S) \
 	tests/rewrite/compiled-work.c tests/rewrite/compiled-driver.c \
 	tests/rewrite/unwind-work.c tests/rewrite/unwind-driver.c \
+	tests/rewrite/cfa-steps.S tests/rewrite/cfa-steps-driver.c tests/rewrite/cfa-strip.py \
 	tests/rewrite/switch-work.c tests/rewrite/switch-driver.c \
 	tests/rewrite/libs-zlib.c tests/rewrite/libs-lua.c tests/rewrite/libs.lua

@@ -1,0 +1,74 @@
+#!/bin/sh
+# CFA rows inside the rewriter's sequences (issue 12): cfa-steps.S's two
+# functions, one whose CFA is rsp-based and one whose CFA is rbp, are
+# rewritten by rules whose sequences move the stack (lea-arith on rsp,
+# sp-rebase, scratch skipping the red zone) or rbp (disp-rebase).  The
+# driver single-steps them (the trap flag) and at every instruction walks
+# the stack from the SIGTRAP handler with _Unwind_Backtrace: the walk must
+# reach main with the same frames as at the function's entry (it prints
+# how many instructions it checked).  check.py cfa-steps compares the CFA
+# that readelf reads from the output's .eh_frame at every instruction of
+# every sequence with the stack and rbp moves simulated from its
+# disassembly.  The negative control: the output with the rows inside the
+# sequences taken out (cfa-strip.py, which is how .eh_frame was written
+# before them) must fail both.
+. "$top_srcdir/tests/rewrite/lib.sh"
+
+cat > policy.xml <<'XML'
+<?xml version="1.0"?>
+<policy xmlns="urn:pvsub:policy:1" id="rewrite-cfa-steps" version="1" on-instruction="reject">
+  <pattern id="sp" bytes="a5 5a 00"/>
+  <pattern id="sc" bytes="c3 3c 77"/>
+  <pattern id="la" bytes="60 6b 01"/>
+  <pattern id="lb" bytes="a0 94 fe"/>
+  <pattern id="cm" bytes="5d 5e 3f"/>
+  <pattern id="bp" bytes="5b a5 ff"/>
+</policy>
+XML
+
+"$CC" -c -o cfa-steps.o "$RW/cfa-steps.S" || fail "cannot assemble cfa-steps.S"
+"$CC" -c -O1 -o driver.o "$RW/cfa-steps-driver.c" || fail "cannot compile the driver"
+scan_expect policy.xml cfa-steps.o la:embedded:immediate la:embedded:immediate \
+	sp:embedded:displacement sp:embedded:displacement sc:embedded:immediate \
+	cm:embedded:immediate bp:embedded:displacement bp:embedded:displacement
+
+# step OBJ OUT: link the driver with OBJ, run it; its status.
+step() {
+	"$CC" -o "$1.prog" driver.o "$1" || fail "cannot link the driver with $1"
+	set +e
+	timeout 60 "./$1.prog" >"$2"
+	_st=$?
+	set -e
+	cat "$2" >&2
+	return "$_st"
+}
+
+step cfa-steps.o expected.txt || fail "the original does not unwind at every instruction"
+rewrite_ok policy.xml cfa-steps.o rewritten.o la=lea-arith sp=sp-rebase\|load-dest \
+	sc=scratch cm=scratch bp=disp-rebase\|load-dest
+readelf -wF rewritten.o >&2
+check cfi cfa-steps.o rewritten.o >&2 || fail "the input's rows did not follow the code"
+check cfa-steps cfa-steps.o rewritten.o rewrite.json >steps.txt || fail "the CFA inside a sequence"
+cat steps.txt >&2
+step rewritten.o got.txt || fail "the rewritten code does not unwind at every instruction"
+grep -v '^checked' expected.txt >e.txt
+grep -v '^checked' got.txt >g.txt
+same_output e.txt g.txt
+n=$(awk '/^checked/ { print $2 }' got.txt)
+n0=$(awk '/^checked/ { print $2 }' expected.txt)
+[ "$n" -gt "$n0" ] || fail "only $n instructions stepped, the original had $n0: no sequence was stepped"
+moved=$(awk '{ print $(NF - 4) }' steps.txt)
+[ "$moved" -gt 0 ] || fail "no instruction with the CFA moved: the test proves nothing"
+echo "$n instructions single-stepped and unwound ($n0 in the original), $moved with the CFA moved" >&2
+
+# The control: the rows inside the sequences taken out.
+python3 "$RW/cfa-strip.py" rewritten.o rewrite.json stripped.o >strip.txt ||
+	fail "cannot make the control"
+echo "control: $(cat strip.txt) rows taken out" >&2
+if check cfa-steps cfa-steps.o stripped.o rewrite.json >/dev/null 2>&1; then
+	fail "check.py cfa-steps passes without the rows inside sequences: it cannot fail"
+fi
+if step stripped.o control.txt && grep -q 'unwound at every instruction' control.txt; then
+	fail "the driver unwinds without the rows inside sequences: it cannot fail"
+fi
+echo "control: both checks fail without the rows" >&2
