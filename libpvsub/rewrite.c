@@ -2421,6 +2421,7 @@ struct eh {
 	size_t n_cie;
 	struct pvsub_buf out;
 	bool refused;
+	uint64_t fde; /* the FDE being re-encoded, for refusals */
 };
 
 static _printf_format_(3, 4) void eh_refuse(struct eh *e, uint64_t off, const char *fmt, ...)
@@ -2745,7 +2746,7 @@ static bool eh_reads(const struct eh_state *st, unsigned g)
 
 /* Append a row at @to (from *@new_loc) setting the CFA offset to @off. */
 static bool eh_row(struct eh *e, const struct eh_run *r, uint64_t to, uint64_t *new_loc,
-		   int64_t off, uint64_t where)
+		   int64_t off)
 {
 	uint8_t b[12];
 	unsigned n = 1;
@@ -2758,7 +2759,7 @@ static bool eh_row(struct eh *e, const struct eh_run *r, uint64_t to, uint64_t *
 		}
 	} else {
 		if (r->data_align == 0 || off == INT64_MIN || off % r->data_align) {
-			eh_refuse(e, where,
+			eh_refuse(e, e->fde,
 				  "a CFA offset of %" PRId64 " that the CIE's data "
 				  "alignment cannot express",
 				  off);
@@ -2795,7 +2796,7 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 		return st->cfa_off;
 	}
 	if (st->cfa_reg < 0 || r->deep) {
-		eh_refuse(e, u->off,
+		eh_refuse(e, e->fde,
 			  "%s+%#" PRIx64 ": a sequence that moves registers where the "
 			  "CFA is a DWARF expression",
 			  ss->name, u->off);
@@ -2806,7 +2807,7 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 		if (eh_dwarf_reg[k] == st->cfa_reg)
 			g = (int)k;
 	if (g < 0 || (g == 4 && q->sp_lost) || (g != 4 && (q->clob & (1u << g)))) {
-		eh_refuse(e, u->off,
+		eh_refuse(e, e->fde,
 			  "%s+%#" PRIx64 ": a sequence that writes the CFA's register "
 			  "in a way no row can follow",
 			  ss->name, u->off);
@@ -2815,7 +2816,7 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 	for (unsigned k = 0; k < 16; k++) {
 		if (k == 4 || (int)k == g || !(moved & (1u << k)) || !eh_reads(st, k))
 			continue;
-		eh_refuse(e, u->off,
+		eh_refuse(e, e->fde,
 			  "%s+%#" PRIx64 ": a sequence that overwrites %%%s, whose "
 			  "caller's value the unwinder reads from it there",
 			  ss->name, u->off, eh_gpr_name[k]);
@@ -2824,7 +2825,7 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 	int64_t off;
 	if (g == 4 ? __builtin_add_overflow(st->cfa_off, q->sp, &off)
 		   : __builtin_sub_overflow(st->cfa_off, q->mv[g], &off)) {
-		eh_refuse(e, u->off, "%s+%#" PRIx64 ": a CFA offset out of range", ss->name,
+		eh_refuse(e, e->fde, "%s+%#" PRIx64 ": a CFA offset out of range", ss->name,
 			  u->off);
 		return 0;
 	}
@@ -2849,7 +2850,7 @@ static bool eh_seq_rows(struct eh *e, const struct rw_sect *ss, const struct rw_
 		struct pvsub_insn in;
 		if (pvsub_decoder_decode(e->w->opts->decoder, u->seq + at, u->seq_len - at, at,
 					 &in) < 0) {
-			eh_refuse(e, u->off, "%s+%#" PRIx64 ": a sequence that does not decode",
+			eh_refuse(e, e->fde, "%s+%#" PRIx64 ": a sequence that does not decode",
 				  ss->name, u->off);
 			return false;
 		}
@@ -2861,12 +2862,11 @@ static bool eh_seq_rows(struct eh *e, const struct rw_sect *ss, const struct rw_
 		int64_t off = eh_seq_cfa(e, ss, u, r, &q, &ok);
 		if (!ok)
 			return false;
-		if (off != last && !eh_row(e, r, base + at, new_loc, off, u->off))
+		if (off != last && !eh_row(e, r, base + at, new_loc, off))
 			return false;
 		last = off;
 	}
-	if (last != r->cur.cfa_off &&
-	    !eh_row(e, r, base + u->seq_len, new_loc, r->cur.cfa_off, u->off))
+	if (last != r->cur.cfa_off && !eh_row(e, r, base + u->seq_len, new_loc, r->cur.cfa_off))
 		return false;
 	return true;
 }
@@ -2977,6 +2977,7 @@ static void eh_fde(struct eh_pass *p, uint64_t off, uint64_t len, uint32_t id,
 	struct eh *e = p->e;
 	struct rw *w = e->w;
 	uint64_t end = off + 4 + len;
+	e->fde = off;
 	const struct eh_cie *cie = id <= off + 4 ? eh_cie_at(e, off + 4 - id) : NULL;
 	if (!cie) {
 		eh_refuse(e, off, "an FDE whose CIE pointer leads to no CIE before it");

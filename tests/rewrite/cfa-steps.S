@@ -66,4 +66,42 @@ cs_frame:
 	.size cs_frame, . - cs_frame
 	.globl cs_end
 cs_end:					/* where the driver stops stepping */
+
+/*
+ * What the rewriter must refuse (cfa-steps.sh assembles each alone, with
+ * the same policy: one `cm` occurrence, which scratch removes by borrowing
+ * a register around the compare):
+ *   -DCFA_EXPR      the CFA a DWARF expression (DW_OP_breg7 16) while the
+ *                   sequence moves rsp
+ *   -DCFA_RCX       the CFA computed from rcx, the register scratch borrows
+ *   -DCALLEE_SAVED  scratch borrows rbx, whose caller's value the unwinder
+ *                   reads from rbx itself (never saved in the function)
+ */
+#if defined(CFA_EXPR) || defined(CFA_RCX) || defined(CALLEE_SAVED)
+	.section .text.bad, "ax", @progbits
+	.globl cs_bad
+	.type cs_bad, @function
+cs_bad:
+	.cfi_startproc
+	push %rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset %rbp, -16
+#ifdef CFA_EXPR
+	.cfi_escape 0x0f, 0x02, 0x77, 0x10
+	cmpq $0x3f5e5d, 16(%rsp)	/* cm */
+#endif
+#ifdef CFA_RCX
+	mov %rsp, %rcx
+	.cfi_def_cfa_register %rcx
+	cmpq $0x3f5e5d, (%rax)		/* cm: rcx is the first register free */
+#endif
+#ifdef CALLEE_SAVED
+	imul $0x3f5e5d, (%rax,%rcx), %edx	/* cm: rbx is the first free */
+#endif
+	pop %rbp
+	.cfi_def_cfa %rsp, 8
+	ret
+	.cfi_endproc
+	.size cs_bad, . - cs_bad
+#endif
 	.section .note.GNU-stack, "", @progbits

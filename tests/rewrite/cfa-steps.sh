@@ -11,7 +11,9 @@
 # every sequence with the stack and rbp moves simulated from its
 # disassembly.  The negative control: the output with the rows inside the
 # sequences taken out (cfa-strip.py, which is how .eh_frame was written
-# before them) must fail both.
+# before them) must fail both.  Variants of cfa-steps.S whose sequences no
+# row can describe (the CFA an expression, computed from the borrowed
+# register, a callee-saved register overwritten) are refused.
 . "$top_srcdir/tests/rewrite/lib.sh"
 
 cat > policy.xml <<'XML'
@@ -72,3 +74,15 @@ if step stripped.o control.txt && grep -q 'unwound at every instruction' control
 	fail "the driver unwinds without the rows inside sequences: it cannot fail"
 fi
 echo "control: both checks fail without the rows" >&2
+
+# What no row can describe is refused, one line each, nothing written.
+for m in CFA_EXPR:'where the CFA is a DWARF expression' \
+	CFA_RCX:"writes the CFA's register" \
+	CALLEE_SAVED:'overwrites %rbx, whose caller'; do
+	v=${m%%:*}
+	"$CC" -c -D"$v" -o "$v.o" "$RW/cfa-steps.S" || fail "cannot assemble -D$v"
+	refuse_ok policy.xml "$v.o" "$v-out.o" .eh_frame
+	grep -q "${m#*:}" refused.json || fail "$v: refused for another reason"
+	n=$(json_query refused.json "len(d['files'][0]['refused'])")
+	[ "$n" -eq 1 ] || fail "$v: $n refusals, expected one line"
+done

@@ -703,19 +703,23 @@ def cfi_code(insns, lo, hi):
     return out
 
 
-def cfi_input_rows(rows_a, rows_b):
+def cfi_input_rows(rows_a, rows_b, lo):
     """The rows of rows_b that are rows_a's, in order, leaving out those
     the rewriter adds inside its sequences (check.py cfa-steps checks
     them): a row that differs from the one before it only in the CFA's
-    offset, or not at all (the row given back at a sequence's end).  None
-    when rows_b holds anything else."""
-    kept, i = [], 0
+    offset, or not at all (the row given back at a sequence's end).  An
+    FDE without operations has no rows in readelf's table; given some, its
+    first row (at lo, the CIE's) is printed too.  None when rows_b holds
+    anything else."""
+    kept, i, prev = [], 0, None
     for lb, rb in rows_b:
         if i < len(rows_a) and rb == rows_a[i][1]:
             kept.append((lb, rb))
             i += 1
-            continue
-        if not kept or not cfa_offset_only(kept[-1][1], rb):
+            prev = rb
+        elif prev is None and not rows_a and lb == lo:
+            prev = rb
+        elif prev is None or not cfa_offset_only(prev, rb):
             return None
     return kept if i == len(rows_a) else None
 
@@ -741,7 +745,7 @@ def cfi(inp, outp):
         what = "FDE %d (%s+%#x)" % (k, fa[0], fa[1])
         if fa[0] != fb[0]:
             die("%s describes %s in %s" % (what, fb[0], outp))
-        rows_b = cfi_input_rows(fa[3], fb[3])
+        rows_b = cfi_input_rows(fa[3], fb[3], fb[1])
         if rows_b is None:
             die("%s: the rows differ:\n%s\n---\n%s" % (what, fa[3], fb[3]))
         # The instructions of the function before and after, aligned where
