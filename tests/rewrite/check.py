@@ -57,8 +57,8 @@ check.py cfa-steps IN.o OUT.o REPORT
     columns stay IN's.  After the sequence the row in force is IN's for the
     next instruction.  An instruction that writes the CFA's register in
     another way, or a CFA that is an expression while something moved, is
-    an error.  Prints the sequences, the instructions checked and how many
-    of them had the CFA moved.
+    an error.  Prints the sequences (and how many moved the CFA), the
+    instructions checked and how many of them had the CFA moved.
 
 check.py orc IN.o OUT.o REPORT
     OUT's ORC tables describe every rewritten sequence of REPORT (from
@@ -815,7 +815,7 @@ def cfa_steps(inp, outp, report):
     ein = Elf(inp)
     _, rf = one_file(report)
     seen = set()
-    nseq = ninsn = nmoved = 0
+    nseq = nseqmoved = ninsn = nmoved = 0
     for r in rf.get("rewrites", []):
         sec, new = r["section"], r["new_offset"]
         if r.get("class") == "spanning" or (sec, new) in seen:
@@ -833,6 +833,7 @@ def cfa_steps(inp, outp, report):
         end = new + len(r["replacement"]) // 2
         dsp = dbp = 0
         nseq += 1
+        moved_here = False
         for a, n, t in dout.get(sec, []):
             if a < new or a > end:
                 continue
@@ -849,6 +850,7 @@ def cfa_steps(inp, outp, report):
                     % (here, t, " ".join(got[1]), " ".join(want[1])))
             ninsn += 1
             nmoved += got != before
+            moved_here |= got != before
             down, up, wrote, _ = effect(t, here)
             if down is None:
                 die("%s: `%s` realigns the stack" % (here, t))
@@ -856,8 +858,9 @@ def cfa_steps(inp, outp, report):
             if wrote and cfa_reg and wrote == cfa_reg.group(1) and wrote != "rsp":
                 die("%s: `%s` writes %s, the CFA's register" % (here, t, wrote))
             dsp, dbp = dsp + down, dbp + up
-    print("cfa-steps: %d sequences under FDEs, %d instructions checked, %d with the CFA moved"
-          % (nseq, ninsn, nmoved))
+        nseqmoved += moved_here
+    print("cfa-steps: %d sequences under FDEs (%d moving the CFA), %d instructions checked, "
+          "%d with the CFA moved" % (nseq, nseqmoved, ninsn, nmoved))
 
 
 def main(argv):
