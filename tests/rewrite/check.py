@@ -658,7 +658,8 @@ def mangle(what, inp, outp, bad):
 
 
 def cfi_tables(path):
-    """[(section, pc_lo, pc_hi, [(loc, rules)])] of the FDEs of path."""
+    """[(section, pc_lo, pc_hi, [(loc, rules)], [its CIE's (loc, rules)])] of
+    the FDEs of path."""
     rel = {}
     out = subprocess.run(["readelf", "-rW", path], stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout
@@ -673,16 +674,19 @@ def cfi_tables(path):
             rel[int(f[0], 16)] = f[4]
     out = subprocess.run(["readelf", "-W", "--debug-dump=frames-interp", path],
                          stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
-    fdes, cols, rows = [], "", None
+    fdes, cols, rows, cies = [], "", None, {}
     for line in out.splitlines():
-        m = re.match(r"([0-9a-f]+) [0-9a-f]+ [0-9a-f]+ FDE cie=\S+ pc=([0-9a-f]+)\.\.([0-9a-f]+)", line)
+        m = re.match(r"([0-9a-f]+) [0-9a-f]+ [0-9a-f]+ FDE cie=(\S+) pc=([0-9a-f]+)\.\.([0-9a-f]+)",
+                     line)
         if m:
             rows = []
-            fdes.append((rel.get(int(m.group(1), 16) + 8), int(m.group(2), 16),
-                         int(m.group(3), 16), rows))
+            # the fifth: the CIE's rows, in force where the FDE has none
+            fdes.append((rel.get(int(m.group(1), 16) + 8), int(m.group(3), 16),
+                         int(m.group(4), 16), rows, cies.get(int(m.group(2), 16), [])))
             continue
-        if re.match(r"[0-9a-f]+ [0-9a-f]+ [0-9a-f]+ CIE", line):
-            rows = None
+        m = re.match(r"([0-9a-f]+) [0-9a-f]+ [0-9a-f]+ CIE", line)
+        if m:
+            rows = cies.setdefault(int(m.group(1), 16), [])
             continue
         if line.strip().startswith("LOC"):
             cols = " ".join(line.split()[1:])
@@ -782,10 +786,10 @@ def cfi(inp, outp):
 def cfa_in_force(tables, sec, addr, where):
     """(columns, values) of the row in force at sec+addr, or None when no
     FDE covers it."""
-    for fsec, lo, hi, rows in tables:
+    for fsec, lo, hi, rows, init in tables:
         if fsec != sec or not lo <= addr < hi:
             continue
-        got = [r for loc, r in rows if loc <= addr]
+        got = [r for _, r in init[-1:]] + [r for loc, r in rows if loc <= addr]
         if not got:
             die("%s: no row of the FDE for %#x..%#x is in force" % (where, lo, hi))
         cols, vals = got[-1].split(" | ")
