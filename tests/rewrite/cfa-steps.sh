@@ -13,7 +13,10 @@
 # sequences taken out (cfa-strip.py, which is how .eh_frame was written
 # before them) must fail both.  Variants of cfa-steps.S whose sequences no
 # row can describe (the CFA an expression, computed from the borrowed
-# register, a callee-saved register overwritten) are refused.
+# register, a callee-saved register overwritten) are refused.  Then the
+# same for compiler output (unwind-work.c under stress policies, as
+# unwind.sh): PVSUB_SEED=N replays it, PVSUB_CFA_STEPS_ROUNDS sets the
+# policies per compiler (default 3).
 . "$top_srcdir/tests/rewrite/lib.sh"
 
 cat > policy.xml <<'XML'
@@ -86,3 +89,49 @@ for m in CFA_EXPR:'where the CFA is a DWARF expression' \
 	n=$(json_query refused.json "len(d['files'][0]['refused'])")
 	[ "$n" -eq 1 ] || fail "$v: $n refusals, expected one line"
 done
+
+# Compiler output: unwind-work.c (as unwind.sh builds it) rewritten under
+# random stress policies (stress-lib.sh); the driver, built with
+# -DUNWIND_WORK, steps uw_level1 and its callees and walks the stack at
+# every instruction.  Where the policy gave sequences that move the CFA,
+# their rows taken out must break the walk.
+. "$RW/stress-lib.sh"
+stress_seed PVSUB_CFA_STEPS_ROUNDS 3
+stress_compilers
+total=0 moving=0
+for cc in $compilers; do
+	"$cc" -O2 -c -o "w-$cc.o" "$RW/unwind-work.c" || fail "$cc cannot compile unwind-work.c"
+	"$cc" -O1 -DUNWIND_WORK -c -o "d-$cc.o" "$RW/cfa-steps-driver.c" ||
+		fail "$cc cannot compile the driver"
+	"$cc" -o "orig-$cc" "d-$cc.o" "w-$cc.o" || fail "$cc cannot link"
+	"./orig-$cc" >"expected-$cc.txt" ||
+		fail "$cc: the original does not unwind at every instruction: $(tail -1 "expected-$cc.txt")"
+	k=0
+	while [ "$k" -lt "$rounds" ]; do
+		s=$((seed + k))
+		k=$((k + 1))
+		stress_round "$cc" "$cc" "$s"
+		grep -v '^checked' "expected-$cc.txt" >e.txt
+		grep -v '^checked' "got-$cc.txt" >g.txt
+		diff -u e.txt g.txt >&2 ||
+			fail "$cc, seed $s: the rewritten code computes or unwinds otherwise"
+		check cfa-steps "w-$cc.o" "r-$cc.o" rewrite.json >steps.txt ||
+			fail "$cc, seed $s: the CFA inside a sequence"
+		m=$(sed 's/.*(\([0-9]*\) moving.*/\1/' steps.txt)
+		echo "$cc, seed $s: $(cat steps.txt); $(grep '^checked' "got-$cc.txt")" >&2
+		total=$((total + 1))
+		[ "$m" -gt 0 ] || continue
+		moving=$((moving + 1))
+		python3 "$RW/cfa-strip.py" "r-$cc.o" rewrite.json "s-$cc.o" >/dev/null ||
+			fail "$cc, seed $s: cannot make the control"
+		"$cc" -o "sw-$cc" "d-$cc.o" "s-$cc.o" || fail "$cc: cannot link the control"
+		set +e
+		timeout 20 "./sw-$cc" >"control-$cc.txt" 2>&1
+		st=$?
+		set -e
+		if [ "$st" -eq 0 ]; then
+			fail "$cc, seed $s: the walk holds without the rows inside sequences"
+		fi
+	done
+done
+echo "$total rewritten objects stepped and unwound at every instruction, $moving with sequences that move the CFA (their controls failed)" >&2
