@@ -325,6 +325,33 @@ static unsigned free_register(const struct rw *w, const struct rw_sect *s, const
 }
 
 /*
+ * The scratch registers a rule may borrow for unit @u, in the order it
+ * tries them, into @regs (at most 16); their number.  First the one
+ * free_register() gives (what the rule took before it tried others), then
+ * the other caller-saved registers (rax rcx rdx rsi rdi r8-r11) not among
+ * @used nor read by the unwinder: a push and pop of one of them can form a
+ * pattern with the bytes around it (`pop %rax` is 58, and the red zone's
+ * `lea 0x80(%rsp), %rsp` starts 48 8d), another register's do not.  No
+ * .eh_frame row ever restores a caller's value from a caller-saved
+ * register, so borrowing one is invisible to the unwinder unless it holds
+ * the CFA, which the .eh_frame pass refuses.
+ */
+static unsigned scratch_registers(const struct rw *w, const struct rw_sect *s,
+				  const struct rw_unit *u, uint16_t used, uint8_t *regs)
+{
+	static const uint8_t caller_saved[] = {0, 1, 2, 6, 7, 8, 9, 10, 11};
+	unsigned first = free_register(w, s, u, used), n = 0;
+	if (first == 16)
+		return 0;
+	regs[n++] = (uint8_t)first;
+	used |= unwind_regs(w, s, u) | (uint16_t)(1u << first);
+	for (unsigned k = 0; k < sizeof(caller_saved); k++)
+		if (!(used & (1u << caller_saved[k])))
+			regs[n++] = caller_saved[k];
+	return n;
+}
+
+/*
  * May the displacement of @u's memory operand be given another value?  Not
  * for a compressed EVEX disp8 (scaled by the operand size), and not for a
  * branch through memory: the moved register would be seen by the code it
@@ -906,8 +933,9 @@ static bool fix_scratch(const struct rw *w, struct rw_sect *s, size_t i)
 		used |= (uint16_t)(1u << in->mem_base);
 	if (in->mem_index >= 0)
 		used |= (uint16_t)(1u << in->mem_index);
-	pl.r = free_register(w, s, u, used);
-	if (pl.r == 16)
+	uint8_t regs[16];
+	unsigned n_regs = scratch_registers(w, s, u, used, regs);
+	if (n_regs == 0)
 		return false;
 	pl.wide = pl.rex & 8;
 	/* imul's first operand must be a register, and not rsp */
@@ -928,11 +956,13 @@ static bool fix_scratch(const struct rw *w, struct rw_sect *s, size_t i)
 			pl.rebase_reg = 5; /* as bp-rebase does */
 	}
 
-	for (; u->cand < IMM_CANDIDATES; u->cand++) {
+	/* Every candidate with the first register, then with the next. */
+	for (; u->cand < IMM_CANDIDATES * n_regs; u->cand++) {
 		int32_t lb;
 		enum pvsub_x86enc_twist tw;
-		if (!imm_candidate(u->cand, pl.wide, false, pl.value, &lb, &tw))
+		if (!imm_candidate(u->cand % IMM_CANDIDATES, pl.wide, false, pl.value, &lb, &tw))
 			continue;
+		pl.r = regs[u->cand / IMM_CANDIDATES];
 		uint8_t seq[MAX_SEQ + 32];
 		struct scratch_marks mk;
 		unsigned n = 0;

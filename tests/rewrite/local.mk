@@ -17,6 +17,7 @@ REWRITE_RULE_TESTS = \
 	tests/rewrite/edge.sh \
 	tests/rewrite/jump-island.sh \
 	tests/rewrite/load-dest.sh \
+	tests/rewrite/scratch-reg.sh \
 	tests/rewrite/kernel-rules.sh
 # What the rewriter must model or report (issue 9, section 2): kernel
 # tables with empty alternatives, R_X86_64_NONE, occurrences at section
