@@ -329,9 +329,10 @@ static unsigned free_register(const struct rw *w, const struct rw_sect *s, const
  * tries them, into @regs (at most 16); their number.  First the one
  * free_register() gives (what the rule took before it tried others), then
  * the other caller-saved registers (rax rcx rdx rsi rdi r8-r11) not among
- * @used nor read by the unwinder: a push and pop of one of them can form a
- * pattern with the bytes around it (`pop %rax` is 58, and the red zone's
- * `lea 0x80(%rsp), %rsp` starts 48 8d), another register's do not.  No
+ * @used nor read by the unwinder: the push and pop of one register can form
+ * a pattern with the bytes around them whatever the constant becomes (`pop
+ * %rax` is 58, and the red zone's `lea 0x80(%rsp), %rsp` starts 48 8d),
+ * another register's bytes differ.  At most 10.  No
  * .eh_frame row ever restores a caller's value from a caller-saved
  * register, so borrowing one is invisible to the unwinder unless it holds
  * the CFA, which the .eh_frame pass refuses.
