@@ -13,11 +13,11 @@ set -eu
 dir=$1/srclibs
 mirror=${PVSUB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-# have PACKAGE: the .dsc of PACKAGE in $dir, when it and every file it
-# lists are there.
+# have PACKAGE: the .dsc of PACKAGE in $dir (the highest version, where a
+# later fetch added another), when it and every file it lists are there.
 have() {
-	set -- "$dir/$1"_*.dsc
-	[ $# -eq 1 ] && [ -f "$1" ] || return 1
+	set -- "$(ls "$dir/$1"_*.dsc 2>/dev/null | sort -V | tail -n 1)"
+	[ -f "$1" ] || return 1
 	for f in $(sed -n '/^Files:/,/^[^ ]/s/^ [0-9a-f]\{32\} [0-9]* \(.*\)$/\1/p' "$1"); do
 		[ -f "$dir/$f" ] || return 1
 	done
