@@ -3,7 +3,7 @@
 # initramfs, run a shell script in the guest as init, and exit with its status.
 #
 # usage: boot.sh -k KERNEL [-m MODULE]... [-K MODPATH]... [-f SRC[=DEST]]...
-#                [-a APPEND] [-t SECONDS] [-l CONSOLE.LOG] [-w WORKDIR]
+#                [-a APPEND] [-s CPUS] [-t SECONDS] [-l CONSOLE.LOG] [-w WORKDIR]
 #                {-c 'SHELL SNIPPET' | GUEST-SCRIPT}
 #
 #   -k KERNEL    a linux-image-*.deb, or a directory it was unpacked into
@@ -14,6 +14,8 @@
 #                copied to /modules/
 #   -f SRC=DEST  any other file, copied to DEST (absolute; default /NAME)
 #   -a APPEND    extra kernel command line
+#   -s CPUS      virtual CPUs (default 1); with more than one, TCG runs
+#                them in parallel, one host thread each (thread=multi)
 #   -t SECONDS   timeout of the boot that runs the script (default 300)
 #   -l LOG       where to keep the serial console (default: WORKDIR/console.log)
 #   -w WORKDIR   scratch directory, kept (default: a temporary one, removed)
@@ -50,17 +52,18 @@ die() {
 	exit 125
 }
 
-kernel='' append='' timeout=300 log='' work='' snippet='' guest=''
+kernel='' append='' cpus=1 timeout=300 log='' work='' snippet='' guest=''
 modules='' kmodules='' files=''
 nl='
 '
-while getopts k:m:K:f:a:t:l:w:c: opt; do
+while getopts k:m:K:f:a:s:t:l:w:c: opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	m) modules="$modules$OPTARG$nl" ;;
 	K) kmodules="$kmodules$OPTARG$nl" ;;
 	f) files="$files$OPTARG$nl" ;;
 	a) append=$OPTARG ;;
+	s) cpus=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	l) log=$OPTARG ;;
 	w) work=$OPTARG ;;
@@ -193,11 +196,15 @@ chmod 755 "$root/init"
 # messages can be watched: one that says KVM cannot run the guest stops it
 # at once.  Sets qstatus (QEMU's exit status, 124 when the time ran out)
 # and qfail (QEMU's KVM complaint when it was stopped for one, else empty).
+# More than one vCPU under TCG asks for multi-threaded TCG, so that the
+# guest's threads do run at the same time (QEMU refuses it where it cannot).
 kvm_failure='KVM internal error\|emulation failure'
 qemu_run() {
 	rm -f "$work/qemu.pid" "$work/qemu.rc" "$work/qemu.rc.tmp"
+	_accel=accel=$1
+	[ "$1" != tcg ] || [ "$cpus" -eq 1 ] || _accel=$_accel,thread=multi
 	(
-		timeout "$2" "$qemu" -machine "q35,accel=$1" -cpu max -m 1G -smp 1 \
+		timeout "$2" "$qemu" -machine q35 -accel "$_accel" -cpu max -m 1G -smp "$cpus" \
 			-nographic -no-reboot -nic none \
 			-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
 			-append "console=ttyS0 panic=-1 rdinit=/init $5" \
@@ -255,7 +262,9 @@ if [ "$accel" = auto ]; then
 		accel=tcg
 	fi
 fi
-echo "$me: booting $kver ($accel), console in $log" >&2
+how=$accel
+[ "$cpus" -eq 1 ] || how="$accel, $cpus vCPUs"
+echo "$me: booting $kver ($how), console in $log" >&2
 qemu_run "$accel" "$timeout" "$log" "$work/qemu.err" "$append"
 status=$qstatus
 
