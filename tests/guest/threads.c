@@ -24,6 +24,7 @@
  * runtime's clone `syscall` at ADDR (gate_clone's) with FLAGS and a stack
  * in the guest's memory, past the API.  42 when the thread it asked for
  * ran, 3 when not; the filter kills it unless FLAGS are the runtime's own.
+ * It logs "clone attack: jump" right before the jump.
  *
  * With -DTHREAD_EXIT: a thread calls pvsub_exit(7) while the main thread
  * spins: the guest's status is 7 (the main thread alone would return 3
@@ -42,8 +43,14 @@
  * mapping (mmap read-write-execute, written, then mremap'd over
  * race_page); 2, mremap of race_new, such a page of its own code.  42 when
  * the spinning thread ran the new page, 7 when it ran the old one to its
- * end.  Where threads are refused (mprotect, none) the main thread does the
- * same alone: it replaces the page, then calls it.
+ * end.  Right before each system call that replaces the page (race 1:
+ * the mmap, then the mremap; race 2: the mremap) the main thread logs a
+ * line naming it ("map race: ... mmap" or "... mremap"), then sees the
+ * spinner's loop counter move, so that the spinner is shown inside
+ * race_page, running, as the call is made (3 when it was not); a test
+ * that expects a kill there requires that line last.  Where threads are
+ * refused (mprotect, none) the main thread does the same alone ("map
+ * race: alone, ..."): it replaces the page, then calls it.
  *
  * With -DDOUBLE_FETCH: a thread flips the descriptors that the main thread
  * hands pvsub_tx() and pvsub_rx() in a loop, between a valid buffer and
@@ -53,6 +60,11 @@
  * descriptor says: each frame that comes back is the valid buffer's 64
  * bytes, the guest's data (a canary) is unchanged, and the frames left
  * pending on queue 1 (whose ring the window target is) come back intact.
+ * The main thread reads the descriptor right before and right after each
+ * call: a call during which it changed (its offset, or for pvsub_tx its
+ * length; pvsub_rx writes the length itself) is counted, and both kinds of
+ * call must have met such a change, or the flips ran beside the calls, not
+ * during them.  The counts are logged ("double fetch: ...").
  * 0 when all held and both kinds of call were seen, else the number of
  * the first check that failed (2 where threads are refused).
  */
@@ -252,19 +264,21 @@ static long sys(const unsigned char *site, long nr, long a, long b, long c, long
 }
 
 /*
- * race_page: sets race_in, spins until race_stop, returns 7; nothing else
- * lies on its page.  race_new: the page that replaces it, NOPs and then
+ * race_page: sets race_in, spins (counting in race_spins) until race_stop,
+ * returns 7; nothing else lies on its page.  race_new: the page that replaces it, NOPs and then
  * "mov $42, %eax; ret", so that a thread spinning anywhere in race_page
  * slides into the 42.
  */
 volatile int race_in, race_stop;
+volatile unsigned race_spins;
 int race_page(void);
 extern const unsigned char race_new[];
 __asm__(".pushsection .text\n"
 	".balign 4096\n"
 	"race_page:\n"
 	"	movl $1, race_in(%rip)\n"
-	"1:	cmpl $0, race_stop(%rip)\n"
+	"1:	incl race_spins(%rip)\n"
+	"	cmpl $0, race_stop(%rip)\n"
 	"	je 1b\n"
 	"	movl $7, %eax\n"
 	"	ret\n"
@@ -276,6 +290,32 @@ __asm__(".pushsection .text\n"
 	".popsection\n");
 
 static volatile int race_result;
+static int race_alone;
+
+/* Whether the spinner, which leaves race_page only after race_stop, is
+ * running in it now: its counter moves within 2 s (alone: trivially). */
+static int spinning(void)
+{
+	unsigned s0 = race_spins;
+	uint64_t t0 = pvsub_clock_ns();
+
+	if (race_alone)
+		return 1;
+	while (race_spins == s0 && pvsub_clock_ns() - t0 < 2000000000ull)
+		;
+	return race_spins != s0 && !race_result;
+}
+
+/* Logs @msg (the call about to be made) and checks that the spinner is
+ * still in race_page: 0, or 3. */
+static int about_to(const char *msg, size_t len)
+{
+	pvsub_log(msg, len);
+	return spinning() ? 0 : 3;
+}
+
+#define ABOUT_TO(alone, threaded)                                                                  \
+	(race_alone ? about_to(alone, sizeof(alone) - 1) : about_to(threaded, sizeof(threaded) - 1))
 
 static void spinner(void *arg)
 {
@@ -283,18 +323,23 @@ static void spinner(void *arg)
 	race_result = race_page();
 }
 
-/* Replace race_page as MAP_RACE says: 0, or 4 to 6 when a call failed. */
+/* Replace race_page as MAP_RACE says: 0, 3 when the spinner was not in
+ * race_page before a call, or 4 to 6 when a call failed. */
 static int replace(const unsigned char *s)
 {
 	long from = (long)(uintptr_t)race_new, r;
 
 	if (MAP_RACE == 1) {
+		if (ABOUT_TO("map race: alone, mmap", "map race: spinner in race_page, mmap"))
+			return 3;
 		from = sys(s, 9, 0, 4096, PROT_RWX, MAP_PRIVATE_ANON, -1);
 		if (from < 0 && from > -4096)
 			return 4;
 		for (unsigned i = 0; i < 4096; i++)
 			((volatile unsigned char *)from)[i] = race_new[i];
 	}
+	if (ABOUT_TO("map race: alone, mremap", "map race: spinner in race_page, mremap"))
+		return 3;
 	r = sys(s, 25, from, 4096, 4096, MREMAP_MAYMOVE_FIXED, (long)(uintptr_t)race_page);
 	return r == (long)(uintptr_t)race_page ? 0 : 5;
 }
@@ -310,6 +355,7 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		return 9;
 	r = pvsub_thread_start(spinner, 0, (uint8_t *)g->mem + 0x200000u, STACK_SIZE);
 	if (r == -EPERM) { /* no threads here: the same, alone */
+		race_alone = 1;
 		r = replace(s);
 		race_stop = 1;
 		return r ? r : race_page();
@@ -365,15 +411,19 @@ static volatile struct pvsub_frame good, bad[8];
 static volatile unsigned n_bad;
 
 /* The flipper: the descriptor at `flipped` alternates between `good` and
- * each of `bad` in turn, field by field, until flip_stop. */
+ * each of `bad` in turn, field by field, until flip_stop.  It runs beside
+ * the main thread, which sets the targets (n_bad may still be 0) and
+ * `flipped` as it goes. */
 static void flipper(void *arg)
 {
 	(void)arg;
-	for (unsigned k = 0; !flip_stop; k = (k + 1) % n_bad) {
+	for (unsigned k = 0; !flip_stop; k++) {
 		volatile struct pvsub_frame *d = flipped;
+		unsigned n = n_bad;
 
-		if (!d)
+		if (!d || !n)
 			continue;
+		k %= n;
 		for (int i = 0; i < 64; i++) {
 			d->off = bad[k].off;
 			d->len = bad[k].len;
@@ -445,19 +495,52 @@ static char *put_u32(char *p, uint32_t v)
 	return p;
 }
 
-/* Logs how many calls of each kind the flips met. */
-static void log_counts(uint32_t sent, uint32_t refused, uint32_t got, uint32_t rx_refused)
+/* How many calls of each kind the flips met. */
+struct df_counts {
+	uint32_t sent, refused, tx_changed, got, rx_refused, rx_changed;
+};
+
+/* Logs @c. */
+static void log_counts(const struct df_counts *c)
 {
-	static const char head[] = "double fetch: tx sent, refused; rx got, refused:";
-	char line[sizeof(head) + 44], *p = line;
+	static const char head[] =
+		"double fetch: tx sent, refused, changed during the call; rx got, refused, changed:";
+	char line[sizeof(head) + 66], *p = line;
 
 	for (unsigned i = 0; i < sizeof(head) - 1; i++)
 		*p++ = head[i];
-	p = put_u32(p, sent);
-	p = put_u32(p, refused);
-	p = put_u32(p, got);
-	p = put_u32(p, rx_refused);
+	p = put_u32(p, c->sent);
+	p = put_u32(p, c->refused);
+	p = put_u32(p, c->tx_changed);
+	p = put_u32(p, c->got);
+	p = put_u32(p, c->rx_refused);
+	p = put_u32(p, c->rx_changed);
 	pvsub_log(line, (size_t)(p - line));
+}
+
+/* pvsub_tx(0, @d, 1), counting in @c->tx_changed whether *@d changed
+ * between the reads right before and right after the call. */
+static int tx_watched(struct pvsub_frame *d, struct df_counts *c)
+{
+	const volatile struct pvsub_frame *v = d;
+	uint64_t off = v->off;
+	uint32_t len = v->len;
+	int r = pvsub_tx(0, d, 1);
+
+	c->tx_changed += v->off != off || v->len != len;
+	return r;
+}
+
+/* pvsub_rx(0, @d, 1), counting in @c->rx_changed whether @d's offset (the
+ * call itself writes its length) changed across the call. */
+static int rx_watched(struct pvsub_frame *d, struct df_counts *c)
+{
+	const volatile struct pvsub_frame *v = d;
+	uint64_t off = v->off;
+	int r = pvsub_rx(0, d, 1);
+
+	c->rx_changed += v->off != off;
+	return r;
 }
 
 int pvsub_guest_main(const struct pvsub_guest *g)
@@ -467,7 +550,7 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	struct pvsub_frame *rxd = txd + 8;
 	struct pvsub_frame stable_tx = {TX_OFF, LEN, 0}, stable_rx = {RX_OFF, 0, 0};
 	struct pvsub_frame txs[BATCH], rxs[BATCH];
-	uint32_t sent = 0, refused = 0, got = 0, rx_refused = 0;
+	struct df_counts c = {0};
 	uint64_t t0;
 	int r;
 
@@ -498,15 +581,15 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		uint32_t pending = 0;
 
 		while (pending < BATCH) {
-			r = pvsub_tx(0, txd, 1);
+			r = tx_watched(txd, &c);
 			if (r == -EINVAL) {
-				refused++;
+				c.refused++;
 				continue;
 			}
 			DF_CHECK(7, r == 1);
 			pending++;
 		}
-		sent += pending;
+		c.sent += pending;
 		for (uint32_t k = 0; k < BATCH; k++)
 			rxs[k] = (struct pvsub_frame){RX_OFF + k * 128u, g->frame_max, 0};
 		DF_CHECK(8, pvsub_rx(0, rxs, BATCH) == BATCH);
@@ -527,10 +610,10 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	for (t0 = pvsub_clock_ns(); pvsub_clock_ns() - t0 < PHASE_NS;) {
 		DF_CHECK(11, pvsub_tx(0, txs, BATCH) == BATCH);
 		for (uint32_t k = 0; k < BATCH; k++) {
-			while ((r = pvsub_rx(0, rxd, 1)) == -EINVAL)
-				rx_refused++;
+			while ((r = rx_watched(rxd, &c)) == -EINVAL)
+				c.rx_refused++;
 			DF_CHECK(12, r == 1);
-			got++;
+			c.got++;
 			DF_CHECK(13, received_ok(RX_OFF));
 		}
 		DF_CHECK(14, canary_ok());
@@ -538,7 +621,7 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	flip_stop = 1;
 	while (!flip_done)
 		;
-	log_counts(sent, refused, got, rx_refused);
+	log_counts(&c);
 	DF_CHECK(15, canary_ok());
 	/* queue 1 kept its frames */
 	for (uint32_t f = 0; f < Q1_FRAMES; f++) {
@@ -552,7 +635,9 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	}
 	DF_CHECK(19, pvsub_rx(1, &stable_rx, 1) == 0);
 	/* both kinds of call seen, or the flips proved nothing */
-	DF_CHECK(20, sent && refused && got && rx_refused);
+	DF_CHECK(20, c.sent && c.refused && c.got && c.rx_refused);
+	/* and the descriptor changed during calls of each kind: the race ran */
+	DF_CHECK(21, c.tx_changed && c.rx_changed);
 	return 0;
 }
 #elif defined(CLONE_ATTACK)
@@ -595,7 +680,9 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 	uint64_t t0;
 	/* from data: 0x50f00, the runtime's own flags, holds 0f 05 */
 	static volatile unsigned long flags = CLONE_ATTACK;
+	static const char line[] = "clone attack: jump";
 
+	pvsub_log(line, sizeof(line) - 1);
 	clone_at(flags, (uintptr_t)g->mem + 0x300000u, attack_fn, CLONE_SYSCALL);
 	t0 = pvsub_clock_ns();
 	while (!attack_ran && pvsub_clock_ns() - t0 < 10000000000ull)

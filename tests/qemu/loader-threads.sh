@@ -24,7 +24,11 @@
 #     then mremap over the page; 2: mremap of another page of its code):
 #     killed (SIGSYS, 159) under pkey, so the spinner never ran a replaced
 #     byte; loader-attacks.sh runs the single-threaded control (42 under
-#     none).
+#     none).  The guest's last line must be the one it logs right before
+#     the call that is killed (race 1: the mmap of executable memory; race
+#     2: the mremap), after it saw the spinner running in the page, so
+#     that a SIGSYS elsewhere fails; likewise the clone attacks' line
+#     before their jump.
 #   df -DDOUBLE_FETCH: a thread flips the descriptor the main thread hands
 #     pvsub_tx() (then pvsub_rx()) in a loop, between a valid buffer and
 #     places outside the guest's memory (the window, the runtime's text,
@@ -32,11 +36,15 @@
 #     every call is refused or done as the valid descriptor says, every
 #     frame that comes back is the valid buffer's, the guest's canary and
 #     queue 1's pending frames are intact (0); its counts of calls done and
-#     refused are printed.  The gates read each descriptor once, into a
+#     refused, and of calls during which the descriptor changed (read
+#     right before and after each call), are printed, and the last two
+#     must not be 0 (21), or the flips never met a call in progress.  The gates read each descriptor once, into a
 #     snapshot, and use that copy (runtime/guestapi.c); with a double fetch
 #     planted by hand (the copy made from the guest's descriptor, not the
 #     snapshot) this guest failed within its run: 10 (a frame from
 #     elsewhere came back) for pvsub_tx, 13 for pvsub_rx.
+# The guest has two vCPUs (boot.sh -s 2: under TCG, one host thread each),
+# so that its threads do run at the same time, not by turns.
 # Skips where the QEMU guest has no protection keys, and as the other QEMU
 # tests do.
 . "$top_srcdir/tests/lib.sh"
@@ -79,7 +87,7 @@ for g in threads window exit race1 race2 df clone0x50f00 clone0x11 clone0x350f00
 	set -- "$@" -f "$PWD/$g.tar=/g/$g.tar"
 done
 # shellcheck disable=SC2016 # expanded in the guest
-qemu_boot -k "$KERNEL_DEB" -l console.log "$@" -c '
+qemu_boot -s 2 -k "$KERNEL_DEB" -l console.log "$@" -c '
 export PVSUB_GUESTRUN=/pvsub-guestrun
 for run in "threads pkey" "threads mprotect" "threads none" "clone0x50f00 pkey" \
 	"clone0x11 pkey" "clone0x350f00 pkey" "clone0x40f00 pkey" "clone0x4111 pkey" \
@@ -87,6 +95,7 @@ for run in "threads pkey" "threads mprotect" "threads none" "clone0x50f00 pkey" 
 	set -- $run
 	/pvsub-loader --backend $2 --ca /ca.pem --loopback /g/$1.tar >/dev/null 2>/tmp/err
 	echo "THREADS: $1 $2 $?"
+	echo "LAST: $1 $2 $(grep "^pvsub-loader: guest: " /tmp/err | tail -n 1)"
 	grep "double fetch" /tmp/err | sed "s/^/COUNTS: /"
 done'
 [ "$boot_status" -eq 0 ] || fail "the boot failed ($boot_status): $(tail -n 20 console.log)"
@@ -113,5 +122,20 @@ race2 pkey 159
 df pkey 0
 EXP
 cmp -s want got || fail "threads under pkey in QEMU:
+$(diff want got)"
+# the kills came right after the guest's last line, logged just before the
+# attacking call
+g='pvsub-loader: guest:'
+tr -d '\r' < console.log | sed -n 's/^LAST: //p' | grep -e '^race' -e '^clone0x[0-9a-f]* pkey' > got
+cat > want <<EXP
+clone0x50f00 pkey $g clone attack: jump
+clone0x11 pkey $g clone attack: jump
+clone0x350f00 pkey $g clone attack: jump
+clone0x40f00 pkey $g clone attack: jump
+clone0x4111 pkey $g clone attack: jump
+race1 pkey $g map race: spinner in race_page, mmap
+race2 pkey $g map race: spinner in race_page, mremap
+EXP
+cmp -s want got || fail "the guests' last lines before their kills:
 $(diff want got)"
 exit 0
