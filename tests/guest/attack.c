@@ -195,7 +195,9 @@ __asm__(".pushsection .text\n"
  * Attack 27: mremap join_hi's page onto the page after join_lo's through
  * the runtime's syscall, then read the junction back: 42 when it reads
  * 0f 01 ef (it is not run: the CPU may have no PKU), 6 or 7 when the pages
- * are not laid out as above, 1 or 2 when the move failed.
+ * are not laid out as above, 1 or 2 when the move failed.  It logs "join:
+ * mremap" right before the mremap, so that a test expecting a kill there
+ * can tell it from one elsewhere (tests/qemu/loader-pkey.sh).
  */
 static int join_pages(const unsigned char *site)
 {
@@ -207,6 +209,7 @@ static int join_pages(const unsigned char *site)
 		return 6;
 	if (lo[4094] != 0x0f || lo[4095] != 0x01 || lo[4096] != 0xd0 || *hi != 0xef)
 		return 7;
+	pvsub_log("join: mremap", 12);
 	r = sys(site, 25, (long)(uintptr_t)hi, 4096, 4096, MREMAP_MAYMOVE_FIXED,
 		(long)(uintptr_t)(lo + 4096));
 	if (r != (long)(uintptr_t)(lo + 4096))
