@@ -503,8 +503,8 @@ struct df_counts {
 /* Logs @c. */
 static void log_counts(const struct df_counts *c)
 {
-	static const char head[] =
-		"double fetch: tx sent, refused, changed during the call; rx got, refused, changed:";
+	static const char head[] = "double fetch: tx sent, refused, changed during the call; rx "
+				   "got, refused, changed:";
 	char line[sizeof(head) + 66], *p = line;
 
 	for (unsigned i = 0; i < sizeof(head) - 1; i++)
