@@ -164,18 +164,21 @@ int pvsub_guest_main(const struct pvsub_guest *g)
 		*(volatile unsigned char *)WINDOW = 0xff;
 		return 0;
 	case 5: /* mprotect the window read-write through the runtime's syscall */
+		pvsub_log("syscall", 7); /* the line right before the killed call */
 		r = sys(s, 10, WINDOW, WINDOW_SIZE, 3, 0);
 		if (r != 0)
 			return 1;
 		*(volatile unsigned char *)WINDOW = 0xff;
 		return 0;
 	case 6: /* pkey_mprotect the window read-write with the default key 0 */
+		pvsub_log("syscall", 7); /* the line right before the killed call */
 		r = sys(s, 329, WINDOW, WINDOW_SIZE, 3, 0);
 		if (r != 0)
 			return 1;
 		*(volatile unsigned char *)WINDOW = 0xff;
 		return 0;
 	case 7: /* a protection key of its own */
+		pvsub_log("syscall", 7); /* the line right before the killed call */
 		r = sys(s, 330, 0, 0, 0, 0);
 		return r >= 0 ? 0 : 1;
 	case 8: /* get a gate's body to run on a stack of its choice (here its

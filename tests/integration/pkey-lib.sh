@@ -45,7 +45,10 @@ pkey_attacks() {
 # SIGSYS (159) under pkey and mprotect; 8, a gate called with a canary
 # below the caller's frame, finds it intact (1) under every backend, the
 # same gates, which run their bodies on a stack of their own; 9, its
-# control, a function of the guest's own, smashes it (0).
+# control, a function of the guest's own, smashes it (0).  The last field
+# is the guest's last log line: 1 logs "attack" (a gate call before its
+# write), 5 to 7 log "syscall" right before the call that is killed, 8
+# logs its "canary" through the gate.
 pkey_expected() {
 	cat <<'EXP'
 probe loopback pkey 0 0
@@ -54,32 +57,32 @@ guest pktgen pkey 0 0
 guest sink pkey 0 0
 guest echo pkey 0 0
 guest loopback default 0 0
-attack 1 pkey 139 0
-attack 1 mprotect 139 0
-attack 1 none 0 0
-attack 2 pkey 139 0
-attack 2 mprotect 139 0
-attack 2 none 0 0
-attack 3 pkey 0 0
-attack 3 mprotect 0 0
-attack 3 none 0 0
-attack 4 pkey 132 0
-attack 4 mprotect 132 0
-attack 4 none 132 0
-attack 5 pkey 159 0
-attack 5 mprotect 159 0
-attack 5 none 0 0
-attack 6 pkey 159 0
-attack 6 mprotect 159 0
-attack 6 none 0 0
-attack 7 pkey 159 0
-attack 7 mprotect 159 0
-attack 7 none 0 0
-attack 8 pkey 1 0
-attack 8 mprotect 1 0
-attack 8 none 1 0
-attack 9 pkey 0 0
-attack 9 mprotect 0 0
-attack 9 none 0 0
+attack 1 pkey 139 0 attack
+attack 1 mprotect 139 0 attack
+attack 1 none 0 0 attack
+attack 2 pkey 139 0 -
+attack 2 mprotect 139 0 -
+attack 2 none 0 0 -
+attack 3 pkey 0 0 -
+attack 3 mprotect 0 0 -
+attack 3 none 0 0 -
+attack 4 pkey 132 0 -
+attack 4 mprotect 132 0 -
+attack 4 none 132 0 -
+attack 5 pkey 159 0 syscall
+attack 5 mprotect 159 0 syscall
+attack 5 none 0 0 syscall
+attack 6 pkey 159 0 syscall
+attack 6 mprotect 159 0 syscall
+attack 6 none 0 0 syscall
+attack 7 pkey 159 0 syscall
+attack 7 mprotect 159 0 syscall
+attack 7 none 0 0 syscall
+attack 8 pkey 1 0 canary
+attack 8 mprotect 1 0 canary
+attack 8 none 1 0 canary
+attack 9 pkey 0 0 -
+attack 9 mprotect 0 0 -
+attack 9 none 0 0 -
 EXP
 }

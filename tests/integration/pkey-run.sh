@@ -2,11 +2,14 @@
 # pkey-run.sh LOADER CA GUESTS ATTACKS: run the example guests and the
 # pkey attack guests (ATTACKS/attackN.tar, tests/guest/pkey-attack.c) under
 # pvsub-loader, one line per run on standard output:
-#   KIND NAME BACKEND STATUS LINES
+#   KIND NAME BACKEND STATUS LINES [LAST]
 # STATUS as the shell reports it (128 + the signal for a death by signal),
 # LINES the number of lines the loader said itself (neither the guest's
 # log nor a warning or note): 0 for a death by signal, which tells SIGILL
-# (132) from the rescan's refusal (132 and one line).  Plain POSIX sh, so
+# (132) from the rescan's refusal (132 and one line).  Attack lines add
+# LAST, the guest's last log line (its message, blanks as _; - for none):
+# an attack that logs a line right before its system call shows that the
+# SIGSYS came from that call.  Plain POSIX sh, so
 # that it runs on the host (tests/integration/loader-pkey-hw.sh) and under
 # busybox in a QEMU guest (tests/qemu/loader-pkey.sh).  The first line is
 # "probe pkey STATUS LINES": 129 and 1 where there are no protection keys,
@@ -27,7 +30,13 @@ run() {
 	_lines=$(grep '^pvsub-loader: ' "$err" |
 		grep -c -v -e '^pvsub-loader: guest: ' -e '^pvsub-loader: warning: ' \
 			-e '^pvsub-loader: note: ')
-	echo "$1 $2 $3 $_st $_lines"
+	if [ "$1" = attack ]; then
+		_last=$(grep '^pvsub-loader: guest: ' "$err" | tail -n 1 |
+			sed -e 's/^pvsub-loader: guest: //' -e 's/[[:space:]]/_/g')
+		echo "$1 $2 $3 $_st $_lines ${_last:--}"
+	else
+		echo "$1 $2 $3 $_st $_lines"
+	fi
 }
 
 run probe loopback pkey "$guests/loopback.tar" > "$err.probe"
