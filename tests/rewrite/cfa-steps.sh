@@ -13,7 +13,9 @@
 # sequences taken out (cfa-strip.py, which is how .eh_frame was written
 # before them) must fail both.  Variants of cfa-steps.S whose sequences no
 # row can describe (the CFA an expression, computed from the borrowed
-# register, a callee-saved register overwritten) are refused.  Then the
+# register, a callee-saved register overwritten, rsp moved where a rule
+# reads it, the copied instruction writing the CFA's register before the
+# sequence ends) are refused.  Then the
 # same for compiler output (unwind-work.c under stress policies, as
 # unwind.sh): PVSUB_SEED=N replays it, PVSUB_CFA_STEPS_ROUNDS sets the
 # policies per compiler (default 3).
@@ -81,7 +83,10 @@ echo "control: both checks fail without the rows" >&2
 # What no row can describe is refused, one line each, nothing written.
 for m in CFA_EXPR:'where the CFA is a DWARF expression' \
 	CFA_RCX:"writes the CFA's register" \
-	CALLEE_SAVED:'overwrites %rbx, whose caller'; do
+	CALLEE_SAVED:'overwrites %rbx, whose caller' \
+	SP_READ:'moves %rsp, which a register' \
+	SP_IN_REG:'moves %rsp, which a register' \
+	COPY_CFA:"writes the CFA's register"; do
 	v=${m%%:*}
 	"$CC" -c -D"$v" -o "$v.o" "$RW/cfa-steps.S" || fail "cannot assemble -D$v"
 	refuse_ok policy.xml "$v.o" "$v-out.o" .eh_frame
