@@ -2158,7 +2158,8 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
  * caller's value the unwinder reads from it (a callee-saved register with
  * its initial rule, or one another register's value was moved into).
  * The copied original instruction's own effect on other registers is the
- * input's: its next row describes it.
+ * input's: its next row describes it.  Two FDEs that cover the same
+ * rewritten instruction are refused (compilers give a function one).
  */
 
 struct eh_cur {
@@ -2999,6 +3000,36 @@ static bool eh_remap_program(struct eh *e, const struct eh_cie *cie, const struc
 	return eh_seqs_rows(e, ss, old_loc, start + range, &run, &new_loc);
 }
 
+/*
+ * Mark the units of @ss that start in [@start, @start + @range) as inside
+ * an FDE; true, or false after a refusal when one already was.  Compilers
+ * give each function one FDE: two that cover the same instruction would
+ * have the rows inside its sequence made twice (and hostile input could
+ * make every FDE cover all the code, for work quadratic in its size).
+ */
+static bool eh_cover(struct eh *e, struct rw_sect *ss, uint64_t start, uint64_t range)
+{
+	size_t lo = 0, hi = ss->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ss->u[mid].off < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < ss->n && ss->u[i].off - start < range; i++) {
+		if (ss->u[i].eh_fde) {
+			eh_refuse(e, e->fde,
+				  "an FDE for %s+%#" PRIx64 " that covers %s+%#" PRIx64
+				  ", which an FDE before it covers",
+				  ss->name, start, ss->name, ss->u[i].off);
+			return false;
+		}
+		ss->u[i].eh_fde = true;
+	}
+	return true;
+}
+
 /* Pad the entry that starts at output offset @base to a multiple of @align
  * bytes with DW_CFA_nop and write its length. */
 static void eh_close_entry(struct eh *e, size_t base, unsigned align)
@@ -3086,7 +3117,7 @@ static void eh_fde(struct eh_pass *p, uint64_t off, uint64_t len, uint32_t id,
 				  ss->name, start, range);
 			return;
 		}
-		if (eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
+		if (!eh_cover(e, ss, start, range) || eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
 		    !eh_remap_program(e, cie, ss, ins, end, start, range, nstart))
 			return;
 		eh_close_entry(e, base, (4 + len) % 8 ? 4 : 8);
