@@ -84,9 +84,13 @@ cs_end:					/* where the driver stops stepping */
  *   -DCOPY_CFA      disp-rebase (`bp`) of rax around `add d(%rax), %rbp`,
  *                   the CFA being rbp: the copy writes the CFA's register
  *                   and the lea that gives rax back follows it
+ * and what it must take:
+ *   -DBORROW        scratch around an imul that names rax, rcx and rdx, in
+ *                   a function that never saves rbx: the register it
+ *                   borrows must be a caller-saved one, not rbx
  */
 #if defined(CFA_EXPR) || defined(CFA_RCX) || defined(CALLEE_SAVED) || defined(SP_READ) || \
-	defined(SP_IN_REG) || defined(COPY_CFA)
+	defined(SP_IN_REG) || defined(COPY_CFA) || defined(BORROW)
 	.section .text.bad, "ax", @progbits
 	.globl cs_bad
 	.type cs_bad, @function
@@ -106,6 +110,9 @@ cs_bad:
 #endif
 #ifdef CALLEE_SAVED
 	mov %rax, -0x5aa5(%rbx)		/* bp */
+#endif
+#ifdef BORROW
+	imul $0x3f5e5d, (%rax,%rcx), %edx	/* cm */
 #endif
 #ifdef SP_READ
 	.cfi_escape 0x10, 0x03, 0x02, 0x77, 0x00

@@ -94,6 +94,14 @@ for m in CFA_EXPR:'where the CFA is a DWARF expression' \
 	n=$(json_query refused.json "len(d['files'][0]['refused'])")
 	[ "$n" -eq 1 ] || fail "$v: $n refusals, expected one line"
 done
+# A borrowed register is a caller-saved one where one is free: the imul
+# of -DBORROW names rax, rcx and rdx, and rbx (never saved there, so the
+# unwinder reads its caller's value from it) was once taken and refused.
+"$CC" -c -DBORROW -o borrow.o "$RW/cfa-steps.S" || fail "cannot assemble -DBORROW"
+expect_status 0 "$SCAN" --rewrite --policy policy.xml -o borrow-out.o --format json borrow.o
+cp out borrow.json
+check cfi borrow.o borrow-out.o >&2 || fail "BORROW: the input's rows did not follow the code"
+check cfa-steps borrow.o borrow-out.o borrow.json >&2 || fail "BORROW: the CFA inside a sequence"
 
 # Compiler output: unwind-work.c (as unwind.sh builds it) rewritten under
 # random stress policies (stress-lib.sh); the driver, built with
