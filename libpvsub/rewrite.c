@@ -2156,8 +2156,8 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
  * than by those forms (the copied original instruction included, when
  * more of the sequence follows it), or that overwrites a register whose
  * caller's value the unwinder reads from it (a callee-saved register with
- * its initial rule, or one another register's value was moved into).
- * The copied original instruction's own effect on other registers is the
+ * its initial rule, or one another register's value was moved into), but
+ * for the one imm-lea's `mov $imm, %r` overwrites itself.  The copied original instruction's own effect on other registers is the
  * input's: its next row describes it.  Two FDEs that cover the same
  * rewritten instruction are refused (compilers give a function one).
  */
@@ -2817,6 +2817,21 @@ static bool eh_row(struct eh *e, const struct eh_run *r, uint64_t to, uint64_t *
 	return true;
 }
 
+/* The register imm-lea's unit @u loads (`mov $imm, %r`: its one register
+ * operand, no memory one), whose value the original instruction itself
+ * replaces: a caller's value the row in force says is there is lost one
+ * instruction later in the input, so the sequence may write it first.
+ * -1 for any other unit. */
+static int eh_own_dest(const struct rw_unit *u)
+{
+	const struct pvsub_insn *in = &u->in;
+	uint16_t g = in->gpr_operands;
+	if (u->rule != RULE_IMM_LEA || !in->regs_known || in->gpr_implicit || in->mem_operands ||
+	    strcmp(in->mnemonic, "mov") != 0 || g == 0 || (g & (g - 1)))
+		return -1;
+	return __builtin_ctz(g);
+}
+
 /* The CFA offset @q leaves under @st (the row in force at the unit), or a
  * refusal at @u, which *@ok says. */
 static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct rw_unit *u,
@@ -2857,8 +2872,9 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 			  ss->name, u->off);
 		return 0;
 	}
+	int own = eh_own_dest(u);
 	for (unsigned k = 0; k < 16; k++) {
-		if (k == 4 || !(moved & (1u << k)) || !eh_reads(st, k))
+		if (k == 4 || (int)k == own || !(moved & (1u << k)) || !eh_reads(st, k))
 			continue;
 		eh_refuse(e, e->fde,
 			  "%s+%#" PRIx64 ": a sequence that overwrites %%%s, whose "

@@ -88,9 +88,12 @@ cs_end:					/* where the driver stops stepping */
  *   -DBORROW        scratch around an imul that names rax, rcx and rdx, in
  *                   a function that never saves rbx: the register it
  *                   borrows must be a caller-saved one, not rbx
+ *   -DOWN_DEST      imm-lea of `mov $imm, %ebx` (`cm`) where rbx was never
+ *                   saved: the sequence writes rbx before the copy would,
+ *                   but the instruction itself overwrites it
  */
 #if defined(CFA_EXPR) || defined(CFA_RCX) || defined(CALLEE_SAVED) || defined(SP_READ) || \
-	defined(SP_IN_REG) || defined(COPY_CFA) || defined(BORROW)
+	defined(SP_IN_REG) || defined(COPY_CFA) || defined(BORROW) || defined(OWN_DEST)
 	.section .text.bad, "ax", @progbits
 	.globl cs_bad
 	.type cs_bad, @function
@@ -113,6 +116,9 @@ cs_bad:
 #endif
 #ifdef BORROW
 	imul $0x3f5e5d, (%rax,%rcx), %edx	/* cm */
+#endif
+#ifdef OWN_DEST
+	mov $0x3f5e5d, %ebx		/* cm */
 #endif
 #ifdef SP_READ
 	.cfi_escape 0x10, 0x03, 0x02, 0x77, 0x00

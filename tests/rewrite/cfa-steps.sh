@@ -101,14 +101,21 @@ for m in CFA_EXPR:'where the CFA is a DWARF expression' \
 	n=$(json_query refused.json "len(d['files'][0]['refused'])")
 	[ "$n" -eq 1 ] || fail "$v: $n refusals, expected one line"
 done
-# A borrowed register is a caller-saved one where one is free: the imul
-# of -DBORROW names rax, rcx and rdx, and rbx (never saved there, so the
-# unwinder reads its caller's value from it) was once taken and refused.
-"$CC" -c -DBORROW -o borrow.o "$RW/cfa-steps.S" || fail "cannot assemble -DBORROW"
-expect_status 0 "$SCAN" --rewrite --policy policy.xml -o borrow-out.o --format json borrow.o
-cp out borrow.json
-check cfi borrow.o borrow-out.o borrow.json >&2 || fail "BORROW: the input's rows did not follow the code"
-check cfa-steps borrow.o borrow-out.o borrow.json >&2 || fail "BORROW: the CFA inside a sequence"
+# What must be taken.  A borrowed register is a caller-saved one where one
+# is free: the imul of -DBORROW names rax, rcx and rdx, and rbx (never
+# saved there, so the unwinder reads its caller's value from it) was once
+# taken and refused.  -DOWN_DEST: imm-lea may write rbx, which the
+# original `mov $imm, %ebx` overwrites itself.
+for v in BORROW:scratch OWN_DEST:imm-lea; do
+	r=${v#*:} v=${v%%:*}
+	"$CC" -c -D"$v" -o "$v.o" "$RW/cfa-steps.S" || fail "cannot assemble -D$v"
+	expect_status 0 "$SCAN" --rewrite --policy policy.xml -o "$v-out.o" --format json "$v.o"
+	cp out "$v.json"
+	check cfi "$v.o" "$v-out.o" "$v.json" >&2 || fail "$v: the input's rows did not follow the code"
+	check cfa-steps "$v.o" "$v-out.o" "$v.json" >&2 || fail "$v: the CFA inside a sequence"
+	json_query "$v.json" "[x['rule'] for x in d['files'][0]['rewrites'] if x['section'] == '.text.bad']" |
+		grep -q "'$r'" || fail "$v: not rewritten by $r in cs_bad"
+done
 
 # Compiler output: unwind-work.c (as unwind.sh builds it) rewritten under
 # random stress policies (stress-lib.sh); the driver, built with
