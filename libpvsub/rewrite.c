@@ -2157,9 +2157,10 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
  * more of the sequence follows it), or that overwrites a register whose
  * caller's value the unwinder reads from it (a callee-saved register with
  * its initial rule, or one another register's value was moved into), but
- * for the one imm-lea's `mov $imm, %r` overwrites itself.  The copied original instruction's own effect on other registers is the
- * input's: its next row describes it.  Two FDEs that cover the same
- * rewritten instruction are refused (compilers give a function one).
+ * for the one imm-lea's `mov $imm, %r` overwrites itself.  The copied
+ * original instruction's own effect on other registers is the input's:
+ * its next row describes it.  Two FDEs that cover the same rewritten
+ * instruction are refused (compilers give a function one).
  */
 
 struct eh_cur {
@@ -3133,7 +3134,8 @@ static void eh_fde(struct eh_pass *p, uint64_t off, uint64_t len, uint32_t id,
 				  ss->name, start, range);
 			return;
 		}
-		if (!eh_cover(e, ss, start, range) || eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
+		if (!eh_cover(e, ss, start, range) ||
+		    eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
 		    !eh_remap_program(e, cie, ss, ins, end, start, range, nstart))
 			return;
 		eh_close_entry(e, base, (4 + len) % 8 ? 4 : 8);
