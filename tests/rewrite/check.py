@@ -745,18 +745,19 @@ def cfi_input_rows(rows_a, rows_b, lo, init, ranges):
     input row before it only in the CFA's offset, or not at all (the row
     given back at a sequence's end).  An FDE without operations has no rows
     in readelf's table; given some, its first row (at lo) must be init's
-    last (its CIE's).  None when rows_b holds anything else."""
+    last (its CIE's).  None when rows_b holds anything else.  ranges are
+    the sequences inside the FDE's range."""
     kept, i, prev = [], 0, None
     for lb, rb in rows_b:
         nxt = i < len(rows_a) and rb == rows_a[i][1]
         added = any(s < lb < e or (lb == e and not nxt) for s, e in ranges)
-        if nxt and not added:
-            kept.append((lb, rb))
-            i += 1
-            prev = rb
-        elif prev is None and not rows_a and lb == lo and not added:
+        if prev is None and not rows_a and lb == lo:
             if not init or not same_rule_row(rb, init[-1][1]):
                 return None
+            prev = rb
+        elif nxt and not added:
+            kept.append((lb, rb))
+            i += 1
             prev = rb
         elif not added or prev is None or not cfa_offset_only(prev, rb):
             return None
@@ -785,7 +786,8 @@ def cfi(inp, outp, report=None):
         what = "FDE %d (%s+%#x)" % (k, fa[0], fa[1])
         if fa[0] != fb[0]:
             die("%s describes %s in %s" % (what, fb[0], outp))
-        rows_b = cfi_input_rows(fa[3], fb[3], fb[1], fb[4], seqs.get(fb[0], set()))
+        inside = {(x, y) for x, y in seqs.get(fb[0], set()) if fb[1] <= x and y <= fb[2]}
+        rows_b = cfi_input_rows(fa[3], fb[3], fb[1], fb[4], inside)
         if rows_b is None:
             die("%s: the rows differ:\n%s\n---\n%s" % (what, fa[3], fb[3]))
         # The instructions of the function before and after, aligned where
