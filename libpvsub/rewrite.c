@@ -2151,12 +2151,16 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
  * back, so that an unwind starting at any instruction (a signal handler
  * that walks the stack) finds the caller.  Refused instead, as nothing
  * exact can be said: a sequence that moves a register or the stack where
- * the CFA or a register rule is a DWARF expression, that writes the CFA's
- * register other than by those forms, or that overwrites a register whose
+ * the CFA or a register rule is a DWARF expression, that moves rsp where a
+ * rule keeps a caller's value in it, that writes the CFA's register other
+ * than by those forms (the copied original instruction included, when
+ * more of the sequence follows it), or that overwrites a register whose
  * caller's value the unwinder reads from it (a callee-saved register with
- * its initial rule, or one another register's value was moved into).
- * The copied original instruction's own effect on other registers is the
- * input's: its next row describes it.
+ * its initial rule, or one another register's value was moved into), but
+ * for the one imm-lea's `mov $imm, %r` overwrites itself.  The copied
+ * original instruction's own effect on other registers is the input's:
+ * its next row describes it.  Two FDEs that cover the same rewritten
+ * instruction are refused (compilers give a function one).
  */
 
 struct eh_cur {
@@ -2642,13 +2646,15 @@ static const uint8_t eh_dwarf_reg[16] = {0, 2, 1, 3, 7, 6, 4, 5, 8, 9, 10, 11, 1
 
 /* A sequence followed so far: the stack lower by @sp bytes (@sp_lost: by
  * an amount not known), each register moved up by @mv, @clob the registers
- * written otherwise, @pushed the registers saved by the pushes not yet
- * popped. */
+ * written otherwise, @copy the registers the copy of the original
+ * instruction may have written, @pushed the registers saved by the pushes
+ * not yet popped. */
 struct eh_seq {
 	int64_t sp;
 	bool sp_lost;
 	int64_t mv[16];
 	uint16_t clob;
+	uint16_t copy;
 	uint8_t pushed[8];
 	unsigned n_pushed;
 };
@@ -2679,6 +2685,28 @@ static int eh_push_pop(const uint8_t *b, const struct pvsub_insn *in, bool *pop)
 		return -1;
 	*pop = b[op] >= 0x58;
 	return (int)((b[op] & 7u) | (op ? 8u : 0u));
+}
+
+/* The general registers @in (at @b) may write: its register operands and
+ * implicit ones, less those only named as the base or index of its memory
+ * operand (a legacy encoding's ModRM.reg is kept, as is any register of a
+ * VEX or EVEX one). */
+static uint16_t eh_may_write(const uint8_t *b, const struct pvsub_insn *in)
+{
+	if (!in->regs_known)
+		return 0xffff;
+	uint16_t w = in->gpr_operands | in->gpr_implicit, mem = 0;
+	if (in->mem_base >= 0 && in->mem_base < 16)
+		mem |= (uint16_t)(1u << in->mem_base);
+	if (in->mem_index >= 0 && in->mem_index < 16)
+		mem |= (uint16_t)(1u << in->mem_index);
+	if (!mem || in->modrm_offset < 0 || memchr(b, 0xc4, in->opcode_offset) ||
+	    memchr(b, 0xc5, in->opcode_offset) || memchr(b, 0x62, in->opcode_offset))
+		return w;
+	unsigned rex = pvsub_x86enc_rex(b, in);
+	unsigned reg = ((b[in->modrm_offset] >> 3) & 7u) | ((rex & 4u) << 1);
+	mem &= (uint16_t) ~(1u << reg);
+	return w & (uint16_t)(~mem | in->gpr_implicit);
 }
 
 /* What instruction @in at @b, at offset @at of @u's sequence, does to @q. */
@@ -2725,23 +2753,33 @@ static void eh_seq_step(struct eh_seq *q, const struct rw_unit *u, unsigned at, 
 		regs &= (uint16_t) ~(1u << 4); /* the callee returns with rsp as it was */
 	if (regs & (1u << 4))
 		q->sp_lost = true;
-	/* The copy's own writes are the input's (its next row tells). */
+	/* The copy's own writes are the input's (its next row tells), but
+	 * the instructions after it still run under the row before it. */
 	if (!copy)
 		q->clob |= regs & (uint16_t) ~(1u << 4);
+	else
+		q->copy |= eh_may_write(b, in) & (uint16_t) ~(1u << 4);
 }
 
-/* Does the unwinder read general register @g (encoding number) under
- * @st, other than as the CFA's register? */
-static bool eh_reads(const struct eh_state *st, unsigned g)
+/* Does a register rule of @st read general register @g (encoding number):
+ * a DWARF expression (which may read any), or a caller's value kept in
+ * @g? */
+static bool eh_rule_reads(const struct eh_state *st, unsigned g)
 {
 	unsigned dw = eh_dwarf_reg[g];
-	bool callee_saved = g == 3 || g == 5 || g >= 12;
-	if (callee_saved && st->rule[dw] == EH_SAME)
-		return true;
 	for (unsigned k = 0; k < EH_REGS; k++)
 		if (st->rule[k] == EH_EXPR || (st->rule[k] == EH_IN_REG && st->in_reg[k] == dw))
 			return true;
 	return false;
+}
+
+/* Does the unwinder read general register @g under @st, other than as the
+ * CFA's register: a rule that reads it, or its own caller's value (a
+ * callee-saved register with its initial rule)? */
+static bool eh_reads(const struct eh_state *st, unsigned g)
+{
+	bool callee_saved = g == 3 || g == 5 || g >= 12;
+	return (callee_saved && st->rule[eh_dwarf_reg[g]] == EH_SAME) || eh_rule_reads(st, g);
 }
 
 /* Append a row at @to (from *@new_loc) setting the CFA offset to @off. */
@@ -2780,6 +2818,21 @@ static bool eh_row(struct eh *e, const struct eh_run *r, uint64_t to, uint64_t *
 	return true;
 }
 
+/* The register imm-lea's unit @u loads (`mov $imm, %r`: its one register
+ * operand, no memory one), whose value the original instruction itself
+ * replaces: a caller's value the row in force says is there is lost one
+ * instruction later in the input, so the sequence may write it first.
+ * -1 for any other unit. */
+static int eh_own_dest(const struct rw_unit *u)
+{
+	const struct pvsub_insn *in = &u->in;
+	uint16_t g = in->gpr_operands;
+	if (u->rule != RULE_IMM_LEA || !in->regs_known || in->gpr_implicit || in->mem_operands ||
+	    strcmp(in->mnemonic, "mov") != 0 || g == 0 || (g & (g - 1)))
+		return -1;
+	return __builtin_ctz(g);
+}
+
 /* The CFA offset @q leaves under @st (the row in force at the unit), or a
  * refusal at @u, which *@ok says. */
 static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct rw_unit *u,
@@ -2806,15 +2859,23 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 	for (unsigned k = 0; k < 16; k++)
 		if (eh_dwarf_reg[k] == st->cfa_reg)
 			g = (int)k;
-	if (g < 0 || (g == 4 && q->sp_lost) || (g != 4 && (q->clob & (1u << g)))) {
+	if (g < 0 || (g == 4 && q->sp_lost) || (g != 4 && ((q->clob | q->copy) & (1u << g)))) {
 		eh_refuse(e, e->fde,
 			  "%s+%#" PRIx64 ": a sequence that writes the CFA's register "
 			  "in a way no row can follow",
 			  ss->name, u->off);
 		return 0;
 	}
+	if ((q->sp || q->sp_lost) && eh_rule_reads(st, 4)) {
+		eh_refuse(e, e->fde,
+			  "%s+%#" PRIx64 ": a sequence that moves %%rsp, which a register's "
+			  "rule (an expression or DW_CFA_register) reads there",
+			  ss->name, u->off);
+		return 0;
+	}
+	int own = eh_own_dest(u);
 	for (unsigned k = 0; k < 16; k++) {
-		if (k == 4 || (int)k == g || !(moved & (1u << k)) || !eh_reads(st, k))
+		if (k == 4 || (int)k == own || !(moved & (1u << k)) || !eh_reads(st, k))
 			continue;
 		eh_refuse(e, e->fde,
 			  "%s+%#" PRIx64 ": a sequence that overwrites %%%s, whose "
@@ -2956,6 +3017,36 @@ static bool eh_remap_program(struct eh *e, const struct eh_cie *cie, const struc
 	return eh_seqs_rows(e, ss, old_loc, start + range, &run, &new_loc);
 }
 
+/*
+ * Mark the units of @ss that start in [@start, @start + @range) as inside
+ * an FDE; true, or false after a refusal when one already was.  Compilers
+ * give each function one FDE: two that cover the same instruction would
+ * have the rows inside its sequence made twice (and hostile input could
+ * make every FDE cover all the code, for work quadratic in its size).
+ */
+static bool eh_cover(struct eh *e, struct rw_sect *ss, uint64_t start, uint64_t range)
+{
+	size_t lo = 0, hi = ss->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ss->u[mid].off < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < ss->n && ss->u[i].off - start < range; i++) {
+		if (ss->u[i].eh_fde) {
+			eh_refuse(e, e->fde,
+				  "an FDE for %s+%#" PRIx64 " that covers %s+%#" PRIx64
+				  ", which an FDE before it covers",
+				  ss->name, start, ss->name, ss->u[i].off);
+			return false;
+		}
+		ss->u[i].eh_fde = true;
+	}
+	return true;
+}
+
 /* Pad the entry that starts at output offset @base to a multiple of @align
  * bytes with DW_CFA_nop and write its length. */
 static void eh_close_entry(struct eh *e, size_t base, unsigned align)
@@ -3043,7 +3134,8 @@ static void eh_fde(struct eh_pass *p, uint64_t off, uint64_t len, uint32_t id,
 				  ss->name, start, range);
 			return;
 		}
-		if (eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
+		if (!eh_cover(e, ss, start, range) ||
+		    eh_append(e, e->in + off, (size_t)(ins - off)) < 0 ||
 		    !eh_remap_program(e, cie, ss, ins, end, start, range, nstart))
 			return;
 		eh_close_entry(e, base, (4 + len) % 8 ? 4 : 8);

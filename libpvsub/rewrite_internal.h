@@ -84,6 +84,7 @@ struct rw_unit {
 	bool long_form;	    /* rel8 branch promoted to rel32 */
 	bool one_insn;	    /* an exception-table site: may not become a sequence */
 	bool lock_site;	    /* its lock prefix is an .smp_locks window (moves with it) */
+	bool eh_fde;	    /* inside the range of an FDE already (the .eh_frame pass) */
 	int8_t reloc_at;    /* offset of its one relocated field, -1 none, -2 several */
 	/* A rule that carries the relocated field: where it is in seq, and
 	 * where the instruction holding it ends there. */

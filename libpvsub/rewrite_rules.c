@@ -313,15 +313,19 @@ static bool stack_may_move(const struct rw *w, const struct rw_sect *s, const st
 }
 
 /* A scratch register for unit @u, not among @used nor read by the
- * unwinder; 16 if there is none. */
+ * unwinder; 16 if there is none.  The caller-saved ones first (rax rcx
+ * rdx rsi rdi r8-r11), then rbx rbp r12-r15: a callee-saved register that
+ * the function never saves holds its caller's value, which the .eh_frame
+ * pass will not let a sequence overwrite. */
 static unsigned free_register(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u,
 			      uint16_t used)
 {
+	static const uint8_t order[] = {0, 1, 2, 6, 7, 8, 9, 10, 11, 3, 5, 12, 13, 14, 15};
 	used |= unwind_regs(w, s, u);
-	unsigned r = 0;
-	while (r < 16 && (used & (1u << r)))
-		r++;
-	return r;
+	for (unsigned k = 0; k < sizeof(order); k++)
+		if (!(used & (1u << order[k])))
+			return order[k];
+	return 16;
 }
 
 /*

@@ -74,10 +74,26 @@ cs_end:					/* where the driver stops stepping */
  *   -DCFA_EXPR      the CFA a DWARF expression (DW_OP_breg7 16) while the
  *                   sequence moves rsp
  *   -DCFA_RCX       the CFA computed from rcx, the register scratch borrows
- *   -DCALLEE_SAVED  scratch borrows rbx, whose caller's value the unwinder
- *                   reads from rbx itself (never saved in the function)
+ *   -DCALLEE_SAVED  disp-rebase (`bp`) moves rbx, whose caller's value the
+ *                   unwinder reads from rbx itself (never saved in the
+ *                   function)
+ *   -DSP_READ       sp-rebase (`sp`) moves rsp while rbx's rule is an
+ *                   expression that reads rsp (DW_OP_breg7 0)
+ *   -DSP_IN_REG     the same with rbx's caller's value in rsp itself
+ *                   (DW_CFA_register rbx, rsp: nonsense, but a rule)
+ *   -DCOPY_CFA      disp-rebase (`bp`) of rax around `add d(%rax), %rbp`,
+ *                   the CFA being rbp: the copy writes the CFA's register
+ *                   and the lea that gives rax back follows it
+ * and what it must take:
+ *   -DBORROW        scratch around an imul that names rax, rcx and rdx, in
+ *                   a function that never saves rbx: the register it
+ *                   borrows must be a caller-saved one, not rbx
+ *   -DOWN_DEST      imm-lea of `mov $imm, %ebx` (`cm`) where rbx was never
+ *                   saved: the sequence writes rbx before the copy would,
+ *                   but the instruction itself overwrites it
  */
-#if defined(CFA_EXPR) || defined(CFA_RCX) || defined(CALLEE_SAVED)
+#if defined(CFA_EXPR) || defined(CFA_RCX) || defined(CALLEE_SAVED) || defined(SP_READ) || \
+	defined(SP_IN_REG) || defined(COPY_CFA) || defined(BORROW) || defined(OWN_DEST)
 	.section .text.bad, "ax", @progbits
 	.globl cs_bad
 	.type cs_bad, @function
@@ -96,7 +112,27 @@ cs_bad:
 	cmpq $0x3f5e5d, (%rax)		/* cm: rcx is the first register free */
 #endif
 #ifdef CALLEE_SAVED
-	imul $0x3f5e5d, (%rax,%rcx), %edx	/* cm: rbx is the first free */
+	mov %rax, -0x5aa5(%rbx)		/* bp */
+#endif
+#ifdef BORROW
+	imul $0x3f5e5d, (%rax,%rcx), %edx	/* cm */
+#endif
+#ifdef OWN_DEST
+	mov $0x3f5e5d, %ebx		/* cm */
+#endif
+#ifdef SP_READ
+	.cfi_escape 0x10, 0x03, 0x02, 0x77, 0x00
+	mov %rax, 0x5aa5(%rsp)		/* sp */
+#endif
+#ifdef SP_IN_REG
+	.cfi_register %rbx, %rsp
+	mov %rax, 0x5aa5(%rsp)		/* sp */
+#endif
+#ifdef COPY_CFA
+	mov %rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	add -0x5aa5(%rax), %rbp		/* bp */
+	.cfi_def_cfa %rsp, 16
 #endif
 	pop %rbp
 	.cfi_def_cfa %rsp, 8

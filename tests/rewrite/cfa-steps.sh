@@ -13,10 +13,14 @@
 # sequences taken out (cfa-strip.py, which is how .eh_frame was written
 # before them) must fail both.  Variants of cfa-steps.S whose sequences no
 # row can describe (the CFA an expression, computed from the borrowed
-# register, a callee-saved register overwritten) are refused.  Then the
+# register, a callee-saved register overwritten, rsp moved where a rule
+# reads it, the copied instruction writing the CFA's register before the
+# sequence ends) are refused.  Then the
 # same for compiler output (unwind-work.c under stress policies, as
 # unwind.sh): PVSUB_SEED=N replays it, PVSUB_CFA_STEPS_ROUNDS sets the
-# policies per compiler (default 3).
+# policies per compiler (default 3); where none of them gave a sequence
+# that moves the CFA, the next seeds are tried, up to 20, and the test
+# fails if none does.
 . "$top_srcdir/tests/rewrite/lib.sh"
 
 cat > policy.xml <<'XML'
@@ -52,7 +56,7 @@ step cfa-steps.o expected.txt || fail "the original does not unwind at every ins
 rewrite_ok policy.xml cfa-steps.o rewritten.o la=lea-arith sp=sp-rebase\|load-dest \
 	sc=scratch cm=scratch bp=disp-rebase\|load-dest
 readelf -wF rewritten.o >&2
-check cfi cfa-steps.o rewritten.o >&2 || fail "the input's rows did not follow the code"
+check cfi cfa-steps.o rewritten.o rewrite.json >&2 || fail "the input's rows did not follow the code"
 check cfa-steps cfa-steps.o rewritten.o rewrite.json >steps.txt || fail "the CFA inside a sequence"
 cat steps.txt >&2
 step rewritten.o got.txt || fail "the rewritten code does not unwind at every instruction"
@@ -77,17 +81,40 @@ if step stripped.o control.txt && grep -q 'unwound at every instruction' control
 	fail "the driver unwinds without the rows inside sequences: it cannot fail"
 fi
 echo "control: both checks fail without the rows" >&2
+# check.py cfi leaves out only rows inside the report's sequences: without
+# the report (no sequence) the rows added there are extra rows.
+if check cfi cfa-steps.o rewritten.o >/dev/null 2>&1; then
+	fail "check.py cfi takes rows added outside any sequence"
+fi
 
 # What no row can describe is refused, one line each, nothing written.
 for m in CFA_EXPR:'where the CFA is a DWARF expression' \
 	CFA_RCX:"writes the CFA's register" \
-	CALLEE_SAVED:'overwrites %rbx, whose caller'; do
+	CALLEE_SAVED:'overwrites %rbx, whose caller' \
+	SP_READ:'moves %rsp, which a register' \
+	SP_IN_REG:'moves %rsp, which a register' \
+	COPY_CFA:"writes the CFA's register"; do
 	v=${m%%:*}
 	"$CC" -c -D"$v" -o "$v.o" "$RW/cfa-steps.S" || fail "cannot assemble -D$v"
 	refuse_ok policy.xml "$v.o" "$v-out.o" .eh_frame
 	grep -q "${m#*:}" refused.json || fail "$v: refused for another reason"
 	n=$(json_query refused.json "len(d['files'][0]['refused'])")
 	[ "$n" -eq 1 ] || fail "$v: $n refusals, expected one line"
+done
+# What must be taken.  A borrowed register is a caller-saved one where one
+# is free: the imul of -DBORROW names rax, rcx and rdx, and rbx (never
+# saved there, so the unwinder reads its caller's value from it) was once
+# taken and refused.  -DOWN_DEST: imm-lea may write rbx, which the
+# original `mov $imm, %ebx` overwrites itself.
+for v in BORROW:scratch OWN_DEST:imm-lea; do
+	r=${v#*:} v=${v%%:*}
+	"$CC" -c -D"$v" -o "$v.o" "$RW/cfa-steps.S" || fail "cannot assemble -D$v"
+	expect_status 0 "$SCAN" --rewrite --policy policy.xml -o "$v-out.o" --format json "$v.o"
+	cp out "$v.json"
+	check cfi "$v.o" "$v-out.o" "$v.json" >&2 || fail "$v: the input's rows did not follow the code"
+	check cfa-steps "$v.o" "$v-out.o" "$v.json" >&2 || fail "$v: the CFA inside a sequence"
+	json_query "$v.json" "[x['rule'] for x in d['files'][0]['rewrites'] if x['section'] == '.text.bad']" |
+		grep -q "'$r'" || fail "$v: not rewritten by $r in cs_bad"
 done
 
 # Compiler output: unwind-work.c (as unwind.sh builds it) rewritten under
@@ -106,8 +133,9 @@ for cc in $compilers; do
 	"$cc" -o "orig-$cc" "d-$cc.o" "w-$cc.o" || fail "$cc cannot link"
 	"./orig-$cc" >"expected-$cc.txt" ||
 		fail "$cc: the original does not unwind at every instruction: $(tail -1 "expected-$cc.txt")"
-	k=0
-	while [ "$k" -lt "$rounds" ]; do
+	k=0 moving_cc=0
+	# The rounds, then further seeds (at most 20) until one moves the CFA.
+	while [ "$k" -lt "$rounds" ] || { [ "$moving_cc" -eq 0 ] && [ "$k" -lt $((rounds + 20)) ]; }; do
 		s=$((seed + k))
 		k=$((k + 1))
 		stress_round "$cc" "$cc" "$s"
@@ -122,6 +150,7 @@ for cc in $compilers; do
 		total=$((total + 1))
 		[ "$m" -gt 0 ] || continue
 		moving=$((moving + 1))
+		moving_cc=$((moving_cc + 1))
 		python3 "$RW/cfa-strip.py" "r-$cc.o" rewrite.json "s-$cc.o" >/dev/null ||
 			fail "$cc, seed $s: cannot make the control"
 		"$cc" -o "sw-$cc" "d-$cc.o" "s-$cc.o" || fail "$cc: cannot link the control"
@@ -133,5 +162,7 @@ for cc in $compilers; do
 			fail "$cc, seed $s: the walk holds without the rows inside sequences"
 		fi
 	done
+	[ "$moving_cc" -gt 0 ] ||
+		fail "$cc: no seed from $seed to $s gave a sequence that moves the CFA: nothing was proven"
 done
 echo "$total rewritten objects stepped and unwound at every instruction, $moving with sequences that move the CFA (their controls failed)" >&2

@@ -33,16 +33,20 @@ check.py symbols IN.o OUT.o
     begins in IN, in OUT it still does or only NOP padding lies between:
     sizes followed the code.
 
-check.py cfi IN.o OUT.o
+check.py cfi IN.o OUT.o [REPORT]
     OUT's .eh_frame describes its code as IN's does IN's: as many FDEs, in
     the same order, for the same sections, each with the same rows (CFA and
     register rules, from readelf --debug-dump=frames-interp) in the same
     order; and each row of OUT lies between the same instructions as in IN
     (the function's instructions before and after, NOPs left out, aligned
     where they are the same: a rewritten one is replaced by others).  Rows
-    OUT adds inside rewritten sequences, which differ from the row before
-    only in the CFA's offset (or not at all, where a sequence ends), are
-    left out of the comparison: check.py cfa-steps checks them.  Every row
+    OUT adds inside the rewritten sequences of REPORT (from --rewrite of
+    IN): at an instruction after a sequence's first, or at its end where
+    IN has no row there, each differing from the input row before only in
+    the CFA's offset, are left out of the comparison: check.py cfa-steps
+    checks them.  Without REPORT no row may be added.  An FDE of IN
+    without operations has no rows in readelf's table; where OUT's has
+    some, its first (at the FDE's start) must be the CIE's row.  Every row
     of OUT must lie where an instruction begins.
 
 check.py cfa-steps IN.o OUT.o REPORT
@@ -707,23 +711,55 @@ def cfi_code(insns, lo, hi):
     return out
 
 
-def cfi_input_rows(rows_a, rows_b, lo):
+def seq_ranges(report):
+    """{section: {(start, end)}} of the rewritten sequences of REPORT in
+    the output; {} without one."""
+    if report is None:
+        return {}
+    _, rf = one_file(report)
+    out = {}
+    for r in rf.get("rewrites", []):
+        new = r["new_offset"]
+        out.setdefault(r["section"], set()).add((new, new + len(r["replacement"]) // 2))
+    return out
+
+
+def row_values(x):
+    """{column: value} of row x (columns | values)."""
+    c, v = x.split(" | ")
+    return dict(zip(c.split(), v.split()))
+
+
+def same_rule_row(x, y):
+    """Rows x and y give every column the same rule (a column one of them
+    does not print is undefined, u)."""
+    vx, vy = row_values(x), row_values(y)
+    return all(vx.get(c, "u") == vy.get(c, "u") for c in set(vx) | set(vy))
+
+
+def cfi_input_rows(rows_a, rows_b, lo, init, ranges):
     """The rows of rows_b that are rows_a's, in order, leaving out those
-    the rewriter adds inside its sequences (check.py cfa-steps checks
-    them): a row that differs from the one before it only in the CFA's
-    offset, or not at all (the row given back at a sequence's end).  An
-    FDE without operations has no rows in readelf's table; given some, its
-    first row (at lo, the CIE's) is printed too.  None when rows_b holds
-    anything else."""
+    the rewriter adds inside its sequences (ranges: {(start, end)}; check.py
+    cfa-steps checks them): a row after a sequence's first instruction, or
+    at its end where it is not the next input row, that differs from the
+    input row before it only in the CFA's offset, or not at all (the row
+    given back at a sequence's end).  An FDE without operations has no rows
+    in readelf's table; given some, its first row (at lo) must be init's
+    last (its CIE's).  None when rows_b holds anything else.  ranges are
+    the sequences inside the FDE's range."""
     kept, i, prev = [], 0, None
     for lb, rb in rows_b:
-        if i < len(rows_a) and rb == rows_a[i][1]:
+        nxt = i < len(rows_a) and rb == rows_a[i][1]
+        added = any(s < lb < e or (lb == e and not nxt) for s, e in ranges)
+        if prev is None and not rows_a and lb == lo:
+            if not init or not same_rule_row(rb, init[-1][1]):
+                return None
+            prev = rb
+        elif nxt and not added:
             kept.append((lb, rb))
             i += 1
             prev = rb
-        elif prev is None and not rows_a and lb == lo:
-            prev = rb
-        elif prev is None or not cfa_offset_only(prev, rb):
+        elif not added or prev is None or not cfa_offset_only(prev, rb):
             return None
     return kept if i == len(rows_a) else None
 
@@ -738,8 +774,9 @@ def cfa_offset_only(x, y):
     return cx == cy and vx[1:] == vy[1:] and mx and my and mx.group(1) == my.group(1)
 
 
-def cfi(inp, outp):
+def cfi(inp, outp, report=None):
     a, b = cfi_tables(inp), cfi_tables(outp)
+    seqs = seq_ranges(report)
     if not a:
         die("%s has no FDE" % inp)
     if len(a) != len(b):
@@ -749,7 +786,8 @@ def cfi(inp, outp):
         what = "FDE %d (%s+%#x)" % (k, fa[0], fa[1])
         if fa[0] != fb[0]:
             die("%s describes %s in %s" % (what, fb[0], outp))
-        rows_b = cfi_input_rows(fa[3], fb[3], fb[1])
+        inside = {(x, y) for x, y in seqs.get(fb[0], set()) if fb[1] <= x and y <= fb[2]}
+        rows_b = cfi_input_rows(fa[3], fb[3], fb[1], fb[4], inside)
         if rows_b is None:
             die("%s: the rows differ:\n%s\n---\n%s" % (what, fa[3], fb[3]))
         # The instructions of the function before and after, aligned where
@@ -884,7 +922,7 @@ def main(argv):
     elif cmd == "symbols":
         symbols(args[0], args[1])
     elif cmd == "cfi":
-        cfi(args[0], args[1])
+        cfi(args[0], args[1], args[2] if len(args) > 2 else None)
     elif cmd == "cfa-steps":
         cfa_steps(args[0], args[1], args[2])
     elif cmd == "orc":

@@ -92,3 +92,30 @@ PY
 	refuse_ok policy.xml "$name.o" "$name-out.o" .eh_frame
 	grep -q 'DWARF unwind table' refused.json || fail "$name: refused for another reason"
 done
+
+# Two FDEs over the same rewritten code (compilers give a function one;
+# hostile input could make thousands cover all of .text, for work
+# quadratic in the table's size): refused with one line.  The control: the
+# same table with one FDE is taken.
+for nfde in 1 2; do
+	{
+		printf '\t.text\nh:\n\tpop %%rdx\n\tadd %%edi, %%eax\n\tret\nhend:\n'
+		printf '\t.section .eh_frame,"a",@progbits\n'
+		printf 'cie:\t.long cie_end - cie_start\ncie_start:\t.long 0\n\t.byte 1\n'
+		printf '\t.string "zR"\n\t.uleb128 1\n\t.sleb128 -8\n\t.uleb128 16\n\t.uleb128 1\n'
+		printf '\t.byte 0x1b\n\t.byte 0x0c, 7, 8\n\t.byte 0x90, 1\n\t.balign 8, 0\ncie_end:\n'
+		j=0
+		while [ "$j" -lt "$nfde" ]; do
+			printf 'f%d:\t.long f%de - f%ds\nf%ds:\t.long f%ds - cie\n' $j $j $j $j $j
+			printf '\t.long h - .\n\t.long hend - h\n\t.uleb128 0\n\t.balign 8, 0\nf%de:\n' $j
+			j=$((j + 1))
+		done
+	} >"fde$nfde.S"
+	"$CC" -c -o "fde$nfde.o" "fde$nfde.S" || fail "cannot assemble fde$nfde.S"
+done
+expect_status 0 "$SCAN" --rewrite --policy policy.xml -o fde1-out.o fde1.o
+python3 "$RW/check.py" cfi fde1.o fde1-out.o >&2 || fail "one FDE: the rows did not follow"
+refuse_ok policy.xml fde2.o fde2-out.o .eh_frame
+grep -q 'which an FDE before it covers' refused.json || fail "two FDEs: refused for another reason"
+n=$(json_query refused.json "len(d['files'][0]['refused'])")
+[ "$n" -eq 1 ] || fail "two FDEs: $n refusals, expected one line"

@@ -9,8 +9,10 @@
 # adler32; libs-lua.c running libs.lua: the VM, strings, tables,
 # coroutines, errors), which must print what they print with the original
 # objects, and each rewritten object's .eh_frame must describe its code
-# as the input's did (check.py cfi).  One line per object and policy (rewritten, refused with the
-# reason, or no policy: too few qualifying patterns), then the totals.  A
+# as the input's did (check.py cfi) and give the CFA at every instruction
+# of its sequences (check.py cfa-steps).  One line per object and policy
+# (rewritten, refused with the reason, or no policy: too few qualifying
+# patterns), then the totals.  A
 # refusal for what this test is about (a switch table, .eh_frame) fails
 # it; other refusals (a rule missing for some instruction, such as the
 # stack protector's `sub %fs:0x28, %rax` when the policy holds 28 00 00)
@@ -93,9 +95,12 @@ for lib in zlib lua; do
 			case $st in
 			0)
 				n=$(json_query out "len(d['files'][0]['rewrites'])")
+				cp out report.json
 				expect_status 0 "$SCAN" --policy policy.xml "rw-$lib/$b"
-				python3 "$RW/check.py" cfi "$o" "rw-$lib/$b" >cfi.txt 2>&1 ||
+				python3 "$RW/check.py" cfi "$o" "rw-$lib/$b" report.json >cfi.txt 2>&1 ||
 					fail "$lib $b seed $s: .eh_frame: $(tail -1 cfi.txt)"
+				python3 "$RW/check.py" cfa-steps "$o" "rw-$lib/$b" report.json >cfa.txt 2>&1 ||
+					fail "$lib $b seed $s: .eh_frame: $(tail -1 cfa.txt)"
 				echo "$lib $b seed $s: rewritten ($n rewrites)" >&2
 				rewritten=$((rewritten + 1))
 				;;

@@ -51,7 +51,8 @@ stress_round() {
 # outcome is in $stress_result:
 #   rewritten  $n rewrites; OUT rescans clean under the policy and, when IN
 #              has an .eh_frame, OUT's describes OUT's code as IN's did IN's
-#              (check.py cfi);
+#              (check.py cfi) and gives the CFA at every instruction of the
+#              sequences (check.py cfa-steps);
 #   refused    pvsub-scan refused it (exit 1), $stress_why is the first
 #              reason it gave; OUT is a copy of IN;
 #   clean      IN's code has too few qualifying patterns for a policy
@@ -83,8 +84,10 @@ stress_object() {
 		[ "$n" -gt 0 ] || fail "$1, seed $3: a policy from its own code, and nothing was rewritten"
 		expect_status 0 "$SCAN" --policy policy.xml "$2"
 		if readelf -SW "$1" | grep -q ' \.eh_frame '; then
-			python3 "$top_srcdir/tests/rewrite/check.py" cfi "$1" "$2" >cfi.txt 2>&1 ||
+			python3 "$top_srcdir/tests/rewrite/check.py" cfi "$1" "$2" "$2.json" >cfi.txt 2>&1 ||
 				fail "$1, seed $3: .eh_frame: $(tail -1 cfi.txt)"
+			python3 "$top_srcdir/tests/rewrite/check.py" cfa-steps "$1" "$2" "$2.json" \
+				>cfa-steps.txt 2>&1 || fail "$1, seed $3: .eh_frame: $(tail -1 cfa-steps.txt)"
 		fi
 		stress_result=rewritten
 		;;

@@ -34,12 +34,12 @@ for cc in $compilers; do
 		grow=$(json_query rewrite.json "d['files'][0]['code_after'] - d['files'][0]['code_before']")
 		[ "$grow" -gt 0 ] || fail "$cc, seed $s: the code did not move ($n rewrites)"
 		readelf -wF "r-$cc.o" >&2 || true
-		python3 "$RW/check.py" cfi "w-$cc.o" "r-$cc.o" >&2 || fail "$cc, seed $s: .eh_frame"
+		python3 "$RW/check.py" cfi "w-$cc.o" "r-$cc.o" rewrite.json >&2 || fail "$cc, seed $s: .eh_frame"
 		moved=$(python3 "$RW/relocs.py" stale "w-$cc.o" "r-$cc.o" .eh_frame "s-$cc.o")
 		case $moved in
 		0\ *) ;;
 		*)
-			if python3 "$RW/check.py" cfi "w-$cc.o" "s-$cc.o" >/dev/null 2>&1; then
+			if python3 "$RW/check.py" cfi "w-$cc.o" "s-$cc.o" rewrite.json >/dev/null 2>&1; then
 				fail "$cc, seed $s: FDEs left at their input addresses pass check.py cfi"
 			fi
 			;;
