@@ -8,10 +8,12 @@ the input's row back, stay: what is left is .eh_frame as a rewriter that
 adds no rows inside sequences writes it.  Prints how many it took out;
 exits 1 when there were none (the control would prove nothing)."""
 import json
-import re
+import os
 import struct
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check  # noqa: E402  (tests/rewrite/check.py)
 
 
 def sections(d):
@@ -56,18 +58,7 @@ def main(outp, report, bad):
     eh = sections(d)[b".eh_frame"]
     base, size = eh[4], eh[5]
     # pc_begin of each FDE: the addend of its relocation (section symbols).
-    addend = {}
-    out = subprocess.run(["readelf", "-rW", outp], stdout=subprocess.PIPE,
-                         universal_newlines=True, check=True).stdout
-    cur = None
-    for line in out.splitlines():
-        m = re.match(r"Relocation section '([^']+)'", line)
-        if m:
-            cur = m.group(1)
-            continue
-        f = line.split()
-        if cur == ".rela.eh_frame" and len(f) >= 7 and re.match(r"[0-9a-f]{16}$", f[0]):
-            addend[int(f[0], 16)] = (f[4], int(f[6], 16))
+    addend = check.rela_entries(outp, ".rela.eh_frame")
     f = json.load(open(report))["files"][0]
     seqs = [(r["section"], r["new_offset"], r["new_offset"] + len(r["replacement"]) // 2)
             for r in f.get("rewrites", []) if r.get("class") != "spanning"]

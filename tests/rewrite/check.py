@@ -661,9 +661,9 @@ def mangle(what, inp, outp, bad):
         f.write(data)
 
 
-def cfi_tables(path):
-    """[(section, pc_lo, pc_hi, [(loc, rules)], [its CIE's (loc, rules)])] of
-    the FDEs of path."""
+def rela_entries(path, section):
+    """{offset: (symbol, addend)} of the relocations in SECTION (for
+    example .rela.eh_frame) of path, as readelf -rW prints them."""
     rel = {}
     out = subprocess.run(["readelf", "-rW", path], stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout
@@ -674,8 +674,15 @@ def cfi_tables(path):
             cur = m.group(1)
             continue
         f = line.split()
-        if cur == ".rela.eh_frame" and len(f) >= 5 and re.match(r"[0-9a-f]{16}$", f[0]):
-            rel[int(f[0], 16)] = f[4]
+        if cur == section and len(f) >= 5 and re.match(r"[0-9a-f]{16}$", f[0]):
+            rel[int(f[0], 16)] = (f[4], int(f[6], 16) if len(f) >= 7 else 0)
+    return rel
+
+
+def cfi_tables(path):
+    """[(section, pc_lo, pc_hi, [(loc, rules)], [its CIE's (loc, rules)])] of
+    the FDEs of path."""
+    rel = {off: sym for off, (sym, _) in rela_entries(path, ".rela.eh_frame").items()}
     out = subprocess.run(["readelf", "-W", "--debug-dump=frames-interp", path],
                          stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
     fdes, cols, rows, cies = [], "", None, {}
