@@ -2844,7 +2844,7 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 		if (q->mv[g])
 			moved |= (uint16_t)(1u << g);
 	*ok = false;
-	if (q->sp == 0 && !q->sp_lost && !moved) {
+	if (q->sp == 0 && !q->sp_lost && !moved && !q->copy) {
 		*ok = true;
 		return st->cfa_off;
 	}
@@ -2873,13 +2873,31 @@ static int64_t eh_seq_cfa(struct eh *e, const struct rw_sect *ss, const struct r
 			  ss->name, u->off);
 		return 0;
 	}
+	/* The register an imm-lea site's mov loads is its own destination:
+	 * its "same value" rule no longer holds after the input's mov either,
+	 * but a rule that reads it (another register kept in it, an
+	 * expression) still does until the sequence ends. */
 	int own = eh_own_dest(u);
 	for (unsigned k = 0; k < 16; k++) {
-		if (k == 4 || (int)k == own || !(moved & (1u << k)) || !eh_reads(st, k))
+		if (k == 4 || !(moved & (1u << k)) ||
+		    !((int)k == own ? eh_rule_reads(st, k) : eh_reads(st, k)))
 			continue;
 		eh_refuse(e, e->fde,
 			  "%s+%#" PRIx64 ": a sequence that overwrites %%%s, whose "
 			  "caller's value the unwinder reads from it there",
+			  ss->name, u->off, eh_gpr_name[k]);
+		return 0;
+	}
+	/* The copied instruction's writes are described by the input's next
+	 * row, which takes effect only where the sequence ends: before that,
+	 * a rule that reads what it wrote reads the new value. */
+	for (unsigned k = 0; k < 16; k++) {
+		if (k == 4 || !(q->copy & (1u << k)) || !eh_rule_reads(st, k))
+			continue;
+		eh_refuse(e, e->fde,
+			  "%s+%#" PRIx64 ": a sequence whose copied instruction writes %%%s, "
+			  "which a register's rule (an expression or DW_CFA_register) reads "
+			  "there, with more of the sequence after it",
 			  ss->name, u->off, eh_gpr_name[k]);
 		return 0;
 	}

@@ -84,6 +84,15 @@ cs_end:					/* where the driver stops stepping */
  *   -DCOPY_CFA      disp-rebase (`bp`) of rax around `add d(%rax), %rbp`,
  *                   the CFA being rbp: the copy writes the CFA's register
  *                   and the lea that gives rax back follows it
+ *   -DOWN_READ      imm-lea of `mov $imm, %ebx` (`cm`) while the caller's
+ *                   r12 is kept in rbx (DW_CFA_register): the mov
+ *                   overwrites rbx, but the rule still reads it until the
+ *                   sequence ends
+ *   -DCOPY_READ     disp-rebase of rax around `add d(%rax), %rbx` (`bp`)
+ *                   while the caller's r12 is kept in rbx: the copy writes
+ *                   rbx and the lea that gives rax back follows it
+ *   -DCFA_REG_READ  disp-rebase of rbp, the CFA's register, while rbx's rule
+ *                   is an expression that reads rbp
  * and what it must take:
  *   -DBORROW        scratch around an imul that names rax, rcx and rdx, in
  *                   a function that never saves rbx: the register it
@@ -93,7 +102,8 @@ cs_end:					/* where the driver stops stepping */
  *                   but the instruction itself overwrites it
  */
 #if defined(CFA_EXPR) || defined(CFA_RCX) || defined(CALLEE_SAVED) || defined(SP_READ) || \
-	defined(SP_IN_REG) || defined(COPY_CFA) || defined(BORROW) || defined(OWN_DEST)
+	defined(SP_IN_REG) || defined(COPY_CFA) || defined(BORROW) || defined(OWN_DEST) || \
+	defined(OWN_READ) || defined(COPY_READ) || defined(CFA_REG_READ)
 	.section .text.bad, "ax", @progbits
 	.globl cs_bad
 	.type cs_bad, @function
@@ -127,6 +137,35 @@ cs_bad:
 #ifdef SP_IN_REG
 	.cfi_register %rbx, %rsp
 	mov %rax, 0x5aa5(%rsp)		/* sp */
+#endif
+#if defined(OWN_READ) || defined(COPY_READ)
+	push %rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbx, -24
+	mov %r12, %rbx
+	.cfi_register %r12, %rbx
+	push %r12
+	.cfi_adjust_cfa_offset 8
+#ifdef OWN_READ
+	mov $0x3f5e5d, %ebx		/* cm */
+#else
+	add -0x5aa5(%rax), %rbx		/* bp */
+#endif
+	.cfi_offset %r12, -32
+	pop %r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_same_value %r12
+	pop %rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbx
+#endif
+#ifdef CFA_REG_READ
+	mov %rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	.cfi_escape 0x10, 0x03, 0x02, 0x76, 0x00
+	mov %rax, -0x5aa5(%rbp)		/* bp */
+	.cfi_def_cfa %rsp, 16
+	.cfi_same_value %rbx
 #endif
 #ifdef COPY_CFA
 	mov %rsp, %rbp
