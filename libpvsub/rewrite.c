@@ -2535,12 +2535,19 @@ static void eh_read_cie(struct eh *e, uint64_t off, uint64_t len)
 	e->cie[e->n_cie++] = cie;
 }
 
+/* The CIE at section offset @off, or NULL.  e->cie is in section order
+ * (the walk appends each as it meets it), so a binary search finds it. */
 static const struct eh_cie *eh_cie_at(const struct eh *e, uint64_t off)
 {
-	for (size_t k = 0; k < e->n_cie; k++)
-		if (e->cie[k].off == off)
-			return &e->cie[k];
-	return NULL;
+	size_t lo = 0, hi = e->n_cie;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->cie[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < e->n_cie && e->cie[lo].off == off ? &e->cie[lo] : NULL;
 }
 
 static int eh_append(struct eh *e, const void *p, size_t n)
@@ -2600,15 +2607,29 @@ struct eh_pass {
 	uint64_t *cie_new; /* new offset of e->cie[k] */
 };
 
+/* The first relocation (in p->by) at @from or after: the entries' own
+ * relocations are found by binary search, so that the work stays
+ * proportional to the section, however many entries it holds. */
+static size_t eh_rel_first(const struct eh_pass *p, uint64_t from)
+{
+	size_t lo = 0, hi = p->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->by[mid].off < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The index (into p->ra) of the one relocation at @place in [@from, @to),
  * or SIZE_MAX; every relocation in the range must be at one of the
  * @n_allowed places, else a refusal. */
 static bool eh_claim(struct eh_pass *p, uint64_t from, uint64_t to, const uint64_t *allowed,
 		     size_t n_allowed)
 {
-	for (size_t k = 0; k < p->n; k++) {
-		if (p->by[k].off < from || p->by[k].off >= to)
-			continue;
+	for (size_t k = eh_rel_first(p, from); k < p->n && p->by[k].off < to; k++) {
 		bool ok = false;
 		for (size_t j = 0; j < n_allowed; j++)
 			ok |= p->by[k].off == allowed[j];
@@ -2624,18 +2645,15 @@ static bool eh_claim(struct eh_pass *p, uint64_t from, uint64_t to, const uint64
 
 static size_t eh_rel_at(const struct eh_pass *p, uint64_t place)
 {
-	for (size_t k = 0; k < p->n; k++)
-		if (p->by[k].off == place)
-			return p->by[k].idx;
-	return SIZE_MAX;
+	size_t k = eh_rel_first(p, place);
+	return k < p->n && p->by[k].off == place ? p->by[k].idx : SIZE_MAX;
 }
 
 /* Relocations in [@from, @to) follow their entry to @newoff. */
 static void eh_move_relocs(struct eh_pass *p, uint64_t from, uint64_t to, uint64_t newoff)
 {
-	for (size_t k = 0; k < p->n; k++)
-		if (p->by[k].off >= from && p->by[k].off < to)
-			p->ra[p->by[k].idx].r_offset = newoff + (p->by[k].off - from);
+	for (size_t k = eh_rel_first(p, from); k < p->n && p->by[k].off < to; k++)
+		p->ra[p->by[k].idx].r_offset = newoff + (p->by[k].off - from);
 }
 
 /* The names of the general registers, for refusals. */
