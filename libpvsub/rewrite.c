@@ -2261,6 +2261,11 @@ struct eh_state {
 	int64_t cfa_off;
 	uint8_t rule[EH_REGS];	 /* enum eh_rule */
 	uint8_t in_reg[EH_REGS]; /* EH_IN_REG: the register that holds it */
+	/* A register beyond the general ones and the return address (an
+	 * xmm, say) got a rule that reads registers (an expression, or its
+	 * value kept in one): not tracked one by one, so taken to read any
+	 * from then on.  SysV code never saves those. */
+	bool high_reads;
 };
 
 /* A program being followed: the row, the CIE's initial one (for
@@ -2287,8 +2292,11 @@ static int64_t eh_factored(const struct eh_run *r, struct eh_cur *c)
 /* Register @reg (DWARF number) gets rule @kind. */
 static void eh_set_rule(struct eh_run *r, uint64_t reg, enum eh_rule kind, uint64_t in)
 {
-	if (reg >= EH_REGS)
+	if (reg >= EH_REGS) {
+		if (kind == EH_EXPR || kind == EH_IN_REG)
+			r->cur.high_reads = true;
 		return;
+	}
 	r->cur.rule[reg] = (uint8_t)kind;
 	r->cur.in_reg[reg] = (uint8_t)(in < EH_REGS ? in : EH_REGS);
 }
@@ -2785,6 +2793,8 @@ static void eh_seq_step(struct eh_seq *q, const struct rw_unit *u, unsigned at, 
 static bool eh_rule_reads(const struct eh_state *st, unsigned g)
 {
 	unsigned dw = eh_dwarf_reg[g];
+	if (st->high_reads)
+		return true;
 	for (unsigned k = 0; k < EH_REGS; k++)
 		if (st->rule[k] == EH_EXPR || (st->rule[k] == EH_IN_REG && st->in_reg[k] == dw))
 			return true;

@@ -93,6 +93,8 @@ cs_end:					/* where the driver stops stepping */
  *                   rbx and the lea that gives rax back follows it
  *   -DCFA_REG_READ  disp-rebase of rbp, the CFA's register, while rbx's rule
  *                   is an expression that reads rbp
+ *   -DHIGH_READ     sp-rebase while xmm0's rule (DWARF register 17, which
+ *                   SysV code never saves) is an expression that reads rsp
  * and what it must take:
  *   -DBORROW        scratch around an imul that names rax, rcx and rdx, in
  *                   a function that never saves rbx: the register it
@@ -103,7 +105,7 @@ cs_end:					/* where the driver stops stepping */
  */
 #if defined(CFA_EXPR) || defined(CFA_RCX) || defined(CALLEE_SAVED) || defined(SP_READ) || \
 	defined(SP_IN_REG) || defined(COPY_CFA) || defined(BORROW) || defined(OWN_DEST) || \
-	defined(OWN_READ) || defined(COPY_READ) || defined(CFA_REG_READ)
+	defined(OWN_READ) || defined(COPY_READ) || defined(CFA_REG_READ) || defined(HIGH_READ)
 	.section .text.bad, "ax", @progbits
 	.globl cs_bad
 	.type cs_bad, @function
@@ -132,6 +134,10 @@ cs_bad:
 #endif
 #ifdef SP_READ
 	.cfi_escape 0x10, 0x03, 0x02, 0x77, 0x00
+	mov %rax, 0x5aa5(%rsp)		/* sp */
+#endif
+#ifdef HIGH_READ
+	.cfi_escape 0x10, 0x11, 0x02, 0x77, 0x00
 	mov %rax, 0x5aa5(%rsp)		/* sp */
 #endif
 #ifdef SP_IN_REG

@@ -96,7 +96,8 @@ for m in CFA_EXPR:'where the CFA is a DWARF expression' \
 	COPY_CFA:"writes the CFA's register" \
 	OWN_READ:'overwrites %rbx, whose caller' \
 	COPY_READ:'copied instruction writes %rbx' \
-	CFA_REG_READ:'overwrites %rbp, whose caller'; do
+	CFA_REG_READ:'overwrites %rbp, whose caller' \
+	HIGH_READ:'moves %rsp, which a register'; do
 	v=${m%%:*}
 	"$CC" -c -D"$v" -o "$v.o" "$RW/cfa-steps.S" || fail "cannot assemble -D$v"
 	refuse_ok policy.xml "$v.o" "$v-out.o" .eh_frame
