@@ -709,12 +709,15 @@ def cfi_tables(path):
 
 
 def cfi_code(insns, lo, hi):
-    """(address, mnemonic) of the instructions in [lo, hi), NOPs left out."""
+    """(address, key) of the instructions in [lo, hi), NOPs left out; the
+    key is the mnemonic and the registers the operands name, so that a
+    prologue's pushes (`push %r15`, `push %r14`...) are not aligned with
+    one another when code is inserted between them."""
     out = []
     for a, _, text in insns:
-        m = mnemonic(text)[0]
+        m, ops = mnemonic(text)
         if lo <= a < hi and not (m.startswith("nop") or m == "xchg"):  # 66 90 too
-            out.append((a, m))
+            out.append((a, (m,) + tuple(re.findall(r"%\w+", ops))))
     return out
 
 
