@@ -205,6 +205,21 @@ static int queue_200(void)
 	return 0;
 }
 
+/* Receive queue 0 until it is empty, adding what came to *@left into @f
+ * (PVSUB_GUEST_BATCH_MAX frames); -1 when pvsub_rx fails. */
+static int drain(struct pvsub_frame *f, uint32_t *left)
+{
+	for (;;) {
+		int k = pvsub_rx(0, f, PVSUB_GUEST_BATCH_MAX);
+
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return 0;
+		*left += (uint32_t)k;
+	}
+}
+
 static int window_rx(void)
 {
 	struct pvsub_frame f[PVSUB_GUEST_BATCH_MAX];
@@ -232,15 +247,8 @@ static int window_rx(void)
 #else
 #define LEFT 200u
 #endif
-	for (;;) {
-		int k = pvsub_rx(0, f, PVSUB_GUEST_BATCH_MAX);
-
-		if (k < 0)
-			return 6;
-		if (k == 0)
-			break;
-		left += (uint32_t)k;
-	}
+	if (drain(f, &left) < 0)
+		return 6;
 	/* the read side: descriptors read from queue 0's first slot, which
 	 * holds a frame that starts with a valid one */
 	t = pvsub_tx(1, (const struct pvsub_frame *)(WINDOW + 4096), 1);
@@ -313,15 +321,8 @@ static int errno_window(void)
 	return left == 28 ? 3 : left == 200 && head0[0] == 28 ? 0 : 9;
 #endif
 	__asm__ volatile("wrfsbase %0" : : "r"(fs) : "memory");
-	for (;;) {
-		int k = pvsub_rx(0, f, PVSUB_GUEST_BATCH_MAX);
-
-		if (k < 0)
-			return 6;
-		if (k == 0)
-			break;
-		left += (uint32_t)k;
-	}
+	if (drain(f, &left) < 0)
+		return 6;
 	return left == 200 ? 0 : left == 28 ? 3 : 9;
 }
 #endif

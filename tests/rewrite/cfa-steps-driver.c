@@ -63,6 +63,29 @@ static _Unwind_Reason_Code one_frame(struct _Unwind_Context *ctx, void *arg)
 	return _URC_NO_REASON;
 }
 
+/* SIGTRAP (each single step) goes to @handler; 0, or -1. */
+static int catch_traps(void (*handler)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGTRAP, &sa, NULL);
+}
+
+/* The instructions checked and the verdict; the exit status. */
+static int report(void)
+{
+	printf("checked %lu instructions\n", checked);
+	if (bad) {
+		printf("%lu wrong walks\n", bad);
+		return 1;
+	}
+	printf("unwound at every instruction\n");
+	return 0;
+}
+
 #ifdef UNWIND_WORK
 static uint64_t run_uw(uint64_t x);
 int main(void);
@@ -141,23 +164,12 @@ static __attribute__((noinline)) uint64_t run_uw(uint64_t x)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_trap;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTRAP, &sa, NULL) != 0)
+	if (catch_traps(on_trap) != 0)
 		return 2;
 	for (uint64_t x = 0; x < 7; x++)
 		printf("x=%llu v=%016llx\n", (unsigned long long)x,
 		       (unsigned long long)run_uw(x * 0x10001 + 5));
-	printf("checked %lu instructions\n", checked);
-	if (bad) {
-		printf("%lu wrong walks\n", bad);
-		return 1;
-	}
-	printf("unwound at every instruction\n");
-	return 0;
+	return report();
 }
 #else
 static void on_trap(int sig, siginfo_t *si, void *arg)
@@ -209,24 +221,13 @@ static __attribute__((noinline)) void step(void (*fn)(long *), uintptr_t end, lo
 
 int main(void)
 {
-	struct sigaction sa;
 	long out[3] = {0, 0, 0};
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_trap;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTRAP, &sa, NULL) != 0)
+	if (catch_traps(on_trap) != 0)
 		return 2;
 	step(cs_work, (uintptr_t)cs_frame, out);
 	step(cs_frame, (uintptr_t)cs_end, out);
 	printf("results %ld %ld %ld\n", out[0] - (long)(uintptr_t)out, out[1],
 	       out[2] - (long)(uintptr_t)out);
-	printf("checked %lu instructions\n", checked);
-	if (bad) {
-		printf("%lu wrong walks\n", bad);
-		return 1;
-	}
-	printf("unwound at every instruction\n");
-	return 0;
+	return report();
 }
 #endif
