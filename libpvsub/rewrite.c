@@ -250,6 +250,9 @@ static bool map_offset(const struct rw_sect *s, uint64_t x, bool pad, uint64_t *
 	const struct rw_unit *u = &s->u[i];
 	if (x == u->off) {
 		*out = pad ? u->nstart : insn_start(u);
+		/* A near island in front counts as padding (see rw_island). */
+		if (pad && i > 0 && s->u[i - 1].near)
+			*out = s->isl[s->u[i - 1].near - 1].nstart;
 		return true;
 	}
 	if (!same_shape(u))
@@ -583,9 +586,16 @@ static void place(struct rw_sect *s)
 		u->lay_pad = u->pad;
 		u->lay_len = u->enc_len;
 		pos += u->pad + u->enc_len;
+		if (u->near) {
+			struct rw_island *is = &s->isl[u->near - 1];
+			is->nstart = pos;
+			pos += is->pad + ISLAND_LEN;
+		}
 	}
 	s->code_end = pos;
 	for (size_t k = 0; k < s->n_isl; k++) {
+		if (s->isl[k].after < s->n)
+			continue;
 		s->isl[k].nstart = pos;
 		pos += s->isl[k].pad + ISLAND_LEN;
 	}
@@ -804,8 +814,12 @@ static bool short_for_good(const struct rw_unit *u)
 static uint64_t span_bytes(const struct rw_sect *s, size_t from, size_t to)
 {
 	uint64_t n = 0;
-	for (size_t m = from + 1; m < to; m++)
-		n += s->u[m].pad + s->u[m].enc_len;
+	for (size_t m = from; m < to && m < s->n; m++) {
+		if (m > from)
+			n += s->u[m].pad + s->u[m].enc_len;
+		if (s->u[m].near) /* a near island between */
+			n += s->isl[s->u[m].near - 1].pad + ISLAND_LEN;
+	}
 	return to < s->n ? n + s->u[to].pad : n;
 }
 
@@ -940,18 +954,97 @@ static bool rel_blocked_by_short(const struct rw_sect *s, size_t i)
 /* The last instruction of @s never falls through to what follows the
  * section (defined with the int3 tail below). */
 static bool ends_unconditionally(const struct rw *w, const struct rw_sect *s);
+/* Unit @i of @s never falls through to the unit after it. */
+static bool unit_ends_unconditionally(const struct rw *w, const struct rw_sect *s, size_t i);
 
-/* May unit @i reach its target through a jump island?  A direct jmp, jcc or
- * call within the section, not part of a patch site, in a section that ends
- * with an unconditional jump (so an island after it is reached only by
- * jumps), and whose target has an ORC entry for the island when the object
- * has ORC tables. */
-static bool island_ok(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
+/* May unit @u reach its target through a jump island at all?  A direct jmp,
+ * jcc or call within the section, not part of a patch site, whose target
+ * has an ORC entry for the island when the object has ORC tables. */
+static bool island_kind_ok(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
 {
 	return (u->rk == REL_JMP || u->rk == REL_JCC || u->rk == REL_CALL) && !u->rel_has_reloc &&
-	       !u->fixed && !u->island && s->n_isl < 65536 && ends_unconditionally(w, s) &&
+	       !u->fixed && !u->island && s->n_isl < 65536 &&
 	       (!w->orc || rw_orc_entry_at(w, s->idx, (uint64_t)u->target));
 }
+
+/* ... through one after the section's last instruction, which must be an
+ * unconditional jump (so the island is reached only by jumps)? */
+static bool island_ok(const struct rw *w, const struct rw_sect *s, const struct rw_unit *u)
+{
+	return island_kind_ok(w, s, u) && ends_unconditionally(w, s);
+}
+
+/* The rel32 form of unit @u's branch, whatever its displacement, into @b;
+ * its length. */
+static unsigned rel32_form(const struct rw_sect *s, const struct rw_unit *u, uint8_t *b)
+{
+	unsigned len = u->long_form || u->in.imm_size == 4
+			       ? u->enc_len
+			       : u->in.opcode_offset + (u->rk == REL_JMP ? 5u : 6u);
+	emit_insn(s, u, b);
+	if (len != u->enc_len) {
+		unsigned n = u->in.opcode_offset;
+		if (u->rk == REL_JMP) {
+			b[n] = 0xe9;
+		} else {
+			b[n + 1] = (uint8_t)(0x80 | (b[n] & 0x0f));
+			b[n] = 0x0f;
+		}
+	}
+	return len;
+}
+
+/* Does any direct branch of @s land on input offset @x? */
+static bool branch_target(const struct rw_sect *s, uint64_t x)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (s->u[k].rk != REL_NONE && !s->u[k].rel_has_reloc &&
+		    (uint64_t)s->u[k].target == x)
+			return true;
+	return false;
+}
+
+/* May a near island follow unit @a?  The unit never falls through, the one
+ * after it is no branch target (the island is reached only by its jumps),
+ * may be moved, and has an ORC entry in force to restore after the island. */
+static bool near_spot_ok(const struct rw *w, const struct rw_sect *s, size_t a)
+{
+	if (a + 1 >= s->n || s->u[a].near || s->u[a + 1].no_pad ||
+	    pad_breaks_short(s, a + 1, 1 + ISLAND_LEN) || !unit_ends_unconditionally(w, s, a))
+		return false;
+	if (w->orc && !rw_orc_entry_at(w, s->idx, s->u[a + 1].off))
+		return false;
+	return !branch_target(s, s->u[a + 1].off);
+}
+
+/* The least int3 padding, from 1, in front of a near island after unit @a
+ * that leaves unit @i's branch to it (in rel32 form) and its jmp to the
+ * target clean, judged on the current layout; 0 when there is none below
+ * ISLAND_MAX_PAD. */
+static unsigned near_fits(const struct rw *w, const struct rw_sect *s, size_t i, size_t a)
+{
+	const struct rw_unit *u = &s->u[i], *ua = &s->u[a];
+	uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
+	unsigned len = rel32_form(s, u, b);
+	int64_t grow = (int64_t)len - u->enc_len;
+	int64_t at = (int64_t)(insn_start(ua) + ua->lay_len) + (a >= i ? grow : 0);
+	int64_t end = (int64_t)insn_start(u) + len;
+	uint64_t t = 0;
+	(void)map_offset(s, (uint64_t)u->target, false, &t);
+	int64_t tgt = (int64_t)t + ((uint64_t)u->target > u->off ? grow : 0);
+	bool tg_after = (uint64_t)u->target > ua->off, br_after = i > a;
+	for (int64_t p = 1; p < ISLAND_MAX_PAD; p++) {
+		int64_t shift = p + ISLAND_LEN; /* of what follows the island */
+		rw_put_le(b + len - 4, (uint64_t)(at + p - (end + (br_after ? shift : 0))), 4);
+		rw_put_le(j + 1, (uint64_t)(tgt + (tg_after ? shift : 0) - (at + shift)), 4);
+		if (!rw_has_pattern(w, b, len) && !rw_has_pattern(w, j, ISLAND_LEN))
+			return (unsigned)p;
+	}
+	return 0;
+}
+
+/* How many spots a near island is judged at, nearest first. */
+#define NEAR_TRIES 64
 
 /*
  * jump-island: unit @i reaches its target through `jmp target` placed after
@@ -971,7 +1064,8 @@ static bool add_island(struct rw_sect *s, size_t i)
 	/* At least one int3 in front: the first island must not start where
 	 * the section's code ends, where the ORC entry of what follows the
 	 * last instruction (often the end-of-code entry) already is. */
-	s->isl[s->n_isl++] = (struct rw_island){.target = u->target, .unit = i, .pad = 1};
+	s->isl[s->n_isl++] =
+		(struct rw_island){.target = u->target, .unit = i, .after = s->n, .pad = 1};
 	u->island = (uint32_t)s->n_isl;
 	if (!u->long_form && u->in.imm_size == 1) {
 		u->long_form = true;
@@ -986,25 +1080,13 @@ static bool add_island(struct rw_sect *s, size_t i)
 static bool island_fits(const struct rw *w, const struct rw_sect *s, size_t i)
 {
 	const struct rw_unit *u = &s->u[i];
-	unsigned len = u->long_form || u->in.imm_size == 4
-			       ? u->enc_len
-			       : u->in.opcode_offset + (u->rk == REL_JMP ? 5u : 6u);
+	uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
+	unsigned len = rel32_form(s, u, b);
 	int64_t grow = (int64_t)len - u->enc_len, end = (int64_t)insn_start(u) + len;
 	int64_t at = (int64_t)(s->new_size - s->tail) + grow; /* after the last island */
 	uint64_t t = 0;
 	(void)map_offset(s, (uint64_t)u->target, false, &t);
 	int64_t tgt = (int64_t)t + ((uint64_t)u->target > u->off ? grow : 0);
-	uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
-	emit_insn(s, u, b);
-	if (len != u->enc_len) { /* the rel32 form of a rel8 jmp or jcc */
-		unsigned n = u->in.opcode_offset;
-		if (u->rk == REL_JMP) {
-			b[n] = 0xe9;
-		} else {
-			b[n + 1] = (uint8_t)(0x80 | (b[n] & 0x0f));
-			b[n] = 0x0f;
-		}
-	}
 	for (int64_t p = 1; p < ISLAND_MAX_PAD; p++) {
 		rw_put_le(b + len - 4, (uint64_t)(at + p - end), 4);
 		rw_put_le(j + 1, (uint64_t)(tgt - (at + p + ISLAND_LEN)), 4);
@@ -1029,13 +1111,64 @@ static bool move_island(const struct rw *w, struct rw_sect *s, size_t k)
 	(void)map_offset(s, (uint64_t)is->target, false, &t);
 	int64_t back = (int64_t)t - (int64_t)(is->nstart + is->pad + ISLAND_LEN);
 	unsigned foff = u->enc_len - 4u;
+	/* A near island moves the code after it too: its branch and target
+	 * when they lie there. */
+	bool mid = is->after < s->n;
+	bool br_after = mid && is->unit > is->after;
+	bool tg_after = mid && (uint64_t)is->target > s->u[is->after].off;
+	if (br_after && tg_after)
+		return false;
 	for (unsigned p = 1; is->pad + p <= ISLAND_MAX_PAD; p++) {
 		uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
+		if (mid && pad_breaks_short(s, is->after + 1, p))
+			return false;
 		emit_insn(s, u, b);
-		rw_put_le(b + foff, (uint64_t)(disp + p), 4);
-		rw_put_le(j + 1, (uint64_t)(back - p), 4);
+		rw_put_le(b + foff, (uint64_t)(disp + (br_after ? 0 : p)), 4);
+		rw_put_le(j + 1, (uint64_t)(back - (tg_after ? 0 : p)), 4);
 		if (!rw_has_pattern(w, b, u->enc_len) && !rw_has_pattern(w, j, ISLAND_LEN)) {
 			is->pad = (uint16_t)(is->pad + p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * jump-island, near: when no padding can clean unit @i's displacement and
+ * no island may follow the section's end, an island right after the
+ * nearest instruction that never falls through (near_spot_ok()) whose
+ * padding leaves both jumps clean.  Its ORC entries: the target's on the
+ * island, the one in force before it again after it.
+ */
+static bool add_near_island(const struct rw *w, struct rw_sect *s, size_t i)
+{
+	struct rw_unit *u = &s->u[i];
+	if (!island_kind_ok(w, s, u) || s->n < 2)
+		return false;
+	unsigned tries = 0;
+	for (size_t d = 0; d < s->n && tries < NEAR_TRIES; d++) {
+		size_t cand[2] = {i + d, i >= d + 1 ? i - d - 1 : s->n};
+		for (unsigned c = 0; c < 2 && tries < NEAR_TRIES; c++) {
+			size_t a = cand[c];
+			if (a >= s->n || !near_spot_ok(w, s, a))
+				continue;
+			tries++;
+			unsigned pad = near_fits(w, s, i, a);
+			if (!pad)
+				continue;
+			void *p = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
+			if (!p)
+				return false;
+			s->isl = p;
+			s->isl[s->n_isl++] = (struct rw_island){
+				.target = u->target, .unit = i, .after = a, .pad = (uint16_t)pad};
+			u->island = (uint32_t)s->n_isl;
+			s->u[a].near = (uint32_t)s->n_isl;
+			if (!u->long_form && u->in.imm_size == 1) {
+				u->long_form = true;
+				u->enc_len =
+					(uint8_t)(u->in.opcode_offset + (u->rk == REL_JMP ? 5 : 6));
+			}
 			return true;
 		}
 	}
@@ -1073,6 +1206,10 @@ static enum rw_rule fix_rel(const struct rw *w, struct rw_sect *s, size_t i)
 		return move_island(w, s, u->island - 1) ? RULE_JUMP_ISLAND : RULE_NONE;
 	if (k > ISLAND_OVER && island_ok(w, s, u) && island_fits(w, s, i))
 		return add_island(s, i) ? RULE_JUMP_ISLAND : RULE_NONE;
+	/* No displacement within MAX_PAD bytes is clean: padding this round
+	 * would not clean it. */
+	if (k >= MAX_PAD && add_near_island(w, s, i))
+		return RULE_JUMP_ISLAND;
 	if (forward) {
 		/* In front of the target, or of anything between. */
 		size_t last = t < s->n ? t : s->n - 1;
@@ -1084,7 +1221,7 @@ static enum rw_rule fix_rel(const struct rw *w, struct rw_sect *s, size_t i)
 			if (bump_pad(s, j, k))
 				return RULE_REL_ADJUST;
 	}
-	return RULE_NONE;
+	return add_near_island(w, s, i) ? RULE_JUMP_ISLAND : RULE_NONE;
 }
 
 /* An occurrence in the jump islands' bytes (one of their displacements, or
@@ -1092,9 +1229,22 @@ static enum rw_rule fix_rel(const struct rw *w, struct rw_sect *s, size_t i)
 static bool fix_in_islands(const struct rw *w, struct rw_sect *s, uint64_t last)
 {
 	for (size_t k = 0; k < s->n_isl; k++)
-		if (last < s->isl[k].nstart + s->isl[k].pad + ISLAND_LEN)
+		if (s->isl[k].after == s->n && last < s->isl[k].nstart + s->isl[k].pad + ISLAND_LEN)
 			return move_island(w, s, k);
 	return false;
+}
+
+/* The near island whose bytes (padding included) the @len bytes at output
+ * offset @p overlap, or s->n_isl. */
+static size_t near_island_over(const struct rw_sect *s, uint64_t p, unsigned len)
+{
+	for (size_t k = 0; k < s->n_isl; k++) {
+		const struct rw_island *is = &s->isl[k];
+		if (is->after < s->n && is->nstart < p + len &&
+		    p < is->nstart + is->pad + ISLAND_LEN)
+			return k;
+	}
+	return s->n_isl;
 }
 
 /*
@@ -1217,6 +1367,13 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 {
 	unsigned len = pvsub_matcher_pattern(w->opts->matcher, oc->pattern)->len;
 	size_t a = unit_at_new(s, oc->pos), b = unit_at_new(s, oc->pos + len - 1);
+	size_t k = near_island_over(s, oc->pos, len);
+	if (k < s->n_isl) {
+		if (!move_island(w, s, k))
+			refuse(w, s->name, s->u[s->isl[k].unit].off,
+			       "no place for a jump island avoids the pattern");
+		return;
+	}
 	if (b >= s->n) {
 		if (!fix_in_islands(w, s, oc->pos + len - 1))
 			refuse(w, s->name, s->last_site,
@@ -1579,12 +1736,14 @@ static void refuse_all_occurrences(struct rw *w, struct rw_sect *s, size_t first
  * section, whatever the kernel patches into it. */
 static bool ends_unconditionally(const struct rw *w, const struct rw_sect *s)
 {
-	if (!s->n)
-		return false;
-	const struct rw_unit *u = &s->u[s->n - 1];
+	return s->n && s->u[s->n - 1].off + s->u[s->n - 1].in.len == s->size &&
+	       unit_ends_unconditionally(w, s, s->n - 1);
+}
+
+static bool unit_ends_unconditionally(const struct rw *w, const struct rw_sect *s, size_t i)
+{
+	const struct rw_unit *u = &s->u[i];
 	const uint8_t *op = s->in + u->off + u->in.opcode_offset;
-	if (u->off + u->in.len != s->size)
-		return false;
 	if (u->fixed) {
 		/* Only sites that the kernel patches into another jump or a
 		 * return: retpoline, return thunk and static-call sites. */
@@ -3510,6 +3669,19 @@ static int add_orc_entries(struct rw *w)
 				continue;
 			}
 			r = orc_push(w, &a, secsym, is->nstart + is->pad, e, 0, 0);
+			if (r || is->after >= s->n)
+				continue;
+			/* After a near island: the state in force at the unit
+			 * after it, whose own entry (if any) map_pad put in
+			 * front of the island. */
+			const struct rw_unit *nx = &s->u[is->after + 1];
+			e = rw_orc_entry_at(w, s->idx, nx->off);
+			if (!e) {
+				refuse(w, s->name, nx->off,
+				       "no ORC entry describes the code after a jump island");
+				continue;
+			}
+			r = orc_push(w, &a, secsym, nx->nstart, e, 0, 0);
 		}
 	}
 	if (r == 0 && a.count) {

@@ -92,6 +92,7 @@ struct rw_unit {
 	uint8_t fld_new, fld_end;
 	int64_t target;	 /* REL_* without relocation: target in the input section */
 	uint32_t island; /* 1 + the jump island it reaches its target through, 0: none */
+	uint32_t near;	 /* 1 + the jump island placed right after it, 0: none */
 	uint16_t pad;
 	uint8_t padv; /* NOP variant */
 	enum rw_rule rule;
@@ -117,10 +118,14 @@ struct rw_unit {
 
 /* A jump island: `jmp target` placed after a section's last instruction,
  * for a branch whose own displacement to the target would need too much
- * padding to lose a pattern (rewrite.c, jump-island). */
+ * padding to lose a pattern, or (a near island) right after an instruction
+ * that never falls through, for one that no padding can clean (rewrite.c,
+ * jump-island).  A near island counts as padding in front of the unit
+ * after it for map_pad: it lies in no symbol and no FDE. */
 struct rw_island {
 	int64_t target;	 /* in the input section */
 	size_t unit;	 /* the branch that goes through it */
+	size_t after;	 /* the unit it follows; the section's unit count: the end */
 	uint16_t pad;	 /* int3 bytes in front of it */
 	uint64_t nstart; /* where its padding starts, as last placed */
 };

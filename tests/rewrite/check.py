@@ -85,7 +85,9 @@ check.py orc IN.o OUT.o REPORT
     the original falls through (no jump, call or return), the moves of the
     sequence applied to the original's entry give that entry too.  OUT's
     table starts with IN's entries, unchanged, and every entry added after
-    them lies on an instruction boundary of a rewritten sequence.
+    them lies on an instruction boundary of a rewritten sequence, on a jump
+    island (its target's entry), or right after a near island (the entry
+    in force on the int3 in front of that island).
 
 check.py locks IN.o OUT.o
     OUT has as many .smp_locks entries as IN, and each points at a byte
@@ -95,7 +97,8 @@ check.py mangle WHAT IN.o OUT.o BAD.o
     BAD is OUT with one thing broken, for the negative controls of the
     checks above: orc-offset (sp_offset of the first ORC entry OUT added,
     plus 1), orc-ip (that entry's address, plus 1), lock (the address of
-    the first .smp_locks entry, plus 1).
+    the first .smp_locks entry, plus 1); orc-offset:K and orc-ip:K break
+    the K-th entry OUT added (from 0) instead.
 """
 import difflib
 import json
@@ -607,6 +610,16 @@ def orc(inp, outp, report):
                 die("%s: jump island at %#x has ORC entry %s, its target %#x %s"
                     % (outp, key[1], show_orc(e[3]), target, show_orc(want)))
             continue
+        # After a near island (one between two instructions, behind at
+        # least one int3): the state in force in front of it again.
+        isl = key[1] - 5
+        if (isl >= 1 and code[isl:isl + 1] == b"\xe9" and (key[0], isl) in added
+                and code[isl - 1:isl] == b"\xcc"):
+            want = in_force(oout, key[0], isl - 1, "%s: after the island at %#x" % (outp, isl))
+            if e[3] != want:
+                die("%s: ORC entry %s after the jump island at %#x, %s in force before it"
+                    % (outp, show_orc(e[3]), isl, show_orc(want)))
+            continue
         die("%s: added ORC entry %s at %#x is not on an instruction boundary of a "
             "rewritten sequence" % (outp, show_orc(e[3]), key[1]))
 
@@ -638,8 +651,9 @@ def locks(inp, outp):
 def mangle(what, inp, outp, bad):
     ein, eout = Elf(inp), Elf(outp)
     data = bytearray(eout.data)
+    what, _, k = what.partition(":")  # WHAT:K breaks the K-th added entry
     if what in ("orc-offset", "orc-ip"):
-        n = len(orc_entries(ein))
+        n = len(orc_entries(ein)) + int(k or 0)
         ip, orc_idx = eout.index(".orc_unwind_ip"), eout.index(".orc_unwind")
         rel = [r for r in eout.relas(ip) if r[1] == 4 * n]
         if not rel:

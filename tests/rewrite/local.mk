@@ -16,6 +16,7 @@ REWRITE_RULE_TESTS = \
 	tests/rewrite/rel8-only.sh \
 	tests/rewrite/edge.sh \
 	tests/rewrite/jump-island.sh \
+	tests/rewrite/near-island.sh \
 	tests/rewrite/load-dest.sh \
 	tests/rewrite/scratch-reg.sh \
 	tests/rewrite/kernel-rules.sh

@@ -1,0 +1,89 @@
+/*
+ * near-island: a jmp and a call whose rel32 holds `00 00` (pattern of
+ * near-island.sh): every forward displacement below 0x10000 does, so no
+ * padding under the rewriter's limit cleans them, and the section ends in
+ * code that falls through, so no island may follow its end.  Each goes
+ * through a jump island placed right after the `ret` of ni_far, far enough
+ * behind for both displacements (a long forward one to the island, a
+ * backward one from it) to lose the pattern.
+ *
+ * With -DNI_KERNEL it is a module-like object with ORC tables (as
+ * kernel-rules.S): the islands get their target's entry and the code after
+ * them the entry in force before.  With -DNI_NO_SPOT ni_far neither returns
+ * nor is followed by int3: no island has a place, and the rewrite is
+ * refused.
+ */
+#ifdef NI_KERNEL
+/* An ORC entry from here on (Linux 6.1 struct orc_entry): the frame at
+ * sp_reg + sp_off, rbp where it was; type CALL. */
+.macro orc sp_reg, sp_off
+.Lorc_\@:
+	.pushsection .orc_unwind_ip, "a"
+	.balign 4
+	.long .Lorc_\@ - .
+	.popsection
+	.pushsection .orc_unwind, "a"
+	.short \sp_off, 0
+	.byte \sp_reg, 0
+	.popsection
+.endm
+	.section .modinfo, "a"
+	.asciz "license=GPL"
+	.asciz "description=pvsub near-island fixture"
+#else
+.macro orc sp_reg, sp_off
+.endm
+#endif
+#define ORC_SP 5
+	.text
+	.globl ni_jmp
+	.type ni_jmp, @function
+/* %eax = %edi + 3 */
+ni_jmp:
+	orc ORC_SP, 8
+	lea 1(%rdi), %eax
+	jmp 1f
+	.fill 0x10b, 1, 0x90 /* never reached */
+1:	add $2, %eax
+	ret
+	.size ni_jmp, . - ni_jmp
+
+	.globl ni_call
+	.type ni_call, @function
+/* %rax = %rsi * 3 + 1, through a forward call */
+ni_call:
+	orc ORC_SP, 8
+	call ni_leaf
+	inc %rax
+	ret
+	.size ni_call, . - ni_call
+	orc ORC_SP, 16 /* a made-up state for the NOPs, which no island may take */
+	.fill 0x120, 1, 0x90
+
+	.type ni_leaf, @function
+ni_leaf:
+	orc ORC_SP, 8
+	lea (%rsi,%rsi,2), %rax
+	ret
+	.size ni_leaf, . - ni_leaf
+
+	/* 64 KiB of NOPs nothing reaches, then a function that returns: the
+	 * island's place. */
+	.fill 0x10200, 1, 0x90
+	.globl ni_far
+	.type ni_far, @function
+/* %eax = %edi */
+ni_far:
+	orc ORC_SP, 8
+	mov %edi, %eax
+#ifndef NI_NO_SPOT
+	ret
+	.size ni_far, . - ni_far
+	orc ORC_SP, 24 /* the int3's, restored after the island in front of it */
+	int3
+#else
+	.size ni_far, . - ni_far
+#endif
+	/* The section ends in code that falls through. */
+	.fill 0x10, 1, 0x90
+	.section .note.GNU-stack, "", @progbits
