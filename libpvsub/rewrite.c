@@ -607,26 +607,38 @@ static int64_t current_disp(const struct rw_sect *s, const struct rw_unit *u)
 	return (int64_t)rel_target(s, u) - (int64_t)(insn_start(u) + u->enc_len);
 }
 
-/* Do the 2-byte jump labels of @s still reach their targets as placed?
- * (Padding never takes them out of reach, but a rel8 branch promoted
- * between a site and its target, or a jump island, may.)  False with a
- * refusal. */
-static bool shorts_reach(struct rw *w, struct rw_sect *s)
+static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, int64_t target);
+static bool label_target(const struct rw *w, const struct rw_sect *s, size_t i, int64_t *t);
+
+/* Do the 2-byte jump labels of @s still reach their targets (or their
+ * islands) as placed?  (Padding never takes them out of reach, but a rel8
+ * branch promoted between a site and its target, a longer replacement, or
+ * a jump island, may.)  One that does not gets a near island in reach
+ * (add_label_island()).  1 when all reach, 0 when an island was added (lay
+ * out again), -1 with a refusal. */
+static int shorts_reach(struct rw *w, struct rw_sect *s)
 {
 	for (size_t q = 0; q < s->n_shorts; q++) {
-		const struct rw_unit *u = &s->u[s->shorts[q].unit];
+		size_t i = s->shorts[q].unit;
+		const struct rw_unit *u = &s->u[i];
 		uint64_t t = 0;
+		int64_t lt;
 		if (u->rk != REL_NONE)
 			continue; /* a branch: layout() checks it */
-		(void)map_offset(s, (uint64_t)s->shorts[q].target, false, &t);
+		if (u->island)
+			t = s->isl[u->island - 1].nstart + s->isl[u->island - 1].pad;
+		else
+			(void)map_offset(s, (uint64_t)s->shorts[q].target, false, &t);
 		if (rw_fits((int64_t)t - (int64_t)(insn_start(u) + u->enc_len), 1))
 			continue;
+		if (!u->island && label_target(w, s, i, &lt) && add_label_island(w, s, i, lt))
+			return 0;
 		refuse(w, s->name, u->off,
 		       "a 2-byte jump label here would no longer reach its target (the kernel "
-		       "writes jmp rel8 there)");
-		return false;
+		       "writes jmp rel8 there), and no jump island can be placed in its reach");
+		return -1;
 	}
-	return true;
+	return 1;
 }
 
 /* Place the units, promoting rel8 branches that no longer reach until
@@ -639,9 +651,17 @@ static bool layout(struct rw *w, struct rw_sect *s)
 		bool changed = false;
 		for (size_t i = 0; i < s->n; i++) {
 			struct rw_unit *u = &s->u[i];
+			int64_t lt;
 			if (u->rk == REL_NONE || u->rel_has_reloc || u->rule != RULE_NONE ||
 			    rw_fits(current_disp(s, u), rel_field_size(u)))
 				continue;
+			/* A 2-byte jump label that holds its jmp: through an
+			 * island, as shorts_reach() does for the NOP. */
+			if (u->fixed && !u->island && u->in.len == 2 &&
+			    label_target(w, s, i, &lt) && add_label_island(w, s, i, lt)) {
+				changed = true;
+				continue;
+			}
 			if (u->long_form || u->fixed || (u->rk != REL_JMP && u->rk != REL_JCC) ||
 			    u->in.imm_size != 1) {
 				refuse(w, s->name, u->off,
@@ -655,8 +675,11 @@ static bool layout(struct rw *w, struct rw_sect *s)
 			u->enc_len = (uint8_t)(u->in.opcode_offset + (u->rk == REL_JMP ? 5 : 6));
 			changed = true;
 		}
-		if (!changed)
-			return shorts_reach(w, s);
+		if (!changed) {
+			int r = shorts_reach(w, s);
+			if (r != 0)
+				return r > 0;
+		}
 	}
 }
 
@@ -823,15 +846,36 @@ static uint64_t span_bytes(const struct rw_sect *s, size_t from, size_t to)
 	return to < s->n ? n + s->u[to].pad : n;
 }
 
+/* ... for a short jump (unit @k) that reaches its target through the
+ * near island @is: the island's start is what must stay in reach. */
+static bool pad_breaks_label_island(const struct rw_sect *s, size_t k, const struct rw_island *is,
+				    size_t j, unsigned by)
+{
+	size_t a = is->after;
+	if (a >= k) /* forward: from the site's end to the island's jmp */
+		return k < j && j <= a &&
+		       span_bytes(s, k, a + 1) - s->u[a + 1].pad - ISLAND_LEN + by > 127;
+	/* backward: from the island's jmp to the site's end */
+	return a < j && j <= k && span_bytes(s, a, k) - is->pad + s->u[k].enc_len + by > 128;
+}
+
 /* Would @by more bytes of padding in front of unit @j take the target of
- * a short jump (struct rw_short) out of its reach? */
-static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
+ * a short jump (struct rw_short) but the one of unit @skip out of its
+ * reach? */
+static bool pad_breaks_short_but(const struct rw_sect *s, size_t j, unsigned by, size_t skip)
 {
 	for (size_t q = 0; q < s->n_shorts; q++) {
 		size_t k = s->shorts[q].unit;
 		uint64_t tg = (uint64_t)s->shorts[q].target;
 		const struct rw_unit *f = &s->u[k];
 		size_t t = tg == s->size ? s->n : rw_unit_at(s, tg);
+		if (k == skip)
+			continue;
+		if (f->island && s->isl[f->island - 1].after < s->n) {
+			if (pad_breaks_label_island(s, k, &s->isl[f->island - 1], j, by))
+				return true;
+			continue;
+		}
 		if (t > k && k < j && j <= t && span_bytes(s, k, t) + by > 127)
 			return true;
 		/* backward: from the target's instruction to the branch's end */
@@ -840,6 +884,11 @@ static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
 			return true;
 	}
 	return false;
+}
+
+static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
+{
+	return pad_breaks_short_but(s, j, by, s->n);
 }
 
 static int push_short(struct rw_sect *s, size_t unit, int64_t target)
@@ -1004,13 +1053,27 @@ static bool branch_target(const struct rw_sect *s, uint64_t x)
 	return false;
 }
 
+/* Does an FDE of @s cover both sides of input offset @x (so an island put
+ * there would be inside its range, where no CFA row describes it)? */
+static bool inside_fde(const struct rw_sect *s, uint64_t x)
+{
+	if (s->fde_unknown)
+		return true;
+	for (size_t k = 0; k < s->n_fde; k++)
+		if (s->fde[k][0] < x && x < s->fde[k][1])
+			return true;
+	return false;
+}
+
 /* May a near island follow unit @a?  The unit never falls through, the one
  * after it is no branch target (the island is reached only by its jumps),
- * may be moved, and has an ORC entry in force to restore after the island. */
-static bool near_spot_ok(const struct rw *w, const struct rw_sect *s, size_t a)
+ * may be moved, and has an ORC entry in force to restore after the island;
+ * the island would lie in no FDE's range. */
+static bool near_spot_ok(const struct rw *w, const struct rw_sect *s, size_t a, size_t skip)
 {
-	if (a + 1 >= s->n || s->u[a].near || s->u[a + 1].no_pad ||
-	    pad_breaks_short(s, a + 1, 1 + ISLAND_LEN) || !unit_ends_unconditionally(w, s, a))
+	if (a + 1 >= s->n || s->u[a].near || s->u[a + 1].no_pad || inside_fde(s, s->u[a + 1].off) ||
+	    pad_breaks_short_but(s, a + 1, 1 + ISLAND_LEN, skip) ||
+	    !unit_ends_unconditionally(w, s, a))
 		return false;
 	if (w->orc && !rw_orc_entry_at(w, s->idx, s->u[a + 1].off))
 		return false;
@@ -1120,11 +1183,21 @@ static bool move_island(const struct rw *w, struct rw_sect *s, size_t k)
 		return false;
 	for (unsigned p = 1; is->pad + p <= ISLAND_MAX_PAD; p++) {
 		uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
-		if (mid && pad_breaks_short(s, is->after + 1, p))
+		if (mid && pad_breaks_short_but(s, is->after + 1, p, is->label ? is->unit : s->n))
 			return false;
+		rw_put_le(j + 1, (uint64_t)(back - (tg_after ? 0 : p)), 4);
+		if (is->label) {
+			/* A jump label's site: what the kernel writes there is
+			 * judged by the rescan; its rel8 must reach the island. */
+			if (!rw_fits(disp + (br_after ? 0 : p), 1))
+				return false;
+			if (rw_has_pattern(w, j, ISLAND_LEN))
+				continue;
+			is->pad = (uint16_t)(is->pad + p);
+			return true;
+		}
 		emit_insn(s, u, b);
 		rw_put_le(b + foff, (uint64_t)(disp + (br_after ? 0 : p)), 4);
-		rw_put_le(j + 1, (uint64_t)(back - (tg_after ? 0 : p)), 4);
 		if (!rw_has_pattern(w, b, u->enc_len) && !rw_has_pattern(w, j, ISLAND_LEN)) {
 			is->pad = (uint16_t)(is->pad + p);
 			return true;
@@ -1150,7 +1223,7 @@ static bool add_near_island(const struct rw *w, struct rw_sect *s, size_t i)
 		size_t cand[2] = {i + d, i >= d + 1 ? i - d - 1 : s->n};
 		for (unsigned c = 0; c < 2 && tries < NEAR_TRIES; c++) {
 			size_t a = cand[c];
-			if (a >= s->n || !near_spot_ok(w, s, a))
+			if (a >= s->n || !near_spot_ok(w, s, a, s->n))
 				continue;
 			tries++;
 			unsigned pad = near_fits(w, s, i, a);
@@ -1172,6 +1245,83 @@ static bool add_near_island(const struct rw *w, struct rw_sect *s, size_t i)
 			return true;
 		}
 	}
+	return false;
+}
+
+/*
+ * A 2-byte jump label (unit @i, entry target @target) that padding or a
+ * longer instruction took out of reach: Linux 6.1's __jump_label_patch
+ * writes `jmp rel8` to the entry's target (its size from decoding the site,
+ * the old bytes checked to be the NOP or that jmp), so the entry is pointed
+ * at a near island within rel8 reach of the site's end, which jumps on to
+ * the target (fix_relocation()); a site that holds the jmp already jumps to
+ * the island (emit_insn()).  False when no spot is in reach.
+ */
+static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, int64_t target)
+{
+	struct rw_unit *u = &s->u[i];
+	if (u->island || s->n_isl >= 65536 ||
+	    (w->orc && !rw_orc_entry_at(w, s->idx, (uint64_t)target)))
+		return false;
+	int64_t end = (int64_t)(insn_start(u) + u->lay_len);
+	uint64_t t = 0;
+	(void)map_offset(s, (uint64_t)target, false, &t);
+	for (size_t d = 0; d < s->n; d++) {
+		size_t cand[2] = {i + d, i >= d + 1 ? i - d - 1 : s->n};
+		bool near = false;
+		for (unsigned c = 0; c < 2; c++) {
+			size_t a = cand[c];
+			if (a >= s->n)
+				continue;
+			const struct rw_unit *ua = &s->u[a];
+			int64_t after = (int64_t)(insn_start(ua) + ua->lay_len);
+			/* The island's jmp starts at after + p; the site's end
+			 * moves by p + ISLAND_LEN when the island is before it. */
+			int64_t d0 = a >= i ? after - end : after - end - ISLAND_LEN;
+			if (a >= i ? d0 + 1 > 127 : d0 < -128)
+				continue;
+			near = true;
+			if (!near_spot_ok(w, s, a, i))
+				continue;
+			bool tg_after = (uint64_t)target > ua->off;
+			for (int64_t p = 1; p < ISLAND_MAX_PAD && (a < i || d0 + p <= 127); p++) {
+				uint8_t j[ISLAND_LEN] = {0xe9};
+				int64_t shift = p + ISLAND_LEN;
+				rw_put_le(j + 1,
+					  (uint64_t)((int64_t)t + (tg_after ? shift : 0) -
+						     (after + shift)),
+					  4);
+				if (rw_has_pattern(w, j, ISLAND_LEN))
+					continue;
+				void *q = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
+				if (!q)
+					return false;
+				s->isl = q;
+				s->isl[s->n_isl++] = (struct rw_island){.target = target,
+									.unit = i,
+									.after = a,
+									.pad = (uint16_t)p,
+									.label = true};
+				u->island = (uint32_t)s->n_isl;
+				s->u[a].near = (uint32_t)s->n_isl;
+				return true;
+			}
+		}
+		if (!near)
+			return false;
+	}
+	return false;
+}
+
+/* The target of the 2-byte jump label at unit @i of @s, into @t; false
+ * when it is none. */
+static bool label_target(const struct rw *w, const struct rw_sect *s, size_t i, int64_t *t)
+{
+	for (size_t k = 0; k < w->n_win; k++)
+		if (w->win[k].len == 2 && jump_label_unit(s, &w->win[k]) == i) {
+			*t = (int64_t)w->win[k].target_offset;
+			return true;
+		}
 	return false;
 }
 
@@ -1500,7 +1650,7 @@ static int steer_jump_labels(struct rw *w, struct rw_sect *s, unsigned round)
 		uint64_t at, tnew;
 		size_t pat;
 		uint64_t pos;
-		if (i == s->n || (mw->len != 2 && mw->len != 5) ||
+		if (i == s->n || s->u[i].island || (mw->len != 2 && mw->len != 5) ||
 		    !map_site(s, mw->offset, false, &at) ||
 		    !map_offset(s, mw->target_offset, false, &tnew))
 			continue;
@@ -1804,6 +1954,61 @@ static void add_int3_tail(struct rw *w, struct rw_sect *s)
 	memcpy(site->insn, s->in + u->off, u->in.len);
 }
 
+/*
+ * The ranges of the FDEs of .eh_frame whose pc_begin points into @s, for
+ * inside_fde(): each entry's length and CIE pointer, and for an FDE its
+ * pc_begin's relocation and its 4-byte pc_range (the only encoding the
+ * .eh_frame pass accepts; it refuses every other, whatever is read here).
+ * An entry that cannot be read leaves s->fde_unknown set.
+ */
+static void read_fde_ranges(struct rw *w, struct rw_sect *s)
+{
+	size_t sec = pvsub_relobj_find(w->o, ".eh_frame");
+	size_t rs = sec ? pvsub_relobj_rela_for(w->o, sec) : 0;
+	if (!rs || !w->o->sec[sec].bytes)
+		return;
+	const uint8_t *b = w->o->sec[sec].bytes;
+	uint64_t size = w->o->sec[sec].size, off = 0;
+	size_t nr;
+	const Elf64_Rela *ra = pvsub_relobj_relas(w->o, rs, &nr);
+	while (off + 4 <= size) {
+		uint64_t len = (uint64_t)rw_get_sle(b + off, 4) & 0xffffffffu;
+		if (len == 0)
+			return;
+		if (len == 0xffffffffu || len < 4 || len > size - off - 4)
+			break;
+		uint64_t id = (uint64_t)rw_get_sle(b + off + 4, 4) & 0xffffffffu;
+		if (id != 0) {
+			if (len < 12)
+				break;
+			uint64_t range = (uint64_t)rw_get_sle(b + off + 12, 4) & 0xffffffffu;
+			for (size_t k = 0; k < nr; k++) {
+				Elf64_Sym sym;
+				size_t symi = ELF64_R_SYM(ra[k].r_info);
+				if (ra[k].r_offset != off + 8 || !symi ||
+				    symi >= pvsub_relobj_sym_count(w->o))
+					continue;
+				pvsub_relobj_sym_get(w->o, symi, &sym);
+				if (sym.st_shndx != s->idx)
+					break;
+				void *q = realloc(s->fde, (s->n_fde + 1) * sizeof(*s->fde));
+				if (!q) {
+					w->err = -ENOMEM;
+					s->fde_unknown = true;
+					return;
+				}
+				s->fde = q;
+				uint64_t start = sym.st_value + (uint64_t)ra[k].r_addend;
+				s->fde[s->n_fde][0] = start;
+				s->fde[s->n_fde++][1] = start + range;
+				break;
+			}
+		}
+		off += 4 + len;
+	}
+	s->fde_unknown = off < size;
+}
+
 static int rewrite_section(struct rw *w, struct rw_sect *s)
 {
 	size_t before = w->res->n_refusals;
@@ -1823,6 +2028,7 @@ static int rewrite_section(struct rw *w, struct rw_sect *s)
 		w->err = -ENOMEM;
 		return 0;
 	}
+	read_fde_ranges(w, s);
 	if (w->res->n_refusals != before) {
 		refuse_all_occurrences(w, s, before);
 		return 0;
@@ -2196,6 +2402,24 @@ static const struct rw_jtab *jtab_at(const struct rw *w, size_t sec, uint64_t of
 	return NULL;
 }
 
+/* The island whose start the __jump_table field at @place of table section
+ * @tsec must now point at: the target field of a 2-byte jump label's entry
+ * in @ss that reaches its target through one; NULL otherwise. */
+static const struct rw_island *label_island_of(const struct rw *w, const struct rw_sect *ss,
+					       size_t tsec, uint64_t place)
+{
+	for (size_t k = 0; k < w->n_win; k++) {
+		const struct pvsub_mwindow *mw = &w->win[k];
+		if (mw->kind != PVSUB_WINDOW_JUMP_LABEL || mw->table != tsec ||
+		    mw->table_off + 4 != place)
+			continue;
+		size_t i = jump_label_unit(ss, mw);
+		if (i < ss->n && ss->u[i].island && ss->isl[ss->u[i].island - 1].label)
+			return &ss->isl[ss->u[i].island - 1];
+	}
+	return NULL;
+}
+
 static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct symmap *m)
 {
 	const struct pvsub_relobj *o = w->o;
@@ -2264,7 +2488,10 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	uint64_t nref;
 	bool orc = strcmp(tname, ".orc_unwind_ip") == 0;
 	bool lock = strcmp(tname, ".smp_locks") == 0;
-	if (orc ? !map_offset(ss, ref, true, &nref) : !map_site(ss, ref, lock, &nref)) {
+	const struct rw_island *lis = label_island_of(w, ss, tsec, old_place);
+	if (lis) {
+		nref = lis->nstart + lis->pad;
+	} else if (orc ? !map_offset(ss, ref, true, &nref) : !map_site(ss, ref, lock, &nref)) {
 		/* Debug information (not loaded) may point anywhere; leave it. */
 		if (alloc)
 			refuse(w, tname, old_place,
@@ -3874,6 +4101,7 @@ static void free_rw(struct rw *w)
 	for (size_t i = 0; i < w->n_s; i++) {
 		free(w->s[i].u);
 		free(w->s[i].shorts);
+		free(w->s[i].fde);
 		free(w->s[i].isl);
 		pvsub_buf_release(&w->s[i].out);
 	}

@@ -127,6 +127,7 @@ struct rw_island {
 	size_t unit;	 /* the branch that goes through it */
 	size_t after;	 /* the unit it follows; the section's unit count: the end */
 	uint16_t pad;	 /* int3 bytes in front of it */
+	bool label;	 /* for a 2-byte jump label: its start within rel8 reach */
 	uint64_t nstart; /* where its padding starts, as last placed */
 };
 
@@ -155,6 +156,13 @@ struct rw_sect {
 	size_t n_isl;
 	struct rw_short *shorts; /* rel8 jumps that cannot grow */
 	size_t n_shorts;
+	/* The ranges [start, end) of the .eh_frame FDEs that describe it, as
+	 * far as a first look can tell (rewrite.c, read_fde_ranges()); no
+	 * near jump island goes inside one.  fde_unknown: .eh_frame could not
+	 * be read so far, so none goes anywhere. */
+	uint64_t (*fde)[2];
+	size_t n_fde;
+	bool fde_unknown;
 	uint64_t last_site; /* input offset of the last instruction acted on */
 	/* An occurrence the input forms across the section's end (a junction
 	 * finding of the scan): int3 bytes appended after the last

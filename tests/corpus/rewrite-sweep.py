@@ -50,7 +50,7 @@ CHOOSE = os.path.join(HERE, "..", "qemu", "choose-patterns.py")
 SHORT_GAP = (", where padding would take the target of a short jump out of its reach (a 2-byte "
              "jump label, or a rel8 branch that cannot grow)",
              "a 2-byte jump label here would no longer reach its target (the kernel writes jmp rel8 "
-             "there)")
+             "there), and no jump island can be placed in its reach")
 
 
 def one(scan, work, seed, module):

@@ -32,9 +32,12 @@ REWRITE_RULE_TESTS += tests/rewrite/eh-frame.sh
 REWRITE_REPORT_TESTS = \
 	tests/rewrite/refusals.sh \
 	tests/rewrite/summary.sh
+# Module-like objects checked from their tables, which run no driver.
+REWRITE_TABLE_TESTS = tests/rewrite/label-island.sh
 # Tests that build their fixture inline (no .S of their own).
 REWRITE_INLINE_TESTS = tests/rewrite/junction-data.sh
-REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_INLINE_TESTS) \
+REWRITE_TESTS = $(REWRITE_RULE_TESTS) $(REWRITE_REPORT_TESTS) $(REWRITE_TABLE_TESTS) \
+	$(REWRITE_INLINE_TESTS) \
 	tests/rewrite/compiled.sh tests/rewrite/unwind.sh tests/rewrite/switch.sh \
 	tests/rewrite/libs.sh tests/rewrite/cfa-steps.sh
 TESTS += $(REWRITE_TESTS)
@@ -43,7 +46,7 @@ EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/relocs.py \
 	tests/rewrite/driver.h tests/rewrite/probe.S \
 	$(REWRITE_RULE_TESTS:.sh=.S) $(REWRITE_RULE_TESTS:.sh=-driver.c) \
-	$(REWRITE_REPORT_TESTS:.sh=.S) \
+	$(REWRITE_REPORT_TESTS:.sh=.S) $(REWRITE_TABLE_TESTS:.sh=.S) \
 	tests/rewrite/compiled-work.c tests/rewrite/compiled-driver.c \
 	tests/rewrite/unwind-work.c tests/rewrite/unwind-driver.c \
 	tests/rewrite/cfa-steps.S tests/rewrite/cfa-steps-driver.c tests/rewrite/cfa-strip.py \

@@ -11,7 +11,10 @@
  * kernel-rules.S): the islands get their target's entry and the code after
  * them the entry in force before.  With -DNI_NO_SPOT ni_far neither returns
  * nor is followed by int3: no island has a place, and the rewrite is
- * refused.
+ * refused.  With -DNI_CFI ni_far has an FDE that ends at its ret (the
+ * islands lie outside it); with -DNI_CFI_LONG the FDE goes on over the
+ * int3 and the NOPs after it, so every place is inside it, where no CFA row
+ * would describe an island, and the rewrite is refused.
  */
 #ifdef NI_KERNEL
 /* An ORC entry from here on (Linux 6.1 struct orc_entry): the frame at
@@ -74,10 +77,16 @@ ni_leaf:
 	.type ni_far, @function
 /* %eax = %edi */
 ni_far:
+#if defined NI_CFI || defined NI_CFI_LONG
+	.cfi_startproc
+#endif
 	orc ORC_SP, 8
 	mov %edi, %eax
 #ifndef NI_NO_SPOT
 	ret
+#ifdef NI_CFI
+	.cfi_endproc
+#endif
 	.size ni_far, . - ni_far
 	orc ORC_SP, 24 /* the int3's, restored after the island in front of it */
 	int3
@@ -86,4 +95,7 @@ ni_far:
 #endif
 	/* The section ends in code that falls through. */
 	.fill 0x10, 1, 0x90
+#ifdef NI_CFI_LONG
+	.cfi_endproc
+#endif
 	.section .note.GNU-stack, "", @progbits

@@ -72,6 +72,16 @@ for k in 0 1 2 3; do
 	done
 done
 
+# Unwind tables: islands after the end of ni_far's FDE, whose rows
+# check.py cfi compares with the input's; none inside an FDE's range.
+"$CC" -c -DNI_CFI -o cfi.o "$RW/near-island.S" || fail "cannot assemble the CFI variant"
+scan_expect policy.xml cfi.o zz:embedded:immediate zz:embedded:immediate
+rewrite_ok policy.xml cfi.o cfi-rw.o zz=jump-island zz=jump-island
+islands cfi-rw.o >&2 || fail "cfi-rw.o: the branches do not go through near islands"
+check cfi cfi.o cfi-rw.o rewrite.json || fail ".eh_frame of cfi-rw.o"
+"$CC" -c -DNI_CFI_LONG -o cfi-long.o "$RW/near-island.S" || fail "cannot assemble the CFI_LONG variant"
+refuse_ok policy.xml cfi-long.o cfi-long-rw.o .text
+
 # No instruction that never falls through far enough away: refused.
 "$CC" -c -DNI_NO_SPOT -o nospot.o "$RW/near-island.S" || fail "cannot assemble the no-spot variant"
 refuse_ok policy.xml nospot.o nospot-rw.o .text

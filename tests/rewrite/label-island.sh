@@ -1,0 +1,87 @@
+#!/bin/sh
+# A 2-byte jump label whose target a longer replacement takes out of rel8
+# reach (see label-island.S): its __jump_table entry is pointed at a jump
+# island in the site's reach that jumps on to the real target, as Linux
+# 6.1's __jump_label_patch writes `jmp rel8` to the entry's target; a site
+# that holds the jmp is re-emitted to the island.  Checked from the ELF
+# (the entry's relocations, the island's bytes), with the input as a
+# negative control; the ORC tables with check.py orc and broken copies;
+# and, with no place in reach, the refusal.
+. "$top_srcdir/tests/rewrite/lib.sh"
+
+cat > policy.xml <<'XML'
+<?xml version="1.0"?>
+<policy xmlns="urn:pvsub:policy:1" id="rewrite-label-island" version="1" on-instruction="reject">
+  <pattern id="imm" bytes="e6 d6 c6"/>
+</policy>
+XML
+
+# label_island OBJ: the entry's target is a `jmp rel32` to jl_yes within
+# rel8 reach of the site's end, the site holds the NOP or `jmp` to that
+# island, and the island lies after jl_func's ret, behind int3.
+label_island() {
+	python3 - "$RW" "$1" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import check
+e = check.Elf(sys.argv[2])
+text, jt = e.index(".text"), e.index("__jump_table")
+code = e.bytes_of(text)
+rel = {r[1]: r for r in e.relas(jt)}
+site, dest = rel[0][3], rel[4][3]
+if rel[0][2] != text or rel[4][2] != text:
+    sys.exit("the entry does not point into .text")
+syms = {}
+strtab = e.secs[[s["link"] for s in e.secs if s["type"] == 2][0]]["offset"]
+for s in e.secs:
+    if s["type"] == 2:
+        for off in range(s["offset"], s["offset"] + s["size"], 24):
+            name, _, _, shndx, value, size = check.struct.unpack_from("<IBBHQQ", e.data, off)
+            syms[e.cstr(strtab + name)] = (value, size)
+yes = syms["jl_yes"][0]
+if code[dest:dest + 1] != b"\xe9":
+    sys.exit("the entry's target %#x is not a jmp rel32 (jl_yes is at %#x)" % (dest, yes))
+to = dest + 5 + int.from_bytes(code[dest + 1:dest + 5], "little", signed=True)
+if to != yes:
+    sys.exit("the island at %#x jumps to %#x, not jl_yes %#x" % (dest, to, yes))
+d = dest - (site + 2)
+if not -128 <= d <= 127:
+    sys.exit("the island at %#x is out of the site's reach (%d)" % (dest, d))
+sb = code[site:site + 2]
+if sb != b"\x66\x90" and sb != bytes([0xeb, d & 0xff]):
+    sys.exit("the site holds %s, neither the NOP nor a jmp to the island" % sb.hex())
+end = sum(syms["jl_func"])
+if not (end <= dest - 1 and code[dest - 1] == 0xcc and code[end - 1] == 0xc3):
+    sys.exit("the island at %#x is not after jl_func's ret (ends %#x), behind int3" % (dest, end))
+print("site %#x (%s) -> island %#x -> jl_yes %#x" % (site, sb.hex(), dest, yes))
+PY
+}
+
+for v in nop jmp; do
+	def=
+	[ "$v" = jmp ] && def=-DJL_JMP
+	"$CC" -c $def -o $v.o "$RW/label-island.S" || fail "cannot assemble label-island.S ($v)"
+	scan_expect policy.xml $v.o imm:embedded:immediate
+	! label_island $v.o 2>&1 || fail "$v.o passes for rewritten (negative control)"
+	rewrite_ok policy.xml $v.o $v-rw.o imm=imm-lea
+	label_island $v-rw.o >&2 || fail "$v-rw.o: the jump label does not go through an island"
+	check orc $v.o $v-rw.o rewrite.json || fail "ORC tables of $v-rw.o"
+	# The island's entry and the one after it, each broken.
+	n=$(python3 -c "import sys; sys.path.insert(0, '$RW'); import check
+print(len(check.orc_entries(check.Elf('$v-rw.o'))) - len(check.orc_entries(check.Elf('$v.o'))))")
+	k=0
+	while [ "$k" -lt "$n" ]; do
+		for what in orc-offset orc-ip; do
+			check mangle "$what:$k" $v.o $v-rw.o bad.o || fail "cannot break entry $k"
+			! check orc $v.o bad.o rewrite.json 2>>mangled.log ||
+				fail "check.py orc accepts $v-rw.o with $what of added entry $k broken"
+		done
+		k=$((k + 1))
+	done
+done
+
+# No instruction that never falls through in the site's reach: refused.
+"$CC" -c -DJL_NO_SPOT -o nospot.o "$RW/label-island.S" || fail "cannot assemble the no-spot variant"
+refuse_ok policy.xml nospot.o nospot-rw.o .text
+grep -q "no jump island can be placed in its reach" refused.json ||
+	fail "the refusal does not say that no island is in reach"
