@@ -30,8 +30,9 @@ check.py same-section A.o B.o SECTION
 check.py symbols IN.o OUT.o
     OUT has the same symbols as IN, in the same sections and order, and
     where a function ended exactly where the next symbol (or its section)
-    begins in IN, in OUT it still does or only NOP padding lies between:
-    sizes followed the code.
+    begins in IN, in OUT it still does or only NOP padding and jump islands
+    (int3, jmp rel32: reached only by jumps) lie between: sizes followed
+    the code.
 
 check.py cfi IN.o OUT.o [REPORT]
     OUT's .eh_frame describes its code as IN's does IN's: as many FDEs, in
@@ -297,7 +298,7 @@ def symbols(a, b):
             if later and ia[later[0]][4] == x[4] + x[5]:
                 nxt = ib[later[0]]
                 end, start = y[4] + y[5], nxt[4]
-                if end > start or not only_padding(cb[sec][end:start]):
+                if end > start or not only_islands(cb[sec][end:start]):
                     die("%s: %s ends at %#x, %s starts at %#x (adjacent in %s)"
                         % (b, y[0], end, nxt[0], start, a))
             elif not later and x[4] + x[5] == za[sec]:
