@@ -1071,9 +1071,10 @@ static bool inside_fde(const struct rw_sect *s, uint64_t x)
  * the island would lie in no FDE's range. */
 static bool near_spot_ok(const struct rw *w, const struct rw_sect *s, size_t a, size_t skip)
 {
-	if (a + 1 >= s->n || s->u[a].near || s->u[a + 1].no_pad || inside_fde(s, s->u[a + 1].off) ||
-	    pad_breaks_short_but(s, a + 1, 1 + ISLAND_LEN, skip) ||
-	    !unit_ends_unconditionally(w, s, a))
+	/* The cheap tests first: most units fall through. */
+	if (a + 1 >= s->n || s->u[a].near || s->u[a + 1].no_pad ||
+	    !unit_ends_unconditionally(w, s, a) || inside_fde(s, s->u[a + 1].off) ||
+	    pad_breaks_short_but(s, a + 1, 1 + ISLAND_LEN, skip))
 		return false;
 	if (w->orc && !rw_orc_entry_at(w, s->idx, s->u[a + 1].off))
 		return false;
