@@ -62,6 +62,19 @@ const char *const pvsub_rewrite_rules[] = {
 
 /* --- results ---------------------------------------------------------------- */
 
+/* Is the refusal just made (the last) the same as the one before it?  A
+ * round may meet one cause many times (each occurrence in padding that may
+ * not grow, say): it is reported once. */
+static bool same_as_last_refusal(const struct pvsub_rewrite_result *res)
+{
+	if (res->n_refusals < 2)
+		return false;
+	const struct pvsub_rewrite_refusal *a = &res->refusals[res->n_refusals - 2];
+	const struct pvsub_rewrite_refusal *b = &res->refusals[res->n_refusals - 1];
+	return a->offset == b->offset && a->pattern == b->pattern &&
+	       strcmp(a->section, b->section) == 0 && strcmp(a->reason, b->reason) == 0;
+}
+
 static _printf_format_(4, 5) void refuse(struct rw *w, const char *section, uint64_t offset,
 					 const char *fmt, ...)
 {
@@ -91,6 +104,8 @@ static _printf_format_(4, 5) void refuse(struct rw *w, const char *section, uint
 	va_end(ap);
 	pvsub_one_line(f->reason);
 	res->n_refusals++;
+	if (same_as_last_refusal(res))
+		free(res->refusals[--res->n_refusals].section);
 }
 
 static struct pvsub_rewrite_site *new_site(struct rw *w, const struct rw_sect *s)
@@ -947,6 +962,15 @@ static bool bump_pad(struct rw_sect *s, size_t i, unsigned by)
 	return true;
 }
 
+/* Is padding barred (a patch site) in front of a unit of @a + 1 .. @b? */
+static bool no_pad_between(const struct rw_sect *s, size_t a, size_t b)
+{
+	for (size_t k = a + 1; k <= b && k < s->n; k++)
+		if (s->u[k].no_pad)
+			return true;
+	return false;
+}
+
 static bool fix_spanning(struct rw_sect *s, size_t a, size_t b, uint64_t p)
 {
 	/* Padding in front of a later unit separates the bytes; padding that
@@ -1043,42 +1067,110 @@ static unsigned rel32_form(const struct rw_sect *s, const struct rw_unit *u, uin
 	return len;
 }
 
-/* Does any direct branch of @s land on input offset @x? */
-static bool branch_target(const struct rw_sect *s, uint64_t x)
-{
-	for (size_t k = 0; k < s->n; k++)
-		if (s->u[k].rk != REL_NONE && !s->u[k].rel_has_reloc &&
-		    (uint64_t)s->u[k].target == x)
-			return true;
-	return false;
-}
-
 /* Does an FDE of @s cover both sides of input offset @x (so an island put
- * there would be inside its range, where no CFA row describes it)? */
+ * there would be inside its range, where no CFA row describes it)?  A
+ * binary search for the last range that starts before @x: the greatest end
+ * up to it (rw_sect.fde) says. */
 static bool inside_fde(const struct rw_sect *s, uint64_t x)
 {
 	if (s->fde_unknown)
 		return true;
-	for (size_t k = 0; k < s->n_fde; k++)
-		if (s->fde[k][0] < x && x < s->fde[k][1])
-			return true;
-	return false;
+	size_t lo = 0, hi = s->n_fde;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->fde[mid][0] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && x < s->fde[lo - 1][1];
 }
 
-/* May a near island follow unit @a?  The unit never falls through, the one
- * after it is no branch target (the island is reached only by its jumps),
- * may be moved, and has an ORC entry in force to restore after the island;
- * the island would lie in no FDE's range. */
-static bool near_spot_ok(const struct rw *w, const struct rw_sect *s, size_t a, size_t skip)
+/*
+ * The units of @s a near island may follow as far as the input tells, into
+ * s->spots: the unit never falls through, the one after it is no direct
+ * branch's target (the island is reached only by its own jumps), may be
+ * moved, has an ORC entry in force to restore after the island, and starts
+ * in no FDE's range.  Once per section: the search for a spot walks this
+ * list, not the section.  -ENOMEM.
+ */
+static int find_near_spots(const struct rw *w, struct rw_sect *s)
 {
-	/* The cheap tests first: most units fall through. */
-	if (a + 1 >= s->n || s->u[a].near || s->u[a + 1].no_pad ||
-	    !unit_ends_unconditionally(w, s, a) || inside_fde(s, s->u[a + 1].off) ||
-	    pad_breaks_short_but(s, a + 1, 1 + ISLAND_LEN, skip))
-		return false;
-	if (w->orc && !rw_orc_entry_at(w, s->idx, s->u[a + 1].off))
-		return false;
-	return !branch_target(s, s->u[a + 1].off);
+	bool *targeted = s->n ? calloc(s->n, sizeof(*targeted)) : NULL;
+	if (s->n && !targeted)
+		return -ENOMEM;
+	for (size_t k = 0; k < s->n; k++) {
+		const struct rw_unit *u = &s->u[k];
+		if (u->rk == REL_NONE || u->rel_has_reloc || u->target < 0)
+			continue;
+		size_t t = rw_unit_at(s, (uint64_t)u->target);
+		if (t < s->n)
+			targeted[t] = true;
+	}
+	for (size_t a = 0; a + 1 < s->n; a++) {
+		const struct rw_unit *nx = &s->u[a + 1];
+		if (targeted[a + 1] || nx->no_pad || !unit_ends_unconditionally(w, s, a) ||
+		    inside_fde(s, nx->off) || (w->orc && !rw_orc_entry_at(w, s->idx, nx->off)))
+			continue;
+		void *p = realloc(s->spots, (s->n_spots + 1) * sizeof(*s->spots));
+		if (!p) {
+			free(targeted);
+			return -ENOMEM;
+		}
+		s->spots = p;
+		s->spots[s->n_spots++] = a;
+	}
+	free(targeted);
+	return 0;
+}
+
+/* The index in s->spots of the first spot at or after unit @i. */
+static size_t first_spot_from(const struct rw_sect *s, size_t i)
+{
+	size_t lo = 0, hi = s->n_spots;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->spots[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The spots around unit @i, nearest first (ties: the one after it), for
+ * the island searches: start with near_walk_init(), then near_walk_next()
+ * gives the unit to try, or s->n when there is none left. */
+struct near_walk {
+	size_t lo, hi; /* the next spot below is lo - 1, above hi */
+	size_t i;
+};
+
+static void near_walk_init(const struct rw_sect *s, size_t i, struct near_walk *nw)
+{
+	nw->i = i;
+	nw->lo = nw->hi = first_spot_from(s, i);
+}
+
+static size_t near_walk_next(const struct rw_sect *s, struct near_walk *nw)
+{
+	bool up = nw->hi < s->n_spots;
+	bool down = nw->lo > 0;
+	if (up && down)
+		up = s->spots[nw->hi] - nw->i <= nw->i - 1 - s->spots[nw->lo - 1];
+	if (up)
+		return s->spots[nw->hi++];
+	if (down)
+		return s->spots[--nw->lo];
+	return s->n;
+}
+
+/* May a near island, with @pad bytes of padding, follow spot @a now?  No
+ * other island follows it, and the island would take no short jump's
+ * target (but unit @skip's) out of reach. */
+static bool near_spot_ok(const struct rw_sect *s, size_t a, unsigned pad, size_t skip)
+{
+	return !s->u[a].near && !pad_breaks_short_but(s, a + 1, pad + ISLAND_LEN, skip);
 }
 
 /* The least int3 padding, from 1, in front of a near island after unit @a
@@ -1217,36 +1309,56 @@ static bool move_island(const struct rw *w, struct rw_sect *s, size_t k)
 static bool add_near_island(const struct rw *w, struct rw_sect *s, size_t i)
 {
 	struct rw_unit *u = &s->u[i];
-	if (!island_kind_ok(w, s, u) || s->n < 2)
+	if (!island_kind_ok(w, s, u))
 		return false;
-	unsigned tries = 0;
-	for (size_t d = 0; d < s->n && tries < NEAR_TRIES; d++) {
-		size_t cand[2] = {i + d, i >= d + 1 ? i - d - 1 : s->n};
-		for (unsigned c = 0; c < 2 && tries < NEAR_TRIES; c++) {
-			size_t a = cand[c];
-			if (a >= s->n || !near_spot_ok(w, s, a, s->n))
-				continue;
-			tries++;
-			unsigned pad = near_fits(w, s, i, a);
-			if (!pad)
-				continue;
-			void *p = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
-			if (!p)
-				return false;
-			s->isl = p;
-			s->isl[s->n_isl++] = (struct rw_island){
-				.target = u->target, .unit = i, .after = a, .pad = (uint16_t)pad};
-			u->island = (uint32_t)s->n_isl;
-			s->u[a].near = (uint32_t)s->n_isl;
-			if (!u->long_form && u->in.imm_size == 1) {
-				u->long_form = true;
-				u->enc_len =
-					(uint8_t)(u->in.opcode_offset + (u->rk == REL_JMP ? 5 : 6));
-			}
-			return true;
+	struct near_walk nw;
+	near_walk_init(s, i, &nw);
+	for (unsigned tries = 0; tries < NEAR_TRIES; tries++) {
+		size_t a = near_walk_next(s, &nw);
+		if (a == s->n)
+			return false;
+		unsigned pad = s->u[a].near ? 0 : near_fits(w, s, i, a);
+		if (!pad || !near_spot_ok(s, a, pad, s->n))
+			continue;
+		void *p = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
+		if (!p)
+			return false;
+		s->isl = p;
+		s->isl[s->n_isl++] = (struct rw_island){
+			.target = u->target, .unit = i, .after = a, .pad = (uint16_t)pad};
+		u->island = (uint32_t)s->n_isl;
+		s->u[a].near = (uint32_t)s->n_isl;
+		if (!u->long_form && u->in.imm_size == 1) {
+			u->long_form = true;
+			u->enc_len = (uint8_t)(u->in.opcode_offset + (u->rk == REL_JMP ? 5 : 6));
 		}
+		return true;
 	}
 	return false;
+}
+
+/* The least int3 padding, from 1, in front of a near island after spot @a
+ * whose jmp to output offset @t (as placed) is clean and starts within
+ * rel8 reach of output offset @end, the end of the jump label at unit @i;
+ * 0 when there is none.  The site's end moves with the island when the
+ * island is in front of it, and so does @t. */
+static unsigned label_island_pad(const struct rw *w, const struct rw_sect *s, size_t i, size_t a,
+				 int64_t end, int64_t t, bool tg_after)
+{
+	const struct rw_unit *ua = &s->u[a];
+	int64_t after = (int64_t)(insn_start(ua) + ua->lay_len);
+	for (int64_t p = 1; p < ISLAND_MAX_PAD; p++) {
+		int64_t shift = p + ISLAND_LEN;
+		/* From the site's end to the island's jmp. */
+		int64_t reach = a >= i ? after + p - end : after + p - (end + shift);
+		if (!rw_fits(reach, 1))
+			return 0;
+		uint8_t j[ISLAND_LEN] = {0xe9};
+		rw_put_le(j + 1, (uint64_t)(t + (tg_after ? shift : 0) - (after + shift)), 4);
+		if (!rw_has_pattern(w, j, ISLAND_LEN))
+			return (unsigned)p;
+	}
+	return 0;
 }
 
 /*
@@ -1267,49 +1379,33 @@ static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, in
 	int64_t end = (int64_t)(insn_start(u) + u->lay_len);
 	uint64_t t = 0;
 	(void)map_offset(s, (uint64_t)target, false, &t);
-	for (size_t d = 0; d < s->n; d++) {
-		size_t cand[2] = {i + d, i >= d + 1 ? i - d - 1 : s->n};
-		bool near = false;
-		for (unsigned c = 0; c < 2; c++) {
-			size_t a = cand[c];
-			if (a >= s->n)
-				continue;
-			const struct rw_unit *ua = &s->u[a];
-			int64_t after = (int64_t)(insn_start(ua) + ua->lay_len);
-			/* The island's jmp starts at after + p; the site's end
-			 * moves by p + ISLAND_LEN when the island is before it. */
-			int64_t d0 = a >= i ? after - end : after - end - ISLAND_LEN;
-			if (a >= i ? d0 + 1 > 127 : d0 < -128)
-				continue;
-			near = true;
-			if (!near_spot_ok(w, s, a, i))
-				continue;
-			bool tg_after = (uint64_t)target > ua->off;
-			for (int64_t p = 1; p < ISLAND_MAX_PAD && (a < i || d0 + p <= 127); p++) {
-				uint8_t j[ISLAND_LEN] = {0xe9};
-				int64_t shift = p + ISLAND_LEN;
-				rw_put_le(j + 1,
-					  (uint64_t)((int64_t)t + (tg_after ? shift : 0) -
-						     (after + shift)),
-					  4);
-				if (rw_has_pattern(w, j, ISLAND_LEN))
-					continue;
-				void *q = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
-				if (!q)
-					return false;
-				s->isl = q;
-				s->isl[s->n_isl++] = (struct rw_island){.target = target,
-									.unit = i,
-									.after = a,
-									.pad = (uint16_t)p,
-									.label = true};
-				u->island = (uint32_t)s->n_isl;
-				s->u[a].near = (uint32_t)s->n_isl;
-				return true;
-			}
+	struct near_walk nw;
+	near_walk_init(s, i, &nw);
+	for (size_t a; (a = near_walk_next(s, &nw)) < s->n;) {
+		const struct rw_unit *ua = &s->u[a];
+		int64_t after = (int64_t)(insn_start(ua) + ua->lay_len);
+		/* Out of reach already: so is every spot further that way. */
+		if (a >= i ? after + 1 - end > 127 : after + 1 - (end + 1 + ISLAND_LEN) < -128) {
+			if (a >= i)
+				nw.hi = s->n_spots;
+			else
+				nw.lo = 0;
+			continue;
 		}
-		if (!near)
+		unsigned p = ua->near ? 0
+				      : label_island_pad(w, s, i, a, end, (int64_t)t,
+							 (uint64_t)target > ua->off);
+		if (!p || !near_spot_ok(s, a, p, i))
+			continue;
+		void *q = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
+		if (!q)
 			return false;
+		s->isl = q;
+		s->isl[s->n_isl++] = (struct rw_island){
+			.target = target, .unit = i, .after = a, .pad = (uint16_t)p, .label = true};
+		u->island = (uint32_t)s->n_isl;
+		s->u[a].near = (uint32_t)s->n_isl;
+		return true;
 	}
 	return false;
 }
@@ -1542,10 +1638,15 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 		else if (short_blocks(s, a, b))
 			refuse(w, s->name, round ? ua->off : oc->pos,
 			       "across instructions, where %s", SHORT_REACH);
-		else
+		else if (no_pad_between(s, a, b))
 			refuse(w, s->name, round ? ua->off : oc->pos,
 			       "across instructions where padding is not allowed (inside a patch "
 			       "site)");
+		else
+			refuse(w, s->name, round ? ua->off : oc->pos,
+			       "across instructions, where padding would grow past its limit of %u "
+			       "bytes",
+			       MAX_PAD);
 		return;
 	}
 	fix_inside(w, s, a, oc, len, round);
@@ -1907,13 +2008,16 @@ static bool unit_ends_unconditionally(const struct rw *w, const struct rw_sect *
 				return false;
 		}
 	}
+	/* int3 only in the kernel, which dies on one it did not plant; a
+	 * process's SIGTRAP handler returns to the next instruction. */
 	if (u->in.opcode_len == 1)
 		return op[0] == 0xe9 || op[0] == 0xeb || op[0] == 0xc3 || op[0] == 0xc2 ||
-		       op[0] == 0xcc ||
+		       (op[0] == 0xcc && w->kernel) ||
 		       (op[0] == 0xff && u->in.modrm_offset >= 0 &&
 			((s->in[u->off + u->in.modrm_offset] >> 3) & 7) >= 4 &&
 			((s->in[u->off + u->in.modrm_offset] >> 3) & 7) <= 5);
-	return u->in.opcode_len == 2 && op[0] == 0x0f && op[1] == 0x0b; /* ud2 */
+	/* ud2, unless a table names it (mark_resumed_traps()). */
+	return u->in.opcode_len == 2 && op[0] == 0x0f && op[1] == 0x0b && !u->resumes;
 }
 
 /*
@@ -1955,14 +2059,61 @@ static void add_int3_tail(struct rw *w, struct rw_sect *s)
 	memcpy(site->insn, s->in + u->off, u->in.len);
 }
 
+/* An FDE as read_fde_ranges() finds it: where its pc_begin field is, and
+ * its pc_range. */
+struct fde_field {
+	uint64_t at, range;
+};
+
+static int cmp_fde_range(const void *pa, const void *pb)
+{
+	const uint64_t *a = pa, *b = pb;
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* Give every code section's FDE ranges (rw_sect.fde) their order and their
+ * running greatest end. */
+static void sort_fde_ranges(struct rw *w)
+{
+	for (size_t i = 0; i < w->n_s; i++) {
+		struct rw_sect *s = &w->s[i];
+		if (s->n_fde)
+			qsort(s->fde, s->n_fde, sizeof(*s->fde), cmp_fde_range);
+		for (size_t k = 1; k < s->n_fde; k++)
+			if (s->fde[k][1] < s->fde[k - 1][1])
+				s->fde[k][1] = s->fde[k - 1][1];
+	}
+}
+
+/* Add [@start, @start + @range) to the FDE ranges of @s. */
+static int push_fde_range(struct rw_sect *s, uint64_t start, uint64_t range)
+{
+	void *q = realloc(s->fde, (s->n_fde + 1) * sizeof(*s->fde));
+	if (!q)
+		return -ENOMEM;
+	s->fde = q;
+	s->fde[s->n_fde][0] = start;
+	s->fde[s->n_fde++][1] = start + range;
+	return 0;
+}
+
+/* Mark every code section's FDE ranges unknown (.eh_frame unreadable):
+ * no near island goes anywhere. */
+static void fde_ranges_unknown(struct rw *w)
+{
+	for (size_t i = 0; i < w->n_s; i++)
+		w->s[i].fde_unknown = true;
+}
+
 /*
- * The ranges of the FDEs of .eh_frame whose pc_begin points into @s, for
- * inside_fde(): each entry's length and CIE pointer, and for an FDE its
- * pc_begin's relocation and its 4-byte pc_range (the only encoding the
- * .eh_frame pass accepts; it refuses every other, whatever is read here).
- * An entry that cannot be read leaves s->fde_unknown set.
+ * The ranges of .eh_frame's FDEs, into the code sections their pc_begin
+ * points into, for inside_fde(): each entry's length and CIE pointer, and
+ * for an FDE its pc_begin's relocation (found by binary search among the
+ * FDEs' fields, which come in order) and its 4-byte pc_range, the only
+ * encoding the .eh_frame pass accepts (it refuses every other, whatever is
+ * read here).  An entry that cannot be read makes every range unknown.
  */
-static void read_fde_ranges(struct rw *w, struct rw_sect *s)
+static void read_fde_ranges(struct rw *w)
 {
 	size_t sec = pvsub_relobj_find(w->o, ".eh_frame");
 	size_t rs = sec ? pvsub_relobj_rela_for(w->o, sec) : 0;
@@ -1970,44 +2121,107 @@ static void read_fde_ranges(struct rw *w, struct rw_sect *s)
 		return;
 	const uint8_t *b = w->o->sec[sec].bytes;
 	uint64_t size = w->o->sec[sec].size, off = 0;
-	size_t nr;
-	const Elf64_Rela *ra = pvsub_relobj_relas(w->o, rs, &nr);
+	struct fde_field *f = NULL;
+	size_t nf = 0;
 	while (off + 4 <= size) {
 		uint64_t len = (uint64_t)rw_get_sle(b + off, 4) & 0xffffffffu;
 		if (len == 0)
-			return;
-		if (len == 0xffffffffu || len < 4 || len > size - off - 4)
 			break;
+		if (len == 0xffffffffu || len < 4 || len > size - off - 4)
+			goto unknown;
 		uint64_t id = (uint64_t)rw_get_sle(b + off + 4, 4) & 0xffffffffu;
 		if (id != 0) {
 			if (len < 12)
-				break;
-			uint64_t range = (uint64_t)rw_get_sle(b + off + 12, 4) & 0xffffffffu;
-			for (size_t k = 0; k < nr; k++) {
-				Elf64_Sym sym;
-				size_t symi = ELF64_R_SYM(ra[k].r_info);
-				if (ra[k].r_offset != off + 8 || !symi ||
-				    symi >= pvsub_relobj_sym_count(w->o))
-					continue;
-				pvsub_relobj_sym_get(w->o, symi, &sym);
-				if (sym.st_shndx != s->idx)
-					break;
-				void *q = realloc(s->fde, (s->n_fde + 1) * sizeof(*s->fde));
-				if (!q) {
-					w->err = -ENOMEM;
-					s->fde_unknown = true;
-					return;
-				}
-				s->fde = q;
-				uint64_t start = sym.st_value + (uint64_t)ra[k].r_addend;
-				s->fde[s->n_fde][0] = start;
-				s->fde[s->n_fde++][1] = start + range;
-				break;
+				goto unknown;
+			void *q = realloc(f, (nf + 1) * sizeof(*f));
+			if (!q) {
+				w->err = -ENOMEM;
+				goto unknown;
 			}
+			f = q;
+			f[nf++] = (struct fde_field){
+				off + 8, (uint64_t)rw_get_sle(b + off + 12, 4) & 0xffffffffu};
 		}
 		off += 4 + len;
 	}
-	s->fde_unknown = off < size;
+	if (off + 4 > size && off != size)
+		goto unknown;
+	size_t nr;
+	const Elf64_Rela *ra = pvsub_relobj_relas(w->o, rs, &nr);
+	for (size_t k = 0; k < nr; k++) {
+		size_t lo = 0, hi = nf, symi = ELF64_R_SYM(ra[k].r_info);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (f[mid].at < ra[k].r_offset)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == nf || f[lo].at != ra[k].r_offset || !symi ||
+		    symi >= pvsub_relobj_sym_count(w->o))
+			continue;
+		Elf64_Sym sym;
+		pvsub_relobj_sym_get(w->o, symi, &sym);
+		struct rw_sect *s = sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+		if (s && push_fde_range(s, sym.st_value + (uint64_t)ra[k].r_addend, f[lo].range)) {
+			w->err = -ENOMEM;
+			goto unknown;
+		}
+	}
+	free(f);
+	sort_fde_ranges(w);
+	return;
+unknown:
+	free(f);
+	fde_ranges_unknown(w);
+}
+
+/* Does table section @name only describe code (unwind and debug
+ * information), so that its pointing at a ud2 says nothing of resuming? */
+static bool describes_code(const char *name)
+{
+	return strncmp(name, ".debug", 6) == 0 || strcmp(name, ".eh_frame") == 0 ||
+	       strcmp(name, ".orc_unwind_ip") == 0;
+}
+
+/*
+ * A ud2 that a table of the object points at may be resumed after: Linux
+ * returns to the next instruction after a WARN (__bug_table) or a
+ * permissive CFI failure (.kcfi_traps), or goes on where __ex_table says.
+ * Every relocation that lands on a ud2, outside the tables that only
+ * describe code, marks it (rw_unit.resumes), and so does one of objtool's
+ * .discard.reachable, which names the instruction after such a ud2:
+ * unit_ends_unconditionally() does not count it as an end.
+ */
+static void mark_resumed_traps(struct rw *w)
+{
+	for (size_t rs = 1; rs < w->o->n_sec; rs++) {
+		const Elf64_Shdr *sh = &w->o->sec[rs].sh;
+		if (sh->sh_type != SHT_RELA || sh->sh_info >= w->o->n_sec ||
+		    describes_code(w->o->sec[sh->sh_info].name))
+			continue;
+		bool after = strcmp(w->o->sec[sh->sh_info].name, ".discard.reachable") == 0;
+		size_t n;
+		const Elf64_Rela *ra = pvsub_relobj_relas(w->o, rs, &n);
+		for (size_t k = 0; k < n; k++) {
+			size_t symi = ELF64_R_SYM(ra[k].r_info);
+			if (!symi || symi >= pvsub_relobj_sym_count(w->o))
+				continue;
+			Elf64_Sym sym;
+			pvsub_relobj_sym_get(w->o, symi, &sym);
+			struct rw_sect *s =
+				sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
+			if (!s || !s->decoded)
+				continue;
+			uint64_t x = sym.st_value + (uint64_t)ra[k].r_addend;
+			size_t i = rw_unit_at(s, x);
+			if (!after && i < s->n && s->u[i].off == x)
+				s->u[i].resumes = true;
+			if (after && i > 0 && i <= s->n &&
+			    x == s->u[i - 1].off + s->u[i - 1].in.len)
+				s->u[i - 1].resumes = true;
+		}
+	}
 }
 
 static int rewrite_section(struct rw *w, struct rw_sect *s)
@@ -2029,7 +2243,10 @@ static int rewrite_section(struct rw *w, struct rw_sect *s)
 		w->err = -ENOMEM;
 		return 0;
 	}
-	read_fde_ranges(w, s);
+	if (find_near_spots(w, s) < 0) {
+		w->err = -ENOMEM;
+		return 0;
+	}
 	if (w->res->n_refusals != before) {
 		refuse_all_occurrences(w, s, before);
 		return 0;
@@ -2403,22 +2620,48 @@ static const struct rw_jtab *jtab_at(const struct rw *w, size_t sec, uint64_t of
 	return NULL;
 }
 
-/* The island whose start the __jump_table field at @place of table section
- * @tsec must now point at: the target field of a 2-byte jump label's entry
- * in @ss that reaches its target through one; NULL otherwise. */
-static const struct rw_island *label_island_of(const struct rw *w, const struct rw_sect *ss,
-					       size_t tsec, uint64_t place)
+static int cmp_label_ref(const void *pa, const void *pb)
+{
+	const struct rw_label_ref *a = pa, *b = pb;
+	if (a->table != b->table)
+		return a->table < b->table ? -1 : 1;
+	return a->place < b->place ? -1 : a->place > b->place;
+}
+
+/* Collect the __jump_table target fields that must point at a jump label's
+ * near island (w->lrefs), sorted for label_island_of(). */
+static int collect_label_refs(struct rw *w)
 {
 	for (size_t k = 0; k < w->n_win; k++) {
 		const struct pvsub_mwindow *mw = &w->win[k];
-		if (mw->kind != PVSUB_WINDOW_JUMP_LABEL || mw->table != tsec ||
-		    mw->table_off + 4 != place)
+		const struct rw_sect *ss;
+		size_t i;
+		if (mw->kind != PVSUB_WINDOW_JUMP_LABEL || mw->len != 2 ||
+		    !(ss = sect_of(w, mw->section)) || !ss->decoded ||
+		    (i = jump_label_unit(ss, mw)) >= ss->n || !ss->u[i].island ||
+		    !ss->isl[ss->u[i].island - 1].label)
 			continue;
-		size_t i = jump_label_unit(ss, mw);
-		if (i < ss->n && ss->u[i].island && ss->isl[ss->u[i].island - 1].label)
-			return &ss->isl[ss->u[i].island - 1];
+		void *q = realloc(w->lrefs, (w->n_lrefs + 1) * sizeof(*w->lrefs));
+		if (!q)
+			return -ENOMEM;
+		w->lrefs = q;
+		w->lrefs[w->n_lrefs++] = (struct rw_label_ref){mw->table, mw->table_off + 4,
+							       &ss->isl[ss->u[i].island - 1]};
 	}
-	return NULL;
+	if (w->n_lrefs)
+		qsort(w->lrefs, w->n_lrefs, sizeof(*w->lrefs), cmp_label_ref);
+	return 0;
+}
+
+/* The island whose start the __jump_table field at @place of table section
+ * @tsec must now point at: the target field of a 2-byte jump label's entry
+ * that reaches its target through one; NULL otherwise. */
+static const struct rw_island *label_island_of(const struct rw *w, size_t tsec, uint64_t place)
+{
+	struct rw_label_ref key = {tsec, place, NULL};
+	const struct rw_label_ref *r =
+		w->n_lrefs ? bsearch(&key, w->lrefs, w->n_lrefs, sizeof(key), cmp_label_ref) : NULL;
+	return r ? r->is : NULL;
 }
 
 static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct symmap *m)
@@ -2489,7 +2732,7 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	uint64_t nref;
 	bool orc = strcmp(tname, ".orc_unwind_ip") == 0;
 	bool lock = strcmp(tname, ".smp_locks") == 0;
-	const struct rw_island *lis = label_island_of(w, ss, tsec, old_place);
+	const struct rw_island *lis = label_island_of(w, tsec, old_place);
 	if (lis) {
 		nref = lis->nstart + lis->pad;
 	} else if (orc ? !map_offset(ss, ref, true, &nref) : !map_site(ss, ref, lock, &nref)) {
@@ -3713,6 +3956,10 @@ static int rewrite_eh_frame(struct rw *w, const struct symmap *m)
 
 static void fix_all_relocations(struct rw *w, const struct symmap *m)
 {
+	if (collect_label_refs(w) < 0) {
+		w->err = -ENOMEM;
+		return;
+	}
 	for (size_t rs = 1; rs < w->o->n_sec; rs++) {
 		if (w->o->sec[rs].sh.sh_type != SHT_RELA || rs == w->eh_frame_done)
 			continue;
@@ -4103,12 +4350,14 @@ static void free_rw(struct rw *w)
 		free(w->s[i].u);
 		free(w->s[i].shorts);
 		free(w->s[i].fde);
+		free(w->s[i].spots);
 		free(w->s[i].isl);
 		pvsub_buf_release(&w->s[i].out);
 	}
 	free(w->s);
 	free(w->orc_refs);
 	free(w->jtabs);
+	free(w->lrefs);
 	pvsub_relobj_free(w->o);
 	pvsub_scan_result_free(w->out_scan);
 }
@@ -4247,6 +4496,10 @@ static int run(struct rw *w)
 			r = decode_section(w, &w->s[i], w->s[i].rewrite);
 			if (r == 0 && w->s[i].rewrite && !w->s[i].decoded)
 				refuse_all_occurrences(w, &w->s[i], before);
+		}
+		if (r == 0) {
+			mark_resumed_traps(w);
+			read_fde_ranges(w);
 		}
 		for (size_t i = 0; i < w->n_s && r == 0 && !w->err; i++)
 			if (w->s[i].rewrite && w->s[i].decoded)

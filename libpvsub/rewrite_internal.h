@@ -85,6 +85,7 @@ struct rw_unit {
 	bool one_insn;	    /* an exception-table site: may not become a sequence */
 	bool lock_site;	    /* its lock prefix is an .smp_locks window (moves with it) */
 	bool eh_fde;	    /* inside the range of an FDE already (the .eh_frame pass) */
+	bool resumes;	    /* a ud2 a table names (a WARN): may be resumed after */
 	int8_t reloc_at;    /* offset of its one relocated field, -1 none, -2 several */
 	/* A rule that carries the relocated field: where it is in seq, and
 	 * where the instruction holding it ends there. */
@@ -156,13 +157,19 @@ struct rw_sect {
 	size_t n_isl;
 	struct rw_short *shorts; /* rel8 jumps that cannot grow */
 	size_t n_shorts;
-	/* The ranges [start, end) of the .eh_frame FDEs that describe it, as
-	 * far as a first look can tell (rewrite.c, read_fde_ranges()); no
-	 * near jump island goes inside one.  fde_unknown: .eh_frame could not
-	 * be read so far, so none goes anywhere. */
+	/* The ranges of the .eh_frame FDEs that describe it, as far as a first
+	 * look can tell (rewrite.c, read_fde_ranges()), sorted by start, each
+	 * [start, the greatest end of it and those before it); no near jump
+	 * island goes inside one.  fde_unknown: .eh_frame could not be read,
+	 * so none goes anywhere. */
 	uint64_t (*fde)[2];
 	size_t n_fde;
 	bool fde_unknown;
+	/* The units a near jump island may follow as far as the input tells,
+	 * in order (rewrite.c, find_near_spots()); the layout decides the
+	 * rest. */
+	size_t *spots;
+	size_t n_spots;
 	uint64_t last_site; /* input offset of the last instruction acted on */
 	/* An occurrence the input forms across the section's end (a junction
 	 * finding of the scan): int3 bytes appended after the last
@@ -218,6 +225,15 @@ struct rw_steer {
 	char field[48];
 };
 
+/* A __jump_table target field (@place of section @table) that points at
+ * the near island @is of its 2-byte jump label (rewrite.c,
+ * label_island_of()). */
+struct rw_label_ref {
+	size_t table;
+	uint64_t place;
+	const struct rw_island *is;
+};
+
 struct rw {
 	const struct pvsub_rewrite_opts *opts;
 	const uint8_t *input; /* the object as given */
@@ -246,6 +262,8 @@ struct rw {
 	size_t n_steer;
 	struct pvsub_scan_result *out_scan; /* the output, when it was rescanned */
 	int err;			    /* -ENOMEM seen */
+	struct rw_label_ref *lrefs;	    /* sorted by table, place */
+	size_t n_lrefs;
 };
 
 /* --- helpers of rewrite.c the rules use ------------------------------------- */

@@ -10,11 +10,13 @@
  * With -DNI_KERNEL it is a module-like object with ORC tables (as
  * kernel-rules.S): the islands get their target's entry and the code after
  * them the entry in force before.  With -DNI_NO_SPOT ni_far neither returns
- * nor is followed by int3: no island has a place, and the rewrite is
+ * nor is followed by ud2: no island has a place, and the rewrite is
  * refused.  With -DNI_CFI ni_far has an FDE that ends at its ret (the
  * islands lie outside it); with -DNI_CFI_LONG the FDE goes on over the
- * int3 and the NOPs after it, so every place is inside it, where no CFA row
- * would describe an island, and the rewrite is refused.
+ * ud2 and the NOPs after it, so every place is inside it, where no CFA row
+ * would describe an island, and the rewrite is refused.  With -DNI_WARN
+ * (and -DNI_KERNEL) the ud2 is a WARN that __bug_table names, which Linux
+ * resumes after: no place for an island, so the second branch has none.
  */
 #ifdef NI_KERNEL
 /* An ORC entry from here on (Linux 6.1 struct orc_entry): the frame at
@@ -92,8 +94,16 @@ ni_far:
 	 * islands between two adjacent functions. */
 	.type ni_dead, @function
 ni_dead:
-	orc ORC_SP, 24 /* the int3's, restored after the island in front of it */
-	int3
+	orc ORC_SP, 24 /* the ud2's, restored after the island in front of it */
+#ifdef NI_WARN
+.Lwarn:
+	.pushsection __bug_table, "aw"
+	.long .Lwarn - .  /* struct bug_entry: bug_addr_disp, */
+	.long 0		  /* file_disp, */
+	.short 0, 1	  /* line, flags: BUGFLAG_WARNING */
+	.popsection
+#endif
+	ud2
 #else
 	.size ni_far, . - ni_far
 #endif

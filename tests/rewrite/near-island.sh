@@ -72,6 +72,12 @@ for k in 0 1 2 3; do
 	done
 done
 
+# A ud2 that __bug_table names is a WARN, which Linux resumes after: no
+# island may follow it, so the call has no place left and the rewrite is
+# refused.  kernel.o, the same without the entry, is the negative control.
+"$CC" -c -DNI_KERNEL -DNI_WARN -o warn.o "$RW/near-island.S" || fail "cannot assemble the WARN variant"
+refuse_ok policy.xml warn.o warn-rw.o .text
+
 # Unwind tables: islands after the end of ni_far's FDE, whose rows
 # check.py cfi compares with the input's; none inside an FDE's range.
 "$CC" -c -DNI_CFI -o cfi.o "$RW/near-island.S" || fail "cannot assemble the CFI variant"
