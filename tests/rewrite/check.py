@@ -99,7 +99,9 @@ check.py mangle WHAT IN.o OUT.o BAD.o
     checks above: orc-offset (sp_offset of the first ORC entry OUT added,
     plus 1), orc-ip (that entry's address, plus 1), lock (the address of
     the first .smp_locks entry, plus 1); orc-offset:K and orc-ip:K break
-    the K-th entry OUT added (from 0) instead.
+    the K-th entry OUT added (from 0) instead; label-target (the first
+    __jump_table entry's target moved from its jump island to where the
+    island jumps, as a rewriter without islands would leave it).
 """
 import difflib
 import json
@@ -666,6 +668,16 @@ def mangle(what, inp, outp, bad):
         else:
             addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
             struct.pack_into("<q", data, rel[0][0] + 16, addend + 1)
+    elif what == "label-target":
+        jt, text = eout.index("__jump_table"), eout.index(".text")
+        rel = [r for r in eout.relas(jt) if r[1] == 4]
+        code = eout.bytes_of(text)
+        if not rel or code[rel[0][3]:rel[0][3] + 1] != b"\xe9":
+            die("%s: the first jump label's target is no jump island" % outp)
+        dest = rel[0][3]
+        to = dest + 5 + int.from_bytes(code[dest + 1:dest + 5], "little", signed=True)
+        addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
+        struct.pack_into("<q", data, rel[0][0] + 16, addend + to - dest)
     elif what == "lock":
         rel = lock_targets(eout)
         addend, = struct.unpack_from("<q", data, rel[0][0] + 16)

@@ -4,8 +4,9 @@
 # island in the site's reach that jumps on to the real target, as Linux
 # 6.1's __jump_label_patch writes `jmp rel8` to the entry's target; a site
 # that holds the jmp is re-emitted to the island.  Checked from the ELF
-# (the entry's relocations, the island's bytes), with the input as a
-# negative control; the ORC tables with check.py orc and broken copies;
+# (the entry's relocations, the island's bytes), with the input and the
+# output with the entry's target put back out of reach as negative
+# controls; the ORC tables with check.py orc and broken copies;
 # and, with no place in reach, the refusal.
 . "$top_srcdir/tests/rewrite/lib.sh"
 
@@ -65,6 +66,11 @@ for v in nop jmp; do
 	! label_island $v.o 2>&1 || fail "$v.o passes for rewritten (negative control)"
 	rewrite_ok policy.xml $v.o $v-rw.o imm=imm-lea
 	label_island $v-rw.o >&2 || fail "$v-rw.o: the jump label does not go through an island"
+	# The rewritten object with the entry pointing at the real target
+	# again, out of the site's reach: must fail the same check.
+	check mangle label-target $v.o $v-rw.o bad-target.o || fail "cannot move the entry's target"
+	! label_island bad-target.o 2>>mangled.log ||
+		fail "bad-target.o passes with the entry's target out of the site's reach"
 	check orc $v.o $v-rw.o rewrite.json || fail "ORC tables of $v-rw.o"
 	# The island's entry and the one after it, each broken.
 	n=$(python3 -c "import sys; sys.path.insert(0, '$RW'); import check
