@@ -5,7 +5,7 @@
 # they share; boot.sh alone chooses the accelerator (kvm-fallback.sh tests
 # that choice with a fake QEMU whose KVM is broken).
 QEMU_TESTS = tests/qemu/kvm-fallback.sh tests/qemu/module-signature.sh \
-	tests/qemu/rewrite-crypto.sh
+	tests/qemu/rewrite-crypto.sh tests/qemu/label-island.sh
 TESTS += $(QEMU_TESTS)
 EXTRA_DIST += $(QEMU_TESTS) tests/qemu/lib.sh tests/qemu/boot.sh \
 	tests/qemu/choose-patterns.py

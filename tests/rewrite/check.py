@@ -99,9 +99,16 @@ check.py mangle WHAT IN.o OUT.o BAD.o
     checks above: orc-offset (sp_offset of the first ORC entry OUT added,
     plus 1), orc-ip (that entry's address, plus 1), lock (the address of
     the first .smp_locks entry, plus 1); orc-offset:K and orc-ip:K break
-    the K-th entry OUT added (from 0) instead; label-target (the first
-    __jump_table entry's target moved from its jump island to where the
-    island jumps, as a rewriter without islands would leave it).
+    the K-th entry OUT added (from 0) instead; label-target[:OFF] (the
+    target of the __jump_table entry at OFF, default 0, moved from its jump
+    island to where the island jumps, as a rewriter without islands would
+    leave it).
+
+check.py label-islands IN.o OUT.o KEY-SECTION
+    OUT has 2-byte jump labels whose key lies in KEY-SECTION and whose
+    entry's target is a jump island (jmp rel32 behind int3); each is in
+    its site's rel8 reach and jumps to what IN's entry pointed at.  Prints
+    one line per island, the entry's offset in __jump_table first.
 """
 import difflib
 import json
@@ -669,15 +676,13 @@ def mangle(what, inp, outp, bad):
             addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
             struct.pack_into("<q", data, rel[0][0] + 16, addend + 1)
     elif what == "label-target":
-        jt, text = eout.index("__jump_table"), eout.index(".text")
-        rel = [r for r in eout.relas(jt) if r[1] == 4]
-        code = eout.bytes_of(text)
-        if not rel or code[rel[0][3]:rel[0][3] + 1] != b"\xe9":
-            die("%s: the first jump label's target is no jump island" % outp)
-        dest = rel[0][3]
-        to = dest + 5 + int.from_bytes(code[dest + 1:dest + 5], "little", signed=True)
+        entry = int(k or "0", 0)
+        isl = [x for x in label_islands(eout) if x[0] == entry]
+        if not isl:
+            die("%s: the jump label at __jump_table+%#x has no jump island" % (outp, entry))
+        rel = [r for r in eout.relas(eout.index("__jump_table")) if r[1] == entry + 4]
         addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
-        struct.pack_into("<q", data, rel[0][0] + 16, addend + to - dest)
+        struct.pack_into("<q", data, rel[0][0] + 16, addend + isl[0][5] - isl[0][4])
     elif what == "lock":
         rel = lock_targets(eout)
         addend, = struct.unpack_from("<q", data, rel[0][0] + 16)
@@ -686,6 +691,54 @@ def mangle(what, inp, outp, bad):
         die("mangle: unknown %s" % what)
     with open(bad, "wb") as f:
         f.write(data)
+
+
+def label_islands(e):
+    """[(entry's offset in __jump_table, key's section (None: no
+    relocation), site's section, site, island, where the island jumps)] of every 2-byte jump label (the
+    site holds `66 90` or `eb`) of Elf e whose entry's target is a jump
+    island: `jmp rel32` behind int3."""
+    jt = e.index("__jump_table")
+    if jt is None:
+        return []
+    rel = {r[1]: r for r in e.relas(jt)}
+    out = []
+    for off in sorted(x for x in rel if x % 16 == 0 and x + 4 in rel):
+        sec, site = rel[off][2], rel[off][3]
+        tsec, dest = rel[off + 4][2], rel[off + 4][3]
+        code, tcode = e.bytes_of(sec), e.bytes_of(tsec)
+        if code[site:site + 2] != b"\x66\x90" and code[site:site + 1] != b"\xeb":
+            continue
+        if tcode[dest:dest + 1] != b"\xe9" or dest < 1 or tcode[dest - 1] != 0xcc:
+            continue
+        to = dest + 5 + int.from_bytes(tcode[dest + 1:dest + 5], "little", signed=True)
+        out.append((off, rel[off + 8][2] if off + 8 in rel else None, sec, site, dest, to))
+    return out
+
+
+def label_island_list(inp, outp, key_section):
+    """Print the jump islands of OUT's 2-byte jump labels whose key lies in
+    KEY_SECTION, one line each (the entry's offset first); die when there is
+    none, or when one is out of its site's rel8 reach or does not jump to
+    where IN's entry pointed (the same bytes there, the first 4 of an
+    instruction the rewrite kept)."""
+    ein, eout = Elf(inp), Elf(outp)
+    key = eout.index(key_section)
+    got = [x for x in label_islands(eout) if key is not None and x[1] == key]
+    if not got:
+        die("%s: no 2-byte jump label with a key in %s goes through a jump island"
+            % (outp, key_section))
+    rin = {r[1]: r for r in ein.relas(ein.index("__jump_table"))}
+    for off, _, sec, site, dest, to in got:
+        d = dest - (site + 2)
+        if not -128 <= d <= 127:
+            die("%s: jump island %#x is out of the reach of its site %#x" % (outp, dest, site))
+        want = ein.bytes_of(rin[off + 4][2])[rin[off + 4][3]:rin[off + 4][3] + 4]
+        have = eout.bytes_of(sec)[to:to + 4]
+        if want != have:
+            die("%s: jump island %#x jumps to %#x, which holds %s; the input's target held %s"
+                % (outp, dest, to, have.hex(), want.hex()))
+        print("%#x site %#x island %#x -> %#x" % (off, site, dest, to))
 
 
 def rela_entries(path, section):
@@ -978,6 +1031,8 @@ def main(argv):
         orc(args[0], args[1], args[2])
     elif cmd == "locks":
         locks(args[0], args[1])
+    elif cmd == "label-islands":
+        label_island_list(args[0], args[1], args[2])
     elif cmd == "mangle":
         mangle(args[0], args[1], args[2], args[3])
     else:
