@@ -10,20 +10,7 @@
  * `ret` with an int3 after it: no island has a place in reach, and the
  * rewrite is refused.
  */
-/* An ORC entry from here on (Linux 6.1 struct orc_entry): the frame at
- * sp_reg + sp_off; type CALL. */
-.macro orc sp_reg, sp_off
-.Lorc_\@:
-	.pushsection .orc_unwind_ip, "a"
-	.balign 4
-	.long .Lorc_\@ - .
-	.popsection
-	.pushsection .orc_unwind, "a"
-	.short \sp_off, 0
-	.byte \sp_reg, 0
-	.popsection
-.endm
-#define ORC_SP 5
+#include "orc.h"
 
 	.section .modinfo, "a"
 	.asciz "license=GPL"

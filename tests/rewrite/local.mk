@@ -44,7 +44,7 @@ TESTS += $(REWRITE_TESTS)
 EXTRA_DIST += $(REWRITE_TESTS) \
 	tests/rewrite/local.mk tests/rewrite/lib.sh tests/rewrite/stress-lib.sh tests/rewrite/check.py \
 	tests/rewrite/relocs.py \
-	tests/rewrite/driver.h tests/rewrite/probe.S \
+	tests/rewrite/driver.h tests/rewrite/probe.S tests/rewrite/orc.h \
 	$(REWRITE_RULE_TESTS:.sh=.S) $(REWRITE_RULE_TESTS:.sh=-driver.c) \
 	$(REWRITE_REPORT_TESTS:.sh=.S) $(REWRITE_TABLE_TESTS:.sh=.S) \
 	tests/rewrite/compiled-work.c tests/rewrite/compiled-driver.c \

@@ -19,27 +19,15 @@
  * resumes after: no place for an island, so the second branch has none.
  */
 #ifdef NI_KERNEL
-/* An ORC entry from here on (Linux 6.1 struct orc_entry): the frame at
- * sp_reg + sp_off, rbp where it was; type CALL. */
-.macro orc sp_reg, sp_off
-.Lorc_\@:
-	.pushsection .orc_unwind_ip, "a"
-	.balign 4
-	.long .Lorc_\@ - .
-	.popsection
-	.pushsection .orc_unwind, "a"
-	.short \sp_off, 0
-	.byte \sp_reg, 0
-	.popsection
-.endm
+#include "orc.h"
 	.section .modinfo, "a"
 	.asciz "license=GPL"
 	.asciz "description=pvsub near-island fixture"
 #else
+#define ORC_SP 5
 .macro orc sp_reg, sp_off
 .endm
 #endif
-#define ORC_SP 5
 	.text
 	.globl ni_jmp
 	.type ni_jmp, @function
