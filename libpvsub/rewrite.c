@@ -37,6 +37,8 @@
 #define ISLAND_LEN 5
 #define ISLAND_OVER 16
 #define ISLAND_MAX_PAD 1024
+/* ... and below HOP_MAX_PAD behind a hop, whose jmp rel8 must clear it. */
+#define HOP_MAX_PAD (127 - ISLAND_LEN)
 
 const char *const pvsub_rewrite_rules[] = {
 	[RULE_NOP_SPLIT] = "nop-split",
@@ -62,12 +64,15 @@ const char *const pvsub_rewrite_rules[] = {
 
 /* --- results ---------------------------------------------------------------- */
 
-/* Is the refusal just made (the last) the same as the one before it?  A
- * round may meet one cause many times (each occurrence in padding that may
- * not grow, say): it is reported once. */
-static bool same_as_last_refusal(const struct pvsub_rewrite_result *res)
+/* Is the refusal just made (the last) the same as the one before it, made
+ * in the same round of one section (w->dedup_from on)?  A round may meet
+ * one cause many times (each occurrence in padding that may not grow,
+ * say): it is reported once.  Only within a round, whose first refusal
+ * counts for it: a step that asks whether it refused anything still sees
+ * its own. */
+static bool same_as_last_refusal(const struct rw *w, const struct pvsub_rewrite_result *res)
 {
-	if (res->n_refusals < 2)
+	if (res->n_refusals < 2 || res->n_refusals - 2 < w->dedup_from)
 		return false;
 	const struct pvsub_rewrite_refusal *a = &res->refusals[res->n_refusals - 2];
 	const struct pvsub_rewrite_refusal *b = &res->refusals[res->n_refusals - 1];
@@ -104,7 +109,7 @@ static _printf_format_(4, 5) void refuse(struct rw *w, const char *section, uint
 	va_end(ap);
 	pvsub_one_line(f->reason);
 	res->n_refusals++;
-	if (same_as_last_refusal(res))
+	if (same_as_last_refusal(w, res))
 		free(res->refusals[--res->n_refusals].section);
 }
 
@@ -540,14 +545,33 @@ bool rw_has_pattern(const struct rw *w, const uint8_t *p, size_t len)
 	return h.hit;
 }
 
+/* The bytes in front of near island @is's padding: `jmp rel8` over the
+ * padding and the island when it follows a unit that may fall through (a
+ * hop), else none. */
+static unsigned hop_len(const struct rw_island *is)
+{
+	return is->hop ? 2 : 0;
+}
+
+/* Where island @is's jmp starts, as last placed. */
+static uint64_t island_jmp(const struct rw_island *is)
+{
+	return is->nstart + hop_len(is) + is->pad;
+}
+
+/* Island @is's bytes: its hop, its padding and its jmp. */
+static unsigned island_size(const struct rw_island *is)
+{
+	return hop_len(is) + is->pad + ISLAND_LEN;
+}
+
 /* Where the relative field of unit @u leads in the current layout: its
  * target, or the jump island it goes through. */
 static uint64_t rel_target(const struct rw_sect *s, const struct rw_unit *u)
 {
 	uint64_t tnew = 0;
 	if (u->island) {
-		const struct rw_island *is = &s->isl[u->island - 1];
-		return is->nstart + is->pad;
+		return island_jmp(&s->isl[u->island - 1]);
 	}
 	(void)map_offset(s, (uint64_t)u->target, false, &tnew);
 	return tnew;
@@ -604,7 +628,7 @@ static void place(struct rw_sect *s)
 		if (u->near) {
 			struct rw_island *is = &s->isl[u->near - 1];
 			is->nstart = pos;
-			pos += is->pad + ISLAND_LEN;
+			pos += island_size(is);
 		}
 	}
 	s->code_end = pos;
@@ -612,7 +636,7 @@ static void place(struct rw_sect *s)
 		if (s->isl[k].after < s->n)
 			continue;
 		s->isl[k].nstart = pos;
-		pos += s->isl[k].pad + ISLAND_LEN;
+		pos += island_size(&s->isl[k]);
 	}
 	s->new_size = pos + s->tail;
 }
@@ -641,7 +665,7 @@ static int shorts_reach(struct rw *w, struct rw_sect *s)
 		if (u->rk != REL_NONE)
 			continue; /* a branch: layout() checks it */
 		if (u->island)
-			t = s->isl[u->island - 1].nstart + s->isl[u->island - 1].pad;
+			t = island_jmp(&s->isl[u->island - 1]);
 		else
 			(void)map_offset(s, (uint64_t)s->shorts[q].target, false, &t);
 		if (rw_fits((int64_t)t - (int64_t)(insn_start(u) + u->enc_len), 1))
@@ -709,8 +733,13 @@ static int emit_section(struct rw_sect *s)
 	for (size_t k = 0; k < s->n_isl; k++) {
 		const struct rw_island *is = &s->isl[k];
 		uint8_t *p = (uint8_t *)s->out.data + is->nstart;
-		uint64_t t = 0, at = is->nstart + is->pad + ISLAND_LEN;
+		uint64_t t = 0, at = island_jmp(is) + ISLAND_LEN;
 		(void)map_offset(s, (uint64_t)is->target, false, &t);
+		if (is->hop) { /* jmp rel8 over the rest */
+			p[0] = 0xeb;
+			p[1] = (uint8_t)(is->pad + ISLAND_LEN);
+			p += 2;
+		}
 		memset(p, 0xcc, is->pad); /* never reached */
 		p[is->pad] = 0xe9;
 		rw_put_le(p + is->pad + 1, (uint64_t)((int64_t)t - (int64_t)at), 4);
@@ -856,7 +885,7 @@ static uint64_t span_bytes(const struct rw_sect *s, size_t from, size_t to)
 		if (m > from)
 			n += s->u[m].pad + s->u[m].enc_len;
 		if (s->u[m].near) /* a near island between */
-			n += s->isl[s->u[m].near - 1].pad + ISLAND_LEN;
+			n += island_size(&s->isl[s->u[m].near - 1]);
 	}
 	return to < s->n ? n + s->u[to].pad : n;
 }
@@ -871,7 +900,8 @@ static bool pad_breaks_label_island(const struct rw_sect *s, size_t k, const str
 		return k < j && j <= a &&
 		       span_bytes(s, k, a + 1) - s->u[a + 1].pad - ISLAND_LEN + by > 127;
 	/* backward: from the island's jmp to the site's end */
-	return a < j && j <= k && span_bytes(s, a, k) - is->pad + s->u[k].enc_len + by > 128;
+	return a < j && j <= k &&
+	       span_bytes(s, a, k) - hop_len(is) - is->pad + s->u[k].enc_len + by > 128;
 }
 
 /* Would @by more bytes of padding in front of unit @j take the target of
@@ -1112,12 +1142,10 @@ static int find_near_spots(const struct rw *w, struct rw_sect *s)
 		if (targeted[a + 1] || nx->no_pad || !unit_ends_unconditionally(w, s, a) ||
 		    inside_fde(s, nx->off) || (w->orc && !rw_orc_entry_at(w, s->idx, nx->off)))
 			continue;
-		void *p = realloc(s->spots, (s->n_spots + 1) * sizeof(*s->spots));
-		if (!p) {
+		if (!s->spots && !(s->spots = malloc((s->n - 1) * sizeof(*s->spots)))) {
 			free(targeted);
 			return -ENOMEM;
 		}
-		s->spots = p;
 		s->spots[s->n_spots++] = a;
 	}
 	free(targeted);
@@ -1165,12 +1193,12 @@ static size_t near_walk_next(const struct rw_sect *s, struct near_walk *nw)
 	return s->n;
 }
 
-/* May a near island, with @pad bytes of padding, follow spot @a now?  No
- * other island follows it, and the island would take no short jump's
- * target (but unit @skip's) out of reach. */
-static bool near_spot_ok(const struct rw_sect *s, size_t a, unsigned pad, size_t skip)
+/* May a near island of @size bytes (hop, padding and jmp) follow unit @a
+ * now?  No other island follows it, and the island would take no short
+ * jump's target (but unit @skip's) out of reach. */
+static bool near_spot_ok(const struct rw_sect *s, size_t a, unsigned size, size_t skip)
 {
-	return !s->u[a].near && !pad_breaks_short_but(s, a + 1, pad + ISLAND_LEN, skip);
+	return !s->u[a].near && !pad_breaks_short_but(s, a + 1, size, skip);
 }
 
 /* The least int3 padding, from 1, in front of a near island after unit @a
@@ -1265,7 +1293,7 @@ static bool move_island(const struct rw *w, struct rw_sect *s, size_t k)
 	int64_t disp = current_disp(s, u);
 	uint64_t t = 0;
 	(void)map_offset(s, (uint64_t)is->target, false, &t);
-	int64_t back = (int64_t)t - (int64_t)(is->nstart + is->pad + ISLAND_LEN);
+	int64_t back = (int64_t)t - (int64_t)(island_jmp(is) + ISLAND_LEN);
 	unsigned foff = u->enc_len - 4u;
 	/* A near island moves the code after it too: its branch and target
 	 * when they lie there. */
@@ -1274,7 +1302,7 @@ static bool move_island(const struct rw *w, struct rw_sect *s, size_t k)
 	bool tg_after = mid && (uint64_t)is->target > s->u[is->after].off;
 	if (br_after && tg_after)
 		return false;
-	for (unsigned p = 1; is->pad + p <= ISLAND_MAX_PAD; p++) {
+	for (unsigned p = 1; is->pad + p <= (is->hop ? HOP_MAX_PAD : ISLAND_MAX_PAD); p++) {
 		uint8_t b[PVSUB_X86_MAX_INSN], j[ISLAND_LEN] = {0xe9};
 		if (mid && pad_breaks_short_but(s, is->after + 1, p, is->label ? is->unit : s->n))
 			return false;
@@ -1313,12 +1341,15 @@ static bool add_near_island(const struct rw *w, struct rw_sect *s, size_t i)
 		return false;
 	struct near_walk nw;
 	near_walk_init(s, i, &nw);
-	for (unsigned tries = 0; tries < NEAR_TRIES; tries++) {
+	for (unsigned tries = 0; tries < NEAR_TRIES;) {
 		size_t a = near_walk_next(s, &nw);
 		if (a == s->n)
 			return false;
-		unsigned pad = s->u[a].near ? 0 : near_fits(w, s, i, a);
-		if (!pad || !near_spot_ok(s, a, pad, s->n))
+		if (s->u[a].near)
+			continue; /* taken: costs nothing to pass */
+		tries++;
+		unsigned pad = near_fits(w, s, i, a);
+		if (!pad || !near_spot_ok(s, a, pad + ISLAND_LEN, s->n))
 			continue;
 		void *p = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
 		if (!p)
@@ -1337,28 +1368,79 @@ static bool add_near_island(const struct rw *w, struct rw_sect *s, size_t i)
 	return false;
 }
 
-/* The least int3 padding, from 1, in front of a near island after spot @a
- * whose jmp to output offset @t (as placed) is clean and starts within
- * rel8 reach of output offset @end, the end of the jump label at unit @i;
- * 0 when there is none.  The site's end moves with the island when the
- * island is in front of it, and so does @t. */
-static unsigned label_island_pad(const struct rw *w, const struct rw_sect *s, size_t i, size_t a,
-				 int64_t end, int64_t t, bool tg_after)
+/* A jump label's island as add_label_island() judges a place for it: the
+ * site's end and the target (output offsets, as placed), and whether it
+ * gets a hop. */
+struct label_place {
+	size_t i;
+	int64_t end, t, target;
+	bool hop;
+};
+
+/* The least int3 padding, from 1, in front of a near island after unit @a
+ * (behind a hop when lp->hop) whose jmp to the target is clean and starts
+ * within rel8 reach of the site's end; 0 when there is none.  The site's
+ * end moves with the island when the island is in front of it, and so does
+ * the target. */
+static unsigned label_island_pad(const struct rw *w, const struct rw_sect *s, size_t a,
+				 const struct label_place *lp)
 {
 	const struct rw_unit *ua = &s->u[a];
-	int64_t after = (int64_t)(insn_start(ua) + ua->lay_len);
-	for (int64_t p = 1; p < ISLAND_MAX_PAD; p++) {
-		int64_t shift = p + ISLAND_LEN;
+	int64_t after = (int64_t)(insn_start(ua) + ua->lay_len), h = lp->hop ? 2 : 0;
+	bool tg_after = (uint64_t)lp->target > ua->off;
+	for (int64_t p = 1; p < (lp->hop ? HOP_MAX_PAD + 1 : ISLAND_MAX_PAD); p++) {
+		int64_t shift = h + p + ISLAND_LEN;
 		/* From the site's end to the island's jmp. */
-		int64_t reach = a >= i ? after + p - end : after + p - (end + shift);
+		int64_t reach =
+			a >= lp->i ? after + h + p - lp->end : after + h + p - (lp->end + shift);
 		if (!rw_fits(reach, 1))
 			return 0;
 		uint8_t j[ISLAND_LEN] = {0xe9};
-		rw_put_le(j + 1, (uint64_t)(t + (tg_after ? shift : 0) - (after + shift)), 4);
+		rw_put_le(j + 1,
+			  (uint64_t)(lp->t + (tg_after ? shift : 0) - (after + h + p + ISLAND_LEN)),
+			  4);
 		if (!rw_has_pattern(w, j, ISLAND_LEN))
 			return (unsigned)p;
 	}
 	return 0;
+}
+
+/* Is unit @a, whose end is output offset @after, too far from the site for
+ * any island after it (and for any further that way)? */
+static bool label_out_of_reach(size_t a, int64_t after, const struct label_place *lp)
+{
+	int64_t h = lp->hop ? 2 : 0;
+	return a >= lp->i ? after + h + 1 - lp->end > 127
+			  : after + h + 1 - (lp->end + h + 1 + ISLAND_LEN) < -128;
+}
+
+/* Put the jump label's island after unit @a, with @p bytes of padding. */
+static bool place_label_island(struct rw_sect *s, size_t a, unsigned p,
+			       const struct label_place *lp)
+{
+	void *q = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
+	if (!q)
+		return false;
+	s->isl = q;
+	s->isl[s->n_isl++] = (struct rw_island){.target = lp->target,
+						.unit = lp->i,
+						.after = a,
+						.pad = (uint16_t)p,
+						.label = true,
+						.hop = lp->hop};
+	s->u[lp->i].island = (uint32_t)s->n_isl;
+	s->u[a].near = (uint32_t)s->n_isl;
+	return true;
+}
+
+/* Try a place behind a hop after unit @a: one that may fall through, where
+ * the island may go as far as the input tells (as find_near_spots() but
+ * for the falling through). */
+static bool hop_spot_ok(const struct rw *w, const struct rw_sect *s, size_t a)
+{
+	const struct rw_unit *nx = a + 1 < s->n ? &s->u[a + 1] : NULL;
+	return nx && !nx->no_pad && !inside_fde(s, nx->off) &&
+	       (!w->orc || rw_orc_entry_at(w, s->idx, nx->off));
 }
 
 /*
@@ -1368,7 +1450,9 @@ static unsigned label_island_pad(const struct rw *w, const struct rw_sect *s, si
  * the old bytes checked to be the NOP or that jmp), so the entry is pointed
  * at a near island within rel8 reach of the site's end, which jumps on to
  * the target (fix_relocation()); a site that holds the jmp already jumps to
- * the island (emit_insn()).  False when no spot is in reach.
+ * the island (emit_insn()).  The nearest spot (after an instruction that
+ * never falls through) in reach first; else the nearest instruction in
+ * reach, with a hop over the island.  False when there is none.
  */
 static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, int64_t target)
 {
@@ -1376,36 +1460,50 @@ static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, in
 	if (u->island || s->n_isl >= 65536 ||
 	    (w->orc && !rw_orc_entry_at(w, s->idx, (uint64_t)target)))
 		return false;
-	int64_t end = (int64_t)(insn_start(u) + u->lay_len);
 	uint64_t t = 0;
 	(void)map_offset(s, (uint64_t)target, false, &t);
+	struct label_place lp = {i, (int64_t)(insn_start(u) + u->lay_len), (int64_t)t, target,
+				 false};
 	struct near_walk nw;
 	near_walk_init(s, i, &nw);
 	for (size_t a; (a = near_walk_next(s, &nw)) < s->n;) {
 		const struct rw_unit *ua = &s->u[a];
-		int64_t after = (int64_t)(insn_start(ua) + ua->lay_len);
 		/* Out of reach already: so is every spot further that way. */
-		if (a >= i ? after + 1 - end > 127 : after + 1 - (end + 1 + ISLAND_LEN) < -128) {
+		if (label_out_of_reach(a, (int64_t)(insn_start(ua) + ua->lay_len), &lp)) {
 			if (a >= i)
 				nw.hi = s->n_spots;
 			else
 				nw.lo = 0;
 			continue;
 		}
-		unsigned p = ua->near ? 0
-				      : label_island_pad(w, s, i, a, end, (int64_t)t,
-							 (uint64_t)target > ua->off);
-		if (!p || !near_spot_ok(s, a, p, i))
-			continue;
-		void *q = realloc(s->isl, (s->n_isl + 1) * sizeof(*s->isl));
-		if (!q)
-			return false;
-		s->isl = q;
-		s->isl[s->n_isl++] = (struct rw_island){
-			.target = target, .unit = i, .after = a, .pad = (uint16_t)p, .label = true};
-		u->island = (uint32_t)s->n_isl;
-		s->u[a].near = (uint32_t)s->n_isl;
-		return true;
+		unsigned p = ua->near ? 0 : label_island_pad(w, s, a, &lp);
+		if (p && near_spot_ok(s, a, p + ISLAND_LEN, i))
+			return place_label_island(s, a, p, &lp);
+	}
+	/* Behind a hop: the units in reach, nearest first. */
+	lp.hop = true;
+	bool up = true, down = true;
+	for (size_t d = 0; up || down; d++) {
+		size_t cand[2] = {i + d, i >= d + 1 ? i - d - 1 : s->n};
+		for (unsigned c = 0; c < 2; c++) {
+			size_t a = cand[c];
+			if (a >= s->n || !(c ? down : up))
+				continue;
+			const struct rw_unit *ua = &s->u[a];
+			if (label_out_of_reach(a, (int64_t)(insn_start(ua) + ua->lay_len), &lp)) {
+				*(c ? &down : &up) = false;
+				continue;
+			}
+			if (ua->near || !hop_spot_ok(w, s, a))
+				continue;
+			unsigned p = label_island_pad(w, s, a, &lp);
+			if (p && near_spot_ok(s, a, 2 + p + ISLAND_LEN, i))
+				return place_label_island(s, a, p, &lp);
+		}
+		if (i + d >= s->n)
+			up = false;
+		if (i < d + 1)
+			down = false;
 	}
 	return false;
 }
@@ -1487,8 +1585,7 @@ static size_t near_island_over(const struct rw_sect *s, uint64_t p, unsigned len
 {
 	for (size_t k = 0; k < s->n_isl; k++) {
 		const struct rw_island *is = &s->isl[k];
-		if (is->after < s->n && is->nstart < p + len &&
-		    p < is->nstart + is->pad + ISLAND_LEN)
+		if (is->after < s->n && is->nstart < p + len && p < is->nstart + island_size(is))
 			return k;
 	}
 	return s->n_isl;
@@ -1865,6 +1962,7 @@ static int round_once(struct rw *w, struct rw_sect *s, unsigned round)
 	size_t refused = w->res->n_refusals;
 	int acted = 0;
 	uint64_t done_to = 0;
+	w->dedup_from = refused;
 	for (size_t k = 0; k < l.n; k++) {
 		const struct occ *oc = &l.v[k];
 		unsigned len = pvsub_matcher_pattern(w->opts->matcher, oc->pattern)->len;
@@ -1886,6 +1984,7 @@ static int round_once(struct rw *w, struct rw_sect *s, unsigned round)
 			done_to = insn_start(&s->u[last]) + s->u[last].lay_len;
 	}
 	free(l.v);
+	w->dedup_from = SIZE_MAX;
 	if (w->res->n_refusals != refused)
 		return -1;
 	/* What the kernel writes, once the file's own bytes are clean. */
@@ -2008,11 +2107,13 @@ static bool unit_ends_unconditionally(const struct rw *w, const struct rw_sect *
 				return false;
 		}
 	}
-	/* int3 only in the kernel, which dies on one it did not plant; a
-	 * process's SIGTRAP handler returns to the next instruction. */
+	/* int3 only in the kernel, which dies on one that no notifier claims
+	 * (those of its own int3s that a table names, as the alternatives'
+	 * self-test, resume: mark_resumed_traps()); a process's SIGTRAP
+	 * handler returns to the next instruction. */
 	if (u->in.opcode_len == 1)
 		return op[0] == 0xe9 || op[0] == 0xeb || op[0] == 0xc3 || op[0] == 0xc2 ||
-		       (op[0] == 0xcc && w->kernel) ||
+		       (op[0] == 0xcc && w->kernel && !u->resumes) ||
 		       (op[0] == 0xff && u->in.modrm_offset >= 0 &&
 			((s->in[u->off + u->in.modrm_offset] >> 3) & 7) >= 4 &&
 			((s->in[u->off + u->in.modrm_offset] >> 3) & 7) <= 5);
@@ -2085,16 +2186,32 @@ static void sort_fde_ranges(struct rw *w)
 	}
 }
 
-/* Add [@start, @start + @range) to the FDE ranges of @s. */
-static int push_fde_range(struct rw_sect *s, uint64_t start, uint64_t range)
+/* The index in @f (@nf fields, in order) of the field at @at, or @nf. */
+static size_t fde_field_at(const struct fde_field *f, size_t nf, uint64_t at)
 {
-	void *q = realloc(s->fde, (s->n_fde + 1) * sizeof(*s->fde));
-	if (!q)
-		return -ENOMEM;
-	s->fde = q;
-	s->fde[s->n_fde][0] = start;
-	s->fde[s->n_fde++][1] = start + range;
-	return 0;
+	size_t lo = 0, hi = nf;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f[mid].at < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nf && f[lo].at == at ? lo : nf;
+}
+
+/* The code section that .eh_frame relocation @ra points an FDE's pc_begin
+ * (of @f, @nf) into, or NULL. */
+static struct rw_sect *fde_relocation(struct rw *w, const struct fde_field *f, size_t nf,
+				      const Elf64_Rela *ra)
+{
+	size_t symi = ELF64_R_SYM(ra->r_info);
+	if (fde_field_at(f, nf, ra->r_offset) == nf || !symi ||
+	    symi >= pvsub_relobj_sym_count(w->o))
+		return NULL;
+	Elf64_Sym sym;
+	pvsub_relobj_sym_get(w->o, symi, &sym);
+	return sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
 }
 
 /* Mark every code section's FDE ranges unknown (.eh_frame unreadable):
@@ -2122,7 +2239,7 @@ static void read_fde_ranges(struct rw *w)
 	const uint8_t *b = w->o->sec[sec].bytes;
 	uint64_t size = w->o->sec[sec].size, off = 0;
 	struct fde_field *f = NULL;
-	size_t nf = 0;
+	size_t nf = 0, cap = 0;
 	while (off + 4 <= size) {
 		uint64_t len = (uint64_t)rw_get_sle(b + off, 4) & 0xffffffffu;
 		if (len == 0)
@@ -2133,12 +2250,15 @@ static void read_fde_ranges(struct rw *w)
 		if (id != 0) {
 			if (len < 12)
 				goto unknown;
-			void *q = realloc(f, (nf + 1) * sizeof(*f));
-			if (!q) {
-				w->err = -ENOMEM;
-				goto unknown;
+			if (nf == cap) {
+				cap = cap ? 2 * cap : 64;
+				void *q = realloc(f, cap * sizeof(*f));
+				if (!q) {
+					w->err = -ENOMEM;
+					goto unknown;
+				}
+				f = q;
 			}
-			f = q;
 			f[nf++] = (struct fde_field){
 				off + 8, (uint64_t)rw_get_sle(b + off + 12, 4) & 0xffffffffu};
 		}
@@ -2148,24 +2268,30 @@ static void read_fde_ranges(struct rw *w)
 		goto unknown;
 	size_t nr;
 	const Elf64_Rela *ra = pvsub_relobj_relas(w->o, rs, &nr);
-	for (size_t k = 0; k < nr; k++) {
-		size_t lo = 0, hi = nf, symi = ELF64_R_SYM(ra[k].r_info);
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (f[mid].at < ra[k].r_offset)
-				lo = mid + 1;
-			else
-				hi = mid;
+	/* Twice: count each section's ranges, then fill them in. */
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t k = 0; k < nr; k++) {
+			struct rw_sect *s = fde_relocation(w, f, nf, &ra[k]);
+			if (!s)
+				continue;
+			if (!fill) {
+				s->n_fde++;
+				continue;
+			}
+			Elf64_Sym sym;
+			pvsub_relobj_sym_get(w->o, ELF64_R_SYM(ra[k].r_info), &sym);
+			uint64_t start = sym.st_value + (uint64_t)ra[k].r_addend;
+			s->fde[s->n_fde][0] = start;
+			s->fde[s->n_fde++][1] =
+				start + f[fde_field_at(f, nf, ra[k].r_offset)].range;
 		}
-		if (lo == nf || f[lo].at != ra[k].r_offset || !symi ||
-		    symi >= pvsub_relobj_sym_count(w->o))
-			continue;
-		Elf64_Sym sym;
-		pvsub_relobj_sym_get(w->o, symi, &sym);
-		struct rw_sect *s = sym.st_shndx < w->o->n_sec ? sect_of(w, sym.st_shndx) : NULL;
-		if (s && push_fde_range(s, sym.st_value + (uint64_t)ra[k].r_addend, f[lo].range)) {
-			w->err = -ENOMEM;
-			goto unknown;
+		for (size_t i = 0; i < w->n_s && !fill; i++) {
+			struct rw_sect *s = &w->s[i];
+			if (s->n_fde && !(s->fde = malloc(s->n_fde * sizeof(*s->fde)))) {
+				w->err = -ENOMEM;
+				goto unknown;
+			}
+			s->n_fde = 0;
 		}
 	}
 	free(f);
@@ -2188,10 +2314,11 @@ static bool describes_code(const char *name)
  * A ud2 that a table of the object points at may be resumed after: Linux
  * returns to the next instruction after a WARN (__bug_table) or a
  * permissive CFI failure (.kcfi_traps), or goes on where __ex_table says.
- * Every relocation that lands on a ud2, outside the tables that only
- * describe code, marks it (rw_unit.resumes), and so does one of objtool's
- * .discard.reachable, which names the instruction after such a ud2:
- * unit_ends_unconditionally() does not count it as an end.
+ * Every relocation that lands on an instruction (a ud2, an int3: the
+ * alternatives' self-test resumes after its own), outside the tables that
+ * only describe code, marks it (rw_unit.resumes), and so does one of
+ * objtool's .discard.reachable, which names the instruction after such a
+ * trap: unit_ends_unconditionally() does not count it as an end.
  */
 static void mark_resumed_traps(struct rw *w)
 {
@@ -2632,6 +2759,7 @@ static int cmp_label_ref(const void *pa, const void *pb)
  * near island (w->lrefs), sorted for label_island_of(). */
 static int collect_label_refs(struct rw *w)
 {
+	size_t cap = 0;
 	for (size_t k = 0; k < w->n_win; k++) {
 		const struct pvsub_mwindow *mw = &w->win[k];
 		const struct rw_sect *ss;
@@ -2641,10 +2769,13 @@ static int collect_label_refs(struct rw *w)
 		    (i = jump_label_unit(ss, mw)) >= ss->n || !ss->u[i].island ||
 		    !ss->isl[ss->u[i].island - 1].label)
 			continue;
-		void *q = realloc(w->lrefs, (w->n_lrefs + 1) * sizeof(*w->lrefs));
-		if (!q)
-			return -ENOMEM;
-		w->lrefs = q;
+		if (w->n_lrefs == cap) {
+			cap = cap ? 2 * cap : 16;
+			void *q = realloc(w->lrefs, cap * sizeof(*w->lrefs));
+			if (!q)
+				return -ENOMEM;
+			w->lrefs = q;
+		}
 		w->lrefs[w->n_lrefs++] = (struct rw_label_ref){mw->table, mw->table_off + 4,
 							       &ss->isl[ss->u[i].island - 1]};
 	}
@@ -2734,7 +2865,7 @@ static void fix_relocation(struct rw *w, size_t rs, Elf64_Rela *ra, const struct
 	bool lock = strcmp(tname, ".smp_locks") == 0;
 	const struct rw_island *lis = label_island_of(w, tsec, old_place);
 	if (lis) {
-		nref = lis->nstart + lis->pad;
+		nref = island_jmp(lis);
 	} else if (orc ? !map_offset(ss, ref, true, &nref) : !map_site(ss, ref, lock, &nref)) {
 		/* Debug information (not loaded) may point anywhere; leave it. */
 		if (alloc)
@@ -4143,7 +4274,7 @@ static int add_orc_entries(struct rw *w)
 				       "no ORC entry describes the target of a jump island");
 				continue;
 			}
-			r = orc_push(w, &a, secsym, is->nstart + is->pad, e, 0, 0);
+			r = orc_push(w, &a, secsym, island_jmp(is), e, 0, 0);
 			if (r || is->after >= s->n)
 				continue;
 			/* After a near island: the state in force at the unit
@@ -4703,7 +4834,11 @@ int pvsub_rewrite_buffer(const struct pvsub_rewrite_opts *opts, const uint8_t *d
 	size_t n_steer = 0;
 	int r = 0;
 	for (unsigned attempt = 0;; attempt++) {
-		struct rw w = {.opts = opts, .input = data, .input_size = size, .scan_opts = so};
+		struct rw w = {.opts = opts,
+			       .input = data,
+			       .input_size = size,
+			       .scan_opts = so,
+			       .dedup_from = SIZE_MAX};
 		r = pvsub_relobj_load(data, size, &w.o, diag);
 		/* The input as the scanner sees it: junctions and violations. */
 		if (r == 0 && !in_scan) {

@@ -85,7 +85,7 @@ struct rw_unit {
 	bool one_insn;	    /* an exception-table site: may not become a sequence */
 	bool lock_site;	    /* its lock prefix is an .smp_locks window (moves with it) */
 	bool eh_fde;	    /* inside the range of an FDE already (the .eh_frame pass) */
-	bool resumes;	    /* a ud2 a table names (a WARN): may be resumed after */
+	bool resumes;	    /* a trap a table names (a WARN's ud2): may resume after it */
 	int8_t reloc_at;    /* offset of its one relocated field, -1 none, -2 several */
 	/* A rule that carries the relocated field: where it is in seq, and
 	 * where the instruction holding it ends there. */
@@ -121,15 +121,18 @@ struct rw_unit {
  * for a branch whose own displacement to the target would need too much
  * padding to lose a pattern, or (a near island) right after an instruction
  * that never falls through, for one that no padding can clean (rewrite.c,
- * jump-island).  A near island counts as padding in front of the unit
- * after it for map_pad: it lies in no symbol and no FDE. */
+ * jump-island); for a 2-byte jump label with no such instruction in reach,
+ * after one that may fall through, behind a hop (`jmp rel8` over it).  A
+ * near island counts as padding in front of the unit after it for
+ * map_pad: it lies in no FDE. */
 struct rw_island {
 	int64_t target;	 /* in the input section */
 	size_t unit;	 /* the branch that goes through it */
 	size_t after;	 /* the unit it follows; the section's unit count: the end */
 	uint16_t pad;	 /* int3 bytes in front of it */
 	bool label;	 /* for a 2-byte jump label: its start within rel8 reach */
-	uint64_t nstart; /* where its padding starts, as last placed */
+	bool hop;	 /* after a unit that may fall through: jmp rel8 over it first */
+	uint64_t nstart; /* where it (its hop, its padding) starts, as last placed */
 };
 
 /* A rel8 jump whose target must stay within its reach: a branch that
@@ -264,6 +267,9 @@ struct rw {
 	int err;			    /* -ENOMEM seen */
 	struct rw_label_ref *lrefs;	    /* sorted by table, place */
 	size_t n_lrefs;
+	/* Refusals from here on are made in one round of one section: one
+	 * the same as the last is dropped (SIZE_MAX: none is). */
+	size_t dedup_from;
 };
 
 /* --- helpers of rewrite.c the rules use ------------------------------------- */

@@ -259,13 +259,17 @@ NOPS = [bytes.fromhex(h) for h in (
 
 def only_islands(code):
     """What the rewriter may put after a section's last function: padding
-    (NOPs, int3), jump islands (jmp rel32, reached only by jumps) and an
-    int3 tail."""
+    (NOPs, int3), jump islands (jmp rel32, reached only by jumps, behind a
+    hop: jmp rel8 over int3 and the island) and an int3 tail."""
     while code:
         if code[:1] == b"\xcc":
             code = code[1:]
         elif code[:1] == b"\xe9" and len(code) >= 5:
             code = code[5:]
+        elif (code[:1] == b"\xeb" and len(code) >= 2 + code[1] and code[1] >= 6
+              and code[2:1 + code[1] - 4] == b"\xcc" * (code[1] - 5)
+              and code[1 + code[1] - 4:2 + code[1] - 4] == b"\xe9"):
+            code = code[2 + code[1]:]
         else:
             return only_padding(code)
     return True

@@ -6,9 +6,11 @@
  * immediate).  The rewriter puts a jump island after jl_func's `ret`, in
  * the site's reach, and points the __jump_table entry's target at it.
  * The site holds the 2-byte NOP, or with -DJL_JMP the `jmp` (the key's
- * initial state enabled).  With -DJL_NO_SPOT jl_func does not end in a
- * `ret` with an int3 after it: no island has a place in reach, and the
- * rewrite is refused.
+ * initial state enabled).  With -DJL_HOP jl_func does not end in a `ret`
+ * with an int3 after it: every instruction in reach falls through, so the
+ * island goes behind a hop (`jmp rel8` over it), after the nearest one.
+ * With -DJL_NO_SPOT, also one FDE covers all the code, so no island may go
+ * anywhere in reach, and the rewrite is refused.
  */
 #include "orc.h"
 
@@ -20,6 +22,9 @@
 	.globl jl_func
 	.type jl_func, @function
 jl_func:
+#ifdef JL_NO_SPOT
+	.cfi_startproc
+#endif
 	orc ORC_SP, 8
 #ifdef JL_JMP
 1:	jmp jl_yes
@@ -27,7 +32,7 @@ jl_func:
 1:	.byte 0x66, 0x90
 #endif
 	mov %edi, %eax
-#ifndef JL_NO_SPOT
+#if !defined JL_NO_SPOT && !defined JL_HOP
 	ret
 	.size jl_func, . - jl_func
 	orc ORC_SP, 24 /* the int3's, restored after the island in front of it */
@@ -47,6 +52,9 @@ jl_other:
 jl_yes:
 	lea 1(%rdi), %eax
 	ret
+#ifdef JL_NO_SPOT
+	.cfi_endproc
+#endif
 	.size jl_other, . - jl_other
 
 	.section __jump_table, "aw"

@@ -7,7 +7,8 @@
 # (the entry's relocations, the island's bytes), with the input and the
 # output with the entry's target put back out of reach as negative
 # controls; the ORC tables with check.py orc and broken copies;
-# and, with no place in reach, the refusal.
+# a variant whose island needs a hop (every instruction in reach falls
+# through); and, with no place in reach, the refusal.
 . "$top_srcdir/tests/rewrite/lib.sh"
 
 cat > policy.xml <<'XML'
@@ -17,11 +18,12 @@ cat > policy.xml <<'XML'
 </policy>
 XML
 
-# label_island OBJ: the entry's target is a `jmp rel32` to jl_yes within
-# rel8 reach of the site's end, the site holds the NOP or `jmp` to that
-# island, and the island lies after jl_func's ret, behind int3.
+# label_island OBJ [hop]: the entry's target is a `jmp rel32` to jl_yes
+# within rel8 reach of the site's end, the site holds the NOP or `jmp` to
+# that island, and the island lies after jl_func's ret, behind int3 (with
+# hop: behind a `jmp rel8` over the int3 and the island).
 label_island() {
-	python3 - "$RW" "$1" <<'PY'
+	python3 - "$RW" "$1" "${2:-ret}" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
 import check
@@ -52,24 +54,30 @@ sb = code[site:site + 2]
 if sb != b"\x66\x90" and sb != bytes([0xeb, d & 0xff]):
     sys.exit("the site holds %s, neither the NOP nor a jmp to the island" % sb.hex())
 end = sum(syms["jl_func"])
-if not (end <= dest - 1 and code[dest - 1] == 0xcc and code[end - 1] == 0xc3):
+if sys.argv[3] == "hop":
+    hops = [h for h in range(site + 2, dest - 1) if code[h] == 0xeb and h + 2 + code[h + 1] == dest + 5
+            and code[h + 2:dest] == b"\xcc" * (dest - h - 2)]
+    if code[dest - 1] != 0xcc or not hops:
+        sys.exit("the island at %#x is not behind int3 and a jmp rel8 over it" % dest)
+elif not (end <= dest - 1 and code[dest - 1] == 0xcc and code[end - 1] == 0xc3):
     sys.exit("the island at %#x is not after jl_func's ret (ends %#x), behind int3" % (dest, end))
 print("site %#x (%s) -> island %#x -> jl_yes %#x" % (site, sb.hex(), dest, yes))
 PY
 }
 
-for v in nop jmp; do
-	def=
+for v in nop jmp hop; do
+	def= form=ret
 	[ "$v" = jmp ] && def=-DJL_JMP
+	[ "$v" = hop ] && def=-DJL_HOP form=hop
 	"$CC" -c $def -o $v.o "$RW/label-island.S" || fail "cannot assemble label-island.S ($v)"
 	scan_expect policy.xml $v.o imm:embedded:immediate
-	! label_island $v.o 2>&1 || fail "$v.o passes for rewritten (negative control)"
+	! label_island $v.o $form 2>&1 || fail "$v.o passes for rewritten (negative control)"
 	rewrite_ok policy.xml $v.o $v-rw.o imm=imm-lea
-	label_island $v-rw.o >&2 || fail "$v-rw.o: the jump label does not go through an island"
+	label_island $v-rw.o $form >&2 || fail "$v-rw.o: the jump label does not go through an island"
 	# The rewritten object with the entry pointing at the real target
 	# again, out of the site's reach: must fail the same check.
 	check mangle label-target $v.o $v-rw.o bad-target.o || fail "cannot move the entry's target"
-	! label_island bad-target.o 2>>mangled.log ||
+	! label_island bad-target.o $form 2>>mangled.log ||
 		fail "bad-target.o passes with the entry's target out of the site's reach"
 	check orc $v.o $v-rw.o rewrite.json || fail "ORC tables of $v-rw.o"
 	# The island's entry and the one after it, each broken.
@@ -86,7 +94,37 @@ print(len(check.orc_entries(check.Elf('$v-rw.o'))) - len(check.orc_entries(check
 	done
 done
 
-# No instruction that never falls through in the site's reach: refused.
+# The hop variant runs: jl_func(41) falls through the site (the NOP), over
+# the island, on to jl_yes and returns 42.  A copy whose hop lands on the
+# int3 in front of the island instead is the negative control.
+cat >call.c <<'EOF'
+int jl_func(int);
+int main(void)
+{
+	return jl_func(41) == 42 ? 0 : 1;
+}
+EOF
+python3 - "$RW" hop-rw.o hop-bad.o <<'PY' || fail "cannot break the hop"
+import sys
+sys.path.insert(0, sys.argv[1])
+import check
+e = check.Elf(sys.argv[2])
+text = e.secs[e.index(".text")]
+code = e.bytes_of(e.index(".text"))
+h = code.index(b"\xeb", 2)  # the hop, after the site
+data = bytearray(e.data)
+data[text["offset"] + h + 1] = 0  # onto the int3 behind it
+open(sys.argv[3], "wb").write(data)
+PY
+for o in hop hop-rw; do
+	"$CC" -no-pie -o "$o" call.c "$o.o" || fail "cannot link $o.o"
+	"./$o" || fail "$o.o: jl_func(41) is not 42"
+done
+"$CC" -no-pie -o hop-bad call.c hop-bad.o || fail "cannot link hop-bad.o"
+! ./hop-bad 2>/dev/null || fail "hop-bad.o runs although its hop lands on int3 (negative control)"
+check symbols hop.o hop-rw.o || fail "symbols of hop-rw.o"
+
+# Every place in the site's reach inside one FDE: refused.
 "$CC" -c -DJL_NO_SPOT -o nospot.o "$RW/label-island.S" || fail "cannot assemble the no-spot variant"
 refuse_ok policy.xml nospot.o nospot-rw.o .text
 grep -q "no jump island can be placed in its reach" refused.json ||

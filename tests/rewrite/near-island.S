@@ -16,7 +16,11 @@
  * ud2 and the NOPs after it, so every place is inside it, where no CFA row
  * would describe an island, and the rewrite is refused.  With -DNI_WARN
  * (and -DNI_KERNEL) the ud2 is a WARN that __bug_table names, which Linux
- * resumes after: no place for an island, so the second branch has none.
+ * resumes after: no place for an island, so the second branch has none;
+ * so with -DNI_REACHABLE (objtool's .discard.reachable names the
+ * instruction after it) and -DNI_NAMED (.data points at it).  -DNI_INT3
+ * makes the trap an int3: an end in a kernel object that nothing names,
+ * not in a process's.
  */
 #ifdef NI_KERNEL
 #include "orc.h"
@@ -82,16 +86,31 @@ ni_far:
 	 * islands between two adjacent functions. */
 	.type ni_dead, @function
 ni_dead:
-	orc ORC_SP, 24 /* the ud2's, restored after the island in front of it */
+	orc ORC_SP, 24 /* the trap's, restored after the island in front of it */
+.Ltrap:
 #ifdef NI_WARN
-.Lwarn:
 	.pushsection __bug_table, "aw"
-	.long .Lwarn - .  /* struct bug_entry: bug_addr_disp, */
+	.long .Ltrap - .  /* struct bug_entry: bug_addr_disp, */
 	.long 0		  /* file_disp, */
 	.short 0, 1	  /* line, flags: BUGFLAG_WARNING */
 	.popsection
 #endif
+#ifdef NI_NAMED
+	.pushsection .data
+	.quad .Ltrap
+	.popsection
+#endif
+#ifdef NI_INT3
+	int3
+#else
 	ud2
+#endif
+#ifdef NI_REACHABLE
+	.pushsection .discard.reachable, "", @progbits
+	.long 1f - .
+	.popsection
+1:
+#endif
 #else
 	.size ni_far, . - ni_far
 #endif

@@ -72,11 +72,22 @@ for k in 0 1 2 3; do
 	done
 done
 
-# A ud2 that __bug_table names is a WARN, which Linux resumes after: no
-# island may follow it, so the call has no place left and the rewrite is
-# refused.  kernel.o, the same without the entry, is the negative control.
-"$CC" -c -DNI_KERNEL -DNI_WARN -o warn.o "$RW/near-island.S" || fail "cannot assemble the WARN variant"
-refuse_ok policy.xml warn.o warn-rw.o .text
+# A trap that may be resumed after is no place for an island, so the call
+# has none left and the rewrite is refused: a ud2 that __bug_table names (a
+# WARN), one after which objtool's .discard.reachable names the next
+# instruction, an int3 that data points at (as the alternatives' self-test),
+# and any int3 of a process (its SIGTRAP handler returns).  The negative
+# controls: kernel.o above (a ud2 that nothing names), and a kernel's int3
+# that nothing names, rewritten.
+for v in WARN REACHABLE "INT3 -DNI_NAMED" "INT3 -UNI_KERNEL"; do
+	o=$(echo "$v" | tr -cd 'A-Z0-9' | tr 'A-Z' 'a-z')
+	# shellcheck disable=SC2086 # -D$v may hold two options
+	"$CC" -c -DNI_KERNEL -DNI_$v -o "$o.o" "$RW/near-island.S" || fail "cannot assemble the $v variant"
+	refuse_ok policy.xml "$o.o" "$o-rw.o" .text
+done
+"$CC" -c -DNI_KERNEL -DNI_INT3 -o kint3.o "$RW/near-island.S" || fail "cannot assemble the int3 variant"
+rewrite_ok policy.xml kint3.o kint3-rw.o zz=jump-island zz=jump-island
+islands kint3-rw.o >&2 || fail "kint3-rw.o: the branches do not go through near islands"
 
 # Unwind tables: islands after the end of ni_far's FDE, whose rows
 # check.py cfi compares with the input's; none inside an FDE's range.
