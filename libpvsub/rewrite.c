@@ -649,6 +649,12 @@ static int64_t current_disp(const struct rw_sect *s, const struct rw_unit *u)
 static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, int64_t target);
 static bool label_target(const struct rw *w, const struct rw_sect *s, size_t i, int64_t *t);
 
+/* Why a 2-byte jump label was refused: its target out of its reach, and no
+ * island in reach whose bytes are clean. */
+#define LABEL_OUT_OF_REACH                                                                         \
+	"a 2-byte jump label here would no longer reach its target (the kernel writes jmp rel8 "   \
+	"there), and no jump island can be placed in its reach"
+
 /* Do the 2-byte jump labels of @s still reach their targets (or their
  * islands) as placed?  (Padding never takes them out of reach, but a rel8
  * branch promoted between a site and its target, a longer replacement, or
@@ -672,9 +678,7 @@ static int shorts_reach(struct rw *w, struct rw_sect *s)
 			continue;
 		if (!u->island && label_target(w, s, i, &lt) && add_label_island(w, s, i, lt))
 			return 0;
-		refuse(w, s->name, u->off,
-		       "a 2-byte jump label here would no longer reach its target (the kernel "
-		       "writes jmp rel8 there), and no jump island can be placed in its reach");
+		refuse(w, s->name, u->off, LABEL_OUT_OF_REACH);
 		return -1;
 	}
 	return 1;
@@ -1713,7 +1717,12 @@ static void fix_occurrence(struct rw *w, struct rw_sect *s, const struct occ *oc
 	size_t a = unit_at_new(s, oc->pos), b = unit_at_new(s, oc->pos + len - 1);
 	size_t k = near_island_over(s, oc->pos, len);
 	if (k < s->n_isl) {
-		if (!move_island(w, s, k))
+		if (move_island(w, s, k))
+			return;
+		/* A jump label's island may move only within the site's reach. */
+		if (s->isl[k].label)
+			refuse(w, s->name, s->u[s->isl[k].unit].off, LABEL_OUT_OF_REACH);
+		else
 			refuse(w, s->name, s->u[s->isl[k].unit].off,
 			       "no place for a jump island avoids the pattern");
 		return;
