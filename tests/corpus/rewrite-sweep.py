@@ -29,7 +29,7 @@ it wrote such modules, which the kernel cannot patch: main's pvsub-scan at
 module with a 2-byte jump label 128 bytes or more from its target.  Now the
 label's entry is pointed at a near jump island in its reach where one has a
 place (tests/qemu/label-island.sh shows the kernel patching one), and the
-rest are refused, naming the short jump (seed 1: 8 modules, seed 3: 6).
+rest are refused, naming the short jump (seed 1: 4 modules, seed 3: 2).
 The 25 were:
   seed 1 (13): tcrypt, libata, rbd, speedstep-centrino, vmw_balloon, gve,
     tun, wireguard, nvme-tcp, iscsi_target_mod, target_core_mod,
