@@ -1055,6 +1055,8 @@ static bool flags_dead_after(const struct rw_sect *s, size_t i)
  * ways of cutting the value are tried. */
 #define LEA_CHAIN 5
 #define LEA_CHAIN_CANDIDATES 256
+/* ... and how many first steps of three (from half the whole down). */
+#define LEA_HALVES 1024
 
 /*
  * lea-arith: `add $imm, reg` or `sub $imm, reg` whose flags are dead (see
@@ -1162,6 +1164,33 @@ static bool fix_lea_arith(const struct rw *w, struct rw_sect *s, size_t i)
 				 (int32_t)-rw_get_sle(seq + at[j] - 1, 1) +
 					 (j ? u->orc[j - 1].sp_delta : 0),
 				 0);
+		u->cand++;
+		return true;
+	}
+	/* Last, three steps the same way, the first two equal and from half the
+	 * whole down: a high byte of the whole that only padded shares hold
+	 * (0x428 and the pattern 04 00 00: 0x214 and 0x214 hold 02 00 00 too,
+	 * 0x1ff, 0x1ff and 0x2a none). */
+	unsigned first3 = 2048 + LEA_CHAIN_CANDIDATES;
+	for (; u->cand < first3 + LEA_HALVES; u->cand++) {
+		int64_t a = mag / 2 - (int64_t)(u->cand - first3), rest = mag - 2 * a;
+		if (a < 1)
+			break;
+		int32_t sa = (int32_t)(delta < 0 ? -a : a),
+			sr = (int32_t)(delta < 0 ? -rest : rest);
+		uint8_t seq[MAX_SEQ];
+		unsigned n1 = pvsub_x86enc_lea(seq, reg, sa, wide);
+		unsigned n2 = n1 + pvsub_x86enc_lea(seq + n1, reg, sa, wide), n = n2;
+		if (rest)
+			n += pvsub_x86enc_lea(seq + n, reg, sr, wide);
+		if (rw_has_pattern(w, seq, n))
+			continue;
+		set_rule(u, RULE_LEA_ARITH, seq, n);
+		if (sp_entries) {
+			note_orc(u, n1, -sa, 0);
+			if (rest)
+				note_orc(u, n2, -2 * sa, 0);
+		}
 		u->cand++;
 		return true;
 	}

@@ -1,7 +1,7 @@
 /* Driver for lea-arith.S: see driver.h. */
 #include "driver.h"
 
-void la_add(void), la_sub64(void), la_frame(void), la_live(void);
+void la_add(void), la_sub64(void), la_frame(void), la_frame3(void), la_live(void);
 
 int main(void)
 {
@@ -21,5 +21,6 @@ int main(void)
 	in[RDI] = 0x1234;
 	in[RSI] = 0x1111;
 	probe_dead_flags("la_frame", la_frame, in);
+	probe_dead_flags("la_frame3", la_frame3, in);
 	return 0;
 }

@@ -13,6 +13,10 @@
  *                         written by xor
  *   e0 02 00  la_frame    add $0x2e0, %rsp, before add $8 and ret
  *   c4 d4 e4  la_live     add $imm32, %ecx, then setc
+ *   06 00 00  la_frame3   sub $0x628, %rsp and add $0x628, %rsp, where
+ *                         03 00 00, 04 00 00 and 05 00 00 (patterns too)
+ *                         leave no clean split in two, nor in disp8
+ *                         steps: three leas (0x2ff, 0x2ff, 0x2a)
  */
 	.text
 	.globl la_add
@@ -44,6 +48,20 @@ la_frame:
 	add $8, %rsp
 	ret
 	.size la_frame, . - la_frame
+
+/* A frame of 0x628 bytes, moved in three steps each way. */
+	.globl la_frame3
+	.type la_frame3, @function
+la_frame3:
+	sub $0x628, %rsp
+	xor %eax, %eax
+	mov %rdi, 0x2f8(%rsp)
+	mov %rsi, (%rsp)
+	mov 0x2f8(%rsp), %rax
+	sub (%rsp), %rax
+	add $0x628, %rsp
+	ret
+	.size la_frame3, . - la_frame3
 
 	.globl la_live
 	.type la_live, @function

@@ -12,15 +12,20 @@ cat > policy.xml <<'XML'
   <pattern id="frame_sub" bytes="e8 02 00"/>
   <pattern id="frame_add" bytes="e0 02 00"/>
   <pattern id="live" bytes="c4 d4 e4"/>
+  <pattern id="f3" bytes="06 00 00"/>
+  <pattern id="f3a" bytes="03 00 00"/>
+  <pattern id="f3b" bytes="04 00 00"/>
+  <pattern id="f3c" bytes="05 00 00"/>
 </policy>
 XML
 
 build lea-arith
 # shellcheck disable=SC2086
 scan_expect policy.xml lea-arith.o add:embedded:immediate sub64:embedded:immediate \
-	frame_sub:embedded:immediate frame_add:embedded:immediate live:embedded:immediate
+	frame_sub:embedded:immediate frame_add:embedded:immediate live:embedded:immediate \
+	f3:embedded:immediate f3:embedded:immediate
 run_with lea-arith.o expected.txt
 rewrite_ok policy.xml lea-arith.o rewritten.o add=lea-arith sub64=lea-arith \
-	frame_sub=lea-arith frame_add=lea-arith live=scratch
+	frame_sub=lea-arith frame_add=lea-arith live=scratch f3=lea-arith f3=lea-arith
 run_with rewritten.o got.txt
 same_output expected.txt got.txt
