@@ -146,10 +146,17 @@ static int fail(struct pvsub_diag *diag, const struct errors *e, const char *fal
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static struct compiled {
+	bool done;	     /* compiled, or tried */
 	xmlSchemaPtr schema; /* NULL when it did not compile */
 	char error[PVSUB_DIAG_MAX];
 } compiled[PVSUB_ARRAY_SIZE(formats)];
-static pthread_once_t compiled_once = PTHREAD_ONCE_INIT;
+/* Held while a schema is compiled: libxml2 2.9.14's xmlSchemaParse() sets
+ * up its table of built-in types on first use without a lock, so no two
+ * compilations may ever run at the same time.  A schema is compiled only
+ * when a document of its format is first validated (pvsub-loader reads
+ * manifests, never policies, and pays for one compilation); afterwards
+ * the schemas and that table are only read. */
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void compile(enum pvsub_xml_format format)
 {
@@ -170,25 +177,24 @@ static void compile(enum pvsub_xml_format format)
 	xmlSchemaFreeParserCtxt(pctxt);
 }
 
-/* All schemas at once: libxml2 2.9.14's xmlSchemaParse() sets up its table
- * of built-in types on first use without a lock, so no two compilations
- * may ever run at the same time.  Afterwards the schemas and that table
- * are only read. */
-static void compile_all(void)
-{
-	pthread_once(&init_once, xmlInitParser);
-	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(formats); i++)
-		compile((enum pvsub_xml_format)i);
-}
-
 /* The schema of @format, compiled by the first caller; others wait for it. */
 static xmlSchemaPtr schema_of(enum pvsub_xml_format format, struct pvsub_diag *diag)
 {
-	pthread_once(&compiled_once, compile_all);
-	if (!compiled[format].schema)
+	struct compiled *c = &compiled[format];
+	xmlSchemaPtr schema;
+
+	pthread_once(&init_once, xmlInitParser);
+	pthread_mutex_lock(&compile_lock);
+	if (!c->done) {
+		compile(format);
+		c->done = true;
+	}
+	schema = c->schema;
+	pthread_mutex_unlock(&compile_lock);
+	if (!schema)
 		pvsub_diag_set(diag, EIO, "internal error: the built-in %s schema: %s",
-			       formats[format].schema, compiled[format].error);
-	return compiled[format].schema;
+			       formats[format].schema, c->error);
+	return schema;
 }
 
 /* --- parsing ----------------------------------------------------------------------- */

@@ -21,10 +21,10 @@
  *  - Errors are one line, "line N: message" (control characters become
  *    spaces, the format's own namespace is left out of element names).
  *    The file is not named: callers print `program: path: message`.
- *  - The schemas are compiled once per process, on the first validation
- *    (pthread_once; all together, as libxml2 2.9.14 cannot compile two
- *    schemas at the same time), and then shared read-only by all threads,
- *    each with its own validation context.
+ *  - Each schema is compiled once per process, on the first validation
+ *    of a document of its format (one at a time, under a lock, as libxml2
+ *    2.9.14 cannot compile two schemas at the same time), and then shared
+ *    read-only by all threads, each with its own validation context.
  *  - libxml2's error handlers and entity loader are left as they are:
  *    errors arrive through the structured-error hooks of the parser
  *    context and of the schema contexts.  libxml2 2.9.14 reports a few
