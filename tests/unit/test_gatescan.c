@@ -142,6 +142,35 @@ Test(gatescan, patterns_at_the_ends_and_cut_by_them)
 	cr_assert_eq(gatescan_next(wrpkru, 0, 0, &name), 0);
 }
 
+/* Each pattern alone at every offset of buffers of 3 to 64 bytes, among
+ * bytes that start no pattern but look like one (0f, 0f 01 c0): the
+ * runtime's matcher looks at 16 offsets at a time, then at the rest one
+ * by one, and a pattern is found across that border and at either end. */
+Test(gatescan, every_pattern_at_every_offset)
+{
+	static const uint8_t pats[][3] = {
+		{0x0f, 0x01, 0xd4}, {0x0f, 0x01, 0xef}, {0x0f, 0xae, 0x28}, {0x0f, 0xc7, 0x5b}};
+	static const uint8_t noise[] = {0x0f, 0x0f, 0x01, 0xc0, 0x90, 0x0f, 0xae, 0xe8};
+	uint8_t buf[64];
+	size_t found = 0;
+
+	for (size_t len = 3; len <= sizeof(buf); len++)
+		for (size_t p = 0; p < PVSUB_ARRAY_SIZE(pats); p++)
+			for (size_t at = 0; at + 3 <= len; at++) {
+				for (size_t i = 0; i < len; i++)
+					buf[i] = noise[i % sizeof(noise)];
+				/* no pattern in the noise but this one: 0f 0f is no
+				 * pattern, 0f 01 c0 neither, 0f ae e8 is lfence */
+				memcpy(buf + at, pats[p], 3);
+				search_both(buf, len);
+				cr_assert(same(&lib, &rt), "pattern %zu at %zu of %zu", p, at, len);
+				cr_assert_geq(rt.n, 1, "pattern %zu at %zu of %zu not found", p, at,
+					      len);
+				found += rt.n;
+			}
+	cr_assert_gt(found, 0);
+}
+
 /* The control: drop every xrstors the runtime found, as a matcher that
  * missed the pattern would, and the comparison fails. */
 Test(gatescan, the_comparison_tells_a_missing_pattern)
