@@ -686,6 +686,14 @@ int pvsub_cms_verify_chain(const uint8_t *sig, size_t sig_len, const void *data,
 			   const struct pvsub_trust *ca, struct pvsub_buf *signer_pem,
 			   struct pvsub_diag *diag)
 {
+	return pvsub_cms_verify_chain_signer(sig, sig_len, data, len, ca, signer_pem, NULL, 0,
+					     diag);
+}
+
+int pvsub_cms_verify_chain_signer(const uint8_t *sig, size_t sig_len, const void *data, size_t len,
+				  const struct pvsub_trust *ca, struct pvsub_buf *signer_pem,
+				  char *subject, size_t subject_size, struct pvsub_diag *diag)
+{
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(X509) *signers = NULL, *embedded = NULL, *chain;
 	X509_STORE_CTX *ctx = NULL;
@@ -744,6 +752,8 @@ int pvsub_cms_verify_chain(const uint8_t *sig, size_t sig_len, const void *data,
 			goto out;
 		}
 	}
+	if (subject && subject_size)
+		name_of(signer, subject, subject_size);
 	if (signer_pem)
 		r = x509_pem(signer, signer_pem);
 out:

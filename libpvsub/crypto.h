@@ -131,6 +131,17 @@ int pvsub_cms_verify_chain(const uint8_t *sig, size_t sig_len, const void *data,
 			   struct pvsub_diag *diag) _must_check_ _nonnull_(1, 5);
 
 /*
+ * The same, and when @subject is not NULL, the signer's subject in the
+ * form of pvsub_cert_pem_subject() into @subject (@subject_size bytes,
+ * always terminated, cut if longer) once the signature and chain verify:
+ * taken from the certificate the verification used, not parsed again.
+ */
+int pvsub_cms_verify_chain_signer(const uint8_t *sig, size_t sig_len, const void *data, size_t len,
+				  const struct pvsub_trust *ca, struct pvsub_buf *signer_pem,
+				  char *subject, size_t subject_size, struct pvsub_diag *diag)
+	_must_check_ _nonnull_(1, 5);
+
+/*
  * The subject of the first certificate in @len bytes of PEM text at @pem
  * (what pvsub_cms_verify_chain() hands back as @signer_pem), in OpenSSL's
  * one-line form ("/CN=..."), into @out (@size bytes, always terminated,

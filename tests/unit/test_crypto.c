@@ -116,6 +116,25 @@ Test(crypto, sign_verify_chain, .init = setup, .fini = teardown)
 		     0, "%s", d.msg);
 	cr_assert(strstr(pem.data, "BEGIN CERTIFICATE"));
 
+	/* the subject handed back is the signer certificate's, as read from
+	 * its PEM; and none when the signature does not verify (the control) */
+	{
+		char want[256], got[256] = "x";
+
+		cr_assert_eq(pvsub_cert_pem_subject(pem.data, pem.len, want, sizeof(want)), 0);
+		cr_assert(want[0] == '/', "%s", want);
+		cr_assert_eq(pvsub_cms_verify_chain_signer((uint8_t *)sig.data, sig.len, msg,
+							   strlen(msg), ca, NULL, got, sizeof(got),
+							   &d),
+			     0, "%s", d.msg);
+		cr_assert_str_eq(got, want);
+		got[0] = '\0';
+		cr_assert_eq(pvsub_cms_verify_chain_signer((uint8_t *)sig.data, sig.len, "hello", 5,
+							   ca, NULL, got, sizeof(got), &d),
+			     -EBADMSG);
+		cr_assert_str_eq(got, "");
+	}
+
 	/* no signing time: the same input signs to the same bytes */
 	sign(s, 0, msg, &again);
 	cr_assert_eq(again.len, sig.len);
