@@ -115,7 +115,8 @@ void pvsub_bundle_release(struct pvsub_bundle *b)
 	if (!b)
 		return;
 	free(b->driver_name);
-	free(b->driver.data);
+	if (!b->driver.borrowed)
+		free(b->driver.data);
 	free(b->manifest.data);
 	free(b->signature.data);
 	free(b->cert.data);
@@ -174,28 +175,90 @@ static struct pvsub_bundle_member *slot_for(struct pvsub_bundle *b, const char *
 	return m;
 }
 
-static int read_member(struct archive *a, struct archive_entry *e, size_t max,
-		       struct pvsub_bundle_member *m, struct pvsub_diag *diag)
+/* @size, the member's size, checked against @max. */
+static int member_size(struct archive_entry *e, size_t max, size_t *size, struct pvsub_diag *diag)
 {
-	const char *name = archive_entry_pathname(e);
-	la_int64_t size = archive_entry_size(e);
-	la_ssize_t got;
+	la_int64_t n = archive_entry_size(e);
 
-	if (!archive_entry_size_is_set(e) || size < 0 || (uint64_t)size > max)
-		return pvsub_diag_set(diag, EINVAL, "%s: member too large", name);
-	m->data = malloc((size_t)size + 1);
-	if (!m->data)
-		return -ENOMEM;
-	got = size ? archive_read_data(a, m->data, (size_t)size) : 0;
-	if (got != size)
-		return pvsub_diag_set(diag, EINVAL, "%s: truncated member: %s", name,
-				      got < 0 ? archive_error_string(a) : "short read");
-	m->len = (size_t)size;
+	if (!archive_entry_size_is_set(e) || n < 0 || (uint64_t)n > max)
+		return pvsub_diag_set(diag, EINVAL, "%s: member too large",
+				      archive_entry_pathname(e));
+	*size = (size_t)n;
 	return 0;
 }
 
-int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct pvsub_bundle *out,
-		      struct pvsub_diag *diag)
+static int truncated(struct archive *a, struct archive_entry *e, la_ssize_t got,
+		     struct pvsub_diag *diag)
+{
+	return pvsub_diag_set(diag, EINVAL, "%s: truncated member: %s", archive_entry_pathname(e),
+			      got >= 0			? "short read"
+			      : archive_error_string(a) ? archive_error_string(a)
+							: "read error");
+}
+
+static int read_member(struct archive *a, struct archive_entry *e, size_t max,
+		       struct pvsub_bundle_member *m, struct pvsub_diag *diag)
+{
+	la_ssize_t got;
+	size_t size;
+	int r = member_size(e, max, &size, diag);
+
+	if (r < 0)
+		return r;
+	m->data = malloc(size + 1);
+	if (!m->data)
+		return -ENOMEM;
+	got = size ? archive_read_data(a, m->data, size) : 0;
+	if (got < 0 || (size_t)got != size)
+		return truncated(a, e, got, diag);
+	m->len = size;
+	return 0;
+}
+
+/*
+ * Read the member in place when libarchive hands it back as one block
+ * inside the @len bytes at @in (it does for an uncompressed archive in
+ * memory); else copy the blocks it hands back, each at its offset and
+ * inside the member (the holes of a sparse member stay zero).
+ */
+static int read_member_in_place(struct archive *a, struct archive_entry *e, size_t max,
+				const uint8_t *in, size_t len, struct pvsub_bundle_member *m,
+				struct pvsub_diag *diag)
+{
+	const void *block;
+	size_t size, n;
+	la_int64_t off;
+	int r = member_size(e, max, &size, diag), st;
+
+	if (r < 0)
+		return r;
+	if (size == 0)
+		return read_member(a, e, max, m, diag);
+	st = archive_read_data_block(a, &block, &n, &off);
+	if (st == ARCHIVE_OK && off == 0 && n == size && (const uint8_t *)block >= in && n <= len &&
+	    (const uint8_t *)block - in <= (ptrdiff_t)(len - n)) {
+		m->data = (uint8_t *)(uintptr_t)block;
+		m->len = size;
+		m->borrowed = true;
+		return 0;
+	}
+	m->data = calloc(1, size + 1);
+	if (!m->data)
+		return -ENOMEM;
+	for (; st == ARCHIVE_OK; st = archive_read_data_block(a, &block, &n, &off)) {
+		if (off < 0 || (uint64_t)off > size || n > size - (size_t)off)
+			return pvsub_diag_set(diag, EINVAL, "%s: data outside the member",
+					      archive_entry_pathname(e));
+		memcpy(m->data + off, block, n);
+	}
+	if (st != ARCHIVE_EOF)
+		return truncated(a, e, -1, diag);
+	m->len = size;
+	return 0;
+}
+
+static int read_bundle(const uint8_t *data, size_t len, size_t max_member, bool in_place,
+		       struct pvsub_bundle *out, struct pvsub_diag *diag)
 {
 	struct archive *a = NULL;
 	struct archive_entry *e;
@@ -244,9 +307,14 @@ int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct
 		/* Only the driver may be large: the metadata members are capped
 		 * so that a small compressed bundle cannot claim gigabytes for
 		 * each of them. */
-		r = read_member(a, e,
-				m == &out->driver ? max_member
-						  : PVSUB_MIN(max_member, (size_t)PVSUB_BUNDLE_META_MAX),
+		if (m == &out->driver && in_place)
+			r = read_member_in_place(a, e, max_member, data, len, m, diag);
+		else
+			r = read_member(
+				a, e,
+				m == &out->driver
+					? max_member
+					: PVSUB_MIN(max_member, (size_t)PVSUB_BUNDLE_META_MAX),
 				m, diag);
 		if (r < 0)
 			goto out;
@@ -266,6 +334,18 @@ int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct
 out:
 	archive_read_free(a);
 	return r;
+}
+
+int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct pvsub_bundle *out,
+		      struct pvsub_diag *diag)
+{
+	return read_bundle(data, len, max_member, false, out, diag);
+}
+
+int pvsub_bundle_read_in_place(const uint8_t *data, size_t len, size_t max_member,
+			       struct pvsub_bundle *out, struct pvsub_diag *diag)
+{
+	return read_bundle(data, len, max_member, true, out, diag);
 }
 
 int pvsub_bundle_extract(const struct pvsub_bundle *b, const char *dir, struct pvsub_diag *diag)

@@ -16,6 +16,7 @@
 #ifndef PVSUB_BUNDLE_H
 #define PVSUB_BUNDLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,10 @@
 struct pvsub_bundle_member {
 	uint8_t *data;
 	size_t len;
+	/* @data points into the bytes given to pvsub_bundle_read_in_place()
+	 * and is not freed by pvsub_bundle_release(): those bytes must outlive
+	 * the member (and whoever it is handed on to) and stay unchanged */
+	bool borrowed;
 };
 
 /* Largest manifest, signature or certificate member read from a bundle. */
@@ -69,6 +74,18 @@ int pvsub_bundle_write(const struct pvsub_bundle *b, struct pvsub_buf *out, stru
  */
 int pvsub_bundle_read(const uint8_t *data, size_t len, size_t max_member, struct pvsub_bundle *out,
 		      struct pvsub_diag *diag) _must_check_ _nonnull_(4);
+
+/*
+ * The same, except that the driver member is not copied where its bytes
+ * lie whole in @data (an uncompressed bundle): then out->driver.data
+ * points into @data and out->driver.borrowed is set.  For a caller that
+ * holds the bundle's bytes anyway (pvsub-loader): a large driver is
+ * neither copied nor given fresh pages.  Otherwise, and for every other
+ * member, as pvsub_bundle_read().
+ */
+int pvsub_bundle_read_in_place(const uint8_t *data, size_t len, size_t max_member,
+			       struct pvsub_bundle *out, struct pvsub_diag *diag)
+	_must_check_ _nonnull_(4);
 
 /*
  * Write the four members into the existing directory @dir.  Each file is

@@ -152,7 +152,10 @@ static int check_bundle(struct verify_ctx *x)
 
 	if (q->inputs != PVSUB_VERIFY_BUNDLE)
 		return 0;
-	r = pvsub_bundle_read(q->bundle, q->bundle_len, max, b, &d);
+	if (q->keep_binary && q->binary_in_place)
+		r = pvsub_bundle_read_in_place(q->bundle, q->bundle_len, max, b, &d);
+	else
+		r = pvsub_bundle_read(q->bundle, q->bundle_len, max, b, &d);
 	if (r < 0)
 		return fail(x, r == -EINVAL ? PVSUB_VERIFY_FAILED : PVSUB_VERIFY_ERROR,
 			    PVSUB_VERIFY_CHECK_BUNDLE, r, "%s: %s", q->bundle_name, reason(&d, r));
@@ -375,8 +378,10 @@ static void keep_binary(struct verify_ctx *x)
 		return;
 	x->res->binary = drv->data;
 	x->res->binary_len = drv->len;
+	x->res->binary_borrowed = drv->borrowed;
 	drv->data = NULL;
 	drv->len = 0;
+	drv->borrowed = false;
 	x->res->patterns = x->info->patterns;
 	x->res->n_patterns = x->info->n_patterns;
 	x->info->patterns = NULL;
@@ -418,9 +423,11 @@ int pvsub_verify(const struct pvsub_verify_request *req, struct pvsub_verify_res
 
 void pvsub_verify_result_release(struct pvsub_verify_result *res)
 {
-	free(res->binary);
+	if (!res->binary_borrowed)
+		free(res->binary);
 	res->binary = NULL;
 	res->binary_len = 0;
+	res->binary_borrowed = false;
 	free(res->patterns);
 	res->patterns = NULL;
 	res->n_patterns = 0;

@@ -97,6 +97,12 @@ struct pvsub_verify_request {
 	 * for what the certificate says is absent.  Ignored for
 	 * PVSUB_VERIFY_MANIFEST, whose caller holds the binary already. */
 	bool keep_binary;
+	/* With keep_binary: the result's binary may point into @bundle
+	 * instead of being a copy (res->binary_borrowed tells), where the
+	 * driver member lies whole in it (an uncompressed bundle): the caller
+	 * then keeps @bundle's bytes, unchanged, until it has released the
+	 * result.  A large driver is neither copied nor given fresh pages. */
+	bool binary_in_place;
 };
 
 enum pvsub_verify_status {
@@ -152,9 +158,11 @@ struct pvsub_verify_result {
 
 	/* The verified driver member, when the request asked to keep it and
 	 * every check passed; NULL otherwise.  Owned by the result: released
-	 * by pvsub_verify_result_release(). */
+	 * by pvsub_verify_result_release(); or, when @binary_borrowed, inside
+	 * the request's bundle (binary_in_place), which is not freed. */
 	uint8_t *binary;
 	size_t binary_len;
+	bool binary_borrowed;
 	/* With the binary: the patterns of the manifest's <policy>, in
 	 * document order (what the certificate says the binary's executable
 	 * bytes hold no occurrence of, relocation windows aside).  Owned by

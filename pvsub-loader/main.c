@@ -6,7 +6,9 @@
  * The order is visible in main(): options; the backend; the trust anchors
  * and the required policy; each bundle read once and verified by
  * pvsub_verify() (libpvsub decides: signature, chain, hashes, verdict,
- * policy, profile coverage), its driver kept from the verification; the
+ * policy, profile coverage), its driver kept from the verification where
+ * it lies in the bundle's bytes (read into this process's own memory,
+ * never written, never copied); the
  * objects linked by guestlink against the guest API of pvsub-guestrun
  * alone, for the fixed base the runtime maps them at; the image and a
  * header written into a memfd, sealed; the runtime executed with it.
@@ -84,9 +86,11 @@ struct opts {
 	bool loopback;
 };
 
-/* One bundle: its path, and what its verification kept. */
+/* One bundle: its path, its bytes, and what its verification kept (the
+ * driver's bytes lie in @bundle: they are never copied). */
 struct guest_object {
 	const char *path;
+	uint8_t *bundle;
 	char name[PATH_MAX + PVSUB_BUNDLE_NAME_MAX + 3]; /* "BUNDLE: DRIVER" */
 	struct pvsub_verify_result res;
 	struct pvsub_relobj *view;
@@ -264,19 +268,18 @@ static int verify_bundle(struct state *s, const struct backend *be, struct guest
 		.require_profiles = be->profiles,
 		.n_require_profiles = PVSUB_ARRAY_SIZE(be->profiles),
 		.keep_binary = true,
+		.binary_in_place = true,
 	};
-	uint8_t *data = NULL;
 	size_t len = 0;
 	int r;
 
-	if (pvsub_read_file(g->path, BUNDLE_MAX, &data, &len, &d) < 0) {
+	if (pvsub_read_file(g->path, BUNDLE_MAX, &g->bundle, &len, &d) < 0) {
 		error_msg("%s: %s", g->path, d.msg[0] ? d.msg : "cannot read");
 		return EXIT_USAGE;
 	}
-	q.bundle = data;
+	q.bundle = g->bundle;
 	q.bundle_len = len;
 	r = pvsub_verify(&q, &g->res);
-	free(data);
 	if (r < 0) {
 		refuse(g->path, g->res.msg);
 		return EXIT_VERIFY;
@@ -488,6 +491,7 @@ static void state_release(struct state *s)
 	for (size_t i = 0; i < s->n_objs; i++) {
 		pvsub_relobj_free(s->objs[i].view);
 		pvsub_verify_result_release(&s->objs[i].res);
+		free(s->objs[i].bundle);
 	}
 	free(s->objs);
 	pvsub_policy_free(s->policy);

@@ -260,3 +260,105 @@ Test(bundle, only_the_driver_may_be_large)
 	pvsub_buf_release(&out);
 	free(huge);
 }
+
+/* ---- the driver read in place --------------------------------------------- */
+
+/* sample() as a gzip-compressed ustar archive. */
+static void write_gzip(struct pvsub_buf *out)
+{
+	const struct pvsub_bundle b = sample();
+	const struct {
+		const char *name;
+		const struct pvsub_bundle_member *m;
+	} ms[] = {{b.driver_name, &b.driver},
+		  {PVSUB_BUNDLE_MANIFEST, &b.manifest},
+		  {PVSUB_BUNDLE_SIGNATURE, &b.signature},
+		  {PVSUB_BUNDLE_CERT, &b.cert}};
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+
+	cr_assert(a && e);
+	cr_assert_eq(archive_write_set_format_ustar(a), ARCHIVE_OK);
+	cr_assert_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	cr_assert_eq(archive_write_open(a, out, NULL, append, NULL), ARCHIVE_OK);
+	for (size_t i = 0; i < PVSUB_ARRAY_SIZE(ms); i++) {
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, ms[i].name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)ms[i].m->len);
+		cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK);
+		cr_assert_eq(archive_write_data(a, ms[i].m->data, ms[i].m->len),
+			     (la_ssize_t)ms[i].m->len);
+	}
+	cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
+	archive_entry_free(e);
+	archive_write_free(a);
+}
+
+static bool inside(const struct pvsub_buf *buf, const struct pvsub_bundle_member *m)
+{
+	const uint8_t *lo = (const uint8_t *)buf->data;
+
+	return m->data >= lo && m->data + m->len <= lo + buf->len;
+}
+
+/* An uncompressed bundle's driver is borrowed from the input (releasing
+ * the bundle frees nothing inside it: glibc would abort on that free); a
+ * gzip bundle's is a copy; the other members are always copies, and
+ * every member reads the same bytes either way. */
+Test(bundle, driver_read_in_place)
+{
+	struct pvsub_bundle b = sample(), r = {0};
+	struct pvsub_buf plain = {0}, gz = {0};
+	struct pvsub_diag d = {{0}};
+
+	cr_assert_eq(pvsub_bundle_write(&b, &plain, &d), 0, "%s", d.msg);
+	cr_assert_eq(pvsub_bundle_read_in_place((uint8_t *)plain.data, plain.len, 1 << 20, &r, &d),
+		     0, "%s", d.msg);
+	cr_assert(r.driver.borrowed);
+	cr_assert(inside(&plain, &r.driver));
+	cr_assert_eq(r.driver.len, sizeof(drv) - 1);
+	cr_assert_eq(memcmp(r.driver.data, drv, r.driver.len), 0);
+	cr_assert_not(r.manifest.borrowed || r.signature.borrowed || r.cert.borrowed);
+	cr_assert_not(inside(&plain, &r.manifest));
+	cr_assert_eq(memcmp(r.cert.data, pem, r.cert.len), 0);
+	pvsub_bundle_release(&r);
+
+	/* the control: the copying reader copies the same bundle's driver */
+	cr_assert_eq(pvsub_bundle_read((uint8_t *)plain.data, plain.len, 1 << 20, &r, &d), 0);
+	cr_assert_not(r.driver.borrowed);
+	cr_assert_not(inside(&plain, &r.driver));
+	pvsub_bundle_release(&r);
+
+	write_gzip(&gz);
+	cr_assert_eq(memcmp(gz.data, "\x1f\x8b", 2), 0);
+	cr_assert_eq(pvsub_bundle_read_in_place((uint8_t *)gz.data, gz.len, 1 << 20, &r, &d), 0,
+		     "%s", d.msg);
+	cr_assert_not(r.driver.borrowed);
+	cr_assert_eq(r.driver.len, sizeof(drv) - 1);
+	cr_assert_eq(memcmp(r.driver.data, drv, r.driver.len), 0);
+	cr_assert_eq(memcmp(r.manifest.data, man, r.manifest.len), 0);
+	pvsub_bundle_release(&r);
+
+	/* limits and truncation as for the copying reader */
+	cr_assert_eq(pvsub_bundle_read_in_place((uint8_t *)plain.data, plain.len, 4, &r, &d),
+		     -EINVAL);
+	cr_assert(strstr(d.msg, "too large"), "%s", d.msg);
+	pvsub_bundle_release(&r);
+	for (size_t n = 0; n < plain.len; n += 97) {
+		int e = pvsub_bundle_read_in_place((uint8_t *)plain.data, n, 1 << 20, &r, &d);
+
+		cr_assert(e == -EINVAL || n > 4 * 1024, "cut at %zu accepted", n);
+		if (e == 0)
+			cr_assert(inside(&plain, &r.driver) || !r.driver.borrowed);
+		pvsub_bundle_release(&r);
+	}
+	/* cut inside the driver's data */
+	cr_assert_eq(pvsub_bundle_read_in_place((uint8_t *)plain.data, 512 + 4, 1 << 20, &r, &d),
+		     -EINVAL);
+	cr_assert(strstr(d.msg, "drv.ko"), "%s", d.msg);
+	pvsub_bundle_release(&r);
+	pvsub_buf_release(&gz);
+	pvsub_buf_release(&plain);
+}

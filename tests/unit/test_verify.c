@@ -471,6 +471,54 @@ Test(verify, bundle_keeps_the_verified_binary, .init = setup, .fini = teardown)
 	pvsub_buf_release(&m);
 }
 
+/* binary_in_place: the kept driver's bytes are the bundle's own, not a
+ * copy, and releasing the result leaves them alone; without the request
+ * (the control) they are a copy; a failed verification keeps nothing. */
+Test(verify, bundle_binary_in_place, .init = setup, .fini = teardown)
+{
+	struct pvsub_buf m = {0}, sig = {0}, b = {0};
+	struct pvsub_trust *ca = anchors(fx.ca, NULL), *ca2 = anchors(fx.ca2, NULL);
+	struct pvsub_verify_request q;
+	struct pvsub_verify_result res;
+	const uint8_t *lo, *kept;
+
+	signed_manifest("default", CLEAN, &m, &sig);
+	bundle(&m, &sig, fx.cert, &b);
+	lo = (const uint8_t *)b.data;
+	q = bundled(&b, ca);
+	q.keep_binary = true;
+	q.binary_in_place = true;
+	expect_pass(&q, &res);
+	cr_assert(res.binary_borrowed);
+	cr_assert(res.binary >= lo && res.binary + res.binary_len <= lo + b.len,
+		  "not inside the bundle");
+	cr_assert_eq(res.binary_len, BIN_LEN);
+	cr_assert_eq(memcmp(res.binary, bin, BIN_LEN), 0, "not the bundled driver's bytes");
+	cr_assert_not_null(res.patterns);
+	kept = res.binary;
+	pvsub_verify_result_release(&res); /* frees the patterns, not the bundle */
+	cr_assert_null(res.binary);
+	cr_assert_not(res.binary_borrowed);
+	cr_assert_eq(memcmp(kept, bin, BIN_LEN), 0, "the bundle's bytes changed");
+
+	q.binary_in_place = false;
+	expect_pass(&q, &res);
+	cr_assert_not(res.binary_borrowed);
+	cr_assert(res.binary + res.binary_len <= lo || res.binary >= lo + b.len, "not a copy");
+	pvsub_verify_result_release(&res);
+
+	q.binary_in_place = true;
+	q.ca = ca2;
+	cr_assert_neq(pvsub_verify(&q, &res), 0);
+	cr_assert_null(res.binary);
+	cr_assert_not(res.binary_borrowed);
+	pvsub_trust_free(ca2);
+	pvsub_trust_free(ca);
+	pvsub_buf_release(&b);
+	pvsub_buf_release(&sig);
+	pvsub_buf_release(&m);
+}
+
 Test(verify, bundle_failures_name_the_member, .init = setup, .fini = teardown)
 {
 	struct pvsub_buf m = {0}, sig = {0}, b = {0};
