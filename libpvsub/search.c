@@ -27,7 +27,6 @@ struct pvsub_matcher {
 	uint32_t *first;
 	struct anchor_ref *refs;
 	/* Used only while building. */
-	uint32_t *fill;
 	uint8_t *anchor_tmp;
 	/* Patterns of length 1, checked alone at the buffer's last byte. */
 	uint16_t *singles;
@@ -121,9 +120,11 @@ static void count_key(struct pvsub_matcher *m, unsigned key, size_t i)
 	m->first[key + 1]++;
 }
 
+/* first[key + 1] is the end of the key's list until the list is filled
+ * back to front; then it is the list's start. */
 static void fill_key(struct pvsub_matcher *m, unsigned key, size_t i)
 {
-	m->refs[m->fill[key]++] = (struct anchor_ref){(uint16_t)i, m->anchor_tmp[i]};
+	m->refs[--m->first[key + 1]] = (struct anchor_ref){(uint16_t)i, m->anchor_tmp[i]};
 }
 
 static bool pattern_valid(const struct pvsub_pattern *p)
@@ -143,6 +144,7 @@ static bool pattern_valid(const struct pvsub_pattern *p)
 int pvsub_matcher_new(const struct pvsub_pattern *pats, size_t n, struct pvsub_matcher **out)
 {
 	struct pvsub_matcher *m;
+	uint32_t total;
 
 	if (n == 0 || n > UINT16_MAX + 1u)
 		return -EINVAL;
@@ -157,8 +159,7 @@ int pvsub_matcher_new(const struct pvsub_pattern *pats, size_t n, struct pvsub_m
 	m->first = calloc(NKEYS + 1, sizeof(*m->first));
 	m->singles = malloc(n * sizeof(*m->singles));
 	m->anchor_tmp = malloc(n);
-	m->fill = malloc(NKEYS * sizeof(*m->fill));
-	if (!m->pats || !m->first || !m->singles || !m->anchor_tmp || !m->fill)
+	if (!m->pats || !m->first || !m->singles || !m->anchor_tmp)
 		goto fail;
 	memcpy(m->pats, pats, n * sizeof(*pats));
 	m->n = n;
@@ -183,15 +184,20 @@ int pvsub_matcher_new(const struct pvsub_pattern *pats, size_t n, struct pvsub_m
 		}
 		m->first[key + 1] += m->first[key];
 	}
-	m->refs = malloc((m->first[NKEYS] ? m->first[NKEYS] : 1) * sizeof(*m->refs));
+	total = m->first[NKEYS];
+	m->refs = malloc((total ? total : 1) * sizeof(*m->refs));
 	if (!m->refs)
 		goto fail;
-	memcpy(m->fill, m->first, NKEYS * sizeof(*m->fill));
-	for (size_t i = 0; i < n; i++)
+	/* Back to front, last pattern first, so that each list is in pattern
+	 * order; then first[key + 1] holds the start of the key's list, and
+	 * moving the array down by one makes it the CSR index again.  (No
+	 * second 256 KiB array of cursors: the loader builds one matcher per
+	 * load and pays for every fresh page.) */
+	for (size_t i = n; i-- > 0;)
 		for_each_key(&pats[i], m->anchor_tmp[i], fill_key, m, i);
-	free(m->fill);
+	memmove(m->first, m->first + 1, NKEYS * sizeof(*m->first));
+	m->first[NKEYS] = total;
 	free(m->anchor_tmp);
-	m->fill = NULL;
 	m->anchor_tmp = NULL;
 	*out = m;
 	return 0;
@@ -208,7 +214,6 @@ void pvsub_matcher_free(struct pvsub_matcher *m)
 	free(m->first);
 	free(m->refs);
 	free(m->singles);
-	free(m->fill);
 	free(m->anchor_tmp);
 	free(m);
 }
