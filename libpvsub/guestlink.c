@@ -51,7 +51,11 @@ struct gl_obj {
 	enum gl_region *region; /* per section */
 	uint64_t *off;		/* per section: offset in the image */
 	struct gl_sym *sym;	/* per symbol */
-	size_t key_base;	/* the GOT key of symbol 0 */
+	/* per symbol: for a global definition, the index in defs of the one
+	 * kept for its name (set by merge_defs), so that resolving it needs
+	 * no search by name */
+	uint32_t *def;
+	size_t key_base; /* the GOT key of symbol 0 */
 };
 
 /* A global definition: name, where, and whether it is weak. */
@@ -395,9 +399,11 @@ static int merge_defs(struct pvsub_guestlink *gl, size_t n, struct pvsub_diag *d
 		struct gl_def *d = &gl->defs[i], *kept = w ? &gl->defs[w - 1] : NULL;
 
 		if (!kept || strcmp(kept->name, d->name) != 0) {
+			gl->o[d->obj].def[d->sym] = (uint32_t)w;
 			gl->defs[w++] = *d;
 			continue;
 		}
+		gl->o[d->obj].def[d->sym] = (uint32_t)(w - 1);
 		if (!kept->weak && !d->weak)
 			return refuse(gl, d->obj, diag, "symbol '%s' is also defined in %s",
 				      quote(d->name).s, obj_name(gl, kept->obj, nb, sizeof(nb)));
@@ -486,6 +492,12 @@ static int resolve_globals(struct pvsub_guestlink *gl, size_t oi, struct pvsub_d
 		pvsub_relobj_sym_get(o, k, &sym);
 		if (ELF64_ST_BIND(sym.st_info) == STB_LOCAL)
 			continue;
+		if (sym.st_shndx != SHN_UNDEF) {
+			/* a definition: merge_defs kept one for its name */
+			d = &gl->defs[gl->o[oi].def[k]];
+			gl->o[oi].sym[k] = gl->o[d->obj].sym[d->sym];
+			continue;
+		}
 		name = sym_name(gl, oi, &sym);
 		d = find_def(gl, name);
 		if (d) {
@@ -688,6 +700,7 @@ void pvsub_guestlink_free(struct pvsub_guestlink *gl)
 		free(gl->o[i].region);
 		free(gl->o[i].off);
 		free(gl->o[i].sym);
+		free(gl->o[i].def);
 	}
 	free(gl->o);
 	free(gl->api_order);
@@ -719,7 +732,8 @@ static int prepare(struct pvsub_guestlink *gl, size_t *n_sym, size_t *n_rela,
 		g->region = calloc(o->n_sec, sizeof(*g->region));
 		g->off = calloc(o->n_sec, sizeof(*g->off));
 		g->sym = calloc(nsym ? nsym : 1, sizeof(*g->sym));
-		if (!g->region || !g->off || !g->sym)
+		g->def = calloc(nsym ? nsym : 1, sizeof(*g->def));
+		if (!g->region || !g->off || !g->sym || !g->def)
 			return -ENOMEM;
 		g->key_base = gl->n_api + *n_sym;
 		*n_sym += nsym;

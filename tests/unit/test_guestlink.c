@@ -601,6 +601,22 @@ Test(guestlink, a_strong_definition_beats_a_weak_one)
 	cr_assert_eq(v, BASE + l.code.offset + 2);
 }
 
+/* The other order: b.o's own reference to its weak w, the definition
+ * that loses to a.o's strong w (and sorts after it), goes to a.o's w; and
+ * a.o's to its own.  The control is a.o's w being one byte into its code,
+ * where b.o's own w could never be. */
+Test(guestlink, a_weak_definition_after_a_strong_one_yields)
+{
+	struct pvsub_guestlink_layout l;
+
+	add("\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\tret\n"
+	    "\t.globl w\nw:\tret\n");
+	add("\t.text\n\t.weak w\nw:\tret\n\t.data\n\t.quad w\n");
+	uint64_t v = linked_data_word(&l);
+
+	cr_assert_eq(v, BASE + l.code.offset + 1, "w is at %#llx", (unsigned long long)v);
+}
+
 Test(guestlink, weak_undefined_refuses)
 {
 	add(entry_src);
