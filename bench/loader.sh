@@ -18,6 +18,11 @@
 # same policy (a plain scan: what the loader's verification replaces).
 # Target: first <= 10 ms.
 #
+# BASELINE=DIR (another build tree of pvsub, e.g. of the commit before a
+# change): its pvsub-loader and pvsub-guestrun are timed on the same
+# bundles, each of their rows right after this build's, so that a change
+# is measured before and after in one run on a machine whose speed drifts.
+#
 # Gates: bench/guests/gatecost.c under --backend none and mprotect, for
 # batches of 1, 8 and 32 64-byte frames (pvsub_tx then pvsub_rx of the
 # batch, 200000 times: two gate calls a round), next to a plain call of a
@@ -90,13 +95,28 @@ row() {
 			"$(ms "$2")" "$(ms "$3")"
 	fi
 }
+base=${BASELINE:-}
+if [ -n "$base" ] && { [ ! -x "$base/pvsub-loader/pvsub-loader" ] ||
+	[ ! -x "$base/runtime/pvsub-guestrun" ]; }; then
+	echo "loader bench: BASELINE=$base has no built pvsub-loader and pvsub-guestrun" >&2
+	exit 1
+fi
+# loader_rows BACKEND GUEST LABEL: this build's row, then the baseline's
+loader_rows() {
+	row "pvsub-loader $1, $3" "$loader" --backend "$1" --ca "$pki/ca.pem" --loopback \
+		"$w/$2.tar"
+	[ -n "$base" ] || return 0
+	PVSUB_GUESTRUN="$base/runtime/pvsub-guestrun"
+	row "  baseline" "$base/pvsub-loader/pvsub-loader" --backend "$1" --ca "$pki/ca.pem" \
+		--loopback "$w/$2.tar"
+	PVSUB_GUESTRUN="$b/runtime/pvsub-guestrun"
+}
 for be in mprotect none; do
-	row "pvsub-loader $be, 1 MiB guest" "$loader" --backend $be --ca "$pki/ca.pem" --loopback \
-		"$w/big.tar"
-	row "pvsub-loader $be, empty guest" "$loader" --backend $be --ca "$pki/ca.pem" --loopback \
-		"$w/empty.tar"
+	loader_rows $be big "1 MiB guest"
+	loader_rows $be empty "empty guest"
 done
 row "pvsub-loader --version" "$loader" --version
+[ -z "$base" ] || row "  baseline" "$base/pvsub-loader/pvsub-loader" --version
 row "pvsub-scan, the same 1 MiB object" "$scan" --no-progress -q -p "$policy" "$w/big.o"
 echo "  target: first <= 10 ms for the 1 MiB guest"
 echo "  (pvsub-loader --version: exec, glibc loading its $(ldd "$loader" | grep -c '=>') shared libraries, exit;"
