@@ -518,15 +518,23 @@ static int resolve_globals(struct pvsub_guestlink *gl, size_t oi, struct pvsub_d
 }
 
 /* A guest may not define a name the API has: which one a reference means
- * would depend on the linker's order. */
+ * would depend on the linker's order.  Each such name is looked up among
+ * the definitions (a few names, not one search per definition); the first
+ * offender in name order is the one refused. */
 static int check_api_shadowing(const struct pvsub_guestlink *gl, struct pvsub_diag *diag)
 {
-	for (size_t i = 0; i < gl->n_defs; i++)
-		if (find_api(gl, gl->defs[i].name) >= 0 ||
-		    strcmp(gl->defs[i].name, GL_GOT_SYMBOL) == 0)
-			return refuse(gl, gl->defs[i].obj, diag,
-				      "defines '%s', a name the linker or the guest API defines",
-				      quote(gl->defs[i].name).s);
+	const struct gl_def *first = find_def(gl, GL_GOT_SYMBOL);
+
+	for (size_t i = 0; i < gl->n_api; i++) {
+		const struct gl_def *d = find_def(gl, gl->api[i].name);
+
+		if (d && (!first || d < first))
+			first = d;
+	}
+	if (first)
+		return refuse(gl, first->obj, diag,
+			      "defines '%s', a name the linker or the guest API defines",
+			      quote(first->name).s);
 	return 0;
 }
 

@@ -778,6 +778,16 @@ Test(guestlink, a_guest_may_not_define_an_api_name)
 	add("\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\tret\n"
 	    "\t.globl _GLOBAL_OFFSET_TABLE_\n_GLOBAL_OFFSET_TABLE_:\tret\n");
 	expect_refused("defines '_GLOBAL_OFFSET_TABLE_'");
+	/* several: the first in name order, whatever the API table's order */
+	teardown();
+	add("\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\tret\n"
+	    "\t.globl far\nfar:\tret\n\t.globl ext\next:\tret\n");
+	expect_refused("a.o: defines 'ext', a name");
+	teardown();
+	add("\t.text\n\t.globl pvsub_guest_main\npvsub_guest_main:\n\tret\n"
+	    "\t.globl far\nfar:\tret\n"
+	    "\t.globl _GLOBAL_OFFSET_TABLE_\n_GLOBAL_OFFSET_TABLE_:\tret\n");
+	expect_refused("a.o: defines '_GLOBAL_OFFSET_TABLE_', a name");
 }
 
 Test(guestlink, global_offset_table_symbol_is_the_got)
