@@ -47,9 +47,10 @@ size_t gatescan_next(const uint8_t *buf, size_t len, size_t from, const char **n
 
 	if (len < 3)
 		return len;
-	/* 16 offsets at a time while their 17 bytes lie in the buffer; every
-	 * offset there leaves room for a whole pattern */
-	for (; len >= 17 && i <= len - 17; i += 16) {
+	/* 16 offsets at a time while the 18 bytes they and their patterns'
+	 * second and third bytes span lie in the buffer (candidates() reads 17,
+	 * gate_at() the third byte of the last) */
+	for (; len >= 18 && i <= len - 18; i += 16) {
 		for (unsigned m = candidates(buf + i); m; m &= m - 1) {
 			size_t at = i + (size_t)__builtin_ctz(m);
 

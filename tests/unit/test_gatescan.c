@@ -171,6 +171,30 @@ Test(gatescan, every_pattern_at_every_offset)
 	cr_assert_gt(found, 0);
 }
 
+/* Buffers of exactly their length on the heap (ASan sees a read past
+ * the end), ending in a cut pattern `0f 01`, from every start: nothing is
+ * found, and nothing past the end is read.  The same with one more byte,
+ * d4, that the scan is not given: it must not complete the pattern. */
+Test(gatescan, nothing_past_the_end)
+{
+	const char *name = NULL;
+
+	for (size_t len = 3; len <= 64; len++)
+		for (size_t extra = 0; extra <= 1; extra++) {
+			uint8_t *buf = malloc(len + extra);
+			cr_assert_not_null(buf);
+			memset(buf, 0x90, len + extra);
+			buf[len - 2] = 0x0f;
+			buf[len - 1] = 0x01;
+			if (extra)
+				buf[len] = 0xd4;
+			for (size_t from = 0; from < 16 && from < len; from++)
+				cr_assert_eq(gatescan_next(buf, len, from, &name), len,
+					     "len %zu from %zu: a pattern past the end", len, from);
+			free(buf);
+		}
+}
+
 /* The control: drop every xrstors the runtime found, as a matcher that
  * missed the pattern would, and the comparison fails. */
 Test(gatescan, the_comparison_tells_a_missing_pattern)
