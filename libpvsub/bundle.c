@@ -219,7 +219,7 @@ static int read_member(struct archive *a, struct archive_entry *e, size_t max,
  * Read the member in place when libarchive hands it back as one block
  * inside the @len bytes at @in (it does for an uncompressed archive in
  * memory); else copy the blocks it hands back, each at its offset and
- * inside the member (the holes of a sparse member stay zero).
+ * inside the member (no member is sparse: read_bundle() refuses those).
  */
 static int read_member_in_place(struct archive *a, struct archive_entry *e, size_t max,
 				const uint8_t *in, size_t len, struct pvsub_bundle_member *m,
@@ -290,6 +290,13 @@ static int read_bundle(const uint8_t *data, size_t len, size_t max_member, bool 
 		if (archive_entry_filetype(e) != AE_IFREG) {
 			r = pvsub_diag_set(diag, EINVAL, "%s: refusing %s", name,
 					   type_name(archive_entry_filetype(e)));
+			goto out;
+		}
+		/* pvsub_bundle_write() writes none, and how a reader fills one's
+		 * holes and overlapping blocks is the reader's choice: refused,
+		 * so that every reader sees the same bytes. */
+		if (archive_entry_sparse_count(e) != 0) {
+			r = pvsub_diag_set(diag, EINVAL, "%s: refusing a sparse file", name);
 			goto out;
 		}
 		m = slot_for(out, name, &why);

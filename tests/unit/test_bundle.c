@@ -86,6 +86,7 @@ struct member {
 	mode_t type;
 	const char *link; /* symlink or hardlink target */
 	bool hardlink;
+	bool sparse; /* written as a sparse file: bytes 0 and 3, a hole between */
 };
 
 static la_ssize_t append(struct archive *a, void *ctx, const void *data, size_t len)
@@ -116,6 +117,10 @@ static void craft(const struct member *ms, size_t n, struct pvsub_buf *out)
 		if (ms[i].type == AE_IFCHR)
 			archive_entry_set_rdev(e, 0x0103);
 		archive_entry_set_size(e, data ? 4 : 0);
+		if (ms[i].sparse) {
+			archive_entry_sparse_add_entry(e, 0, 1);
+			archive_entry_sparse_add_entry(e, 3, 1);
+		}
 		cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK, "%s", archive_error_string(a));
 		if (data)
 			cr_assert_eq(archive_write_data(a, "data", 4), 4);
@@ -143,6 +148,11 @@ static void expect_refused(const struct member *ms, size_t n, const char *why)
 		     "accepted, expected: %s", why);
 	cr_assert(strstr(d.msg, why), "'%s' lacks '%s'", d.msg, why);
 	pvsub_bundle_release(&b);
+	/* the loader's reader refuses the same */
+	cr_assert_eq(pvsub_bundle_read_in_place((uint8_t *)buf.data, buf.len, 1 << 20, &b, &d),
+		     -EINVAL, "accepted in place, expected: %s", why);
+	cr_assert(strstr(d.msg, why), "'%s' lacks '%s'", d.msg, why);
+	pvsub_bundle_release(&b);
 	pvsub_buf_release(&buf);
 }
 
@@ -163,6 +173,7 @@ Test(bundle, hostile_archives_refused)
 				     GOOD_THREE,
 				     {PVSUB_BUNDLE_MANIFEST, AE_IFREG, NULL, false}};
 	const struct member missing[] = {GOOD_THREE};
+	const struct member sparse[] = {{"drv.ko", AE_IFREG, NULL, false, true}, GOOD_THREE};
 	struct pvsub_buf buf = {0};
 	struct pvsub_bundle b;
 	struct pvsub_diag d = {{0}};
@@ -184,6 +195,7 @@ Test(bundle, hostile_archives_refused)
 	expect_refused(extra, PVSUB_ARRAY_SIZE(extra), "unexpected member");
 	expect_refused(dup, PVSUB_ARRAY_SIZE(dup), "duplicate member");
 	expect_refused(missing, PVSUB_ARRAY_SIZE(missing), "missing the driver");
+	expect_refused(sparse, PVSUB_ARRAY_SIZE(sparse), "sparse file");
 }
 
 Test(bundle, garbage_and_truncation)
