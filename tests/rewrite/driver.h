@@ -126,4 +126,27 @@ static inline void probe_flags(const char *label, void (*fn)(void), uint64_t in[
 	probe(label, fn, in);
 }
 
+/* A function under test, by name. */
+struct probe_fn {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Each of the @n functions at @fns under probe_flags(), with rdi and rsi
+ * from each of the @nargs pairs at @args in turn (memory reset once). */
+static inline void probe_each(const struct probe_fn *fns, size_t n, const uint64_t (*args)[2],
+			      size_t nargs)
+{
+	uint64_t in[NREG];
+
+	mem_reset();
+	for (size_t i = 0; i < nargs; i++) {
+		regs_init(in, 0);
+		in[RDI] = args[i][0];
+		in[RSI] = args[i][1];
+		for (size_t k = 0; k < n; k++)
+			probe_flags(fns[k].name, fns[k].fn, in);
+	}
+}
+
 #endif
