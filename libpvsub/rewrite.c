@@ -1120,13 +1120,23 @@ static bool inside_fde(const struct rw_sect *s, uint64_t x)
 	return lo > 0 && x < s->fde[lo - 1][1];
 }
 
+/* May a near island stand right in front of unit @nx of @s, as far as the
+ * input tells?  @nx may be moved (it starts inside no patch site), has an
+ * ORC entry in force to restore after the island, and starts in no FDE's
+ * range. */
+static bool island_may_precede(const struct rw *w, const struct rw_sect *s,
+			       const struct rw_unit *nx)
+{
+	return !nx->no_pad && !inside_fde(s, nx->off) &&
+	       (!w->orc || rw_orc_entry_at(w, s->idx, nx->off));
+}
+
 /*
  * The units of @s a near island may follow as far as the input tells, into
- * s->spots: the unit never falls through, the one after it is no direct
- * branch's target (the island is reached only by its own jumps), may be
- * moved, has an ORC entry in force to restore after the island, and starts
- * in no FDE's range.  Once per section: the search for a spot walks this
- * list, not the section.  -ENOMEM.
+ * s->spots: the unit never falls through, and the one after it is no
+ * direct branch's target (the island is reached only by its own jumps) and
+ * may have an island in front (island_may_precede()).  Once per section:
+ * the search for a spot walks this list, not the section.  -ENOMEM.
  */
 static int find_near_spots(const struct rw *w, struct rw_sect *s)
 {
@@ -1142,9 +1152,8 @@ static int find_near_spots(const struct rw *w, struct rw_sect *s)
 			targeted[t] = true;
 	}
 	for (size_t a = 0; a + 1 < s->n; a++) {
-		const struct rw_unit *nx = &s->u[a + 1];
-		if (targeted[a + 1] || nx->no_pad || !unit_ends_unconditionally(w, s, a) ||
-		    inside_fde(s, nx->off) || (w->orc && !rw_orc_entry_at(w, s->idx, nx->off)))
+		if (targeted[a + 1] || !unit_ends_unconditionally(w, s, a) ||
+		    !island_may_precede(w, s, &s->u[a + 1]))
 			continue;
 		if (!s->spots && !(s->spots = malloc((s->n - 1) * sizeof(*s->spots)))) {
 			free(targeted);
@@ -1437,16 +1446,6 @@ static bool place_label_island(struct rw_sect *s, size_t a, unsigned p,
 	return true;
 }
 
-/* Try a place behind a hop after unit @a: one that may fall through, where
- * the island may go as far as the input tells (as find_near_spots() but
- * for the falling through). */
-static bool hop_spot_ok(const struct rw *w, const struct rw_sect *s, size_t a)
-{
-	const struct rw_unit *nx = a + 1 < s->n ? &s->u[a + 1] : NULL;
-	return nx && !nx->no_pad && !inside_fde(s, nx->off) &&
-	       (!w->orc || rw_orc_entry_at(w, s->idx, nx->off));
-}
-
 /*
  * A 2-byte jump label (unit @i, entry target @target) that padding or a
  * longer instruction took out of reach: Linux 6.1's __jump_label_patch
@@ -1498,7 +1497,7 @@ static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, in
 				*(c ? &down : &up) = false;
 				continue;
 			}
-			if (ua->near || !hop_spot_ok(w, s, a))
+			if (ua->near || a + 1 >= s->n || !island_may_precede(w, s, &s->u[a + 1]))
 				continue;
 			unsigned p = label_island_pad(w, s, a, &lp);
 			if (p && near_spot_ok(s, a, 2 + p + ISLAND_LEN, i))
