@@ -108,7 +108,8 @@ check.py label-islands IN.o OUT.o KEY-SECTION
     OUT has 2-byte jump labels whose key lies in KEY-SECTION and whose
     entry's target is a jump island (jmp rel32 behind int3); each is in
     its site's rel8 reach and jumps to what IN's entry pointed at.  Prints
-    one line per island, the entry's offset in __jump_table first.
+    one line per island, the entry's offset in __jump_table first and its
+    form last: hop (behind a jmp rel8 over it, see hop_over) or int3.
 """
 import difflib
 import json
@@ -266,9 +267,8 @@ def only_islands(code):
             code = code[1:]
         elif code[:1] == b"\xe9" and len(code) >= 5:
             code = code[5:]
-        elif (code[:1] == b"\xeb" and len(code) >= 2 + code[1] and code[1] >= 6
-              and code[2:1 + code[1] - 4] == b"\xcc" * (code[1] - 5)
-              and code[1 + code[1] - 4:2 + code[1] - 4] == b"\xe9"):
+        elif (code[:1] == b"\xeb" and len(code) >= 2 and len(code) >= 2 + code[1]
+              and code[code[1] - 3:code[1] - 2] == b"\xe9" and hop_over(code, code[1] - 3, 0) == 0):
             code = code[2 + code[1]:]
         else:
             return only_padding(code)
@@ -697,6 +697,19 @@ def mangle(what, inp, outp, bad):
         f.write(data)
 
 
+def hop_over(code, island, lo):
+    """Where the hop lies that jumps over the int3 padding in front of the
+    jump island at code[island] and over the island (`jmp rel8` landing
+    right after its jmp rel32), at or after lo; None when there is none."""
+    h = island
+    while h > lo and code[h - 1] == 0xcc:
+        h -= 1
+    h -= 2
+    if h >= lo and h + 2 < island and code[h] == 0xeb and h + 2 + code[h + 1] == island + 5:
+        return h
+    return None
+
+
 def label_islands(e):
     """[(entry's offset in __jump_table, key's section (None: no
     relocation), site's section, site, island, where the island jumps)] of every 2-byte jump label (the
@@ -734,6 +747,7 @@ def label_island_list(inp, outp, key_section):
             % (outp, key_section))
     rin = {r[1]: r for r in ein.relas(ein.index("__jump_table"))}
     for off, _, sec, site, dest, to in got:
+        hop = hop_over(eout.bytes_of(sec), dest, site + 2) is not None
         d = dest - (site + 2)
         if not -128 <= d <= 127:
             die("%s: jump island %#x is out of the reach of its site %#x" % (outp, dest, site))
@@ -742,7 +756,7 @@ def label_island_list(inp, outp, key_section):
         if want != have:
             die("%s: jump island %#x jumps to %#x, which holds %s; the input's target held %s"
                 % (outp, dest, to, have.hex(), want.hex()))
-        print("%#x site %#x island %#x -> %#x" % (off, site, dest, to))
+        print("%#x site %#x island %#x -> %#x %s" % (off, site, dest, to, "hop" if hop else "int3"))
 
 
 def rela_entries(path, section):

@@ -55,9 +55,7 @@ if sb != b"\x66\x90" and sb != bytes([0xeb, d & 0xff]):
     sys.exit("the site holds %s, neither the NOP nor a jmp to the island" % sb.hex())
 end = sum(syms["jl_func"])
 if sys.argv[3] == "hop":
-    hops = [h for h in range(site + 2, dest - 1) if code[h] == 0xeb and h + 2 + code[h + 1] == dest + 5
-            and code[h + 2:dest] == b"\xcc" * (dest - h - 2)]
-    if code[dest - 1] != 0xcc or not hops:
+    if code[dest - 1] != 0xcc or check.hop_over(code, dest, site + 2) is None:
         sys.exit("the island at %#x is not behind int3 and a jmp rel8 over it" % dest)
 elif not (end <= dest - 1 and code[dest - 1] == 0xcc and code[end - 1] == 0xc3):
     sys.exit("the island at %#x is not after jl_func's ret (ends %#x), behind int3" % (dest, end))
