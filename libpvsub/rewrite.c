@@ -647,7 +647,7 @@ static int64_t current_disp(const struct rw_sect *s, const struct rw_unit *u)
 }
 
 static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, int64_t target);
-static bool label_target(const struct rw *w, const struct rw_sect *s, size_t i, int64_t *t);
+static bool label_target(const struct rw_sect *s, size_t i, int64_t *t);
 
 /* Why a 2-byte jump label was refused: its target out of its reach, and no
  * island in reach whose bytes are clean. */
@@ -667,7 +667,6 @@ static int shorts_reach(struct rw *w, struct rw_sect *s)
 		size_t i = s->shorts[q].unit;
 		const struct rw_unit *u = &s->u[i];
 		uint64_t t = 0;
-		int64_t lt;
 		if (u->rk != REL_NONE)
 			continue; /* a branch: layout() checks it */
 		if (u->island)
@@ -676,7 +675,8 @@ static int shorts_reach(struct rw *w, struct rw_sect *s)
 			(void)map_offset(s, (uint64_t)s->shorts[q].target, false, &t);
 		if (rw_fits((int64_t)t - (int64_t)(insn_start(u) + u->enc_len), 1))
 			continue;
-		if (!u->island && label_target(w, s, i, &lt) && add_label_island(w, s, i, lt))
+		if (!u->island && s->shorts[q].label &&
+		    add_label_island(w, s, i, s->shorts[q].target))
 			return 0;
 		refuse(w, s->name, u->off, LABEL_OUT_OF_REACH);
 		return -1;
@@ -700,8 +700,8 @@ static bool layout(struct rw *w, struct rw_sect *s)
 				continue;
 			/* A 2-byte jump label that holds its jmp: through an
 			 * island, as shorts_reach() does for the NOP. */
-			if (u->fixed && !u->island && u->in.len == 2 &&
-			    label_target(w, s, i, &lt) && add_label_island(w, s, i, lt)) {
+			if (u->fixed && !u->island && u->in.len == 2 && label_target(s, i, &lt) &&
+			    add_label_island(w, s, i, lt)) {
 				changed = true;
 				continue;
 			}
@@ -940,13 +940,13 @@ static bool pad_breaks_short(const struct rw_sect *s, size_t j, unsigned by)
 	return pad_breaks_short_but(s, j, by, s->n);
 }
 
-static int push_short(struct rw_sect *s, size_t unit, int64_t target)
+static int push_short(struct rw_sect *s, size_t unit, int64_t target, bool label)
 {
 	void *p = realloc(s->shorts, (s->n_shorts + 1) * sizeof(*s->shorts));
 	if (!p)
 		return -ENOMEM;
 	s->shorts = p;
-	s->shorts[s->n_shorts++] = (struct rw_short){unit, target};
+	s->shorts[s->n_shorts++] = (struct rw_short){unit, target, label};
 	return 0;
 }
 
@@ -969,12 +969,12 @@ static size_t jump_label_unit(const struct rw_sect *s, const struct pvsub_mwindo
 static int find_shorts(const struct rw *w, struct rw_sect *s)
 {
 	for (size_t k = 0; k < s->n; k++)
-		if (short_for_good(&s->u[k]) && push_short(s, k, s->u[k].target) < 0)
+		if (short_for_good(&s->u[k]) && push_short(s, k, s->u[k].target, false) < 0)
 			return -ENOMEM;
 	for (size_t k = 0; k < w->n_win; k++) {
 		size_t i = jump_label_unit(s, &w->win[k]);
 		if (i < s->n && w->win[k].len == 2 &&
-		    push_short(s, i, (int64_t)w->win[k].target_offset) < 0)
+		    push_short(s, i, (int64_t)w->win[k].target_offset, true) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -1511,13 +1511,13 @@ static bool add_label_island(const struct rw *w, struct rw_sect *s, size_t i, in
 	return false;
 }
 
-/* The target of the 2-byte jump label at unit @i of @s, into @t; false
- * when it is none. */
-static bool label_target(const struct rw *w, const struct rw_sect *s, size_t i, int64_t *t)
+/* The target of the 2-byte jump label at unit @i of @s (find_shorts()
+ * recorded it), into @t; false when it is none. */
+static bool label_target(const struct rw_sect *s, size_t i, int64_t *t)
 {
-	for (size_t k = 0; k < w->n_win; k++)
-		if (w->win[k].len == 2 && jump_label_unit(s, &w->win[k]) == i) {
-			*t = (int64_t)w->win[k].target_offset;
+	for (size_t q = 0; q < s->n_shorts; q++)
+		if (s->shorts[q].unit == i && s->shorts[q].label) {
+			*t = s->shorts[q].target;
 			return true;
 		}
 	return false;

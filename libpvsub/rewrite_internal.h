@@ -141,6 +141,7 @@ struct rw_island {
 struct rw_short {
 	size_t unit;
 	int64_t target; /* in the input section */
+	bool label;	/* a jump label's (its entry's target), not a branch's */
 };
 
 struct rw_sect {
